@@ -1,0 +1,149 @@
+# herald: a durable webhook notification service. See README.md.
+#
+#   make run      install missing build dependencies, build, run heraldd in the foreground
+#   make test     install what the tests need, build, run every test (ASan + UBSan build)
+#   make          build build/heraldd and build/heraldctl
+#   make install  PREFIX=/usr/local DESTDIR= : binaries, config, migrations, systemd unit
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+DATADIR    ?= $(PREFIX)/share/herald
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+
+CC ?= cc
+PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd
+BUILD_DEBS := pkg-config libmicrohttpd-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
+              libinih-dev libssl-dev libsystemd-dev
+TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wvla -Wpointer-arith
+BASE_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARNINGS) -g -pthread -Isrc -Ibuild/gen \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+BASE_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+
+RELEASE_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+RELEASE_LDFLAGS := -pie -Wl,-z,relro,-z,now
+ASAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_LDFLAGS := -fsanitize=address,undefined
+
+# Every src/*.c except the programs' own main files goes into the library.
+PROGRAM_SRC := src/main.c src/heraldctl.c
+LIB_SRC     := $(filter-out $(PROGRAM_SRC),$(wildcard src/*.c))
+MIGRATIONS  := $(sort $(wildcard migrations/*.sql))
+GEN_SRC     := build/gen/migrations.c
+UNIT_TESTS  := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/test_support.c,$(wildcard tests/unit/test_*.c)))
+
+# Quiet by default; `make V=1` shows every command.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+# $(call objects,VARIANT,SOURCES)
+objects = $(patsubst %.c,build/$(1)/obj/%.o,$(notdir $(2)))
+
+.SECONDARY:
+.PHONY: all deps test-deps run test unit integration install clean asan
+all: build/heraldd build/heraldctl
+
+deps:
+	@tools/deps.sh $(BUILD_DEBS)
+
+test-deps:
+	@tools/deps.sh $(TEST_DEBS)
+
+build/gen/migrations.c: $(MIGRATIONS) tools/embed_migrations.sh
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)tools/embed_migrations.sh $@ $(MIGRATIONS)
+
+# ---- one set of rules per build variant: release (build/) and asan (build/asan/) ----
+define VARIANT_RULES
+build/$(1)/obj/%.o: src/%.c | deps build/gen/migrations.c
+	@mkdir -p $$(@D)
+	$$(call say,CC,$$@)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
+
+build/$(1)/obj/migrations.o: build/gen/migrations.c | deps
+	@mkdir -p $$(@D)
+	$$(call say,CC,$$@)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -c $$< -o $$@
+
+build/$(1)/libherald.a: $(call objects,$(1),$(LIB_SRC) $(GEN_SRC))
+	$$(call say,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+build/$(1)/obj/tests/%.o: tests/unit/%.c | deps
+	@mkdir -p $$(@D)
+	$$(call say,CC,$$@)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
+
+build/$(1)/tests/%: build/$(1)/obj/tests/%.o build/$(1)/obj/tests/test_support.o build/$(1)/libherald.a
+	@mkdir -p $$(@D)
+	$$(call say,LINK,$$@)
+	$$(Q)$$(CC) $(3) -o $$@ $$^ $$(BASE_LIBS) -lcmocka
+
+-include $(wildcard build/$(1)/obj/*.d build/$(1)/obj/tests/*.d)
+endef
+
+$(eval $(call VARIANT_RULES,release,$(RELEASE_CFLAGS),$(RELEASE_LDFLAGS)))
+$(eval $(call VARIANT_RULES,asan,$(ASAN_CFLAGS),$(ASAN_LDFLAGS)))
+
+build/heraldd: build/release/obj/main.o build/release/libherald.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(RELEASE_LDFLAGS) -o $@ $^ $(BASE_LIBS)
+build/heraldctl: build/release/obj/heraldctl.o build/release/libherald.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(RELEASE_LDFLAGS) -o $@ $^ $(BASE_LIBS)
+build/asan/heraldd: build/asan/obj/main.o build/asan/libherald.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(BASE_LIBS)
+build/asan/heraldctl: build/asan/obj/heraldctl.o build/asan/libherald.a
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(BASE_LIBS)
+
+asan: build/asan/heraldd build/asan/heraldctl $(addprefix build/asan/tests/,$(UNIT_TESTS))
+
+# ---- the two commands ----
+run: deps all
+	@mkdir -p var
+	build/heraldd -c etc/herald.conf
+
+# Sanitizers report leaks and undefined behaviour as failures.
+export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1:exitcode=87
+
+test: test-deps
+	@$(MAKE) --no-print-directory all asan
+	@$(MAKE) --no-print-directory unit integration
+
+unit: asan
+	@failed=0; for t in $(UNIT_TESTS); do \
+	    echo "== unit: $$t"; build/asan/tests/$$t || failed=$$((failed + 1)); \
+	done; \
+	echo "unit: $$(( $(words $(UNIT_TESTS)) - failed )) passed, $$failed failed"; \
+	test $$failed -eq 0
+
+integration: asan all
+	python3 tests/integration/run.py --heraldd build/asan/heraldd --heraldctl build/asan/heraldctl \
+	    --release-heraldd build/heraldd
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/herald $(DESTDIR)$(DATADIR)/migrations \
+	    $(DESTDIR)$(UNITDIR)
+	install -m 0755 build/heraldd build/heraldctl $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(DATADIR)/migrations/
+	test -e $(DESTDIR)$(SYSCONFDIR)/herald/herald.conf || \
+	    install -m 0640 etc/herald.conf $(DESTDIR)$(SYSCONFDIR)/herald/herald.conf
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/heraldd.service \
+	    > $(DESTDIR)$(UNITDIR)/heraldd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/heraldd.service
+
+clean:
+	rm -rf build

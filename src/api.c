@@ -1,0 +1,577 @@
+/*
+ * api: see api.h. The life of a request in api_access():
+ *
+ *   first call      route, authenticate, check Content-Type and
+ *                   Content-Length; errors are answered before any body is read
+ *   upload calls    append to the body, refusing past max_body
+ *   final call      run the handler; it replies, or suspends the connection
+ *   after resume    run the handler's "resumed" function, which replies
+ *
+ * api_completed() frees the call whatever happened (including a client that
+ * went away).
+ */
+#include "api.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api_call.h"
+#include "api_system.h"
+#include "api_tasks.h"
+#include "buffer.h"
+#include "clock.h"
+#include "log.h"
+
+#define API_LISTEN_BACKLOG 1024
+#define API_PATH_PARAMETER_MAX 32
+#define API_STOP_GRACE_MS 3000
+/* Once a body is over the limit, read at most this much more before hanging up. */
+#define API_DISCARD_MAX (1024 * 1024)
+
+typedef struct ApiReaderPool {
+    pthread_mutex_t lock; /* guards free_stores and free_count */
+    pthread_cond_t available;
+    Store **stores; /* all of them, for closing */
+    Store **free_stores;
+    size_t count;
+    size_t free_count;
+} ApiReaderPool;
+
+struct Api {
+    struct MHD_Daemon *daemon;
+    ApiOptions options;
+    char address[ADDRESS_TEXT_MAX];
+    ApiReaderPool readers;
+    atomic_bool refuse_writes;
+    atomic_int calls_in_progress;
+};
+
+typedef enum {
+    API_CALL_READING,
+    API_CALL_SUSPENDED,
+    API_CALL_REPLIED,
+} ApiCallStage;
+
+struct ApiCall {
+    Api *api;
+    struct MHD_Connection *connection;
+    const ApiRoute *route;
+    char path_parameter[API_PATH_PARAMETER_MAX];
+    Buffer body;
+    size_t discarded; /* bytes of an over-long body thrown away */
+    ApiCallStage stage;
+    bool has_reply;
+    int status;
+    cJSON *reply_body;
+    int retry_after;
+    const char *allow; /* for 405 */
+    ApiHandler resumed;
+    Store *reader;
+    void *state;
+    void (*free_state)(void *state);
+};
+
+static const ApiRoute *const api_route_tables[] = {api_task_routes, api_system_routes};
+static const size_t *const api_route_counts[] = {&api_task_route_count, &api_system_route_count};
+
+/* ---- the reader pool: one read connection per HTTP thread ---- */
+
+static int api_readers_open(ApiReaderPool *pool, size_t count, const ApiOptions *options,
+                            char *err, size_t errlen)
+{
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->available, NULL);
+    pool->stores = calloc(count, sizeof *pool->stores);
+    pool->free_stores = calloc(count, sizeof *pool->free_stores);
+    if (pool->stores == NULL || pool->free_stores == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    StoreOptions store_options = {.busy_timeout_ms = options->busy_timeout_ms};
+    for (size_t i = 0; i < count; i++) {
+        pool->stores[i] = store_open(options->db_path, &store_options, err, errlen);
+        if (pool->stores[i] == NULL)
+            return -1;
+        pool->count++;
+        pool->free_stores[pool->free_count++] = pool->stores[i];
+    }
+    return 0;
+}
+
+static void api_readers_close(ApiReaderPool *pool)
+{
+    for (size_t i = 0; i < pool->count; i++)
+        store_close(pool->stores[i]);
+    free(pool->stores);
+    free(pool->free_stores);
+    pthread_cond_destroy(&pool->available);
+    pthread_mutex_destroy(&pool->lock);
+}
+
+static Store *api_readers_acquire(ApiReaderPool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    while (pool->free_count == 0)
+        pthread_cond_wait(&pool->available, &pool->lock);
+    Store *store = pool->free_stores[--pool->free_count];
+    pthread_mutex_unlock(&pool->lock);
+    return store;
+}
+
+static void api_readers_release(ApiReaderPool *pool, Store *store)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool->free_stores[pool->free_count++] = store;
+    pthread_cond_signal(&pool->available);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* ---- what handlers see (api_call.h) ---- */
+
+const char *api_call_path_parameter(const ApiCall *call)
+{
+    return call->path_parameter;
+}
+
+const char *api_call_query(ApiCall *call, const char *name)
+{
+    return MHD_lookup_connection_value(call->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *api_call_header(ApiCall *call, const char *name)
+{
+    return MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, name);
+}
+
+const char *api_call_body(const ApiCall *call, size_t *length)
+{
+    *length = call->body.length;
+    return call->body.data ? call->body.data : "";
+}
+
+Store *api_call_reader(ApiCall *call)
+{
+    if (call->reader == NULL)
+        call->reader = api_readers_acquire(&call->api->readers);
+    return call->reader;
+}
+
+Intake *api_call_intake(const ApiCall *call)
+{
+    return call->api->options.intake;
+}
+
+void api_call_reply(ApiCall *call, int status, cJSON *body)
+{
+    cJSON_Delete(call->reply_body);
+    call->status = status;
+    call->reply_body = body;
+    call->has_reply = true;
+}
+
+void api_call_reply_error(ApiCall *call, const ApiError *error)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON *detail = cJSON_AddObjectToObject(body, "error");
+    cJSON_AddStringToObject(detail, "code", error->code);
+    cJSON_AddStringToObject(detail, "message", error->message);
+    if (error->field[0] != '\0')
+        cJSON_AddStringToObject(detail, "field", error->field);
+    api_call_reply(call, error->status, body);
+}
+
+void api_call_fail(ApiCall *call, int status, const char *code, const char *field,
+                   const char *format, ...)
+{
+    ApiError error;
+    char message[API_ERROR_MESSAGE_MAX];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    api_error_set(&error, status, code, field, "%s", message);
+    api_call_reply_error(call, &error);
+}
+
+void api_call_set_retry_after(ApiCall *call, int seconds)
+{
+    call->retry_after = seconds;
+}
+
+void api_call_set_state(ApiCall *call, void *state, void (*free_state)(void *state))
+{
+    call->state = state;
+    call->free_state = free_state;
+}
+
+void *api_call_state(const ApiCall *call)
+{
+    return call->state;
+}
+
+void api_call_suspend(ApiCall *call, ApiHandler resumed)
+{
+    call->resumed = resumed;
+    call->stage = API_CALL_SUSPENDED;
+    MHD_suspend_connection(call->connection);
+}
+
+void api_call_resume(ApiCall *call)
+{
+    MHD_resume_connection(call->connection);
+}
+
+/* ---- sending ---- */
+
+static enum MHD_Result api_send(ApiCall *call)
+{
+    call->stage = API_CALL_REPLIED;
+    char *text = call->reply_body ? cJSON_PrintUnformatted(call->reply_body) : strdup("{}");
+    if (text == NULL) {
+        log_error("event=reply_failed error=\"out of memory\"");
+        return MHD_NO;
+    }
+    size_t length = strlen(text);
+    char *body = realloc(text, length + 2); /* a trailing newline is friendlier to curl users */
+    if (body == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    body[length++] = '\n';
+    body[length] = '\0';
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(length, body, MHD_RESPMEM_MUST_FREE);
+    if (response == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    enum MHD_Result ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                                 "application/json");
+    char retry_after[16];
+    if (ok == MHD_YES && call->retry_after > 0) {
+        snprintf(retry_after, sizeof retry_after, "%d", call->retry_after);
+        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+    }
+    if (ok == MHD_YES && call->status == MHD_HTTP_METHOD_NOT_ALLOWED && call->allow != NULL)
+        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, call->allow);
+    if (ok == MHD_YES && call->status == MHD_HTTP_UNAUTHORIZED)
+        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                     "Bearer realm=\"herald\"");
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(call->connection, (unsigned int)call->status, response);
+    MHD_destroy_response(response);
+    return ok;
+}
+
+/* ---- routing ---- */
+
+/* Matches PATH against PATTERN; a "{id}" segment captures into PARAMETER. */
+static bool api_route_matches(const char *pattern, const char *path,
+                              char parameter[API_PATH_PARAMETER_MAX])
+{
+    const char *placeholder = strstr(pattern, "{id}");
+    if (placeholder == NULL)
+        return strcmp(pattern, path) == 0;
+    size_t prefix = (size_t)(placeholder - pattern);
+    const char *suffix = placeholder + 4;
+    if (strncmp(pattern, path, prefix) != 0)
+        return false;
+    const char *segment = path + prefix;
+    size_t segment_length = strcspn(segment, "/");
+    if (segment_length == 0 || segment_length >= API_PATH_PARAMETER_MAX ||
+        strcmp(segment + segment_length, suffix) != 0)
+        return false;
+    memcpy(parameter, segment, segment_length);
+    parameter[segment_length] = '\0';
+    return true;
+}
+
+/* Finds the route for METHOD and PATH; when only the method is wrong, sets
+ * *ALLOW to the method the path does take. */
+static const ApiRoute *api_route_find(const char *method, const char *path,
+                                      char parameter[API_PATH_PARAMETER_MAX], const char **allow)
+{
+    *allow = NULL;
+    for (size_t t = 0; t < sizeof api_route_tables / sizeof api_route_tables[0]; t++) {
+        for (size_t i = 0; i < *api_route_counts[t]; i++) {
+            const ApiRoute *route = &api_route_tables[t][i];
+            if (!api_route_matches(route->pattern, path, parameter))
+                continue;
+            if (strcmp(route->method, method) == 0)
+                return route;
+            *allow = route->method;
+        }
+    }
+    return NULL;
+}
+
+static bool api_is_json_content_type(const char *value)
+{
+    static const char json[] = "application/json";
+    if (value == NULL || strncasecmp(value, json, sizeof json - 1) != 0)
+        return false;
+    char next = value[sizeof json - 1];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+/* The checks made before any of the body is read. Sets a reply on failure. */
+static void api_begin_call(ApiCall *call, const char *url, const char *method)
+{
+    const char *allow;
+    call->route = api_route_find(method, url, call->path_parameter, &allow);
+    const ApiRoute *route = call->route;
+    const Auth *auth = call->api->options.auth;
+    bool public = route ? route->public : (allow == NULL);
+    const char *token_name;
+    if (auth != NULL && !public &&
+        !auth_check(auth, api_call_header(call, MHD_HTTP_HEADER_AUTHORIZATION), &token_name)) {
+        api_call_fail(call, MHD_HTTP_UNAUTHORIZED, "unauthorized", NULL,
+                      "a valid \"Authorization: Bearer TOKEN\" header is required");
+        return;
+    }
+    if (route == NULL && allow != NULL) {
+        call->allow = allow;
+        api_call_fail(call, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", NULL,
+                      "%s is not allowed here; use %s", method, allow);
+        return;
+    }
+    if (route == NULL) {
+        api_call_fail(call, MHD_HTTP_NOT_FOUND, "not_found", NULL, "no such endpoint");
+        return;
+    }
+    if (route->writes && atomic_load(&call->api->refuse_writes)) {
+        api_call_set_retry_after(call, 5);
+        api_call_fail(call, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
+                      "herald is shutting down; retry against the restarted service");
+        return;
+    }
+    if (!route->json_body)
+        return;
+    if (!api_is_json_content_type(api_call_header(call, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+        api_call_fail(call, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", NULL,
+                      "Content-Type must be application/json");
+        return;
+    }
+    const char *content_length = api_call_header(call, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (content_length != NULL) {
+        char *end;
+        errno = 0;
+        unsigned long long declared = strtoull(content_length, &end, 10);
+        if (errno == 0 && *end == '\0' && declared > call->api->options.max_body) {
+            api_call_fail(call, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large", NULL,
+                          "request body is %llu bytes; the limit (max_body) is %zu", declared,
+                          call->api->options.max_body);
+            return;
+        }
+    }
+}
+
+static void api_append_body(ApiCall *call, const char *data, size_t size)
+{
+    if (call->has_reply) {
+        call->discarded += size;
+        return;
+    }
+    if (buffer_append(&call->body, data, size) != 0) {
+        call->discarded += size;
+        api_call_fail(call, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large", NULL,
+                      "request body exceeds the limit (max_body) of %zu bytes",
+                      call->api->options.max_body);
+    }
+}
+
+static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    Api *api = cls;
+    ApiCall *call = *con_cls;
+    if (call == NULL) {
+        call = calloc(1, sizeof *call);
+        if (call == NULL)
+            return MHD_NO;
+        call->api = api;
+        call->connection = connection;
+        buffer_init(&call->body, api->options.max_body);
+        *con_cls = call;
+        atomic_fetch_add(&api->calls_in_progress, 1);
+        api_begin_call(call, url, method);
+        /* Answer early errors before the body: the client need not send it. */
+        return call->has_reply ? api_send(call) : MHD_YES;
+    }
+    if (call->stage == API_CALL_SUSPENDED) {
+        call->resumed(call);
+        return api_send(call);
+    }
+    if (*upload_data_size > 0) {
+        api_append_body(call, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        /* A client that keeps sending long after the limit is hung up on. */
+        return call->discarded > API_DISCARD_MAX ? MHD_NO : MHD_YES;
+    }
+    if (call->stage == API_CALL_REPLIED)
+        return MHD_YES;
+    if (!call->has_reply) {
+        call->route->handler(call);
+        if (call->reader != NULL) {
+            api_readers_release(&api->readers, call->reader);
+            call->reader = NULL;
+        }
+        if (call->stage == API_CALL_SUSPENDED)
+            return MHD_YES;
+    }
+    return api_send(call);
+}
+
+static void api_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                          enum MHD_RequestTerminationCode code)
+{
+    (void)connection;
+    (void)code;
+    Api *api = cls;
+    ApiCall *call = *con_cls;
+    if (call == NULL)
+        return;
+    if (call->free_state != NULL)
+        call->free_state(call->state);
+    cJSON_Delete(call->reply_body);
+    buffer_free(&call->body);
+    free(call);
+    *con_cls = NULL;
+    atomic_fetch_sub(&api->calls_in_progress, 1);
+}
+
+static void api_log_mhd(void *cls, const char *format, va_list args)
+{
+    (void)cls;
+    char message[512];
+    vsnprintf(message, sizeof message, format, args);
+    size_t length = strlen(message);
+    while (length > 0 && (message[length - 1] == '\n' || message[length - 1] == '\r'))
+        message[--length] = '\0';
+    char quoted[600];
+    log_warning("event=http_server_error error=%s", log_quote(quoted, sizeof quoted, message));
+}
+
+static int api_listen_socket(const char *listen_text, char address[ADDRESS_TEXT_MAX], char *err,
+                             size_t errlen)
+{
+    struct sockaddr_storage bind_address;
+    socklen_t length;
+    if (address_parse_listen(listen_text, &bind_address, &length, err, errlen) != 0)
+        return -1;
+    int fd = socket(bind_address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        (bind_address.ss_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)) {
+        snprintf(err, errlen, "setsockopt: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (bind(fd, (struct sockaddr *)&bind_address, length) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", listen_text, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (listen(fd, API_LISTEN_BACKLOG) != 0) {
+        snprintf(err, errlen, "listen on %s: %s", listen_text, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    length = sizeof bind_address;
+    if (getsockname(fd, (struct sockaddr *)&bind_address, &length) != 0) {
+        snprintf(err, errlen, "getsockname: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    address_format((struct sockaddr *)&bind_address, address);
+    return fd;
+}
+
+Api *api_start(const ApiOptions *options, char *err, size_t errlen)
+{
+    Api *api = calloc(1, sizeof *api);
+    if (api == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    api->options = *options;
+    atomic_init(&api->refuse_writes, false);
+    atomic_init(&api->calls_in_progress, 0);
+    unsigned threads = options->threads;
+    if (threads == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus > 0 ? (unsigned)cpus : 1;
+    }
+    if (api_readers_open(&api->readers, threads, options, err, errlen) != 0) {
+        api_readers_close(&api->readers);
+        free(api);
+        return NULL;
+    }
+    int fd = api_listen_socket(options->listen, api->address, err, errlen);
+    if (fd < 0) {
+        api_readers_close(&api->readers);
+        free(api);
+        return NULL;
+    }
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    api->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, api_access, api, MHD_OPTION_EXTERNAL_LOGGER, api_log_mhd, api,
+        MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        options->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, options->connection_timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, api_completed, api, MHD_OPTION_END);
+    if (api->daemon == NULL) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s", api->address);
+        close(fd);
+        api_readers_close(&api->readers);
+        free(api);
+        return NULL;
+    }
+    return api;
+}
+
+const char *api_address(const Api *api)
+{
+    return api->address;
+}
+
+void api_refuse_writes(Api *api)
+{
+    atomic_store(&api->refuse_writes, true);
+}
+
+void api_stop(Api *api)
+{
+    if (api == NULL)
+        return;
+    api_refuse_writes(api);
+    MHD_socket listen_fd = MHD_quiesce_daemon(api->daemon);
+    /* Let requests already being handled send their replies. */
+    int64_t deadline = clock_monotonic_ms() + API_STOP_GRACE_MS;
+    while (atomic_load(&api->calls_in_progress) > 0 && clock_monotonic_ms() < deadline)
+        usleep(5000);
+    MHD_stop_daemon(api->daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    api_readers_close(&api->readers);
+    free(api);
+}

@@ -1,0 +1,54 @@
+/*
+ * api: the HTTP server (libmicrohttpd, a pool of epoll threads).
+ *
+ * api.c owns the daemon and everything common to requests: the route table,
+ * authentication, body reading with a hard cap (refused early from
+ * Content-Length and again while a chunked body arrives), Content-Type
+ * checks, JSON replies and errors. Handlers live by resource in api_tasks.c,
+ * api_system.c, ... and see a request only through api_call.h.
+ *
+ * Handlers never block on the database's fsync: a write suspends its
+ * connection, hands the work to the intake writer, and is resumed when the
+ * commit is done, so a few HTTP threads serve hundreds of waiting requests.
+ */
+#ifndef HERALD_API_H
+#define HERALD_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "address.h"
+#include "auth.h"
+#include "intake.h"
+
+typedef struct Api Api;
+
+typedef struct ApiOptions {
+    const char *listen;             /* "HOST:PORT"; port 0 picks a free one */
+    unsigned threads;               /* 0 = one per CPU */
+    unsigned max_connections;
+    unsigned connection_timeout_s;
+    size_t max_body;                /* bytes */
+    const Auth *auth;               /* NULL = no authentication; not owned */
+    Intake *intake;                 /* not owned; must outlive the Api */
+    const char *db_path;            /* for the read connections */
+    int64_t busy_timeout_ms;
+} ApiOptions;
+
+/* Binds, opens the read connections and starts serving. Returns the Api (the
+ * caller owns it: api_stop), or NULL with a message in ERR. */
+Api *api_start(const ApiOptions *options, char *err, size_t errlen);
+
+/* The address actually bound, e.g. "127.0.0.1:43817". */
+const char *api_address(const Api *api);
+
+/* From now on, requests that would write get 503 with Retry-After; reads and
+ * requests already waiting for the writer are still answered. */
+void api_refuse_writes(Api *api);
+
+/* Stops accepting connections, lets requests in progress finish (bounded),
+ * stops the daemon and frees API. Call after intake_stop(), so no request is
+ * left waiting for the writer. */
+void api_stop(Api *api);
+
+#endif

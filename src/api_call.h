@@ -1,0 +1,72 @@
+/*
+ * api_call: one HTTP request as its handler sees it.
+ *
+ * A handler reads the request (path parameter, query, headers, body), then
+ * either replies at once (api_call_reply / api_call_reply_error) or suspends
+ * the call (api_call_suspend), hands work to another thread, and has that
+ * thread call api_call_resume(); the RESUMED function then runs on an HTTP
+ * thread and replies. Everything attached to a call is freed when the
+ * request completes.
+ */
+#ifndef HERALD_API_CALL_H
+#define HERALD_API_CALL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api_error.h"
+#include "intake.h"
+#include "store.h"
+
+typedef struct ApiCall ApiCall;
+typedef void (*ApiHandler)(ApiCall *call);
+
+typedef struct ApiRoute {
+    const char *method;  /* "GET" or "POST" */
+    const char *pattern; /* "/v1/tasks/{id}": at most one {id} segment */
+    bool json_body;      /* a JSON body is required (Content-Type is checked) */
+    bool writes;         /* refused with 503 while herald shuts down */
+    bool public;         /* no authentication (health checks) */
+    ApiHandler handler;
+} ApiRoute;
+
+/* The {id} segment of the path, or "" if the route has none. */
+const char *api_call_path_parameter(const ApiCall *call);
+
+/* A query-string argument or request header, or NULL. */
+const char *api_call_query(ApiCall *call, const char *name);
+const char *api_call_header(ApiCall *call, const char *name);
+
+/* The request body (NUL-terminated; LENGTH excludes the NUL). */
+const char *api_call_body(const ApiCall *call, size_t *length);
+
+/* A read connection to the database for the duration of the handler (not
+ * across a suspension). NULL with a 503 already set as the reply if none can
+ * be had. */
+Store *api_call_reader(ApiCall *call);
+
+Intake *api_call_intake(const ApiCall *call);
+
+/* Sets the reply; takes ownership of BODY. */
+void api_call_reply(ApiCall *call, int status, cJSON *body);
+void api_call_reply_error(ApiCall *call, const ApiError *error);
+/* Shortcut for api_call_reply_error. */
+void api_call_fail(ApiCall *call, int status, const char *code, const char *field,
+                   const char *format, ...) __attribute__((format(printf, 5, 6)));
+
+/* Adds "Retry-After: SECONDS" to the reply. */
+void api_call_set_retry_after(ApiCall *call, int seconds);
+
+/* Attaches STATE to the call; FREE_STATE(STATE) runs when the request completes. */
+void api_call_set_state(ApiCall *call, void *state, void (*free_state)(void *state));
+void *api_call_state(const ApiCall *call);
+
+/* Suspends the call until api_call_resume(); then RESUMED runs and replies.
+ * Call it before handing the call to another thread. */
+void api_call_suspend(ApiCall *call, ApiHandler resumed);
+
+/* Thread-safe: wakes a suspended call. */
+void api_call_resume(ApiCall *call);
+
+#endif

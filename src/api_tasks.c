@@ -1,0 +1,344 @@
+/*
+ * api_tasks: see api_tasks.h.
+ *
+ * Creating tasks is asynchronous: the handler validates everything, suspends
+ * the call and submits one IntakeJob; the intake writer commits it (with other
+ * requests' jobs) and resumes the call, and api_tasks_created() answers from
+ * the job's outcome. Nothing is answered 201 before its commit returned.
+ */
+#include "api_tasks.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_raw.h"
+#include "task_json.h"
+
+/* What a create call keeps across its suspension. */
+typedef struct TaskCreation {
+    ApiCall *call;
+    bool batch;
+    TaskRequest *requests;
+    size_t count;
+    IntakeJob job;
+} TaskCreation;
+
+static void api_tasks_free_creation(void *state)
+{
+    TaskCreation *creation = state;
+    for (size_t i = 0; i < creation->count; i++)
+        task_request_clear(&creation->requests[i]);
+    free(creation->requests);
+    intake_job_clear(&creation->job);
+    free(creation);
+}
+
+static TaskCreation *api_tasks_new_creation(ApiCall *call, bool batch, size_t count)
+{
+    TaskCreation *creation = calloc(1, sizeof *creation);
+    if (creation != NULL)
+        creation->requests = calloc(count, sizeof *creation->requests);
+    if (creation == NULL || creation->requests == NULL) {
+        free(creation);
+        api_call_fail(call, 503, "unavailable", NULL, "out of memory");
+        return NULL;
+    }
+    creation->call = call;
+    creation->batch = batch;
+    api_call_set_state(call, creation, api_tasks_free_creation);
+    return creation;
+}
+
+/* Runs on the intake writer thread. */
+static void api_tasks_stored(IntakeJob *job)
+{
+    TaskCreation *creation = job->context;
+    api_call_resume(creation->call);
+}
+
+static cJSON *api_tasks_render(const Task *task, bool duplicate)
+{
+    cJSON *object = task_json_render(task);
+    if (object != NULL && duplicate)
+        cJSON_AddBoolToObject(object, "duplicate", true);
+    return object;
+}
+
+/* Runs on an HTTP thread once the job is committed (or failed). */
+static void api_tasks_created(ApiCall *call)
+{
+    TaskCreation *creation = api_call_state(call);
+    IntakeJob *job = &creation->job;
+    if (job->result == INTAKE_JOB_UNAVAILABLE) {
+        api_call_set_retry_after(call, API_TASKS_RETRY_AFTER);
+        api_call_fail(call, 503, "unavailable", NULL, "the task could not be stored: %s",
+                      job->message);
+        return;
+    }
+    if (job->result == INTAKE_JOB_CONFLICT) {
+        char field[64];
+        if (creation->batch)
+            snprintf(field, sizeof field, "tasks[%zu].idempotency_key", job->conflict_index);
+        else
+            snprintf(field, sizeof field, "idempotency_key");
+        api_call_fail(call, 409, "idempotency_conflict", field,
+                      "this idempotency key was already used for a different request");
+        return;
+    }
+    cJSON *body = cJSON_CreateObject();
+    bool any_created = false;
+    if (creation->batch) {
+        cJSON *tasks = cJSON_AddArrayToObject(body, "tasks");
+        for (size_t i = 0; i < job->count; i++) {
+            cJSON_AddItemToArray(tasks, api_tasks_render(&job->tasks[i], job->duplicates[i]));
+            any_created |= !job->duplicates[i];
+        }
+    } else {
+        cJSON_AddItemToObject(body, "task", api_tasks_render(&job->tasks[0], false));
+        any_created = !job->duplicates[0];
+        if (!any_created)
+            cJSON_AddBoolToObject(body, "duplicate", true);
+    }
+    api_call_reply(call, any_created ? 201 : 200, body);
+}
+
+static void api_tasks_submit(ApiCall *call, TaskCreation *creation)
+{
+    creation->job.requests = creation->requests;
+    creation->job.count = creation->count;
+    creation->job.on_done = api_tasks_stored;
+    creation->job.context = creation;
+    /* Suspend first: the writer may finish and resume before submit returns. */
+    api_call_suspend(call, api_tasks_created);
+    char err[128];
+    if (intake_submit(api_call_intake(call), &creation->job, err, sizeof err) != 0) {
+        creation->job.result = INTAKE_JOB_UNAVAILABLE;
+        snprintf(creation->job.message, sizeof creation->job.message, "%s", err);
+        api_call_resume(call);
+    }
+}
+
+/* Parses the call's body; replies 400 and returns NULL if it is not a JSON object. */
+static cJSON *api_tasks_parse_body(ApiCall *call, const char **body, size_t *length)
+{
+    ApiError error;
+    cJSON *document;
+    *body = api_call_body(call, length);
+    if (task_json_parse_document(*body, *length, &document, &error) != 0) {
+        api_call_reply_error(call, &error);
+        return NULL;
+    }
+    return document;
+}
+
+static void api_tasks_create(ApiCall *call)
+{
+    size_t length;
+    const char *body;
+    ApiError error;
+    cJSON *document = api_tasks_parse_body(call, &body, &length);
+    if (document == NULL)
+        return;
+    TaskCreation *creation = api_tasks_new_creation(call, false, 1);
+    if (creation == NULL) {
+        cJSON_Delete(document);
+        return;
+    }
+    int rc = task_json_read_request(document, body, json_raw_document(body, length), "",
+                                    api_call_header(call, "Idempotency-Key"),
+                                    &creation->requests[0], &error);
+    cJSON_Delete(document);
+    if (rc != 0) {
+        api_call_reply_error(call, &error);
+        return;
+    }
+    creation->count = 1;
+    api_tasks_submit(call, creation);
+}
+
+/* Checks the batch envelope {"tasks": [...]} and finds the array's text. */
+static const cJSON *api_tasks_batch_array(ApiCall *call, const cJSON *document, const char *body,
+                                          size_t length, JsonSpan *span)
+{
+    const cJSON *tasks = NULL;
+    JsonRawIterator members;
+    JsonSpan member_span;
+    json_raw_children_begin(body, json_raw_document(body, length), &members);
+    for (const cJSON *member = document->child; member != NULL; member = member->next) {
+        json_raw_children_next(&members, &member_span);
+        if (strcmp(member->string, "tasks") != 0 || tasks != NULL) {
+            api_call_fail(call, 422, "validation_failed", member->string,
+                          tasks ? "field given twice" : "unknown field \"%.64s\"",
+                          member->string);
+            return NULL;
+        }
+        tasks = member;
+        *span = member_span;
+    }
+    int count = cJSON_GetArraySize(tasks);
+    if (!cJSON_IsArray(tasks) || count < 1 || count > API_TASKS_BATCH_MAX) {
+        api_call_fail(call, 422, "validation_failed", "tasks",
+                      "tasks must be an array of 1 to %d task objects", API_TASKS_BATCH_MAX);
+        return NULL;
+    }
+    return tasks;
+}
+
+static void api_tasks_create_batch(ApiCall *call)
+{
+    size_t length;
+    const char *body;
+    ApiError error;
+    cJSON *document = api_tasks_parse_body(call, &body, &length);
+    if (document == NULL)
+        return;
+    JsonSpan array_span;
+    const cJSON *tasks = api_tasks_batch_array(call, document, body, length, &array_span);
+    TaskCreation *creation =
+        tasks ? api_tasks_new_creation(call, true, (size_t)cJSON_GetArraySize(tasks)) : NULL;
+    if (creation == NULL) {
+        cJSON_Delete(document);
+        return;
+    }
+    JsonRawIterator elements;
+    json_raw_children_begin(body, array_span, &elements);
+    for (const cJSON *item = tasks->child; item != NULL; item = item->next) {
+        JsonSpan span;
+        char prefix[32];
+        json_raw_children_next(&elements, &span);
+        snprintf(prefix, sizeof prefix, "tasks[%zu].", creation->count);
+        if (task_json_read_request(item, body, span, prefix, NULL,
+                                   &creation->requests[creation->count], &error) != 0) {
+            cJSON_Delete(document);
+            api_call_reply_error(call, &error);
+            return;
+        }
+        creation->count++;
+    }
+    cJSON_Delete(document);
+    api_tasks_submit(call, creation);
+}
+
+/* Parses a positive 64-bit id; returns 0 if TEXT is not one. */
+static int64_t api_tasks_parse_id(const char *text)
+{
+    if (text == NULL || text[0] < '1' || text[0] > '9')
+        return 0;
+    char *end;
+    errno = 0;
+    long long value = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return 0;
+    return (int64_t)value;
+}
+
+static void api_tasks_get(ApiCall *call)
+{
+    int64_t id = api_tasks_parse_id(api_call_path_parameter(call));
+    if (id == 0) {
+        api_call_fail(call, 404, "not_found", "id", "no task with id \"%s\"",
+                      api_call_path_parameter(call));
+        return;
+    }
+    Store *store = api_call_reader(call);
+    Task task;
+    char err[256];
+    StoreResult result = store_task_get(store, id, &task, err, sizeof err);
+    if (result == STORE_ERROR) {
+        api_call_set_retry_after(call, API_TASKS_RETRY_AFTER);
+        api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
+        return;
+    }
+    if (result == STORE_NOT_FOUND) {
+        api_call_fail(call, 404, "not_found", "id", "no task with id %" PRId64, id);
+        return;
+    }
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddItemToObject(body, "task", task_json_render(&task));
+    task_clear(&task);
+    api_call_reply(call, 200, body);
+}
+
+/* Reads the list filters from the query string; replies 400 on a bad one. */
+static int api_tasks_read_filter(ApiCall *call, TaskFilter *filter)
+{
+    memset(filter, 0, sizeof *filter);
+    filter->limit = API_TASKS_LIST_DEFAULT;
+    filter->business_id = api_call_query(call, "business_id");
+    filter->business_type = api_call_query(call, "business_type");
+    const char *status = api_call_query(call, "status");
+    const char *limit = api_call_query(call, "limit");
+    const char *after = api_call_query(call, "after");
+    if (filter->business_type != NULL && !task_business_type_is_valid(filter->business_type)) {
+        api_call_fail(call, 400, "invalid_parameter", "business_type",
+                      "business_type must match [A-Za-z0-9_.:-]{1,%d}", TASK_BUSINESS_TYPE_MAX);
+        return -1;
+    }
+    if (status != NULL) {
+        if (task_status_parse(status, &filter->status) != 0) {
+            api_call_fail(call, 400, "invalid_parameter", "status",
+                          "status must be pending, delivering, succeeded or failed");
+            return -1;
+        }
+        filter->has_status = true;
+    }
+    if (limit != NULL) {
+        int64_t value = api_tasks_parse_id(limit);
+        if (value < 1 || value > API_TASKS_LIST_MAX) {
+            api_call_fail(call, 400, "invalid_parameter", "limit",
+                          "limit must be an integer from 1 to %d", API_TASKS_LIST_MAX);
+            return -1;
+        }
+        filter->limit = (int)value;
+    }
+    if (after != NULL) {
+        filter->after = api_tasks_parse_id(after);
+        if (filter->after == 0) {
+            api_call_fail(call, 400, "invalid_parameter", "after",
+                          "after must be a task id (a positive integer)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void api_tasks_list(ApiCall *call)
+{
+    TaskFilter filter;
+    if (api_tasks_read_filter(call, &filter) != 0)
+        return;
+    int page = filter.limit;
+    filter.limit = page + 1; /* one more tells whether there is a next page */
+    Task *tasks;
+    size_t count;
+    char err[256];
+    if (store_task_list(api_call_reader(call), &filter, &tasks, &count, err, sizeof err) != 0) {
+        api_call_set_retry_after(call, API_TASKS_RETRY_AFTER);
+        api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
+        return;
+    }
+    bool more = count > (size_t)page;
+    size_t shown = more ? (size_t)page : count;
+    cJSON *body = cJSON_CreateObject();
+    cJSON *array = cJSON_AddArrayToObject(body, "tasks");
+    for (size_t i = 0; i < shown; i++)
+        cJSON_AddItemToArray(array, task_json_render(&tasks[i]));
+    if (more)
+        cJSON_AddNumberToObject(body, "next_after", (double)tasks[shown - 1].id);
+    else
+        cJSON_AddNullToObject(body, "next_after");
+    store_task_list_free(tasks, count);
+    api_call_reply(call, 200, body);
+}
+
+const ApiRoute api_task_routes[] = {
+    {"POST", "/v1/tasks", true, true, false, api_tasks_create},
+    {"GET", "/v1/tasks", false, false, false, api_tasks_list},
+    {"POST", "/v1/tasks/batch", true, true, false, api_tasks_create_batch},
+    {"GET", "/v1/tasks/{id}", false, false, false, api_tasks_get},
+};
+
+const size_t api_task_route_count = sizeof api_task_routes / sizeof api_task_routes[0];

@@ -1,0 +1,128 @@
+/*
+ * clock: see clock.h.
+ */
+#include "clock.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t clock_now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now); /* cannot fail for CLOCK_REALTIME */
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int64_t clock_monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now); /* cannot fail for CLOCK_MONOTONIC */
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void clock_format_rfc3339(int64_t unix_ms, char out[CLOCK_RFC3339_SIZE])
+{
+    int64_t seconds = unix_ms / 1000;
+    int64_t millis = unix_ms % 1000;
+    if (millis < 0) {
+        millis += 1000;
+        seconds -= 1;
+    }
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+        snprintf(out, CLOCK_RFC3339_SIZE, "1970-01-01T00:00:00.000Z");
+        return;
+    }
+    /* The year is 0..9999 here, so the text is exactly CLOCK_RFC3339_SIZE - 1 long. */
+    strftime(out, CLOCK_RFC3339_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + 19, CLOCK_RFC3339_SIZE - 19, ".%03dZ", (int)millis);
+}
+
+static int clock_read_digits(const char **cursor, int count, int *value)
+{
+    int result = 0;
+    for (int i = 0; i < count; i++) {
+        if (!isdigit((unsigned char)(*cursor)[i]))
+            return -1;
+        result = result * 10 + ((*cursor)[i] - '0');
+    }
+    *cursor += count;
+    *value = result;
+    return 0;
+}
+
+static int clock_expect(const char **cursor, char c)
+{
+    if (**cursor != c)
+        return -1;
+    (*cursor)++;
+    return 0;
+}
+
+int clock_parse_rfc3339(const char *text, int64_t *unix_ms)
+{
+    const char *p = text;
+    int year, month, day, hour, minute, second;
+    if (clock_read_digits(&p, 4, &year) || clock_expect(&p, '-') ||
+        clock_read_digits(&p, 2, &month) || clock_expect(&p, '-') ||
+        clock_read_digits(&p, 2, &day))
+        return -1;
+    if (*p != 'T' && *p != 't' && *p != ' ')
+        return -1;
+    p++;
+    if (clock_read_digits(&p, 2, &hour) || clock_expect(&p, ':') ||
+        clock_read_digits(&p, 2, &minute) || clock_expect(&p, ':') ||
+        clock_read_digits(&p, 2, &second))
+        return -1;
+    int millis = 0;
+    if (*p == '.') {
+        p++;
+        int digits = 0;
+        while (isdigit((unsigned char)*p)) {
+            if (digits < 3)
+                millis = millis * 10 + (*p - '0');
+            digits++;
+            p++;
+        }
+        if (digits == 0)
+            return -1;
+        for (; digits < 3; digits++)
+            millis *= 10;
+    }
+    int offset_minutes = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1;
+        int offset_hours, offset_mins;
+        p++;
+        if (clock_read_digits(&p, 2, &offset_hours) || clock_expect(&p, ':') ||
+            clock_read_digits(&p, 2, &offset_mins) || offset_hours > 23 || offset_mins > 59)
+            return -1;
+        offset_minutes = sign * (offset_hours * 60 + offset_mins);
+    } else {
+        return -1;
+    }
+    if (*p != '\0')
+        return -1;
+    static const int days_in_month[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1 || day > days_in_month[month - 1] || hour > 23 ||
+        minute > 59 || second > 60)
+        return -1;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month == 2 && day == 29 && !leap)
+        return -1;
+    /* Days from civil (Howard Hinnant's algorithm): exact, no timegm/TZ dependence. */
+    int y = month <= 2 ? year - 1 : year;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int year_of_era = y - era * 400;
+    int day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    int day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    int64_t days = (int64_t)era * 146097 + day_of_era - 719468;
+    int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    *unix_ms = seconds * 1000 + millis;
+    return 0;
+}

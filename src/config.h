@@ -1,0 +1,49 @@
+/*
+ * config: herald.conf (INI, parsed by inih) into a typed Config.
+ *
+ * Every key is one row of a table (section, name, type, bounds, default,
+ * field), so adding a key is one line and its default, range check and error
+ * message come for free. Unknown sections and keys, values out of range,
+ * keys given twice and over-long lines refuse the whole file with
+ * "FILE:LINE: what is wrong". Defaults are written as text in the table and
+ * parsed by the same code as the file, so they cannot drift from the rules.
+ */
+#ifndef HERALD_CONFIG_H
+#define HERALD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_LISTEN_MAX 256
+#define CONFIG_DEFAULT_PATH "/etc/herald/herald.conf"
+
+typedef struct Config {
+    /* [server] */
+    char listen[CONFIG_LISTEN_MAX];
+    char api_token_file[CONFIG_PATH_MAX]; /* "" = no authentication */
+    uint64_t max_body;                    /* bytes */
+    int64_t threads;                      /* HTTP threads; 0 = one per CPU */
+    int64_t max_connections;
+    int64_t connection_timeout_ms; /* idle keep-alive and slow-client timeout */
+    LogLevel log_level;
+    /* [storage] */
+    char storage_path[CONFIG_PATH_MAX];
+    int64_t busy_timeout_ms;
+    int64_t intake_queue_limit; /* requests waiting for the writer before 503 */
+} Config;
+
+/* Fills every field with its default. */
+void config_set_defaults(Config *config);
+
+/* Sets defaults, then reads PATH over them. Returns 0, or -1 with
+ * "PATH:LINE: message" (or "PATH: message") in ERR. */
+int config_load(Config *config, const char *path, char *err, size_t errlen);
+
+/* The same for a config held in memory; NAME stands for the file in errors. */
+int config_load_text(Config *config, const char *text, const char *name, char *err,
+                     size_t errlen);
+
+#endif

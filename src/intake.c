@@ -1,0 +1,298 @@
+/*
+ * intake: see intake.h.
+ *
+ * The writer takes the whole queue at once (up to INTAKE_TASKS_PER_COMMIT
+ * tasks), so under load each fsync covers as many requests as arrived while
+ * the previous one ran: batching grows with load by itself, and an idle
+ * server commits a lone request at once without waiting for company.
+ */
+#include "intake.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "store.h"
+
+struct Intake {
+    Store *store; /* the writer thread's own connection */
+    IntakeOptions options;
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t wake;
+    IntakeJob *head;
+    IntakeJob *tail;
+    size_t queued;
+    bool stopping;
+};
+
+typedef enum {
+    INTAKE_STORED,
+    INTAKE_CONFLICT,
+    INTAKE_FAILED,
+} IntakeStoreResult;
+
+static int intake_max_retry(Intake *intake, const TaskRequest *request)
+{
+    if (request->max_retry > 0)
+        return request->max_retry;
+    if (intake->options.max_retry_for != NULL)
+        return intake->options.max_retry_for(request->business_type,
+                                             intake->options.max_retry_argument);
+    return INTAKE_DEFAULT_MAX_RETRY;
+}
+
+/* Finds an earlier task this request repeats. Sets *CONFLICT when the
+ * idempotency key is taken by a different request. */
+static StoreResult intake_find_existing(Intake *intake, const TaskRequest *request, Task *out,
+                                        bool *conflict, char *err, size_t errlen)
+{
+    *conflict = false;
+    if (request->idempotency_key == NULL)
+        return store_task_find_by_business(intake->store, request->business_type,
+                                           request->business_id, request->target_url, out, err,
+                                           errlen);
+    unsigned char stored_hash[TASK_HASH_SIZE];
+    StoreResult found = store_task_find_by_idempotency_key(intake->store, request->idempotency_key,
+                                                           out, stored_hash, err, errlen);
+    if (found == STORE_OK && memcmp(stored_hash, request->hash, TASK_HASH_SIZE) != 0)
+        *conflict = true;
+    return found;
+}
+
+static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, size_t index,
+                                              int64_t now, char *err, size_t errlen)
+{
+    const TaskRequest *request = &job->requests[index];
+    bool conflict;
+    StoreResult found = intake_find_existing(intake, request, &job->tasks[index], &conflict, err,
+                                             errlen);
+    if (found == STORE_ERROR)
+        return INTAKE_FAILED;
+    if (conflict) {
+        job->conflict_index = index;
+        return INTAKE_CONFLICT;
+    }
+    if (found == STORE_OK) {
+        job->duplicates[index] = true;
+        return INTAKE_STORED;
+    }
+    char webhook_id[TASK_WEBHOOK_ID_SIZE];
+    if (task_generate_webhook_id(webhook_id) != 0) {
+        snprintf(err, errlen, "cannot read random bytes for the webhook id");
+        return INTAKE_FAILED;
+    }
+    int max_retry = intake_max_retry(intake, request);
+    int64_t id;
+    if (store_task_insert(intake->store, request, max_retry, webhook_id, now, &id, err, errlen) !=
+        0)
+        return INTAKE_FAILED;
+    if (task_from_request(&job->tasks[index], request, id, webhook_id, max_retry, now) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return INTAKE_FAILED;
+    }
+    return INTAKE_STORED;
+}
+
+/* Stores every request of JOB inside a savepoint. */
+static IntakeStoreResult intake_store_job(Intake *intake, IntakeJob *job, int64_t now, char *err,
+                                          size_t errlen)
+{
+    job->tasks = calloc(job->count, sizeof *job->tasks);
+    job->duplicates = calloc(job->count, sizeof *job->duplicates);
+    if (job->tasks == NULL || job->duplicates == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return INTAKE_FAILED;
+    }
+    if (store_savepoint(intake->store, err, errlen) != 0)
+        return INTAKE_FAILED;
+    for (size_t i = 0; i < job->count; i++) {
+        IntakeStoreResult result = intake_store_request(intake, job, i, now, err, errlen);
+        if (result == INTAKE_CONFLICT) {
+            intake_job_clear(job);
+            if (store_savepoint_rollback(intake->store, err, errlen) != 0)
+                return INTAKE_FAILED;
+            job->result = INTAKE_JOB_CONFLICT;
+            return INTAKE_CONFLICT;
+        }
+        if (result == INTAKE_FAILED)
+            return INTAKE_FAILED;
+    }
+    if (store_savepoint_release(intake->store, err, errlen) != 0)
+        return INTAKE_FAILED;
+    job->result = INTAKE_JOB_OK;
+    return INTAKE_STORED;
+}
+
+static void intake_fail_jobs(IntakeJob *jobs, const char *message)
+{
+    for (IntakeJob *job = jobs; job != NULL; job = job->next) {
+        intake_job_clear(job);
+        job->result = INTAKE_JOB_UNAVAILABLE;
+        snprintf(job->message, sizeof job->message, "%s", message);
+    }
+}
+
+/* Stores JOBS (a list linked by next) in one transaction, then answers them. */
+static void intake_commit_jobs(Intake *intake, IntakeJob *jobs)
+{
+    char err[512] = "";
+    bool created = false;
+    int64_t now = clock_now_ms();
+    if (store_begin(intake->store, err, sizeof err) != 0) {
+        intake_fail_jobs(jobs, err);
+    } else {
+        bool failed = false;
+        for (IntakeJob *job = jobs; job != NULL && !failed; job = job->next) {
+            if (intake_store_job(intake, job, now, err, sizeof err) == INTAKE_FAILED)
+                failed = true;
+        }
+        if (failed) {
+            store_rollback(intake->store);
+            intake_fail_jobs(jobs, err);
+        } else if (store_commit(intake->store, err, sizeof err) != 0) {
+            intake_fail_jobs(jobs, err);
+        } else {
+            for (IntakeJob *job = jobs; job != NULL; job = job->next) {
+                for (size_t i = 0; job->result == INTAKE_JOB_OK && i < job->count; i++)
+                    created |= !job->duplicates[i];
+            }
+        }
+    }
+    if (err[0] != '\0') {
+        char quoted[600];
+        log_error("event=intake_failed error=%s", log_quote(quoted, sizeof quoted, err));
+    }
+    IntakeJob *job = jobs;
+    while (job != NULL) {
+        IntakeJob *next = job->next; /* on_done may free the job */
+        job->next = NULL;
+        job->on_done(job);
+        job = next;
+    }
+    if (created && intake->options.on_commit != NULL)
+        intake->options.on_commit(intake->options.on_commit_argument);
+}
+
+/* Detaches queued jobs holding at most INTAKE_TASKS_PER_COMMIT tasks (always
+ * at least one job). Called with the lock held. */
+static IntakeJob *intake_take_jobs(Intake *intake)
+{
+    IntakeJob *first = intake->head;
+    IntakeJob *last = first;
+    size_t tasks = first->count;
+    size_t jobs = 1;
+    while (last->next != NULL && tasks + last->next->count <= INTAKE_TASKS_PER_COMMIT) {
+        last = last->next;
+        tasks += last->count;
+        jobs++;
+    }
+    intake->head = last->next;
+    if (intake->head == NULL)
+        intake->tail = NULL;
+    last->next = NULL;
+    intake->queued -= jobs;
+    return first;
+}
+
+static void *intake_writer_main(void *argument)
+{
+    Intake *intake = argument;
+    pthread_setname_np(pthread_self(), "herald-intake");
+    pthread_mutex_lock(&intake->lock);
+    for (;;) {
+        while (intake->head == NULL && !intake->stopping)
+            pthread_cond_wait(&intake->wake, &intake->lock);
+        if (intake->head == NULL)
+            break; /* stopping, and everything queued has been stored */
+        IntakeJob *jobs = intake_take_jobs(intake);
+        pthread_mutex_unlock(&intake->lock);
+        intake_commit_jobs(intake, jobs);
+        pthread_mutex_lock(&intake->lock);
+    }
+    pthread_mutex_unlock(&intake->lock);
+    return NULL;
+}
+
+Intake *intake_start(const char *db_path, const IntakeOptions *options, char *err,
+                     size_t errlen)
+{
+    Intake *intake = calloc(1, sizeof *intake);
+    if (intake == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    intake->options = *options;
+    StoreOptions store_options = {.busy_timeout_ms = options->busy_timeout_ms};
+    intake->store = store_open(db_path, &store_options, err, errlen);
+    if (intake->store == NULL) {
+        free(intake);
+        return NULL;
+    }
+    pthread_mutex_init(&intake->lock, NULL);
+    pthread_cond_init(&intake->wake, NULL);
+    int rc = pthread_create(&intake->thread, NULL, intake_writer_main, intake);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the intake thread: %s", strerror(rc));
+        pthread_cond_destroy(&intake->wake);
+        pthread_mutex_destroy(&intake->lock);
+        store_close(intake->store);
+        free(intake);
+        return NULL;
+    }
+    return intake;
+}
+
+int intake_submit(Intake *intake, IntakeJob *job, char *err, size_t errlen)
+{
+    job->next = NULL;
+    job->tasks = NULL;
+    job->duplicates = NULL;
+    job->message[0] = '\0';
+    pthread_mutex_lock(&intake->lock);
+    if (intake->stopping || intake->queued >= intake->options.queue_limit) {
+        snprintf(err, errlen, intake->stopping ? "herald is shutting down"
+                                               : "too many requests are waiting to be stored");
+        pthread_mutex_unlock(&intake->lock);
+        return -1;
+    }
+    if (intake->tail != NULL)
+        intake->tail->next = job;
+    else
+        intake->head = job;
+    intake->tail = job;
+    intake->queued++;
+    pthread_cond_signal(&intake->wake);
+    pthread_mutex_unlock(&intake->lock);
+    return 0;
+}
+
+void intake_stop(Intake *intake)
+{
+    if (intake == NULL)
+        return;
+    pthread_mutex_lock(&intake->lock);
+    intake->stopping = true;
+    pthread_cond_signal(&intake->wake);
+    pthread_mutex_unlock(&intake->lock);
+    pthread_join(intake->thread, NULL);
+    pthread_cond_destroy(&intake->wake);
+    pthread_mutex_destroy(&intake->lock);
+    store_close(intake->store);
+    free(intake);
+}
+
+void intake_job_clear(IntakeJob *job)
+{
+    if (job->tasks != NULL) {
+        for (size_t i = 0; i < job->count; i++)
+            task_clear(&job->tasks[i]);
+    }
+    free(job->tasks);
+    free(job->duplicates);
+    job->tasks = NULL;
+    job->duplicates = NULL;
+}

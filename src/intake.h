@@ -1,0 +1,87 @@
+/*
+ * intake: the queue from the HTTP threads to the one thread that writes new
+ * tasks, and the group commit that makes durable intake fast.
+ *
+ * An HTTP handler validates a request, wraps it in an IntakeJob and submits
+ * it; the writer thread takes everything queued, stores all of it in one
+ * transaction (one COMMIT, one fsync for many requests), and only then calls
+ * each job's on_done, which is when the handler may answer 201. Each job is
+ * stored inside its own savepoint: an idempotency conflict undoes just that
+ * job, while any storage error (disk full, locked, I/O) rolls back the whole
+ * transaction and every job in it is answered "unavailable", so a task is
+ * never committed behind an error.
+ *
+ * Threads: intake_submit() may be called from any thread; on_done and the
+ * commit hook run on the writer thread ("herald-intake"). The queue is
+ * guarded by Intake.lock (intake.c).
+ */
+#ifndef HERALD_INTAKE_H
+#define HERALD_INTAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "task.h"
+
+typedef struct Intake Intake;
+typedef struct IntakeJob IntakeJob;
+
+typedef enum {
+    INTAKE_JOB_OK,          /* every request stored or found as a duplicate, and committed */
+    INTAKE_JOB_CONFLICT,    /* requests[conflict_index] reuses an idempotency key */
+    INTAKE_JOB_UNAVAILABLE, /* nothing stored: the database failed (message says why) */
+} IntakeJobResult;
+
+struct IntakeJob {
+    /* Set by the submitter, which owns them and keeps them alive until on_done. */
+    const TaskRequest *requests;
+    size_t count;
+    void (*on_done)(IntakeJob *job); /* called exactly once, on the writer thread */
+    void *context;
+
+    /* Set by the writer before on_done. tasks and duplicates (count entries,
+     * on INTAKE_JOB_OK) belong to the job: free them with intake_job_clear(). */
+    IntakeJobResult result;
+    Task *tasks;
+    bool *duplicates;
+    size_t conflict_index;
+    char message[256];
+
+    IntakeJob *next; /* the queue's link; intake's own */
+};
+
+typedef struct IntakeOptions {
+    int64_t busy_timeout_ms;
+    size_t queue_limit; /* jobs waiting; intake_submit refuses beyond this */
+    /* max_retry for a request that does not set one; NULL = INTAKE_DEFAULT_MAX_RETRY. */
+    int (*max_retry_for)(const char *business_type, void *argument);
+    void *max_retry_argument;
+    /* Called on the writer thread after a commit that created tasks (e.g. to
+     * wake the scheduler). May be NULL. */
+    void (*on_commit)(void *argument);
+    void *on_commit_argument;
+} IntakeOptions;
+
+#define INTAKE_DEFAULT_MAX_RETRY 5
+/* Most tasks one transaction holds; a single batch request is never split. */
+#define INTAKE_TASKS_PER_COMMIT 4096
+
+/* Opens its own connection to DB_PATH (already migrated) and starts the
+ * writer thread. Returns the Intake (the caller owns it: intake_stop), or
+ * NULL with a message in ERR. */
+Intake *intake_start(const char *db_path, const IntakeOptions *options, char *err,
+                     size_t errlen);
+
+/* Queues JOB. Returns 0 (on_done will be called), or -1 if intake is stopping
+ * or the queue is full (on_done will not be called; ERR says which). */
+int intake_submit(Intake *intake, IntakeJob *job, char *err, size_t errlen);
+
+/* Refuses new jobs, stores everything already queued, stops the writer and
+ * frees INTAKE. */
+void intake_stop(Intake *intake);
+
+/* Frees what the writer attached to JOB. */
+void intake_job_clear(IntakeJob *job);
+
+#endif

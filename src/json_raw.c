@@ -1,0 +1,145 @@
+/*
+ * json_raw: see json_raw.h. A forward scanner over valid JSON: strings are
+ * skipped escape-aware, containers by depth, scalars to the next delimiter.
+ */
+#include "json_raw.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static bool json_raw_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static size_t json_raw_skip_space(const char *text, size_t position, size_t end)
+{
+    while (position < end && json_raw_is_space(text[position]))
+        position++;
+    return position;
+}
+
+/* POSITION is at the opening quote; returns the offset after the closing one. */
+static size_t json_raw_skip_string(const char *text, size_t position, size_t end)
+{
+    position++;
+    while (position < end && text[position] != '"')
+        position += text[position] == '\\' ? 2 : 1;
+    return position < end ? position + 1 : end;
+}
+
+/* Returns the offset just past the value starting at POSITION. */
+static size_t json_raw_skip_value(const char *text, size_t position, size_t end)
+{
+    char c = text[position];
+    if (c == '"')
+        return json_raw_skip_string(text, position, end);
+    if (c == '{' || c == '[') {
+        int depth = 0;
+        while (position < end) {
+            c = text[position];
+            if (c == '"') {
+                position = json_raw_skip_string(text, position, end);
+                continue;
+            }
+            if (c == '{' || c == '[')
+                depth++;
+            else if ((c == '}' || c == ']') && --depth == 0)
+                return position + 1;
+            position++;
+        }
+        return end;
+    }
+    while (position < end && text[position] != ',' && text[position] != '}' &&
+           text[position] != ']' && !json_raw_is_space(text[position]))
+        position++;
+    return position;
+}
+
+JsonSpan json_raw_document(const char *text, size_t length)
+{
+    JsonSpan span;
+    span.start = json_raw_skip_space(text, 0, length);
+    span.end = span.start < length ? json_raw_skip_value(text, span.start, length) : length;
+    return span;
+}
+
+int json_raw_children_begin(const char *text, JsonSpan parent, JsonRawIterator *iterator)
+{
+    if (parent.end - parent.start < 2)
+        return -1;
+    char open = text[parent.start];
+    if (open != '{' && open != '[')
+        return -1;
+    iterator->text = text;
+    iterator->position = parent.start + 1;
+    iterator->end = parent.end - 1;
+    iterator->object = open == '{';
+    return 0;
+}
+
+int json_raw_children_next(JsonRawIterator *iterator, JsonSpan *out)
+{
+    const char *text = iterator->text;
+    size_t end = iterator->end;
+    size_t position = json_raw_skip_space(text, iterator->position, end);
+    if (position < end && text[position] == ',')
+        position = json_raw_skip_space(text, position + 1, end);
+    if (position >= end)
+        return 0;
+    if (iterator->object) {
+        position = json_raw_skip_string(text, position, end);
+        position = json_raw_skip_space(text, position, end);
+        position++; /* ':' */
+        position = json_raw_skip_space(text, position, end);
+    }
+    out->start = position;
+    out->end = json_raw_skip_value(text, position, end);
+    iterator->position = out->end;
+    return 1;
+}
+
+size_t json_raw_minify(const char *text, JsonSpan span, char *out)
+{
+    size_t written = 0;
+    size_t position = span.start;
+    while (position < span.end) {
+        char c = text[position];
+        if (c == '"') {
+            size_t after = json_raw_skip_string(text, position, span.end);
+            memcpy(out + written, text + position, after - position);
+            written += after - position;
+            position = after;
+        } else {
+            if (!json_raw_is_space(c))
+                out[written++] = c;
+            position++;
+        }
+    }
+    out[written] = '\0';
+    return written;
+}
+
+bool json_raw_has_nul_escape(const char *text, size_t length)
+{
+    size_t position = 0;
+    while (position < length) {
+        if (text[position] != '"') {
+            position++;
+            continue;
+        }
+        position++;
+        while (position < length && text[position] != '"') {
+            if (text[position] != '\\') {
+                position++;
+                continue;
+            }
+            if (position + 5 < length && text[position + 1] == 'u' &&
+                memcmp(text + position + 2, "0000", 4) == 0)
+                return true;
+            position += 2;
+        }
+        position++;
+    }
+    return false;
+}

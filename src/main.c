@@ -1,0 +1,231 @@
+/*
+ * heraldd: the herald daemon.
+ *
+ * main() reads the options and the configuration, migrates the database,
+ * starts the threads (intake writer, HTTP pool) and then waits for signals.
+ * Signals are blocked in every thread and taken here with sigwait(), so no
+ * handler ever runs in the middle of other code. Shutdown order matters:
+ * refuse new writes, let the intake writer store everything already queued
+ * (which answers every waiting request), then stop the HTTP server.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+
+#include "address.h"
+#include "api.h"
+#include "auth.h"
+#include "config.h"
+#include "intake.h"
+#include "log.h"
+#include "store.h"
+#include "version.h"
+
+typedef struct Options {
+    const char *config_path;
+    const char *listen;
+    const char *db_path;
+    bool insecure_listen;
+    bool check_config;
+} Options;
+
+static void main_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: heraldd [-c FILE] [--listen HOST:PORT] [--db PATH] [--insecure-listen]\n"
+            "               [--check-config] [--version] [--help]\n"
+            "\n"
+            "  -c, --config FILE    configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+            "      --listen ADDR    override [server] listen, e.g. 127.0.0.1:8080 (port 0: any)\n"
+            "      --db PATH        override [storage] path\n"
+            "      --insecure-listen  allow a non-loopback listen address without api_token_file\n"
+            "      --check-config   read the configuration, report problems and exit\n"
+            "  -V, --version        print the version and exit\n"
+            "  -h, --help           print this help and exit\n");
+}
+
+/* Returns 0 to run, 1 to exit successfully, 2 on a usage error. */
+static int main_parse_options(int argc, char **argv, Options *options)
+{
+    enum { OPTION_LISTEN = 256, OPTION_DB, OPTION_INSECURE, OPTION_CHECK };
+    static const struct option long_options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, OPTION_LISTEN},
+        {"db", required_argument, NULL, OPTION_DB},
+        {"insecure-listen", no_argument, NULL, OPTION_INSECURE},
+        {"check-config", no_argument, NULL, OPTION_CHECK},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(options, 0, sizeof *options);
+    options->config_path = CONFIG_DEFAULT_PATH;
+    int option;
+    while ((option = getopt_long(argc, argv, "c:Vh", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'c': options->config_path = optarg; break;
+        case OPTION_LISTEN: options->listen = optarg; break;
+        case OPTION_DB: options->db_path = optarg; break;
+        case OPTION_INSECURE: options->insecure_listen = true; break;
+        case OPTION_CHECK: options->check_config = true; break;
+        case 'V': printf("heraldd %s\n", HERALD_VERSION); return 1;
+        case 'h': main_usage(stdout); return 1;
+        default: main_usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "heraldd: unexpected argument \"%s\"\n", argv[optind]);
+        main_usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+/* Applies command-line overrides and the rules that span several keys. */
+static int main_finish_config(Config *config, const Options *options, char *err, size_t errlen)
+{
+    if (options->listen != NULL) {
+        if (strlen(options->listen) >= sizeof config->listen) {
+            snprintf(err, errlen, "--listen: address too long");
+            return -1;
+        }
+        strcpy(config->listen, options->listen);
+    }
+    if (options->db_path != NULL) {
+        if (strlen(options->db_path) >= sizeof config->storage_path) {
+            snprintf(err, errlen, "--db: path too long");
+            return -1;
+        }
+        strcpy(config->storage_path, options->db_path);
+    }
+    struct sockaddr_storage address;
+    socklen_t length;
+    char detail[256];
+    if (address_parse_listen(config->listen, &address, &length, detail, sizeof detail) != 0) {
+        snprintf(err, errlen, "listen: %s", detail);
+        return -1;
+    }
+    if (config->api_token_file[0] == '\0' && !address_is_loopback((struct sockaddr *)&address) &&
+        !options->insecure_listen) {
+        snprintf(err, errlen,
+                 "refusing to listen on %s without authentication: set [server] api_token_file,"
+                 " listen on loopback, or pass --insecure-listen",
+                 config->listen);
+        return -1;
+    }
+    return 0;
+}
+
+static int main_wait_for_stop(const sigset_t *signals)
+{
+    for (;;) {
+        int signal_number;
+        if (sigwait(signals, &signal_number) != 0)
+            continue;
+        if (signal_number == SIGTERM || signal_number == SIGINT)
+            return signal_number;
+        log_info("event=signal_ignored signal=%d", signal_number);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    Options options;
+    int parsed = main_parse_options(argc, argv, &options);
+    if (parsed != 0)
+        return parsed == 1 ? 0 : 2;
+
+    char err[1024];
+    char quoted[1200];
+    Config config;
+    if (config_load(&config, options.config_path, err, sizeof err) != 0 ||
+        main_finish_config(&config, &options, err, sizeof err) != 0) {
+        log_error("event=config_invalid error=%s", log_quote(quoted, sizeof quoted, err));
+        return 1;
+    }
+    log_set_level(config.log_level);
+    if (options.check_config) {
+        printf("%s: configuration OK\n", options.config_path);
+        return 0;
+    }
+
+    /* Block the signals we handle before any thread starts, so all inherit it. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int status = 1;
+    Auth *auth = NULL;
+    Intake *intake = NULL;
+    Api *api = NULL;
+    if (config.api_token_file[0] != '\0') {
+        auth = auth_load(config.api_token_file, err, sizeof err);
+        if (auth == NULL) {
+            log_error("event=auth_invalid error=%s", log_quote(quoted, sizeof quoted, err));
+            goto done;
+        }
+    } else {
+        log_warning("event=auth_disabled reason=\"no api_token_file\" listen=%s", config.listen);
+    }
+
+    StoreOptions store_options = {.busy_timeout_ms = config.busy_timeout_ms, .migrate = true};
+    Store *store = store_open(config.storage_path, &store_options, err, sizeof err);
+    if (store == NULL) {
+        log_error("event=database_failed error=%s", log_quote(quoted, sizeof quoted, err));
+        goto done;
+    }
+    log_info("event=database_ready path=\"%s\" schema_version=%d", config.storage_path,
+             store_schema_version(store));
+    store_close(store);
+
+    IntakeOptions intake_options = {
+        .busy_timeout_ms = config.busy_timeout_ms,
+        .queue_limit = (size_t)config.intake_queue_limit,
+    };
+    intake = intake_start(config.storage_path, &intake_options, err, sizeof err);
+    if (intake == NULL) {
+        log_error("event=intake_failed error=%s", log_quote(quoted, sizeof quoted, err));
+        goto done;
+    }
+    ApiOptions api_options = {
+        .listen = config.listen,
+        .threads = (unsigned)config.threads,
+        .max_connections = (unsigned)config.max_connections,
+        .connection_timeout_s = (unsigned)((config.connection_timeout_ms + 999) / 1000),
+        .max_body = (size_t)config.max_body,
+        .auth = auth,
+        .intake = intake,
+        .db_path = config.storage_path,
+        .busy_timeout_ms = config.busy_timeout_ms,
+    };
+    api = api_start(&api_options, err, sizeof err);
+    if (api == NULL) {
+        log_error("event=listen_failed error=%s", log_quote(quoted, sizeof quoted, err));
+        goto done;
+    }
+    log_info("event=listening address=%s version=%s", api_address(api), HERALD_VERSION);
+    /* Tells systemd (Type=notify) we serve; without NOTIFY_SOCKET it does nothing. */
+    sd_notify(0, "READY=1");
+
+    int signal_number = main_wait_for_stop(&signals);
+    log_info("event=stopping signal=%d", signal_number);
+    sd_notify(0, "STOPPING=1");
+    api_refuse_writes(api);
+    status = 0;
+done:
+    intake_stop(intake); /* stores what is queued and answers every waiting request */
+    api_stop(api);
+    auth_free(auth);
+    if (status == 0)
+        log_info("event=stopped");
+    return status;
+}

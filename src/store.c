@@ -1,0 +1,357 @@
+/*
+ * store: opening the database, pragmas, migrations, transactions and the
+ * statement cache. The queries themselves live in store_tasks.c (and the
+ * files that later issues add), all sharing store_internal.h.
+ */
+#include "store_internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+/* Held from store_begin() to commit/rollback by whichever connection writes. */
+static pthread_mutex_t store_write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const store_sql_text[STORE_SQL_COUNT] = {
+    [STORE_SQL_BEGIN] = "BEGIN IMMEDIATE",
+    [STORE_SQL_COMMIT] = "COMMIT",
+    [STORE_SQL_ROLLBACK] = "ROLLBACK",
+    [STORE_SQL_SAVEPOINT] = "SAVEPOINT herald_item",
+    [STORE_SQL_RELEASE] = "RELEASE herald_item",
+    [STORE_SQL_ROLLBACK_TO] = "ROLLBACK TO herald_item",
+    [STORE_SQL_PING] = "SELECT count(*) FROM sqlite_schema",
+    [STORE_SQL_TASK_INSERT] =
+        "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, payload,"
+        " payload_is_json, headers, idempotency_key, request_hash, status, attempts, max_retry,"
+        " next_attempt_at, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+    [STORE_SQL_TASK_GET] = "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE id = ?",
+    [STORE_SQL_TASK_BY_KEY] =
+        "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks WHERE idempotency_key = ?",
+    [STORE_SQL_TASK_BY_BUSINESS] =
+        "SELECT " STORE_TASK_COLUMNS " FROM tasks"
+        " WHERE business_id = ? AND business_type = ? AND target_url = ? ORDER BY id LIMIT 1",
+};
+
+int store_fail(Store *store, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s (%s)", what, sqlite3_errmsg(store->db),
+             sqlite3_errstr(sqlite3_extended_errcode(store->db)));
+    return -1;
+}
+
+sqlite3_stmt *store_prepare_cached(Store *store, sqlite3_stmt **slot, const char *text, char *err,
+                                   size_t errlen)
+{
+    if (*slot == NULL) {
+        if (sqlite3_prepare_v3(store->db, text, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
+            SQLITE_OK) {
+            store_fail(store, "prepare", err, errlen);
+            *slot = NULL;
+            return NULL;
+        }
+    }
+    return *slot;
+}
+
+sqlite3_stmt *store_statement(Store *store, StoreSql sql, char *err, size_t errlen)
+{
+    return store_prepare_cached(store, &store->statements[sql], store_sql_text[sql], err, errlen);
+}
+
+int store_step_done(Store *store, sqlite3_stmt *statement, const char *what, char *err,
+                    size_t errlen)
+{
+    int rc = sqlite3_step(statement);
+    int result = 0;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        result = store_fail(store, what, err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return result;
+}
+
+int store_column_text(sqlite3_stmt *statement, int column, char **out, size_t *out_length)
+{
+    *out = NULL;
+    if (out_length)
+        *out_length = 0;
+    if (sqlite3_column_type(statement, column) == SQLITE_NULL)
+        return 0;
+    const void *data = sqlite3_column_blob(statement, column);
+    size_t length = (size_t)sqlite3_column_bytes(statement, column);
+    char *copy = malloc(length + 1);
+    if (copy == NULL)
+        return -1;
+    if (length > 0)
+        memcpy(copy, data, length);
+    copy[length] = '\0';
+    *out = copy;
+    if (out_length)
+        *out_length = length;
+    return 0;
+}
+
+static int store_exec(Store *store, const char *sql, const char *what, char *err, size_t errlen)
+{
+    char *message = NULL;
+    if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", what, message ? message : sqlite3_errmsg(store->db));
+        sqlite3_free(message);
+        return -1;
+    }
+    return 0;
+}
+
+static int store_query_int(Store *store, const char *sql, int *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &statement, NULL) != SQLITE_OK)
+        return store_fail(store, sql, err, errlen);
+    int rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(statement, 0);
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_ROW)
+        return store_fail(store, sql, err, errlen);
+    return 0;
+}
+
+static int store_set_pragmas(Store *store, int64_t busy_timeout_ms, char *err, size_t errlen)
+{
+    if (sqlite3_busy_timeout(store->db, (int)busy_timeout_ms) != SQLITE_OK)
+        return store_fail(store, "busy_timeout", err, errlen);
+    sqlite3_stmt *statement = NULL;
+    if (sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &statement, NULL) !=
+        SQLITE_OK)
+        return store_fail(store, "journal_mode", err, errlen);
+    int rc = sqlite3_step(statement);
+    bool wal = rc == SQLITE_ROW &&
+               strcmp((const char *)sqlite3_column_text(statement, 0), "wal") == 0;
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_ROW)
+        return store_fail(store, "journal_mode", err, errlen);
+    if (!wal) {
+        snprintf(err, errlen, "the database could not be put in WAL mode (is the filesystem "
+                              "one that supports shared memory?)");
+        return -1;
+    }
+    /* FULL: a commit is fsynced before it returns; that is what a 201 promises. */
+    return store_exec(store,
+                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                      " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;",
+                      "pragmas", err, errlen);
+}
+
+static int store_record_migration(Store *store, const Migration *migration, char *err,
+                                  size_t errlen)
+{
+    sqlite3_stmt *statement = NULL;
+    if (sqlite3_prepare_v2(store->db, "INSERT INTO schema_migrations VALUES (?, ?, ?)", -1,
+                           &statement, NULL) != SQLITE_OK)
+        return store_fail(store, "record migration", err, errlen);
+    sqlite3_bind_int(statement, 1, migration->version);
+    sqlite3_bind_text(statement, 2, migration->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, clock_now_ms());
+    int rc = sqlite3_step(statement);
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE)
+        return store_fail(store, "record migration", err, errlen);
+    /* PRAGMA takes no parameters; the version is our own integer. */
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", migration->version);
+    return store_exec(store, pragma, "set user_version", err, errlen);
+}
+
+static int store_apply_migrations(Store *store, const Migration *migrations, size_t count,
+                                  char *err, size_t errlen)
+{
+    int current = 0;
+    if (store_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
+        return -1;
+    if (current > (int)count) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this heraldd knows (%zu); "
+                 "run a newer heraldd or restore a backup",
+                 current, count);
+        return -1;
+    }
+    if (current == (int)count) {
+        store->schema_version = current;
+        return 0;
+    }
+    if (store_begin(store, err, errlen) != 0)
+        return -1;
+    /* Re-read inside the write transaction: another process may have migrated. */
+    if (store_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
+        goto fail;
+    if (store_exec(store,
+                   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                   " name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                   "schema_migrations", err, errlen) != 0)
+        goto fail;
+    for (size_t i = (size_t)current; i < count; i++) {
+        char what[160];
+        snprintf(what, sizeof what, "migration %03d_%s", migrations[i].version,
+                 migrations[i].name);
+        if (store_exec(store, migrations[i].sql, what, err, errlen) != 0)
+            goto fail;
+        if (store_record_migration(store, &migrations[i], err, errlen) != 0)
+            goto fail;
+    }
+    if (store_commit(store, err, errlen) != 0)
+        return -1;
+    store->schema_version = (int)count;
+    return 0;
+fail:
+    store_rollback(store);
+    return -1;
+}
+
+Store *store_open(const char *path, const StoreOptions *options, char *err, size_t errlen)
+{
+    Store *store = calloc(1, sizeof *store);
+    if (store == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(store->path, sizeof store->path, "%s", path);
+    const Migration *migrations = options->migrations ? options->migrations : migration_list;
+    size_t count = options->migrations ? options->migration_count : migration_count;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path,
+                 store->db ? sqlite3_errmsg(store->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    char detail[512];
+    if (store_set_pragmas(store, options->busy_timeout_ms, detail, sizeof detail) != 0) {
+        snprintf(err, errlen, "database %s: %s", path, detail);
+        goto fail;
+    }
+    if (options->migrate) {
+        if (store_apply_migrations(store, migrations, count, detail, sizeof detail) != 0) {
+            snprintf(err, errlen, "database %s: %s", path, detail);
+            goto fail;
+        }
+    } else {
+        int version = 0;
+        if (store_query_int(store, "PRAGMA user_version", &version, detail, sizeof detail) != 0) {
+            snprintf(err, errlen, "database %s: %s", path, detail);
+            goto fail;
+        }
+        if (version != (int)count) {
+            snprintf(err, errlen, "database %s: schema version %d, expected %zu", path, version,
+                     count);
+            goto fail;
+        }
+        store->schema_version = version;
+    }
+    return store;
+fail:
+    store_close(store);
+    return NULL;
+}
+
+void store_close(Store *store)
+{
+    if (store == NULL)
+        return;
+    if (store->in_transaction)
+        store_rollback(store);
+    for (int i = 0; i < STORE_SQL_COUNT; i++)
+        sqlite3_finalize(store->statements[i]);
+    for (int i = 0; i < STORE_LIST_VARIANTS; i++)
+        sqlite3_finalize(store->list_statements[i]);
+    sqlite3_close(store->db); /* all statements are finalized, so this closes */
+    free(store);
+}
+
+int store_schema_version(Store *store)
+{
+    return store->schema_version;
+}
+
+int store_ping(Store *store, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_PING, err, errlen);
+    if (statement == NULL)
+        return -1;
+    return store_step_done(store, statement, "ping", err, errlen);
+}
+
+int store_begin(Store *store, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_BEGIN, err, errlen);
+    if (statement == NULL)
+        return -1;
+    pthread_mutex_lock(&store_write_lock);
+    if (store_step_done(store, statement, "begin", err, errlen) != 0) {
+        pthread_mutex_unlock(&store_write_lock);
+        return -1;
+    }
+    store->in_transaction = true;
+    return 0;
+}
+
+static void store_end_transaction(Store *store)
+{
+    if (store->in_transaction) {
+        store->in_transaction = false;
+        pthread_mutex_unlock(&store_write_lock);
+    }
+}
+
+int store_commit(Store *store, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_COMMIT, err, errlen);
+    if (statement == NULL || store_step_done(store, statement, "commit", err, errlen) != 0) {
+        /* A failed COMMIT (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY) may leave the
+         * transaction open; roll it back so nothing of it can commit later. */
+        store_rollback(store);
+        return -1;
+    }
+    store_end_transaction(store);
+    return 0;
+}
+
+void store_rollback(Store *store)
+{
+    if (!sqlite3_get_autocommit(store->db)) {
+        char err[256];
+        sqlite3_stmt *statement = store_statement(store, STORE_SQL_ROLLBACK, err, sizeof err);
+        /* ROLLBACK can only fail if no transaction is active, which we checked. */
+        if (statement != NULL)
+            store_step_done(store, statement, "rollback", err, sizeof err);
+    }
+    store_end_transaction(store);
+}
+
+static int store_run(Store *store, StoreSql sql, const char *what, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, sql, err, errlen);
+    if (statement == NULL)
+        return -1;
+    return store_step_done(store, statement, what, err, errlen);
+}
+
+int store_savepoint(Store *store, char *err, size_t errlen)
+{
+    return store_run(store, STORE_SQL_SAVEPOINT, "savepoint", err, errlen);
+}
+
+int store_savepoint_release(Store *store, char *err, size_t errlen)
+{
+    return store_run(store, STORE_SQL_RELEASE, "release savepoint", err, errlen);
+}
+
+int store_savepoint_rollback(Store *store, char *err, size_t errlen)
+{
+    if (store_run(store, STORE_SQL_ROLLBACK_TO, "rollback to savepoint", err, errlen) != 0)
+        return -1;
+    return store_run(store, STORE_SQL_RELEASE, "release savepoint", err, errlen);
+}

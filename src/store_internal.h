@@ -1,0 +1,70 @@
+/*
+ * store_internal: what the store's own files share (store.c opens and
+ * migrates, store_tasks.c and later files hold the queries). Not for use
+ * outside the store module.
+ */
+#ifndef HERALD_STORE_INTERNAL_H
+#define HERALD_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The columns of a task, in the order store_task_read_row() reads them. */
+#define STORE_TASK_COLUMNS                                                                     \
+    "id, webhook_id, business_id, business_type, target_url, payload, payload_is_json,"        \
+    " headers, idempotency_key, status, attempts, max_retry, next_attempt_at, created_at,"     \
+    " updated_at, last_status_code, last_error"
+#define STORE_TASK_COLUMN_COUNT 17
+
+/* Every statement the store runs, prepared once per connection on first use. */
+typedef enum {
+    STORE_SQL_BEGIN,
+    STORE_SQL_COMMIT,
+    STORE_SQL_ROLLBACK,
+    STORE_SQL_SAVEPOINT,
+    STORE_SQL_RELEASE,
+    STORE_SQL_ROLLBACK_TO,
+    STORE_SQL_PING,
+    STORE_SQL_TASK_INSERT,
+    STORE_SQL_TASK_GET,
+    STORE_SQL_TASK_BY_KEY,
+    STORE_SQL_TASK_BY_BUSINESS,
+    STORE_SQL_COUNT,
+} StoreSql;
+
+/* Filter combinations of store_task_list, one prepared statement each. */
+#define STORE_LIST_VARIANTS 16
+
+struct Store {
+    sqlite3 *db;
+    char path[1024];
+    int schema_version;
+    bool in_transaction; /* holding store_write_lock */
+    sqlite3_stmt *statements[STORE_SQL_COUNT];
+    sqlite3_stmt *list_statements[STORE_LIST_VARIANTS];
+};
+
+/* The cached statement for SQL, reset and unbound, or NULL with ERR set. */
+sqlite3_stmt *store_statement(Store *store, StoreSql sql, char *err, size_t errlen);
+
+/* Prepares TEXT into *SLOT if it is empty; returns *SLOT or NULL with ERR. */
+sqlite3_stmt *store_prepare_cached(Store *store, sqlite3_stmt **slot, const char *text, char *err,
+                                   size_t errlen);
+
+/* Fills ERR with WHAT and SQLite's message for the connection. Returns -1. */
+int store_fail(Store *store, const char *what, char *err, size_t errlen);
+
+/* Steps a statement that returns no rows and resets it. Returns 0 or -1. */
+int store_step_done(Store *store, sqlite3_stmt *statement, const char *what, char *err,
+                    size_t errlen);
+
+/* Reads STORE_TASK_COLUMNS starting at column 0 into OUT. Returns 0, or -1
+ * if out of memory (OUT is then cleared). */
+int store_task_read_row(sqlite3_stmt *statement, Task *out);
+
+/* Duplicates column COLUMN as a NUL-terminated heap string (NULL for SQL NULL).
+ * Returns 0, or -1 if out of memory. */
+int store_column_text(sqlite3_stmt *statement, int column, char **out, size_t *out_length);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * store_tasks: the task queries of the store (see store.h): insert, the two
+ * deduplication lookups, get by id, and the filtered newest-first listing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+int store_task_read_row(sqlite3_stmt *statement, Task *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(statement, 0);
+    snprintf(out->webhook_id, sizeof out->webhook_id, "%s",
+             (const char *)sqlite3_column_text(statement, 1));
+    const char *status = (const char *)sqlite3_column_text(statement, 9);
+    if (status == NULL || task_status_parse(status, &out->status) != 0)
+        out->status = TASK_STATUS_PENDING; /* the CHECK constraint rules this out */
+    out->payload_is_json = sqlite3_column_int(statement, 6) != 0;
+    out->attempts = sqlite3_column_int(statement, 10);
+    out->max_retry = sqlite3_column_int(statement, 11);
+    out->next_attempt_at = sqlite3_column_int64(statement, 12);
+    out->created_at = sqlite3_column_int64(statement, 13);
+    out->updated_at = sqlite3_column_int64(statement, 14);
+    out->last_status_code = sqlite3_column_int(statement, 15);
+    if (store_column_text(statement, 2, &out->business_id, NULL) != 0 ||
+        store_column_text(statement, 3, &out->business_type, NULL) != 0 ||
+        store_column_text(statement, 4, &out->target_url, NULL) != 0 ||
+        store_column_text(statement, 5, &out->payload, &out->payload_length) != 0 ||
+        store_column_text(statement, 7, &out->headers_json, NULL) != 0 ||
+        store_column_text(statement, 8, &out->idempotency_key, NULL) != 0 ||
+        store_column_text(statement, 16, &out->last_error, NULL) != 0) {
+        task_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+int store_task_insert(Store *store, const TaskRequest *request, int max_retry,
+                      const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+                      size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_TASK_INSERT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, webhook_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, request->business_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 3, request->business_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 4, request->target_url, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(statement, 5, request->payload, (int)request->payload_length,
+                      SQLITE_STATIC);
+    sqlite3_bind_int(statement, 6, request->payload_is_json ? 1 : 0);
+    sqlite3_bind_text(statement, 7, request->headers_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 8, request->idempotency_key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(statement, 9, request->hash, TASK_HASH_SIZE, SQLITE_STATIC);
+    sqlite3_bind_int(statement, 10, max_retry);
+    sqlite3_bind_int64(statement, 11, now);
+    sqlite3_bind_int64(statement, 12, now);
+    sqlite3_bind_int64(statement, 13, now);
+    if (store_step_done(store, statement, "insert task", err, errlen) != 0)
+        return -1;
+    *out_id = sqlite3_last_insert_rowid(store->db);
+    return 0;
+}
+
+/* Steps STATEMENT expecting at most one task row. */
+static StoreResult store_task_fetch_one(Store *store, sqlite3_stmt *statement, Task *out,
+                                        unsigned char hash[TASK_HASH_SIZE], char *err,
+                                        size_t errlen)
+{
+    StoreResult result;
+    int rc = sqlite3_step(statement);
+    if (rc == SQLITE_DONE) {
+        result = STORE_NOT_FOUND;
+    } else if (rc != SQLITE_ROW) {
+        store_fail(store, "read task", err, errlen);
+        result = STORE_ERROR;
+    } else if (store_task_read_row(statement, out) != 0) {
+        snprintf(err, errlen, "read task: out of memory");
+        result = STORE_ERROR;
+    } else {
+        result = STORE_OK;
+        if (hash != NULL) {
+            const void *stored = sqlite3_column_blob(statement, STORE_TASK_COLUMN_COUNT);
+            int length = sqlite3_column_bytes(statement, STORE_TASK_COLUMN_COUNT);
+            memset(hash, 0, TASK_HASH_SIZE);
+            if (stored != NULL && length == TASK_HASH_SIZE)
+                memcpy(hash, stored, TASK_HASH_SIZE);
+        }
+    }
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return result;
+}
+
+StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_TASK_GET, err, errlen);
+    if (statement == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_int64(statement, 1, id);
+    return store_task_fetch_one(store, statement, out, NULL, err, errlen);
+}
+
+StoreResult store_task_find_by_idempotency_key(Store *store, const char *key, Task *out,
+                                               unsigned char hash[TASK_HASH_SIZE], char *err,
+                                               size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_TASK_BY_KEY, err, errlen);
+    if (statement == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(statement, 1, key, -1, SQLITE_STATIC);
+    return store_task_fetch_one(store, statement, out, hash, err, errlen);
+}
+
+StoreResult store_task_find_by_business(Store *store, const char *business_type,
+                                        const char *business_id, const char *target_url,
+                                        Task *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_TASK_BY_BUSINESS, err, errlen);
+    if (statement == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(statement, 1, business_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, business_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 3, target_url, -1, SQLITE_STATIC);
+    return store_task_fetch_one(store, statement, out, NULL, err, errlen);
+}
+
+enum {
+    STORE_LIST_BY_BUSINESS_ID = 1,
+    STORE_LIST_BY_TYPE = 2,
+    STORE_LIST_BY_STATUS = 4,
+    STORE_LIST_AFTER = 8,
+};
+
+/* The listing SQL is assembled from fixed fragments by which filters are set
+ * (never from user data), so each of the 16 shapes gets a plan that uses the
+ * right index, which "(? IS NULL OR col = ?)" would defeat. */
+static sqlite3_stmt *store_task_list_statement(Store *store, int variant, char *err,
+                                               size_t errlen)
+{
+    if (store->list_statements[variant] != NULL)
+        return store->list_statements[variant];
+    char sql[1024];
+    size_t used = (size_t)snprintf(sql, sizeof sql,
+                                   "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE 1");
+    if (variant & STORE_LIST_BY_BUSINESS_ID)
+        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND business_id = :business_id");
+    if (variant & STORE_LIST_BY_TYPE)
+        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND business_type = :type");
+    if (variant & STORE_LIST_BY_STATUS)
+        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND status = :status");
+    if (variant & STORE_LIST_AFTER)
+        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND id < :after");
+    snprintf(sql + used, sizeof sql - used, " ORDER BY id DESC LIMIT :limit");
+    return store_prepare_cached(store, &store->list_statements[variant], sql, err, errlen);
+}
+
+static void store_bind_named_text(sqlite3_stmt *statement, const char *name, const char *value)
+{
+    int index = sqlite3_bind_parameter_index(statement, name);
+    if (index > 0)
+        sqlite3_bind_text(statement, index, value, -1, SQLITE_STATIC);
+}
+
+static void store_bind_named_int64(sqlite3_stmt *statement, const char *name, int64_t value)
+{
+    int index = sqlite3_bind_parameter_index(statement, name);
+    if (index > 0)
+        sqlite3_bind_int64(statement, index, value);
+}
+
+int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
+                    char *err, size_t errlen)
+{
+    *out_tasks = NULL;
+    *out_count = 0;
+    int variant = (filter->business_id ? STORE_LIST_BY_BUSINESS_ID : 0) |
+                  (filter->business_type ? STORE_LIST_BY_TYPE : 0) |
+                  (filter->has_status ? STORE_LIST_BY_STATUS : 0) |
+                  (filter->after > 0 ? STORE_LIST_AFTER : 0);
+    sqlite3_stmt *statement = store_task_list_statement(store, variant, err, errlen);
+    if (statement == NULL)
+        return -1;
+    int limit = filter->limit > 0 ? filter->limit : 1;
+    Task *tasks = calloc((size_t)limit, sizeof *tasks);
+    if (tasks == NULL) {
+        snprintf(err, errlen, "list tasks: out of memory");
+        return -1;
+    }
+    store_bind_named_text(statement, ":business_id", filter->business_id);
+    store_bind_named_text(statement, ":type", filter->business_type);
+    store_bind_named_text(statement, ":status",
+                          filter->has_status ? task_status_name(filter->status) : NULL);
+    store_bind_named_int64(statement, ":after", filter->after);
+    store_bind_named_int64(statement, ":limit", limit);
+    size_t count = 0;
+    int rc;
+    int result = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW && count < (size_t)limit) {
+        if (store_task_read_row(statement, &tasks[count]) != 0) {
+            snprintf(err, errlen, "list tasks: out of memory");
+            result = -1;
+            break;
+        }
+        count++;
+    }
+    if (result == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = store_fail(store, "list tasks", err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != 0) {
+        store_task_list_free(tasks, count);
+        return -1;
+    }
+    *out_tasks = tasks;
+    *out_count = count;
+    return 0;
+}
+
+void store_task_list_free(Task *tasks, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        task_clear(&tasks[i]);
+    free(tasks);
+}

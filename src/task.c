@@ -1,0 +1,166 @@
+/*
+ * task: see task.h.
+ */
+#include "task.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+static const char *const task_status_names[] = {
+    [TASK_STATUS_PENDING] = "pending",
+    [TASK_STATUS_DELIVERING] = "delivering",
+    [TASK_STATUS_SUCCEEDED] = "succeeded",
+    [TASK_STATUS_FAILED] = "failed",
+};
+
+const char *task_status_name(TaskStatus status)
+{
+    if ((size_t)status >= sizeof task_status_names / sizeof task_status_names[0])
+        return "unknown";
+    return task_status_names[status];
+}
+
+int task_status_parse(const char *name, TaskStatus *out)
+{
+    for (size_t i = 0; i < sizeof task_status_names / sizeof task_status_names[0]; i++) {
+        if (strcmp(name, task_status_names[i]) == 0) {
+            *out = (TaskStatus)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+bool task_business_type_is_valid(const char *type)
+{
+    size_t length = strlen(type);
+    if (length == 0 || length > TASK_BUSINESS_TYPE_MAX)
+        return false;
+    return strspn(type, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-") ==
+           length;
+}
+
+/* Length-prefixes each field so that ("ab","c") and ("a","bc") differ. */
+static void task_hash_field(EVP_MD_CTX *context, const void *data, size_t length)
+{
+    uint64_t prefix = data == NULL ? UINT64_MAX : (uint64_t)length;
+    EVP_DigestUpdate(context, &prefix, sizeof prefix);
+    if (data != NULL && length > 0)
+        EVP_DigestUpdate(context, data, length);
+}
+
+static void task_hash_string(EVP_MD_CTX *context, const char *text)
+{
+    task_hash_field(context, text, text ? strlen(text) : 0);
+}
+
+void task_request_compute_hash(TaskRequest *request)
+{
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    unsigned int length = 0;
+    int32_t max_retry = request->max_retry;
+    unsigned char is_json = request->payload_is_json;
+    if (context == NULL || EVP_DigestInit_ex(context, EVP_sha256(), NULL) != 1) {
+        /* Out of memory in OpenSSL: fall back to a hash that matches nothing stored. */
+        memset(request->hash, 0xff, sizeof request->hash);
+        EVP_MD_CTX_free(context);
+        return;
+    }
+    task_hash_string(context, request->business_id);
+    task_hash_string(context, request->business_type);
+    task_hash_string(context, request->target_url);
+    task_hash_field(context, &is_json, sizeof is_json);
+    task_hash_field(context, request->payload, request->payload_length);
+    task_hash_string(context, request->headers_json);
+    task_hash_field(context, &max_retry, sizeof max_retry);
+    EVP_DigestFinal_ex(context, request->hash, &length);
+    EVP_MD_CTX_free(context);
+}
+
+int task_generate_webhook_id(char out[TASK_WEBHOOK_ID_SIZE])
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    unsigned char random_bytes[16];
+    if (getrandom(random_bytes, sizeof random_bytes, 0) != (ssize_t)sizeof random_bytes)
+        return -1;
+    /* 128 random bits as 26 base32 digits (the last one carries 3 bits). */
+    memcpy(out, "msg_", 4);
+    unsigned int bits = 0, accumulator = 0;
+    size_t written = 4;
+    for (size_t i = 0; i < sizeof random_bytes; i++) {
+        accumulator = (accumulator << 8) | random_bytes[i];
+        bits += 8;
+        while (bits >= 5) {
+            out[written++] = alphabet[(accumulator >> (bits - 5)) & 31];
+            bits -= 5;
+        }
+    }
+    if (bits > 0)
+        out[written++] = alphabet[(accumulator << (5 - bits)) & 31];
+    out[written] = '\0';
+    return 0;
+}
+
+static int task_copy_string(char **out, const char *text)
+{
+    *out = NULL;
+    if (text == NULL)
+        return 0;
+    *out = strdup(text);
+    return *out ? 0 : -1;
+}
+
+int task_from_request(Task *out, const TaskRequest *request, int64_t id, const char *webhook_id,
+                      int max_retry, int64_t now)
+{
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    snprintf(out->webhook_id, sizeof out->webhook_id, "%s", webhook_id);
+    out->payload_length = request->payload_length;
+    out->payload_is_json = request->payload_is_json;
+    out->status = TASK_STATUS_PENDING;
+    out->max_retry = max_retry;
+    out->next_attempt_at = now;
+    out->created_at = now;
+    out->updated_at = now;
+    out->payload = malloc(request->payload_length + 1);
+    if (out->payload != NULL) {
+        memcpy(out->payload, request->payload, request->payload_length);
+        out->payload[request->payload_length] = '\0';
+    }
+    if (out->payload == NULL || task_copy_string(&out->business_id, request->business_id) ||
+        task_copy_string(&out->business_type, request->business_type) ||
+        task_copy_string(&out->target_url, request->target_url) ||
+        task_copy_string(&out->headers_json, request->headers_json) ||
+        task_copy_string(&out->idempotency_key, request->idempotency_key)) {
+        task_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+void task_request_clear(TaskRequest *request)
+{
+    free(request->business_id);
+    free(request->business_type);
+    free(request->target_url);
+    free(request->payload);
+    free(request->headers_json);
+    free(request->idempotency_key);
+    memset(request, 0, sizeof *request);
+}
+
+void task_clear(Task *task)
+{
+    free(task->business_id);
+    free(task->business_type);
+    free(task->target_url);
+    free(task->payload);
+    free(task->headers_json);
+    free(task->idempotency_key);
+    free(task->last_error);
+    memset(task, 0, sizeof *task);
+}

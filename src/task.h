@@ -1,0 +1,96 @@
+/*
+ * task: the notification task, as requested by a client (TaskRequest) and as
+ * stored and delivered (Task), with the limits the API enforces on it.
+ *
+ * A TaskRequest is what validation produces and the intake writer stores; a
+ * Task is a row of the tasks table. Both own their strings (heap, freed by
+ * task_request_clear / task_clear). The request hash identifies "the same
+ * request" for idempotency: a repeated key with a different hash is a
+ * conflict, not a duplicate.
+ */
+#ifndef HERALD_TASK_H
+#define HERALD_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TASK_BUSINESS_ID_MAX 128     /* code points */
+#define TASK_BUSINESS_TYPE_MAX 64    /* [A-Za-z0-9_.:-] */
+#define TASK_TARGET_URL_MAX 2048     /* bytes */
+#define TASK_HEADERS_MAX 20          /* extra request headers */
+#define TASK_HEADER_NAME_MAX 128     /* bytes */
+#define TASK_HEADER_VALUE_MAX 4096   /* bytes */
+#define TASK_MAX_RETRY_MIN 1
+#define TASK_MAX_RETRY_MAX 100
+#define TASK_IDEMPOTENCY_KEY_MAX 128 /* code points */
+#define TASK_HASH_SIZE 32            /* SHA-256 */
+#define TASK_WEBHOOK_ID_SIZE 32      /* "msg_" + 26 base32 characters + NUL, rounded */
+
+typedef enum {
+    TASK_STATUS_PENDING,
+    TASK_STATUS_DELIVERING,
+    TASK_STATUS_SUCCEEDED,
+    TASK_STATUS_FAILED,
+} TaskStatus;
+
+typedef struct TaskRequest {
+    char *business_id;
+    char *business_type;
+    char *target_url;
+    char *payload;        /* bytes to send, NUL-terminated (no NUL inside) */
+    size_t payload_length;
+    bool payload_is_json; /* object/array (shown as JSON) or a raw string */
+    char *headers_json;   /* compact JSON object of extra headers, NULL if none */
+    int max_retry;        /* 0 = the business type's policy decides */
+    char *idempotency_key; /* NULL if none */
+    unsigned char hash[TASK_HASH_SIZE];
+} TaskRequest;
+
+typedef struct Task {
+    int64_t id;
+    char webhook_id[TASK_WEBHOOK_ID_SIZE];
+    char *business_id;
+    char *business_type;
+    char *target_url;
+    char *payload;
+    size_t payload_length;
+    bool payload_is_json;
+    char *headers_json; /* NULL if none */
+    char *idempotency_key; /* NULL if none */
+    TaskStatus status;
+    int attempts;
+    int max_retry;
+    int64_t next_attempt_at; /* Unix ms */
+    int64_t created_at;
+    int64_t updated_at;
+    int last_status_code;    /* 0 = none yet */
+    char *last_error;        /* NULL if none */
+} Task;
+
+/* "pending", "delivering", "succeeded", "failed". */
+const char *task_status_name(TaskStatus status);
+
+/* Returns 0, or -1 if NAME is not a status. */
+int task_status_parse(const char *name, TaskStatus *out);
+
+/* True if TYPE matches [A-Za-z0-9_.:-]{1,64}. */
+bool task_business_type_is_valid(const char *type);
+
+/* Fills REQUEST->hash from every field that defines the request. */
+void task_request_compute_hash(TaskRequest *request);
+
+/* A fresh random webhook id, "msg_" + 26 lowercase base32 characters.
+ * Returns 0, or -1 if the kernel's random source fails. */
+int task_generate_webhook_id(char out[TASK_WEBHOOK_ID_SIZE]);
+
+/* Fills OUT (cleared first; the caller must task_clear it) with the task a
+ * freshly stored REQUEST became. Returns 0, or -1 if out of memory. */
+int task_from_request(Task *out, const TaskRequest *request, int64_t id, const char *webhook_id,
+                      int max_retry, int64_t now);
+
+/* Frees the strings and zeroes the struct. Safe on a zeroed struct. */
+void task_request_clear(TaskRequest *request);
+void task_clear(Task *task);
+
+#endif

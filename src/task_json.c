@@ -1,0 +1,476 @@
+/*
+ * task_json: see task_json.h.
+ *
+ * Each field has its own small reader; task_json_read_request() walks the
+ * object's members once, so unknown members are found in the same pass and
+ * the raw text of "payload" is located by its position among the members.
+ */
+#include "task_json.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "utf8.h"
+
+#define TASK_JSON_UNPROCESSABLE 422
+#define TASK_JSON_FIELD_MAX API_ERROR_FIELD_MAX
+
+/* Headers herald itself controls; a task may not set them. */
+static const char *const task_json_reserved_headers[] = {
+    "host",          "content-length",  "transfer-encoding", "connection", "x-business-id",
+    "x-business-type", "upgrade",       "te",                "trailer",    "keep-alive",
+    "proxy-connection", "expect",
+};
+
+static const char *const task_json_reserved_header_prefixes[] = {"webhook-", "x-herald-"};
+
+typedef struct TaskJsonReader {
+    const char *prefix;
+    ApiError *error;
+    char field[TASK_JSON_FIELD_MAX];
+} TaskJsonReader;
+
+static const char *task_json_field(TaskJsonReader *reader, const char *name)
+{
+    snprintf(reader->field, sizeof reader->field, "%s%s", reader->prefix, name);
+    return reader->field;
+}
+
+static int task_json_invalid(TaskJsonReader *reader, const char *name, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int task_json_invalid(TaskJsonReader *reader, const char *name, const char *format, ...)
+{
+    char message[API_ERROR_MESSAGE_MAX];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    api_error_set(reader->error, TASK_JSON_UNPROCESSABLE, "validation_failed",
+                  task_json_field(reader, name), "%s", message);
+    return -1;
+}
+
+int task_json_parse_document(const char *body, size_t length, cJSON **out, ApiError *error)
+{
+    *out = NULL;
+    if (length == 0) {
+        api_error_set(error, 400, "invalid_json", NULL, "request body is empty");
+        return -1;
+    }
+    if (memchr(body, '\0', length) != NULL || !utf8_is_valid(body, length)) {
+        api_error_set(error, 400, "invalid_json", NULL, "request body is not valid UTF-8 text");
+        return -1;
+    }
+    const char *parse_end = NULL;
+    cJSON *document = cJSON_ParseWithLengthOpts(body, length, &parse_end, 0);
+    if (document == NULL) {
+        size_t offset = parse_end ? (size_t)(parse_end - body) : 0;
+        api_error_set(error, 400, "invalid_json", NULL, "request body is not valid JSON (near byte %zu)",
+                      offset);
+        return -1;
+    }
+    /* cJSON accepts trailing garbage unless told otherwise; allow only whitespace. */
+    for (const char *p = parse_end; p < body + length; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            cJSON_Delete(document);
+            api_error_set(error, 400, "invalid_json", NULL,
+                          "unexpected data after the JSON value (byte %zu)", (size_t)(p - body));
+            return -1;
+        }
+    }
+    if (!cJSON_IsObject(document)) {
+        cJSON_Delete(document);
+        api_error_set(error, 400, "invalid_json", NULL, "request body must be a JSON object");
+        return -1;
+    }
+    if (json_raw_has_nul_escape(body, length)) {
+        cJSON_Delete(document);
+        api_error_set(error, 400, "invalid_json", NULL, "strings may not contain \\u0000");
+        return -1;
+    }
+    *out = document;
+    return 0;
+}
+
+static bool task_json_has_control(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return true;
+    }
+    return false;
+}
+
+/* A required or optional string of 1..MAX code points without control characters. */
+static int task_json_read_text(TaskJsonReader *reader, const cJSON *item, const char *name,
+                               size_t max, char **out)
+{
+    if (!cJSON_IsString(item))
+        return task_json_invalid(reader, name, "%s must be a string", name);
+    size_t count = utf8_count_code_points(item->valuestring);
+    if (count == 0 || count > max)
+        return task_json_invalid(reader, name, "%s must be 1 to %zu characters (got %zu)", name,
+                                 max, count);
+    if (task_json_has_control(item->valuestring))
+        return task_json_invalid(reader, name, "%s may not contain control characters", name);
+    *out = strdup(item->valuestring);
+    if (*out == NULL)
+        return task_json_invalid(reader, name, "out of memory");
+    return 0;
+}
+
+static int task_json_read_business_type(TaskJsonReader *reader, const cJSON *item,
+                                        TaskRequest *out)
+{
+    if (!cJSON_IsString(item))
+        return task_json_invalid(reader, "business_type", "business_type must be a string");
+    if (!task_business_type_is_valid(item->valuestring))
+        return task_json_invalid(reader, "business_type",
+                                 "business_type must match [A-Za-z0-9_.:-]{1,%d}",
+                                 TASK_BUSINESS_TYPE_MAX);
+    out->business_type = strdup(item->valuestring);
+    return out->business_type ? 0 : task_json_invalid(reader, "business_type", "out of memory");
+}
+
+/* libcurl's own URL parser decides what a URL is, so intake and delivery agree. */
+static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
+                                     TaskRequest *out)
+{
+    static const char name[] = "target_url";
+    if (!cJSON_IsString(item))
+        return task_json_invalid(reader, name, "target_url must be a string");
+    const char *url = item->valuestring;
+    size_t length = strlen(url);
+    if (length == 0 || length > TASK_TARGET_URL_MAX)
+        return task_json_invalid(reader, name, "target_url must be 1 to %d bytes",
+                                 TASK_TARGET_URL_MAX);
+    CURLU *handle = curl_url();
+    if (handle == NULL)
+        return task_json_invalid(reader, name, "out of memory");
+    int result = -1;
+    char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL;
+    CURLUcode code = curl_url_set(handle, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+    if (code != CURLUE_OK) {
+        task_json_invalid(reader, name, "target_url is not a valid absolute URL: %s",
+                          curl_url_strerror(code));
+        goto done;
+    }
+    if (curl_url_get(handle, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
+        task_json_invalid(reader, name, "target_url must use http or https");
+        goto done;
+    }
+    /* libcurl reads "http:///x" as host "x"; a URL must name its host itself. */
+    const char *authority = strstr(url, "://");
+    if (authority == NULL || authority[3] == '/' ||
+        curl_url_get(handle, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+        task_json_invalid(reader, name, "target_url has no host");
+        goto done;
+    }
+    if (curl_url_get(handle, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+        curl_url_get(handle, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK) {
+        task_json_invalid(reader, name,
+                          "target_url may not contain credentials; send them in headers");
+        goto done;
+    }
+    if (task_json_has_control(url) || strpbrk(url, " \"<>\\^`{|}") != NULL) {
+        task_json_invalid(reader, name, "target_url contains characters that must be escaped");
+        goto done;
+    }
+    out->target_url = strdup(url);
+    result = out->target_url ? 0 : task_json_invalid(reader, name, "out of memory");
+done:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(user);
+    curl_free(password);
+    curl_url_cleanup(handle);
+    return result;
+}
+
+static int task_json_read_payload(TaskJsonReader *reader, const cJSON *item, const char *text,
+                                  JsonSpan span, TaskRequest *out)
+{
+    if (cJSON_IsString(item)) {
+        out->payload_length = strlen(item->valuestring);
+        out->payload = strdup(item->valuestring);
+        out->payload_is_json = false;
+    } else if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
+        out->payload = malloc(span.end - span.start + 1);
+        if (out->payload != NULL)
+            out->payload_length = json_raw_minify(text, span, out->payload);
+        out->payload_is_json = true;
+    } else {
+        return task_json_invalid(reader, "payload",
+                                 "payload must be an object, an array or a string");
+    }
+    return out->payload ? 0 : task_json_invalid(reader, "payload", "out of memory");
+}
+
+static bool task_json_is_token(const char *name)
+{
+    size_t length = strlen(name);
+    return length > 0 &&
+           strspn(name, "!#$%&'*+-.^_`|~0123456789"
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == length;
+}
+
+static bool task_json_header_is_reserved(const char *name)
+{
+    for (size_t i = 0; i < sizeof task_json_reserved_headers / sizeof task_json_reserved_headers[0];
+         i++) {
+        if (strcasecmp(name, task_json_reserved_headers[i]) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < sizeof task_json_reserved_header_prefixes /
+                               sizeof task_json_reserved_header_prefixes[0];
+         i++) {
+        const char *prefix = task_json_reserved_header_prefixes[i];
+        if (strncasecmp(name, prefix, strlen(prefix)) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int task_json_check_header(TaskJsonReader *reader, const cJSON *header)
+{
+    const char *name = header->string;
+    char field[TASK_JSON_FIELD_MAX];
+    snprintf(field, sizeof field, "headers.%s", name);
+    if (strlen(name) > TASK_HEADER_NAME_MAX || !task_json_is_token(name))
+        return task_json_invalid(reader, field, "header name \"%.64s\" is not a valid HTTP token",
+                                 name);
+    if (task_json_header_is_reserved(name))
+        return task_json_invalid(reader, field, "header \"%s\" is set by herald and may not be "
+                                 "overridden", name);
+    if (!cJSON_IsString(header))
+        return task_json_invalid(reader, field, "header values must be strings");
+    const char *value = header->valuestring;
+    if (strlen(value) > TASK_HEADER_VALUE_MAX)
+        return task_json_invalid(reader, field, "header value longer than %d bytes",
+                                 TASK_HEADER_VALUE_MAX);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return task_json_invalid(reader, field,
+                                     "header value may not contain CR, LF or control characters");
+    }
+    return 0;
+}
+
+static int task_json_read_headers(TaskJsonReader *reader, const cJSON *item, TaskRequest *out)
+{
+    if (!cJSON_IsObject(item))
+        return task_json_invalid(reader, "headers", "headers must be an object of strings");
+    int count = cJSON_GetArraySize(item);
+    if (count > TASK_HEADERS_MAX)
+        return task_json_invalid(reader, "headers", "at most %d headers are allowed (got %d)",
+                                 TASK_HEADERS_MAX, count);
+    if (count == 0)
+        return 0;
+    for (const cJSON *header = item->child; header != NULL; header = header->next) {
+        if (task_json_check_header(reader, header) != 0)
+            return -1;
+        for (const cJSON *earlier = item->child; earlier != header; earlier = earlier->next) {
+            if (strcasecmp(earlier->string, header->string) == 0)
+                return task_json_invalid(reader, "headers", "header \"%s\" given twice",
+                                         header->string);
+        }
+    }
+    out->headers_json = cJSON_PrintUnformatted(item);
+    return out->headers_json ? 0 : task_json_invalid(reader, "headers", "out of memory");
+}
+
+static int task_json_read_max_retry(TaskJsonReader *reader, const cJSON *item, TaskRequest *out)
+{
+    double value = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    if (!isfinite(value) || value != floor(value) || value < TASK_MAX_RETRY_MIN ||
+        value > TASK_MAX_RETRY_MAX)
+        return task_json_invalid(reader, "max_retry", "max_retry must be an integer from %d to %d",
+                                 TASK_MAX_RETRY_MIN, TASK_MAX_RETRY_MAX);
+    out->max_retry = (int)value;
+    return 0;
+}
+
+typedef enum {
+    TASK_FIELD_BUSINESS_ID,
+    TASK_FIELD_BUSINESS_TYPE,
+    TASK_FIELD_TARGET_URL,
+    TASK_FIELD_PAYLOAD,
+    TASK_FIELD_HEADERS,
+    TASK_FIELD_MAX_RETRY,
+    TASK_FIELD_IDEMPOTENCY_KEY,
+    TASK_FIELD_COUNT,
+} TaskField;
+
+static const struct {
+    const char *name;
+    bool required;
+} task_json_fields[TASK_FIELD_COUNT] = {
+    [TASK_FIELD_BUSINESS_ID] = {"business_id", true},
+    [TASK_FIELD_BUSINESS_TYPE] = {"business_type", true},
+    [TASK_FIELD_TARGET_URL] = {"target_url", true},
+    [TASK_FIELD_PAYLOAD] = {"payload", true},
+    [TASK_FIELD_HEADERS] = {"headers", false},
+    [TASK_FIELD_MAX_RETRY] = {"max_retry", false},
+    [TASK_FIELD_IDEMPOTENCY_KEY] = {"idempotency_key", false},
+};
+
+static int task_json_read_field(TaskJsonReader *reader, TaskField field, const cJSON *member,
+                                const char *text, JsonSpan span, TaskRequest *out)
+{
+    switch (field) {
+    case TASK_FIELD_BUSINESS_ID:
+        return task_json_read_text(reader, member, "business_id", TASK_BUSINESS_ID_MAX,
+                                   &out->business_id);
+    case TASK_FIELD_BUSINESS_TYPE:
+        return task_json_read_business_type(reader, member, out);
+    case TASK_FIELD_TARGET_URL:
+        return task_json_read_target_url(reader, member, out);
+    case TASK_FIELD_PAYLOAD:
+        return task_json_read_payload(reader, member, text, span, out);
+    case TASK_FIELD_HEADERS:
+        return task_json_read_headers(reader, member, out);
+    case TASK_FIELD_MAX_RETRY:
+        return task_json_read_max_retry(reader, member, out);
+    case TASK_FIELD_IDEMPOTENCY_KEY:
+        return task_json_read_text(reader, member, "idempotency_key", TASK_IDEMPOTENCY_KEY_MAX,
+                                   &out->idempotency_key);
+    case TASK_FIELD_COUNT:
+        break;
+    }
+    return task_json_invalid(reader, member->string, "internal error");
+}
+
+/* One pass over the members, in step with their text: an unknown or repeated
+ * member stops the pass at once, so hostile objects cost linear time. */
+static int task_json_read_members(TaskJsonReader *reader, const cJSON *object, const char *text,
+                                  JsonSpan span, TaskRequest *out)
+{
+    bool seen[TASK_FIELD_COUNT] = {false};
+    JsonRawIterator iterator;
+    if (json_raw_children_begin(text, span, &iterator) != 0)
+        return task_json_invalid(reader, "", "internal error locating fields");
+    for (const cJSON *member = object->child; member != NULL; member = member->next) {
+        JsonSpan member_span;
+        if (json_raw_children_next(&iterator, &member_span) != 1)
+            return task_json_invalid(reader, member->string, "internal error locating field");
+        TaskField field = TASK_FIELD_COUNT;
+        for (int i = 0; i < TASK_FIELD_COUNT; i++) {
+            if (strcmp(member->string, task_json_fields[i].name) == 0)
+                field = (TaskField)i;
+        }
+        if (field == TASK_FIELD_COUNT)
+            return task_json_invalid(reader, member->string, "unknown field \"%.64s\"",
+                                     member->string);
+        if (seen[field])
+            return task_json_invalid(reader, member->string, "field given twice");
+        seen[field] = true;
+        if (task_json_read_field(reader, field, member, text, member_span, out) != 0)
+            return -1;
+    }
+    for (int i = 0; i < TASK_FIELD_COUNT; i++) {
+        if (task_json_fields[i].required && !seen[i])
+            return task_json_invalid(reader, task_json_fields[i].name, "%s is required",
+                                     task_json_fields[i].name);
+    }
+    return 0;
+}
+
+static int task_json_apply_idempotency_header(TaskJsonReader *reader, const char *header,
+                                              TaskRequest *out)
+{
+    if (header == NULL)
+        return 0;
+    size_t count = utf8_is_valid(header, strlen(header)) ? utf8_count_code_points(header) : 0;
+    if (count == 0 || count > TASK_IDEMPOTENCY_KEY_MAX || task_json_has_control(header))
+        return task_json_invalid(reader, "idempotency_key",
+                                 "Idempotency-Key header must be 1 to %d characters",
+                                 TASK_IDEMPOTENCY_KEY_MAX);
+    if (out->idempotency_key != NULL) {
+        if (strcmp(out->idempotency_key, header) != 0)
+            return task_json_invalid(reader, "idempotency_key",
+                                     "Idempotency-Key header and idempotency_key differ");
+        return 0;
+    }
+    out->idempotency_key = strdup(header);
+    return out->idempotency_key ? 0 : task_json_invalid(reader, "idempotency_key", "out of memory");
+}
+
+int task_json_read_request(const cJSON *object, const char *text, JsonSpan span,
+                           const char *prefix, const char *idempotency_header, TaskRequest *out,
+                           ApiError *error)
+{
+    TaskJsonReader reader = {.prefix = prefix, .error = error};
+    memset(out, 0, sizeof *out);
+    if (!cJSON_IsObject(object)) {
+        char field[TASK_JSON_FIELD_MAX];
+        snprintf(field, sizeof field, "%.*s", prefix[0] ? (int)strlen(prefix) - 1 : 0, prefix);
+        api_error_set(error, TASK_JSON_UNPROCESSABLE, "validation_failed", field,
+                      "a task must be a JSON object");
+        return -1;
+    }
+    if (task_json_read_members(&reader, object, text, span, out) != 0 ||
+        task_json_apply_idempotency_header(&reader, idempotency_header, out) != 0) {
+        task_request_clear(out);
+        return -1;
+    }
+    task_request_compute_hash(out);
+    return 0;
+}
+
+static cJSON *task_json_time_or_null(int64_t unix_ms)
+{
+    char text[CLOCK_RFC3339_SIZE];
+    clock_format_rfc3339(unix_ms, text);
+    return cJSON_CreateString(text);
+}
+
+static cJSON *task_json_string_or_null(const char *text)
+{
+    return text ? cJSON_CreateString(text) : cJSON_CreateNull();
+}
+
+cJSON *task_json_render(const Task *task)
+{
+    cJSON *object = cJSON_CreateObject();
+    if (object == NULL)
+        return NULL;
+    bool terminal = task->status == TASK_STATUS_SUCCEEDED || task->status == TASK_STATUS_FAILED;
+    bool ok = cJSON_AddNumberToObject(object, "id", (double)task->id) &&
+              cJSON_AddStringToObject(object, "webhook_id", task->webhook_id) &&
+              cJSON_AddStringToObject(object, "business_id", task->business_id) &&
+              cJSON_AddStringToObject(object, "business_type", task->business_type) &&
+              cJSON_AddStringToObject(object, "target_url", task->target_url) &&
+              cJSON_AddStringToObject(object, "status", task_status_name(task->status)) &&
+              cJSON_AddNumberToObject(object, "attempts", task->attempts) &&
+              cJSON_AddNumberToObject(object, "max_retry", task->max_retry) &&
+              cJSON_AddItemToObject(object, "next_attempt_at",
+                                    terminal ? cJSON_CreateNull()
+                                             : task_json_time_or_null(task->next_attempt_at)) &&
+              cJSON_AddItemToObject(object, "created_at", task_json_time_or_null(task->created_at)) &&
+              cJSON_AddItemToObject(object, "updated_at", task_json_time_or_null(task->updated_at)) &&
+              cJSON_AddItemToObject(object, "last_status_code",
+                                    task->last_status_code ? cJSON_CreateNumber(task->last_status_code)
+                                                           : cJSON_CreateNull()) &&
+              cJSON_AddItemToObject(object, "last_error", task_json_string_or_null(task->last_error)) &&
+              cJSON_AddItemToObject(object, "idempotency_key",
+                                    task_json_string_or_null(task->idempotency_key)) &&
+              cJSON_AddItemToObject(object, "headers",
+                                    task->headers_json ? cJSON_CreateRaw(task->headers_json)
+                                                       : cJSON_CreateObject()) &&
+              cJSON_AddItemToObject(object, "payload",
+                                    task->payload_is_json ? cJSON_CreateRaw(task->payload)
+                                                          : cJSON_CreateString(task->payload));
+    if (!ok) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}

@@ -1,0 +1,36 @@
+/*
+ * task_json: the wire format of tasks, in one place.
+ *
+ * Reading: a request body is checked (UTF-8, no NUL, parseable, an object),
+ * then each task object is validated field by field into a TaskRequest; the
+ * first rule broken becomes a 422 naming the field ("tasks[3].target_url").
+ * Unknown fields are refused too, so a typo such as "max_retries" is never
+ * silently ignored. Writing: a Task becomes the TASK object of the API.
+ */
+#ifndef HERALD_TASK_JSON_H
+#define HERALD_TASK_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "api_error.h"
+#include "json_raw.h"
+#include "task.h"
+
+/* Parses a request body. On success returns 0 and *OUT is a document the
+ * caller owns (cJSON_Delete); on failure returns -1 with a 400 in ERROR. */
+int task_json_parse_document(const char *body, size_t length, cJSON **out, ApiError *error);
+
+/* Validates the task request OBJECT, whose text is SPAN of TEXT (the parsed
+ * body), into OUT, which the caller must task_request_clear(). PREFIX is put
+ * before field names in errors ("" or "tasks[3]."). IDEMPOTENCY_HEADER is the
+ * Idempotency-Key request header or NULL. Returns 0, or -1 with ERROR set (OUT
+ * is then cleared). */
+int task_json_read_request(const cJSON *object, const char *text, JsonSpan span,
+                           const char *prefix, const char *idempotency_header, TaskRequest *out,
+                           ApiError *error);
+
+/* The TASK object for TASK; the caller owns it. NULL if out of memory. */
+cJSON *task_json_render(const Task *task);
+
+#endif

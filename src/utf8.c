@@ -1,0 +1,57 @@
+/*
+ * utf8: see utf8.h. Follows the well-formed byte sequence table of the
+ * Unicode standard (Table 3-7).
+ */
+#include "utf8.h"
+
+bool utf8_is_valid(const char *text, size_t length)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    const unsigned char *end = p + length;
+    while (p < end) {
+        unsigned char c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        size_t need;
+        unsigned char low = 0x80, high = 0xBF; /* bounds of the second byte */
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                low = 0xA0; /* no overlongs */
+            if (c == 0xED)
+                high = 0x9F; /* no surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                low = 0x90;
+            if (c == 0xF4)
+                high = 0x8F; /* nothing above U+10FFFF */
+        } else {
+            return false;
+        }
+        if ((size_t)(end - p) <= need)
+            return false;
+        if (p[1] < low || p[1] > high)
+            return false;
+        for (size_t i = 2; i <= need; i++) {
+            if (p[i] < 0x80 || p[i] > 0xBF)
+                return false;
+        }
+        p += need + 1;
+    }
+    return true;
+}
+
+size_t utf8_count_code_points(const char *text)
+{
+    size_t count = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if ((*p & 0xC0) != 0x80)
+            count++;
+    }
+    return count;
+}

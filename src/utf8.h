@@ -1,0 +1,20 @@
+/*
+ * utf8: strict UTF-8 checks for text that herald stores and echoes back.
+ *
+ * The API is JSON in UTF-8; cJSON does not validate encodings, so request
+ * bodies are checked here first. Overlong forms, surrogates and code points
+ * above U+10FFFF are invalid.
+ */
+#ifndef HERALD_UTF8_H
+#define HERALD_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True if the LENGTH bytes at TEXT are well-formed UTF-8. */
+bool utf8_is_valid(const char *text, size_t length);
+
+/* Number of code points in the NUL-terminated, valid UTF-8 string TEXT. */
+size_t utf8_count_code_points(const char *text);
+
+#endif

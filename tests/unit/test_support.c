@@ -1,0 +1,80 @@
+/*
+ * test_support: see test_support.h.
+ */
+#include "test_support.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "task.h"
+
+char *test_temp_dir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *path = NULL;
+    assert_true(asprintf(&path, "%s/herald-test-XXXXXX", base ? base : "/tmp") > 0);
+    assert_non_null(mkdtemp(path));
+    return path;
+}
+
+static int test_remove_entry(const char *path, const struct stat *status, int type,
+                             struct FTW *walk)
+{
+    (void)status;
+    (void)type;
+    (void)walk;
+    return remove(path);
+}
+
+void test_remove_dir(char *path)
+{
+    nftw(path, test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(path);
+}
+
+char *test_path(const char *dir, const char *name)
+{
+    char *path = NULL;
+    assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+    return path;
+}
+
+char *test_write_file(const char *dir, const char *name, const char *content)
+{
+    char *path = test_path(dir, name);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    assert_int_equal(fputs(content, file) >= 0, 1);
+    assert_int_equal(fclose(file), 0);
+    return path;
+}
+
+void test_task_request(TaskRequest *request, const char *business_id, const char *type,
+                       const char *url, const char *key, const char *payload)
+{
+    memset(request, 0, sizeof *request);
+    request->business_id = strdup(business_id);
+    request->business_type = strdup(type);
+    request->target_url = strdup(url);
+    request->payload = strdup(payload);
+    request->payload_length = strlen(payload);
+    request->payload_is_json = true;
+    request->idempotency_key = key ? strdup(key) : NULL;
+    task_request_compute_hash(request);
+}
+
+char *test_create_database(const char *dir)
+{
+    char *path = test_path(dir, "herald.db");
+    char err[512];
+    StoreOptions options = {.busy_timeout_ms = 1000, .migrate = true};
+    Store *store = store_open(path, &options, err, sizeof err);
+    if (store == NULL)
+        fail_msg("store_open: %s", err);
+    store_close(store);
+    return path;
+}

@@ -1,0 +1,37 @@
+/*
+ * test_support: helpers shared by the unit tests (temporary directories and
+ * files). Every path returned is heap-allocated and owned by the caller.
+ */
+#ifndef HERALD_TEST_SUPPORT_H
+#define HERALD_TEST_SUPPORT_H
+
+/* cmocka needs these before its header. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* A fresh directory under $TMPDIR (or /tmp). */
+char *test_temp_dir(void);
+
+/* Removes PATH and everything below it, then frees PATH. */
+void test_remove_dir(char *path);
+
+/* Writes CONTENT to DIR/NAME and returns the file's path. */
+char *test_write_file(const char *dir, const char *name, const char *content);
+
+/* DIR/NAME as a new string. */
+char *test_path(const char *dir, const char *name);
+
+struct TaskRequest;
+
+/* Fills REQUEST (the caller task_request_clear()s it) with these fields and
+ * its hash; KEY may be NULL; PAYLOAD is JSON text. */
+void test_task_request(struct TaskRequest *request, const char *business_id, const char *type,
+                       const char *url, const char *key, const char *payload);
+
+/* Creates and migrates DIR/herald.db and returns its path. */
+char *test_create_database(const char *dir);
+
+#endif

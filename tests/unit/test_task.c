@@ -1,0 +1,109 @@
+/* Unit tests for src/task.c and src/address.c. */
+#include "test_support.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "address.h"
+#include "task.h"
+
+static void test_status_names(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"pending", "delivering", "succeeded", "failed"};
+    for (int i = 0; i < 4; i++) {
+        TaskStatus status;
+        assert_int_equal(task_status_parse(names[i], &status), 0);
+        assert_string_equal(task_status_name(status), names[i]);
+    }
+    TaskStatus status;
+    assert_int_equal(task_status_parse("PENDING", &status), -1);
+    assert_int_equal(task_status_parse("", &status), -1);
+}
+
+static void test_business_type(void **state)
+{
+    (void)state;
+    assert_true(task_business_type_is_valid("PAYMENT_SUCCESS"));
+    assert_true(task_business_type_is_valid("order.v2:update-1"));
+    assert_false(task_business_type_is_valid(""));
+    assert_false(task_business_type_is_valid("with space"));
+    assert_false(task_business_type_is_valid("slash/no"));
+    char long_type[66];
+    memset(long_type, 'A', 65);
+    long_type[65] = '\0';
+    assert_false(task_business_type_is_valid(long_type));
+    long_type[64] = '\0';
+    assert_true(task_business_type_is_valid(long_type));
+}
+
+static void test_webhook_ids_are_unique_and_well_formed(void **state)
+{
+    (void)state;
+    char previous[TASK_WEBHOOK_ID_SIZE] = "";
+    for (int i = 0; i < 100; i++) {
+        char id[TASK_WEBHOOK_ID_SIZE];
+        assert_int_equal(task_generate_webhook_id(id), 0);
+        assert_int_equal(strlen(id), 30);
+        assert_int_equal(strncmp(id, "msg_", 4), 0);
+        assert_int_equal(strspn(id + 4, "abcdefghijklmnopqrstuvwxyz234567"), 26);
+        assert_string_not_equal(id, previous);
+        strcpy(previous, id);
+    }
+}
+
+static void test_task_from_request(void **state)
+{
+    (void)state;
+    TaskRequest request = {
+        .business_id = "P1", .business_type = "T", .target_url = "http://a/",
+        .payload = "xyz", .payload_length = 3, .payload_is_json = false,
+        .idempotency_key = "k",
+    };
+    Task task;
+    assert_int_equal(task_from_request(&task, &request, 42, "msg_q", 9, 1000), 0);
+    assert_int_equal(task.id, 42);
+    assert_string_equal(task.webhook_id, "msg_q");
+    assert_string_equal(task.payload, "xyz");
+    assert_string_equal(task.idempotency_key, "k");
+    assert_null(task.headers_json);
+    assert_int_equal(task.max_retry, 9);
+    assert_int_equal(task.status, TASK_STATUS_PENDING);
+    assert_int_equal(task.next_attempt_at, 1000);
+    task_clear(&task);
+}
+
+static void test_listen_addresses(void **state)
+{
+    (void)state;
+    struct sockaddr_storage address;
+    socklen_t length;
+    char err[256], text[ADDRESS_TEXT_MAX];
+    assert_int_equal(address_parse_listen("127.0.0.1:8080", &address, &length, err, sizeof err), 0);
+    address_format((struct sockaddr *)&address, text);
+    assert_string_equal(text, "127.0.0.1:8080");
+    assert_true(address_is_loopback((struct sockaddr *)&address));
+    assert_int_equal(address_parse_listen("[::1]:0", &address, &length, err, sizeof err), 0);
+    address_format((struct sockaddr *)&address, text);
+    assert_string_equal(text, "[::1]:0");
+    assert_true(address_is_loopback((struct sockaddr *)&address));
+    assert_int_equal(address_parse_listen("0.0.0.0:80", &address, &length, err, sizeof err), 0);
+    assert_false(address_is_loopback((struct sockaddr *)&address));
+    static const char *const bad[] = {"8080", ":8080", "127.0.0.1:", "127.0.0.1:x",
+                                      "127.0.0.1:65536", "[::1]8080", "[::1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(address_parse_listen(bad[i], &address, &length, err, sizeof err), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_business_type),
+        cmocka_unit_test(test_webhook_ids_are_unique_and_well_formed),
+        cmocka_unit_test(test_task_from_request),
+        cmocka_unit_test(test_listen_addresses),
+    };
+    return cmocka_run_group_tests_name("task", tests, NULL, NULL);
+}

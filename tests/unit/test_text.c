@@ -1,0 +1,149 @@
+/* Unit tests for src/utf8.c, src/json_raw.c, src/clock.c, src/buffer.c and
+ * src/log.c: the small text helpers. */
+#include "test_support.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "clock.h"
+#include "json_raw.h"
+#include "log.h"
+#include "utf8.h"
+
+static void test_utf8_valid_and_invalid(void **state)
+{
+    (void)state;
+    assert_true(utf8_is_valid("plain ascii", 11));
+    assert_true(utf8_is_valid("\xc3\xa9", 2));             /* é */
+    assert_true(utf8_is_valid("\xe4\xb8\xad", 3));         /* 中 */
+    assert_true(utf8_is_valid("\xf0\x9f\x92\xb0", 4));     /* 💰 */
+    assert_false(utf8_is_valid("\xc3", 1));                /* truncated */
+    assert_false(utf8_is_valid("\xc0\xaf", 2));            /* overlong '/' */
+    assert_false(utf8_is_valid("\xe0\x80\xaf", 3));        /* overlong */
+    assert_false(utf8_is_valid("\xed\xa0\x80", 3));        /* surrogate */
+    assert_false(utf8_is_valid("\xf4\x90\x80\x80", 4));    /* above U+10FFFF */
+    assert_false(utf8_is_valid("\xff", 1));
+    assert_false(utf8_is_valid("a\x80", 2));               /* lone continuation */
+    assert_int_equal(utf8_count_code_points("a\xc3\xa9\xe4\xb8\xad\xf0\x9f\x92\xb0"), 4);
+}
+
+static void test_json_raw_children_and_minify(void **state)
+{
+    (void)state;
+    const char *text = " { \"a\" : [1, 2 ,{\"x\":\"y z\"}] , \"b\":\"s,}\\\"]\" ,\"c\": 12345678901234567890 } ";
+    size_t length = strlen(text);
+    JsonSpan document = json_raw_document(text, length);
+    assert_int_equal(text[document.start], '{');
+    assert_int_equal(text[document.end - 1], '}');
+    JsonRawIterator members;
+    assert_int_equal(json_raw_children_begin(text, document, &members), 0);
+    JsonSpan span;
+    char out[256];
+    assert_int_equal(json_raw_children_next(&members, &span), 1);
+    json_raw_minify(text, span, out);
+    assert_string_equal(out, "[1,2,{\"x\":\"y z\"}]");
+    assert_int_equal(json_raw_children_next(&members, &span), 1);
+    json_raw_minify(text, span, out);
+    assert_string_equal(out, "\"s,}\\\"]\"");
+    assert_int_equal(json_raw_children_next(&members, &span), 1);
+    json_raw_minify(text, span, out);
+    assert_string_equal(out, "12345678901234567890");
+    assert_int_equal(json_raw_children_next(&members, &span), 0);
+
+    const char *array = "[ ]";
+    JsonRawIterator empty;
+    assert_int_equal(json_raw_children_begin(array, json_raw_document(array, 3), &empty), 0);
+    assert_int_equal(json_raw_children_next(&empty, &span), 0);
+    const char *scalar = "42";
+    assert_int_equal(json_raw_children_begin(scalar, json_raw_document(scalar, 2), &empty), -1);
+}
+
+static void test_json_raw_nul_escape(void **state)
+{
+    (void)state;
+    const char *with = "{\"a\":\"x\\u0000y\"}";
+    const char *escaped_backslash = "{\"a\":\"x\\\\u0000y\"}"; /* literal backslash, then text */
+    const char *outside = "{\"a\":1}";
+    assert_true(json_raw_has_nul_escape(with, strlen(with)));
+    assert_false(json_raw_has_nul_escape(escaped_backslash, strlen(escaped_backslash)));
+    assert_false(json_raw_has_nul_escape(outside, strlen(outside)));
+}
+
+static void test_clock_format_and_parse(void **state)
+{
+    (void)state;
+    char text[CLOCK_RFC3339_SIZE];
+    clock_format_rfc3339(0, text);
+    assert_string_equal(text, "1970-01-01T00:00:00.000Z");
+    clock_format_rfc3339(1795095907123LL, text);
+    assert_string_equal(text, "2026-11-19T13:45:07.123Z");
+    int64_t ms;
+    assert_int_equal(clock_parse_rfc3339("2026-11-19T13:45:07.123Z", &ms), 0);
+    assert_int_equal(ms, 1795095907123LL);
+    assert_int_equal(clock_parse_rfc3339("2026-11-19T21:45:07.123+08:00", &ms), 0);
+    assert_int_equal(ms, 1795095907123LL);
+    assert_int_equal(clock_parse_rfc3339("2024-02-29T00:00:00Z", &ms), 0);
+    assert_int_equal(clock_parse_rfc3339("2023-02-29T00:00:00Z", &ms), -1);
+    assert_int_equal(clock_parse_rfc3339("2026-13-01T00:00:00Z", &ms), -1);
+    assert_int_equal(clock_parse_rfc3339("2026-11-19", &ms), -1);
+    assert_int_equal(clock_parse_rfc3339("2026-11-19T13:45:07", &ms), -1);
+    assert_int_equal(clock_parse_rfc3339("2026-11-19T13:45:07Zjunk", &ms), -1);
+    /* Every formatted time parses back to itself. */
+    for (int64_t t = -86400000; t < 4102444800000LL; t += 86399999LL * 37) {
+        clock_format_rfc3339(t, text);
+        assert_int_equal(clock_parse_rfc3339(text, &ms), 0);
+        assert_int_equal(ms, t);
+    }
+    int64_t a = clock_monotonic_ms(), b = clock_monotonic_ms();
+    assert_true(b >= a);
+}
+
+static void test_buffer_limit(void **state)
+{
+    (void)state;
+    Buffer buffer;
+    buffer_init(&buffer, 10);
+    assert_int_equal(buffer_append(&buffer, "hello", 5), 0);
+    assert_int_equal(buffer_append(&buffer, "world", 5), 0);
+    assert_string_equal(buffer.data, "helloworld");
+    assert_int_equal(buffer_append(&buffer, "!", 1), -1);
+    assert_int_equal(errno, E2BIG);
+    assert_int_equal(buffer.length, 10);
+    buffer_free(&buffer);
+    assert_null(buffer.data);
+    assert_int_equal(buffer_append(&buffer, "", 0), 0);
+    assert_string_equal(buffer.data, "");
+    buffer_free(&buffer);
+}
+
+static void test_log_quote(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_string_equal(log_quote(out, sizeof out, "plain"), "\"plain\"");
+    assert_string_equal(log_quote(out, sizeof out, "a\"b\\c\nd"), "\"a\\\"b\\\\c\\x0ad\"");
+    assert_string_equal(log_quote(out, sizeof out, NULL), "\"\"");
+    char small[16];
+    log_quote(small, sizeof small, "0123456789abcdefghij");
+    assert_true(strlen(small) < sizeof small);
+    assert_non_null(strstr(small, "..."));
+    assert_int_equal(small[strlen(small) - 1], '"');
+    LogLevel level;
+    assert_int_equal(log_level_parse("warning", &level), 0);
+    assert_int_equal(level, LOG_LEVEL_WARNING);
+    assert_int_equal(log_level_parse("loud", &level), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8_valid_and_invalid),
+        cmocka_unit_test(test_json_raw_children_and_minify),
+        cmocka_unit_test(test_json_raw_nul_escape),
+        cmocka_unit_test(test_clock_format_and_parse),
+        cmocka_unit_test(test_buffer_limit),
+        cmocka_unit_test(test_log_quote),
+    };
+    return cmocka_run_group_tests_name("text", tests, NULL, NULL);
+}
