@@ -22,7 +22,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wformat=2 -Wvla -Wpointer-arith
 BASE_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARNINGS) -g -pthread -Isrc -Ibuild/gen \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-BASE_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+BASE_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 RELEASE_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 RELEASE_LDFLAGS := -pie -Wl,-z,relro,-z,now

@@ -1,12 +1,14 @@
 /*
  * config: see config.h.
  *
- * inih calls config_handle_pair() once per "key = value"; we find the row for
- * (section, key) in config_keys[] and let config_store_value() convert and
- * range-check it into the field at the row's offset. inih does not pass line
- * numbers to the handler in Debian's build, so config_read_line() (our
- * stream reader) counts lines and also refuses lines longer than inih's
- * buffer, which inih would otherwise split silently into two lines.
+ * inih calls config_handle_pair() once per "key = value". The key is looked
+ * up in one of two tables: config_keys (fields of Config) or policy_keys
+ * (fields of a Policy: the [retry] one or a [business.NAME] one), and
+ * config_store_value() converts and range-checks it into the field at the
+ * row's offset. inih does not pass line numbers to the handler in Debian's
+ * build, so config_read_line() (our stream reader) counts lines and also
+ * refuses lines longer than inih's buffer, which inih would otherwise split
+ * silently into two lines.
  */
 #include "config.h"
 
@@ -17,36 +19,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "address.h"
+#include "task.h"
 #include "units.h"
 
 /* Debian builds inih with INI_MAX_LINE 200: a line must fit, newline included. */
 #define CONFIG_LINE_MAX 199
 #define CONFIG_MESSAGE_MAX 512
+#define CONFIG_BUSINESS_PREFIX "business."
+#define CONFIG_BUSINESS_MAX 1024
+#define CONFIG_DAY_MS (86400LL * 1000)
 
 typedef enum {
     CONFIG_TYPE_STRING,
     CONFIG_TYPE_SIZE,
     CONFIG_TYPE_DURATION,
     CONFIG_TYPE_INTEGER,
+    CONFIG_TYPE_BOOLEAN,
+    CONFIG_TYPE_REAL,
+    CONFIG_TYPE_SCHEDULE,
     CONFIG_TYPE_LOG_LEVEL,
     CONFIG_TYPE_LISTEN,
 } ConfigType;
 
 typedef struct ConfigKey {
-    const char *section;
+    const char *section; /* for policy keys: "retry" (also business) or "business" (only) */
     const char *name;
     ConfigType type;
-    size_t offset;
-    size_t size;  /* of the field, for strings */
-    int64_t min;  /* bounds for numbers, in bytes / milliseconds / units */
+    size_t offset; /* into Config, or into Policy for policy_keys */
+    size_t size;
+    int64_t min; /* bounds for numbers: bytes, milliseconds, units */
     int64_t max;
     const char *default_value;
 } ConfigKey;
 
 #define CONFIG_FIELD(field) offsetof(Config, field), sizeof(((Config *)0)->field)
+#define POLICY_FIELD(field) offsetof(Policy, field), sizeof(((Policy *)0)->field)
 
 static const ConfigKey config_keys[] = {
     {"server", "listen", CONFIG_TYPE_LISTEN, CONFIG_FIELD(listen), 0, 0, "127.0.0.1:8080"},
@@ -64,9 +75,36 @@ static const ConfigKey config_keys[] = {
      600 * 1000, "5s"},
     {"storage", "intake_queue_limit", CONFIG_TYPE_INTEGER, CONFIG_FIELD(intake_queue_limit), 1,
      1000000, "10000"},
+    {"delivery", "timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(delivery_timeout_ms), 100,
+     600 * 1000, "10s"},
+    {"delivery", "connect_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(connect_timeout_ms), 100,
+     600 * 1000, "5s"},
+    {"delivery", "concurrency", CONFIG_TYPE_INTEGER, CONFIG_FIELD(concurrency), 1, 100000, "256"},
+    {"delivery", "per_host_concurrency", CONFIG_TYPE_INTEGER, CONFIG_FIELD(per_host_concurrency),
+     1, 100000, "16"},
+    {"delivery", "max_response_bytes", CONFIG_TYPE_SIZE, CONFIG_FIELD(max_response_bytes), 0,
+     1024 * 1024, "4KiB"},
+    {"retry", "retry_interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(retry_interval_ms), 10,
+     CONFIG_DAY_MS, "30s"},
+};
+
+static const ConfigKey policy_keys[] = {
+    {"retry", "max_retry", CONFIG_TYPE_INTEGER, POLICY_FIELD(max_retry), 1, 100, "5"},
+    {"retry", "base_delay", CONFIG_TYPE_DURATION, POLICY_FIELD(base_delay_ms), 0,
+     30 * CONFIG_DAY_MS, "1m"},
+    {"retry", "max_delay", CONFIG_TYPE_DURATION, POLICY_FIELD(max_delay_ms), 0,
+     30 * CONFIG_DAY_MS, "30m"},
+    {"retry", "exponential_backoff", CONFIG_TYPE_BOOLEAN, POLICY_FIELD(exponential_backoff), 0,
+     0, "true"},
+    {"retry", "jitter", CONFIG_TYPE_REAL, POLICY_FIELD(jitter), 0, 1, "0.1"},
+    {"retry", "schedule", CONFIG_TYPE_SCHEDULE, POLICY_FIELD(schedule), 0, 30 * CONFIG_DAY_MS,
+     ""},
+    {"business", "success_body", CONFIG_TYPE_STRING, POLICY_FIELD(success_body), 0, 0, ""},
+    {"business", "timeout", CONFIG_TYPE_DURATION, POLICY_FIELD(timeout_ms), 0, 600 * 1000, "0"},
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])
+#define POLICY_KEY_COUNT (sizeof policy_keys / sizeof policy_keys[0])
 
 typedef struct ConfigParse {
     Config *config;
@@ -75,17 +113,56 @@ typedef struct ConfigParse {
     int error_line;                 /* 0 = no error yet */
     char error[CONFIG_MESSAGE_MAX]; /* first error only */
     bool seen[CONFIG_KEY_COUNT];
+    bool retry_seen[POLICY_KEY_COUNT];
+    bool (*business_seen)[POLICY_KEY_COUNT]; /* parallel to config->business */
 } ConfigParse;
 
-static int config_store_number(const ConfigKey *key, int64_t value, void *field, char *err,
+static int config_store_string(const ConfigKey *key, const char *value, void *field, char *err,
                                size_t errlen)
 {
-    if (value < key->min || value > key->max) {
-        snprintf(err, errlen, "must be between %lld and %lld", (long long)key->min,
-                 (long long)key->max);
+    if (strlen(value) >= key->size) {
+        snprintf(err, errlen, "value longer than %zu characters", key->size - 1);
         return -1;
     }
-    *(int64_t *)field = value;
+    strcpy(field, value);
+    return 0;
+}
+
+static int config_check_range(const ConfigKey *key, int64_t value, const char *unit, char *err,
+                              size_t errlen)
+{
+    if (value >= key->min && value <= key->max)
+        return 0;
+    snprintf(err, errlen, "must be between %lld%s and %lld%s", (long long)key->min, unit,
+             (long long)key->max, unit);
+    return -1;
+}
+
+/* "15s,15s,30s,3m": each entry a duration. */
+static int config_store_schedule(const ConfigKey *key, const char *value, PolicySchedule *out,
+                                 char *err, size_t errlen)
+{
+    PolicySchedule schedule = {.count = 0};
+    char copy[CONFIG_LINE_MAX + 1];
+    snprintf(copy, sizeof copy, "%s", value);
+    char *saveptr = NULL;
+    for (char *item = strtok_r(copy, ",", &saveptr); item != NULL;
+         item = strtok_r(NULL, ",", &saveptr)) {
+        item += strspn(item, " \t");
+        size_t length = strlen(item);
+        while (length > 0 && (item[length - 1] == ' ' || item[length - 1] == '\t'))
+            item[--length] = '\0';
+        if (schedule.count == POLICY_SCHEDULE_MAX) {
+            snprintf(err, errlen, "at most %d delays", POLICY_SCHEDULE_MAX);
+            return -1;
+        }
+        int64_t ms;
+        if (units_parse_duration_ms(item, &ms, err, errlen) != 0 ||
+            config_check_range(key, ms, "ms", err, errlen) != 0)
+            return -1;
+        schedule.delays_ms[schedule.count++] = ms;
+    }
+    *out = schedule;
     return 0;
 }
 
@@ -95,45 +172,30 @@ static int config_store_value(const ConfigKey *key, const char *value, void *bas
     void *field = (char *)base + key->offset;
     switch (key->type) {
     case CONFIG_TYPE_STRING:
-        if (strlen(value) >= key->size) {
-            snprintf(err, errlen, "value longer than %zu characters", key->size - 1);
-            return -1;
-        }
-        strcpy(field, value);
-        return 0;
+        return config_store_string(key, value, field, err, errlen);
     case CONFIG_TYPE_LISTEN: {
         struct sockaddr_storage address;
         socklen_t length;
-        if (strlen(value) >= key->size) {
-            snprintf(err, errlen, "value longer than %zu characters", key->size - 1);
-            return -1;
-        }
         if (address_parse_listen(value, &address, &length, err, errlen) != 0)
             return -1;
-        strcpy(field, value);
-        return 0;
+        return config_store_string(key, value, field, err, errlen);
     }
     case CONFIG_TYPE_SIZE: {
         uint64_t bytes;
         if (units_parse_size(value, &bytes, err, errlen) != 0)
             return -1;
-        if (bytes < (uint64_t)key->min || bytes > (uint64_t)key->max) {
-            snprintf(err, errlen, "must be between %lld and %lld bytes", (long long)key->min,
-                     (long long)key->max);
+        /* Compare as unsigned first: a size may not fit in int64. */
+        if (config_check_range(key, bytes > (uint64_t)key->max ? key->max + 1 : (int64_t)bytes,
+                               " bytes", err, errlen) != 0)
             return -1;
-        }
         *(uint64_t *)field = bytes;
         return 0;
     }
     case CONFIG_TYPE_DURATION: {
         int64_t ms;
-        if (units_parse_duration_ms(value, &ms, err, errlen) != 0)
+        if (units_parse_duration_ms(value, &ms, err, errlen) != 0 ||
+            config_check_range(key, ms, "ms", err, errlen) != 0)
             return -1;
-        if (ms < key->min || ms > key->max) {
-            snprintf(err, errlen, "must be between %lldms and %lldms", (long long)key->min,
-                     (long long)key->max);
-            return -1;
-        }
         *(int64_t *)field = ms;
         return 0;
     }
@@ -145,8 +207,38 @@ static int config_store_value(const ConfigKey *key, const char *value, void *bas
             snprintf(err, errlen, "invalid integer \"%s\"", value);
             return -1;
         }
-        return config_store_number(key, number, field, err, errlen);
+        if (config_check_range(key, number, "", err, errlen) != 0)
+            return -1;
+        *(int64_t *)field = number;
+        return 0;
     }
+    case CONFIG_TYPE_BOOLEAN: {
+        static const char *const truths[] = {"true", "yes", "on", "1"};
+        static const char *const falsehoods[] = {"false", "no", "off", "0"};
+        for (size_t i = 0; i < 4; i++) {
+            if (strcasecmp(value, truths[i]) == 0 || strcasecmp(value, falsehoods[i]) == 0) {
+                *(bool *)field = strcasecmp(value, truths[i]) == 0;
+                return 0;
+            }
+        }
+        snprintf(err, errlen, "invalid boolean \"%s\": use true or false", value);
+        return -1;
+    }
+    case CONFIG_TYPE_REAL: {
+        char *end;
+        errno = 0;
+        double number = strtod(value, &end);
+        if (*value == '\0' || *end != '\0' || errno != 0 || !(number >= (double)key->min) ||
+            !(number <= (double)key->max)) {
+            snprintf(err, errlen, "must be a number from %lld to %lld", (long long)key->min,
+                     (long long)key->max);
+            return -1;
+        }
+        *(double *)field = number;
+        return 0;
+    }
+    case CONFIG_TYPE_SCHEDULE:
+        return config_store_schedule(key, value, field, err, errlen);
     case CONFIG_TYPE_LOG_LEVEL:
         if (log_level_parse(value, (LogLevel *)field) != 0) {
             snprintf(err, errlen, "invalid level \"%s\": use error, warning, info or debug",
@@ -159,16 +251,36 @@ static int config_store_value(const ConfigKey *key, const char *value, void *bas
     return -1;
 }
 
+/* Parses the defaults of KEYS into BASE; they are ours and unit-tested, so a
+ * failure here is a programming error. */
+static void config_apply_defaults(const ConfigKey *keys, size_t count, void *base)
+{
+    for (size_t i = 0; i < count; i++) {
+        char err[CONFIG_MESSAGE_MAX];
+        if (config_store_value(&keys[i], keys[i].default_value, base, err, sizeof err) != 0)
+            abort();
+    }
+}
+
 void config_set_defaults(Config *config)
 {
     memset(config, 0, sizeof *config);
-    for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
-        char err[CONFIG_MESSAGE_MAX];
-        /* The defaults are ours and unit-tested; failing here is a programming error. */
-        if (config_store_value(&config_keys[i], config_keys[i].default_value, config, err,
-                               sizeof err) != 0)
-            abort();
-    }
+    config_apply_defaults(config_keys, CONFIG_KEY_COUNT, config);
+    config_apply_defaults(policy_keys, POLICY_KEY_COUNT, &config->retry);
+}
+
+void config_free(Config *config)
+{
+    free(config->business);
+    config->business = NULL;
+    config->business_count = 0;
+}
+
+PolicySet config_policy_set(const Config *config)
+{
+    PolicySet set = {.fallback = config->retry, .business = config->business,
+                     .business_count = config->business_count};
+    return set;
 }
 
 static void config_fail(ConfigParse *parse, const char *format, ...)
@@ -186,30 +298,107 @@ static void config_fail(ConfigParse *parse, const char *format, ...)
     va_end(args);
 }
 
+/* Stores VALUE for the row KEYS[INDEX] into BASE, once. Returns 1 (inih: go on) or 0. */
+static int config_set_key(ConfigParse *parse, const ConfigKey *keys, size_t index, bool *seen,
+                          void *base, const char *section, const char *value)
+{
+    const ConfigKey *key = &keys[index];
+    if (seen[index]) {
+        config_fail(parse, "[%s] %s: key given twice", section, key->name);
+        return 0;
+    }
+    seen[index] = true;
+    char err[CONFIG_MESSAGE_MAX];
+    if (config_store_value(key, value, base, err, sizeof err) != 0) {
+        config_fail(parse, "[%s] %s: %s", section, key->name, err);
+        return 0;
+    }
+    return 1;
+}
+
+static int config_find_key(const ConfigKey *keys, size_t count, const char *section,
+                           const char *name)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* The business entry for NAME, created (with business-only defaults) if new. */
+static int config_business_index(ConfigParse *parse, const char *name)
+{
+    Config *config = parse->config;
+    for (size_t i = 0; i < config->business_count; i++) {
+        if (strcmp(config->business[i].name, name) == 0)
+            return (int)i;
+    }
+    if (config->business_count == CONFIG_BUSINESS_MAX) {
+        config_fail(parse, "more than %d [business.*] sections", CONFIG_BUSINESS_MAX);
+        return -1;
+    }
+    size_t count = config->business_count + 1;
+    PolicyBusiness *business = realloc(config->business, count * sizeof *business);
+    bool(*seen)[POLICY_KEY_COUNT] = realloc(parse->business_seen, count * sizeof *seen);
+    if (business != NULL)
+        config->business = business;
+    if (seen != NULL)
+        parse->business_seen = seen;
+    if (business == NULL || seen == NULL) {
+        config_fail(parse, "out of memory");
+        return -1;
+    }
+    PolicyBusiness *entry = &business[count - 1];
+    memset(entry, 0, sizeof *entry);
+    snprintf(entry->name, sizeof entry->name, "%s", name);
+    config_apply_defaults(policy_keys, POLICY_KEY_COUNT, &entry->policy);
+    memset(seen[count - 1], 0, sizeof seen[count - 1]);
+    config->business_count = count;
+    return (int)(count - 1);
+}
+
+static int config_handle_business(ConfigParse *parse, const char *section, const char *name,
+                                  const char *value)
+{
+    const char *type = section + strlen(CONFIG_BUSINESS_PREFIX);
+    if (!task_business_type_is_valid(type)) {
+        config_fail(parse, "[%s]: business type must match [A-Za-z0-9_.:-]{1,64}", section);
+        return 0;
+    }
+    int key = config_find_key(policy_keys, POLICY_KEY_COUNT, "retry", name);
+    if (key < 0)
+        key = config_find_key(policy_keys, POLICY_KEY_COUNT, "business", name);
+    if (key < 0) {
+        config_fail(parse, "[%s] unknown key \"%s\"", section, name);
+        return 0;
+    }
+    int index = config_business_index(parse, type);
+    if (index < 0)
+        return 0;
+    return config_set_key(parse, policy_keys, (size_t)key, parse->business_seen[index],
+                          &parse->config->business[index].policy, section, value);
+}
+
 static int config_handle_pair(void *user, const char *section, const char *name,
                               const char *value)
 {
     ConfigParse *parse = user;
-    bool section_known = false;
-    for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
-        const ConfigKey *key = &config_keys[i];
-        if (strcmp(key->section, section) != 0)
-            continue;
-        section_known = true;
-        if (strcmp(key->name, name) != 0)
-            continue;
-        if (parse->seen[i]) {
-            config_fail(parse, "[%s] %s: key given twice", section, name);
-            return 0;
-        }
-        parse->seen[i] = true;
-        char err[CONFIG_MESSAGE_MAX];
-        if (config_store_value(key, value, parse->config, err, sizeof err) != 0) {
-            config_fail(parse, "[%s] %s: %s", section, name, err);
-            return 0;
-        }
-        return 1;
+    if (strncmp(section, CONFIG_BUSINESS_PREFIX, strlen(CONFIG_BUSINESS_PREFIX)) == 0)
+        return config_handle_business(parse, section, name, value);
+    if (strcmp(section, "retry") == 0) {
+        int key = config_find_key(policy_keys, POLICY_KEY_COUNT, "retry", name);
+        if (key >= 0)
+            return config_set_key(parse, policy_keys, (size_t)key, parse->retry_seen,
+                                  &parse->config->retry, section, value);
     }
+    int key = config_find_key(config_keys, CONFIG_KEY_COUNT, section, name);
+    if (key >= 0)
+        return config_set_key(parse, config_keys, (size_t)key, parse->seen, parse->config,
+                              section, value);
+    bool section_known = false;
+    for (size_t i = 0; i < CONFIG_KEY_COUNT; i++)
+        section_known |= strcmp(config_keys[i].section, section) == 0;
     if (section[0] == '\0')
         config_fail(parse, "key \"%s\" outside any section", name);
     else if (!section_known)
@@ -237,36 +426,90 @@ static char *config_read_line(char *str, int num, void *stream)
     return str;
 }
 
+/* Business sections inherit every [retry] key they did not set. */
+static void config_inherit_retry(ConfigParse *parse)
+{
+    Config *config = parse->config;
+    for (size_t b = 0; b < config->business_count; b++) {
+        for (size_t k = 0; k < POLICY_KEY_COUNT; k++) {
+            if (strcmp(policy_keys[k].section, "retry") != 0 || parse->business_seen[b][k])
+                continue;
+            memcpy((char *)&config->business[b].policy + policy_keys[k].offset,
+                   (const char *)&config->retry + policy_keys[k].offset, policy_keys[k].size);
+        }
+    }
+}
+
+static int config_check_policy(const char *section, const Policy *policy, char *err,
+                               size_t errlen)
+{
+    if (policy->base_delay_ms > policy->max_delay_ms) {
+        snprintf(err, errlen, "[%s] base_delay (%lldms) is longer than max_delay (%lldms)",
+                 section, (long long)policy->base_delay_ms, (long long)policy->max_delay_ms);
+        return -1;
+    }
+    return 0;
+}
+
+/* The rules that involve several keys, checked once everything is read. */
+static int config_check(const Config *config, const char *name, char *err, size_t errlen)
+{
+    char detail[CONFIG_MESSAGE_MAX];
+    if (config->per_host_concurrency > config->concurrency) {
+        snprintf(err, errlen, "%s: [delivery] per_host_concurrency (%lld) exceeds concurrency (%lld)",
+                 name, (long long)config->per_host_concurrency, (long long)config->concurrency);
+        return -1;
+    }
+    if (config->connect_timeout_ms > config->delivery_timeout_ms) {
+        snprintf(err, errlen, "%s: [delivery] connect_timeout exceeds timeout", name);
+        return -1;
+    }
+    if (config_check_policy("retry", &config->retry, detail, sizeof detail) != 0) {
+        snprintf(err, errlen, "%s: %s", name, detail);
+        return -1;
+    }
+    for (size_t i = 0; i < config->business_count; i++) {
+        char section[128];
+        snprintf(section, sizeof section, "business.%s", config->business[i].name);
+        if (config_check_policy(section, &config->business[i].policy, detail, sizeof detail)) {
+            snprintf(err, errlen, "%s: %s", name, detail);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int config_parse_stream(Config *config, FILE *stream, const char *name, char *err,
                                size_t errlen)
 {
     ConfigParse parse = {.config = config, .stream = stream};
     config_set_defaults(config);
     int result = ini_parse_stream(config_read_line, &parse, config_handle_pair, &parse);
-    if (parse.error_line != 0) {
+    int status = -1;
+    if (parse.error_line != 0)
         snprintf(err, errlen, "%s:%d: %s", name, parse.error_line, parse.error);
-        return -1;
-    }
-    if (result == -2) {
+    else if (result == -2)
         snprintf(err, errlen, "%s: out of memory while parsing", name);
-        return -1;
-    }
-    if (result != 0) {
+    else if (result != 0)
         snprintf(err, errlen, "%s:%d: syntax error: expected [section] or key = value", name,
                  result);
-        return -1;
-    }
-    if (ferror(stream)) {
+    else if (ferror(stream))
         snprintf(err, errlen, "%s: read error: %s", name, strerror(errno));
-        return -1;
+    else
+        status = 0;
+    if (status == 0) {
+        config_inherit_retry(&parse);
+        status = config_check(config, name, err, errlen);
     }
-    return 0;
+    free(parse.business_seen);
+    return status;
 }
 
 int config_load(Config *config, const char *path, char *err, size_t errlen)
 {
     FILE *stream = fopen(path, "r");
     if (stream == NULL) {
+        config_set_defaults(config);
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
@@ -283,6 +526,7 @@ int config_load_text(Config *config, const char *text, const char *name, char *e
         text = "\n";
     FILE *stream = fmemopen((void *)text, strlen(text), "r");
     if (stream == NULL) {
+        config_set_defaults(config);
         snprintf(err, errlen, "%s: cannot read: %s", name, strerror(errno));
         return -1;
     }

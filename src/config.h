@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "policy.h"
 
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_LISTEN_MAX 256
@@ -33,13 +34,32 @@ typedef struct Config {
     char storage_path[CONFIG_PATH_MAX];
     int64_t busy_timeout_ms;
     int64_t intake_queue_limit; /* requests waiting for the writer before 503 */
+    /* [delivery] */
+    int64_t delivery_timeout_ms;
+    int64_t connect_timeout_ms;
+    int64_t concurrency;          /* requests in flight in total */
+    int64_t per_host_concurrency; /* requests in flight to one scheme://host:port */
+    uint64_t max_response_bytes;  /* response body kept in the attempt log */
+    /* [retry] */
+    Policy retry;
+    int64_t retry_interval_ms; /* the longest the scheduler sleeps */
+    /* [business.NAME]: owned, freed by config_free() */
+    PolicyBusiness *business;
+    size_t business_count;
 } Config;
 
-/* Fills every field with its default. */
+/* Fills every field with its default (no business sections). */
 void config_set_defaults(Config *config);
 
+/* Frees what config_load() allocated (the business sections). */
+void config_free(Config *config);
+
+/* A PolicySet that borrows CONFIG's policies (valid while CONFIG is). */
+PolicySet config_policy_set(const Config *config);
+
 /* Sets defaults, then reads PATH over them. Returns 0, or -1 with
- * "PATH:LINE: message" (or "PATH: message") in ERR. */
+ * "PATH:LINE: message" (or "PATH: message") in ERR; either way the caller
+ * must config_free() it. */
 int config_load(Config *config, const char *path, char *err, size_t errlen);
 
 /* The same for a config held in memory; NAME stands for the file in errors. */

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "intake.h"
 #include "log.h"
+#include "policy.h"
 #include "store.h"
 #include "version.h"
 
@@ -121,6 +122,13 @@ static int main_finish_config(Config *config, const Options *options, char *err,
     return 0;
 }
 
+/* intake's question "what budget does a task of this type get?" */
+static int main_max_retry_for(const char *business_type, void *argument)
+{
+    const PolicySet *policies = argument;
+    return (int)policy_set_find(policies, business_type)->max_retry;
+}
+
 static int main_wait_for_stop(const sigset_t *signals)
 {
     for (;;) {
@@ -146,11 +154,13 @@ int main(int argc, char **argv)
     if (config_load(&config, options.config_path, err, sizeof err) != 0 ||
         main_finish_config(&config, &options, err, sizeof err) != 0) {
         log_error("event=config_invalid error=%s", log_quote(quoted, sizeof quoted, err));
+        config_free(&config);
         return 1;
     }
     log_set_level(config.log_level);
     if (options.check_config) {
         printf("%s: configuration OK\n", options.config_path);
+        config_free(&config);
         return 0;
     }
 
@@ -187,9 +197,12 @@ int main(int argc, char **argv)
              store_schema_version(store));
     store_close(store);
 
+    PolicySet policies = config_policy_set(&config);
     IntakeOptions intake_options = {
         .busy_timeout_ms = config.busy_timeout_ms,
         .queue_limit = (size_t)config.intake_queue_limit,
+        .max_retry_for = main_max_retry_for,
+        .max_retry_argument = &policies,
     };
     intake = intake_start(config.storage_path, &intake_options, err, sizeof err);
     if (intake == NULL) {
@@ -225,6 +238,7 @@ done:
     intake_stop(intake); /* stores what is queued and answers every waiting request */
     api_stop(api);
     auth_free(auth);
+    config_free(&config);
     if (status == 0)
         log_info("event=stopped");
     return status;

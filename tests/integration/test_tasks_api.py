@@ -188,3 +188,13 @@ class TasksApiTest(HeraldTestCase, unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PolicyBudgetTest(HeraldTestCase, unittest.TestCase):
+    herald_options = {"config": "[retry]\nmax_retry = 4\n[business.ORDER_UPDATE]\nmax_retry = 2\n"}
+
+    def test_max_retry_comes_from_the_business_type(self):
+        self.assertEqual(self.herald.create(business_id="B1", business_type="ORDER_UPDATE")[2]["task"]["max_retry"], 2)
+        self.assertEqual(self.herald.create(business_id="B2", business_type="OTHER")[2]["task"]["max_retry"], 4)
+        self.assertEqual(self.herald.create(business_id="B3", business_type="ORDER_UPDATE",
+                                            max_retry=9)[2]["task"]["max_retry"], 9)

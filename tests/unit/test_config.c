@@ -12,6 +12,7 @@ static void expect_error(const char *text, const char *expected)
     Config config;
     char err[512] = "";
     assert_int_equal(config_load_text(&config, text, "test.conf", err, sizeof err), -1);
+    config_free(&config);
     if (strstr(err, expected) == NULL)
         fail_msg("error \"%s\" does not contain \"%s\"", err, expected);
 }
@@ -63,6 +64,7 @@ static void test_every_key(void **state)
     assert_string_equal(config.storage_path, "/var/lib/herald/herald.db");
     assert_int_equal(config.busy_timeout_ms, 250);
     assert_int_equal(config.intake_queue_limit, 7);
+    config_free(&config);
 }
 
 static void test_empty_file_gives_defaults(void **state)
@@ -95,13 +97,112 @@ static void test_errors_name_file_and_line(void **state)
 static void test_bounds(void **state)
 {
     (void)state;
-    expect_error("[server]\nmax_body = 1\n", "must be between 64 and 67108864 bytes");
+    expect_error("[server]\nmax_body = 1\n", "must be between 64 bytes and 67108864 bytes");
     expect_error("[server]\nmax_body = 1GiB\n", "max_body: must be between");
     expect_error("[server]\nthreads = 65\n", "threads: must be between 0 and 64");
     expect_error("[server]\nmax_connections = 0\n", "must be between 1 and 100000");
     expect_error("[server]\nconnection_timeout = 10ms\n", "must be between 1000ms and");
     expect_error("[storage]\nbusy_timeout = 1d\n", "busy_timeout: must be between");
     expect_error("[storage]\nintake_queue_limit = 0\n", "intake_queue_limit: must be between");
+}
+
+static void test_delivery_and_retry_defaults(void **state)
+{
+    (void)state;
+    Config config;
+    config_set_defaults(&config);
+    assert_int_equal(config.delivery_timeout_ms, 10000);
+    assert_int_equal(config.connect_timeout_ms, 5000);
+    assert_int_equal(config.concurrency, 256);
+    assert_int_equal(config.per_host_concurrency, 16);
+    assert_int_equal(config.max_response_bytes, 4096);
+    assert_int_equal(config.retry.max_retry, 5);
+    assert_int_equal(config.retry.base_delay_ms, 60000);
+    assert_int_equal(config.retry.max_delay_ms, 1800000);
+    assert_true(config.retry.exponential_backoff);
+    assert_true(config.retry.jitter > 0.099 && config.retry.jitter < 0.101);
+    assert_int_equal(config.retry.schedule.count, 0);
+    assert_int_equal(config.retry_interval_ms, 30000);
+    assert_int_equal(config.business_count, 0);
+}
+
+static void test_business_sections_inherit_from_retry(void **state)
+{
+    (void)state;
+    /* The business section comes first; it still inherits what it does not set. */
+    const char *text = "[business.PAYMENT_SUCCESS]\n"
+                       "max_retry = 3\n"
+                       "success_body = SUCCESS\n"
+                       "timeout = 2s\n"
+                       "[retry]\n"
+                       "base_delay = 10s\n"
+                       "max_delay = 5m\n"
+                       "exponential_backoff = false\n"
+                       "jitter = 0\n"
+                       "schedule = 15s, 30s,3m\n"
+                       "retry_interval = 500ms\n"
+                       "[business.ORDER_UPDATE]\n"
+                       "base_delay = 30s\n"
+                       "schedule =\n"
+                       "[delivery]\n"
+                       "timeout = 3s\n"
+                       "connect_timeout = 1s\n"
+                       "concurrency = 64\n"
+                       "per_host_concurrency = 8\n"
+                       "max_response_bytes = 1KiB\n";
+    Config config;
+    char err[512] = "";
+    if (config_load_text(&config, text, "t", err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(config.retry.base_delay_ms, 10000);
+    assert_false(config.retry.exponential_backoff);
+    assert_int_equal(config.retry.schedule.count, 3);
+    assert_int_equal(config.retry.schedule.delays_ms[2], 180000);
+    assert_int_equal(config.retry_interval_ms, 500);
+    assert_int_equal(config.delivery_timeout_ms, 3000);
+    assert_int_equal(config.concurrency, 64);
+    assert_int_equal(config.max_response_bytes, 1024);
+    assert_int_equal(config.business_count, 2);
+    PolicySet set = config_policy_set(&config);
+    const Policy *payment = policy_set_find(&set, "PAYMENT_SUCCESS");
+    assert_int_equal(payment->max_retry, 3);
+    assert_string_equal(payment->success_body, "SUCCESS");
+    assert_int_equal(payment->timeout_ms, 2000);
+    assert_int_equal(payment->base_delay_ms, 10000);      /* inherited */
+    assert_int_equal(payment->max_delay_ms, 300000);      /* inherited */
+    assert_int_equal(payment->schedule.count, 3);         /* inherited */
+    const Policy *order = policy_set_find(&set, "ORDER_UPDATE");
+    assert_int_equal(order->base_delay_ms, 30000);
+    assert_int_equal(order->schedule.count, 0);           /* set empty on purpose */
+    assert_int_equal(order->max_retry, 5);                /* [retry] left it at the default */
+    assert_string_equal(order->success_body, "");
+    assert_int_equal(order->timeout_ms, 0);
+    assert_ptr_equal(policy_set_find(&set, "OTHER"), &set.fallback);
+    config_free(&config);
+}
+
+static void test_policy_errors(void **state)
+{
+    (void)state;
+    expect_error("[retry]\nsuccess_body = ok\n", "test.conf:2: [retry] unknown key \"success_body\"");
+    expect_error("[business.X]\nretry_interval = 1s\n", "test.conf:2: [business.X] unknown key \"retry_interval\"");
+    expect_error("[business.bad name]\nmax_retry = 1\n", "test.conf:2: [business.bad name]: business type must match");
+    expect_error("[business.X]\nmax_retry = 1\n[business.X]\nmax_retry = 2\n", "test.conf:4: [business.X] max_retry: key given twice");
+    expect_error("[retry]\nmax_retry = 0\n", "max_retry: must be between 1 and 100");
+    expect_error("[retry]\nexponential_backoff = maybe\n", "invalid boolean");
+    expect_error("[retry]\njitter = 1.5\n", "jitter: must be a number from 0 to 1");
+    expect_error("[retry]\njitter = lots\n", "jitter: must be a number");
+    expect_error("[retry]\nschedule = 15s, soon\n", "test.conf:2: [retry] schedule: invalid duration \"soon\"");
+    expect_error("[retry]\nbase_delay = 2h\n", "test.conf: [retry] base_delay (7200000ms) is longer than max_delay");
+    expect_error("[retry]\nmax_delay = 1m\n[business.X]\nbase_delay = 2m\n", "[business.X] base_delay");
+    expect_error("[delivery]\nconcurrency = 4\nper_host_concurrency = 8\n", "per_host_concurrency (8) exceeds concurrency (4)");
+    expect_error("[delivery]\ntimeout = 1s\nconnect_timeout = 2s\n", "connect_timeout exceeds timeout");
+    expect_error("[delivery]\nmax_response_bytes = 2MiB\n", "max_response_bytes: must be between 0 bytes and 1048576 bytes");
+    char text[2048] = "[retry]\nschedule = ";
+    for (int i = 0; i < 33; i++)
+        strcat(text, i ? ",1s" : "1s");
+    strcat(text, "\n");
+    expect_error(text, "at most 32 delays");
 }
 
 static void test_long_line_refused(void **state)
@@ -130,6 +231,14 @@ static void test_shipped_config_loads(void **state)
         fail_msg("etc/herald.conf: %s", err);
     assert_string_equal(config.listen, "127.0.0.1:8080");
     assert_string_equal(config.storage_path, "var/herald.db");
+    /* The three example business types of the documentation. */
+    PolicySet set = config_policy_set(&config);
+    assert_int_equal(config.business_count, 3);
+    assert_int_equal(policy_set_find(&set, "ORDER_UPDATE")->max_retry, 3);
+    assert_int_equal(policy_set_find(&set, "ORDER_UPDATE")->base_delay_ms, 30000);
+    assert_int_equal(policy_set_find(&set, "INVENTORY_DEDUCT")->base_delay_ms, 120000);
+    assert_int_equal(policy_set_find(&set, "PAYMENT_SUCCESS")->max_retry, 5);
+    config_free(&config);
 }
 
 int main(void)
@@ -140,6 +249,9 @@ int main(void)
         cmocka_unit_test(test_empty_file_gives_defaults),
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_delivery_and_retry_defaults),
+        cmocka_unit_test(test_business_sections_inherit_from_retry),
+        cmocka_unit_test(test_policy_errors),
         cmocka_unit_test(test_long_line_refused),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_shipped_config_loads),

@@ -1,0 +1,67 @@
+/*
+ * policy: see policy.h.
+ */
+#include "policy.h"
+
+#include <math.h>
+#include <string.h>
+
+const Policy *policy_set_find(const PolicySet *set, const char *business_type)
+{
+    for (size_t i = 0; i < set->business_count; i++) {
+        if (strcmp(set->business[i].name, business_type) == 0)
+            return &set->business[i].policy;
+    }
+    return &set->fallback;
+}
+
+int64_t policy_base_delay_ms(const Policy *policy, int failure)
+{
+    if (failure < 1)
+        failure = 1;
+    if (policy->schedule.count > 0) {
+        size_t index = (size_t)failure - 1;
+        if (index >= policy->schedule.count)
+            index = policy->schedule.count - 1;
+        return policy->schedule.delays_ms[index];
+    }
+    if (!policy->exponential_backoff)
+        return policy->base_delay_ms;
+    /* Double until the cap; stopping early also avoids overflow. */
+    int64_t delay = policy->base_delay_ms;
+    for (int k = 1; k < failure && delay < policy->max_delay_ms; k++)
+        delay = delay > INT64_MAX / 2 ? INT64_MAX : delay * 2;
+    return delay < policy->max_delay_ms ? delay : policy->max_delay_ms;
+}
+
+int64_t policy_next_delay_ms(const Policy *policy, int failure, double random_unit)
+{
+    int64_t delay = policy_base_delay_ms(policy, failure);
+    if (policy->jitter <= 0)
+        return delay;
+    if (random_unit < 0)
+        random_unit = 0;
+    if (random_unit >= 1)
+        random_unit = nextafter(1.0, 0.0);
+    double factor = 1.0 + policy->jitter * (2.0 * random_unit - 1.0);
+    double spread = (double)delay * factor;
+    if (spread < 0)
+        return 0;
+    if (spread >= (double)INT64_MAX)
+        return INT64_MAX;
+    return (int64_t)llround(spread);
+}
+
+int64_t policy_apply_retry_after(const Policy *policy, int64_t delay_ms, int64_t retry_after_ms)
+{
+    if (retry_after_ms < 0)
+        return delay_ms;
+    if (retry_after_ms > policy->max_delay_ms)
+        retry_after_ms = policy->max_delay_ms;
+    return retry_after_ms > delay_ms ? retry_after_ms : delay_ms;
+}
+
+bool policy_is_exhausted(int64_t max_retry, int64_t attempts)
+{
+    return attempts >= max_retry;
+}

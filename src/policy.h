@@ -1,0 +1,71 @@
+/*
+ * policy: the retry arithmetic of a business type, pure (no I/O, no clock,
+ * no randomness of its own) so it can be tested exhaustively.
+ *
+ * After failure k (k = 1, 2, ...) the next attempt waits:
+ *   schedule set:       schedule[k-1], or its last entry once k passes its end
+ *   exponential:        min(base_delay * 2^(k-1), max_delay)
+ *   otherwise:          base_delay
+ * spread uniformly by +-jitter (jitter 0.1 = +-10%). A receiver's Retry-After
+ * can push the next attempt later, never sooner, bounded by max_delay.
+ * A task has max_retry attempts in total; the failure of the last one moves
+ * it to manual handling.
+ */
+#ifndef HERALD_POLICY_H
+#define HERALD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define POLICY_SCHEDULE_MAX 32
+#define POLICY_SUCCESS_BODY_MAX 128
+#define POLICY_NAME_MAX 65 /* business type names: 64 characters + NUL */
+
+typedef struct PolicySchedule {
+    size_t count; /* 0 = no explicit schedule */
+    int64_t delays_ms[POLICY_SCHEDULE_MAX];
+} PolicySchedule;
+
+typedef struct Policy {
+    int64_t max_retry; /* attempts in total */
+    int64_t base_delay_ms;
+    int64_t max_delay_ms;
+    bool exponential_backoff;
+    double jitter; /* 0..1 */
+    PolicySchedule schedule;
+    char success_body[POLICY_SUCCESS_BODY_MAX]; /* "" = any 2xx body is success */
+    int64_t timeout_ms;                         /* 0 = the [delivery] timeout */
+} Policy;
+
+typedef struct PolicyBusiness {
+    char name[POLICY_NAME_MAX];
+    Policy policy;
+} PolicyBusiness;
+
+/* The [retry] policy and the [business.NAME] ones; read-only once built. */
+typedef struct PolicySet {
+    Policy fallback;
+    const PolicyBusiness *business;
+    size_t business_count;
+} PolicySet;
+
+/* The policy of BUSINESS_TYPE, or the fallback if it has no section. */
+const Policy *policy_set_find(const PolicySet *set, const char *business_type);
+
+/* The delay after failure FAILURE (1-based), before jitter. */
+int64_t policy_base_delay_ms(const Policy *policy, int failure);
+
+/* The delay after failure FAILURE with jitter applied; RANDOM_UNIT is a
+ * uniform random number in [0, 1). Never negative. */
+int64_t policy_next_delay_ms(const Policy *policy, int failure, double random_unit);
+
+/* DELAY_MS pushed out to a receiver's RETRY_AFTER_MS (< 0: none), which is
+ * itself capped at the policy's max_delay. */
+int64_t policy_apply_retry_after(const Policy *policy, int64_t delay_ms, int64_t retry_after_ms);
+
+/* True if a task that has made ATTEMPTS attempts with budget MAX_RETRY may
+ * not try again. */
+bool policy_is_exhausted(int64_t max_retry, int64_t attempts);
+
+#endif
