@@ -8,6 +8,7 @@ CREATE TABLE tasks (
     business_id      TEXT    NOT NULL,
     business_type    TEXT    NOT NULL,
     target_url       TEXT    NOT NULL,
+    target_host      TEXT    NOT NULL,       -- "scheme://host:port": per-host limits and claims
     payload          BLOB    NOT NULL,       -- the exact bytes sent
     payload_is_json  INTEGER NOT NULL CHECK (payload_is_json IN (0, 1)),
     headers          TEXT,                   -- compact JSON object of extra headers
@@ -28,9 +29,12 @@ CREATE UNIQUE INDEX tasks_idempotency_key ON tasks (idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 -- Deduplication without a key, and reconciliation lookups by business id.
 CREATE INDEX tasks_business ON tasks (business_id, business_type, target_url);
--- The scheduler's claim: only live tasks are in it, so it stays small however
--- many tasks have finished.
-CREATE INDEX tasks_due ON tasks (next_attempt_at) WHERE status IN ('pending', 'delivering');
+-- The scheduler claims due tasks host by host: only pending tasks are in it, so
+-- it stays small however many tasks have finished, and one host's backlog never
+-- sits in front of another's.
+CREATE INDEX tasks_host_due ON tasks (target_host, next_attempt_at) WHERE status = 'pending';
+-- Tasks in flight, by when their lease ends (crash recovery).
+CREATE INDEX tasks_leases ON tasks (next_attempt_at) WHERE status = 'delivering';
 CREATE INDEX tasks_status ON tasks (status, id);
 
 CREATE TABLE attempts (

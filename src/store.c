@@ -26,14 +26,56 @@ static const char *const store_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_TASK_INSERT] =
         "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, payload,"
         " payload_is_json, headers, idempotency_key, request_hash, status, attempts, max_retry,"
-        " next_attempt_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+        " next_attempt_at, created_at, updated_at, target_host)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)",
     [STORE_SQL_TASK_GET] = "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE id = ?",
     [STORE_SQL_TASK_BY_KEY] =
         "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks WHERE idempotency_key = ?",
     [STORE_SQL_TASK_BY_BUSINESS] =
         "SELECT " STORE_TASK_COLUMNS " FROM tasks"
         " WHERE business_id = ? AND business_type = ? AND target_url = ? ORDER BY id LIMIT 1",
+    /* Start-up only: one row per host with pending work (a scan of tasks_host_due). */
+    [STORE_SQL_HOSTS_PENDING] = "SELECT target_host, min(next_attempt_at) FROM tasks"
+                                " WHERE status = 'pending' GROUP BY target_host",
+    [STORE_SQL_HOST_NEXT_DUE] = "SELECT next_attempt_at FROM tasks"
+                                " WHERE status = 'pending' AND target_host = ?"
+                                " ORDER BY next_attempt_at LIMIT 1",
+    [STORE_SQL_CLAIM] =
+        "UPDATE tasks SET status = 'delivering', attempts = attempts + 1,"
+        " next_attempt_at = :lease, updated_at = :now"
+        " WHERE id IN (SELECT id FROM tasks WHERE status = 'pending' AND target_host = :host"
+        " AND next_attempt_at <= :now ORDER BY next_attempt_at LIMIT :limit)"
+        " RETURNING " STORE_TASK_COLUMNS,
+    [STORE_SQL_ATTEMPT_INSERT] =
+        "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, status_code,"
+        " error_class, error_message, response_body, response_truncated)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [STORE_SQL_TASK_SUCCEEDED] =
+        "UPDATE tasks SET status = 'succeeded', updated_at = :now, last_status_code = :code,"
+        " last_error = NULL WHERE id = :id AND status = 'delivering'",
+    [STORE_SQL_TASK_RETRY] =
+        "UPDATE tasks SET status = 'pending', next_attempt_at = :next, updated_at = :now,"
+        " last_status_code = :code, last_error = :error WHERE id = :id AND status = 'delivering'",
+    [STORE_SQL_TASK_FAILED] =
+        "UPDATE tasks SET status = 'failed', updated_at = :now, last_status_code = :code,"
+        " last_error = :error WHERE id = :id AND status = 'delivering'",
+    [STORE_SQL_MANUAL_INSERT] =
+        "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
+        " SELECT id, :reason, attempts, last_status_code, last_error, :now FROM tasks"
+        " WHERE id = :id",
+    [STORE_SQL_RECOVER_ATTEMPTS] =
+        "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
+        " error_message, response_truncated)"
+        " SELECT id, attempts, updated_at, max(:now - updated_at, 0), 'interrupted',"
+        " 'heraldd stopped while this attempt was in flight', 0 FROM tasks"
+        " WHERE status = 'delivering' AND next_attempt_at <= :lease_end",
+    [STORE_SQL_RECOVER_TASKS] =
+        "UPDATE tasks SET status = 'pending', next_attempt_at = :now, updated_at = :now,"
+        " last_error = 'interrupted' WHERE status = 'delivering' AND next_attempt_at <= :lease_end",
+    [STORE_SQL_ATTEMPT_LIST] =
+        "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
+        " error_message, response_body, response_truncated FROM attempts WHERE task_id = ?"
+        " ORDER BY attempt, id",
 };
 
 int store_fail(Store *store, const char *what, char *err, size_t errlen)
@@ -72,6 +114,20 @@ int store_step_done(Store *store, sqlite3_stmt *statement, const char *what, cha
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
     return result;
+}
+
+void store_bind_text(sqlite3_stmt *statement, const char *name, const char *value)
+{
+    int index = sqlite3_bind_parameter_index(statement, name);
+    if (index > 0)
+        sqlite3_bind_text(statement, index, value, -1, SQLITE_STATIC);
+}
+
+void store_bind_int64(sqlite3_stmt *statement, const char *name, int64_t value)
+{
+    int index = sqlite3_bind_parameter_index(statement, name);
+    if (index > 0)
+        sqlite3_bind_int64(statement, index, value);
 }
 
 int store_column_text(sqlite3_stmt *statement, int column, char **out, size_t *out_length)
@@ -120,7 +176,8 @@ static int store_query_int(Store *store, const char *sql, int *out, char *err, s
     return 0;
 }
 
-static int store_set_pragmas(Store *store, int64_t busy_timeout_ms, char *err, size_t errlen)
+static int store_set_pragmas(Store *store, int64_t busy_timeout_ms, bool durable, char *err,
+                             size_t errlen)
 {
     if (sqlite3_busy_timeout(store->db, (int)busy_timeout_ms) != SQLITE_OK)
         return store_fail(store, "busy_timeout", err, errlen);
@@ -139,10 +196,14 @@ static int store_set_pragmas(Store *store, int64_t busy_timeout_ms, char *err, s
                               "one that supports shared memory?)");
         return -1;
     }
-    /* FULL: a commit is fsynced before it returns; that is what a 201 promises. */
+    /* FULL: a commit is fsynced before it returns; that is what a 201 promises.
+     * NORMAL (the scheduler's claims and outcomes): a commit lost to a power
+     * failure only makes a task go out again, which at-least-once allows. */
     return store_exec(store,
-                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                      " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;",
+                      durable ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                                " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;"
+                              : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                                " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;",
                       "pragmas", err, errlen);
 }
 
@@ -229,7 +290,8 @@ Store *store_open(const char *path, const StoreOptions *options, char *err, size
     }
     sqlite3_extended_result_codes(store->db, 1);
     char detail[512];
-    if (store_set_pragmas(store, options->busy_timeout_ms, detail, sizeof detail) != 0) {
+    if (store_set_pragmas(store, options->busy_timeout_ms, !options->relaxed_durability, detail,
+                          sizeof detail) != 0) {
         snprintf(err, errlen, "database %s: %s", path, detail);
         goto fail;
     }

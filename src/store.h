@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attempt.h"
 #include "migrations.h"
 #include "task.h"
 
@@ -43,6 +44,9 @@ typedef struct StoreOptions {
     const Migration *migrations;
     size_t migration_count;
     bool migrate;
+    /* synchronous=NORMAL instead of FULL: for connections whose commits may be
+     * lost to a power failure without breaking a promise (the scheduler's). */
+    bool relaxed_durability;
 } StoreOptions;
 
 /* Opens PATH (created if missing), sets the pragmas and checks or applies
@@ -104,5 +108,48 @@ int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, si
                     char *err, size_t errlen);
 
 void store_task_list_free(Task *tasks, size_t count);
+
+/* ---- delivery (store_delivery.c) ---- */
+
+typedef struct StoreHost {
+    char *target_host; /* owned */
+    int64_t next_due;  /* earliest next_attempt_at of its pending tasks */
+} StoreHost;
+
+/* Every host with pending tasks and its earliest due time: the scheduler's
+ * start-up view (a scan of the pending index; later it learns incrementally).
+ * *OUT is an array the caller frees with store_host_list_free(). */
+int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *err,
+                            size_t errlen);
+void store_host_list_free(StoreHost *hosts, size_t count);
+
+/* The earliest next_attempt_at of HOST's pending tasks (an index seek). */
+StoreResult store_host_next_due(Store *store, const char *host, int64_t *out, char *err,
+                                size_t errlen);
+
+/* Inside a transaction: claims up to LIMIT pending tasks of HOST due at NOW
+ * (earliest first). They become 'delivering', their attempt count grows by one
+ * and next_attempt_at holds LEASE_UNTIL. Appends them to OUT (which has room
+ * for LIMIT more) and adds their number to *COUNT; the caller task_clear()s them. */
+int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_until,
+                    size_t limit, Task *out, size_t *count, char *err, size_t errlen);
+
+/* Inside a transaction: writes each outcome's attempt row and task update, and
+ * a manual-handling row for ATTEMPT_OUTCOME_MANUAL. An outcome for a task that
+ * is no longer 'delivering' only adds its attempt row. */
+int store_record_outcomes(Store *store, const AttemptOutcome *outcomes, size_t count,
+                          int64_t now, char *err, size_t errlen);
+
+/* Inside a transaction: tasks left 'delivering' whose lease ends by
+ * LEASE_END (INT64_MAX at start-up: all of them) get an 'interrupted' attempt
+ * row and become pending, due at NOW. *RECOVERED says how many. */
+int store_recover_interrupted(Store *store, int64_t now, int64_t lease_end, int *recovered,
+                              char *err, size_t errlen);
+
+/* The attempts of TASK_ID, oldest first; the caller frees them with
+ * store_attempt_list_free(). */
+int store_attempt_list(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
+                       size_t errlen);
+void store_attempt_list_free(Attempt *attempts, size_t count);
 
 #endif

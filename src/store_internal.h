@@ -14,8 +14,8 @@
 #define STORE_TASK_COLUMNS                                                                     \
     "id, webhook_id, business_id, business_type, target_url, payload, payload_is_json,"        \
     " headers, idempotency_key, status, attempts, max_retry, next_attempt_at, created_at,"     \
-    " updated_at, last_status_code, last_error"
-#define STORE_TASK_COLUMN_COUNT 17
+    " updated_at, last_status_code, last_error, target_host"
+#define STORE_TASK_COLUMN_COUNT 18
 
 /* Every statement the store runs, prepared once per connection on first use. */
 typedef enum {
@@ -30,6 +30,17 @@ typedef enum {
     STORE_SQL_TASK_GET,
     STORE_SQL_TASK_BY_KEY,
     STORE_SQL_TASK_BY_BUSINESS,
+    STORE_SQL_HOSTS_PENDING,
+    STORE_SQL_HOST_NEXT_DUE,
+    STORE_SQL_CLAIM,
+    STORE_SQL_ATTEMPT_INSERT,
+    STORE_SQL_TASK_SUCCEEDED,
+    STORE_SQL_TASK_RETRY,
+    STORE_SQL_TASK_FAILED,
+    STORE_SQL_MANUAL_INSERT,
+    STORE_SQL_RECOVER_ATTEMPTS,
+    STORE_SQL_RECOVER_TASKS,
+    STORE_SQL_ATTEMPT_LIST,
     STORE_SQL_COUNT,
 } StoreSql;
 
@@ -58,6 +69,10 @@ int store_fail(Store *store, const char *what, char *err, size_t errlen);
 /* Steps a statement that returns no rows and resets it. Returns 0 or -1. */
 int store_step_done(Store *store, sqlite3_stmt *statement, const char *what, char *err,
                     size_t errlen);
+
+/* Bind VALUE to the named parameter NAME (":now"), if the statement has it. */
+void store_bind_text(sqlite3_stmt *statement, const char *name, const char *value);
+void store_bind_int64(sqlite3_stmt *statement, const char *name, int64_t value);
 
 /* Reads STORE_TASK_COLUMNS starting at column 0 into OUT. Returns 0, or -1
  * if out of memory (OUT is then cleared). */

@@ -30,7 +30,8 @@ int store_task_read_row(sqlite3_stmt *statement, Task *out)
         store_column_text(statement, 5, &out->payload, &out->payload_length) != 0 ||
         store_column_text(statement, 7, &out->headers_json, NULL) != 0 ||
         store_column_text(statement, 8, &out->idempotency_key, NULL) != 0 ||
-        store_column_text(statement, 16, &out->last_error, NULL) != 0) {
+        store_column_text(statement, 16, &out->last_error, NULL) != 0 ||
+        store_column_text(statement, 17, &out->target_host, NULL) != 0) {
         task_clear(out);
         return -1;
     }
@@ -58,6 +59,7 @@ int store_task_insert(Store *store, const TaskRequest *request, int max_retry,
     sqlite3_bind_int64(statement, 11, now);
     sqlite3_bind_int64(statement, 12, now);
     sqlite3_bind_int64(statement, 13, now);
+    sqlite3_bind_text(statement, 14, request->target_host, -1, SQLITE_STATIC);
     if (store_step_done(store, statement, "insert task", err, errlen) != 0)
         return -1;
     *out_id = sqlite3_last_insert_rowid(store->db);
@@ -157,20 +159,6 @@ static sqlite3_stmt *store_task_list_statement(Store *store, int variant, char *
     return store_prepare_cached(store, &store->list_statements[variant], sql, err, errlen);
 }
 
-static void store_bind_named_text(sqlite3_stmt *statement, const char *name, const char *value)
-{
-    int index = sqlite3_bind_parameter_index(statement, name);
-    if (index > 0)
-        sqlite3_bind_text(statement, index, value, -1, SQLITE_STATIC);
-}
-
-static void store_bind_named_int64(sqlite3_stmt *statement, const char *name, int64_t value)
-{
-    int index = sqlite3_bind_parameter_index(statement, name);
-    if (index > 0)
-        sqlite3_bind_int64(statement, index, value);
-}
-
 int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
                     char *err, size_t errlen)
 {
@@ -189,12 +177,12 @@ int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, si
         snprintf(err, errlen, "list tasks: out of memory");
         return -1;
     }
-    store_bind_named_text(statement, ":business_id", filter->business_id);
-    store_bind_named_text(statement, ":type", filter->business_type);
-    store_bind_named_text(statement, ":status",
+    store_bind_text(statement, ":business_id", filter->business_id);
+    store_bind_text(statement, ":type", filter->business_type);
+    store_bind_text(statement, ":status",
                           filter->has_status ? task_status_name(filter->status) : NULL);
-    store_bind_named_int64(statement, ":after", filter->after);
-    store_bind_named_int64(statement, ":limit", limit);
+    store_bind_int64(statement, ":after", filter->after);
+    store_bind_int64(statement, ":limit", limit);
     size_t count = 0;
     int rc;
     int result = 0;

@@ -134,6 +134,7 @@ int task_from_request(Task *out, const TaskRequest *request, int64_t id, const c
     if (out->payload == NULL || task_copy_string(&out->business_id, request->business_id) ||
         task_copy_string(&out->business_type, request->business_type) ||
         task_copy_string(&out->target_url, request->target_url) ||
+        task_copy_string(&out->target_host, request->target_host) ||
         task_copy_string(&out->headers_json, request->headers_json) ||
         task_copy_string(&out->idempotency_key, request->idempotency_key)) {
         task_clear(out);
@@ -147,6 +148,7 @@ void task_request_clear(TaskRequest *request)
     free(request->business_id);
     free(request->business_type);
     free(request->target_url);
+    free(request->target_host);
     free(request->payload);
     free(request->headers_json);
     free(request->idempotency_key);
@@ -158,6 +160,7 @@ void task_clear(Task *task)
     free(task->business_id);
     free(task->business_type);
     free(task->target_url);
+    free(task->target_host);
     free(task->payload);
     free(task->headers_json);
     free(task->idempotency_key);

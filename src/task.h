@@ -38,6 +38,7 @@ typedef struct TaskRequest {
     char *business_id;
     char *business_type;
     char *target_url;
+    char *target_host;    /* "scheme://host:port" of target_url, lower case */
     char *payload;        /* bytes to send, NUL-terminated (no NUL inside) */
     size_t payload_length;
     bool payload_is_json; /* object/array (shown as JSON) or a raw string */
@@ -53,6 +54,7 @@ typedef struct Task {
     char *business_id;
     char *business_type;
     char *target_url;
+    char *target_host;
     char *payload;
     size_t payload_length;
     bool payload_is_json;

@@ -7,6 +7,7 @@
  */
 #include "task_json.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -139,6 +140,19 @@ static int task_json_read_business_type(TaskJsonReader *reader, const cJSON *ite
     return out->business_type ? 0 : task_json_invalid(reader, "business_type", "out of memory");
 }
 
+/* "scheme://host:port" in lower case: the unit of per-host limits. */
+static char *task_json_host_key(const char *scheme, const char *host, const char *port)
+{
+    size_t size = strlen(scheme) + strlen(host) + strlen(port) + 5;
+    char *key = malloc(size);
+    if (key == NULL)
+        return NULL;
+    snprintf(key, size, "%s://%s:%s", scheme, host, port);
+    for (char *p = key; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return key;
+}
+
 /* libcurl's own URL parser decides what a URL is, so intake and delivery agree. */
 static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
                                      TaskRequest *out)
@@ -155,7 +169,7 @@ static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
     if (handle == NULL)
         return task_json_invalid(reader, name, "out of memory");
     int result = -1;
-    char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL;
+    char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *port = NULL;
     CURLUcode code = curl_url_set(handle, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
     if (code != CURLUE_OK) {
         task_json_invalid(reader, name, "target_url is not a valid absolute URL: %s",
@@ -184,9 +198,16 @@ static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
         task_json_invalid(reader, name, "target_url contains characters that must be escaped");
         goto done;
     }
+    if (curl_url_get(handle, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        task_json_invalid(reader, name, "target_url has no usable port");
+        goto done;
+    }
     out->target_url = strdup(url);
-    result = out->target_url ? 0 : task_json_invalid(reader, name, "out of memory");
+    out->target_host = task_json_host_key(scheme, host, port);
+    result = out->target_url && out->target_host ? 0
+                                                 : task_json_invalid(reader, name, "out of memory");
 done:
+    curl_free(port);
     curl_free(scheme);
     curl_free(host);
     curl_free(user);

@@ -198,6 +198,217 @@ static void test_list_filters_and_pages(void **state)
     expect_ids(fixture->store, &failed, NULL, 0);
 }
 
+/* ---- delivery ---- */
+
+static size_t claim(Store *store, const char *host, int64_t now, size_t limit, Task *out)
+{
+    char err[256];
+    size_t count = 0;
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    if (store_claim_due(store, host, now, now + 1000, limit, out, &count, err, sizeof err) != 0)
+        fail_msg("claim: %s", err);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+    return count;
+}
+
+static void test_claim_by_host_in_due_order(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t a1 = insert(fixture->store, "A1", "T", "http://a/1", NULL, 300);
+    int64_t a2 = insert(fixture->store, "A2", "T", "http://a/2", NULL, 100);
+    int64_t a3 = insert(fixture->store, "A3", "T", "http://a/3", NULL, 200);
+    int64_t future = insert(fixture->store, "A4", "T", "http://a/4", NULL, 5000);
+    int64_t b1 = insert(fixture->store, "B1", "T", "http://b/1", NULL, 50);
+    char err[256];
+    StoreHost *hosts;
+    size_t host_count;
+    assert_int_equal(store_host_list_pending(fixture->store, &hosts, &host_count, err, sizeof err), 0);
+    assert_int_equal(host_count, 2);
+    assert_string_equal(hosts[0].target_host, "http://a");
+    assert_int_equal(hosts[0].next_due, 100);
+    assert_string_equal(hosts[1].target_host, "http://b");
+    assert_int_equal(hosts[1].next_due, 50);
+    store_host_list_free(hosts, host_count);
+
+    Task tasks[8];
+    assert_int_equal(claim(fixture->store, "http://a", 1000, 2, tasks), 2);
+    /* Earliest due first; RETURNING order is not promised, so sort out by id. */
+    int64_t first = tasks[0].id, second = tasks[1].id;
+    assert_true((first == a2 && second == a3) || (first == a3 && second == a2));
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(tasks[i].status, TASK_STATUS_DELIVERING);
+        assert_int_equal(tasks[i].attempts, 1);
+        assert_int_equal(tasks[i].next_attempt_at, 2000); /* the lease */
+        assert_string_equal(tasks[i].target_host, "http://a");
+        task_clear(&tasks[i]);
+    }
+    int64_t next_due = 0;
+    assert_int_equal(store_host_next_due(fixture->store, "http://a", &next_due, err, sizeof err), STORE_OK);
+    assert_int_equal(next_due, 300);
+    assert_int_equal(claim(fixture->store, "http://a", 1000, 5, tasks), 1);
+    assert_int_equal(tasks[0].id, a1);
+    task_clear(&tasks[0]);
+    /* Not due yet; and another host's tasks are never claimed for this one. */
+    assert_int_equal(claim(fixture->store, "http://a", 1000, 5, tasks), 0);
+    assert_int_equal(store_host_next_due(fixture->store, "http://a", &next_due, err, sizeof err), STORE_OK);
+    assert_int_equal(next_due, 5000);
+    assert_int_equal(claim(fixture->store, "http://a", 6000, 5, tasks), 1);
+    assert_int_equal(tasks[0].id, future);
+    task_clear(&tasks[0]);
+    assert_int_equal(store_host_next_due(fixture->store, "http://a", &next_due, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(claim(fixture->store, "http://b", 1000, 5, tasks), 1);
+    assert_int_equal(tasks[0].id, b1);
+    task_clear(&tasks[0]);
+}
+
+static AttemptOutcome outcome(int64_t task_id, int attempt, AttemptOutcomeKind kind, int code,
+                              const char *error_class)
+{
+    AttemptOutcome result;
+    memset(&result, 0, sizeof result);
+    result.attempt.task_id = task_id;
+    result.attempt.attempt = attempt;
+    result.attempt.started_at = 1000;
+    result.attempt.duration_ms = 12;
+    result.attempt.status_code = code;
+    snprintf(result.attempt.error_class, sizeof result.attempt.error_class, "%s", error_class);
+    if (error_class[0])
+        snprintf(result.attempt.error_message, sizeof result.attempt.error_message, "HTTP %d", code);
+    result.kind = kind;
+    result.next_attempt_at = 9000;
+    result.manual_reason = "exhausted";
+    return result;
+}
+
+static void record(Store *store, AttemptOutcome *outcomes, size_t count)
+{
+    char err[256];
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    if (store_record_outcomes(store, outcomes, count, 1500, err, sizeof err) != 0)
+        fail_msg("record: %s", err);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+}
+
+static int count_rows(Store *store, const char *path, const char *sql)
+{
+    (void)store;
+    sqlite3 *db;
+    sqlite3_stmt *statement;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
+    int value = sqlite3_column_int(statement, 0);
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return value;
+}
+
+static void test_outcomes(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t ok = insert(fixture->store, "OK", "T", "http://a/1", NULL, 100);
+    int64_t retry = insert(fixture->store, "RETRY", "T", "http://a/2", NULL, 100);
+    int64_t manual = insert(fixture->store, "MANUAL", "T", "http://a/3", NULL, 100);
+    Task tasks[3];
+    assert_int_equal(claim(fixture->store, "http://a", 1000, 3, tasks), 3);
+    for (int i = 0; i < 3; i++)
+        task_clear(&tasks[i]);
+    AttemptOutcome outcomes[3] = {
+        outcome(ok, 1, ATTEMPT_OUTCOME_SUCCEEDED, 200, ""),
+        outcome(retry, 1, ATTEMPT_OUTCOME_RETRY, 503, "http_status"),
+        outcome(manual, 1, ATTEMPT_OUTCOME_MANUAL, 410, "http_status"),
+    };
+    outcomes[0].attempt.response_body = "ok";
+    outcomes[0].attempt.response_length = 2;
+    outcomes[2].manual_reason = "gone";
+    record(fixture->store, outcomes, 3);
+
+    char err[256];
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, ok, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_SUCCEEDED);
+    assert_int_equal(task.last_status_code, 200);
+    assert_null(task.last_error);
+    task_clear(&task);
+    assert_int_equal(store_task_get(fixture->store, retry, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_PENDING);
+    assert_int_equal(task.next_attempt_at, 9000);
+    assert_int_equal(task.attempts, 1);
+    assert_string_equal(task.last_error, "http_status: HTTP 503");
+    task_clear(&task);
+    assert_int_equal(store_task_get(fixture->store, manual, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_FAILED);
+    task_clear(&task);
+    assert_int_equal(count_rows(fixture->store, fixture->path,
+                                "SELECT count(*) FROM manual WHERE reason = 'gone' AND state = 'open'"
+                                " AND attempts = 1 AND last_status_code = 410"), 1);
+
+    /* A late outcome for a task no longer in flight changes nothing but the log. */
+    AttemptOutcome late = outcome(manual, 1, ATTEMPT_OUTCOME_MANUAL, 500, "http_status");
+    record(fixture->store, &late, 1);
+    assert_int_equal(count_rows(fixture->store, fixture->path, "SELECT count(*) FROM manual"), 1);
+
+    Attempt *attempts;
+    size_t count;
+    assert_int_equal(store_attempt_list(fixture->store, ok, &attempts, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(attempts[0].attempt, 1);
+    assert_int_equal(attempts[0].status_code, 200);
+    assert_string_equal(attempts[0].error_class, "");
+    assert_int_equal(attempts[0].response_length, 2);
+    assert_memory_equal(attempts[0].response_body, "ok", 2);
+    store_attempt_list_free(attempts, count);
+    assert_int_equal(store_attempt_list(fixture->store, manual, &attempts, &count, err, sizeof err), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(attempts[0].status_code, 410);
+    assert_int_equal(attempts[1].status_code, 500);
+    store_attempt_list_free(attempts, count);
+}
+
+static void test_recover_interrupted(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t a = insert(fixture->store, "A", "T", "http://a/1", NULL, 100);
+    int64_t b = insert(fixture->store, "B", "T", "http://b/1", NULL, 100);
+    char err[256];
+    Task tasks[2];
+    size_t count = 0;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(fixture->store, "http://a", 1000, 2000, 5, tasks, &count, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(fixture->store, "http://b", 1000, 9000, 5, tasks, &count, err, sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(count, 2);
+    task_clear(&tasks[0]);
+    task_clear(&tasks[1]);
+    /* Only the expired lease is recovered at 3000. */
+    int recovered;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_recover_interrupted(fixture->store, 3000, 3000, &recovered, err, sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(recovered, 1);
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, a, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_PENDING);
+    assert_int_equal(task.next_attempt_at, 3000);
+    assert_int_equal(task.attempts, 1); /* the cut-off attempt stays counted and logged */
+    task_clear(&task);
+    Attempt *attempts;
+    size_t attempt_count;
+    assert_int_equal(store_attempt_list(fixture->store, a, &attempts, &attempt_count, err, sizeof err), 0);
+    assert_int_equal(attempt_count, 1);
+    assert_string_equal(attempts[0].error_class, "interrupted");
+    assert_int_equal(attempts[0].attempt, 1);
+    store_attempt_list_free(attempts, attempt_count);
+    /* At start-up everything in flight is recovered, whatever its lease. */
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_recover_interrupted(fixture->store, 3000, INT64_MAX, &recovered, err, sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(recovered, 1);
+    assert_int_equal(store_task_get(fixture->store, b, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_PENDING);
+    task_clear(&task);
+}
+
 /* ---- migrations ---- */
 
 static const Migration synthetic[] = {
@@ -331,6 +542,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_key_is_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_by_host_in_due_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recover_interrupted, setup, teardown),
         cmocka_unit_test(test_migration_upgrade_keeps_data),
         cmocka_unit_test(test_failed_migration_changes_nothing),
         cmocka_unit_test(test_newer_schema_is_refused),

@@ -50,6 +50,7 @@ static void test_valid_request(void **state)
     assert_string_equal(request.business_id, "P1");
     assert_string_equal(request.business_type, "PAYMENT_SUCCESS");
     assert_string_equal(request.target_url, "https://order.example/notify");
+    assert_string_equal(request.target_host, "https://order.example:443");
     assert_string_equal(request.payload, "{\"order_id\":\"O1\"}");
     assert_true(request.payload_is_json);
     assert_string_equal(request.headers_json, "{\"X-Tenant\":\"a\"}");
@@ -186,6 +187,29 @@ static void test_target_url_rules(void **state)
     }
 }
 
+static void test_target_host_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        const char *host;
+    } cases[] = {{"http://A.Example/x", "http://a.example:80"},
+                 {"HTTPS://a.example:8443/", "https://a.example:8443"},
+                 {"http://127.0.0.1:9/", "http://127.0.0.1:9"},
+                 {"http://[::1]/", "http://[::1]:80"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"business_id\":\"P\",\"business_type\":\"T\",\"target_url\":\"%s\",\"payload\":{}}",
+                 cases[i].url);
+        TaskRequest request;
+        ApiError error;
+        assert_int_equal(read_body(body, NULL, &request, &error), 0);
+        assert_string_equal(request.target_host, cases[i].host);
+        task_request_clear(&request);
+    }
+}
+
 static void test_header_rules(void **state)
 {
     (void)state;
@@ -310,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_required_fields),
         cmocka_unit_test(test_field_rules),
         cmocka_unit_test(test_target_url_rules),
+        cmocka_unit_test(test_target_host_key),
         cmocka_unit_test(test_header_rules),
         cmocka_unit_test(test_idempotency_header),
         cmocka_unit_test(test_prefix_names_batch_element),

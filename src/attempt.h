@@ -1,0 +1,49 @@
+/*
+ * attempt: one delivery attempt as recorded in the attempt log, and the
+ * outcome it decides for its task (succeeded, retry later, or manual).
+ */
+#ifndef HERALD_ATTEMPT_H
+#define HERALD_ATTEMPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ATTEMPT_ERROR_CLASS_MAX 24
+#define ATTEMPT_ERROR_MESSAGE_MAX 256
+
+typedef struct Attempt {
+    int64_t task_id;
+    int attempt;           /* 1-based */
+    int64_t started_at;    /* Unix ms */
+    int64_t duration_ms;
+    int status_code;       /* 0 = no response */
+    char error_class[ATTEMPT_ERROR_CLASS_MAX]; /* "" on success: timeout, connect, dns, tls,
+                                                  network, http_status, redirect,
+                                                  body_mismatch, interrupted, ... */
+    char error_message[ATTEMPT_ERROR_MESSAGE_MAX];
+    char *response_body;   /* owned; at most max_response_bytes; NULL if none */
+    size_t response_length;
+    bool response_truncated;
+} Attempt;
+
+typedef enum {
+    ATTEMPT_OUTCOME_SUCCEEDED,
+    ATTEMPT_OUTCOME_RETRY,  /* pending again, due at next_attempt_at */
+    ATTEMPT_OUTCOME_MANUAL, /* failed: into the manual-handling table with manual_reason */
+} AttemptOutcomeKind;
+
+typedef struct AttemptOutcome {
+    Attempt attempt;
+    AttemptOutcomeKind kind;
+    int64_t next_attempt_at;   /* for ATTEMPT_OUTCOME_RETRY */
+    const char *manual_reason; /* static: "exhausted", "gone" */
+} AttemptOutcome;
+
+/* "timeout: Operation timed out..." or "http_status: HTTP 500": the task's last_error. */
+void attempt_describe(const Attempt *attempt, char *out, size_t size);
+
+/* Frees the response body and zeroes the struct. */
+void attempt_clear(Attempt *attempt);
+
+#endif

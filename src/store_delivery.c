@@ -1,0 +1,286 @@
+/*
+ * store_delivery: the scheduler's queries (see store.h): which hosts have
+ * work, claiming a host's due tasks, recording outcomes, recovering attempts
+ * cut off by a crash, and the attempt log.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *err,
+                            size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_HOSTS_PENDING, err, errlen);
+    if (statement == NULL)
+        return -1;
+    StoreHost *hosts = NULL;
+    size_t used = 0, capacity = 0;
+    int rc;
+    int result = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        if (used == capacity) {
+            capacity = capacity ? capacity * 2 : 16;
+            StoreHost *grown = realloc(hosts, capacity * sizeof *grown);
+            if (grown == NULL) {
+                result = -1;
+                snprintf(err, errlen, "list hosts: out of memory");
+                break;
+            }
+            hosts = grown;
+        }
+        hosts[used].next_due = sqlite3_column_int64(statement, 1);
+        if (store_column_text(statement, 0, &hosts[used].target_host, NULL) != 0) {
+            result = -1;
+            snprintf(err, errlen, "list hosts: out of memory");
+            break;
+        }
+        used++;
+    }
+    if (result == 0 && rc != SQLITE_DONE)
+        result = store_fail(store, "list hosts", err, errlen);
+    sqlite3_reset(statement);
+    if (result != 0) {
+        store_host_list_free(hosts, used);
+        return -1;
+    }
+    *out = hosts;
+    *count = used;
+    return 0;
+}
+
+void store_host_list_free(StoreHost *hosts, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(hosts[i].target_host);
+    free(hosts);
+}
+
+StoreResult store_host_next_due(Store *store, const char *host, int64_t *out, char *err,
+                                size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_HOST_NEXT_DUE, err, errlen);
+    if (statement == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(statement, 1, host, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(statement);
+    StoreResult result = STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(statement, 0);
+        result = STORE_OK;
+    } else if (rc != SQLITE_DONE) {
+        store_fail(store, "next due", err, errlen);
+        result = STORE_ERROR;
+    }
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return result;
+}
+
+int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_until,
+                    size_t limit, Task *out, size_t *count, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_CLAIM, err, errlen);
+    if (statement == NULL)
+        return -1;
+    store_bind_int64(statement, ":lease", lease_until);
+    store_bind_int64(statement, ":now", now);
+    store_bind_text(statement, ":host", host);
+    store_bind_int64(statement, ":limit", (int64_t)limit);
+    size_t claimed = 0;
+    int rc;
+    int result = 0;
+    /* RETURNING yields each row as it is updated: step to the end regardless. */
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        if (claimed < limit && result == 0) {
+            if (store_task_read_row(statement, &out[*count + claimed]) != 0) {
+                snprintf(err, errlen, "claim: out of memory");
+                result = -1;
+            } else {
+                claimed++;
+            }
+        }
+    }
+    if (result == 0 && rc != SQLITE_DONE)
+        result = store_fail(store, "claim", err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != 0) {
+        for (size_t i = 0; i < claimed; i++)
+            task_clear(&out[*count + i]);
+        return -1;
+    }
+    *count += claimed;
+    return 0;
+}
+
+static int store_insert_attempt(Store *store, const Attempt *attempt, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ATTEMPT_INSERT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int64(statement, 1, attempt->task_id);
+    sqlite3_bind_int(statement, 2, attempt->attempt);
+    sqlite3_bind_int64(statement, 3, attempt->started_at);
+    sqlite3_bind_int64(statement, 4, attempt->duration_ms);
+    if (attempt->status_code > 0)
+        sqlite3_bind_int(statement, 5, attempt->status_code);
+    if (attempt->error_class[0] != '\0') {
+        sqlite3_bind_text(statement, 6, attempt->error_class, -1, SQLITE_STATIC);
+        sqlite3_bind_text(statement, 7, attempt->error_message, -1, SQLITE_STATIC);
+    }
+    if (attempt->response_body != NULL)
+        sqlite3_bind_blob(statement, 8, attempt->response_body, (int)attempt->response_length,
+                          SQLITE_STATIC);
+    sqlite3_bind_int(statement, 9, attempt->response_truncated ? 1 : 0);
+    return store_step_done(store, statement, "insert attempt", err, errlen);
+}
+
+/* Applies OUTCOME to its task. Returns 1 if the task was updated, 0 if it
+ * was no longer in flight, -1 on error. */
+static int store_update_task(Store *store, const AttemptOutcome *outcome, int64_t now, char *err,
+                             size_t errlen)
+{
+    static const StoreSql statements[] = {
+        [ATTEMPT_OUTCOME_SUCCEEDED] = STORE_SQL_TASK_SUCCEEDED,
+        [ATTEMPT_OUTCOME_RETRY] = STORE_SQL_TASK_RETRY,
+        [ATTEMPT_OUTCOME_MANUAL] = STORE_SQL_TASK_FAILED,
+    };
+    const Attempt *attempt = &outcome->attempt;
+    sqlite3_stmt *statement = store_statement(store, statements[outcome->kind], err, errlen);
+    if (statement == NULL)
+        return -1;
+    char last_error[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
+    attempt_describe(attempt, last_error, sizeof last_error);
+    store_bind_int64(statement, ":now", now);
+    store_bind_int64(statement, ":id", attempt->task_id);
+    store_bind_int64(statement, ":next", outcome->next_attempt_at);
+    store_bind_text(statement, ":error", last_error[0] ? last_error : NULL);
+    int code_index = sqlite3_bind_parameter_index(statement, ":code");
+    if (attempt->status_code > 0)
+        sqlite3_bind_int(statement, code_index, attempt->status_code);
+    if (store_step_done(store, statement, "update task", err, errlen) != 0)
+        return -1;
+    return sqlite3_changes(store->db) > 0;
+}
+
+static int store_insert_manual(Store *store, const AttemptOutcome *outcome, int64_t now,
+                               char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_MANUAL_INSERT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    store_bind_text(statement, ":reason", outcome->manual_reason);
+    store_bind_int64(statement, ":now", now);
+    store_bind_int64(statement, ":id", outcome->attempt.task_id);
+    return store_step_done(store, statement, "insert manual", err, errlen);
+}
+
+int store_record_outcomes(Store *store, const AttemptOutcome *outcomes, size_t count,
+                          int64_t now, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (store_insert_attempt(store, &outcomes[i].attempt, err, errlen) != 0)
+            return -1;
+        int updated = store_update_task(store, &outcomes[i], now, err, errlen);
+        if (updated < 0)
+            return -1;
+        if (updated && outcomes[i].kind == ATTEMPT_OUTCOME_MANUAL &&
+            store_insert_manual(store, &outcomes[i], now, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int store_recover_interrupted(Store *store, int64_t now, int64_t lease_end, int *recovered,
+                              char *err, size_t errlen)
+{
+    *recovered = 0;
+    sqlite3_stmt *attempts = store_statement(store, STORE_SQL_RECOVER_ATTEMPTS, err, errlen);
+    if (attempts == NULL)
+        return -1;
+    store_bind_int64(attempts, ":now", now);
+    store_bind_int64(attempts, ":lease_end", lease_end);
+    if (store_step_done(store, attempts, "record interrupted attempts", err, errlen) != 0)
+        return -1;
+    sqlite3_stmt *tasks = store_statement(store, STORE_SQL_RECOVER_TASKS, err, errlen);
+    if (tasks == NULL)
+        return -1;
+    store_bind_int64(tasks, ":now", now);
+    store_bind_int64(tasks, ":lease_end", lease_end);
+    if (store_step_done(store, tasks, "recover interrupted tasks", err, errlen) != 0)
+        return -1;
+    *recovered = sqlite3_changes(store->db);
+    return 0;
+}
+
+static int store_attempt_read_row(sqlite3_stmt *statement, Attempt *out)
+{
+    memset(out, 0, sizeof *out);
+    out->task_id = sqlite3_column_int64(statement, 0);
+    out->attempt = sqlite3_column_int(statement, 1);
+    out->started_at = sqlite3_column_int64(statement, 2);
+    out->duration_ms = sqlite3_column_int64(statement, 3);
+    out->status_code = sqlite3_column_int(statement, 4);
+    const char *error_class = (const char *)sqlite3_column_text(statement, 5);
+    const char *error_message = (const char *)sqlite3_column_text(statement, 6);
+    snprintf(out->error_class, sizeof out->error_class, "%s", error_class ? error_class : "");
+    snprintf(out->error_message, sizeof out->error_message, "%s",
+             error_message ? error_message : "");
+    out->response_truncated = sqlite3_column_int(statement, 8) != 0;
+    return store_column_text(statement, 7, &out->response_body, &out->response_length);
+}
+
+int store_attempt_list(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
+                       size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ATTEMPT_LIST, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int64(statement, 1, task_id);
+    Attempt *attempts = NULL;
+    size_t used = 0, capacity = 0;
+    int rc;
+    int result = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        if (used == capacity) {
+            capacity = capacity ? capacity * 2 : 8;
+            Attempt *grown = realloc(attempts, capacity * sizeof *grown);
+            if (grown == NULL) {
+                result = -1;
+                break;
+            }
+            attempts = grown;
+        }
+        if (store_attempt_read_row(statement, &attempts[used]) != 0) {
+            result = -1;
+            break;
+        }
+        used++;
+    }
+    if (result != 0)
+        snprintf(err, errlen, "list attempts: out of memory");
+    else if (rc != SQLITE_DONE)
+        result = store_fail(store, "list attempts", err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != 0) {
+        store_attempt_list_free(attempts, used);
+        return -1;
+    }
+    *out = attempts;
+    *count = used;
+    return 0;
+}
+
+void store_attempt_list_free(Attempt *attempts, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        attempt_clear(&attempts[i]);
+    free(attempts);
+}
