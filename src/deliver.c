@@ -1,0 +1,340 @@
+/*
+ * deliver: see deliver.h.
+ */
+#include "deliver.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "retry_after.h"
+#include "version.h"
+
+/* Room to compare a success_body even when max_response_bytes is smaller. */
+#define DELIVER_COMPARE_BYTES (POLICY_SUCCESS_BODY_MAX + 128)
+#define DELIVER_HEADER_LINE_MAX 8192
+
+static size_t deliver_on_body(char *data, size_t size, size_t count, void *user)
+{
+    Delivery *delivery = user;
+    size_t length = size * count;
+    delivery->response_total += length;
+    size_t room = delivery->response.limit - delivery->response.length;
+    /* Keep the first bytes; read and drop the rest so the connection stays usable. */
+    if (room > 0 && buffer_append(&delivery->response, data, length < room ? length : room) != 0)
+        return 0;
+    return length;
+}
+
+static size_t deliver_on_header(char *data, size_t size, size_t count, void *user)
+{
+    Delivery *delivery = user;
+    size_t length = size * count;
+    static const char name[] = "retry-after:";
+    if (length > sizeof name - 1 && length < DELIVER_HEADER_LINE_MAX &&
+        strncasecmp(data, name, sizeof name - 1) == 0) {
+        char value[DELIVER_HEADER_LINE_MAX];
+        memcpy(value, data + sizeof name - 1, length - (sizeof name - 1));
+        value[length - (sizeof name - 1)] = '\0';
+        delivery->retry_after_ms = retry_after_parse(value, clock_now_ms());
+    }
+    return length;
+}
+
+static struct curl_slist *deliver_add_header(struct curl_slist *list, bool *failed,
+                                             const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static struct curl_slist *deliver_add_header(struct curl_slist *list, bool *failed,
+                                             const char *format, ...)
+{
+    char line[DELIVER_HEADER_LINE_MAX];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    struct curl_slist *grown = curl_slist_append(list, line);
+    if (grown == NULL) {
+        *failed = true;
+        return list;
+    }
+    return grown;
+}
+
+/* The headers of the request; *FAILED is set if one could not be added. */
+static struct curl_slist *deliver_build_headers(const Task *task, int64_t now_ms, bool *failed)
+{
+    struct curl_slist *list = NULL;
+    bool has_content_type = false;
+    cJSON *extra = task->headers_json ? cJSON_Parse(task->headers_json) : NULL;
+    const cJSON *header;
+    cJSON_ArrayForEach(header, extra)
+    {
+        if (strcasecmp(header->string, "Content-Type") == 0)
+            has_content_type = true;
+    }
+    if (!has_content_type)
+        list = deliver_add_header(list, failed, "Content-Type: application/json");
+    list = deliver_add_header(list, failed, "User-Agent: herald/%s", HERALD_VERSION);
+    list = deliver_add_header(list, failed, "X-Business-ID: %s", task->business_id);
+    list = deliver_add_header(list, failed, "X-Business-Type: %s", task->business_type);
+    cJSON_ArrayForEach(header, extra)
+    {
+        if (cJSON_IsString(header))
+            list = deliver_add_header(list, failed, "%s: %s", header->string,
+                                      header->valuestring);
+    }
+    cJSON_Delete(extra);
+    list = deliver_add_header(list, failed, "webhook-id: %s", task->webhook_id);
+    list = deliver_add_header(list, failed, "webhook-timestamp: %" PRId64, now_ms / 1000);
+    list = deliver_add_header(list, failed, "X-Herald-Attempt: %d", task->attempts);
+    /* No "Expect: 100-continue": it costs a round trip (or a second) per request. */
+    list = deliver_add_header(list, failed, "Expect:");
+    return list;
+}
+
+int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
+                    const DeliverOptions *options, int64_t now_ms, char *err, size_t errlen)
+{
+    memset(delivery, 0, sizeof *delivery);
+    delivery->task = *task;
+    memset(task, 0, sizeof *task);
+    delivery->policy = policy;
+    delivery->retry_after_ms = -1;
+    delivery->started_at = now_ms;
+    delivery->started_monotonic = clock_monotonic_ms();
+    delivery->log_limit = options->max_response_bytes;
+    size_t keep = options->max_response_bytes;
+    if (policy->success_body[0] != '\0' && keep < DELIVER_COMPARE_BYTES)
+        keep = DELIVER_COMPARE_BYTES;
+    buffer_init(&delivery->response, keep);
+    bool failed = false;
+    delivery->headers = deliver_build_headers(&delivery->task, now_ms, &failed);
+    delivery->easy = curl_easy_init();
+    if (failed || delivery->easy == NULL) {
+        snprintf(err, errlen, "out of memory preparing the request");
+        return -1;
+    }
+    CURL *easy = delivery->easy;
+    int64_t timeout = policy->timeout_ms > 0 ? policy->timeout_ms : options->timeout_ms;
+    int64_t connect_timeout =
+        options->connect_timeout_ms < timeout ? options->connect_timeout_ms : timeout;
+    CURLcode code = CURLE_OK;
+#define DELIVER_SET(option, value)                                                             \
+    do {                                                                                       \
+        if (code == CURLE_OK)                                                                  \
+            code = curl_easy_setopt(easy, option, value);                                      \
+    } while (0)
+    DELIVER_SET(CURLOPT_URL, delivery->task.target_url);
+    DELIVER_SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    DELIVER_SET(CURLOPT_FOLLOWLOCATION, 0L);
+    DELIVER_SET(CURLOPT_POST, 1L);
+    DELIVER_SET(CURLOPT_POSTFIELDS, delivery->task.payload);
+    DELIVER_SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)delivery->task.payload_length);
+    DELIVER_SET(CURLOPT_HTTPHEADER, delivery->headers);
+    DELIVER_SET(CURLOPT_TIMEOUT_MS, (long)timeout);
+    DELIVER_SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect_timeout);
+    DELIVER_SET(CURLOPT_NOSIGNAL, 1L);
+    DELIVER_SET(CURLOPT_WRITEFUNCTION, deliver_on_body);
+    DELIVER_SET(CURLOPT_WRITEDATA, delivery);
+    DELIVER_SET(CURLOPT_HEADERFUNCTION, deliver_on_header);
+    DELIVER_SET(CURLOPT_HEADERDATA, delivery);
+    DELIVER_SET(CURLOPT_ERRORBUFFER, delivery->error);
+    DELIVER_SET(CURLOPT_PRIVATE, delivery);
+#undef DELIVER_SET
+    if (code != CURLE_OK) {
+        snprintf(err, errlen, "cannot set up the request: %s", curl_easy_strerror(code));
+        return -1;
+    }
+    return 0;
+}
+
+static const char *deliver_error_class(CURLcode result)
+{
+    switch (result) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return "timeout";
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return "dns";
+    case CURLE_COULDNT_CONNECT:
+        return "connect";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+        return "tls";
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return "network";
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        return "url";
+    default:
+        return "transport";
+    }
+}
+
+/* Compares BODY, trimmed of surrounding whitespace, with EXPECTED exactly. */
+static bool deliver_body_matches(const char *body, size_t length, const char *expected)
+{
+    while (length > 0 && isspace((unsigned char)body[0])) {
+        body++;
+        length--;
+    }
+    while (length > 0 && isspace((unsigned char)body[length - 1]))
+        length--;
+    return length == strlen(expected) && memcmp(body, expected, length) == 0;
+}
+
+/* A short, printable excerpt of BODY for messages. */
+static void deliver_excerpt(const char *body, size_t length, char *out, size_t size)
+{
+    size_t written = 0;
+    for (size_t i = 0; i < length && written + 1 < size && written < 64; i++)
+        out[written++] = isprint((unsigned char)body[i]) ? body[i] : '.';
+    out[written] = '\0';
+}
+
+DeliverVerdict deliver_classify(const DeliverResponse *response, const Policy *policy,
+                                Attempt *attempt)
+{
+    attempt->status_code = (int)response->status_code;
+    attempt->error_class[0] = '\0';
+    attempt->error_message[0] = '\0';
+    if (response->result != CURLE_OK) {
+        snprintf(attempt->error_class, sizeof attempt->error_class, "%s",
+                 deliver_error_class(response->result));
+        snprintf(attempt->error_message, sizeof attempt->error_message, "%s",
+                 response->curl_message && response->curl_message[0]
+                     ? response->curl_message
+                     : curl_easy_strerror(response->result));
+        /* A transfer that failed after the status line still has no acknowledgement. */
+        return DELIVER_FAILURE;
+    }
+    long code = response->status_code;
+    if (code >= 200 && code <= 299) {
+        if (policy->success_body[0] == '\0')
+            return DELIVER_SUCCESS;
+        if (response->body_complete &&
+            deliver_body_matches(response->body, response->body_length, policy->success_body))
+            return DELIVER_SUCCESS;
+        char excerpt[80];
+        deliver_excerpt(response->body, response->body_length, excerpt, sizeof excerpt);
+        snprintf(attempt->error_class, sizeof attempt->error_class, "body_mismatch");
+        snprintf(attempt->error_message, sizeof attempt->error_message,
+                 "HTTP %ld but the body \"%s\" is not \"%s\"", code, excerpt,
+                 policy->success_body);
+        return DELIVER_FAILURE;
+    }
+    if (code == 410) {
+        snprintf(attempt->error_class, sizeof attempt->error_class, "gone");
+        snprintf(attempt->error_message, sizeof attempt->error_message,
+                 "HTTP 410: the receiver says this endpoint is gone");
+        return DELIVER_GONE;
+    }
+    if (code >= 300 && code <= 399) {
+        snprintf(attempt->error_class, sizeof attempt->error_class, "redirect");
+        snprintf(attempt->error_message, sizeof attempt->error_message,
+                 "HTTP %ld (redirects are not followed)", code);
+        return DELIVER_FAILURE;
+    }
+    snprintf(attempt->error_class, sizeof attempt->error_class, "http_status");
+    snprintf(attempt->error_message, sizeof attempt->error_message, "HTTP %ld", code);
+    return DELIVER_FAILURE;
+}
+
+void deliver_decide(DeliverVerdict verdict, const Policy *policy, int64_t max_retry,
+                    int64_t attempts, long status_code, int64_t retry_after_ms, int64_t now_ms,
+                    double random_unit, AttemptOutcome *outcome)
+{
+    outcome->next_attempt_at = 0;
+    outcome->manual_reason = NULL;
+    if (verdict == DELIVER_SUCCESS) {
+        outcome->kind = ATTEMPT_OUTCOME_SUCCEEDED;
+        return;
+    }
+    if (verdict == DELIVER_GONE) {
+        outcome->kind = ATTEMPT_OUTCOME_MANUAL;
+        outcome->manual_reason = "gone";
+        return;
+    }
+    if (policy_is_exhausted(max_retry, attempts)) {
+        outcome->kind = ATTEMPT_OUTCOME_MANUAL;
+        outcome->manual_reason = "exhausted";
+        return;
+    }
+    int failure = attempts > INT32_MAX ? INT32_MAX : (int)attempts;
+    int64_t delay = policy_next_delay_ms(policy, failure, random_unit);
+    if (status_code == 429 || status_code == 503)
+        delay = policy_apply_retry_after(policy, delay, retry_after_ms);
+    outcome->kind = ATTEMPT_OUTCOME_RETRY;
+    outcome->next_attempt_at = now_ms + delay;
+}
+
+void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double random_unit,
+                    AttemptOutcome *outcome)
+{
+    memset(outcome, 0, sizeof *outcome);
+    Attempt *attempt = &outcome->attempt;
+    attempt->task_id = delivery->task.id;
+    attempt->attempt = delivery->task.attempts;
+    attempt->started_at = delivery->started_at;
+    attempt->duration_ms = clock_monotonic_ms() - delivery->started_monotonic;
+    long status_code = 0;
+    if (curl_easy_getinfo(delivery->easy, CURLINFO_RESPONSE_CODE, &status_code) != CURLE_OK)
+        status_code = 0;
+    DeliverResponse response = {
+        .result = result,
+        .curl_message = delivery->error,
+        .status_code = status_code,
+        .body = delivery->response.data ? delivery->response.data : "",
+        .body_length = delivery->response.length,
+        .body_complete = delivery->response_total == delivery->response.length,
+    };
+    DeliverVerdict verdict = deliver_classify(&response, delivery->policy, attempt);
+    deliver_decide(verdict, delivery->policy, delivery->task.max_retry, delivery->task.attempts,
+                   status_code, delivery->retry_after_ms, now_ms, random_unit, outcome);
+    /* The log keeps at most max_response_bytes of what was received. */
+    size_t kept = delivery->response.length < delivery->log_limit ? delivery->response.length
+                                                                  : delivery->log_limit;
+    attempt->response_truncated = delivery->response_total > kept;
+    if (kept > 0) {
+        attempt->response_body = delivery->response.data;
+        attempt->response_length = kept;
+        delivery->response.data = NULL;
+        delivery->response.length = 0;
+    }
+}
+
+void deliver_release(Delivery *delivery)
+{
+    if (delivery->easy != NULL)
+        curl_easy_cleanup(delivery->easy);
+    curl_slist_free_all(delivery->headers);
+    buffer_free(&delivery->response);
+    task_clear(&delivery->task);
+    delivery->easy = NULL;
+    delivery->headers = NULL;
+}

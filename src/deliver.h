@@ -1,0 +1,90 @@
+/*
+ * deliver: one webhook request: building its libcurl easy handle, capturing
+ * what the receiver answered, and deciding what that means for the task.
+ *
+ * The request is POST target_url with the payload bytes as stored and the
+ * headers: Content-Type (unless the task sets one), User-Agent, X-Business-ID,
+ * X-Business-Type, the task's own headers, webhook-id (stable for the task),
+ * webhook-timestamp (this attempt) and X-Herald-Attempt (1-based). Redirects
+ * are never followed; only http and https are spoken.
+ *
+ * deliver_classify() and deliver_decide() are pure so that every rule is unit
+ * tested; the scheduler owns the Delivery structs and the multi handle.
+ */
+#ifndef HERALD_DELIVER_H
+#define HERALD_DELIVER_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attempt.h"
+#include "buffer.h"
+#include "policy.h"
+#include "task.h"
+
+typedef struct DeliverOptions {
+    int64_t timeout_ms; /* [delivery] timeout, unless the policy sets its own */
+    int64_t connect_timeout_ms;
+    size_t max_response_bytes; /* kept in the attempt log */
+} DeliverOptions;
+
+typedef enum {
+    DELIVER_SUCCESS,
+    DELIVER_FAILURE, /* retry if the budget allows */
+    DELIVER_GONE,    /* 410: straight to manual handling */
+} DeliverVerdict;
+
+/* One request in flight. */
+typedef struct Delivery {
+    Task task; /* owned */
+    const Policy *policy;
+    CURL *easy;
+    struct curl_slist *headers;
+    Buffer response;            /* the first bytes of the body; the rest is discarded */
+    size_t response_total;      /* bytes received in all */
+    size_t log_limit;           /* bytes of the body kept in the attempt log */
+    int64_t retry_after_ms;     /* from a Retry-After header; -1 = none */
+    int64_t started_at;         /* wall clock, Unix ms */
+    int64_t started_monotonic;  /* for the duration */
+    char error[CURL_ERROR_SIZE];
+    void *owner; /* the scheduler's bookkeeping (its host entry) */
+} Delivery;
+
+/* What came back, in the terms deliver_classify() needs. */
+typedef struct DeliverResponse {
+    CURLcode result;
+    const char *curl_message; /* libcurl's error buffer, may be "" */
+    long status_code;         /* 0 if no response */
+    const char *body;         /* the first bytes of the body */
+    size_t body_length;
+    bool body_complete;       /* false if more was received than kept */
+} DeliverResponse;
+
+/* Builds DELIVERY's easy handle for TASK (whose ownership passes to DELIVERY)
+ * at wall-clock time NOW_MS. Returns 0, or -1 with ERR set (DELIVERY then
+ * still owns the task; free it with deliver_release). */
+int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
+                    const DeliverOptions *options, int64_t now_ms, char *err, size_t errlen);
+
+/* Fills ATTEMPT's status code, error class and message from RESPONSE and
+ * returns the verdict. */
+DeliverVerdict deliver_classify(const DeliverResponse *response, const Policy *policy,
+                                Attempt *attempt);
+
+/* What the task becomes after an attempt with VERDICT: the outcome kind and,
+ * for a retry, when. ATTEMPTS is the number of attempts made so far (this one
+ * included); RANDOM_UNIT in [0, 1) drives the jitter. */
+void deliver_decide(DeliverVerdict verdict, const Policy *policy, int64_t max_retry,
+                    int64_t attempts, long status_code, int64_t retry_after_ms, int64_t now_ms,
+                    double random_unit, AttemptOutcome *outcome);
+
+/* Turns a finished transfer into OUTCOME (which takes the response body). */
+void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double random_unit,
+                    AttemptOutcome *outcome);
+
+/* Frees the handle, headers, buffers and task (not DELIVERY itself). */
+void deliver_release(Delivery *delivery);
+
+#endif
