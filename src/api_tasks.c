@@ -262,6 +262,37 @@ static void api_tasks_get(ApiCall *call)
     api_call_reply(call, 200, body);
 }
 
+static void api_tasks_attempts(ApiCall *call)
+{
+    int64_t id = api_tasks_parse_id(api_call_path_parameter(call));
+    Store *store = api_call_reader(call);
+    Task task;
+    char err[256];
+    StoreResult found = id ? store_task_get(store, id, &task, err, sizeof err) : STORE_NOT_FOUND;
+    if (found == STORE_NOT_FOUND) {
+        api_call_fail(call, 404, "not_found", "id", "no task with id \"%s\"",
+                      api_call_path_parameter(call));
+        return;
+    }
+    Attempt *attempts = NULL;
+    size_t count = 0;
+    if (found == STORE_ERROR ||
+        store_attempt_list(store, id, &attempts, &count, err, sizeof err) != 0) {
+        if (found == STORE_OK)
+            task_clear(&task);
+        api_call_set_retry_after(call, API_TASKS_RETRY_AFTER);
+        api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
+        return;
+    }
+    task_clear(&task);
+    cJSON *body = cJSON_CreateObject();
+    cJSON *array = cJSON_AddArrayToObject(body, "attempts");
+    for (size_t i = 0; i < count; i++)
+        cJSON_AddItemToArray(array, task_json_render_attempt(&attempts[i]));
+    store_attempt_list_free(attempts, count);
+    api_call_reply(call, 200, body);
+}
+
 /* Reads the list filters from the query string; replies 400 on a bad one. */
 static int api_tasks_read_filter(ApiCall *call, TaskFilter *filter)
 {
@@ -339,6 +370,7 @@ const ApiRoute api_task_routes[] = {
     {"GET", "/v1/tasks", false, false, false, api_tasks_list},
     {"POST", "/v1/tasks/batch", true, true, false, api_tasks_create_batch},
     {"GET", "/v1/tasks/{id}", false, false, false, api_tasks_get},
+    {"GET", "/v1/tasks/{id}/attempts", false, false, false, api_tasks_attempts},
 };
 
 const size_t api_task_route_count = sizeof api_task_routes / sizeof api_task_routes[0];

@@ -39,12 +39,15 @@ typedef struct CtlCommand {
 
 static int ctl_tasks_get(Ctl *ctl, int argc, char **argv);
 static int ctl_tasks_list(Ctl *ctl, int argc, char **argv);
+static int ctl_tasks_attempts(Ctl *ctl, int argc, char **argv);
 
 static const CtlCommand ctl_commands[] = {
     {"tasks", "get", ctl_tasks_get, "tasks get ID", "show one task"},
     {"tasks", "list", ctl_tasks_list,
      "tasks list [--business-id ID] [--type TYPE] [--status STATUS] [--limit N] [--after ID]",
      "list tasks, newest first"},
+    {"tasks", "attempts", ctl_tasks_attempts, "tasks attempts ID",
+     "show every delivery attempt of a task, oldest first"},
 };
 
 #define CTL_COMMAND_COUNT (sizeof ctl_commands / sizeof ctl_commands[0])
@@ -206,6 +209,64 @@ static int ctl_tasks_list(Ctl *ctl, int argc, char **argv)
         if (cJSON_IsNumber(next))
             printf("(more: add --after %.0f)\n", next->valuedouble);
     }
+    ctl_answer_free(&answer);
+    return CTL_EXIT_OK;
+}
+
+static void ctl_print_attempt_table(const cJSON *attempts)
+{
+    static const char *const header[] = {"ATTEMPT", "STARTED", "DURATION", "STATUS", "ERROR",
+                                         "RESPONSE"};
+    CtlTable table;
+    ctl_table_init(&table, 6, header);
+    const cJSON *attempt;
+    cJSON_ArrayForEach(attempt, attempts)
+    {
+        char number[16], duration[32], error[320], response[80];
+        snprintf(number, sizeof number, "%d",
+                 cJSON_GetObjectItemCaseSensitive(attempt, "attempt")->valueint);
+        snprintf(duration, sizeof duration, "%.0fms",
+                 cJSON_GetObjectItemCaseSensitive(attempt, "duration_ms")->valuedouble);
+        char *started = ctl_cell(attempt, "started_at");
+        char *status = ctl_cell(attempt, "status_code");
+        const cJSON *error_class = cJSON_GetObjectItemCaseSensitive(attempt, "error_class");
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive(attempt, "error_message");
+        if (cJSON_IsString(error_class))
+            snprintf(error, sizeof error, "%s: %.200s", error_class->valuestring,
+                     cJSON_IsString(message) ? message->valuestring : "");
+        else
+            snprintf(error, sizeof error, "-");
+        /* One line per attempt: the body's start, with line breaks shown as spaces. */
+        const cJSON *body = cJSON_GetObjectItemCaseSensitive(attempt, "response_body");
+        snprintf(response, sizeof response, "%.60s", cJSON_IsString(body) ? body->valuestring : "-");
+        for (char *p = response; *p; p++) {
+            if (*p == '\n' || *p == '\r' || *p == '\t')
+                *p = ' ';
+        }
+        const char *row[] = {number, started, duration, status, error, response};
+        ctl_table_add(&table, row);
+        free(started);
+        free(status);
+    }
+    ctl_table_print(&table, stdout);
+    ctl_table_free(&table);
+}
+
+static int ctl_tasks_attempts(Ctl *ctl, int argc, char **argv)
+{
+    const CtlCommand *command = &ctl_commands[2];
+    if (argc != 2 || argv[1][0] == '\0' || strspn(argv[1], "0123456789") != strlen(argv[1]))
+        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/tasks/%s/attempts", argv[1]);
+    CtlAnswer answer;
+    char err[1024];
+    if (ctl_client_request(&ctl->client, "GET", path, NULL, &answer, err, sizeof err) != CTL_OK)
+        return ctl_fail(err);
+    if (ctl->json)
+        ctl_print_json(&answer);
+    else
+        ctl_print_attempt_table(cJSON_GetObjectItemCaseSensitive(answer.json, "attempts"));
     ctl_answer_free(&answer);
     return CTL_EXIT_OK;
 }

@@ -136,11 +136,35 @@ static void intake_fail_jobs(IntakeJob *jobs, const char *message)
     }
 }
 
+/* Tells the commit hook which hosts got new tasks. Runs before the jobs are
+ * answered, while their tasks are still ours to read. */
+static void intake_announce(Intake *intake, IntakeJob *jobs, int64_t now)
+{
+    if (intake->options.on_commit == NULL)
+        return;
+    size_t total = 0;
+    for (IntakeJob *job = jobs; job != NULL; job = job->next)
+        total += job->result == INTAKE_JOB_OK ? job->count : 0;
+    const char **hosts = malloc((total ? total : 1) * sizeof *hosts);
+    if (hosts == NULL)
+        return; /* the scheduler still finds them on its next turn over the host */
+    size_t count = 0;
+    for (IntakeJob *job = jobs; job != NULL; job = job->next) {
+        for (size_t i = 0; job->result == INTAKE_JOB_OK && i < job->count; i++) {
+            if (!job->duplicates[i])
+                hosts[count++] = job->tasks[i].target_host;
+        }
+    }
+    if (count > 0)
+        intake->options.on_commit(intake->options.on_commit_argument, hosts, count, now);
+    free(hosts);
+}
+
 /* Stores JOBS (a list linked by next) in one transaction, then answers them. */
 static void intake_commit_jobs(Intake *intake, IntakeJob *jobs)
 {
     char err[512] = "";
-    bool created = false;
+    bool committed = false;
     int64_t now = clock_now_ms();
     if (store_begin(intake->store, err, sizeof err) != 0) {
         intake_fail_jobs(jobs, err);
@@ -156,16 +180,15 @@ static void intake_commit_jobs(Intake *intake, IntakeJob *jobs)
         } else if (store_commit(intake->store, err, sizeof err) != 0) {
             intake_fail_jobs(jobs, err);
         } else {
-            for (IntakeJob *job = jobs; job != NULL; job = job->next) {
-                for (size_t i = 0; job->result == INTAKE_JOB_OK && i < job->count; i++)
-                    created |= !job->duplicates[i];
-            }
+            committed = true;
         }
     }
     if (err[0] != '\0') {
         char quoted[600];
         log_error("event=intake_failed error=%s", log_quote(quoted, sizeof quoted, err));
     }
+    if (committed)
+        intake_announce(intake, jobs, now);
     IntakeJob *job = jobs;
     while (job != NULL) {
         IntakeJob *next = job->next; /* on_done may free the job */
@@ -173,8 +196,6 @@ static void intake_commit_jobs(Intake *intake, IntakeJob *jobs)
         job->on_done(job);
         job = next;
     }
-    if (created && intake->options.on_commit != NULL)
-        intake->options.on_commit(intake->options.on_commit_argument);
 }
 
 /* Detaches queued jobs holding at most INTAKE_TASKS_PER_COMMIT tasks (always

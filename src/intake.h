@@ -57,9 +57,10 @@ typedef struct IntakeOptions {
     /* max_retry for a request that does not set one; NULL = INTAKE_DEFAULT_MAX_RETRY. */
     int (*max_retry_for)(const char *business_type, void *argument);
     void *max_retry_argument;
-    /* Called on the writer thread after a commit that created tasks (e.g. to
-     * wake the scheduler). May be NULL. */
-    void (*on_commit)(void *argument);
+    /* Called on the writer thread after a commit that created tasks, with the
+     * target_host of each (repeats allowed), all due at DUE: how the scheduler
+     * learns of new work within milliseconds. May be NULL. */
+    void (*on_commit)(void *argument, const char *const *hosts, size_t count, int64_t due);
     void *on_commit_argument;
 } IntakeOptions;
 

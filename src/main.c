@@ -8,6 +8,7 @@
  * refuse new writes, let the intake writer store everything already queued
  * (which answers every waiting request), then stop the HTTP server.
  */
+#include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -24,6 +25,7 @@
 #include "intake.h"
 #include "log.h"
 #include "policy.h"
+#include "scheduler.h"
 #include "store.h"
 #include "version.h"
 
@@ -129,6 +131,13 @@ static int main_max_retry_for(const char *business_type, void *argument)
     return (int)policy_set_find(policies, business_type)->max_retry;
 }
 
+/* intake tells the scheduler about new tasks the moment they are committed. */
+static void main_announce_tasks(void *argument, const char *const *hosts, size_t count,
+                                int64_t due)
+{
+    scheduler_notify(argument, hosts, count, due);
+}
+
 static int main_wait_for_stop(const sigset_t *signals)
 {
     for (;;) {
@@ -164,6 +173,11 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("event=startup_failed error=\"cannot initialise libcurl\"");
+        config_free(&config);
+        return 1;
+    }
     /* Block the signals we handle before any thread starts, so all inherit it. */
     sigset_t signals;
     sigemptyset(&signals);
@@ -177,6 +191,7 @@ int main(int argc, char **argv)
     Auth *auth = NULL;
     Intake *intake = NULL;
     Api *api = NULL;
+    Scheduler *scheduler = NULL;
     if (config.api_token_file[0] != '\0') {
         auth = auth_load(config.api_token_file, err, sizeof err);
         if (auth == NULL) {
@@ -198,11 +213,29 @@ int main(int argc, char **argv)
     store_close(store);
 
     PolicySet policies = config_policy_set(&config);
+    SchedulerOptions scheduler_options = {
+        .db_path = config.storage_path,
+        .busy_timeout_ms = config.busy_timeout_ms,
+        .deliver = {.timeout_ms = config.delivery_timeout_ms,
+                    .connect_timeout_ms = config.connect_timeout_ms,
+                    .max_response_bytes = (size_t)config.max_response_bytes},
+        .concurrency = (int)config.concurrency,
+        .per_host_concurrency = (int)config.per_host_concurrency,
+        .retry_interval_ms = config.retry_interval_ms,
+        .policies = &policies,
+    };
+    scheduler = scheduler_start(&scheduler_options, err, sizeof err);
+    if (scheduler == NULL) {
+        log_error("event=scheduler_failed error=%s", log_quote(quoted, sizeof quoted, err));
+        goto done;
+    }
     IntakeOptions intake_options = {
         .busy_timeout_ms = config.busy_timeout_ms,
         .queue_limit = (size_t)config.intake_queue_limit,
         .max_retry_for = main_max_retry_for,
         .max_retry_argument = &policies,
+        .on_commit = main_announce_tasks,
+        .on_commit_argument = scheduler,
     };
     intake = intake_start(config.storage_path, &intake_options, err, sizeof err);
     if (intake == NULL) {
@@ -237,8 +270,10 @@ int main(int argc, char **argv)
 done:
     intake_stop(intake); /* stores what is queued and answers every waiting request */
     api_stop(api);
+    scheduler_stop(scheduler); /* lets requests in flight finish and records them */
     auth_free(auth);
     config_free(&config);
+    curl_global_cleanup();
     if (status == 0)
         log_info("event=stopped");
     return status;

@@ -34,9 +34,12 @@ static const char *const store_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_TASK_BY_BUSINESS] =
         "SELECT " STORE_TASK_COLUMNS " FROM tasks"
         " WHERE business_id = ? AND business_type = ? AND target_url = ? ORDER BY id LIMIT 1",
-    /* Start-up only: one row per host with pending work (a scan of tasks_host_due). */
-    [STORE_SQL_HOSTS_PENDING] = "SELECT target_host, min(next_attempt_at) FROM tasks"
-                                " WHERE status = 'pending' GROUP BY target_host",
+    /* The first host after :after with pending work, and its earliest due time:
+     * one index seek, so listing hosts costs O(hosts), not O(tasks). */
+    [STORE_SQL_HOSTS_PENDING] = "SELECT target_host, next_attempt_at FROM tasks"
+                                " INDEXED BY tasks_host_due"
+                                " WHERE status = 'pending' AND target_host > :after"
+                                " ORDER BY target_host, next_attempt_at LIMIT 1",
     [STORE_SQL_HOST_NEXT_DUE] = "SELECT next_attempt_at FROM tasks"
                                 " WHERE status = 'pending' AND target_host = ?"
                                 " ORDER BY next_attempt_at LIMIT 1",

@@ -19,9 +19,18 @@ int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *
         return -1;
     StoreHost *hosts = NULL;
     size_t used = 0, capacity = 0;
-    int rc;
     int result = 0;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    /* Skip-scan: each step seeks to the first pending task of the next host. */
+    for (;;) {
+        sqlite3_bind_text(statement, 1, used ? hosts[used - 1].target_host : "", -1,
+                          SQLITE_STATIC);
+        int rc = sqlite3_step(statement);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            result = store_fail(store, "list hosts", err, errlen);
+            break;
+        }
         if (used == capacity) {
             capacity = capacity ? capacity * 2 : 16;
             StoreHost *grown = realloc(hosts, capacity * sizeof *grown);
@@ -39,10 +48,10 @@ int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *
             break;
         }
         used++;
+        sqlite3_reset(statement);
     }
-    if (result == 0 && rc != SQLITE_DONE)
-        result = store_fail(store, "list hosts", err, errlen);
     sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
     if (result != 0) {
         store_host_list_free(hosts, used);
         return -1;

@@ -495,3 +495,32 @@ cJSON *task_json_render(const Task *task)
     }
     return object;
 }
+
+cJSON *task_json_render_attempt(const Attempt *attempt)
+{
+    cJSON *object = cJSON_CreateObject();
+    char *body = attempt->response_body
+                     ? utf8_sanitize(attempt->response_body, attempt->response_length)
+                     : NULL;
+    bool failed = attempt->error_class[0] != '\0';
+    bool ok = object != NULL && (attempt->response_body == NULL || body != NULL) &&
+              cJSON_AddNumberToObject(object, "attempt", attempt->attempt) &&
+              cJSON_AddItemToObject(object, "started_at",
+                                    task_json_time_or_null(attempt->started_at)) &&
+              cJSON_AddNumberToObject(object, "duration_ms", (double)attempt->duration_ms) &&
+              cJSON_AddItemToObject(object, "status_code",
+                                    attempt->status_code ? cJSON_CreateNumber(attempt->status_code)
+                                                         : cJSON_CreateNull()) &&
+              cJSON_AddItemToObject(object, "error_class",
+                                    task_json_string_or_null(failed ? attempt->error_class : NULL)) &&
+              cJSON_AddItemToObject(object, "error_message",
+                                    task_json_string_or_null(failed ? attempt->error_message : NULL)) &&
+              cJSON_AddItemToObject(object, "response_body", task_json_string_or_null(body)) &&
+              cJSON_AddBoolToObject(object, "response_truncated", attempt->response_truncated);
+    free(body);
+    if (!ok) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "api_error.h"
+#include "attempt.h"
 #include "json_raw.h"
 #include "task.h"
 
@@ -32,5 +33,9 @@ int task_json_read_request(const cJSON *object, const char *text, JsonSpan span,
 
 /* The TASK object for TASK; the caller owns it. NULL if out of memory. */
 cJSON *task_json_render(const Task *task);
+
+/* The ATTEMPT object for ATTEMPT (response bodies shown as text, invalid
+ * UTF-8 replaced); the caller owns it. NULL if out of memory. */
+cJSON *task_json_render_attempt(const Attempt *attempt);
 
 #endif

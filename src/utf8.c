@@ -4,44 +4,77 @@
  */
 #include "utf8.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+/* The length of the well-formed sequence at P (at most END - P), or 0. */
+static size_t utf8_sequence_length(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = *p;
+    if (c < 0x80)
+        return 1;
+    size_t need;
+    unsigned char low = 0x80, high = 0xBF; /* bounds of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        if (c == 0xE0)
+            low = 0xA0; /* no overlongs */
+        if (c == 0xED)
+            high = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        if (c == 0xF0)
+            low = 0x90;
+        if (c == 0xF4)
+            high = 0x8F; /* nothing above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - p) <= need || p[1] < low || p[1] > high)
+        return 0;
+    for (size_t i = 2; i <= need; i++) {
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    }
+    return need + 1;
+}
+
+char *utf8_sanitize(const char *text, size_t length)
+{
+    static const char replacement[] = "\xEF\xBF\xBD";
+    char *out = malloc(length * 3 + 1); /* each byte becomes at most 3 */
+    if (out == NULL)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)text;
+    const unsigned char *end = p + length;
+    size_t written = 0;
+    while (p < end) {
+        size_t sequence = *p == 0 ? 0 : utf8_sequence_length(p, end);
+        if (sequence == 0) {
+            memcpy(out + written, replacement, 3);
+            written += 3;
+            p++;
+        } else {
+            memcpy(out + written, p, sequence);
+            written += sequence;
+            p += sequence;
+        }
+    }
+    out[written] = '\0';
+    return out;
+}
+
 bool utf8_is_valid(const char *text, size_t length)
 {
     const unsigned char *p = (const unsigned char *)text;
     const unsigned char *end = p + length;
     while (p < end) {
-        unsigned char c = *p;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        size_t need;
-        unsigned char low = 0x80, high = 0xBF; /* bounds of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                low = 0xA0; /* no overlongs */
-            if (c == 0xED)
-                high = 0x9F; /* no surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                low = 0x90;
-            if (c == 0xF4)
-                high = 0x8F; /* nothing above U+10FFFF */
-        } else {
+        size_t sequence = utf8_sequence_length(p, end);
+        if (sequence == 0)
             return false;
-        }
-        if ((size_t)(end - p) <= need)
-            return false;
-        if (p[1] < low || p[1] > high)
-            return false;
-        for (size_t i = 2; i <= need; i++) {
-            if (p[i] < 0x80 || p[i] > 0xBF)
-                return false;
-        }
-        p += need + 1;
+        p += sequence;
     }
     return true;
 }

@@ -17,4 +17,9 @@ bool utf8_is_valid(const char *text, size_t length);
 /* Number of code points in the NUL-terminated, valid UTF-8 string TEXT. */
 size_t utf8_count_code_points(const char *text);
 
+/* Copies LENGTH bytes of TEXT into a new NUL-terminated string, replacing
+ * each invalid UTF-8 sequence and each NUL by U+FFFD. The caller frees it;
+ * NULL if out of memory. For showing bytes others sent (response bodies). */
+char *utf8_sanitize(const char *text, size_t length);
+
 #endif

@@ -7,11 +7,13 @@ AddressSanitizer, LeakSanitizer or UBSan report. Waits are on events (a log line
 a process exit) with deadlines, never blind sleeps.
 """
 import http.client
+import http.server
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -160,10 +162,27 @@ class Herald:
             connection.close()
 
     def create(self, **fields):
-        task = {"business_id": "P1", "business_type": "PAYMENT_SUCCESS",
-                "target_url": "https://order.example/notify", "payload": {"amount": 1}}
+        task = task_request(fields.pop("business_id", "P1"), payload={"amount": 1})
         task.update(fields)
         return self.request("POST", "/v1/tasks", body=task, headers=self.auth_headers())
+
+    def get_task(self, task_id):
+        status, _, body = self.request("GET", "/v1/tasks/%d" % task_id, headers=self.auth_headers())
+        assert status == 200, (status, body)
+        return body["task"]
+
+    def attempts(self, task_id):
+        status, _, body = self.request("GET", "/v1/tasks/%d/attempts" % task_id,
+                                       headers=self.auth_headers())
+        assert status == 200, (status, body)
+        return body["attempts"]
+
+    def wait_for_status(self, task_id, statuses, timeout=15.0):
+        """Waits until the task's status is one of STATUSES; returns the task."""
+        if isinstance(statuses, str):
+            statuses = (statuses,)
+        return wait_until(lambda: (lambda t: t if t["status"] in statuses else None)(
+            self.get_task(task_id)), timeout, message="task %d to be %s" % (task_id, statuses))
 
     def auth_headers(self):
         return {"Authorization": "Bearer " + self.token} if self.token else {}
@@ -200,8 +219,134 @@ class HeraldTestCase:
             cls.herald.cleanup()
 
 
-def task_request(business_id, target_url="https://order.example/notify", **extra):
+class Received:
+    """One request a Receiver got."""
+
+    def __init__(self, method, path, headers, body):
+        self.method = method
+        self.path = path
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.body = body
+        self.time = time.monotonic()
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 (a free port) that records every request.
+
+    respond(received) decides the answer: it returns (status, headers, body), or
+    "hang" to hold the request without answering until close(). The default
+    answers 200 "ok".
+    """
+
+    def __init__(self, respond=None):
+        self.respond = respond or (lambda received: (200, {}, b"ok"))
+        self.requests = []
+        self.condition = threading.Condition()
+        self.closing = threading.Event()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                received = Received("POST", self.path, dict(self.headers.items()), body)
+                with receiver.condition:
+                    receiver.requests.append(received)
+                    receiver.condition.notify_all()
+                answer = receiver.respond(received)
+                if answer == "hang":
+                    receiver.closing.wait(120)
+                    self.close_connection = True
+                    return
+                status, headers, data = answer
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if isinstance(data, bytes):
+                    self.wfile.write(data)
+                else:  # an iterable of chunks, e.g. a large body
+                    for chunk in data:
+                        self.wfile.write(chunk)
+
+            def log_message(self, *args):
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 256
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    def url(self, path="/notify"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def wait_for(self, count, timeout=15.0, path=None):
+        """Waits until COUNT requests (to PATH, if given) arrived; returns them."""
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while True:
+                matching = [r for r in self.requests if path is None or r.path == path]
+                if len(matching) >= count:
+                    return matching
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("receiver got %d of %d requests%s within %ss" %
+                                         (len(matching), count, " to " + path if path else "",
+                                          timeout))
+                self.condition.wait(remaining)
+
+    def received(self, path=None):
+        with self.condition:
+            return [r for r in self.requests if path is None or r.path == path]
+
+    def close(self):
+        self.closing.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+_sink = None
+
+
+def sink():
+    """A receiver shared by tests that only need deliveries to go somewhere local."""
+    global _sink
+    if _sink is None:
+        _sink = Receiver()
+    return _sink
+
+
+def closed_port_url(path="/notify"):
+    """A loopback URL nothing listens on (a port the kernel gave us, then closed)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return "http://127.0.0.1:%d%s" % (port, path)
+
+
+def wait_until(predicate, timeout=15.0, interval=0.02, message="condition"):
+    """Polls PREDICATE (cheap, local) until it returns a true value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + message)
+        time.sleep(interval)
+
+
+def task_request(business_id, target_url=None, **extra):
     task = {"business_id": business_id, "business_type": "PAYMENT_SUCCESS",
-            "target_url": target_url, "payload": {"id": business_id}}
+            "target_url": target_url or sink().url(), "payload": {"id": business_id}}
     task.update(extra)
     return task

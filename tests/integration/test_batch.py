@@ -1,7 +1,7 @@
 """POST /v1/tasks/batch: all or nothing, in request order."""
 import unittest
 
-from harness import Herald, HeraldTestCase, task_request
+from harness import Herald, HeraldTestCase, sink, task_request
 
 
 class BatchTest(HeraldTestCase, unittest.TestCase):
@@ -14,7 +14,7 @@ class BatchTest(HeraldTestCase, unittest.TestCase):
         return len(body["tasks"])
 
     def test_fan_out_in_order(self):
-        targets = ["https://order.example/n", "https://inventory.example/n", "https://points.example/n"]
+        targets = [sink().url("/order"), sink().url("/inventory"), sink().url("/points")]
         status, _, body = self.batch([task_request("FAN-1", target_url=t) for t in targets])
         self.assertEqual(status, 201, body)
         self.assertEqual([t["target_url"] for t in body["tasks"]], targets)
@@ -65,7 +65,7 @@ class BatchTest(HeraldTestCase, unittest.TestCase):
                 self.assertEqual(answer["error"]["field"], field)
 
     def test_thousand_tasks(self):
-        tasks = [task_request("THOUSAND", target_url="http://t%d.example/" % i, payload="p")
+        tasks = [task_request("THOUSAND", target_url=sink().url("/t%d" % i), payload="p")
                  for i in range(1000)]
         status, _, body = self.batch(tasks)
         self.assertEqual(status, 201)

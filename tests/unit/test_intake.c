@@ -29,9 +29,12 @@ static void on_done(IntakeJob *job)
     pthread_mutex_unlock(&waiter.lock);
 }
 
-static void on_commit(void *argument)
+static void on_commit(void *argument, const char *const *hosts, size_t count, int64_t due)
 {
     (void)argument;
+    (void)due;
+    for (size_t i = 0; i < count; i++)
+        assert_non_null(strstr(hosts[i], "://"));
     pthread_mutex_lock(&waiter.lock);
     waiter.commits++;
     pthread_mutex_unlock(&waiter.lock);

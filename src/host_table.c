@@ -1,0 +1,214 @@
+/*
+ * host_table: see host_table.h. A chained hash (FNV-1a, doubling) and a
+ * binary min-heap keyed by next_due with back-pointers for O(log n) updates.
+ */
+#include "host_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HOST_TABLE_INITIAL_BUCKETS 64
+
+static uint64_t host_table_hash(const char *key)
+{
+    uint64_t hash = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        hash ^= *p;
+        hash *= 1099511628211ULL;
+    }
+    return hash;
+}
+
+int host_table_init(HostTable *table, int per_host_limit)
+{
+    memset(table, 0, sizeof *table);
+    table->per_host_limit = per_host_limit;
+    table->bucket_count = HOST_TABLE_INITIAL_BUCKETS;
+    table->buckets = calloc(table->bucket_count, sizeof *table->buckets);
+    return table->buckets ? 0 : -1;
+}
+
+void host_table_free(HostTable *table)
+{
+    for (size_t i = 0; i < table->bucket_count; i++) {
+        Host *host = table->buckets[i];
+        while (host != NULL) {
+            Host *next = host->next_in_bucket;
+            free(host->key);
+            free(host);
+            host = next;
+        }
+    }
+    free(table->buckets);
+    free(table->heap);
+    memset(table, 0, sizeof *table);
+}
+
+Host *host_table_find(const HostTable *table, const char *key)
+{
+    Host *host = table->buckets[host_table_hash(key) & (table->bucket_count - 1)];
+    while (host != NULL && strcmp(host->key, key) != 0)
+        host = host->next_in_bucket;
+    return host;
+}
+
+static void host_table_grow_buckets(HostTable *table)
+{
+    size_t count = table->bucket_count * 2;
+    Host **buckets = calloc(count, sizeof *buckets);
+    if (buckets == NULL)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < table->bucket_count; i++) {
+        Host *host = table->buckets[i];
+        while (host != NULL) {
+            Host *next = host->next_in_bucket;
+            size_t index = host_table_hash(host->key) & (count - 1);
+            host->next_in_bucket = buckets[index];
+            buckets[index] = host;
+            host = next;
+        }
+    }
+    free(table->buckets);
+    table->buckets = buckets;
+    table->bucket_count = count;
+}
+
+Host *host_table_get(HostTable *table, const char *key)
+{
+    Host *host = host_table_find(table, key);
+    if (host != NULL)
+        return host;
+    host = calloc(1, sizeof *host);
+    if (host == NULL)
+        return NULL;
+    host->key = strdup(key);
+    if (host->key == NULL) {
+        free(host);
+        return NULL;
+    }
+    host->next_due = HOST_TABLE_IDLE;
+    if (table->count + 1 > table->bucket_count)
+        host_table_grow_buckets(table);
+    size_t index = host_table_hash(key) & (table->bucket_count - 1);
+    host->next_in_bucket = table->buckets[index];
+    table->buckets[index] = host;
+    table->count++;
+    return host;
+}
+
+/* ---- the heap ---- */
+
+static void host_table_heap_place(HostTable *table, size_t index, Host *host)
+{
+    table->heap[index] = host;
+    host->heap_index = index;
+}
+
+static void host_table_sift_up(HostTable *table, size_t index)
+{
+    Host *host = table->heap[index];
+    while (index > 0) {
+        size_t parent = (index - 1) / 2;
+        if (table->heap[parent]->next_due <= host->next_due)
+            break;
+        host_table_heap_place(table, index, table->heap[parent]);
+        index = parent;
+    }
+    host_table_heap_place(table, index, host);
+}
+
+static void host_table_sift_down(HostTable *table, size_t index)
+{
+    Host *host = table->heap[index];
+    for (;;) {
+        size_t child = 2 * index + 1;
+        if (child >= table->heap_count)
+            break;
+        if (child + 1 < table->heap_count &&
+            table->heap[child + 1]->next_due < table->heap[child]->next_due)
+            child++;
+        if (host->next_due <= table->heap[child]->next_due)
+            break;
+        host_table_heap_place(table, index, table->heap[child]);
+        index = child;
+    }
+    host_table_heap_place(table, index, host);
+}
+
+static int host_table_heap_insert(HostTable *table, Host *host)
+{
+    if (table->heap_count == table->heap_capacity) {
+        size_t capacity = table->heap_capacity ? table->heap_capacity * 2 : 64;
+        Host **heap = realloc(table->heap, capacity * sizeof *heap);
+        if (heap == NULL)
+            return -1;
+        table->heap = heap;
+        table->heap_capacity = capacity;
+    }
+    host->in_heap = 1;
+    host_table_heap_place(table, table->heap_count++, host);
+    host_table_sift_up(table, host->heap_index);
+    return 0;
+}
+
+static void host_table_heap_remove(HostTable *table, Host *host)
+{
+    size_t index = host->heap_index;
+    host->in_heap = 0;
+    Host *last = table->heap[--table->heap_count];
+    if (last == host)
+        return;
+    host_table_heap_place(table, index, last);
+    host_table_sift_up(table, index);
+    host_table_sift_down(table, last->heap_index);
+}
+
+static void host_table_remove(HostTable *table, Host *host)
+{
+    Host **link = &table->buckets[host_table_hash(host->key) & (table->bucket_count - 1)];
+    while (*link != host)
+        link = &(*link)->next_in_bucket;
+    *link = host->next_in_bucket;
+    table->count--;
+    free(host->key);
+    free(host);
+}
+
+void host_table_settle(HostTable *table, Host *host)
+{
+    int claimable = host->next_due != HOST_TABLE_IDLE && host->in_flight < table->per_host_limit;
+    if (host->in_heap && !claimable) {
+        host_table_heap_remove(table, host);
+    } else if (host->in_heap) {
+        host_table_sift_up(table, host->heap_index);
+        host_table_sift_down(table, host->heap_index);
+    } else if (claimable && host_table_heap_insert(table, host) != 0) {
+        /* Out of memory: the host is found again when a task of it is notified. */
+    }
+    if (!host->in_heap && host->in_flight == 0 && host->next_due == HOST_TABLE_IDLE)
+        host_table_remove(table, host);
+}
+
+void host_table_set_due(HostTable *table, Host *host, int64_t next_due)
+{
+    host->next_due = next_due;
+    host_table_settle(table, host);
+}
+
+void host_table_note_due(HostTable *table, Host *host, int64_t due)
+{
+    if (due < host->next_due)
+        host->next_due = due;
+    host_table_settle(table, host);
+}
+
+void host_table_add_in_flight(HostTable *table, Host *host, int delta)
+{
+    host->in_flight += delta;
+    host_table_settle(table, host);
+}
+
+Host *host_table_peek(const HostTable *table)
+{
+    return table->heap_count > 0 ? table->heap[0] : NULL;
+}

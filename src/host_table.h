@@ -1,0 +1,68 @@
+/*
+ * host_table: the scheduler's view of receivers.
+ *
+ * One entry per "scheme://host:port" that has work: how many requests are in
+ * flight to it and when its earliest pending task is due. A min-heap holds
+ * the hosts that could take a request now (due work known, fewer than
+ * per_host_limit in flight), earliest due first, so the scheduler claims
+ * host by host without ever looking at another host's backlog. Memory is
+ * O(hosts with work), never O(tasks): an entry with nothing in flight and
+ * nothing due is dropped.
+ *
+ * Used by the scheduler thread only; no lock.
+ */
+#ifndef HERALD_HOST_TABLE_H
+#define HERALD_HOST_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HOST_TABLE_IDLE INT64_MAX /* next_due of a host with no known pending task */
+
+typedef struct Host {
+    char *key;          /* owned */
+    int in_flight;
+    int64_t next_due;   /* Unix ms, or HOST_TABLE_IDLE */
+    size_t heap_index;  /* valid while in the heap */
+    int in_heap;
+    struct Host *next_in_bucket;
+} Host;
+
+typedef struct HostTable {
+    Host **buckets;
+    size_t bucket_count;
+    size_t count;
+    Host **heap;
+    size_t heap_count;
+    size_t heap_capacity;
+    int per_host_limit;
+} HostTable;
+
+/* Returns 0, or -1 if out of memory. */
+int host_table_init(HostTable *table, int per_host_limit);
+void host_table_free(HostTable *table);
+
+/* The entry for KEY, created idle if new. NULL if out of memory. */
+Host *host_table_get(HostTable *table, const char *key);
+
+/* The entry for KEY if it exists. */
+Host *host_table_find(const HostTable *table, const char *key);
+
+/* Sets HOST's earliest due time (HOST_TABLE_IDLE: none). */
+void host_table_set_due(HostTable *table, Host *host, int64_t next_due);
+
+/* Lowers HOST's due time to DUE if DUE is earlier. */
+void host_table_note_due(HostTable *table, Host *host, int64_t due);
+
+/* Changes HOST's in-flight count by DELTA. May free HOST (idle, nothing in
+ * flight): do not use the pointer afterwards. */
+void host_table_add_in_flight(HostTable *table, Host *host, int delta);
+
+/* The claimable host due earliest, or NULL. */
+Host *host_table_peek(const HostTable *table);
+
+/* Re-files HOST after changes to it; frees it if idle. Do not use the
+ * pointer afterwards. */
+void host_table_settle(HostTable *table, Host *host);
+
+#endif

@@ -1,0 +1,502 @@
+/*
+ * scheduler: see scheduler.h.
+ *
+ * One turn of the loop:
+ *   1. read finished transfers into outcomes (and free their slots)
+ *   2. take the inbox (hosts with new tasks)
+ *   3. one transaction: record the outcomes, claim due tasks host by host
+ *   4. start the claimed requests
+ *   5. sleep in curl_multi_poll until a transfer moves, a wake-up, or the
+ *      next due time (at most retry_interval)
+ * If the transaction fails (database locked or full) the outcomes stay in
+ * memory and are written next turn; the tasks stay 'delivering' meanwhile.
+ */
+#include "scheduler.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "clock.h"
+#include "host_table.h"
+#include "log.h"
+#include "store.h"
+
+/* Beyond the request timeout, how long a claim's lease lasts. */
+#define SCHEDULER_LEASE_MARGIN_MS 60000
+/* How often leases that ended without an outcome are looked for. */
+#define SCHEDULER_SWEEP_INTERVAL_MS 60000
+/* After a failed write, how soon to try again. */
+#define SCHEDULER_WRITE_RETRY_MS 100
+
+typedef struct SchedulerNotice {
+    char *host;
+    int64_t due;
+} SchedulerNotice;
+
+struct Scheduler {
+    SchedulerOptions options;
+    Store *store;
+    CURLM *multi;
+    pthread_t thread;
+    HostTable hosts;
+
+    pthread_mutex_t lock; /* guards inbox and stopping */
+    SchedulerNotice *inbox;
+    size_t inbox_count;
+    size_t inbox_capacity;
+    bool stopping;
+
+    Delivery *slots;      /* concurrency of them */
+    Delivery **free_slots;
+    size_t free_count;
+    int in_flight;
+    AttemptOutcome *outcomes; /* finished, not yet written */
+    size_t outcome_count;
+    size_t outcome_capacity;
+    Task *claimed;            /* scratch for one turn's claims */
+    Host **claimed_hosts;
+    int64_t lease_ms;
+    int64_t next_sweep;
+    uint64_t random_state;
+    bool write_failing;       /* log a failing write once, not every turn */
+};
+
+/* xorshift64*: jitter needs spread, not secrecy. */
+static double scheduler_random_unit(Scheduler *scheduler)
+{
+    uint64_t x = scheduler->random_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    scheduler->random_state = x;
+    return (double)((x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+void scheduler_notify(Scheduler *scheduler, const char *const *hosts, size_t count, int64_t due)
+{
+    pthread_mutex_lock(&scheduler->lock);
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0 && strcmp(hosts[i], hosts[i - 1]) == 0)
+            continue; /* batches often repeat one host */
+        if (scheduler->inbox_count == scheduler->inbox_capacity) {
+            size_t capacity = scheduler->inbox_capacity ? scheduler->inbox_capacity * 2 : 64;
+            SchedulerNotice *grown = realloc(scheduler->inbox, capacity * sizeof *grown);
+            if (grown == NULL)
+                break; /* the host's tasks are still found by its next notice or a sweep */
+            scheduler->inbox = grown;
+            scheduler->inbox_capacity = capacity;
+        }
+        char *copy = strdup(hosts[i]);
+        if (copy == NULL)
+            break;
+        scheduler->inbox[scheduler->inbox_count++] = (SchedulerNotice){copy, due};
+    }
+    pthread_mutex_unlock(&scheduler->lock);
+    curl_multi_wakeup(scheduler->multi);
+}
+
+/* Moves the inbox into the host table. Returns whether the scheduler is stopping. */
+static bool scheduler_take_inbox(Scheduler *scheduler)
+{
+    pthread_mutex_lock(&scheduler->lock);
+    SchedulerNotice *notices = scheduler->inbox;
+    size_t count = scheduler->inbox_count;
+    bool stopping = scheduler->stopping;
+    scheduler->inbox = NULL;
+    scheduler->inbox_count = 0;
+    scheduler->inbox_capacity = 0;
+    pthread_mutex_unlock(&scheduler->lock);
+    for (size_t i = 0; i < count; i++) {
+        Host *host = host_table_get(&scheduler->hosts, notices[i].host);
+        if (host != NULL)
+            host_table_note_due(&scheduler->hosts, host, notices[i].due);
+        free(notices[i].host);
+    }
+    free(notices);
+    return stopping;
+}
+
+static AttemptOutcome *scheduler_new_outcome(Scheduler *scheduler)
+{
+    if (scheduler->outcome_count == scheduler->outcome_capacity) {
+        size_t capacity = scheduler->outcome_capacity ? scheduler->outcome_capacity * 2 : 256;
+        AttemptOutcome *grown = realloc(scheduler->outcomes, capacity * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        scheduler->outcomes = grown;
+        scheduler->outcome_capacity = capacity;
+    }
+    return &scheduler->outcomes[scheduler->outcome_count++];
+}
+
+static void scheduler_log_outcome(const Delivery *delivery, const AttemptOutcome *outcome)
+{
+    char business_id[160], error[320];
+    log_quote(business_id, sizeof business_id, delivery->task.business_id);
+    char description[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
+    attempt_describe(&outcome->attempt, description, sizeof description);
+    log_quote(error, sizeof error, description);
+    const Task *task = &delivery->task;
+    switch (outcome->kind) {
+    case ATTEMPT_OUTCOME_SUCCEEDED:
+        log_debug("event=delivered task_id=%lld business_type=%s business_id=%s attempt=%d "
+                  "status=%d duration_ms=%lld",
+                  (long long)task->id, task->business_type, business_id, task->attempts,
+                  outcome->attempt.status_code, (long long)outcome->attempt.duration_ms);
+        break;
+    case ATTEMPT_OUTCOME_RETRY:
+        log_info("event=attempt_failed task_id=%lld business_type=%s business_id=%s attempt=%d "
+                 "error=%s retry_in_ms=%lld",
+                 (long long)task->id, task->business_type, business_id, task->attempts, error,
+                 (long long)(outcome->next_attempt_at - clock_now_ms()));
+        break;
+    case ATTEMPT_OUTCOME_MANUAL:
+        log_warning("event=moved_to_manual task_id=%lld business_type=%s business_id=%s "
+                    "attempts=%d reason=%s error=%s",
+                    (long long)task->id, task->business_type, business_id, task->attempts,
+                    outcome->manual_reason, error);
+        break;
+    }
+}
+
+/* Turns finished transfers into outcomes and frees their slots. */
+static void scheduler_collect_finished(Scheduler *scheduler)
+{
+    CURLMsg *message;
+    int left;
+    while ((message = curl_multi_info_read(scheduler->multi, &left)) != NULL) {
+        if (message->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = message->easy_handle;
+        CURLcode result = message->data.result; /* read before the handle goes */
+        char *private_pointer = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &private_pointer);
+        Delivery *delivery = (Delivery *)private_pointer;
+        curl_multi_remove_handle(scheduler->multi, easy);
+        AttemptOutcome *outcome = scheduler_new_outcome(scheduler);
+        if (outcome != NULL) {
+            deliver_finish(delivery, result, clock_now_ms(), scheduler_random_unit(scheduler),
+                           outcome);
+            scheduler_log_outcome(delivery, outcome);
+        } else {
+            /* No memory to remember it: the lease will bring the task back. */
+            log_error("event=outcome_lost task_id=%lld error=\"out of memory\"",
+                      (long long)delivery->task.id);
+        }
+        Host *host = delivery->owner;
+        if (outcome != NULL && outcome->kind == ATTEMPT_OUTCOME_RETRY)
+            host_table_note_due(&scheduler->hosts, host, outcome->next_attempt_at);
+        host_table_add_in_flight(&scheduler->hosts, host, -1);
+        deliver_release(delivery);
+        scheduler->free_slots[scheduler->free_count++] = delivery;
+        scheduler->in_flight--;
+    }
+}
+
+/* Inside the turn's transaction: claims due tasks, earliest-due host first,
+ * each up to its free slots. Returns how many were claimed, or -1. */
+static int scheduler_claim(Scheduler *scheduler, int64_t now, char *err, size_t errlen)
+{
+    size_t claimed = 0;
+    size_t room = (size_t)(scheduler->options.concurrency - scheduler->in_flight);
+    Host *host;
+    while (claimed < room && (host = host_table_peek(&scheduler->hosts)) != NULL &&
+           host->next_due <= now) {
+        size_t limit = (size_t)(scheduler->options.per_host_concurrency - host->in_flight);
+        if (limit > room - claimed)
+            limit = room - claimed;
+        size_t before = claimed;
+        if (store_claim_due(scheduler->store, host->key, now, now + scheduler->lease_ms, limit,
+                            scheduler->claimed, &claimed, err, errlen) != 0)
+            return -1;
+        for (size_t i = before; i < claimed; i++)
+            scheduler->claimed_hosts[i] = host;
+        int64_t next_due = HOST_TABLE_IDLE;
+        if (store_host_next_due(scheduler->store, host->key, &next_due, err, errlen) ==
+            STORE_ERROR)
+            return -1;
+        /* Counted in flight now, so the host leaves the heap when full. */
+        host->in_flight += (int)(claimed - before);
+        host_table_set_due(&scheduler->hosts, host, next_due);
+    }
+    return (int)claimed;
+}
+
+/* Undoes the bookkeeping of claims whose transaction did not commit. */
+static void scheduler_unclaim(Scheduler *scheduler, int claimed, int64_t now)
+{
+    for (int i = 0; i < claimed; i++) {
+        Host *host = scheduler->claimed_hosts[i];
+        task_clear(&scheduler->claimed[i]);
+        host->in_flight--;
+        host_table_note_due(&scheduler->hosts, host, now);
+    }
+}
+
+/* Returns how many requests were started. */
+static int scheduler_start_transfers(Scheduler *scheduler, int claimed, int64_t now)
+{
+    int started = 0;
+    for (int i = 0; i < claimed; i++) {
+        Delivery *delivery = scheduler->free_slots[--scheduler->free_count];
+        Task *task = &scheduler->claimed[i];
+        const Policy *policy = policy_set_find(scheduler->options.policies, task->business_type);
+        char err[256];
+        int prepared = deliver_prepare(delivery, task, policy, &scheduler->options.deliver, now,
+                                       err, sizeof err);
+        delivery->owner = scheduler->claimed_hosts[i];
+        scheduler->in_flight++;
+        CURLMcode code = CURLM_OK;
+        if (prepared == 0)
+            code = curl_multi_add_handle(scheduler->multi, delivery->easy);
+        if (prepared != 0 || code != CURLM_OK) {
+            /* Cannot even start: give the task back through the lease. */
+            log_error("event=request_not_started task_id=%lld error=\"%s\"",
+                      (long long)delivery->task.id,
+                      prepared != 0 ? err : curl_multi_strerror(code));
+            host_table_add_in_flight(&scheduler->hosts, delivery->owner, -1);
+            deliver_release(delivery);
+            scheduler->free_slots[scheduler->free_count++] = delivery;
+            scheduler->in_flight--;
+        } else {
+            started++;
+        }
+    }
+    return started;
+}
+
+static void scheduler_clear_outcomes(Scheduler *scheduler)
+{
+    for (size_t i = 0; i < scheduler->outcome_count; i++)
+        attempt_clear(&scheduler->outcomes[i].attempt);
+    scheduler->outcome_count = 0;
+}
+
+/* Re-reads which hosts have work, after something changed behind our back. */
+static void scheduler_load_hosts(Scheduler *scheduler)
+{
+    StoreHost *hosts;
+    size_t count;
+    char err[512];
+    if (store_host_list_pending(scheduler->store, &hosts, &count, err, sizeof err) != 0) {
+        log_error("event=host_list_failed error=\"%s\"", err);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        Host *host = host_table_get(&scheduler->hosts, hosts[i].target_host);
+        if (host != NULL)
+            host_table_note_due(&scheduler->hosts, host, hosts[i].next_due);
+    }
+    store_host_list_free(hosts, count);
+}
+
+/* One transaction: outcomes, the lease sweep when due, claims; then the
+ * claimed requests start. Returns how many requests were started. */
+static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
+{
+    Host *top = host_table_peek(&scheduler->hosts);
+    bool claimable = may_claim && scheduler->in_flight < scheduler->options.concurrency &&
+                     top != NULL && top->next_due <= now;
+    bool sweep = now >= scheduler->next_sweep;
+    if (scheduler->outcome_count == 0 && !claimable && !sweep)
+        return 0;
+    char err[512];
+    int claimed = 0;
+    int recovered = 0;
+    if (store_begin(scheduler->store, err, sizeof err) != 0)
+        goto failed;
+    if (store_record_outcomes(scheduler->store, scheduler->outcomes, scheduler->outcome_count,
+                              now, err, sizeof err) != 0 ||
+        (sweep && store_recover_interrupted(scheduler->store, now, now, &recovered, err,
+                                            sizeof err) != 0) ||
+        (claimable && (claimed = scheduler_claim(scheduler, now, err, sizeof err)) < 0)) {
+        store_rollback(scheduler->store);
+        claimed = claimed < 0 ? 0 : claimed;
+        goto failed;
+    }
+    if (store_commit(scheduler->store, err, sizeof err) != 0)
+        goto failed;
+    if (scheduler->write_failing)
+        log_info("event=scheduler_write_recovered");
+    scheduler->write_failing = false;
+    scheduler_clear_outcomes(scheduler);
+    if (sweep) {
+        scheduler->next_sweep = now + SCHEDULER_SWEEP_INTERVAL_MS;
+        if (recovered > 0) {
+            log_warning("event=leases_expired tasks=%d", recovered);
+            scheduler_load_hosts(scheduler);
+        }
+    }
+    return scheduler_start_transfers(scheduler, claimed, now);
+failed:
+    scheduler_unclaim(scheduler, claimed, now);
+    if (!scheduler->write_failing) {
+        char quoted[600];
+        log_error("event=scheduler_write_failed error=%s outcomes_waiting=%zu",
+                  log_quote(quoted, sizeof quoted, err), scheduler->outcome_count);
+    }
+    scheduler->write_failing = true;
+    return 0;
+}
+
+/* How long to sleep: until the next claimable host is due, a retry of a
+ * failed write, or the lease sweep; never longer than retry_interval. */
+static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
+{
+    int64_t wait = scheduler->options.retry_interval_ms;
+    Host *top = host_table_peek(&scheduler->hosts);
+    if (!stopping && top != NULL && scheduler->in_flight < scheduler->options.concurrency &&
+        top->next_due - now < wait)
+        wait = top->next_due - now;
+    if (scheduler->next_sweep - now < wait)
+        wait = scheduler->next_sweep - now;
+    if (scheduler->outcome_count > 0 && wait > SCHEDULER_WRITE_RETRY_MS)
+        wait = SCHEDULER_WRITE_RETRY_MS;
+    return wait < 0 ? 0 : (int)wait;
+}
+
+static void *scheduler_main(void *argument)
+{
+    Scheduler *scheduler = argument;
+    pthread_setname_np(pthread_self(), "herald-sched");
+    for (;;) {
+        /* Every perform is followed by reading what finished: a transfer that
+         * completes inside perform leaves only a message, which poll does not
+         * wait for. */
+        int running;
+        curl_multi_perform(scheduler->multi, &running);
+        scheduler_collect_finished(scheduler);
+        bool stopping = scheduler_take_inbox(scheduler);
+        int64_t now = clock_now_ms();
+        int started = scheduler_write(scheduler, now, !stopping);
+        if (stopping && scheduler->in_flight == 0 &&
+            (scheduler->outcome_count == 0 || scheduler->write_failing))
+            break; /* unwritten outcomes are recovered as interrupted at next start */
+        if (started > 0)
+            continue; /* send them now, and collect any that finish at once */
+        CURLMcode code = curl_multi_poll(scheduler->multi, NULL, 0,
+                                         scheduler_wait_ms(scheduler, clock_now_ms(), stopping),
+                                         NULL);
+        if (code != CURLM_OK)
+            log_error("event=poll_failed error=\"%s\"", curl_multi_strerror(code));
+    }
+    return NULL;
+}
+
+static int64_t scheduler_lease_ms(const SchedulerOptions *options)
+{
+    int64_t longest = options->deliver.timeout_ms;
+    const PolicySet *policies = options->policies;
+    for (size_t i = 0; i < policies->business_count; i++) {
+        if (policies->business[i].policy.timeout_ms > longest)
+            longest = policies->business[i].policy.timeout_ms;
+    }
+    return longest + SCHEDULER_LEASE_MARGIN_MS;
+}
+
+static void scheduler_free(Scheduler *scheduler)
+{
+    if (scheduler->multi != NULL)
+        curl_multi_cleanup(scheduler->multi);
+    store_close(scheduler->store);
+    host_table_free(&scheduler->hosts);
+    for (size_t i = 0; i < scheduler->inbox_count; i++)
+        free(scheduler->inbox[i].host);
+    free(scheduler->inbox);
+    scheduler_clear_outcomes(scheduler);
+    free(scheduler->outcomes);
+    free(scheduler->slots);
+    free(scheduler->free_slots);
+    free(scheduler->claimed);
+    free(scheduler->claimed_hosts);
+    pthread_mutex_destroy(&scheduler->lock);
+    free(scheduler);
+}
+
+/* Start-up recovery of tasks a crash left in flight. */
+static int scheduler_recover(Scheduler *scheduler, char *err, size_t errlen)
+{
+    int recovered = 0;
+    if (store_begin(scheduler->store, err, errlen) != 0)
+        return -1;
+    if (store_recover_interrupted(scheduler->store, clock_now_ms(), INT64_MAX, &recovered, err,
+                                  errlen) != 0) {
+        store_rollback(scheduler->store);
+        return -1;
+    }
+    if (store_commit(scheduler->store, err, errlen) != 0)
+        return -1;
+    if (recovered > 0)
+        log_warning("event=recovered_interrupted tasks=%d", recovered);
+    return 0;
+}
+
+Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t errlen)
+{
+    Scheduler *scheduler = calloc(1, sizeof *scheduler);
+    if (scheduler == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&scheduler->lock, NULL);
+    scheduler->options = *options;
+    size_t concurrency = (size_t)options->concurrency;
+    scheduler->lease_ms = scheduler_lease_ms(options);
+    scheduler->next_sweep = clock_now_ms() + SCHEDULER_SWEEP_INTERVAL_MS;
+    scheduler->slots = calloc(concurrency, sizeof *scheduler->slots);
+    scheduler->free_slots = calloc(concurrency, sizeof *scheduler->free_slots);
+    scheduler->claimed = calloc(concurrency, sizeof *scheduler->claimed);
+    scheduler->claimed_hosts = calloc(concurrency, sizeof *scheduler->claimed_hosts);
+    if (scheduler->slots == NULL || scheduler->free_slots == NULL ||
+        scheduler->claimed == NULL || scheduler->claimed_hosts == NULL ||
+        host_table_init(&scheduler->hosts, options->per_host_concurrency) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < concurrency; i++)
+        scheduler->free_slots[scheduler->free_count++] = &scheduler->slots[i];
+    if (getrandom(&scheduler->random_state, sizeof scheduler->random_state, 0) !=
+            (ssize_t)sizeof scheduler->random_state ||
+        scheduler->random_state == 0)
+        scheduler->random_state = (uint64_t)clock_monotonic_ms() | 1;
+    StoreOptions store_options = {.busy_timeout_ms = options->busy_timeout_ms,
+                                  .relaxed_durability = true};
+    scheduler->store = store_open(options->db_path, &store_options, err, errlen);
+    if (scheduler->store == NULL || scheduler_recover(scheduler, err, errlen) != 0)
+        goto fail;
+    scheduler_load_hosts(scheduler);
+    scheduler->multi = curl_multi_init();
+    if (scheduler->multi == NULL) {
+        snprintf(err, errlen, "cannot create the libcurl multi handle");
+        goto fail;
+    }
+    /* The connection cache holds one connection per request we may have in flight. */
+    curl_multi_setopt(scheduler->multi, CURLMOPT_MAXCONNECTS, (long)concurrency);
+    curl_multi_setopt(scheduler->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      (long)options->per_host_concurrency);
+    int rc = pthread_create(&scheduler->thread, NULL, scheduler_main, scheduler);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the scheduler thread: %s", strerror(rc));
+        goto fail;
+    }
+    return scheduler;
+fail:
+    scheduler_free(scheduler);
+    return NULL;
+}
+
+void scheduler_stop(Scheduler *scheduler)
+{
+    if (scheduler == NULL)
+        return;
+    pthread_mutex_lock(&scheduler->lock);
+    scheduler->stopping = true;
+    pthread_mutex_unlock(&scheduler->lock);
+    curl_multi_wakeup(scheduler->multi);
+    pthread_join(scheduler->thread, NULL);
+    scheduler_free(scheduler);
+}

@@ -1,0 +1,55 @@
+/*
+ * scheduler: the delivery thread ("herald-sched").
+ *
+ * One thread drives one libcurl multi handle (connection reuse, many requests
+ * in flight, no thread per request). Each turn of its loop it records the
+ * outcomes of finished requests and claims due tasks host by host, in one
+ * transaction, then starts the claimed requests. It never has more than
+ * `concurrency` requests in flight, nor more than `per_host_concurrency` to
+ * one scheme://host:port, so a receiver that hangs only ever holds its own
+ * slots. It sleeps until the next task is due (at most retry_interval) and is
+ * woken at once when intake commits new tasks (scheduler_notify).
+ *
+ * At start it recovers tasks a crash left 'delivering' (their attempt is
+ * logged as interrupted and they are due again). At stop it claims nothing
+ * more, lets requests in flight finish (each is bounded by its timeout) and
+ * records their outcomes.
+ *
+ * Threads: scheduler_notify() may be called from any thread; its inbox is
+ * guarded by Scheduler.lock. Everything else belongs to the scheduler thread.
+ */
+#ifndef HERALD_SCHEDULER_H
+#define HERALD_SCHEDULER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deliver.h"
+#include "policy.h"
+
+typedef struct Scheduler Scheduler;
+
+typedef struct SchedulerOptions {
+    const char *db_path;
+    int64_t busy_timeout_ms;
+    DeliverOptions deliver;
+    int concurrency;
+    int per_host_concurrency;
+    int64_t retry_interval_ms;
+    const PolicySet *policies; /* not owned; must outlive the scheduler */
+} SchedulerOptions;
+
+/* Opens its connection, recovers interrupted tasks, learns which hosts have
+ * work and starts the thread. Returns the Scheduler (the caller owns it:
+ * scheduler_stop), or NULL with a message in ERR. */
+Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t errlen);
+
+/* Tells the scheduler that tasks for HOSTS (COUNT of them, repeats allowed)
+ * are due at DUE, and wakes it. Thread-safe. */
+void scheduler_notify(Scheduler *scheduler, const char *const *hosts, size_t count, int64_t due);
+
+/* Claims nothing more, waits for requests in flight, records them, joins the
+ * thread and frees SCHEDULER. */
+void scheduler_stop(Scheduler *scheduler);
+
+#endif

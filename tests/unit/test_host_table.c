@@ -1,0 +1,90 @@
+/* Unit tests for src/host_table.c: entries, limits, heap order, forgetting idle hosts. */
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "host_table.h"
+
+static void test_claimable_hosts_in_due_order(void **state)
+{
+    (void)state;
+    HostTable table;
+    assert_int_equal(host_table_init(&table, 2), 0);
+    assert_null(host_table_peek(&table));
+    Host *a = host_table_get(&table, "http://a:80");
+    Host *b = host_table_get(&table, "http://b:80");
+    Host *c = host_table_get(&table, "http://c:80");
+    assert_ptr_equal(host_table_get(&table, "http://a:80"), a);
+    host_table_set_due(&table, a, 300);
+    host_table_set_due(&table, b, 100);
+    host_table_set_due(&table, c, 200);
+    assert_ptr_equal(host_table_peek(&table), b);
+    /* A saturated host leaves the heap until a slot frees. */
+    host_table_add_in_flight(&table, b, 2);
+    assert_ptr_equal(host_table_peek(&table), c);
+    host_table_add_in_flight(&table, b, -1);
+    assert_ptr_equal(host_table_peek(&table), b);
+    /* Earlier news moves a host up; later news does not move it down. */
+    host_table_note_due(&table, a, 50);
+    assert_ptr_equal(host_table_peek(&table), a);
+    host_table_note_due(&table, a, 500);
+    assert_int_equal(a->next_due, 50);
+    host_table_set_due(&table, a, 400);
+    assert_ptr_equal(host_table_peek(&table), b);
+    host_table_free(&table);
+}
+
+static void test_idle_hosts_are_forgotten(void **state)
+{
+    (void)state;
+    HostTable table;
+    assert_int_equal(host_table_init(&table, 4), 0);
+    Host *a = host_table_get(&table, "http://a:80");
+    host_table_set_due(&table, a, 100);
+    host_table_add_in_flight(&table, a, 1);
+    host_table_set_due(&table, a, HOST_TABLE_IDLE); /* in flight: kept */
+    assert_ptr_equal(host_table_find(&table, "http://a:80"), a);
+    assert_null(host_table_peek(&table));
+    host_table_add_in_flight(&table, a, -1); /* idle now: dropped */
+    assert_null(host_table_find(&table, "http://a:80"));
+    assert_int_equal(table.count, 0);
+    host_table_free(&table);
+}
+
+static void test_many_hosts_keep_heap_order(void **state)
+{
+    (void)state;
+    HostTable table;
+    assert_int_equal(host_table_init(&table, 1), 0);
+    enum { HOSTS = 1000 };
+    for (int i = 0; i < HOSTS; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "http://h%d:80", i);
+        Host *host = host_table_get(&table, key);
+        assert_non_null(host);
+        host_table_set_due(&table, host, (int64_t)((i * 7919) % HOSTS));
+    }
+    assert_int_equal(table.count, HOSTS);
+    /* Taking the top and saturating it must yield due times in order. */
+    int64_t previous = -1;
+    for (int i = 0; i < HOSTS; i++) {
+        Host *top = host_table_peek(&table);
+        assert_non_null(top);
+        assert_true(top->next_due >= previous);
+        previous = top->next_due;
+        host_table_add_in_flight(&table, top, 1);
+    }
+    assert_null(host_table_peek(&table));
+    host_table_free(&table);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_claimable_hosts_in_due_order),
+        cmocka_unit_test(test_idle_hosts_are_forgotten),
+        cmocka_unit_test(test_many_hosts_keep_heap_order),
+    };
+    return cmocka_run_group_tests_name("host_table", tests, NULL, NULL);
+}
