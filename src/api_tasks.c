@@ -9,7 +9,6 @@
 #include "api_tasks.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,27 +234,31 @@ static int64_t api_tasks_parse_id(const char *text)
     return (int64_t)value;
 }
 
-static void api_tasks_get(ApiCall *call)
+/* Loads the task named by the path into OUT (the caller task_clear()s it).
+ * Returns its id, or 0 with a 404 or 503 already set as the reply. */
+static int64_t api_tasks_load(ApiCall *call, Task *out)
 {
     int64_t id = api_tasks_parse_id(api_call_path_parameter(call));
-    if (id == 0) {
-        api_call_fail(call, 404, "not_found", "id", "no task with id \"%s\"",
-                      api_call_path_parameter(call));
-        return;
-    }
-    Store *store = api_call_reader(call);
-    Task task;
     char err[256];
-    StoreResult result = store_task_get(store, id, &task, err, sizeof err);
+    StoreResult result =
+        id ? store_task_get(api_call_reader(call), id, out, err, sizeof err) : STORE_NOT_FOUND;
+    if (result == STORE_OK)
+        return id;
     if (result == STORE_ERROR) {
         api_call_set_retry_after(call, API_TASKS_RETRY_AFTER);
         api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
-        return;
+    } else {
+        api_call_fail(call, 404, "not_found", "id", "no task with id \"%s\"",
+                      api_call_path_parameter(call));
     }
-    if (result == STORE_NOT_FOUND) {
-        api_call_fail(call, 404, "not_found", "id", "no task with id %" PRId64, id);
+    return 0;
+}
+
+static void api_tasks_get(ApiCall *call)
+{
+    Task task;
+    if (api_tasks_load(call, &task) == 0)
         return;
-    }
     cJSON *body = cJSON_CreateObject();
     cJSON_AddItemToObject(body, "task", task_json_render(&task));
     task_clear(&task);
@@ -264,27 +267,19 @@ static void api_tasks_get(ApiCall *call)
 
 static void api_tasks_attempts(ApiCall *call)
 {
-    int64_t id = api_tasks_parse_id(api_call_path_parameter(call));
-    Store *store = api_call_reader(call);
     Task task;
-    char err[256];
-    StoreResult found = id ? store_task_get(store, id, &task, err, sizeof err) : STORE_NOT_FOUND;
-    if (found == STORE_NOT_FOUND) {
-        api_call_fail(call, 404, "not_found", "id", "no task with id \"%s\"",
-                      api_call_path_parameter(call));
+    int64_t id = api_tasks_load(call, &task);
+    if (id == 0)
         return;
-    }
+    task_clear(&task);
     Attempt *attempts = NULL;
     size_t count = 0;
-    if (found == STORE_ERROR ||
-        store_attempt_list(store, id, &attempts, &count, err, sizeof err) != 0) {
-        if (found == STORE_OK)
-            task_clear(&task);
+    char err[256];
+    if (store_attempt_list(api_call_reader(call), id, &attempts, &count, err, sizeof err) != 0) {
         api_call_set_retry_after(call, API_TASKS_RETRY_AFTER);
         api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
         return;
     }
-    task_clear(&task);
     cJSON *body = cJSON_CreateObject();
     cJSON *array = cJSON_AddArrayToObject(body, "attempts");
     for (size_t i = 0; i < count; i++)

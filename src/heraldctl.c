@@ -122,13 +122,16 @@ static void ctl_print_task(const CtlAnswer *answer)
     ctl_table_free(&table);
 }
 
-static int ctl_tasks_get(Ctl *ctl, int argc, char **argv)
+/* "COMMAND ID": GETs /v1/tasks/ID + SUFFIX and shows the answer with SHOW
+ * (or as JSON). */
+static int ctl_show_by_id(Ctl *ctl, const CtlCommand *command, int argc, char **argv,
+                          const char *suffix, void (*show)(const CtlAnswer *answer))
 {
-    const CtlCommand *command = &ctl_commands[0];
-    if (argc != 2 || strspn(argv[1], "0123456789") != strlen(argv[1]) || argv[1][0] == '\0')
+    if (argc != 2 || argv[1][0] == '\0' || strspn(argv[1], "0123456789") != strlen(argv[1]) ||
+        strlen(argv[1]) > 19)
         return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
     char path[128];
-    snprintf(path, sizeof path, "/v1/tasks/%s", argv[1]);
+    snprintf(path, sizeof path, "/v1/tasks/%s%s", argv[1], suffix);
     CtlAnswer answer;
     char err[1024];
     if (ctl_client_request(&ctl->client, "GET", path, NULL, &answer, err, sizeof err) != CTL_OK)
@@ -136,9 +139,14 @@ static int ctl_tasks_get(Ctl *ctl, int argc, char **argv)
     if (ctl->json)
         ctl_print_json(&answer);
     else
-        ctl_print_task(&answer);
+        show(&answer);
     ctl_answer_free(&answer);
     return CTL_EXIT_OK;
+}
+
+static int ctl_tasks_get(Ctl *ctl, int argc, char **argv)
+{
+    return ctl_show_by_id(ctl, &ctl_commands[0], argc, argv, "", ctl_print_task);
 }
 
 static void ctl_print_task_table(const cJSON *tasks)
@@ -213,8 +221,9 @@ static int ctl_tasks_list(Ctl *ctl, int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
-static void ctl_print_attempt_table(const cJSON *attempts)
+static void ctl_print_attempt_table(const CtlAnswer *answer)
 {
+    const cJSON *attempts = cJSON_GetObjectItemCaseSensitive(answer->json, "attempts");
     static const char *const header[] = {"ATTEMPT", "STARTED", "DURATION", "STATUS", "ERROR",
                                          "RESPONSE"};
     CtlTable table;
@@ -254,21 +263,8 @@ static void ctl_print_attempt_table(const cJSON *attempts)
 
 static int ctl_tasks_attempts(Ctl *ctl, int argc, char **argv)
 {
-    const CtlCommand *command = &ctl_commands[2];
-    if (argc != 2 || argv[1][0] == '\0' || strspn(argv[1], "0123456789") != strlen(argv[1]))
-        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
-    char path[128];
-    snprintf(path, sizeof path, "/v1/tasks/%s/attempts", argv[1]);
-    CtlAnswer answer;
-    char err[1024];
-    if (ctl_client_request(&ctl->client, "GET", path, NULL, &answer, err, sizeof err) != CTL_OK)
-        return ctl_fail(err);
-    if (ctl->json)
-        ctl_print_json(&answer);
-    else
-        ctl_print_attempt_table(cJSON_GetObjectItemCaseSensitive(answer.json, "attempts"));
-    ctl_answer_free(&answer);
-    return CTL_EXIT_OK;
+    return ctl_show_by_id(ctl, &ctl_commands[2], argc, argv, "/attempts",
+                          ctl_print_attempt_table);
 }
 
 static int ctl_dispatch(Ctl *ctl, int argc, char **argv)

@@ -108,15 +108,7 @@ static void clear_requests(TaskRequest *requests, size_t count)
 
 static int count_tasks(const char *path)
 {
-    sqlite3 *db;
-    sqlite3_stmt *statement;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM tasks", -1, &statement, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
-    int count = sqlite3_column_int(statement, 0);
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return count;
+    return test_query_int(path, "SELECT count(*) FROM tasks");
 }
 
 static void submit(Intake *intake, IntakeJob *job, TaskRequest *requests, size_t count)

@@ -289,20 +289,6 @@ static void record(Store *store, AttemptOutcome *outcomes, size_t count)
     assert_int_equal(store_commit(store, err, sizeof err), 0);
 }
 
-static int count_rows(Store *store, const char *path, const char *sql)
-{
-    (void)store;
-    sqlite3 *db;
-    sqlite3_stmt *statement;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
-    int value = sqlite3_column_int(statement, 0);
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return value;
-}
-
 static void test_outcomes(void **state)
 {
     Fixture *fixture = *state;
@@ -339,14 +325,13 @@ static void test_outcomes(void **state)
     assert_int_equal(store_task_get(fixture->store, manual, &task, err, sizeof err), STORE_OK);
     assert_int_equal(task.status, TASK_STATUS_FAILED);
     task_clear(&task);
-    assert_int_equal(count_rows(fixture->store, fixture->path,
-                                "SELECT count(*) FROM manual WHERE reason = 'gone' AND state = 'open'"
+    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM manual WHERE reason = 'gone' AND state = 'open'"
                                 " AND attempts = 1 AND last_status_code = 410"), 1);
 
     /* A late outcome for a task no longer in flight changes nothing but the log. */
     AttemptOutcome late = outcome(manual, 1, ATTEMPT_OUTCOME_MANUAL, 500, "http_status");
     record(fixture->store, &late, 1);
-    assert_int_equal(count_rows(fixture->store, fixture->path, "SELECT count(*) FROM manual"), 1);
+    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM manual"), 1);
 
     Attempt *attempts;
     size_t count;
@@ -425,19 +410,6 @@ static Store *open_with(const char *path, const Migration *list, size_t count, b
     return store_open(path, &options, err, errlen);
 }
 
-static int query_int(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *statement;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &statement, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(statement), SQLITE_ROW);
-    int value = sqlite3_column_int(statement, 0);
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return value;
-}
-
 static void test_migration_upgrade_keeps_data(void **state)
 {
     (void)state;
@@ -456,9 +428,9 @@ static void test_migration_upgrade_keeps_data(void **state)
     assert_non_null(store);
     assert_int_equal(store_schema_version(store), 3);
     store_close(store);
-    assert_int_equal(query_int(path, "SELECT size FROM things WHERE name = 'kept'"), 7);
-    assert_int_equal(query_int(path, "PRAGMA user_version"), 3);
-    assert_int_equal(query_int(path, "SELECT count(*) FROM schema_migrations"), 3);
+    assert_int_equal(test_query_int(path, "SELECT size FROM things WHERE name = 'kept'"), 7);
+    assert_int_equal(test_query_int(path, "PRAGMA user_version"), 3);
+    assert_int_equal(test_query_int(path, "SELECT count(*) FROM schema_migrations"), 3);
     free(path);
     test_remove_dir(dir);
 }
@@ -477,8 +449,8 @@ static void test_failed_migration_changes_nothing(void **state)
     assert_null(store);
     assert_non_null(strstr(err, "migration 002_bad"));
     /* All-or-nothing: not even migration 1 stayed. */
-    assert_int_equal(query_int(path, "PRAGMA user_version"), 0);
-    assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'things'"), 0);
+    assert_int_equal(test_query_int(path, "PRAGMA user_version"), 0);
+    assert_int_equal(test_query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'things'"), 0);
     free(path);
     test_remove_dir(dir);
 }

@@ -31,6 +31,10 @@ struct TaskRequest;
 void test_task_request(struct TaskRequest *request, const char *business_id, const char *type,
                        const char *url, const char *key, const char *payload);
 
+/* Runs SQL (returning one integer) on the database at PATH through its own
+ * connection, as an outside observer would. */
+int test_query_int(const char *path, const char *sql);
+
 /* Creates and migrates DIR/herald.db and returns its path. */
 char *test_create_database(const char *dir);
 
