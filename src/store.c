@@ -79,6 +79,28 @@ static const char *const store_sql_text[STORE_SQL_COUNT] = {
         "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
         " error_message, response_body, response_truncated FROM attempts WHERE task_id = ?"
         " ORDER BY attempt, id",
+    [STORE_SQL_MANUAL_OPEN_ID] = "SELECT id FROM manual WHERE task_id = ? AND state = 'open'",
+    /* A fresh budget on top of the attempts made, so attempt numbers keep
+     * growing and the history stays readable. */
+    [STORE_SQL_MANUAL_RETRY_TASK] =
+        "UPDATE tasks SET status = 'pending', next_attempt_at = :now, updated_at = :now,"
+        " max_retry = attempts + :budget,"
+        " target_url = coalesce(:url, target_url), target_host = coalesce(:host, target_host),"
+        " payload = CASE WHEN :has_payload THEN :payload ELSE payload END,"
+        " payload_is_json = CASE WHEN :has_payload THEN :is_json ELSE payload_is_json END"
+        " WHERE id = :id AND status = 'failed' RETURNING target_host",
+    [STORE_SQL_MANUAL_CLOSE] =
+        "UPDATE manual SET state = 'resolved', resolved_at = :now, resolution = :resolution,"
+        " note = :note WHERE id = :id",
+    [STORE_SQL_MANUAL_MATCHING] =
+        "SELECT m.task_id, t.business_type FROM manual m JOIN tasks t ON t.id = m.task_id"
+        " WHERE m.state = 'open' AND (:type IS NULL OR t.business_type = :type)"
+        " AND m.moved_at >= :since AND m.moved_at < :until ORDER BY m.id",
+    [STORE_SQL_ACTION_INSERT] =
+        "INSERT INTO actions (task_id, action, actor, note, details, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+    [STORE_SQL_ACTION_LIST] = "SELECT id, task_id, action, actor, note, details, created_at"
+                              " FROM actions WHERE task_id = ? ORDER BY id",
 };
 
 int store_fail(Store *store, const char *what, char *err, size_t errlen)
@@ -332,6 +354,8 @@ void store_close(Store *store)
         sqlite3_finalize(store->statements[i]);
     for (int i = 0; i < STORE_LIST_VARIANTS; i++)
         sqlite3_finalize(store->list_statements[i]);
+    for (int i = 0; i < STORE_MANUAL_LIST_VARIANTS; i++)
+        sqlite3_finalize(store->manual_list_statements[i]);
     sqlite3_close(store->db); /* all statements are finalized, so this closes */
     free(store);
 }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "attempt.h"
+#include "manual.h"
 #include "migrations.h"
 #include "task.h"
 
@@ -151,5 +152,44 @@ int store_recover_interrupted(Store *store, int64_t now, int64_t lease_end, int 
 int store_attempt_list(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
                        size_t errlen);
 void store_attempt_list_free(Attempt *attempts, size_t count);
+
+/* ---- manual handling (store_manual.c) ---- */
+
+/* Entries matching FILTER, oldest first (by entry id). The caller frees
+ * them with store_manual_list_free(). */
+int store_manual_list(Store *store, const ManualFilter *filter, ManualEntry **out, size_t *count,
+                      char *err, size_t errlen);
+void store_manual_list_free(ManualEntry *entries, size_t count);
+
+/* Inside a transaction: sends task TASK_ID again with REPAIR's corrections
+ * and budget: the task is pending and due at NOW, its open entry resolved as
+ * 'retried', and ACTION ("retry", "bulk_retry") recorded with DETAILS (JSON
+ * or NULL). *HOST gets the task's target_host (the caller frees it).
+ * STORE_NOT_FOUND: the task has no open entry. */
+StoreResult store_manual_retry(Store *store, int64_t task_id, const ManualRepair *repair,
+                               const char *action, const char *details, int64_t now, char **host,
+                               char *err, size_t errlen);
+
+/* Inside a transaction: closes the open entry of TASK_ID without sending,
+ * as 'resolved' with NOTE, and records the action. STORE_NOT_FOUND: none open. */
+StoreResult store_manual_resolve(Store *store, int64_t task_id, const char *note,
+                                 const char *actor, int64_t now, char *err, size_t errlen);
+
+/* The open entries moved in [SINCE, UNTIL) of BUSINESS_TYPE (NULL: any):
+ * their task ids and business types, which the caller frees with
+ * store_manual_matches_free(). */
+typedef struct ManualMatch {
+    int64_t task_id;
+    char *business_type;
+} ManualMatch;
+int store_manual_open_matching(Store *store, const char *business_type, int64_t since,
+                               int64_t until, ManualMatch **out, size_t *count, char *err,
+                               size_t errlen);
+void store_manual_matches_free(ManualMatch *matches, size_t count);
+
+/* The actions recorded for TASK_ID, oldest first. */
+int store_action_list(Store *store, int64_t task_id, ManualAction **out, size_t *count, char *err,
+                      size_t errlen);
+void store_action_list_free(ManualAction *actions, size_t count);
 
 #endif

@@ -41,11 +41,19 @@ typedef enum {
     STORE_SQL_RECOVER_ATTEMPTS,
     STORE_SQL_RECOVER_TASKS,
     STORE_SQL_ATTEMPT_LIST,
+    STORE_SQL_MANUAL_OPEN_ID,
+    STORE_SQL_MANUAL_RETRY_TASK,
+    STORE_SQL_MANUAL_CLOSE,
+    STORE_SQL_MANUAL_MATCHING,
+    STORE_SQL_ACTION_INSERT,
+    STORE_SQL_ACTION_LIST,
     STORE_SQL_COUNT,
 } StoreSql;
 
-/* Filter combinations of store_task_list, one prepared statement each. */
+/* Filter combinations of store_task_list and store_manual_list, one prepared
+ * statement each. */
 #define STORE_LIST_VARIANTS 16
+#define STORE_MANUAL_LIST_VARIANTS 12
 
 struct Store {
     sqlite3 *db;
@@ -54,6 +62,7 @@ struct Store {
     bool in_transaction; /* holding store_write_lock */
     sqlite3_stmt *statements[STORE_SQL_COUNT];
     sqlite3_stmt *list_statements[STORE_LIST_VARIANTS];
+    sqlite3_stmt *manual_list_statements[STORE_MANUAL_LIST_VARIANTS];
 };
 
 /* The cached statement for SQL, reset and unbound, or NULL with ERR set. */

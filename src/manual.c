@@ -1,0 +1,25 @@
+/*
+ * manual: see manual.h.
+ */
+#include "manual.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void manual_entry_clear(ManualEntry *entry)
+{
+    free(entry->business_id);
+    free(entry->business_type);
+    free(entry->target_url);
+    free(entry->last_error);
+    free(entry->note);
+    memset(entry, 0, sizeof *entry);
+}
+
+void manual_action_clear(ManualAction *action)
+{
+    free(action->actor);
+    free(action->note);
+    free(action->details);
+    memset(action, 0, sizeof *action);
+}

@@ -1,0 +1,342 @@
+/*
+ * store_manual: the manual-handling queries (see store.h): listing entries,
+ * retrying and resolving them, and the actions log.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define STORE_ENTRY_COLUMNS                                                                    \
+    "m.id, m.task_id, t.business_id, t.business_type, t.target_url, m.reason, m.attempts,"     \
+    " m.last_status_code, m.last_error, m.moved_at, m.state, m.resolved_at, m.resolution,"     \
+    " m.note"
+
+enum {
+    STORE_MANUAL_BY_TYPE = 1,
+    STORE_MANUAL_BY_TASK = 2,
+};
+
+/* Assembled from fixed fragments by which filters are set (never from user
+ * data): state (3 ways) x business type x task. */
+static sqlite3_stmt *store_manual_list_statement(Store *store, const ManualFilter *filter,
+                                                 char *err, size_t errlen)
+{
+    int flags = (filter->business_type ? STORE_MANUAL_BY_TYPE : 0) |
+                (filter->task_id > 0 ? STORE_MANUAL_BY_TASK : 0);
+    int variant = (int)filter->state * 4 + flags;
+    if (store->manual_list_statements[variant] != NULL)
+        return store->manual_list_statements[variant];
+    static const char *const states[] = {" AND m.state = 'open'", " AND m.state = 'resolved'",
+                                         ""};
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT " STORE_ENTRY_COLUMNS " FROM manual m JOIN tasks t ON t.id = m.task_id"
+             " WHERE m.id > :after AND m.moved_at >= :since AND m.moved_at < :until%s%s%s"
+             " ORDER BY m.id LIMIT :limit",
+             states[filter->state], flags & STORE_MANUAL_BY_TYPE ? " AND t.business_type = :type" : "",
+             flags & STORE_MANUAL_BY_TASK ? " AND m.task_id = :task" : "");
+    return store_prepare_cached(store, &store->manual_list_statements[variant], sql, err, errlen);
+}
+
+static void store_copy_word(sqlite3_stmt *statement, int column, char out[MANUAL_WORD_MAX])
+{
+    const char *text = (const char *)sqlite3_column_text(statement, column);
+    snprintf(out, MANUAL_WORD_MAX, "%s", text ? text : "");
+}
+
+static int store_entry_read_row(sqlite3_stmt *statement, ManualEntry *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(statement, 0);
+    out->task_id = sqlite3_column_int64(statement, 1);
+    store_copy_word(statement, 5, out->reason);
+    out->attempts = sqlite3_column_int(statement, 6);
+    out->last_status_code = sqlite3_column_int(statement, 7);
+    out->moved_at = sqlite3_column_int64(statement, 9);
+    const char *state = (const char *)sqlite3_column_text(statement, 10);
+    out->open = state != NULL && strcmp(state, "open") == 0;
+    out->resolved_at = sqlite3_column_int64(statement, 11);
+    store_copy_word(statement, 12, out->resolution);
+    if (store_column_text(statement, 2, &out->business_id, NULL) != 0 ||
+        store_column_text(statement, 3, &out->business_type, NULL) != 0 ||
+        store_column_text(statement, 4, &out->target_url, NULL) != 0 ||
+        store_column_text(statement, 8, &out->last_error, NULL) != 0 ||
+        store_column_text(statement, 13, &out->note, NULL) != 0) {
+        manual_entry_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+int store_manual_list(Store *store, const ManualFilter *filter, ManualEntry **out, size_t *count,
+                      char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = store_manual_list_statement(store, filter, err, errlen);
+    if (statement == NULL)
+        return -1;
+    int limit = filter->limit > 0 ? filter->limit : 1;
+    ManualEntry *entries = calloc((size_t)limit, sizeof *entries);
+    if (entries == NULL) {
+        snprintf(err, errlen, "list manual entries: out of memory");
+        return -1;
+    }
+    store_bind_int64(statement, ":after", filter->after);
+    store_bind_int64(statement, ":since", filter->since);
+    store_bind_int64(statement, ":until", filter->until);
+    store_bind_text(statement, ":type", filter->business_type);
+    store_bind_int64(statement, ":task", filter->task_id);
+    store_bind_int64(statement, ":limit", limit);
+    size_t used = 0;
+    int rc;
+    int result = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW && used < (size_t)limit) {
+        if (store_entry_read_row(statement, &entries[used]) != 0) {
+            snprintf(err, errlen, "list manual entries: out of memory");
+            result = -1;
+            break;
+        }
+        used++;
+    }
+    if (result == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        result = store_fail(store, "list manual entries", err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != 0) {
+        store_manual_list_free(entries, used);
+        return -1;
+    }
+    *out = entries;
+    *count = used;
+    return 0;
+}
+
+void store_manual_list_free(ManualEntry *entries, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        manual_entry_clear(&entries[i]);
+    free(entries);
+}
+
+/* The id of TASK_ID's open entry, or 0 if it has none; -1 on error. */
+static int64_t store_manual_open_id(Store *store, int64_t task_id, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_MANUAL_OPEN_ID, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int64(statement, 1, task_id);
+    int rc = sqlite3_step(statement);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        id = store_fail(store, "find open entry", err, errlen);
+    sqlite3_reset(statement);
+    return id;
+}
+
+static int store_manual_close(Store *store, int64_t entry_id, const char *resolution,
+                              const char *note, int64_t now, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_MANUAL_CLOSE, err, errlen);
+    if (statement == NULL)
+        return -1;
+    store_bind_int64(statement, ":now", now);
+    store_bind_text(statement, ":resolution", resolution);
+    store_bind_text(statement, ":note", note);
+    store_bind_int64(statement, ":id", entry_id);
+    return store_step_done(store, statement, "close entry", err, errlen);
+}
+
+static int store_action_insert(Store *store, int64_t task_id, const char *action,
+                               const char *actor, const char *note, const char *details,
+                               int64_t now, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ACTION_INSERT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int64(statement, 1, task_id);
+    sqlite3_bind_text(statement, 2, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 3, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 4, note, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 5, details, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 6, now);
+    return store_step_done(store, statement, "record action", err, errlen);
+}
+
+StoreResult store_manual_retry(Store *store, int64_t task_id, const ManualRepair *repair,
+                               const char *action, const char *details, int64_t now, char **host,
+                               char *err, size_t errlen)
+{
+    *host = NULL;
+    int64_t entry = store_manual_open_id(store, task_id, err, errlen);
+    if (entry <= 0)
+        return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_MANUAL_RETRY_TASK, err, errlen);
+    if (statement == NULL)
+        return STORE_ERROR;
+    store_bind_int64(statement, ":now", now);
+    store_bind_int64(statement, ":budget", repair->max_retry);
+    store_bind_text(statement, ":url", repair->target_url);
+    store_bind_text(statement, ":host", repair->target_url ? repair->target_host : NULL);
+    store_bind_int64(statement, ":has_payload", repair->payload != NULL);
+    int payload_index = sqlite3_bind_parameter_index(statement, ":payload");
+    if (repair->payload != NULL)
+        sqlite3_bind_blob(statement, payload_index, repair->payload,
+                          (int)repair->payload_length, SQLITE_STATIC);
+    store_bind_int64(statement, ":is_json", repair->payload_is_json);
+    store_bind_int64(statement, ":id", task_id);
+    int rc = sqlite3_step(statement);
+    StoreResult result = STORE_OK;
+    if (rc == SQLITE_ROW) {
+        if (store_column_text(statement, 0, host, NULL) != 0) {
+            snprintf(err, errlen, "retry: out of memory");
+            result = STORE_ERROR;
+        }
+        rc = sqlite3_step(statement);
+    } else if (rc == SQLITE_DONE) {
+        result = STORE_NOT_FOUND; /* an open entry whose task is not failed: not ours to send */
+    }
+    if (rc != SQLITE_DONE && result == STORE_OK) {
+        store_fail(store, "retry task", err, errlen);
+        result = STORE_ERROR;
+    }
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != STORE_OK ||
+        store_manual_close(store, entry, "retried", repair->note, now, err, errlen) != 0 ||
+        store_action_insert(store, task_id, action, repair->actor, repair->note, details, now,
+                            err, errlen) != 0) {
+        free(*host);
+        *host = NULL;
+        return result == STORE_NOT_FOUND ? STORE_NOT_FOUND : STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+StoreResult store_manual_resolve(Store *store, int64_t task_id, const char *note,
+                                 const char *actor, int64_t now, char *err, size_t errlen)
+{
+    int64_t entry = store_manual_open_id(store, task_id, err, errlen);
+    if (entry <= 0)
+        return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+    if (store_manual_close(store, entry, "resolved", note, now, err, errlen) != 0 ||
+        store_action_insert(store, task_id, "resolve", actor, note, NULL, now, err, errlen) != 0)
+        return STORE_ERROR;
+    return STORE_OK;
+}
+
+int store_manual_open_matching(Store *store, const char *business_type, int64_t since,
+                               int64_t until, ManualMatch **out, size_t *count, char *err,
+                               size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_MANUAL_MATCHING, err, errlen);
+    if (statement == NULL)
+        return -1;
+    store_bind_text(statement, ":type", business_type);
+    store_bind_int64(statement, ":since", since);
+    store_bind_int64(statement, ":until", until);
+    ManualMatch *matches = NULL;
+    size_t used = 0, capacity = 0;
+    int rc;
+    int result = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        if (used == capacity) {
+            capacity = capacity ? capacity * 2 : 64;
+            ManualMatch *grown = realloc(matches, capacity * sizeof *grown);
+            if (grown == NULL) {
+                result = -1;
+                break;
+            }
+            matches = grown;
+        }
+        matches[used].task_id = sqlite3_column_int64(statement, 0);
+        if (store_column_text(statement, 1, &matches[used].business_type, NULL) != 0) {
+            result = -1;
+            break;
+        }
+        used++;
+    }
+    if (result != 0)
+        snprintf(err, errlen, "match entries: out of memory");
+    else if (rc != SQLITE_DONE)
+        result = store_fail(store, "match entries", err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != 0) {
+        store_manual_matches_free(matches, used);
+        return -1;
+    }
+    *out = matches;
+    *count = used;
+    return 0;
+}
+
+void store_manual_matches_free(ManualMatch *matches, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(matches[i].business_type);
+    free(matches);
+}
+
+int store_action_list(Store *store, int64_t task_id, ManualAction **out, size_t *count, char *err,
+                      size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ACTION_LIST, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_int64(statement, 1, task_id);
+    ManualAction *actions = NULL;
+    size_t used = 0, capacity = 0;
+    int rc;
+    int result = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        if (used == capacity) {
+            capacity = capacity ? capacity * 2 : 8;
+            ManualAction *grown = realloc(actions, capacity * sizeof *grown);
+            if (grown == NULL) {
+                result = -1;
+                break;
+            }
+            actions = grown;
+        }
+        ManualAction *action = &actions[used];
+        memset(action, 0, sizeof *action);
+        action->id = sqlite3_column_int64(statement, 0);
+        action->task_id = sqlite3_column_int64(statement, 1);
+        store_copy_word(statement, 2, action->action);
+        action->created_at = sqlite3_column_int64(statement, 6);
+        used++;
+        if (store_column_text(statement, 3, &action->actor, NULL) != 0 ||
+            store_column_text(statement, 4, &action->note, NULL) != 0 ||
+            store_column_text(statement, 5, &action->details, NULL) != 0) {
+            result = -1;
+            break;
+        }
+    }
+    if (result != 0)
+        snprintf(err, errlen, "list actions: out of memory");
+    else if (rc != SQLITE_DONE)
+        result = store_fail(store, "list actions", err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != 0) {
+        store_action_list_free(actions, used);
+        return -1;
+    }
+    *out = actions;
+    *count = used;
+    return 0;
+}
+
+void store_action_list_free(ManualAction *actions, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        manual_action_clear(&actions[i]);
+    free(actions);
+}

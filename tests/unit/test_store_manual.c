@@ -1,0 +1,230 @@
+/* Unit tests for src/store_manual.c: listing, retrying, resolving and the
+ * action log of the manual-handling table. */
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+typedef struct Fixture {
+    char *dir;
+    char *path;
+    Store *store;
+} Fixture;
+
+static int setup(void **state)
+{
+    Fixture *fixture = calloc(1, sizeof *fixture);
+    fixture->dir = test_temp_dir();
+    fixture->path = test_create_database(fixture->dir);
+    char err[512];
+    StoreOptions options = {.busy_timeout_ms = 1000};
+    fixture->store = store_open(fixture->path, &options, err, sizeof err);
+    assert_non_null(fixture->store);
+    *state = fixture;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Fixture *fixture = *state;
+    store_close(fixture->store);
+    free(fixture->path);
+    test_remove_dir(fixture->dir);
+    free(fixture);
+    return 0;
+}
+
+/* A task of TYPE that failed for good at MOVED_AT (reason "exhausted", 1 attempt). */
+static int64_t failed_task(Store *store, const char *business_id, const char *type,
+                           int64_t moved_at)
+{
+    TaskRequest request;
+    test_task_request(&request, business_id, type, "http://a/x", NULL, "{}");
+    char err[256];
+    int64_t id;
+    Task claimed[1];
+    size_t count = 0;
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(store_task_insert(store, &request, 1, "msg_m", 0, &id, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(store, "http://a", 0, 1000, 1, claimed, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    task_clear(&claimed[0]);
+    AttemptOutcome outcome;
+    memset(&outcome, 0, sizeof outcome);
+    outcome.attempt.task_id = id;
+    outcome.attempt.attempt = 1;
+    outcome.attempt.status_code = 500;
+    strcpy(outcome.attempt.error_class, "http_status");
+    strcpy(outcome.attempt.error_message, "HTTP 500");
+    outcome.kind = ATTEMPT_OUTCOME_MANUAL;
+    outcome.manual_reason = "exhausted";
+    assert_int_equal(store_record_outcomes(store, &outcome, 1, moved_at, err, sizeof err), 0);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+    task_request_clear(&request);
+    return id;
+}
+
+static size_t list(Store *store, ManualFilter filter, int64_t *task_ids)
+{
+    if (filter.limit == 0)
+        filter.limit = 100;
+    if (filter.until == 0)
+        filter.until = INT64_MAX;
+    ManualEntry *entries;
+    size_t count;
+    char err[256];
+    if (store_manual_list(store, &filter, &entries, &count, err, sizeof err) != 0)
+        fail_msg("list: %s", err);
+    for (size_t i = 0; i < count; i++)
+        task_ids[i] = entries[i].task_id;
+    store_manual_list_free(entries, count);
+    return count;
+}
+
+static void test_list_filters_and_pages(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t a = failed_task(fixture->store, "A", "PAY", 1000);
+    int64_t b = failed_task(fixture->store, "B", "ORDER", 2000);
+    int64_t c = failed_task(fixture->store, "C", "PAY", 3000);
+    int64_t ids[8];
+    assert_int_equal(list(fixture->store, (ManualFilter){.state = MANUAL_STATE_OPEN}, ids), 3);
+    assert_int_equal(ids[0], a); /* oldest first */
+    assert_int_equal(ids[2], c);
+    assert_int_equal(list(fixture->store, (ManualFilter){.business_type = "PAY"}, ids), 2);
+    assert_int_equal(ids[1], c);
+    assert_int_equal(list(fixture->store, (ManualFilter){.since = 1500, .until = 2500}, ids), 1);
+    assert_int_equal(ids[0], b);
+    assert_int_equal(list(fixture->store, (ManualFilter){.task_id = c}, ids), 1);
+    /* Keyset pages by entry id. */
+    ManualEntry *entries;
+    size_t count;
+    char err[256];
+    ManualFilter page = {.limit = 2, .until = INT64_MAX};
+    assert_int_equal(store_manual_list(fixture->store, &page, &entries, &count, err, sizeof err), 0);
+    assert_int_equal(count, 2);
+    assert_string_equal(entries[0].business_id, "A");
+    assert_string_equal(entries[0].reason, "exhausted");
+    assert_int_equal(entries[0].attempts, 1);
+    assert_int_equal(entries[0].last_status_code, 500);
+    assert_string_equal(entries[0].last_error, "http_status: HTTP 500");
+    assert_int_equal(entries[0].moved_at, 1000);
+    assert_true(entries[0].open);
+    page.after = entries[1].id;
+    store_manual_list_free(entries, count);
+    assert_int_equal(list(fixture->store, page, ids), 1);
+    assert_int_equal(ids[0], c);
+    assert_int_equal(list(fixture->store, (ManualFilter){.state = MANUAL_STATE_RESOLVED}, ids), 0);
+}
+
+static void test_retry_with_corrections(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t id = failed_task(fixture->store, "R", "PAY", 1000);
+    ManualRepair repair = {.target_url = "http://fixed/notify", .target_host = "http://fixed:80",
+                           .payload = "[1]", .payload_length = 3, .payload_is_json = true,
+                           .max_retry = 4, .note = "wrong URL", .actor = "ops"};
+    char err[256];
+    char *host = NULL;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_manual_retry(fixture->store, id, &repair, "retry", "{\"a\":1}", 5000,
+                                        &host, err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_string_equal(host, "http://fixed:80");
+    free(host);
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_PENDING);
+    assert_int_equal(task.next_attempt_at, 5000);
+    assert_int_equal(task.attempts, 1);
+    assert_int_equal(task.max_retry, 1 + 4); /* a fresh budget on top of what was spent */
+    assert_string_equal(task.target_url, "http://fixed/notify");
+    assert_string_equal(task.payload, "[1]");
+    assert_string_equal(task.webhook_id, "msg_m");
+    task_clear(&task);
+    int64_t ids[4];
+    assert_int_equal(list(fixture->store, (ManualFilter){.state = MANUAL_STATE_OPEN}, ids), 0);
+    ManualEntry *entries;
+    size_t count;
+    ManualFilter resolved = {.state = MANUAL_STATE_RESOLVED, .limit = 10, .until = INT64_MAX};
+    assert_int_equal(store_manual_list(fixture->store, &resolved, &entries, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_string_equal(entries[0].resolution, "retried");
+    assert_string_equal(entries[0].note, "wrong URL");
+    assert_int_equal(entries[0].resolved_at, 5000);
+    store_manual_list_free(entries, count);
+    ManualAction *actions;
+    assert_int_equal(store_action_list(fixture->store, id, &actions, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_string_equal(actions[0].action, "retry");
+    assert_string_equal(actions[0].actor, "ops");
+    assert_string_equal(actions[0].details, "{\"a\":1}");
+    store_action_list_free(actions, count);
+    /* Not in the open list any more: a second retry finds nothing. */
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_manual_retry(fixture->store, id, &repair, "retry", NULL, 6000, &host,
+                                        err, sizeof err), STORE_NOT_FOUND);
+    store_rollback(fixture->store);
+}
+
+static void test_retry_without_corrections_keeps_the_task(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t id = failed_task(fixture->store, "K", "PAY", 1000);
+    ManualRepair repair = {.max_retry = 2, .actor = "local"};
+    char err[256];
+    char *host = NULL;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_manual_retry(fixture->store, id, &repair, "bulk_retry", NULL, 5000, &host,
+                                        err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_string_equal(host, "http://a");
+    free(host);
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
+    assert_string_equal(task.target_url, "http://a/x");
+    assert_string_equal(task.payload, "{}");
+    task_clear(&task);
+}
+
+static void test_resolve_and_matching(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t a = failed_task(fixture->store, "A", "PAY", 1000);
+    int64_t b = failed_task(fixture->store, "B", "ORDER", 2000);
+    int64_t c = failed_task(fixture->store, "C", "PAY", 3000);
+    char err[256];
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_manual_resolve(fixture->store, a, "refunded by hand", "ops", 4000, err, sizeof err), STORE_OK);
+    assert_int_equal(store_manual_resolve(fixture->store, a, "again", "ops", 4000, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, a, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_FAILED); /* resolving sends nothing */
+    task_clear(&task);
+    ManualMatch *matches;
+    size_t count;
+    assert_int_equal(store_manual_open_matching(fixture->store, "PAY", 0, INT64_MAX, &matches, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1); /* a is resolved */
+    assert_int_equal(matches[0].task_id, c);
+    assert_string_equal(matches[0].business_type, "PAY");
+    store_manual_matches_free(matches, count);
+    assert_int_equal(store_manual_open_matching(fixture->store, NULL, 0, 2500, &matches, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(matches[0].task_id, b);
+    store_manual_matches_free(matches, count);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_with_corrections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_without_corrections_keeps_the_task, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_and_matching, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("store_manual", tests, NULL, NULL);
+}
