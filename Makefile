@@ -29,9 +29,10 @@ RELEASE_LDFLAGS := -pie -Wl,-z,relro,-z,now
 ASAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_LDFLAGS := -fsanitize=address,undefined
 
-# Every src/*.c except the programs' own main files goes into the library.
+# heraldctl's own files (ctl_*.c) and the programs' mains stay out of the daemon's library.
 PROGRAM_SRC := src/main.c src/heraldctl.c
-LIB_SRC     := $(filter-out $(PROGRAM_SRC),$(wildcard src/*.c))
+CTL_SRC     := $(wildcard src/ctl_*.c)
+LIB_SRC     := $(filter-out $(PROGRAM_SRC) $(CTL_SRC),$(wildcard src/*.c))
 MIGRATIONS  := $(sort $(wildcard migrations/*.sql))
 GEN_SRC     := build/gen/migrations.c
 UNIT_TESTS  := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/test_support.c,$(wildcard tests/unit/test_*.c)))
@@ -98,13 +99,13 @@ $(eval $(call VARIANT_RULES,asan,$(ASAN_CFLAGS),$(ASAN_LDFLAGS)))
 build/heraldd: build/release/obj/main.o build/release/libherald.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(RELEASE_LDFLAGS) -o $@ $^ $(BASE_LIBS)
-build/heraldctl: build/release/obj/heraldctl.o build/release/libherald.a
+build/heraldctl: build/release/obj/heraldctl.o $(call objects,release,$(CTL_SRC)) build/release/libherald.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(RELEASE_LDFLAGS) -o $@ $^ $(BASE_LIBS)
 build/asan/heraldd: build/asan/obj/main.o build/asan/libherald.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(BASE_LIBS)
-build/asan/heraldctl: build/asan/obj/heraldctl.o build/asan/libherald.a
+build/asan/heraldctl: build/asan/obj/heraldctl.o $(call objects,asan,$(CTL_SRC)) build/asan/libherald.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(BASE_LIBS)
 

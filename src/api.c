@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "api_call.h"
+#include "api_manual.h"
 #include "api_system.h"
 #include "api_tasks.h"
 #include "buffer.h"
@@ -75,14 +76,17 @@ struct ApiCall {
     cJSON *reply_body;
     int retry_after;
     const char *allow; /* for 405 */
+    const char *actor; /* the token's name, or "local"; points into the Auth */
     ApiHandler resumed;
     Store *reader;
     void *state;
     void (*free_state)(void *state);
 };
 
-static const ApiRoute *const api_route_tables[] = {api_task_routes, api_system_routes};
-static const size_t *const api_route_counts[] = {&api_task_route_count, &api_system_route_count};
+static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
+                                                   api_system_routes};
+static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
+                                                 &api_system_route_count};
 
 /* ---- the reader pool: one read connection per HTTP thread ---- */
 
@@ -169,6 +173,23 @@ Store *api_call_reader(ApiCall *call)
 Intake *api_call_intake(const ApiCall *call)
 {
     return call->api->options.intake;
+}
+
+const char *api_call_actor(const ApiCall *call)
+{
+    return call->actor ? call->actor : "local";
+}
+
+const PolicySet *api_call_policies(const ApiCall *call)
+{
+    return call->api->options.policies;
+}
+
+void api_call_announce_due(ApiCall *call, const char *const *hosts, size_t count, int64_t due)
+{
+    const ApiOptions *options = &call->api->options;
+    if (count > 0 && options->on_tasks_due != NULL)
+        options->on_tasks_due(options->on_tasks_due_argument, hosts, count, due);
 }
 
 void api_call_reply(ApiCall *call, int status, cJSON *body)
@@ -332,9 +353,8 @@ static void api_begin_call(ApiCall *call, const char *url, const char *method)
     const ApiRoute *route = call->route;
     const Auth *auth = call->api->options.auth;
     bool public = route ? route->public : (allow == NULL);
-    const char *token_name;
     if (auth != NULL && !public &&
-        !auth_check(auth, api_call_header(call, MHD_HTTP_HEADER_AUTHORIZATION), &token_name)) {
+        !auth_check(auth, api_call_header(call, MHD_HTTP_HEADER_AUTHORIZATION), &call->actor)) {
         api_call_fail(call, MHD_HTTP_UNAUTHORIZED, "unauthorized", NULL,
                       "a valid \"Authorization: Bearer TOKEN\" header is required");
         return;
@@ -357,12 +377,16 @@ static void api_begin_call(ApiCall *call, const char *url, const char *method)
     }
     if (!route->json_body)
         return;
-    if (!api_is_json_content_type(api_call_header(call, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+    const char *content_length = api_call_header(call, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    bool has_body = api_call_header(call, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL ||
+                    (content_length != NULL && strcmp(content_length, "0") != 0);
+    /* An empty body needs no type; handlers decide whether one is required. */
+    if (has_body &&
+        !api_is_json_content_type(api_call_header(call, MHD_HTTP_HEADER_CONTENT_TYPE))) {
         api_call_fail(call, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", NULL,
                       "Content-Type must be application/json");
         return;
     }
-    const char *content_length = api_call_header(call, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (content_length != NULL) {
         char *end;
         errno = 0;

@@ -20,6 +20,7 @@
 #include "address.h"
 #include "auth.h"
 #include "intake.h"
+#include "policy.h"
 
 typedef struct Api Api;
 
@@ -33,6 +34,11 @@ typedef struct ApiOptions {
     Intake *intake;                 /* not owned; must outlive the Api */
     const char *db_path;            /* for the read connections */
     int64_t busy_timeout_ms;
+    const PolicySet *policies;      /* budgets of manual retries; not owned */
+    /* Tells the scheduler that tasks for HOSTS became due at DUE (manual
+     * retries); called on the HTTP thread after the commit. */
+    void (*on_tasks_due)(void *argument, const char *const *hosts, size_t count, int64_t due);
+    void *on_tasks_due_argument;
 } ApiOptions;
 
 /* Binds, opens the read connections and starts serving. Returns the Api (the

@@ -17,6 +17,7 @@
 
 #include "api_error.h"
 #include "intake.h"
+#include "policy.h"
 #include "store.h"
 
 typedef struct ApiCall ApiCall;
@@ -25,7 +26,7 @@ typedef void (*ApiHandler)(ApiCall *call);
 typedef struct ApiRoute {
     const char *method;  /* "GET" or "POST" */
     const char *pattern; /* "/v1/tasks/{id}": at most one {id} segment */
-    bool json_body;      /* a JSON body is required (Content-Type is checked) */
+    bool json_body;      /* a body, if any, must be JSON (Content-Type is checked) */
     bool writes;         /* refused with 503 while herald shuts down */
     bool public;         /* no authentication (health checks) */
     ApiHandler handler;
@@ -47,6 +48,14 @@ const char *api_call_body(const ApiCall *call, size_t *length);
 Store *api_call_reader(ApiCall *call);
 
 Intake *api_call_intake(const ApiCall *call);
+
+/* Who is asking: the API token's name, or "local" without authentication. */
+const char *api_call_actor(const ApiCall *call);
+
+const PolicySet *api_call_policies(const ApiCall *call);
+
+/* Wakes the scheduler for tasks of HOSTS made due at DUE by this call. */
+void api_call_announce_due(ApiCall *call, const char *const *hosts, size_t count, int64_t due);
 
 /* Sets the reply; takes ownership of BODY. */
 void api_call_reply(ApiCall *call, int status, cJSON *body);

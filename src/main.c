@@ -252,6 +252,9 @@ int main(int argc, char **argv)
         .intake = intake,
         .db_path = config.storage_path,
         .busy_timeout_ms = config.busy_timeout_ms,
+        .policies = &policies,
+        .on_tasks_due = main_announce_tasks,
+        .on_tasks_due_argument = scheduler,
     };
     api = api_start(&api_options, err, sizeof err);
     if (api == NULL) {

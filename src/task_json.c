@@ -446,6 +446,37 @@ int task_json_read_request(const cJSON *object, const char *text, JsonSpan span,
     return 0;
 }
 
+int task_json_read_target_url_value(const cJSON *item, char **url, char **host,
+                                    ApiError *error)
+{
+    TaskJsonReader reader = {.prefix = "", .error = error};
+    TaskRequest request;
+    memset(&request, 0, sizeof request);
+    if (task_json_read_target_url(&reader, item, &request) != 0) {
+        task_request_clear(&request);
+        return -1;
+    }
+    *url = request.target_url;
+    *host = request.target_host;
+    return 0;
+}
+
+int task_json_read_payload_value(const cJSON *item, const char *text, JsonSpan span,
+                                 char **payload, size_t *length, bool *is_json, ApiError *error)
+{
+    TaskJsonReader reader = {.prefix = "", .error = error};
+    TaskRequest request;
+    memset(&request, 0, sizeof request);
+    if (task_json_read_payload(&reader, item, text, span, &request) != 0) {
+        task_request_clear(&request);
+        return -1;
+    }
+    *payload = request.payload;
+    *length = request.payload_length;
+    *is_json = request.payload_is_json;
+    return 0;
+}
+
 static cJSON *task_json_time_or_null(int64_t unix_ms)
 {
     char text[CLOCK_RFC3339_SIZE];

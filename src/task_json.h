@@ -31,6 +31,16 @@ int task_json_read_request(const cJSON *object, const char *text, JsonSpan span,
                            const char *prefix, const char *idempotency_header, TaskRequest *out,
                            ApiError *error);
 
+/* Intake's rules for a target_url value, for other requests that carry one:
+ * on success *URL and *HOST are heap strings the caller frees. */
+int task_json_read_target_url_value(const cJSON *item, char **url, char **host,
+                                    ApiError *error);
+
+/* Intake's rules for a payload value whose text is SPAN of TEXT: on success
+ * *PAYLOAD (the caller frees it) holds the bytes to send. */
+int task_json_read_payload_value(const cJSON *item, const char *text, JsonSpan span,
+                                 char **payload, size_t *length, bool *is_json, ApiError *error);
+
 /* The TASK object for TASK; the caller owns it. NULL if out of memory. */
 cJSON *task_json_render(const Task *task);
 

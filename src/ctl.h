@@ -1,0 +1,76 @@
+/*
+ * ctl: what heraldctl's command files share: the command table entry, exit
+ * codes, and helpers for requests, errors and output.
+ *
+ * Each group of commands (ctl_tasks.c, ctl_manual.c, ...) exports a table of
+ * CtlCommand; heraldctl.c dispatches "GROUP NAME ARGS..." to it. Output is a
+ * table for people, or the API's answer byte for byte with --json.
+ */
+#ifndef HERALD_CTL_H
+#define HERALD_CTL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ctl_client.h"
+
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_API 1   /* the API answered an error, or could not be reached */
+#define CTL_EXIT_USAGE 2
+
+typedef struct Ctl {
+    CtlClient client;
+    bool json;
+} Ctl;
+
+typedef struct CtlCommand CtlCommand;
+struct CtlCommand {
+    const char *group;
+    const char *name;
+    int (*run)(Ctl *ctl, const CtlCommand *command, int argc, char **argv);
+    const char *usage;
+    const char *summary;
+};
+
+/* A command-line option that becomes a query argument (--type -> business_type). */
+typedef struct CtlQueryOption {
+    const char *option;
+    const char *query;
+} CtlQueryOption;
+
+extern const CtlCommand ctl_task_commands[];
+extern const size_t ctl_task_command_count;
+extern const CtlCommand ctl_manual_commands[];
+extern const size_t ctl_manual_command_count;
+
+/* Prints COMMAND's usage to OUT and returns STATUS. */
+int ctl_command_usage(const CtlCommand *command, FILE *out, int status);
+
+/* Prints "heraldctl: MESSAGE" and returns CTL_EXIT_API. */
+int ctl_fail(const char *message);
+
+/* True if TEXT is a task id (1 to 19 digits). */
+bool ctl_is_id(const char *text);
+
+/* Sends the request; on success prints the answer with SHOW (or as JSON)
+ * and returns CTL_EXIT_OK, else CTL_EXIT_API. */
+int ctl_request_and_show(Ctl *ctl, const char *method, const char *path, const char *body,
+                         void (*show)(const CtlAnswer *answer));
+
+/* "LIST [--OPTION VALUE]...": GETs PATH with the options as query arguments. */
+int ctl_list(Ctl *ctl, const CtlCommand *command, int argc, char **argv, const char *path,
+             const CtlQueryOption *options, size_t option_count,
+             void (*show)(const CtlAnswer *answer));
+
+/* The text of MEMBER for a table cell: strings as is, null as "-", else JSON.
+ * The caller frees it. */
+char *ctl_cell(const cJSON *object, const char *member);
+
+/* Prints the "task" member of ANSWER as key/value lines, the payload as sent. */
+void ctl_print_task(const CtlAnswer *answer);
+
+/* Prints the attempts array of ANSWER as a table (shared by tasks and manual). */
+void ctl_print_attempts(const cJSON *attempts);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * ctl_common: see ctl.h.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "ctl_table.h"
+
+#define CTL_PATH_MAX 2048
+#define CTL_QUERY_OPTIONS_MAX 12
+
+int ctl_command_usage(const CtlCommand *command, FILE *out, int status)
+{
+    fprintf(out, "usage: heraldctl %s\n%s\n", command->usage, command->summary);
+    return status;
+}
+
+int ctl_fail(const char *message)
+{
+    fprintf(stderr, "heraldctl: %s\n", message);
+    return CTL_EXIT_API;
+}
+
+bool ctl_is_id(const char *text)
+{
+    size_t length = strlen(text);
+    return length > 0 && length <= 19 && strspn(text, "0123456789") == length && text[0] != '0';
+}
+
+/* --json prints the API's answer byte for byte, so payload numbers survive. */
+static void ctl_print_json(const CtlAnswer *answer)
+{
+    fwrite(answer->raw, 1, answer->raw_length, stdout);
+    if (answer->raw_length == 0 || answer->raw[answer->raw_length - 1] != '\n')
+        putchar('\n');
+}
+
+int ctl_request_and_show(Ctl *ctl, const char *method, const char *path, const char *body,
+                         void (*show)(const CtlAnswer *answer))
+{
+    CtlAnswer answer;
+    char err[1024];
+    if (ctl_client_request(&ctl->client, method, path, body, &answer, err, sizeof err) != CTL_OK)
+        return ctl_fail(err);
+    if (ctl->json)
+        ctl_print_json(&answer);
+    else
+        show(&answer);
+    ctl_answer_free(&answer);
+    return CTL_EXIT_OK;
+}
+
+int ctl_list(Ctl *ctl, const CtlCommand *command, int argc, char **argv, const char *path,
+             const CtlQueryOption *options, size_t option_count,
+             void (*show)(const CtlAnswer *answer))
+{
+    struct option long_options[CTL_QUERY_OPTIONS_MAX + 2];
+    size_t count = option_count < CTL_QUERY_OPTIONS_MAX ? option_count : CTL_QUERY_OPTIONS_MAX;
+    for (size_t i = 0; i < count; i++)
+        long_options[i] = (struct option){options[i].option, required_argument, NULL, (int)i};
+    long_options[count] = (struct option){"help", no_argument, NULL, 'h'};
+    long_options[count + 1] = (struct option){NULL, 0, NULL, 0};
+    char query[CTL_PATH_MAX];
+    snprintf(query, sizeof query, "%s", path);
+    int option;
+    optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at the first word) */
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        if (option == 'h')
+            return ctl_command_usage(command, stdout, CTL_EXIT_OK);
+        if (option < 0 || (size_t)option >= count)
+            return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+        if (ctl_client_add_query(query, sizeof query, options[option].query, optarg) != 0)
+            return ctl_fail("query too long");
+    }
+    if (optind != argc)
+        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+    return ctl_request_and_show(ctl, "GET", query, NULL, show);
+}
+
+char *ctl_cell(const cJSON *object, const char *member)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, member);
+    if (item == NULL || cJSON_IsNull(item))
+        return strdup("-");
+    if (cJSON_IsString(item))
+        return strdup(item->valuestring);
+    return cJSON_PrintUnformatted(item);
+}
+
+void ctl_print_attempts(const cJSON *attempts)
+{
+    static const char *const header[] = {"ATTEMPT", "STARTED", "DURATION", "STATUS", "ERROR",
+                                         "RESPONSE"};
+    CtlTable table;
+    ctl_table_init(&table, 6, header);
+    const cJSON *attempt;
+    cJSON_ArrayForEach(attempt, attempts)
+    {
+        char number[16], duration[32], error[320], response[80];
+        snprintf(number, sizeof number, "%d",
+                 cJSON_GetObjectItemCaseSensitive(attempt, "attempt")->valueint);
+        snprintf(duration, sizeof duration, "%.0fms",
+                 cJSON_GetObjectItemCaseSensitive(attempt, "duration_ms")->valuedouble);
+        char *started = ctl_cell(attempt, "started_at");
+        char *status = ctl_cell(attempt, "status_code");
+        const cJSON *error_class = cJSON_GetObjectItemCaseSensitive(attempt, "error_class");
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive(attempt, "error_message");
+        if (cJSON_IsString(error_class))
+            snprintf(error, sizeof error, "%s: %.200s", error_class->valuestring,
+                     cJSON_IsString(message) ? message->valuestring : "");
+        else
+            snprintf(error, sizeof error, "-");
+        /* One line per attempt: the body's start, with line breaks shown as spaces. */
+        const cJSON *body = cJSON_GetObjectItemCaseSensitive(attempt, "response_body");
+        snprintf(response, sizeof response, "%.60s", cJSON_IsString(body) ? body->valuestring : "-");
+        for (char *p = response; *p; p++) {
+            if (*p == '\n' || *p == '\r' || *p == '\t')
+                *p = ' ';
+        }
+        const char *row[] = {number, started, duration, status, error, response};
+        ctl_table_add(&table, row);
+        free(started);
+        free(status);
+    }
+    ctl_table_print(&table, stdout);
+    ctl_table_free(&table);
+}

@@ -1,0 +1,283 @@
+/*
+ * ctl_manual: heraldctl's "manual" commands: list, show, retry, resolve,
+ * retry-all; what an operator uses when deliveries failed for good.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "ctl.h"
+#include "ctl_table.h"
+#include "utf8.h"
+
+#define CTL_PAYLOAD_FILE_MAX (64 * 1024 * 1024)
+
+static void ctl_manual_show_entries(const cJSON *entries)
+{
+    static const char *const header[] = {"TASK", "STATE", "REASON", "ATTEMPTS", "TYPE",
+                                         "BUSINESS_ID", "MOVED_AT", "LAST_ERROR"};
+    static const char *const members[] = {"task_id", "state", "reason", "attempts",
+                                          "business_type", "business_id", "moved_at",
+                                          "last_error"};
+    CtlTable table;
+    ctl_table_init(&table, 8, header);
+    const cJSON *entry;
+    cJSON_ArrayForEach(entry, entries)
+    {
+        char *cells[8];
+        for (int i = 0; i < 8; i++)
+            cells[i] = ctl_cell(entry, members[i]);
+        if (strlen(cells[7]) > 60)
+            strcpy(cells[7] + 57, "...");
+        ctl_table_add(&table, (const char *const *)cells);
+        for (int i = 0; i < 8; i++)
+            free(cells[i]);
+    }
+    ctl_table_print(&table, stdout);
+    ctl_table_free(&table);
+}
+
+static void ctl_manual_show_list(const CtlAnswer *answer)
+{
+    ctl_manual_show_entries(cJSON_GetObjectItemCaseSensitive(answer->json, "entries"));
+    const cJSON *next = cJSON_GetObjectItemCaseSensitive(answer->json, "next_after");
+    if (cJSON_IsNumber(next))
+        printf("(more: add --after %.0f)\n", next->valuedouble);
+}
+
+static void ctl_manual_show_actions(const cJSON *actions)
+{
+    static const char *const header[] = {"WHEN", "ACTION", "ACTOR", "NOTE", "DETAILS"};
+    static const char *const members[] = {"created_at", "action", "actor", "note", "details"};
+    CtlTable table;
+    ctl_table_init(&table, 5, header);
+    const cJSON *action;
+    cJSON_ArrayForEach(action, actions)
+    {
+        char *cells[5];
+        for (int i = 0; i < 5; i++)
+            cells[i] = ctl_cell(action, members[i]);
+        ctl_table_add(&table, (const char *const *)cells);
+        for (int i = 0; i < 5; i++)
+            free(cells[i]);
+    }
+    ctl_table_print(&table, stdout);
+    ctl_table_free(&table);
+}
+
+/* Task, attempts, manual entries and actions, in that order. */
+static void ctl_manual_show_detail(const CtlAnswer *answer)
+{
+    ctl_print_task(answer);
+    printf("\nattempts:\n");
+    ctl_print_attempts(cJSON_GetObjectItemCaseSensitive(answer->json, "attempts"));
+    printf("\nmanual entries:\n");
+    ctl_manual_show_entries(cJSON_GetObjectItemCaseSensitive(answer->json, "entries"));
+    printf("\nactions:\n");
+    ctl_manual_show_actions(cJSON_GetObjectItemCaseSensitive(answer->json, "actions"));
+}
+
+static void ctl_manual_show_bulk(const CtlAnswer *answer)
+{
+    const cJSON *matched = cJSON_GetObjectItemCaseSensitive(answer->json, "matched");
+    const cJSON *retried = cJSON_GetObjectItemCaseSensitive(answer->json, "retried");
+    bool dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer->json, "dry_run"));
+    printf("matched %.0f, retried %.0f%s\n", cJSON_IsNumber(matched) ? matched->valuedouble : 0,
+           cJSON_IsNumber(retried) ? retried->valuedouble : 0,
+           dry_run ? " (dry run: nothing was changed)" : "");
+}
+
+static int ctl_manual_list(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    static const CtlQueryOption options[] = {
+        {"state", "state"}, {"type", "business_type"}, {"since", "since"},
+        {"until", "until"}, {"limit", "limit"},        {"after", "after"},
+    };
+    return ctl_list(ctl, command, argc, argv, "/v1/manual", options,
+                    sizeof options / sizeof options[0], ctl_manual_show_list);
+}
+
+static int ctl_manual_show(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    if (argc != 2 || !ctl_is_id(argv[1]))
+        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/manual/%s", argv[1]);
+    return ctl_request_and_show(ctl, "GET", path, NULL, ctl_manual_show_detail);
+}
+
+/* The payload file as a JSON value: an object or array as written, anything
+ * else as a string of its bytes. Returns NULL with ERR set. */
+static cJSON *ctl_manual_read_payload(const char *path, char *err, size_t errlen)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    Buffer content;
+    buffer_init(&content, CTL_PAYLOAD_FILE_MAX);
+    char chunk[65536];
+    size_t got;
+    bool failed = false;
+    while ((got = fread(chunk, 1, sizeof chunk, file)) > 0)
+        failed |= buffer_append(&content, chunk, got) != 0;
+    failed |= ferror(file) != 0;
+    fclose(file);
+    cJSON *value = NULL;
+    if (failed) {
+        snprintf(err, errlen, "%s: cannot read it (or larger than 64 MiB)", path);
+    } else if (content.length == 0 || !utf8_is_valid(content.data, content.length) ||
+               memchr(content.data, '\0', content.length) != NULL) {
+        snprintf(err, errlen, "%s: the payload must be non-empty UTF-8 text", path);
+    } else {
+        cJSON *parsed = cJSON_ParseWithLength(content.data, content.length);
+        bool container = cJSON_IsObject(parsed) || cJSON_IsArray(parsed);
+        cJSON_Delete(parsed);
+        /* Raw keeps the file's bytes; re-printing would change numbers. */
+        value = container ? cJSON_CreateRaw(content.data) : cJSON_CreateString(content.data);
+    }
+    buffer_free(&content);
+    return value;
+}
+
+static int ctl_manual_post(Ctl *ctl, const char *path, cJSON *body,
+                           void (*show)(const CtlAnswer *answer))
+{
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (text == NULL)
+        return ctl_fail("out of memory");
+    int status = ctl_request_and_show(ctl, "POST", path, text, show);
+    free(text);
+    return status;
+}
+
+static int ctl_manual_retry(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"target-url", required_argument, NULL, 'u'}, {"payload-file", required_argument, NULL, 'p'},
+        {"max-retry", required_argument, NULL, 'm'},  {"note", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+    };
+    cJSON *body = cJSON_CreateObject();
+    char err[512];
+    int option;
+    optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at the first word) */
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        cJSON *payload;
+        char *end;
+        long number;
+        switch (option) {
+        case 'u': cJSON_AddStringToObject(body, "target_url", optarg); break;
+        case 'n': cJSON_AddStringToObject(body, "note", optarg); break;
+        case 'm':
+            number = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || number < 1 || number > 100) {
+                cJSON_Delete(body);
+                return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+            }
+            cJSON_AddNumberToObject(body, "max_retry", (double)number);
+            break;
+        case 'p':
+            payload = ctl_manual_read_payload(optarg, err, sizeof err);
+            if (payload == NULL) {
+                cJSON_Delete(body);
+                fprintf(stderr, "heraldctl: %s\n", err);
+                return CTL_EXIT_USAGE;
+            }
+            cJSON_AddItemToObject(body, "payload", payload);
+            break;
+        case 'h':
+            cJSON_Delete(body);
+            return ctl_command_usage(command, stdout, CTL_EXIT_OK);
+        default:
+            cJSON_Delete(body);
+            return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+        }
+    }
+    if (optind != argc - 1 || !ctl_is_id(argv[optind])) {
+        cJSON_Delete(body);
+        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+    }
+    char path[128];
+    snprintf(path, sizeof path, "/v1/manual/%s/retry", argv[optind]);
+    return ctl_manual_post(ctl, path, body, ctl_manual_show_detail);
+}
+
+static int ctl_manual_resolve(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"note", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    const char *note = NULL;
+    int option;
+    optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at the first word) */
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (option == 'n')
+            note = optarg;
+        else
+            return ctl_command_usage(command, option == 'h' ? stdout : stderr,
+                                     option == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE);
+    }
+    if (note == NULL || optind != argc - 1 || !ctl_is_id(argv[optind]))
+        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "note", note);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/manual/%s/resolve", argv[optind]);
+    return ctl_manual_post(ctl, path, body, ctl_manual_show_detail);
+}
+
+static int ctl_manual_retry_all(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"type", required_argument, NULL, 't'}, {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'}, {"note", required_argument, NULL, 'n'},
+        {"dry-run", no_argument, NULL, 'd'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cJSON *body = cJSON_CreateObject();
+    int option;
+    optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at the first word) */
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (option) {
+        case 't': cJSON_AddStringToObject(body, "business_type", optarg); break;
+        case 's': cJSON_AddStringToObject(body, "since", optarg); break;
+        case 'u': cJSON_AddStringToObject(body, "until", optarg); break;
+        case 'n': cJSON_AddStringToObject(body, "note", optarg); break;
+        case 'd': cJSON_AddBoolToObject(body, "dry_run", true); break;
+        default:
+            cJSON_Delete(body);
+            return ctl_command_usage(command, option == 'h' ? stdout : stderr,
+                                     option == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE);
+        }
+    }
+    if (optind != argc) {
+        cJSON_Delete(body);
+        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+    }
+    return ctl_manual_post(ctl, "/v1/manual/retry", body, ctl_manual_show_bulk);
+}
+
+const CtlCommand ctl_manual_commands[] = {
+    {"manual", "list", ctl_manual_list,
+     "manual list [--state open|resolved|all] [--type TYPE] [--since TIME] [--until TIME]"
+     " [--limit N] [--after ID]",
+     "list manual-handling entries, oldest first (TIME is RFC 3339)"},
+    {"manual", "show", ctl_manual_show, "manual show TASK_ID",
+     "show a task with its attempts, manual entries and repair actions"},
+    {"manual", "retry", ctl_manual_retry,
+     "manual retry TASK_ID [--target-url URL] [--payload-file FILE] [--max-retry N] [--note TEXT]",
+     "send a failed task again (same webhook-id, fresh attempt budget), optionally corrected"},
+    {"manual", "resolve", ctl_manual_resolve, "manual resolve TASK_ID --note TEXT",
+     "close a failed task without sending it"},
+    {"manual", "retry-all", ctl_manual_retry_all,
+     "manual retry-all [--type TYPE] [--since TIME] [--until TIME] [--note TEXT] [--dry-run]",
+     "send every matching open entry again (through the normal per-host limits)"},
+};
+
+const size_t ctl_manual_command_count =
+    sizeof ctl_manual_commands / sizeof ctl_manual_commands[0];

@@ -1,0 +1,230 @@
+/*
+ * manual_json: see manual_json.h.
+ */
+#include "manual_json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "json_raw.h"
+#include "task.h"
+#include "task_json.h"
+#include "utf8.h"
+
+static int manual_json_fail(ApiError *error, const char *field, const char *message)
+{
+    api_error_set(error, 422, "validation_failed", field, "%s", message);
+    return -1;
+}
+
+/* Parses BODY; an empty body is an empty object when EMPTY_ALLOWED. */
+static cJSON *manual_json_parse(const char *body, size_t length, bool empty_allowed,
+                                ApiError *error)
+{
+    if (length == 0 && empty_allowed)
+        return cJSON_CreateObject();
+    cJSON *document = NULL;
+    if (task_json_parse_document(body, length, &document, error) != 0)
+        return NULL;
+    return document;
+}
+
+static int manual_json_read_note(const cJSON *item, char **note, ApiError *error)
+{
+    if (!cJSON_IsString(item) || item->valuestring[0] == '\0' ||
+        utf8_count_code_points(item->valuestring) > MANUAL_NOTE_MAX)
+        return manual_json_fail(error, "note", "note must be a string of 1 to 1024 characters");
+    *note = strdup(item->valuestring);
+    return *note ? 0 : manual_json_fail(error, "note", "out of memory");
+}
+
+static int manual_json_read_time(const cJSON *item, const char *field, int64_t *out,
+                                 ApiError *error)
+{
+    if (!cJSON_IsString(item) || clock_parse_rfc3339(item->valuestring, out) != 0)
+        return manual_json_fail(error, field, "must be an RFC 3339 time, e.g. 2026-11-21T08:00:00Z");
+    return 0;
+}
+
+int manual_json_read_retry(const char *body, size_t length, ManualRetryRequest *out,
+                           ApiError *error)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *document = manual_json_parse(body, length, true, error);
+    if (document == NULL)
+        return -1;
+    int result = 0;
+    JsonRawIterator members;
+    bool has_text = length > 0 &&
+                    json_raw_children_begin(body, json_raw_document(body, length), &members) == 0;
+    for (const cJSON *member = document->child; member != NULL && result == 0;
+         member = member->next) {
+        JsonSpan span = {0, 0};
+        if (has_text)
+            json_raw_children_next(&members, &span);
+        if (strcmp(member->string, "target_url") == 0 && out->target_url == NULL) {
+            result = task_json_read_target_url_value(member, &out->target_url, &out->target_host,
+                                                     error);
+        } else if (strcmp(member->string, "payload") == 0 && out->payload == NULL) {
+            result = task_json_read_payload_value(member, body, span, &out->payload,
+                                                  &out->payload_length, &out->payload_is_json,
+                                                  error);
+        } else if (strcmp(member->string, "max_retry") == 0 && out->max_retry == 0) {
+            double value = cJSON_IsNumber(member) ? member->valuedouble : NAN;
+            if (!isfinite(value) || value != floor(value) || value < TASK_MAX_RETRY_MIN ||
+                value > TASK_MAX_RETRY_MAX)
+                result = manual_json_fail(error, "max_retry",
+                                          "max_retry must be an integer from 1 to 100");
+            else
+                out->max_retry = (int)value;
+        } else if (strcmp(member->string, "note") == 0 && out->note == NULL) {
+            result = manual_json_read_note(member, &out->note, error);
+        } else {
+            api_error_set(error, 422, "validation_failed", member->string,
+                          "unknown or repeated field \"%.64s\"", member->string);
+            result = -1;
+        }
+    }
+    cJSON_Delete(document);
+    return result;
+}
+
+int manual_json_read_resolve(const char *body, size_t length, char **note, ApiError *error)
+{
+    *note = NULL;
+    cJSON *document = manual_json_parse(body, length, true, error);
+    if (document == NULL)
+        return -1;
+    int result = 0;
+    for (const cJSON *member = document->child; member != NULL && result == 0;
+         member = member->next) {
+        if (strcmp(member->string, "note") == 0 && *note == NULL) {
+            result = manual_json_read_note(member, note, error);
+        } else {
+            api_error_set(error, 422, "validation_failed", member->string,
+                          "unknown or repeated field \"%.64s\"", member->string);
+            result = -1;
+        }
+    }
+    if (result == 0 && *note == NULL)
+        result = manual_json_fail(error, "note", "note is required: say how it was resolved");
+    cJSON_Delete(document);
+    return result;
+}
+
+int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *out,
+                          ApiError *error)
+{
+    memset(out, 0, sizeof *out);
+    out->until = INT64_MAX;
+    cJSON *document = manual_json_parse(body, length, true, error);
+    if (document == NULL)
+        return -1;
+    int result = 0;
+    for (const cJSON *member = document->child; member != NULL && result == 0;
+         member = member->next) {
+        const char *name = member->string;
+        if (strcmp(name, "business_type") == 0) {
+            if (!cJSON_IsString(member) || !task_business_type_is_valid(member->valuestring))
+                result = manual_json_fail(error, name,
+                                          "business_type must match [A-Za-z0-9_.:-]{1,64}");
+            else if ((out->business_type = strdup(member->valuestring)) == NULL)
+                result = manual_json_fail(error, name, "out of memory");
+        } else if (strcmp(name, "since") == 0) {
+            result = manual_json_read_time(member, name, &out->since, error);
+        } else if (strcmp(name, "until") == 0) {
+            result = manual_json_read_time(member, name, &out->until, error);
+        } else if (strcmp(name, "dry_run") == 0) {
+            if (!cJSON_IsBool(member))
+                result = manual_json_fail(error, name, "dry_run must be true or false");
+            out->dry_run = cJSON_IsTrue(member);
+        } else if (strcmp(name, "note") == 0 && out->note == NULL) {
+            result = manual_json_read_note(member, &out->note, error);
+        } else {
+            api_error_set(error, 422, "validation_failed", name, "unknown field \"%.64s\"", name);
+            result = -1;
+        }
+    }
+    cJSON_Delete(document);
+    return result;
+}
+
+void manual_json_retry_clear(ManualRetryRequest *request)
+{
+    free(request->target_url);
+    free(request->target_host);
+    free(request->payload);
+    free(request->note);
+    memset(request, 0, sizeof *request);
+}
+
+void manual_json_bulk_clear(ManualBulkRequest *request)
+{
+    free(request->business_type);
+    free(request->note);
+    memset(request, 0, sizeof *request);
+}
+
+static cJSON *manual_json_time(int64_t unix_ms)
+{
+    if (unix_ms == 0)
+        return cJSON_CreateNull();
+    char text[CLOCK_RFC3339_SIZE];
+    clock_format_rfc3339(unix_ms, text);
+    return cJSON_CreateString(text);
+}
+
+static cJSON *manual_json_text(const char *text)
+{
+    return text && text[0] ? cJSON_CreateString(text) : cJSON_CreateNull();
+}
+
+cJSON *manual_json_render_entry(const ManualEntry *entry)
+{
+    cJSON *object = cJSON_CreateObject();
+    bool ok = object != NULL && cJSON_AddNumberToObject(object, "id", (double)entry->id) &&
+              cJSON_AddNumberToObject(object, "task_id", (double)entry->task_id) &&
+              cJSON_AddStringToObject(object, "business_id", entry->business_id) &&
+              cJSON_AddStringToObject(object, "business_type", entry->business_type) &&
+              cJSON_AddStringToObject(object, "target_url", entry->target_url) &&
+              cJSON_AddStringToObject(object, "reason", entry->reason) &&
+              cJSON_AddNumberToObject(object, "attempts", entry->attempts) &&
+              cJSON_AddItemToObject(object, "last_status_code",
+                                    entry->last_status_code
+                                        ? cJSON_CreateNumber(entry->last_status_code)
+                                        : cJSON_CreateNull()) &&
+              cJSON_AddItemToObject(object, "last_error", manual_json_text(entry->last_error)) &&
+              cJSON_AddItemToObject(object, "moved_at", manual_json_time(entry->moved_at)) &&
+              cJSON_AddStringToObject(object, "state", entry->open ? "open" : "resolved") &&
+              cJSON_AddItemToObject(object, "resolved_at", manual_json_time(entry->resolved_at)) &&
+              cJSON_AddItemToObject(object, "resolution", manual_json_text(entry->resolution)) &&
+              cJSON_AddItemToObject(object, "note", manual_json_text(entry->note));
+    if (!ok) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
+
+cJSON *manual_json_render_action(const ManualAction *action)
+{
+    cJSON *object = cJSON_CreateObject();
+    cJSON *details = action->details ? cJSON_Parse(action->details) : cJSON_CreateNull();
+    bool ok = object != NULL && details != NULL &&
+              cJSON_AddNumberToObject(object, "id", (double)action->id) &&
+              cJSON_AddNumberToObject(object, "task_id", (double)action->task_id) &&
+              cJSON_AddStringToObject(object, "action", action->action) &&
+              cJSON_AddStringToObject(object, "actor", action->actor ? action->actor : "") &&
+              cJSON_AddItemToObject(object, "note", manual_json_text(action->note)) &&
+              cJSON_AddItemToObject(object, "details", details) &&
+              cJSON_AddItemToObject(object, "created_at", manual_json_time(action->created_at));
+    if (!ok) {
+        if (object == NULL || details == NULL)
+            cJSON_Delete(details);
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}

@@ -1,0 +1,54 @@
+/*
+ * manual_json: the wire format of the manual-handling API: ENTRY and ACTION
+ * objects, and the bodies of repair requests (validated with intake's rules).
+ */
+#ifndef HERALD_MANUAL_JSON_H
+#define HERALD_MANUAL_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api_error.h"
+#include "manual.h"
+
+#define MANUAL_NOTE_MAX 1024 /* characters */
+
+/* POST /v1/manual/{id}/retry: every field optional. Strings are owned. */
+typedef struct ManualRetryRequest {
+    char *target_url;
+    char *target_host;
+    char *payload;
+    size_t payload_length;
+    bool payload_is_json;
+    int max_retry; /* 0 = the business type's policy */
+    char *note;
+} ManualRetryRequest;
+
+/* POST /v1/manual/retry */
+typedef struct ManualBulkRequest {
+    char *business_type; /* NULL = any */
+    int64_t since;       /* moved_at >= since */
+    int64_t until;       /* moved_at < until */
+    bool dry_run;
+    char *note;
+} ManualBulkRequest;
+
+/* Each reads BODY (LENGTH bytes; an empty body is allowed where every field
+ * is optional). Returns 0, or -1 with a 400/422 in ERROR. The caller clears
+ * OUT with the matching _clear function either way. */
+int manual_json_read_retry(const char *body, size_t length, ManualRetryRequest *out,
+                           ApiError *error);
+int manual_json_read_resolve(const char *body, size_t length, char **note, ApiError *error);
+int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *out,
+                          ApiError *error);
+
+void manual_json_retry_clear(ManualRetryRequest *request);
+void manual_json_bulk_clear(ManualBulkRequest *request);
+
+/* Objects the caller owns; NULL if out of memory. */
+cJSON *manual_json_render_entry(const ManualEntry *entry);
+cJSON *manual_json_render_action(const ManualAction *action);
+
+#endif

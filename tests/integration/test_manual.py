@@ -1,0 +1,189 @@
+"""The manual-handling API and heraldctl manual, through the real binaries."""
+import json
+import os
+import sqlite3
+import time
+import unittest
+
+from harness import Herald, Receiver, task_request, wait_until
+
+CONFIG = """[retry]
+max_retry = 2
+base_delay = 50ms
+jitter = 0
+[business.ORDER_UPDATE]
+max_retry = 3
+"""
+TOKEN = "ops-token-0123456789abcdef"
+
+
+class ManualTest(unittest.TestCase):
+    def setUp(self):
+        self.broken = Receiver(lambda r: (500, {}, b"broken"))
+        self.fixed = Receiver()
+        self.herald = Herald(config=CONFIG, token_lines=["ops:" + TOKEN])
+        self.herald.token = TOKEN
+        self.herald.start()
+
+    def tearDown(self):
+        try:
+            if self.herald.process is not None:
+                self.herald.stop()
+        finally:
+            self.herald.cleanup()
+            self.broken.close()
+            self.fixed.close()
+
+    def api(self, method, path, body=None):
+        return self.herald.request(method, path, body=body, headers=self.herald.auth_headers())
+
+    def failed_task(self, business_id, business_type="PAYMENT_SUCCESS", target=None):
+        status, _, body = self.api("POST", "/v1/tasks", task_request(
+            business_id, business_type=business_type, target_url=target or self.broken.url()))
+        self.assertEqual(status, 201, body)
+        return self.herald.wait_for_status(body["task"]["id"], "failed")
+
+    def ctl(self, *args):
+        return self.herald.ctl(*args, token_file=self.herald.token_file)
+
+    def test_list_filter_and_paginate(self):
+        a = self.failed_task("M-A")
+        b = self.failed_task("M-B", business_type="ORDER_UPDATE")
+        c = self.failed_task("M-C")
+        status, _, body = self.api("GET", "/v1/manual")
+        self.assertEqual(status, 200)
+        self.assertEqual([e["task_id"] for e in body["entries"]], [a["id"], b["id"], c["id"]])
+        entry = body["entries"][0]
+        self.assertEqual(entry["business_id"], "M-A")
+        self.assertEqual(entry["reason"], "exhausted")
+        self.assertEqual(entry["attempts"], 2)
+        self.assertEqual(entry["last_status_code"], 500)
+        self.assertEqual(entry["state"], "open")
+        self.assertIsNone(entry["resolved_at"])
+        _, _, body = self.api("GET", "/v1/manual?business_type=ORDER_UPDATE")
+        self.assertEqual([e["task_id"] for e in body["entries"]], [b["id"]])
+        self.assertEqual(body["entries"][0]["attempts"], 3)
+        _, _, first = self.api("GET", "/v1/manual?limit=2")
+        self.assertEqual(len(first["entries"]), 2)
+        _, _, rest = self.api("GET", "/v1/manual?limit=2&after=%d" % first["next_after"])
+        self.assertEqual([e["task_id"] for e in rest["entries"]], [c["id"]])
+        self.assertIsNone(rest["next_after"])
+        _, _, none = self.api("GET", "/v1/manual?since=2999-01-01T00:00:00Z")
+        self.assertEqual(none["entries"], [])
+        for query, field in (("state=closed", "state"), ("since=yesterday", "since"),
+                             ("limit=0", "limit")):
+            status, _, body = self.api("GET", "/v1/manual?" + query)
+            self.assertEqual((status, body["error"]["field"]), (400, field))
+        code, out, err = self.ctl("manual", "list", "--type", "PAYMENT_SUCCESS")
+        self.assertEqual(code, 0, err)
+        lines = out.strip().splitlines()
+        self.assertTrue(lines[0].startswith("TASK"))
+        self.assertEqual([int(l.split()[0]) for l in lines[1:]], [a["id"], c["id"]])
+
+    def test_retry_with_corrected_url_keeps_the_webhook_id(self):
+        task = self.failed_task("M-FIX")
+        broken_ids = {r.headers["webhook-id"] for r in self.broken.received()}
+        code, out, err = self.ctl("manual", "retry", str(task["id"]), "--target-url",
+                                  self.fixed.url(), "--note", "receiver moved")
+        self.assertEqual(code, 0, err)
+        request = self.fixed.wait_for(1)[0]
+        self.assertEqual({request.headers["webhook-id"]}, broken_ids)
+        self.assertEqual(request.headers["x-herald-attempt"], "3")  # the history goes on
+        done = self.herald.wait_for_status(task["id"], "succeeded")
+        self.assertEqual(done["target_url"], self.fixed.url())
+        self.assertEqual(done["max_retry"], 2 + 2)  # a fresh budget on top of the spent one
+        _, _, detail = self.api("GET", "/v1/manual/%d" % task["id"])
+        self.assertEqual([a["error_class"] for a in detail["attempts"]],
+                         ["http_status", "http_status", None])
+        entry = detail["entries"][0]
+        self.assertEqual((entry["state"], entry["resolution"], entry["note"]),
+                         ("resolved", "retried", "receiver moved"))
+        action = detail["actions"][0]
+        self.assertEqual((action["action"], action["actor"]), ("retry", "ops"))
+        self.assertEqual(action["details"]["target_url"], self.fixed.url())
+        # Not in the open list any more.
+        status, _, body = self.api("POST", "/v1/manual/%d/retry" % task["id"])
+        self.assertEqual((status, body["error"]["code"]), (409, "not_in_manual"))
+        code, out, err = self.ctl("manual", "show", str(task["id"]))
+        self.assertEqual(code, 0, err)
+        self.assertIn("attempts:", out)
+        self.assertIn("receiver moved", out)
+
+    def test_retry_with_corrected_payload_from_a_file(self):
+        task = self.failed_task("M-PAYLOAD")
+        path = os.path.join(self.herald.directory, "payload.json")
+        with open(path, "w") as f:
+            f.write('{"order": 12345678901234567890, "fixed": true}')
+        code, _, err = self.ctl("manual", "retry", str(task["id"]), "--payload-file", path,
+                                "--target-url", self.fixed.url())
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.fixed.wait_for(1)[0].body,
+                         b'{"order":12345678901234567890,"fixed":true}')
+
+    def test_retry_body_is_validated_like_intake(self):
+        task = self.failed_task("M-VALID")
+        for body, field in (({"target_url": "ftp://x/"}, "target_url"), ({"payload": 5}, "payload"),
+                            ({"max_retry": 0}, "max_retry"), ({"bogus": 1}, "bogus")):
+            status, _, answer = self.api("POST", "/v1/manual/%d/retry" % task["id"], body)
+            self.assertEqual((status, answer["error"]["field"]), (422, field))
+        status, _, _ = self.api("POST", "/v1/manual/999999/retry")
+        self.assertEqual(status, 409)
+        self.assertEqual(self.herald.get_task(task["id"])["status"], "failed")
+
+    def test_resolve(self):
+        task = self.failed_task("M-RESOLVE")
+        status, _, body = self.api("POST", "/v1/manual/%d/resolve" % task["id"], {})
+        self.assertEqual((status, body["error"]["field"]), (422, "note"))
+        code, _, err = self.ctl("manual", "resolve", str(task["id"]), "--note", "refunded by hand")
+        self.assertEqual(code, 0, err)
+        detail = self.api("GET", "/v1/manual/%d" % task["id"])[2]
+        self.assertEqual(detail["entries"][0]["resolution"], "resolved")
+        self.assertEqual(detail["actions"][0]["note"], "refunded by hand")
+        self.assertEqual(self.herald.get_task(task["id"])["status"], "failed")
+        self.assertEqual(self.api("GET", "/v1/manual")[2]["entries"], [])
+        _, _, resolved = self.api("GET", "/v1/manual?state=resolved")
+        self.assertEqual(len(resolved["entries"]), 1)
+        code, _, err = self.ctl("manual", "resolve", str(task["id"]), "--note", "again")
+        self.assertEqual(code, 1)
+        self.assertIn("not_in_manual", err)
+
+    def test_bulk_retry_with_dry_run(self):
+        # The receiver is down for all of them, then comes back.
+        state = {"down": True}
+        flaky = Receiver(lambda r: (503, {}, b"") if state["down"] else (200, {}, b"ok"))
+        try:
+            tasks = [self.failed_task("M-BULK-%d" % i, target=flaky.url()) for i in range(4)]
+            other = self.failed_task("M-OTHER", business_type="ORDER_UPDATE")
+            code, out, err = self.ctl("manual", "retry-all", "--type", "PAYMENT_SUCCESS",
+                                      "--dry-run")
+            self.assertEqual(code, 0, err)
+            self.assertIn("matched 4, retried 0", out)
+            self.assertEqual({self.herald.get_task(t["id"])["status"] for t in tasks}, {"failed"})
+            state["down"] = False
+            code, out, err = self.ctl("manual", "retry-all", "--type", "PAYMENT_SUCCESS",
+                                      "--note", "receiver back")
+            self.assertEqual(code, 0, err)
+            self.assertIn("matched 4, retried 4", out)
+            for task in tasks:
+                self.herald.wait_for_status(task["id"], "succeeded")
+            self.assertEqual(self.herald.get_task(other["id"])["status"], "failed")
+            self.assertEqual(self.api("GET", "/v1/manual")[2]["entries"][0]["task_id"], other["id"])
+            action = self.api("GET", "/v1/manual/%d" % tasks[0]["id"])[2]["actions"][0]
+            self.assertEqual((action["action"], action["note"]), ("bulk_retry", "receiver back"))
+        finally:
+            flaky.close()
+
+    def test_heraldctl_usage(self):
+        self.assertEqual(self.ctl("manual", "resolve", "1")[0], 2)  # --note is required
+        self.assertEqual(self.ctl("manual", "retry")[0], 2)
+        self.assertEqual(self.ctl("manual", "retry", "1", "--max-retry", "0")[0], 2)
+        code, out, _ = self.ctl("manual", "retry", "--help")
+        self.assertEqual(code, 0)
+        self.assertIn("--target-url", out)
+        code, out, _ = self.herald.ctl("--help")
+        self.assertEqual(code, 0)
+        self.assertIn("manual retry-all", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
