@@ -32,6 +32,7 @@
 #include "buffer.h"
 #include "clock.h"
 #include "log.h"
+#include "store_pool.h"
 
 #define API_LISTEN_BACKLOG 1024
 #define API_PATH_PARAMETER_MAX 32
@@ -39,20 +40,11 @@
 /* Once a body is over the limit, read at most this much more before hanging up. */
 #define API_DISCARD_MAX (1024 * 1024)
 
-typedef struct ApiReaderPool {
-    pthread_mutex_t lock; /* guards free_stores and free_count */
-    pthread_cond_t available;
-    Store **stores; /* all of them, for closing */
-    Store **free_stores;
-    size_t count;
-    size_t free_count;
-} ApiReaderPool;
-
 struct Api {
     struct MHD_Daemon *daemon;
     ApiOptions options;
     char address[ADDRESS_TEXT_MAX];
-    ApiReaderPool readers;
+    StorePool readers; /* one read connection per HTTP thread */
     atomic_bool refuse_writes;
     atomic_int calls_in_progress;
 };
@@ -88,58 +80,6 @@ static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_r
 static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
                                                  &api_system_route_count};
 
-/* ---- the reader pool: one read connection per HTTP thread ---- */
-
-static int api_readers_open(ApiReaderPool *pool, size_t count, const ApiOptions *options,
-                            char *err, size_t errlen)
-{
-    pthread_mutex_init(&pool->lock, NULL);
-    pthread_cond_init(&pool->available, NULL);
-    pool->stores = calloc(count, sizeof *pool->stores);
-    pool->free_stores = calloc(count, sizeof *pool->free_stores);
-    if (pool->stores == NULL || pool->free_stores == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    StoreOptions store_options = {.busy_timeout_ms = options->busy_timeout_ms};
-    for (size_t i = 0; i < count; i++) {
-        pool->stores[i] = store_open(options->db_path, &store_options, err, errlen);
-        if (pool->stores[i] == NULL)
-            return -1;
-        pool->count++;
-        pool->free_stores[pool->free_count++] = pool->stores[i];
-    }
-    return 0;
-}
-
-static void api_readers_close(ApiReaderPool *pool)
-{
-    for (size_t i = 0; i < pool->count; i++)
-        store_close(pool->stores[i]);
-    free(pool->stores);
-    free(pool->free_stores);
-    pthread_cond_destroy(&pool->available);
-    pthread_mutex_destroy(&pool->lock);
-}
-
-static Store *api_readers_acquire(ApiReaderPool *pool)
-{
-    pthread_mutex_lock(&pool->lock);
-    while (pool->free_count == 0)
-        pthread_cond_wait(&pool->available, &pool->lock);
-    Store *store = pool->free_stores[--pool->free_count];
-    pthread_mutex_unlock(&pool->lock);
-    return store;
-}
-
-static void api_readers_release(ApiReaderPool *pool, Store *store)
-{
-    pthread_mutex_lock(&pool->lock);
-    pool->free_stores[pool->free_count++] = store;
-    pthread_cond_signal(&pool->available);
-    pthread_mutex_unlock(&pool->lock);
-}
-
 /* ---- what handlers see (api_call.h) ---- */
 
 const char *api_call_path_parameter(const ApiCall *call)
@@ -166,7 +106,7 @@ const char *api_call_body(const ApiCall *call, size_t *length)
 Store *api_call_reader(ApiCall *call)
 {
     if (call->reader == NULL)
-        call->reader = api_readers_acquire(&call->api->readers);
+        call->reader = store_pool_acquire(&call->api->readers);
     return call->reader;
 }
 
@@ -450,7 +390,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, 
     if (!call->has_reply) {
         call->route->handler(call);
         if (call->reader != NULL) {
-            api_readers_release(&api->readers, call->reader);
+            store_pool_release(&api->readers, call->reader);
             call->reader = NULL;
         }
         if (call->stage == API_CALL_SUSPENDED)
@@ -544,14 +484,15 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cpus > 0 ? (unsigned)cpus : 1;
     }
-    if (api_readers_open(&api->readers, threads, options, err, errlen) != 0) {
-        api_readers_close(&api->readers);
+    if (store_pool_open(&api->readers, threads, options->db_path, options->busy_timeout_ms, err,
+                        errlen) != 0) {
+        store_pool_close(&api->readers);
         free(api);
         return NULL;
     }
     int fd = api_listen_socket(options->listen, api->address, err, errlen);
     if (fd < 0) {
-        api_readers_close(&api->readers);
+        store_pool_close(&api->readers);
         free(api);
         return NULL;
     }
@@ -566,7 +507,7 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen)
     if (api->daemon == NULL) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", api->address);
         close(fd);
-        api_readers_close(&api->readers);
+        store_pool_close(&api->readers);
         free(api);
         return NULL;
     }
@@ -596,6 +537,6 @@ void api_stop(Api *api)
     MHD_stop_daemon(api->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
-    api_readers_close(&api->readers);
+    store_pool_close(&api->readers);
     free(api);
 }
