@@ -32,6 +32,7 @@
 #include "buffer.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "store_pool.h"
 
 #define API_LISTEN_BACKLOG 1024
@@ -66,6 +67,8 @@ struct ApiCall {
     bool has_reply;
     int status;
     cJSON *reply_body;
+    char *reply_text;        /* instead of reply_body, with reply_type */
+    const char *reply_type;
     int retry_after;
     const char *allow; /* for 405 */
     const char *actor; /* the token's name, or "local"; points into the Auth */
@@ -120,6 +123,11 @@ const char *api_call_actor(const ApiCall *call)
     return call->actor ? call->actor : "local";
 }
 
+const ApiOptions *api_call_options(const ApiCall *call)
+{
+    return &call->api->options;
+}
+
 const PolicySet *api_call_policies(const ApiCall *call)
 {
     return call->api->options.policies;
@@ -134,9 +142,22 @@ void api_call_announce_due(ApiCall *call, const char *const *hosts, size_t count
 
 void api_call_reply(ApiCall *call, int status, cJSON *body)
 {
+    free(call->reply_text);
+    call->reply_text = NULL;
     cJSON_Delete(call->reply_body);
     call->status = status;
     call->reply_body = body;
+    call->has_reply = true;
+}
+
+void api_call_reply_text(ApiCall *call, int status, const char *content_type, char *text)
+{
+    cJSON_Delete(call->reply_body);
+    call->reply_body = NULL;
+    free(call->reply_text);
+    call->reply_text = text;
+    call->reply_type = content_type;
+    call->status = status;
     call->has_reply = true;
 }
 
@@ -194,9 +215,32 @@ void api_call_resume(ApiCall *call)
 
 /* ---- sending ---- */
 
+/* Sends a text reply (e.g. /metrics); the text's memory goes to MHD. */
+static enum MHD_Result api_send_text(ApiCall *call)
+{
+    char *text = call->reply_text;
+    call->reply_text = NULL;
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (response == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    enum MHD_Result ok =
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, call->reply_type);
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(call->connection, (unsigned int)call->status, response);
+    MHD_destroy_response(response);
+    return ok;
+}
+
 static enum MHD_Result api_send(ApiCall *call)
 {
     call->stage = API_CALL_REPLIED;
+    if (call->route != NULL && call->route->intake)
+        metrics_count_intake(call->status);
+    if (call->reply_text != NULL)
+        return api_send_text(call);
     char *text = call->reply_body ? cJSON_PrintUnformatted(call->reply_body) : strdup("{}");
     if (text == NULL) {
         log_error("event=reply_failed error=\"out of memory\"");
@@ -411,6 +455,7 @@ static void api_completed(void *cls, struct MHD_Connection *connection, void **c
     if (call->free_state != NULL)
         call->free_state(call->state);
     cJSON_Delete(call->reply_body);
+    free(call->reply_text);
     buffer_free(&call->body);
     free(call);
     *con_cls = NULL;

@@ -30,6 +30,7 @@ typedef struct ApiRoute {
     bool writes;         /* refused with 503 while herald shuts down */
     bool public;         /* no authentication (health checks) */
     ApiHandler handler;
+    bool intake;         /* counted in herald_intake_requests_total */
 } ApiRoute;
 
 /* The {id} segment of the path, or "" if the route has none. */
@@ -54,6 +55,9 @@ const char *api_call_actor(const ApiCall *call);
 
 const PolicySet *api_call_policies(const ApiCall *call);
 
+/* The server's options (readiness limits and the like). */
+const struct ApiOptions *api_call_options(const ApiCall *call);
+
 /* Wakes the scheduler for tasks of HOSTS made due at DUE by this call. */
 void api_call_announce_due(ApiCall *call, const char *const *hosts, size_t count, int64_t due);
 
@@ -63,6 +67,9 @@ void api_call_reply_error(ApiCall *call, const ApiError *error);
 /* Shortcut for api_call_reply_error. */
 void api_call_fail(ApiCall *call, int status, const char *code, const char *field,
                    const char *format, ...) __attribute__((format(printf, 5, 6)));
+
+/* Sets a reply that is not JSON; takes ownership of TEXT (heap). */
+void api_call_reply_text(ApiCall *call, int status, const char *content_type, char *text);
 
 /* Adds "Retry-After: SECONDS" to the reply. */
 void api_call_set_retry_after(ApiCall *call, int seconds);

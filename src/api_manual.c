@@ -400,11 +400,11 @@ done:
 }
 
 const ApiRoute api_manual_routes[] = {
-    {"GET", "/v1/manual", false, false, false, api_manual_list},
-    {"POST", "/v1/manual/retry", true, true, false, api_manual_bulk_retry},
-    {"GET", "/v1/manual/{id}", false, false, false, api_manual_show},
-    {"POST", "/v1/manual/{id}/retry", true, true, false, api_manual_retry},
-    {"POST", "/v1/manual/{id}/resolve", true, true, false, api_manual_resolve},
+    {.method = "GET", .pattern = "/v1/manual", .handler = api_manual_list},
+    {.method = "POST", .pattern = "/v1/manual/retry", .json_body = true, .writes = true, .handler = api_manual_bulk_retry},
+    {.method = "GET", .pattern = "/v1/manual/{id}", .handler = api_manual_show},
+    {.method = "POST", .pattern = "/v1/manual/{id}/retry", .json_body = true, .writes = true, .handler = api_manual_retry},
+    {.method = "POST", .pattern = "/v1/manual/{id}/resolve", .json_body = true, .writes = true, .handler = api_manual_resolve},
 };
 
 const size_t api_manual_route_count = sizeof api_manual_routes / sizeof api_manual_routes[0];

@@ -1,6 +1,7 @@
 /*
  * api_system: endpoints about herald itself rather than its tasks:
- * GET /healthz (liveness: the process and its database answer).
+ * GET /healthz (liveness: the process and its database answer), GET /readyz
+ * (readiness: the scheduler runs and keeps up), GET /metrics (Prometheus).
  */
 #ifndef HERALD_API_SYSTEM_H
 #define HERALD_API_SYSTEM_H

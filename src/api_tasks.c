@@ -361,11 +361,11 @@ static void api_tasks_list(ApiCall *call)
 }
 
 const ApiRoute api_task_routes[] = {
-    {"POST", "/v1/tasks", true, true, false, api_tasks_create},
-    {"GET", "/v1/tasks", false, false, false, api_tasks_list},
-    {"POST", "/v1/tasks/batch", true, true, false, api_tasks_create_batch},
-    {"GET", "/v1/tasks/{id}", false, false, false, api_tasks_get},
-    {"GET", "/v1/tasks/{id}/attempts", false, false, false, api_tasks_attempts},
+    {.method = "POST", .pattern = "/v1/tasks", .json_body = true, .writes = true, .intake = true, .handler = api_tasks_create},
+    {.method = "GET", .pattern = "/v1/tasks", .handler = api_tasks_list},
+    {.method = "POST", .pattern = "/v1/tasks/batch", .json_body = true, .writes = true, .intake = true, .handler = api_tasks_create_batch},
+    {.method = "GET", .pattern = "/v1/tasks/{id}", .handler = api_tasks_get},
+    {.method = "GET", .pattern = "/v1/tasks/{id}/attempts", .handler = api_tasks_attempts},
 };
 
 const size_t api_task_route_count = sizeof api_task_routes / sizeof api_task_routes[0];

@@ -75,6 +75,8 @@ static const ConfigKey config_keys[] = {
      600 * 1000, "5s"},
     {"storage", "intake_queue_limit", CONFIG_TYPE_INTEGER, CONFIG_FIELD(intake_queue_limit), 1,
      1000000, "10000"},
+    {"storage", "retention", CONFIG_TYPE_DURATION, CONFIG_FIELD(retention_ms), 60 * 1000,
+     3650 * CONFIG_DAY_MS, "7d"},
     {"delivery", "timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(delivery_timeout_ms), 100,
      600 * 1000, "10s"},
     {"delivery", "connect_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(connect_timeout_ms), 100,
@@ -86,6 +88,18 @@ static const ConfigKey config_keys[] = {
      1024 * 1024, "4KiB"},
     {"retry", "retry_interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(retry_interval_ms), 10,
      CONFIG_DAY_MS, "30s"},
+    {"alert", "interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_interval_ms), 100,
+     CONFIG_DAY_MS, "30s"},
+    {"alert", "window", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_window_ms), 1000,
+     365 * CONFIG_DAY_MS, "24h"},
+    {"alert", "threshold", CONFIG_TYPE_INTEGER, CONFIG_FIELD(alert_threshold), 1, 100000000,
+     "10"},
+    {"alert", "cooldown", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_cooldown_ms), 0,
+     30 * CONFIG_DAY_MS, "1h"},
+    {"alert", "webhook_url", CONFIG_TYPE_STRING, CONFIG_FIELD(alert_webhook_url), 0, 0, ""},
+    {"alert", "command", CONFIG_TYPE_STRING, CONFIG_FIELD(alert_command), 0, 0, ""},
+    {"alert", "max_lag", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_max_lag_ms), 1000,
+     30 * CONFIG_DAY_MS, "5m"},
 };
 
 static const ConfigKey policy_keys[] = {

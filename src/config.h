@@ -43,6 +43,16 @@ typedef struct Config {
     /* [retry] */
     Policy retry;
     int64_t retry_interval_ms; /* the longest the scheduler sleeps */
+    /* [alert] */
+    int64_t alert_interval_ms;
+    int64_t alert_window_ms;
+    int64_t alert_threshold;
+    int64_t alert_cooldown_ms;
+    char alert_webhook_url[CONFIG_PATH_MAX]; /* "" = none */
+    char alert_command[CONFIG_PATH_MAX];     /* "" = none */
+    int64_t alert_max_lag_ms;
+    /* [storage] retention */
+    int64_t retention_ms;
     /* [business.NAME]: owned, freed by config_free() */
     PolicyBusiness *business;
     size_t business_count;

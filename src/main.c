@@ -255,6 +255,9 @@ int main(int argc, char **argv)
         .policies = &policies,
         .on_tasks_due = main_announce_tasks,
         .on_tasks_due_argument = scheduler,
+        /* The scheduler runs a turn at least every retry_interval. */
+        .ready_alive_ms = config.retry_interval_ms * 2 + 10000,
+        .ready_max_lag_ms = config.alert_max_lag_ms,
     };
     api = api_start(&api_options, err, sizeof err);
     if (api == NULL) {

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "host_table.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 /* Beyond the request timeout, how long a claim's lease lasts. */
@@ -61,6 +62,7 @@ struct Scheduler {
     Host **claimed_hosts;
     int64_t lease_ms;
     int64_t next_sweep;
+    int64_t next_lag_update; /* monotonic ms */
     uint64_t random_state;
     bool write_failing;       /* log a failing write once, not every turn */
 };
@@ -182,6 +184,9 @@ static void scheduler_collect_finished(Scheduler *scheduler)
             deliver_finish(delivery, result, clock_now_ms(), scheduler_random_unit(scheduler),
                            outcome);
             scheduler_log_outcome(delivery, outcome);
+            const char *error_class = outcome->attempt.error_class;
+            metrics_count_delivery(error_class[0] ? error_class : "success",
+                                   outcome->attempt.duration_ms);
         } else {
             /* No memory to remember it: the lease will bring the task back. */
             log_error("event=outcome_lost task_id=%lld error=\"out of memory\"",
@@ -245,6 +250,8 @@ static int scheduler_start_transfers(Scheduler *scheduler, int claimed, int64_t 
         Delivery *delivery = scheduler->free_slots[--scheduler->free_count];
         Task *task = &scheduler->claimed[i];
         const Policy *policy = policy_set_find(scheduler->options.policies, task->business_type);
+        if (task->attempts == 1)
+            metrics_observe_first_attempt_lag(now - task->created_at);
         char err[256];
         int prepared = deliver_prepare(delivery, task, policy, &scheduler->options.deliver, now,
                                        err, sizeof err);
@@ -359,6 +366,19 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
     return wait < 0 ? 0 : (int)wait;
 }
 
+/* Publishes the heartbeat every turn and, once a second, how late the most
+ * overdue host is (O(hosts)). */
+static void scheduler_publish(Scheduler *scheduler, int64_t now)
+{
+    int64_t monotonic = clock_monotonic_ms();
+    metrics_scheduler_alive(monotonic);
+    if (monotonic < scheduler->next_lag_update)
+        return;
+    scheduler->next_lag_update = monotonic + 1000;
+    int64_t earliest = host_table_earliest_due(&scheduler->hosts);
+    metrics_set_scheduler_lag(earliest < now ? now - earliest : 0);
+}
+
 static void *scheduler_main(void *argument)
 {
     Scheduler *scheduler = argument;
@@ -373,6 +393,7 @@ static void *scheduler_main(void *argument)
         bool stopping = scheduler_take_inbox(scheduler);
         int64_t now = clock_now_ms();
         int started = scheduler_write(scheduler, now, !stopping);
+        scheduler_publish(scheduler, now);
         if (stopping && scheduler->in_flight == 0 &&
             (scheduler->outcome_count == 0 || scheduler->write_failing))
             break; /* unwritten outcomes are recovered as interrupted at next start */

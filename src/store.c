@@ -101,6 +101,9 @@ static const char *const store_sql_text[STORE_SQL_COUNT] = {
         " VALUES (?, ?, ?, ?, ?, ?)",
     [STORE_SQL_ACTION_LIST] = "SELECT id, task_id, action, actor, note, details, created_at"
                               " FROM actions WHERE task_id = ? ORDER BY id",
+    /* A scan of the (status, id) index: fine for a scrape every few seconds. */
+    [STORE_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
+    [STORE_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
 };
 
 int store_fail(Store *store, const char *what, char *err, size_t errlen)

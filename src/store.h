@@ -192,4 +192,8 @@ int store_action_list(Store *store, int64_t task_id, ManualAction **out, size_t 
                       size_t errlen);
 void store_action_list_free(ManualAction *actions, size_t count);
 
+/* Gauges for /metrics: tasks per TaskStatus, and open manual entries. */
+int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open,
+                       char *err, size_t errlen);
+
 #endif

@@ -293,3 +293,31 @@ void store_attempt_list_free(Attempt *attempts, size_t count)
         attempt_clear(&attempts[i]);
     free(attempts);
 }
+
+int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open,
+                       char *err, size_t errlen)
+{
+    memset(tasks_by_status, 0, 4 * sizeof *tasks_by_status);
+    *manual_open = 0;
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_COUNT_BY_STATUS, err, errlen);
+    if (statement == NULL)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        TaskStatus status;
+        const char *name = (const char *)sqlite3_column_text(statement, 0);
+        if (name != NULL && task_status_parse(name, &status) == 0)
+            tasks_by_status[status] = sqlite3_column_int64(statement, 1);
+    }
+    sqlite3_reset(statement);
+    if (rc != SQLITE_DONE)
+        return store_fail(store, "count tasks", err, errlen);
+    statement = store_statement(store, STORE_SQL_COUNT_MANUAL_OPEN, err, errlen);
+    if (statement == NULL)
+        return -1;
+    rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW)
+        *manual_open = sqlite3_column_int64(statement, 0);
+    sqlite3_reset(statement);
+    return rc == SQLITE_ROW ? 0 : store_fail(store, "count manual", err, errlen);
+}

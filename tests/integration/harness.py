@@ -156,7 +156,9 @@ class Herald:
             response = connection.getresponse()
             text = response.read()
             response_headers = {k.lower(): v for k, v in response.getheaders()}
-            parsed = json.loads(text) if text else None
+
+            is_json = response_headers.get("content-type", "").startswith("application/json")
+            parsed = json.loads(text) if text and is_json else text.decode(errors="replace")
             return response.status, response_headers, parsed
         finally:
             connection.close()

@@ -124,6 +124,14 @@ static void test_delivery_and_retry_defaults(void **state)
     assert_int_equal(config.retry.schedule.count, 0);
     assert_int_equal(config.retry_interval_ms, 30000);
     assert_int_equal(config.business_count, 0);
+    assert_int_equal(config.alert_interval_ms, 30000);
+    assert_int_equal(config.alert_window_ms, 86400000);
+    assert_int_equal(config.alert_threshold, 10);
+    assert_int_equal(config.alert_cooldown_ms, 3600000);
+    assert_string_equal(config.alert_webhook_url, "");
+    assert_string_equal(config.alert_command, "");
+    assert_int_equal(config.alert_max_lag_ms, 300000);
+    assert_int_equal(config.retention_ms, 7 * 86400000LL);
 }
 
 static void test_business_sections_inherit_from_retry(void **state)

@@ -1,0 +1,183 @@
+/*
+ * metrics: see metrics.h. Histograms keep cumulative-ready bucket counts and
+ * a sum in microseconds, all atomics; rendering reads each once.
+ */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+static const double metrics_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                         0.1,    0.25,  0.5,    1,     2.5,  5,     10,
+                                         30,     60};
+#define METRICS_BUCKET_COUNT (sizeof metrics_buckets / sizeof metrics_buckets[0])
+
+typedef struct MetricsHistogram {
+    atomic_ullong buckets[METRICS_BUCKET_COUNT + 1]; /* the last one is +Inf */
+    atomic_ullong sum_us;
+    atomic_ullong count;
+} MetricsHistogram;
+
+static const char *const metrics_outcomes[] = {
+    "success", "timeout", "connect", "dns", "tls", "network", "http_status", "redirect",
+    "body_mismatch", "gone", "url", "transport", "interrupted", "other"};
+#define METRICS_OUTCOME_COUNT (sizeof metrics_outcomes / sizeof metrics_outcomes[0])
+
+static const int metrics_intake_codes[] = {200, 201, 400, 401, 404, 405, 409, 413, 415, 422, 503};
+#define METRICS_INTAKE_CODE_COUNT (sizeof metrics_intake_codes / sizeof metrics_intake_codes[0])
+
+static const char *const metrics_alert_kinds[] = {"manual_backlog", "delivery_lag"};
+#define METRICS_ALERT_KIND_COUNT (sizeof metrics_alert_kinds / sizeof metrics_alert_kinds[0])
+
+static atomic_ullong metrics_deliveries[METRICS_OUTCOME_COUNT];
+static atomic_ullong metrics_intake[METRICS_INTAKE_CODE_COUNT + 1]; /* + other */
+static atomic_ullong metrics_alerts[METRICS_ALERT_KIND_COUNT];
+static MetricsHistogram metrics_delivery_duration;
+static MetricsHistogram metrics_first_attempt_lag;
+static atomic_llong metrics_lag_ms;
+static atomic_llong metrics_alive_ms;
+
+static void metrics_observe(MetricsHistogram *histogram, int64_t ms)
+{
+    if (ms < 0)
+        ms = 0;
+    double seconds = (double)ms / 1000.0;
+    size_t bucket = 0;
+    while (bucket < METRICS_BUCKET_COUNT && seconds > metrics_buckets[bucket])
+        bucket++;
+    atomic_fetch_add(&histogram->buckets[bucket], 1);
+    atomic_fetch_add(&histogram->sum_us, (unsigned long long)ms * 1000);
+    atomic_fetch_add(&histogram->count, 1);
+}
+
+void metrics_count_intake(int status_code)
+{
+    size_t index = 0;
+    while (index < METRICS_INTAKE_CODE_COUNT && metrics_intake_codes[index] != status_code)
+        index++;
+    atomic_fetch_add(&metrics_intake[index], 1);
+}
+
+void metrics_count_delivery(const char *outcome_class, int64_t duration_ms)
+{
+    size_t index = 0;
+    while (index < METRICS_OUTCOME_COUNT - 1 && strcmp(metrics_outcomes[index], outcome_class) != 0)
+        index++;
+    atomic_fetch_add(&metrics_deliveries[index], 1);
+    metrics_observe(&metrics_delivery_duration, duration_ms);
+}
+
+void metrics_observe_first_attempt_lag(int64_t lag_ms)
+{
+    metrics_observe(&metrics_first_attempt_lag, lag_ms);
+}
+
+void metrics_set_scheduler_lag(int64_t lag_ms)
+{
+    atomic_store(&metrics_lag_ms, lag_ms);
+}
+
+int64_t metrics_scheduler_lag(void)
+{
+    return atomic_load(&metrics_lag_ms);
+}
+
+void metrics_scheduler_alive(int64_t monotonic_ms)
+{
+    atomic_store(&metrics_alive_ms, monotonic_ms);
+}
+
+int64_t metrics_scheduler_last_alive(void)
+{
+    return atomic_load(&metrics_alive_ms);
+}
+
+void metrics_count_alert(const char *kind)
+{
+    for (size_t i = 0; i < METRICS_ALERT_KIND_COUNT; i++) {
+        if (strcmp(metrics_alert_kinds[i], kind) == 0)
+            atomic_fetch_add(&metrics_alerts[i], 1);
+    }
+}
+
+static int metrics_printf(Buffer *out, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int metrics_printf(Buffer *out, const char *format, ...)
+{
+    char line[512];
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (length < 0 || (size_t)length >= sizeof line)
+        return -1;
+    return buffer_append(out, line, (size_t)length);
+}
+
+static int metrics_render_histogram(Buffer *out, const char *name, const char *help,
+                                    MetricsHistogram *histogram)
+{
+    int failed = metrics_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    unsigned long long cumulative = 0;
+    for (size_t i = 0; i <= METRICS_BUCKET_COUNT; i++) {
+        cumulative += atomic_load(&histogram->buckets[i]);
+        if (i < METRICS_BUCKET_COUNT)
+            failed |= metrics_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name,
+                                     metrics_buckets[i], cumulative);
+        else
+            failed |= metrics_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, cumulative);
+    }
+    failed |= metrics_printf(out, "%s_sum %.6f\n%s_count %llu\n", name,
+                             (double)atomic_load(&histogram->sum_us) / 1e6, name, cumulative);
+    return failed ? -1 : 0;
+}
+
+int metrics_render(Buffer *out, const MetricsGauges *gauges)
+{
+    static const char *const statuses[] = {"pending", "delivering", "succeeded", "failed"};
+    int failed = metrics_printf(out, "# HELP herald_tasks Tasks in the database by status.\n"
+                                     "# TYPE herald_tasks gauge\n");
+    for (size_t i = 0; i < 4; i++)
+        failed |= metrics_printf(out, "herald_tasks{status=\"%s\"} %lld\n", statuses[i],
+                                 (long long)gauges->tasks_by_status[i]);
+    failed |= metrics_printf(out,
+                             "# HELP herald_manual_open Open entries in the manual-handling table.\n"
+                             "# TYPE herald_manual_open gauge\nherald_manual_open %lld\n",
+                             (long long)gauges->manual_open);
+    failed |= metrics_printf(out, "# HELP herald_deliveries_total Delivery attempts by outcome.\n"
+                                  "# TYPE herald_deliveries_total counter\n");
+    for (size_t i = 0; i < METRICS_OUTCOME_COUNT; i++)
+        failed |= metrics_printf(out, "herald_deliveries_total{outcome=\"%s\"} %llu\n",
+                                 metrics_outcomes[i], atomic_load(&metrics_deliveries[i]));
+    failed |= metrics_printf(out, "# HELP herald_intake_requests_total Task intake responses by "
+                                  "HTTP status.\n# TYPE herald_intake_requests_total counter\n");
+    for (size_t i = 0; i <= METRICS_INTAKE_CODE_COUNT; i++) {
+        unsigned long long value = atomic_load(&metrics_intake[i]);
+        if (i < METRICS_INTAKE_CODE_COUNT)
+            failed |= metrics_printf(out, "herald_intake_requests_total{code=\"%d\"} %llu\n",
+                                     metrics_intake_codes[i], value);
+        else
+            failed |= metrics_printf(out, "herald_intake_requests_total{code=\"other\"} %llu\n",
+                                     value);
+    }
+    failed |= metrics_render_histogram(out, "herald_delivery_duration_seconds",
+                                       "Duration of delivery attempts.",
+                                       &metrics_delivery_duration);
+    failed |= metrics_render_histogram(out, "herald_first_attempt_lag_seconds",
+                                       "Time from a task's acceptance to its first attempt.",
+                                       &metrics_first_attempt_lag);
+    failed |= metrics_printf(out,
+                             "# HELP herald_scheduler_lag_seconds How late the most overdue due "
+                             "task is.\n# TYPE herald_scheduler_lag_seconds gauge\n"
+                             "herald_scheduler_lag_seconds %.3f\n",
+                             (double)metrics_scheduler_lag() / 1000.0);
+    failed |= metrics_printf(out, "# HELP herald_alerts_fired_total Alerts fired by kind.\n"
+                                  "# TYPE herald_alerts_fired_total counter\n");
+    for (size_t i = 0; i < METRICS_ALERT_KIND_COUNT; i++)
+        failed |= metrics_printf(out, "herald_alerts_fired_total{kind=\"%s\"} %llu\n",
+                                 metrics_alert_kinds[i], atomic_load(&metrics_alerts[i]));
+    return failed ? -1 : 0;
+}
