@@ -25,5 +25,7 @@ CREATE TABLE alerts (
 
 CREATE INDEX alerts_unsent ON alerts (id) WHERE sent_at IS NULL;
 
--- The manual list by business type, oldest first, and retention of resolved entries.
+-- Retention of resolved entries, and the lookups behind deleting a task
+-- (ON DELETE CASCADE needs an index on every child's task_id).
 CREATE INDEX manual_resolved ON manual (resolved_at) WHERE state = 'resolved';
+CREATE INDEX manual_task ON manual (task_id);

@@ -3,6 +3,8 @@
  */
 #include "api_system.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "api.h"
@@ -68,10 +70,77 @@ static void api_system_metrics(ApiCall *call)
     api_call_reply_text(call, 200, "text/plain; version=0.0.4; charset=utf-8", text.data);
 }
 
+static cJSON *api_system_render_alert(const StoredAlert *alert)
+{
+    cJSON *object = cJSON_CreateObject();
+    char time_text[CLOCK_RFC3339_SIZE];
+    cJSON_AddNumberToObject(object, "id", (double)alert->id);
+    cJSON_AddStringToObject(object, "kind", alert->kind);
+    cJSON_AddStringToObject(object, "state", alert->firing ? "firing" : "resolved");
+    cJSON_AddNumberToObject(object, "count", (double)alert->count);
+    clock_format_rfc3339(alert->created_at, time_text);
+    cJSON_AddStringToObject(object, "created_at", time_text);
+    if (alert->sent_at > 0) {
+        clock_format_rfc3339(alert->sent_at, time_text);
+        cJSON_AddStringToObject(object, "sent_at", time_text);
+    } else {
+        cJSON_AddNullToObject(object, "sent_at");
+    }
+    if (alert->send_error != NULL)
+        cJSON_AddStringToObject(object, "send_error", alert->send_error);
+    else
+        cJSON_AddNullToObject(object, "send_error");
+    cJSON *details = alert->details ? cJSON_Parse(alert->details) : NULL;
+    cJSON_AddItemToObject(object, "details", details ? details : cJSON_CreateNull());
+    return object;
+}
+
+/* GET /v1/alerts?limit=&before=: newest first. */
+static void api_system_alerts(ApiCall *call)
+{
+    const char *limit_text = api_call_query(call, "limit");
+    const char *before_text = api_call_query(call, "before");
+    char *end = NULL;
+    long limit = limit_text ? strtol(limit_text, &end, 10) : 50;
+    if (limit_text != NULL && (*limit_text == '\0' || *end != '\0' || limit < 1 || limit > 500)) {
+        api_call_fail(call, 400, "invalid_parameter", "limit",
+                      "limit must be an integer from 1 to 500");
+        return;
+    }
+    long long before = before_text ? strtoll(before_text, &end, 10) : INT64_MAX;
+    if (before_text != NULL && (*before_text == '\0' || *end != '\0' || before < 1)) {
+        api_call_fail(call, 400, "invalid_parameter", "before",
+                      "before must be an alert id (a positive integer)");
+        return;
+    }
+    StoredAlert *alerts;
+    size_t count;
+    char err[256];
+    if (store_alert_list(api_call_reader(call), before, (int)limit + 1, &alerts, &count, err,
+                         sizeof err) != 0) {
+        api_call_set_retry_after(call, 1);
+        api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
+        return;
+    }
+    bool more = count > (size_t)limit;
+    size_t shown = more ? (size_t)limit : count;
+    cJSON *body = cJSON_CreateObject();
+    cJSON *array = cJSON_AddArrayToObject(body, "alerts");
+    for (size_t i = 0; i < shown; i++)
+        cJSON_AddItemToArray(array, api_system_render_alert(&alerts[i]));
+    if (more)
+        cJSON_AddNumberToObject(body, "next_before", (double)alerts[shown - 1].id);
+    else
+        cJSON_AddNullToObject(body, "next_before");
+    store_alert_list_free(alerts, count);
+    api_call_reply(call, 200, body);
+}
+
 const ApiRoute api_system_routes[] = {
     {.method = "GET", .pattern = "/healthz", .public = true, .handler = api_system_health},
     {.method = "GET", .pattern = "/readyz", .public = true, .handler = api_system_ready},
     {.method = "GET", .pattern = "/metrics", .handler = api_system_metrics},
+    {.method = "GET", .pattern = "/v1/alerts", .handler = api_system_alerts},
 };
 
 const size_t api_system_route_count = sizeof api_system_routes / sizeof api_system_routes[0];

@@ -75,7 +75,7 @@ static const ConfigKey config_keys[] = {
      600 * 1000, "5s"},
     {"storage", "intake_queue_limit", CONFIG_TYPE_INTEGER, CONFIG_FIELD(intake_queue_limit), 1,
      1000000, "10000"},
-    {"storage", "retention", CONFIG_TYPE_DURATION, CONFIG_FIELD(retention_ms), 60 * 1000,
+    {"storage", "retention", CONFIG_TYPE_DURATION, CONFIG_FIELD(retention_ms), 1000,
      3650 * CONFIG_DAY_MS, "7d"},
     {"delivery", "timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(delivery_timeout_ms), 100,
      600 * 1000, "10s"},

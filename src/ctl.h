@@ -27,7 +27,7 @@ typedef struct Ctl {
 typedef struct CtlCommand CtlCommand;
 struct CtlCommand {
     const char *group;
-    const char *name;
+    const char *name; /* NULL: the group alone is the command ("alerts") */
     int (*run)(Ctl *ctl, const CtlCommand *command, int argc, char **argv);
     const char *usage;
     const char *summary;

@@ -1,6 +1,7 @@
 /*
- * ctl_manual: heraldctl's "manual" commands: list, show, retry, resolve,
- * retry-all; what an operator uses when deliveries failed for good.
+ * ctl_manual: heraldctl's "manual" commands (list, show, retry, resolve,
+ * retry-all) and "alerts": what an operator uses when deliveries failed for
+ * good.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -262,7 +263,39 @@ static int ctl_manual_retry_all(Ctl *ctl, const CtlCommand *command, int argc, c
     return ctl_manual_post(ctl, "/v1/manual/retry", body, ctl_manual_show_bulk);
 }
 
+static void ctl_manual_show_alerts(const CtlAnswer *answer)
+{
+    static const char *const header[] = {"ID", "CREATED", "KIND", "STATE", "COUNT", "SENT",
+                                         "TEXT"};
+    CtlTable table;
+    ctl_table_init(&table, 7, header);
+    const cJSON *alert;
+    cJSON_ArrayForEach(alert, cJSON_GetObjectItemCaseSensitive(answer->json, "alerts"))
+    {
+        static const char *const members[] = {"id", "created_at", "kind", "state", "count",
+                                              "sent_at"};
+        char *cells[7];
+        for (int i = 0; i < 6; i++)
+            cells[i] = ctl_cell(alert, members[i]);
+        cells[6] = ctl_cell(cJSON_GetObjectItemCaseSensitive(alert, "details"), "text");
+        ctl_table_add(&table, (const char *const *)cells);
+        for (int i = 0; i < 7; i++)
+            free(cells[i]);
+    }
+    ctl_table_print(&table, stdout);
+    ctl_table_free(&table);
+}
+
+static int ctl_alerts(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    static const CtlQueryOption options[] = {{"limit", "limit"}, {"before", "before"}};
+    return ctl_list(ctl, command, argc, argv, "/v1/alerts", options,
+                    sizeof options / sizeof options[0], ctl_manual_show_alerts);
+}
+
 const CtlCommand ctl_manual_commands[] = {
+    {"alerts", NULL, ctl_alerts, "alerts [--limit N] [--before ID]",
+     "list the alerts herald raised, newest first"},
     {"manual", "list", ctl_manual_list,
      "manual list [--state open|resolved|all] [--type TYPE] [--since TIME] [--until TIME]"
      " [--limit N] [--after ID]",

@@ -49,21 +49,26 @@ static void ctl_usage(FILE *out)
 
 static int ctl_dispatch(Ctl *ctl, int argc, char **argv)
 {
-    if (argc < 2) {
+    if (argc < 1) {
         ctl_usage(stderr);
         return CTL_EXIT_USAGE;
     }
     for (size_t g = 0; g < CTL_GROUP_COUNT; g++) {
         for (size_t i = 0; i < *ctl_groups[g].count; i++) {
             const CtlCommand *command = &ctl_groups[g].commands[i];
-            if (strcmp(argv[0], command->group) != 0 || strcmp(argv[1], command->name) != 0)
+            if (strcmp(argv[0], command->group) != 0)
                 continue;
-            if (argc == 3 && strcmp(argv[2], "--help") == 0)
+            /* "GROUP NAME ARGS" runs with argv at NAME; a group-only command at GROUP. */
+            int skip = command->name != NULL ? 1 : 0;
+            if (command->name != NULL && (argc < 2 || strcmp(argv[1], command->name) != 0))
+                continue;
+            if (argc == 2 + skip && strcmp(argv[1 + skip], "--help") == 0)
                 return ctl_command_usage(command, stdout, CTL_EXIT_OK);
-            return command->run(ctl, command, argc - 1, argv + 1);
+            return command->run(ctl, command, argc - skip, argv + skip);
         }
     }
-    fprintf(stderr, "heraldctl: unknown command \"%s %s\"\n", argv[0], argv[1]);
+    fprintf(stderr, "heraldctl: unknown command \"%s%s%s\"\n", argv[0], argc > 1 ? " " : "",
+            argc > 1 ? argv[1] : "");
     ctl_usage(stderr);
     return CTL_EXIT_USAGE;
 }

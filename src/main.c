@@ -19,6 +19,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "address.h"
+#include "alert.h"
 #include "api.h"
 #include "auth.h"
 #include "config.h"
@@ -192,6 +193,7 @@ int main(int argc, char **argv)
     Intake *intake = NULL;
     Api *api = NULL;
     Scheduler *scheduler = NULL;
+    AlertChecker *alerts = NULL;
     if (config.api_token_file[0] != '\0') {
         auth = auth_load(config.api_token_file, err, sizeof err);
         if (auth == NULL) {
@@ -227,6 +229,23 @@ int main(int argc, char **argv)
     scheduler = scheduler_start(&scheduler_options, err, sizeof err);
     if (scheduler == NULL) {
         log_error("event=scheduler_failed error=%s", log_quote(quoted, sizeof quoted, err));
+        goto done;
+    }
+    AlertOptions alert_options = {
+        .db_path = config.storage_path,
+        .busy_timeout_ms = config.busy_timeout_ms,
+        .interval_ms = config.alert_interval_ms,
+        .window_ms = config.alert_window_ms,
+        .threshold = config.alert_threshold,
+        .cooldown_ms = config.alert_cooldown_ms,
+        .max_lag_ms = config.alert_max_lag_ms,
+        .webhook_url = config.alert_webhook_url,
+        .command = config.alert_command,
+        .retention_ms = config.retention_ms,
+    };
+    alerts = alert_start(&alert_options, err, sizeof err);
+    if (alerts == NULL) {
+        log_error("event=alert_checker_failed error=%s", log_quote(quoted, sizeof quoted, err));
         goto done;
     }
     IntakeOptions intake_options = {
@@ -277,6 +296,7 @@ done:
     intake_stop(intake); /* stores what is queued and answers every waiting request */
     api_stop(api);
     scheduler_stop(scheduler); /* lets requests in flight finish and records them */
+    alert_stop(alerts);
     auth_free(auth);
     config_free(&config);
     curl_global_cleanup();

@@ -3,6 +3,8 @@
  */
 #include "manual.h"
 
+#include "alert_types.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,4 +24,11 @@ void manual_action_clear(ManualAction *action)
     free(action->note);
     free(action->details);
     memset(action, 0, sizeof *action);
+}
+
+void stored_alert_clear(StoredAlert *alert)
+{
+    free(alert->details);
+    free(alert->send_error);
+    memset(alert, 0, sizeof *alert);
 }

@@ -104,6 +104,43 @@ static const char *const store_sql_text[STORE_SQL_COUNT] = {
     /* A scan of the (status, id) index: fine for a scrape every few seconds. */
     [STORE_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [STORE_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
+    [STORE_SQL_BACKLOG_COUNT] = "SELECT count(*) FROM manual WHERE state = 'open'"
+                                " AND moved_at >= :since",
+    [STORE_SQL_BACKLOG_BY_TYPE] =
+        "SELECT t.business_type, count(*) AS n FROM manual m JOIN tasks t ON t.id = m.task_id"
+        " WHERE m.state = 'open' AND m.moved_at >= :since GROUP BY t.business_type"
+        " ORDER BY n DESC, t.business_type LIMIT " "32",
+    [STORE_SQL_BACKLOG_SAMPLE] = "SELECT task_id, moved_at FROM manual WHERE state = 'open'"
+                                 " AND moved_at >= :since ORDER BY moved_at, id LIMIT 10",
+    [STORE_SQL_ALERT_INSERT] =
+        "INSERT INTO alerts (kind, state, count, details, created_at) VALUES (?, ?, ?, ?, ?)",
+    [STORE_SQL_ALERT_SENT] = "UPDATE alerts SET sent_at = :sent, send_error = :error"
+                             " WHERE id = :id",
+    [STORE_SQL_ALERT_UNSENT] = "SELECT id, kind, state, count, details, created_at, sent_at,"
+                               " send_error FROM alerts WHERE sent_at IS NULL ORDER BY id"
+                               " LIMIT 20",
+    [STORE_SQL_ALERT_LIST] = "SELECT id, kind, state, count, details, created_at, sent_at,"
+                             " send_error FROM alerts WHERE id < :before ORDER BY id DESC"
+                             " LIMIT :limit",
+    [STORE_SQL_ALERT_LATEST] = "SELECT id, kind, state, count, details, created_at, sent_at,"
+                               " send_error FROM alerts WHERE kind = ? ORDER BY id DESC LIMIT 1",
+    /* Ids grow with time, so tasks created after the cutoff bound the scan. */
+    [STORE_SQL_RETENTION_BOUNDARY] = "SELECT id FROM tasks WHERE created_at >= :cutoff"
+                                     " ORDER BY id LIMIT 1",
+    [STORE_SQL_RETENTION_SUCCEEDED] =
+        "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE status = 'succeeded'"
+        " AND id < :boundary AND updated_at < :cutoff ORDER BY id LIMIT :batch)",
+    [STORE_SQL_RETENTION_RESOLVED_TASKS] =
+        "DELETE FROM tasks WHERE status = 'failed' AND id IN (SELECT task_id FROM manual"
+        " WHERE state = 'resolved' AND resolution = 'resolved' AND resolved_at < :cutoff"
+        " LIMIT :batch)",
+    [STORE_SQL_RETENTION_RESOLVED_ENTRIES] =
+        "DELETE FROM manual WHERE id IN (SELECT id FROM manual INDEXED BY manual_resolved"
+        " WHERE state = 'resolved'"
+        " AND resolved_at < :cutoff LIMIT :batch)",
+    [STORE_SQL_RETENTION_ALERTS] =
+        "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE sent_at IS NOT NULL"
+        " AND created_at < :cutoff ORDER BY id LIMIT :batch)",
 };
 
 int store_fail(Store *store, const char *what, char *err, size_t errlen)

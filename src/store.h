@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert_types.h"
 #include "attempt.h"
 #include "manual.h"
 #include "migrations.h"
@@ -191,6 +192,45 @@ void store_manual_matches_free(ManualMatch *matches, size_t count);
 int store_action_list(Store *store, int64_t task_id, ManualAction **out, size_t *count, char *err,
                       size_t errlen);
 void store_action_list_free(ManualAction *actions, size_t count);
+
+/* ---- alerts and retention (store_alerts.c) ---- */
+
+/* The open manual entries moved at or after SINCE. */
+int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *err,
+                        size_t errlen);
+
+/* The earliest next_attempt_at of any pending task (*OUT = INT64_MAX if
+ * none): a seek per host with work, so O(hosts). */
+int store_oldest_due(Store *store, int64_t *out, char *err, size_t errlen);
+
+/* Records an alert (not yet sent); *ID is its id. */
+int store_alert_insert(Store *store, const char *kind, bool firing, int64_t count,
+                       const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
+
+/* Marks alert ID as sent at SENT_AT (0: still unsent), with ERROR (NULL: none). */
+int store_alert_mark(Store *store, int64_t id, int64_t sent_at, const char *error, char *err,
+                     size_t errlen);
+
+/* Alerts not yet sent, oldest first (at most 20). */
+int store_alert_unsent(Store *store, StoredAlert **out, size_t *count, char *err,
+                       size_t errlen);
+
+/* Alerts newest first, with ids below BEFORE (INT64_MAX: from the newest). */
+int store_alert_list(Store *store, int64_t before, int limit, StoredAlert **out, size_t *count,
+                     char *err, size_t errlen);
+
+/* The latest alert of KIND; STORE_NOT_FOUND if none. */
+StoreResult store_alert_latest(Store *store, const char *kind, StoredAlert *out, char *err,
+                               size_t errlen);
+
+void store_alert_list_free(StoredAlert *alerts, size_t count);
+
+/* One batch of retention, in its own transaction: deletes up to BATCH each of
+ * succeeded tasks, hand-resolved failed tasks, resolved manual entries and
+ * sent alerts older than CUTOFF (attempts and actions go with their task).
+ * Open manual entries are never touched. *DELETED counts rows removed. */
+int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
+                         size_t errlen);
 
 /* Gauges for /metrics: tasks per TaskStatus, and open manual entries. */
 int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open,

@@ -1,0 +1,333 @@
+/*
+ * alert: see alert.h.
+ *
+ * Each kind of alert is a small state machine (AlertState): quiet -> firing
+ * when its condition holds; firing -> firing again only after the cooldown
+ * or when the measured count has doubled; firing -> quiet with one
+ * "resolved" notice. An alert is first written to the alerts table unsent,
+ * then handed to the sinks; whatever is still unsent is tried again each
+ * interval, so a sink that is down loses nothing.
+ */
+#include "alert.h"
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alert_sink.h"
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+#include "store.h"
+
+#define ALERT_RETENTION_BATCH 500
+#define ALERT_RETENTION_BATCHES_PER_TURN 20
+
+typedef struct AlertState {
+    const char *kind;
+    bool firing;
+    int64_t last_count;    /* the count of the last alert sent */
+    int64_t last_fired_at; /* wall clock, ms */
+} AlertState;
+
+struct AlertChecker {
+    AlertOptions options;
+    char *webhook_url;
+    char *command;
+    Store *store;
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards stopping */
+    pthread_cond_t wake;
+    bool stopping;
+    AlertState backlog;
+    AlertState lag;
+};
+
+static cJSON *alert_time(int64_t unix_ms)
+{
+    char text[CLOCK_RFC3339_SIZE];
+    clock_format_rfc3339(unix_ms, text);
+    return cJSON_CreateString(text);
+}
+
+/* Writes ALERT (its details JSON) unsent, logs it and counts it. */
+static void alert_record(AlertChecker *checker, AlertState *state, bool firing, int64_t count,
+                         cJSON *details, int64_t now)
+{
+    cJSON_AddStringToObject(details, "kind", state->kind);
+    cJSON_AddStringToObject(details, "state", firing ? "firing" : "resolved");
+    cJSON_AddNumberToObject(details, "count", (double)count);
+    cJSON_AddItemToObject(details, "created_at", alert_time(now));
+    char *text = cJSON_PrintUnformatted(details);
+    const cJSON *summary = cJSON_GetObjectItemCaseSensitive(details, "text");
+    char quoted[600];
+    log_quote(quoted, sizeof quoted, cJSON_IsString(summary) ? summary->valuestring : "");
+    cJSON_Delete(details);
+    char err[512];
+    int64_t id = 0;
+    if (text == NULL || store_alert_insert(checker->store, state->kind, firing, count, text, now,
+                                           &id, err, sizeof err) != 0) {
+        log_error("event=alert_not_recorded kind=%s text=%s error=\"%s\"", state->kind, quoted,
+                  text ? err : "out of memory");
+    }
+    free(text);
+    log_error("event=alert kind=%s state=%s count=%lld alert_id=%lld text=%s", state->kind,
+              firing ? "firing" : "resolved", (long long)count, (long long)id, quoted);
+    if (firing) {
+        metrics_count_alert(state->kind);
+        state->last_count = count;
+        state->last_fired_at = now;
+    }
+    state->firing = firing;
+}
+
+/* Decides whether STATE fires, repeats, resolves or stays quiet. DETAILS
+ * (owned) describes the current condition. */
+static void alert_evaluate(AlertChecker *checker, AlertState *state, bool condition,
+                           int64_t count, cJSON *details, int64_t now)
+{
+    bool repeat = state->firing && (now - state->last_fired_at >= checker->options.cooldown_ms ||
+                                    count >= 2 * state->last_count);
+    if (condition && (!state->firing || repeat)) {
+        alert_record(checker, state, true, count, details, now);
+    } else if (!condition && state->firing) {
+        alert_record(checker, state, false, count, details, now);
+    } else {
+        cJSON_Delete(details);
+    }
+}
+
+static void alert_check_backlog(AlertChecker *checker, int64_t now)
+{
+    const AlertOptions *options = &checker->options;
+    AlertBacklog backlog;
+    char err[512];
+    if (store_alert_backlog(checker->store, now - options->window_ms, &backlog, err,
+                            sizeof err) != 0) {
+        log_error("event=alert_check_failed kind=manual_backlog error=\"%s\"", err);
+        return;
+    }
+    bool condition = backlog.count >= options->threshold;
+    cJSON *details = cJSON_CreateObject();
+    char text[256];
+    if (condition || !checker->backlog.firing)
+        snprintf(text, sizeof text,
+                 "%lld notifications failed for good in the last %llds and wait in manual "
+                 "handling (threshold %lld)",
+                 (long long)backlog.count, (long long)(options->window_ms / 1000),
+                 (long long)options->threshold);
+    else
+        snprintf(text, sizeof text,
+                 "manual handling is back below the threshold: %lld open in the last %llds",
+                 (long long)backlog.count, (long long)(options->window_ms / 1000));
+    cJSON_AddStringToObject(details, "text", text);
+    cJSON_AddNumberToObject(details, "threshold", (double)options->threshold);
+    cJSON_AddNumberToObject(details, "window_seconds", (double)(options->window_ms / 1000));
+    cJSON *by_type = cJSON_AddObjectToObject(details, "by_business_type");
+    for (size_t i = 0; i < backlog.type_count; i++)
+        cJSON_AddNumberToObject(by_type, backlog.by_type[i].business_type,
+                                (double)backlog.by_type[i].count);
+    if (backlog.count > 0) {
+        cJSON *oldest = cJSON_AddObjectToObject(details, "oldest");
+        cJSON_AddNumberToObject(oldest, "task_id", (double)backlog.oldest_task_id);
+        cJSON_AddItemToObject(oldest, "moved_at", alert_time(backlog.oldest_moved_at));
+    }
+    cJSON *sample = cJSON_AddArrayToObject(details, "sample_task_ids");
+    for (size_t i = 0; i < backlog.sample_count; i++)
+        cJSON_AddItemToArray(sample, cJSON_CreateNumber((double)backlog.sample_task_ids[i]));
+    alert_evaluate(checker, &checker->backlog, condition, backlog.count, details, now);
+}
+
+static void alert_check_lag(AlertChecker *checker, int64_t now)
+{
+    int64_t oldest_due;
+    char err[512];
+    if (store_oldest_due(checker->store, &oldest_due, err, sizeof err) != 0) {
+        log_error("event=alert_check_failed kind=delivery_lag error=\"%s\"", err);
+        return;
+    }
+    int64_t lag_ms = oldest_due < now ? now - oldest_due : 0;
+    bool condition = lag_ms > checker->options.max_lag_ms;
+    cJSON *details = cJSON_CreateObject();
+    char text[256];
+    snprintf(text, sizeof text,
+             condition ? "a due notification has waited %llds to be attempted (max_lag %llds): "
+                         "the scheduler is stuck or overwhelmed"
+                       : "deliveries are on time again (oldest due task waits %llds, max_lag %llds)",
+             (long long)(lag_ms / 1000), (long long)(checker->options.max_lag_ms / 1000));
+    cJSON_AddStringToObject(details, "text", text);
+    cJSON_AddNumberToObject(details, "lag_seconds", (double)lag_ms / 1000.0);
+    cJSON_AddNumberToObject(details, "max_lag_seconds",
+                            (double)checker->options.max_lag_ms / 1000.0);
+    if (oldest_due != INT64_MAX)
+        cJSON_AddItemToObject(details, "oldest_due_at", alert_time(oldest_due));
+    alert_evaluate(checker, &checker->lag, condition, lag_ms / 1000, details, now);
+}
+
+/* Hands every unsent alert to the sinks; marks those all sinks took. */
+static void alert_send_pending(AlertChecker *checker)
+{
+    StoredAlert *alerts;
+    size_t count;
+    char err[512];
+    if (store_alert_unsent(checker->store, &alerts, &count, err, sizeof err) != 0) {
+        log_error("event=alert_send_failed error=\"%s\"", err);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        char webhook_error[512] = "", command_error[512] = "";
+        if (checker->webhook_url != NULL &&
+            alert_sink_webhook(checker->webhook_url, &alerts[i], webhook_error,
+                               sizeof webhook_error) != 0 &&
+            webhook_error[0] == '\0')
+            snprintf(webhook_error, sizeof webhook_error, "webhook failed");
+        if (checker->command != NULL &&
+            alert_sink_command(checker->command, &alerts[i], command_error,
+                               sizeof command_error) != 0 &&
+            command_error[0] == '\0')
+            snprintf(command_error, sizeof command_error, "command failed");
+        char failure[sizeof webhook_error + sizeof command_error + 2];
+        snprintf(failure, sizeof failure, "%s%s%s", webhook_error,
+                 webhook_error[0] && command_error[0] ? "; " : "", command_error);
+        if (failure[0] != '\0') {
+            char quoted[1200];
+            log_error("event=alert_sink_failed alert_id=%lld error=%s retry=next_interval",
+                      (long long)alerts[i].id, log_quote(quoted, sizeof quoted, failure));
+        }
+        if (store_alert_mark(checker->store, alerts[i].id, failure[0] ? 0 : clock_now_ms(),
+                             failure[0] ? failure : NULL, err, sizeof err) != 0)
+            log_error("event=alert_send_failed error=\"%s\"", err);
+    }
+    store_alert_list_free(alerts, count);
+}
+
+static void alert_apply_retention(AlertChecker *checker, int64_t now)
+{
+    int64_t cutoff = now - checker->options.retention_ms;
+    int64_t total = 0;
+    char err[512];
+    for (int batch = 0; batch < ALERT_RETENTION_BATCHES_PER_TURN; batch++) {
+        int64_t deleted = 0;
+        if (store_retention_step(checker->store, cutoff, ALERT_RETENTION_BATCH, &deleted, err,
+                                 sizeof err) != 0) {
+            log_error("event=retention_failed error=\"%s\"", err);
+            break;
+        }
+        total += deleted;
+        if (deleted == 0)
+            break;
+    }
+    if (total > 0)
+        log_info("event=retention deleted_rows=%lld", (long long)total);
+}
+
+static void alert_turn(AlertChecker *checker)
+{
+    int64_t now = clock_now_ms();
+    alert_check_backlog(checker, now);
+    alert_check_lag(checker, now);
+    if (checker->webhook_url != NULL || checker->command != NULL)
+        alert_send_pending(checker);
+    alert_apply_retention(checker, now);
+}
+
+static void *alert_main(void *argument)
+{
+    AlertChecker *checker = argument;
+    pthread_setname_np(pthread_self(), "herald-watch");
+    pthread_mutex_lock(&checker->lock);
+    while (!checker->stopping) {
+        pthread_mutex_unlock(&checker->lock);
+        alert_turn(checker);
+        pthread_mutex_lock(&checker->lock);
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += checker->options.interval_ms / 1000;
+        deadline.tv_nsec += (checker->options.interval_ms % 1000) * 1000000;
+        if (deadline.tv_nsec >= 1000000000) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000;
+        }
+        while (!checker->stopping &&
+               pthread_cond_timedwait(&checker->wake, &checker->lock, &deadline) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&checker->lock);
+    return NULL;
+}
+
+/* An alert that was firing when heraldd stopped is still firing. */
+static void alert_restore(AlertChecker *checker, AlertState *state)
+{
+    StoredAlert latest;
+    char err[256];
+    if (store_alert_latest(checker->store, state->kind, &latest, err, sizeof err) != STORE_OK)
+        return;
+    state->firing = latest.firing;
+    state->last_count = latest.count;
+    state->last_fired_at = latest.created_at;
+    stored_alert_clear(&latest);
+}
+
+static void alert_free(AlertChecker *checker)
+{
+    store_close(checker->store);
+    free(checker->webhook_url);
+    free(checker->command);
+    pthread_cond_destroy(&checker->wake);
+    pthread_mutex_destroy(&checker->lock);
+    free(checker);
+}
+
+AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen)
+{
+    AlertChecker *checker = calloc(1, sizeof *checker);
+    if (checker == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    checker->options = *options;
+    checker->backlog.kind = "manual_backlog";
+    checker->lag.kind = "delivery_lag";
+    pthread_mutex_init(&checker->lock, NULL);
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&checker->wake, &attributes);
+    pthread_condattr_destroy(&attributes);
+    if (options->webhook_url[0] != '\0')
+        checker->webhook_url = strdup(options->webhook_url);
+    if (options->command[0] != '\0')
+        checker->command = strdup(options->command);
+    StoreOptions store_options = {.busy_timeout_ms = options->busy_timeout_ms};
+    checker->store = store_open(options->db_path, &store_options, err, errlen);
+    if (checker->store == NULL) {
+        alert_free(checker);
+        return NULL;
+    }
+    alert_restore(checker, &checker->backlog);
+    alert_restore(checker, &checker->lag);
+    int rc = pthread_create(&checker->thread, NULL, alert_main, checker);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the alert thread: %s", strerror(rc));
+        alert_free(checker);
+        return NULL;
+    }
+    return checker;
+}
+
+void alert_stop(AlertChecker *checker)
+{
+    if (checker == NULL)
+        return;
+    pthread_mutex_lock(&checker->lock);
+    checker->stopping = true;
+    pthread_cond_signal(&checker->wake);
+    pthread_mutex_unlock(&checker->lock);
+    pthread_join(checker->thread, NULL);
+    alert_free(checker);
+}

@@ -1,0 +1,47 @@
+/*
+ * alert: the alert checker ("herald-watch" thread), which tells people when
+ * something needs them.
+ *
+ * Every `interval` it counts open manual entries moved within `window` and
+ * fires a manual_backlog alert when the count reaches `threshold`; it also
+ * fires delivery_lag when a due task has waited longer than `max_lag` (read
+ * from the database, so a stuck scheduler cannot hide it). An alert fires on
+ * crossing, repeats only after `cooldown` or when the count has doubled, and
+ * is followed by one "resolved" notice when the condition clears. Every
+ * alert is logged at error level, stored (GET /v1/alerts), and sent to the
+ * configured sinks: a webhook (POST JSON) and/or a command (HERALD_ALERT_*
+ * environment). A sink that fails is logged and the alert is sent again next
+ * interval; sinks run on this thread only, so they never slow deliveries.
+ *
+ * The same thread applies [storage] retention in small batches.
+ */
+#ifndef HERALD_ALERT_H
+#define HERALD_ALERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct AlertChecker AlertChecker;
+
+typedef struct AlertOptions {
+    const char *db_path;
+    int64_t busy_timeout_ms;
+    int64_t interval_ms;
+    int64_t window_ms;
+    int64_t threshold;
+    int64_t cooldown_ms;
+    int64_t max_lag_ms;
+    const char *webhook_url; /* "" = none */
+    const char *command;     /* "" = none */
+    int64_t retention_ms;
+} AlertOptions;
+
+/* Opens its connection, restores the state of earlier alerts and starts the
+ * thread. Returns the checker (the caller owns it: alert_stop), or NULL with
+ * a message in ERR. */
+AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen);
+
+/* Stops the thread (waiting for a sink in progress) and frees CHECKER. */
+void alert_stop(AlertChecker *checker);
+
+#endif

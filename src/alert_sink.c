@@ -1,0 +1,159 @@
+/*
+ * alert_sink: see alert_sink.h.
+ */
+#include "alert_sink.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "version.h"
+
+extern char **environ;
+
+static size_t alert_sink_discard(char *data, size_t size, size_t count, void *user)
+{
+    (void)data;
+    (void)user;
+    return size * count;
+}
+
+int alert_sink_webhook(const char *url, const StoredAlert *alert, char *err, size_t errlen)
+{
+    CURL *curl = curl_easy_init();
+    if (curl == NULL) {
+        snprintf(err, errlen, "webhook: cannot initialise libcurl");
+        return -1;
+    }
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    char error[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, alert->details);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "herald/" HERALD_VERSION);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)ALERT_SINK_WEBHOOK_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, alert_sink_discard);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+    CURLcode code = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    if (code != CURLE_OK) {
+        snprintf(err, errlen, "webhook: %s", error[0] ? error : curl_easy_strerror(code));
+        return -1;
+    }
+    if (status < 200 || status > 299) {
+        snprintf(err, errlen, "webhook: HTTP %ld", status);
+        return -1;
+    }
+    return 0;
+}
+
+/* environ plus the alert's variables; the caller frees the array and the
+ * strings from index FIRST_OWNED on. */
+static char **alert_sink_environment(const StoredAlert *alert, size_t *first_owned)
+{
+    size_t inherited = 0;
+    while (environ[inherited] != NULL)
+        inherited++;
+    char **variables = calloc(inherited + 7, sizeof *variables);
+    if (variables == NULL)
+        return NULL;
+    size_t count = 0;
+    for (size_t i = 0; i < inherited; i++) {
+        if (strncmp(environ[i], "HERALD_ALERT_", 13) != 0)
+            variables[count++] = environ[i];
+    }
+    *first_owned = count;
+    cJSON *details = cJSON_Parse(alert->details);
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(details, "text");
+    int failed = 0;
+    failed |= asprintf(&variables[count++], "HERALD_ALERT_ID=%lld", (long long)alert->id) < 0;
+    failed |= asprintf(&variables[count++], "HERALD_ALERT_KIND=%s", alert->kind) < 0;
+    failed |= asprintf(&variables[count++], "HERALD_ALERT_STATE=%s",
+                       alert->firing ? "firing" : "resolved") < 0;
+    failed |= asprintf(&variables[count++], "HERALD_ALERT_COUNT=%lld", (long long)alert->count) < 0;
+    failed |= asprintf(&variables[count++], "HERALD_ALERT_TEXT=%s",
+                       cJSON_IsString(text) ? text->valuestring : "") < 0;
+    failed |= asprintf(&variables[count++], "HERALD_ALERT_JSON=%s", alert->details) < 0;
+    cJSON_Delete(details);
+    if (failed) {
+        for (size_t i = *first_owned; i < count; i++)
+            free(variables[i]);
+        free(variables);
+        return NULL;
+    }
+    return variables;
+}
+
+int alert_sink_command(const char *command, const StoredAlert *alert, char *err,
+                       size_t errlen)
+{
+    size_t first_owned = 0;
+    char **environment = alert_sink_environment(alert, &first_owned);
+    if (environment == NULL) {
+        snprintf(err, errlen, "command: out of memory");
+        return -1;
+    }
+    /* The child starts with no blocked signals and default SIGPIPE, whatever
+     * heraldd's threads block or ignore. */
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t empty, defaults;
+    sigemptyset(&empty);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigmask(&attributes, &empty);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    char *const argv[] = {"sh", "-c", (char *)command, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/bin/sh", NULL, &attributes, argv, environment);
+    posix_spawnattr_destroy(&attributes);
+    for (size_t i = first_owned; environment[i] != NULL; i++)
+        free(environment[i]);
+    free(environment);
+    if (rc != 0) {
+        snprintf(err, errlen, "command: cannot start: %s", strerror(rc));
+        return -1;
+    }
+    int64_t deadline = clock_monotonic_ms() + ALERT_SINK_COMMAND_TIMEOUT_MS;
+    int status = 0;
+    for (;;) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid)
+            break;
+        if (done < 0 && errno != EINTR) {
+            snprintf(err, errlen, "command: waitpid: %s", strerror(errno));
+            return -1;
+        }
+        if (clock_monotonic_ms() >= deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            snprintf(err, errlen, "command: still running after %dms; killed",
+                     ALERT_SINK_COMMAND_TIMEOUT_MS);
+            return -1;
+        }
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(err, errlen, "command: exited with %s %d",
+                 WIFEXITED(status) ? "status" : "signal",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        return -1;
+    }
+    return 0;
+}

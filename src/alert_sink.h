@@ -1,0 +1,26 @@
+/*
+ * alert_sink: where an alert goes besides the log and the alerts table:
+ * a webhook (POST the alert's JSON) or a command (run with HERALD_ALERT_*
+ * environment variables). Both are bounded in time.
+ */
+#ifndef HERALD_ALERT_SINK_H
+#define HERALD_ALERT_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert_types.h"
+
+#define ALERT_SINK_WEBHOOK_TIMEOUT_MS 10000
+#define ALERT_SINK_COMMAND_TIMEOUT_MS 30000
+
+/* POSTs ALERT->details to URL. Returns 0 on a 2xx, else -1 with ERR set. */
+int alert_sink_webhook(const char *url, const StoredAlert *alert, char *err, size_t errlen);
+
+/* Runs COMMAND with /bin/sh -c and the alert in HERALD_ALERT_ID, _KIND,
+ * _STATE, _COUNT, _TEXT and _JSON. Returns 0 if it exits 0 in time, else -1
+ * with ERR set (a command still running at the timeout is killed). */
+int alert_sink_command(const char *command, const StoredAlert *alert, char *err,
+                       size_t errlen);
+
+#endif

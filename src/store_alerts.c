@@ -1,0 +1,265 @@
+/*
+ * store_alerts: the alert checker's queries (see store.h): the manual
+ * backlog, the oldest due task, the alerts table, and retention.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* Runs STATEMENT expecting one integer row; *OUT keeps its value if none. */
+static int store_single_int64(Store *store, sqlite3_stmt *statement, int64_t *out,
+                              const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(statement);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(statement, 0);
+    sqlite3_reset(statement);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(store, what, err, errlen);
+    return 0;
+}
+
+int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *err,
+                        size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *count = store_statement(store, STORE_SQL_BACKLOG_COUNT, err, errlen);
+    if (count == NULL)
+        return -1;
+    store_bind_int64(count, ":since", since);
+    if (store_single_int64(store, count, &out->count, "backlog", err, errlen) != 0)
+        return -1;
+    if (out->count == 0)
+        return 0;
+    sqlite3_stmt *by_type = store_statement(store, STORE_SQL_BACKLOG_BY_TYPE, err, errlen);
+    if (by_type == NULL)
+        return -1;
+    store_bind_int64(by_type, ":since", since);
+    int rc;
+    while ((rc = sqlite3_step(by_type)) == SQLITE_ROW && out->type_count < ALERT_TYPES_MAX) {
+        const char *type = (const char *)sqlite3_column_text(by_type, 0);
+        snprintf(out->by_type[out->type_count].business_type,
+                 sizeof out->by_type[0].business_type, "%s", type ? type : "");
+        out->by_type[out->type_count++].count = sqlite3_column_int64(by_type, 1);
+    }
+    sqlite3_reset(by_type);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(store, "backlog by type", err, errlen);
+    sqlite3_stmt *sample = store_statement(store, STORE_SQL_BACKLOG_SAMPLE, err, errlen);
+    if (sample == NULL)
+        return -1;
+    store_bind_int64(sample, ":since", since);
+    while ((rc = sqlite3_step(sample)) == SQLITE_ROW && out->sample_count < ALERT_SAMPLE_MAX) {
+        int64_t task_id = sqlite3_column_int64(sample, 0);
+        if (out->sample_count == 0) {
+            out->oldest_task_id = task_id;
+            out->oldest_moved_at = sqlite3_column_int64(sample, 1);
+        }
+        out->sample_task_ids[out->sample_count++] = task_id;
+    }
+    sqlite3_reset(sample);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(store, "backlog sample", err, errlen);
+    return 0;
+}
+
+int store_oldest_due(Store *store, int64_t *out, char *err, size_t errlen)
+{
+    StoreHost *hosts;
+    size_t count;
+    *out = INT64_MAX;
+    if (store_host_list_pending(store, &hosts, &count, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        if (hosts[i].next_due < *out)
+            *out = hosts[i].next_due;
+    }
+    store_host_list_free(hosts, count);
+    return 0;
+}
+
+int store_alert_insert(Store *store, const char *kind, bool firing, int64_t count,
+                       const char *details, int64_t now, int64_t *id, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ALERT_INSERT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, firing ? "firing" : "resolved", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, count);
+    sqlite3_bind_text(statement, 4, details, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 5, now);
+    if (store_step_done(store, statement, "record alert", err, errlen) != 0)
+        return -1;
+    *id = sqlite3_last_insert_rowid(store->db);
+    return 0;
+}
+
+int store_alert_mark(Store *store, int64_t id, int64_t sent_at, const char *error, char *err,
+                     size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ALERT_SENT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    if (sent_at > 0)
+        store_bind_int64(statement, ":sent", sent_at);
+    store_bind_text(statement, ":error", error);
+    store_bind_int64(statement, ":id", id);
+    return store_step_done(store, statement, "mark alert", err, errlen);
+}
+
+static int store_alert_read_row(sqlite3_stmt *statement, StoredAlert *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(statement, 0);
+    const char *kind = (const char *)sqlite3_column_text(statement, 1);
+    snprintf(out->kind, sizeof out->kind, "%s", kind ? kind : "");
+    const char *state = (const char *)sqlite3_column_text(statement, 2);
+    out->firing = state != NULL && strcmp(state, "firing") == 0;
+    out->count = sqlite3_column_int64(statement, 3);
+    out->created_at = sqlite3_column_int64(statement, 5);
+    out->sent_at = sqlite3_column_int64(statement, 6);
+    if (store_column_text(statement, 4, &out->details, NULL) != 0 ||
+        store_column_text(statement, 7, &out->send_error, NULL) != 0) {
+        stored_alert_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* Steps STATEMENT (already bound) into a new array of alerts. */
+static int store_alert_collect(Store *store, sqlite3_stmt *statement, StoredAlert **out,
+                               size_t *count, char *err, size_t errlen)
+{
+    StoredAlert *alerts = NULL;
+    size_t used = 0, capacity = 0;
+    int rc;
+    int result = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        if (used == capacity) {
+            capacity = capacity ? capacity * 2 : 16;
+            StoredAlert *grown = realloc(alerts, capacity * sizeof *grown);
+            if (grown == NULL) {
+                result = -1;
+                break;
+            }
+            alerts = grown;
+        }
+        if (store_alert_read_row(statement, &alerts[used]) != 0) {
+            result = -1;
+            break;
+        }
+        used++;
+    }
+    if (result != 0)
+        snprintf(err, errlen, "list alerts: out of memory");
+    else if (rc != SQLITE_DONE)
+        result = store_fail(store, "list alerts", err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != 0) {
+        store_alert_list_free(alerts, used);
+        return -1;
+    }
+    *out = alerts;
+    *count = used;
+    return 0;
+}
+
+int store_alert_unsent(Store *store, StoredAlert **out, size_t *count, char *err,
+                       size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ALERT_UNSENT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    return store_alert_collect(store, statement, out, count, err, errlen);
+}
+
+int store_alert_list(Store *store, int64_t before, int limit, StoredAlert **out, size_t *count,
+                     char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ALERT_LIST, err, errlen);
+    if (statement == NULL)
+        return -1;
+    store_bind_int64(statement, ":before", before);
+    store_bind_int64(statement, ":limit", limit);
+    return store_alert_collect(store, statement, out, count, err, errlen);
+}
+
+StoreResult store_alert_latest(Store *store, const char *kind, StoredAlert *out, char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ALERT_LATEST, err, errlen);
+    if (statement == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(statement, 1, kind, -1, SQLITE_STATIC);
+    StoredAlert *alerts;
+    size_t count;
+    if (store_alert_collect(store, statement, &alerts, &count, err, errlen) != 0)
+        return STORE_ERROR;
+    if (count == 0) {
+        free(alerts);
+        return STORE_NOT_FOUND;
+    }
+    *out = alerts[0];
+    free(alerts);
+    return STORE_OK;
+}
+
+void store_alert_list_free(StoredAlert *alerts, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        stored_alert_clear(&alerts[i]);
+    free(alerts);
+}
+
+/* Runs one retention DELETE and adds its changes to *DELETED. */
+static int store_retention_delete(Store *store, StoreSql sql, int64_t cutoff, int64_t boundary,
+                                  int batch, int64_t *deleted, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, sql, err, errlen);
+    if (statement == NULL)
+        return -1;
+    store_bind_int64(statement, ":cutoff", cutoff);
+    store_bind_int64(statement, ":boundary", boundary);
+    store_bind_int64(statement, ":batch", batch);
+    if (store_step_done(store, statement, "retention", err, errlen) != 0)
+        return -1;
+    *deleted += sqlite3_changes(store->db);
+    return 0;
+}
+
+int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
+                         size_t errlen)
+{
+    *deleted = 0;
+    sqlite3_stmt *boundary_statement =
+        store_statement(store, STORE_SQL_RETENTION_BOUNDARY, err, errlen);
+    if (boundary_statement == NULL)
+        return -1;
+    int64_t boundary = INT64_MAX;
+    store_bind_int64(boundary_statement, ":cutoff", cutoff);
+    if (store_single_int64(store, boundary_statement, &boundary, "retention boundary", err,
+                           errlen) != 0)
+        return -1;
+    if (store_begin(store, err, errlen) != 0)
+        return -1;
+    if (store_retention_delete(store, STORE_SQL_RETENTION_SUCCEEDED, cutoff, boundary, batch,
+                               deleted, err, errlen) != 0 ||
+        store_retention_delete(store, STORE_SQL_RETENTION_RESOLVED_TASKS, cutoff, boundary,
+                               batch, deleted, err, errlen) != 0 ||
+        store_retention_delete(store, STORE_SQL_RETENTION_RESOLVED_ENTRIES, cutoff, boundary,
+                               batch, deleted, err, errlen) != 0 ||
+        store_retention_delete(store, STORE_SQL_RETENTION_ALERTS, cutoff, boundary, batch,
+                               deleted, err, errlen) != 0) {
+        store_rollback(store);
+        return -1;
+    }
+    return store_commit(store, err, errlen);
+}

@@ -1,0 +1,189 @@
+"""The alert checker, its sinks, readiness and retention, through the real heraldd."""
+import json
+import os
+import sqlite3
+import time
+import unittest
+
+from harness import Herald, Receiver, task_request, wait_until
+
+FAIL_FAST = """[retry]
+max_retry = 1
+"""
+
+
+class AlertTest(unittest.TestCase):
+    def setUp(self):
+        self.broken = Receiver(lambda r: (500, {}, b"no"))
+        self.sink_answers = {"status": 200}
+        self.alert_sink = Receiver(lambda r: (self.sink_answers["status"], {}, b""))
+        self.closers = [self.broken.close, self.alert_sink.close]
+
+    def tearDown(self):
+        for close in self.closers:
+            close()
+
+    def start(self, alert_config, storage=""):
+        herald = Herald(config="[storage]\n" + storage + FAIL_FAST + "[alert]\ninterval = 100ms\n"
+                        + alert_config)
+        herald.start()
+        self.closers.insert(0, herald.cleanup)
+        return herald
+
+    def fail_tasks(self, herald, prefix, count, business_type="PAYMENT_SUCCESS"):
+        ids = []
+        for i in range(count):
+            status, _, body = herald.request("POST", "/v1/tasks", body=task_request(
+                "%s-%d" % (prefix, i), business_type=business_type, target_url=self.broken.url()))
+            ids.append(body["task"]["id"])
+        for task_id in ids:
+            herald.wait_for_status(task_id, "failed")
+        return ids
+
+    def alerts_sent(self):
+        return [json.loads(r.body) for r in self.alert_sink.received()]
+
+    def test_fires_once_at_threshold_then_resolves(self):
+        herald = self.start("threshold = 3\ncooldown = 1h\nwebhook_url = %s\n" % self.alert_sink.url())
+        ids = self.fail_tasks(herald, "A", 2)
+        time.sleep(0.4)  # several intervals: below the threshold nothing is sent
+        self.assertEqual(self.alerts_sent(), [])
+        ids += self.fail_tasks(herald, "B", 1, business_type="ORDER_UPDATE")
+        first = json.loads(self.alert_sink.wait_for(1)[0].body)
+        self.assertEqual((first["kind"], first["state"], first["count"]), ("manual_backlog", "firing", 3))
+        self.assertEqual(first["by_business_type"], {"PAYMENT_SUCCESS": 2, "ORDER_UPDATE": 1})
+        self.assertEqual(first["oldest"]["task_id"], ids[0])
+        self.assertEqual(sorted(first["sample_task_ids"]), sorted(ids))
+        self.assertIn("3 notifications failed", first["text"])
+        herald.wait_for_log(r"level=error event=alert kind=manual_backlog state=firing count=3")
+        time.sleep(0.5)  # the cooldown holds: no repeat
+        self.assertEqual(len(self.alerts_sent()), 1)
+        for task_id in ids[:2]:
+            status, _, _ = herald.request("POST", "/v1/manual/%d/resolve" % task_id,
+                                          body={"note": "handled"})
+            self.assertEqual(status, 200)
+        # The first resolution already takes the count (2) below the threshold (3).
+        resolved = json.loads(self.alert_sink.wait_for(2)[1].body)
+        self.assertEqual((resolved["state"], resolved["count"]), ("resolved", 2))
+        time.sleep(0.4)
+        self.assertEqual(len(self.alerts_sent()), 2)  # a single resolved notice
+        status, _, listed = herald.request("GET", "/v1/alerts")
+        self.assertEqual([(a["kind"], a["state"]) for a in listed["alerts"]],
+                         [("manual_backlog", "resolved"), ("manual_backlog", "firing")])
+        self.assertIsNotNone(listed["alerts"][0]["sent_at"])
+        code, out, err = herald.ctl("alerts")
+        self.assertEqual(code, 0, err)
+        self.assertIn("manual_backlog", out)
+        self.assertIn("firing", out)
+        herald.stop()
+
+    def test_repeats_when_the_count_doubles(self):
+        herald = self.start("threshold = 2\ncooldown = 1h\nwebhook_url = %s\n" % self.alert_sink.url())
+        self.fail_tasks(herald, "D", 2)
+        self.alert_sink.wait_for(1)
+        self.fail_tasks(herald, "E", 2)
+        second = json.loads(self.alert_sink.wait_for(2)[1].body)
+        self.assertEqual((second["state"], second["count"]), ("firing", 4))
+        herald.stop()
+
+    def test_command_sink_gets_the_environment(self):
+        out = os.path.join(self.broken_directory(), "alert.env")
+        herald = self.start("threshold = 1\ncommand = env | grep ^HERALD_ALERT_ | sort > %s\n" % out)
+        self.fail_tasks(herald, "C", 1)
+        wait_until(lambda: os.path.exists(out) and os.path.getsize(out) > 0,
+                   message="the alert command to run")
+        with open(out) as f:
+            env = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+        self.assertEqual(env["HERALD_ALERT_KIND"], "manual_backlog")
+        self.assertEqual(env["HERALD_ALERT_STATE"], "firing")
+        self.assertEqual(env["HERALD_ALERT_COUNT"], "1")
+        self.assertIn("failed for good", env["HERALD_ALERT_TEXT"])
+        self.assertEqual(json.loads(env["HERALD_ALERT_JSON"])["count"], 1)
+        herald.stop()
+
+    def broken_directory(self):
+        import tempfile
+        directory = tempfile.mkdtemp(prefix="herald-alert-")
+        import shutil
+        self.closers.append(lambda: shutil.rmtree(directory, ignore_errors=True))
+        return directory
+
+    def test_failing_sink_is_retried_and_does_not_stop_deliveries(self):
+        self.sink_answers["status"] = 500
+        healthy = Receiver()
+        self.closers.append(healthy.close)
+        herald = self.start("threshold = 1\nwebhook_url = %s\n" % self.alert_sink.url())
+        self.fail_tasks(herald, "F", 1)
+        self.alert_sink.wait_for(2)  # tried, failed, tried again next interval
+        herald.wait_for_log(r"event=alert_sink_failed .*HTTP 500")
+        listed = herald.request("GET", "/v1/alerts")[2]["alerts"]
+        self.assertIsNone(listed[0]["sent_at"])
+        self.assertIn("HTTP 500", listed[0]["send_error"])
+        for i in range(5):  # deliveries go on meanwhile
+            status, _, body = herald.request("POST", "/v1/tasks", body=task_request(
+                "OK-%d" % i, target_url=healthy.url()))
+            herald.wait_for_status(body["task"]["id"], "succeeded")
+        self.sink_answers["status"] = 200
+        wait_until(lambda: herald.request("GET", "/v1/alerts")[2]["alerts"][0]["sent_at"],
+                   message="the alert to be sent once the sink works")
+        herald.stop()
+
+    def test_delivery_lag_alert_and_readiness(self):
+        hanging = Receiver(lambda r: "hang")
+        self.closers.append(hanging.close)
+        herald = self.start("max_lag = 1s\nthreshold = 100\nwebhook_url = %s\n" % self.alert_sink.url()
+                            + "[delivery]\nper_host_concurrency = 1\ntimeout = 20s\n")
+        self.assertEqual(herald.request("GET", "/readyz")[0], 200)
+        for i in range(2):  # the second waits behind the first, due but not attempted
+            herald.request("POST", "/v1/tasks", body=task_request("LAG-%d" % i, target_url=hanging.url()))
+        alert = json.loads(self.alert_sink.wait_for(1, timeout=10)[0].body)
+        self.assertEqual((alert["kind"], alert["state"]), ("delivery_lag", "firing"))
+        self.assertGreater(alert["lag_seconds"], 1)
+        status, _, body = wait_until(lambda: (lambda r: r if r[0] == 503 else None)(
+            herald.request("GET", "/readyz")), message="/readyz to report the lag")
+        self.assertEqual(body["status"], "not_ready")
+        herald.kill()  # the hung request would hold a graceful stop for its timeout
+
+
+class RetentionTest(unittest.TestCase):
+    def test_retention_deletes_only_what_it_should(self):
+        ok = Receiver()
+        broken = Receiver(lambda r: (500, {}, b""))
+        hanging = Receiver(lambda r: "hang")
+        herald = Herald(config="[storage]\nretention = 1s\n" + FAIL_FAST +
+                        "[alert]\ninterval = 200ms\nthreshold = 1000\n")
+        try:
+            herald.start()
+            post = lambda business_id, url: herald.request("POST", "/v1/tasks", body=task_request(
+                business_id, target_url=url))[2]["task"]["id"]
+            succeeded = post("RET-OK", ok.url())
+            open_manual = post("RET-OPEN", broken.url())
+            resolved = post("RET-RESOLVED", broken.url())
+            in_flight = post("RET-FLIGHT", hanging.url())
+            herald.wait_for_status(succeeded, "succeeded")
+            herald.wait_for_status(open_manual, "failed")
+            herald.wait_for_status(resolved, "failed")
+            herald.request("POST", "/v1/manual/%d/resolve" % resolved, body={"note": "done"})
+            wait_until(lambda: herald.request("GET", "/v1/tasks/%d" % succeeded)[0] == 404,
+                       timeout=15, message="the succeeded task to be deleted")
+            wait_until(lambda: herald.request("GET", "/v1/tasks/%d" % resolved)[0] == 404,
+                       timeout=15, message="the hand-resolved task to be deleted")
+            connection = sqlite3.connect(herald.db_path)
+            attempts = connection.execute("SELECT count(*) FROM attempts WHERE task_id IN (?, ?)",
+                                          (succeeded, resolved)).fetchone()[0]
+            connection.close()
+            self.assertEqual(attempts, 0)
+            time.sleep(1.5)  # well past the retention: these must stay
+            self.assertEqual(herald.get_task(open_manual)["status"], "failed")
+            self.assertEqual(len(herald.request("GET", "/v1/manual")[2]["entries"]), 1)
+            self.assertEqual(herald.get_task(in_flight)["status"], "delivering")
+            herald.wait_for_log(r"event=retention deleted_rows=")
+            herald.kill()
+        finally:
+            herald.cleanup()
+            for receiver in (ok, broken, hanging):
+                receiver.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
