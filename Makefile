@@ -3,7 +3,7 @@
 #   make run      install missing build dependencies, build, run heraldd in the foreground
 #   make test     install what the tests need, build, run every test (ASan + UBSan build)
 #   make          build build/heraldd and build/heraldctl
-#   make install  PREFIX=/usr/local DESTDIR= : binaries, config, migrations, systemd unit
+#   make install  PREFIX=/usr/local DESTDIR= : binaries, config, migrations, unit, man pages
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -11,6 +11,7 @@ BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 DATADIR    ?= $(PREFIX)/share/herald
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+MANDIR     ?= $(PREFIX)/share/man
 
 CC ?= cc
 PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd
@@ -137,7 +138,9 @@ integration: asan all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/herald $(DESTDIR)$(DATADIR)/migrations \
-	    $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 docs/heraldctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/heraldd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0755 build/heraldd build/heraldctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(DATADIR)/migrations/
 	test -e $(DESTDIR)$(SYSCONFDIR)/herald/herald.conf || \

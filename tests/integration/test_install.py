@@ -19,11 +19,20 @@ class InstallTest(unittest.TestCase):
             expected = ["opt/herald/bin/heraldd", "opt/herald/bin/heraldctl",
                         "etc/herald/herald.conf",
                         "opt/herald/share/herald/migrations/001_initial.sql",
-                        "opt/herald/lib/systemd/system/heraldd.service"]
+                        "opt/herald/lib/systemd/system/heraldd.service",
+                        "opt/herald/share/man/man8/heraldd.8",
+                        "opt/herald/share/man/man1/heraldctl.1"]
             for path in expected:
                 self.assertTrue(os.path.isfile(os.path.join(destdir, path)), path)
             for binary in expected[:2]:
                 self.assertTrue(os.access(os.path.join(destdir, binary), os.X_OK))
+            for page in expected[5:] if shutil.which("man") else []:  # render without warnings
+                rendered = subprocess.run(["man", "--warnings", "-l", os.path.join(destdir, page)],
+                                          capture_output=True, text=True, timeout=60,
+                                          env=dict(os.environ, MANWIDTH="80"))
+                self.assertEqual(rendered.returncode, 0, rendered.stderr)
+                self.assertIn("NAME", rendered.stdout)
+                self.assertEqual(rendered.stderr.strip(), "", page)
             with open(os.path.join(destdir, expected[4])) as unit:
                 text = unit.read()
             self.assertIn("ExecStart=/opt/herald/bin/heraldd -c /etc/herald/herald.conf", text)
