@@ -1,0 +1,228 @@
+/* Unit tests for src/store_alerts.c: the backlog query, the oldest due task,
+ * the alerts table and retention. */
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+typedef struct Fixture {
+    char *dir;
+    char *path;
+    Store *store;
+} Fixture;
+
+static int setup(void **state)
+{
+    Fixture *fixture = calloc(1, sizeof *fixture);
+    fixture->dir = test_temp_dir();
+    fixture->path = test_create_database(fixture->dir);
+    char err[512];
+    StoreOptions options = {.busy_timeout_ms = 1000};
+    fixture->store = store_open(fixture->path, &options, err, sizeof err);
+    assert_non_null(fixture->store);
+    *state = fixture;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Fixture *fixture = *state;
+    store_close(fixture->store);
+    free(fixture->path);
+    test_remove_dir(fixture->dir);
+    free(fixture);
+    return 0;
+}
+
+static int64_t insert(Store *store, const char *business_id, const char *type, const char *url,
+                      int64_t now)
+{
+    TaskRequest request;
+    test_task_request(&request, business_id, type, url, NULL, "{}");
+    char err[256];
+    int64_t id;
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(store_task_insert(store, &request, 1, "msg", now, &id, err, sizeof err), 0);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+    task_request_clear(&request);
+    return id;
+}
+
+/* Claims TASK_ID's host at NOW and records OUTCOME for it. */
+static void finish(Store *store, int64_t task_id, const char *host, AttemptOutcomeKind kind,
+                   int64_t now)
+{
+    char err[256];
+    Task claimed[4];
+    size_t count = 0;
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(store, host, now, now + 1000, 4, claimed, &count, err, sizeof err), 0);
+    for (size_t i = 0; i < count; i++)
+        task_clear(&claimed[i]);
+    AttemptOutcome outcome;
+    memset(&outcome, 0, sizeof outcome);
+    outcome.attempt.task_id = task_id;
+    outcome.attempt.attempt = 1;
+    outcome.attempt.status_code = kind == ATTEMPT_OUTCOME_SUCCEEDED ? 200 : 500;
+    if (kind != ATTEMPT_OUTCOME_SUCCEEDED)
+        strcpy(outcome.attempt.error_class, "http_status");
+    outcome.kind = kind;
+    outcome.manual_reason = "exhausted";
+    assert_int_equal(store_record_outcomes(store, &outcome, 1, now, err, sizeof err), 0);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+}
+
+static void test_backlog(void **state)
+{
+    Fixture *fixture = *state;
+    char err[256];
+    AlertBacklog backlog;
+    assert_int_equal(store_alert_backlog(fixture->store, 0, &backlog, err, sizeof err), 0);
+    assert_int_equal(backlog.count, 0);
+    int64_t a = insert(fixture->store, "A", "PAY", "http://a/1", 0);
+    finish(fixture->store, a, "http://a", ATTEMPT_OUTCOME_MANUAL, 1000);
+    int64_t b = insert(fixture->store, "B", "PAY", "http://b/1", 0);
+    finish(fixture->store, b, "http://b", ATTEMPT_OUTCOME_MANUAL, 2000);
+    int64_t c = insert(fixture->store, "C", "ORDER", "http://c/1", 0);
+    finish(fixture->store, c, "http://c", ATTEMPT_OUTCOME_MANUAL, 3000);
+    assert_int_equal(store_alert_backlog(fixture->store, 0, &backlog, err, sizeof err), 0);
+    assert_int_equal(backlog.count, 3);
+    assert_int_equal(backlog.oldest_task_id, a);
+    assert_int_equal(backlog.oldest_moved_at, 1000);
+    assert_int_equal(backlog.sample_count, 3);
+    assert_int_equal(backlog.type_count, 2);
+    assert_string_equal(backlog.by_type[0].business_type, "PAY"); /* the largest first */
+    assert_int_equal(backlog.by_type[0].count, 2);
+    /* The window: only entries moved at or after SINCE. */
+    assert_int_equal(store_alert_backlog(fixture->store, 1500, &backlog, err, sizeof err), 0);
+    assert_int_equal(backlog.count, 2);
+    assert_int_equal(backlog.oldest_task_id, b);
+}
+
+static void test_oldest_due(void **state)
+{
+    Fixture *fixture = *state;
+    char err[256];
+    int64_t oldest;
+    assert_int_equal(store_oldest_due(fixture->store, &oldest, err, sizeof err), 0);
+    assert_int_equal(oldest, INT64_MAX);
+    insert(fixture->store, "A", "T", "http://a/1", 500);
+    insert(fixture->store, "B", "T", "http://b/1", 200);
+    insert(fixture->store, "C", "T", "http://a/2", 900);
+    assert_int_equal(store_oldest_due(fixture->store, &oldest, err, sizeof err), 0);
+    assert_int_equal(oldest, 200);
+}
+
+static void test_alerts_table(void **state)
+{
+    Fixture *fixture = *state;
+    char err[256];
+    int64_t first, second;
+    assert_int_equal(store_alert_insert(fixture->store, "manual_backlog", true, 12, "{\"n\":1}", 100, &first, err, sizeof err), 0);
+    assert_int_equal(store_alert_insert(fixture->store, "delivery_lag", true, 400, "{\"n\":2}", 200, &second, err, sizeof err), 0);
+    StoredAlert *alerts;
+    size_t count;
+    assert_int_equal(store_alert_unsent(fixture->store, &alerts, &count, err, sizeof err), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(alerts[0].id, first);
+    assert_string_equal(alerts[0].details, "{\"n\":1}");
+    store_alert_list_free(alerts, count);
+    assert_int_equal(store_alert_mark(fixture->store, first, 0, "webhook: HTTP 500", err, sizeof err), 0);
+    assert_int_equal(store_alert_mark(fixture->store, second, 300, NULL, err, sizeof err), 0);
+    assert_int_equal(store_alert_unsent(fixture->store, &alerts, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_string_equal(alerts[0].send_error, "webhook: HTTP 500");
+    store_alert_list_free(alerts, count);
+    assert_int_equal(store_alert_list(fixture->store, INT64_MAX, 10, &alerts, &count, err, sizeof err), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(alerts[0].id, second); /* newest first */
+    assert_int_equal(alerts[0].sent_at, 300);
+    store_alert_list_free(alerts, count);
+    StoredAlert latest;
+    assert_int_equal(store_alert_latest(fixture->store, "manual_backlog", &latest, err, sizeof err), STORE_OK);
+    assert_true(latest.firing);
+    assert_int_equal(latest.count, 12);
+    stored_alert_clear(&latest);
+    assert_int_equal(store_alert_latest(fixture->store, "nothing", &latest, err, sizeof err), STORE_NOT_FOUND);
+}
+
+static void test_retention_deletes_only_old_finished_work(void **state)
+{
+    Fixture *fixture = *state;
+    char err[256];
+    int64_t old_ok = insert(fixture->store, "OLD-OK", "T", "http://a/1", 100);
+    finish(fixture->store, old_ok, "http://a", ATTEMPT_OUTCOME_SUCCEEDED, 200);
+    int64_t old_open = insert(fixture->store, "OLD-OPEN", "T", "http://b/1", 100);
+    finish(fixture->store, old_open, "http://b", ATTEMPT_OUTCOME_MANUAL, 200);
+    int64_t old_pending = insert(fixture->store, "OLD-PENDING", "T", "http://c/1", 100);
+    int64_t old_resolved = insert(fixture->store, "OLD-RESOLVED", "T", "http://d/1", 100);
+    finish(fixture->store, old_resolved, "http://d", ATTEMPT_OUTCOME_MANUAL, 200);
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_manual_resolve(fixture->store, old_resolved, "done", "ops", 300, err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    int64_t new_ok = insert(fixture->store, "NEW-OK", "T", "http://e/1", 5000);
+    finish(fixture->store, new_ok, "http://e", ATTEMPT_OUTCOME_SUCCEEDED, 5000);
+    int64_t deleted = 0;
+    assert_int_equal(store_retention_step(fixture->store, 1000, 500, &deleted, err, sizeof err), 0);
+    assert_true(deleted >= 2);
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, old_ok, &task, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(store_task_get(fixture->store, old_resolved, &task, err, sizeof err), STORE_NOT_FOUND);
+    int64_t kept[] = {old_open, old_pending, new_ok};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(store_task_get(fixture->store, kept[i], &task, err, sizeof err), STORE_OK);
+        task_clear(&task);
+    }
+    /* Attempts, entries and actions went with their tasks; the open entry stays. */
+    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM attempts"), 2);
+    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM manual"), 1);
+    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM actions"), 0);
+    /* Nothing more to do: a second step deletes nothing. */
+    assert_int_equal(store_retention_step(fixture->store, 1000, 500, &deleted, err, sizeof err), 0);
+    assert_int_equal(deleted, 0);
+}
+
+static void test_retention_works_in_batches(void **state)
+{
+    Fixture *fixture = *state;
+    char err[256];
+    for (int i = 0; i < 7; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "B%d", i);
+        insert(fixture->store, id, "T", "http://a/1", 100);
+    }
+    Task claimed[8];
+    size_t count = 0;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(fixture->store, "http://a", 200, 300, 8, claimed, &count, err, sizeof err), 0);
+    AttemptOutcome outcomes[8];
+    memset(outcomes, 0, sizeof outcomes);
+    for (size_t i = 0; i < count; i++) {
+        outcomes[i].attempt.task_id = claimed[i].id;
+        outcomes[i].kind = ATTEMPT_OUTCOME_SUCCEEDED;
+        task_clear(&claimed[i]);
+    }
+    assert_int_equal(store_record_outcomes(fixture->store, outcomes, count, 200, err, sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    int64_t deleted;
+    assert_int_equal(store_retention_step(fixture->store, 1000, 3, &deleted, err, sizeof err), 0);
+    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM tasks"), 4);
+    assert_int_equal(store_retention_step(fixture->store, 1000, 3, &deleted, err, sizeof err), 0);
+    assert_int_equal(store_retention_step(fixture->store, 1000, 3, &deleted, err, sizeof err), 0);
+    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM tasks"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oldest_due, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alerts_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_deletes_only_old_finished_work, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_works_in_batches, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("store_alerts", tests, NULL, NULL);
+}
