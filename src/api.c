@@ -128,6 +128,11 @@ const ApiOptions *api_call_options(const ApiCall *call)
     return &call->api->options;
 }
 
+const NetGuard *api_call_guard(const ApiCall *call)
+{
+    return call->api->options.guard;
+}
+
 const PolicySet *api_call_policies(const ApiCall *call)
 {
     return call->api->options.policies;

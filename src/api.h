@@ -20,6 +20,7 @@
 #include "address.h"
 #include "auth.h"
 #include "intake.h"
+#include "netguard.h"
 #include "policy.h"
 
 typedef struct Api Api;
@@ -35,6 +36,7 @@ typedef struct ApiOptions {
     const char *db_path;            /* for the read connections */
     int64_t busy_timeout_ms;
     const PolicySet *policies;      /* budgets of manual retries; not owned */
+    const NetGuard *guard;          /* literal target addresses refused at intake; not owned */
     /* Tells the scheduler that tasks for HOSTS became due at DUE (manual
      * retries); called on the HTTP thread after the commit. */
     void (*on_tasks_due)(void *argument, const char *const *hosts, size_t count, int64_t due);

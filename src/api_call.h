@@ -17,6 +17,7 @@
 
 #include "api_error.h"
 #include "intake.h"
+#include "netguard.h"
 #include "policy.h"
 #include "store.h"
 
@@ -54,6 +55,8 @@ Intake *api_call_intake(const ApiCall *call);
 const char *api_call_actor(const ApiCall *call);
 
 const PolicySet *api_call_policies(const ApiCall *call);
+
+const NetGuard *api_call_guard(const ApiCall *call);
 
 /* The server's options (readiness limits and the like). */
 const struct ApiOptions *api_call_options(const ApiCall *call);

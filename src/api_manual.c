@@ -222,7 +222,7 @@ static void api_manual_retry(ApiCall *call)
         api_manual_not_in_manual(call, task_id);
         return;
     }
-    if (manual_json_read_retry(body, length, &request, &error) != 0) {
+    if (manual_json_read_retry(body, length, api_call_guard(call), &request, &error) != 0) {
         manual_json_retry_clear(&request);
         api_call_reply_error(call, &error);
         return;

@@ -148,7 +148,7 @@ static void api_tasks_create(ApiCall *call)
     }
     int rc = task_json_read_request(document, body, json_raw_document(body, length), "",
                                     api_call_header(call, "Idempotency-Key"),
-                                    &creation->requests[0], &error);
+                                    api_call_guard(call), &creation->requests[0], &error);
     cJSON_Delete(document);
     if (rc != 0) {
         api_call_reply_error(call, &error);
@@ -209,7 +209,7 @@ static void api_tasks_create_batch(ApiCall *call)
         char prefix[32];
         json_raw_children_next(&elements, &span);
         snprintf(prefix, sizeof prefix, "tasks[%zu].", creation->count);
-        if (task_json_read_request(item, body, span, prefix, NULL,
+        if (task_json_read_request(item, body, span, prefix, NULL, api_call_guard(call),
                                    &creation->requests[creation->count], &error) != 0) {
             cJSON_Delete(document);
             api_call_reply_error(call, &error);

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "address.h"
+#include "netguard.h"
 #include "task.h"
 #include "units.h"
 
@@ -43,6 +44,7 @@ typedef enum {
     CONFIG_TYPE_SCHEDULE,
     CONFIG_TYPE_LOG_LEVEL,
     CONFIG_TYPE_LISTEN,
+    CONFIG_TYPE_CIDRS,
 } ConfigType;
 
 typedef struct ConfigKey {
@@ -86,6 +88,10 @@ static const ConfigKey config_keys[] = {
      1, 100000, "16"},
     {"delivery", "max_response_bytes", CONFIG_TYPE_SIZE, CONFIG_FIELD(max_response_bytes), 0,
      1024 * 1024, "4KiB"},
+    {"delivery", "allow_private_targets", CONFIG_TYPE_BOOLEAN,
+     CONFIG_FIELD(allow_private_targets), 0, 0, "false"},
+    {"delivery", "allow_cidrs", CONFIG_TYPE_CIDRS, CONFIG_FIELD(allow_cidrs), 0, 0, ""},
+    {"delivery", "ca_file", CONFIG_TYPE_STRING, CONFIG_FIELD(ca_file), 0, 0, ""},
     {"retry", "retry_interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(retry_interval_ms), 10,
      CONFIG_DAY_MS, "30s"},
     {"alert", "interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_interval_ms), 100,
@@ -187,6 +193,12 @@ static int config_store_value(const ConfigKey *key, const char *value, void *bas
     switch (key->type) {
     case CONFIG_TYPE_STRING:
         return config_store_string(key, value, field, err, errlen);
+    case CONFIG_TYPE_CIDRS: {
+        NetGuard guard = {.allow_private = false};
+        if (netguard_parse_allow(&guard, value, err, errlen) != 0)
+            return -1;
+        return config_store_string(key, value, field, err, errlen);
+    }
     case CONFIG_TYPE_LISTEN: {
         struct sockaddr_storage address;
         socklen_t length;

@@ -11,6 +11,7 @@
 #ifndef HERALD_CONFIG_H
 #define HERALD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,9 @@ typedef struct Config {
     int64_t concurrency;          /* requests in flight in total */
     int64_t per_host_concurrency; /* requests in flight to one scheme://host:port */
     uint64_t max_response_bytes;  /* response body kept in the attempt log */
+    bool allow_private_targets;   /* switch the SSRF guard off entirely */
+    char allow_cidrs[CONFIG_PATH_MAX]; /* ranges opened despite the guard */
+    char ca_file[CONFIG_PATH_MAX];     /* "" = the system's CA bundle */
     /* [retry] */
     Policy retry;
     int64_t retry_interval_ms; /* the longest the scheduler sleeps */

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
+#include "address.h"
 #include "clock.h"
 #include "retry_after.h"
 #include "version.h"
@@ -45,6 +47,20 @@ static size_t deliver_on_header(char *data, size_t size, size_t count, void *use
         delivery->retry_after_ms = retry_after_parse(value, clock_now_ms());
     }
     return length;
+}
+
+/* libcurl asks us for each socket it connects: the last word on where
+ * herald's requests go, after DNS and for every address tried. */
+static curl_socket_t deliver_open_socket(void *user, curlsocktype purpose,
+                                         struct curl_sockaddr *address)
+{
+    Delivery *delivery = user;
+    (void)purpose;
+    if (delivery->guard != NULL && netguard_is_blocked(delivery->guard, &address->addr)) {
+        address_format(&address->addr, delivery->blocked_address);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 static struct curl_slist *deliver_add_header(struct curl_slist *list, bool *failed,
@@ -106,6 +122,7 @@ int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
     delivery->task = *task;
     memset(task, 0, sizeof *task);
     delivery->policy = policy;
+    delivery->guard = options->guard;
     delivery->retry_after_ms = -1;
     delivery->started_at = now_ms;
     delivery->started_monotonic = clock_monotonic_ms();
@@ -147,6 +164,11 @@ int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
     DELIVER_SET(CURLOPT_HEADERDATA, delivery);
     DELIVER_SET(CURLOPT_ERRORBUFFER, delivery->error);
     DELIVER_SET(CURLOPT_PRIVATE, delivery);
+    DELIVER_SET(CURLOPT_OPENSOCKETFUNCTION, deliver_open_socket);
+    DELIVER_SET(CURLOPT_OPENSOCKETDATA, delivery);
+    DELIVER_SET(CURLOPT_PROXY, ""); /* never through a proxy named by the environment */
+    if (options->ca_file != NULL && options->ca_file[0] != '\0')
+        DELIVER_SET(CURLOPT_CAINFO, options->ca_file);
 #undef DELIVER_SET
     if (code != CURLE_OK) {
         snprintf(err, errlen, "cannot set up the request: %s", curl_easy_strerror(code));
@@ -223,6 +245,14 @@ DeliverVerdict deliver_classify(const DeliverResponse *response, const Policy *p
     attempt->status_code = (int)response->status_code;
     attempt->error_class[0] = '\0';
     attempt->error_message[0] = '\0';
+    if (response->blocked_address != NULL && response->blocked_address[0] != '\0') {
+        snprintf(attempt->error_class, sizeof attempt->error_class, "blocked_address");
+        snprintf(attempt->error_message, sizeof attempt->error_message,
+                 "refused to connect to %s: a private, loopback or reserved address "
+                 "(open it with [delivery] allow_cidrs)",
+                 response->blocked_address);
+        return DELIVER_FAILURE;
+    }
     if (response->result != CURLE_OK) {
         snprintf(attempt->error_class, sizeof attempt->error_class, "%s",
                  deliver_error_class(response->result));
@@ -312,6 +342,7 @@ void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double 
         .body = delivery->response.data ? delivery->response.data : "",
         .body_length = delivery->response.length,
         .body_complete = delivery->response_total == delivery->response.length,
+        .blocked_address = delivery->blocked_address,
     };
     DeliverVerdict verdict = deliver_classify(&response, delivery->policy, attempt);
     deliver_decide(verdict, delivery->policy, delivery->task.max_retry, delivery->task.attempts,

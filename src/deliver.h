@@ -6,7 +6,8 @@
  * headers: Content-Type (unless the task sets one), User-Agent, X-Business-ID,
  * X-Business-Type, the task's own headers, webhook-id (stable for the task),
  * webhook-timestamp (this attempt) and X-Herald-Attempt (1-based). Redirects
- * are never followed; only http and https are spoken.
+ * are never followed; only http and https are spoken; proxies from the
+ * environment are ignored; every address connected to passes the NetGuard.
  *
  * deliver_classify() and deliver_decide() are pure so that every rule is unit
  * tested; the scheduler owns the Delivery structs and the multi handle.
@@ -21,6 +22,7 @@
 
 #include "attempt.h"
 #include "buffer.h"
+#include "netguard.h"
 #include "policy.h"
 #include "task.h"
 
@@ -28,6 +30,8 @@ typedef struct DeliverOptions {
     int64_t timeout_ms; /* [delivery] timeout, unless the policy sets its own */
     int64_t connect_timeout_ms;
     size_t max_response_bytes; /* kept in the attempt log */
+    const NetGuard *guard;     /* which addresses may be connected to; not owned */
+    const char *ca_file;       /* NULL or "": the system's CA bundle */
 } DeliverOptions;
 
 typedef enum {
@@ -40,6 +44,7 @@ typedef enum {
 typedef struct Delivery {
     Task task; /* owned */
     const Policy *policy;
+    const NetGuard *guard;
     CURL *easy;
     struct curl_slist *headers;
     Buffer response;            /* the first bytes of the body; the rest is discarded */
@@ -48,6 +53,7 @@ typedef struct Delivery {
     int64_t retry_after_ms;     /* from a Retry-After header; -1 = none */
     int64_t started_at;         /* wall clock, Unix ms */
     int64_t started_monotonic;  /* for the duration */
+    char blocked_address[64];   /* the address the guard refused, "" if none */
     char error[CURL_ERROR_SIZE];
     void *owner; /* the scheduler's bookkeeping (its host entry) */
 } Delivery;
@@ -60,6 +66,7 @@ typedef struct DeliverResponse {
     const char *body;         /* the first bytes of the body */
     size_t body_length;
     bool body_complete;       /* false if more was received than kept */
+    const char *blocked_address; /* set when the SSRF guard refused the connection */
 } DeliverResponse;
 
 /* Builds DELIVERY's easy handle for TASK (whose ownership passes to DELIVERY)

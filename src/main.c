@@ -25,6 +25,7 @@
 #include "config.h"
 #include "intake.h"
 #include "log.h"
+#include "netguard.h"
 #include "policy.h"
 #include "scheduler.h"
 #include "store.h"
@@ -215,12 +216,21 @@ int main(int argc, char **argv)
     store_close(store);
 
     PolicySet policies = config_policy_set(&config);
+    NetGuard guard = {.allow_private = config.allow_private_targets};
+    if (netguard_parse_allow(&guard, config.allow_cidrs, err, sizeof err) != 0) {
+        log_error("event=config_invalid error=%s", log_quote(quoted, sizeof quoted, err));
+        goto done;
+    }
+    if (config.allow_private_targets)
+        log_warning("event=ssrf_guard_off reason=\"[delivery] allow_private_targets = true\"");
     SchedulerOptions scheduler_options = {
         .db_path = config.storage_path,
         .busy_timeout_ms = config.busy_timeout_ms,
         .deliver = {.timeout_ms = config.delivery_timeout_ms,
                     .connect_timeout_ms = config.connect_timeout_ms,
-                    .max_response_bytes = (size_t)config.max_response_bytes},
+                    .max_response_bytes = (size_t)config.max_response_bytes,
+                    .guard = &guard,
+                    .ca_file = config.ca_file},
         .concurrency = (int)config.concurrency,
         .per_host_concurrency = (int)config.per_host_concurrency,
         .retry_interval_ms = config.retry_interval_ms,
@@ -272,6 +282,7 @@ int main(int argc, char **argv)
         .db_path = config.storage_path,
         .busy_timeout_ms = config.busy_timeout_ms,
         .policies = &policies,
+        .guard = &guard,
         .on_tasks_due = main_announce_tasks,
         .on_tasks_due_argument = scheduler,
         /* The scheduler runs a turn at least every retry_interval. */

@@ -48,8 +48,8 @@ static int manual_json_read_time(const cJSON *item, const char *field, int64_t *
     return 0;
 }
 
-int manual_json_read_retry(const char *body, size_t length, ManualRetryRequest *out,
-                           ApiError *error)
+int manual_json_read_retry(const char *body, size_t length, const NetGuard *guard,
+                           ManualRetryRequest *out, ApiError *error)
 {
     memset(out, 0, sizeof *out);
     cJSON *document = manual_json_parse(body, length, true, error);
@@ -65,8 +65,8 @@ int manual_json_read_retry(const char *body, size_t length, ManualRetryRequest *
         if (has_text)
             json_raw_children_next(&members, &span);
         if (strcmp(member->string, "target_url") == 0 && out->target_url == NULL) {
-            result = task_json_read_target_url_value(member, &out->target_url, &out->target_host,
-                                                     error);
+            result = task_json_read_target_url_value(member, guard, &out->target_url,
+                                                     &out->target_host, error);
         } else if (strcmp(member->string, "payload") == 0 && out->payload == NULL) {
             result = task_json_read_payload_value(member, body, span, &out->payload,
                                                   &out->payload_length, &out->payload_is_json,

@@ -12,6 +12,7 @@
 
 #include "api_error.h"
 #include "manual.h"
+#include "netguard.h"
 
 #define MANUAL_NOTE_MAX 1024 /* characters */
 
@@ -38,8 +39,8 @@ typedef struct ManualBulkRequest {
 /* Each reads BODY (LENGTH bytes; an empty body is allowed where every field
  * is optional). Returns 0, or -1 with a 400/422 in ERROR. The caller clears
  * OUT with the matching _clear function either way. */
-int manual_json_read_retry(const char *body, size_t length, ManualRetryRequest *out,
-                           ApiError *error);
+int manual_json_read_retry(const char *body, size_t length, const NetGuard *guard,
+                           ManualRetryRequest *out, ApiError *error);
 int manual_json_read_resolve(const char *body, size_t length, char **note, ApiError *error);
 int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *out,
                           ApiError *error);

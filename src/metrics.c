@@ -22,7 +22,7 @@ typedef struct MetricsHistogram {
 
 static const char *const metrics_outcomes[] = {
     "success", "timeout", "connect", "dns", "tls", "network", "http_status", "redirect",
-    "body_mismatch", "gone", "url", "transport", "interrupted", "other"};
+    "body_mismatch", "gone", "url", "transport", "interrupted", "blocked_address", "other"};
 #define METRICS_OUTCOME_COUNT (sizeof metrics_outcomes / sizeof metrics_outcomes[0])
 
 static const int metrics_intake_codes[] = {200, 201, 400, 401, 404, 405, 409, 413, 415, 422, 503};

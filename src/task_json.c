@@ -33,6 +33,7 @@ static const char *const task_json_reserved_header_prefixes[] = {"webhook-", "x-
 
 typedef struct TaskJsonReader {
     const char *prefix;
+    const NetGuard *guard; /* NULL: literal addresses are not checked */
     ApiError *error;
     char field[TASK_JSON_FIELD_MAX];
 } TaskJsonReader;
@@ -196,6 +197,13 @@ static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
     }
     if (task_json_has_control(url) || strpbrk(url, " \"<>\\^`{|}") != NULL) {
         task_json_invalid(reader, name, "target_url contains characters that must be escaped");
+        goto done;
+    }
+    bool is_address;
+    if (reader->guard != NULL && netguard_host_is_blocked(reader->guard, host, &is_address)) {
+        task_json_invalid(reader, name,
+                          "target_url points to a private, loopback or reserved address; "
+                          "open it with [delivery] allow_cidrs if it is meant");
         goto done;
     }
     if (curl_url_get(handle, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
@@ -425,10 +433,10 @@ static int task_json_apply_idempotency_header(TaskJsonReader *reader, const char
 }
 
 int task_json_read_request(const cJSON *object, const char *text, JsonSpan span,
-                           const char *prefix, const char *idempotency_header, TaskRequest *out,
-                           ApiError *error)
+                           const char *prefix, const char *idempotency_header,
+                           const NetGuard *guard, TaskRequest *out, ApiError *error)
 {
-    TaskJsonReader reader = {.prefix = prefix, .error = error};
+    TaskJsonReader reader = {.prefix = prefix, .guard = guard, .error = error};
     memset(out, 0, sizeof *out);
     if (!cJSON_IsObject(object)) {
         char field[TASK_JSON_FIELD_MAX];
@@ -446,10 +454,10 @@ int task_json_read_request(const cJSON *object, const char *text, JsonSpan span,
     return 0;
 }
 
-int task_json_read_target_url_value(const cJSON *item, char **url, char **host,
-                                    ApiError *error)
+int task_json_read_target_url_value(const cJSON *item, const NetGuard *guard, char **url,
+                                    char **host, ApiError *error)
 {
-    TaskJsonReader reader = {.prefix = "", .error = error};
+    TaskJsonReader reader = {.prefix = "", .guard = guard, .error = error};
     TaskRequest request;
     memset(&request, 0, sizeof request);
     if (task_json_read_target_url(&reader, item, &request) != 0) {

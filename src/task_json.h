@@ -16,6 +16,7 @@
 #include "api_error.h"
 #include "attempt.h"
 #include "json_raw.h"
+#include "netguard.h"
 #include "task.h"
 
 /* Parses a request body. On success returns 0 and *OUT is a document the
@@ -25,16 +26,17 @@ int task_json_parse_document(const char *body, size_t length, cJSON **out, ApiEr
 /* Validates the task request OBJECT, whose text is SPAN of TEXT (the parsed
  * body), into OUT, which the caller must task_request_clear(). PREFIX is put
  * before field names in errors ("" or "tasks[3]."). IDEMPOTENCY_HEADER is the
- * Idempotency-Key request header or NULL. Returns 0, or -1 with ERROR set (OUT
- * is then cleared). */
+ * Idempotency-Key request header or NULL. A target_url whose host is a literal
+ * address GUARD blocks is refused (GUARD NULL: no check). Returns 0, or -1
+ * with ERROR set (OUT is then cleared). */
 int task_json_read_request(const cJSON *object, const char *text, JsonSpan span,
-                           const char *prefix, const char *idempotency_header, TaskRequest *out,
-                           ApiError *error);
+                           const char *prefix, const char *idempotency_header,
+                           const NetGuard *guard, TaskRequest *out, ApiError *error);
 
 /* Intake's rules for a target_url value, for other requests that carry one:
  * on success *URL and *HOST are heap strings the caller frees. */
-int task_json_read_target_url_value(const cJSON *item, char **url, char **host,
-                                    ApiError *error);
+int task_json_read_target_url_value(const cJSON *item, const NetGuard *guard, char **url,
+                                    char **host, ApiError *error);
 
 /* Intake's rules for a payload value whose text is SPAN of TEXT: on success
  * *PAYLOAD (the caller frees it) holds the bytes to send. */

@@ -30,7 +30,8 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 class Herald:
     """One heraldd process with its own directory."""
 
-    def __init__(self, config="", token_lines=None, binary=None, directory=None, args=()):
+    def __init__(self, config="", token_lines=None, binary=None, directory=None, args=(),
+                 private_targets=True):
         self.binary = binary or HERALDD
         self.owns_directory = directory is None
         self.directory = directory or tempfile.mkdtemp(prefix="herald-it-")
@@ -47,6 +48,9 @@ class Herald:
                 f.write("api_token_file = %s\n" % self.token_file)
             f.write("[storage]\npath = %s\n" % self.db_path)
             f.write(config)
+            if private_targets:
+                # The tests' receivers listen on loopback; the SSRF tests turn this off.
+                f.write("\n[delivery]\nallow_private_targets = true\n")
         self.args = list(args)
         self.token = None  # sent by create() when set
         self.process = None

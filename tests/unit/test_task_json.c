@@ -11,6 +11,9 @@
 #define VALID_FIELDS \
     "\"business_id\":\"P1\",\"business_type\":\"PAYMENT_SUCCESS\",\"target_url\":\"https://order.example/notify\""
 
+/* The default guard: nothing opened. */
+static const NetGuard guard = {.allow_private = false};
+
 /* Parses and validates BODY; returns 0 or -1 with ERROR set. */
 static int read_body(const char *body, const char *idempotency_header, TaskRequest *out,
                      ApiError *error)
@@ -20,7 +23,7 @@ static int read_body(const char *body, const char *idempotency_header, TaskReque
     if (task_json_parse_document(body, length, &document, error) != 0)
         return -1;
     int rc = task_json_read_request(document, body, json_raw_document(body, length), "",
-                                    idempotency_header, out, error);
+                                    idempotency_header, &guard, out, error);
     cJSON_Delete(document);
     return rc;
 }
@@ -174,7 +177,7 @@ static void test_target_url_rules(void **state)
              "{\"business_id\":\"P\",\"business_type\":\"T\",\"target_url\":\"http://a/%02040d\",\"payload\":{}}", 0);
     expect_invalid(body, 422, "validation_failed", "target_url");
     static const char *const good[] = {"http://a/", "HTTPS://order.example:8443/x?y=1#z",
-                                       "http://127.0.0.1:9/", "http://[::1]:80/p"};
+                                       "http://192.0.3.1:9/", "http://[2001:4860::1]:80/p"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         snprintf(body, sizeof body,
                  "{\"business_id\":\"P\",\"business_type\":\"T\",\"target_url\":\"%s\",\"payload\":{}}",
@@ -195,8 +198,8 @@ static void test_target_host_key(void **state)
         const char *host;
     } cases[] = {{"http://A.Example/x", "http://a.example:80"},
                  {"HTTPS://a.example:8443/", "https://a.example:8443"},
-                 {"http://127.0.0.1:9/", "http://127.0.0.1:9"},
-                 {"http://[::1]/", "http://[::1]:80"}};
+                 {"http://192.0.3.1:9/", "http://192.0.3.1:9"},
+                 {"http://[2001:4860::1]/", "http://[2001:4860::1]:80"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char body[512];
         snprintf(body, sizeof body,
@@ -208,6 +211,55 @@ static void test_target_host_key(void **state)
         assert_string_equal(request.target_host, cases[i].host);
         task_request_clear(&request);
     }
+}
+
+static int read_with_guard(const NetGuard *with, const char *url, ApiError *error)
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"business_id\":\"P\",\"business_type\":\"T\",\"target_url\":\"%s\",\"payload\":{}}",
+             url);
+    cJSON *document = cJSON_Parse(body);
+    TaskRequest request;
+    int rc = task_json_read_request(document, body, json_raw_document(body, strlen(body)), "",
+                                    NULL, with, &request, error);
+    cJSON_Delete(document);
+    if (rc == 0)
+        task_request_clear(&request);
+    return rc;
+}
+
+static void test_literal_blocked_addresses_are_refused(void **state)
+{
+    (void)state;
+    static const char *const blocked[] = {
+        "http://127.0.0.1/", "http://127.1/", "http://2130706433/", "http://0x7f.1/",
+        "http://0177.0.0.1/", "http://10.1.2.3/", "http://172.16.0.1/", "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data", "http://100.64.0.1/", "http://0.0.0.0/",
+        "http://224.0.0.1/", "http://240.0.0.1/", "http://[::1]/", "http://[::]/",
+        "http://[fc00::1]/", "http://[fd00:ec2::254]/", "http://[fe80::1]/",
+        "http://[::ffff:127.0.0.1]/", "http://[::ffff:10.0.0.1]/", "http://[64:ff9b::7f00:1]/",
+        "http://[64:ff9b::a00:1]/"};
+    for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++) {
+        ApiError error;
+        if (read_with_guard(&guard, blocked[i], &error) != -1)
+            fail_msg("%s was accepted", blocked[i]);
+        assert_string_equal(error.field, "target_url");
+        assert_non_null(strstr(error.message, "private, loopback or reserved"));
+    }
+    /* Names are resolved at delivery, where the same check applies to the address. */
+    ApiError error;
+    assert_int_equal(read_with_guard(&guard, "http://localhost/", &error), 0);
+    assert_int_equal(read_with_guard(&guard, "http://[64:ff9b::808:808]/", &error), 0); /* 8.8.8.8 */
+    /* allow_cidrs opens exactly its range; allow_private opens everything. */
+    NetGuard opened = {.allow_private = false};
+    char err[128];
+    assert_int_equal(netguard_parse_allow(&opened, "10.1.2.0/24, ::1", err, sizeof err), 0);
+    assert_int_equal(read_with_guard(&opened, "http://10.1.2.200/", &error), 0);
+    assert_int_equal(read_with_guard(&opened, "http://10.1.3.1/", &error), -1);
+    assert_int_equal(read_with_guard(&opened, "http://[::1]/", &error), 0);
+    NetGuard open_all = {.allow_private = true};
+    assert_int_equal(read_with_guard(&open_all, "http://127.0.0.1/", &error), 0);
 }
 
 static void test_header_rules(void **state)
@@ -264,7 +316,7 @@ static void test_prefix_names_batch_element(void **state)
     TaskRequest request;
     ApiError error;
     assert_int_equal(task_json_read_request(document, body, json_raw_document(body, strlen(body)),
-                                            "tasks[3].", NULL, &request, &error), -1);
+                                            "tasks[3].", NULL, NULL, &request, &error), -1);
     assert_string_equal(error.field, "tasks[3].target_url");
     cJSON_Delete(document);
 }
@@ -335,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_field_rules),
         cmocka_unit_test(test_target_url_rules),
         cmocka_unit_test(test_target_host_key),
+        cmocka_unit_test(test_literal_blocked_addresses_are_refused),
         cmocka_unit_test(test_header_rules),
         cmocka_unit_test(test_idempotency_header),
         cmocka_unit_test(test_prefix_names_batch_element),
