@@ -17,7 +17,7 @@ CC ?= cc
 PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd
 BUILD_DEBS := pkg-config libmicrohttpd-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
               libinih-dev libssl-dev libsystemd-dev
-TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3
+TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3 clang libclang-rt-14-dev
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wpointer-arith
@@ -59,6 +59,13 @@ deps:
 
 test-deps:
 	@tools/deps.sh $(TEST_DEBS)
+	@$(MAKE) --no-print-directory tests/js/node_modules/.package-lock.json
+
+# The signature interoperability test's receiver: the official Standard Webhooks
+# library, pinned by tests/js/package-lock.json.
+tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the signature tests" >&2; exit 1; }
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 
 build/gen/migrations.c: $(MIGRATIONS) tools/embed_migrations.sh
 	@mkdir -p $(@D)

@@ -21,9 +21,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "address.h"
+#include "clock.h"
 #include "netguard.h"
+#include "sign.h"
 #include "task.h"
 #include "units.h"
 
@@ -45,6 +48,9 @@ typedef enum {
     CONFIG_TYPE_LOG_LEVEL,
     CONFIG_TYPE_LISTEN,
     CONFIG_TYPE_CIDRS,
+    CONFIG_TYPE_SECRET,      /* "whsec_..." */
+    CONFIG_TYPE_SECRET_FILE, /* a file (mode 0600) holding one; fills the secret's field */
+    CONFIG_TYPE_TIME,        /* RFC 3339, into Unix ms */
 } ConfigType;
 
 typedef struct ConfigKey {
@@ -92,6 +98,13 @@ static const ConfigKey config_keys[] = {
      CONFIG_FIELD(allow_private_targets), 0, 0, "false"},
     {"delivery", "allow_cidrs", CONFIG_TYPE_CIDRS, CONFIG_FIELD(allow_cidrs), 0, 0, ""},
     {"delivery", "ca_file", CONFIG_TYPE_STRING, CONFIG_FIELD(ca_file), 0, 0, ""},
+    {"delivery", "secret", CONFIG_TYPE_SECRET, CONFIG_FIELD(delivery_secret), 0, 0, ""},
+    {"delivery", "secret_file", CONFIG_TYPE_SECRET_FILE, CONFIG_FIELD(delivery_secret), 0, 0,
+     ""},
+    {"delivery", "previous_secret", CONFIG_TYPE_SECRET, CONFIG_FIELD(delivery_previous_secret),
+     0, 0, ""},
+    {"delivery", "previous_secret_until", CONFIG_TYPE_TIME,
+     CONFIG_FIELD(delivery_previous_secret_until), 0, 0, ""},
     {"retry", "retry_interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(retry_interval_ms), 10,
      CONFIG_DAY_MS, "30s"},
     {"alert", "interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_interval_ms), 100,
@@ -121,6 +134,11 @@ static const ConfigKey policy_keys[] = {
      ""},
     {"business", "success_body", CONFIG_TYPE_STRING, POLICY_FIELD(success_body), 0, 0, ""},
     {"business", "timeout", CONFIG_TYPE_DURATION, POLICY_FIELD(timeout_ms), 0, 600 * 1000, "0"},
+    {"business", "secret", CONFIG_TYPE_SECRET, POLICY_FIELD(secret), 0, 0, ""},
+    {"business", "secret_file", CONFIG_TYPE_SECRET_FILE, POLICY_FIELD(secret), 0, 0, ""},
+    {"business", "previous_secret", CONFIG_TYPE_SECRET, POLICY_FIELD(previous_secret), 0, 0, ""},
+    {"business", "previous_secret_until", CONFIG_TYPE_TIME, POLICY_FIELD(previous_secret_until),
+     0, 0, ""},
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])
@@ -186,6 +204,39 @@ static int config_store_schedule(const ConfigKey *key, const char *value, Policy
     return 0;
 }
 
+/* Reads the secret in PATH into FIELD (the secret's own field): the file
+ * must be readable by its owner only, and hold one valid secret. */
+static int config_read_secret_file(const ConfigKey *key, const char *path, void *field,
+                                   char *err, size_t errlen)
+{
+    struct stat status;
+    if (stat(path, &status) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if ((status.st_mode & 077) != 0) {
+        snprintf(err, errlen, "%s is readable by others (mode %03o); chmod 600 it", path,
+                 (unsigned)(status.st_mode & 0777));
+        return -1;
+    }
+    FILE *file = fopen(path, "r");
+    if (file == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char secret[SIGN_SECRET_MAX + 2] = "";
+    bool read = fgets(secret, sizeof secret, file) != NULL;
+    fclose(file);
+    secret[strcspn(secret, "\r\n")] = '\0';
+    SignKey parsed;
+    char detail[256];
+    if (!read || sign_parse_secret(secret, &parsed, detail, sizeof detail) != 0) {
+        snprintf(err, errlen, "%s: %s", path, read ? detail : "empty");
+        return -1;
+    }
+    return config_store_string(key, secret, field, err, errlen);
+}
+
 static int config_store_value(const ConfigKey *key, const char *value, void *base, char *err,
                               size_t errlen)
 {
@@ -193,6 +244,25 @@ static int config_store_value(const ConfigKey *key, const char *value, void *bas
     switch (key->type) {
     case CONFIG_TYPE_STRING:
         return config_store_string(key, value, field, err, errlen);
+    case CONFIG_TYPE_SECRET: {
+        SignKey decoded;
+        if (value[0] != '\0' && sign_parse_secret(value, &decoded, err, errlen) != 0)
+            return -1;
+        return config_store_string(key, value, field, err, errlen);
+    }
+    case CONFIG_TYPE_SECRET_FILE:
+        return value[0] == '\0' ? 0 : config_read_secret_file(key, value, field, err, errlen);
+    case CONFIG_TYPE_TIME:
+        if (value[0] == '\0') {
+            *(int64_t *)field = 0;
+            return 0;
+        }
+        if (clock_parse_rfc3339(value, (int64_t *)field) != 0) {
+            snprintf(err, errlen, "invalid time \"%s\": use RFC 3339, e.g. 2026-12-01T00:00:00Z",
+                     value);
+            return -1;
+        }
+        return 0;
     case CONFIG_TYPE_CIDRS: {
         NetGuard guard = {.allow_private = false};
         if (netguard_parse_allow(&guard, value, err, errlen) != 0)
@@ -333,7 +403,9 @@ static int config_set_key(ConfigParse *parse, const ConfigKey *keys, size_t inde
         config_fail(parse, "[%s] %s: key given twice", section, key->name);
         return 0;
     }
-    seen[index] = true;
+    /* An empty secret or secret_file (as shipped) does not count as given. */
+    bool secret = key->type == CONFIG_TYPE_SECRET || key->type == CONFIG_TYPE_SECRET_FILE;
+    seen[index] = !(secret && value[0] == '\0');
     char err[CONFIG_MESSAGE_MAX];
     if (config_store_value(key, value, base, err, sizeof err) != 0) {
         config_fail(parse, "[%s] %s: %s", section, key->name, err);
@@ -466,9 +538,44 @@ static void config_inherit_retry(ConfigParse *parse)
     }
 }
 
+/* A key given as both NAME and NAME_file in one section. */
+static bool config_both_given(const ConfigKey *keys, size_t count, const bool *seen,
+                              const char *section, const char *name)
+{
+    char file_name[64];
+    snprintf(file_name, sizeof file_name, "%s_file", name);
+    int plain = config_find_key(keys, count, section, name);
+    int file = config_find_key(keys, count, section, file_name);
+    return plain >= 0 && file >= 0 && seen[plain] && seen[file];
+}
+
+/* Fills POLICY's secrets from [delivery] where it has none, and decodes them. */
+static void config_resolve_secrets(const Config *config, Policy *policy)
+{
+    if (policy->secret[0] == '\0') {
+        snprintf(policy->secret, sizeof policy->secret, "%s", config->delivery_secret);
+        snprintf(policy->previous_secret, sizeof policy->previous_secret, "%s",
+                 config->delivery_previous_secret);
+        policy->previous_secret_until = config->delivery_previous_secret_until;
+    }
+    char err[256];
+    /* Both were validated when read; an empty one leaves its key empty. */
+    if (policy->secret[0] == '\0' || sign_parse_secret(policy->secret, &policy->key, err,
+                                                        sizeof err) != 0)
+        memset(&policy->key, 0, sizeof policy->key);
+    if (policy->previous_secret[0] == '\0' ||
+        sign_parse_secret(policy->previous_secret, &policy->previous_key, err, sizeof err) != 0)
+        memset(&policy->previous_key, 0, sizeof policy->previous_key);
+}
+
 static int config_check_policy(const char *section, const Policy *policy, char *err,
                                size_t errlen)
 {
+    if (policy->previous_secret[0] != '\0' && policy->previous_secret_until == 0) {
+        snprintf(err, errlen, "[%s] previous_secret needs previous_secret_until (when to stop "
+                              "signing with it)", section);
+        return -1;
+    }
     if (policy->base_delay_ms > policy->max_delay_ms) {
         snprintf(err, errlen, "[%s] base_delay (%lldms) is longer than max_delay (%lldms)",
                  section, (long long)policy->base_delay_ms, (long long)policy->max_delay_ms);
@@ -481,6 +588,11 @@ static int config_check_policy(const char *section, const Policy *policy, char *
 static int config_check(const Config *config, const char *name, char *err, size_t errlen)
 {
     char detail[CONFIG_MESSAGE_MAX];
+    if (config->delivery_previous_secret[0] != '\0' &&
+        config->delivery_previous_secret_until == 0) {
+        snprintf(err, errlen, "%s: [delivery] previous_secret needs previous_secret_until", name);
+        return -1;
+    }
     if (config->per_host_concurrency > config->concurrency) {
         snprintf(err, errlen, "%s: [delivery] per_host_concurrency (%lld) exceeds concurrency (%lld)",
                  name, (long long)config->per_host_concurrency, (long long)config->concurrency);
@@ -523,8 +635,24 @@ static int config_parse_stream(Config *config, FILE *stream, const char *name, c
         snprintf(err, errlen, "%s: read error: %s", name, strerror(errno));
     else
         status = 0;
+    if (status == 0 &&
+        config_both_given(config_keys, CONFIG_KEY_COUNT, parse.seen, "delivery", "secret")) {
+        snprintf(err, errlen, "%s: [delivery] set secret or secret_file, not both", name);
+        status = -1;
+    }
+    for (size_t i = 0; status == 0 && i < config->business_count; i++) {
+        if (config_both_given(policy_keys, POLICY_KEY_COUNT, parse.business_seen[i], "business",
+                              "secret")) {
+            snprintf(err, errlen, "%s: [business.%s] set secret or secret_file, not both", name,
+                     config->business[i].name);
+            status = -1;
+        }
+    }
     if (status == 0) {
         config_inherit_retry(&parse);
+        config_resolve_secrets(config, &config->retry);
+        for (size_t i = 0; i < config->business_count; i++)
+            config_resolve_secrets(config, &config->business[i].policy);
         status = config_check(config, name, err, errlen);
     }
     free(parse.business_seen);

@@ -44,6 +44,9 @@ typedef struct Config {
     bool allow_private_targets;   /* switch the SSRF guard off entirely */
     char allow_cidrs[CONFIG_PATH_MAX]; /* ranges opened despite the guard */
     char ca_file[CONFIG_PATH_MAX];     /* "" = the system's CA bundle */
+    char delivery_secret[SIGN_SECRET_MAX]; /* default for business types without one */
+    char delivery_previous_secret[SIGN_SECRET_MAX];
+    int64_t delivery_previous_secret_until;
     /* [retry] */
     Policy retry;
     int64_t retry_interval_ms; /* the longest the scheduler sleeps */

@@ -43,6 +43,8 @@ extern const CtlCommand ctl_task_commands[];
 extern const size_t ctl_task_command_count;
 extern const CtlCommand ctl_manual_commands[];
 extern const size_t ctl_manual_command_count;
+extern const CtlCommand ctl_secret_commands[];
+extern const size_t ctl_secret_command_count;
 
 /* Prints COMMAND's usage to OUT and returns STATUS. */
 int ctl_command_usage(const CtlCommand *command, FILE *out, int status);

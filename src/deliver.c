@@ -16,6 +16,7 @@
 #include "address.h"
 #include "clock.h"
 #include "retry_after.h"
+#include "sign.h"
 #include "version.h"
 
 /* Room to compare a success_body even when max_response_bytes is smaller. */
@@ -83,8 +84,32 @@ static struct curl_slist *deliver_add_header(struct curl_slist *list, bool *fail
     return grown;
 }
 
+/* "v1,SIG" for the current key, and for the previous one while it is still
+ * honoured, space-separated; "" when the policy has no secret. */
+static int deliver_signatures(const Policy *policy, const Task *task, int64_t timestamp,
+                              int64_t now_ms, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (policy == NULL || policy->key.length == 0)
+        return 0;
+    char signature[SIGN_SIGNATURE_MAX];
+    if (sign_signature(&policy->key, task->webhook_id, timestamp, task->payload,
+                       task->payload_length, signature) != 0)
+        return -1;
+    snprintf(out, size, "%s", signature);
+    if (policy->previous_key.length > 0 && now_ms < policy->previous_secret_until) {
+        if (sign_signature(&policy->previous_key, task->webhook_id, timestamp, task->payload,
+                           task->payload_length, signature) != 0)
+            return -1;
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, " %s", signature);
+    }
+    return 0;
+}
+
 /* The headers of the request; *FAILED is set if one could not be added. */
-static struct curl_slist *deliver_build_headers(const Task *task, int64_t now_ms, bool *failed)
+static struct curl_slist *deliver_build_headers(const Task *task, const Policy *policy,
+                                                int64_t now_ms, bool *failed)
 {
     struct curl_slist *list = NULL;
     bool has_content_type = false;
@@ -107,8 +132,14 @@ static struct curl_slist *deliver_build_headers(const Task *task, int64_t now_ms
                                       header->valuestring);
     }
     cJSON_Delete(extra);
+    int64_t timestamp = now_ms / 1000;
+    char signatures[2 * SIGN_SIGNATURE_MAX + 2];
+    if (deliver_signatures(policy, task, timestamp, now_ms, signatures, sizeof signatures) != 0)
+        *failed = true;
     list = deliver_add_header(list, failed, "webhook-id: %s", task->webhook_id);
-    list = deliver_add_header(list, failed, "webhook-timestamp: %" PRId64, now_ms / 1000);
+    list = deliver_add_header(list, failed, "webhook-timestamp: %" PRId64, timestamp);
+    if (signatures[0] != '\0')
+        list = deliver_add_header(list, failed, "webhook-signature: %s", signatures);
     list = deliver_add_header(list, failed, "X-Herald-Attempt: %d", task->attempts);
     /* No "Expect: 100-continue": it costs a round trip (or a second) per request. */
     list = deliver_add_header(list, failed, "Expect:");
@@ -132,7 +163,7 @@ int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
         keep = DELIVER_COMPARE_BYTES;
     buffer_init(&delivery->response, keep);
     bool failed = false;
-    delivery->headers = deliver_build_headers(&delivery->task, now_ms, &failed);
+    delivery->headers = deliver_build_headers(&delivery->task, policy, now_ms, &failed);
     delivery->easy = curl_easy_init();
     if (failed || delivery->easy == NULL) {
         snprintf(err, errlen, "out of memory preparing the request");

@@ -23,6 +23,7 @@ static const struct {
 } ctl_groups[] = {
     {ctl_task_commands, &ctl_task_command_count},
     {ctl_manual_commands, &ctl_manual_command_count},
+    {ctl_secret_commands, &ctl_secret_command_count},
 };
 
 #define CTL_GROUP_COUNT (sizeof ctl_groups / sizeof ctl_groups[0])

@@ -221,6 +221,9 @@ int main(int argc, char **argv)
         log_error("event=config_invalid error=%s", log_quote(quoted, sizeof quoted, err));
         goto done;
     }
+    if (policies.fallback.key.length == 0)
+        log_warning("event=unsigned_webhooks reason=\"no [delivery] secret\" "
+                    "detail=\"receivers cannot tell herald's requests from forged ones\"");
     if (config.allow_private_targets)
         log_warning("event=ssrf_guard_off reason=\"[delivery] allow_private_targets = true\"");
     SchedulerOptions scheduler_options = {

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sign.h"
+
 #define POLICY_SCHEDULE_MAX 32
 #define POLICY_SUCCESS_BODY_MAX 128
 #define POLICY_NAME_MAX 65 /* business type names: 64 characters + NUL */
@@ -36,6 +38,13 @@ typedef struct Policy {
     PolicySchedule schedule;
     char success_body[POLICY_SUCCESS_BODY_MAX]; /* "" = any 2xx body is success */
     int64_t timeout_ms;                         /* 0 = the [delivery] timeout */
+    /* Signing (sign.h): the secrets as configured, and decoded. An empty
+     * secret means the [delivery] one; no secret at all means unsigned. */
+    char secret[SIGN_SECRET_MAX];
+    char previous_secret[SIGN_SECRET_MAX];
+    int64_t previous_secret_until; /* Unix ms; sign with both until then */
+    SignKey key;
+    SignKey previous_key;
 } Policy;
 
 typedef struct PolicyBusiness {

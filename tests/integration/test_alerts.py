@@ -52,7 +52,7 @@ class AlertTest(unittest.TestCase):
         first = json.loads(self.alert_sink.wait_for(1)[0].body)
         self.assertEqual((first["kind"], first["state"], first["count"]), ("manual_backlog", "firing", 3))
         self.assertEqual(first["by_business_type"], {"PAYMENT_SUCCESS": 2, "ORDER_UPDATE": 1})
-        self.assertEqual(first["oldest"]["task_id"], ids[0])
+        self.assertIn(first["oldest"]["task_id"], ids[:2])  # the first two fail concurrently
         self.assertEqual(sorted(first["sample_task_ids"]), sorted(ids))
         self.assertIn("3 notifications failed", first["text"])
         herald.wait_for_log(r"level=error event=alert kind=manual_backlog state=firing count=3")

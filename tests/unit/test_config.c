@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
+
 static void expect_error(const char *text, const char *expected)
 {
     Config config;
@@ -213,6 +215,58 @@ static void test_policy_errors(void **state)
     expect_error(text, "at most 32 delays");
 }
 
+#define SECRET_A "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+#define SECRET_B "whsec_c2Vjb25kIHNlY3JldCBvZiAyNCBieXRlcyE="
+
+static void test_secrets(void **state)
+{
+    (void)state;
+    char *dir = test_temp_dir();
+    char *file = test_write_file(dir, "secret", SECRET_B "\n");
+    assert_int_equal(chmod(file, 0600), 0);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[delivery]\nsecret = " SECRET_A "\nprevious_secret = " SECRET_B "\n"
+             "previous_secret_until = 2026-12-01T00:00:00Z\n"
+             "[business.OWN]\nsecret_file = %s\n"
+             "[business.INHERITS]\nmax_retry = 2\n", file);
+    Config config;
+    char err[512] = "";
+    if (config_load_text(&config, text, "t", err, sizeof err) != 0)
+        fail_msg("%s", err);
+    PolicySet set = config_policy_set(&config);
+    const Policy *own = policy_set_find(&set, "OWN");
+    assert_string_equal(own->secret, SECRET_B);
+    assert_int_equal(own->key.length, 26);
+    assert_int_equal(own->previous_key.length, 0); /* its own secret, so no inherited rotation */
+    const Policy *inherits = policy_set_find(&set, "INHERITS");
+    assert_string_equal(inherits->secret, SECRET_A);
+    assert_int_equal(inherits->previous_key.length, 26);
+    assert_int_equal(inherits->previous_secret_until, 1796083200000LL);
+    assert_string_equal(set.fallback.secret, SECRET_A);
+    config_free(&config);
+
+    /* A secret file others can read is refused, naming the file. */
+    assert_int_equal(chmod(file, 0644), 0);
+    snprintf(text, sizeof text, "[delivery]\nsecret_file = %s\n", file);
+    expect_error(text, "readable by others (mode 644); chmod 600 it");
+    assert_int_equal(chmod(file, 0600), 0);
+    snprintf(text, sizeof text, "[delivery]\nsecret = " SECRET_A "\nsecret_file = %s\n", file);
+    expect_error(text, "[delivery] set secret or secret_file, not both");
+    expect_error("[delivery]\nsecret = nope\n", "test.conf:2: [delivery] secret: a secret must start with");
+    expect_error("[business.X]\nsecret = whsec_c2hvcnQ=\n", "[business.X] secret: the secret decodes to 5 bytes");
+    expect_error("[delivery]\nsecret_file = /nonexistent/secret\n", "/nonexistent/secret: No such file");
+    expect_error("[delivery]\nprevious_secret = " SECRET_B "\n", "previous_secret needs previous_secret_until");
+    expect_error("[delivery]\nprevious_secret_until = tomorrow\n", "invalid time \"tomorrow\"");
+    /* No secret anywhere: unsigned. */
+    Config plain;
+    assert_int_equal(config_load_text(&plain, "", "t", err, sizeof err), 0);
+    assert_int_equal(plain.retry.key.length, 0);
+    config_free(&plain);
+    free(file);
+    test_remove_dir(dir);
+}
+
 static void test_long_line_refused(void **state)
 {
     (void)state;
@@ -260,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_delivery_and_retry_defaults),
         cmocka_unit_test(test_business_sections_inherit_from_retry),
         cmocka_unit_test(test_policy_errors),
+        cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_long_line_refused),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_shipped_config_loads),
