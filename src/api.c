@@ -548,12 +548,21 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen)
     }
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    api->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, api_access, api, MHD_OPTION_EXTERNAL_LOGGER, api_log_mhd, api,
-        MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-        options->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, options->connection_timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, api_completed, api, MHD_OPTION_END);
+    /* The logger goes first so that MHD's own complaints about the others reach our log;
+     * a pool of one thread is no pool, and MHD warns if told otherwise. */
+    struct MHD_OptionItem mhd_options[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)api_log_mhd, api},
+        {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)options->max_connections, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)options->max_connections_per_ip, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)options->max_header_bytes, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)options->connection_timeout_s, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)api_completed, api},
+        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, api_access, api, MHD_OPTION_ARRAY,
+                                   mhd_options, MHD_OPTION_END);
     if (api->daemon == NULL) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", api->address);
         close(fd);

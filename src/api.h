@@ -29,6 +29,8 @@ typedef struct ApiOptions {
     const char *listen;             /* "HOST:PORT"; port 0 picks a free one */
     unsigned threads;               /* 0 = one per CPU */
     unsigned max_connections;
+    unsigned max_connections_per_ip; /* 0 = no limit */
+    size_t max_header_bytes;         /* libmicrohttpd's per-connection memory */
     unsigned connection_timeout_s;
     size_t max_body;                /* bytes */
     const Auth *auth;               /* NULL = no authentication; not owned */

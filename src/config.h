@@ -29,6 +29,8 @@ typedef struct Config {
     uint64_t max_body;                    /* bytes */
     int64_t threads;                      /* HTTP threads; 0 = one per CPU */
     int64_t max_connections;
+    int64_t max_connections_per_ip; /* 0 = no limit */
+    uint64_t max_header_bytes;      /* request line + headers; beyond: 414 / 431 */
     int64_t connection_timeout_ms; /* idle keep-alive and slow-client timeout */
     LogLevel log_level;
     /* [storage] */

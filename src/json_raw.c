@@ -120,6 +120,29 @@ size_t json_raw_minify(const char *text, JsonSpan span, char *out)
     return written;
 }
 
+bool json_raw_too_deep(const char *text, size_t length, int max_depth)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < length; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth)
+                return true;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return false;
+}
+
 bool json_raw_has_nul_escape(const char *text, size_t length)
 {
     size_t position = 0;

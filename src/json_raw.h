@@ -44,6 +44,11 @@ int json_raw_children_next(JsonRawIterator *iterator, JsonSpan *out);
  * counted). */
 size_t json_raw_minify(const char *text, JsonSpan span, char *out);
 
+/* True if objects and arrays in TEXT nest deeper than MAX_DEPTH (strings are
+ * skipped). Cheap enough to run before parsing, so that a hostile document
+ * cannot drive the parser's recursion. */
+bool json_raw_too_deep(const char *text, size_t length, int max_depth);
+
 /* True if a string anywhere in the document contains the escape \u0000,
  * which cJSON would silently turn into a truncated C string. */
 bool json_raw_has_nul_escape(const char *text, size_t length);

@@ -278,6 +278,8 @@ int main(int argc, char **argv)
         .listen = config.listen,
         .threads = (unsigned)config.threads,
         .max_connections = (unsigned)config.max_connections,
+        .max_connections_per_ip = (unsigned)config.max_connections_per_ip,
+        .max_header_bytes = (size_t)config.max_header_bytes,
         .connection_timeout_s = (unsigned)((config.connection_timeout_ms + 999) / 1000),
         .max_body = (size_t)config.max_body,
         .auth = auth,

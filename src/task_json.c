@@ -70,6 +70,11 @@ int task_json_parse_document(const char *body, size_t length, cJSON **out, ApiEr
         api_error_set(error, 400, "invalid_json", NULL, "request body is not valid UTF-8 text");
         return -1;
     }
+    if (json_raw_too_deep(body, length, TASK_JSON_DEPTH_MAX)) {
+        api_error_set(error, 400, "invalid_json", NULL,
+                      "objects and arrays nest deeper than %d levels", TASK_JSON_DEPTH_MAX);
+        return -1;
+    }
     const char *parse_end = NULL;
     cJSON *document = cJSON_ParseWithLengthOpts(body, length, &parse_end, 0);
     if (document == NULL) {

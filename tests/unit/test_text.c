@@ -70,6 +70,22 @@ static void test_json_raw_nul_escape(void **state)
     assert_false(json_raw_has_nul_escape(outside, strlen(outside)));
 }
 
+static void test_json_raw_depth(void **state)
+{
+    (void)state;
+    char deep[200];
+    memset(deep, '[', 65);
+    memset(deep + 65, ']', 65);
+    assert_true(json_raw_too_deep(deep, 130, 64));
+    assert_false(json_raw_too_deep(deep + 1, 128, 64));
+    /* Brackets inside strings do not count, escaped quotes do not end them. */
+    const char *quoted = "{\"a\":\"[[[[\\\"[[[\"}";
+    assert_false(json_raw_too_deep(quoted, strlen(quoted), 1));
+    const char *siblings = "[[],[],[]]";
+    assert_false(json_raw_too_deep(siblings, strlen(siblings), 2));
+    assert_true(json_raw_too_deep(siblings, strlen(siblings), 1));
+}
+
 static void test_clock_format_and_parse(void **state)
 {
     (void)state;
@@ -141,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_utf8_valid_and_invalid),
         cmocka_unit_test(test_json_raw_children_and_minify),
         cmocka_unit_test(test_json_raw_nul_escape),
+        cmocka_unit_test(test_json_raw_depth),
         cmocka_unit_test(test_clock_format_and_parse),
         cmocka_unit_test(test_buffer_limit),
         cmocka_unit_test(test_log_quote),
