@@ -4,6 +4,7 @@
 #   make test     install what the tests need, build, run every test (ASan + UBSan build)
 #   make          build build/heraldd and build/heraldctl
 #   make install  PREFIX=/usr/local DESTDIR= : binaries, config, migrations, unit, man pages
+#   make fuzz     FUZZ_SECONDS=600 : run the libFuzzer harnesses (tests/fuzz/)
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -51,7 +52,7 @@ endif
 objects = $(patsubst %.c,build/$(1)/obj/%.o,$(notdir $(2)))
 
 .SECONDARY:
-.PHONY: all deps test-deps run test unit integration install clean asan
+.PHONY: all deps test-deps run test unit integration install clean asan fuzz fuzz-smoke
 all: build/heraldd build/heraldctl
 
 deps:
@@ -119,6 +120,55 @@ build/asan/heraldctl: build/asan/obj/heraldctl.o $(call objects,asan,$(CTL_SRC))
 
 asan: build/asan/heraldd build/asan/heraldctl $(addprefix build/asan/tests/,$(UNIT_TESTS))
 
+# ---- fuzzing: libFuzzer harnesses in tests/fuzz/, built with clang ----
+FUZZERS            := task_request config netguard retry_after
+FUZZ_CC            := clang
+FUZZ_CFLAGS        := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+                      -fno-omit-frame-pointer
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 4
+
+build/fuzz/obj/%.o: src/%.c | deps build/gen/migrations.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/obj/migrations.o: build/gen/migrations.c | deps
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/libherald.a: $(call objects,fuzz,$(LIB_SRC) $(GEN_SRC))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libherald.a
+	$(call say,LINK,$@)
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $^ $(BASE_LIBS)
+
+-include $(wildcard build/fuzz/obj/*.d)
+
+# Runs each harness for $(1) seconds on its checked-in seeds (new finds go to
+# build/fuzz/corpus/NAME, outside the repository).
+define run_fuzzers
+	@for f in $(FUZZERS); do \
+	    mkdir -p build/fuzz/corpus/$$f; \
+	    echo "== fuzz: $$f ($(1)s)"; \
+	    build/fuzz/fuzz_$$f -max_total_time=$(1) -print_final_stats=1 -timeout=10 \
+	        -artifact_prefix=build/fuzz/$$f- \
+	        build/fuzz/corpus/$$f tests/fuzz/corpus/$$f 2>build/fuzz/$$f.log \
+	        || { tail -40 build/fuzz/$$f.log; exit 1; }; \
+	    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build/fuzz/$$f.log; \
+	done
+endef
+
+fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZERS))
+	$(call run_fuzzers,$(FUZZ_SECONDS))
+
+fuzz-smoke: $(addprefix build/fuzz/fuzz_,$(FUZZERS))
+	$(call run_fuzzers,$(FUZZ_SMOKE_SECONDS))
+
 # ---- the two commands ----
 run: deps all
 	@mkdir -p var
@@ -130,7 +180,7 @@ export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1:exitcode=87
 
 test: test-deps
 	@$(MAKE) --no-print-directory all asan
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit integration fuzz-smoke
 
 unit: asan
 	@failed=0; for t in $(UNIT_TESTS); do \

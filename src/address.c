@@ -40,8 +40,12 @@ int address_parse_listen(const char *text, struct sockaddr_storage *out, socklen
         snprintf(err, errlen, "invalid port in listen address \"%s\": expected 0..65535", text);
         return -1;
     }
+    /* Numeric addresses only (and "localhost"): a listen address never needs DNS,
+     * and reading the configuration must not send queries anywhere. */
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST};
     struct addrinfo *result = NULL;
     int rc = getaddrinfo(host, port, &hints, &result);
     if (rc != 0) {

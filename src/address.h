@@ -11,7 +11,8 @@
 
 #define ADDRESS_TEXT_MAX 64
 
-/* Resolves TEXT (numeric or a name) to the first matching socket address.
+/* Parses TEXT (a numeric address, or "localhost" for 127.0.0.1) into a socket
+ * address; names are refused so that no DNS query is ever made for it.
  * Returns 0, or -1 with a message in ERR. */
 int address_parse_listen(const char *text, struct sockaddr_storage *out, socklen_t *out_length,
                          char *err, size_t errlen);

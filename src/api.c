@@ -467,6 +467,10 @@ static void api_completed(void *cls, struct MHD_Connection *connection, void **c
     atomic_fetch_sub(&api->calls_in_progress, 1);
 }
 
+/* MHD's logger: FORMAT comes from libmicrohttpd, a printf format. */
+static void api_log_mhd(void *cls, const char *format, va_list args)
+    __attribute__((format(printf, 2, 0)));
+
 static void api_log_mhd(void *cls, const char *format, va_list args)
 {
     (void)cls;

@@ -123,9 +123,21 @@ int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *ou
     if (document == NULL)
         return -1;
     int result = 0;
+    static const char *const fields[] = {"business_type", "since", "until", "dry_run", "note"};
+    bool seen[sizeof fields / sizeof fields[0]] = {false};
     for (const cJSON *member = document->child; member != NULL && result == 0;
          member = member->next) {
         const char *name = member->string;
+        /* Each field once: "which one counts" must never be a guess. */
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            if (strcmp(name, fields[i]) == 0 && seen[i]) {
+                result = manual_json_fail(error, name, "field given twice");
+                break;
+            }
+            seen[i] |= strcmp(name, fields[i]) == 0;
+        }
+        if (result != 0)
+            break;
         if (strcmp(name, "business_type") == 0) {
             if (!cJSON_IsString(member) || !task_business_type_is_valid(member->valuestring))
                 result = manual_json_fail(error, name,
@@ -140,7 +152,7 @@ int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *ou
             if (!cJSON_IsBool(member))
                 result = manual_json_fail(error, name, "dry_run must be true or false");
             out->dry_run = cJSON_IsTrue(member);
-        } else if (strcmp(name, "note") == 0 && out->note == NULL) {
+        } else if (strcmp(name, "note") == 0) {
             result = manual_json_read_note(member, &out->note, error);
         } else {
             api_error_set(error, 422, "validation_failed", name, "unknown field \"%.64s\"", name);

@@ -37,8 +37,12 @@ int64_t retry_after_parse(const char *value, int64_t now_ms)
     time_t when = curl_getdate(date, NULL);
     if (when == (time_t)-1)
         return -1;
-    int64_t delay = (int64_t)when * 1000 - now_ms;
-    if (delay < 0)
+    /* Compare in seconds first: a date in the year 10^9 must not overflow. */
+    int64_t now_seconds = now_ms / 1000;
+    if ((int64_t)when <= now_seconds - 1)
         return 0;
-    return delay > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : delay;
+    if ((int64_t)when - now_seconds > RETRY_AFTER_MAX_MS / 1000)
+        return RETRY_AFTER_MAX_MS;
+    int64_t delay = (int64_t)when * 1000 - now_ms;
+    return delay < 0 ? 0 : delay;
 }

@@ -135,6 +135,8 @@ static void test_retry_after_parse(void **state)
     assert_int_equal(retry_after_parse("12s", now), -1);
     assert_int_equal(retry_after_parse("-5", now), -1);
     assert_int_equal(retry_after_parse("soon", now), -1);
+    /* Found by the fuzzer: a date so far ahead that milliseconds overflow. */
+    assert_int_equal(retry_after_parse("d Oct01536250111 20", now), RETRY_AFTER_MAX_MS);
 }
 
 static int header_present(const struct curl_slist *list, const char *line)

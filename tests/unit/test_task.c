@@ -90,8 +90,11 @@ static void test_listen_addresses(void **state)
     assert_true(address_is_loopback((struct sockaddr *)&address));
     assert_int_equal(address_parse_listen("0.0.0.0:80", &address, &length, err, sizeof err), 0);
     assert_false(address_is_loopback((struct sockaddr *)&address));
+    assert_int_equal(address_parse_listen("localhost:80", &address, &length, err, sizeof err), 0);
+    address_format((struct sockaddr *)&address, text);
+    assert_string_equal(text, "127.0.0.1:80");
     static const char *const bad[] = {"8080", ":8080", "127.0.0.1:", "127.0.0.1:x",
-                                      "127.0.0.1:65536", "[::1]8080", "[::1"};
+                                      "127.0.0.1:65536", "[::1]8080", "[::1", "example.com:80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(address_parse_listen(bad[i], &address, &length, err, sizeof err), -1);
 }
