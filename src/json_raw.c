@@ -7,9 +7,11 @@
 #include <ctype.h>
 #include <string.h>
 
+/* As cJSON sees it (any byte from 1 to 0x20), which for text that passed
+ * json_raw_find_control() is exactly JSON's whitespace. */
 static bool json_raw_is_space(char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    return c != '\0' && (unsigned char)c <= 0x20;
 }
 
 static size_t json_raw_skip_space(const char *text, size_t position, size_t end)
@@ -118,6 +120,27 @@ size_t json_raw_minify(const char *text, JsonSpan span, char *out)
     }
     out[written] = '\0';
     return written;
+}
+
+long json_raw_find_control(const char *text, size_t length)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (in_string) {
+            if (c < 0x20)
+                return (long)i;
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            return (long)i;
+        }
+    }
+    return -1;
 }
 
 bool json_raw_too_deep(const char *text, size_t length, int max_depth)

@@ -44,6 +44,13 @@ int json_raw_children_next(JsonRawIterator *iterator, JsonSpan *out);
  * counted). */
 size_t json_raw_minify(const char *text, JsonSpan span, char *out);
 
+/* The offset of the first control character (below 0x20) that strict JSON
+ * forbids: anything but space, tab, CR and LF between tokens, and any at all
+ * inside strings (they must be escaped). -1 if there is none. cJSON accepts
+ * them (it skips every byte up to 0x20 as whitespace), so bodies are checked
+ * with this first; the scanner below then agrees with cJSON on every byte. */
+long json_raw_find_control(const char *text, size_t length);
+
 /* True if objects and arrays in TEXT nest deeper than MAX_DEPTH (strings are
  * skipped). Cheap enough to run before parsing, so that a hostile document
  * cannot drive the parser's recursion. */

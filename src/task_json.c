@@ -70,6 +70,13 @@ int task_json_parse_document(const char *body, size_t length, cJSON **out, ApiEr
         api_error_set(error, 400, "invalid_json", NULL, "request body is not valid UTF-8 text");
         return -1;
     }
+    long control = json_raw_find_control(body, length);
+    if (control >= 0) {
+        api_error_set(error, 400, "invalid_json", NULL,
+                      "control character 0x%02x at byte %ld: escape it (\\u00XX) inside strings",
+                      (unsigned char)body[control], control);
+        return -1;
+    }
     if (json_raw_too_deep(body, length, TASK_JSON_DEPTH_MAX)) {
         api_error_set(error, 400, "invalid_json", NULL,
                       "objects and arrays nest deeper than %d levels", TASK_JSON_DEPTH_MAX);

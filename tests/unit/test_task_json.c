@@ -101,6 +101,10 @@ static void test_body_errors(void **state)
     expect_invalid("{} trailing", 400, "invalid_json", "");
     expect_invalid("{\"business_id\":\"\xff\"}", 400, "invalid_json", "");
     expect_invalid("{\"business_id\":\"a\\u0000b\"}", 400, "invalid_json", "");
+    /* cJSON would take these as whitespace, or raw inside strings; JSON does not. */
+    expect_invalid("{\"business_id\"\x15:\"P\"}", 400, "invalid_json", "");
+    expect_invalid("{\"business_id\":\"a\tb\"}", 400, "invalid_json", "");
+    expect_invalid("\x0b{}", 400, "invalid_json", "");
 }
 
 static void test_required_fields(void **state)
