@@ -40,7 +40,11 @@ struct AlertChecker {
     char *command;
     Store *store;
     pthread_t thread;
-    pthread_mutex_t lock; /* guards stopping */
+    pthread_mutex_t lock; /* guards stopping and pending (a reload's options) */
+    bool has_pending;
+    AlertOptions pending;
+    char *pending_webhook_url;
+    char *pending_command;
     pthread_cond_t wake;
     bool stopping;
     AlertState backlog;
@@ -235,12 +239,46 @@ static void alert_turn(AlertChecker *checker)
     alert_apply_retention(checker, now);
 }
 
+/* Takes over options a reload left, between turns. Called with the lock held. */
+static void alert_take_pending(AlertChecker *checker)
+{
+    if (!checker->has_pending)
+        return;
+    checker->options.interval_ms = checker->pending.interval_ms;
+    checker->options.window_ms = checker->pending.window_ms;
+    checker->options.threshold = checker->pending.threshold;
+    checker->options.cooldown_ms = checker->pending.cooldown_ms;
+    checker->options.max_lag_ms = checker->pending.max_lag_ms;
+    checker->options.retention_ms = checker->pending.retention_ms;
+    free(checker->webhook_url);
+    free(checker->command);
+    checker->webhook_url = checker->pending_webhook_url;
+    checker->command = checker->pending_command;
+    checker->pending_webhook_url = NULL;
+    checker->pending_command = NULL;
+    checker->has_pending = false;
+}
+
+void alert_update(AlertChecker *checker, const AlertOptions *options)
+{
+    pthread_mutex_lock(&checker->lock);
+    free(checker->pending_webhook_url);
+    free(checker->pending_command);
+    checker->pending = *options;
+    checker->pending_webhook_url = options->webhook_url[0] ? strdup(options->webhook_url) : NULL;
+    checker->pending_command = options->command[0] ? strdup(options->command) : NULL;
+    checker->has_pending = true;
+    pthread_cond_signal(&checker->wake);
+    pthread_mutex_unlock(&checker->lock);
+}
+
 static void *alert_main(void *argument)
 {
     AlertChecker *checker = argument;
     pthread_setname_np(pthread_self(), "herald-watch");
     pthread_mutex_lock(&checker->lock);
     while (!checker->stopping) {
+        alert_take_pending(checker);
         pthread_mutex_unlock(&checker->lock);
         alert_turn(checker);
         pthread_mutex_lock(&checker->lock);
@@ -252,7 +290,7 @@ static void *alert_main(void *argument)
             deadline.tv_sec++;
             deadline.tv_nsec -= 1000000000;
         }
-        while (!checker->stopping &&
+        while (!checker->stopping && !checker->has_pending &&
                pthread_cond_timedwait(&checker->wake, &checker->lock, &deadline) == 0) {
         }
     }
@@ -278,6 +316,8 @@ static void alert_free(AlertChecker *checker)
     store_close(checker->store);
     free(checker->webhook_url);
     free(checker->command);
+    free(checker->pending_webhook_url);
+    free(checker->pending_command);
     pthread_cond_destroy(&checker->wake);
     pthread_mutex_destroy(&checker->lock);
     free(checker);

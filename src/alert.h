@@ -41,6 +41,9 @@ typedef struct AlertOptions {
  * a message in ERR. */
 AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen);
 
+/* Replaces the options the next turn uses (a reload); DB settings are kept. */
+void alert_update(AlertChecker *checker, const AlertOptions *options);
+
 /* Stops the thread (waiting for a sink in progress) and frees CHECKER. */
 void alert_stop(AlertChecker *checker);
 

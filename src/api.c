@@ -135,7 +135,7 @@ const NetGuard *api_call_guard(const ApiCall *call)
 
 const PolicySet *api_call_policies(const ApiCall *call)
 {
-    return call->api->options.policies;
+    return call->api->options.policies();
 }
 
 void api_call_announce_due(ApiCall *call, const char *const *hosts, size_t count, int64_t due)

@@ -37,7 +37,7 @@ typedef struct ApiOptions {
     Intake *intake;                 /* not owned; must outlive the Api */
     const char *db_path;            /* for the read connections */
     int64_t busy_timeout_ms;
-    const PolicySet *policies;      /* budgets of manual retries; not owned */
+    const PolicySet *(*policies)(void); /* now: budgets of manual retries (reloadable) */
     const NetGuard *guard;          /* literal target addresses refused at intake; not owned */
     /* Tells the scheduler that tasks for HOSTS became due at DUE (manual
      * retries); called on the HTTP thread after the commit. */

@@ -4,22 +4,66 @@
 #include "clock.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-int64_t clock_now_ms(void)
+static int64_t clock_system_wall_ms(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now); /* cannot fail for CLOCK_REALTIME */
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-int64_t clock_monotonic_ms(void)
+static int64_t clock_system_monotonic_ms(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now); /* cannot fail for CLOCK_MONOTONIC */
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The sources and the anchor: set once (pthread_once, or by a test before
+ * threads start) and only read afterwards. */
+static int64_t (*clock_wall_source)(void) = clock_system_wall_ms;
+static int64_t (*clock_monotonic_source)(void) = clock_system_monotonic_ms;
+static int64_t clock_anchor_wall;
+static int64_t clock_anchor_monotonic;
+static pthread_once_t clock_anchor_once = PTHREAD_ONCE_INIT;
+
+static void clock_anchor(void)
+{
+    clock_anchor_monotonic = clock_monotonic_source();
+    clock_anchor_wall = clock_wall_source();
+}
+
+int64_t clock_now_ms(void)
+{
+    pthread_once(&clock_anchor_once, clock_anchor);
+    return clock_anchor_wall + (clock_monotonic_source() - clock_anchor_monotonic);
+}
+
+int64_t clock_wall_ms(void)
+{
+    return clock_wall_source();
+}
+
+int64_t clock_wall_drift_ms(void)
+{
+    return clock_wall_ms() - clock_now_ms();
+}
+
+int64_t clock_monotonic_ms(void)
+{
+    return clock_monotonic_source();
+}
+
+void clock_set_sources(int64_t (*wall_ms)(void), int64_t (*monotonic_ms)(void))
+{
+    pthread_once(&clock_anchor_once, clock_anchor);
+    clock_wall_source = wall_ms ? wall_ms : clock_system_wall_ms;
+    clock_monotonic_source = monotonic_ms ? monotonic_ms : clock_system_monotonic_ms;
+    clock_anchor();
 }
 
 void clock_format_rfc3339(int64_t unix_ms, char out[CLOCK_RFC3339_SIZE])

@@ -1,10 +1,15 @@
 /*
  * clock: the two clocks herald uses and the one time format it shows.
  *
- * Stored times are Unix milliseconds from the wall clock (they must mean the
- * same thing after a restart); timeouts and sleeps use the monotonic clock so
- * that a wall-clock jump neither fires timers early nor stalls them. Times are
- * formatted as RFC 3339 UTC with milliseconds only at the edges (JSON, CLI).
+ * herald time (clock_now_ms) is the wall clock read once, at the first call,
+ * and advanced by the monotonic clock from then on. Every time herald stores
+ * and schedules by (created, due, moved, leases) is herald time, so stepping
+ * the system clock while herald runs neither makes retries due early (a burst)
+ * nor late (a stall); a restart re-anchors it. Stored values are Unix
+ * milliseconds, meaningful across restarts. The real wall clock
+ * (clock_wall_ms) is used only where the outside world compares it with its
+ * own: webhook-timestamp. Times are formatted as RFC 3339 UTC with
+ * milliseconds only at the edges (JSON, CLI).
  */
 #ifndef HERALD_CLOCK_H
 #define HERALD_CLOCK_H
@@ -15,8 +20,18 @@
 /* "2026-11-21T13:45:07.123Z" plus NUL */
 #define CLOCK_RFC3339_SIZE 25
 
-/* Wall clock, Unix milliseconds. */
+/* herald time, Unix milliseconds: never steps while the process runs. */
 int64_t clock_now_ms(void);
+
+/* The system's wall clock now, Unix milliseconds (it may step). */
+int64_t clock_wall_ms(void);
+
+/* How far the wall clock has moved away from herald time, in ms. */
+int64_t clock_wall_drift_ms(void);
+
+/* Tests: replaces the wall and monotonic sources (NULL: the system's) and
+ * re-anchors herald time. Call before any other thread uses the clock. */
+void clock_set_sources(int64_t (*wall_ms)(void), int64_t (*monotonic_ms)(void));
 
 /* Monotonic clock, milliseconds from an arbitrary origin. */
 int64_t clock_monotonic_ms(void);

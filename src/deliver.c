@@ -163,7 +163,9 @@ int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
         keep = DELIVER_COMPARE_BYTES;
     buffer_init(&delivery->response, keep);
     bool failed = false;
-    delivery->headers = deliver_build_headers(&delivery->task, policy, now_ms, &failed);
+    /* webhook-timestamp is compared with the receiver's clock: the real wall
+     * clock, not herald time (which ignores steps of the system clock). */
+    delivery->headers = deliver_build_headers(&delivery->task, policy, clock_wall_ms(), &failed);
     delivery->easy = curl_easy_init();
     if (failed || delivery->easy == NULL) {
         snprintf(err, errlen, "out of memory preparing the request");

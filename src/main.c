@@ -19,6 +19,10 @@
 #include <systemd/sd-daemon.h>
 
 #include "address.h"
+#include "clock.h"
+#include "instance.h"
+#include "live.h"
+#include "metrics.h"
 #include "alert.h"
 #include "api.h"
 #include "auth.h"
@@ -126,30 +130,260 @@ static int main_finish_config(Config *config, const Options *options, char *err,
     return 0;
 }
 
+/* How often STATUS= is refreshed for systemctl status. */
+#define MAIN_STATUS_INTERVAL_S 10
+/* The wall clock may wander this far from herald time before we say so. */
+#define MAIN_DRIFT_WARNING_MS 60000
+
+/* Everything the daemon runs; built by main_start, torn down by main_stop. */
+typedef struct Daemon {
+    const Options *options;
+    const LiveConfig *live; /* the first snapshot: settings a reload cannot change */
+    NetGuard guard;
+    int lock_fd;
+    Auth *auth;
+    Scheduler *scheduler;
+    AlertChecker *alerts;
+    Intake *intake;
+    Api *api;
+    Store *status_store; /* main's own connection, for STATUS= */
+    bool drift_reported;
+} Daemon;
+
 /* intake's question "what budget does a task of this type get?" */
 static int main_max_retry_for(const char *business_type, void *argument)
 {
-    const PolicySet *policies = argument;
-    return (int)policy_set_find(policies, business_type)->max_retry;
+    (void)argument;
+    return (int)policy_set_find(live_policies(), business_type)->max_retry;
 }
 
-/* intake tells the scheduler about new tasks the moment they are committed. */
+/* intake and manual repairs tell the scheduler about due tasks at once. */
 static void main_announce_tasks(void *argument, const char *const *hosts, size_t count,
                                 int64_t due)
 {
     scheduler_notify(argument, hosts, count, due);
 }
 
-static int main_wait_for_stop(const sigset_t *signals)
+static void main_alert_options(const Config *config, AlertOptions *out)
 {
+    *out = (AlertOptions){
+        .db_path = config->storage_path,
+        .busy_timeout_ms = config->busy_timeout_ms,
+        .interval_ms = config->alert_interval_ms,
+        .window_ms = config->alert_window_ms,
+        .threshold = config->alert_threshold,
+        .cooldown_ms = config->alert_cooldown_ms,
+        .max_lag_ms = config->alert_max_lag_ms,
+        .webhook_url = config->alert_webhook_url,
+        .command = config->alert_command,
+        .retention_ms = config->retention_ms,
+    };
+}
+
+/* Starts everything in dependency order. Returns 0, or -1 with ERR set. */
+static int main_start(Daemon *daemon, char *err, size_t errlen)
+{
+    const Config *config = &daemon->live->config;
+    daemon->lock_fd = instance_lock(config->storage_path, err, errlen);
+    if (daemon->lock_fd < 0)
+        return -1;
+    if (config->api_token_file[0] != '\0') {
+        daemon->auth = auth_load(config->api_token_file, err, errlen);
+        if (daemon->auth == NULL)
+            return -1;
+    } else {
+        log_warning("event=auth_disabled reason=\"no api_token_file\" listen=%s", config->listen);
+    }
+    daemon->guard = (NetGuard){.allow_private = config->allow_private_targets};
+    if (netguard_parse_allow(&daemon->guard, config->allow_cidrs, err, errlen) != 0)
+        return -1;
+    if (daemon->live->policies.fallback.key.length == 0)
+        log_warning("event=unsigned_webhooks reason=\"no [delivery] secret\" "
+                    "detail=\"receivers cannot tell herald's requests from forged ones\"");
+    if (config->allow_private_targets)
+        log_warning("event=ssrf_guard_off reason=\"[delivery] allow_private_targets = true\"");
+
+    StoreOptions store_options = {.busy_timeout_ms = config->busy_timeout_ms, .migrate = true};
+    daemon->status_store = store_open(config->storage_path, &store_options, err, errlen);
+    if (daemon->status_store == NULL)
+        return -1;
+    log_info("event=database_ready path=\"%s\" schema_version=%d", config->storage_path,
+             store_schema_version(daemon->status_store));
+
+    uint64_t watchdog_usec = 0;
+    bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+    SchedulerOptions scheduler_options = {
+        .db_path = config->storage_path,
+        .busy_timeout_ms = config->busy_timeout_ms,
+        .deliver = {.timeout_ms = config->delivery_timeout_ms,
+                    .connect_timeout_ms = config->connect_timeout_ms,
+                    .max_response_bytes = (size_t)config->max_response_bytes,
+                    .guard = &daemon->guard,
+                    .ca_file = config->ca_file},
+        .concurrency = (int)config->concurrency,
+        .per_host_concurrency = (int)config->per_host_concurrency,
+        .retry_interval_ms = config->retry_interval_ms,
+        .policies = live_policies,
+        /* Four pings per watchdog period. */
+        .watchdog_ms = watchdog ? (int64_t)(watchdog_usec / 4000) : 0,
+    };
+    daemon->scheduler = scheduler_start(&scheduler_options, err, errlen);
+    if (daemon->scheduler == NULL)
+        return -1;
+    AlertOptions alert_options;
+    main_alert_options(config, &alert_options);
+    daemon->alerts = alert_start(&alert_options, err, errlen);
+    if (daemon->alerts == NULL)
+        return -1;
+    IntakeOptions intake_options = {
+        .busy_timeout_ms = config->busy_timeout_ms,
+        .queue_limit = (size_t)config->intake_queue_limit,
+        .max_retry_for = main_max_retry_for,
+        .on_commit = main_announce_tasks,
+        .on_commit_argument = daemon->scheduler,
+    };
+    daemon->intake = intake_start(config->storage_path, &intake_options, err, errlen);
+    if (daemon->intake == NULL)
+        return -1;
+    ApiOptions api_options = {
+        .listen = config->listen,
+        .threads = (unsigned)config->threads,
+        .max_connections = (unsigned)config->max_connections,
+        .max_connections_per_ip = (unsigned)config->max_connections_per_ip,
+        .max_header_bytes = (size_t)config->max_header_bytes,
+        .connection_timeout_s = (unsigned)((config->connection_timeout_ms + 999) / 1000),
+        .max_body = (size_t)config->max_body,
+        .auth = daemon->auth,
+        .intake = daemon->intake,
+        .db_path = config->storage_path,
+        .busy_timeout_ms = config->busy_timeout_ms,
+        .policies = live_policies,
+        .guard = &daemon->guard,
+        .on_tasks_due = main_announce_tasks,
+        .on_tasks_due_argument = daemon->scheduler,
+        /* The scheduler runs a turn at least every retry_interval. */
+        .ready_alive_ms = config->retry_interval_ms * 2 + 10000,
+        .ready_max_lag_ms = config->alert_max_lag_ms,
+    };
+    daemon->api = api_start(&api_options, err, errlen);
+    if (daemon->api == NULL)
+        return -1;
+    log_info("event=listening address=%s version=%s", api_address(daemon->api), HERALD_VERSION);
+    /* Migrated, listening, delivering: only now is herald ready. */
+    sd_notify(0, "READY=1");
+    return 0;
+}
+
+/* Keys a reload cannot apply: they shape threads, sockets and files. */
+static void main_report_restart_keys(const Config *old, const Config *fresh)
+{
+    char changed[512] = "";
+#define MAIN_CHANGED(condition, name)                                                          \
+    do {                                                                                       \
+        if (condition)                                                                         \
+            snprintf(changed + strlen(changed), sizeof changed - strlen(changed), "%s%s",      \
+                     changed[0] ? "," : "", name);                                             \
+    } while (0)
+    MAIN_CHANGED(strcmp(old->listen, fresh->listen) != 0, "listen");
+    MAIN_CHANGED(strcmp(old->storage_path, fresh->storage_path) != 0, "storage.path");
+    MAIN_CHANGED(strcmp(old->api_token_file, fresh->api_token_file) != 0, "api_token_file");
+    MAIN_CHANGED(old->max_body != fresh->max_body, "max_body");
+    MAIN_CHANGED(old->threads != fresh->threads, "threads");
+    MAIN_CHANGED(old->max_connections != fresh->max_connections, "max_connections");
+    MAIN_CHANGED(old->delivery_timeout_ms != fresh->delivery_timeout_ms, "delivery.timeout");
+    MAIN_CHANGED(old->concurrency != fresh->concurrency, "concurrency");
+    MAIN_CHANGED(old->per_host_concurrency != fresh->per_host_concurrency,
+                 "per_host_concurrency");
+    MAIN_CHANGED(strcmp(old->allow_cidrs, fresh->allow_cidrs) != 0 ||
+                     old->allow_private_targets != fresh->allow_private_targets,
+                 "allow_cidrs");
+#undef MAIN_CHANGED
+    if (changed[0] != '\0')
+        log_warning("event=reload_needs_restart keys=%s detail=\"these apply after a restart\"",
+                    changed);
+}
+
+/* SIGHUP: retry policies, business types, secrets and alert settings. A bad
+ * file changes nothing. */
+static void main_reload(Daemon *daemon)
+{
+    sd_notify(0, "RELOADING=1");
+    char err[1024], quoted[1200];
+    Config fresh;
+    if (config_load(&fresh, daemon->options->config_path, err, sizeof err) != 0 ||
+        main_finish_config(&fresh, daemon->options, err, sizeof err) != 0) {
+        log_error("event=reload_failed error=%s detail=\"keeping the current configuration\"",
+                  log_quote(quoted, sizeof quoted, err));
+        config_free(&fresh);
+        sd_notify(0, "READY=1");
+        return;
+    }
+    main_report_restart_keys(&daemon->live->config, &fresh);
+    const LiveConfig *published = live_publish(&fresh);
+    if (published == NULL) {
+        log_error("event=reload_failed error=\"out of memory\"");
+    } else {
+        AlertOptions alert_options;
+        main_alert_options(&published->config, &alert_options);
+        alert_update(daemon->alerts, &alert_options);
+        log_info("event=reloaded business_types=%zu signed=%s",
+                 published->config.business_count,
+                 published->policies.fallback.key.length > 0 ? "yes" : "no");
+    }
+    sd_notify(0, "READY=1");
+}
+
+/* STATUS= for systemctl status, and a word if the system clock wandered. */
+static void main_report_status(Daemon *daemon)
+{
+    int64_t tasks[4], manual_open;
+    char err[256];
+    if (store_count_gauges(daemon->status_store, tasks, &manual_open, err, sizeof err) == 0)
+        sd_notifyf(0, "STATUS=pending %lld, delivering %lld, manual open %lld, lag %llds",
+                   (long long)tasks[TASK_STATUS_PENDING], (long long)tasks[TASK_STATUS_DELIVERING],
+                   (long long)manual_open, (long long)(metrics_scheduler_lag() / 1000));
+    int64_t drift = clock_wall_drift_ms();
+    if (!daemon->drift_reported && (drift > MAIN_DRIFT_WARNING_MS || drift < -MAIN_DRIFT_WARNING_MS)) {
+        log_warning("event=clock_stepped drift_ms=%lld detail=\"herald keeps its schedule on "
+                    "its own clock; restart to follow the system clock\"",
+                    (long long)drift);
+        daemon->drift_reported = true;
+    }
+}
+
+/* Waits for signals; returns the one that asks to stop. */
+static int main_run(Daemon *daemon, const sigset_t *signals)
+{
+    main_report_status(daemon);
     for (;;) {
-        int signal_number;
-        if (sigwait(signals, &signal_number) != 0)
-            continue;
+        struct timespec timeout = {MAIN_STATUS_INTERVAL_S, 0};
+        int signal_number = sigtimedwait(signals, NULL, &timeout);
         if (signal_number == SIGTERM || signal_number == SIGINT)
             return signal_number;
-        log_info("event=signal_ignored signal=%d", signal_number);
+        if (signal_number == SIGHUP)
+            main_reload(daemon);
+        else
+            main_report_status(daemon);
     }
+}
+
+/* Stops everything in reverse order; safe on a partly started daemon. */
+static void main_stop(Daemon *daemon)
+{
+    if (daemon->api != NULL)
+        api_refuse_writes(daemon->api);
+    intake_stop(daemon->intake); /* stores what is queued and answers every waiting request */
+    api_stop(daemon->api);
+    scheduler_stop(daemon->scheduler); /* lets requests in flight finish and records them */
+    alert_stop(daemon->alerts);
+    if (daemon->status_store != NULL) {
+        char err[256];
+        if (store_checkpoint(daemon->status_store, err, sizeof err) != 0)
+            log_warning("event=checkpoint_failed error=\"%s\"", err);
+        store_close(daemon->status_store);
+    }
+    auth_free(daemon->auth);
+    instance_unlock(daemon->lock_fd);
 }
 
 int main(int argc, char **argv)
@@ -174,7 +408,6 @@ int main(int argc, char **argv)
         config_free(&config);
         return 0;
     }
-
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("event=startup_failed error=\"cannot initialise libcurl\"");
         config_free(&config);
@@ -189,132 +422,21 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    Daemon daemon = {.options = &options, .lock_fd = -1};
+    daemon.live = live_publish(&config);
     int status = 1;
-    Auth *auth = NULL;
-    Intake *intake = NULL;
-    Api *api = NULL;
-    Scheduler *scheduler = NULL;
-    AlertChecker *alerts = NULL;
-    if (config.api_token_file[0] != '\0') {
-        auth = auth_load(config.api_token_file, err, sizeof err);
-        if (auth == NULL) {
-            log_error("event=auth_invalid error=%s", log_quote(quoted, sizeof quoted, err));
-            goto done;
-        }
+    if (daemon.live == NULL) {
+        log_error("event=startup_failed error=\"out of memory\"");
+    } else if (main_start(&daemon, err, sizeof err) != 0) {
+        log_error("event=startup_failed error=%s", log_quote(quoted, sizeof quoted, err));
     } else {
-        log_warning("event=auth_disabled reason=\"no api_token_file\" listen=%s", config.listen);
+        int signal_number = main_run(&daemon, &signals);
+        log_info("event=stopping signal=%d", signal_number);
+        sd_notify(0, "STOPPING=1");
+        status = 0;
     }
-
-    StoreOptions store_options = {.busy_timeout_ms = config.busy_timeout_ms, .migrate = true};
-    Store *store = store_open(config.storage_path, &store_options, err, sizeof err);
-    if (store == NULL) {
-        log_error("event=database_failed error=%s", log_quote(quoted, sizeof quoted, err));
-        goto done;
-    }
-    log_info("event=database_ready path=\"%s\" schema_version=%d", config.storage_path,
-             store_schema_version(store));
-    store_close(store);
-
-    PolicySet policies = config_policy_set(&config);
-    NetGuard guard = {.allow_private = config.allow_private_targets};
-    if (netguard_parse_allow(&guard, config.allow_cidrs, err, sizeof err) != 0) {
-        log_error("event=config_invalid error=%s", log_quote(quoted, sizeof quoted, err));
-        goto done;
-    }
-    if (policies.fallback.key.length == 0)
-        log_warning("event=unsigned_webhooks reason=\"no [delivery] secret\" "
-                    "detail=\"receivers cannot tell herald's requests from forged ones\"");
-    if (config.allow_private_targets)
-        log_warning("event=ssrf_guard_off reason=\"[delivery] allow_private_targets = true\"");
-    SchedulerOptions scheduler_options = {
-        .db_path = config.storage_path,
-        .busy_timeout_ms = config.busy_timeout_ms,
-        .deliver = {.timeout_ms = config.delivery_timeout_ms,
-                    .connect_timeout_ms = config.connect_timeout_ms,
-                    .max_response_bytes = (size_t)config.max_response_bytes,
-                    .guard = &guard,
-                    .ca_file = config.ca_file},
-        .concurrency = (int)config.concurrency,
-        .per_host_concurrency = (int)config.per_host_concurrency,
-        .retry_interval_ms = config.retry_interval_ms,
-        .policies = &policies,
-    };
-    scheduler = scheduler_start(&scheduler_options, err, sizeof err);
-    if (scheduler == NULL) {
-        log_error("event=scheduler_failed error=%s", log_quote(quoted, sizeof quoted, err));
-        goto done;
-    }
-    AlertOptions alert_options = {
-        .db_path = config.storage_path,
-        .busy_timeout_ms = config.busy_timeout_ms,
-        .interval_ms = config.alert_interval_ms,
-        .window_ms = config.alert_window_ms,
-        .threshold = config.alert_threshold,
-        .cooldown_ms = config.alert_cooldown_ms,
-        .max_lag_ms = config.alert_max_lag_ms,
-        .webhook_url = config.alert_webhook_url,
-        .command = config.alert_command,
-        .retention_ms = config.retention_ms,
-    };
-    alerts = alert_start(&alert_options, err, sizeof err);
-    if (alerts == NULL) {
-        log_error("event=alert_checker_failed error=%s", log_quote(quoted, sizeof quoted, err));
-        goto done;
-    }
-    IntakeOptions intake_options = {
-        .busy_timeout_ms = config.busy_timeout_ms,
-        .queue_limit = (size_t)config.intake_queue_limit,
-        .max_retry_for = main_max_retry_for,
-        .max_retry_argument = &policies,
-        .on_commit = main_announce_tasks,
-        .on_commit_argument = scheduler,
-    };
-    intake = intake_start(config.storage_path, &intake_options, err, sizeof err);
-    if (intake == NULL) {
-        log_error("event=intake_failed error=%s", log_quote(quoted, sizeof quoted, err));
-        goto done;
-    }
-    ApiOptions api_options = {
-        .listen = config.listen,
-        .threads = (unsigned)config.threads,
-        .max_connections = (unsigned)config.max_connections,
-        .max_connections_per_ip = (unsigned)config.max_connections_per_ip,
-        .max_header_bytes = (size_t)config.max_header_bytes,
-        .connection_timeout_s = (unsigned)((config.connection_timeout_ms + 999) / 1000),
-        .max_body = (size_t)config.max_body,
-        .auth = auth,
-        .intake = intake,
-        .db_path = config.storage_path,
-        .busy_timeout_ms = config.busy_timeout_ms,
-        .policies = &policies,
-        .guard = &guard,
-        .on_tasks_due = main_announce_tasks,
-        .on_tasks_due_argument = scheduler,
-        /* The scheduler runs a turn at least every retry_interval. */
-        .ready_alive_ms = config.retry_interval_ms * 2 + 10000,
-        .ready_max_lag_ms = config.alert_max_lag_ms,
-    };
-    api = api_start(&api_options, err, sizeof err);
-    if (api == NULL) {
-        log_error("event=listen_failed error=%s", log_quote(quoted, sizeof quoted, err));
-        goto done;
-    }
-    log_info("event=listening address=%s version=%s", api_address(api), HERALD_VERSION);
-    /* Tells systemd (Type=notify) we serve; without NOTIFY_SOCKET it does nothing. */
-    sd_notify(0, "READY=1");
-
-    int signal_number = main_wait_for_stop(&signals);
-    log_info("event=stopping signal=%d", signal_number);
-    sd_notify(0, "STOPPING=1");
-    api_refuse_writes(api);
-    status = 0;
-done:
-    intake_stop(intake); /* stores what is queued and answers every waiting request */
-    api_stop(api);
-    scheduler_stop(scheduler); /* lets requests in flight finish and records them */
-    alert_stop(alerts);
-    auth_free(auth);
-    config_free(&config);
+    main_stop(&daemon);
+    live_free_all();
     curl_global_cleanup();
     if (status == 0)
         log_info("event=stopped");

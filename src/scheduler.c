@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <systemd/sd-daemon.h>
 
 #include "clock.h"
 #include "host_table.h"
@@ -60,9 +61,9 @@ struct Scheduler {
     size_t outcome_capacity;
     Task *claimed;            /* scratch for one turn's claims */
     Host **claimed_hosts;
-    int64_t lease_ms;
     int64_t next_sweep;
     int64_t next_lag_update; /* monotonic ms */
+    int64_t next_watchdog;   /* monotonic ms */
     uint64_t random_state;
     bool write_failing;       /* log a failing write once, not every turn */
 };
@@ -202,12 +203,26 @@ static void scheduler_collect_finished(Scheduler *scheduler)
     }
 }
 
+/* How long a claim's lease lasts: the longest timeout any policy allows, and
+ * a margin. Computed per claim, as a reload may change the timeouts. */
+static int64_t scheduler_lease_ms(const SchedulerOptions *options)
+{
+    int64_t longest = options->deliver.timeout_ms;
+    const PolicySet *policies = options->policies();
+    for (size_t i = 0; i < policies->business_count; i++) {
+        if (policies->business[i].policy.timeout_ms > longest)
+            longest = policies->business[i].policy.timeout_ms;
+    }
+    return longest + SCHEDULER_LEASE_MARGIN_MS;
+}
+
 /* Inside the turn's transaction: claims due tasks, earliest-due host first,
  * each up to its free slots. Returns how many were claimed, or -1. */
 static int scheduler_claim(Scheduler *scheduler, int64_t now, char *err, size_t errlen)
 {
     size_t claimed = 0;
     size_t room = (size_t)(scheduler->options.concurrency - scheduler->in_flight);
+    int64_t lease_ms = scheduler_lease_ms(&scheduler->options);
     Host *host;
     while (claimed < room && (host = host_table_peek(&scheduler->hosts)) != NULL &&
            host->next_due <= now) {
@@ -215,7 +230,7 @@ static int scheduler_claim(Scheduler *scheduler, int64_t now, char *err, size_t 
         if (limit > room - claimed)
             limit = room - claimed;
         size_t before = claimed;
-        if (store_claim_due(scheduler->store, host->key, now, now + scheduler->lease_ms, limit,
+        if (store_claim_due(scheduler->store, host->key, now, now + lease_ms, limit,
                             scheduler->claimed, &claimed, err, errlen) != 0)
             return -1;
         for (size_t i = before; i < claimed; i++)
@@ -249,7 +264,7 @@ static int scheduler_start_transfers(Scheduler *scheduler, int claimed, int64_t 
     for (int i = 0; i < claimed; i++) {
         Delivery *delivery = scheduler->free_slots[--scheduler->free_count];
         Task *task = &scheduler->claimed[i];
-        const Policy *policy = policy_set_find(scheduler->options.policies, task->business_type);
+        const Policy *policy = policy_set_find(scheduler->options.policies(), task->business_type);
         if (task->attempts == 1)
             metrics_observe_first_attempt_lag(now - task->created_at);
         char err[256];
@@ -363,6 +378,8 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
         wait = scheduler->next_sweep - now;
     if (scheduler->outcome_count > 0 && wait > SCHEDULER_WRITE_RETRY_MS)
         wait = SCHEDULER_WRITE_RETRY_MS;
+    if (scheduler->options.watchdog_ms > 0 && wait > scheduler->options.watchdog_ms)
+        wait = scheduler->options.watchdog_ms;
     return wait < 0 ? 0 : (int)wait;
 }
 
@@ -372,6 +389,11 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
 {
     int64_t monotonic = clock_monotonic_ms();
     metrics_scheduler_alive(monotonic);
+    /* The watchdog is fed from here only: proof that this loop turns. */
+    if (scheduler->options.watchdog_ms > 0 && monotonic >= scheduler->next_watchdog) {
+        sd_notify(0, "WATCHDOG=1");
+        scheduler->next_watchdog = monotonic + scheduler->options.watchdog_ms;
+    }
     if (monotonic < scheduler->next_lag_update)
         return;
     scheduler->next_lag_update = monotonic + 1000;
@@ -406,17 +428,6 @@ static void *scheduler_main(void *argument)
             log_error("event=poll_failed error=\"%s\"", curl_multi_strerror(code));
     }
     return NULL;
-}
-
-static int64_t scheduler_lease_ms(const SchedulerOptions *options)
-{
-    int64_t longest = options->deliver.timeout_ms;
-    const PolicySet *policies = options->policies;
-    for (size_t i = 0; i < policies->business_count; i++) {
-        if (policies->business[i].policy.timeout_ms > longest)
-            longest = policies->business[i].policy.timeout_ms;
-    }
-    return longest + SCHEDULER_LEASE_MARGIN_MS;
 }
 
 static void scheduler_free(Scheduler *scheduler)
@@ -466,7 +477,6 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
     pthread_mutex_init(&scheduler->lock, NULL);
     scheduler->options = *options;
     size_t concurrency = (size_t)options->concurrency;
-    scheduler->lease_ms = scheduler_lease_ms(options);
     scheduler->next_sweep = clock_now_ms() + SCHEDULER_SWEEP_INTERVAL_MS;
     scheduler->slots = calloc(concurrency, sizeof *scheduler->slots);
     scheduler->free_slots = calloc(concurrency, sizeof *scheduler->free_slots);

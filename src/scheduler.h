@@ -10,6 +10,9 @@
  * slots. It sleeps until the next task is due (at most retry_interval) and is
  * woken at once when intake commits new tasks (scheduler_notify).
  *
+ * With a systemd watchdog it sends WATCHDOG=1 from this loop, and only from
+ * it: a loop that stops turning gets the service restarted.
+ *
  * At start it recovers tasks a crash left 'delivering' (their attempt is
  * logged as interrupted and they are due again). At stop it claims nothing
  * more, lets requests in flight finish (each is bounded by its timeout) and
@@ -36,7 +39,10 @@ typedef struct SchedulerOptions {
     int concurrency;
     int per_host_concurrency;
     int64_t retry_interval_ms;
-    const PolicySet *policies; /* not owned; must outlive the scheduler */
+    /* The policies to use now; called on the scheduler thread at each claim
+     * (a reload changes them). Each must stay valid while deliveries use it. */
+    const PolicySet *(*policies)(void);
+    int64_t watchdog_ms; /* send WATCHDOG=1 at least this often; 0 = no watchdog */
 } SchedulerOptions;
 
 /* Opens its connection, recovers interrupted tasks, learns which hosts have

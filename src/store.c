@@ -405,6 +405,11 @@ int store_schema_version(Store *store)
     return store->schema_version;
 }
 
+int store_checkpoint(Store *store, char *err, size_t errlen)
+{
+    return store_exec(store, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint", err, errlen);
+}
+
 int store_ping(Store *store, char *err, size_t errlen)
 {
     sqlite3_stmt *statement = store_statement(store, STORE_SQL_PING, err, errlen);

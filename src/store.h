@@ -61,6 +61,10 @@ void store_close(Store *store);
 /* The schema version of the open database. */
 int store_schema_version(Store *store);
 
+/* Moves the WAL into the database file and truncates it (a clean shutdown
+ * leaves no WAL to replay). */
+int store_checkpoint(Store *store, char *err, size_t errlen);
+
 /* A cheap query proving the database answers. */
 int store_ping(Store *store, char *err, size_t errlen);
 

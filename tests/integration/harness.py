@@ -286,6 +286,9 @@ class Receiver:
             daemon_threads = True
             request_queue_size = 256
 
+            def handle_error(self, request, client_address):
+                pass  # a client (heraldd) that was killed mid-request is expected here
+
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},

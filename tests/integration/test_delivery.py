@@ -279,6 +279,38 @@ class IsolationTest(unittest.TestCase):
             healthy.close()
 
 
+class DripTest(unittest.TestCase):
+    def test_dripping_response_ends_at_the_timeout(self):
+        def drip(received):
+            def body():
+                for _ in range(30):  # one byte a second, far longer than the timeout
+                    yield b"x"
+                    time.sleep(1)
+            return (200, {"Content-Length": "30"}, body())
+        dripping = Receiver(drip)
+        healthy = Receiver()
+        herald = Herald(config=FAST_RETRY + "[delivery]\ntimeout = 2s\nconnect_timeout = 1s\n")
+        try:
+            herald.start()
+            status, _, body = herald.request("POST", "/v1/tasks", body=task_request(
+                "DRIP-1", target_url=dripping.url(), max_retry=1))
+            task_id = body["task"]["id"]
+            dripping.wait_for(1)
+            for i in range(10):  # others are served while it drips
+                herald.request("POST", "/v1/tasks", body=task_request("OK-%d" % i,
+                                                                      target_url=healthy.url()))
+            healthy.wait_for(10, timeout=5)
+            failed = herald.wait_for_status(task_id, "failed", timeout=10)
+            attempt = herald.attempts(failed["id"])[0]
+            self.assertEqual(attempt["error_class"], "timeout")
+            self.assertLess(attempt["duration_ms"], 3500)
+            herald.stop()
+        finally:
+            herald.cleanup()
+            dripping.close()
+            healthy.close()
+
+
 class CrashTest(unittest.TestCase):
     def test_kill_9_with_requests_in_flight(self):
         state = {"hang": True}

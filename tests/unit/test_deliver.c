@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "deliver.h"
 #include "retry_after.h"
 
@@ -148,9 +149,16 @@ static int header_present(const struct curl_slist *list, const char *line)
     return 0;
 }
 
+static int64_t fixed_wall(void)
+{
+    return 1795095907123LL;
+}
+
 static void test_request_headers(void **state)
 {
     (void)state;
+    /* webhook-timestamp is the real wall clock (receivers compare it with theirs). */
+    clock_set_sources(fixed_wall, NULL);
     Policy policy = make_policy("");
     DeliverOptions options = {.timeout_ms = 1000, .connect_timeout_ms = 500,
                               .max_response_bytes = 16};
@@ -193,6 +201,7 @@ static void test_request_headers(void **state)
     assert_false(header_present(delivery.headers, "Content-Type: application/json"));
     assert_true(header_present(delivery.headers, "content-type: application/x-www-form-urlencoded"));
     deliver_release(&delivery);
+    clock_set_sources(NULL, NULL);
 }
 
 int main(void)

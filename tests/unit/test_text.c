@@ -115,6 +115,37 @@ static void test_clock_format_and_parse(void **state)
     assert_true(b >= a);
 }
 
+static int64_t fake_wall;
+static int64_t fake_monotonic;
+static int64_t read_fake_wall(void) { return fake_wall; }
+static int64_t read_fake_monotonic(void) { return fake_monotonic; }
+
+static void test_herald_time_ignores_wall_clock_steps(void **state)
+{
+    (void)state;
+    fake_wall = 1795095907000LL;
+    fake_monotonic = 5000;
+    clock_set_sources(read_fake_wall, read_fake_monotonic);
+    assert_int_equal(clock_now_ms(), 1795095907000LL);
+    fake_monotonic += 250;
+    fake_wall += 250;
+    assert_int_equal(clock_now_ms(), 1795095907250LL);
+    /* The system clock steps an hour forward: due times must not all arrive at once. */
+    fake_wall += 3600 * 1000;
+    fake_monotonic += 10;
+    assert_int_equal(clock_now_ms(), 1795095907260LL);
+    assert_int_equal(clock_wall_ms(), fake_wall);
+    assert_int_equal(clock_wall_drift_ms(), 3600 * 1000 - 10);
+    /* And two hours back: nothing stalls either; herald time keeps running. */
+    fake_wall -= 7200 * 1000;
+    fake_monotonic += 10;
+    assert_int_equal(clock_now_ms(), 1795095907270LL);
+    assert_int_equal(clock_wall_drift_ms(), -3600 * 1000 - 20);
+    clock_set_sources(NULL, NULL);
+    int64_t now = clock_now_ms();
+    assert_true(now - clock_wall_ms() < 1000 && clock_wall_ms() - now < 1000);
+}
+
 static void test_buffer_limit(void **state)
 {
     (void)state;
@@ -159,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_json_raw_nul_escape),
         cmocka_unit_test(test_json_raw_depth),
         cmocka_unit_test(test_clock_format_and_parse),
+        cmocka_unit_test(test_herald_time_ignores_wall_clock_steps),
         cmocka_unit_test(test_buffer_limit),
         cmocka_unit_test(test_log_quote),
     };
