@@ -5,6 +5,7 @@
 #   make          build build/heraldd and build/heraldctl
 #   make install  PREFIX=/usr/local DESTDIR= : binaries, config, migrations, unit, man pages
 #   make fuzz     FUZZ_SECONDS=600 : run the libFuzzer harnesses (tests/fuzz/)
+#   make bench    the performance scenarios; writes bench/results.md
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -52,7 +53,7 @@ endif
 objects = $(patsubst %.c,build/$(1)/obj/%.o,$(notdir $(2)))
 
 .SECONDARY:
-.PHONY: all deps test-deps run test unit integration install clean asan fuzz fuzz-smoke
+.PHONY: all deps test-deps run test unit integration install clean asan fuzz fuzz-smoke bench bench-smoke
 all: build/heraldd build/heraldctl
 
 deps:
@@ -169,6 +170,29 @@ fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZERS))
 fuzz-smoke: $(addprefix build/fuzz/fuzz_,$(FUZZERS))
 	$(call run_fuzzers,$(FUZZ_SMOKE_SECONDS))
 
+# ---- benchmarks: bench/ (receiver and load generator in C), make bench ----
+BENCH_BIN := build/bench/receiver build/bench/loadgen
+
+build/bench/receiver: bench/receiver.c | deps
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARNINGS) -O2 -g -o $@ $< \
+	    $(shell pkg-config --cflags --libs libmicrohttpd) -lm -pthread
+
+build/bench/loadgen: bench/loadgen.c | deps
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARNINGS) -O2 -g -o $@ $< \
+	    $(shell pkg-config --cflags --libs libcurl)
+
+# Optimised build, every scenario at full size; prints the table and writes bench/results.md.
+bench: deps all $(BENCH_BIN)
+	python3 bench/run.py
+
+# Every scenario, tiny, so the harness keeps working (part of make test).
+bench-smoke: all $(BENCH_BIN)
+	python3 bench/run.py --smoke --out build/bench/results-smoke.md
+
 # ---- the two commands ----
 run: deps all
 	@mkdir -p var
@@ -180,7 +204,7 @@ export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1:exitcode=87
 
 test: test-deps
 	@$(MAKE) --no-print-directory all asan
-	@$(MAKE) --no-print-directory unit integration fuzz-smoke
+	@$(MAKE) --no-print-directory unit integration fuzz-smoke bench-smoke
 
 unit: asan
 	@failed=0; for t in $(UNIT_TESTS); do \

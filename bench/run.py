@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+"""make bench: every scenario of the performance issue against the real heraldd.
+
+Usage: run.py [--smoke] [--out bench/results.md]
+
+Each scenario starts a fresh heraldd (release build, fresh database in a temporary
+directory on the real disk, config written here, private targets allowed) with the
+C receiver and load generator in bench/. Figures are also given as a fraction of a
+ceiling measured in the same run, since absolute numbers drift on shared machines.
+Nothing here asserts a speed; --smoke runs everything tiny so the harness keeps working.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERALDD = os.path.join(ROOT, "build", "heraldd")
+RECEIVER = os.path.join(ROOT, "build", "bench", "receiver")
+LOADGEN = os.path.join(ROOT, "build", "bench", "loadgen")
+PER_HOST = 64  # the bench's per-host limit: one receiver host takes all the load
+CHILDREN = []  # every process started, so an aborted run leaves none behind
+
+
+def spawn(command, **options):
+    process = subprocess.Popen(command, **options)
+    CHILDREN.append(process)
+    return process
+
+
+def kill_children():
+    for process in CHILDREN:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+class Receiver:
+    def __init__(self, directory, mode, max_seq):
+        port_file = os.path.join(directory, "receiver-%s-%d.port" % (mode, time.monotonic_ns()))
+        self.process = spawn([RECEIVER, port_file, mode, str(max_seq)])
+        deadline = time.monotonic() + 10
+        while not (os.path.exists(port_file) and open(port_file).read().strip()):
+            if time.monotonic() > deadline:
+                raise RuntimeError("receiver did not start")
+            time.sleep(0.01)
+        self.port = int(open(port_file).read())
+
+    def url(self):
+        return "http://127.0.0.1:%d/hook" % self.port
+
+    def stats(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/stats" % self.port, timeout=10) as r:
+            return json.loads(r.read())
+
+    def wait_for(self, count, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stats = self.stats()
+            if stats["received"] >= count:
+                return stats
+            time.sleep(0.05)
+        return self.stats()
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()
+
+
+class Herald:
+    def __init__(self, directory, delivery=None, retry=None):
+        """delivery and retry: keys that override or add to those sections."""
+        self.directory = directory
+        self.db = os.path.join(directory, "herald.db")
+        self.config = os.path.join(directory, "herald.conf")
+        sections = {
+            "server": {"listen": "127.0.0.1:0", "log_level": "info"},
+            "storage": {"path": self.db, "intake_queue_limit": "100000"},
+            "delivery": {"allow_private_targets": "true", "concurrency": "256",
+                         "per_host_concurrency": str(PER_HOST)},
+            "retry": {},
+        }
+        sections["delivery"].update(delivery or {})
+        sections["retry"].update(retry or {})
+        with open(self.config, "w") as f:
+            for section, keys in sections.items():
+                if keys:
+                    f.write("[%s]\n" % section)
+                    f.write("".join("%s = %s\n" % kv for kv in keys.items()))
+        self.process = None
+
+    def start(self):
+        self.log = open(os.path.join(self.directory, "heraldd.log"), "w+")
+        self.process = spawn([HERALDD, "-c", self.config], stderr=subprocess.PIPE,
+                                        text=True)
+        for line in self.process.stderr:
+            self.log.write(line)
+            match = re.search(r"event=listening address=\S+:(\d+)", line)
+            if match:
+                self.port = int(match.group(1))
+                break
+        else:
+            raise RuntimeError("heraldd did not start:\n" + self.read_log())
+        # Keep draining its stderr so it never blocks on a full pipe.
+        import threading
+        threading.Thread(target=lambda: [self.log.write(l) for l in self.process.stderr],
+                         daemon=True).start()
+        return self
+
+    def read_log(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def rss_peak_mb(self):
+        with open("/proc/%d/status" % self.process.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.process.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(60)
+
+
+def loadgen(url, count, concurrency=64, rate=0, batch=1, target=None, seq_start=0,
+            direct=False, business_type="BENCH"):
+    command = [LOADGEN, "--url", url, "--count", str(count), "--concurrency", str(concurrency),
+               "--seq-start", str(seq_start), "--type", business_type]
+    if rate:
+        command += ["--rate", str(rate)]
+    if batch > 1:
+        command += ["--batch", str(batch)]
+    if target:
+        command += ["--target", target]
+    if direct:
+        command.append("--direct")
+    started = time.time_ns()
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.stdout.strip() == "":
+        raise RuntimeError("loadgen failed: " + completed.stderr)
+    result = json.loads(completed.stdout)
+    result["started_ns"] = started
+    return result
+
+
+def count_rows(db, sql):
+    connection = sqlite3.connect(db)
+    try:
+        return connection.execute(sql).fetchone()[0]
+    finally:
+        connection.close()
+
+
+class Bench:
+    def __init__(self, scale, smoke):
+        self.scale = scale
+        self.smoke = smoke
+        self.rows = []
+        self.base = tempfile.mkdtemp(prefix="herald-bench-", dir=os.path.join(ROOT, "build"))
+
+    def n(self, full, least=50):
+        return max(least, int(full * self.scale))
+
+    def directory(self, name):
+        path = os.path.join(self.base, name)
+        os.makedirs(path)
+        return path
+
+    def row(self, scenario, metric, value, unit="", target="", ratio=None):
+        self.rows.append((scenario, metric, value, unit, target, ratio))
+        shown = ("%.1f" % value) if isinstance(value, float) else str(value)
+        print("%-24s %-44s %12s %-8s %s" % (scenario, metric, shown, unit, target), flush=True)
+
+    # 1. ceilings
+    def ceilings(self):
+        directory = self.directory("ceilings")
+        count = self.n(200000)
+        receiver = Receiver(directory, "ok", count)
+        try:
+            a = loadgen(receiver.url(), count, concurrency=64, direct=True)
+            self.ceiling_a = a["tasks_per_second"]
+            self.row("1 ceilings", "(a) receiver hit by the load generator", a["tasks_per_second"],
+                     "req/s")
+            urllib.request.urlopen("http://127.0.0.1:%d/reset" % receiver.port).read()
+            b = loadgen(receiver.url(), count, concurrency=PER_HOST, seq_start=0, direct=True)
+            self.ceiling_b = b["tasks_per_second"]
+            self.row("1 ceilings", "(b) libcurl multi, %d per host" % PER_HOST,
+                     b["tasks_per_second"], "req/s")
+        finally:
+            receiver.close()
+
+    # 2. durable intake
+    def intake(self):
+        count = self.n(200000)
+        for batch in (1, 100):
+            directory = self.directory("intake-%d" % batch)
+            # Deliveries go to a receiver that never answers, one at a time, so
+            # this measures intake alone.
+            hang = Receiver(directory, "hang", 0)
+            herald = Herald(directory, delivery={"per_host_concurrency": "1",
+                                                 "timeout": "1s", "connect_timeout": "1s"}).start()
+            try:
+                result = loadgen(herald.url(), count, concurrency=64, batch=batch,
+                                 target=hang.url())
+                stored = count_rows(herald.db, "SELECT count(*) FROM tasks")
+                name = "single POSTs" if batch == 1 else "batches of %d" % batch
+                target = ">= 30000/s, >= 40% of (a)" if batch == 1 else ">= 150000/s"
+                self.row("2 durable intake", "%s: tasks/s (%d stored, %d failed)"
+                         % (name, stored, result["failed"]), result["tasks_per_second"],
+                         "tasks/s", target, result["tasks_per_second"] / self.ceiling_a)
+                if batch == 1:
+                    self.intake_rate = result["tasks_per_second"]
+                    self.row("2 durable intake", "single POSTs: p50 / p99 latency",
+                             "%.2f / %.2f" % (result["p50_ms"], result["p99_ms"]), "ms",
+                             "p99 < 10 ms")
+            finally:
+                herald.stop()
+                hang.close()
+
+    def end_to_end_run(self, name, count, setup=None):
+        directory = self.directory(name)
+        receiver = Receiver(directory, "ok", count)
+        herald = Herald(directory)
+        if setup:
+            setup(herald)
+        herald.start()
+        try:
+            result = loadgen(herald.url(), count, concurrency=64, target=receiver.url())
+            stats = receiver.wait_for(count, timeout=120 + count / 1000)
+            seconds = (stats["last_ns"] - result["started_ns"]) / 1e9
+            return herald, receiver, result, stats, seconds
+        except Exception:
+            herald.stop()
+            receiver.close()
+            raise
+
+    # 3. end to end
+    def end_to_end(self):
+        count = self.n(200000)
+        herald, receiver, result, stats, seconds = self.end_to_end_run("end-to-end", count)
+        try:
+            rate = stats["received"] / seconds
+            self.e2e_rate = rate
+            self.row("3 end to end", "deliveries/s, first POST to last delivery", rate,
+                     "tasks/s", ">= 25000/s", rate / self.ceiling_b)
+            self.row("3 end to end", "delivered / duplicates / intake failed",
+                     "%d / %d / %d" % (stats["received"], stats["duplicates"], result["failed"]),
+                     "", "all, 0, 0")
+        finally:
+            herald.stop()
+            receiver.close()
+
+    # 4. first-attempt latency at a steady rate
+    def latency(self):
+        seconds = 30 if not self.smoke else 1
+        rate = 1000 if not self.smoke else 100
+        directory = self.directory("latency")
+        receiver = Receiver(directory, "ok", rate * seconds)
+        herald = Herald(directory).start()
+        try:
+            loadgen(herald.url(), rate * seconds, concurrency=16, rate=rate,
+                    target=receiver.url())
+            stats = receiver.wait_for(rate * seconds, timeout=30)
+            self.row("4 first-attempt latency", "p50 at %d tasks/s for %ds" % (rate, seconds),
+                     stats["p50_ms"], "ms", "< 1 ms")
+            self.row("4 first-attempt latency", "p99", stats["p99_ms"], "ms", "< 5 ms")
+        finally:
+            herald.stop()
+            receiver.close()
+
+    # 5. a receiver that never answers, beside a healthy one
+    def isolation(self):
+        count = self.n(50000)
+        rates = {}
+        for name in ("alone", "beside a hung receiver"):
+            directory = self.directory("isolation-%s" % name.split()[0])
+            healthy = Receiver(directory, "ok", count)
+            hang = Receiver(directory, "hang", 0)
+            herald = Herald(directory, delivery={"timeout": "2s", "connect_timeout": "1s"}).start()
+            try:
+                if name != "alone":
+                    slow = spawn([LOADGEN, "--url", herald.url(), "--count",
+                                             str(count), "--concurrency", "32", "--target",
+                                             hang.url(), "--type", "SLOW"],
+                                            stdout=subprocess.DEVNULL)
+                result = loadgen(herald.url(), count, concurrency=32, target=healthy.url())
+                stats = healthy.wait_for(count, timeout=120)
+                rates[name] = stats["received"] / ((stats["last_ns"] - result["started_ns"]) / 1e9)
+                if name != "alone":
+                    slow.wait(120)
+            finally:
+                herald.stop()
+                healthy.close()
+                hang.close()
+        self.row("5 slow receiver isolation", "healthy deliveries/s alone", rates["alone"],
+                 "tasks/s")
+        self.row("5 slow receiver isolation", "healthy deliveries/s beside a hung receiver",
+                 rates["beside a hung receiver"], "tasks/s", ">= 90% of alone",
+                 rates["beside a hung receiver"] / rates["alone"])
+
+    # 6. a million tasks pending in the future, plus the load of scenario 3
+    def backlog(self):
+        count = self.n(200000)
+        backlog = self.n(1000000, least=2000)
+
+        def fill(herald):
+            herald.start()  # creates and migrates the database
+            herald.stop()
+            connection = sqlite3.connect(herald.db)
+            connection.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+                " INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
+                " target_host, payload, payload_is_json, request_hash, status, attempts,"
+                " max_retry, next_attempt_at, created_at, updated_at)"
+                " SELECT 'msg_f' || i, 'FUTURE-' || i, 'FUTURE', 'http://127.0.0.1:9/' || (i % 100),"
+                " 'http://127.0.0.1:9', '{}', 1, x'00', 'pending', 0, 5,"
+                " 4102444800000 + i, 0, 0 FROM n", (backlog,))
+            connection.commit()
+            connection.close()
+        herald, receiver, result, stats, seconds = self.end_to_end_run("backlog", count, fill)
+        try:
+            rate = stats["received"] / seconds
+            self.row("6 large backlog", "deliveries/s with %d tasks pending" % backlog, rate,
+                     "tasks/s", ">= 80% of scenario 3", rate / self.e2e_rate)
+            self.row("6 large backlog", "heraldd peak RSS", herald.rss_peak_mb(), "MB",
+                     "< 64 MB")
+            self.row("6 large backlog", "database size",
+                     os.path.getsize(herald.db) / 1048576, "MB")
+        finally:
+            herald.stop()
+            receiver.close()
+
+    # 7. a retry storm
+    def retry_storm(self):
+        count = self.n(50000, least=20)
+        directory = self.directory("retry-storm")
+        failing = Receiver(directory, "fail", count)
+        herald = Herald(directory, retry={"max_retry": "3", "base_delay": "1s", "max_delay": "1m",
+                                          "exponential_backoff": "true", "jitter": "0.1"}).start()
+        try:
+            cpu_before = herald.cpu_seconds()
+            started = time.monotonic()
+            loadgen(herald.url(), count, concurrency=64, target=failing.url())
+            deadline = time.monotonic() + 300
+            while count_rows(herald.db, "SELECT count(*) FROM manual") < count:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            elapsed = time.monotonic() - started
+            in_manual = count_rows(herald.db, "SELECT count(*) FROM manual")
+            connection = sqlite3.connect(herald.db)
+            gaps = connection.execute(
+                "SELECT a.attempt, b.started_at - (a.started_at + a.duration_ms) FROM attempts a"
+                " JOIN attempts b ON b.task_id = a.task_id AND b.attempt = a.attempt + 1").fetchall()
+            connection.close()
+            # After failure k the wait is 1 s * 2^(k-1), +-10% jitter, +100 ms of slack.
+            within = sum(1 for k, gap in gaps
+                         if 900 * 2 ** (k - 1) - 100 <= gap <= 1100 * 2 ** (k - 1) + 100)
+            self.row("7 retry storm", "tasks in manual handling", "%d / %d" % (in_manual, count),
+                     "", "all")
+            self.row("7 retry storm", "retry gaps within policy +-jitter+100ms",
+                     "%d / %d" % (within, len(gaps)), "", "all")
+            self.row("7 retry storm", "heraldd CPU for %d attempts in %.0fs" % (3 * count, elapsed),
+                     herald.cpu_seconds() - cpu_before, "s")
+        finally:
+            herald.stop()
+            failing.close()
+
+    def write(self, path):
+        versions = {}
+        for library in ("libmicrohttpd", "sqlite3", "libcjson", "libcurl", "libcrypto"):
+            versions[library] = subprocess.run(["pkg-config", "--modversion", library],
+                                               capture_output=True, text=True).stdout.strip()
+        cpu = "?"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open(path, "w") as f:
+            f.write("# herald benchmark results\n\n")
+            f.write("Run `make bench` to reproduce; `bench/NOTES.md` explains the figures.\n\n")
+            f.write("- date: %s\n" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+            f.write("- machine: %d CPUs (%s), kernel %s\n" % (os.cpu_count(), cpu, platform.release()))
+            f.write("- libraries: %s\n" % ", ".join("%s %s" % kv for kv in versions.items()))
+            f.write("- heraldd, load generator and receivers on the same machine; %s\n\n"
+                    % ("SMOKE RUN (tiny sizes): not a measurement" if self.smoke else "full sizes"))
+            f.write("| scenario | metric | value | unit | target | of ceiling / baseline |\n")
+            f.write("|---|---|---|---|---|---|\n")
+            for scenario, metric, value, unit, target, ratio in self.rows:
+                shown = ("%.1f" % value) if isinstance(value, float) else str(value)
+                f.write("| %s | %s | %s | %s | %s | %s |\n" % (
+                    scenario, metric, shown, unit, target,
+                    "%.0f%%" % (100 * ratio) if ratio is not None else ""))
+
+    def cleanup(self):
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
+    options = parser.parse_args()
+    bench = Bench(0.002 if options.smoke else 1.0, options.smoke)
+    started = time.monotonic()
+    try:
+        for scenario in (bench.ceilings, bench.intake, bench.end_to_end, bench.latency,
+                         bench.isolation, bench.backlog, bench.retry_storm):
+            scenario()
+        bench.write(options.out)
+    finally:
+        kill_children()
+        bench.cleanup()
+    print("bench: %d figures in %.0fs, written to %s" % (len(bench.rows),
+                                                         time.monotonic() - started, options.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
