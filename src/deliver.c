@@ -149,7 +149,11 @@ static struct curl_slist *deliver_build_headers(const Task *task, const Policy *
 int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
                     const DeliverOptions *options, int64_t now_ms, char *err, size_t errlen)
 {
+    /* The easy handle is kept from one delivery to the next: creating one
+     * costs a large allocation and its zeroing on every attempt. */
+    CURL *kept = delivery->easy;
     memset(delivery, 0, sizeof *delivery);
+    delivery->easy = kept;
     delivery->task = *task;
     memset(task, 0, sizeof *task);
     delivery->policy = policy;
@@ -166,7 +170,10 @@ int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
     /* webhook-timestamp is compared with the receiver's clock: the real wall
      * clock, not herald time (which ignores steps of the system clock). */
     delivery->headers = deliver_build_headers(&delivery->task, policy, clock_wall_ms(), &failed);
-    delivery->easy = curl_easy_init();
+    if (delivery->easy != NULL)
+        curl_easy_reset(delivery->easy); /* every option back to its default */
+    else
+        delivery->easy = curl_easy_init();
     if (failed || delivery->easy == NULL) {
         snprintf(err, errlen, "out of memory preparing the request");
         return -1;
@@ -394,11 +401,16 @@ void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double 
 
 void deliver_release(Delivery *delivery)
 {
-    if (delivery->easy != NULL)
-        curl_easy_cleanup(delivery->easy);
     curl_slist_free_all(delivery->headers);
     buffer_free(&delivery->response);
     task_clear(&delivery->task);
-    delivery->easy = NULL;
     delivery->headers = NULL;
+}
+
+void deliver_close(Delivery *delivery)
+{
+    deliver_release(delivery);
+    if (delivery->easy != NULL)
+        curl_easy_cleanup(delivery->easy);
+    delivery->easy = NULL;
 }

@@ -70,8 +70,10 @@ typedef struct DeliverResponse {
 } DeliverResponse;
 
 /* Builds DELIVERY's easy handle for TASK (whose ownership passes to DELIVERY)
- * at wall-clock time NOW_MS. Returns 0, or -1 with ERR set (DELIVERY then
- * still owns the task; free it with deliver_release). */
+ * at wall-clock time NOW_MS. DELIVERY must be zeroed before its first use; its
+ * easy handle is then reused (reset) by every later prepare. Returns 0, or -1
+ * with ERR set (DELIVERY then still owns the task; free it with
+ * deliver_release). */
 int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
                     const DeliverOptions *options, int64_t now_ms, char *err, size_t errlen);
 
@@ -91,7 +93,11 @@ void deliver_decide(DeliverVerdict verdict, const Policy *policy, int64_t max_re
 void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double random_unit,
                     AttemptOutcome *outcome);
 
-/* Frees the handle, headers, buffers and task (not DELIVERY itself). */
+/* Frees the headers, buffers and task of the last request; the easy handle
+ * stays for the next deliver_prepare (it must not be in a multi handle). */
 void deliver_release(Delivery *delivery);
+
+/* deliver_release, and frees the easy handle too: DELIVERY is done with. */
+void deliver_close(Delivery *delivery);
 
 #endif

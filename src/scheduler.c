@@ -432,6 +432,9 @@ static void *scheduler_main(void *argument)
 
 static void scheduler_free(Scheduler *scheduler)
 {
+    /* Only idle slots remain here: the loop ends with nothing in flight. */
+    for (int i = 0; scheduler->slots != NULL && i < scheduler->options.concurrency; i++)
+        deliver_close(&scheduler->slots[i]);
     if (scheduler->multi != NULL)
         curl_multi_cleanup(scheduler->multi);
     store_close(scheduler->store);

@@ -172,7 +172,7 @@ static void test_request_headers(void **state)
     task.payload_length = 2;
     task.headers_json = strdup("{\"X-Tenant\":\"a\"}");
     task.attempts = 2;
-    Delivery delivery;
+    Delivery delivery = {0};
     char err[128];
     assert_int_equal(deliver_prepare(&delivery, &task, &policy, &options, 1795095907123LL, err, sizeof err), 0);
     assert_null(task.business_id); /* ownership moved */
@@ -186,6 +186,8 @@ static void test_request_headers(void **state)
     assert_true(header_present(headers, "X-Herald-Attempt: 2"));
     assert_true(header_present(headers, "Expect:"));
     deliver_release(&delivery);
+    CURL *first_easy = delivery.easy;
+    assert_non_null(first_easy); /* kept for the next request */
 
     /* A task's own Content-Type replaces the default. */
     Task form = {0};
@@ -198,9 +200,13 @@ static void test_request_headers(void **state)
     form.headers_json = strdup("{\"content-type\":\"application/x-www-form-urlencoded\"}");
     form.attempts = 1;
     assert_int_equal(deliver_prepare(&delivery, &form, &policy, &options, 0, err, sizeof err), 0);
+    assert_ptr_equal(delivery.easy, first_easy); /* reset and reused, not recreated */
+    char *url = NULL;
+    assert_int_equal(curl_easy_getinfo(delivery.easy, CURLINFO_EFFECTIVE_URL, &url), CURLE_OK);
+    assert_string_equal(url, "http://127.0.0.1:9/");
     assert_false(header_present(delivery.headers, "Content-Type: application/json"));
     assert_true(header_present(delivery.headers, "content-type: application/x-www-form-urlencoded"));
-    deliver_release(&delivery);
+    deliver_close(&delivery);
     clock_set_sources(NULL, NULL);
 }
 
