@@ -103,10 +103,12 @@ class Herald:
         # throttle heraldd's logging thread under load.
         log_path = os.path.join(self.directory, "heraldd.log")
         self.log = open(log_path, "a")
+        self.log_start = self.log.tell()  # a restart appends: read only this run's lines
         self.process = spawn([HERALDD, "-c", self.config], stderr=self.log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.process.poll() is None:
-            match = re.search(r"event=listening address=\S+:(\d+)", self.read_log())
+            match = re.search(r"event=listening address=\S+:(\d+)",
+                              self.read_log()[self.log_start:])
             if match:
                 self.port = int(match.group(1))
                 return self
@@ -244,6 +246,10 @@ class Bench:
         try:
             result = loadgen(herald.url(), count, concurrency=64, target=receiver.url())
             stats = receiver.wait_for(count, timeout=120 + count / 1000)
+            if stats["received"] < count:
+                # Not a speed: a task accepted and never delivered is a failure.
+                raise RuntimeError("%s: %d of %d delivered, %d intake failures" % (
+                    name, stats["received"], count, result["failed"]))
             seconds = (stats["last_ns"] - result["started_ns"]) / 1e9
             return herald, receiver, result, stats, seconds
         except Exception:
