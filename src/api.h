@@ -62,7 +62,8 @@ void api_refuse_writes(Api *api);
 
 /* Stops accepting connections, lets requests in progress finish (bounded),
  * stops the daemon and frees API. Call after intake_stop(), so no request is
- * left waiting for the writer. */
+ * left waiting for the writer, and before intake_free(), since a request in
+ * progress may still call intake_submit(). */
 void api_stop(Api *api);
 
 #endif

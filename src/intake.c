@@ -300,9 +300,16 @@ void intake_stop(Intake *intake)
     pthread_cond_signal(&intake->wake);
     pthread_mutex_unlock(&intake->lock);
     pthread_join(intake->thread, NULL);
+    store_close(intake->store);
+    intake->store = NULL;
+}
+
+void intake_free(Intake *intake)
+{
+    if (intake == NULL)
+        return;
     pthread_cond_destroy(&intake->wake);
     pthread_mutex_destroy(&intake->lock);
-    store_close(intake->store);
     free(intake);
 }
 

@@ -69,7 +69,8 @@ typedef struct IntakeOptions {
 #define INTAKE_TASKS_PER_COMMIT 4096
 
 /* Opens its own connection to DB_PATH (already migrated) and starts the
- * writer thread. Returns the Intake (the caller owns it: intake_stop), or
+ * writer thread. Returns the Intake (the caller owns it: intake_stop, then
+ * intake_free), or
  * NULL with a message in ERR. */
 Intake *intake_start(const char *db_path, const IntakeOptions *options, char *err,
                      size_t errlen);
@@ -78,9 +79,15 @@ Intake *intake_start(const char *db_path, const IntakeOptions *options, char *er
  * or the queue is full (on_done will not be called; ERR says which). */
 int intake_submit(Intake *intake, IntakeJob *job, char *err, size_t errlen);
 
-/* Refuses new jobs, stores everything already queued, stops the writer and
- * frees INTAKE. */
+/* Refuses new jobs, stores everything already queued and stops the writer.
+ * INTAKE stays valid: an HTTP thread that passed its own checks may still
+ * call intake_submit(), which now answers "shutting down". Safe if INTAKE is
+ * NULL. */
 void intake_stop(Intake *intake);
+
+/* Frees a stopped INTAKE, once nothing can call intake_submit() any more
+ * (after api_stop()). */
+void intake_free(Intake *intake);
 
 /* Frees what the writer attached to JOB. */
 void intake_job_clear(IntakeJob *job);

@@ -374,6 +374,7 @@ static void main_stop(Daemon *daemon)
         api_refuse_writes(daemon->api);
     intake_stop(daemon->intake); /* stores what is queued and answers every waiting request */
     api_stop(daemon->api);
+    intake_free(daemon->intake); /* only now: an HTTP thread may have been inside submit */
     scheduler_stop(daemon->scheduler); /* lets requests in flight finish and records them */
     alert_stop(daemon->alerts);
     if (daemon->status_store != NULL) {

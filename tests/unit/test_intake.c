@@ -88,6 +88,7 @@ static int teardown(void **state)
 {
     Fixture *fixture = *state;
     intake_stop(fixture->intake);
+    intake_free(fixture->intake);
     free(fixture->path);
     test_remove_dir(fixture->dir);
     free(fixture);
@@ -275,8 +276,14 @@ static void test_queue_limit_and_drain_on_stop(void **state)
     assert_int_equal(sqlite3_exec(blocker, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(blocker);
     intake_stop(fixture->intake); /* must answer every accepted job */
-    fixture->intake = NULL;
     assert_int_equal(waiter.done, accepted);
+    /* A submit racing with the stop is refused, not lost or crashed. */
+    char late_err[128];
+    IntakeJob late = {.requests = &requests[0], .count = 1, .on_done = on_done};
+    assert_int_equal(intake_submit(fixture->intake, &late, late_err, sizeof late_err), -1);
+    assert_non_null(strstr(late_err, "shutting down"));
+    intake_free(fixture->intake);
+    fixture->intake = NULL;
     for (int i = 0; i < JOBS; i++) {
         intake_job_clear(&jobs[i]);
         task_request_clear(&requests[i]);
