@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "api_call.h"
+#include "api_internal.h"
 #include "api_manual.h"
 #include "api_system.h"
 #include "api_tasks.h"
@@ -36,252 +37,14 @@
 #include "store_pool.h"
 
 #define API_LISTEN_BACKLOG 1024
-#define API_PATH_PARAMETER_MAX 32
 #define API_STOP_GRACE_MS 3000
 /* Once a body is over the limit, read at most this much more before hanging up. */
 #define API_DISCARD_MAX (1024 * 1024)
-
-struct Api {
-    struct MHD_Daemon *daemon;
-    ApiOptions options;
-    char address[ADDRESS_TEXT_MAX];
-    StorePool readers; /* one read connection per HTTP thread */
-    atomic_bool refuse_writes;
-    atomic_int calls_in_progress;
-};
-
-typedef enum {
-    API_CALL_READING,
-    API_CALL_SUSPENDED,
-    API_CALL_REPLIED,
-} ApiCallStage;
-
-struct ApiCall {
-    Api *api;
-    struct MHD_Connection *connection;
-    const ApiRoute *route;
-    char path_parameter[API_PATH_PARAMETER_MAX];
-    Buffer body;
-    size_t discarded; /* bytes of an over-long body thrown away */
-    ApiCallStage stage;
-    bool has_reply;
-    int status;
-    cJSON *reply_body;
-    char *reply_text;        /* instead of reply_body, with reply_type */
-    const char *reply_type;
-    int retry_after;
-    const char *allow; /* for 405 */
-    const char *actor; /* the token's name, or "local"; points into the Auth */
-    ApiHandler resumed;
-    Store *reader;
-    void *state;
-    void (*free_state)(void *state);
-};
 
 static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
                                                    api_system_routes};
 static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
                                                  &api_system_route_count};
-
-/* ---- what handlers see (api_call.h) ---- */
-
-const char *api_call_path_parameter(const ApiCall *call)
-{
-    return call->path_parameter;
-}
-
-const char *api_call_query(ApiCall *call, const char *name)
-{
-    return MHD_lookup_connection_value(call->connection, MHD_GET_ARGUMENT_KIND, name);
-}
-
-const char *api_call_header(ApiCall *call, const char *name)
-{
-    return MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, name);
-}
-
-const char *api_call_body(const ApiCall *call, size_t *length)
-{
-    *length = call->body.length;
-    return call->body.data ? call->body.data : "";
-}
-
-Store *api_call_reader(ApiCall *call)
-{
-    if (call->reader == NULL)
-        call->reader = store_pool_acquire(&call->api->readers);
-    return call->reader;
-}
-
-Intake *api_call_intake(const ApiCall *call)
-{
-    return call->api->options.intake;
-}
-
-const char *api_call_actor(const ApiCall *call)
-{
-    return call->actor ? call->actor : "local";
-}
-
-const ApiOptions *api_call_options(const ApiCall *call)
-{
-    return &call->api->options;
-}
-
-const NetGuard *api_call_guard(const ApiCall *call)
-{
-    return call->api->options.guard;
-}
-
-const PolicySet *api_call_policies(const ApiCall *call)
-{
-    return call->api->options.policies();
-}
-
-void api_call_announce_due(ApiCall *call, const char *const *hosts, size_t count, int64_t due)
-{
-    const ApiOptions *options = &call->api->options;
-    if (count > 0 && options->on_tasks_due != NULL)
-        options->on_tasks_due(options->on_tasks_due_argument, hosts, count, due);
-}
-
-void api_call_reply(ApiCall *call, int status, cJSON *body)
-{
-    free(call->reply_text);
-    call->reply_text = NULL;
-    cJSON_Delete(call->reply_body);
-    call->status = status;
-    call->reply_body = body;
-    call->has_reply = true;
-}
-
-void api_call_reply_text(ApiCall *call, int status, const char *content_type, char *text)
-{
-    cJSON_Delete(call->reply_body);
-    call->reply_body = NULL;
-    free(call->reply_text);
-    call->reply_text = text;
-    call->reply_type = content_type;
-    call->status = status;
-    call->has_reply = true;
-}
-
-void api_call_reply_error(ApiCall *call, const ApiError *error)
-{
-    cJSON *body = cJSON_CreateObject();
-    cJSON *detail = cJSON_AddObjectToObject(body, "error");
-    cJSON_AddStringToObject(detail, "code", error->code);
-    cJSON_AddStringToObject(detail, "message", error->message);
-    if (error->field[0] != '\0')
-        cJSON_AddStringToObject(detail, "field", error->field);
-    api_call_reply(call, error->status, body);
-}
-
-void api_call_fail(ApiCall *call, int status, const char *code, const char *field,
-                   const char *format, ...)
-{
-    ApiError error;
-    char message[API_ERROR_MESSAGE_MAX];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
-    va_end(args);
-    api_error_set(&error, status, code, field, "%s", message);
-    api_call_reply_error(call, &error);
-}
-
-void api_call_set_retry_after(ApiCall *call, int seconds)
-{
-    call->retry_after = seconds;
-}
-
-void api_call_set_state(ApiCall *call, void *state, void (*free_state)(void *state))
-{
-    call->state = state;
-    call->free_state = free_state;
-}
-
-void *api_call_state(const ApiCall *call)
-{
-    return call->state;
-}
-
-void api_call_suspend(ApiCall *call, ApiHandler resumed)
-{
-    call->resumed = resumed;
-    call->stage = API_CALL_SUSPENDED;
-    MHD_suspend_connection(call->connection);
-}
-
-void api_call_resume(ApiCall *call)
-{
-    MHD_resume_connection(call->connection);
-}
-
-/* ---- sending ---- */
-
-/* Sends a text reply (e.g. /metrics); the text's memory goes to MHD. */
-static enum MHD_Result api_send_text(ApiCall *call)
-{
-    char *text = call->reply_text;
-    call->reply_text = NULL;
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    if (response == NULL) {
-        free(text);
-        return MHD_NO;
-    }
-    enum MHD_Result ok =
-        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, call->reply_type);
-    if (ok == MHD_YES)
-        ok = MHD_queue_response(call->connection, (unsigned int)call->status, response);
-    MHD_destroy_response(response);
-    return ok;
-}
-
-static enum MHD_Result api_send(ApiCall *call)
-{
-    call->stage = API_CALL_REPLIED;
-    if (call->route != NULL && call->route->intake)
-        metrics_count_intake(call->status);
-    if (call->reply_text != NULL)
-        return api_send_text(call);
-    char *text = call->reply_body ? cJSON_PrintUnformatted(call->reply_body) : strdup("{}");
-    if (text == NULL) {
-        log_error("event=reply_failed error=\"out of memory\"");
-        return MHD_NO;
-    }
-    size_t length = strlen(text);
-    char *body = realloc(text, length + 2); /* a trailing newline is friendlier to curl users */
-    if (body == NULL) {
-        free(text);
-        return MHD_NO;
-    }
-    body[length++] = '\n';
-    body[length] = '\0';
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(length, body, MHD_RESPMEM_MUST_FREE);
-    if (response == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    enum MHD_Result ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                                 "application/json");
-    char retry_after[16];
-    if (ok == MHD_YES && call->retry_after > 0) {
-        snprintf(retry_after, sizeof retry_after, "%d", call->retry_after);
-        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
-    }
-    if (ok == MHD_YES && call->status == MHD_HTTP_METHOD_NOT_ALLOWED && call->allow != NULL)
-        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, call->allow);
-    if (ok == MHD_YES && call->status == MHD_HTTP_UNAUTHORIZED)
-        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                     "Bearer realm=\"herald\"");
-    if (ok == MHD_YES)
-        ok = MHD_queue_response(call->connection, (unsigned int)call->status, response);
-    MHD_destroy_response(response);
-    return ok;
-}
 
 /* ---- routing ---- */
 
@@ -422,11 +185,11 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, 
         atomic_fetch_add(&api->calls_in_progress, 1);
         api_begin_call(call, url, method);
         /* Answer early errors before the body: the client need not send it. */
-        return call->has_reply ? api_send(call) : MHD_YES;
+        return call->has_reply ? api_call_send(call) : MHD_YES;
     }
     if (call->stage == API_CALL_SUSPENDED) {
         call->resumed(call);
-        return api_send(call);
+        return api_call_send(call);
     }
     if (*upload_data_size > 0) {
         api_append_body(call, upload_data, *upload_data_size);
@@ -445,7 +208,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, 
         if (call->stage == API_CALL_SUSPENDED)
             return MHD_YES;
     }
-    return api_send(call);
+    return api_call_send(call);
 }
 
 static void api_completed(void *cls, struct MHD_Connection *connection, void **con_cls,

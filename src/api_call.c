@@ -1,0 +1,216 @@
+/*
+ * api_call: see api_call.h. The accessors handlers use, suspend and resume,
+ * and turning a reply into a libmicrohttpd response (api_call_send, called by
+ * api.c once the handler has replied).
+ */
+#include "api_call.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "log.h"
+#include "metrics.h"
+
+/* ---- what handlers see (api_call.h) ---- */
+
+const char *api_call_path_parameter(const ApiCall *call)
+{
+    return call->path_parameter;
+}
+
+const char *api_call_query(ApiCall *call, const char *name)
+{
+    return MHD_lookup_connection_value(call->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *api_call_header(ApiCall *call, const char *name)
+{
+    return MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, name);
+}
+
+const char *api_call_body(const ApiCall *call, size_t *length)
+{
+    *length = call->body.length;
+    return call->body.data ? call->body.data : "";
+}
+
+Store *api_call_reader(ApiCall *call)
+{
+    if (call->reader == NULL)
+        call->reader = store_pool_acquire(&call->api->readers);
+    return call->reader;
+}
+
+Intake *api_call_intake(const ApiCall *call)
+{
+    return call->api->options.intake;
+}
+
+const char *api_call_actor(const ApiCall *call)
+{
+    return call->actor ? call->actor : "local";
+}
+
+const ApiOptions *api_call_options(const ApiCall *call)
+{
+    return &call->api->options;
+}
+
+const NetGuard *api_call_guard(const ApiCall *call)
+{
+    return call->api->options.guard;
+}
+
+const PolicySet *api_call_policies(const ApiCall *call)
+{
+    return call->api->options.policies();
+}
+
+void api_call_announce_due(ApiCall *call, const char *const *hosts, size_t count, int64_t due)
+{
+    const ApiOptions *options = &call->api->options;
+    if (count > 0 && options->on_tasks_due != NULL)
+        options->on_tasks_due(options->on_tasks_due_argument, hosts, count, due);
+}
+
+/* Drops any earlier reply: the last one set is the one sent. */
+static void api_call_set_reply(ApiCall *call, int status, cJSON *body, char *text)
+{
+    cJSON_Delete(call->reply_body);
+    free(call->reply_text);
+    call->reply_body = body;
+    call->reply_text = text;
+    call->status = status;
+    call->has_reply = true;
+}
+
+void api_call_reply(ApiCall *call, int status, cJSON *body)
+{
+    api_call_set_reply(call, status, body, NULL);
+}
+
+void api_call_reply_text(ApiCall *call, int status, const char *content_type, char *text)
+{
+    api_call_set_reply(call, status, NULL, text);
+    call->reply_type = content_type;
+}
+
+void api_call_reply_error(ApiCall *call, const ApiError *error)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON *detail = cJSON_AddObjectToObject(body, "error");
+    cJSON_AddStringToObject(detail, "code", error->code);
+    cJSON_AddStringToObject(detail, "message", error->message);
+    if (error->field[0] != '\0')
+        cJSON_AddStringToObject(detail, "field", error->field);
+    api_call_reply(call, error->status, body);
+}
+
+void api_call_fail(ApiCall *call, int status, const char *code, const char *field,
+                   const char *format, ...)
+{
+    ApiError error;
+    char message[API_ERROR_MESSAGE_MAX];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    api_error_set(&error, status, code, field, "%s", message);
+    api_call_reply_error(call, &error);
+}
+
+void api_call_set_retry_after(ApiCall *call, int seconds)
+{
+    call->retry_after = seconds;
+}
+
+void api_call_set_state(ApiCall *call, void *state, void (*free_state)(void *state))
+{
+    call->state = state;
+    call->free_state = free_state;
+}
+
+void *api_call_state(const ApiCall *call)
+{
+    return call->state;
+}
+
+void api_call_suspend(ApiCall *call, ApiHandler resumed)
+{
+    call->resumed = resumed;
+    call->stage = API_CALL_SUSPENDED;
+    MHD_suspend_connection(call->connection);
+}
+
+void api_call_resume(ApiCall *call)
+{
+    MHD_resume_connection(call->connection);
+}
+
+/* ---- sending ---- */
+
+/* Sends a text reply (e.g. /metrics); the text's memory goes to MHD. */
+static enum MHD_Result api_call_send_text(ApiCall *call)
+{
+    char *text = call->reply_text;
+    call->reply_text = NULL;
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (response == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    enum MHD_Result ok =
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, call->reply_type);
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(call->connection, (unsigned int)call->status, response);
+    MHD_destroy_response(response);
+    return ok;
+}
+
+enum MHD_Result api_call_send(ApiCall *call)
+{
+    call->stage = API_CALL_REPLIED;
+    if (call->route != NULL && call->route->intake)
+        metrics_count_intake(call->status);
+    if (call->reply_text != NULL)
+        return api_call_send_text(call);
+    char *text = call->reply_body ? cJSON_PrintUnformatted(call->reply_body) : strdup("{}");
+    if (text == NULL) {
+        log_error("event=reply_failed error=\"out of memory\"");
+        return MHD_NO;
+    }
+    size_t length = strlen(text);
+    char *body = realloc(text, length + 2); /* a trailing newline is friendlier to curl users */
+    if (body == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    body[length++] = '\n';
+    body[length] = '\0';
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(length, body, MHD_RESPMEM_MUST_FREE);
+    if (response == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    enum MHD_Result ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                                 "application/json");
+    char retry_after[16];
+    if (ok == MHD_YES && call->retry_after > 0) {
+        snprintf(retry_after, sizeof retry_after, "%d", call->retry_after);
+        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+    }
+    if (ok == MHD_YES && call->status == MHD_HTTP_METHOD_NOT_ALLOWED && call->allow != NULL)
+        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, call->allow);
+    if (ok == MHD_YES && call->status == MHD_HTTP_UNAUTHORIZED)
+        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                     "Bearer realm=\"herald\"");
+    if (ok == MHD_YES)
+        ok = MHD_queue_response(call->connection, (unsigned int)call->status, response);
+    MHD_destroy_response(response);
+    return ok;
+}

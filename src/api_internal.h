@@ -1,0 +1,63 @@
+/*
+ * api_internal: what api.c (the server: routing, reading, lifecycle) and
+ * api_call.c (the request as handlers see it, and sending its reply) share.
+ * Nothing else includes this file; handlers use api_call.h.
+ */
+#ifndef HERALD_API_INTERNAL_H
+#define HERALD_API_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "address.h"
+#include "api.h"
+#include "api_call.h"
+#include "buffer.h"
+#include "store_pool.h"
+
+#define API_PATH_PARAMETER_MAX 32
+
+struct Api {
+    struct MHD_Daemon *daemon;
+    ApiOptions options;
+    char address[ADDRESS_TEXT_MAX];
+    StorePool readers; /* one read connection per HTTP thread */
+    atomic_bool refuse_writes;
+    atomic_int calls_in_progress;
+};
+
+typedef enum {
+    API_CALL_READING,
+    API_CALL_SUSPENDED,
+    API_CALL_REPLIED,
+} ApiCallStage;
+
+struct ApiCall {
+    Api *api;
+    struct MHD_Connection *connection;
+    const ApiRoute *route;
+    char path_parameter[API_PATH_PARAMETER_MAX];
+    Buffer body;
+    size_t discarded; /* bytes of an over-long body thrown away */
+    ApiCallStage stage;
+    bool has_reply;
+    int status;
+    cJSON *reply_body;
+    char *reply_text;        /* instead of reply_body, with reply_type */
+    const char *reply_type;
+    int retry_after;
+    const char *allow; /* for 405 */
+    const char *actor; /* the token's name, or "local"; points into the Auth */
+    ApiHandler resumed;
+    Store *reader;
+    void *state;
+    void (*free_state)(void *state);
+};
+
+/* Queues CALL's reply (JSON body, or text) on its connection and marks the
+ * call replied; the reply's memory passes to libmicrohttpd. */
+enum MHD_Result api_call_send(ApiCall *call);
+
+#endif
