@@ -181,6 +181,49 @@ int store_step_done(Store *store, sqlite3_stmt *statement, const char *what, cha
     return result;
 }
 
+int store_collect_rows(Store *store, sqlite3_stmt *statement, size_t element_size,
+                       StoreRowReader read_row, void (*clear)(void *element), const char *what,
+                       void **out, size_t *count, char *err, size_t errlen)
+{
+    char *elements = NULL;
+    size_t used = 0, capacity = 0;
+    int rc;
+    int result = 0;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        if (used == capacity) {
+            capacity = capacity ? capacity * 2 : 16;
+            char *grown = realloc(elements, capacity * element_size);
+            if (grown == NULL) {
+                result = -1;
+                break;
+            }
+            elements = grown;
+        }
+        void *element = elements + used * element_size;
+        memset(element, 0, element_size);
+        used++; /* counted even if the read fails, so its allocations are freed */
+        if (read_row(statement, element) != 0) {
+            result = -1;
+            break;
+        }
+    }
+    if (result != 0)
+        snprintf(err, errlen, "%s: out of memory", what);
+    else if (rc != SQLITE_DONE)
+        result = store_fail(store, what, err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != 0) {
+        for (size_t i = 0; i < used; i++)
+            clear(elements + i * element_size);
+        free(elements);
+        return -1;
+    }
+    *out = elements;
+    *count = used;
+    return 0;
+}
+
 void store_bind_text(sqlite3_stmt *statement, const char *name, const char *value)
 {
     int index = sqlite3_bind_parameter_index(statement, name);

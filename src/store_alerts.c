@@ -110,9 +110,9 @@ int store_alert_mark(Store *store, int64_t id, int64_t sent_at, const char *erro
     return store_step_done(store, statement, "mark alert", err, errlen);
 }
 
-static int store_alert_read_row(sqlite3_stmt *statement, StoredAlert *out)
+static int store_alert_read_row(sqlite3_stmt *statement, void *element)
 {
-    memset(out, 0, sizeof *out);
+    StoredAlert *out = element;
     out->id = sqlite3_column_int64(statement, 0);
     const char *kind = (const char *)sqlite3_column_text(statement, 1);
     snprintf(out->kind, sizeof out->kind, "%s", kind ? kind : "");
@@ -122,49 +122,26 @@ static int store_alert_read_row(sqlite3_stmt *statement, StoredAlert *out)
     out->created_at = sqlite3_column_int64(statement, 5);
     out->sent_at = sqlite3_column_int64(statement, 6);
     if (store_column_text(statement, 4, &out->details, NULL) != 0 ||
-        store_column_text(statement, 7, &out->send_error, NULL) != 0) {
-        stored_alert_clear(out);
+        store_column_text(statement, 7, &out->send_error, NULL) != 0)
         return -1;
-    }
     return 0;
+}
+
+static void store_alert_clear_element(void *element)
+{
+    stored_alert_clear(element);
 }
 
 /* Steps STATEMENT (already bound) into a new array of alerts. */
 static int store_alert_collect(Store *store, sqlite3_stmt *statement, StoredAlert **out,
                                size_t *count, char *err, size_t errlen)
 {
-    StoredAlert *alerts = NULL;
-    size_t used = 0, capacity = 0;
-    int rc;
-    int result = 0;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        if (used == capacity) {
-            capacity = capacity ? capacity * 2 : 16;
-            StoredAlert *grown = realloc(alerts, capacity * sizeof *grown);
-            if (grown == NULL) {
-                result = -1;
-                break;
-            }
-            alerts = grown;
-        }
-        if (store_alert_read_row(statement, &alerts[used]) != 0) {
-            result = -1;
-            break;
-        }
-        used++;
-    }
-    if (result != 0)
-        snprintf(err, errlen, "list alerts: out of memory");
-    else if (rc != SQLITE_DONE)
-        result = store_fail(store, "list alerts", err, errlen);
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-    if (result != 0) {
-        store_alert_list_free(alerts, used);
+    void *alerts = NULL;
+    if (store_collect_rows(store, statement, sizeof(StoredAlert), store_alert_read_row,
+                           store_alert_clear_element, "list alerts", &alerts, count, err,
+                           errlen) != 0)
         return -1;
-    }
     *out = alerts;
-    *count = used;
     return 0;
 }
 

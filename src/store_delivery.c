@@ -226,9 +226,9 @@ int store_recover_interrupted(Store *store, int64_t now, int64_t lease_end, int 
     return 0;
 }
 
-static int store_attempt_read_row(sqlite3_stmt *statement, Attempt *out)
+static int store_attempt_read_row(sqlite3_stmt *statement, void *element)
 {
-    memset(out, 0, sizeof *out);
+    Attempt *out = element;
     out->task_id = sqlite3_column_int64(statement, 0);
     out->attempt = sqlite3_column_int(statement, 1);
     out->started_at = sqlite3_column_int64(statement, 2);
@@ -243,6 +243,11 @@ static int store_attempt_read_row(sqlite3_stmt *statement, Attempt *out)
     return store_column_text(statement, 7, &out->response_body, &out->response_length);
 }
 
+static void store_attempt_clear_element(void *element)
+{
+    attempt_clear(element);
+}
+
 int store_attempt_list(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
                        size_t errlen)
 {
@@ -252,38 +257,12 @@ int store_attempt_list(Store *store, int64_t task_id, Attempt **out, size_t *cou
     if (statement == NULL)
         return -1;
     sqlite3_bind_int64(statement, 1, task_id);
-    Attempt *attempts = NULL;
-    size_t used = 0, capacity = 0;
-    int rc;
-    int result = 0;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        if (used == capacity) {
-            capacity = capacity ? capacity * 2 : 8;
-            Attempt *grown = realloc(attempts, capacity * sizeof *grown);
-            if (grown == NULL) {
-                result = -1;
-                break;
-            }
-            attempts = grown;
-        }
-        if (store_attempt_read_row(statement, &attempts[used]) != 0) {
-            result = -1;
-            break;
-        }
-        used++;
-    }
-    if (result != 0)
-        snprintf(err, errlen, "list attempts: out of memory");
-    else if (rc != SQLITE_DONE)
-        result = store_fail(store, "list attempts", err, errlen);
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-    if (result != 0) {
-        store_attempt_list_free(attempts, used);
+    void *attempts = NULL;
+    if (store_collect_rows(store, statement, sizeof(Attempt), store_attempt_read_row,
+                           store_attempt_clear_element, "list attempts", &attempts, count, err,
+                           errlen) != 0)
         return -1;
-    }
     *out = attempts;
-    *count = used;
     return 0;
 }
 

@@ -90,6 +90,18 @@ sqlite3_stmt *store_prepare_cached(Store *store, sqlite3_stmt **slot, const char
 /* Fills ERR with WHAT and SQLite's message for the connection. Returns -1. */
 int store_fail(Store *store, const char *what, char *err, size_t errlen);
 
+/* Reads the current row of a statement into ELEMENT (zeroed). Returns 0, or
+ * -1 when out of memory; what it allocated stays in ELEMENT for CLEAR. */
+typedef int (*StoreRowReader)(sqlite3_stmt *statement, void *element);
+
+/* Steps STATEMENT (already bound) to its end, reading each row with READ_ROW
+ * into a new array of ELEMENT_SIZE elements. On success the caller owns *OUT
+ * (*COUNT elements); on failure nothing stays allocated (CLEAR frees one
+ * element's contents) and ERR names WHAT. Resets and unbinds STATEMENT. */
+int store_collect_rows(Store *store, sqlite3_stmt *statement, size_t element_size,
+                       StoreRowReader read_row, void (*clear)(void *element), const char *what,
+                       void **out, size_t *count, char *err, size_t errlen);
+
 /* Steps a statement that returns no rows and resets it. Returns 0 or -1. */
 int store_step_done(Store *store, sqlite3_stmt *statement, const char *what, char *err,
                     size_t errlen);

@@ -227,6 +227,20 @@ StoreResult store_manual_resolve(Store *store, int64_t task_id, const char *note
     return STORE_OK;
 }
 
+static int store_manual_read_match(sqlite3_stmt *statement, void *element)
+{
+    ManualMatch *match = element;
+    match->task_id = sqlite3_column_int64(statement, 0);
+    return store_column_text(statement, 1, &match->business_type, NULL);
+}
+
+static void store_manual_clear_match(void *element)
+{
+    ManualMatch *match = element;
+    free(match->business_type);
+    match->business_type = NULL;
+}
+
 int store_manual_open_matching(Store *store, const char *business_type, int64_t since,
                                int64_t until, ManualMatch **out, size_t *count, char *err,
                                size_t errlen)
@@ -239,39 +253,12 @@ int store_manual_open_matching(Store *store, const char *business_type, int64_t 
     store_bind_text(statement, ":type", business_type);
     store_bind_int64(statement, ":since", since);
     store_bind_int64(statement, ":until", until);
-    ManualMatch *matches = NULL;
-    size_t used = 0, capacity = 0;
-    int rc;
-    int result = 0;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        if (used == capacity) {
-            capacity = capacity ? capacity * 2 : 64;
-            ManualMatch *grown = realloc(matches, capacity * sizeof *grown);
-            if (grown == NULL) {
-                result = -1;
-                break;
-            }
-            matches = grown;
-        }
-        matches[used].task_id = sqlite3_column_int64(statement, 0);
-        if (store_column_text(statement, 1, &matches[used].business_type, NULL) != 0) {
-            result = -1;
-            break;
-        }
-        used++;
-    }
-    if (result != 0)
-        snprintf(err, errlen, "match entries: out of memory");
-    else if (rc != SQLITE_DONE)
-        result = store_fail(store, "match entries", err, errlen);
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-    if (result != 0) {
-        store_manual_matches_free(matches, used);
+    void *matches = NULL;
+    if (store_collect_rows(store, statement, sizeof(ManualMatch), store_manual_read_match,
+                           store_manual_clear_match, "match entries", &matches, count, err,
+                           errlen) != 0)
         return -1;
-    }
     *out = matches;
-    *count = used;
     return 0;
 }
 
@@ -280,6 +267,25 @@ void store_manual_matches_free(ManualMatch *matches, size_t count)
     for (size_t i = 0; i < count; i++)
         free(matches[i].business_type);
     free(matches);
+}
+
+static int store_action_read_row(sqlite3_stmt *statement, void *element)
+{
+    ManualAction *action = element;
+    action->id = sqlite3_column_int64(statement, 0);
+    action->task_id = sqlite3_column_int64(statement, 1);
+    store_copy_word(statement, 2, action->action);
+    action->created_at = sqlite3_column_int64(statement, 6);
+    if (store_column_text(statement, 3, &action->actor, NULL) != 0 ||
+        store_column_text(statement, 4, &action->note, NULL) != 0 ||
+        store_column_text(statement, 5, &action->details, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void store_action_clear_element(void *element)
+{
+    manual_action_clear(element);
 }
 
 int store_action_list(Store *store, int64_t task_id, ManualAction **out, size_t *count, char *err,
@@ -291,46 +297,12 @@ int store_action_list(Store *store, int64_t task_id, ManualAction **out, size_t 
     if (statement == NULL)
         return -1;
     sqlite3_bind_int64(statement, 1, task_id);
-    ManualAction *actions = NULL;
-    size_t used = 0, capacity = 0;
-    int rc;
-    int result = 0;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        if (used == capacity) {
-            capacity = capacity ? capacity * 2 : 8;
-            ManualAction *grown = realloc(actions, capacity * sizeof *grown);
-            if (grown == NULL) {
-                result = -1;
-                break;
-            }
-            actions = grown;
-        }
-        ManualAction *action = &actions[used];
-        memset(action, 0, sizeof *action);
-        action->id = sqlite3_column_int64(statement, 0);
-        action->task_id = sqlite3_column_int64(statement, 1);
-        store_copy_word(statement, 2, action->action);
-        action->created_at = sqlite3_column_int64(statement, 6);
-        used++;
-        if (store_column_text(statement, 3, &action->actor, NULL) != 0 ||
-            store_column_text(statement, 4, &action->note, NULL) != 0 ||
-            store_column_text(statement, 5, &action->details, NULL) != 0) {
-            result = -1;
-            break;
-        }
-    }
-    if (result != 0)
-        snprintf(err, errlen, "list actions: out of memory");
-    else if (rc != SQLITE_DONE)
-        result = store_fail(store, "list actions", err, errlen);
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-    if (result != 0) {
-        store_action_list_free(actions, used);
+    void *actions = NULL;
+    if (store_collect_rows(store, statement, sizeof(ManualAction), store_action_read_row,
+                           store_action_clear_element, "list actions", &actions, count, err,
+                           errlen) != 0)
         return -1;
-    }
     *out = actions;
-    *count = used;
     return 0;
 }
 
