@@ -8,35 +8,7 @@
 
 #include "store.h"
 
-typedef struct Fixture {
-    char *dir;
-    char *path;
-    Store *store;
-} Fixture;
-
-static int setup(void **state)
-{
-    Fixture *fixture = calloc(1, sizeof *fixture);
-    fixture->dir = test_temp_dir();
-    fixture->path = test_path(fixture->dir, "herald.db");
-    char err[512];
-    StoreOptions options = {.busy_timeout_ms = 1000, .migrate = true};
-    fixture->store = store_open(fixture->path, &options, err, sizeof err);
-    if (fixture->store == NULL)
-        fail_msg("store_open: %s", err);
-    *state = fixture;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fixture *fixture = *state;
-    store_close(fixture->store);
-    free(fixture->path);
-    test_remove_dir(fixture->dir);
-    free(fixture);
-    return 0;
-}
+typedef TestStore Fixture;
 
 static void make_request(TaskRequest *request, const char *business_id, const char *type,
                          const char *url, const char *key)
@@ -509,14 +481,14 @@ static void test_open_failure_is_reported(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_fresh_database_is_migrated, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insert_get_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rollback_discards, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idempotency_key_is_unique, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_claim_by_host_in_due_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recover_interrupted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_database_is_migrated, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_insert_get_round_trip, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_discards, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_key_is_unique, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_list_filters_and_pages, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_claim_by_host_in_due_order, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_outcomes, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_recover_interrupted, test_store_setup, test_store_teardown),
         cmocka_unit_test(test_migration_upgrade_keeps_data),
         cmocka_unit_test(test_failed_migration_changes_nothing),
         cmocka_unit_test(test_newer_schema_is_refused),

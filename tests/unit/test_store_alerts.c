@@ -8,34 +8,7 @@
 
 #include "store.h"
 
-typedef struct Fixture {
-    char *dir;
-    char *path;
-    Store *store;
-} Fixture;
-
-static int setup(void **state)
-{
-    Fixture *fixture = calloc(1, sizeof *fixture);
-    fixture->dir = test_temp_dir();
-    fixture->path = test_create_database(fixture->dir);
-    char err[512];
-    StoreOptions options = {.busy_timeout_ms = 1000};
-    fixture->store = store_open(fixture->path, &options, err, sizeof err);
-    assert_non_null(fixture->store);
-    *state = fixture;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fixture *fixture = *state;
-    store_close(fixture->store);
-    free(fixture->path);
-    test_remove_dir(fixture->dir);
-    free(fixture);
-    return 0;
-}
+typedef TestStore Fixture;
 
 static int64_t insert(Store *store, const char *business_id, const char *type, const char *url,
                       int64_t now)
@@ -218,11 +191,11 @@ static void test_retention_works_in_batches(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_backlog, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oldest_due, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alerts_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retention_deletes_only_old_finished_work, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retention_works_in_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_oldest_due, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_alerts_table, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_deletes_only_old_finished_work, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_works_in_batches, test_store_setup, test_store_teardown),
     };
     return cmocka_run_group_tests_name("store_alerts", tests, NULL, NULL);
 }

@@ -8,34 +8,7 @@
 
 #include "store.h"
 
-typedef struct Fixture {
-    char *dir;
-    char *path;
-    Store *store;
-} Fixture;
-
-static int setup(void **state)
-{
-    Fixture *fixture = calloc(1, sizeof *fixture);
-    fixture->dir = test_temp_dir();
-    fixture->path = test_create_database(fixture->dir);
-    char err[512];
-    StoreOptions options = {.busy_timeout_ms = 1000};
-    fixture->store = store_open(fixture->path, &options, err, sizeof err);
-    assert_non_null(fixture->store);
-    *state = fixture;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Fixture *fixture = *state;
-    store_close(fixture->store);
-    free(fixture->path);
-    test_remove_dir(fixture->dir);
-    free(fixture);
-    return 0;
-}
+typedef TestStore Fixture;
 
 /* A task of TYPE that failed for good at MOVED_AT (reason "exhausted", 1 attempt). */
 static int64_t failed_task(Store *store, const char *business_id, const char *type,
@@ -221,10 +194,10 @@ static void test_resolve_and_matching(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_list_filters_and_pages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry_with_corrections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry_without_corrections_keeps_the_task, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resolve_and_matching, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_filters_and_pages, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_with_corrections, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_without_corrections_keeps_the_task, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_and_matching, test_store_setup, test_store_teardown),
     };
     return cmocka_run_group_tests_name("store_manual", tests, NULL, NULL);
 }

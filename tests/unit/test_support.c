@@ -96,3 +96,28 @@ int test_query_int(const char *path, const char *sql)
     sqlite3_close(db);
     return value;
 }
+
+int test_store_setup(void **state)
+{
+    TestStore *fixture = calloc(1, sizeof *fixture);
+    assert_non_null(fixture);
+    fixture->dir = test_temp_dir();
+    fixture->path = test_create_database(fixture->dir);
+    char err[512];
+    StoreOptions options = {.busy_timeout_ms = 1000};
+    fixture->store = store_open(fixture->path, &options, err, sizeof err);
+    if (fixture->store == NULL)
+        fail_msg("store_open: %s", err);
+    *state = fixture;
+    return 0;
+}
+
+int test_store_teardown(void **state)
+{
+    TestStore *fixture = *state;
+    store_close(fixture->store);
+    free(fixture->path);
+    test_remove_dir(fixture->dir);
+    free(fixture);
+    return 0;
+}

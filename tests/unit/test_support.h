@@ -38,4 +38,18 @@ int test_query_int(const char *path, const char *sql);
 /* Creates and migrates DIR/herald.db and returns its path. */
 char *test_create_database(const char *dir);
 
+struct Store;
+
+/* A migrated database in its own directory, opened: the fixture of the store
+ * tests. test_store_setup (a cmocka setup) makes one into *state;
+ * test_store_teardown closes it and removes everything. */
+typedef struct TestStore {
+    char *dir;
+    char *path;
+    struct Store *store;
+} TestStore;
+
+int test_store_setup(void **state);
+int test_store_teardown(void **state);
+
 #endif
