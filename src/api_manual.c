@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "manual_json.h"
 #include "task_json.h"
+#include "task_render.h"
 
 /* Parses the {id} of the path; 0 if it is not a task id. */
 static int64_t api_manual_task_id(ApiCall *call)
@@ -161,10 +162,10 @@ static cJSON *api_manual_describe(ApiCall *call, int64_t task_id)
         return NULL;
     }
     cJSON *body = cJSON_CreateObject();
-    cJSON_AddItemToObject(body, "task", task_json_render(&task));
+    cJSON_AddItemToObject(body, "task", task_render_task(&task));
     cJSON *attempt_array = cJSON_AddArrayToObject(body, "attempts");
     for (size_t i = 0; i < attempt_count; i++)
-        cJSON_AddItemToArray(attempt_array, task_json_render_attempt(&attempts[i]));
+        cJSON_AddItemToArray(attempt_array, task_render_attempt(&attempts[i]));
     store_attempt_list_free(attempts, attempt_count);
     cJSON *entry_array = cJSON_AddArrayToObject(body, "entries");
     for (size_t i = 0; i < entry_count; i++)

@@ -15,6 +15,7 @@
 
 #include "json_raw.h"
 #include "task_json.h"
+#include "task_render.h"
 
 /* What a create call keeps across its suspension. */
 typedef struct TaskCreation {
@@ -58,12 +59,16 @@ static void api_tasks_stored(IntakeJob *job)
     api_call_resume(creation->call);
 }
 
-static cJSON *api_tasks_render(const Task *task, bool duplicate)
+/* Writes one TASK object; a duplicate inside a batch is marked as one. */
+static void api_tasks_write(JsonWriter *writer, const Task *task, bool duplicate)
 {
-    cJSON *object = task_json_render(task);
-    if (object != NULL && duplicate)
-        cJSON_AddBoolToObject(object, "duplicate", true);
-    return object;
+    json_write_begin_object(writer);
+    task_render_write_members(writer, task);
+    if (duplicate) {
+        json_write_key(writer, "duplicate");
+        json_write_bool(writer, true);
+    }
+    json_write_end_object(writer);
 }
 
 /* Runs on an HTTP thread once the job is committed (or failed). */
@@ -87,21 +92,36 @@ static void api_tasks_created(ApiCall *call)
                       "this idempotency key was already used for a different request");
         return;
     }
-    cJSON *body = cJSON_CreateObject();
+    /* Written as text, not built as a cJSON tree: this is every 201. */
+    JsonWriter writer;
+    json_write_init(&writer, SIZE_MAX);
     bool any_created = false;
+    json_write_begin_object(&writer);
     if (creation->batch) {
-        cJSON *tasks = cJSON_AddArrayToObject(body, "tasks");
+        json_write_key(&writer, "tasks");
+        json_write_begin_array(&writer);
         for (size_t i = 0; i < job->count; i++) {
-            cJSON_AddItemToArray(tasks, api_tasks_render(&job->tasks[i], job->duplicates[i]));
+            api_tasks_write(&writer, &job->tasks[i], job->duplicates[i]);
             any_created |= !job->duplicates[i];
         }
+        json_write_end_array(&writer);
     } else {
-        cJSON_AddItemToObject(body, "task", api_tasks_render(&job->tasks[0], false));
+        json_write_key(&writer, "task");
+        api_tasks_write(&writer, &job->tasks[0], false);
         any_created = !job->duplicates[0];
-        if (!any_created)
-            cJSON_AddBoolToObject(body, "duplicate", true);
+        if (!any_created) {
+            json_write_key(&writer, "duplicate");
+            json_write_bool(&writer, true);
+        }
     }
-    api_call_reply(call, any_created ? 201 : 200, body);
+    json_write_end_object(&writer);
+    json_write_newline(&writer);
+    char *text = json_write_finish(&writer, NULL);
+    if (text == NULL) {
+        api_call_fail(call, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    api_call_reply_text(call, any_created ? 201 : 200, "application/json", text);
 }
 
 static void api_tasks_submit(ApiCall *call, TaskCreation *creation)
@@ -260,7 +280,7 @@ static void api_tasks_get(ApiCall *call)
     if (api_tasks_load(call, &task) == 0)
         return;
     cJSON *body = cJSON_CreateObject();
-    cJSON_AddItemToObject(body, "task", task_json_render(&task));
+    cJSON_AddItemToObject(body, "task", task_render_task(&task));
     task_clear(&task);
     api_call_reply(call, 200, body);
 }
@@ -283,7 +303,7 @@ static void api_tasks_attempts(ApiCall *call)
     cJSON *body = cJSON_CreateObject();
     cJSON *array = cJSON_AddArrayToObject(body, "attempts");
     for (size_t i = 0; i < count; i++)
-        cJSON_AddItemToArray(array, task_json_render_attempt(&attempts[i]));
+        cJSON_AddItemToArray(array, task_render_attempt(&attempts[i]));
     store_attempt_list_free(attempts, count);
     api_call_reply(call, 200, body);
 }
@@ -351,7 +371,7 @@ static void api_tasks_list(ApiCall *call)
     cJSON *body = cJSON_CreateObject();
     cJSON *array = cJSON_AddArrayToObject(body, "tasks");
     for (size_t i = 0; i < shown; i++)
-        cJSON_AddItemToArray(array, task_json_render(&tasks[i]));
+        cJSON_AddItemToArray(array, task_render_task(&tasks[i]));
     if (more)
         cJSON_AddNumberToObject(body, "next_after", (double)tasks[shown - 1].id);
     else

@@ -80,9 +80,23 @@ void clock_format_rfc3339(int64_t unix_ms, char out[CLOCK_RFC3339_SIZE])
         snprintf(out, CLOCK_RFC3339_SIZE, "1970-01-01T00:00:00.000Z");
         return;
     }
-    /* The year is 0..9999 here, so the text is exactly CLOCK_RFC3339_SIZE - 1 long. */
-    strftime(out, CLOCK_RFC3339_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + 19, CLOCK_RFC3339_SIZE - 19, ".%03dZ", (int)millis);
+    /* Digits by hand: this runs for every timestamp of every reply, and
+     * strftime consults the locale each time. The year is 0..9999 here. */
+    const int fields[] = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                          tm.tm_min,         tm.tm_sec,     (int)millis};
+    const int widths[] = {4, 2, 2, 2, 2, 2, 3};
+    const char separators[] = "--T::.Z";
+    char *cursor = out;
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        int value = fields[i];
+        for (int digit = widths[i] - 1; digit >= 0; digit--) {
+            cursor[digit] = (char)('0' + value % 10);
+            value /= 10;
+        }
+        cursor += widths[i];
+        *cursor++ = separators[i];
+    }
+    *cursor = '\0';
 }
 
 static int clock_read_digits(const char **cursor, int count, int *value)

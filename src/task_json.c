@@ -16,7 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
 #include "utf8.h"
 
 #define TASK_JSON_UNPROCESSABLE 422
@@ -495,83 +494,4 @@ int task_json_read_payload_value(const cJSON *item, const char *text, JsonSpan s
     *length = request.payload_length;
     *is_json = request.payload_is_json;
     return 0;
-}
-
-static cJSON *task_json_time_or_null(int64_t unix_ms)
-{
-    char text[CLOCK_RFC3339_SIZE];
-    clock_format_rfc3339(unix_ms, text);
-    return cJSON_CreateString(text);
-}
-
-static cJSON *task_json_string_or_null(const char *text)
-{
-    return text ? cJSON_CreateString(text) : cJSON_CreateNull();
-}
-
-cJSON *task_json_render(const Task *task)
-{
-    cJSON *object = cJSON_CreateObject();
-    if (object == NULL)
-        return NULL;
-    bool terminal = task->status == TASK_STATUS_SUCCEEDED || task->status == TASK_STATUS_FAILED;
-    bool ok = cJSON_AddNumberToObject(object, "id", (double)task->id) &&
-              cJSON_AddStringToObject(object, "webhook_id", task->webhook_id) &&
-              cJSON_AddStringToObject(object, "business_id", task->business_id) &&
-              cJSON_AddStringToObject(object, "business_type", task->business_type) &&
-              cJSON_AddStringToObject(object, "target_url", task->target_url) &&
-              cJSON_AddStringToObject(object, "status", task_status_name(task->status)) &&
-              cJSON_AddNumberToObject(object, "attempts", task->attempts) &&
-              cJSON_AddNumberToObject(object, "max_retry", task->max_retry) &&
-              cJSON_AddItemToObject(object, "next_attempt_at",
-                                    terminal ? cJSON_CreateNull()
-                                             : task_json_time_or_null(task->next_attempt_at)) &&
-              cJSON_AddItemToObject(object, "created_at", task_json_time_or_null(task->created_at)) &&
-              cJSON_AddItemToObject(object, "updated_at", task_json_time_or_null(task->updated_at)) &&
-              cJSON_AddItemToObject(object, "last_status_code",
-                                    task->last_status_code ? cJSON_CreateNumber(task->last_status_code)
-                                                           : cJSON_CreateNull()) &&
-              cJSON_AddItemToObject(object, "last_error", task_json_string_or_null(task->last_error)) &&
-              cJSON_AddItemToObject(object, "idempotency_key",
-                                    task_json_string_or_null(task->idempotency_key)) &&
-              cJSON_AddItemToObject(object, "headers",
-                                    task->headers_json ? cJSON_CreateRaw(task->headers_json)
-                                                       : cJSON_CreateObject()) &&
-              cJSON_AddItemToObject(object, "payload",
-                                    task->payload_is_json ? cJSON_CreateRaw(task->payload)
-                                                          : cJSON_CreateString(task->payload));
-    if (!ok) {
-        cJSON_Delete(object);
-        return NULL;
-    }
-    return object;
-}
-
-cJSON *task_json_render_attempt(const Attempt *attempt)
-{
-    cJSON *object = cJSON_CreateObject();
-    char *body = attempt->response_body
-                     ? utf8_sanitize(attempt->response_body, attempt->response_length)
-                     : NULL;
-    bool failed = attempt->error_class[0] != '\0';
-    bool ok = object != NULL && (attempt->response_body == NULL || body != NULL) &&
-              cJSON_AddNumberToObject(object, "attempt", attempt->attempt) &&
-              cJSON_AddItemToObject(object, "started_at",
-                                    task_json_time_or_null(attempt->started_at)) &&
-              cJSON_AddNumberToObject(object, "duration_ms", (double)attempt->duration_ms) &&
-              cJSON_AddItemToObject(object, "status_code",
-                                    attempt->status_code ? cJSON_CreateNumber(attempt->status_code)
-                                                         : cJSON_CreateNull()) &&
-              cJSON_AddItemToObject(object, "error_class",
-                                    task_json_string_or_null(failed ? attempt->error_class : NULL)) &&
-              cJSON_AddItemToObject(object, "error_message",
-                                    task_json_string_or_null(failed ? attempt->error_message : NULL)) &&
-              cJSON_AddItemToObject(object, "response_body", task_json_string_or_null(body)) &&
-              cJSON_AddBoolToObject(object, "response_truncated", attempt->response_truncated);
-    free(body);
-    if (!ok) {
-        cJSON_Delete(object);
-        return NULL;
-    }
-    return object;
 }

@@ -5,7 +5,7 @@
  * then each task object is validated field by field into a TaskRequest; the
  * first rule broken becomes a 422 naming the field ("tasks[3].target_url").
  * Unknown fields are refused too, so a typo such as "max_retries" is never
- * silently ignored. Writing: a Task becomes the TASK object of the API.
+ * silently ignored. Writing a task back out is task_render's job.
  */
 #ifndef HERALD_TASK_JSON_H
 #define HERALD_TASK_JSON_H
@@ -42,12 +42,5 @@ int task_json_read_target_url_value(const cJSON *item, const NetGuard *guard, ch
  * *PAYLOAD (the caller frees it) holds the bytes to send. */
 int task_json_read_payload_value(const cJSON *item, const char *text, JsonSpan span,
                                  char **payload, size_t *length, bool *is_json, ApiError *error);
-
-/* The TASK object for TASK; the caller owns it. NULL if out of memory. */
-cJSON *task_json_render(const Task *task);
-
-/* The ATTEMPT object for ATTEMPT (response bodies shown as text, invalid
- * UTF-8 replaced); the caller owns it. NULL if out of memory. */
-cJSON *task_json_render_attempt(const Attempt *attempt);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "manual_json.h"
 #include "task_json.h"
+#include "task_render.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                    "fuzz-key", &guard, &request, &error) == 0) {
             Task task;
             if (task_from_request(&task, &request, 1, "msg_fuzz", 3, 0) == 0) {
-                cJSON *rendered = task_json_render(&task);
+                cJSON *rendered = task_render_task(&task);
                 char *text = cJSON_PrintUnformatted(rendered);
                 /* What we render must parse again. */
                 cJSON *again = text ? cJSON_Parse(text) : NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "task_json.h"
+#include "task_render.h"
 
 #define VALID_FIELDS \
     "\"business_id\":\"P1\",\"business_type\":\"PAYMENT_SUCCESS\",\"target_url\":\"https://order.example/notify\""
@@ -358,7 +359,7 @@ static void test_render(void **state)
         .created_at = 1000,
         .updated_at = 1000,
     };
-    cJSON *object = task_json_render(&task);
+    cJSON *object = task_render_task(&task);
     char *text = cJSON_PrintUnformatted(object);
     assert_non_null(strstr(text, "\"id\":7"));
     assert_non_null(strstr(text, "\"status\":\"pending\""));
@@ -372,7 +373,7 @@ static void test_render(void **state)
     task.payload_is_json = false;
     task.status = TASK_STATUS_SUCCEEDED;
     task.last_status_code = 200;
-    object = task_json_render(&task);
+    object = task_render_task(&task);
     text = cJSON_PrintUnformatted(object);
     assert_non_null(strstr(text, "\"payload\":\"raw \\\"text\\\"\""));
     assert_non_null(strstr(text, "\"next_attempt_at\":null"));

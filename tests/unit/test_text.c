@@ -1,13 +1,17 @@
-/* Unit tests for src/utf8.c, src/json_raw.c, src/clock.c, src/buffer.c and
- * src/log.c: the small text helpers. */
+/* Unit tests for src/utf8.c, src/json_raw.c, src/json_write.c, src/clock.c,
+ * src/buffer.c and src/log.c: the small text helpers. */
 #include "test_support.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "buffer.h"
 #include "clock.h"
 #include "json_raw.h"
+#include "json_write.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -94,6 +98,10 @@ static void test_clock_format_and_parse(void **state)
     assert_string_equal(text, "1970-01-01T00:00:00.000Z");
     clock_format_rfc3339(1795095907123LL, text);
     assert_string_equal(text, "2026-11-19T13:45:07.123Z");
+    clock_format_rfc3339(-1, text); /* before the epoch: the millisecond borrows a second */
+    assert_string_equal(text, "1969-12-31T23:59:59.999Z");
+    clock_format_rfc3339(253402300799999LL, text); /* the last instant with a 4-digit year */
+    assert_string_equal(text, "9999-12-31T23:59:59.999Z");
     int64_t ms;
     assert_int_equal(clock_parse_rfc3339("2026-11-19T13:45:07.123Z", &ms), 0);
     assert_int_equal(ms, 1795095907123LL);
@@ -182,6 +190,78 @@ static void test_log_quote(void **state)
     assert_int_equal(log_level_parse("loud", &level), -1);
 }
 
+static void test_json_write_commas_and_values(void **state)
+{
+    (void)state;
+    JsonWriter writer;
+    json_write_init(&writer, 1024);
+    json_write_begin_object(&writer);
+    json_write_key(&writer, "a");
+    json_write_begin_array(&writer);
+    json_write_int(&writer, -9007199254740993LL);
+    json_write_bool(&writer, true);
+    json_write_null(&writer);
+    json_write_begin_object(&writer);
+    json_write_end_object(&writer);
+    json_write_begin_array(&writer);
+    json_write_end_array(&writer);
+    json_write_end_array(&writer);
+    json_write_key(&writer, "b");
+    json_write_string(&writer, NULL);
+    json_write_key(&writer, "c");
+    json_write_raw(&writer, "{\"n\":1.50}", 10);
+    json_write_end_object(&writer);
+    json_write_newline(&writer);
+    size_t length;
+    char *text = json_write_finish(&writer, &length);
+    assert_string_equal(text,
+                        "{\"a\":[-9007199254740993,true,null,{},[]],\"b\":null,\"c\":{\"n\":1.50}}\n");
+    assert_int_equal(length, strlen(text));
+    free(text);
+}
+
+/* The writer and cJSON's printer must give the same bytes for any string. */
+static void test_json_write_escapes_like_cjson(void **state)
+{
+    (void)state;
+    char input[64];
+    size_t used = 0;
+    for (int c = 1; c < 0x20; c++)
+        input[used++] = (char)c;
+    memcpy(input + used, "\"\\/\xc3\xa9\x7f", 7);
+    input[used + 7] = '\0';
+    JsonWriter writer;
+    json_write_init(&writer, 1024);
+    json_write_string(&writer, input);
+    char *written = json_write_finish(&writer, NULL);
+    cJSON *item = cJSON_CreateString(input);
+    char *printed = cJSON_PrintUnformatted(item);
+    assert_string_equal(written, printed);
+    cJSON *parsed = cJSON_Parse(written);
+    assert_string_equal(cJSON_GetStringValue(parsed), input);
+    cJSON_Delete(parsed);
+    free(printed);
+    cJSON_Delete(item);
+    free(written);
+}
+
+static void test_json_write_failure_is_sticky(void **state)
+{
+    (void)state;
+    JsonWriter writer;
+    json_write_init(&writer, 8);
+    json_write_begin_object(&writer);
+    json_write_key(&writer, "longer than eight");
+    json_write_int(&writer, 1); /* would fit, but the text is already broken */
+    json_write_end_object(&writer);
+    assert_true(writer.failed);
+    assert_null(json_write_finish(&writer, NULL));
+    assert_false(writer.failed); /* finish resets the writer for reuse */
+    char *empty = json_write_finish(&writer, NULL);
+    assert_string_equal(empty, "");
+    free(empty);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +269,9 @@ int main(void)
         cmocka_unit_test(test_json_raw_children_and_minify),
         cmocka_unit_test(test_json_raw_nul_escape),
         cmocka_unit_test(test_json_raw_depth),
+        cmocka_unit_test(test_json_write_commas_and_values),
+        cmocka_unit_test(test_json_write_escapes_like_cjson),
+        cmocka_unit_test(test_json_write_failure_is_sticky),
         cmocka_unit_test(test_clock_format_and_parse),
         cmocka_unit_test(test_herald_time_ignores_wall_clock_steps),
         cmocka_unit_test(test_buffer_limit),

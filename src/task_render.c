@@ -1,0 +1,123 @@
+/*
+ * task_render: tasks and attempts as the API shows them (the TASK and ATTEMPT
+ * objects). The TASK writer is on the hot path, since every 201 carries the
+ * task, so it writes text with json_write; callers that assemble a larger
+ * cJSON document get the same bytes as a raw item.
+ */
+#include "task_render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "utf8.h"
+
+static cJSON *task_render_time_or_null(int64_t unix_ms)
+{
+    char text[CLOCK_RFC3339_SIZE];
+    clock_format_rfc3339(unix_ms, text);
+    return cJSON_CreateString(text);
+}
+
+static cJSON *task_render_string_or_null(const char *text)
+{
+    return text ? cJSON_CreateString(text) : cJSON_CreateNull();
+}
+
+static void task_render_write_time(JsonWriter *writer, const char *key, int64_t unix_ms)
+{
+    char text[CLOCK_RFC3339_SIZE];
+    clock_format_rfc3339(unix_ms, text);
+    json_write_key(writer, key);
+    json_write_string(writer, text);
+}
+
+void task_render_write_members(JsonWriter *writer, const Task *task)
+{
+    bool terminal = task->status == TASK_STATUS_SUCCEEDED || task->status == TASK_STATUS_FAILED;
+    json_write_key(writer, "id");
+    json_write_int(writer, task->id);
+    json_write_key(writer, "webhook_id");
+    json_write_string(writer, task->webhook_id);
+    json_write_key(writer, "business_id");
+    json_write_string(writer, task->business_id);
+    json_write_key(writer, "business_type");
+    json_write_string(writer, task->business_type);
+    json_write_key(writer, "target_url");
+    json_write_string(writer, task->target_url);
+    json_write_key(writer, "status");
+    json_write_string(writer, task_status_name(task->status));
+    json_write_key(writer, "attempts");
+    json_write_int(writer, task->attempts);
+    json_write_key(writer, "max_retry");
+    json_write_int(writer, task->max_retry);
+    if (terminal) {
+        json_write_key(writer, "next_attempt_at");
+        json_write_null(writer);
+    } else {
+        task_render_write_time(writer, "next_attempt_at", task->next_attempt_at);
+    }
+    task_render_write_time(writer, "created_at", task->created_at);
+    task_render_write_time(writer, "updated_at", task->updated_at);
+    json_write_key(writer, "last_status_code");
+    if (task->last_status_code)
+        json_write_int(writer, task->last_status_code);
+    else
+        json_write_null(writer);
+    json_write_key(writer, "last_error");
+    json_write_string(writer, task->last_error);
+    json_write_key(writer, "idempotency_key");
+    json_write_string(writer, task->idempotency_key);
+    json_write_key(writer, "headers");
+    if (task->headers_json)
+        json_write_raw(writer, task->headers_json, strlen(task->headers_json));
+    else
+        json_write_raw(writer, "{}", 2);
+    json_write_key(writer, "payload");
+    if (task->payload_is_json)
+        json_write_raw(writer, task->payload, strlen(task->payload));
+    else
+        json_write_string(writer, task->payload);
+}
+
+cJSON *task_render_task(const Task *task)
+{
+    JsonWriter writer;
+    json_write_init(&writer, SIZE_MAX);
+    json_write_begin_object(&writer);
+    task_render_write_members(&writer, task);
+    json_write_end_object(&writer);
+    char *text = json_write_finish(&writer, NULL);
+    cJSON *object = text ? cJSON_CreateRaw(text) : NULL;
+    free(text);
+    return object;
+}
+
+cJSON *task_render_attempt(const Attempt *attempt)
+{
+    cJSON *object = cJSON_CreateObject();
+    char *body = attempt->response_body
+                     ? utf8_sanitize(attempt->response_body, attempt->response_length)
+                     : NULL;
+    bool failed = attempt->error_class[0] != '\0';
+    bool ok = object != NULL && (attempt->response_body == NULL || body != NULL) &&
+              cJSON_AddNumberToObject(object, "attempt", attempt->attempt) &&
+              cJSON_AddItemToObject(object, "started_at",
+                                    task_render_time_or_null(attempt->started_at)) &&
+              cJSON_AddNumberToObject(object, "duration_ms", (double)attempt->duration_ms) &&
+              cJSON_AddItemToObject(object, "status_code",
+                                    attempt->status_code ? cJSON_CreateNumber(attempt->status_code)
+                                                         : cJSON_CreateNull()) &&
+              cJSON_AddItemToObject(object, "error_class",
+                                    task_render_string_or_null(failed ? attempt->error_class : NULL)) &&
+              cJSON_AddItemToObject(object, "error_message",
+                                    task_render_string_or_null(failed ? attempt->error_message : NULL)) &&
+              cJSON_AddItemToObject(object, "response_body", task_render_string_or_null(body)) &&
+              cJSON_AddBoolToObject(object, "response_truncated", attempt->response_truncated);
+    free(body);
+    if (!ok) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
