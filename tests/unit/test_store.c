@@ -468,6 +468,59 @@ static void test_real_migrations_upgrade_from_each_version(void **state)
     }
 }
 
+/* Inserts a task row with STATUS by hand; returns the SQLite result code. */
+static int insert_with_status(const char *path, const char *status)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *sql = sqlite3_mprintf(
+        "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, target_host,"
+        " payload, payload_is_json, request_hash, status, max_retry, next_attempt_at,"
+        " created_at, updated_at) VALUES ('msg_x', %Q, 'T', 'http://h/', 'http://h:80', '{}',"
+        " 1, x'00', %Q, 3, 1, 1, 1)",
+        status, status);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_free(sql);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* Migration 003 rewrites the status CHECK by editing sqlite_schema: the rows
+ * stay, the rule is the same, and the slow IN form is gone. */
+static void test_status_check_rewrite_keeps_rows_and_rule(void **state)
+{
+    (void)state;
+    char *dir = test_temp_dir();
+    char *path = test_path(dir, "m.db");
+    char err[512];
+    Store *old = open_with(path, migration_list, 2, true, err, sizeof err);
+    assert_non_null(old);
+    store_close(old);
+    assert_int_equal(insert_with_status(path, "pending"), SQLITE_OK);
+    Store *store = open_with(path, migration_list, migration_count, true, err, sizeof err);
+    if (store == NULL)
+        fail_msg("upgrade: %s", err);
+    store_close(store);
+    assert_int_equal(test_query_int(path, "SELECT count(*) FROM tasks"), 1);
+    assert_int_equal(test_query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'tasks'"
+                                          " AND instr(sql, 'status IN (') = 0"
+                                          " AND instr(sql, 'status = ''failed''') > 0"),
+                     1);
+    assert_int_equal(test_query_int(path, "SELECT count(*) FROM sqlite_schema"
+                                          " WHERE name = 'migration_003_guard'"),
+                     0);
+    assert_int_equal(test_query_int(path, "SELECT count(*) FROM pragma_integrity_check"
+                                          " WHERE integrity_check = 'ok'"),
+                     1);
+    const char *allowed[] = {"delivering", "succeeded", "failed"};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(insert_with_status(path, allowed[i]), SQLITE_OK);
+    assert_int_equal(insert_with_status(path, "bogus"), SQLITE_CONSTRAINT);
+    assert_int_equal(insert_with_status(path, "Pending"), SQLITE_CONSTRAINT);
+    free(path);
+    test_remove_dir(dir);
+}
+
 static void test_open_failure_is_reported(void **state)
 {
     (void)state;
@@ -493,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_failed_migration_changes_nothing),
         cmocka_unit_test(test_newer_schema_is_refused),
         cmocka_unit_test(test_real_migrations_upgrade_from_each_version),
+        cmocka_unit_test(test_status_check_rewrite_keeps_rows_and_rule),
         cmocka_unit_test(test_open_failure_is_reported),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
