@@ -158,6 +158,19 @@ static void api_append_body(ApiCall *call, const char *data, size_t size)
         call->discarded += size;
         return;
     }
+    if (call->body.capacity == 0) {
+        /* Allocate the announced size at once rather than doubling up to it.
+         * Never past max_body, so a false Content-Length costs no more than a
+         * body that size would. Only a hint: the body may still differ. */
+        const char *announced =
+            MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_CONTENT_LENGTH);
+        unsigned long long length = announced ? strtoull(announced, NULL, 10) : 0;
+        if (length > 0 && buffer_reserve(&call->body, (size_t)length) != 0) {
+            api_call_fail(call, 503, "unavailable", NULL, "out of memory");
+            return;
+        }
+    }
     if (buffer_append(&call->body, data, size) != 0) {
         call->discarded += size;
         api_call_fail(call, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large", NULL,

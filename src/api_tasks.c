@@ -17,6 +17,11 @@
 #include "task_json.h"
 #include "task_render.h"
 
+/* Room a TASK object takes in a reply beyond its payload: the other members
+ * with typical ids, URLs and timestamps. Only a hint for the first
+ * allocation; a larger task just grows the buffer. */
+#define API_TASKS_REPLY_PER_TASK 512
+
 /* What a create call keeps across its suspension. */
 typedef struct TaskCreation {
     ApiCall *call;
@@ -95,6 +100,10 @@ static void api_tasks_created(ApiCall *call)
     /* Written as text, not built as a cJSON tree: this is every 201. */
     JsonWriter writer;
     json_write_init(&writer, SIZE_MAX);
+    size_t estimate = 64;
+    for (size_t i = 0; i < job->count; i++)
+        estimate += API_TASKS_REPLY_PER_TASK + job->tasks[i].payload_length;
+    json_write_reserve(&writer, estimate); /* one allocation instead of doubling */
     bool any_created = false;
     json_write_begin_object(&writer);
     if (creation->batch) {

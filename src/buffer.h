@@ -25,6 +25,12 @@ void buffer_init(Buffer *buffer, size_t limit);
  * would be exceeded or memory is exhausted; errno is E2BIG or ENOMEM. */
 int buffer_append(Buffer *buffer, const void *data, size_t length);
 
+/* Makes room for LENGTH more bytes (fewer if the limit is closer) without
+ * changing the contents, so a writer that knows roughly how much is coming
+ * grows the buffer once instead of doubling its way there. Returns 0, or -1
+ * with errno ENOMEM. Appends never read or depend on the reserved room. */
+int buffer_reserve(Buffer *buffer, size_t length);
+
 /* Frees the data and resets the buffer to empty (the limit is kept). */
 void buffer_free(Buffer *buffer);
 

@@ -10,7 +10,17 @@
 
 static void json_write_append(JsonWriter *writer, const char *data, size_t length)
 {
-    if (!writer->failed && buffer_append(&writer->buffer, data, length) != 0)
+    Buffer *buffer = &writer->buffer;
+    /* Room already there (the common case after json_write_reserve): copy
+     * without a call. Capacity never exceeds the limit + 1, so this cannot
+     * pass the limit. */
+    if (!writer->failed && length < buffer->capacity - buffer->length) {
+        memcpy(buffer->data + buffer->length, data, length);
+        buffer->length += length;
+        buffer->data[buffer->length] = '\0';
+        return;
+    }
+    if (!writer->failed && buffer_append(buffer, data, length) != 0)
         writer->failed = true;
 }
 
@@ -27,6 +37,12 @@ void json_write_init(JsonWriter *writer, size_t limit)
     buffer_init(&writer->buffer, limit);
     writer->failed = false;
     writer->need_comma = false;
+}
+
+void json_write_reserve(JsonWriter *writer, size_t length)
+{
+    if (!writer->failed && buffer_reserve(&writer->buffer, length) != 0)
+        writer->failed = true;
 }
 
 void json_write_begin_object(JsonWriter *writer)
@@ -89,8 +105,9 @@ static void json_write_quoted(JsonWriter *writer, const char *text)
 void json_write_key(JsonWriter *writer, const char *key)
 {
     json_write_value_start(writer);
-    json_write_quoted(writer, key);
-    json_write_append(writer, ":", 1);
+    json_write_append(writer, "\"", 1);
+    json_write_append(writer, key, strlen(key));
+    json_write_append(writer, "\":", 2);
     writer->need_comma = false;
 }
 

@@ -30,7 +30,11 @@ void json_write_end_object(JsonWriter *writer);
 void json_write_begin_array(JsonWriter *writer);
 void json_write_end_array(JsonWriter *writer);
 
-/* Writes a member's name; the next call writes its value. */
+/* Makes room for about LENGTH more bytes at once (see buffer_reserve). */
+void json_write_reserve(JsonWriter *writer, size_t length);
+
+/* Writes a member's name; the next call writes its value. KEY is one of
+ * herald's own names, written as is: it must need no escaping. */
 void json_write_key(JsonWriter *writer, const char *key);
 
 /* TEXT NULL writes null. TEXT must be valid UTF-8 (herald's strings are). */

@@ -3,6 +3,7 @@
 #include "test_support.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,27 @@ static void test_json_raw_children_and_minify(void **state)
     assert_int_equal(json_raw_children_next(&empty, &span), 0);
     const char *scalar = "42";
     assert_int_equal(json_raw_children_begin(scalar, json_raw_document(scalar, 2), &empty), -1);
+}
+
+/* Quotes after runs of backslashes: an even run leaves the quote closing the
+ * string, an odd run escapes it. */
+static void test_json_raw_backslash_runs(void **state)
+{
+    (void)state;
+    const char *text = "{\"a\":\"x\\\\\",\"b\":\"\\\\\\\"}\\\\\",\"c\":[\"\\\\\\\\\",\"]\"],\"d\":\"\"}";
+    /* as JSON: {"a":"x\\","b":"\\\"}\\","c":["\\\\","]"],"d":""} */
+    JsonRawIterator members;
+    JsonSpan span;
+    char out[64];
+    assert_int_equal(json_raw_children_begin(text, json_raw_document(text, strlen(text)), &members),
+                     0);
+    const char *expected[] = {"\"x\\\\\"", "\"\\\\\\\"}\\\\\"", "[\"\\\\\\\\\",\"]\"]", "\"\""};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(json_raw_children_next(&members, &span), 1);
+        json_raw_minify(text, span, out);
+        assert_string_equal(out, expected[i]);
+    }
+    assert_int_equal(json_raw_children_next(&members, &span), 0);
 }
 
 static void test_json_raw_nul_escape(void **state)
@@ -170,6 +192,24 @@ static void test_buffer_limit(void **state)
     assert_int_equal(buffer_append(&buffer, "", 0), 0);
     assert_string_equal(buffer.data, "");
     buffer_free(&buffer);
+
+    /* A reserve past the limit is cut to it, keeps the contents and changes
+     * nothing about what may be appended. */
+    assert_int_equal(buffer_append(&buffer, "ab", 2), 0);
+    assert_int_equal(buffer_reserve(&buffer, 1000), 0);
+    assert_int_equal(buffer.capacity, 11);
+    assert_int_equal(buffer.length, 2);
+    assert_string_equal(buffer.data, "ab");
+    assert_int_equal(buffer_append(&buffer, "cdefghij", 8), 0);
+    assert_int_equal(buffer_append(&buffer, "k", 1), -1);
+    assert_string_equal(buffer.data, "abcdefghij");
+    buffer_free(&buffer);
+    Buffer unlimited;
+    buffer_init(&unlimited, SIZE_MAX);
+    assert_int_equal(buffer_reserve(&unlimited, 5000), 0);
+    assert_true(unlimited.capacity >= 5001);
+    assert_string_equal(unlimited.data, "");
+    buffer_free(&unlimited);
 }
 
 static void test_log_quote(void **state)
@@ -267,6 +307,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_valid_and_invalid),
         cmocka_unit_test(test_json_raw_children_and_minify),
+        cmocka_unit_test(test_json_raw_backslash_runs),
         cmocka_unit_test(test_json_raw_nul_escape),
         cmocka_unit_test(test_json_raw_depth),
         cmocka_unit_test(test_json_write_commas_and_values),
