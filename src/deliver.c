@@ -22,6 +22,8 @@
 /* Room to compare a success_body even when max_response_bytes is smaller. */
 #define DELIVER_COMPARE_BYTES (POLICY_SUCCESS_BODY_MAX + 128)
 #define DELIVER_HEADER_LINE_MAX 8192
+/* Bytes of header text most requests need (signatures included). */
+#define DELIVER_HEADERS_TYPICAL 1024
 
 static size_t deliver_on_body(char *data, size_t size, size_t count, void *user)
 {
@@ -64,24 +66,49 @@ static curl_socket_t deliver_open_socket(void *user, curlsocktype purpose,
     return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
-static struct curl_slist *deliver_add_header(struct curl_slist *list, bool *failed,
-                                             const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The request's header lines while they are being written: NUL-separated
+ * text, turned into a curl_slist by deliver_link_headers. */
+typedef struct DeliverLines {
+    Buffer text;
+    size_t count;
+    bool failed;
+} DeliverLines;
 
-static struct curl_slist *deliver_add_header(struct curl_slist *list, bool *failed,
-                                             const char *format, ...)
+static void deliver_add_header(DeliverLines *lines, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void deliver_add_header(DeliverLines *lines, const char *format, ...)
 {
     char line[DELIVER_HEADER_LINE_MAX];
     va_list args;
     va_start(args, format);
-    vsnprintf(line, sizeof line, format, args);
+    int length = vsnprintf(line, sizeof line, format, args);
     va_end(args);
-    struct curl_slist *grown = curl_slist_append(list, line);
-    if (grown == NULL) {
-        *failed = true;
-        return list;
+    if (length < 0 || (size_t)length >= sizeof line ||
+        buffer_append(&lines->text, line, (size_t)length + 1) != 0) {
+        lines->failed = true;
+        return;
     }
-    return grown;
+    lines->count++;
+}
+
+/* One allocation holding the list's nodes and then the text they point into,
+ * instead of curl_slist_append's two allocations per header: the list is
+ * rebuilt for every attempt. Freed with free(), never curl_slist_free_all. */
+static struct curl_slist *deliver_link_headers(const DeliverLines *lines)
+{
+    size_t nodes = lines->count * sizeof(struct curl_slist);
+    struct curl_slist *list = malloc(nodes + lines->text.length);
+    if (list == NULL)
+        return NULL;
+    char *text = (char *)list + nodes;
+    memcpy(text, lines->text.data, lines->text.length);
+    for (size_t i = 0; i < lines->count; i++) {
+        list[i].data = text;
+        list[i].next = i + 1 < lines->count ? &list[i + 1] : NULL;
+        text += strlen(text) + 1;
+    }
+    return list;
 }
 
 /* "v1,SIG" for the current key, and for the previous one while it is still
@@ -111,7 +138,10 @@ static int deliver_signatures(const Policy *policy, const Task *task, int64_t ti
 static struct curl_slist *deliver_build_headers(const Task *task, const Policy *policy,
                                                 int64_t now_ms, bool *failed)
 {
-    struct curl_slist *list = NULL;
+    DeliverLines lines = {.count = 0, .failed = false};
+    buffer_init(&lines.text, SIZE_MAX);
+    if (buffer_reserve(&lines.text, DELIVER_HEADERS_TYPICAL) != 0)
+        lines.failed = true;
     bool has_content_type = false;
     cJSON *extra = task->headers_json ? cJSON_Parse(task->headers_json) : NULL;
     const cJSON *header;
@@ -121,28 +151,30 @@ static struct curl_slist *deliver_build_headers(const Task *task, const Policy *
             has_content_type = true;
     }
     if (!has_content_type)
-        list = deliver_add_header(list, failed, "Content-Type: application/json");
-    list = deliver_add_header(list, failed, "User-Agent: herald/%s", HERALD_VERSION);
-    list = deliver_add_header(list, failed, "X-Business-ID: %s", task->business_id);
-    list = deliver_add_header(list, failed, "X-Business-Type: %s", task->business_type);
+        deliver_add_header(&lines, "Content-Type: application/json");
+    deliver_add_header(&lines, "User-Agent: herald/%s", HERALD_VERSION);
+    deliver_add_header(&lines, "X-Business-ID: %s", task->business_id);
+    deliver_add_header(&lines, "X-Business-Type: %s", task->business_type);
     cJSON_ArrayForEach(header, extra)
     {
         if (cJSON_IsString(header))
-            list = deliver_add_header(list, failed, "%s: %s", header->string,
-                                      header->valuestring);
+            deliver_add_header(&lines, "%s: %s", header->string, header->valuestring);
     }
     cJSON_Delete(extra);
     int64_t timestamp = now_ms / 1000;
     char signatures[2 * SIGN_SIGNATURE_MAX + 2];
     if (deliver_signatures(policy, task, timestamp, now_ms, signatures, sizeof signatures) != 0)
-        *failed = true;
-    list = deliver_add_header(list, failed, "webhook-id: %s", task->webhook_id);
-    list = deliver_add_header(list, failed, "webhook-timestamp: %" PRId64, timestamp);
+        lines.failed = true;
+    deliver_add_header(&lines, "webhook-id: %s", task->webhook_id);
+    deliver_add_header(&lines, "webhook-timestamp: %" PRId64, timestamp);
     if (signatures[0] != '\0')
-        list = deliver_add_header(list, failed, "webhook-signature: %s", signatures);
-    list = deliver_add_header(list, failed, "X-Herald-Attempt: %d", task->attempts);
+        deliver_add_header(&lines, "webhook-signature: %s", signatures);
+    deliver_add_header(&lines, "X-Herald-Attempt: %d", task->attempts);
     /* No "Expect: 100-continue": it costs a round trip (or a second) per request. */
-    list = deliver_add_header(list, failed, "Expect:");
+    deliver_add_header(&lines, "Expect:");
+    struct curl_slist *list = lines.failed ? NULL : deliver_link_headers(&lines);
+    buffer_free(&lines.text);
+    *failed = list == NULL;
     return list;
 }
 
@@ -401,7 +433,7 @@ void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double 
 
 void deliver_release(Delivery *delivery)
 {
-    curl_slist_free_all(delivery->headers);
+    free(delivery->headers); /* one block: see deliver_link_headers */
     buffer_free(&delivery->response);
     task_clear(&delivery->task);
     delivery->headers = NULL;

@@ -46,7 +46,7 @@ typedef struct Delivery {
     const Policy *policy;
     const NetGuard *guard;
     CURL *easy;
-    struct curl_slist *headers;
+    struct curl_slist *headers; /* owned; one block, freed with free() */
     Buffer response;            /* the first bytes of the body; the rest is discarded */
     size_t response_total;      /* bytes received in all */
     size_t log_limit;           /* bytes of the body kept in the attempt log */
