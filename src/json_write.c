@@ -3,7 +3,6 @@
  */
 #include "json_write.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,9 +122,17 @@ void json_write_string(JsonWriter *writer, const char *text)
 
 void json_write_int(JsonWriter *writer, int64_t value)
 {
+    /* By hand rather than snprintf: several per task in every reply. */
     char digits[24];
-    int length = snprintf(digits, sizeof digits, "%" PRId64, value);
-    json_write_raw(writer, digits, (size_t)length);
+    char *cursor = digits + sizeof digits;
+    uint64_t magnitude = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
+    do {
+        *--cursor = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0)
+        *--cursor = '-';
+    json_write_raw(writer, cursor, (size_t)(digits + sizeof digits - cursor));
 }
 
 void json_write_bool(JsonWriter *writer, bool value)

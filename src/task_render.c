@@ -26,10 +26,19 @@ static cJSON *task_render_string_or_null(const char *text)
 
 static void task_render_write_time(JsonWriter *writer, const char *key, int64_t unix_ms)
 {
-    char text[CLOCK_RFC3339_SIZE];
-    clock_format_rfc3339(unix_ms, text);
+    /* Timestamps repeat within a reply (a new task's three are equal, and a
+     * batch's tasks share them), so the last one formatted on this thread is
+     * kept. */
+    static _Thread_local bool formatted = false;
+    static _Thread_local int64_t last_ms;
+    static _Thread_local char last_text[CLOCK_RFC3339_SIZE];
+    if (!formatted || unix_ms != last_ms) {
+        clock_format_rfc3339(unix_ms, last_text);
+        last_ms = unix_ms;
+        formatted = true;
+    }
     json_write_key(writer, key);
-    json_write_string(writer, text);
+    json_write_string(writer, last_text);
 }
 
 void task_render_write_members(JsonWriter *writer, const Task *task)

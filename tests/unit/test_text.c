@@ -31,6 +31,13 @@ static void test_utf8_valid_and_invalid(void **state)
     assert_false(utf8_is_valid("\xff", 1));
     assert_false(utf8_is_valid("a\x80", 2));               /* lone continuation */
     assert_int_equal(utf8_count_code_points("a\xc3\xa9\xe4\xb8\xad\xf0\x9f\x92\xb0"), 4);
+    /* Past the eight-bytes-at-a-time ASCII path: what follows a block, a
+     * sequence straddling a block's end, a bad byte late in the text. */
+    assert_true(utf8_is_valid("abcdefgh\xc3\xa9ijklmnop", 18));
+    assert_true(utf8_is_valid("abcdefg\xc3\xa9", 9));
+    assert_false(utf8_is_valid("abcdefghijklmnopq\xff", 18));
+    assert_false(utf8_is_valid("abcdefgh\xc3", 9));
+    assert_false(utf8_is_valid("abcdefg\xc3" "abcdefgh", 16));
 }
 
 static void test_json_raw_children_and_minify(void **state)
@@ -239,6 +246,9 @@ static void test_json_write_commas_and_values(void **state)
     json_write_key(&writer, "a");
     json_write_begin_array(&writer);
     json_write_int(&writer, -9007199254740993LL);
+    json_write_int(&writer, INT64_MIN);
+    json_write_int(&writer, 0);
+    json_write_int(&writer, INT64_MAX);
     json_write_bool(&writer, true);
     json_write_null(&writer);
     json_write_begin_object(&writer);
@@ -255,7 +265,8 @@ static void test_json_write_commas_and_values(void **state)
     size_t length;
     char *text = json_write_finish(&writer, &length);
     assert_string_equal(text,
-                        "{\"a\":[-9007199254740993,true,null,{},[]],\"b\":null,\"c\":{\"n\":1.50}}\n");
+                        "{\"a\":[-9007199254740993,-9223372036854775808,0,"
+                        "9223372036854775807,true,null,{},[]],\"b\":null,\"c\":{\"n\":1.50}}\n");
     assert_int_equal(length, strlen(text));
     free(text);
 }
