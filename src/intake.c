@@ -68,15 +68,17 @@ static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, si
 {
     const TaskRequest *request = &job->requests[index];
     bool conflict;
-    StoreResult found = intake_find_existing(intake, request, &job->tasks[index], &conflict, err,
-                                             errlen);
+    Task existing;
+    StoreResult found = intake_find_existing(intake, request, &existing, &conflict, err, errlen);
     if (found == STORE_ERROR)
         return INTAKE_FAILED;
-    if (conflict) {
+    if (found == STORE_OK && conflict) {
+        task_clear(&existing);
         job->conflict_index = index;
         return INTAKE_CONFLICT;
     }
     if (found == STORE_OK) {
+        job->tasks[index] = existing; /* owned by the job: see intake_job_clear */
         job->duplicates[index] = true;
         return INTAKE_STORED;
     }
@@ -90,10 +92,7 @@ static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, si
     if (store_task_insert(intake->store, request, max_retry, webhook_id, now, &id, err, errlen) !=
         0)
         return INTAKE_FAILED;
-    if (task_from_request(&job->tasks[index], request, id, webhook_id, max_retry, now) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return INTAKE_FAILED;
-    }
+    task_view_of_request(&job->tasks[index], request, id, webhook_id, max_retry, now);
     return INTAKE_STORED;
 }
 
@@ -320,8 +319,9 @@ void intake_free(Intake *intake)
 
 void intake_job_clear(IntakeJob *job)
 {
-    if (job->tasks != NULL) {
-        for (size_t i = 0; i < job->count; i++)
+    /* Only duplicates own their strings; a new task borrows its request's. */
+    for (size_t i = 0; job->tasks != NULL && job->duplicates != NULL && i < job->count; i++) {
+        if (job->duplicates[i])
             task_clear(&job->tasks[i]);
     }
     free(job->tasks);

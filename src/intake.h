@@ -41,7 +41,9 @@ struct IntakeJob {
     void *context;
 
     /* Set by the writer before on_done. tasks and duplicates (count entries,
-     * on INTAKE_JOB_OK) belong to the job: free them with intake_job_clear(). */
+     * on INTAKE_JOB_OK) belong to the job: free them with intake_job_clear().
+     * A new task (duplicates[i] false) borrows the strings of requests[i], so
+     * the requests must outlive the tasks; a duplicate owns its own. */
     IntakeJobResult result;
     Task *tasks;
     bool *duplicates;

@@ -128,43 +128,28 @@ int task_generate_webhook_id(char out[TASK_WEBHOOK_ID_SIZE])
     return 0;
 }
 
-static int task_copy_string(char **out, const char *text)
-{
-    *out = NULL;
-    if (text == NULL)
-        return 0;
-    *out = strdup(text);
-    return *out ? 0 : -1;
-}
-
-int task_from_request(Task *out, const TaskRequest *request, int64_t id, const char *webhook_id,
-                      int max_retry, int64_t now)
+void task_view_of_request(Task *out, const TaskRequest *request, int64_t id,
+                          const char *webhook_id, int max_retry, int64_t now)
 {
     memset(out, 0, sizeof *out);
     out->id = id;
     snprintf(out->webhook_id, sizeof out->webhook_id, "%s", webhook_id);
-    out->payload_length = request->payload_length;
-    out->payload_is_json = request->payload_is_json;
     out->status = TASK_STATUS_PENDING;
     out->max_retry = max_retry;
     out->next_attempt_at = now;
     out->created_at = now;
     out->updated_at = now;
-    out->payload = malloc(request->payload_length + 1);
-    if (out->payload != NULL) {
-        memcpy(out->payload, request->payload, request->payload_length);
-        out->payload[request->payload_length] = '\0';
-    }
-    if (out->payload == NULL || task_copy_string(&out->business_id, request->business_id) ||
-        task_copy_string(&out->business_type, request->business_type) ||
-        task_copy_string(&out->target_url, request->target_url) ||
-        task_copy_string(&out->target_host, request->target_host) ||
-        task_copy_string(&out->headers_json, request->headers_json) ||
-        task_copy_string(&out->idempotency_key, request->idempotency_key)) {
-        task_clear(out);
-        return -1;
-    }
-    return 0;
+    /* Borrowed, not copied: the intake writer stores thousands of tasks a
+     * second, and each copy was seven allocations freed on another thread. */
+    out->business_id = request->business_id;
+    out->business_type = request->business_type;
+    out->target_url = request->target_url;
+    out->target_host = request->target_host;
+    out->payload = request->payload;
+    out->payload_length = request->payload_length;
+    out->payload_is_json = request->payload_is_json;
+    out->headers_json = request->headers_json;
+    out->idempotency_key = request->idempotency_key;
 }
 
 void task_request_clear(TaskRequest *request)

@@ -87,10 +87,11 @@ void task_request_compute_hash(TaskRequest *request);
  * Returns 0, or -1 if the kernel's random source fails. */
 int task_generate_webhook_id(char out[TASK_WEBHOOK_ID_SIZE]);
 
-/* Fills OUT (cleared first; the caller must task_clear it) with the task a
- * freshly stored REQUEST became. Returns 0, or -1 if out of memory. */
-int task_from_request(Task *out, const TaskRequest *request, int64_t id, const char *webhook_id,
-                      int max_retry, int64_t now);
+/* Fills OUT with the task a freshly stored REQUEST became. OUT borrows
+ * REQUEST's strings: it is valid only while REQUEST is, and must never be
+ * task_clear()ed. */
+void task_view_of_request(Task *out, const TaskRequest *request, int64_t id,
+                          const char *webhook_id, int max_retry, int64_t now);
 
 /* Frees the strings and zeroes the struct. Safe on a zeroed struct. */
 void task_request_clear(TaskRequest *request);

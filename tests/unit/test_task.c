@@ -53,25 +53,31 @@ static void test_webhook_ids_are_unique_and_well_formed(void **state)
     }
 }
 
-static void test_task_from_request(void **state)
+static void test_task_view_of_request(void **state)
 {
     (void)state;
     TaskRequest request = {
         .business_id = "P1", .business_type = "T", .target_url = "http://a/",
-        .payload = "xyz", .payload_length = 3, .payload_is_json = false,
-        .idempotency_key = "k",
+        .target_host = "http://a:80", .payload = "xyz", .payload_length = 3,
+        .payload_is_json = false, .idempotency_key = "k",
     };
     Task task;
-    assert_int_equal(task_from_request(&task, &request, 42, "msg_q", 9, 1000), 0);
+    task_view_of_request(&task, &request, 42, "msg_q", 9, 1000);
     assert_int_equal(task.id, 42);
     assert_string_equal(task.webhook_id, "msg_q");
-    assert_string_equal(task.payload, "xyz");
+    /* Borrowed: the very same strings, so nothing to free. */
+    assert_ptr_equal(task.payload, request.payload);
+    assert_int_equal(task.payload_length, 3);
+    assert_ptr_equal(task.business_id, request.business_id);
+    assert_ptr_equal(task.target_host, request.target_host);
     assert_string_equal(task.idempotency_key, "k");
     assert_null(task.headers_json);
     assert_int_equal(task.max_retry, 9);
     assert_int_equal(task.status, TASK_STATUS_PENDING);
+    assert_int_equal(task.attempts, 0);
     assert_int_equal(task.next_attempt_at, 1000);
-    task_clear(&task);
+    assert_int_equal(task.created_at, 1000);
+    assert_int_equal(task.updated_at, 1000);
 }
 
 static void test_listen_addresses(void **state)
@@ -105,7 +111,7 @@ int main(void)
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_business_type),
         cmocka_unit_test(test_webhook_ids_are_unique_and_well_formed),
-        cmocka_unit_test(test_task_from_request),
+        cmocka_unit_test(test_task_view_of_request),
         cmocka_unit_test(test_listen_addresses),
     };
     return cmocka_run_group_tests_name("task", tests, NULL, NULL);
