@@ -335,23 +335,10 @@ static int store_record_migration(Store *store, const Migration *migration, char
     return store_exec(store, pragma, "set user_version", err, errlen);
 }
 
-static int store_apply_migrations(Store *store, const Migration *migrations, size_t count,
-                                  char *err, size_t errlen)
+/* Applies migrations CURRENT..COUNT-1 in one transaction. */
+static int store_run_migrations(Store *store, const Migration *migrations, size_t count,
+                                int current, char *err, size_t errlen)
 {
-    int current = 0;
-    if (store_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
-        return -1;
-    if (current > (int)count) {
-        snprintf(err, errlen,
-                 "database schema version %d is newer than this heraldd knows (%zu); "
-                 "run a newer heraldd or restore a backup",
-                 current, count);
-        return -1;
-    }
-    if (current == (int)count) {
-        store->schema_version = current;
-        return 0;
-    }
     if (store_begin(store, err, errlen) != 0)
         return -1;
     /* Re-read inside the write transaction: another process may have migrated. */
@@ -378,6 +365,37 @@ static int store_apply_migrations(Store *store, const Migration *migrations, siz
 fail:
     store_rollback(store);
     return -1;
+}
+
+static int store_apply_migrations(Store *store, const Migration *migrations, size_t count,
+                                  char *err, size_t errlen)
+{
+    int current = 0;
+    if (store_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
+        return -1;
+    if (current > (int)count) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this heraldd knows (%zu); "
+                 "run a newer heraldd or restore a backup",
+                 current, count);
+        return -1;
+    }
+    if (current == (int)count) {
+        store->schema_version = current;
+        return 0;
+    }
+    /* Migration 003 edits sqlite_schema under writable_schema, which a SQLite
+     * built or configured "defensive" refuses: allow it for the migrations
+     * only, then put the setting back. */
+    int defensive = 0;
+    if (sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive) != SQLITE_OK ||
+        sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL) != SQLITE_OK)
+        return store_fail(store, "defensive mode", err, errlen);
+    int result = store_run_migrations(store, migrations, count, current, err, errlen);
+    if (sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, defensive, NULL) != SQLITE_OK &&
+        result == 0)
+        result = store_fail(store, "defensive mode", err, errlen);
+    return result;
 }
 
 Store *store_open(const char *path, const StoreOptions *options, char *err, size_t errlen)

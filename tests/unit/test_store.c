@@ -446,23 +446,36 @@ static void test_newer_schema_is_refused(void **state)
     test_remove_dir(dir);
 }
 
+/* Creates PATH's database at schema version FROM. */
+static void create_at_version(const char *path, size_t from)
+{
+    char err[512];
+    Store *old = open_with(path, migration_list, from, true, err, sizeof err);
+    if (old == NULL)
+        fail_msg("create at version %zu: %s", from, err);
+    store_close(old);
+}
+
+/* Opens PATH with every migration, failing the test with the reason if not. */
+static void upgrade_to_current(const char *path)
+{
+    char err[512];
+    Store *store = open_with(path, migration_list, migration_count, true, err, sizeof err);
+    if (store == NULL)
+        fail_msg("upgrade: %s", err);
+    assert_int_equal(store_schema_version(store), (int)migration_count);
+    store_close(store);
+}
+
 static void test_real_migrations_upgrade_from_each_version(void **state)
 {
     (void)state;
     for (size_t from = 0; from < migration_count; from++) {
         char *dir = test_temp_dir();
         char *path = test_path(dir, "m.db");
-        char err[512];
-        if (from > 0) {
-            Store *old = open_with(path, migration_list, from, true, err, sizeof err);
-            assert_non_null(old);
-            store_close(old);
-        }
-        Store *store = open_with(path, migration_list, migration_count, true, err, sizeof err);
-        if (store == NULL)
-            fail_msg("upgrade from %zu: %s", from, err);
-        assert_int_equal(store_schema_version(store), (int)migration_count);
-        store_close(store);
+        if (from > 0)
+            create_at_version(path, from);
+        upgrade_to_current(path);
         free(path);
         test_remove_dir(dir);
     }
@@ -492,15 +505,9 @@ static void test_status_check_rewrite_keeps_rows_and_rule(void **state)
     (void)state;
     char *dir = test_temp_dir();
     char *path = test_path(dir, "m.db");
-    char err[512];
-    Store *old = open_with(path, migration_list, 2, true, err, sizeof err);
-    assert_non_null(old);
-    store_close(old);
+    create_at_version(path, 2);
     assert_int_equal(insert_with_status(path, "pending"), SQLITE_OK);
-    Store *store = open_with(path, migration_list, migration_count, true, err, sizeof err);
-    if (store == NULL)
-        fail_msg("upgrade: %s", err);
-    store_close(store);
+    upgrade_to_current(path);
     assert_int_equal(test_query_int(path, "SELECT count(*) FROM tasks"), 1);
     assert_int_equal(test_query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'tasks'"
                                           " AND instr(sql, 'status IN (') = 0"
@@ -517,6 +524,32 @@ static void test_status_check_rewrite_keeps_rows_and_rule(void **state)
         assert_int_equal(insert_with_status(path, allowed[i]), SQLITE_OK);
     assert_int_equal(insert_with_status(path, "bogus"), SQLITE_CONSTRAINT);
     assert_int_equal(insert_with_status(path, "Pending"), SQLITE_CONSTRAINT);
+    free(path);
+    test_remove_dir(dir);
+}
+
+static int defensive_on(sqlite3 *db, char **message, const struct sqlite3_api_routines *api)
+{
+    (void)message;
+    (void)api;
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    return SQLITE_OK;
+}
+
+/* A SQLite that opens every connection "defensive" forbids writable_schema;
+ * migration 003 still applies. */
+static void test_migrations_run_on_a_defensive_sqlite(void **state)
+{
+    (void)state;
+    char *dir = test_temp_dir();
+    char *path = test_path(dir, "m.db");
+    create_at_version(path, 2);
+    assert_int_equal(sqlite3_auto_extension((void (*)(void))defensive_on), SQLITE_OK);
+    upgrade_to_current(path); /* a failure here leaves the extension: the run ends anyway */
+    sqlite3_reset_auto_extension();
+    assert_int_equal(test_query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'tasks'"
+                                          " AND instr(sql, 'status IN (') = 0"),
+                     1);
     free(path);
     test_remove_dir(dir);
 }
@@ -547,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_newer_schema_is_refused),
         cmocka_unit_test(test_real_migrations_upgrade_from_each_version),
         cmocka_unit_test(test_status_check_rewrite_keeps_rows_and_rule),
+        cmocka_unit_test(test_migrations_run_on_a_defensive_sqlite),
         cmocka_unit_test(test_open_failure_is_reported),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
