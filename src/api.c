@@ -40,6 +40,10 @@
 #define API_STOP_GRACE_MS 3000
 /* Once a body is over the limit, read at most this much more before hanging up. */
 #define API_DISCARD_MAX (1024 * 1024)
+/* At most this much of an announced Content-Length is allocated before the
+ * bytes arrive: enough for a batch of a hundred tasks in one allocation, while
+ * a client announcing max_body on every connection gets no more than this. */
+#define API_BODY_RESERVE_MAX (64 * 1024)
 
 static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
                                                    api_system_routes};
@@ -159,13 +163,15 @@ static void api_append_body(ApiCall *call, const char *data, size_t size)
         return;
     }
     if (call->body.capacity == 0) {
-        /* Allocate the announced size at once rather than doubling up to it.
-         * Never past max_body, so a false Content-Length costs no more than a
-         * body that size would. Only a hint: the body may still differ. */
+        /* Allocate the announced size at once rather than doubling up to it,
+         * up to API_BODY_RESERVE_MAX (and never past max_body). Only a hint:
+         * the body may still differ. */
         const char *announced =
             MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND,
                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
         unsigned long long length = announced ? strtoull(announced, NULL, 10) : 0;
+        if (length > API_BODY_RESERVE_MAX)
+            length = API_BODY_RESERVE_MAX;
         if (length > 0 && buffer_reserve(&call->body, (size_t)length) != 0) {
             api_call_fail(call, 503, "unavailable", NULL, "out of memory");
             return;
