@@ -7,8 +7,8 @@
 #include <ctype.h>
 #include <string.h>
 
-/* As cJSON sees it (any byte from 1 to 0x20), which for text that passed
- * json_raw_find_control() is exactly JSON's whitespace. */
+/* As cJSON sees it (any byte from 1 to 0x20), which for text json_raw_scan()
+ * found no control character in is exactly JSON's whitespace. */
 static bool json_raw_is_space(char c)
 {
     return c != '\0' && (unsigned char)c <= 0x20;
@@ -146,70 +146,36 @@ size_t json_raw_minify(const char *text, JsonSpan span, char *out)
     return written;
 }
 
-long json_raw_find_control(const char *text, size_t length)
+JsonRawScan json_raw_scan(const char *text, size_t length, int max_depth)
 {
+    JsonRawScan scan = {.control = -1, .too_deep = false, .nul_escape = false};
+    int depth = 0;
     bool in_string = false;
     for (size_t i = 0; i < length; i++) {
         unsigned char c = (unsigned char)text[i];
         if (in_string) {
-            if (c < 0x20)
-                return (long)i;
-            if (c == '\\')
+            if (c < 0x20) {
+                scan.control = (long)i;
+                return scan;
+            }
+            if (c == '\\') {
+                if (i + 5 < length && text[i + 1] == 'u' && memcmp(text + i + 2, "0000", 4) == 0)
+                    scan.nul_escape = true;
                 i++;
-            else if (c == '"')
+            } else if (c == '"') {
                 in_string = false;
+            }
         } else if (c == '"') {
             in_string = true;
         } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-            return (long)i;
-        }
-    }
-    return -1;
-}
-
-bool json_raw_too_deep(const char *text, size_t length, int max_depth)
-{
-    int depth = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < length; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
+            scan.control = (long)i;
+            return scan;
         } else if (c == '{' || c == '[') {
             if (++depth > max_depth)
-                return true;
+                scan.too_deep = true;
         } else if (c == '}' || c == ']') {
             depth--;
         }
     }
-    return false;
-}
-
-bool json_raw_has_nul_escape(const char *text, size_t length)
-{
-    size_t position = 0;
-    while (position < length) {
-        if (text[position] != '"') {
-            position++;
-            continue;
-        }
-        position++;
-        while (position < length && text[position] != '"') {
-            if (text[position] != '\\') {
-                position++;
-                continue;
-            }
-            if (position + 5 < length && text[position + 1] == 'u' &&
-                memcmp(text + position + 2, "0000", 4) == 0)
-                return true;
-            position += 2;
-        }
-        position++;
-    }
-    return false;
+    return scan;
 }

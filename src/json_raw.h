@@ -44,20 +44,26 @@ int json_raw_children_next(JsonRawIterator *iterator, JsonSpan *out);
  * counted). */
 size_t json_raw_minify(const char *text, JsonSpan span, char *out);
 
-/* The offset of the first control character (below 0x20) that strict JSON
- * forbids: anything but space, tab, CR and LF between tokens, and any at all
- * inside strings (they must be escaped). -1 if there is none. cJSON accepts
- * them (it skips every byte up to 0x20 as whitespace), so bodies are checked
- * with this first; the scanner below then agrees with cJSON on every byte. */
-long json_raw_find_control(const char *text, size_t length);
+/* What a body must be checked for before cJSON parses it, found in one pass
+ * (every request body goes through this). */
+typedef struct JsonRawScan {
+    /* The offset of the first control character (below 0x20) that strict JSON
+     * forbids: anything but space, tab, CR and LF between tokens, and any at
+     * all inside strings (they must be escaped). -1 if there is none. cJSON
+     * accepts them (it skips every byte up to 0x20 as whitespace); once they
+     * are refused, the span functions above agree with cJSON on every byte. When one
+     * is found the scan stops there, and the fields below cover only the text
+     * before it. */
+    long control;
+    /* Objects and arrays nest deeper than MAX_DEPTH (strings are skipped):
+     * checked before parsing, so a hostile document cannot drive the parser's
+     * recursion. */
+    bool too_deep;
+    /* A string contains the escape \u0000, which cJSON would silently turn
+     * into a truncated C string. */
+    bool nul_escape;
+} JsonRawScan;
 
-/* True if objects and arrays in TEXT nest deeper than MAX_DEPTH (strings are
- * skipped). Cheap enough to run before parsing, so that a hostile document
- * cannot drive the parser's recursion. */
-bool json_raw_too_deep(const char *text, size_t length, int max_depth);
-
-/* True if a string anywhere in the document contains the escape \u0000,
- * which cJSON would silently turn into a truncated C string. */
-bool json_raw_has_nul_escape(const char *text, size_t length);
+JsonRawScan json_raw_scan(const char *text, size_t length, int max_depth);
 
 #endif

@@ -69,14 +69,15 @@ int task_json_parse_document(const char *body, size_t length, cJSON **out, ApiEr
         api_error_set(error, 400, "invalid_json", NULL, "request body is not valid UTF-8 text");
         return -1;
     }
-    long control = json_raw_find_control(body, length);
+    JsonRawScan scan = json_raw_scan(body, length, TASK_JSON_DEPTH_MAX);
+    long control = scan.control;
     if (control >= 0) {
         api_error_set(error, 400, "invalid_json", NULL,
                       "control character 0x%02x at byte %ld: escape it (\\u00XX) inside strings",
                       (unsigned char)body[control], control);
         return -1;
     }
-    if (json_raw_too_deep(body, length, TASK_JSON_DEPTH_MAX)) {
+    if (scan.too_deep) {
         api_error_set(error, 400, "invalid_json", NULL,
                       "objects and arrays nest deeper than %d levels", TASK_JSON_DEPTH_MAX);
         return -1;
@@ -103,7 +104,7 @@ int task_json_parse_document(const char *body, size_t length, cJSON **out, ApiEr
         api_error_set(error, 400, "invalid_json", NULL, "request body must be a JSON object");
         return -1;
     }
-    if (json_raw_has_nul_escape(body, length)) {
+    if (scan.nul_escape) {
         cJSON_Delete(document);
         api_error_set(error, 400, "invalid_json", NULL, "strings may not contain \\u0000");
         return -1;

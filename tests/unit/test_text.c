@@ -98,9 +98,9 @@ static void test_json_raw_nul_escape(void **state)
     const char *with = "{\"a\":\"x\\u0000y\"}";
     const char *escaped_backslash = "{\"a\":\"x\\\\u0000y\"}"; /* literal backslash, then text */
     const char *outside = "{\"a\":1}";
-    assert_true(json_raw_has_nul_escape(with, strlen(with)));
-    assert_false(json_raw_has_nul_escape(escaped_backslash, strlen(escaped_backslash)));
-    assert_false(json_raw_has_nul_escape(outside, strlen(outside)));
+    assert_true(json_raw_scan(with, strlen(with), 64).nul_escape);
+    assert_false(json_raw_scan(escaped_backslash, strlen(escaped_backslash), 64).nul_escape);
+    assert_false(json_raw_scan(outside, strlen(outside), 64).nul_escape);
 }
 
 static void test_json_raw_depth(void **state)
@@ -109,14 +109,14 @@ static void test_json_raw_depth(void **state)
     char deep[200];
     memset(deep, '[', 65);
     memset(deep + 65, ']', 65);
-    assert_true(json_raw_too_deep(deep, 130, 64));
-    assert_false(json_raw_too_deep(deep + 1, 128, 64));
+    assert_true(json_raw_scan(deep, 130, 64).too_deep);
+    assert_false(json_raw_scan(deep + 1, 128, 64).too_deep);
     /* Brackets inside strings do not count, escaped quotes do not end them. */
     const char *quoted = "{\"a\":\"[[[[\\\"[[[\"}";
-    assert_false(json_raw_too_deep(quoted, strlen(quoted), 1));
+    assert_false(json_raw_scan(quoted, strlen(quoted), 1).too_deep);
     const char *siblings = "[[],[],[]]";
-    assert_false(json_raw_too_deep(siblings, strlen(siblings), 2));
-    assert_true(json_raw_too_deep(siblings, strlen(siblings), 1));
+    assert_false(json_raw_scan(siblings, strlen(siblings), 2).too_deep);
+    assert_true(json_raw_scan(siblings, strlen(siblings), 1).too_deep);
 }
 
 static void test_clock_format_and_parse(void **state)
