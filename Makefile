@@ -122,7 +122,7 @@ build/asan/heraldctl: build/asan/obj/heraldctl.o $(call objects,asan,$(CTL_SRC))
 asan: build/asan/heraldd build/asan/heraldctl $(addprefix build/asan/tests/,$(UNIT_TESTS))
 
 # ---- fuzzing: libFuzzer harnesses in tests/fuzz/, built with clang ----
-FUZZERS            := task_request config netguard retry_after
+FUZZERS            := task_request task_batch manual_request config netguard retry_after
 FUZZ_CC            := clang
 FUZZ_CFLAGS        := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
                       -fno-omit-frame-pointer

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "json_check.h"
 #include "version.h"
 
 extern char **environ;
@@ -77,7 +78,7 @@ static char **alert_sink_environment(const StoredAlert *alert, size_t *first_own
             variables[count++] = environ[i];
     }
     *first_owned = count;
-    cJSON *details = cJSON_Parse(alert->details);
+    cJSON *details = json_check_parse_string(alert->details);
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(details, "text");
     int failed = 0;
     failed |= asprintf(&variables[count++], "HERALD_ALERT_ID=%lld", (long long)alert->id) < 0;

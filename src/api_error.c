@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "utf8.h"
+
 void api_error_set(ApiError *error, int status, const char *code, const char *field,
                    const char *format, ...)
 {
@@ -16,4 +18,8 @@ void api_error_set(ApiError *error, int status, const char *code, const char *fi
     va_start(args, format);
     vsnprintf(error->message, sizeof error->message, format, args);
     va_end(args);
+    /* Both may quote what a client sent, cut to fit ("%.64s", the buffer's
+     * end) in the middle of a character: the reply must stay UTF-8. */
+    utf8_repair(error->field);
+    utf8_repair(error->message);
 }

@@ -6,10 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api.h"
 #include "buffer.h"
 #include "clock.h"
+#include "json_check.h"
 #include "metrics.h"
 
 #define API_SYSTEM_METRICS_MAX (1024 * 1024)
@@ -90,7 +92,7 @@ static cJSON *api_system_render_alert(const StoredAlert *alert)
         cJSON_AddStringToObject(object, "send_error", alert->send_error);
     else
         cJSON_AddNullToObject(object, "send_error");
-    cJSON *details = alert->details ? cJSON_Parse(alert->details) : NULL;
+    cJSON *details = alert->details ? json_check_parse_string(alert->details) : NULL;
     cJSON_AddItemToObject(object, "details", details ? details : cJSON_CreateNull());
     return object;
 }

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_raw.h"
 #include "task_json.h"
 #include "task_render.h"
 
@@ -44,9 +43,9 @@ static void api_tasks_free_creation(void *state)
 static TaskCreation *api_tasks_new_creation(ApiCall *call, bool batch, size_t count)
 {
     TaskCreation *creation = calloc(1, sizeof *creation);
-    if (creation != NULL)
+    if (creation != NULL && count > 0)
         creation->requests = calloc(count, sizeof *creation->requests);
-    if (creation == NULL || creation->requests == NULL) {
+    if (creation == NULL || (count > 0 && creation->requests == NULL)) {
         free(creation);
         api_call_fail(call, 503, "unavailable", NULL, "out of memory");
         return NULL;
@@ -149,37 +148,16 @@ static void api_tasks_submit(ApiCall *call, TaskCreation *creation)
     }
 }
 
-/* Parses the call's body; replies 400 and returns NULL if it is not a JSON object. */
-static cJSON *api_tasks_parse_body(ApiCall *call, const char **body, size_t *length)
-{
-    ApiError error;
-    cJSON *document;
-    *body = api_call_body(call, length);
-    if (task_json_parse_document(*body, *length, &document, &error) != 0) {
-        api_call_reply_error(call, &error);
-        return NULL;
-    }
-    return document;
-}
-
 static void api_tasks_create(ApiCall *call)
 {
     size_t length;
-    const char *body;
+    const char *body = api_call_body(call, &length);
     ApiError error;
-    cJSON *document = api_tasks_parse_body(call, &body, &length);
-    if (document == NULL)
-        return;
     TaskCreation *creation = api_tasks_new_creation(call, false, 1);
-    if (creation == NULL) {
-        cJSON_Delete(document);
+    if (creation == NULL)
         return;
-    }
-    int rc = task_json_read_request(document, body, json_raw_document(body, length), "",
-                                    api_call_header(call, "Idempotency-Key"),
-                                    api_call_guard(call), &creation->requests[0], &error);
-    cJSON_Delete(document);
-    if (rc != 0) {
+    if (task_json_read_body(body, length, api_call_header(call, "Idempotency-Key"),
+                            api_call_guard(call), &creation->requests[0], &error) != 0) {
         api_call_reply_error(call, &error);
         return;
     }
@@ -187,66 +165,34 @@ static void api_tasks_create(ApiCall *call)
     api_tasks_submit(call, creation);
 }
 
-/* Checks the batch envelope {"tasks": [...]} and finds the array's text. */
-static const cJSON *api_tasks_batch_array(ApiCall *call, const cJSON *document, const char *body,
-                                          size_t length, JsonSpan *span)
-{
-    const cJSON *tasks = NULL;
-    JsonRawIterator members;
-    JsonSpan member_span;
-    json_raw_children_begin(body, json_raw_document(body, length), &members);
-    for (const cJSON *member = document->child; member != NULL; member = member->next) {
-        json_raw_children_next(&members, &member_span);
-        if (strcmp(member->string, "tasks") != 0 || tasks != NULL) {
-            api_call_fail(call, 422, "validation_failed", member->string,
-                          tasks ? "field given twice" : "unknown field \"%.64s\"",
-                          member->string);
-            return NULL;
-        }
-        tasks = member;
-        *span = member_span;
-    }
-    int count = cJSON_GetArraySize(tasks);
-    if (!cJSON_IsArray(tasks) || count < 1 || count > API_TASKS_BATCH_MAX) {
-        api_call_fail(call, 422, "validation_failed", "tasks",
-                      "tasks must be an array of 1 to %d task objects", API_TASKS_BATCH_MAX);
-        return NULL;
-    }
-    return tasks;
-}
-
 static void api_tasks_create_batch(ApiCall *call)
 {
+    /* One key for many tasks would say nothing about which task it names:
+     * each task of a batch carries its own idempotency_key. */
+    if (api_call_header(call, "Idempotency-Key") != NULL) {
+        api_call_fail(call, 400, "invalid_parameter", "Idempotency-Key",
+                      "a batch takes no Idempotency-Key header: give each task its own "
+                      "idempotency_key");
+        return;
+    }
     size_t length;
-    const char *body;
+    const char *body = api_call_body(call, &length);
     ApiError error;
-    cJSON *document = api_tasks_parse_body(call, &body, &length);
-    if (document == NULL)
+    TaskRequest *requests;
+    size_t count;
+    if (task_json_read_batch(body, length, api_call_guard(call), &requests, &count, &error) != 0) {
+        api_call_reply_error(call, &error);
         return;
-    JsonSpan array_span;
-    const cJSON *tasks = api_tasks_batch_array(call, document, body, length, &array_span);
-    TaskCreation *creation =
-        tasks ? api_tasks_new_creation(call, true, (size_t)cJSON_GetArraySize(tasks)) : NULL;
+    }
+    TaskCreation *creation = api_tasks_new_creation(call, true, 0);
     if (creation == NULL) {
-        cJSON_Delete(document);
+        for (size_t i = 0; i < count; i++)
+            task_request_clear(&requests[i]);
+        free(requests);
         return;
     }
-    JsonRawIterator elements;
-    json_raw_children_begin(body, array_span, &elements);
-    for (const cJSON *item = tasks->child; item != NULL; item = item->next) {
-        JsonSpan span;
-        char prefix[32];
-        json_raw_children_next(&elements, &span);
-        snprintf(prefix, sizeof prefix, "tasks[%zu].", creation->count);
-        if (task_json_read_request(item, body, span, prefix, NULL, api_call_guard(call),
-                                   &creation->requests[creation->count], &error) != 0) {
-            cJSON_Delete(document);
-            api_call_reply_error(call, &error);
-            return;
-        }
-        creation->count++;
-    }
-    cJSON_Delete(document);
+    creation->requests = requests;
+    creation->count = count;
     api_tasks_submit(call, creation);
 }
 

@@ -9,7 +9,6 @@
 
 #include "api_call.h"
 
-#define API_TASKS_BATCH_MAX 1000
 #define API_TASKS_LIST_DEFAULT 100
 #define API_TASKS_LIST_MAX 500
 /* Seconds a client is told to wait when herald cannot store right now. */

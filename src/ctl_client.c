@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "json_check.h"
 #include "json_raw.h"
 #include "version.h"
 
@@ -146,14 +147,20 @@ CtlResult ctl_client_request(CtlClient *client, const char *method, const char *
         goto done;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    cJSON *answer = response.data ? cJSON_Parse(response.data) : NULL;
+    /* Strictly: an answer herald should never send (invalid JSON) is an error. The
+     * answer wraps payloads (nested up to the limit) in two more levels. */
+    JsonCheckError problem = {.message = "empty body"};
+    cJSON *answer = response.data ? json_check_parse(response.data, response.length,
+                                                     JSON_CHECK_DEPTH_MAX + 4, &problem)
+                                  : NULL;
     if (status < 200 || status > 299) {
         ctl_describe_error(status, answer, err, errlen);
         cJSON_Delete(answer);
         goto done;
     }
     if (answer == NULL) {
-        snprintf(err, errlen, "HTTP %ld with a body that is not JSON", status);
+        snprintf(err, errlen, "HTTP %ld with a body that is not JSON: %s", status,
+                 problem.message);
         goto done;
     }
     out->json = answer;

@@ -11,6 +11,7 @@
 #include "buffer.h"
 #include "ctl.h"
 #include "ctl_table.h"
+#include "json_check.h"
 #include "utf8.h"
 
 #define CTL_PAYLOAD_FILE_MAX (64 * 1024 * 1024)
@@ -109,9 +110,11 @@ static int ctl_manual_show(Ctl *ctl, const CtlCommand *command, int argc, char *
     return ctl_request_and_show(ctl, "GET", path, NULL, ctl_manual_show_detail);
 }
 
-/* The payload file as a JSON value: an object or array as written, anything
- * else as a string of its bytes. Returns NULL with ERR set. */
-static cJSON *ctl_manual_read_payload(const char *path, char *err, size_t errlen)
+/* A payload file as the JSON value to send: with AS_TEXT, its bytes as a
+ * JSON string (a string payload is sent as its bytes); otherwise the file
+ * must hold JSON (an object, an array or a string), sent exactly as written.
+ * Returns NULL with ERR set. */
+static cJSON *ctl_manual_read_payload(const char *path, bool as_text, char *err, size_t errlen)
 {
     FILE *file = fopen(path, "rb");
     if (file == NULL) {
@@ -128,18 +131,25 @@ static cJSON *ctl_manual_read_payload(const char *path, char *err, size_t errlen
     failed |= ferror(file) != 0;
     fclose(file);
     cJSON *value = NULL;
+    JsonCheckError problem;
     if (failed) {
         snprintf(err, errlen, "%s: cannot read it (or larger than 64 MiB)", path);
     } else if (content.length == 0 || !utf8_is_valid(content.data, content.length) ||
                memchr(content.data, '\0', content.length) != NULL) {
         snprintf(err, errlen, "%s: the payload must be non-empty UTF-8 text", path);
+    } else if (as_text) {
+        value = cJSON_CreateString(content.data);
+    } else if (json_check(content.data, content.length, JSON_CHECK_DEPTH_MAX, &problem) != 0) {
+        snprintf(err, errlen,
+                 "%s is not JSON (%s); to send its bytes as a string payload, use "
+                 "--payload-text-file",
+                 path, problem.message);
     } else {
-        cJSON *parsed = cJSON_ParseWithLength(content.data, content.length);
-        bool container = cJSON_IsObject(parsed) || cJSON_IsArray(parsed);
-        cJSON_Delete(parsed);
         /* Raw keeps the file's bytes; re-printing would change numbers. */
-        value = container ? cJSON_CreateRaw(content.data) : cJSON_CreateString(content.data);
+        value = cJSON_CreateRaw(content.data);
     }
+    if ((failed || value == NULL) && err[0] == '\0')
+        snprintf(err, errlen, "out of memory");
     buffer_free(&content);
     return value;
 }
@@ -159,12 +169,16 @@ static int ctl_manual_post(Ctl *ctl, const char *path, cJSON *body,
 static int ctl_manual_retry(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
 {
     static const struct option options[] = {
-        {"target-url", required_argument, NULL, 'u'}, {"payload-file", required_argument, NULL, 'p'},
-        {"max-retry", required_argument, NULL, 'm'},  {"note", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+        {"target-url", required_argument, NULL, 'u'},
+        {"payload-file", required_argument, NULL, 'p'},
+        {"payload-text-file", required_argument, NULL, 'P'},
+        {"max-retry", required_argument, NULL, 'm'},
+        {"note", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     cJSON *body = cJSON_CreateObject();
-    char err[512];
+    char err[512] = "";
     int option;
     optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at the first word) */
     while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -183,7 +197,13 @@ static int ctl_manual_retry(Ctl *ctl, const CtlCommand *command, int argc, char 
             cJSON_AddNumberToObject(body, "max_retry", (double)number);
             break;
         case 'p':
-            payload = ctl_manual_read_payload(optarg, err, sizeof err);
+        case 'P':
+            if (cJSON_GetObjectItemCaseSensitive(body, "payload") != NULL) {
+                cJSON_Delete(body);
+                fprintf(stderr, "heraldctl: give one payload file\n");
+                return CTL_EXIT_USAGE;
+            }
+            payload = ctl_manual_read_payload(optarg, option == 'P', err, sizeof err);
             if (payload == NULL) {
                 cJSON_Delete(body);
                 fprintf(stderr, "heraldctl: %s\n", err);
@@ -303,8 +323,10 @@ const CtlCommand ctl_manual_commands[] = {
     {"manual", "show", ctl_manual_show, "manual show TASK_ID",
      "show a task with its attempts, manual entries and repair actions"},
     {"manual", "retry", ctl_manual_retry,
-     "manual retry TASK_ID [--target-url URL] [--payload-file FILE] [--max-retry N] [--note TEXT]",
-     "send a failed task again (same webhook-id, fresh attempt budget), optionally corrected"},
+     "manual retry TASK_ID [--target-url URL] [--payload-file FILE | --payload-text-file FILE]"
+     " [--max-retry N] [--note TEXT]",
+     "send a failed task again (same webhook-id, fresh attempt budget), optionally corrected;"
+     " --payload-file holds JSON, --payload-text-file bytes sent as a string payload"},
     {"manual", "resolve", ctl_manual_resolve, "manual resolve TASK_ID --note TEXT",
      "close a failed task without sending it"},
     {"manual", "retry-all", ctl_manual_retry_all,

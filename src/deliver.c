@@ -15,6 +15,7 @@
 
 #include "address.h"
 #include "clock.h"
+#include "json_check.h"
 #include "retry_after.h"
 #include "sign.h"
 #include "version.h"
@@ -143,7 +144,7 @@ static struct curl_slist *deliver_build_headers(const Task *task, const Policy *
     if (buffer_reserve(&lines.text, DELIVER_HEADERS_TYPICAL) != 0)
         lines.failed = true;
     bool has_content_type = false;
-    cJSON *extra = task->headers_json ? cJSON_Parse(task->headers_json) : NULL;
+    cJSON *extra = task->headers_json ? json_check_parse_string(task->headers_json) : NULL;
     const cJSON *header;
     cJSON_ArrayForEach(header, extra)
     {

@@ -4,11 +4,10 @@
  */
 #include "json_raw.h"
 
-#include <ctype.h>
 #include <string.h>
 
-/* As cJSON sees it (any byte from 1 to 0x20), which for text json_raw_scan()
- * found no control character in is exactly JSON's whitespace. */
+/* Any byte from 1 to 0x20; in text json_check() accepted, only JSON's four
+ * whitespace bytes occur outside strings. */
 static bool json_raw_is_space(char c)
 {
     return c != '\0' && (unsigned char)c <= 0x20;
@@ -53,6 +52,8 @@ static const bool json_raw_structural[256] = {
 /* Returns the offset just past the value starting at POSITION. */
 static size_t json_raw_skip_value(const char *text, size_t position, size_t end)
 {
+    if (position >= end)
+        return end;
     char c = text[position];
     if (c == '"')
         return json_raw_skip_string(text, position, end);
@@ -92,7 +93,9 @@ JsonSpan json_raw_document(const char *text, size_t length)
 
 int json_raw_children_begin(const char *text, JsonSpan parent, JsonRawIterator *iterator)
 {
-    if (parent.end - parent.start < 2)
+    /* An empty iterator first: a caller that ignores the failure walks nothing. */
+    *iterator = (JsonRawIterator){.text = text, .position = 0, .end = 0, .object = false};
+    if (parent.end < parent.start || parent.end - parent.start < 2)
         return -1;
     char open = text[parent.start];
     if (open != '{' && open != '[')
@@ -116,8 +119,11 @@ int json_raw_children_next(JsonRawIterator *iterator, JsonSpan *out)
     if (iterator->object) {
         position = json_raw_skip_string(text, position, end);
         position = json_raw_skip_space(text, position, end);
-        position++; /* ':' */
+        if (position < end)
+            position++; /* ':' */
         position = json_raw_skip_space(text, position, end);
+        if (position >= end)
+            return 0;
     }
     out->start = position;
     out->end = json_raw_skip_value(text, position, end);
@@ -144,38 +150,4 @@ size_t json_raw_minify(const char *text, JsonSpan span, char *out)
     }
     out[written] = '\0';
     return written;
-}
-
-JsonRawScan json_raw_scan(const char *text, size_t length, int max_depth)
-{
-    JsonRawScan scan = {.control = -1, .too_deep = false, .nul_escape = false};
-    int depth = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < length; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (in_string) {
-            if (c < 0x20) {
-                scan.control = (long)i;
-                return scan;
-            }
-            if (c == '\\') {
-                if (i + 5 < length && text[i + 1] == 'u' && memcmp(text + i + 2, "0000", 4) == 0)
-                    scan.nul_escape = true;
-                i++;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-            scan.control = (long)i;
-            return scan;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max_depth)
-                scan.too_deep = true;
-        } else if (c == '}' || c == ']') {
-            depth--;
-        }
-    }
-    return scan;
 }

@@ -7,7 +7,9 @@
  * herald promises to send the payload as the client wrote it, so the API
  * locates the payload's own text with these functions and only strips the
  * whitespace between tokens. The scanner trusts that the text is valid JSON:
- * call it only on a document cJSON parsed successfully.
+ * call it only on text json_check() accepted. Even so, no function here reads
+ * outside the span it is given, and json_raw_children_begin() fails (leaving
+ * the iterator empty) on anything but an object or array.
  */
 #ifndef HERALD_JSON_RAW_H
 #define HERALD_JSON_RAW_H
@@ -43,27 +45,5 @@ int json_raw_children_next(JsonRawIterator *iterator, JsonSpan *out);
  * whitespace between tokens; returns the number of bytes written (NUL not
  * counted). */
 size_t json_raw_minify(const char *text, JsonSpan span, char *out);
-
-/* What a body must be checked for before cJSON parses it, found in one pass
- * (every request body goes through this). */
-typedef struct JsonRawScan {
-    /* The offset of the first control character (below 0x20) that strict JSON
-     * forbids: anything but space, tab, CR and LF between tokens, and any at
-     * all inside strings (they must be escaped). -1 if there is none. cJSON
-     * accepts them (it skips every byte up to 0x20 as whitespace); once they
-     * are refused, the span functions above agree with cJSON on every byte. When one
-     * is found the scan stops there, and the fields below cover only the text
-     * before it. */
-    long control;
-    /* Objects and arrays nest deeper than MAX_DEPTH (strings are skipped):
-     * checked before parsing, so a hostile document cannot drive the parser's
-     * recursion. */
-    bool too_deep;
-    /* A string contains the escape \u0000, which cJSON would silently turn
-     * into a truncated C string. */
-    bool nul_escape;
-} JsonRawScan;
-
-JsonRawScan json_raw_scan(const char *text, size_t length, int max_depth);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "json_check.h"
 #include "json_raw.h"
 #include "task.h"
 #include "task_json.h"
@@ -57,14 +58,15 @@ int manual_json_read_retry(const char *body, size_t length, const NetGuard *guar
         return -1;
     int result = 0;
     JsonRawIterator members;
-    bool has_text = length > 0 &&
-                    json_raw_children_begin(body, json_raw_document(body, length), &members) == 0;
+    /* An empty body has no members; any other is an object json_check accepted. */
+    json_raw_children_begin(body, json_raw_document(body, length), &members);
     for (const cJSON *member = document->child; member != NULL && result == 0;
          member = member->next) {
-        JsonSpan span = {0, 0};
-        if (has_text)
-            json_raw_children_next(&members, &span);
-        if (strcmp(member->string, "target_url") == 0 && out->target_url == NULL) {
+        JsonSpan span;
+        if (json_raw_children_next(&members, &span) != 1) {
+            api_error_set(error, 400, "invalid_json", NULL, "request body is not valid JSON");
+            result = -1;
+        } else if (strcmp(member->string, "target_url") == 0 && out->target_url == NULL) {
             result = task_json_read_target_url_value(member, guard, &out->target_url,
                                                      &out->target_host, error);
         } else if (strcmp(member->string, "payload") == 0 && out->payload == NULL) {
@@ -223,7 +225,8 @@ cJSON *manual_json_render_entry(const ManualEntry *entry)
 cJSON *manual_json_render_action(const ManualAction *action)
 {
     cJSON *object = cJSON_CreateObject();
-    cJSON *details = action->details ? cJSON_Parse(action->details) : cJSON_CreateNull();
+    cJSON *details =
+        action->details ? json_check_parse_string(action->details) : cJSON_CreateNull();
     bool ok = object != NULL && details != NULL &&
               cJSON_AddNumberToObject(object, "id", (double)action->id) &&
               cJSON_AddNumberToObject(object, "task_id", (double)action->task_id) &&

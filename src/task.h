@@ -25,7 +25,6 @@
 #define TASK_MAX_RETRY_MAX 100
 #define TASK_IDEMPOTENCY_KEY_MAX 128 /* code points */
 #define TASK_HASH_SIZE 32            /* SHA-256 */
-#define TASK_JSON_DEPTH_MAX 64       /* nesting of objects and arrays in a request body */
 #define TASK_WEBHOOK_ID_SIZE 32      /* "msg_" + 26 base32 characters + NUL, rounded */
 
 typedef enum {

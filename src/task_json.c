@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json_check.h"
 #include "utf8.h"
 
 #define TASK_JSON_UNPROCESSABLE 422
@@ -65,48 +66,16 @@ int task_json_parse_document(const char *body, size_t length, cJSON **out, ApiEr
         api_error_set(error, 400, "invalid_json", NULL, "request body is empty");
         return -1;
     }
-    if (memchr(body, '\0', length) != NULL || !utf8_is_valid(body, length)) {
-        api_error_set(error, 400, "invalid_json", NULL, "request body is not valid UTF-8 text");
-        return -1;
-    }
-    JsonRawScan scan = json_raw_scan(body, length, TASK_JSON_DEPTH_MAX);
-    long control = scan.control;
-    if (control >= 0) {
-        api_error_set(error, 400, "invalid_json", NULL,
-                      "control character 0x%02x at byte %ld: escape it (\\u00XX) inside strings",
-                      (unsigned char)body[control], control);
-        return -1;
-    }
-    if (scan.too_deep) {
-        api_error_set(error, 400, "invalid_json", NULL,
-                      "objects and arrays nest deeper than %d levels", TASK_JSON_DEPTH_MAX);
-        return -1;
-    }
-    const char *parse_end = NULL;
-    cJSON *document = cJSON_ParseWithLengthOpts(body, length, &parse_end, 0);
+    JsonCheckError problem;
+    cJSON *document = json_check_parse(body, length, JSON_CHECK_DEPTH_MAX, &problem);
     if (document == NULL) {
-        size_t offset = parse_end ? (size_t)(parse_end - body) : 0;
-        api_error_set(error, 400, "invalid_json", NULL, "request body is not valid JSON (near byte %zu)",
-                      offset);
+        api_error_set(error, 400, "invalid_json", NULL, "request body is not valid JSON: %s",
+                      problem.message);
         return -1;
-    }
-    /* cJSON accepts trailing garbage unless told otherwise; allow only whitespace. */
-    for (const char *p = parse_end; p < body + length; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            cJSON_Delete(document);
-            api_error_set(error, 400, "invalid_json", NULL,
-                          "unexpected data after the JSON value (byte %zu)", (size_t)(p - body));
-            return -1;
-        }
     }
     if (!cJSON_IsObject(document)) {
         cJSON_Delete(document);
         api_error_set(error, 400, "invalid_json", NULL, "request body must be a JSON object");
-        return -1;
-    }
-    if (scan.nul_escape) {
-        cJSON_Delete(document);
-        api_error_set(error, 400, "invalid_json", NULL, "strings may not contain \\u0000");
         return -1;
     }
     *out = document;
@@ -494,5 +463,103 @@ int task_json_read_payload_value(const cJSON *item, const char *text, JsonSpan s
     *payload = request.payload;
     *length = request.payload_length;
     *is_json = request.payload_is_json;
+    return 0;
+}
+
+int task_json_read_body(const char *body, size_t length, const char *idempotency_header,
+                        const NetGuard *guard, TaskRequest *out, ApiError *error)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *document;
+    if (task_json_parse_document(body, length, &document, error) != 0)
+        return -1;
+    int result = task_json_read_request(document, body, json_raw_document(body, length), "",
+                                        idempotency_header, guard, out, error);
+    cJSON_Delete(document);
+    return result;
+}
+
+/* Checks the batch envelope {"tasks": [...]} of DOCUMENT (the text BODY) and
+ * sets *SPAN to the array's text. Returns the array, or NULL with ERROR set. */
+static const cJSON *task_json_batch_array(const cJSON *document, const char *body, size_t length,
+                                          JsonSpan *span, ApiError *error)
+{
+    const cJSON *tasks = NULL;
+    JsonRawIterator members;
+    JsonSpan member_span;
+    if (json_raw_children_begin(body, json_raw_document(body, length), &members) != 0) {
+        api_error_set(error, 400, "invalid_json", NULL, "request body must be a JSON object");
+        return NULL;
+    }
+    for (const cJSON *member = document->child; member != NULL; member = member->next) {
+        if (json_raw_children_next(&members, &member_span) != 1) {
+            api_error_set(error, 400, "invalid_json", NULL, "request body is not valid JSON");
+            return NULL;
+        }
+        if (strcmp(member->string, "tasks") != 0) {
+            api_error_set(error, TASK_JSON_UNPROCESSABLE, "validation_failed", member->string,
+                          "unknown field \"%.64s\"", member->string);
+            return NULL;
+        }
+        if (tasks != NULL) {
+            api_error_set(error, TASK_JSON_UNPROCESSABLE, "validation_failed", "tasks",
+                          "field given twice");
+            return NULL;
+        }
+        tasks = member;
+        *span = member_span;
+    }
+    int count = cJSON_GetArraySize(tasks);
+    if (!cJSON_IsArray(tasks) || count < 1 || count > TASK_JSON_BATCH_MAX) {
+        api_error_set(error, TASK_JSON_UNPROCESSABLE, "validation_failed", "tasks",
+                      "tasks must be an array of 1 to %d task objects", TASK_JSON_BATCH_MAX);
+        return NULL;
+    }
+    return tasks;
+}
+
+int task_json_read_batch(const char *body, size_t length, const NetGuard *guard,
+                         TaskRequest **out, size_t *count, ApiError *error)
+{
+    *out = NULL;
+    *count = 0;
+    cJSON *document;
+    if (task_json_parse_document(body, length, &document, error) != 0)
+        return -1;
+    JsonSpan array_span;
+    const cJSON *tasks = task_json_batch_array(document, body, length, &array_span, error);
+    TaskRequest *requests =
+        tasks ? calloc((size_t)cJSON_GetArraySize(tasks), sizeof *requests) : NULL;
+    if (tasks != NULL && requests == NULL)
+        api_error_set(error, 503, "unavailable", NULL, "out of memory");
+    JsonRawIterator elements;
+    int result = requests != NULL && json_raw_children_begin(body, array_span, &elements) == 0
+                     ? 0
+                     : -1;
+    size_t read = 0;
+    for (const cJSON *item = tasks ? tasks->child : NULL; result == 0 && item != NULL;
+         item = item->next) {
+        JsonSpan span;
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "tasks[%zu].", read);
+        if (json_raw_children_next(&elements, &span) != 1) {
+            api_error_set(error, 400, "invalid_json", NULL, "request body is not valid JSON");
+            result = -1;
+        } else if (task_json_read_request(item, body, span, prefix, NULL, guard, &requests[read],
+                                          error) != 0) {
+            result = -1;
+        } else {
+            read++;
+        }
+    }
+    cJSON_Delete(document);
+    if (result != 0) {
+        for (size_t i = 0; i < read; i++)
+            task_request_clear(&requests[i]);
+        free(requests);
+        return -1;
+    }
+    *out = requests;
+    *count = read;
     return 0;
 }

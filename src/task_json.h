@@ -33,6 +33,22 @@ int task_json_read_request(const cJSON *object, const char *text, JsonSpan span,
                            const char *prefix, const char *idempotency_header,
                            const NetGuard *guard, TaskRequest *out, ApiError *error);
 
+/* Parses BODY (LENGTH bytes) and validates it as one task request into OUT,
+ * which the caller must task_request_clear() after success. Returns 0, or -1
+ * with a 400 or 422 in ERROR (OUT is then empty). */
+int task_json_read_body(const char *body, size_t length, const char *idempotency_header,
+                        const NetGuard *guard, TaskRequest *out, ApiError *error);
+
+/* The largest batch: POST /v1/tasks/batch takes 1 to this many tasks. */
+#define TASK_JSON_BATCH_MAX 1000
+
+/* Parses BODY as a batch {"tasks": [TASK...]} and validates every task. On
+ * success *OUT is an array of *COUNT requests the caller owns (clear each,
+ * then free the array); on failure returns -1 with a 400 or 422 in ERROR
+ * naming the first field at fault ("tasks[3].target_url"), and *OUT is NULL. */
+int task_json_read_batch(const char *body, size_t length, const NetGuard *guard,
+                         TaskRequest **out, size_t *count, ApiError *error);
+
 /* Intake's rules for a target_url value, for other requests that carry one:
  * on success *URL and *HOST are heap strings the caller frees. */
 int task_json_read_target_url_value(const cJSON *item, const NetGuard *guard, char **url,

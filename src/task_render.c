@@ -2,7 +2,8 @@
  * task_render: tasks and attempts as the API shows them (the TASK and ATTEMPT
  * objects). The TASK writer is on the hot path, since every 201 carries the
  * task, so it writes text with json_write; callers that assemble a larger
- * cJSON document get the same bytes as a raw item.
+ * cJSON document (every GET) get the same bytes as a raw item, after a check
+ * that the stored payload is still JSON.
  */
 #include "task_render.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "json_check.h"
 #include "utf8.h"
 
 static cJSON *task_render_time_or_null(int64_t unix_ms)
@@ -91,10 +93,16 @@ void task_render_write_members(JsonWriter *writer, const Task *task)
 
 cJSON *task_render_task(const Task *task)
 {
+    /* A payload stored before herald checked the JSON grammar (a number such
+     * as 01) is shown as the string of its bytes: a reply is always JSON. */
+    Task shown = *task;
+    if (shown.payload_is_json &&
+        json_check(shown.payload, strlen(shown.payload), JSON_CHECK_DEPTH_MAX, NULL) != 0)
+        shown.payload_is_json = false;
     JsonWriter writer;
     json_write_init(&writer, SIZE_MAX);
     json_write_begin_object(&writer);
-    task_render_write_members(&writer, task);
+    task_render_write_members(&writer, &shown);
     json_write_end_object(&writer);
     char *text = json_write_finish(&writer, NULL);
     cJSON *object = text ? cJSON_CreateRaw(text) : NULL;

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The length of the well-formed sequence at P (at most END - P), or 0. */
-static size_t utf8_sequence_length(const unsigned char *p, const unsigned char *end)
+size_t utf8_sequence_length(const unsigned char *p, const unsigned char *end)
 {
     unsigned char c = *p;
     if (c < 0x80)
@@ -98,4 +97,18 @@ size_t utf8_count_code_points(const char *text)
             count++;
     }
     return count;
+}
+
+void utf8_repair(char *text)
+{
+    unsigned char *p = (unsigned char *)text;
+    unsigned char *end = p + strlen(text);
+    while (p < end) {
+        size_t sequence = utf8_sequence_length(p, end);
+        if (sequence == 0) {
+            *p++ = '?';
+        } else {
+            p += sequence;
+        }
+    }
 }

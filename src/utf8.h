@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The length (1 to 4) of the well-formed UTF-8 sequence starting at P, which
+ * ends before END; 0 if the bytes there are not one. */
+size_t utf8_sequence_length(const unsigned char *p, const unsigned char *end);
+
 /* True if the LENGTH bytes at TEXT are well-formed UTF-8. */
 bool utf8_is_valid(const char *text, size_t length);
 
@@ -21,5 +25,10 @@ size_t utf8_count_code_points(const char *text);
  * each invalid UTF-8 sequence and each NUL by U+FFFD. The caller frees it;
  * NULL if out of memory. For showing bytes others sent (response bodies). */
 char *utf8_sanitize(const char *text, size_t length);
+
+/* Replaces, in place, each byte of TEXT (NUL-terminated) that is not part of
+ * a well-formed UTF-8 sequence by '?': for text herald cut to fit a buffer
+ * and must still emit as JSON. */
+void utf8_repair(char *text);
 
 #endif

@@ -1,11 +1,12 @@
-/* libFuzzer harness: a request body through intake's validation (single
- * task, batch element path, manual repair bodies). Any input must end in a
- * TaskRequest or a 4xx ApiError, without crashes, leaks or UB. */
+/* libFuzzer harness: a body through single-task intake validation. Any input
+ * must end in a TaskRequest or a 4xx ApiError, without crashes, leaks or UB;
+ * json_check and cJSON must agree on what is JSON; and what herald renders
+ * from an accepted request must be strict JSON. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "manual_json.h"
+#include "json_check.h"
 #include "task_json.h"
 #include "task_render.h"
 
@@ -15,38 +16,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *body = (const char *)data;
     static const NetGuard guard = {.allow_private = false};
+    /* Whatever json_check accepts, cJSON parses. */
+    cJSON *parsed = json_check_parse(body, size, JSON_CHECK_DEPTH_MAX, NULL);
+    if (parsed == NULL && json_check(body, size, JSON_CHECK_DEPTH_MAX, NULL) == 0)
+        abort();
+    cJSON_Delete(parsed);
     ApiError error;
-    cJSON *document = NULL;
-    if (task_json_parse_document(body, size, &document, &error) == 0) {
-        TaskRequest request;
-        if (task_json_read_request(document, body, json_raw_document(body, size), "",
-                                   "fuzz-key", &guard, &request, &error) == 0) {
-            Task task;
-            task_view_of_request(&task, &request, 1, "msg_fuzz", 3, 0);
-            cJSON *rendered = task_render_task(&task);
-            char *text = cJSON_PrintUnformatted(rendered);
-            /* What we render must parse again. */
-            cJSON *again = text ? cJSON_Parse(text) : NULL;
-            if (text != NULL && again == NULL)
-                abort();
-            cJSON_Delete(again);
-            free(text);
-            cJSON_Delete(rendered);
-            task_request_clear(&request);
-        } else if (error.status < 400 || error.status > 499) {
+    TaskRequest request;
+    if (task_json_read_body(body, size, "fuzz-key", &guard, &request, &error) != 0) {
+        if (error.status != 400 && error.status != 422)
             abort();
-        }
-        cJSON_Delete(document);
-    } else if (error.status != 400) {
-        abort();
+        return 0;
     }
-    ManualRetryRequest retry;
-    if (manual_json_read_retry(body, size, &guard, &retry, &error) != 0 &&
-        (error.status < 400 || error.status > 499))
+    Task task;
+    task_view_of_request(&task, &request, 1, "msg_fuzz", 3, 0);
+    cJSON *rendered = task_render_task(&task);
+    char *text = cJSON_PrintUnformatted(rendered);
+    if (text != NULL && json_check(text, strlen(text), JSON_CHECK_DEPTH_MAX + 2, NULL) != 0)
         abort();
-    manual_json_retry_clear(&retry);
-    ManualBulkRequest bulk;
-    manual_json_read_bulk(body, size, &bulk, &error);
-    manual_json_bulk_clear(&bulk);
+    free(text);
+    cJSON_Delete(rendered);
+    task_request_clear(&request);
     return 0;
 }

@@ -162,7 +162,7 @@ class Herald:
             response_headers = {k.lower(): v for k, v in response.getheaders()}
 
             is_json = response_headers.get("content-type", "").startswith("application/json")
-            parsed = json.loads(text) if text and is_json else text.decode(errors="replace")
+            parsed = strict_json(text) if text and is_json else text.decode(errors="replace")
             return response.status, response_headers, parsed
         finally:
             connection.close()
@@ -340,6 +340,18 @@ def closed_port_url(path="/notify"):
     port = probe.getsockname()[1]
     probe.close()
     return "http://127.0.0.1:%d%s" % (port, path)
+
+
+def _refuse_constant(name):
+    raise ValueError("not JSON: %s" % name)
+
+
+def strict_json(data):
+    """Parses herald's answers as a strict reader would: UTF-8 only, no NaN or
+    Infinity (Python's json takes them), so every test checks that herald
+    never emits invalid JSON."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    return json.loads(text, parse_constant=_refuse_constant)
 
 
 def wait_until(predicate, timeout=15.0, interval=0.02, message="condition"):

@@ -40,6 +40,17 @@ static void test_utf8_valid_and_invalid(void **state)
     assert_false(utf8_is_valid("abcdefg\xc3" "abcdefgh", 16));
 }
 
+static void test_utf8_repair(void **state)
+{
+    (void)state;
+    char cut[] = "ab\xc3\xa9\xe4\xb8"; /* "abé" and the start of a character */
+    utf8_repair(cut);
+    assert_string_equal(cut, "ab\xc3\xa9??");
+    char middle[] = "\xff-\xc3\xa9-\xed\xa0\x80";
+    utf8_repair(middle);
+    assert_string_equal(middle, "?-\xc3\xa9-???");
+}
+
 static void test_json_raw_children_and_minify(void **state)
 {
     (void)state;
@@ -90,33 +101,6 @@ static void test_json_raw_backslash_runs(void **state)
         assert_string_equal(out, expected[i]);
     }
     assert_int_equal(json_raw_children_next(&members, &span), 0);
-}
-
-static void test_json_raw_nul_escape(void **state)
-{
-    (void)state;
-    const char *with = "{\"a\":\"x\\u0000y\"}";
-    const char *escaped_backslash = "{\"a\":\"x\\\\u0000y\"}"; /* literal backslash, then text */
-    const char *outside = "{\"a\":1}";
-    assert_true(json_raw_scan(with, strlen(with), 64).nul_escape);
-    assert_false(json_raw_scan(escaped_backslash, strlen(escaped_backslash), 64).nul_escape);
-    assert_false(json_raw_scan(outside, strlen(outside), 64).nul_escape);
-}
-
-static void test_json_raw_depth(void **state)
-{
-    (void)state;
-    char deep[200];
-    memset(deep, '[', 65);
-    memset(deep + 65, ']', 65);
-    assert_true(json_raw_scan(deep, 130, 64).too_deep);
-    assert_false(json_raw_scan(deep + 1, 128, 64).too_deep);
-    /* Brackets inside strings do not count, escaped quotes do not end them. */
-    const char *quoted = "{\"a\":\"[[[[\\\"[[[\"}";
-    assert_false(json_raw_scan(quoted, strlen(quoted), 1).too_deep);
-    const char *siblings = "[[],[],[]]";
-    assert_false(json_raw_scan(siblings, strlen(siblings), 2).too_deep);
-    assert_true(json_raw_scan(siblings, strlen(siblings), 1).too_deep);
 }
 
 static void test_clock_format_and_parse(void **state)
@@ -317,10 +301,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_valid_and_invalid),
+        cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_json_raw_children_and_minify),
         cmocka_unit_test(test_json_raw_backslash_runs),
-        cmocka_unit_test(test_json_raw_nul_escape),
-        cmocka_unit_test(test_json_raw_depth),
         cmocka_unit_test(test_json_write_commas_and_values),
         cmocka_unit_test(test_json_write_escapes_like_cjson),
         cmocka_unit_test(test_json_write_failure_is_sticky),

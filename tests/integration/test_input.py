@@ -1,0 +1,180 @@
+"""Every input gets a clear answer: the classes of hostile or sloppy input found when
+herald was tried as an attacker would, each through the real heraldd."""
+import http.client
+import os
+import sqlite3
+import unittest
+
+from harness import HeraldTestCase, closed_port_url, sink, task_request, wait_until
+
+# JSON that cJSON would take and RFC 8259 does not: every spelling of the class.
+NOT_JSON_PAYLOADS = [
+    '{"n":01}', '{"n":-01}', '{"n":00}', '{"n":1.}', '{"n":1.e3}', '{"n":.5}', '{"n":+1}',
+    '{"n":-}', '{"n":1e}', '{"n":1e+}', '{"n":0x10}', '{"n":1_0}', '{"n":NaN}',
+    '{"n":Infinity}', '{"n":-Infinity}', '{"n":nan}', '{"n":inf}', '{"n":tru}', '{"n":True}',
+    '[1,]', '{"a":1,}', "{'a':1}", '{a:1}', '{"s":"\\x41"}', '{"s":"\\u12"}',
+    '{"s":"\\ud800"}', '{"s":"\\udc00"}', '{"s":"a\\u0000b"}', '{"s":"a\tb"}', '[1 2]',
+    '{"a":1}//c', '/*c*/{"a":1}', '{"a":1}}', '[[1]', '{"a" 1}',
+]
+
+
+def task_text(business_id, payload_text, target_url=None):
+    """A task request as text, with PAYLOAD_TEXT written into it verbatim."""
+    return ('{"business_id":"%s","business_type":"PAYMENT_SUCCESS","target_url":"%s",'
+            '"payload":%s}' % (business_id, target_url or sink().url(), payload_text))
+
+
+class JsonGrammarTest(HeraldTestCase, unittest.TestCase):
+    """Item 1 and 6: only JSON gets in, in every body herald reads."""
+
+    def post(self, path, raw):
+        return self.herald.request("POST", path, raw=raw,
+                                   headers={"Content-Type": "application/json"})
+
+    def stored(self, business_id):
+        status, _, body = self.herald.request("GET", "/v1/tasks?business_id=" + business_id)
+        self.assertEqual(status, 200, body)
+        return body["tasks"]
+
+    def test_payloads_outside_the_grammar_are_refused(self):
+        for number, payload in enumerate(NOT_JSON_PAYLOADS):
+            with self.subTest(payload=payload):
+                business_id = "NOTJSON-%d" % number
+                status, _, body = self.post("/v1/tasks", task_text(business_id, payload))
+                self.assertEqual(status, 400, body)
+                self.assertEqual(body["error"]["code"], "invalid_json")
+                self.assertIn("at byte", body["error"]["message"])
+                status, _, body = self.post(
+                    "/v1/tasks/batch", '{"tasks":[%s,%s]}' % (
+                        task_text(business_id + "-ok", '{"fine":1}'),
+                        task_text(business_id + "-bad", payload)))
+                self.assertEqual(status, 400, body)
+                self.assertEqual(body["error"]["code"], "invalid_json")
+                self.assertEqual(self.stored(business_id), [])
+                self.assertEqual(self.stored(business_id + "-ok"), [])
+
+    def test_valid_payload_spellings_survive_byte_for_byte(self):
+        payload = '{"a":[0,-0,1.5,-1.5e-7,1E+3,12345678901234567890],"s":"\\u00e9\\ud83d\\udcb0"}'
+        status, _, body = self.post("/v1/tasks", task_text("SPELLINGS-1", payload))
+        self.assertEqual(status, 201, body)
+        connection = http.client.HTTPConnection("127.0.0.1", self.herald.port, timeout=10)
+        connection.request("GET", "/v1/tasks/%d" % body["task"]["id"])
+        text = connection.getresponse().read().decode()
+        connection.close()
+        self.assertIn('"payload":' + payload, text)
+
+    def test_stored_payload_that_is_not_json_is_served_as_a_string(self):
+        """A payload accepted before the grammar was checked still gives JSON replies."""
+        status, _, body = self.post("/v1/tasks", task_text("LEGACY-1", '{"n":1}'))
+        self.assertEqual(status, 201, body)
+        task_id = body["task"]["id"]
+        with sqlite3.connect(self.herald.db_path, timeout=10) as db:
+            db.execute("UPDATE tasks SET payload = ? WHERE id = ?", ('{"n":01}', task_id))
+        self.assertEqual(self.herald.get_task(task_id)["payload"], '{"n":01}')
+        status, _, listed = self.herald.request("GET", "/v1/tasks?business_id=LEGACY-1")
+        self.assertEqual(listed["tasks"][0]["payload"], '{"n":01}')
+
+    def test_byte_order_mark_is_a_clear_400_everywhere(self):
+        bom = b"\xef\xbb\xbf"
+        single = bom + task_text("BOM-1", '{"a":1}').encode()
+        batch = bom + ('{"tasks":[%s]}' % task_text("BOM-2", '{"a":1}')).encode()
+        # The batch crash was intermittent: try it many times, then prove heraldd is alive.
+        for _ in range(30):
+            for path, raw in (("/v1/tasks", single), ("/v1/tasks/batch", batch),
+                              ("/v1/manual/retry", bom + b'{"all":true}'),
+                              ("/v1/manual/1/resolve", bom + b'{"note":"x"}')):
+                status, _, body = self.post(path, raw)
+                self.assertEqual(status, 400, (path, body))
+                self.assertEqual(body["error"]["code"], "invalid_json")
+                self.assertIn("byte-order mark", body["error"]["message"])
+        status, _, _ = self.herald.request("GET", "/healthz")
+        self.assertEqual(status, 200)
+
+    def test_every_prefix_of_a_batch_is_answered(self):
+        text = ('{"tasks":[%s,%s]}' % (task_text("PREFIX-1", '{"a":[1,2.5,"x"]}'),
+                                       task_text("PREFIX-2", '"s"'))).encode()
+        for cut in range(0, len(text) - 1, 7):
+            status, _, body = self.post("/v1/tasks/batch", text[:cut] or b" ")
+            self.assertEqual(status, 400, (cut, body))
+        self.assertEqual(self.stored("PREFIX-1"), [])
+
+    def test_errors_quoting_long_names_stay_utf8(self):
+        """Error messages cut what they quote to fit: never inside a character."""
+        name = "a" + "\u00e9" * 80
+        for path, raw in (("/v1/tasks", '{"%s":1}' % name),
+                          ("/v1/tasks/batch", '{"%s":1}' % name),
+                          ("/v1/tasks", task_text("UTF8-1", "{}")[:-1] + ',"%s":1}' % name)):
+            status, _, body = self.post(path, raw.encode())
+            self.assertEqual(status, 422, body)  # strict_json decoded it: UTF-8 throughout
+            self.assertIn("unknown field", body["error"]["message"])
+
+    def test_unknown_field_after_tasks_is_unknown(self):
+        raw = '{"tasks":[%s],"extra":1}' % task_text("AFTER-1", "{}")
+        status, _, body = self.post("/v1/tasks/batch", raw)
+        self.assertEqual(status, 422, body)
+        self.assertEqual(body["error"]["field"], "extra")
+        self.assertIn("unknown field", body["error"]["message"])
+        raw = '{"tasks":[%s],"tasks":[%s]}' % (task_text("TWICE-1", "{}"),
+                                                 task_text("TWICE-2", "{}"))
+        status, _, body = self.post("/v1/tasks/batch", raw)
+        self.assertEqual(status, 422, body)
+        self.assertIn("given twice", body["error"]["message"])
+
+
+class ManualPayloadTest(HeraldTestCase, unittest.TestCase):
+    """Item 1 and 2 for repairs: the API and heraldctl take JSON payloads only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        status, _, body = cls.herald.create(business_id="REPAIR-1", max_retry=1,
+                                            target_url=closed_port_url())
+        assert status == 201, body
+        cls.task_id = body["task"]["id"]
+        cls.herald.wait_for_status(cls.task_id, "failed")
+
+    def test_retry_payload_outside_the_grammar_is_refused(self):
+        for payload in NOT_JSON_PAYLOADS[:12]:
+            with self.subTest(payload=payload):
+                status, _, body = self.herald.request(
+                    "POST", "/v1/manual/%d/retry" % self.task_id,
+                    raw='{"payload":%s}' % payload, headers={"Content-Type": "application/json"})
+                self.assertEqual(status, 400, body)
+                self.assertEqual(body["error"]["code"], "invalid_json")
+        self.assertEqual(self.herald.get_task(self.task_id)["status"], "failed")
+
+    def test_heraldctl_refuses_a_payload_file_that_is_not_json(self):
+        directory = self.herald.directory
+        for number, content in enumerate(["order=77&amount=1", '{"n":01}', "", "\ufeff{}"]):
+            path = os.path.join(directory, "payload-%d" % number)
+            with open(path, "w") as f:
+                f.write(content)
+            code, out, err = self.herald.ctl("manual", "retry", str(self.task_id),
+                                             "--payload-file", path)
+            self.assertEqual(code, 2, (content, out, err))
+            self.assertIn(path, err)
+            if content and not content.startswith("\ufeff"):
+                self.assertIn("--payload-text-file", err)
+        self.assertEqual(self.herald.get_task(self.task_id)["status"], "failed")
+
+    def test_heraldctl_sends_text_only_when_asked(self):
+        receiver_url = sink().url("/repaired-text")
+        path = os.path.join(self.herald.directory, "text-payload")
+        with open(path, "w") as f:
+            f.write("order=77&amount=1")
+        status, _, body = self.herald.create(business_id="REPAIR-TEXT", max_retry=1,
+                                             target_url=closed_port_url())
+        task_id = body["task"]["id"]
+        self.herald.wait_for_status(task_id, "failed")
+        code, out, err = self.herald.ctl("manual", "retry", str(task_id), "--payload-text-file",
+                                         path, "--target-url", receiver_url)
+        self.assertEqual(code, 0, err)
+        received = sink().wait_for(1, path="/repaired-text")[0]
+        self.assertEqual(received.body, b"order=77&amount=1")
+        code, _, err = self.herald.ctl("manual", "retry", str(task_id), "--payload-text-file",
+                                       path, "--payload-file", path)
+        self.assertEqual(code, 2, err)
+
+
+if __name__ == "__main__":
+    unittest.main()
