@@ -158,7 +158,13 @@ static struct curl_slist *deliver_build_headers(const Task *task, const Policy *
     deliver_add_header(&lines, "X-Business-Type: %s", task->business_type);
     cJSON_ArrayForEach(header, extra)
     {
-        if (cJSON_IsString(header))
+        if (!cJSON_IsString(header))
+            continue;
+        /* libcurl drops "Name:" with nothing (or only blanks) after the colon;
+         * "Name;" is how it sends a header with an empty value. */
+        if (header->valuestring[strspn(header->valuestring, " \t")] == '\0')
+            deliver_add_header(&lines, "%s;", header->string);
+        else
             deliver_add_header(&lines, "%s: %s", header->string, header->valuestring);
     }
     cJSON_Delete(extra);

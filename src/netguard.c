@@ -18,14 +18,16 @@ static const char *const netguard_blocked_text[] = {
     "0.0.0.0/8",      "10.0.0.0/8",      "100.64.0.0/10",  "127.0.0.0/8",    "169.254.0.0/16",
     "172.16.0.0/12",  "192.0.0.0/24",    "192.0.2.0/24",   "192.88.99.0/24", "192.168.0.0/16",
     "198.18.0.0/15",  "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",    "240.0.0.0/4",
-    "::/128",         "::1/128",         "fc00::/7",       "fe80::/10",      "ff00::/8",
-    "2001:db8::/32",  "100::/64",        "64:ff9b:1::/48",
+    "::/96",          "::ffff:0:0:0/96", "fc00::/7",       "fe80::/10",      "fec0::/10",
+    "ff00::/8",       "100::/64",        "64:ff9b:1::/48", "2001::/32",      "2001:2::/48",
+    "2001:10::/28",   "2001:20::/28",    "2001:db8::/32",  "3fff::/20",      "5f00::/16",
 };
 
 #define NETGUARD_BLOCKED_COUNT (sizeof netguard_blocked_text / sizeof netguard_blocked_text[0])
 
 static const unsigned char netguard_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 static const unsigned char netguard_nat64_prefix[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+static const unsigned char netguard_6to4_prefix[2] = {0x20, 0x02};
 
 /* Parses "ADDRESS[/BITS]" into RANGE. Returns 0, or -1. */
 static int netguard_parse_range(const char *text, NetGuardRange *range)
@@ -106,11 +108,17 @@ static bool netguard_is_blocked_bytes(const NetGuard *guard, const unsigned char
         return false;
     if (netguard_matches_any(address, netguard_blocked(), NETGUARD_BLOCKED_COUNT))
         return true;
-    /* The IPv4 address inside a NAT64 address is checked as IPv4. */
-    if (memcmp(address, netguard_nat64_prefix, 12) == 0) {
+    /* The IPv4 address inside a NAT64 (64:ff9b::/96, last four bytes) or a
+     * 6to4 (2002::/16, bytes 2 to 5) address is checked as IPv4. */
+    const unsigned char *embedded = NULL;
+    if (memcmp(address, netguard_nat64_prefix, 12) == 0)
+        embedded = address + 12;
+    else if (memcmp(address, netguard_6to4_prefix, 2) == 0)
+        embedded = address + 2;
+    if (embedded != NULL) {
         unsigned char inner[16];
         memcpy(inner, netguard_mapped_prefix, 12);
-        memcpy(inner + 12, address + 12, 4);
+        memcpy(inner + 12, embedded, 4);
         return netguard_is_blocked_bytes(guard, inner);
     }
     return false;

@@ -3,9 +3,12 @@
  * protection).
  *
  * By default loopback, private, link-local, CGNAT, multicast, reserved,
- * unspecified and cloud-metadata addresses are refused, in IPv4 and IPv6,
- * including their IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96)
- * forms. An operator opens exactly what is needed with allow_cidrs (or all
+ * documentation, unspecified and cloud-metadata addresses are refused, in
+ * IPv4 and IPv6, including the IPv6 forms that carry an IPv4 address:
+ * IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96) and 6to4 (2002::/16)
+ * are checked by the address inside; the deprecated IPv4-compatible (::/96)
+ * and IPv4-translated (::ffff:0:0:0/96) forms, Teredo, site-local and the
+ * other special-purpose IPv6 ranges are refused whole. An operator opens exactly what is needed with allow_cidrs (or all
  * private targets with allow_private_targets). The check is made on the
  * address actually connected to, after DNS resolution (deliver.c's socket
  * callback), so alternative spellings and DNS rebinding cannot bypass it;

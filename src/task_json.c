@@ -21,15 +21,23 @@
 
 #define TASK_JSON_UNPROCESSABLE 422
 #define TASK_JSON_FIELD_MAX API_ERROR_FIELD_MAX
+/* DNS: a name of at most 253 characters in labels of at most 63. */
+#define TASK_JSON_HOST_MAX 253
+#define TASK_JSON_LABEL_MAX 63
 
-/* Headers herald itself controls; a task may not set them. */
+/* Headers herald itself sets or that shape the connection and the message's
+ * framing; a task may not set them (User-Agent would be sent twice). */
 static const char *const task_json_reserved_headers[] = {
-    "host",          "content-length",  "transfer-encoding", "connection", "x-business-id",
-    "x-business-type", "upgrade",       "te",                "trailer",    "keep-alive",
-    "proxy-connection", "expect",
+    "host",       "content-length", "transfer-encoding", "connection", "upgrade",
+    "te",         "trailer",        "keep-alive",        "proxy-connection", "expect",
+    "user-agent", "http2-settings",
 };
 
-static const char *const task_json_reserved_header_prefixes[] = {"webhook-", "x-herald-"};
+/* Every header starting with one of these is herald's: webhook-id and the
+ * signature, X-Herald-Attempt, X-Business-ID and X-Business-Type (and any
+ * other X-Business-*, so a receiver never sees two spellings of one). */
+static const char *const task_json_reserved_header_prefixes[] = {"webhook-", "x-herald-",
+                                                                 "x-business-"};
 
 typedef struct TaskJsonReader {
     const char *prefix;
@@ -135,6 +143,38 @@ static char *task_json_host_key(const char *scheme, const char *host, const char
     return key;
 }
 
+/* Why HOST (as libcurl's parser returns it: a bracketed IPv6 literal, an
+ * IPv4 address normalised, or a name with %XX decoded) can never be
+ * delivered to, or NULL if it can. */
+static const char *task_json_host_problem(const char *host)
+{
+    if (host[0] == '[')
+        return NULL; /* libcurl checked the literal */
+    size_t length = strlen(host);
+    if (length > 0 && host[length - 1] == '.')
+        length--; /* the root label */
+    if (length == 0 || length > TASK_JSON_HOST_MAX)
+        return "target_url's host must be 1 to 253 characters";
+    size_t label = 0;
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)host[i];
+        if (c >= 0x80)
+            return "target_url's host is not ASCII: write an internationalized name in its "
+                   "IDNA form (xn--...)";
+        if (c == '.') {
+            if (label == 0)
+                return "target_url's host has an empty label (\"..\" or a leading dot)";
+            label = 0;
+        } else if (isalnum(c) || c == '-' || c == '_') {
+            if (++label > TASK_JSON_LABEL_MAX)
+                return "target_url's host has a label longer than 63 characters";
+        } else {
+            return "target_url's host may hold only letters, digits, '-', '_' and '.'";
+        }
+    }
+    return NULL;
+}
+
 /* libcurl's own URL parser decides what a URL is, so intake and delivery agree. */
 static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
                                      TaskRequest *out)
@@ -152,6 +192,7 @@ static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
         return task_json_invalid(reader, name, "out of memory");
     int result = -1;
     char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *port = NULL;
+    char *zone = NULL;
     CURLUcode code = curl_url_set(handle, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
     if (code != CURLUE_OK) {
         task_json_invalid(reader, name, "target_url is not a valid absolute URL: %s",
@@ -180,6 +221,16 @@ static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
         task_json_invalid(reader, name, "target_url contains characters that must be escaped");
         goto done;
     }
+    const char *problem = task_json_host_problem(host);
+    if (problem != NULL) {
+        task_json_invalid(reader, name, "%s", problem);
+        goto done;
+    }
+    if (curl_url_get(handle, CURLUPART_ZONEID, &zone, 0) == CURLUE_OK) {
+        task_json_invalid(reader, name,
+                          "target_url may not name a network interface (an IPv6 zone id)");
+        goto done;
+    }
     bool is_address;
     if (reader->guard != NULL && netguard_host_is_blocked(reader->guard, host, &is_address)) {
         task_json_invalid(reader, name,
@@ -187,8 +238,9 @@ static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
                           "open it with [delivery] allow_cidrs if it is meant");
         goto done;
     }
-    if (curl_url_get(handle, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        task_json_invalid(reader, name, "target_url has no usable port");
+    if (curl_url_get(handle, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        strtol(port, NULL, 10) < 1) {
+        task_json_invalid(reader, name, "target_url's port must be 1 to 65535");
         goto done;
     }
     out->target_url = strdup(url);
@@ -196,6 +248,7 @@ static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
     result = out->target_url && out->target_host ? 0
                                                  : task_json_invalid(reader, name, "out of memory");
 done:
+    curl_free(zone);
     curl_free(port);
     curl_free(scheme);
     curl_free(host);

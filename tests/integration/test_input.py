@@ -121,6 +121,69 @@ class JsonGrammarTest(HeraldTestCase, unittest.TestCase):
         self.assertIn("given twice", body["error"]["message"])
 
 
+class TargetUrlTest(HeraldTestCase, unittest.TestCase):
+    """Item 3: a target_url that can never be delivered to is refused at intake (the
+    deliverable spellings are accepted in tests/unit/test_task_json.c: accepted tasks
+    here would be delivered, and nothing leaves the machine)."""
+    herald_options = {"private_targets": False}
+
+    UNDELIVERABLE = [
+        # hosts that are not ASCII, or not hosts at all
+        "http://b\u00fccher.example/x", "http://%c3%bc.example/x", "https://\u4f8b\u5b50.example/",
+        "http://a..b.example/", "http://.a.example/", "http://%s.example/" % ("a" * 64),
+        "http://a%2fb.example/", "http://a%00b.example/",
+        # port 0, spelled several ways
+        "http://a.example:0/x", "https://a.example:00/x", "http://[2606:4700::1111]:0/",
+        # IPv6 spellings of reserved addresses
+        "http://[::127.0.0.1]/", "http://[::7f00:1]/", "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:0:127.0.0.1]/", "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[2002:7f00:1::1]/", "http://[2002:a9fe:a9fe::]/", "http://[2001::1]/",
+        "http://[fec0::1]/", "http://[::]/", "http://[0::1]/", "http://[fe80::1%25eth0]/",
+        "http://[2001:db8::1]/",
+        # IPv4 spellings (already refused; kept as members of the class)
+        "http://2130706433/", "http://0x7f.1/", "http://0177.0.0.1/", "http://127.1/",
+    ]
+
+    def test_undeliverable_targets_are_refused_with_422(self):
+        for number, url in enumerate(self.UNDELIVERABLE):
+            with self.subTest(url=url):
+                status, _, body = self.herald.create(business_id="URL-%d" % number,
+                                                     target_url=url)
+                self.assertEqual(status, 422, body)
+                self.assertEqual(body["error"]["field"], "target_url")
+
+
+class TaskHeadersTest(HeraldTestCase, unittest.TestCase):
+    """Item 4: herald's own headers cannot be set by a task; empty values are sent."""
+
+    RESERVED = ["User-Agent", "user-agent", "Host", "Content-Length", "Transfer-Encoding",
+                "Connection", "Keep-Alive", "TE", "Trailer", "Upgrade", "Expect",
+                "Proxy-Connection", "webhook-id", "Webhook-Timestamp", "webhook-signature",
+                "webhook-other", "X-Herald-Attempt", "x-herald-anything", "X-Business-ID",
+                "X-Business-Type", "x-business-tenant"]
+
+    def test_reserved_headers_are_refused_naming_the_header(self):
+        for name in self.RESERVED:
+            with self.subTest(name=name):
+                status, _, body = self.herald.create(business_id="HDR-" + name,
+                                                     headers={name: "v"})
+                self.assertEqual(status, 422, body)
+                self.assertEqual(body["error"]["field"], "headers." + name)
+                self.assertIn(name, body["error"]["message"])
+
+    def test_empty_values_are_sent_empty(self):
+        url = sink().url("/empty-headers")
+        status, _, body = self.herald.create(business_id="HDR-EMPTY", target_url=url,
+                                             headers={"X-Empty": "", "X-Blank": "  ",
+                                                      "X-Tenant": "shop-a"})
+        self.assertEqual(status, 201, body)
+        received = sink().wait_for(1, path="/empty-headers")[0]
+        self.assertEqual(received.headers.get("x-empty"), "")
+        self.assertIn(received.headers.get("x-blank"), ("", "  "))
+        self.assertEqual(received.headers.get("x-tenant"), "shop-a")
+        self.assertEqual(received.headers.get("user-agent", "").count("herald/"), 1)
+
+
 class ManualPayloadTest(HeraldTestCase, unittest.TestCase):
     """Item 1 and 2 for repairs: the API and heraldctl take JSON payloads only."""
 

@@ -170,7 +170,7 @@ static void test_request_headers(void **state)
     task.target_url = strdup("http://127.0.0.1:9/notify");
     task.payload = strdup("{}");
     task.payload_length = 2;
-    task.headers_json = strdup("{\"X-Tenant\":\"a\"}");
+    task.headers_json = strdup("{\"X-Tenant\":\"a\",\"X-Empty\":\"\",\"X-Blank\":\" \"}");
     task.attempts = 2;
     Delivery delivery = {0};
     char err[128];
@@ -181,6 +181,9 @@ static void test_request_headers(void **state)
     assert_true(header_present(headers, "X-Business-ID: P1"));
     assert_true(header_present(headers, "X-Business-Type: PAYMENT_SUCCESS"));
     assert_true(header_present(headers, "X-Tenant: a"));
+    /* libcurl would drop "X-Empty:"; "X-Empty;" sends it with an empty value. */
+    assert_true(header_present(headers, "X-Empty;"));
+    assert_true(header_present(headers, "X-Blank;"));
     assert_true(header_present(headers, "webhook-id: msg_abc"));
     assert_true(header_present(headers, "webhook-timestamp: 1795095907"));
     assert_true(header_present(headers, "X-Herald-Attempt: 2"));

@@ -1,5 +1,5 @@
-/* Unit tests for src/netguard.c: every blocked range, its edges, the
- * IPv4-mapped and NAT64 forms, and allow lists. */
+/* Unit tests for src/netguard.c: every blocked range, its edges, the IPv6
+ * forms that carry an IPv4 address, and allow lists. */
 #include "test_support.h"
 
 #include <arpa/inet.h>
@@ -35,7 +35,13 @@ static void test_blocked_ranges_and_their_edges(void **state)
         "239.255.255.255", "240.0.0.1",   "255.255.255.255", "::",             "::1",
         "fc00::1",       "fdff:ffff::1",  "fe80::1",        "febf::1",        "ff02::1",
         "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "64:ff9b::7f00:1",
-        "64:ff9b::a9fe:a9fe", "64:ff9b::c0a8:101"};
+        "64:ff9b::a9fe:a9fe", "64:ff9b::c0a8:101",
+        /* IPv4-compatible (deprecated: ::a.b.c.d), whatever the IPv4 inside */
+        "::127.0.0.1", "::7f00:1", "::8.8.8.8", "::ffff",
+        /* IPv4-translated, 6to4 of blocked IPv4, Teredo and the special-purpose ranges */
+        "::ffff:0:7f00:1", "::ffff:0:808:808", "2002:7f00:1::", "2002:a00:1::1",
+        "2002:a9fe:a9fe::1", "2001::1", "2001:0:4136:e378::1", "2001:2::1", "2001:10::1",
+        "2001:2f::1", "2001:db8::1", "3fff::1", "5f00::1", "fec0::1", "feff::1", "100::1"};
     for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
         if (!blocked(&guard, inside[i]))
             fail_msg("%s should be blocked", inside[i]);
@@ -44,8 +50,8 @@ static void test_blocked_ranges_and_their_edges(void **state)
         "1.1.1.1",      "9.255.255.255", "11.0.0.0",   "100.63.255.255", "100.128.0.0",
         "126.255.255.255", "128.0.0.0",  "169.253.255.255", "169.255.0.0", "172.15.255.255",
         "172.32.0.0",   "192.167.255.255", "192.169.0.0", "223.255.255.255", "8.8.8.8",
-        "2001:4860:4860::8888", "fbff::1", "fec0::1",   "::ffff:8.8.8.8",  "64:ff9b::808:808",
-        "2606:4700::1111"};
+        "2001:4860:4860::8888", "fbff::1", "::ffff:8.8.8.8",  "64:ff9b::808:808",
+        "2606:4700::1111", "2002:808:808::1", "2001:200::1", "2001:1::1", "3000::1", "4000::1"};
     for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
         if (blocked(&guard, outside[i]))
             fail_msg("%s should be allowed", outside[i]);
@@ -97,6 +103,14 @@ static void test_literal_hosts(void **state)
     assert_false(is_address); /* a name; resolved and checked when connecting */
     assert_false(netguard_host_is_blocked(&guard, "", &is_address));
     assert_false(netguard_host_is_blocked(&guard, "[]", &is_address));
+    /* The IPv6 spellings of reserved IPv4 addresses, as written in URLs. */
+    static const char *const reserved[] = {"[::127.0.0.1]", "[::ffff:127.0.0.1]",
+                                           "[::ffff:0:127.0.0.1]", "[64:ff9b::127.0.0.1]",
+                                           "[2002:7f00:1::1]", "[::]", "[0:0:0:0:0:0:0:1]"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        if (!netguard_host_is_blocked(&guard, reserved[i], &is_address) || !is_address)
+            fail_msg("%s should be refused", reserved[i]);
+    }
 }
 
 int main(void)

@@ -169,7 +169,9 @@ static void test_target_url_rules(void **state)
     static const char *const bad[] = {
         "order/api/notify", "ftp://a/x", "file:///etc/passwd", "http://", "http:///path",
         "https://user:pass@host/", "http://a b/", "http://host/\\\\x", "javascript:alert(1)", "",
-        "http://[::1/"};
+        "http://[::1/", "http://b\xc3\xbc" "cher.example/", "http://%c3%bc.example/", "http://a..b/",
+        "http://.a/", "http://a.example:0/", "http://a.example:000/", "http://[fe80::1%25eth0]/",
+        "http://a%2fb/", "http://a%25b/"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char body[512];
         snprintf(body, sizeof body,
@@ -182,7 +184,10 @@ static void test_target_url_rules(void **state)
              "{\"business_id\":\"P\",\"business_type\":\"T\",\"target_url\":\"http://a/%02040d\",\"payload\":{}}", 0);
     expect_invalid(body, 422, "validation_failed", "target_url");
     static const char *const good[] = {"http://a/", "HTTPS://order.example:8443/x?y=1#z",
-                                       "http://192.0.3.1:9/", "http://[2001:4860::1]:80/p"};
+                                       "http://192.0.3.1:9/", "http://[2001:4860::1]:80/p",
+                                       "http://xn--bcher-kva.example/", "https://a_b.example/",
+                                       "http://example.com./x", "http://8.8.8.8:65535/",
+                                       "http://[2606:4700::1111]/"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         snprintf(body, sizeof body,
                  "{\"business_id\":\"P\",\"business_type\":\"T\",\"target_url\":\"%s\",\"payload\":{}}",
@@ -275,9 +280,12 @@ static void test_header_rules(void **state)
     expect_invalid("{" VALID_FIELDS ",\"payload\":{},\"headers\":{\"Bad Name\":\"v\"}}", 422, "validation_failed", "headers.Bad Name");
     expect_invalid("{" VALID_FIELDS ",\"payload\":{},\"headers\":{\"X-A\":\"a\\r\\nX-Injected: 1\"}}", 422, "validation_failed", "headers.X-A");
     expect_invalid("{" VALID_FIELDS ",\"payload\":{},\"headers\":{\"X-A\":\"a\",\"x-a\":\"b\"}}", 422, "validation_failed", "headers");
-    static const char *const reserved[] = {"Host", "content-length", "Transfer-Encoding", "Connection",
-                                           "webhook-id", "Webhook-Signature", "X-Herald-Attempt",
-                                           "X-Business-ID"};
+    static const char *const reserved[] = {
+        "Host",         "content-length",     "Transfer-Encoding", "Connection",  "Upgrade",
+        "TE",           "Trailer",            "Keep-Alive",        "Proxy-Connection", "Expect",
+        "User-Agent",   "user-agent",         "HTTP2-Settings",    "webhook-id",  "Webhook-Signature",
+        "webhook-timestamp", "Webhook-Anything", "X-Herald-Attempt", "x-herald-x", "X-Business-ID",
+        "x-business-type", "X-Business-Tenant", "X-BUSINESS-"};
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
         char body[512], field[64];
         snprintf(body, sizeof body, "{" VALID_FIELDS ",\"payload\":{},\"headers\":{\"%s\":\"v\"}}", reserved[i]);
