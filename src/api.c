@@ -73,23 +73,102 @@ static bool api_route_matches(const char *pattern, const char *path,
     return true;
 }
 
-/* Finds the route for METHOD and PATH; when only the method is wrong, sets
- * *ALLOW to the method the path does take. */
+/* Finds the route for METHOD and PATH (HEAD is answered as GET, without the
+ * body). A path some route names literally ("/v1/tasks/batch") belongs to
+ * the literal routes only, never to a pattern that would also match it
+ * ("/v1/tasks/{id}"). When only the method is wrong, fills ALLOW with the
+ * methods the path takes ("GET, HEAD, POST"); ALLOW is "" otherwise. */
 static const ApiRoute *api_route_find(const char *method, const char *path,
-                                      char parameter[API_PATH_PARAMETER_MAX], const char **allow)
+                                      char parameter[API_PATH_PARAMETER_MAX],
+                                      char allow[API_ALLOW_MAX])
 {
-    *allow = NULL;
-    for (size_t t = 0; t < sizeof api_route_tables / sizeof api_route_tables[0]; t++) {
-        for (size_t i = 0; i < *api_route_counts[t]; i++) {
-            const ApiRoute *route = &api_route_tables[t][i];
-            if (!api_route_matches(route->pattern, path, parameter))
-                continue;
-            if (strcmp(route->method, method) == 0)
-                return route;
-            *allow = route->method;
+    const char *wanted = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    allow[0] = '\0';
+    for (int literal = 1; literal >= 0; literal--) {
+        bool get = false, post = false;
+        for (size_t t = 0; t < sizeof api_route_tables / sizeof api_route_tables[0]; t++) {
+            for (size_t i = 0; i < *api_route_counts[t]; i++) {
+                const ApiRoute *route = &api_route_tables[t][i];
+                if ((strstr(route->pattern, "{id}") == NULL) != literal ||
+                    !api_route_matches(route->pattern, path, parameter))
+                    continue;
+                if (strcmp(route->method, wanted) == 0)
+                    return route;
+                get |= strcmp(route->method, "GET") == 0;
+                post |= strcmp(route->method, "POST") == 0;
+            }
+        }
+        if (get || post) {
+            snprintf(allow, API_ALLOW_MAX, "%s%s%s", get ? "GET, HEAD" : "",
+                     get && post ? ", " : "", post ? "POST" : "");
+            return NULL;
         }
     }
     return NULL;
+}
+
+/* What api_check_query found wrong with a query string. */
+typedef struct ApiQueryCheck {
+    const ApiRoute *route;
+    const char *seen[API_QUERY_MAX];
+    size_t seen_count;
+    const char *unknown;  /* a name the route does not take */
+    const char *repeated; /* a name given twice */
+    const char *empty;    /* a name given without a value */
+} ApiQueryCheck;
+
+static enum MHD_Result api_check_argument(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value)
+{
+    (void)kind;
+    (void)value;
+    ApiQueryCheck *check = cls;
+    bool known = false;
+    for (const char *const *name = check->route->query; name != NULL && *name != NULL; name++)
+        known |= strcmp(*name, key) == 0;
+    if (!known) {
+        check->unknown = key;
+        return MHD_NO;
+    }
+    if (value == NULL || value[0] == '\0') {
+        check->empty = key;
+        return MHD_NO;
+    }
+    for (size_t i = 0; i < check->seen_count; i++) {
+        if (strcmp(check->seen[i], key) == 0) {
+            check->repeated = key;
+            return MHD_NO;
+        }
+    }
+    if (check->seen_count < API_QUERY_MAX)
+        check->seen[check->seen_count++] = key;
+    return MHD_YES;
+}
+
+/* Every query argument must be one the route takes, once, with a value: a
+ * typo such as ?type= for ?business_type= is refused, never silently ignored. Sets a 400
+ * reply and returns -1 otherwise. */
+static int api_check_query(ApiCall *call)
+{
+    ApiQueryCheck check = {.route = call->route};
+    MHD_get_connection_values(call->connection, MHD_GET_ARGUMENT_KIND, api_check_argument,
+                              &check);
+    if (check.unknown != NULL) {
+        api_call_fail(call, MHD_HTTP_BAD_REQUEST, "invalid_parameter", check.unknown,
+                      "unknown query parameter \"%.64s\"", check.unknown);
+        return -1;
+    }
+    if (check.empty != NULL) {
+        api_call_fail(call, MHD_HTTP_BAD_REQUEST, "invalid_parameter", check.empty,
+                      "query parameter \"%s\" needs a value", check.empty);
+        return -1;
+    }
+    if (check.repeated != NULL) {
+        api_call_fail(call, MHD_HTTP_BAD_REQUEST, "invalid_parameter", check.repeated,
+                      "query parameter \"%s\" given twice", check.repeated);
+        return -1;
+    }
+    return 0;
 }
 
 static bool api_is_json_content_type(const char *value)
@@ -104,27 +183,27 @@ static bool api_is_json_content_type(const char *value)
 /* The checks made before any of the body is read. Sets a reply on failure. */
 static void api_begin_call(ApiCall *call, const char *url, const char *method)
 {
-    const char *allow;
-    call->route = api_route_find(method, url, call->path_parameter, &allow);
+    call->route = api_route_find(method, url, call->path_parameter, call->allow);
     const ApiRoute *route = call->route;
     const Auth *auth = call->api->options.auth;
-    bool public = route ? route->public : (allow == NULL);
+    bool public = route ? route->public : call->allow[0] == '\0';
     if (auth != NULL && !public &&
         !auth_check(auth, api_call_header(call, MHD_HTTP_HEADER_AUTHORIZATION), &call->actor)) {
         api_call_fail(call, MHD_HTTP_UNAUTHORIZED, "unauthorized", NULL,
                       "a valid \"Authorization: Bearer TOKEN\" header is required");
         return;
     }
-    if (route == NULL && allow != NULL) {
-        call->allow = allow;
+    if (route == NULL && call->allow[0] != '\0') {
         api_call_fail(call, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", NULL,
-                      "%s is not allowed here; use %s", method, allow);
+                      "%.16s is not allowed here; use %s", method, call->allow);
         return;
     }
     if (route == NULL) {
         api_call_fail(call, MHD_HTTP_NOT_FOUND, "not_found", NULL, "no such endpoint");
         return;
     }
+    if (api_check_query(call) != 0)
+        return;
     if (route->writes && atomic_load(&call->api->refuse_writes)) {
         api_call_set_retry_after(call, 5);
         api_call_fail(call, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
@@ -133,6 +212,14 @@ static void api_begin_call(ApiCall *call, const char *url, const char *method)
     }
     if (!route->json_body)
         return;
+    /* herald reads bodies as sent: a compressed one would be stored as garbage. */
+    const char *encoding = api_call_header(call, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    if (encoding != NULL && strcasecmp(encoding, "identity") != 0) {
+        api_call_fail(call, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", NULL,
+                      "Content-Encoding \"%.32s\" is not supported; send the body uncompressed",
+                      encoding);
+        return;
+    }
     const char *content_length = api_call_header(call, MHD_HTTP_HEADER_CONTENT_LENGTH);
     bool has_body = api_call_header(call, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL ||
                     (content_length != NULL && strcmp(content_length, "0") != 0);

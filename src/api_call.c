@@ -204,7 +204,7 @@ enum MHD_Result api_call_send(ApiCall *call)
         snprintf(retry_after, sizeof retry_after, "%d", call->retry_after);
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
     }
-    if (ok == MHD_YES && call->status == MHD_HTTP_METHOD_NOT_ALLOWED && call->allow != NULL)
+    if (ok == MHD_YES && call->status == MHD_HTTP_METHOD_NOT_ALLOWED && call->allow[0] != '\0')
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, call->allow);
     if (ok == MHD_YES && call->status == MHD_HTTP_UNAUTHORIZED)
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,

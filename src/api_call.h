@@ -25,8 +25,9 @@ typedef struct ApiCall ApiCall;
 typedef void (*ApiHandler)(ApiCall *call);
 
 typedef struct ApiRoute {
-    const char *method;  /* "GET" or "POST" */
+    const char *method;  /* "GET" (also answers HEAD) or "POST" */
     const char *pattern; /* "/v1/tasks/{id}": at most one {id} segment */
+    const char *const *query; /* the query parameters it takes (NULL-terminated); NULL: none */
     bool json_body;      /* a body, if any, must be JSON (Content-Type is checked) */
     bool writes;         /* refused with 503 while herald shuts down */
     bool public;         /* no authentication (health checks) */

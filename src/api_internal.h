@@ -18,6 +18,8 @@
 #include "store_pool.h"
 
 #define API_PATH_PARAMETER_MAX 32
+#define API_ALLOW_MAX 24 /* "GET, HEAD, POST" */
+#define API_QUERY_MAX 16 /* query parameters one request may give */
 
 struct Api {
     struct MHD_Daemon *daemon;
@@ -48,7 +50,7 @@ struct ApiCall {
     char *reply_text;        /* instead of reply_body, with reply_type */
     const char *reply_type;
     int retry_after;
-    const char *allow; /* for 405 */
+    char allow[API_ALLOW_MAX]; /* for 405: the methods the path takes */
     const char *actor; /* the token's name, or "local"; points into the Auth */
     ApiHandler resumed;
     Store *reader;

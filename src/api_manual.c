@@ -198,6 +198,36 @@ static void api_manual_not_in_manual(ApiCall *call, int64_t task_id)
                   "task %lld is not in the open manual-handling list", (long long)task_id);
 }
 
+static void api_manual_no_such_task(ApiCall *call)
+{
+    api_call_fail(call, 404, "not_found", "id", "no task with id \"%s\"",
+                  api_call_path_parameter(call));
+}
+
+/* The task named by the path, for a repair: its id and business type (the
+ * caller frees *BUSINESS_TYPE), or 0 with a 404 or 503 already set. */
+static int64_t api_manual_find_task(ApiCall *call, char **business_type)
+{
+    int64_t task_id = api_manual_task_id(call);
+    if (task_id == 0) {
+        api_manual_no_such_task(call);
+        return 0;
+    }
+    char err[256];
+    Task task;
+    StoreResult found = store_task_get(api_call_reader(call), task_id, &task, err, sizeof err);
+    if (found == STORE_NOT_FOUND)
+        api_manual_no_such_task(call);
+    else if (found != STORE_OK)
+        api_manual_unavailable(call, err);
+    if (found != STORE_OK)
+        return 0;
+    *business_type = task.business_type;
+    task.business_type = NULL;
+    task_clear(&task);
+    return task_id;
+}
+
 /* What a retry changed, for the action log. */
 static char *api_manual_details(const ManualRetryRequest *request, int budget)
 {
@@ -214,36 +244,25 @@ static char *api_manual_details(const ManualRetryRequest *request, int budget)
 
 static void api_manual_retry(ApiCall *call)
 {
-    int64_t task_id = api_manual_task_id(call);
     size_t length;
     const char *body = api_call_body(call, &length);
     ManualRetryRequest request;
     ApiError error;
-    if (task_id == 0) {
-        api_manual_not_in_manual(call, task_id);
-        return;
-    }
     if (manual_json_read_retry(body, length, api_call_guard(call), &request, &error) != 0) {
         manual_json_retry_clear(&request);
         api_call_reply_error(call, &error);
         return;
     }
-    Store *store = api_call_reader(call);
-    char err[256];
-    Task task;
-    StoreResult found = store_task_get(store, task_id, &task, err, sizeof err);
-    if (found != STORE_OK) {
+    char *business_type = NULL;
+    int64_t task_id = api_manual_find_task(call, &business_type);
+    if (task_id == 0) {
         manual_json_retry_clear(&request);
-        if (found == STORE_NOT_FOUND)
-            api_manual_not_in_manual(call, task_id);
-        else
-            api_manual_unavailable(call, err);
         return;
     }
     int budget = request.max_retry > 0
                      ? request.max_retry
-                     : (int)policy_set_find(api_call_policies(call), task.business_type)->max_retry;
-    task_clear(&task);
+                     : (int)policy_set_find(api_call_policies(call), business_type)->max_retry;
+    free(business_type);
     char *details = api_manual_details(&request, budget);
     ManualRepair repair = {
         .target_url = request.target_url, .target_host = request.target_host,
@@ -251,6 +270,8 @@ static void api_manual_retry(ApiCall *call)
         .payload_is_json = request.payload_is_json, .max_retry = budget,
         .note = request.note, .actor = api_call_actor(call),
     };
+    Store *store = api_call_reader(call);
+    char err[256];
     int64_t now = clock_now_ms();
     char *host = NULL;
     StoreResult result = STORE_ERROR;
@@ -282,18 +303,20 @@ static void api_manual_retry(ApiCall *call)
 
 static void api_manual_resolve(ApiCall *call)
 {
-    int64_t task_id = api_manual_task_id(call);
     size_t length;
     const char *body = api_call_body(call, &length);
     char *note = NULL;
     ApiError error;
-    if (task_id == 0) {
-        api_manual_not_in_manual(call, task_id);
-        return;
-    }
     if (manual_json_read_resolve(body, length, &note, &error) != 0) {
         free(note);
         api_call_reply_error(call, &error);
+        return;
+    }
+    char *business_type = NULL;
+    int64_t task_id = api_manual_find_task(call, &business_type);
+    free(business_type);
+    if (task_id == 0) {
+        free(note);
         return;
     }
     Store *store = api_call_reader(call);
@@ -400,8 +423,11 @@ done:
     manual_json_bulk_clear(&request);
 }
 
+static const char *const api_manual_list_query[] = {"state", "business_type", "since", "until",
+                                                    "limit", "after", NULL};
+
 const ApiRoute api_manual_routes[] = {
-    {.method = "GET", .pattern = "/v1/manual", .handler = api_manual_list},
+    {.method = "GET", .pattern = "/v1/manual", .query = api_manual_list_query, .handler = api_manual_list},
     {.method = "POST", .pattern = "/v1/manual/retry", .json_body = true, .writes = true, .handler = api_manual_bulk_retry},
     {.method = "GET", .pattern = "/v1/manual/{id}", .handler = api_manual_show},
     {.method = "POST", .pattern = "/v1/manual/{id}/retry", .json_body = true, .writes = true, .handler = api_manual_retry},

@@ -138,11 +138,13 @@ static void api_system_alerts(ApiCall *call)
     api_call_reply(call, 200, body);
 }
 
+static const char *const api_system_alerts_query[] = {"limit", "before", NULL};
+
 const ApiRoute api_system_routes[] = {
     {.method = "GET", .pattern = "/healthz", .public = true, .handler = api_system_health},
     {.method = "GET", .pattern = "/readyz", .public = true, .handler = api_system_ready},
     {.method = "GET", .pattern = "/metrics", .handler = api_system_metrics},
-    {.method = "GET", .pattern = "/v1/alerts", .handler = api_system_alerts},
+    {.method = "GET", .pattern = "/v1/alerts", .query = api_system_alerts_query, .handler = api_system_alerts},
 };
 
 const size_t api_system_route_count = sizeof api_system_routes / sizeof api_system_routes[0];

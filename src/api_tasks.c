@@ -335,9 +335,12 @@ static void api_tasks_list(ApiCall *call)
     api_call_reply(call, 200, body);
 }
 
+static const char *const api_tasks_list_query[] = {"business_id", "business_type", "status",
+                                                   "limit", "after", NULL};
+
 const ApiRoute api_task_routes[] = {
     {.method = "POST", .pattern = "/v1/tasks", .json_body = true, .writes = true, .intake = true, .handler = api_tasks_create},
-    {.method = "GET", .pattern = "/v1/tasks", .handler = api_tasks_list},
+    {.method = "GET", .pattern = "/v1/tasks", .query = api_tasks_list_query, .handler = api_tasks_list},
     {.method = "POST", .pattern = "/v1/tasks/batch", .json_body = true, .writes = true, .intake = true, .handler = api_tasks_create_batch},
     {.method = "GET", .pattern = "/v1/tasks/{id}", .handler = api_tasks_get},
     {.method = "GET", .pattern = "/v1/tasks/{id}/attempts", .handler = api_tasks_attempts},

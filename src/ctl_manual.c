@@ -257,8 +257,8 @@ static int ctl_manual_retry_all(Ctl *ctl, const CtlCommand *command, int argc, c
     static const struct option options[] = {
         {"type", required_argument, NULL, 't'}, {"since", required_argument, NULL, 's'},
         {"until", required_argument, NULL, 'u'}, {"note", required_argument, NULL, 'n'},
-        {"dry-run", no_argument, NULL, 'd'},    {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"dry-run", no_argument, NULL, 'd'},    {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     cJSON *body = cJSON_CreateObject();
     int option;
@@ -270,14 +270,22 @@ static int ctl_manual_retry_all(Ctl *ctl, const CtlCommand *command, int argc, c
         case 'u': cJSON_AddStringToObject(body, "until", optarg); break;
         case 'n': cJSON_AddStringToObject(body, "note", optarg); break;
         case 'd': cJSON_AddBoolToObject(body, "dry_run", true); break;
+        case 'a': cJSON_AddBoolToObject(body, "all", true); break;
         default:
             cJSON_Delete(body);
             return ctl_command_usage(command, option == 'h' ? stdout : stderr,
                                      option == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE);
         }
     }
-    if (optind != argc) {
+    bool filtered = cJSON_GetObjectItemCaseSensitive(body, "business_type") != NULL ||
+                    cJSON_GetObjectItemCaseSensitive(body, "since") != NULL ||
+                    cJSON_GetObjectItemCaseSensitive(body, "until") != NULL ||
+                    cJSON_GetObjectItemCaseSensitive(body, "all") != NULL;
+    if (optind != argc || !filtered) {
         cJSON_Delete(body);
+        if (optind == argc)
+            fprintf(stderr, "heraldctl: choose entries with --type, --since or --until, or "
+                            "say --all\n");
         return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
     }
     return ctl_manual_post(ctl, "/v1/manual/retry", body, ctl_manual_show_bulk);
@@ -330,8 +338,10 @@ const CtlCommand ctl_manual_commands[] = {
     {"manual", "resolve", ctl_manual_resolve, "manual resolve TASK_ID --note TEXT",
      "close a failed task without sending it"},
     {"manual", "retry-all", ctl_manual_retry_all,
-     "manual retry-all [--type TYPE] [--since TIME] [--until TIME] [--note TEXT] [--dry-run]",
-     "send every matching open entry again (through the normal per-host limits)"},
+     "manual retry-all (--type TYPE | --since TIME | --until TIME | --all) [--note TEXT]"
+     " [--dry-run]",
+     "send every matching open entry again (through the normal per-host limits); --all: every"
+     " open entry"},
 };
 
 const size_t ctl_manual_command_count =

@@ -37,6 +37,14 @@ static int manual_json_read_note(const cJSON *item, char **note, ApiError *error
     if (!cJSON_IsString(item) || item->valuestring[0] == '\0' ||
         utf8_count_code_points(item->valuestring) > MANUAL_NOTE_MAX)
         return manual_json_fail(error, "note", "note must be a string of 1 to 1024 characters");
+    /* Notes are printed in operators' terminals and tables: lines and tabs
+     * only, no escape sequences. */
+    for (const unsigned char *p = (const unsigned char *)item->valuestring; *p; p++) {
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+            return manual_json_fail(error, "note",
+                                    "note may not contain control characters other than "
+                                    "newline and tab");
+    }
     *note = strdup(item->valuestring);
     return *note ? 0 : manual_json_fail(error, "note", "out of memory");
 }
@@ -125,7 +133,8 @@ int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *ou
     if (document == NULL)
         return -1;
     int result = 0;
-    static const char *const fields[] = {"business_type", "since", "until", "dry_run", "note"};
+    static const char *const fields[] = {"business_type", "since", "until", "dry_run", "note",
+                                         "all"};
     bool seen[sizeof fields / sizeof fields[0]] = {false};
     for (const cJSON *member = document->child; member != NULL && result == 0;
          member = member->next) {
@@ -156,11 +165,22 @@ int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *ou
             out->dry_run = cJSON_IsTrue(member);
         } else if (strcmp(name, "note") == 0) {
             result = manual_json_read_note(member, &out->note, error);
+        } else if (strcmp(name, "all") == 0) {
+            if (!cJSON_IsBool(member))
+                result = manual_json_fail(error, name, "all must be true or false");
+            out->all = cJSON_IsTrue(member);
         } else {
             api_error_set(error, 422, "validation_failed", name, "unknown field \"%.64s\"", name);
             result = -1;
         }
     }
+    /* An empty body must not mean "every open entry": that takes "all": true.
+     * The filters are the first three fields. */
+    bool filtered = seen[0] || seen[1] || seen[2];
+    if (result == 0 && !filtered && !out->all)
+        result = manual_json_fail(error, "all",
+                                  "give business_type, since or until to choose the entries, "
+                                  "or \"all\": true to retry every open entry");
     cJSON_Delete(document);
     return result;
 }

@@ -33,6 +33,7 @@ typedef struct ManualBulkRequest {
     int64_t since;       /* moved_at >= since */
     int64_t until;       /* moved_at < until */
     bool dry_run;
+    bool all; /* said "all": true; without it a request must give a filter */
     char *note;
 } ManualBulkRequest;
 

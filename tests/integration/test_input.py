@@ -184,6 +184,131 @@ class TaskHeadersTest(HeraldTestCase, unittest.TestCase):
         self.assertEqual(received.headers.get("user-agent", "").count("herald/"), 1)
 
 
+class ApiShapeTest(HeraldTestCase, unittest.TestCase):
+    """Items 5 and 6: nothing a client sends is silently ignored; every route answers
+    the way HTTP says it should."""
+
+    def assert_error(self, response, status, code, field=None):
+        got, _, body = response
+        self.assertEqual(got, status, body)
+        self.assertEqual(body["error"]["code"], code, body)
+        if field is not None:
+            self.assertEqual(body["error"].get("field"), field, body)
+
+    def test_unknown_or_repeated_query_parameters_are_refused(self):
+        self.herald.create(business_id="QUERY-1")
+        for path, name in (("/v1/tasks?type=PAYMENT_SUCCESS", "type"),
+                           ("/v1/tasks?business_type=PAYMENT_SUCCESS&stauts=failed", "stauts"),
+                           ("/v1/tasks?limit=1&limit=500", "limit"),
+                           ("/v1/tasks?business_id", "business_id"),
+                           ("/v1/tasks?business_id=", "business_id"),
+                           ("/v1/manual?state=", "state"),
+                           ("/v1/manual?state=all&type=X", "type"),
+                           ("/v1/manual?busines_type=X", "busines_type"),
+                           ("/v1/alerts?limit=5&newest=1", "newest"),
+                           ("/v1/tasks/1?verbose=1", "verbose"),
+                           ("/v1/tasks/1/attempts?limit=1", "limit"),
+                           ("/healthz?x=1", "x"), ("/metrics?name=x", "name")):
+            with self.subTest(path=path):
+                response = self.herald.request("GET", path)
+                self.assert_error(response, 400, "invalid_parameter", name)
+                self.assertIn(name, response[2]["error"]["message"])
+        response = self.herald.request("POST", "/v1/tasks?dry_run=1",
+                                       body=task_request("QUERY-2"))
+        self.assert_error(response, 400, "invalid_parameter", "dry_run")
+        status, _, body = self.herald.request("GET", "/v1/tasks?business_id=QUERY-2")
+        self.assertEqual(body["tasks"], [])
+
+    def test_compressed_bodies_are_415(self):
+        for encoding in ("gzip", "deflate", "br", "x-gzip, identity", "GZIP"):
+            with self.subTest(encoding=encoding):
+                response = self.herald.request(
+                    "POST", "/v1/tasks", body=task_request("ENC-1"),
+                    headers={"Content-Encoding": encoding})
+                self.assert_error(response, 415, "unsupported_media_type")
+                self.assertIn("Content-Encoding", response[2]["error"]["message"])
+        status, _, body = self.herald.request("POST", "/v1/tasks", body=task_request("ENC-2"),
+                                              headers={"Content-Encoding": "identity"})
+        self.assertEqual(status, 201, body)
+
+    def test_batch_refuses_an_idempotency_key_header(self):
+        response = self.herald.request("POST", "/v1/tasks/batch",
+                                       body={"tasks": [task_request("BATCHKEY-1")]},
+                                       headers={"Idempotency-Key": "one-for-all"})
+        self.assert_error(response, 400, "invalid_parameter", "Idempotency-Key")
+        status, _, body = self.herald.request("GET", "/v1/tasks?business_id=BATCHKEY-1")
+        self.assertEqual(body["tasks"], [])
+
+    def test_bulk_retry_needs_a_filter_or_all(self):
+        for body in ({}, {"dry_run": True}, {"note": "x"}, {"all": False}):
+            with self.subTest(body=body):
+                response = self.herald.request("POST", "/v1/manual/retry", body=body)
+                self.assert_error(response, 422, "validation_failed", "all")
+        status, _, answer = self.herald.request("POST", "/v1/manual/retry",
+                                                raw=b"", headers={"Content-Length": "0"})
+        self.assertEqual(status, 422, answer)
+        for body in ({"all": True, "dry_run": True}, {"business_type": "X", "dry_run": True},
+                     {"since": "2026-01-01T00:00:00Z", "dry_run": True}):
+            status, _, answer = self.herald.request("POST", "/v1/manual/retry", body=body)
+            self.assertEqual(status, 200, answer)
+        code, _, err = self.herald.ctl("manual", "retry-all")
+        self.assertEqual(code, 2, err)
+        self.assertIn("--all", err)
+        code, out, err = self.herald.ctl("manual", "retry-all", "--all", "--dry-run")
+        self.assertEqual(code, 0, err)
+        self.assertIn("dry run", out)
+
+    def test_repairs_of_unknown_tasks_are_404(self):
+        for task in ("abc", "0", "-1", "99999999", "1e3", "99999999999999999999999"):
+            for action, body in (("retry", {}), ("resolve", {"note": "n"})):
+                with self.subTest(task=task, action=action):
+                    response = self.herald.request("POST", "/v1/manual/%s/%s" % (task, action),
+                                                   body=body)
+                    self.assert_error(response, 404, "not_found", "id")
+                    self.assertNotIn("task 0", response[2]["error"]["message"])
+            response = self.herald.request("GET", "/v1/manual/%s" % task)
+            self.assert_error(response, 404, "not_found")
+        # A task that exists but is not in manual handling is a 409.
+        status, _, body = self.herald.create(business_id="NOTMANUAL-1")
+        task_id = body["task"]["id"]
+        response = self.herald.request("POST", "/v1/manual/%d/retry" % task_id, body={})
+        self.assert_error(response, 409, "not_in_manual")
+
+    def test_wrong_method_lists_every_allowed_one(self):
+        for method, path, allowed in (("PUT", "/v1/tasks", "GET, HEAD, POST"),
+                                      ("DELETE", "/v1/tasks/1", "GET, HEAD"),
+                                      ("GET", "/v1/tasks/batch", "POST"),
+                                      ("PATCH", "/v1/manual", "GET, HEAD"),
+                                      ("GET", "/v1/manual/retry", "POST"),
+                                      ("POST", "/healthz", "GET, HEAD")):
+            with self.subTest(method=method, path=path):
+                status, headers, body = self.herald.request(method, path)
+                self.assertEqual(status, 405, body)
+                self.assertEqual(headers.get("allow"), allowed)
+                self.assertEqual(body["error"]["code"], "method_not_allowed")
+
+    def test_head_answers_like_get_without_a_body(self):
+        status, _, body = self.herald.create(business_id="HEAD-1")
+        task_id = body["task"]["id"]
+        for path in ("/healthz", "/readyz", "/metrics", "/v1/tasks", "/v1/tasks/%d" % task_id,
+                     "/v1/tasks/%d/attempts" % task_id, "/v1/manual", "/v1/alerts",
+                     "/v1/tasks/99999999"):
+            with self.subTest(path=path):
+                connection = http.client.HTTPConnection("127.0.0.1", self.herald.port,
+                                                        timeout=10)
+                connection.request("GET", path)
+                get = connection.getresponse()
+                get_body = get.read()
+                connection.request("HEAD", path)
+                head = connection.getresponse()
+                self.assertEqual(head.read(), b"")
+                self.assertEqual(head.status, get.status)
+                self.assertEqual(head.getheader("Content-Type"), get.getheader("Content-Type"))
+                if path != "/metrics":  # the counters move between the two requests
+                    self.assertEqual(int(head.getheader("Content-Length")), len(get_body))
+                connection.close()
+
+
 class ManualPayloadTest(HeraldTestCase, unittest.TestCase):
     """Item 1 and 2 for repairs: the API and heraldctl take JSON payloads only."""
 

@@ -127,7 +127,7 @@ class ManualTest(unittest.TestCase):
             status, _, answer = self.api("POST", "/v1/manual/%d/retry" % task["id"], body)
             self.assertEqual((status, answer["error"]["field"]), (422, field))
         status, _, _ = self.api("POST", "/v1/manual/999999/retry")
-        self.assertEqual(status, 409)
+        self.assertEqual(status, 404)
         self.assertEqual(self.herald.get_task(task["id"])["status"], "failed")
 
     def test_resolve(self):
