@@ -50,6 +50,7 @@ struct ApiCall {
     char *reply_text;        /* instead of reply_body, with reply_type */
     const char *reply_type;
     int retry_after;
+    bool close_connection; /* "Connection: close": nothing more is read from the client */
     char allow[API_ALLOW_MAX]; /* for 405: the methods the path takes */
     const char *actor; /* the token's name, or "local"; points into the Auth */
     ApiHandler resumed;

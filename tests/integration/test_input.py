@@ -1,7 +1,9 @@
 """Every input gets a clear answer: the classes of hostile or sloppy input found when
 herald was tried as an attacker would, each through the real heraldd."""
 import http.client
+import json
 import os
+import socket
 import sqlite3
 import unittest
 
@@ -307,6 +309,76 @@ class ApiShapeTest(HeraldTestCase, unittest.TestCase):
                 if path != "/metrics":  # the counters move between the two requests
                     self.assertEqual(int(head.getheader("Content-Length")), len(get_body))
                 connection.close()
+
+
+class SmugglingTest(HeraldTestCase, unittest.TestCase):
+    """Item 9: every ambiguous framing (RFC 9112 sections 5.1, 6.1, 6.3) is refused
+    and the connection closed, so a request hidden in a body is never answered."""
+
+    HIDDEN = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    def exchange(self, raw, timeout=5):
+        """Sends RAW on one connection; returns everything read until EOF (or a timeout)."""
+        with socket.create_connection(("127.0.0.1", self.herald.port), timeout=timeout) as s:
+            s.sendall(raw)
+            data = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return data, True
+                    data += chunk
+            except (socket.timeout, ConnectionResetError):
+                return data, False
+
+    def cases(self):
+        task = json.dumps(task_request("SMUGGLED")).encode()
+        chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(task), task)
+        head = b"POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        return {
+            "CL then TE": head + b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % (
+                len(chunked) + len(self.HIDDEN)) + chunked + self.HIDDEN,
+            "TE then CL": head + b"Transfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n" % (
+                len(chunked)) + chunked + self.HIDDEN,
+            "CL twice": head + b"Content-Length: %d\r\nContent-Length: 0\r\n\r\n" % len(task)
+                        + task + self.HIDDEN,
+            "gzip, chunked": head + b"Transfer-Encoding: gzip, chunked\r\n\r\n" + chunked
+                             + self.HIDDEN,
+            "xchunked": head + b"Transfer-Encoding: xchunked\r\n\r\n" + chunked + self.HIDDEN,
+            "TE twice": head + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + chunked + self.HIDDEN,
+            "TE in HTTP/1.0": head.replace(b"HTTP/1.1", b"HTTP/1.0")
+                              + b"Transfer-Encoding: chunked\r\n\r\n" + chunked,
+            "space before colon": head + b"Content-Length: %d\r\nTransfer-Encoding : chunked\r\n\r\n"
+                                  % len(task) + task + self.HIDDEN,
+            "folded TE": head + b"Content-Length: %d\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+                         % len(task) + task + self.HIDDEN,
+            "GET with both": b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + self.HIDDEN,
+        }
+
+    def test_ambiguous_framing_is_refused_and_the_connection_closed(self):
+        for name, raw in self.cases().items():
+            with self.subTest(case=name):
+                data, closed = self.exchange(raw)
+                self.assertTrue(closed, (name, data))
+                self.assertEqual(data.count(b"HTTP/1.1 "), 1, data)
+                status = int(data.split(b" ", 2)[1])
+                self.assertIn(status, (400, 501), data)
+                self.assertIn(b"connection: close", data.lower())
+                self.assertNotIn(b'"status":"ok"', data)
+        status, _, body = self.herald.request("GET", "/v1/tasks?business_id=SMUGGLED")
+        self.assertEqual(body["tasks"], [])
+
+    def test_plain_framings_still_work_and_keep_the_connection(self):
+        data, closed = self.exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + self.HIDDEN,
+                                     timeout=1)
+        self.assertFalse(closed)
+        self.assertEqual(data.count(b"HTTP/1.1 200"), 2, data)
+        status, _, body = self.herald.request(
+            "POST", "/v1/tasks", chunks=[json.dumps(task_request("CHUNKED-OK")).encode()],
+            headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 201, body)
 
 
 class ManualPayloadTest(HeraldTestCase, unittest.TestCase):
