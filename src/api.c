@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "api_call.h"
+#include "api_conn.h"
 #include "api_internal.h"
 #include "api_manual.h"
 #include "api_system.h"
@@ -359,6 +360,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, 
         buffer_init(&call->body, api->options.max_body);
         *con_cls = call;
         atomic_fetch_add(&api->calls_in_progress, 1);
+        api_conn_head_received(api->conns, connection);
         api_begin_call(call, url, method, version);
         /* Answer early errors before the body: the client need not send it. */
         return call->has_reply ? api_call_send(call) : MHD_YES;
@@ -375,6 +377,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, 
     }
     if (call->stage == API_CALL_REPLIED)
         return MHD_YES;
+    api_conn_body_received(api->conns, connection);
     if (!call->has_reply) {
         call->route->handler(call);
         if (call->reader != NULL) {
@@ -390,9 +393,8 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, 
 static void api_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                           enum MHD_RequestTerminationCode code)
 {
-    (void)connection;
-    (void)code;
     Api *api = cls;
+    api_conn_request_done(api->conns, connection, code);
     ApiCall *call = *con_cls;
     if (call == NULL)
         return;
@@ -412,12 +414,14 @@ static void api_log_mhd(void *cls, const char *format, va_list args)
 
 static void api_log_mhd(void *cls, const char *format, va_list args)
 {
-    (void)cls;
+    Api *api = cls;
     char message[512];
     vsnprintf(message, sizeof message, format, args);
     size_t length = strlen(message);
     while (length > 0 && (message[length - 1] == '\n' || message[length - 1] == '\r'))
         message[--length] = '\0';
+    if (api->conns != NULL && !api_conn_server_message(api->conns, message))
+        return; /* counted in the connection guard's summary */
     char quoted[600];
     log_warning("event=http_server_error error=%s", log_quote(quoted, sizeof quoted, message));
 }
@@ -483,8 +487,15 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen)
         free(api);
         return NULL;
     }
-    int fd = api_listen_socket(options->listen, api->address, err, errlen);
+    ApiConnsOptions guard = {.header_timeout_ms = options->header_timeout_ms,
+                             .body_timeout_ms = options->body_timeout_ms,
+                             .max_slow = options->max_connections / 2};
+    int fd = -1;
+    api->conns = api_conn_start(&guard, err, errlen);
+    if (api->conns != NULL)
+        fd = api_listen_socket(options->listen, api->address, err, errlen);
     if (fd < 0) {
+        api_conn_stop(api->conns);
         store_pool_close(&api->readers);
         free(api);
         return NULL;
@@ -501,6 +512,7 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen)
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)options->max_header_bytes, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)options->connection_timeout_s, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)api_completed, api},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)api_conn_notify, api->conns},
         {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
@@ -509,6 +521,7 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen)
     if (api->daemon == NULL) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", api->address);
         close(fd);
+        api_conn_stop(api->conns);
         store_pool_close(&api->readers);
         free(api);
         return NULL;
@@ -539,6 +552,7 @@ void api_stop(Api *api)
     MHD_stop_daemon(api->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
+    api_conn_stop(api->conns); /* after the daemon: it reports every connection closed */
     store_pool_close(&api->readers);
     free(api);
 }

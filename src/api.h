@@ -31,7 +31,9 @@ typedef struct ApiOptions {
     unsigned max_connections;
     unsigned max_connections_per_ip; /* 0 = no limit */
     size_t max_header_bytes;         /* libmicrohttpd's per-connection memory */
-    unsigned connection_timeout_s;
+    unsigned connection_timeout_s;  /* libmicrohttpd's idle timeout */
+    int64_t header_timeout_ms;      /* a request head must be complete within this */
+    int64_t body_timeout_ms;        /* and its body within this of the head */
     size_t max_body;                /* bytes */
     const Auth *auth;               /* NULL = no authentication; not owned */
     Intake *intake;                 /* not owned; must outlive the Api */

@@ -13,6 +13,7 @@
 
 #include "address.h"
 #include "api.h"
+#include "api_conn.h"
 #include "api_call.h"
 #include "buffer.h"
 #include "store_pool.h"
@@ -26,6 +27,7 @@ struct Api {
     ApiOptions options;
     char address[ADDRESS_TEXT_MAX];
     StorePool readers; /* one read connection per HTTP thread */
+    ApiConns *conns;   /* the slow-client guard */
     atomic_bool refuse_writes;
     atomic_int calls_in_progress;
 };

@@ -31,7 +31,9 @@ typedef struct Config {
     int64_t max_connections;
     int64_t max_connections_per_ip; /* 0 = no limit */
     uint64_t max_header_bytes;      /* request line + headers; beyond: 414 / 431 */
-    int64_t connection_timeout_ms; /* idle keep-alive and slow-client timeout */
+    int64_t connection_timeout_ms; /* a connection silent this long is closed */
+    int64_t header_timeout_ms;     /* a request head must be complete within this */
+    int64_t body_timeout_ms;       /* a request body within this of its head */
     LogLevel log_level;
     /* [storage] */
     char storage_path[CONFIG_PATH_MAX];

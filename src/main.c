@@ -252,6 +252,8 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
         .max_connections_per_ip = (unsigned)config->max_connections_per_ip,
         .max_header_bytes = (size_t)config->max_header_bytes,
         .connection_timeout_s = (unsigned)((config->connection_timeout_ms + 999) / 1000),
+        .header_timeout_ms = config->header_timeout_ms,
+        .body_timeout_ms = config->body_timeout_ms,
         .max_body = (size_t)config->max_body,
         .auth = daemon->auth,
         .intake = daemon->intake,
