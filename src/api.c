@@ -13,6 +13,7 @@
 #include "api.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -39,6 +40,8 @@
 
 #define API_LISTEN_BACKLOG 1024
 #define API_STOP_GRACE_MS 3000
+/* What a write refused while draining is told to wait. */
+#define API_DRAIN_RETRY_AFTER_S 5
 /* Once a body is over the limit, read at most this much more before hanging up. */
 #define API_DISCARD_MAX (1024 * 1024)
 /* At most this much of an announced Content-Length is allocated before the
@@ -277,9 +280,10 @@ static void api_begin_call(ApiCall *call, const char *url, const char *method,
     if (api_check_query(call) != 0)
         return;
     if (route->writes && atomic_load(&call->api->refuse_writes)) {
-        api_call_set_retry_after(call, 5);
+        api_call_set_retry_after(call, API_DRAIN_RETRY_AFTER_S);
         api_call_fail(call, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
-                      "herald is shutting down; retry against the restarted service");
+                      "herald is shutting down; retry (another instance, or this one once "
+                      "restarted)");
         return;
     }
     if (!route->json_body)
@@ -491,6 +495,8 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen)
                              .body_timeout_ms = options->body_timeout_ms,
                              .max_slow = options->max_connections / 2};
     int fd = -1;
+    api->listen_fd = -1;
+    api->idle_writer = -1;
     api->conns = api_conn_start(&guard, err, errlen);
     if (api->conns != NULL)
         fd = api_listen_socket(options->listen, api->address, err, errlen);
@@ -518,6 +524,7 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen)
     };
     api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, api_access, api, MHD_OPTION_ARRAY,
                                    mhd_options, MHD_OPTION_END);
+    api->listen_fd = fd;
     if (api->daemon == NULL) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", api->address);
         close(fd);
@@ -534,24 +541,48 @@ const char *api_address(const Api *api)
     return api->address;
 }
 
-void api_refuse_writes(Api *api)
+void api_drain(Api *api, int64_t drain_ms)
 {
+    if (api == NULL)
+        return;
     atomic_store(&api->refuse_writes, true);
+    /* No new connections: a load balancer's next connect is refused and it
+     * moves on. Requests on connections already open are still answered.
+     * NOTE: libmicrohttpd's MHD_quiesce_daemon (0.9.75 to 0.9.77) races its
+     * own epoll workers: each may take the listen socket out of its epoll set
+     * at the same moment, and the loser panics ("Failed to remove listen FD
+     * from epoll set"). So the socket is closed under libmicrohttpd instead:
+     * dup2() puts an idle pipe's read end at its descriptor number, which
+     * releases the socket (the kernel stops listening and removes it from
+     * every epoll set) and leaves libmicrohttpd a descriptor that never
+     * becomes ready, which it closes at stop. */
+    int idle[2];
+    if (api->listen_fd >= 0 && pipe2(idle, O_CLOEXEC) == 0) {
+        if (dup2(idle[0], api->listen_fd) < 0)
+            log_warning("event=drain_failed error=\"dup2: %s\" detail=\"new connections are "
+                        "still accepted until the server stops\"", strerror(errno));
+        close(idle[0]);
+        api->idle_writer = idle[1];
+    }
+    log_info("event=draining open_connections=%u drain_ms=%lld", api_conn_open(api->conns),
+             (long long)drain_ms);
+    int64_t deadline = clock_monotonic_ms() + drain_ms;
+    while (api_conn_open(api->conns) > 0 && clock_monotonic_ms() < deadline)
+        usleep(10000);
 }
 
 void api_stop(Api *api)
 {
     if (api == NULL)
         return;
-    api_refuse_writes(api);
-    MHD_socket listen_fd = MHD_quiesce_daemon(api->daemon);
+    atomic_store(&api->refuse_writes, true);
     /* Let requests already being handled send their replies. */
     int64_t deadline = clock_monotonic_ms() + API_STOP_GRACE_MS;
     while (atomic_load(&api->calls_in_progress) > 0 && clock_monotonic_ms() < deadline)
         usleep(5000);
-    MHD_stop_daemon(api->daemon);
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
+    MHD_stop_daemon(api->daemon); /* closes the listen descriptor */
+    if (api->idle_writer >= 0)
+        close(api->idle_writer);
     api_conn_stop(api->conns); /* after the daemon: it reports every connection closed */
     store_pool_close(&api->readers);
     free(api);

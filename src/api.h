@@ -58,14 +58,18 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen);
 /* The address actually bound, e.g. "127.0.0.1:43817". */
 const char *api_address(const Api *api);
 
-/* From now on, requests that would write get 503 with Retry-After; reads and
- * requests already waiting for the writer are still answered. */
-void api_refuse_writes(Api *api);
+/* The first step of a graceful stop: requests that would write get 503
+ * unavailable with Retry-After from now on; the listening socket closes (new
+ * connections are refused, so a load balancer moves on); requests on
+ * connections already open are still answered, every reply with
+ * Connection: close, until none is open or DRAIN_MS has passed. */
+void api_drain(Api *api, int64_t drain_ms);
 
-/* Stops accepting connections, lets requests in progress finish (bounded),
- * stops the daemon and frees API. Call after intake_stop(), so no request is
- * left waiting for the writer, and before intake_free(), since a request in
- * progress may still call intake_submit(). */
+/* Lets requests in progress finish (bounded), stops the daemon (closing
+ * what is still open) and frees API. Call after api_drain() and
+ * intake_stop(), so no request is left waiting for the writer, and before
+ * intake_free(), since a request in progress may still call intake_submit().
+ * Safe if API is NULL. */
 void api_stop(Api *api);
 
 #endif

@@ -206,7 +206,8 @@ enum MHD_Result api_call_send(ApiCall *call)
     }
     if (ok == MHD_YES && call->status == MHD_HTTP_METHOD_NOT_ALLOWED && call->allow[0] != '\0')
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, call->allow);
-    if (ok == MHD_YES && call->close_connection)
+    /* While draining, every client is sent on its way after its reply. */
+    if (ok == MHD_YES && (call->close_connection || atomic_load(&call->api->refuse_writes)))
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     if (ok == MHD_YES && call->status == MHD_HTTP_UNAUTHORIZED)
         ok = MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,

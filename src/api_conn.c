@@ -75,6 +75,7 @@ struct ApiConns {
     ApiConn *slow_head;
     ApiConn *slow_tail;
     unsigned slow_count;
+    unsigned open_count; /* connections libmicrohttpd has open */
     uint64_t counts[API_CONN_REASON_COUNT];
     char samples[API_CONN_SAMPLES][ADDRESS_TEXT_MAX];
     size_t sample_count;
@@ -181,6 +182,7 @@ void api_conn_notify(void *cls, struct MHD_Connection *connection, void **socket
         else
             snprintf(conn->address, sizeof conn->address, "unknown");
         pthread_mutex_lock(&conns->lock);
+        conns->open_count++;
         if (conn->fd == MHD_INVALID_SOCKET)
             conn->closing = true; /* cannot be cut; never listed */
         api_conn_set_state(conns, conn, API_CONN_WAITING_HEAD);
@@ -193,6 +195,7 @@ void api_conn_notify(void *cls, struct MHD_Connection *connection, void **socket
         return;
     pthread_mutex_lock(&conns->lock);
     api_conn_unlist(conns, conn);
+    conns->open_count--;
     pthread_mutex_unlock(&conns->lock);
     free(conn);
     *socket_context = NULL;
@@ -238,6 +241,14 @@ void api_conn_request_done(ApiConns *conns, struct MHD_Connection *connection,
         api_conn_count(conns, reason, conn->address);
     api_conn_set_state(conns, conn, API_CONN_WAITING_HEAD);
     pthread_mutex_unlock(&conns->lock);
+}
+
+unsigned api_conn_open(ApiConns *conns)
+{
+    pthread_mutex_lock(&conns->lock);
+    unsigned open = conns->open_count;
+    pthread_mutex_unlock(&conns->lock);
+    return open;
 }
 
 bool api_conn_server_message(ApiConns *conns, const char *message)

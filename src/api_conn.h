@@ -66,6 +66,10 @@ void api_conn_body_received(ApiConns *conns, struct MHD_Connection *connection);
 void api_conn_request_done(ApiConns *conns, struct MHD_Connection *connection,
                            enum MHD_RequestTerminationCode code);
 
+/* How many client connections are open (those libmicrohttpd could not give
+ * a guard entry, for want of memory, are not counted). */
+unsigned api_conn_open(ApiConns *conns);
+
 /* libmicrohttpd's own complaints (one per dropped connection in a flood):
  * true if MESSAGE should be logged now, the first of its kind in this
  * interval; the others are only counted in the summary. */

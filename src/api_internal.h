@@ -28,7 +28,9 @@ struct Api {
     char address[ADDRESS_TEXT_MAX];
     StorePool readers; /* one read connection per HTTP thread */
     ApiConns *conns;   /* the slow-client guard */
-    atomic_bool refuse_writes;
+    atomic_bool refuse_writes; /* draining: writes get 503, replies close their connection */
+    int listen_fd;   /* the listening socket's descriptor, libmicrohttpd's to close */
+    int idle_writer; /* the write end of the pipe api_drain left in its place, or -1 */
     atomic_int calls_in_progress;
 };
 

@@ -59,6 +59,8 @@ static const ConfigKey config_keys[] = {
      3600 * 1000, "10s"},
     {"server", "body_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(body_timeout_ms), 500,
      3600 * 1000, "60s"},
+    {"server", "drain_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(drain_timeout_ms), 0,
+     600 * 1000, "3s"},
     {"server", "log_level", CONFIG_TYPE_LOG_LEVEL, CONFIG_FIELD(log_level), 0, 0, "info"},
     {"storage", "path", CONFIG_TYPE_STRING, CONFIG_FIELD(storage_path), 0, 0, "var/herald.db"},
     {"storage", "busy_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(busy_timeout_ms), 0,

@@ -34,6 +34,7 @@ typedef struct Config {
     int64_t connection_timeout_ms; /* a connection silent this long is closed */
     int64_t header_timeout_ms;     /* a request head must be complete within this */
     int64_t body_timeout_ms;       /* a request body within this of its head */
+    int64_t drain_timeout_ms;      /* at stop, open connections are served this long */
     LogLevel log_level;
     /* [storage] */
     char storage_path[CONFIG_PATH_MAX];

@@ -5,8 +5,10 @@
  * starts the threads (intake writer, HTTP pool) and then waits for signals.
  * Signals are blocked in every thread and taken here with sigwait(), so no
  * handler ever runs in the middle of other code. Shutdown order matters:
- * refuse new writes, let the intake writer store everything already queued
- * (which answers every waiting request), then stop the HTTP server.
+ * drain the API (writes get 503, the listening socket closes, open
+ * connections are answered a little longer), let the intake writer store
+ * everything already queued (which answers every waiting request), stop the
+ * HTTP server, then let deliveries in flight finish.
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -372,8 +374,9 @@ static int main_run(Daemon *daemon, const sigset_t *signals)
 /* Stops everything in reverse order; safe on a partly started daemon. */
 static void main_stop(Daemon *daemon)
 {
+    /* Writes get 503, new connections are refused, open ones are answered a little longer. */
     if (daemon->api != NULL)
-        api_refuse_writes(daemon->api);
+        api_drain(daemon->api, daemon->live->config.drain_timeout_ms);
     intake_stop(daemon->intake); /* stores what is queued and answers every waiting request */
     api_stop(daemon->api);
     intake_free(daemon->intake); /* only now: an HTTP thread may have been inside submit */

@@ -1,5 +1,6 @@
 """heraldd as a service: reload, one instance per database, sd_notify, graceful stop."""
 import http.client
+import json
 import os
 import re
 import signal
@@ -169,6 +170,44 @@ class GracefulStopTest(unittest.TestCase):
         for task_id in accepted:
             herald.wait_for_status(task_id, "succeeded", timeout=60)
         herald.stop()
+
+
+class DrainTest(unittest.TestCase):
+    """Item 11: during a graceful stop the listening socket closes, and requests on
+    connections already open get an answer (writes 503 with Retry-After), never a reset."""
+
+    def test_open_connections_are_answered_while_new_ones_are_refused(self):
+        herald = Herald(config="[server]\ndrain_timeout = 5s\n")
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        reader = http.client.HTTPConnection("127.0.0.1", herald.port, timeout=10)
+        writer = http.client.HTTPConnection("127.0.0.1", herald.port, timeout=10)
+        for connection in (reader, writer):  # both open and kept alive
+            connection.request("GET", "/healthz")
+            self.assertEqual(connection.getresponse().read(), b'{"status":"ok"}\n')
+        mark = len(herald.lines)
+        herald.process.send_signal(signal.SIGTERM)
+        herald.wait_for_log(r"event=draining open_connections=2", start=mark)
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", herald.port), timeout=5)
+        writer.request("POST", "/v1/tasks", body=json.dumps(task_request("DRAIN-1")),
+                       headers={"Content-Type": "application/json"})
+        answer = writer.getresponse()
+        self.assertEqual(answer.status, 503)
+        self.assertEqual(json.loads(answer.read())["error"]["code"], "unavailable")
+        self.assertEqual(answer.getheader("Retry-After"), "5")
+        self.assertEqual(answer.getheader("Connection"), "close")
+        reader.request("GET", "/healthz")
+        answer = reader.getresponse()
+        self.assertEqual(answer.status, 200)
+        self.assertEqual(answer.getheader("Connection"), "close")
+        answer.read()
+        reader.close()
+        writer.close()
+        started = time.monotonic()
+        self.assertEqual(herald.process.wait(30), 0)
+        self.assertLess(time.monotonic() - started, 4)  # both closed: no need to wait 5 s
+        herald._check_exit(0, 0)
 
 
 if __name__ == "__main__":
