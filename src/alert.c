@@ -146,29 +146,38 @@ static void alert_check_backlog(AlertChecker *checker, int64_t now)
     alert_evaluate(checker, &checker->backlog, condition, backlog.count, details, now);
 }
 
+/* delivery_lag: this instance has stopped delivering. Asked of the
+ * scheduler's published state, not the database: the oldest due task in the
+ * database may only wait for a receiver at its own concurrency limit (a hung
+ * receiver), which is that receiver's lag (herald_receiver_lag_seconds), not
+ * a stuck scheduler. A scheduler that stops turning is caught by its
+ * heartbeat. */
 static void alert_check_lag(AlertChecker *checker, int64_t now)
 {
-    int64_t oldest_due;
-    char err[512];
-    if (store_oldest_due(checker->store, &oldest_due, err, sizeof err) != 0) {
-        log_error("event=alert_check_failed kind=delivery_lag error=\"%s\"", err);
-        return;
-    }
-    int64_t lag_ms = oldest_due < now ? now - oldest_due : 0;
-    bool condition = lag_ms > checker->options.max_lag_ms;
+    const AlertOptions *options = &checker->options;
+    int64_t lag_ms;
+    MetricsReadiness readiness =
+        metrics_readiness(options->scheduler_alive_ms, options->max_lag_ms, &lag_ms);
+    bool condition = readiness != METRICS_READY;
     cJSON *details = cJSON_CreateObject();
     char text[256];
-    snprintf(text, sizeof text,
-             condition ? "a due notification has waited %llds to be attempted (max_lag %llds): "
-                         "the scheduler is stuck or overwhelmed"
-                       : "deliveries are on time again (oldest due task waits %llds, max_lag %llds)",
-             (long long)(lag_ms / 1000), (long long)(checker->options.max_lag_ms / 1000));
+    if (readiness == METRICS_SCHEDULER_SILENT)
+        snprintf(text, sizeof text, "the scheduler has not run for over %llds: it is stuck",
+                 (long long)(options->scheduler_alive_ms / 1000));
+    else if (condition)
+        snprintf(text, sizeof text,
+                 "a notification that could be sent now has waited %llds (max_lag %llds): the "
+                 "scheduler is stuck or overwhelmed",
+                 (long long)(lag_ms / 1000), (long long)(options->max_lag_ms / 1000));
+    else
+        snprintf(text, sizeof text,
+                 "deliveries are on time again (the most overdue sendable task waits %llds, "
+                 "max_lag %llds)",
+                 (long long)(lag_ms / 1000), (long long)(options->max_lag_ms / 1000));
     cJSON_AddStringToObject(details, "text", text);
     cJSON_AddNumberToObject(details, "lag_seconds", (double)lag_ms / 1000.0);
-    cJSON_AddNumberToObject(details, "max_lag_seconds",
-                            (double)checker->options.max_lag_ms / 1000.0);
-    if (oldest_due != INT64_MAX)
-        cJSON_AddItemToObject(details, "oldest_due_at", alert_time(oldest_due));
+    cJSON_AddNumberToObject(details, "max_lag_seconds", (double)options->max_lag_ms / 1000.0);
+    cJSON_AddBoolToObject(details, "scheduler_silent", readiness == METRICS_SCHEDULER_SILENT);
     alert_evaluate(checker, &checker->lag, condition, lag_ms / 1000, details, now);
 }
 
@@ -249,6 +258,7 @@ static void alert_take_pending(AlertChecker *checker)
     checker->options.threshold = checker->pending.threshold;
     checker->options.cooldown_ms = checker->pending.cooldown_ms;
     checker->options.max_lag_ms = checker->pending.max_lag_ms;
+    checker->options.scheduler_alive_ms = checker->pending.scheduler_alive_ms;
     checker->options.retention_ms = checker->pending.retention_ms;
     free(checker->webhook_url);
     free(checker->command);

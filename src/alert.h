@@ -4,8 +4,12 @@
  *
  * Every `interval` it counts open manual entries moved within `window` and
  * fires a manual_backlog alert when the count reaches `threshold`; it also
- * fires delivery_lag when a due task has waited longer than `max_lag` (read
- * from the database, so a stuck scheduler cannot hide it). An alert fires on
+ * fires delivery_lag when this instance stops delivering: its scheduler has
+ * not turned for scheduler_alive_ms (its heartbeat, so a stuck scheduler
+ * cannot hide), or a task that could be sent now (its receiver has a free
+ * slot) has waited longer than `max_lag`, the same question /readyz asks.
+ * Tasks waiting for a receiver at its own limit are that receiver's lag
+ * (a metric), not an alert that the scheduler is stuck. An alert fires on
  * crossing, repeats only after `cooldown` or when the count has doubled, and
  * is followed by one "resolved" notice when the condition clears. Every
  * alert is logged at error level, stored (GET /v1/alerts), and sent to the
@@ -31,6 +35,7 @@ typedef struct AlertOptions {
     int64_t threshold;
     int64_t cooldown_ms;
     int64_t max_lag_ms;
+    int64_t scheduler_alive_ms; /* a scheduler silent longer than this is stuck */
     const char *webhook_url; /* "" = none */
     const char *command;     /* "" = none */
     int64_t retention_ms;

@@ -45,10 +45,9 @@ typedef struct ApiOptions {
      * retries); called on the HTTP thread after the commit. */
     void (*on_tasks_due)(void *argument, const char *const *hosts, size_t count, int64_t due);
     void *on_tasks_due_argument;
-    /* /readyz: not ready when the scheduler's last turn is older than
-     * ready_alive_ms or due tasks wait longer than ready_max_lag_ms. */
-    int64_t ready_alive_ms;
-    int64_t ready_max_lag_ms;
+    /* The configuration in force now (a reload replaces it): /readyz reads
+     * [alert] max_lag from it. */
+    const struct Config *(*config)(void);
 } ApiOptions;
 
 /* Binds, opens the read connections and starts serving. Returns the Api (the

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "buffer.h"
 #include "clock.h"
+#include "config.h"
 #include "json_check.h"
 #include "metrics.h"
 
@@ -34,17 +35,20 @@ static void api_system_health(ApiCall *call)
 static void api_system_ready(ApiCall *call)
 {
     const ApiOptions *options = api_call_options(call);
-    int64_t silent_ms = clock_monotonic_ms() - metrics_scheduler_last_alive();
-    int64_t lag_ms = metrics_scheduler_lag();
+    const Config *config = options->config();
+    int64_t lag_ms;
+    MetricsReadiness readiness = metrics_readiness(config_scheduler_alive_ms(config),
+                                                   config->alert_max_lag_ms, &lag_ms);
     cJSON *body = cJSON_CreateObject();
     cJSON_AddNumberToObject(body, "scheduler_lag_seconds", (double)lag_ms / 1000.0);
-    if (silent_ms > options->ready_alive_ms) {
+    if (readiness == METRICS_SCHEDULER_SILENT) {
         cJSON_AddStringToObject(body, "status", "not_ready");
         cJSON_AddStringToObject(body, "reason", "the scheduler has not run recently");
         api_call_reply(call, 503, body);
-    } else if (lag_ms > options->ready_max_lag_ms) {
+    } else if (readiness == METRICS_LAGGING) {
         cJSON_AddStringToObject(body, "status", "not_ready");
-        cJSON_AddStringToObject(body, "reason", "due tasks wait longer than max_lag");
+        cJSON_AddStringToObject(body, "reason",
+                                "tasks that could be sent now wait longer than max_lag");
         api_call_reply(call, 503, body);
     } else {
         cJSON_AddStringToObject(body, "status", "ready");

@@ -146,6 +146,11 @@ void config_set_defaults(Config *config)
     config_value_apply_defaults(policy_keys, POLICY_KEY_COUNT, &config->retry);
 }
 
+int64_t config_scheduler_alive_ms(const Config *config)
+{
+    return config->retry_interval_ms * 2 + 10000;
+}
+
 void config_free(Config *config)
 {
     free(config->business);

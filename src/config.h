@@ -73,6 +73,10 @@ typedef struct Config {
 /* Fills every field with its default (no business sections). */
 void config_set_defaults(Config *config);
 
+/* How long the scheduler may go without a turn before it counts as stuck:
+ * it turns at least every retry_interval. */
+int64_t config_scheduler_alive_ms(const Config *config);
+
 /* Frees what config_load() allocated (the business sections). */
 void config_free(Config *config);
 

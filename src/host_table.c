@@ -213,14 +213,11 @@ Host *host_table_peek(const HostTable *table)
     return table->heap_count > 0 ? table->heap[0] : NULL;
 }
 
-int64_t host_table_earliest_due(const HostTable *table)
+void host_table_visit(const HostTable *table, void (*visit)(const Host *host, void *argument),
+                      void *argument)
 {
-    int64_t earliest = HOST_TABLE_IDLE;
     for (size_t i = 0; i < table->bucket_count; i++) {
-        for (const Host *host = table->buckets[i]; host != NULL; host = host->next_in_bucket) {
-            if (host->next_due < earliest)
-                earliest = host->next_due;
-        }
+        for (const Host *host = table->buckets[i]; host != NULL; host = host->next_in_bucket)
+            visit(host, argument);
     }
-    return earliest;
 }

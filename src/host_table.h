@@ -58,9 +58,10 @@ void host_table_note_due(HostTable *table, Host *host, int64_t due);
  * flight): do not use the pointer afterwards. */
 void host_table_add_in_flight(HostTable *table, Host *host, int delta);
 
-/* The earliest next_due of any host, claimable or not (HOST_TABLE_IDLE if
- * none): O(hosts), for the lag gauge. */
-int64_t host_table_earliest_due(const HostTable *table);
+/* Calls VISIT for every host (in no particular order): O(hosts), for the
+ * per-receiver gauges. VISIT must not change the table. */
+void host_table_visit(const HostTable *table, void (*visit)(const Host *host, void *argument),
+                      void *argument);
 
 /* The claimable host due earliest, or NULL. */
 Host *host_table_peek(const HostTable *table);

@@ -152,6 +152,12 @@ typedef struct Daemon {
     bool drift_reported;
 } Daemon;
 
+/* The configuration in force (the latest reload's). */
+static const Config *main_current_config(void)
+{
+    return &live_current()->config;
+}
+
 /* intake's question "what budget does a task of this type get?" */
 static int main_max_retry_for(const char *business_type, void *argument)
 {
@@ -176,6 +182,7 @@ static void main_alert_options(const Config *config, AlertOptions *out)
         .threshold = config->alert_threshold,
         .cooldown_ms = config->alert_cooldown_ms,
         .max_lag_ms = config->alert_max_lag_ms,
+        .scheduler_alive_ms = config_scheduler_alive_ms(config),
         .webhook_url = config->alert_webhook_url,
         .command = config->alert_command,
         .retention_ms = config->retention_ms,
@@ -265,9 +272,7 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
         .guard = &daemon->guard,
         .on_tasks_due = main_announce_tasks,
         .on_tasks_due_argument = daemon->scheduler,
-        /* The scheduler runs a turn at least every retry_interval. */
-        .ready_alive_ms = config->retry_interval_ms * 2 + 10000,
-        .ready_max_lag_ms = config->alert_max_lag_ms,
+        .config = main_current_config,
     };
     daemon->api = api_start(&api_options, err, errlen);
     if (daemon->api == NULL)
@@ -443,6 +448,7 @@ int main(int argc, char **argv)
     }
     main_stop(&daemon);
     live_free_all();
+    metrics_free();
     curl_global_cleanup();
     if (status == 0)
         log_info("event=stopped");

@@ -4,10 +4,14 @@
  */
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "clock.h"
 
 static const double metrics_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                          0.1,    0.25,  0.5,    1,     2.5,  5,     10,
@@ -38,6 +42,11 @@ static MetricsHistogram metrics_delivery_duration;
 static MetricsHistogram metrics_first_attempt_lag;
 static atomic_llong metrics_lag_ms;
 static atomic_llong metrics_alive_ms;
+
+/* The receivers snapshot: owned copies, replaced whole under the lock. */
+static pthread_mutex_t metrics_receivers_lock = PTHREAD_MUTEX_INITIALIZER;
+static MetricsReceiver *metrics_receivers;
+static size_t metrics_receiver_count;
 
 static void metrics_observe(MetricsHistogram *histogram, int64_t ms)
 {
@@ -94,12 +103,73 @@ int64_t metrics_scheduler_last_alive(void)
     return atomic_load(&metrics_alive_ms);
 }
 
+MetricsReadiness metrics_readiness(int64_t alive_ms, int64_t max_lag_ms, int64_t *lag_ms)
+{
+    *lag_ms = metrics_scheduler_lag();
+    if (clock_monotonic_ms() - metrics_scheduler_last_alive() > alive_ms)
+        return METRICS_SCHEDULER_SILENT;
+    return *lag_ms > max_lag_ms ? METRICS_LAGGING : METRICS_READY;
+}
+
 void metrics_count_alert(const char *kind)
 {
     for (size_t i = 0; i < METRICS_ALERT_KIND_COUNT; i++) {
         if (strcmp(metrics_alert_kinds[i], kind) == 0)
             atomic_fetch_add(&metrics_alerts[i], 1);
     }
+}
+
+static void metrics_free_receivers(MetricsReceiver *receivers, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free((char *)receivers[i].key);
+    free(receivers);
+}
+
+int metrics_set_receivers(const MetricsReceiver *receivers, size_t count)
+{
+    if (count > METRICS_RECEIVERS_MAX)
+        count = METRICS_RECEIVERS_MAX;
+    MetricsReceiver *copy = calloc(count ? count : 1, sizeof *copy);
+    if (copy == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        copy[i] = receivers[i];
+        copy[i].key = strdup(receivers[i].key);
+        if (copy[i].key == NULL) {
+            metrics_free_receivers(copy, i);
+            return -1;
+        }
+    }
+    pthread_mutex_lock(&metrics_receivers_lock);
+    MetricsReceiver *old = metrics_receivers;
+    size_t old_count = metrics_receiver_count;
+    metrics_receivers = copy;
+    metrics_receiver_count = count;
+    pthread_mutex_unlock(&metrics_receivers_lock);
+    metrics_free_receivers(old, old_count);
+    return 0;
+}
+
+int metrics_receiver_in_flight(const char *key)
+{
+    int in_flight = 0;
+    pthread_mutex_lock(&metrics_receivers_lock);
+    for (size_t i = 0; i < metrics_receiver_count; i++) {
+        if (strcmp(metrics_receivers[i].key, key) == 0)
+            in_flight = metrics_receivers[i].in_flight;
+    }
+    pthread_mutex_unlock(&metrics_receivers_lock);
+    return in_flight;
+}
+
+void metrics_free(void)
+{
+    pthread_mutex_lock(&metrics_receivers_lock);
+    metrics_free_receivers(metrics_receivers, metrics_receiver_count);
+    metrics_receivers = NULL;
+    metrics_receiver_count = 0;
+    pthread_mutex_unlock(&metrics_receivers_lock);
 }
 
 static int metrics_printf(Buffer *out, const char *format, ...)
@@ -133,6 +203,49 @@ static int metrics_render_histogram(Buffer *out, const char *name, const char *h
     failed |= metrics_printf(out, "%s_sum %.6f\n%s_count %llu\n", name,
                              (double)atomic_load(&histogram->sum_us) / 1e6, name, cumulative);
     return failed ? -1 : 0;
+}
+
+/* VALUE as a Prometheus label value: backslash, quote and newline escaped. */
+static void metrics_label(const char *value, char *out, size_t size)
+{
+    size_t used = 0;
+    for (const char *p = value; *p != '\0' && used + 3 < size; p++) {
+        if (*p == '\\' || *p == '"') {
+            out[used++] = '\\';
+            out[used++] = *p;
+        } else if (*p == '\n') {
+            out[used++] = '\\';
+            out[used++] = 'n';
+        } else {
+            out[used++] = *p;
+        }
+    }
+    out[used] = '\0';
+}
+
+static int metrics_render_receivers(Buffer *out)
+{
+    int failed = metrics_printf(
+        out, "# HELP herald_receiver_in_flight Requests in flight to a receiver "
+             "(scheme://host:port).\n# TYPE herald_receiver_in_flight gauge\n");
+    pthread_mutex_lock(&metrics_receivers_lock);
+    char label[300];
+    for (size_t i = 0; i < metrics_receiver_count; i++) {
+        metrics_label(metrics_receivers[i].key, label, sizeof label);
+        failed |= metrics_printf(out, "herald_receiver_in_flight{receiver=\"%s\"} %d\n", label,
+                                 metrics_receivers[i].in_flight);
+    }
+    failed |= metrics_printf(out, "# HELP herald_receiver_lag_seconds How long a receiver's "
+                                  "earliest due task has waited (it may be at its own "
+                                  "concurrency limit).\n"
+                                  "# TYPE herald_receiver_lag_seconds gauge\n");
+    for (size_t i = 0; i < metrics_receiver_count; i++) {
+        metrics_label(metrics_receivers[i].key, label, sizeof label);
+        failed |= metrics_printf(out, "herald_receiver_lag_seconds{receiver=\"%s\"} %.3f\n",
+                                 label, (double)metrics_receivers[i].lag_ms / 1000.0);
+    }
+    pthread_mutex_unlock(&metrics_receivers_lock);
+    return failed;
 }
 
 int metrics_render(Buffer *out, const MetricsGauges *gauges)
@@ -170,10 +283,12 @@ int metrics_render(Buffer *out, const MetricsGauges *gauges)
                                        "Time from a task's acceptance to its first attempt.",
                                        &metrics_first_attempt_lag);
     failed |= metrics_printf(out,
-                             "# HELP herald_scheduler_lag_seconds How late the most overdue due "
-                             "task is.\n# TYPE herald_scheduler_lag_seconds gauge\n"
+                             "# HELP herald_scheduler_lag_seconds How late the most overdue task "
+                             "whose receiver has a free slot is.\n"
+                             "# TYPE herald_scheduler_lag_seconds gauge\n"
                              "herald_scheduler_lag_seconds %.3f\n",
                              (double)metrics_scheduler_lag() / 1000.0);
+    failed |= metrics_render_receivers(out);
     failed |= metrics_printf(out, "# HELP herald_alerts_fired_total Alerts fired by kind.\n"
                                   "# TYPE herald_alerts_fired_total counter\n");
     for (size_t i = 0; i < METRICS_ALERT_KIND_COUNT; i++)

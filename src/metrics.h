@@ -29,14 +29,46 @@ void metrics_count_delivery(const char *outcome_class, int64_t duration_ms);
 /* Time from a task's acceptance to the start of its first attempt. */
 void metrics_observe_first_attempt_lag(int64_t lag_ms);
 
-/* How far behind schedule due tasks are, and when the scheduler last ran a
- * turn of its loop (monotonic ms): for /readyz and the lag alert. */
+/* How far behind schedule the most overdue task that could be sent now is
+ * (its receiver has a free slot: a receiver at its own concurrency limit
+ * does not count), and when the scheduler last ran a turn of its loop
+ * (monotonic ms): for /readyz and the delivery_lag alert. */
 void metrics_set_scheduler_lag(int64_t lag_ms);
 int64_t metrics_scheduler_lag(void);
 void metrics_scheduler_alive(int64_t monotonic_ms);
 int64_t metrics_scheduler_last_alive(void);
 
+/* Whether this instance delivers: its scheduler turned within ALIVE_MS and
+ * no task that could be sent now has waited longer than MAX_LAG_MS (*LAG_MS
+ * gets the lag). /readyz and the delivery_lag alert both ask this. */
+typedef enum {
+    METRICS_READY,
+    METRICS_SCHEDULER_SILENT,
+    METRICS_LAGGING,
+} MetricsReadiness;
+MetricsReadiness metrics_readiness(int64_t alive_ms, int64_t max_lag_ms, int64_t *lag_ms);
+
 void metrics_count_alert(const char *kind);
+
+/* One receiver (scheme://host:port) as the scheduler sees it. */
+typedef struct MetricsReceiver {
+    const char *key; /* borrowed for the call */
+    int in_flight;
+    int64_t lag_ms; /* how long its earliest due task has waited; 0 if none is due */
+} MetricsReceiver;
+
+/* The receivers with requests in flight or due tasks waiting, most overdue
+ * first, at most METRICS_RECEIVERS_MAX (the scheduler publishes them once a
+ * second; they are copied). Returns 0, or -1 if out of memory (the old
+ * snapshot stays). */
+#define METRICS_RECEIVERS_MAX 100
+int metrics_set_receivers(const MetricsReceiver *receivers, size_t count);
+
+/* The in-flight count of receiver KEY in the last snapshot (0 if absent). */
+int metrics_receiver_in_flight(const char *key);
+
+/* Frees the snapshot (at exit). */
+void metrics_free(void);
 
 /* Appends the exposition text to OUT. Returns 0, or -1 if out of memory. */
 int metrics_render(Buffer *out, const MetricsGauges *gauges);

@@ -383,8 +383,61 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
     return wait < 0 ? 0 : (int)wait;
 }
 
-/* Publishes the heartbeat every turn and, once a second, how late the most
- * overdue host is (O(hosts)). */
+/* The receivers worth showing: those with requests in flight or due tasks. */
+typedef struct SchedulerReceivers {
+    MetricsReceiver *items;
+    size_t count;
+    size_t capacity;
+    int64_t now;
+} SchedulerReceivers;
+
+static void scheduler_visit_receiver(const Host *host, void *argument)
+{
+    SchedulerReceivers *receivers = argument;
+    bool due = host->next_due != HOST_TABLE_IDLE && host->next_due <= receivers->now;
+    if (host->in_flight == 0 && !due)
+        return;
+    if (receivers->count == receivers->capacity) {
+        size_t capacity = receivers->capacity ? receivers->capacity * 2 : 64;
+        MetricsReceiver *grown = realloc(receivers->items, capacity * sizeof *grown);
+        if (grown == NULL)
+            return; /* a shorter list this second */
+        receivers->items = grown;
+        receivers->capacity = capacity;
+    }
+    receivers->items[receivers->count++] = (MetricsReceiver){
+        .key = host->key,
+        .in_flight = host->in_flight,
+        .lag_ms = due ? receivers->now - host->next_due : 0,
+    };
+}
+
+/* Most overdue first, then busiest. */
+static int scheduler_compare_receivers(const void *a, const void *b)
+{
+    const MetricsReceiver *left = a, *right = b;
+    if (left->lag_ms != right->lag_ms)
+        return left->lag_ms > right->lag_ms ? -1 : 1;
+    return right->in_flight - left->in_flight;
+}
+
+static void scheduler_publish_receivers(Scheduler *scheduler, int64_t now)
+{
+    SchedulerReceivers receivers = {.now = now};
+    host_table_visit(&scheduler->hosts, scheduler_visit_receiver, &receivers);
+    if (receivers.count > 1)
+        qsort(receivers.items, receivers.count, sizeof *receivers.items,
+              scheduler_compare_receivers);
+    if (metrics_set_receivers(receivers.items, receivers.count) != 0)
+        log_debug("event=metrics_skipped error=\"out of memory\"");
+    free(receivers.items);
+}
+
+/* Publishes the heartbeat every turn and, once a second, the lag and the
+ * receivers. The lag is that of the earliest-due host with a free slot (the
+ * heap's top, O(1)): tasks that wait because their receiver is at its own
+ * concurrency limit, or backs off, are that receiver's lag, not the
+ * scheduler's, and do not make the instance "not ready". */
 static void scheduler_publish(Scheduler *scheduler, int64_t now)
 {
     int64_t monotonic = clock_monotonic_ms();
@@ -397,8 +450,9 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
     if (monotonic < scheduler->next_lag_update)
         return;
     scheduler->next_lag_update = monotonic + 1000;
-    int64_t earliest = host_table_earliest_due(&scheduler->hosts);
-    metrics_set_scheduler_lag(earliest < now ? now - earliest : 0);
+    Host *top = host_table_peek(&scheduler->hosts);
+    metrics_set_scheduler_lag(top != NULL && top->next_due < now ? now - top->next_due : 0);
+    scheduler_publish_receivers(scheduler, now);
 }
 
 static void *scheduler_main(void *argument)
@@ -512,6 +566,8 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
     curl_multi_setopt(scheduler->multi, CURLMOPT_MAXCONNECTS, (long)concurrency);
     curl_multi_setopt(scheduler->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                       (long)options->per_host_concurrency);
+    /* Alive from now: readiness and the alert checker may ask before the first turn. */
+    metrics_scheduler_alive(clock_monotonic_ms());
     int rc = pthread_create(&scheduler->thread, NULL, scheduler_main, scheduler);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the scheduler thread: %s", strerror(rc));

@@ -203,10 +203,6 @@ void store_action_list_free(ManualAction *actions, size_t count);
 int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *err,
                         size_t errlen);
 
-/* The earliest next_attempt_at of any pending task (*OUT = INT64_MAX if
- * none): a seek per host with work, so O(hosts). */
-int store_oldest_due(Store *store, int64_t *out, char *err, size_t errlen);
-
 /* Records an alert (not yet sent); *ID is its id. */
 int store_alert_insert(Store *store, const char *kind, bool firing, int64_t count,
                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen);

@@ -65,21 +65,6 @@ int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *er
     return 0;
 }
 
-int store_oldest_due(Store *store, int64_t *out, char *err, size_t errlen)
-{
-    StoreHost *hosts;
-    size_t count;
-    *out = INT64_MAX;
-    if (store_host_list_pending(store, &hosts, &count, err, errlen) != 0)
-        return -1;
-    for (size_t i = 0; i < count; i++) {
-        if (hosts[i].next_due < *out)
-            *out = hosts[i].next_due;
-    }
-    store_host_list_free(hosts, count);
-    return 0;
-}
-
 int store_alert_insert(Store *store, const char *kind, bool firing, int64_t count,
                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen)
 {

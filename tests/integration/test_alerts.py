@@ -1,6 +1,8 @@
 """The alert checker, its sinks, readiness and retention, through the real heraldd."""
 import json
 import os
+import re
+import signal
 import sqlite3
 import time
 import unittest
@@ -127,20 +129,60 @@ class AlertTest(unittest.TestCase):
                    message="the alert to be sent once the sink works")
         herald.stop()
 
-    def test_delivery_lag_alert_and_readiness(self):
+    def metric(self, herald, name, receiver):
+        _, _, text = herald.request("GET", "/metrics")
+        match = re.search(r'^%s\{receiver="%s"\} (\S+)$' % (name, re.escape(receiver)), text,
+                          re.MULTILINE)
+        return float(match.group(1)) if match else None
+
+    def test_a_hung_receiver_is_its_own_lag_not_the_instances(self):
+        """Item 7: tasks waiting for a receiver at its own limit do not make herald look
+        unhealthy; they show as that receiver's lag."""
         hanging = Receiver(lambda r: "hang")
-        self.closers.append(hanging.close)
+        healthy = Receiver()
+        self.closers[:0] = [hanging.close, healthy.close]
         herald = self.start("max_lag = 1s\nthreshold = 100\nwebhook_url = %s\n" % self.alert_sink.url()
                             + "[delivery]\nper_host_concurrency = 1\ntimeout = 20s\n")
+        for i in range(3):  # one in flight, two due behind it
+            herald.request("POST", "/v1/tasks", body=task_request("HUNG-%d" % i, target_url=hanging.url()))
+        key = "http://127.0.0.1:%d" % hanging.port
+        wait_until(lambda: (self.metric(herald, "herald_receiver_lag_seconds", key) or 0) > 1.5,
+                   message="the hung receiver's lag to pass max_lag")
+        self.assertEqual(self.metric(herald, "herald_receiver_in_flight", key), 1)
+        for i in range(5):  # everyone else is served at once
+            herald.request("POST", "/v1/tasks", body=task_request("OK-%d" % i, target_url=healthy.url()))
+        healthy.wait_for(5, timeout=5)
+        status, _, body = herald.request("GET", "/readyz")
+        self.assertEqual(status, 200, body)
+        time.sleep(0.5)  # several alert intervals
+        self.assertNotIn("delivery_lag", [a["kind"] for a in self.alerts_sent()])
+        herald.kill()  # the hung request would hold a graceful stop for its timeout
+
+    def test_delivery_lag_when_the_instance_cannot_deliver(self):
+        """Every slot held (concurrency 1): a task that could go elsewhere waits."""
+        hanging = Receiver(lambda r: "hang")
+        healthy = Receiver()
+        self.closers[:0] = [hanging.close, healthy.close]
+        herald = self.start("max_lag = 1s\nthreshold = 100\nwebhook_url = %s\n" % self.alert_sink.url()
+                            + "[delivery]\nconcurrency = 1\nper_host_concurrency = 1\ntimeout = 60s\n")
         self.assertEqual(herald.request("GET", "/readyz")[0], 200)
-        for i in range(2):  # the second waits behind the first, due but not attempted
-            herald.request("POST", "/v1/tasks", body=task_request("LAG-%d" % i, target_url=hanging.url()))
+        herald.request("POST", "/v1/tasks", body=task_request("SLOT-0", target_url=hanging.url()))
+        hanging.wait_for(1)
+        herald.request("POST", "/v1/tasks", body=task_request("SLOT-1", target_url=healthy.url()))
         alert = json.loads(self.alert_sink.wait_for(1, timeout=10)[0].body)
         self.assertEqual((alert["kind"], alert["state"]), ("delivery_lag", "firing"))
         self.assertGreater(alert["lag_seconds"], 1)
         status, _, body = wait_until(lambda: (lambda r: r if r[0] == 503 else None)(
             herald.request("GET", "/readyz")), message="/readyz to report the lag")
         self.assertEqual(body["status"], "not_ready")
+        # Readiness follows a reloaded max_lag.
+        with open(herald.config_path) as f:
+            text = f.read()
+        with open(herald.config_path, "w") as f:
+            f.write(text.replace("max_lag = 1s", "max_lag = 1h"))
+        herald.process.send_signal(signal.SIGHUP)
+        wait_until(lambda: herald.request("GET", "/readyz")[0] == 200, timeout=5,
+                   message="/readyz to use the reloaded max_lag")
         herald.kill()  # the hung request would hold a graceful stop for its timeout
 
 

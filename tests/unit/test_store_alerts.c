@@ -75,20 +75,6 @@ static void test_backlog(void **state)
     assert_int_equal(backlog.oldest_task_id, b);
 }
 
-static void test_oldest_due(void **state)
-{
-    Fixture *fixture = *state;
-    char err[256];
-    int64_t oldest;
-    assert_int_equal(store_oldest_due(fixture->store, &oldest, err, sizeof err), 0);
-    assert_int_equal(oldest, INT64_MAX);
-    insert(fixture->store, "A", "T", "http://a/1", 500);
-    insert(fixture->store, "B", "T", "http://b/1", 200);
-    insert(fixture->store, "C", "T", "http://a/2", 900);
-    assert_int_equal(store_oldest_due(fixture->store, &oldest, err, sizeof err), 0);
-    assert_int_equal(oldest, 200);
-}
-
 static void test_alerts_table(void **state)
 {
     Fixture *fixture = *state;
@@ -192,7 +178,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_backlog, test_store_setup, test_store_teardown),
-        cmocka_unit_test_setup_teardown(test_oldest_due, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_alerts_table, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retention_deletes_only_old_finished_work, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retention_works_in_batches, test_store_setup, test_store_teardown),
