@@ -181,7 +181,28 @@ static void alert_check_lag(AlertChecker *checker, int64_t now)
     alert_evaluate(checker, &checker->lag, condition, lag_ms / 1000, details, now);
 }
 
-/* Hands every unsent alert to the sinks; marks those all sinks took. */
+/* Hands ALERT to SINK unless it took it already; returns the time it took it
+ * (0: failed, with the reason appended to FAILURE). */
+static int64_t alert_send_to(AlertChecker *checker, const StoredAlert *alert, const char *body,
+                             bool webhook, int64_t sent_at, char *failure, size_t size)
+{
+    if (sent_at > 0)
+        return sent_at; /* each sink gets each alert once */
+    char error[512] = "";
+    int result = webhook ? alert_sink_webhook(checker->webhook_url, alert, body,
+                                              &checker->options.policies()->fallback, error,
+                                              sizeof error)
+                         : alert_sink_command(checker->command, alert, body, error, sizeof error);
+    if (result == 0)
+        return clock_now_ms();
+    size_t used = strlen(failure);
+    snprintf(failure + used, size - used, "%s%s", used ? "; " : "",
+             error[0] ? error : webhook ? "webhook failed" : "command failed");
+    return 0;
+}
+
+/* Hands every unsent alert to each configured sink that has not taken it;
+ * an alert is sent once every configured sink took it. */
 static void alert_send_pending(AlertChecker *checker)
 {
     StoredAlert *alerts;
@@ -192,27 +213,32 @@ static void alert_send_pending(AlertChecker *checker)
         return;
     }
     for (size_t i = 0; i < count; i++) {
-        char webhook_error[512] = "", command_error[512] = "";
-        if (checker->webhook_url != NULL &&
-            alert_sink_webhook(checker->webhook_url, &alerts[i], webhook_error,
-                               sizeof webhook_error) != 0 &&
-            webhook_error[0] == '\0')
-            snprintf(webhook_error, sizeof webhook_error, "webhook failed");
-        if (checker->command != NULL &&
-            alert_sink_command(checker->command, &alerts[i], command_error,
-                               sizeof command_error) != 0 &&
-            command_error[0] == '\0')
-            snprintf(command_error, sizeof command_error, "command failed");
-        char failure[sizeof webhook_error + sizeof command_error + 2];
-        snprintf(failure, sizeof failure, "%s%s%s", webhook_error,
-                 webhook_error[0] && command_error[0] ? "; " : "", command_error);
+        StoredAlert *alert = &alerts[i];
+        char *body = alert_sink_body(alert);
+        if (body == NULL) {
+            log_error("event=alert_send_failed alert_id=%lld error=\"out of memory\"",
+                      (long long)alert->id);
+            continue;
+        }
+        char failure[1100] = "";
+        if (checker->webhook_url != NULL)
+            alert->webhook_sent_at = alert_send_to(checker, alert, body, true,
+                                                   alert->webhook_sent_at, failure,
+                                                   sizeof failure);
+        if (checker->command != NULL)
+            alert->command_sent_at = alert_send_to(checker, alert, body, false,
+                                                   alert->command_sent_at, failure,
+                                                   sizeof failure);
+        free(body);
         if (failure[0] != '\0') {
             char quoted[1200];
             log_error("event=alert_sink_failed alert_id=%lld error=%s retry=next_interval",
-                      (long long)alerts[i].id, log_quote(quoted, sizeof quoted, failure));
+                      (long long)alert->id, log_quote(quoted, sizeof quoted, failure));
         }
-        if (store_alert_mark(checker->store, alerts[i].id, failure[0] ? 0 : clock_now_ms(),
-                             failure[0] ? failure : NULL, err, sizeof err) != 0)
+        alert->sent_at = failure[0] ? 0 : clock_now_ms();
+        free(alert->send_error);
+        alert->send_error = failure[0] ? strdup(failure) : NULL;
+        if (store_alert_mark(checker->store, alert, err, sizeof err) != 0)
             log_error("event=alert_send_failed error=\"%s\"", err);
     }
     store_alert_list_free(alerts, count);

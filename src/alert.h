@@ -13,9 +13,11 @@
  * crossing, repeats only after `cooldown` or when the count has doubled, and
  * is followed by one "resolved" notice when the condition clears. Every
  * alert is logged at error level, stored (GET /v1/alerts), and sent to the
- * configured sinks: a webhook (POST JSON) and/or a command (HERALD_ALERT_*
- * environment). A sink that fails is logged and the alert is sent again next
- * interval; sinks run on this thread only, so they never slow deliveries.
+ * configured sinks: a webhook (POST JSON, signed like task webhooks) and/or a
+ * command (HERALD_ALERT_* environment), with its stable "id". Each sink gets
+ * each alert once: one that fails is logged and tried again next interval,
+ * without sending again to the sinks that took it. Sinks run on this thread
+ * only, so they never slow deliveries.
  *
  * The same thread applies [storage] retention in small batches.
  */
@@ -24,6 +26,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "policy.h"
 
 typedef struct AlertChecker AlertChecker;
 
@@ -39,6 +43,9 @@ typedef struct AlertOptions {
     const char *webhook_url; /* "" = none */
     const char *command;     /* "" = none */
     int64_t retention_ms;
+    /* The policies in force: alert webhooks are signed with the default
+     * ([delivery]) secret, like task webhooks. */
+    const PolicySet *(*policies)(void);
 } AlertOptions;
 
 /* Opens its connection, restores the state of earlier alerts and starts the

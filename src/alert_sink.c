@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "json_check.h"
+#include "sign.h"
 #include "version.h"
 
 extern char **environ;
@@ -28,27 +29,87 @@ static size_t alert_sink_discard(char *data, size_t size, size_t count, void *us
     return size * count;
 }
 
-int alert_sink_webhook(const char *url, const StoredAlert *alert, char *err, size_t errlen)
+char *alert_sink_body(const StoredAlert *alert)
 {
+    cJSON *body = json_check_parse_string(alert->details);
+    if (body == NULL)
+        body = cJSON_CreateObject(); /* details are ours; an empty object is still an alert */
+    char *text = NULL;
+    if (body != NULL && cJSON_AddNumberToObject(body, "id", (double)alert->id) != NULL)
+        text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    return text;
+}
+
+/* The request's headers, with Standard Webhooks' id, timestamp and (with a
+ * secret) signature; NULL with ERR set on failure. */
+static struct curl_slist *alert_sink_headers(const StoredAlert *alert, const char *body,
+                                             const Policy *policy, char *err, size_t errlen)
+{
+    char id[32], signatures[SIGN_HEADER_MAX] = "";
+    snprintf(id, sizeof id, "alert_%lld", (long long)alert->id);
+    int64_t now_ms = clock_wall_ms();
+    int64_t timestamp = now_ms / 1000;
+    if (policy != NULL &&
+        sign_header_value(&policy->key, &policy->previous_key, policy->previous_secret_until,
+                          now_ms, id, timestamp, body, strlen(body), signatures) != 0) {
+        snprintf(err, errlen, "webhook: cannot sign the alert");
+        return NULL;
+    }
+    char lines[4][SIGN_HEADER_MAX + 32];
+    snprintf(lines[0], sizeof lines[0], "Content-Type: application/json");
+    snprintf(lines[1], sizeof lines[1], "webhook-id: %s", id);
+    snprintf(lines[2], sizeof lines[2], "webhook-timestamp: %lld", (long long)timestamp);
+    snprintf(lines[3], sizeof lines[3], "webhook-signature: %s", signatures);
+    size_t count = signatures[0] != '\0' ? 4 : 3;
+    struct curl_slist *headers = NULL;
+    for (size_t i = 0; i < count; i++) {
+        struct curl_slist *grown = curl_slist_append(headers, lines[i]);
+        if (grown == NULL) {
+            curl_slist_free_all(headers);
+            snprintf(err, errlen, "webhook: out of memory");
+            return NULL;
+        }
+        headers = grown;
+    }
+    return headers;
+}
+
+int alert_sink_webhook(const char *url, const StoredAlert *alert, const char *body,
+                       const Policy *policy, char *err, size_t errlen)
+{
+    struct curl_slist *headers = alert_sink_headers(alert, body, policy, err, errlen);
+    if (headers == NULL)
+        return -1;
     CURL *curl = curl_easy_init();
     if (curl == NULL) {
+        curl_slist_free_all(headers);
         snprintf(err, errlen, "webhook: cannot initialise libcurl");
         return -1;
     }
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
     char error[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, alert->details);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "herald/" HERALD_VERSION);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)ALERT_SINK_WEBHOOK_TIMEOUT_MS);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, alert_sink_discard);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-    CURLcode code = curl_easy_perform(curl);
+    CURLcode code = CURLE_OK;
+#define ALERT_SINK_SET(option, value)                                                          \
+    do {                                                                                       \
+        if (code == CURLE_OK)                                                                  \
+            code = curl_easy_setopt(curl, option, value);                                      \
+    } while (0)
+    ALERT_SINK_SET(CURLOPT_URL, url);
+    ALERT_SINK_SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    ALERT_SINK_SET(CURLOPT_POSTFIELDS, body);
+    ALERT_SINK_SET(CURLOPT_HTTPHEADER, headers);
+    ALERT_SINK_SET(CURLOPT_USERAGENT, "herald/" HERALD_VERSION);
+    ALERT_SINK_SET(CURLOPT_TIMEOUT_MS, (long)ALERT_SINK_WEBHOOK_TIMEOUT_MS);
+    ALERT_SINK_SET(CURLOPT_NOSIGNAL, 1L);
+    ALERT_SINK_SET(CURLOPT_PROXY, "");
+    ALERT_SINK_SET(CURLOPT_WRITEFUNCTION, alert_sink_discard);
+    ALERT_SINK_SET(CURLOPT_ERRORBUFFER, error);
+#undef ALERT_SINK_SET
     long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (code == CURLE_OK)
+        code = curl_easy_perform(curl);
+    if (code == CURLE_OK && curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     if (code != CURLE_OK) {
@@ -64,7 +125,8 @@ int alert_sink_webhook(const char *url, const StoredAlert *alert, char *err, siz
 
 /* environ plus the alert's variables; the caller frees the array and the
  * strings from index FIRST_OWNED on. */
-static char **alert_sink_environment(const StoredAlert *alert, size_t *first_owned)
+static char **alert_sink_environment(const StoredAlert *alert, const char *body,
+                                     size_t *first_owned)
 {
     size_t inherited = 0;
     while (environ[inherited] != NULL)
@@ -88,7 +150,7 @@ static char **alert_sink_environment(const StoredAlert *alert, size_t *first_own
     failed |= asprintf(&variables[count++], "HERALD_ALERT_COUNT=%lld", (long long)alert->count) < 0;
     failed |= asprintf(&variables[count++], "HERALD_ALERT_TEXT=%s",
                        cJSON_IsString(text) ? text->valuestring : "") < 0;
-    failed |= asprintf(&variables[count++], "HERALD_ALERT_JSON=%s", alert->details) < 0;
+    failed |= asprintf(&variables[count++], "HERALD_ALERT_JSON=%s", body) < 0;
     cJSON_Delete(details);
     if (failed) {
         for (size_t i = *first_owned; i < count; i++)
@@ -99,11 +161,11 @@ static char **alert_sink_environment(const StoredAlert *alert, size_t *first_own
     return variables;
 }
 
-int alert_sink_command(const char *command, const StoredAlert *alert, char *err,
-                       size_t errlen)
+int alert_sink_command(const char *command, const StoredAlert *alert, const char *body,
+                       char *err, size_t errlen)
 {
     size_t first_owned = 0;
-    char **environment = alert_sink_environment(alert, &first_owned);
+    char **environment = alert_sink_environment(alert, body, &first_owned);
     if (environment == NULL) {
         snprintf(err, errlen, "command: out of memory");
         return -1;

@@ -33,8 +33,10 @@ typedef struct StoredAlert {
     int64_t count;
     char *details; /* the alert as JSON; owned */
     int64_t created_at;
-    int64_t sent_at;  /* 0 = not yet */
-    char *send_error; /* NULL if none; owned */
+    int64_t sent_at;         /* every configured sink took it; 0 = not yet */
+    int64_t webhook_sent_at; /* the webhook sink took it; 0 = not yet */
+    int64_t command_sent_at; /* the command sink took it; 0 = not yet */
+    char *send_error;        /* the last failure, NULL if none; owned */
 } StoredAlert;
 
 void stored_alert_clear(StoredAlert *alert);

@@ -92,6 +92,19 @@ static cJSON *api_system_render_alert(const StoredAlert *alert)
     } else {
         cJSON_AddNullToObject(object, "sent_at");
     }
+    cJSON *sinks = cJSON_AddObjectToObject(object, "sinks");
+    const struct {
+        const char *name;
+        int64_t sent_at;
+    } taken[] = {{"webhook", alert->webhook_sent_at}, {"command", alert->command_sent_at}};
+    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+        if (taken[i].sent_at > 0) {
+            clock_format_rfc3339(taken[i].sent_at, time_text);
+            cJSON_AddStringToObject(sinks, taken[i].name, time_text);
+        } else {
+            cJSON_AddNullToObject(sinks, taken[i].name);
+        }
+    }
     if (alert->send_error != NULL)
         cJSON_AddStringToObject(object, "send_error", alert->send_error);
     else

@@ -112,29 +112,6 @@ static struct curl_slist *deliver_link_headers(const DeliverLines *lines)
     return list;
 }
 
-/* "v1,SIG" for the current key, and for the previous one while it is still
- * honoured, space-separated; "" when the policy has no secret. */
-static int deliver_signatures(const Policy *policy, const Task *task, int64_t timestamp,
-                              int64_t now_ms, char *out, size_t size)
-{
-    out[0] = '\0';
-    if (policy == NULL || policy->key.length == 0)
-        return 0;
-    char signature[SIGN_SIGNATURE_MAX];
-    if (sign_signature(&policy->key, task->webhook_id, timestamp, task->payload,
-                       task->payload_length, signature) != 0)
-        return -1;
-    snprintf(out, size, "%s", signature);
-    if (policy->previous_key.length > 0 && now_ms < policy->previous_secret_until) {
-        if (sign_signature(&policy->previous_key, task->webhook_id, timestamp, task->payload,
-                           task->payload_length, signature) != 0)
-            return -1;
-        size_t used = strlen(out);
-        snprintf(out + used, size - used, " %s", signature);
-    }
-    return 0;
-}
-
 /* The headers of the request; *FAILED is set if one could not be added. */
 static struct curl_slist *deliver_build_headers(const Task *task, const Policy *policy,
                                                 int64_t now_ms, bool *failed)
@@ -169,8 +146,11 @@ static struct curl_slist *deliver_build_headers(const Task *task, const Policy *
     }
     cJSON_Delete(extra);
     int64_t timestamp = now_ms / 1000;
-    char signatures[2 * SIGN_SIGNATURE_MAX + 2];
-    if (deliver_signatures(policy, task, timestamp, now_ms, signatures, sizeof signatures) != 0)
+    char signatures[SIGN_HEADER_MAX] = "";
+    if (policy != NULL &&
+        sign_header_value(&policy->key, &policy->previous_key, policy->previous_secret_until,
+                          now_ms, task->webhook_id, timestamp, task->payload,
+                          task->payload_length, signatures) != 0)
         lines.failed = true;
     deliver_add_header(&lines, "webhook-id: %s", task->webhook_id);
     deliver_add_header(&lines, "webhook-timestamp: %" PRId64, timestamp);

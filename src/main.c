@@ -186,6 +186,7 @@ static void main_alert_options(const Config *config, AlertOptions *out)
         .webhook_url = config->alert_webhook_url,
         .command = config->alert_command,
         .retention_ms = config->retention_ms,
+        .policies = live_policies,
     };
 }
 

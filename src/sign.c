@@ -101,3 +101,23 @@ int sign_signature(const SignKey *key, const char *id, int64_t timestamp, const 
     EVP_EncodeBlock((unsigned char *)out + 3, digest, (int)digest_length);
     return 0;
 }
+
+int sign_header_value(const SignKey *key, const SignKey *previous, int64_t previous_until,
+                      int64_t now_ms, const char *id, int64_t timestamp, const char *body,
+                      size_t length, char out[SIGN_HEADER_MAX])
+{
+    out[0] = '\0';
+    if (key->length == 0)
+        return 0;
+    char signature[SIGN_SIGNATURE_MAX];
+    if (sign_signature(key, id, timestamp, body, length, signature) != 0)
+        return -1;
+    snprintf(out, SIGN_HEADER_MAX, "%s", signature);
+    if (previous->length > 0 && now_ms < previous_until) {
+        if (sign_signature(previous, id, timestamp, body, length, signature) != 0)
+            return -1;
+        size_t used = strlen(out);
+        snprintf(out + used, SIGN_HEADER_MAX - used, " %s", signature);
+    }
+    return 0;
+}

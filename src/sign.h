@@ -35,4 +35,13 @@ int sign_generate_secret(size_t bytes, char *out, size_t outlen, char *err, size
 int sign_signature(const SignKey *key, const char *id, int64_t timestamp, const char *body,
                    size_t length, char out[SIGN_SIGNATURE_MAX]);
 
+/* The webhook-signature header's value for (ID, TIMESTAMP, BODY): "v1,SIG"
+ * under KEY and, while NOW_MS < PREVIOUS_UNTIL, " v1,SIG" under PREVIOUS too
+ * (a rotation). "" when KEY is empty (no secret: unsigned). Returns 0, or -1
+ * if OpenSSL fails. */
+#define SIGN_HEADER_MAX (2 * SIGN_SIGNATURE_MAX + 2)
+int sign_header_value(const SignKey *key, const SignKey *previous, int64_t previous_until,
+                      int64_t now_ms, const char *id, int64_t timestamp, const char *body,
+                      size_t length, char out[SIGN_HEADER_MAX]);
+
 #endif

@@ -15,6 +15,11 @@
 /* Held from store_begin() to commit/rollback by whichever connection writes. */
 static pthread_mutex_t store_write_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* An alert row as store_alert_read_row() reads it. */
+#define STORE_ALERT_COLUMNS                                                                    \
+    "id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"       \
+    " command_sent_at"
+
 static const char *const store_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_BEGIN] = "BEGIN IMMEDIATE",
     [STORE_SQL_COMMIT] = "COMMIT",
@@ -114,16 +119,15 @@ static const char *const store_sql_text[STORE_SQL_COUNT] = {
                                  " AND moved_at >= :since ORDER BY moved_at, id LIMIT 10",
     [STORE_SQL_ALERT_INSERT] =
         "INSERT INTO alerts (kind, state, count, details, created_at) VALUES (?, ?, ?, ?, ?)",
-    [STORE_SQL_ALERT_SENT] = "UPDATE alerts SET sent_at = :sent, send_error = :error"
-                             " WHERE id = :id",
-    [STORE_SQL_ALERT_UNSENT] = "SELECT id, kind, state, count, details, created_at, sent_at,"
-                               " send_error FROM alerts WHERE sent_at IS NULL ORDER BY id"
-                               " LIMIT 20",
-    [STORE_SQL_ALERT_LIST] = "SELECT id, kind, state, count, details, created_at, sent_at,"
-                             " send_error FROM alerts WHERE id < :before ORDER BY id DESC"
-                             " LIMIT :limit",
-    [STORE_SQL_ALERT_LATEST] = "SELECT id, kind, state, count, details, created_at, sent_at,"
-                               " send_error FROM alerts WHERE kind = ? ORDER BY id DESC LIMIT 1",
+    [STORE_SQL_ALERT_SENT] = "UPDATE alerts SET webhook_sent_at = :webhook,"
+                             " command_sent_at = :command, sent_at = :sent,"
+                             " send_error = :error WHERE id = :id",
+    [STORE_SQL_ALERT_UNSENT] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts"
+                               " WHERE sent_at IS NULL ORDER BY id LIMIT 20",
+    [STORE_SQL_ALERT_LIST] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts WHERE id < :before"
+                             " ORDER BY id DESC LIMIT :limit",
+    [STORE_SQL_ALERT_LATEST] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts WHERE kind = ?"
+                               " ORDER BY id DESC LIMIT 1",
     /* Ids grow with time, so tasks created after the cutoff bound the scan. */
     [STORE_SQL_RETENTION_BOUNDARY] = "SELECT id FROM tasks WHERE created_at >= :cutoff"
                                      " ORDER BY id LIMIT 1",

@@ -207,9 +207,10 @@ int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *er
 int store_alert_insert(Store *store, const char *kind, bool firing, int64_t count,
                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
 
-/* Marks alert ID as sent at SENT_AT (0: still unsent), with ERROR (NULL: none). */
-int store_alert_mark(Store *store, int64_t id, int64_t sent_at, const char *error, char *err,
-                     size_t errlen);
+/* Records what the sinks did with ALERT (its id): each sink's sent time,
+ * sent_at (every configured sink took it) and send_error, 0 / NULL for
+ * "not yet" / "none". */
+int store_alert_mark(Store *store, const StoredAlert *alert, char *err, size_t errlen);
 
 /* Alerts not yet sent, oldest first (at most 20). */
 int store_alert_unsent(Store *store, StoredAlert **out, size_t *count, char *err,

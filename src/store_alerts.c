@@ -82,16 +82,20 @@ int store_alert_insert(Store *store, const char *kind, bool firing, int64_t coun
     return 0;
 }
 
-int store_alert_mark(Store *store, int64_t id, int64_t sent_at, const char *error, char *err,
-                     size_t errlen)
+int store_alert_mark(Store *store, const StoredAlert *alert, char *err, size_t errlen)
 {
     sqlite3_stmt *statement = store_statement(store, STORE_SQL_ALERT_SENT, err, errlen);
     if (statement == NULL)
         return -1;
-    if (sent_at > 0)
-        store_bind_int64(statement, ":sent", sent_at);
-    store_bind_text(statement, ":error", error);
-    store_bind_int64(statement, ":id", id);
+    /* 0 stays NULL: not (yet) sent. */
+    if (alert->webhook_sent_at > 0)
+        store_bind_int64(statement, ":webhook", alert->webhook_sent_at);
+    if (alert->command_sent_at > 0)
+        store_bind_int64(statement, ":command", alert->command_sent_at);
+    if (alert->sent_at > 0)
+        store_bind_int64(statement, ":sent", alert->sent_at);
+    store_bind_text(statement, ":error", alert->send_error);
+    store_bind_int64(statement, ":id", alert->id);
     return store_step_done(store, statement, "mark alert", err, errlen);
 }
 
@@ -106,6 +110,8 @@ static int store_alert_read_row(sqlite3_stmt *statement, void *element)
     out->count = sqlite3_column_int64(statement, 3);
     out->created_at = sqlite3_column_int64(statement, 5);
     out->sent_at = sqlite3_column_int64(statement, 6);
+    out->webhook_sent_at = sqlite3_column_int64(statement, 8);
+    out->command_sent_at = sqlite3_column_int64(statement, 9);
     if (store_column_text(statement, 4, &out->details, NULL) != 0 ||
         store_column_text(statement, 7, &out->send_error, NULL) != 0)
         return -1;

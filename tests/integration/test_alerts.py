@@ -1,4 +1,7 @@
 """The alert checker, its sinks, readiness and retention, through the real heraldd."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -109,6 +112,48 @@ class AlertTest(unittest.TestCase):
         self.closers.append(lambda: shutil.rmtree(directory, ignore_errors=True))
         return directory
 
+    def test_each_sink_gets_each_alert_once_signed_with_a_stable_id(self):
+        """Item 10: a failing command does not make the webhook see the alert again;
+        alerts carry an id and are signed like task webhooks."""
+        directory = self.broken_directory()
+        out = os.path.join(directory, "alerts.log")
+        switch = os.path.join(directory, "command-works")
+        secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+        command = ('test -e %s || exit 1; printf "%%s\\n" "$HERALD_ALERT_ID" >> %s'
+                   % (switch, out))
+        herald = self.start("threshold = 1\nwebhook_url = %s\ncommand = %s\n"
+                            % (self.alert_sink.url(), command)
+                            + "[delivery]\nsecret = %s\n" % secret)
+        self.fail_tasks(herald, "SINK", 1)
+        herald.wait_for_log(r"event=alert_sink_failed .*command: exited with status 1")
+        time.sleep(1.0)  # ten intervals of a failing command
+        received = self.alert_sink.received()
+        self.assertEqual(len(received), 1, [r.body for r in received])
+        alert = json.loads(received[0].body)
+        self.assertIsInstance(alert["id"], int)
+        listed = herald.request("GET", "/v1/alerts")[2]["alerts"]
+        self.assertEqual(listed[0]["id"], alert["id"])
+        self.assertIsNone(listed[0]["sent_at"])  # not every sink took it yet
+        self.assertIsNotNone(listed[0]["sinks"]["webhook"])
+        self.assertIsNone(listed[0]["sinks"]["command"])
+        # Signed as task webhooks are (Standard Webhooks).
+        headers = received[0].headers
+        self.assertEqual(headers["webhook-id"], "alert_%d" % alert["id"])
+        signed = ("%s.%s." % (headers["webhook-id"], headers["webhook-timestamp"])).encode()
+        expected = base64.b64encode(hmac.new(b"k" * 32, signed + received[0].body,
+                                             hashlib.sha256).digest()).decode()
+        self.assertIn("v1," + expected, headers["webhook-signature"].split())
+        # The command recovers: it gets the alert once, the webhook still once.
+        open(switch, "w").close()
+        wait_until(lambda: os.path.exists(out), message="the command to take the alert")
+        wait_until(lambda: herald.request("GET", "/v1/alerts")[2]["alerts"][0]["sent_at"],
+                   message="the alert to count as sent")
+        time.sleep(0.5)
+        with open(out) as f:
+            self.assertEqual(f.read().split(), [str(alert["id"])])
+        self.assertEqual(len(self.alert_sink.received()), 1)
+        herald.stop()
+
     def test_failing_sink_is_retried_and_does_not_stop_deliveries(self):
         self.sink_answers["status"] = 500
         healthy = Receiver()
@@ -155,7 +200,8 @@ class AlertTest(unittest.TestCase):
         status, _, body = herald.request("GET", "/readyz")
         self.assertEqual(status, 200, body)
         time.sleep(0.5)  # several alert intervals
-        self.assertNotIn("delivery_lag", [a["kind"] for a in self.alerts_sent()])
+        self.assertNotIn("delivery_lag", [a["kind"] for a in self.alerts_sent()],
+                         (self.alerts_sent(), herald.log()))
         herald.kill()  # the hung request would hold a graceful stop for its timeout
 
     def test_delivery_lag_when_the_instance_cannot_deliver(self):

@@ -89,16 +89,23 @@ static void test_alerts_table(void **state)
     assert_int_equal(alerts[0].id, first);
     assert_string_equal(alerts[0].details, "{\"n\":1}");
     store_alert_list_free(alerts, count);
-    assert_int_equal(store_alert_mark(fixture->store, first, 0, "webhook: HTTP 500", err, sizeof err), 0);
-    assert_int_equal(store_alert_mark(fixture->store, second, 300, NULL, err, sizeof err), 0);
+    /* The command sink took the first, the webhook did not; both took the second. */
+    StoredAlert mark = {.id = first, .command_sent_at = 250, .send_error = "webhook: HTTP 500"};
+    assert_int_equal(store_alert_mark(fixture->store, &mark, err, sizeof err), 0);
+    mark = (StoredAlert){.id = second, .webhook_sent_at = 290, .command_sent_at = 300,
+                         .sent_at = 300};
+    assert_int_equal(store_alert_mark(fixture->store, &mark, err, sizeof err), 0);
     assert_int_equal(store_alert_unsent(fixture->store, &alerts, &count, err, sizeof err), 0);
     assert_int_equal(count, 1);
     assert_string_equal(alerts[0].send_error, "webhook: HTTP 500");
+    assert_int_equal(alerts[0].command_sent_at, 250);
+    assert_int_equal(alerts[0].webhook_sent_at, 0);
     store_alert_list_free(alerts, count);
     assert_int_equal(store_alert_list(fixture->store, INT64_MAX, 10, &alerts, &count, err, sizeof err), 0);
     assert_int_equal(count, 2);
     assert_int_equal(alerts[0].id, second); /* newest first */
     assert_int_equal(alerts[0].sent_at, 300);
+    assert_int_equal(alerts[0].webhook_sent_at, 290);
     store_alert_list_free(alerts, count);
     StoredAlert latest;
     assert_int_equal(store_alert_latest(fixture->store, "manual_backlog", &latest, err, sizeof err), STORE_OK);
