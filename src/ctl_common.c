@@ -19,7 +19,10 @@ int ctl_command_usage(const CtlCommand *command, FILE *out, int status)
 
 int ctl_fail(const char *message)
 {
-    fprintf(stderr, "heraldctl: %s\n", message);
+    /* The message may quote the API's, and so what a client sent. */
+    char *printable = ctl_table_printable(message);
+    fprintf(stderr, "heraldctl: %s\n", printable ? printable : "(out of memory)");
+    free(printable);
     return CTL_EXIT_API;
 }
 

@@ -38,9 +38,11 @@ static int manual_json_read_note(const cJSON *item, char **note, ApiError *error
         utf8_count_code_points(item->valuestring) > MANUAL_NOTE_MAX)
         return manual_json_fail(error, "note", "note must be a string of 1 to 1024 characters");
     /* Notes are printed in operators' terminals and tables: lines and tabs
-     * only, no escape sequences. */
+     * only, no escape sequences (C0, DEL, or C1: U+0080-U+009F, which is
+     * 0xC2 0x80-0x9F in UTF-8). */
     for (const unsigned char *p = (const unsigned char *)item->valuestring; *p; p++) {
-        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+        bool c1 = p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f || c1)
             return manual_json_fail(error, "note",
                                     "note may not contain control characters other than "
                                     "newline and tab");

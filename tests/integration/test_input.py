@@ -7,7 +7,7 @@ import socket
 import sqlite3
 import unittest
 
-from harness import HeraldTestCase, closed_port_url, sink, task_request, wait_until
+from harness import HeraldTestCase, Receiver, closed_port_url, sink, task_request, wait_until
 
 # JSON that cJSON would take and RFC 8259 does not: every spelling of the class.
 NOT_JSON_PAYLOADS = [
@@ -379,6 +379,74 @@ class SmugglingTest(HeraldTestCase, unittest.TestCase):
             "POST", "/v1/tasks", chunks=[json.dumps(task_request("CHUNKED-OK")).encode()],
             headers={"Content-Type": "application/json"})
         self.assertEqual(status, 201, body)
+
+
+class TerminalSafetyTest(HeraldTestCase, unittest.TestCase):
+    """Item 12: nothing a receiver or a client sends reaches an operator's terminal as
+    a control sequence; notes hold no control characters but newline and tab."""
+
+    HOSTILE = "\x1b[2J\x1b[31mRED\x07\u009b2J\u202eevil\rX"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.receiver = Receiver(lambda r: (500, {}, cls.HOSTILE.encode()))
+        status, _, body = cls.herald.create(business_id="TTY-1", max_retry=1,
+                                            target_url=cls.receiver.url())
+        cls.task_id = body["task"]["id"]
+        cls.herald.wait_for_status(cls.task_id, "failed")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.receiver.close()
+        super().tearDownClass()
+
+    def assert_printable(self, text):
+        for character in text:
+            code = ord(character)
+            self.assertFalse(code < 0x20 and character not in "\n" or 0x7f <= code <= 0x9f
+                             or 0x202a <= code <= 0x202e or 0x2066 <= code <= 0x2069,
+                             "control character %r in %r" % (character, text))
+
+    def test_heraldctl_shows_hostile_text_escaped(self):
+        for args in (("tasks", "attempts", str(self.task_id)),
+                     ("manual", "show", str(self.task_id)), ("manual", "list")):
+            with self.subTest(args=args):
+                code, out, err = self.herald.ctl(*args)
+                self.assertEqual(code, 0, err)
+                self.assert_printable(out)
+                if args[0] == "tasks" or args[1] == "show":
+                    self.assertIn("\\x1b[2J", out)
+                    self.assertIn("\\u009b", out)
+                    self.assertIn("\\u202e", out)
+        # --json stays the API's exact answer (JSON escapes control characters itself).
+        code, out, err = self.herald.ctl("--json", "tasks", "attempts", str(self.task_id))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(out)["attempts"][0]["response_body"], self.HOSTILE)
+
+    def test_notes_refuse_control_characters(self):
+        for note in ("a\x1b[2Jb", "bell\x07", "cr\rhere", "nul\u0000", "del\x7f", "c1\u009b"):
+            for action, body in (("resolve", {"note": note}), ("retry", {"note": note})):
+                with self.subTest(note=note, action=action):
+                    status, _, answer = self.herald.request(
+                        "POST", "/v1/manual/%d/%s" % (self.task_id, action), body=body)
+                    self.assertEqual(status, 422 if "\u0000" not in note else 400, answer)
+        status, _, answer = self.herald.request(
+            "POST", "/v1/manual/retry", body={"business_type": "X", "note": "a\x1bb"})
+        self.assertEqual(status, 422, answer)
+        self.assertEqual(self.herald.get_task(self.task_id)["status"], "failed")
+
+    def test_multiline_notes_stay_on_their_row(self):
+        status, _, body = self.herald.create(business_id="TTY-2", max_retry=1,
+                                             target_url=closed_port_url())
+        task_id = body["task"]["id"]
+        self.herald.wait_for_status(task_id, "failed")
+        status, _, answer = self.herald.request("POST", "/v1/manual/%d/resolve" % task_id,
+                                                body={"note": "line one\n\tline two"})
+        self.assertEqual(status, 200, answer)
+        code, out, err = self.herald.ctl("manual", "show", str(task_id))
+        self.assertEqual(code, 0, err)
+        self.assertIn("line one\\n\\tline two", out)
 
 
 class ManualPayloadTest(HeraldTestCase, unittest.TestCase):
