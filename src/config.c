@@ -2,7 +2,7 @@
  * config: see config.h.
  *
  * inih calls config_handle_pair() once per "key = value". The key is looked
- * up in one of two tables: config_keys (fields of Config) or policy_keys
+ * up in one of two tables: config_keys (fields of Config) or config_policy_keys
  * (fields of a Policy: the [retry] one or a [business.NAME] one), and
  * config_value_store() converts and range-checks it into the field at the
  * row's offset (config_value.c). inih does not pass line numbers to the handler in Debian's
@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "address.h"
+#include "config_keys.h"
 #include "config_value.h"
 #include "clock.h"
 #include "netguard.h"
@@ -36,97 +37,6 @@
 #define CONFIG_MESSAGE_MAX 512
 #define CONFIG_BUSINESS_PREFIX "business."
 #define CONFIG_BUSINESS_MAX 1024
-#define CONFIG_DAY_MS (86400LL * 1000)
-
-#define CONFIG_FIELD(field) offsetof(Config, field), sizeof(((Config *)0)->field)
-#define POLICY_FIELD(field) offsetof(Policy, field), sizeof(((Policy *)0)->field)
-
-static const ConfigKey config_keys[] = {
-    {"server", "listen", CONFIG_TYPE_LISTEN, CONFIG_FIELD(listen), 0, 0, "127.0.0.1:8080"},
-    {"server", "api_token_file", CONFIG_TYPE_STRING, CONFIG_FIELD(api_token_file), 0, 0, ""},
-    {"server", "max_body", CONFIG_TYPE_SIZE, CONFIG_FIELD(max_body), 64, 64 * 1024 * 1024,
-     "256KiB"},
-    {"server", "threads", CONFIG_TYPE_INTEGER, CONFIG_FIELD(threads), 0, 64, "0"},
-    {"server", "max_connections", CONFIG_TYPE_INTEGER, CONFIG_FIELD(max_connections), 1, 100000,
-     "1024"},
-    {"server", "max_connections_per_ip", CONFIG_TYPE_INTEGER,
-     CONFIG_FIELD(max_connections_per_ip), 0, 100000, "256"},
-    {"server", "max_header_bytes", CONFIG_TYPE_SIZE, CONFIG_FIELD(max_header_bytes), 8192,
-     1024 * 1024, "32KiB"},
-    {"server", "connection_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(connection_timeout_ms),
-     1000, 3600 * 1000, "30s"},
-    {"server", "header_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(header_timeout_ms), 500,
-     3600 * 1000, "10s"},
-    {"server", "body_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(body_timeout_ms), 500,
-     3600 * 1000, "60s"},
-    {"server", "drain_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(drain_timeout_ms), 0,
-     600 * 1000, "3s"},
-    {"server", "log_level", CONFIG_TYPE_LOG_LEVEL, CONFIG_FIELD(log_level), 0, 0, "info"},
-    {"storage", "path", CONFIG_TYPE_STRING, CONFIG_FIELD(storage_path), 0, 0, "var/herald.db"},
-    {"storage", "busy_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(busy_timeout_ms), 0,
-     600 * 1000, "5s"},
-    {"storage", "intake_queue_limit", CONFIG_TYPE_INTEGER, CONFIG_FIELD(intake_queue_limit), 1,
-     1000000, "10000"},
-    {"storage", "retention", CONFIG_TYPE_DURATION, CONFIG_FIELD(retention_ms), 1000,
-     3650 * CONFIG_DAY_MS, "7d"},
-    {"delivery", "timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(delivery_timeout_ms), 100,
-     600 * 1000, "10s"},
-    {"delivery", "connect_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(connect_timeout_ms), 100,
-     600 * 1000, "5s"},
-    {"delivery", "concurrency", CONFIG_TYPE_INTEGER, CONFIG_FIELD(concurrency), 1, 100000, "256"},
-    {"delivery", "per_host_concurrency", CONFIG_TYPE_INTEGER, CONFIG_FIELD(per_host_concurrency),
-     1, 100000, "16"},
-    {"delivery", "max_response_bytes", CONFIG_TYPE_SIZE, CONFIG_FIELD(max_response_bytes), 0,
-     1024 * 1024, "4KiB"},
-    {"delivery", "allow_private_targets", CONFIG_TYPE_BOOLEAN,
-     CONFIG_FIELD(allow_private_targets), 0, 0, "false"},
-    {"delivery", "allow_cidrs", CONFIG_TYPE_CIDRS, CONFIG_FIELD(allow_cidrs), 0, 0, ""},
-    {"delivery", "ca_file", CONFIG_TYPE_STRING, CONFIG_FIELD(ca_file), 0, 0, ""},
-    {"delivery", "secret", CONFIG_TYPE_SECRET, CONFIG_FIELD(delivery_secret), 0, 0, ""},
-    {"delivery", "secret_file", CONFIG_TYPE_SECRET_FILE, CONFIG_FIELD(delivery_secret), 0, 0,
-     ""},
-    {"delivery", "previous_secret", CONFIG_TYPE_SECRET, CONFIG_FIELD(delivery_previous_secret),
-     0, 0, ""},
-    {"delivery", "previous_secret_until", CONFIG_TYPE_TIME,
-     CONFIG_FIELD(delivery_previous_secret_until), 0, 0, ""},
-    {"retry", "retry_interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(retry_interval_ms), 10,
-     CONFIG_DAY_MS, "30s"},
-    {"alert", "interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_interval_ms), 100,
-     CONFIG_DAY_MS, "30s"},
-    {"alert", "window", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_window_ms), 1000,
-     365 * CONFIG_DAY_MS, "24h"},
-    {"alert", "threshold", CONFIG_TYPE_INTEGER, CONFIG_FIELD(alert_threshold), 1, 100000000,
-     "10"},
-    {"alert", "cooldown", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_cooldown_ms), 0,
-     30 * CONFIG_DAY_MS, "1h"},
-    {"alert", "webhook_url", CONFIG_TYPE_STRING, CONFIG_FIELD(alert_webhook_url), 0, 0, ""},
-    {"alert", "command", CONFIG_TYPE_STRING, CONFIG_FIELD(alert_command), 0, 0, ""},
-    {"alert", "max_lag", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_max_lag_ms), 1000,
-     30 * CONFIG_DAY_MS, "5m"},
-};
-
-static const ConfigKey policy_keys[] = {
-    {"retry", "max_retry", CONFIG_TYPE_INTEGER, POLICY_FIELD(max_retry), 1, 100, "5"},
-    {"retry", "base_delay", CONFIG_TYPE_DURATION, POLICY_FIELD(base_delay_ms), 0,
-     30 * CONFIG_DAY_MS, "1m"},
-    {"retry", "max_delay", CONFIG_TYPE_DURATION, POLICY_FIELD(max_delay_ms), 0,
-     30 * CONFIG_DAY_MS, "30m"},
-    {"retry", "exponential_backoff", CONFIG_TYPE_BOOLEAN, POLICY_FIELD(exponential_backoff), 0,
-     0, "true"},
-    {"retry", "jitter", CONFIG_TYPE_REAL, POLICY_FIELD(jitter), 0, 1, "0.1"},
-    {"retry", "schedule", CONFIG_TYPE_SCHEDULE, POLICY_FIELD(schedule), 0, 30 * CONFIG_DAY_MS,
-     ""},
-    {"business", "success_body", CONFIG_TYPE_STRING, POLICY_FIELD(success_body), 0, 0, ""},
-    {"business", "timeout", CONFIG_TYPE_DURATION, POLICY_FIELD(timeout_ms), 0, 600 * 1000, "0"},
-    {"business", "secret", CONFIG_TYPE_SECRET, POLICY_FIELD(secret), 0, 0, ""},
-    {"business", "secret_file", CONFIG_TYPE_SECRET_FILE, POLICY_FIELD(secret), 0, 0, ""},
-    {"business", "previous_secret", CONFIG_TYPE_SECRET, POLICY_FIELD(previous_secret), 0, 0, ""},
-    {"business", "previous_secret_until", CONFIG_TYPE_TIME, POLICY_FIELD(previous_secret_until),
-     0, 0, ""},
-};
-
-#define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])
-#define POLICY_KEY_COUNT (sizeof policy_keys / sizeof policy_keys[0])
 
 typedef struct ConfigParse {
     Config *config;
@@ -134,16 +44,19 @@ typedef struct ConfigParse {
     int line;                       /* of the line inih is handling */
     int error_line;                 /* 0 = no error yet */
     char error[CONFIG_MESSAGE_MAX]; /* first error only */
-    bool seen[CONFIG_KEY_COUNT];
-    bool retry_seen[POLICY_KEY_COUNT];
-    bool (*business_seen)[POLICY_KEY_COUNT]; /* parallel to config->business */
+    /* The line each key was given on, 0 if it was not (parallel to the
+     * tables): defaults and inherited values adapt to what was given, and a
+     * contradiction between given keys names the line. */
+    int key_line[CONFIG_KEYS_MAX];
+    int retry_line[CONFIG_POLICY_KEYS_MAX];
+    int (*business_line)[CONFIG_POLICY_KEYS_MAX]; /* parallel to config->business */
 } ConfigParse;
 
 void config_set_defaults(Config *config)
 {
     memset(config, 0, sizeof *config);
-    config_value_apply_defaults(config_keys, CONFIG_KEY_COUNT, config);
-    config_value_apply_defaults(policy_keys, POLICY_KEY_COUNT, &config->retry);
+    config_value_apply_defaults(config_keys, config_key_count, config);
+    config_value_apply_defaults(config_policy_keys, config_policy_key_count, &config->retry);
 }
 
 int64_t config_scheduler_alive_ms(const Config *config)
@@ -180,18 +93,19 @@ static void config_fail(ConfigParse *parse, const char *format, ...)
     va_end(args);
 }
 
-/* Stores VALUE for the row KEYS[INDEX] into BASE, once. Returns 1 (inih: go on) or 0. */
-static int config_set_key(ConfigParse *parse, const ConfigKey *keys, size_t index, bool *seen,
+/* Stores VALUE for the row KEYS[INDEX] into BASE, once, noting its line in
+ * LINES. Returns 1 (inih: go on) or 0. */
+static int config_set_key(ConfigParse *parse, const ConfigKey *keys, size_t index, int *lines,
                           void *base, const char *section, const char *value)
 {
     const ConfigKey *key = &keys[index];
-    if (seen[index]) {
+    if (lines[index] != 0) {
         config_fail(parse, "[%s] %s: key given twice", section, key->name);
         return 0;
     }
     /* An empty secret or secret_file (as shipped) does not count as given. */
     bool secret = key->type == CONFIG_TYPE_SECRET || key->type == CONFIG_TYPE_SECRET_FILE;
-    seen[index] = !(secret && value[0] == '\0');
+    lines[index] = secret && value[0] == '\0' ? 0 : parse->line;
     char err[CONFIG_MESSAGE_MAX];
     if (config_value_store(key, value, base, err, sizeof err) != 0) {
         config_fail(parse, "[%s] %s: %s", section, key->name, err);
@@ -224,20 +138,20 @@ static int config_business_index(ConfigParse *parse, const char *name)
     }
     size_t count = config->business_count + 1;
     PolicyBusiness *business = realloc(config->business, count * sizeof *business);
-    bool(*seen)[POLICY_KEY_COUNT] = realloc(parse->business_seen, count * sizeof *seen);
+    int(*lines)[CONFIG_POLICY_KEYS_MAX] = realloc(parse->business_line, count * sizeof *lines);
     if (business != NULL)
         config->business = business;
-    if (seen != NULL)
-        parse->business_seen = seen;
-    if (business == NULL || seen == NULL) {
+    if (lines != NULL)
+        parse->business_line = lines;
+    if (business == NULL || lines == NULL) {
         config_fail(parse, "out of memory");
         return -1;
     }
     PolicyBusiness *entry = &business[count - 1];
     memset(entry, 0, sizeof *entry);
     snprintf(entry->name, sizeof entry->name, "%s", name);
-    config_value_apply_defaults(policy_keys, POLICY_KEY_COUNT, &entry->policy);
-    memset(seen[count - 1], 0, sizeof seen[count - 1]);
+    config_value_apply_defaults(config_policy_keys, config_policy_key_count, &entry->policy);
+    memset(lines[count - 1], 0, sizeof lines[count - 1]);
     config->business_count = count;
     return (int)(count - 1);
 }
@@ -250,9 +164,9 @@ static int config_handle_business(ConfigParse *parse, const char *section, const
         config_fail(parse, "[%s]: business type must match [A-Za-z0-9_.:-]{1,64}", section);
         return 0;
     }
-    int key = config_find_key(policy_keys, POLICY_KEY_COUNT, "retry", name);
+    int key = config_find_key(config_policy_keys, config_policy_key_count, "retry", name);
     if (key < 0)
-        key = config_find_key(policy_keys, POLICY_KEY_COUNT, "business", name);
+        key = config_find_key(config_policy_keys, config_policy_key_count, "business", name);
     if (key < 0) {
         config_fail(parse, "[%s] unknown key \"%s\"", section, name);
         return 0;
@@ -260,7 +174,7 @@ static int config_handle_business(ConfigParse *parse, const char *section, const
     int index = config_business_index(parse, type);
     if (index < 0)
         return 0;
-    return config_set_key(parse, policy_keys, (size_t)key, parse->business_seen[index],
+    return config_set_key(parse, config_policy_keys, (size_t)key, parse->business_line[index],
                           &parse->config->business[index].policy, section, value);
 }
 
@@ -271,17 +185,17 @@ static int config_handle_pair(void *user, const char *section, const char *name,
     if (strncmp(section, CONFIG_BUSINESS_PREFIX, strlen(CONFIG_BUSINESS_PREFIX)) == 0)
         return config_handle_business(parse, section, name, value);
     if (strcmp(section, "retry") == 0) {
-        int key = config_find_key(policy_keys, POLICY_KEY_COUNT, "retry", name);
+        int key = config_find_key(config_policy_keys, config_policy_key_count, "retry", name);
         if (key >= 0)
-            return config_set_key(parse, policy_keys, (size_t)key, parse->retry_seen,
+            return config_set_key(parse, config_policy_keys, (size_t)key, parse->retry_line,
                                   &parse->config->retry, section, value);
     }
-    int key = config_find_key(config_keys, CONFIG_KEY_COUNT, section, name);
+    int key = config_find_key(config_keys, config_key_count, section, name);
     if (key >= 0)
-        return config_set_key(parse, config_keys, (size_t)key, parse->seen, parse->config,
+        return config_set_key(parse, config_keys, (size_t)key, parse->key_line, parse->config,
                               section, value);
     bool section_known = false;
-    for (size_t i = 0; i < CONFIG_KEY_COUNT; i++)
+    for (size_t i = 0; i < config_key_count; i++)
         section_known |= strcmp(config_keys[i].section, section) == 0;
     if (section[0] == '\0')
         config_fail(parse, "key \"%s\" outside any section", name);
@@ -315,24 +229,25 @@ static void config_inherit_retry(ConfigParse *parse)
 {
     Config *config = parse->config;
     for (size_t b = 0; b < config->business_count; b++) {
-        for (size_t k = 0; k < POLICY_KEY_COUNT; k++) {
-            if (strcmp(policy_keys[k].section, "retry") != 0 || parse->business_seen[b][k])
+        for (size_t k = 0; k < config_policy_key_count; k++) {
+            if (strcmp(config_policy_keys[k].section, "retry") != 0 || parse->business_line[b][k])
                 continue;
-            memcpy((char *)&config->business[b].policy + policy_keys[k].offset,
-                   (const char *)&config->retry + policy_keys[k].offset, policy_keys[k].size);
+            const ConfigKey *key = &config_policy_keys[k];
+            memcpy((char *)&config->business[b].policy + key->offset,
+                   (const char *)&config->retry + key->offset, key->size);
         }
     }
 }
 
 /* A key given as both NAME and NAME_file in one section. */
-static bool config_both_given(const ConfigKey *keys, size_t count, const bool *seen,
+static bool config_both_given(const ConfigKey *keys, size_t count, const int *lines,
                               const char *section, const char *name)
 {
     char file_name[64];
     snprintf(file_name, sizeof file_name, "%s_file", name);
     int plain = config_find_key(keys, count, section, name);
     int file = config_find_key(keys, count, section, file_name);
-    return plain >= 0 && file >= 0 && seen[plain] && seen[file];
+    return plain >= 0 && file >= 0 && lines[plain] && lines[file];
 }
 
 /* Fills POLICY's secrets from [delivery] where it has none, and decodes them. */
@@ -354,51 +269,91 @@ static void config_resolve_secrets(const Config *config, Policy *policy)
         memset(&policy->previous_key, 0, sizeof policy->previous_key);
 }
 
-static int config_check_policy(const char *section, const Policy *policy, char *err,
-                               size_t errlen)
+/* The line KEY (a row of KEYS, found by section and name) was given on in
+ * LINES, 0 if it was not. */
+static int config_line_of(const ConfigKey *keys, size_t count, const int *lines,
+                          const char *section, const char *name)
 {
-    if (policy->previous_secret[0] != '\0' && policy->previous_secret_until == 0) {
-        snprintf(err, errlen, "[%s] previous_secret needs previous_secret_until (when to stop "
-                              "signing with it)", section);
-        return -1;
-    }
-    if (policy->base_delay_ms > policy->max_delay_ms) {
-        snprintf(err, errlen, "[%s] base_delay (%lldms) is longer than max_delay (%lldms)",
-                 section, (long long)policy->base_delay_ms, (long long)policy->max_delay_ms);
-        return -1;
-    }
-    return 0;
+    int index = config_find_key(keys, count, section, name);
+    return index >= 0 ? lines[index] : 0;
 }
 
-/* The rules that involve several keys, checked once everything is read. */
-static int config_check(const Config *config, const char *name, char *err, size_t errlen)
+/* Two keys that must keep LOW <= HIGH. Whichever was not given adapts to the
+ * one that was (a default never makes a file fail); when both were given and
+ * contradict, that is an error at the later line. Returns 0, or -1 with ERR
+ * set as "FILE:LINE: [SECTION] LOW_NAME (...) exceeds HIGH_NAME (...)". */
+static int config_order(int64_t *low, int low_line, const char *low_name, int64_t *high,
+                        int high_line, const char *high_name, const char *section,
+                        const char *unit, const char *file, char *err, size_t errlen)
 {
-    char detail[CONFIG_MESSAGE_MAX];
+    if (*low <= *high)
+        return 0;
+    if (low_line == 0) {
+        *low = *high;
+        return 0;
+    }
+    if (high_line == 0) {
+        *high = *low;
+        return 0;
+    }
+    snprintf(err, errlen, "%s:%d: [%s] %s (%lld%s) exceeds %s (%lld%s)", file,
+             low_line > high_line ? low_line : high_line, section, low_name, (long long)*low,
+             unit, high_name, (long long)*high, unit);
+    return -1;
+}
+
+/* base_delay <= max_delay in one policy section, with LINES its keys' lines. */
+static int config_settle_policy(Policy *policy, const int *lines, const char *section,
+                                const char *file, char *err, size_t errlen)
+{
+    const ConfigKey *keys = config_policy_keys;
+    size_t count = config_policy_key_count;
+    if (policy->previous_secret[0] != '\0' && policy->previous_secret_until == 0) {
+        snprintf(err, errlen, "%s:%d: [%s] previous_secret needs previous_secret_until (when to "
+                 "stop signing with it)", file,
+                 config_line_of(keys, count, lines, "business", "previous_secret"), section);
+        return -1;
+    }
+    return config_order(&policy->base_delay_ms,
+                        config_line_of(keys, count, lines, "retry", "base_delay"), "base_delay",
+                        &policy->max_delay_ms,
+                        config_line_of(keys, count, lines, "retry", "max_delay"), "max_delay",
+                        section, "ms", file, err, errlen);
+}
+
+/* The rules that involve several keys, once everything is read. */
+static int config_settle(ConfigParse *parse, const char *file, char *err, size_t errlen)
+{
+    Config *config = parse->config;
+    const int *lines = parse->key_line;
+    const ConfigKey *keys = config_keys;
+    size_t count = config_key_count;
     if (config->delivery_previous_secret[0] != '\0' &&
         config->delivery_previous_secret_until == 0) {
-        snprintf(err, errlen, "%s: [delivery] previous_secret needs previous_secret_until", name);
+        snprintf(err, errlen, "%s:%d: [delivery] previous_secret needs previous_secret_until",
+                 file, config_line_of(keys, count, lines, "delivery", "previous_secret"));
         return -1;
     }
-    if (config->per_host_concurrency > config->concurrency) {
-        snprintf(err, errlen, "%s: [delivery] per_host_concurrency (%lld) exceeds concurrency (%lld)",
-                 name, (long long)config->per_host_concurrency, (long long)config->concurrency);
+    if (config_order(&config->per_host_concurrency,
+                     config_line_of(keys, count, lines, "delivery", "per_host_concurrency"),
+                     "per_host_concurrency", &config->concurrency,
+                     config_line_of(keys, count, lines, "delivery", "concurrency"), "concurrency",
+                     "delivery", "", file, err, errlen) != 0 ||
+        config_order(&config->connect_timeout_ms,
+                     config_line_of(keys, count, lines, "delivery", "connect_timeout"),
+                     "connect_timeout", &config->delivery_timeout_ms,
+                     config_line_of(keys, count, lines, "delivery", "timeout"), "timeout",
+                     "delivery", "ms", file, err, errlen) != 0 ||
+        config_settle_policy(&config->retry, parse->retry_line, "retry", file, err, errlen) != 0)
         return -1;
-    }
-    if (config->connect_timeout_ms > config->delivery_timeout_ms) {
-        snprintf(err, errlen, "%s: [delivery] connect_timeout exceeds timeout", name);
-        return -1;
-    }
-    if (config_check_policy("retry", &config->retry, detail, sizeof detail) != 0) {
-        snprintf(err, errlen, "%s: %s", name, detail);
-        return -1;
-    }
+    /* Business sections inherit [retry] as settled, then settle their own. */
+    config_inherit_retry(parse);
     for (size_t i = 0; i < config->business_count; i++) {
         char section[128];
         snprintf(section, sizeof section, "business.%s", config->business[i].name);
-        if (config_check_policy(section, &config->business[i].policy, detail, sizeof detail)) {
-            snprintf(err, errlen, "%s: %s", name, detail);
+        if (config_settle_policy(&config->business[i].policy, parse->business_line[i], section,
+                                 file, err, errlen) != 0)
             return -1;
-        }
     }
     return 0;
 }
@@ -422,26 +377,26 @@ static int config_parse_stream(Config *config, FILE *stream, const char *name, c
     else
         status = 0;
     if (status == 0 &&
-        config_both_given(config_keys, CONFIG_KEY_COUNT, parse.seen, "delivery", "secret")) {
+        config_both_given(config_keys, config_key_count, parse.key_line, "delivery", "secret")) {
         snprintf(err, errlen, "%s: [delivery] set secret or secret_file, not both", name);
         status = -1;
     }
     for (size_t i = 0; status == 0 && i < config->business_count; i++) {
-        if (config_both_given(policy_keys, POLICY_KEY_COUNT, parse.business_seen[i], "business",
-                              "secret")) {
+        if (config_both_given(config_policy_keys, config_policy_key_count,
+                              parse.business_line[i], "business", "secret")) {
             snprintf(err, errlen, "%s: [business.%s] set secret or secret_file, not both", name,
                      config->business[i].name);
             status = -1;
         }
     }
+    if (status == 0)
+        status = config_settle(&parse, name, err, errlen);
     if (status == 0) {
-        config_inherit_retry(&parse);
         config_resolve_secrets(config, &config->retry);
         for (size_t i = 0; i < config->business_count; i++)
             config_resolve_secrets(config, &config->business[i].policy);
-        status = config_check(config, name, err, errlen);
     }
-    free(parse.business_seen);
+    free(parse.business_line);
     return status;
 }
 
@@ -449,8 +404,9 @@ int config_load(Config *config, const char *path, char *err, size_t errlen)
 {
     FILE *stream = fopen(path, "r");
     if (stream == NULL) {
+        int error = errno; /* config_set_defaults may change it */
         config_set_defaults(config);
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(error));
         return -1;
     }
     int result = config_parse_stream(config, stream, path, err, errlen);
@@ -466,8 +422,9 @@ int config_load_text(Config *config, const char *text, const char *name, char *e
         text = "\n";
     FILE *stream = fmemopen((void *)text, strlen(text), "r");
     if (stream == NULL) {
+        int error = errno; /* config_set_defaults may change it */
         config_set_defaults(config);
-        snprintf(err, errlen, "%s: cannot read: %s", name, strerror(errno));
+        snprintf(err, errlen, "%s: cannot read: %s", name, strerror(error));
         return -1;
     }
     int result = config_parse_stream(config, stream, name, err, errlen);

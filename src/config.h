@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 #include "policy.h"
@@ -76,6 +77,9 @@ void config_set_defaults(Config *config);
 /* How long the scheduler may go without a turn before it counts as stuck:
  * it turns at least every retry_interval. */
 int64_t config_scheduler_alive_ms(const Config *config);
+
+/* Prints every key, one per line: "section.name reload|restart default". */
+void config_print_keys(FILE *out);
 
 /* Frees what config_load() allocated (the business sections). */
 void config_free(Config *config);

@@ -32,6 +32,12 @@ typedef enum {
     CONFIG_TYPE_TIME,        /* RFC 3339, into Unix ms */
 } ConfigType;
 
+/* What a reload (SIGHUP) does with a changed key. */
+typedef enum {
+    CONFIG_RESTART, /* nothing: it shapes sockets, threads or files; logged as needing a restart */
+    CONFIG_RELOAD,  /* applied: read from the snapshot in force where it is used */
+} ConfigApply;
+
 typedef struct ConfigKey {
     const char *section; /* for policy keys: "retry" (also business) or "business" (only) */
     const char *name;
@@ -41,6 +47,7 @@ typedef struct ConfigKey {
     int64_t min; /* bounds for numbers: bytes, milliseconds, units */
     int64_t max;
     const char *default_value;
+    ConfigApply apply;
 } ConfigKey;
 
 /* Converts VALUE for KEY and stores it at BASE + KEY->offset. Strings are

@@ -29,6 +29,7 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "config_reload.h"
 #include "intake.h"
 #include "log.h"
 #include "netguard.h"
@@ -43,19 +44,22 @@ typedef struct Options {
     const char *db_path;
     bool insecure_listen;
     bool check_config;
+    bool list_keys;
 } Options;
 
 static void main_usage(FILE *out)
 {
     fprintf(out,
             "usage: heraldd [-c FILE] [--listen HOST:PORT] [--db PATH] [--insecure-listen]\n"
-            "               [--check-config] [--version] [--help]\n"
+            "               [--check-config] [--list-keys] [--version] [--help]\n"
             "\n"
             "  -c, --config FILE    configuration file (default " CONFIG_DEFAULT_PATH ")\n"
             "      --listen ADDR    override [server] listen, e.g. 127.0.0.1:8080 (port 0: any)\n"
             "      --db PATH        override [storage] path\n"
             "      --insecure-listen  allow a non-loopback listen address without api_token_file\n"
             "      --check-config   read the configuration, report problems and exit\n"
+            "      --list-keys      print every configuration key: whether a reload (SIGHUP)\n"
+            "                       applies it or it needs a restart, and its default\n"
             "  -V, --version        print the version and exit\n"
             "  -h, --help           print this help and exit\n");
 }
@@ -63,13 +67,14 @@ static void main_usage(FILE *out)
 /* Returns 0 to run, 1 to exit successfully, 2 on a usage error. */
 static int main_parse_options(int argc, char **argv, Options *options)
 {
-    enum { OPTION_LISTEN = 256, OPTION_DB, OPTION_INSECURE, OPTION_CHECK };
+    enum { OPTION_LISTEN = 256, OPTION_DB, OPTION_INSECURE, OPTION_CHECK, OPTION_LIST_KEYS };
     static const struct option long_options[] = {
         {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, OPTION_LISTEN},
         {"db", required_argument, NULL, OPTION_DB},
         {"insecure-listen", no_argument, NULL, OPTION_INSECURE},
         {"check-config", no_argument, NULL, OPTION_CHECK},
+        {"list-keys", no_argument, NULL, OPTION_LIST_KEYS},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -84,6 +89,7 @@ static int main_parse_options(int argc, char **argv, Options *options)
         case OPTION_DB: options->db_path = optarg; break;
         case OPTION_INSECURE: options->insecure_listen = true; break;
         case OPTION_CHECK: options->check_config = true; break;
+        case OPTION_LIST_KEYS: config_print_keys(stdout); return 1;
         case 'V': printf("heraldd %s\n", HERALD_VERSION); return 1;
         case 'h': main_usage(stdout); return 1;
         default: main_usage(stderr); return 2;
@@ -225,14 +231,10 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     SchedulerOptions scheduler_options = {
         .db_path = config->storage_path,
         .busy_timeout_ms = config->busy_timeout_ms,
-        .deliver = {.timeout_ms = config->delivery_timeout_ms,
-                    .connect_timeout_ms = config->connect_timeout_ms,
-                    .max_response_bytes = (size_t)config->max_response_bytes,
-                    .guard = &daemon->guard,
-                    .ca_file = config->ca_file},
+        .guard = &daemon->guard,
         .concurrency = (int)config->concurrency,
         .per_host_concurrency = (int)config->per_host_concurrency,
-        .retry_interval_ms = config->retry_interval_ms,
+        .config = main_current_config,
         .policies = live_policies,
         /* Four pings per watchdog period. */
         .watchdog_ms = watchdog ? (int64_t)(watchdog_usec / 4000) : 0,
@@ -284,37 +286,9 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     return 0;
 }
 
-/* Keys a reload cannot apply: they shape threads, sockets and files. */
-static void main_report_restart_keys(const Config *old, const Config *fresh)
-{
-    char changed[512] = "";
-#define MAIN_CHANGED(condition, name)                                                          \
-    do {                                                                                       \
-        if (condition)                                                                         \
-            snprintf(changed + strlen(changed), sizeof changed - strlen(changed), "%s%s",      \
-                     changed[0] ? "," : "", name);                                             \
-    } while (0)
-    MAIN_CHANGED(strcmp(old->listen, fresh->listen) != 0, "listen");
-    MAIN_CHANGED(strcmp(old->storage_path, fresh->storage_path) != 0, "storage.path");
-    MAIN_CHANGED(strcmp(old->api_token_file, fresh->api_token_file) != 0, "api_token_file");
-    MAIN_CHANGED(old->max_body != fresh->max_body, "max_body");
-    MAIN_CHANGED(old->threads != fresh->threads, "threads");
-    MAIN_CHANGED(old->max_connections != fresh->max_connections, "max_connections");
-    MAIN_CHANGED(old->delivery_timeout_ms != fresh->delivery_timeout_ms, "delivery.timeout");
-    MAIN_CHANGED(old->concurrency != fresh->concurrency, "concurrency");
-    MAIN_CHANGED(old->per_host_concurrency != fresh->per_host_concurrency,
-                 "per_host_concurrency");
-    MAIN_CHANGED(strcmp(old->allow_cidrs, fresh->allow_cidrs) != 0 ||
-                     old->allow_private_targets != fresh->allow_private_targets,
-                 "allow_cidrs");
-#undef MAIN_CHANGED
-    if (changed[0] != '\0')
-        log_warning("event=reload_needs_restart keys=%s detail=\"these apply after a restart\"",
-                    changed);
-}
-
-/* SIGHUP: retry policies, business types, secrets and alert settings. A bad
- * file changes nothing. */
+/* SIGHUP: applies every key whose row in the key table says CONFIG_RELOAD
+ * and reports the others that changed as needing a restart. A bad file
+ * changes nothing. */
 static void main_reload(Daemon *daemon)
 {
     sd_notify(0, "RELOADING=1");
@@ -328,18 +302,29 @@ static void main_reload(Daemon *daemon)
         sd_notify(0, "READY=1");
         return;
     }
-    main_report_restart_keys(&daemon->live->config, &fresh);
+    /* Applied: against the snapshot in force. Needing a restart: against what
+     * the process started with, which is still what runs. */
+    char applied[2048], restart[2048];
+    config_reload_changes(&live_current()->config, &fresh, CONFIG_RELOAD, applied,
+                          sizeof applied);
+    config_reload_changes(&daemon->live->config, &fresh, CONFIG_RESTART, restart,
+                          sizeof restart);
     const LiveConfig *published = live_publish(&fresh);
     if (published == NULL) {
         log_error("event=reload_failed error=\"out of memory\"");
-    } else {
-        AlertOptions alert_options;
-        main_alert_options(&published->config, &alert_options);
-        alert_update(daemon->alerts, &alert_options);
-        log_info("event=reloaded business_types=%zu signed=%s",
-                 published->config.business_count,
-                 published->policies.fallback.key.length > 0 ? "yes" : "no");
+        sd_notify(0, "READY=1");
+        return;
     }
+    log_set_level(published->config.log_level);
+    AlertOptions alert_options;
+    main_alert_options(&published->config, &alert_options);
+    alert_update(daemon->alerts, &alert_options);
+    log_info("event=reloaded changed=%s business_types=%zu signed=%s",
+             applied[0] ? applied : "none", published->config.business_count,
+             published->policies.fallback.key.length > 0 ? "yes" : "no");
+    if (restart[0] != '\0')
+        log_warning("event=reload_needs_restart keys=%s detail=\"these apply after a restart\"",
+                    restart);
     sd_notify(0, "READY=1");
 }
 
@@ -382,7 +367,7 @@ static void main_stop(Daemon *daemon)
 {
     /* Writes get 503, new connections are refused, open ones are answered a little longer. */
     if (daemon->api != NULL)
-        api_drain(daemon->api, daemon->live->config.drain_timeout_ms);
+        api_drain(daemon->api, live_current()->config.drain_timeout_ms);
     intake_stop(daemon->intake); /* stores what is queued and answers every waiting request */
     api_stop(daemon->api);
     intake_free(daemon->intake); /* only now: an HTTP thread may have been inside submit */

@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "clock.h"
+#include "config.h"
 #include "host_table.h"
 #include "log.h"
 #include "metrics.h"
@@ -207,7 +208,7 @@ static void scheduler_collect_finished(Scheduler *scheduler)
  * a margin. Computed per claim, as a reload may change the timeouts. */
 static int64_t scheduler_lease_ms(const SchedulerOptions *options)
 {
-    int64_t longest = options->deliver.timeout_ms;
+    int64_t longest = options->config()->delivery_timeout_ms;
     const PolicySet *policies = options->policies();
     for (size_t i = 0; i < policies->business_count; i++) {
         if (policies->business[i].policy.timeout_ms > longest)
@@ -261,6 +262,12 @@ static void scheduler_unclaim(Scheduler *scheduler, int claimed, int64_t now)
 static int scheduler_start_transfers(Scheduler *scheduler, int claimed, int64_t now)
 {
     int started = 0;
+    const Config *config = scheduler->options.config();
+    DeliverOptions deliver = {.timeout_ms = config->delivery_timeout_ms,
+                              .connect_timeout_ms = config->connect_timeout_ms,
+                              .max_response_bytes = (size_t)config->max_response_bytes,
+                              .guard = scheduler->options.guard,
+                              .ca_file = config->ca_file};
     for (int i = 0; i < claimed; i++) {
         Delivery *delivery = scheduler->free_slots[--scheduler->free_count];
         Task *task = &scheduler->claimed[i];
@@ -268,8 +275,7 @@ static int scheduler_start_transfers(Scheduler *scheduler, int claimed, int64_t 
         if (task->attempts == 1)
             metrics_observe_first_attempt_lag(now - task->created_at);
         char err[256];
-        int prepared = deliver_prepare(delivery, task, policy, &scheduler->options.deliver, now,
-                                       err, sizeof err);
+        int prepared = deliver_prepare(delivery, task, policy, &deliver, now, err, sizeof err);
         delivery->owner = scheduler->claimed_hosts[i];
         scheduler->in_flight++;
         CURLMcode code = CURLM_OK;
@@ -369,7 +375,7 @@ failed:
  * failed write, or the lease sweep; never longer than retry_interval. */
 static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
 {
-    int64_t wait = scheduler->options.retry_interval_ms;
+    int64_t wait = scheduler->options.config()->retry_interval_ms;
     Host *top = host_table_peek(&scheduler->hosts);
     if (!stopping && top != NULL && scheduler->in_flight < scheduler->options.concurrency &&
         top->next_due - now < wait)

@@ -35,12 +35,15 @@ typedef struct Scheduler Scheduler;
 typedef struct SchedulerOptions {
     const char *db_path;
     int64_t busy_timeout_ms;
-    DeliverOptions deliver;
+    const NetGuard *guard; /* which addresses may be connected to; not owned */
     int concurrency;
     int per_host_concurrency;
-    int64_t retry_interval_ms;
-    /* The policies to use now; called on the scheduler thread at each claim
-     * (a reload changes them). Each must stay valid while deliveries use it. */
+    /* The configuration and policies to use now, called on the scheduler
+     * thread where they are used (a reload changes them): [delivery] timeout,
+     * connect_timeout, max_response_bytes and ca_file for each request, and
+     * retry_interval for each sleep. Each snapshot must stay valid while
+     * deliveries use it. */
+    const struct Config *(*config)(void);
     const PolicySet *(*policies)(void);
     int64_t watchdog_ms; /* send WATCHDOG=1 at least this often; 0 = no watchdog */
 } SchedulerOptions;

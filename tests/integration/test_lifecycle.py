@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import HERALDD, Herald, Receiver, task_request, wait_until
+from harness import HERALDD, Herald, Receiver, sink, task_request, wait_until
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -41,7 +41,8 @@ class ReloadTest(unittest.TestCase):
                        % SECRET)
         mark = len(herald.lines)
         herald.process.send_signal(signal.SIGHUP)
-        herald.wait_for_log(r"event=reloaded business_types=1 signed=yes", start=mark)
+        herald.wait_for_log(r"event=reloaded changed=\S*business\S* business_types=1 signed=yes",
+                            start=mark)
         after = create("AFTER")
         self.assertEqual(after["max_retry"], 4)
         delivered = [r for r in receiver.wait_for(2) if r.headers["x-business-id"] == "AFTER"]
@@ -59,7 +60,120 @@ class ReloadTest(unittest.TestCase):
         rewrite_config(herald, "[server]\nmax_body = 1MiB\n[business.ORDER_UPDATE]\nmax_retry = 4\n")
         mark = len(herald.lines)
         herald.process.send_signal(signal.SIGHUP)
-        herald.wait_for_log(r"event=reload_needs_restart keys=max_body", start=mark)
+        herald.wait_for_log(r"event=reload_needs_restart keys=server.max_body", start=mark)
+        herald.stop()
+
+
+SECRET_2 = "whsec_c2Vjb25kIHNlY3JldCBvZiAyNCBieXRlcyE="
+
+# A value other than the default for every key heraldd --list-keys prints; a new key
+# without one here fails the test below, so every key is reloaded.
+RELOAD_VALUES = {
+    "server.listen": "[::1]:0", "server.api_token_file": "{dir}/tokens",
+    "server.max_body": "1MiB", "server.threads": "3", "server.max_connections": "500",
+    "server.max_connections_per_ip": "10", "server.max_header_bytes": "16KiB",
+    "server.connection_timeout": "20s", "server.header_timeout": "5s",
+    "server.body_timeout": "30s", "server.drain_timeout": "1s", "server.log_level": "debug",
+    "storage.path": "{dir}/other.db", "storage.busy_timeout": "1s",
+    "storage.intake_queue_limit": "100", "storage.retention": "1d",
+    "delivery.timeout": "20s", "delivery.connect_timeout": "2s", "delivery.concurrency": "100",
+    "delivery.per_host_concurrency": "8", "delivery.max_response_bytes": "1KiB",
+    "delivery.allow_private_targets": "false", "delivery.allow_cidrs": "10.0.0.0/8",
+    "delivery.ca_file": "{dir}/tokens", "delivery.secret": SECRET,
+    "delivery.secret_file": "{dir}/secret",
+    "delivery.previous_secret": SECRET_2 + "\nprevious_secret_until = 2030-01-01T00:00:00Z",
+    "delivery.previous_secret_until": "2031-01-01T00:00:00Z",
+    "retry.retry_interval": "5s", "retry.max_retry": "3", "retry.base_delay": "10s",
+    "retry.max_delay": "10m", "retry.exponential_backoff": "false", "retry.jitter": "0.2",
+    "retry.schedule": "1s,2s", "alert.interval": "10s", "alert.window": "1h",
+    "alert.threshold": "5", "alert.cooldown": "10m", "alert.webhook_url": "http://127.0.0.1:9/",
+    "alert.command": "true", "alert.max_lag": "1m",
+    "business.NAME.max_retry": "3", "business.NAME.base_delay": "10s",
+    "business.NAME.max_delay": "10m", "business.NAME.exponential_backoff": "false",
+    "business.NAME.jitter": "0.2", "business.NAME.schedule": "1s,2s",
+    "business.NAME.success_body": "OK", "business.NAME.timeout": "3s",
+    "business.NAME.secret": SECRET, "business.NAME.secret_file": "{dir}/secret",
+    "business.NAME.previous_secret": SECRET_2 + "\nprevious_secret_until = 2030-01-01T00:00:00Z",
+    "business.NAME.previous_secret_until": "2031-01-01T00:00:00Z",
+}
+
+
+class ReloadEveryKeyTest(unittest.TestCase):
+    """Item 15: every key is either applied by a reload or named as needing a restart,
+    as its row in the key table says; none is ignored silently."""
+
+    def write(self, herald, section, name, value):
+        lines = {"server": ["listen = 127.0.0.1:0"], "storage": ["path = " + herald.db_path],
+                 "delivery": ["allow_private_targets = true"], "business.NAME": ["max_retry = 2"]}
+        if section == "delivery" and name == "allow_private_targets":
+            lines["delivery"] = []
+        if (section, name) in (("server", "listen"), ("storage", "path"),
+                               ("business.NAME", "max_retry")):
+            lines[section] = []
+        if section is not None:
+            lines.setdefault(section, []).append("%s = %s" % (name, value))
+        with open(herald.config_path, "w") as f:
+            for title, entries in lines.items():
+                f.write("[%s]\n%s\n" % (title, "\n".join(entries)))
+
+    def test_every_key_is_applied_or_named(self):
+        listed = subprocess.run([HERALDD, "--list-keys"], capture_output=True, text=True,
+                                check=True).stdout.split("\n")
+        keys = [line.split()[:2] for line in listed if line.strip()]
+        self.assertGreater(len(keys), 40)
+        herald = Herald()
+        self.addCleanup(herald.cleanup)
+        directory = herald.directory
+        with open(os.path.join(directory, "tokens"), "w") as f:
+            f.write("reload:%s\n" % ("t" * 32))
+        secret_file = os.path.join(directory, "secret")
+        with open(secret_file, "w") as f:
+            f.write(SECRET_2 + "\n")
+        os.chmod(secret_file, 0o600)
+        self.write(herald, None, None, None)
+        herald.start()
+        with open(os.path.join(os.path.dirname(HERALDD), "..", "..", "etc", "herald.conf")) as f:
+            shipped = f.read()
+        for key, apply in keys:
+            with self.subTest(key=key):
+                self.assertIn(key, RELOAD_VALUES, "no test value for a new key")
+                section, name = key.rsplit(".", 1)
+                self.assertRegex(shipped, r"(?m)^;?\s*%s\s*=" % re.escape(name),
+                                 "etc/herald.conf does not document %s" % key)
+                self.write(herald, section, name, RELOAD_VALUES[key].format(dir=directory))
+                mark = len(herald.lines)
+                herald.process.send_signal(signal.SIGHUP)
+                line = herald.wait_for_log(r"event=reload(ed|_failed)", start=mark)
+                self.assertIn("event=reloaded", line)
+                reported = "business" if section == "business.NAME" else \
+                    key.replace("secret_file", "secret")  # one field: reported as secret
+                if apply == "reload":
+                    changed = re.search(r"changed=(\S+)", line).group(1).split(",")
+                    self.assertIn(reported, changed, line)
+                else:
+                    restart = herald.wait_for_log(r"event=reload_needs_restart", start=mark)
+                    self.assertIn(reported, re.search(r"keys=(\S+)", restart).group(1).split(","))
+        herald.stop()
+
+    def test_reloaded_keys_take_effect(self):
+        hanging = Receiver(lambda r: "hang")
+        self.addCleanup(hanging.close)
+        herald = Herald(config="[delivery]\ntimeout = 30s\n[retry]\nmax_retry = 1\n")
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        rewrite_config(herald, "[server]\nlog_level = debug\n[delivery]\ntimeout = 1s\n"
+                       "[retry]\nmax_retry = 1\n")
+        mark = len(herald.lines)
+        herald.process.send_signal(signal.SIGHUP)
+        herald.wait_for_log(r"event=reloaded changed=\S*delivery.timeout", start=mark)
+        started = time.monotonic()
+        status, _, body = herald.request("POST", "/v1/tasks", body=task_request(
+            "RELOADED", target_url=hanging.url(), max_retry=1))
+        task = herald.wait_for_status(body["task"]["id"], "failed", timeout=10)
+        self.assertLess(time.monotonic() - started, 8)  # the new 1 s, not the old 30 s
+        self.assertEqual(herald.attempts(task["id"])[0]["error_class"], "timeout")
+        herald.request("POST", "/v1/tasks", body=task_request("DEBUG", target_url=sink().url()))
+        herald.wait_for_log(r"level=debug event=delivered", start=mark)  # log_level took effect
         herald.stop()
 
 

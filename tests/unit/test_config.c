@@ -1,6 +1,7 @@
 /* Unit tests for src/config.c: defaults, every key, every error path. */
 #include "test_support.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,16 +204,62 @@ static void test_policy_errors(void **state)
     expect_error("[retry]\njitter = 1.5\n", "jitter: must be a number from 0 to 1");
     expect_error("[retry]\njitter = lots\n", "jitter: must be a number");
     expect_error("[retry]\nschedule = 15s, soon\n", "test.conf:2: [retry] schedule: invalid duration \"soon\"");
-    expect_error("[retry]\nbase_delay = 2h\n", "test.conf: [retry] base_delay (7200000ms) is longer than max_delay");
-    expect_error("[retry]\nmax_delay = 1m\n[business.X]\nbase_delay = 2m\n", "[business.X] base_delay");
-    expect_error("[delivery]\nconcurrency = 4\nper_host_concurrency = 8\n", "per_host_concurrency (8) exceeds concurrency (4)");
-    expect_error("[delivery]\ntimeout = 1s\nconnect_timeout = 2s\n", "connect_timeout exceeds timeout");
+    /* Contradictions between keys that were both given name the later line. */
+    expect_error("[retry]\nmax_delay = 1h\nbase_delay = 2h\n",
+                 "test.conf:3: [retry] base_delay (7200000ms) exceeds max_delay (3600000ms)");
+    expect_error("[business.X]\nbase_delay = 2m\nmax_retry = 3\nmax_delay = 1m\n",
+                 "test.conf:4: [business.X] base_delay (120000ms) exceeds max_delay (60000ms)");
+    expect_error("[delivery]\nconcurrency = 4\nper_host_concurrency = 8\n",
+                 "test.conf:3: [delivery] per_host_concurrency (8) exceeds concurrency (4)");
+    expect_error("[delivery]\nconnect_timeout = 2s\n\ntimeout = 1s\n",
+                 "test.conf:4: [delivery] connect_timeout (2000ms) exceeds timeout (1000ms)");
     expect_error("[delivery]\nmax_response_bytes = 2MiB\n", "max_response_bytes: must be between 0 bytes and 1048576 bytes");
     char text[2048] = "[retry]\nschedule = ";
     for (int i = 0; i < 33; i++)
         strcat(text, i ? ",1s" : "1s");
     strcat(text, "\n");
     expect_error(text, "at most 32 delays");
+}
+
+/* Setting one key never fails because of another key's default (or of a
+ * value a business section only inherits): the unset one adapts. */
+static void test_defaults_adapt_to_given_keys(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t offset; /* of an int64_t in Config */
+        int64_t expected;
+    } cases[] = {
+        {"[delivery]\ntimeout = 1s\n", offsetof(Config, connect_timeout_ms), 1000},
+        {"[delivery]\nconnect_timeout = 20s\n", offsetof(Config, delivery_timeout_ms), 20000},
+        {"[delivery]\nconcurrency = 8\n", offsetof(Config, per_host_concurrency), 8},
+        {"[delivery]\nper_host_concurrency = 300\n", offsetof(Config, concurrency), 300},
+        {"[retry]\nmax_delay = 30s\n", offsetof(Config, retry.base_delay_ms), 30000},
+        {"[retry]\nbase_delay = 2h\n", offsetof(Config, retry.max_delay_ms), 7200000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Config config;
+        char err[512] = "";
+        if (config_load_text(&config, cases[i].text, "t", err, sizeof err) != 0)
+            fail_msg("%s refused: %s", cases[i].text, err);
+        int64_t value;
+        memcpy(&value, (const char *)&config + cases[i].offset, sizeof value);
+        if (value != cases[i].expected)
+            fail_msg("%s: got %lld, expected %lld", cases[i].text, (long long)value,
+                     (long long)cases[i].expected);
+        config_free(&config);
+    }
+    /* Business sections inherit [retry] as adapted, and adapt what they inherit. */
+    Config config;
+    char err[512] = "";
+    assert_int_equal(config_load_text(&config, "[retry]\nbase_delay = 2h\n[business.X]\nmax_retry = 2\n"
+                                      "[business.Y]\nmax_delay = 1m\n", "t", err, sizeof err), 0);
+    assert_int_equal(config.business[0].policy.base_delay_ms, 7200000);
+    assert_int_equal(config.business[0].policy.max_delay_ms, 7200000);
+    assert_int_equal(config.business[1].policy.base_delay_ms, 60000);
+    assert_int_equal(config.business[1].policy.max_delay_ms, 60000);
+    config_free(&config);
 }
 
 #define SECRET_A "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -281,7 +328,7 @@ static void test_missing_file(void **state)
     Config config;
     char err[512];
     assert_int_equal(config_load(&config, "/nonexistent/herald.conf", err, sizeof err), -1);
-    assert_non_null(strstr(err, "/nonexistent/herald.conf: cannot open"));
+    assert_non_null(strstr(err, "/nonexistent/herald.conf: cannot open: No such file or directory"));
 }
 
 static void test_shipped_config_loads(void **state)
@@ -314,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_delivery_and_retry_defaults),
         cmocka_unit_test(test_business_sections_inherit_from_retry),
         cmocka_unit_test(test_policy_errors),
+        cmocka_unit_test(test_defaults_adapt_to_given_keys),
         cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_long_line_refused),
         cmocka_unit_test(test_missing_file),

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "netguard.h"
 #include "scheduler.h"
 #include "store.h"
@@ -29,6 +30,13 @@ static int64_t stepped_wall(void)
 }
 
 static PolicySet policies;
+
+static Config config;
+
+static const Config *current_config(void)
+{
+    return &config;
+}
 
 static const PolicySet *current_policies(void)
 {
@@ -98,12 +106,15 @@ static void test_wall_clock_steps(void **state)
     memset(&policies, 0, sizeof policies);
     policies.fallback.max_retry = 1;
     policies.fallback.max_delay_ms = 60000;
+    config_set_defaults(&config);
+    config.delivery_timeout_ms = 2000;
+    config.connect_timeout_ms = 1000;
+    config.max_response_bytes = 64;
+    config.retry_interval_ms = 200;
     SchedulerOptions options = {
-        .db_path = path, .busy_timeout_ms = 1000,
-        .deliver = {.timeout_ms = 2000, .connect_timeout_ms = 1000, .max_response_bytes = 64,
-                    .guard = &open},
-        .concurrency = 4, .per_host_concurrency = 4, .retry_interval_ms = 200,
-        .policies = current_policies,
+        .db_path = path, .busy_timeout_ms = 1000, .guard = &open,
+        .concurrency = 4, .per_host_concurrency = 4,
+        .config = current_config, .policies = current_policies,
     };
     Scheduler *scheduler = scheduler_start(&options, err, sizeof err);
     if (scheduler == NULL)
