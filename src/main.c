@@ -11,6 +11,7 @@
  * HTTP server, then let deliveries in flight finish.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "address.h"
 #include "clock.h"
@@ -196,23 +198,77 @@ static void main_alert_options(const Config *config, AlertOptions *out)
     };
 }
 
+/* The checks start-up and --check-config share: the files the configuration
+ * names (tokens, CA bundle), the SSRF allow list, the alert webhook's URL.
+ * Fills *AUTH (NULL without a token file) and *GUARD. Returns 0, or -1 with
+ * ERR set. */
+static int main_check_environment(const Config *config, Auth **auth, NetGuard *guard,
+                                  char *err, size_t errlen)
+{
+    *auth = NULL;
+    if (config->api_token_file[0] != '\0') {
+        *auth = auth_load(config->api_token_file, err, errlen);
+        if (*auth == NULL)
+            return -1;
+    }
+    *guard = (NetGuard){.allow_private = config->allow_private_targets};
+    if (netguard_parse_allow(guard, config->allow_cidrs, err, errlen) != 0)
+        return -1;
+    if (config->ca_file[0] != '\0' && access(config->ca_file, R_OK) != 0) {
+        snprintf(err, errlen, "[delivery] ca_file %.512s: %s", config->ca_file, strerror(errno));
+        return -1;
+    }
+    if (config->alert_webhook_url[0] != '\0') {
+        CURLU *url = curl_url();
+        char *scheme = NULL;
+        bool valid = url != NULL &&
+                     curl_url_set(url, CURLUPART_URL, config->alert_webhook_url, 0) == CURLUE_OK &&
+                     curl_url_get(url, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+                     (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
+        curl_free(scheme);
+        curl_url_cleanup(url);
+        if (!valid) {
+            snprintf(err, errlen, "[alert] webhook_url \"%.512s\" is not an http or https URL",
+                     config->alert_webhook_url);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --check-config: every check start-up makes but binding the socket and
+ * opening the database for writing. Returns the exit status. */
+static int main_check_config(const Config *config, const Options *options)
+{
+    char err[1024], quoted[1200];
+    Auth *auth = NULL;
+    NetGuard guard;
+    int version = 0;
+    if (main_check_environment(config, &auth, &guard, err, sizeof err) != 0 ||
+        store_inspect(config->storage_path, &version, err, sizeof err) != 0) {
+        auth_free(auth);
+        log_error("event=config_invalid error=%s", log_quote(quoted, sizeof quoted, err));
+        return 1;
+    }
+    printf("%s: configuration OK (database %s: %s schema version %d, this heraldd brings it to "
+           "%zu; %zu API tokens)\n",
+           options->config_path, config->storage_path, version == 0 ? "new," : "",
+           version, migration_count, auth ? auth_token_count(auth) : (size_t)0);
+    auth_free(auth);
+    return 0;
+}
+
 /* Starts everything in dependency order. Returns 0, or -1 with ERR set. */
 static int main_start(Daemon *daemon, char *err, size_t errlen)
 {
     const Config *config = &daemon->live->config;
+    if (main_check_environment(config, &daemon->auth, &daemon->guard, err, errlen) != 0)
+        return -1;
     daemon->lock_fd = instance_lock(config->storage_path, err, errlen);
     if (daemon->lock_fd < 0)
         return -1;
-    if (config->api_token_file[0] != '\0') {
-        daemon->auth = auth_load(config->api_token_file, err, errlen);
-        if (daemon->auth == NULL)
-            return -1;
-    } else {
+    if (daemon->auth == NULL)
         log_warning("event=auth_disabled reason=\"no api_token_file\" listen=%s", config->listen);
-    }
-    daemon->guard = (NetGuard){.allow_private = config->allow_private_targets};
-    if (netguard_parse_allow(&daemon->guard, config->allow_cidrs, err, errlen) != 0)
-        return -1;
     if (daemon->live->policies.fallback.key.length == 0)
         log_warning("event=unsigned_webhooks reason=\"no [delivery] secret\" "
                     "detail=\"receivers cannot tell herald's requests from forged ones\"");
@@ -400,15 +456,16 @@ int main(int argc, char **argv)
         return 1;
     }
     log_set_level(config.log_level);
-    if (options.check_config) {
-        printf("%s: configuration OK\n", options.config_path);
-        config_free(&config);
-        return 0;
-    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("event=startup_failed error=\"cannot initialise libcurl\"");
         config_free(&config);
         return 1;
+    }
+    if (options.check_config) {
+        int status = main_check_config(&config, &options);
+        config_free(&config);
+        curl_global_cleanup();
+        return status;
     }
     /* Block the signals we handle before any thread starts, so all inherit it. */
     sigset_t signals;

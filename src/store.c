@@ -5,10 +5,12 @@
  */
 #include "store_internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 
@@ -447,6 +449,52 @@ Store *store_open(const char *path, const StoreOptions *options, char *err, size
 fail:
     store_close(store);
     return NULL;
+}
+
+int store_inspect(const char *path, int *version, char *err, size_t errlen)
+{
+    *version = 0;
+    if (access(path, F_OK) != 0) {
+        /* Not there yet: start-up creates it, so its directory must take a file. */
+        char directory[sizeof ((Store *)0)->path];
+        snprintf(directory, sizeof directory, "%s", path);
+        char *slash = strrchr(directory, '/');
+        if (slash == NULL)
+            snprintf(directory, sizeof directory, ".");
+        else if (slash == directory)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+        if (access(directory, W_OK | X_OK) != 0) {
+            snprintf(err, errlen, "cannot create database %s: %s: %s", path, directory,
+                     strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (access(path, R_OK | W_OK) != 0) {
+        snprintf(err, errlen, "database %s: %s", path, strerror(errno));
+        return -1;
+    }
+    sqlite3 *db = NULL;
+    sqlite3_stmt *statement = NULL;
+    int result = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, NULL) != SQLITE_OK ||
+        sqlite3_step(statement) != SQLITE_ROW) {
+        snprintf(err, errlen, "database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    } else {
+        *version = sqlite3_column_int(statement, 0);
+        if (*version > (int)migration_count)
+            snprintf(err, errlen,
+                     "database %s: schema version %d is newer than this heraldd knows (%zu)",
+                     path, *version, migration_count);
+        else
+            result = 0;
+    }
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return result;
 }
 
 void store_close(Store *store)

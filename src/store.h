@@ -58,6 +58,13 @@ Store *store_open(const char *path, const StoreOptions *options, char *err, size
 
 void store_close(Store *store);
 
+/* What start-up will find at PATH, for --check-config: reads, never creates
+ * or changes anything. *VERSION gets the schema version (0 if the file does
+ * not exist yet). Returns -1 with ERR set if the file cannot be read and
+ * written, is not a database, holds a schema newer than this binary, or (not
+ * existing yet) cannot be created in its directory. */
+int store_inspect(const char *path, int *version, char *err, size_t errlen);
+
 /* The schema version of the open database. */
 int store_schema_version(Store *store);
 

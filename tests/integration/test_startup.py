@@ -1,6 +1,9 @@
 """Starting heraldd: configuration errors, --check-config, the release build."""
 import os
+import shutil
+import sqlite3
 import subprocess
+import tempfile
 import unittest
 
 from harness import HERALDD, Herald, task_request
@@ -30,12 +33,67 @@ class StartupTest(unittest.TestCase):
             herald.cleanup()
 
     def test_check_config_and_shipped_file(self):
-        completed = run_heraldd("-c", "etc/herald.conf", "--check-config")
+        directory = tempfile.mkdtemp(prefix="herald-check-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        completed = run_heraldd("-c", "etc/herald.conf", "--check-config",
+                                "--db", os.path.join(directory, "herald.db"))
         self.assertEqual(completed.returncode, 0, completed.stderr)
         self.assertIn("configuration OK", completed.stdout)
+        self.assertIn("schema version 0", completed.stdout)
+        self.assertFalse(os.path.exists(os.path.join(directory, "herald.db")))  # nothing made
         completed = run_heraldd("-c", "/nonexistent.conf", "--check-config")
         self.assertEqual(completed.returncode, 1)
-        self.assertIn("cannot open", completed.stderr)
+        self.assertIn("/nonexistent.conf: cannot open: No such file or directory",
+                      completed.stderr)
+
+    def test_check_config_checks_what_start_up_checks(self):
+        """Item 13: --check-config passes exactly when start-up would (but for the socket)."""
+        herald = Herald()
+        self.addCleanup(herald.cleanup)
+        directory = herald.directory
+        short = os.path.join(directory, "short-tokens")
+        with open(short, "w") as f:
+            f.write("ops:tooshort\n")
+        newer = os.path.join(directory, "newer.db")
+        connection = sqlite3.connect(newer)
+        connection.execute("PRAGMA user_version = 999")
+        connection.close()
+        cases = [
+            ("[server]\napi_token_file = %s/missing\n" % directory, "missing"),
+            ("[server]\napi_token_file = %s\n" % short, "shorter than 16"),
+            ("[delivery]\nca_file = %s/no-such-bundle.pem\n" % directory, "ca_file"),
+            ("[alert]\nwebhook_url = ftp://alerts.example/\n", "webhook_url"),
+            ("[storage]\npath = %s/no/such/dir/herald.db\n" % directory,
+             "no/such/dir/herald.db"),
+            ("[storage]\npath = %s\n" % newer, "newer than this heraldd"),
+        ]
+        for text, message in cases:
+            with self.subTest(config=text):
+                path = os.path.join(directory, "case.conf")
+                with open(path, "w") as f:
+                    f.write(text)
+                    if "[storage]" not in text:
+                        f.write("[storage]\npath = %s\n" % herald.db_path)
+                checked = run_heraldd("-c", path, "--check-config")
+                self.assertEqual(checked.returncode, 1, checked.stdout + checked.stderr)
+                self.assertIn(message, checked.stderr)
+                started = run_heraldd("-c", path)  # start-up refuses it the same way
+                self.assertEqual(started.returncode, 1, started.stderr)
+                self.assertIn(message, started.stderr)
+
+    def test_one_key_alone_never_fails_on_a_default(self):
+        """Item 14: timeout = 1s alone starts (connect_timeout, 5s by default, follows)."""
+        herald = Herald(config="[delivery]\ntimeout = 1s\n")
+        self.addCleanup(herald.cleanup)
+        checked = run_heraldd("-c", herald.config_path, "--check-config")
+        self.assertEqual(checked.returncode, 0, checked.stderr)
+        herald.start()
+        herald.stop()
+        herald = Herald(config="[delivery]\ntimeout = 1s\nconnect_timeout = 2s\n")
+        self.addCleanup(herald.cleanup)
+        checked = run_heraldd("-c", herald.config_path, "--check-config")
+        self.assertEqual(checked.returncode, 1)
+        self.assertRegex(checked.stderr, r"herald.conf:\d+: \[delivery\] connect_timeout")
 
     def test_usage(self):
         self.assertEqual(run_heraldd("--version").returncode, 0)
