@@ -13,7 +13,10 @@ BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 DATADIR    ?= $(PREFIX)/share/herald
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 MANDIR     ?= $(PREFIX)/share/man
+# The group that may read /etc/herald; the unit gives it to heraldd's dynamic user.
+HERALD_GROUP ?= herald
 
 CC ?= cc
 PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd
@@ -217,18 +220,34 @@ integration: asan all
 	python3 tests/integration/run.py --heraldd build/asan/heraldd --heraldctl build/asan/heraldctl \
 	    --release-heraldd build/heraldd
 
+# /etc/herald and herald.conf are root:$(HERALD_GROUP), 0750 and 0640: the
+# configuration may hold secrets, and the unit's dynamic user reads it through
+# that group. The group is made from the sysusers.d file (systemd-sysusers) when
+# installing into the running system as root; a package's postinst does the
+# same. Where the group does not exist yet, the files stay root's and make says so.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/herald $(DESTDIR)$(DATADIR)/migrations \
-	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/migrations $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/herald
 	install -m 0644 docs/heraldctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/heraldd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0755 build/heraldd build/heraldctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(DATADIR)/migrations/
+	install -m 0644 systemd/herald.sysusers $(DESTDIR)$(SYSUSERSDIR)/herald.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/herald/herald.conf || \
 	    install -m 0640 etc/herald.conf $(DESTDIR)$(SYSCONFDIR)/herald/herald.conf
-	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/heraldd.service \
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    -e 's|@HERALD_GROUP@|$(HERALD_GROUP)|g' systemd/heraldd.service \
 	    > $(DESTDIR)$(UNITDIR)/heraldd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/heraldd.service
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+	    systemd-sysusers $(SYSUSERSDIR)/herald.conf; fi
+	@if getent group $(HERALD_GROUP) >/dev/null; then \
+	    chgrp $(HERALD_GROUP) $(DESTDIR)$(SYSCONFDIR)/herald $(DESTDIR)$(SYSCONFDIR)/herald/herald.conf; \
+	else \
+	    echo "install: no group $(HERALD_GROUP) yet: run systemd-sysusers, then" \
+	         "chgrp $(HERALD_GROUP) $(SYSCONFDIR)/herald $(SYSCONFDIR)/herald/herald.conf" >&2; \
+	fi
 
 clean:
 	rm -rf build

@@ -69,8 +69,10 @@ static int config_store_schedule(const ConfigKey *key, const char *value, Policy
     return 0;
 }
 
-/* Reads the secret in PATH into FIELD (the secret's own field): the file
- * must be readable by its owner only, and hold one valid secret. */
+/* Reads the secret in PATH into FIELD (the secret's own field): nobody but
+ * its owner and group may read it (the installed unit reads /etc/herald
+ * through the herald group), nobody but its owner write it, and it holds one
+ * valid secret. */
 static int config_read_secret_file(const ConfigKey *key, const char *path, void *field,
                                    char *err, size_t errlen)
 {
@@ -79,9 +81,9 @@ static int config_read_secret_file(const ConfigKey *key, const char *path, void 
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    if ((status.st_mode & 077) != 0) {
-        snprintf(err, errlen, "%s is readable by others (mode %03o); chmod 600 it", path,
-                 (unsigned)(status.st_mode & 0777));
+    if ((status.st_mode & 027) != 0) {
+        snprintf(err, errlen, "%s may be read or written by others (mode %03o); chmod 640 it",
+                 path, (unsigned)(status.st_mode & 0777));
         return -1;
     }
     FILE *file = fopen(path, "r");

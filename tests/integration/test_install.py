@@ -49,5 +49,50 @@ class InstallTest(unittest.TestCase):
             shutil.rmtree(destdir, ignore_errors=True)
 
 
+class InstalledUnitUserTest(unittest.TestCase):
+    """Item 16: the installed unit's user can read the installed configuration, which
+    stays closed to everyone else (it may hold secrets)."""
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"),
+                         "needs root and setpriv to act as another user")
+    def test_unit_user_reads_the_config_through_its_group(self):
+        destdir = tempfile.mkdtemp(prefix="herald-install-")
+        self.addCleanup(shutil.rmtree, destdir, True)
+        os.chmod(destdir, 0o755)
+        # An existing group stands in for "herald" (tests do not add system groups).
+        completed = subprocess.run(
+            ["make", "-s", "install", "DESTDIR=" + destdir, "PREFIX=/opt/herald",
+             "HERALD_GROUP=nogroup"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        conf = os.path.join(destdir, "etc/herald/herald.conf")
+        for path, mode in ((conf, 0o640), (os.path.dirname(conf), 0o750)):
+            status = os.stat(path)
+            self.assertEqual(status.st_mode & 0o777, mode, path)
+            self.assertEqual(status.st_uid, 0)
+            self.assertEqual(status.st_gid, 65534, path)
+        with open(os.path.join(destdir, "opt/herald/lib/systemd/system/heraldd.service")) as f:
+            unit = f.read()
+        self.assertIn("DynamicUser=yes", unit)
+        self.assertIn("SupplementaryGroups=nogroup", unit)
+        with open(os.path.join(destdir, "opt/herald/lib/sysusers.d/herald.conf")) as f:
+            self.assertRegex(f.read(), r"(?m)^g herald -")
+        state = tempfile.mkdtemp(prefix="herald-state-")
+        self.addCleanup(shutil.rmtree, state, True)
+        os.chmod(state, 0o777)
+        heraldd = os.path.join(destdir, "opt/herald/bin/heraldd")
+        check = [heraldd, "-c", conf, "--check-config", "--db", os.path.join(state, "h.db")]
+        # As the unit runs it: an unprivileged uid (a dynamic user) with the group.
+        as_unit = subprocess.run(["setpriv", "--reuid=61999", "--regid=61999",
+                                  "--groups=65534"] + check,
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(as_unit.returncode, 0, as_unit.stderr)
+        self.assertIn("configuration OK", as_unit.stdout)
+        # Anyone else cannot, and is told why.
+        other = subprocess.run(["setpriv", "--reuid=61999", "--regid=61999", "--clear-groups"]
+                               + check, capture_output=True, text=True, timeout=60)
+        self.assertEqual(other.returncode, 1)
+        self.assertIn("Permission denied", other.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -19,6 +19,7 @@ class SystemdUnitTest(unittest.TestCase):
             text = f.read()
         # As `make install` fills it in, pointing at the binary this tree built.
         text = text.replace("@BINDIR@", os.path.join(ROOT, "build")).replace("@SYSCONFDIR@", "/etc")
+        text = text.replace("@HERALD_GROUP@", "herald")
         self.unit = os.path.join(self.directory, "heraldd.service")
         with open(self.unit, "w") as f:
             f.write(text)
@@ -41,7 +42,8 @@ class SystemdUnitTest(unittest.TestCase):
         with open(self.unit) as f:
             text = f.read()
         for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "ExecReload=",
-                     "StateDirectory=herald", "ConfigurationDirectory=herald"):
+                     "StateDirectory=herald", "ConfigurationDirectory=herald",
+                     "DynamicUser=yes", "SupplementaryGroups=herald"):
             self.assertIn(line, text)
 
 

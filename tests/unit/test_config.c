@@ -293,10 +293,16 @@ static void test_secrets(void **state)
     assert_string_equal(set.fallback.secret, SECRET_A);
     config_free(&config);
 
-    /* A secret file others can read is refused, naming the file. */
-    assert_int_equal(chmod(file, 0644), 0);
+    /* A secret file others can read, or its group write, is refused, naming
+     * the file; its group may read it (the unit's herald group). */
     snprintf(text, sizeof text, "[delivery]\nsecret_file = %s\n", file);
-    expect_error(text, "readable by others (mode 644); chmod 600 it");
+    assert_int_equal(chmod(file, 0644), 0);
+    expect_error(text, "may be read or written by others (mode 644); chmod 640 it");
+    assert_int_equal(chmod(file, 0660), 0);
+    expect_error(text, "(mode 660)");
+    assert_int_equal(chmod(file, 0640), 0);
+    assert_int_equal(config_load_text(&config, text, "t", err, sizeof err), 0);
+    config_free(&config);
     assert_int_equal(chmod(file, 0600), 0);
     snprintf(text, sizeof text, "[delivery]\nsecret = " SECRET_A "\nsecret_file = %s\n", file);
     expect_error(text, "[delivery] set secret or secret_file, not both");
