@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "clock.h"
+#include "log.h"
 #include "manual_json.h"
 #include "task_json.h"
 #include "task_render.h"
@@ -284,6 +286,7 @@ static void api_manual_retry(ApiCall *call)
             result = STORE_ERROR;
     }
     free(details);
+    bool url_changed = request.target_url != NULL, payload_changed = request.payload != NULL;
     manual_json_retry_clear(&request);
     if (result != STORE_OK) {
         if (result == STORE_NOT_FOUND)
@@ -293,6 +296,11 @@ static void api_manual_retry(ApiCall *call)
         free(host);
         return;
     }
+    char actor[AUTH_NAME_MAX + 8];
+    log_info("event=manual_retry actor=%s task_id=%lld max_retry=%d target_url_changed=%s "
+             "payload_changed=%s",
+             log_quote(actor, sizeof actor, api_call_actor(call)), (long long)task_id, budget,
+             url_changed ? "yes" : "no", payload_changed ? "yes" : "no");
     const char *hosts[] = {host};
     api_call_announce_due(call, hosts, 1, now);
     free(host);
@@ -339,6 +347,9 @@ static void api_manual_resolve(ApiCall *call)
         api_manual_unavailable(call, err);
         return;
     }
+    char actor[AUTH_NAME_MAX + 8];
+    log_info("event=manual_resolve actor=%s task_id=%lld",
+             log_quote(actor, sizeof actor, api_call_actor(call)), (long long)task_id);
     cJSON *answer = api_manual_describe(call, task_id);
     if (answer != NULL)
         api_call_reply(call, 200, answer);
@@ -406,6 +417,12 @@ static void api_manual_bulk_retry(ApiCall *call)
     }
     if (store_commit(store, err, sizeof err) != 0)
         goto unavailable;
+    char actor[AUTH_NAME_MAX + 8];
+    log_info("event=manual_bulk_retry actor=%s matched=%zu retried=%ld dry_run=%s "
+             "business_type=%s all=%s",
+             log_quote(actor, sizeof actor, api_call_actor(call)), count, retried,
+             request.dry_run ? "yes" : "no",
+             request.business_type ? request.business_type : "any", request.all ? "yes" : "no");
     api_call_announce_due(call, (const char *const *)hosts, (size_t)retried, now);
     cJSON *answer = cJSON_CreateObject();
     cJSON_AddNumberToObject(answer, "matched", (double)count);

@@ -18,6 +18,7 @@
 #include "json_check.h"
 #include "retry_after.h"
 #include "sign.h"
+#include "utf8.h"
 #include "version.h"
 
 /* Room to compare a success_body even when max_response_bytes is smaller. */
@@ -236,7 +237,10 @@ int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
     return 0;
 }
 
-static const char *deliver_error_class(CURLcode result)
+/* The error class of a transfer libcurl ended with RESULT and MESSAGE (its
+ * error buffer): what went wrong, in words a person acts on. Each class is
+ * listed in the README. */
+static const char *deliver_error_class(CURLcode result, const char *message)
 {
     switch (result) {
     case CURLE_OPERATION_TIMEDOUT:
@@ -262,14 +266,21 @@ static const char *deliver_error_class(CURLcode result)
     case CURLE_SSL_ENGINE_INITFAILED:
         return "tls";
     case CURLE_RECV_ERROR:
+        /* libcurl reports a broken chunked body as a receive error too. */
+        return message != NULL && strstr(message, "chunk") != NULL ? "protocol" : "network";
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
+        return "network";
+    case CURLE_UNSUPPORTED_PROTOCOL: /* "Received HTTP/0.9 when not allowed" */
     case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-        return "network";
-    case CURLE_UNSUPPORTED_PROTOCOL:
+        return "protocol";
+    case CURLE_OUT_OF_MEMORY: /* libcurl's limit on a response's headers (100 KiB) */
+    case CURLE_FILESIZE_EXCEEDED:
+        return "response_too_large";
     case CURLE_URL_MALFORMAT:
         return "url";
     default:
@@ -313,12 +324,18 @@ DeliverVerdict deliver_classify(const DeliverResponse *response, const Policy *p
         return DELIVER_FAILURE;
     }
     if (response->result != CURLE_OK) {
-        snprintf(attempt->error_class, sizeof attempt->error_class, "%s",
-                 deliver_error_class(response->result));
-        snprintf(attempt->error_message, sizeof attempt->error_message, "%s",
-                 response->curl_message && response->curl_message[0]
-                     ? response->curl_message
-                     : curl_easy_strerror(response->result));
+        const char *message = response->curl_message && response->curl_message[0]
+                                  ? response->curl_message
+                                  : curl_easy_strerror(response->result);
+        const char *error_class = deliver_error_class(response->result, message);
+        snprintf(attempt->error_class, sizeof attempt->error_class, "%s", error_class);
+        if (strcmp(error_class, "response_too_large") == 0)
+            snprintf(attempt->error_message, sizeof attempt->error_message,
+                     "the response's headers are larger than herald accepts (libcurl: %s)",
+                     message);
+        else
+            snprintf(attempt->error_message, sizeof attempt->error_message, "%s", message);
+        utf8_repair(attempt->error_message); /* it may quote what the receiver sent */
         /* A transfer that failed after the status line still has no acknowledgement. */
         return DELIVER_FAILURE;
     }

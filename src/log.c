@@ -4,14 +4,39 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 #define LOG_LINE_MAX 4096
 
 static LogLevel log_threshold = LOG_LEVEL_INFO;
+
+/* Whether lines get "ts=" (decided once): journald stamps what it receives,
+ * anything else (a terminal, a file, another collector) needs the time. */
+static pthread_once_t log_stamp_once = PTHREAD_ONCE_INIT;
+static bool log_stamp;
+
+/* systemd sets JOURNAL_STREAM=DEVICE:INODE for the stream it connects to
+ * stderr; stderr is the journal only if it is still that stream. */
+static void log_decide_stamp(void)
+{
+    log_stamp = true;
+    const char *stream = getenv("JOURNAL_STREAM");
+    unsigned long long device, inode;
+    struct stat status;
+    if (stream != NULL && sscanf(stream, "%llu:%llu", &device, &inode) == 2 &&
+        fstat(STDERR_FILENO, &status) == 0 && (unsigned long long)status.st_dev == device &&
+        (unsigned long long)status.st_ino == inode)
+        log_stamp = false;
+}
 
 static const char *log_level_name(LogLevel level)
 {
@@ -46,8 +71,16 @@ void log_write(LogLevel level, const char *format, ...)
 {
     if (level > log_threshold)
         return;
+    pthread_once(&log_stamp_once, log_decide_stamp);
     char line[LOG_LINE_MAX];
-    int prefix = snprintf(line, sizeof line, "<%d>level=%s ", (int)level, log_level_name(level));
+    char stamp[CLOCK_RFC3339_SIZE + 4] = "";
+    if (log_stamp) {
+        char time_text[CLOCK_RFC3339_SIZE];
+        clock_format_rfc3339(clock_wall_ms(), time_text);
+        snprintf(stamp, sizeof stamp, "ts=%s ", time_text);
+    }
+    int prefix = snprintf(line, sizeof line, "<%d>%slevel=%s ", (int)level, stamp,
+                          log_level_name(level));
     va_list args;
     va_start(args, format);
     int body = vsnprintf(line + prefix, sizeof line - (size_t)prefix - 1, format, args);

@@ -3,7 +3,9 @@
  *
  * Every line starts with a syslog priority prefix (<3> error, <4> warning,
  * <6> info, <7> debug) so that journald files it under the right level when
- * heraldd runs under systemd; on a terminal the prefix is harmless. A line is
+ * heraldd runs under systemd; on a terminal the prefix is harmless. When
+ * stderr is not the journal (JOURNAL_STREAM), lines carry "ts=" (RFC 3339
+ * UTC, wall clock) after the prefix, since nothing else stamps them. A line is
  * written with a single write(2), so lines from different threads never
  * interleave. Callers write `event=NAME key=value ...`; values that come from
  * users (business ids, URLs, messages) go through log_quote() so that a crafted

@@ -24,9 +24,13 @@ typedef struct MetricsHistogram {
     atomic_ullong count;
 } MetricsHistogram;
 
+/* Every error class deliver.c and the store's lease sweep give an attempt. */
 static const char *const metrics_outcomes[] = {
-    "success", "timeout", "connect", "dns", "tls", "network", "http_status", "redirect",
-    "body_mismatch", "gone", "url", "transport", "interrupted", "blocked_address", "other"};
+    "success",       "timeout",  "connect",         "dns",   "tls",
+    "network",       "protocol", "response_too_large", "http_status", "redirect",
+    "body_mismatch", "gone",     "url",             "transport", "interrupted",
+    "blocked_address", "other",
+};
 #define METRICS_OUTCOME_COUNT (sizeof metrics_outcomes / sizeof metrics_outcomes[0])
 
 static const int metrics_intake_codes[] = {200, 201, 400, 401, 404, 405, 409, 413, 415, 422, 503};

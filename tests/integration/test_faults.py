@@ -269,6 +269,29 @@ class HostileReceiverTest(unittest.TestCase):
         finally:
             server.close()
 
+    def test_broken_answers_get_classes_a_person_understands(self):
+        """Item 17: every way a receiver can answer wrongly has its own error class."""
+        answers = {
+            "protocol": [b"hello, this is not HTTP\r\n",  # HTTP/0.9
+                         b"HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n",  # no status code
+                         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"],
+            "response_too_large": [b"HTTP/1.1 200 OK\r\nX-Big: " + b"x" * (300 * 1024)
+                                   + b"\r\nContent-Length: 0\r\n\r\n"],
+        }
+        for error_class, bodies in answers.items():
+            for number, answer in enumerate(bodies):
+                with self.subTest(error_class=error_class, answer=answer[:40]):
+                    server = RawServer(lambda connection, answer=answer: connection.sendall(answer))
+                    try:
+                        task_id = self.deliver(server.url(), "BROKEN-%s-%d" % (error_class, number))
+                        failed = self.herald.wait_for_status(task_id, "failed", timeout=15)
+                        attempt = self.herald.attempts(failed["id"])[0]
+                        self.assertEqual(attempt["error_class"], error_class, attempt)
+                    finally:
+                        server.close()
+        self.others_are_served(3)
+        self.herald.stop()
+
     def test_redirect_to_itself(self):
         server = None
 

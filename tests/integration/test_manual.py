@@ -1,6 +1,7 @@
 """The manual-handling API and heraldctl manual, through the real binaries."""
 import json
 import os
+import re
 import sqlite3
 import time
 import unittest
@@ -45,6 +46,27 @@ class ManualTest(unittest.TestCase):
 
     def ctl(self, *args):
         return self.herald.ctl(*args, token_file=self.herald.token_file)
+
+    def test_repairs_are_logged_with_actor_and_count(self):
+        """Item 17: every manual action leaves a log line naming who did it."""
+        retried = self.failed_task("M-LOG-1")
+        resolved = self.failed_task("M-LOG-2")
+        bulk = [self.failed_task("M-LOG-B%d" % i, business_type="ORDER_UPDATE") for i in range(2)]
+        mark = len(self.herald.lines)
+        self.assertEqual(self.api("POST", "/v1/manual/%d/retry" % retried["id"],
+                                  {"target_url": self.fixed.url()})[0], 200)
+        self.herald.wait_for_log(r'event=manual_retry actor="ops" task_id=%d max_retry=\d+ '
+                                 r'target_url_changed=yes payload_changed=no' % retried["id"],
+                                 start=mark)
+        self.assertEqual(self.api("POST", "/v1/manual/%d/resolve" % resolved["id"],
+                                  {"note": "done by hand"})[0], 200)
+        self.herald.wait_for_log(r'event=manual_resolve actor="ops" task_id=%d' % resolved["id"],
+                                 start=mark)
+        self.assertEqual(self.api("POST", "/v1/manual/retry",
+                                  {"business_type": "ORDER_UPDATE"})[0], 200)
+        self.herald.wait_for_log(r'event=manual_bulk_retry actor="ops" matched=2 retried=2 '
+                                 r'dry_run=no business_type=ORDER_UPDATE', start=mark)
+        self.assertTrue(all(re.match(r"<\d>ts=\S+ level=", line) for line in self.herald.lines[mark:]))
 
     def test_list_filter_and_paginate(self):
         a = self.failed_task("M-A")

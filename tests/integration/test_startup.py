@@ -95,6 +95,28 @@ class StartupTest(unittest.TestCase):
         self.assertEqual(checked.returncode, 1)
         self.assertRegex(checked.stderr, r"herald.conf:\d+: \[delivery\] connect_timeout")
 
+    def test_log_lines_carry_a_timestamp_unless_journald_stamps_them(self):
+        """Item 17: ts= when stderr is not the journal (JOURNAL_STREAM names it)."""
+        read_end, write_end = os.pipe()
+        status = os.fstat(write_end)
+        for journal, stamped in ((None, True), ("%d:%d" % (status.st_dev, status.st_ino), False),
+                                 ("1:2", True)):
+            environment = dict(os.environ)
+            environment.pop("JOURNAL_STREAM", None)
+            if journal:
+                environment["JOURNAL_STREAM"] = journal
+            completed = subprocess.run([HERALDD, "-c", "/nonexistent.conf"], stderr=write_end,
+                                       env=environment, timeout=60)
+            self.assertEqual(completed.returncode, 1)
+            line = os.read(read_end, 65536).decode()
+            self.assertIn("event=config_invalid", line)
+            if stamped:
+                self.assertRegex(line, r"^<3>ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=error ")
+            else:
+                self.assertRegex(line, r"^<3>level=error ")
+        os.close(read_end)
+        os.close(write_end)
+
     def test_usage(self):
         self.assertEqual(run_heraldd("--version").returncode, 0)
         self.assertEqual(run_heraldd("--help").returncode, 0)
