@@ -318,14 +318,7 @@ static void *alert_main(void *argument)
         pthread_mutex_unlock(&checker->lock);
         alert_turn(checker);
         pthread_mutex_lock(&checker->lock);
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += checker->options.interval_ms / 1000;
-        deadline.tv_nsec += (checker->options.interval_ms % 1000) * 1000000;
-        if (deadline.tv_nsec >= 1000000000) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000;
-        }
+        struct timespec deadline = clock_monotonic_deadline(checker->options.interval_ms);
         while (!checker->stopping && !checker->has_pending &&
                pthread_cond_timedwait(&checker->wake, &checker->lock, &deadline) == 0) {
         }

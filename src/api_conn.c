@@ -348,13 +348,7 @@ static void *api_conn_main(void *argument)
             api_conn_log(line, guarded);
             pthread_mutex_lock(&conns->lock);
         }
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_nsec += API_CONN_TICK_MS * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+        struct timespec deadline = clock_monotonic_deadline(API_CONN_TICK_MS);
         if (!conns->stopping)
             pthread_cond_timedwait(&conns->wake, &conns->lock, &deadline);
     }

@@ -58,6 +58,19 @@ int64_t clock_monotonic_ms(void)
     return clock_monotonic_source();
 }
 
+struct timespec clock_monotonic_deadline(int64_t ms)
+{
+    struct timespec deadline = {0, 0};
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)(ms / 1000);
+    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    return deadline;
+}
+
 void clock_set_sources(int64_t (*wall_ms)(void), int64_t (*monotonic_ms)(void))
 {
     pthread_once(&clock_anchor_once, clock_anchor);

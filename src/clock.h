@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* "2026-11-21T13:45:07.123Z" plus NUL */
 #define CLOCK_RFC3339_SIZE 25
@@ -35,6 +36,11 @@ void clock_set_sources(int64_t (*wall_ms)(void), int64_t (*monotonic_ms)(void));
 
 /* Monotonic clock, milliseconds from an arbitrary origin. */
 int64_t clock_monotonic_ms(void);
+
+/* The CLOCK_MONOTONIC time MS milliseconds from now, for
+ * pthread_cond_timedwait on a condition variable set to that clock (the
+ * system's monotonic clock, not the test source above). */
+struct timespec clock_monotonic_deadline(int64_t ms);
 
 /* Formats UNIX_MS as RFC 3339 UTC with milliseconds into OUT. */
 void clock_format_rfc3339(int64_t unix_ms, char out[CLOCK_RFC3339_SIZE]);

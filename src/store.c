@@ -1,16 +1,17 @@
 /*
- * store: opening the database, pragmas, migrations, transactions and the
- * statement cache. The queries themselves live in store_tasks.c (and the
- * files that later issues add), all sharing store_internal.h.
+ * store: opening the database, pragmas, transactions and the statement
+ * cache, with the text of every cached statement. The schema (migrations,
+ * inspection) is store_schema.c's; the queries live by subject in
+ * store_tasks.c, store_delivery.c, store_manual.c and store_alerts.c; the
+ * HTTP threads' read connections in store_pool.c. All share
+ * store_internal.h.
  */
 #include "store_internal.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
 
@@ -265,7 +266,7 @@ int store_column_text(sqlite3_stmt *statement, int column, char **out, size_t *o
     return 0;
 }
 
-static int store_exec(Store *store, const char *sql, const char *what, char *err, size_t errlen)
+int store_exec(Store *store, const char *sql, const char *what, char *err, size_t errlen)
 {
     char *message = NULL;
     if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
@@ -276,7 +277,7 @@ static int store_exec(Store *store, const char *sql, const char *what, char *err
     return 0;
 }
 
-static int store_query_int(Store *store, const char *sql, int *out, char *err, size_t errlen)
+int store_query_int(Store *store, const char *sql, int *out, char *err, size_t errlen)
 {
     sqlite3_stmt *statement = NULL;
     if (sqlite3_prepare_v2(store->db, sql, -1, &statement, NULL) != SQLITE_OK)
@@ -319,89 +320,6 @@ static int store_set_pragmas(Store *store, int64_t busy_timeout_ms, bool durable
                               : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                                 " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;",
                       "pragmas", err, errlen);
-}
-
-static int store_record_migration(Store *store, const Migration *migration, char *err,
-                                  size_t errlen)
-{
-    sqlite3_stmt *statement = NULL;
-    if (sqlite3_prepare_v2(store->db, "INSERT INTO schema_migrations VALUES (?, ?, ?)", -1,
-                           &statement, NULL) != SQLITE_OK)
-        return store_fail(store, "record migration", err, errlen);
-    sqlite3_bind_int(statement, 1, migration->version);
-    sqlite3_bind_text(statement, 2, migration->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(statement, 3, clock_now_ms());
-    int rc = sqlite3_step(statement);
-    sqlite3_finalize(statement);
-    if (rc != SQLITE_DONE)
-        return store_fail(store, "record migration", err, errlen);
-    /* PRAGMA takes no parameters; the version is our own integer. */
-    char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", migration->version);
-    return store_exec(store, pragma, "set user_version", err, errlen);
-}
-
-/* Applies migrations CURRENT..COUNT-1 in one transaction. */
-static int store_run_migrations(Store *store, const Migration *migrations, size_t count,
-                                int current, char *err, size_t errlen)
-{
-    if (store_begin(store, err, errlen) != 0)
-        return -1;
-    /* Re-read inside the write transaction: another process may have migrated. */
-    if (store_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
-        goto fail;
-    if (store_exec(store,
-                   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-                   " name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-                   "schema_migrations", err, errlen) != 0)
-        goto fail;
-    for (size_t i = (size_t)current; i < count; i++) {
-        char what[160];
-        snprintf(what, sizeof what, "migration %03d_%s", migrations[i].version,
-                 migrations[i].name);
-        if (store_exec(store, migrations[i].sql, what, err, errlen) != 0)
-            goto fail;
-        if (store_record_migration(store, &migrations[i], err, errlen) != 0)
-            goto fail;
-    }
-    if (store_commit(store, err, errlen) != 0)
-        return -1;
-    store->schema_version = (int)count;
-    return 0;
-fail:
-    store_rollback(store);
-    return -1;
-}
-
-static int store_apply_migrations(Store *store, const Migration *migrations, size_t count,
-                                  char *err, size_t errlen)
-{
-    int current = 0;
-    if (store_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
-        return -1;
-    if (current > (int)count) {
-        snprintf(err, errlen,
-                 "database schema version %d is newer than this heraldd knows (%zu); "
-                 "run a newer heraldd or restore a backup",
-                 current, count);
-        return -1;
-    }
-    if (current == (int)count) {
-        store->schema_version = current;
-        return 0;
-    }
-    /* Migration 003 edits sqlite_schema under writable_schema, which a SQLite
-     * built or configured "defensive" refuses: allow it for the migrations
-     * only, then put the setting back. */
-    int defensive = 0;
-    if (sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive) != SQLITE_OK ||
-        sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL) != SQLITE_OK)
-        return store_fail(store, "defensive mode", err, errlen);
-    int result = store_run_migrations(store, migrations, count, current, err, errlen);
-    if (sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, defensive, NULL) != SQLITE_OK &&
-        result == 0)
-        result = store_fail(store, "defensive mode", err, errlen);
-    return result;
 }
 
 Store *store_open(const char *path, const StoreOptions *options, char *err, size_t errlen)
@@ -449,52 +367,6 @@ Store *store_open(const char *path, const StoreOptions *options, char *err, size
 fail:
     store_close(store);
     return NULL;
-}
-
-int store_inspect(const char *path, int *version, char *err, size_t errlen)
-{
-    *version = 0;
-    if (access(path, F_OK) != 0) {
-        /* Not there yet: start-up creates it, so its directory must take a file. */
-        char directory[sizeof ((Store *)0)->path];
-        snprintf(directory, sizeof directory, "%s", path);
-        char *slash = strrchr(directory, '/');
-        if (slash == NULL)
-            snprintf(directory, sizeof directory, ".");
-        else if (slash == directory)
-            slash[1] = '\0';
-        else
-            *slash = '\0';
-        if (access(directory, W_OK | X_OK) != 0) {
-            snprintf(err, errlen, "cannot create database %s: %s: %s", path, directory,
-                     strerror(errno));
-            return -1;
-        }
-        return 0;
-    }
-    if (access(path, R_OK | W_OK) != 0) {
-        snprintf(err, errlen, "database %s: %s", path, strerror(errno));
-        return -1;
-    }
-    sqlite3 *db = NULL;
-    sqlite3_stmt *statement = NULL;
-    int result = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, NULL) != SQLITE_OK ||
-        sqlite3_step(statement) != SQLITE_ROW) {
-        snprintf(err, errlen, "database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-    } else {
-        *version = sqlite3_column_int(statement, 0);
-        if (*version > (int)migration_count)
-            snprintf(err, errlen,
-                     "database %s: schema version %d is newer than this heraldd knows (%zu)",
-                     path, *version, migration_count);
-        else
-            result = 0;
-    }
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return result;
 }
 
 void store_close(Store *store)

@@ -90,6 +90,16 @@ sqlite3_stmt *store_prepare_cached(Store *store, sqlite3_stmt **slot, const char
 /* Fills ERR with WHAT and SQLite's message for the connection. Returns -1. */
 int store_fail(Store *store, const char *what, char *err, size_t errlen);
 
+/* Runs SQL (no rows) / SQL returning one integer into *OUT; on failure
+ * returns -1 with "WHAT: message" (or SQL's) in ERR. */
+int store_exec(Store *store, const char *sql, const char *what, char *err, size_t errlen);
+int store_query_int(Store *store, const char *sql, int *out, char *err, size_t errlen);
+
+/* Brings the schema of STORE up to the COUNT MIGRATIONS, or refuses a newer
+ * one (store_schema.c). */
+int store_apply_migrations(Store *store, const Migration *migrations, size_t count, char *err,
+                           size_t errlen);
+
 /* Reads the current row of a statement into ELEMENT (zeroed). Returns 0, or
  * -1 when out of memory; what it allocated stays in ELEMENT for CLEAR. */
 typedef int (*StoreRowReader)(sqlite3_stmt *statement, void *element);

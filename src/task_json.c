@@ -1,14 +1,13 @@
 /*
  * task_json: see task_json.h.
  *
- * Each field has its own small reader; task_json_read_request() walks the
- * object's members once, so unknown members are found in the same pass and
- * the raw text of "payload" is located by its position among the members.
+ * Each field has its own small reader (target_url's rules are task_url's);
+ * task_json_read_request() walks the object's members once, so unknown
+ * members are found in the same pass and the raw text of "payload" is
+ * located by its position among the members.
  */
 #include "task_json.h"
 
-#include <ctype.h>
-#include <curl/curl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,13 +16,11 @@
 #include <strings.h>
 
 #include "json_check.h"
+#include "task_url.h"
 #include "utf8.h"
 
 #define TASK_JSON_UNPROCESSABLE 422
 #define TASK_JSON_FIELD_MAX API_ERROR_FIELD_MAX
-/* DNS: a name of at most 253 characters in labels of at most 63. */
-#define TASK_JSON_HOST_MAX 253
-#define TASK_JSON_LABEL_MAX 63
 
 /* Headers herald itself sets or that shape the connection and the message's
  * framing; a task may not set them (User-Agent would be sent twice). */
@@ -130,132 +127,19 @@ static int task_json_read_business_type(TaskJsonReader *reader, const cJSON *ite
     return out->business_type ? 0 : task_json_invalid(reader, "business_type", "out of memory");
 }
 
-/* "scheme://host:port" in lower case: the unit of per-host limits. */
-static char *task_json_host_key(const char *scheme, const char *host, const char *port)
-{
-    size_t size = strlen(scheme) + strlen(host) + strlen(port) + 5;
-    char *key = malloc(size);
-    if (key == NULL)
-        return NULL;
-    snprintf(key, size, "%s://%s:%s", scheme, host, port);
-    for (char *p = key; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return key;
-}
-
-/* Why HOST (as libcurl's parser returns it: a bracketed IPv6 literal, an
- * IPv4 address normalised, or a name with %XX decoded) can never be
- * delivered to, or NULL if it can. */
-static const char *task_json_host_problem(const char *host)
-{
-    if (host[0] == '[')
-        return NULL; /* libcurl checked the literal */
-    size_t length = strlen(host);
-    if (length > 0 && host[length - 1] == '.')
-        length--; /* the root label */
-    if (length == 0 || length > TASK_JSON_HOST_MAX)
-        return "target_url's host must be 1 to 253 characters";
-    size_t label = 0;
-    for (size_t i = 0; i < length; i++) {
-        unsigned char c = (unsigned char)host[i];
-        if (c >= 0x80)
-            return "target_url's host is not ASCII: write an internationalized name in its "
-                   "IDNA form (xn--...)";
-        if (c == '.') {
-            if (label == 0)
-                return "target_url's host has an empty label (\"..\" or a leading dot)";
-            label = 0;
-        } else if (isalnum(c) || c == '-' || c == '_') {
-            if (++label > TASK_JSON_LABEL_MAX)
-                return "target_url's host has a label longer than 63 characters";
-        } else {
-            return "target_url's host may hold only letters, digits, '-', '_' and '.'";
-        }
-    }
-    return NULL;
-}
-
-/* libcurl's own URL parser decides what a URL is, so intake and delivery agree. */
+/* target_url: task_url's rules (shared with manual repairs). */
 static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
                                      TaskRequest *out)
 {
     static const char name[] = "target_url";
     if (!cJSON_IsString(item))
         return task_json_invalid(reader, name, "target_url must be a string");
-    const char *url = item->valuestring;
-    size_t length = strlen(url);
-    if (length == 0 || length > TASK_TARGET_URL_MAX)
-        return task_json_invalid(reader, name, "target_url must be 1 to %d bytes",
-                                 TASK_TARGET_URL_MAX);
-    CURLU *handle = curl_url();
-    if (handle == NULL)
-        return task_json_invalid(reader, name, "out of memory");
-    int result = -1;
-    char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *port = NULL;
-    char *zone = NULL;
-    CURLUcode code = curl_url_set(handle, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
-    if (code != CURLUE_OK) {
-        task_json_invalid(reader, name, "target_url is not a valid absolute URL: %s",
-                          curl_url_strerror(code));
-        goto done;
-    }
-    if (curl_url_get(handle, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
-        task_json_invalid(reader, name, "target_url must use http or https");
-        goto done;
-    }
-    /* libcurl reads "http:///x" as host "x"; a URL must name its host itself. */
-    const char *authority = strstr(url, "://");
-    if (authority == NULL || authority[3] == '/' ||
-        curl_url_get(handle, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
-        task_json_invalid(reader, name, "target_url has no host");
-        goto done;
-    }
-    if (curl_url_get(handle, CURLUPART_USER, &user, 0) == CURLUE_OK ||
-        curl_url_get(handle, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK) {
-        task_json_invalid(reader, name,
-                          "target_url may not contain credentials; send them in headers");
-        goto done;
-    }
-    if (task_json_has_control(url) || strpbrk(url, " \"<>\\^`{|}") != NULL) {
-        task_json_invalid(reader, name, "target_url contains characters that must be escaped");
-        goto done;
-    }
-    const char *problem = task_json_host_problem(host);
-    if (problem != NULL) {
-        task_json_invalid(reader, name, "%s", problem);
-        goto done;
-    }
-    if (curl_url_get(handle, CURLUPART_ZONEID, &zone, 0) == CURLUE_OK) {
-        task_json_invalid(reader, name,
-                          "target_url may not name a network interface (an IPv6 zone id)");
-        goto done;
-    }
-    bool is_address;
-    if (reader->guard != NULL && netguard_host_is_blocked(reader->guard, host, &is_address)) {
-        task_json_invalid(reader, name,
-                          "target_url points to a private, loopback or reserved address; "
-                          "open it with [delivery] allow_cidrs if it is meant");
-        goto done;
-    }
-    if (curl_url_get(handle, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
-        strtol(port, NULL, 10) < 1) {
-        task_json_invalid(reader, name, "target_url's port must be 1 to 65535");
-        goto done;
-    }
-    out->target_url = strdup(url);
-    out->target_host = task_json_host_key(scheme, host, port);
-    result = out->target_url && out->target_host ? 0
-                                                 : task_json_invalid(reader, name, "out of memory");
-done:
-    curl_free(zone);
-    curl_free(port);
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(user);
-    curl_free(password);
-    curl_url_cleanup(handle);
-    return result;
+    char message[API_ERROR_MESSAGE_MAX];
+    if (task_url_check(item->valuestring, reader->guard, &out->target_host, message,
+                       sizeof message) != 0)
+        return task_json_invalid(reader, name, "%s", message);
+    out->target_url = strdup(item->valuestring);
+    return out->target_url ? 0 : task_json_invalid(reader, name, "out of memory");
 }
 
 static int task_json_read_payload(TaskJsonReader *reader, const cJSON *item, const char *text,
