@@ -32,7 +32,9 @@ BASE_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 RELEASE_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 RELEASE_LDFLAGS := -pie -Wl,-z,relro,-z,now
-ASAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The test build carries the fault seam (src/fault.h); the release build does not.
+ASAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+               -DHERALD_FAULT_SEAM
 ASAN_LDFLAGS := -fsanitize=address,undefined
 
 # heraldctl's own files (ctl_*.c) and the programs' mains stay out of the daemon's library.

@@ -20,6 +20,7 @@
 
 #include "alert_sink.h"
 #include "clock.h"
+#include "fault.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -58,7 +59,49 @@ static cJSON *alert_time(int64_t unix_ms)
     return cJSON_CreateString(text);
 }
 
-/* Writes ALERT (its details JSON) unsent, logs it and counts it. */
+/* ---- writes: each goes through the intake writer (intake_run) ---- */
+
+typedef struct AlertInsert {
+    const char *kind;
+    bool firing;
+    int64_t count;
+    const char *details;
+    int64_t now;
+    int64_t id; /* out */
+} AlertInsert;
+
+static StoreResult alert_apply_insert(Store *store, IntakeJob *job, char *err, size_t errlen)
+{
+    AlertInsert *insert = job->context;
+    return store_alert_insert(store, insert->kind, insert->firing, insert->count,
+                              insert->details, insert->now, &insert->id, err, errlen) == 0
+               ? STORE_OK
+               : STORE_ERROR;
+}
+
+static StoreResult alert_apply_mark(Store *store, IntakeJob *job, char *err, size_t errlen)
+{
+    return store_alert_mark(store, job->context, err, errlen) == 0 ? STORE_OK : STORE_ERROR;
+}
+
+typedef struct AlertRetention {
+    int64_t cutoff;
+    int64_t deleted; /* out */
+} AlertRetention;
+
+static StoreResult alert_apply_retention_step(Store *store, IntakeJob *job, char *err,
+                                              size_t errlen)
+{
+    AlertRetention *retention = job->context;
+    return store_retention_step(store, retention->cutoff, ALERT_RETENTION_BATCH,
+                                &retention->deleted, err, errlen) == 0
+               ? STORE_OK
+               : STORE_ERROR;
+}
+
+/* Writes ALERT (its details JSON) unsent, logs it and counts it. An alert
+ * that cannot be stored changes no state: the next interval fires it again,
+ * so a bad moment of the disk delays an alert and never loses it. */
 static void alert_record(AlertChecker *checker, AlertState *state, bool firing, int64_t count,
                          cJSON *details, int64_t now)
 {
@@ -72,15 +115,21 @@ static void alert_record(AlertChecker *checker, AlertState *state, bool firing, 
     log_quote(quoted, sizeof quoted, cJSON_IsString(summary) ? summary->valuestring : "");
     cJSON_Delete(details);
     char err[512];
-    int64_t id = 0;
-    if (text == NULL || store_alert_insert(checker->store, state->kind, firing, count, text, now,
-                                           &id, err, sizeof err) != 0) {
-        log_error("event=alert_not_recorded kind=%s text=%s error=\"%s\"", state->kind, quoted,
-                  text ? err : "out of memory");
+    AlertInsert insert = {.kind = state->kind, .firing = firing, .count = count,
+                          .details = text, .now = now};
+    if (text == NULL ||
+        intake_run(checker->options.intake, alert_apply_insert, &insert, err, sizeof err) !=
+            STORE_OK) {
+        char reason[600];
+        log_error("event=alert_not_recorded kind=%s state=%s text=%s error=%s retry=next_interval",
+                  state->kind, firing ? "firing" : "resolved", quoted,
+                  log_quote(reason, sizeof reason, text ? err : "out of memory"));
+        free(text);
+        return;
     }
     free(text);
     log_error("event=alert kind=%s state=%s count=%lld alert_id=%lld text=%s", state->kind,
-              firing ? "firing" : "resolved", (long long)count, (long long)id, quoted);
+              firing ? "firing" : "resolved", (long long)count, (long long)insert.id, quoted);
     if (firing) {
         metrics_count_alert(state->kind);
         state->last_count = count;
@@ -238,8 +287,11 @@ static void alert_send_pending(AlertChecker *checker)
         alert->sent_at = failure[0] ? 0 : clock_now_ms();
         free(alert->send_error);
         alert->send_error = failure[0] ? strdup(failure) : NULL;
-        if (store_alert_mark(checker->store, alert, err, sizeof err) != 0)
-            log_error("event=alert_send_failed error=\"%s\"", err);
+        if (intake_run(checker->options.intake, alert_apply_mark, alert, err, sizeof err) !=
+            STORE_OK) {
+            char quoted[600];
+            log_error("event=alert_send_failed error=%s", log_quote(quoted, sizeof quoted, err));
+        }
     }
     store_alert_list_free(alerts, count);
 }
@@ -250,14 +302,15 @@ static void alert_apply_retention(AlertChecker *checker, int64_t now)
     int64_t total = 0;
     char err[512];
     for (int batch = 0; batch < ALERT_RETENTION_BATCHES_PER_TURN; batch++) {
-        int64_t deleted = 0;
-        if (store_retention_step(checker->store, cutoff, ALERT_RETENTION_BATCH, &deleted, err,
-                                 sizeof err) != 0) {
-            log_error("event=retention_failed error=\"%s\"", err);
+        AlertRetention retention = {.cutoff = cutoff};
+        if (intake_run(checker->options.intake, alert_apply_retention_step, &retention, err,
+                       sizeof err) != STORE_OK) {
+            char quoted[600];
+            log_error("event=retention_failed error=%s", log_quote(quoted, sizeof quoted, err));
             break;
         }
-        total += deleted;
-        if (deleted == 0)
+        total += retention.deleted;
+        if (retention.deleted == 0)
             break;
     }
     if (total > 0)
@@ -312,6 +365,7 @@ static void *alert_main(void *argument)
 {
     AlertChecker *checker = argument;
     pthread_setname_np(pthread_self(), "herald-watch");
+    fault_set_role("alert");
     pthread_mutex_lock(&checker->lock);
     while (!checker->stopping) {
         alert_take_pending(checker);

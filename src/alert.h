@@ -19,7 +19,9 @@
  * without sending again to the sinks that took it. Sinks run on this thread
  * only, so they never slow deliveries.
  *
- * The same thread applies [storage] retention in small batches.
+ * The same thread applies [storage] retention in small batches. It reads
+ * with its own connection and writes (alerts, what the sinks did, retention)
+ * through the intake writer, each write a transaction.
  */
 #ifndef HERALD_ALERT_H
 #define HERALD_ALERT_H
@@ -27,12 +29,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "intake.h"
 #include "policy.h"
 
 typedef struct AlertChecker AlertChecker;
 
 typedef struct AlertOptions {
-    const char *db_path;
+    const char *db_path; /* its own connection reads; writes go through INTAKE */
+    Intake *intake;      /* not owned; must outlive the checker */
     int64_t busy_timeout_ms;
     int64_t interval_ms;
     int64_t window_ms;

@@ -348,6 +348,15 @@ static void api_append_body(ApiCall *call, const char *data, size_t size)
     }
 }
 
+/* A handler (or a resumed one) holds a read connection only while it runs. */
+static void api_release_reader(ApiCall *call)
+{
+    if (call->reader != NULL) {
+        store_pool_release(&call->api->readers, call->reader);
+        call->reader = NULL;
+    }
+}
+
 static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -371,6 +380,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, 
     }
     if (call->stage == API_CALL_SUSPENDED) {
         call->resumed(call);
+        api_release_reader(call);
         return api_call_send(call);
     }
     if (*upload_data_size > 0) {
@@ -384,10 +394,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *connection, 
     api_conn_body_received(api->conns, connection);
     if (!call->has_reply) {
         call->route->handler(call);
-        if (call->reader != NULL) {
-            store_pool_release(&api->readers, call->reader);
-            call->reader = NULL;
-        }
+        api_release_reader(call);
         if (call->stage == API_CALL_SUSPENDED)
             return MHD_YES;
     }

@@ -45,9 +45,10 @@ const char *api_call_header(ApiCall *call, const char *name);
 /* The request body (NUL-terminated; LENGTH excludes the NUL). */
 const char *api_call_body(const ApiCall *call, size_t *length);
 
-/* A read connection to the database for the duration of the handler (not
- * across a suspension). NULL with a 503 already set as the reply if none can
- * be had. */
+/* A read connection to the database for the duration of the handler (or
+ * the resumed handler), returned to the pool when it returns (api.c). The
+ * pool has one per HTTP thread and a thread runs one handler at a time, so
+ * one is always free: it does not wait, and never returns NULL. */
 Store *api_call_reader(ApiCall *call);
 
 Intake *api_call_intake(const ApiCall *call);

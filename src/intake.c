@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fault.h"
 #include "log.h"
 #include "store.h"
 
@@ -96,14 +97,37 @@ static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, si
     return INTAKE_STORED;
 }
 
-/* Stores every request of JOB. A job of several requests gets a savepoint, so
- * a conflict in one undoes the ones before it and nothing else. A job of one
- * needs none: a conflict is found before anything is written, and a storage
- * error rolls back the whole group anyway. That saves two statements on every
- * single POST. */
+/* Runs JOB's own change in a savepoint (a refusal undoes just it). */
+static IntakeStoreResult intake_apply_job(Intake *intake, IntakeJob *job, char *err,
+                                          size_t errlen)
+{
+    if (store_savepoint(intake->store, err, errlen) != 0)
+        return INTAKE_FAILED;
+    StoreResult result = job->apply(intake->store, job, err, errlen);
+    if (result == STORE_ERROR)
+        return INTAKE_FAILED;
+    if (result == STORE_NOT_FOUND) {
+        if (store_savepoint_rollback(intake->store, err, errlen) != 0)
+            return INTAKE_FAILED;
+        job->result = INTAKE_JOB_REFUSED;
+        return INTAKE_CONFLICT;
+    }
+    if (store_savepoint_release(intake->store, err, errlen) != 0)
+        return INTAKE_FAILED;
+    job->result = INTAKE_JOB_OK;
+    return INTAKE_STORED;
+}
+
+/* Stores every request of JOB (or runs its own change). A job of several
+ * requests gets a savepoint, so a conflict in one undoes the ones before it
+ * and nothing else. A job of one needs none: a conflict is found before
+ * anything is written, and a storage error rolls back the whole group anyway.
+ * That saves two statements on every single POST. */
 static IntakeStoreResult intake_store_job(Intake *intake, IntakeJob *job, int64_t now, char *err,
                                           size_t errlen)
 {
+    if (job->apply != NULL)
+        return intake_apply_job(intake, job, err, errlen);
     job->tasks = calloc(job->count, sizeof *job->tasks);
     job->duplicates = calloc(job->count, sizeof *job->duplicates);
     if (job->tasks == NULL || job->duplicates == NULL) {
@@ -148,13 +172,14 @@ static void intake_announce(Intake *intake, IntakeJob *jobs, int64_t now)
         return;
     size_t total = 0;
     for (IntakeJob *job = jobs; job != NULL; job = job->next)
-        total += job->result == INTAKE_JOB_OK ? job->count : 0;
+        total += job->result == INTAKE_JOB_OK && job->apply == NULL ? job->count : 0;
     const char **hosts = malloc((total ? total : 1) * sizeof *hosts);
     if (hosts == NULL)
         return; /* the scheduler still finds them on its next turn over the host */
     size_t count = 0;
     for (IntakeJob *job = jobs; job != NULL; job = job->next) {
-        for (size_t i = 0; job->result == INTAKE_JOB_OK && i < job->count; i++) {
+        for (size_t i = 0; job->result == INTAKE_JOB_OK && job->apply == NULL && i < job->count;
+             i++) {
             if (!job->duplicates[i])
                 hosts[count++] = job->tasks[i].target_host;
         }
@@ -227,6 +252,7 @@ static void *intake_writer_main(void *argument)
 {
     Intake *intake = argument;
     pthread_setname_np(pthread_self(), "herald-intake");
+    fault_set_role("writer");
     pthread_mutex_lock(&intake->lock);
     for (;;) {
         while (intake->head == NULL && !intake->stopping)
@@ -328,4 +354,47 @@ void intake_job_clear(IntakeJob *job)
     free(job->duplicates);
     job->tasks = NULL;
     job->duplicates = NULL;
+}
+
+/* intake_run's wait: the job (first, so on_done finds the rest), and a
+ * wake-up for the thread that waits. */
+typedef struct IntakeWait {
+    IntakeJob job;
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    bool finished;
+} IntakeWait;
+
+static void intake_wait_done(IntakeJob *job)
+{
+    IntakeWait *wait = (IntakeWait *)job;
+    pthread_mutex_lock(&wait->lock);
+    wait->finished = true;
+    pthread_cond_signal(&wait->done);
+    pthread_mutex_unlock(&wait->lock);
+}
+
+StoreResult intake_run(Intake *intake, IntakeApply apply, void *context, char *err,
+                       size_t errlen)
+{
+    IntakeWait wait = {
+        .job = {.count = 1, .apply = apply, .on_done = intake_wait_done, .context = context}};
+    pthread_mutex_init(&wait.lock, NULL);
+    pthread_cond_init(&wait.done, NULL);
+    StoreResult result = STORE_ERROR;
+    if (intake_submit(intake, &wait.job, err, errlen) == 0) {
+        pthread_mutex_lock(&wait.lock);
+        while (!wait.finished)
+            pthread_cond_wait(&wait.done, &wait.lock);
+        pthread_mutex_unlock(&wait.lock);
+        if (wait.job.result == INTAKE_JOB_OK)
+            result = STORE_OK;
+        else if (wait.job.result == INTAKE_JOB_REFUSED)
+            result = STORE_NOT_FOUND;
+        else
+            snprintf(err, errlen, "%s", wait.job.message);
+    }
+    pthread_cond_destroy(&wait.done);
+    pthread_mutex_destroy(&wait.lock);
+    return result;
 }

@@ -1,19 +1,24 @@
 /*
- * intake: the queue from the HTTP threads to the one thread that writes new
- * tasks, and the group commit that makes durable intake fast.
+ * intake: the queue to the one thread that writes ("herald-intake"), and the
+ * group commit that makes durable writes fast. Every database write but the
+ * scheduler's own (claims and outcomes, on its connection) goes through it:
+ * new tasks, manual repairs, alert records and retention, so no HTTP thread
+ * ever waits on an fsync and every write is inside a transaction.
  *
- * An HTTP handler validates a request, wraps it in an IntakeJob and submits
- * it; the writer thread takes everything queued, stores all of it in one
- * transaction (one COMMIT, one fsync for many requests), and only then calls
- * each job's on_done, which is when the handler may answer 201. Each job is
- * stored inside its own savepoint: an idempotency conflict undoes just that
+ * A job is either a task request (an HTTP handler validates it, submits it
+ * and suspends; the handler answers 201 only from on_done) or a change of
+ * its own (an APPLY function the writer runs inside the transaction). The
+ * writer takes everything queued, stores all of it in one transaction (one
+ * COMMIT, one fsync for many requests), and only then calls each job's
+ * on_done. A job of several parts runs in its own savepoint: an idempotency
+ * conflict, or a change its APPLY refuses (STORE_NOT_FOUND), undoes just that
  * job, while any storage error (disk full, locked, I/O) rolls back the whole
- * transaction and every job in it is answered "unavailable", so a task is
- * never committed behind an error.
+ * transaction and every job in it is answered "unavailable", so nothing is
+ * committed behind an error.
  *
- * Threads: intake_submit() may be called from any thread; on_done and the
- * commit hook run on the writer thread ("herald-intake"). The queue is
- * guarded by Intake.lock (intake.c).
+ * Threads: intake_submit() and intake_run() may be called from any thread;
+ * on_done and APPLY run on the writer thread. The queue is guarded by
+ * Intake.lock (intake.c).
  */
 #ifndef HERALD_INTAKE_H
 #define HERALD_INTAKE_H
@@ -22,21 +27,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
 #include "task.h"
 
 typedef struct Intake Intake;
 typedef struct IntakeJob IntakeJob;
 
 typedef enum {
-    INTAKE_JOB_OK,          /* every request stored or found as a duplicate, and committed */
+    INTAKE_JOB_OK,          /* stored (or found as a duplicate) and committed */
     INTAKE_JOB_CONFLICT,    /* requests[conflict_index] reuses an idempotency key */
+    INTAKE_JOB_REFUSED,     /* APPLY said STORE_NOT_FOUND: nothing of the job was kept */
     INTAKE_JOB_UNAVAILABLE, /* nothing stored: the database failed (message says why) */
 } IntakeJobResult;
 
+/* A change of a job's own, run on the writer thread inside the transaction
+ * (in a savepoint when the commit holds other jobs): STORE_OK keeps it,
+ * STORE_NOT_FOUND undoes it alone (INTAKE_JOB_REFUSED), STORE_ERROR fails the
+ * whole commit (with ERR). */
+typedef StoreResult (*IntakeApply)(Store *store, IntakeJob *job, char *err, size_t errlen);
+
 struct IntakeJob {
-    /* Set by the submitter, which owns them and keeps them alive until on_done. */
+    /* Set by the submitter, which owns them and keeps them alive until on_done:
+     * either task REQUESTS (COUNT of them), or APPLY with the number of rows
+     * it changes in COUNT (for sizing commits; at least 1). */
     const TaskRequest *requests;
     size_t count;
+    IntakeApply apply;
     void (*on_done)(IntakeJob *job); /* called exactly once, on the writer thread */
     void *context;
 
@@ -93,5 +109,12 @@ void intake_free(Intake *intake);
 
 /* Frees what the writer attached to JOB. */
 void intake_job_clear(IntakeJob *job);
+
+/* For threads that may block (the alert checker), never HTTP threads: runs
+ * APPLY with CONTEXT as a job of weight 1 and waits for its commit. Returns
+ * STORE_OK, STORE_NOT_FOUND (APPLY refused; nothing kept), or STORE_ERROR
+ * with ERR set (the database failed, or intake is stopping). */
+StoreResult intake_run(Intake *intake, IntakeApply apply, void *context, char *err,
+                       size_t errlen);
 
 #endif

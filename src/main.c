@@ -32,6 +32,7 @@
 #include "auth.h"
 #include "config.h"
 #include "config_reload.h"
+#include "fault.h"
 #include "intake.h"
 #include "log.h"
 #include "netguard.h"
@@ -180,10 +181,11 @@ static void main_announce_tasks(void *argument, const char *const *hosts, size_t
     scheduler_notify(argument, hosts, count, due);
 }
 
-static void main_alert_options(const Config *config, AlertOptions *out)
+static void main_alert_options(const Daemon *daemon, const Config *config, AlertOptions *out)
 {
     *out = (AlertOptions){
         .db_path = config->storage_path,
+        .intake = daemon->intake,
         .busy_timeout_ms = config->busy_timeout_ms,
         .interval_ms = config->alert_interval_ms,
         .window_ms = config->alert_window_ms,
@@ -298,11 +300,6 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     daemon->scheduler = scheduler_start(&scheduler_options, err, errlen);
     if (daemon->scheduler == NULL)
         return -1;
-    AlertOptions alert_options;
-    main_alert_options(config, &alert_options);
-    daemon->alerts = alert_start(&alert_options, err, errlen);
-    if (daemon->alerts == NULL)
-        return -1;
     IntakeOptions intake_options = {
         .busy_timeout_ms = config->busy_timeout_ms,
         .queue_limit = (size_t)config->intake_queue_limit,
@@ -312,6 +309,11 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     };
     daemon->intake = intake_start(config->storage_path, &intake_options, err, errlen);
     if (daemon->intake == NULL)
+        return -1;
+    AlertOptions alert_options;
+    main_alert_options(daemon, config, &alert_options);
+    daemon->alerts = alert_start(&alert_options, err, errlen);
+    if (daemon->alerts == NULL)
         return -1;
     ApiOptions api_options = {
         .listen = config->listen,
@@ -373,7 +375,7 @@ static void main_reload(Daemon *daemon)
     }
     log_set_level(published->config.log_level);
     AlertOptions alert_options;
-    main_alert_options(&published->config, &alert_options);
+    main_alert_options(daemon, &published->config, &alert_options);
     alert_update(daemon->alerts, &alert_options);
     log_info("event=reloaded changed=%s business_types=%zu signed=%s",
              applied[0] ? applied : "none", published->config.business_count,
@@ -413,6 +415,10 @@ static int main_run(Daemon *daemon, const sigset_t *signals)
             return signal_number;
         if (signal_number == SIGHUP)
             main_reload(daemon);
+#ifdef HERALD_FAULT_SEAM
+        else if (signal_number == SIGUSR2)
+            fault_rearm(); /* the test build's fault seam (fault.h) */
+#endif
         else
             main_report_status(daemon);
     }
@@ -424,11 +430,11 @@ static void main_stop(Daemon *daemon)
     /* Writes get 503, new connections are refused, open ones are answered a little longer. */
     if (daemon->api != NULL)
         api_drain(daemon->api, live_current()->config.drain_timeout_ms);
+    alert_stop(daemon->alerts); /* it writes through intake: stop it first */
     intake_stop(daemon->intake); /* stores what is queued and answers every waiting request */
     api_stop(daemon->api);
     intake_free(daemon->intake); /* only now: an HTTP thread may have been inside submit */
     scheduler_stop(daemon->scheduler); /* lets requests in flight finish and records them */
-    alert_stop(daemon->alerts);
     if (daemon->status_store != NULL) {
         char err[256];
         if (store_checkpoint(daemon->status_store, err, sizeof err) != 0)
@@ -473,7 +479,12 @@ int main(int argc, char **argv)
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGHUP);
+#ifdef HERALD_FAULT_SEAM
+    sigaddset(&signals, SIGUSR2);
+#endif
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    fault_set_role("main");
+    fault_arm_from_environment();
     signal(SIGPIPE, SIG_IGN);
 
     Daemon daemon = {.options = &options, .lock_fd = -1};

@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "clock.h"
+#include "fault.h"
 #include "config.h"
 #include "host_table.h"
 #include "log.h"
@@ -465,6 +466,7 @@ static void *scheduler_main(void *argument)
 {
     Scheduler *scheduler = argument;
     pthread_setname_np(pthread_self(), "herald-sched");
+    fault_set_role("scheduler");
     for (;;) {
         /* Every perform is followed by reading what finished: a transfer that
          * completes inside perform leaves only a message, which poll does not

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fault.h"
 
 /* Held from store_begin() to commit/rollback by whichever connection writes. */
 static pthread_mutex_t store_write_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -152,9 +153,37 @@ static const char *const store_sql_text[STORE_SQL_COUNT] = {
 
 int store_fail(Store *store, const char *what, char *err, size_t errlen)
 {
+    if (store->injected != SQLITE_OK) {
+        /* The fault seam failed it: the connection's own message is stale. */
+        snprintf(err, errlen, "%s: %s (injected fault)", what, sqlite3_errstr(store->injected));
+        store->injected = SQLITE_OK;
+        return -1;
+    }
     snprintf(err, errlen, "%s: %s (%s)", what, sqlite3_errmsg(store->db),
              sqlite3_errstr(sqlite3_extended_errcode(store->db)));
     return -1;
+}
+
+/* The SQLite error the fault seam's KIND stands for. */
+static int store_fault_code(FaultKind kind)
+{
+    switch (kind) {
+    case FAULT_FULL: return SQLITE_FULL;
+    case FAULT_IOERR: return SQLITE_IOERR_WRITE;
+    case FAULT_BUSY: return SQLITE_BUSY;
+    case FAULT_NONE: break;
+    }
+    return SQLITE_OK;
+}
+
+int store_step(Store *store, sqlite3_stmt *statement)
+{
+    int injected = store_fault_code(fault_next());
+    if (injected != SQLITE_OK) {
+        store->injected = injected;
+        return injected;
+    }
+    return sqlite3_step(statement);
 }
 
 sqlite3_stmt *store_prepare_cached(Store *store, sqlite3_stmt **slot, const char *text, char *err,
@@ -179,7 +208,7 @@ sqlite3_stmt *store_statement(Store *store, StoreSql sql, char *err, size_t errl
 int store_step_done(Store *store, sqlite3_stmt *statement, const char *what, char *err,
                     size_t errlen)
 {
-    int rc = sqlite3_step(statement);
+    int rc = store_step(store, statement);
     int result = 0;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         result = store_fail(store, what, err, errlen);
@@ -196,7 +225,7 @@ int store_collect_rows(Store *store, sqlite3_stmt *statement, size_t element_siz
     size_t used = 0, capacity = 0;
     int rc;
     int result = 0;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    while ((rc = store_step(store, statement)) == SQLITE_ROW) {
         if (used == capacity) {
             capacity = capacity ? capacity * 2 : 16;
             char *grown = realloc(elements, capacity * element_size);
@@ -268,6 +297,9 @@ int store_column_text(sqlite3_stmt *statement, int column, char **out, size_t *o
 
 int store_exec(Store *store, const char *sql, const char *what, char *err, size_t errlen)
 {
+    store->injected = store_fault_code(fault_next());
+    if (store->injected != SQLITE_OK)
+        return store_fail(store, what, err, errlen);
     char *message = NULL;
     if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", what, message ? message : sqlite3_errmsg(store->db));
@@ -282,7 +314,7 @@ int store_query_int(Store *store, const char *sql, int *out, char *err, size_t e
     sqlite3_stmt *statement = NULL;
     if (sqlite3_prepare_v2(store->db, sql, -1, &statement, NULL) != SQLITE_OK)
         return store_fail(store, sql, err, errlen);
-    int rc = sqlite3_step(statement);
+    int rc = store_step(store, statement);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int(statement, 0);
     sqlite3_finalize(statement);
@@ -443,9 +475,12 @@ void store_rollback(Store *store)
     if (!sqlite3_get_autocommit(store->db)) {
         char err[256];
         sqlite3_stmt *statement = store_statement(store, STORE_SQL_ROLLBACK, err, sizeof err);
-        /* ROLLBACK can only fail if no transaction is active, which we checked. */
-        if (statement != NULL)
-            store_step_done(store, statement, "rollback", err, sizeof err);
+        /* ROLLBACK can only fail if no transaction is active, which we checked;
+         * it is how a failure is undone, so the fault seam never fails it. */
+        if (statement != NULL) {
+            sqlite3_step(statement);
+            sqlite3_reset(statement);
+        }
     }
     store_end_transaction(store);
 }

@@ -210,13 +210,13 @@ void store_action_list_free(ManualAction *actions, size_t count);
 int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *err,
                         size_t errlen);
 
-/* Records an alert (not yet sent); *ID is its id. */
+/* Inside a transaction: records an alert (not yet sent); *ID is its id. */
 int store_alert_insert(Store *store, const char *kind, bool firing, int64_t count,
                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
 
-/* Records what the sinks did with ALERT (its id): each sink's sent time,
- * sent_at (every configured sink took it) and send_error, 0 / NULL for
- * "not yet" / "none". */
+/* Inside a transaction: records what the sinks did with ALERT (its id):
+ * each sink's sent time, sent_at (every configured sink took it) and
+ * send_error, 0 / NULL for "not yet" / "none". */
 int store_alert_mark(Store *store, const StoredAlert *alert, char *err, size_t errlen);
 
 /* Alerts not yet sent, oldest first (at most 20). */
@@ -233,7 +233,7 @@ StoreResult store_alert_latest(Store *store, const char *kind, StoredAlert *out,
 
 void store_alert_list_free(StoredAlert *alerts, size_t count);
 
-/* One batch of retention, in its own transaction: deletes up to BATCH each of
+/* Inside a transaction: one batch of retention: deletes up to BATCH each of
  * succeeded tasks, hand-resolved failed tasks, resolved manual entries and
  * sent alerts older than CUTOFF (attempts and actions go with their task).
  * Open manual entries are never touched. *DELETED counts rows removed. */

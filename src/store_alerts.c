@@ -12,7 +12,7 @@
 static int store_single_int64(Store *store, sqlite3_stmt *statement, int64_t *out,
                               const char *what, char *err, size_t errlen)
 {
-    int rc = sqlite3_step(statement);
+    int rc = store_step(store, statement);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(statement, 0);
     sqlite3_reset(statement);
@@ -38,7 +38,7 @@ int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *er
         return -1;
     store_bind_int64(by_type, ":since", since);
     int rc;
-    while ((rc = sqlite3_step(by_type)) == SQLITE_ROW && out->type_count < ALERT_TYPES_MAX) {
+    while ((rc = store_step(store, by_type)) == SQLITE_ROW && out->type_count < ALERT_TYPES_MAX) {
         const char *type = (const char *)sqlite3_column_text(by_type, 0);
         snprintf(out->by_type[out->type_count].business_type,
                  sizeof out->by_type[0].business_type, "%s", type ? type : "");
@@ -51,7 +51,7 @@ int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *er
     if (sample == NULL)
         return -1;
     store_bind_int64(sample, ":since", since);
-    while ((rc = sqlite3_step(sample)) == SQLITE_ROW && out->sample_count < ALERT_SAMPLE_MAX) {
+    while ((rc = store_step(store, sample)) == SQLITE_ROW && out->sample_count < ALERT_SAMPLE_MAX) {
         int64_t task_id = sqlite3_column_int64(sample, 0);
         if (out->sample_count == 0) {
             out->oldest_task_id = task_id;
@@ -216,8 +216,6 @@ int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *delet
     if (store_single_int64(store, boundary_statement, &boundary, "retention boundary", err,
                            errlen) != 0)
         return -1;
-    if (store_begin(store, err, errlen) != 0)
-        return -1;
     if (store_retention_delete(store, STORE_SQL_RETENTION_SUCCEEDED, cutoff, boundary, batch,
                                deleted, err, errlen) != 0 ||
         store_retention_delete(store, STORE_SQL_RETENTION_RESOLVED_TASKS, cutoff, boundary,
@@ -225,9 +223,7 @@ int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *delet
         store_retention_delete(store, STORE_SQL_RETENTION_RESOLVED_ENTRIES, cutoff, boundary,
                                batch, deleted, err, errlen) != 0 ||
         store_retention_delete(store, STORE_SQL_RETENTION_ALERTS, cutoff, boundary, batch,
-                               deleted, err, errlen) != 0) {
-        store_rollback(store);
+                               deleted, err, errlen) != 0)
         return -1;
-    }
-    return store_commit(store, err, errlen);
+    return 0;
 }

@@ -24,7 +24,7 @@ int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *
     for (;;) {
         sqlite3_bind_text(statement, 1, used ? hosts[used - 1].target_host : "", -1,
                           SQLITE_STATIC);
-        int rc = sqlite3_step(statement);
+        int rc = store_step(store, statement);
         if (rc == SQLITE_DONE)
             break;
         if (rc != SQLITE_ROW) {
@@ -75,7 +75,7 @@ StoreResult store_host_next_due(Store *store, const char *host, int64_t *out, ch
     if (statement == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(statement, 1, host, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(statement);
+    int rc = store_step(store, statement);
     StoreResult result = STORE_NOT_FOUND;
     if (rc == SQLITE_ROW) {
         *out = sqlite3_column_int64(statement, 0);
@@ -103,7 +103,7 @@ int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_u
     int rc;
     int result = 0;
     /* RETURNING yields each row as it is updated: step to the end regardless. */
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    while ((rc = store_step(store, statement)) == SQLITE_ROW) {
         if (claimed < limit && result == 0) {
             if (store_task_read_row(statement, &out[*count + claimed]) != 0) {
                 snprintf(err, errlen, "claim: out of memory");
@@ -282,7 +282,7 @@ int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual
     if (statement == NULL)
         return -1;
     int rc;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    while ((rc = store_step(store, statement)) == SQLITE_ROW) {
         TaskStatus status;
         const char *name = (const char *)sqlite3_column_text(statement, 0);
         if (name != NULL && task_status_parse(name, &status) == 0)
@@ -294,7 +294,7 @@ int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual
     statement = store_statement(store, STORE_SQL_COUNT_MANUAL_OPEN, err, errlen);
     if (statement == NULL)
         return -1;
-    rc = sqlite3_step(statement);
+    rc = store_step(store, statement);
     if (rc == SQLITE_ROW)
         *manual_open = sqlite3_column_int64(statement, 0);
     sqlite3_reset(statement);

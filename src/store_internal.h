@@ -75,6 +75,7 @@ struct Store {
     char path[1024];
     int schema_version;
     bool in_transaction; /* holding store_write_lock */
+    int injected;        /* the error the fault seam just returned (SQLITE_OK: none) */
     sqlite3_stmt *statements[STORE_SQL_COUNT];
     sqlite3_stmt *list_statements[STORE_LIST_VARIANTS];
     sqlite3_stmt *manual_list_statements[STORE_MANUAL_LIST_VARIANTS];
@@ -89,6 +90,10 @@ sqlite3_stmt *store_prepare_cached(Store *store, sqlite3_stmt **slot, const char
 
 /* Fills ERR with WHAT and SQLite's message for the connection. Returns -1. */
 int store_fail(Store *store, const char *what, char *err, size_t errlen);
+
+/* sqlite3_step() for every statement the store runs: the fault seam's point
+ * of entry (fault.h). Use it, never sqlite3_step, so every step can fail. */
+int store_step(Store *store, sqlite3_stmt *statement);
 
 /* Runs SQL (no rows) / SQL returning one integer into *OUT; on failure
  * returns -1 with "WHAT: message" (or SQL's) in ERR. */

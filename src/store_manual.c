@@ -93,7 +93,7 @@ int store_manual_list(Store *store, const ManualFilter *filter, ManualEntry **ou
     size_t used = 0;
     int rc;
     int result = 0;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW && used < (size_t)limit) {
+    while ((rc = store_step(store, statement)) == SQLITE_ROW && used < (size_t)limit) {
         if (store_entry_read_row(statement, &entries[used]) != 0) {
             snprintf(err, errlen, "list manual entries: out of memory");
             result = -1;
@@ -128,7 +128,7 @@ static int64_t store_manual_open_id(Store *store, int64_t task_id, char *err, si
     if (statement == NULL)
         return -1;
     sqlite3_bind_int64(statement, 1, task_id);
-    int rc = sqlite3_step(statement);
+    int rc = store_step(store, statement);
     int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         id = store_fail(store, "find open entry", err, errlen);
@@ -187,14 +187,14 @@ StoreResult store_manual_retry(Store *store, int64_t task_id, const ManualRepair
                           (int)repair->payload_length, SQLITE_STATIC);
     store_bind_int64(statement, ":is_json", repair->payload_is_json);
     store_bind_int64(statement, ":id", task_id);
-    int rc = sqlite3_step(statement);
+    int rc = store_step(store, statement);
     StoreResult result = STORE_OK;
     if (rc == SQLITE_ROW) {
         if (store_column_text(statement, 0, host, NULL) != 0) {
             snprintf(err, errlen, "retry: out of memory");
             result = STORE_ERROR;
         }
-        rc = sqlite3_step(statement);
+        rc = store_step(store, statement);
     } else if (rc == SQLITE_DONE) {
         result = STORE_NOT_FOUND; /* an open entry whose task is not failed: not ours to send */
     }

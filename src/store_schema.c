@@ -23,7 +23,7 @@ static int store_record_migration(Store *store, const Migration *migration, char
     sqlite3_bind_int(statement, 1, migration->version);
     sqlite3_bind_text(statement, 2, migration->name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(statement, 3, clock_now_ms());
-    int rc = sqlite3_step(statement);
+    int rc = store_step(store, statement);
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE)
         return store_fail(store, "record migration", err, errlen);

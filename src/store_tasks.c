@@ -72,7 +72,7 @@ static StoreResult store_task_fetch_one(Store *store, sqlite3_stmt *statement, T
                                         size_t errlen)
 {
     StoreResult result;
-    int rc = sqlite3_step(statement);
+    int rc = store_step(store, statement);
     if (rc == SQLITE_DONE) {
         result = STORE_NOT_FOUND;
     } else if (rc != SQLITE_ROW) {
@@ -186,7 +186,7 @@ int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, si
     size_t count = 0;
     int rc;
     int result = 0;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW && count < (size_t)limit) {
+    while ((rc = store_step(store, statement)) == SQLITE_ROW && count < (size_t)limit) {
         if (store_task_read_row(statement, &tasks[count]) != 0) {
             snprintf(err, errlen, "list tasks: out of memory");
             result = -1;

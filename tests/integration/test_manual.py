@@ -6,7 +6,7 @@ import sqlite3
 import time
 import unittest
 
-from harness import Herald, Receiver, task_request, wait_until
+from harness import Herald, Receiver, closed_port_url, task_request, wait_until
 
 CONFIG = """[retry]
 max_retry = 2
@@ -16,6 +16,13 @@ jitter = 0
 max_retry = 3
 """
 TOKEN = "ops-token-0123456789abcdef"
+
+
+def count_open(db_path, business_type):
+    with sqlite3.connect(db_path) as db:
+        return db.execute("SELECT count(*) FROM manual m JOIN tasks t ON t.id = m.task_id"
+                          " WHERE m.state = 'open' AND t.business_type = ?",
+                          (business_type,)).fetchone()[0]
 
 
 class ManualTest(unittest.TestCase):
@@ -194,6 +201,31 @@ class ManualTest(unittest.TestCase):
             self.assertEqual((action["action"], action["note"]), ("bulk_retry", "receiver back"))
         finally:
             flaky.close()
+
+    def test_bulk_retry_commits_in_chunks(self):
+        """A bulk retry of many entries commits 500 at a time, reporting progress."""
+        closed = closed_port_url()
+        tasks = [task_request("M-CHUNK-%d" % i, target_url=closed, business_type="INVENTORY",
+                              max_retry=1) for i in range(1100)]
+        for start in range(0, len(tasks), 550):
+            status, _, body = self.api("POST", "/v1/tasks/batch", {"tasks": tasks[start:start + 550]})
+            self.assertEqual(status, 201, body)
+        wait_until(lambda: self.api("GET", "/v1/tasks?business_id=M-CHUNK-1099")[2]["tasks"][0]
+                   ["status"] == "failed", timeout=60, message="the tasks to fail")
+        wait_until(lambda: count_open(self.herald.db_path, "INVENTORY") == 1100, timeout=60,
+                   message="every task in manual handling")
+        mark = len(self.herald.lines)
+        status, _, answer = self.api("POST", "/v1/manual/retry", {"business_type": "INVENTORY"})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual((answer["matched"], answer["retried"]), (1100, 1100))
+        self.herald.wait_for_log(r"event=manual_bulk_progress retried=500 written=500 "
+                                 r"matched=1100", start=mark)
+        self.herald.wait_for_log(r"event=manual_bulk_progress retried=1000 written=1000", start=mark)
+        self.herald.wait_for_log(r"event=manual_bulk_retry .*matched=1100 retried=1100 .*"
+                                 r"complete=yes", start=mark)
+        with sqlite3.connect(self.herald.db_path) as db:
+            self.assertEqual(db.execute("SELECT count(*) FROM actions WHERE action = 'bulk_retry'")
+                             .fetchone()[0], 1100)
 
     def test_heraldctl_usage(self):
         self.assertEqual(self.ctl("manual", "resolve", "1")[0], 2)  # --note is required

@@ -1,0 +1,424 @@
+/*
+ * api_repair: see api_repair.h. Each repair is a Repair (or, for a bulk
+ * retry, a BulkRetry) attached to its call: the request, the intake job and
+ * what the job's APPLY left for the answer. APPLY runs on the writer thread
+ * inside its transaction; on_done resumes the call (a bulk retry first
+ * submits its next chunk); the resumed handler answers on an HTTP thread.
+ */
+#include "api_repair.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_manual.h"
+#include "auth.h"
+#include "clock.h"
+#include "log.h"
+#include "manual_json.h"
+
+/* What a single repair keeps across its suspension. */
+typedef struct Repair {
+    ApiCall *call;
+    IntakeJob job;
+    int64_t task_id;
+    int64_t now;
+    ManualRetryRequest request; /* retry: the corrections */
+    ManualRepair repair;        /* retry: points into request */
+    char *details;              /* retry: what changed, for the action log */
+    char *note;                 /* resolve */
+    const char *actor;          /* the Auth's, which outlives every call */
+    char *host;                 /* retry: set by APPLY, the task's receiver */
+} Repair;
+
+static void api_repair_free(void *state)
+{
+    Repair *repair = state;
+    manual_json_retry_clear(&repair->request);
+    free(repair->details);
+    free(repair->note);
+    free(repair->host);
+    free(repair);
+}
+
+static void api_repair_no_such_task(ApiCall *call)
+{
+    api_call_fail(call, 404, "not_found", "id", "no task with id \"%s\"",
+                  api_call_path_parameter(call));
+}
+
+static void api_repair_not_in_manual(ApiCall *call, int64_t task_id)
+{
+    api_call_fail(call, 409, "not_in_manual", "id",
+                  "task %lld is not in the open manual-handling list", (long long)task_id);
+}
+
+/* The task named by the path, for a repair: its id and business type (the
+ * caller frees *BUSINESS_TYPE), or 0 with a 404 or 503 already set. */
+static int64_t api_repair_find_task(ApiCall *call, char **business_type)
+{
+    int64_t task_id = api_manual_task_id(call);
+    if (task_id == 0) {
+        api_repair_no_such_task(call);
+        return 0;
+    }
+    char err[256];
+    Task task;
+    StoreResult found = store_task_get(api_call_reader(call), task_id, &task, err, sizeof err);
+    if (found == STORE_NOT_FOUND)
+        api_repair_no_such_task(call);
+    else if (found != STORE_OK)
+        api_manual_unavailable(call, err);
+    if (found != STORE_OK)
+        return 0;
+    *business_type = task.business_type;
+    task.business_type = NULL;
+    task_clear(&task);
+    return task_id;
+}
+
+/* A new Repair attached to CALL, or NULL with a 503 set. */
+static Repair *api_repair_new(ApiCall *call, int64_t task_id)
+{
+    Repair *repair = calloc(1, sizeof *repair);
+    if (repair == NULL) {
+        api_call_fail(call, 503, "unavailable", NULL, "out of memory");
+        return NULL;
+    }
+    repair->call = call;
+    repair->task_id = task_id;
+    repair->now = clock_now_ms();
+    repair->actor = api_call_actor(call);
+    api_call_set_state(call, repair, api_repair_free);
+    return repair;
+}
+
+/* Runs on the writer thread once the job is committed (or failed). */
+static void api_repair_committed(IntakeJob *job)
+{
+    Repair *repair = job->context;
+    api_call_resume(repair->call);
+}
+
+/* Suspends CALL and hands REPAIR's job (APPLY) to the writer; RESUMED answers. */
+static void api_repair_submit(ApiCall *call, Repair *repair, IntakeApply apply,
+                              ApiHandler resumed)
+{
+    repair->job = (IntakeJob){.count = 1, .apply = apply, .on_done = api_repair_committed,
+                              .context = repair};
+    /* Suspend first: the writer may finish and resume before submit returns. */
+    api_call_suspend(call, resumed);
+    char err[128];
+    if (intake_submit(api_call_intake(call), &repair->job, err, sizeof err) != 0) {
+        repair->job.result = INTAKE_JOB_UNAVAILABLE;
+        snprintf(repair->job.message, sizeof repair->job.message, "%s", err);
+        api_call_resume(call);
+    }
+}
+
+/* The common ends of a resumed repair: 409, 503, or the task as it is now. */
+static bool api_repair_answer_failure(ApiCall *call, const Repair *repair)
+{
+    if (repair->job.result == INTAKE_JOB_REFUSED) {
+        api_repair_not_in_manual(call, repair->task_id);
+        return true;
+    }
+    if (repair->job.result != INTAKE_JOB_OK) {
+        api_manual_unavailable(call, repair->job.message);
+        return true;
+    }
+    return false;
+}
+
+static void api_repair_describe(ApiCall *call, int64_t task_id)
+{
+    cJSON *answer = api_manual_describe(call, task_id);
+    if (answer != NULL)
+        api_call_reply(call, 200, answer);
+}
+
+/* ---- retry ---- */
+
+/* What a retry changed, for the action log. */
+static char *api_repair_details(const ManualRetryRequest *request, int budget)
+{
+    cJSON *details = cJSON_CreateObject();
+    if (request->target_url != NULL)
+        cJSON_AddStringToObject(details, "target_url", request->target_url);
+    if (request->payload != NULL)
+        cJSON_AddBoolToObject(details, "payload_replaced", true);
+    cJSON_AddNumberToObject(details, "max_retry", budget);
+    char *text = cJSON_PrintUnformatted(details);
+    cJSON_Delete(details);
+    return text;
+}
+
+static StoreResult api_repair_apply_retry(Store *store, IntakeJob *job, char *err, size_t errlen)
+{
+    Repair *repair = job->context;
+    free(repair->host);
+    repair->host = NULL;
+    return store_manual_retry(store, repair->task_id, &repair->repair, "retry", repair->details,
+                              repair->now, &repair->host, err, errlen);
+}
+
+static void api_repair_retried(ApiCall *call)
+{
+    Repair *repair = api_call_state(call);
+    if (api_repair_answer_failure(call, repair))
+        return;
+    char actor[AUTH_NAME_MAX + 8];
+    log_info("event=manual_retry actor=%s task_id=%lld max_retry=%d target_url_changed=%s "
+             "payload_changed=%s",
+             log_quote(actor, sizeof actor, repair->actor), (long long)repair->task_id,
+             repair->repair.max_retry, repair->request.target_url ? "yes" : "no",
+             repair->request.payload ? "yes" : "no");
+    const char *hosts[] = {repair->host};
+    api_call_announce_due(call, hosts, repair->host ? 1 : 0, repair->now);
+    api_repair_describe(call, repair->task_id);
+}
+
+void api_repair_retry(ApiCall *call)
+{
+    size_t length;
+    const char *body = api_call_body(call, &length);
+    ManualRetryRequest request;
+    ApiError error;
+    if (manual_json_read_retry(body, length, api_call_guard(call), &request, &error) != 0) {
+        manual_json_retry_clear(&request);
+        api_call_reply_error(call, &error);
+        return;
+    }
+    char *business_type = NULL;
+    int64_t task_id = api_repair_find_task(call, &business_type);
+    Repair *repair = task_id ? api_repair_new(call, task_id) : NULL;
+    if (repair == NULL) {
+        free(business_type);
+        manual_json_retry_clear(&request);
+        return;
+    }
+    repair->request = request; /* the repair owns it from here */
+    int budget = request.max_retry > 0
+                     ? request.max_retry
+                     : (int)policy_set_find(api_call_policies(call), business_type)->max_retry;
+    free(business_type);
+    repair->details = api_repair_details(&repair->request, budget);
+    repair->repair = (ManualRepair){
+        .target_url = repair->request.target_url, .target_host = repair->request.target_host,
+        .payload = repair->request.payload, .payload_length = repair->request.payload_length,
+        .payload_is_json = repair->request.payload_is_json, .max_retry = budget,
+        .note = repair->request.note, .actor = repair->actor,
+    };
+    api_repair_submit(call, repair, api_repair_apply_retry, api_repair_retried);
+}
+
+/* ---- resolve ---- */
+
+static StoreResult api_repair_apply_resolve(Store *store, IntakeJob *job, char *err,
+                                            size_t errlen)
+{
+    Repair *repair = job->context;
+    return store_manual_resolve(store, repair->task_id, repair->note, repair->actor, repair->now,
+                                err, errlen);
+}
+
+static void api_repair_resolved(ApiCall *call)
+{
+    Repair *repair = api_call_state(call);
+    if (api_repair_answer_failure(call, repair))
+        return;
+    char actor[AUTH_NAME_MAX + 8];
+    log_info("event=manual_resolve actor=%s task_id=%lld",
+             log_quote(actor, sizeof actor, repair->actor), (long long)repair->task_id);
+    api_repair_describe(call, repair->task_id);
+}
+
+void api_repair_resolve(ApiCall *call)
+{
+    size_t length;
+    const char *body = api_call_body(call, &length);
+    char *note = NULL;
+    ApiError error;
+    if (manual_json_read_resolve(body, length, &note, &error) != 0) {
+        free(note);
+        api_call_reply_error(call, &error);
+        return;
+    }
+    char *business_type = NULL;
+    int64_t task_id = api_repair_find_task(call, &business_type);
+    free(business_type);
+    Repair *repair = task_id ? api_repair_new(call, task_id) : NULL;
+    if (repair == NULL) {
+        free(note);
+        return;
+    }
+    repair->note = note;
+    api_repair_submit(call, repair, api_repair_apply_resolve, api_repair_resolved);
+}
+
+/* ---- bulk retry ---- */
+
+/* A bulk retry across its chunks. */
+typedef struct BulkRetry {
+    ApiCall *call;
+    IntakeJob job;
+    ManualBulkRequest request;
+    ManualMatch *matches;
+    size_t count;
+    size_t next;              /* the first match of the chunk being written */
+    size_t chunk;             /* how many matches that chunk covers */
+    char *hosts[API_REPAIR_BULK_CHUNK]; /* the chunk's retried tasks' receivers */
+    size_t host_count;
+    long retried;             /* committed so far */
+    long chunk_retried;       /* in the chunk being written */
+    const PolicySet *policies;
+    const char *actor;
+    int64_t now;
+} BulkRetry;
+
+static void api_repair_bulk_clear_hosts(BulkRetry *bulk)
+{
+    for (size_t i = 0; i < bulk->host_count; i++)
+        free(bulk->hosts[i]);
+    bulk->host_count = 0;
+}
+
+static void api_repair_bulk_free(void *state)
+{
+    BulkRetry *bulk = state;
+    api_repair_bulk_clear_hosts(bulk);
+    store_manual_matches_free(bulk->matches, bulk->count);
+    manual_json_bulk_clear(&bulk->request);
+    free(bulk);
+}
+
+/* One chunk, inside the writer's transaction: entries resolved meanwhile
+ * (STORE_NOT_FOUND) are skipped. */
+static StoreResult api_repair_apply_chunk(Store *store, IntakeJob *job, char *err, size_t errlen)
+{
+    BulkRetry *bulk = job->context;
+    api_repair_bulk_clear_hosts(bulk);
+    bulk->chunk_retried = 0;
+    for (size_t i = bulk->next; i < bulk->next + bulk->chunk; i++) {
+        int budget = (int)policy_set_find(bulk->policies, bulk->matches[i].business_type)
+                         ->max_retry;
+        ManualRepair repair = {.max_retry = budget, .note = bulk->request.note,
+                               .actor = bulk->actor};
+        char *host = NULL;
+        StoreResult result = store_manual_retry(store, bulk->matches[i].task_id, &repair,
+                                                "bulk_retry", NULL, bulk->now, &host, err,
+                                                errlen);
+        if (result == STORE_ERROR)
+            return STORE_ERROR;
+        if (result == STORE_OK) {
+            bulk->hosts[bulk->host_count++] = host;
+            bulk->chunk_retried++;
+        }
+    }
+    return STORE_OK;
+}
+
+static void api_repair_bulk_committed(IntakeJob *job);
+
+/* Submits the chunk starting at bulk->next. Returns 0, or -1 with the job
+ * marked unavailable. Called on an HTTP thread (the first) or the writer's. */
+static int api_repair_bulk_submit(BulkRetry *bulk)
+{
+    bulk->chunk = bulk->count - bulk->next < API_REPAIR_BULK_CHUNK ? bulk->count - bulk->next
+                                                                   : API_REPAIR_BULK_CHUNK;
+    bulk->job = (IntakeJob){.count = bulk->chunk ? bulk->chunk : 1,
+                            .apply = api_repair_apply_chunk,
+                            .on_done = api_repair_bulk_committed, .context = bulk};
+    char err[128];
+    if (intake_submit(api_call_intake(bulk->call), &bulk->job, err, sizeof err) != 0) {
+        bulk->job.result = INTAKE_JOB_UNAVAILABLE;
+        snprintf(bulk->job.message, sizeof bulk->job.message, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* On the writer thread, after each chunk: tell the scheduler about its
+ * tasks, then write the next chunk or wake the call. */
+static void api_repair_bulk_committed(IntakeJob *job)
+{
+    BulkRetry *bulk = job->context;
+    if (job->result == INTAKE_JOB_OK) {
+        bulk->retried += bulk->chunk_retried;
+        api_call_announce_due(bulk->call, (const char *const *)bulk->hosts, bulk->host_count,
+                              bulk->now);
+        api_repair_bulk_clear_hosts(bulk);
+        bulk->next += bulk->chunk;
+        if (bulk->next < bulk->count) {
+            log_info("event=manual_bulk_progress retried=%ld written=%zu matched=%zu",
+                     bulk->retried, bulk->next, bulk->count);
+            if (api_repair_bulk_submit(bulk) == 0)
+                return;
+        }
+    }
+    api_call_resume(bulk->call);
+}
+
+static void api_repair_bulk_done(ApiCall *call)
+{
+    BulkRetry *bulk = api_call_state(call);
+    char actor[AUTH_NAME_MAX + 8];
+    bool complete = bulk->job.result == INTAKE_JOB_OK && bulk->next >= bulk->count;
+    log_info("event=manual_bulk_retry actor=%s matched=%zu retried=%ld dry_run=%s "
+             "business_type=%s all=%s complete=%s",
+             log_quote(actor, sizeof actor, bulk->actor), bulk->count, bulk->retried,
+             bulk->request.dry_run ? "yes" : "no",
+             bulk->request.business_type ? bulk->request.business_type : "any",
+             bulk->request.all ? "yes" : "no", complete ? "yes" : "no");
+    if (!complete) {
+        char message[400];
+        snprintf(message, sizeof message, "%.200s (%ld of %zu matching entries were retried "
+                 "before it; the rest are still open: ask again)", bulk->job.message,
+                 bulk->retried, bulk->count);
+        api_manual_unavailable(call, message);
+        return;
+    }
+    cJSON *answer = cJSON_CreateObject();
+    cJSON_AddNumberToObject(answer, "matched", (double)bulk->count);
+    cJSON_AddNumberToObject(answer, "retried", (double)bulk->retried);
+    cJSON_AddBoolToObject(answer, "dry_run", bulk->request.dry_run);
+    api_call_reply(call, 200, answer);
+}
+
+void api_repair_bulk_retry(ApiCall *call)
+{
+    size_t length;
+    const char *body = api_call_body(call, &length);
+    BulkRetry *bulk = calloc(1, sizeof *bulk);
+    if (bulk == NULL) {
+        api_call_fail(call, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    api_call_set_state(call, bulk, api_repair_bulk_free);
+    ApiError error;
+    if (manual_json_read_bulk(body, length, &bulk->request, &error) != 0) {
+        api_call_reply_error(call, &error);
+        return;
+    }
+    bulk->call = call;
+    bulk->policies = api_call_policies(call);
+    bulk->actor = api_call_actor(call);
+    bulk->now = clock_now_ms();
+    char err[256];
+    if (store_manual_open_matching(api_call_reader(call), bulk->request.business_type,
+                                   bulk->request.since, bulk->request.until, &bulk->matches,
+                                   &bulk->count, err, sizeof err) != 0) {
+        api_manual_unavailable(call, err);
+        return;
+    }
+    bulk->job.result = INTAKE_JOB_OK;
+    if (bulk->request.dry_run || bulk->count == 0) {
+        bulk->next = bulk->count;
+        api_repair_bulk_done(call);
+        return;
+    }
+    /* Suspend first: the writer may finish and resume before submit returns. */
+    api_call_suspend(call, api_repair_bulk_done);
+    if (api_repair_bulk_submit(bulk) != 0)
+        api_call_resume(call);
+}
