@@ -150,6 +150,18 @@ void api_call_resume(ApiCall *call)
     MHD_resume_connection(call->connection);
 }
 
+void api_call_submit(ApiCall *call, IntakeJob *job, ApiHandler resumed)
+{
+    /* Suspend first: the writer may finish and resume before submit returns. */
+    api_call_suspend(call, resumed);
+    char err[128];
+    if (intake_submit(api_call_intake(call), job, err, sizeof err) != 0) {
+        job->result = INTAKE_JOB_UNAVAILABLE;
+        snprintf(job->message, sizeof job->message, "%s", err);
+        api_call_resume(call);
+    }
+}
+
 /* ---- sending ---- */
 
 /* Sends a text reply (e.g. /metrics); the text's memory goes to MHD. */

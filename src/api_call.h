@@ -90,4 +90,10 @@ void api_call_suspend(ApiCall *call, ApiHandler resumed);
 /* Thread-safe: wakes a suspended call. */
 void api_call_resume(ApiCall *call);
 
+/* Suspends CALL (RESUMED answers it) and hands JOB to the intake writer,
+ * whose on_done must resume it. If intake refuses the job (stopping, queue
+ * full) the job is marked INTAKE_JOB_UNAVAILABLE with the reason and the
+ * call resumed at once. */
+void api_call_submit(ApiCall *call, IntakeJob *job, ApiHandler resumed);
+
 #endif

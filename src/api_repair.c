@@ -106,14 +106,7 @@ static void api_repair_submit(ApiCall *call, Repair *repair, IntakeApply apply,
 {
     repair->job = (IntakeJob){.count = 1, .apply = apply, .on_done = api_repair_committed,
                               .context = repair};
-    /* Suspend first: the writer may finish and resume before submit returns. */
-    api_call_suspend(call, resumed);
-    char err[128];
-    if (intake_submit(api_call_intake(call), &repair->job, err, sizeof err) != 0) {
-        repair->job.result = INTAKE_JOB_UNAVAILABLE;
-        snprintf(repair->job.message, sizeof repair->job.message, "%s", err);
-        api_call_resume(call);
-    }
+    api_call_submit(call, &repair->job, resumed);
 }
 
 /* The common ends of a resumed repair: 409, 503, or the task as it is now. */

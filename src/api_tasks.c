@@ -138,14 +138,7 @@ static void api_tasks_submit(ApiCall *call, TaskCreation *creation)
     creation->job.count = creation->count;
     creation->job.on_done = api_tasks_stored;
     creation->job.context = creation;
-    /* Suspend first: the writer may finish and resume before submit returns. */
-    api_call_suspend(call, api_tasks_created);
-    char err[128];
-    if (intake_submit(api_call_intake(call), &creation->job, err, sizeof err) != 0) {
-        creation->job.result = INTAKE_JOB_UNAVAILABLE;
-        snprintf(creation->job.message, sizeof creation->job.message, "%s", err);
-        api_call_resume(call);
-    }
+    api_call_submit(call, &creation->job, api_tasks_created);
 }
 
 static void api_tasks_create(ApiCall *call)
