@@ -301,7 +301,13 @@ static void alert_apply_retention(AlertChecker *checker, int64_t now)
     int64_t cutoff = now - checker->options.retention_ms;
     int64_t total = 0;
     char err[512];
-    for (int batch = 0; batch < ALERT_RETENTION_BATCHES_PER_TURN; batch++) {
+    bool pending = false;
+    if (store_retention_pending(checker->store, cutoff, &pending, err, sizeof err) != 0) {
+        char quoted[600];
+        log_error("event=retention_failed error=%s", log_quote(quoted, sizeof quoted, err));
+        return;
+    }
+    for (int batch = 0; pending && batch < ALERT_RETENTION_BATCHES_PER_TURN; batch++) {
         AlertRetention retention = {.cutoff = cutoff};
         if (intake_run(checker->options.intake, alert_apply_retention_step, &retention, err,
                        sizeof err) != STORE_OK) {

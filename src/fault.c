@@ -114,9 +114,11 @@ static void fault_arm(const char *spec, const char *from)
     fault_counts(counts, sizeof counts);
     log_warning("event=fault_counts %s", counts);
     if (fault_configure(spec, err, sizeof err) != 0)
-        log_error("event=fault_invalid from=%s error=%s", from, log_quote(quoted, sizeof quoted, err));
+        log_error("event=fault_invalid from=%s error=%s", from,
+                  log_quote(quoted, sizeof quoted, err));
     else
-        log_warning("event=fault_armed from=%s spec=%s", from, log_quote(quoted, sizeof quoted, spec));
+        log_warning("event=fault_armed from=%s spec=%s", from,
+                    log_quote(quoted, sizeof quoted, spec));
 }
 
 void fault_arm_from_environment(void)
@@ -134,6 +136,7 @@ void fault_rearm(void)
     if (file != NULL) {
         if (fgets(spec, sizeof spec, file) == NULL)
             spec[0] = '\0';
+        spec[strcspn(spec, "\r\n")] = '\0';
         fclose(file);
     }
     fault_arm(spec, path ? path : "nothing");

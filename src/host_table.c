@@ -9,6 +9,30 @@
 
 #define HOST_TABLE_INITIAL_BUCKETS 64
 
+struct Host {
+    char *key;          /* owned */
+    int in_flight;
+    int64_t next_due;   /* Unix ms, or HOST_TABLE_IDLE */
+    size_t heap_index;  /* valid while in the heap */
+    int in_heap;
+    struct Host *next_in_bucket;
+};
+
+const char *host_key(const Host *host)
+{
+    return host->key;
+}
+
+int host_in_flight(const Host *host)
+{
+    return host->in_flight;
+}
+
+int64_t host_next_due(const Host *host)
+{
+    return host->next_due;
+}
+
 static uint64_t host_table_hash(const char *key)
 {
     uint64_t hash = 1469598103934665603ULL;

@@ -19,14 +19,18 @@
 
 #define HOST_TABLE_IDLE INT64_MAX /* next_due of a host with no known pending task */
 
-typedef struct Host {
-    char *key;          /* owned */
-    int in_flight;
-    int64_t next_due;   /* Unix ms, or HOST_TABLE_IDLE */
-    size_t heap_index;  /* valid while in the heap */
-    int in_heap;
-    struct Host *next_in_bucket;
-} Host;
+/* One receiver's entry. Opaque: its counters change only through the
+ * functions below, which keep the heap in step with them. */
+typedef struct Host Host;
+
+/* "scheme://host:port"; valid while the entry exists. */
+const char *host_key(const Host *host);
+
+/* Requests in flight to it now. */
+int host_in_flight(const Host *host);
+
+/* When its earliest known pending task is due (Unix ms), or HOST_TABLE_IDLE. */
+int64_t host_next_due(const Host *host);
 
 typedef struct HostTable {
     Host **buckets;

@@ -103,8 +103,10 @@ static int json_check_escape(JsonChecker *checker, const unsigned char **p)
     default:
         if (at[1] < 0x20 || at[1] >= 0x7f)
             return json_check_fail(checker, at, "invalid escape");
-        return json_check_fail(checker, at, "invalid escape \\%c (JSON has \\\" \\\\ \\/ \\b \\f \\n "
-                                            "\\r \\t \\uXXXX)", at[1]);
+        return json_check_fail(checker, at,
+                               "invalid escape \\%c (JSON has \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+                               "\\uXXXX)",
+                               at[1]);
     }
     long unit = json_check_hex4(at + 2, end);
     if (unit < 0)
@@ -243,7 +245,8 @@ int json_check(const char *text, size_t length, int max_depth, JsonCheckError *e
         max_depth = JSON_CHECK_STACK_MAX;
     bool object_at[JSON_CHECK_STACK_MAX]; /* the kind of each open container */
     int depth = 0;
-    static const char value_words[] = "a value (string, number, object, array, true, false or null)";
+    static const char value_words[] =
+        "a value (string, number, object, array, true, false or null)";
     p = json_check_skip_space(p, end);
     for (;;) {
         /* Here a value must start. */

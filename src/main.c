@@ -2,7 +2,12 @@
  * heraldd: the herald daemon.
  *
  * main() reads the options and the configuration, migrates the database,
- * starts the threads (intake writer, HTTP pool) and then waits for signals.
+ * starts the threads and then waits for signals. The threads, each named:
+ * the scheduler ("herald-sched", deliveries), the intake writer
+ * ("herald-intake", every write but the scheduler's), the alert checker
+ * ("herald-watch"), libmicrohttpd's HTTP pool (one per CPU by default) and
+ * the API's connection guard ("herald-conn"); main itself reloads (SIGHUP)
+ * and reports STATUS= every 10 seconds.
  * Signals are blocked in every thread and taken here with sigwait(), so no
  * handler ever runs in the middle of other code. Shutdown order matters:
  * drain the API (writes get 503, the listening socket closes, open
@@ -452,6 +457,8 @@ int main(int argc, char **argv)
     if (parsed != 0)
         return parsed == 1 ? 0 : 2;
 
+    fault_set_role("main");
+    fault_arm_from_environment(); /* the test build's fault seam (fault.h) */
     char err[1024];
     char quoted[1200];
     Config config;
@@ -483,8 +490,6 @@ int main(int argc, char **argv)
     sigaddset(&signals, SIGUSR2);
 #endif
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    fault_set_role("main");
-    fault_arm_from_environment();
     signal(SIGPIPE, SIG_IGN);
 
     Daemon daemon = {.options = &options, .lock_fd = -1};

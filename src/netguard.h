@@ -8,8 +8,9 @@
  * IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96) and 6to4 (2002::/16)
  * are checked by the address inside; the deprecated IPv4-compatible (::/96)
  * and IPv4-translated (::ffff:0:0:0/96) forms, Teredo, site-local and the
- * other special-purpose IPv6 ranges are refused whole. An operator opens exactly what is needed with allow_cidrs (or all
- * private targets with allow_private_targets). The check is made on the
+ * other special-purpose IPv6 ranges are refused whole. An operator opens
+ * exactly what is needed with allow_cidrs (or all private targets with
+ * allow_private_targets). The check is made on the
  * address actually connected to, after DNS resolution (deliver.c's socket
  * callback), so alternative spellings and DNS rebinding cannot bypass it;
  * intake also refuses literal addresses in blocked ranges at once.

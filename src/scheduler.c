@@ -10,6 +10,10 @@
  *      next due time (at most retry_interval)
  * If the transaction fails (database locked or full) the outcomes stay in
  * memory and are written next turn; the tasks stay 'delivering' meanwhile.
+ * Every SCHEDULER_SWEEP_INTERVAL_MS the turn also sweeps: leases that ended
+ * without an outcome are returned to due (logged 'interrupted'), and the
+ * hosts with due work are re-read, so nothing waits on a lost notice longer
+ * than that.
  */
 #include "scheduler.h"
 
@@ -61,8 +65,9 @@ struct Scheduler {
     AttemptOutcome *outcomes; /* finished, not yet written */
     size_t outcome_count;
     size_t outcome_capacity;
-    Task *claimed;            /* scratch for one turn's claims */
-    Host **claimed_hosts;
+    Task *claimed;            /* one turn's claims, owned until started or undone */
+    Host **claimed_hosts;     /* the host of each */
+    size_t claim_count;       /* how many claimed[] holds */
     int64_t next_sweep;
     int64_t next_lag_update; /* monotonic ms */
     int64_t next_watchdog;   /* monotonic ms */
@@ -91,7 +96,7 @@ void scheduler_notify(Scheduler *scheduler, const char *const *hosts, size_t cou
             size_t capacity = scheduler->inbox_capacity ? scheduler->inbox_capacity * 2 : 64;
             SchedulerNotice *grown = realloc(scheduler->inbox, capacity * sizeof *grown);
             if (grown == NULL)
-                break; /* the host's tasks are still found by its next notice or a sweep */
+                break; /* the host's tasks are found by its next notice or the next sweep */
             scheduler->inbox = grown;
             scheduler->inbox_capacity = capacity;
         }
@@ -219,44 +224,50 @@ static int64_t scheduler_lease_ms(const SchedulerOptions *options)
 }
 
 /* Inside the turn's transaction: claims due tasks, earliest-due host first,
- * each up to its free slots. Returns how many were claimed, or -1. */
+ * each up to its free slots. Each claim is recorded as it is made (in
+ * claimed[], claimed_hosts[] and claim_count) and counted in its host's
+ * in-flight count at once, so that if a later host fails the turn,
+ * scheduler_unclaim() undoes exactly what was done. Returns 0, or -1. */
 static int scheduler_claim(Scheduler *scheduler, int64_t now, char *err, size_t errlen)
 {
-    size_t claimed = 0;
     size_t room = (size_t)(scheduler->options.concurrency - scheduler->in_flight);
     int64_t lease_ms = scheduler_lease_ms(&scheduler->options);
     Host *host;
-    while (claimed < room && (host = host_table_peek(&scheduler->hosts)) != NULL &&
-           host->next_due <= now) {
-        size_t limit = (size_t)(scheduler->options.per_host_concurrency - host->in_flight);
-        if (limit > room - claimed)
-            limit = room - claimed;
-        size_t before = claimed;
-        if (store_claim_due(scheduler->store, host->key, now, now + lease_ms, limit,
-                            scheduler->claimed, &claimed, err, errlen) != 0)
+    while (scheduler->claim_count < room && (host = host_table_peek(&scheduler->hosts)) != NULL &&
+           host_next_due(host) <= now) {
+        size_t limit = (size_t)(scheduler->options.per_host_concurrency - host_in_flight(host));
+        if (limit > room - scheduler->claim_count)
+            limit = room - scheduler->claim_count;
+        size_t before = scheduler->claim_count;
+        /* All of the host's claims or none (store_claim_due cleans up after itself). */
+        if (store_claim_due(scheduler->store, host_key(host), now, now + lease_ms, limit,
+                            scheduler->claimed, &scheduler->claim_count, err, errlen) != 0)
             return -1;
-        for (size_t i = before; i < claimed; i++)
+        for (size_t i = before; i < scheduler->claim_count; i++)
             scheduler->claimed_hosts[i] = host;
+        /* Counted in flight now, so the host leaves the heap when full. */
+        host_table_add_in_flight(&scheduler->hosts, host, (int)(scheduler->claim_count - before));
         int64_t next_due = HOST_TABLE_IDLE;
-        if (store_host_next_due(scheduler->store, host->key, &next_due, err, errlen) ==
+        if (store_host_next_due(scheduler->store, host_key(host), &next_due, err, errlen) ==
             STORE_ERROR)
             return -1;
-        /* Counted in flight now, so the host leaves the heap when full. */
-        host->in_flight += (int)(claimed - before);
         host_table_set_due(&scheduler->hosts, host, next_due);
     }
-    return (int)claimed;
+    return 0;
 }
 
-/* Undoes the bookkeeping of claims whose transaction did not commit. */
-static void scheduler_unclaim(Scheduler *scheduler, int claimed, int64_t now)
+/* Undoes the bookkeeping of the turn's claims, whose transaction did not
+ * commit: each task is due again (now) and its slot is free. */
+static void scheduler_unclaim(Scheduler *scheduler, int64_t now)
 {
-    for (int i = 0; i < claimed; i++) {
+    for (size_t i = 0; i < scheduler->claim_count; i++) {
         Host *host = scheduler->claimed_hosts[i];
         task_clear(&scheduler->claimed[i]);
-        host->in_flight--;
+        /* Due first: a host with nothing in flight and nothing due is dropped. */
         host_table_note_due(&scheduler->hosts, host, now);
+        host_table_add_in_flight(&scheduler->hosts, host, -1);
     }
+    scheduler->claim_count = 0;
 }
 
 /* Returns how many requests were started. */
@@ -329,22 +340,21 @@ static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
 {
     Host *top = host_table_peek(&scheduler->hosts);
     bool claimable = may_claim && scheduler->in_flight < scheduler->options.concurrency &&
-                     top != NULL && top->next_due <= now;
+                     top != NULL && host_next_due(top) <= now;
     bool sweep = now >= scheduler->next_sweep;
     if (scheduler->outcome_count == 0 && !claimable && !sweep)
         return 0;
     char err[512];
-    int claimed = 0;
     int recovered = 0;
+    scheduler->claim_count = 0;
     if (store_begin(scheduler->store, err, sizeof err) != 0)
         goto failed;
     if (store_record_outcomes(scheduler->store, scheduler->outcomes, scheduler->outcome_count,
                               now, err, sizeof err) != 0 ||
         (sweep && store_recover_interrupted(scheduler->store, now, now, &recovered, err,
                                             sizeof err) != 0) ||
-        (claimable && (claimed = scheduler_claim(scheduler, now, err, sizeof err)) < 0)) {
+        (claimable && scheduler_claim(scheduler, now, err, sizeof err) != 0)) {
         store_rollback(scheduler->store);
-        claimed = claimed < 0 ? 0 : claimed;
         goto failed;
     }
     if (store_commit(scheduler->store, err, sizeof err) != 0)
@@ -355,14 +365,18 @@ static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
     scheduler_clear_outcomes(scheduler);
     if (sweep) {
         scheduler->next_sweep = now + SCHEDULER_SWEEP_INTERVAL_MS;
-        if (recovered > 0) {
+        if (recovered > 0)
             log_warning("event=leases_expired tasks=%d", recovered);
-            scheduler_load_hosts(scheduler);
-        }
+        /* Re-read which hosts have due work: tasks whose notice was lost (no
+         * memory for it) or that were made due behind our back are found here,
+         * within one sweep interval. */
+        scheduler_load_hosts(scheduler);
     }
-    return scheduler_start_transfers(scheduler, claimed, now);
+    size_t claimed = scheduler->claim_count;
+    scheduler->claim_count = 0;
+    return scheduler_start_transfers(scheduler, (int)claimed, now);
 failed:
-    scheduler_unclaim(scheduler, claimed, now);
+    scheduler_unclaim(scheduler, now);
     if (!scheduler->write_failing) {
         char quoted[600];
         log_error("event=scheduler_write_failed error=%s outcomes_waiting=%zu",
@@ -379,8 +393,8 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
     int64_t wait = scheduler->options.config()->retry_interval_ms;
     Host *top = host_table_peek(&scheduler->hosts);
     if (!stopping && top != NULL && scheduler->in_flight < scheduler->options.concurrency &&
-        top->next_due - now < wait)
-        wait = top->next_due - now;
+        host_next_due(top) - now < wait)
+        wait = host_next_due(top) - now;
     if (scheduler->next_sweep - now < wait)
         wait = scheduler->next_sweep - now;
     if (scheduler->outcome_count > 0 && wait > SCHEDULER_WRITE_RETRY_MS)
@@ -401,8 +415,9 @@ typedef struct SchedulerReceivers {
 static void scheduler_visit_receiver(const Host *host, void *argument)
 {
     SchedulerReceivers *receivers = argument;
-    bool due = host->next_due != HOST_TABLE_IDLE && host->next_due <= receivers->now;
-    if (host->in_flight == 0 && !due)
+    int64_t next_due = host_next_due(host);
+    bool due = next_due != HOST_TABLE_IDLE && next_due <= receivers->now;
+    if (host_in_flight(host) == 0 && !due)
         return;
     if (receivers->count == receivers->capacity) {
         size_t capacity = receivers->capacity ? receivers->capacity * 2 : 64;
@@ -413,9 +428,9 @@ static void scheduler_visit_receiver(const Host *host, void *argument)
         receivers->capacity = capacity;
     }
     receivers->items[receivers->count++] = (MetricsReceiver){
-        .key = host->key,
-        .in_flight = host->in_flight,
-        .lag_ms = due ? receivers->now - host->next_due : 0,
+        .key = host_key(host),
+        .in_flight = host_in_flight(host),
+        .lag_ms = due ? receivers->now - next_due : 0,
     };
 }
 
@@ -458,7 +473,8 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
         return;
     scheduler->next_lag_update = monotonic + 1000;
     Host *top = host_table_peek(&scheduler->hosts);
-    metrics_set_scheduler_lag(top != NULL && top->next_due < now ? now - top->next_due : 0);
+    int64_t top_due = top != NULL ? host_next_due(top) : HOST_TABLE_IDLE;
+    metrics_set_scheduler_lag(top_due < now ? now - top_due : 0);
     scheduler_publish_receivers(scheduler, now);
 }
 

@@ -149,6 +149,14 @@ static const char *const store_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_RETENTION_ALERTS] =
         "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE sent_at IS NOT NULL"
         " AND created_at < :cutoff ORDER BY id LIMIT :batch)",
+    /* Whether any of the four above would delete something (resolved tasks
+     * go with their resolved entry). */
+    [STORE_SQL_RETENTION_PENDING] =
+        "SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'succeeded' AND id < :boundary"
+        " AND updated_at < :cutoff)"
+        " OR EXISTS (SELECT 1 FROM manual INDEXED BY manual_resolved WHERE state = 'resolved'"
+        " AND resolved_at < :cutoff)"
+        " OR EXISTS (SELECT 1 FROM alerts WHERE sent_at IS NOT NULL AND created_at < :cutoff)",
 };
 
 int store_fail(Store *store, const char *what, char *err, size_t errlen)

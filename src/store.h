@@ -5,7 +5,11 @@
  * so a second backend (PostgreSQL, for several heraldd on one database) means
  * a second implementation of this header, not changes to the API or the
  * scheduler. A Store is one database connection, used by one thread at a
- * time; each thread that touches the database opens its own.
+ * time; each thread that touches the database opens its own (the HTTP
+ * threads borrow theirs from store_pool.h). The functions live by subject:
+ * store.c (opening, transactions), store_schema.c (migrations, inspection),
+ * store_tasks.c, store_delivery.c, store_manual.c and store_alerts.c, as the
+ * sections below say.
  *
  * Durability: WAL with synchronous=FULL, so a committed transaction is on
  * disk when store_commit() returns. Writes run inside store_begin() /
@@ -58,11 +62,11 @@ Store *store_open(const char *path, const StoreOptions *options, char *err, size
 
 void store_close(Store *store);
 
-/* What start-up will find at PATH, for --check-config: reads, never creates
- * or changes anything. *VERSION gets the schema version (0 if the file does
- * not exist yet). Returns -1 with ERR set if the file cannot be read and
- * written, is not a database, holds a schema newer than this binary, or (not
- * existing yet) cannot be created in its directory. */
+/* (store_schema.c) What start-up will find at PATH, for --check-config:
+ * reads, never creates or changes anything. *VERSION gets the schema version
+ * (0 if the file does not exist yet). Returns -1 with ERR set if the file
+ * cannot be read and written, is not a database, holds a schema newer than
+ * this binary, or (not existing yet) cannot be created in its directory. */
 int store_inspect(const char *path, int *version, char *err, size_t errlen);
 
 /* The schema version of the open database. */
@@ -232,6 +236,11 @@ StoreResult store_alert_latest(Store *store, const char *kind, StoredAlert *out,
                                size_t errlen);
 
 void store_alert_list_free(StoredAlert *alerts, size_t count);
+
+/* Whether store_retention_step() with CUTOFF would delete anything: a read,
+ * so an idle retention turn writes nothing. */
+int store_retention_pending(Store *store, int64_t cutoff, bool *pending, char *err,
+                            size_t errlen);
 
 /* Inside a transaction: one batch of retention: deletes up to BATCH each of
  * succeeded tasks, hand-resolved failed tasks, resolved manual entries and

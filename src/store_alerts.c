@@ -203,18 +203,40 @@ static int store_retention_delete(Store *store, StoreSql sql, int64_t cutoff, in
     return 0;
 }
 
+/* The first task created at or after CUTOFF (ids grow with time, so older
+ * tasks are below it); INT64_MAX if none. */
+static int store_retention_boundary(Store *store, int64_t cutoff, int64_t *boundary, char *err,
+                                    size_t errlen)
+{
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_RETENTION_BOUNDARY, err, errlen);
+    if (statement == NULL)
+        return -1;
+    *boundary = INT64_MAX;
+    store_bind_int64(statement, ":cutoff", cutoff);
+    return store_single_int64(store, statement, boundary, "retention boundary", err, errlen);
+}
+
+int store_retention_pending(Store *store, int64_t cutoff, bool *pending, char *err,
+                            size_t errlen)
+{
+    int64_t boundary, found = 0;
+    sqlite3_stmt *statement = store_statement(store, STORE_SQL_RETENTION_PENDING, err, errlen);
+    if (statement == NULL || store_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
+        return -1;
+    store_bind_int64(statement, ":boundary", boundary);
+    store_bind_int64(statement, ":cutoff", cutoff);
+    if (store_single_int64(store, statement, &found, "retention pending", err, errlen) != 0)
+        return -1;
+    *pending = found != 0;
+    return 0;
+}
+
 int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
                          size_t errlen)
 {
     *deleted = 0;
-    sqlite3_stmt *boundary_statement =
-        store_statement(store, STORE_SQL_RETENTION_BOUNDARY, err, errlen);
-    if (boundary_statement == NULL)
-        return -1;
-    int64_t boundary = INT64_MAX;
-    store_bind_int64(boundary_statement, ":cutoff", cutoff);
-    if (store_single_int64(store, boundary_statement, &boundary, "retention boundary", err,
-                           errlen) != 0)
+    int64_t boundary;
+    if (store_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
         return -1;
     if (store_retention_delete(store, STORE_SQL_RETENTION_SUCCEEDED, cutoff, boundary, batch,
                                deleted, err, errlen) != 0 ||

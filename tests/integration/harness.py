@@ -31,7 +31,7 @@ class Herald:
     """One heraldd process with its own directory."""
 
     def __init__(self, config="", token_lines=None, binary=None, directory=None, args=(),
-                 private_targets=True):
+                 private_targets=True, env=None):
         self.binary = binary or HERALDD
         self.owns_directory = directory is None
         self.directory = directory or tempfile.mkdtemp(prefix="herald-it-")
@@ -52,6 +52,7 @@ class Herald:
                 # The tests' receivers listen on loopback; the SSRF tests turn this off.
                 f.write("\n[delivery]\nallow_private_targets = true\n")
         self.args = list(args)
+        self.env = dict(env or {})  # added to the environment heraldd starts with
         self.token = None  # sent by create() when set
         self.process = None
         self.port = None
@@ -66,7 +67,7 @@ class Herald:
         self.process = subprocess.Popen(
             [self.binary, "-c", self.config_path] + self.args,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True, errors="replace")
+            text=True, errors="replace", env=dict(os.environ, **self.env))
         self._reader = threading.Thread(target=self._read_stderr, args=(self.process,),
                                         daemon=True)
         self._reader.start()

@@ -29,7 +29,7 @@ static void test_claimable_hosts_in_due_order(void **state)
     host_table_note_due(&table, a, 50);
     assert_ptr_equal(host_table_peek(&table), a);
     host_table_note_due(&table, a, 500);
-    assert_int_equal(a->next_due, 50);
+    assert_int_equal(host_next_due(a), 50);
     host_table_set_due(&table, a, 400);
     assert_ptr_equal(host_table_peek(&table), b);
     host_table_free(&table);
@@ -71,8 +71,8 @@ static void test_many_hosts_keep_heap_order(void **state)
     for (int i = 0; i < HOSTS; i++) {
         Host *top = host_table_peek(&table);
         assert_non_null(top);
-        assert_true(top->next_due >= previous);
-        previous = top->next_due;
+        assert_true(host_next_due(top) >= previous);
+        previous = host_next_due(top);
         host_table_add_in_flight(&table, top, 1);
     }
     assert_null(host_table_peek(&table));

@@ -132,7 +132,14 @@ static void test_retention_deletes_only_old_finished_work(void **state)
     int64_t new_ok = insert(fixture->store, "NEW-OK", "T", "http://e/1", 5000);
     finish(fixture->store, new_ok, "http://e", ATTEMPT_OUTCOME_SUCCEEDED, 5000);
     int64_t deleted = 0;
+    bool pending = false;
+    assert_int_equal(store_retention_pending(fixture->store, 50, &pending, err, sizeof err), 0);
+    assert_false(pending); /* nothing that old */
+    assert_int_equal(store_retention_pending(fixture->store, 1000, &pending, err, sizeof err), 0);
+    assert_true(pending);
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
     assert_int_equal(store_retention_step(fixture->store, 1000, 500, &deleted, err, sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     assert_true(deleted >= 2);
     Task task;
     assert_int_equal(store_task_get(fixture->store, old_ok, &task, err, sizeof err), STORE_NOT_FOUND);
@@ -146,7 +153,9 @@ static void test_retention_deletes_only_old_finished_work(void **state)
     assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM attempts"), 2);
     assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM manual"), 1);
     assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM actions"), 0);
-    /* Nothing more to do: a second step deletes nothing. */
+    /* Nothing more to do: a second step deletes nothing, and says so first. */
+    assert_int_equal(store_retention_pending(fixture->store, 1000, &pending, err, sizeof err), 0);
+    assert_false(pending);
     assert_int_equal(store_retention_step(fixture->store, 1000, 500, &deleted, err, sizeof err), 0);
     assert_int_equal(deleted, 0);
 }

@@ -1,0 +1,411 @@
+"""The torture test: every write path, with a storage failure at every step.
+
+For each path, the path is run once with the fault seam counting (src/fault.h), which
+says how many storage operations (statements) its thread role makes. Then for N = 1 ..
+that count the N-th operation fails (SQLITE_FULL, and in a second pass the N-th and
+every one after it until the fault is lifted), and after each run:
+  - heraldd still runs and answers /healthz; nothing leaks or trips a sanitizer (checked
+    when heraldd stops);
+  - the API answered the operation's documented error (503 unavailable with
+    Retry-After) or succeeded, and the database holds exactly what was answered: a 201
+    task is stored, a batch is all or nothing, a repair has its audit row or neither;
+  - the scheduler's bookkeeping is whole: once the fault is lifted every accepted task
+    is delivered or in manual handling, and every receiver has all of its slots back
+    (per_host_concurrency = 1, so one leaked slot stops its deliveries for good).
+
+Run one path alone: python3 tests/integration/run.py --heraldd build/asan/heraldd
+--heraldctl build/asan/heraldctl -k torture.SchedulerTorture
+"""
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+import unittest
+
+from harness import HERALDD, Herald, Receiver, closed_port_url, task_request, wait_until
+
+CONFIG = """[delivery]
+concurrency = 8
+per_host_concurrency = 1
+timeout = 2s
+[retry]
+max_retry = 2
+base_delay = 100ms
+max_delay = 200ms
+jitter = 0
+retry_interval = 200ms
+"""
+
+
+def seam_built():
+    """The fault seam is only in the test build: a release heraldd ignores HERALD_FAULT."""
+    completed = subprocess.run([HERALDD, "-c", "/nonexistent.conf"], capture_output=True,
+                               text=True, env=dict(os.environ, HERALD_FAULT="count"))
+    return "event=fault_armed" in completed.stderr
+
+
+class Seam:
+    """Drives a running heraldd's fault seam through HERALD_FAULT_FILE and SIGUSR2."""
+
+    def __init__(self, herald):
+        self.herald = herald
+        self.path = os.path.join(herald.directory, "fault")
+
+    def arm(self, spec):
+        """Arms SPEC; returns the operations counted per role since the last arming."""
+        with open(self.path, "w") as f:
+            f.write(spec + "\n")
+        mark = len(self.herald.lines)
+        self.herald.process.send_signal(signal.SIGUSR2)
+        self.herald.wait_for_log(r'event=fault_armed .*spec="%s"' % re.escape(spec), start=mark)
+        counts = self.herald.wait_for_log(r"event=fault_counts ", start=mark)
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts.split("fault_counts", 1)[1])}
+
+    def lift(self):
+        return self.arm("count")
+
+
+def torture_herald(test, config=CONFIG):
+    herald = Herald(config=config)
+    herald.env["HERALD_FAULT_FILE"] = os.path.join(herald.directory, "fault")
+    test.addCleanup(herald.cleanup)
+    herald.start()
+    return herald, Seam(herald)
+
+
+def db_count(herald, sql, *args):
+    with sqlite3.connect(herald.db_path, timeout=10) as db:
+        return db.execute(sql, args).fetchone()[0]
+
+
+def passes(count):
+    """(spec suffix, description) for both passes over every operation 1..COUNT."""
+    for n in range(1, count + 1):
+        yield n, "%d:1" % n      # the N-th fails
+    for n in range(1, count + 1):
+        yield n, "%d:0" % n      # the N-th and every one after it, until lifted
+
+
+@unittest.skipUnless(seam_built(), "the fault seam is only in the test build")
+class IntakeTorture(unittest.TestCase):
+    def setUp(self):
+        self.receiver = Receiver()
+        self.addCleanup(self.receiver.close)
+        self.herald, self.seam = torture_herald(self)
+
+    def post(self, path, body):
+        return self.herald.request("POST", path, body=body)
+
+    def assert_unavailable(self, response):
+        status, headers, body = response
+        self.assertEqual(status, 503, body)
+        self.assertEqual(body["error"]["code"], "unavailable")
+        self.assertIn("retry-after", headers)
+
+    def stored(self, prefix):
+        return db_count(self.herald, "SELECT count(*) FROM tasks WHERE business_id LIKE ?",
+                        prefix + "%")
+
+    def run_path(self, name, make_body, path, size):
+        self.seam.lift()
+        self.assertEqual(self.post(path, make_body("%s-COUNT" % name))[0], 201)
+        count = self.seam.lift()["writer"]
+        self.assertGreater(count, 0)
+        accepted = []
+        for n, spec in passes(count):
+            with self.subTest(path=name, fault=spec):
+                prefix = "%s-%s-" % (name, spec.replace(":", "-"))
+                self.seam.arm("writer:" + spec)
+                first = self.post(path, make_body(prefix))
+                if first[0] == 201:
+                    self.assertEqual(self.stored(prefix), size)  # a 201 is stored, whole
+                    accepted.append(prefix)
+                else:
+                    self.assert_unavailable(first)
+                    self.assertEqual(self.stored(prefix), 0)  # nothing half-written
+                    if spec.endswith(":0"):  # still failing until lifted
+                        self.assert_unavailable(self.post(path, make_body(prefix)))
+                self.seam.lift()
+                again = self.post(path, make_body(prefix))  # the client retries
+                self.assertIn(again[0], (200, 201), again[2])
+                self.assertEqual(self.stored(prefix), size)
+                self.assertEqual(self.herald.request("GET", "/healthz")[0], 200)
+        # Everything accepted goes out once the disk is well again.
+        wait_until(lambda: db_count(self.herald, "SELECT count(*) FROM tasks WHERE status != "
+                                    "'succeeded'") == 0, timeout=60,
+                   message="every accepted task to be delivered")
+        self.herald.stop()
+
+    def test_single_intake(self):
+        self.run_path("ONE", lambda prefix: task_request(prefix + "0",
+                                                         target_url=self.receiver.url()),
+                      "/v1/tasks", 1)
+
+    def test_batch_intake(self):
+        self.run_path("BATCH", lambda prefix: {"tasks": [
+            task_request(prefix + str(i), target_url=self.receiver.url()) for i in range(3)]},
+            "/v1/tasks/batch", 3)
+
+
+@unittest.skipUnless(seam_built(), "the fault seam is only in the test build")
+class SchedulerTorture(unittest.TestCase):
+    """Claims (three receivers in one turn), outcomes, and the retry bookkeeping."""
+
+    def setUp(self):
+        self.receivers = [Receiver() for _ in range(3)]
+        for receiver in self.receivers:
+            self.addCleanup(receiver.close)
+        self.herald, self.seam = torture_herald(self)
+
+    def deliver_round(self, prefix):
+        status, _, body = self.herald.request("POST", "/v1/tasks/batch", body={"tasks": [
+            task_request("%s-%d" % (prefix, i), target_url=receiver.url())
+            for i, receiver in enumerate(self.receivers)]})
+        self.assertEqual(status, 201, body)
+        return [task["id"] for task in body["tasks"]]
+
+    def settled(self, ids):
+        """Every task delivered or in manual handling, every receiver's slots free."""
+        for task_id in ids:
+            self.herald.wait_for_status(task_id, ("succeeded", "failed"), timeout=20)
+        _, _, metrics = self.herald.request("GET", "/metrics")
+        wait_until(lambda: not re.search(r'herald_receiver_in_flight\{receiver="[^"]+"\} [1-9]',
+                                         self.herald.request("GET", "/metrics")[2]),
+                   timeout=10, message="every receiver's slots to be free")
+
+    def test_claims_and_outcomes(self):
+        self.seam.lift()
+        self.settled(self.deliver_round("COUNT"))
+        count = self.seam.lift()["scheduler"]
+        self.assertGreater(count, 0)
+        for n, spec in passes(count):
+            with self.subTest(fault=spec):
+                self.seam.arm("scheduler:" + spec)
+                ids = self.deliver_round("S-" + spec.replace(":", "-"))
+                time.sleep(0.3 if spec.endswith(":0") else 0)  # a while of failing turns
+                self.seam.lift()
+                self.settled(ids)
+                # The slots are really back: each receiver takes one more at once.
+                self.settled(self.deliver_round("AFTER-" + spec.replace(":", "-")))
+                self.assertEqual(self.herald.request("GET", "/healthz")[0], 200)
+        self.herald.stop()
+
+
+@unittest.skipUnless(seam_built(), "the fault seam is only in the test build")
+class RepairTorture(unittest.TestCase):
+    """Manual retry, retry with edits, resolve and bulk retry: the change and its
+    audit row together, or neither."""
+
+    def setUp(self):
+        self.healthy = Receiver()
+        self.addCleanup(self.healthy.close)
+        self.herald, self.seam = torture_herald(self)
+        self.closed = closed_port_url()
+
+    def failed_tasks(self, prefix, count, business_type="PAYMENT_SUCCESS"):
+        status, _, body = self.herald.request("POST", "/v1/tasks/batch", body={"tasks": [
+            task_request("%s-%d" % (prefix, i), target_url=self.closed, max_retry=1,
+                         business_type=business_type) for i in range(count)]})
+        self.assertEqual(status, 201, body)
+        ids = [task["id"] for task in body["tasks"]]
+        for task_id in ids:
+            self.herald.wait_for_status(task_id, "failed")
+        wait_until(lambda: all(self.open_entries(task_id) == 1 for task_id in ids),
+                   message="the tasks to be in manual handling")
+        return ids
+
+    def actions(self, task_id):
+        return db_count(self.herald, "SELECT count(*) FROM actions WHERE task_id = ?", task_id)
+
+    def open_entries(self, task_id):
+        return db_count(self.herald, "SELECT count(*) FROM manual WHERE task_id = ? AND "
+                        "state = 'open'", task_id)
+
+    def torture(self, name, repair, per_run):
+        """REPAIR(ids) makes one repair of PER_RUN fresh failed tasks; returns the response."""
+        ids = self.failed_tasks(name + "-COUNT", per_run, business_type=name + "_COUNT")
+        self.seam.lift()
+        self.assertEqual(repair(ids, name + "_COUNT")[0], 200)
+        count = self.seam.lift()["writer"]
+        self.assertGreater(count, 0)
+        for n, spec in passes(count):
+            with self.subTest(repair=name, fault=spec):
+                business_type = "%s_%s" % (name, spec.replace(":", "_"))
+                ids = self.failed_tasks(business_type, per_run, business_type=business_type)
+                self.seam.arm("writer:" + spec)
+                status, headers, body = repair(ids, business_type)
+                if status == 200:
+                    self.assertTrue(all(self.actions(t) == 1 for t in ids))
+                    self.assertTrue(all(self.open_entries(t) == 0 for t in ids))
+                else:
+                    self.assertEqual(status, 503, body)
+                    self.assertIn("retry-after", headers)
+                    self.assertTrue(all(self.actions(t) == 0 for t in ids))  # neither
+                    self.assertTrue(all(self.open_entries(t) == 1 for t in ids))
+                self.seam.lift()
+                if status != 200:  # the operator tries again
+                    self.assertEqual(repair(ids, business_type)[0], 200)
+                self.assertTrue(all(self.actions(t) == 1 for t in ids))
+                self.assertEqual(self.herald.request("GET", "/healthz")[0], 200)
+        self.herald.stop()
+
+    def test_retry(self):
+        self.torture("RETRY", lambda ids, _: self.herald.request(
+            "POST", "/v1/manual/%d/retry" % ids[0], body={"note": "again"}), 1)
+
+    def test_retry_with_edits(self):
+        self.torture("EDIT", lambda ids, _: self.herald.request(
+            "POST", "/v1/manual/%d/retry" % ids[0],
+            body={"target_url": self.healthy.url(), "payload": {"fixed": True}}), 1)
+
+    def test_resolve(self):
+        self.torture("RESOLVE", lambda ids, _: self.herald.request(
+            "POST", "/v1/manual/%d/resolve" % ids[0], body={"note": "by hand"}), 1)
+
+    def test_bulk_retry(self):
+        self.torture("BULK", lambda ids, business_type: self.herald.request(
+            "POST", "/v1/manual/retry", body={"business_type": business_type}), 3)
+
+
+@unittest.skipUnless(seam_built(), "the fault seam is only in the test build")
+class AlertTorture(unittest.TestCase):
+    """Alert raise and resolve, and retention, whose writes go through the writer:
+    whatever fails, each alert is stored and sent once, and retention deletes a task
+    with everything of it or nothing."""
+
+    def test_raise_and_resolve(self):
+        sink = Receiver()
+        self.addCleanup(sink.close)
+        herald, seam = torture_herald(self, CONFIG + "[alert]\ninterval = 100ms\nthreshold = 1\n"
+                                      "cooldown = 1h\nwebhook_url = %s\n" % sink.url())
+        closed = closed_port_url()
+        seam.lift()
+        time.sleep(0.5)
+        idle = seam.lift()["writer"]  # retention's operations per half second, alone
+        status, _, body = herald.request("POST", "/v1/tasks", body=task_request(
+            "ALERT-COUNT", target_url=closed, max_retry=1))
+        task_id = body["task"]["id"]
+        herald.wait_for_status(task_id, "failed")
+        sink.wait_for(1)
+        herald.request("POST", "/v1/manual/%d/resolve" % task_id, body={"note": "n"})
+        sink.wait_for(2)
+        count = max(seam.lift()["writer"] - idle, 1)
+        for n, spec in passes(count):
+            with self.subTest(fault=spec):
+                before = len(sink.received())
+                seam.arm("writer:" + spec)
+                status, _, body = herald.request("POST", "/v1/tasks", body=task_request(
+                    "ALERT-%s" % spec, target_url=closed, max_retry=1))
+                time.sleep(0.25)  # a couple of alert intervals with the fault armed
+                seam.lift()
+                if status == 201:
+                    task_id = body["task"]["id"]
+                else:  # the fault hit the intake itself: send it again
+                    task_id = herald.request("POST", "/v1/tasks", body=task_request(
+                        "ALERT-%s" % spec, target_url=closed, max_retry=1))[2]["task"]["id"]
+                herald.wait_for_status(task_id, "failed")
+                received = sink.wait_for(before + 1)
+                seam.arm("writer:" + spec)
+                herald.request("POST", "/v1/manual/%d/resolve" % task_id, body={"note": "n"})
+                time.sleep(0.25)
+                seam.lift()
+                if db_count(herald, "SELECT count(*) FROM manual WHERE task_id = ? AND "
+                            "state = 'open'", task_id):
+                    herald.request("POST", "/v1/manual/%d/resolve" % task_id,
+                                   body={"note": "n"})
+                received = sink.wait_for(before + 2)
+                time.sleep(0.15)  # an alert sent twice would arrive by now
+                bodies = [json.loads(r.body) for r in sink.received()[before:]]
+                # One firing, one resolved: never lost, never raised twice. A sink may
+                # get one again when recording that it took it failed (at least once,
+                # by the same id, which is what receivers drop duplicates by).
+                states = {}
+                for body in bodies:
+                    states.setdefault(body["id"], body["state"])
+                self.assertEqual(sorted(states.values()), ["firing", "resolved"], bodies)
+        self.assertEqual(herald.request("GET", "/healthz")[0], 200)
+        herald.stop()
+
+    def test_retention(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        herald, seam = torture_herald(self, CONFIG + "[alert]\ninterval = 100ms\n"
+                                      "[storage]\nretention = 1s\n")
+        for n, spec in passes(6):
+            with self.subTest(fault=spec):
+                status, _, body = herald.request("POST", "/v1/tasks/batch", body={"tasks": [
+                    task_request("RET-%s-%d" % (spec, i), target_url=receiver.url())
+                    for i in range(3)]})
+                ids = [task["id"] for task in body["tasks"]]
+                for task_id in ids:
+                    herald.wait_for_status(task_id, "succeeded")
+                time.sleep(1.0)  # older than the retention
+                seam.arm("writer:" + spec)
+                time.sleep(0.5)
+                seam.lift()
+                # Deleted with its attempts, or kept whole: no attempt without its task.
+                self.assertEqual(db_count(herald, "SELECT count(*) FROM attempts WHERE task_id "
+                                          "NOT IN (SELECT id FROM tasks)"), 0)
+                wait_until(lambda: db_count(herald, "SELECT count(*) FROM tasks") == 0,
+                           timeout=10, message="retention to go on once the disk is well")
+        self.assertEqual(herald.request("GET", "/healthz")[0], 200)
+        herald.stop()
+
+
+@unittest.skipUnless(seam_built(), "the fault seam is only in the test build")
+class StartupTorture(unittest.TestCase):
+    """Migrations and the recovery of interrupted deliveries at start-up: a failure
+    stops heraldd with a clear error and leaves the database as it was."""
+
+    def test_migrations_and_recovery(self):
+        herald = Herald()
+        self.addCleanup(herald.cleanup)
+        herald.env["HERALD_FAULT"] = "count"
+        herald.env["HERALD_FAULT_FILE"] = os.path.join(herald.directory, "fault")
+        herald.start()
+        count = Seam(herald).lift()["main"]  # everything start-up does on the main thread
+        herald.stop()
+        self.assertGreater(count, 5)
+        for n, spec in passes(count):
+            with self.subTest(fault=spec):
+                os.remove(herald.db_path)
+                herald.env["HERALD_FAULT"] = "main:" + spec
+                try:
+                    herald.start()
+                except AssertionError:  # it stopped, as it must when start-up cannot finish
+                    code = herald.process.wait(30)
+                    herald._reader.join(5)
+                    self.assertEqual(code, 1, herald.log())
+                    self.assertIn("event=startup_failed", herald.log())
+                    self.assertNotIn("Sanitizer", herald.log())
+                    herald.process = None
+                else:  # the fault hit what runs after start-up (the status report)
+                    herald.stop()
+                with sqlite3.connect(herald.db_path) as db:  # all of the schema, or none
+                    version = db.execute("PRAGMA user_version").fetchone()[0]
+                    tables = db.execute("SELECT count(*) FROM sqlite_schema WHERE type = "
+                                        "'table' AND name = 'tasks'").fetchone()[0]
+                self.assertIn((version, tables), ((0, 0), (4, 1)))
+        del herald.env["HERALD_FAULT"]
+        herald.start()  # and a clean start migrates
+        self.assertEqual(herald.create(business_id="AFTER")[0], 201)
+        herald.stop()
+
+
+@unittest.skipUnless(os.environ.get("HERALD_RELEASE_HERALDD"), "no release build given")
+class ReleaseBuildTest(unittest.TestCase):
+    def test_the_release_build_has_no_seam(self):
+        herald = Herald(binary=os.environ["HERALD_RELEASE_HERALDD"])
+        herald.env["HERALD_FAULT"] = "writer:1:0"  # would fail every write
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        self.assertIn("event=fault_seam_absent", herald.log())
+        self.assertEqual(herald.create(business_id="RELEASE")[0], 201)
+        herald.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
