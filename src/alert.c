@@ -296,27 +296,25 @@ static void alert_send_pending(AlertChecker *checker)
     store_alert_list_free(alerts, count);
 }
 
+/* Deletes what retention allows in batches, each a write through intake,
+ * asking first (a read) whether there is anything to delete, so an idle turn
+ * and the end of the work cost no empty write transaction. */
 static void alert_apply_retention(AlertChecker *checker, int64_t now)
 {
     int64_t cutoff = now - checker->options.retention_ms;
     int64_t total = 0;
-    char err[512];
-    bool pending = false;
-    if (store_retention_pending(checker->store, cutoff, &pending, err, sizeof err) != 0) {
-        char quoted[600];
-        log_error("event=retention_failed error=%s", log_quote(quoted, sizeof quoted, err));
-        return;
-    }
-    for (int batch = 0; pending && batch < ALERT_RETENTION_BATCHES_PER_TURN; batch++) {
+    char err[512], quoted[600];
+    for (int batch = 0; batch < ALERT_RETENTION_BATCHES_PER_TURN; batch++) {
+        bool pending = false;
         AlertRetention retention = {.cutoff = cutoff};
-        if (intake_run(checker->options.intake, alert_apply_retention_step, &retention, err,
-                       sizeof err) != STORE_OK) {
-            char quoted[600];
+        if (store_retention_pending(checker->store, cutoff, &pending, err, sizeof err) != 0 ||
+            (pending && intake_run(checker->options.intake, alert_apply_retention_step,
+                                   &retention, err, sizeof err) != STORE_OK)) {
             log_error("event=retention_failed error=%s", log_quote(quoted, sizeof quoted, err));
             break;
         }
         total += retention.deleted;
-        if (retention.deleted == 0)
+        if (!pending || retention.deleted == 0)
             break;
     }
     if (total > 0)

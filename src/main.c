@@ -343,6 +343,8 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     daemon->api = api_start(&api_options, err, errlen);
     if (daemon->api == NULL)
         return -1;
+    if (scheduler_run(daemon->scheduler, err, errlen) != 0)
+        return -1;
     log_info("event=listening address=%s version=%s", api_address(daemon->api), HERALD_VERSION);
     /* Migrated, listening, delivering: only now is herald ready. */
     sd_notify(0, "READY=1");

@@ -50,6 +50,7 @@ struct Scheduler {
     Store *store;
     CURLM *multi;
     pthread_t thread;
+    bool running; /* the thread was started (scheduler_run) */
     HostTable hosts;
 
     pthread_mutex_t lock; /* guards inbox and stopping */
@@ -592,25 +593,34 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
                       (long)options->per_host_concurrency);
     /* Alive from now: readiness and the alert checker may ask before the first turn. */
     metrics_scheduler_alive(clock_monotonic_ms());
-    int rc = pthread_create(&scheduler->thread, NULL, scheduler_main, scheduler);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot start the scheduler thread: %s", strerror(rc));
-        goto fail;
-    }
     return scheduler;
 fail:
     scheduler_free(scheduler);
     return NULL;
 }
 
+int scheduler_run(Scheduler *scheduler, char *err, size_t errlen)
+{
+    metrics_scheduler_alive(clock_monotonic_ms());
+    int rc = pthread_create(&scheduler->thread, NULL, scheduler_main, scheduler);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the scheduler thread: %s", strerror(rc));
+        return -1;
+    }
+    scheduler->running = true;
+    return 0;
+}
+
 void scheduler_stop(Scheduler *scheduler)
 {
     if (scheduler == NULL)
         return;
-    pthread_mutex_lock(&scheduler->lock);
-    scheduler->stopping = true;
-    pthread_mutex_unlock(&scheduler->lock);
-    curl_multi_wakeup(scheduler->multi);
-    pthread_join(scheduler->thread, NULL);
+    if (scheduler->running) {
+        pthread_mutex_lock(&scheduler->lock);
+        scheduler->stopping = true;
+        pthread_mutex_unlock(&scheduler->lock);
+        curl_multi_wakeup(scheduler->multi);
+        pthread_join(scheduler->thread, NULL);
+    }
     scheduler_free(scheduler);
 }

@@ -48,17 +48,22 @@ typedef struct SchedulerOptions {
     int64_t watchdog_ms; /* send WATCHDOG=1 at least this often; 0 = no watchdog */
 } SchedulerOptions;
 
-/* Opens its connection, recovers interrupted tasks, learns which hosts have
- * work and starts the thread. Returns the Scheduler (the caller owns it:
- * scheduler_stop), or NULL with a message in ERR. */
+/* Opens its connection, recovers interrupted tasks and learns which hosts
+ * have work; delivers nothing until scheduler_run(). Returns the Scheduler
+ * (the caller owns it: scheduler_stop), or NULL with a message in ERR. */
 Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t errlen);
+
+/* Starts the delivery thread: the last step of a start-up, so that one that
+ * fails on the way has no deliveries in flight to wait for. Returns 0, or -1
+ * with ERR set. */
+int scheduler_run(Scheduler *scheduler, char *err, size_t errlen);
 
 /* Tells the scheduler that tasks for HOSTS (COUNT of them, repeats allowed)
  * are due at DUE, and wakes it. Thread-safe. */
 void scheduler_notify(Scheduler *scheduler, const char *const *hosts, size_t count, int64_t due);
 
 /* Claims nothing more, waits for requests in flight, records them, joins the
- * thread and frees SCHEDULER. */
+ * thread (if it runs) and frees SCHEDULER. Safe if SCHEDULER is NULL. */
 void scheduler_stop(Scheduler *scheduler);
 
 #endif

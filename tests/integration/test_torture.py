@@ -334,23 +334,43 @@ class AlertTorture(unittest.TestCase):
         self.addCleanup(receiver.close)
         herald, seam = torture_herald(self, CONFIG + "[alert]\ninterval = 100ms\n"
                                       "[storage]\nretention = 1s\n")
-        for n, spec in passes(6):
+
+        def delivered_batch(name):
+            """Three delivered tasks; retention may delete them a second later."""
+            status, _, body = herald.request("POST", "/v1/tasks/batch", body={"tasks": [
+                task_request("RET-%s-%d" % (name, i), target_url=receiver.url())
+                for i in range(3)]})
+            for task in body["tasks"]:
+                herald.wait_for_status(task["id"], "succeeded")
+            return time.monotonic() + 1.1, "RET-%s-%%" % name
+
+        def left(pattern):
+            return db_count(herald, "SELECT count(*) FROM tasks WHERE business_id LIKE ?",
+                            pattern)
+
+        old_at, pattern = delivered_batch("COUNT")
+        seam.lift()
+        wait_until(lambda: left(pattern) == 0, message="retention to run")
+        time.sleep(0.2)
+        count = seam.lift()["writer"]  # one retention turn, alone on the writer
+        self.assertGreater(count, 0)
+        runs = list(passes(count))
+        ready = delivered_batch(runs[0][1])
+        for index, (n, spec) in enumerate(runs):
             with self.subTest(fault=spec):
-                status, _, body = herald.request("POST", "/v1/tasks/batch", body={"tasks": [
-                    task_request("RET-%s-%d" % (spec, i), target_url=receiver.url())
-                    for i in range(3)]})
-                ids = [task["id"] for task in body["tasks"]]
-                for task_id in ids:
-                    herald.wait_for_status(task_id, "succeeded")
-                time.sleep(1.0)  # older than the retention
+                old_at, pattern = ready
+                # The next run's tasks age while this one runs.
+                time.sleep(max(0, old_at - time.monotonic()))
                 seam.arm("writer:" + spec)
-                time.sleep(0.5)
+                time.sleep(0.25)  # retention turns with the fault armed
                 seam.lift()
                 # Deleted with its attempts, or kept whole: no attempt without its task.
                 self.assertEqual(db_count(herald, "SELECT count(*) FROM attempts WHERE task_id "
                                           "NOT IN (SELECT id FROM tasks)"), 0)
-                wait_until(lambda: db_count(herald, "SELECT count(*) FROM tasks") == 0,
-                           timeout=10, message="retention to go on once the disk is well")
+                wait_until(lambda: left(pattern) == 0, timeout=10,
+                           message="retention to go on once the disk is well")
+                if index + 1 < len(runs):
+                    ready = delivered_batch(runs[index + 1][1])
         self.assertEqual(herald.request("GET", "/healthz")[0], 200)
         herald.stop()
 
@@ -392,6 +412,70 @@ class StartupTorture(unittest.TestCase):
         del herald.env["HERALD_FAULT"]
         herald.start()  # and a clean start migrates
         self.assertEqual(herald.create(business_id="AFTER")[0], 201)
+        herald.stop()
+
+
+@unittest.skipUnless(seam_built(), "the fault seam is only in the test build")
+class RecoveryTorture(unittest.TestCase):
+    """The lease sweep at start-up: deliveries a crash left in flight are logged as
+    interrupted and made due again, in one transaction, or not at all."""
+
+    def test_recovery_of_interrupted_deliveries(self):
+        state = {"hang": True}
+        receiver = Receiver(lambda r: "hang" if state["hang"] else (200, {}, b"ok"))
+        self.addCleanup(receiver.close)
+        herald = Herald(config=CONFIG.replace("timeout = 2s", "timeout = 60s")
+                        .replace("per_host_concurrency = 1", "per_host_concurrency = 4"))
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        status, _, body = herald.request("POST", "/v1/tasks/batch", body={"tasks": [
+            task_request("CRASH-%d" % i, target_url=receiver.url("/r%d" % i)) for i in range(3)]})
+        ids = [task["id"] for task in body["tasks"]]
+        receiver.wait_for(3)
+        herald.kill()  # three deliveries in flight, as a crash leaves them
+        snapshot = herald.db_path + ".crashed"
+        with sqlite3.connect(herald.db_path) as db, sqlite3.connect(snapshot) as copy:
+            db.backup(copy)
+
+        def interrupted():
+            return db_count(herald, "SELECT count(*) FROM attempts WHERE error_class = "
+                            "'interrupted'")
+
+        def restore():
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(herald.db_path + suffix):
+                    os.remove(herald.db_path + suffix)
+            with sqlite3.connect(snapshot) as copy, sqlite3.connect(herald.db_path) as db:
+                copy.backup(db)
+
+        restore()
+        herald.env["HERALD_FAULT"] = "count"
+        herald.env["HERALD_FAULT_FILE"] = os.path.join(herald.directory, "fault")
+        herald.start()
+        count = Seam(herald).lift()["main"]
+        herald.kill()
+        for n, spec in passes(count):
+            with self.subTest(fault=spec):
+                restore()
+                herald.env["HERALD_FAULT"] = "main:" + spec
+                try:
+                    herald.start()
+                    herald.kill()
+                except AssertionError:
+                    self.assertEqual(herald.process.wait(30), 1, herald.log())
+                    self.assertNotIn("Sanitizer", herald.log())
+                    herald.process = None
+                delivering = db_count(herald, "SELECT count(*) FROM tasks WHERE status = "
+                                      "'delivering'")
+                # All three recovered with one interrupted attempt each (and maybe
+                # claimed again since), or none touched.
+                self.assertIn((delivering, interrupted()), ((3, 0), (0, 3), (3, 3)))
+        restore()
+        del herald.env["HERALD_FAULT"]
+        state["hang"] = False
+        herald.start()
+        for task_id in ids:
+            herald.wait_for_status(task_id, "succeeded")
         herald.stop()
 
 

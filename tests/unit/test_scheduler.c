@@ -117,7 +117,7 @@ static void test_wall_clock_steps(void **state)
         .config = current_config, .policies = current_policies,
     };
     Scheduler *scheduler = scheduler_start(&options, err, sizeof err);
-    if (scheduler == NULL)
+    if (scheduler == NULL || scheduler_run(scheduler, err, sizeof err) != 0)
         fail_msg("scheduler_start: %s", err);
 
     /* The system clock jumps an hour ahead: the task due in 10 minutes must wait. */
