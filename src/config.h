@@ -53,6 +53,7 @@ typedef struct Config {
     char delivery_secret[SIGN_SECRET_MAX]; /* default for business types without one */
     char delivery_previous_secret[SIGN_SECRET_MAX];
     int64_t delivery_previous_secret_until;
+    int64_t lease_sweep_interval_ms; /* how often ended leases are looked for */
     /* [retry] */
     Policy retry;
     int64_t retry_interval_ms; /* the longest the scheduler sleeps */

@@ -74,6 +74,8 @@ const ConfigKey config_keys[] = {
      0, "", CONFIG_RELOAD},
     {"delivery", "previous_secret_until", CONFIG_TYPE_TIME,
      CONFIG_FIELD(delivery_previous_secret_until), 0, 0, "", CONFIG_RELOAD},
+    {"delivery", "lease_sweep_interval", CONFIG_TYPE_DURATION,
+     CONFIG_FIELD(lease_sweep_interval_ms), 100, CONFIG_DAY_MS, "60s", CONFIG_RELOAD},
     {"retry", "retry_interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(retry_interval_ms), 10,
      CONFIG_DAY_MS, "30s", CONFIG_RELOAD},
     {"alert", "interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_interval_ms), 100, CONFIG_DAY_MS,

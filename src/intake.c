@@ -175,7 +175,7 @@ static void intake_announce(Intake *intake, IntakeJob *jobs, int64_t now)
         total += job->result == INTAKE_JOB_OK && job->apply == NULL ? job->count : 0;
     const char **hosts = malloc((total ? total : 1) * sizeof *hosts);
     if (hosts == NULL)
-        return; /* the scheduler finds them at its next sweep (SCHEDULER_SWEEP_INTERVAL_MS) */
+        return; /* the scheduler finds them at its next sweep ([delivery] lease_sweep_interval) */
     size_t count = 0;
     for (IntakeJob *job = jobs; job != NULL; job = job->next) {
         for (size_t i = 0; job->result == INTAKE_JOB_OK && job->apply == NULL && i < job->count;

@@ -10,7 +10,7 @@
  *      next due time (at most retry_interval)
  * If the transaction fails (database locked or full) the outcomes stay in
  * memory and are written next turn; the tasks stay 'delivering' meanwhile.
- * Every SCHEDULER_SWEEP_INTERVAL_MS the turn also sweeps: leases that ended
+ * Every [delivery] lease_sweep_interval the turn also sweeps: leases that ended
  * without an outcome are returned to due (logged 'interrupted'), and the
  * hosts with due work are re-read, so nothing waits on a lost notice longer
  * than that.
@@ -35,8 +35,6 @@
 
 /* Beyond the request timeout, how long a claim's lease lasts. */
 #define SCHEDULER_LEASE_MARGIN_MS 60000
-/* How often leases that ended without an outcome are looked for. */
-#define SCHEDULER_SWEEP_INTERVAL_MS 60000
 /* After a failed write, how soon to try again. */
 #define SCHEDULER_WRITE_RETRY_MS 100
 
@@ -365,7 +363,7 @@ static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
     scheduler->write_failing = false;
     scheduler_clear_outcomes(scheduler);
     if (sweep) {
-        scheduler->next_sweep = now + SCHEDULER_SWEEP_INTERVAL_MS;
+        scheduler->next_sweep = now + scheduler->options.config()->lease_sweep_interval_ms;
         if (recovered > 0)
             log_warning("event=leases_expired tasks=%d", recovered);
         /* Re-read which hosts have due work: tasks whose notice was lost (no
@@ -388,7 +386,8 @@ failed:
 }
 
 /* How long to sleep: until the next claimable host is due, a retry of a
- * failed write, or the lease sweep; never longer than retry_interval. */
+ * failed write, or the lease sweep; never longer than retry_interval (but a
+ * failed write waits its retry pace even if retry_interval is shorter). */
 static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
 {
     int64_t wait = scheduler->options.config()->retry_interval_ms;
@@ -398,7 +397,11 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
         wait = host_next_due(top) - now;
     if (scheduler->next_sweep - now < wait)
         wait = scheduler->next_sweep - now;
-    if (scheduler->outcome_count > 0 && wait > SCHEDULER_WRITE_RETRY_MS)
+    /* Outcomes wait in memory: write them soon. A write that failed is
+     * retried at this pace, not at once: due claims and the sweep stay due
+     * while the disk fails, and would turn the loop into a spin. */
+    if ((scheduler->outcome_count > 0 && wait > SCHEDULER_WRITE_RETRY_MS) ||
+        scheduler->write_failing)
         wait = SCHEDULER_WRITE_RETRY_MS;
     if (scheduler->options.watchdog_ms > 0 && wait > scheduler->options.watchdog_ms)
         wait = scheduler->options.watchdog_ms;
@@ -559,7 +562,7 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
     pthread_mutex_init(&scheduler->lock, NULL);
     scheduler->options = *options;
     size_t concurrency = (size_t)options->concurrency;
-    scheduler->next_sweep = clock_now_ms() + SCHEDULER_SWEEP_INTERVAL_MS;
+    scheduler->next_sweep = clock_now_ms() + options->config()->lease_sweep_interval_ms;
     scheduler->slots = calloc(concurrency, sizeof *scheduler->slots);
     scheduler->free_slots = calloc(concurrency, sizeof *scheduler->free_slots);
     scheduler->claimed = calloc(concurrency, sizeof *scheduler->claimed);

@@ -40,8 +40,8 @@ typedef struct SchedulerOptions {
     int per_host_concurrency;
     /* The configuration and policies to use now, called on the scheduler
      * thread where they are used (a reload changes them): [delivery] timeout,
-     * connect_timeout, max_response_bytes and ca_file for each request, and
-     * retry_interval for each sleep. Each snapshot must stay valid while
+     * connect_timeout, max_response_bytes and ca_file for each request,
+     * retry_interval for each sleep, lease_sweep_interval after each sweep. Each snapshot must stay valid while
      * deliveries use it. */
     const struct Config *(*config)(void);
     const PolicySet *(*policies)(void);

@@ -83,6 +83,7 @@ RELOAD_VALUES = {
     "delivery.secret_file": "{dir}/secret",
     "delivery.previous_secret": SECRET_2 + "\nprevious_secret_until = 2030-01-01T00:00:00Z",
     "delivery.previous_secret_until": "2031-01-01T00:00:00Z",
+    "delivery.lease_sweep_interval": "5m",
     "retry.retry_interval": "5s", "retry.max_retry": "3", "retry.base_delay": "10s",
     "retry.max_delay": "10m", "retry.exponential_backoff": "false", "retry.jitter": "0.2",
     "retry.schedule": "1s,2s", "alert.interval": "10s", "alert.window": "1h",

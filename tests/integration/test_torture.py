@@ -176,6 +176,10 @@ class SchedulerTorture(unittest.TestCase):
                                          self.herald.request("GET", "/metrics")[2]),
                    timeout=10, message="every receiver's slots to be free")
 
+    def assert_no_spin(self, counts, seconds):
+        """A failing write is retried every 100 ms, not in a loop that burns a core."""
+        self.assertLess(counts["scheduler"], 100 + 200 * seconds, counts)
+
     def test_claims_and_outcomes(self):
         self.seam.lift()
         self.settled(self.deliver_round("COUNT"))
@@ -186,10 +190,52 @@ class SchedulerTorture(unittest.TestCase):
                 self.seam.arm("scheduler:" + spec)
                 ids = self.deliver_round("S-" + spec.replace(":", "-"))
                 time.sleep(0.3 if spec.endswith(":0") else 0)  # a while of failing turns
-                self.seam.lift()
+                self.assert_no_spin(self.seam.lift(), 0.3)
                 self.settled(ids)
                 # The slots are really back: each receiver takes one more at once.
                 self.settled(self.deliver_round("AFTER-" + spec.replace(":", "-")))
+                self.assertEqual(self.herald.request("GET", "/healthz")[0], 200)
+        self.herald.stop()
+
+    def test_lease_sweep(self):
+        """The periodic sweep: a lease that ended without an outcome (here planted:
+        a delivered task marked in flight with a lease long over) is made due again."""
+        self.herald.stop()
+        self.herald, self.seam = torture_herald(self, CONFIG.replace(
+            "[delivery]", "[delivery]\nlease_sweep_interval = 200ms"))
+        receiver = self.receivers[0]
+
+        def delivered(name):
+            status, _, body = self.herald.create(business_id=name, target_url=receiver.url())
+            self.assertEqual(status, 201, body)
+            self.herald.wait_for_status(body["task"]["id"], "succeeded")
+            return body["task"]["id"]
+
+        def plant(task_id):
+            with sqlite3.connect(self.herald.db_path, timeout=10) as db:
+                db.execute("UPDATE tasks SET status = 'delivering', next_attempt_at = 1 "
+                           "WHERE id = ?", (task_id,))
+
+        def swept(task_id):
+            self.herald.wait_for_status(task_id, "succeeded", timeout=20)
+            self.assertEqual(db_count(self.herald, "SELECT count(*) FROM attempts WHERE "
+                                      "task_id = ? AND error_class = 'interrupted'", task_id), 1)
+
+        task_id = delivered("SWEEP-COUNT")
+        self.seam.lift()
+        plant(task_id)
+        swept(task_id)
+        count = self.seam.lift()["scheduler"]
+        self.assertGreater(count, 4)
+        for n, spec in passes(count):
+            with self.subTest(fault=spec):
+                task_id = delivered("SWEEP-" + spec.replace(":", "-"))
+                self.seam.arm("scheduler:" + spec)
+                plant(task_id)
+                time.sleep(0.5 if spec.endswith(":0") else 0)  # failing sweeps
+                self.assert_no_spin(self.seam.lift(), 0.5)
+                swept(task_id)
+                self.settled([task_id])
                 self.assertEqual(self.herald.request("GET", "/healthz")[0], 200)
         self.herald.stop()
 
