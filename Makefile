@@ -40,9 +40,10 @@ ASAN_LDFLAGS := -fsanitize=address,undefined
 # heraldctl's own files (ctl_*.c) and the programs' mains stay out of the daemon's library.
 PROGRAM_SRC := src/main.c src/heraldctl.c
 CTL_SRC     := $(wildcard src/ctl_*.c)
-LIB_SRC     := $(filter-out $(PROGRAM_SRC) $(CTL_SRC),$(wildcard src/*.c))
-MIGRATIONS  := $(sort $(wildcard migrations/*.sql))
-GEN_SRC     := build/gen/migrations.c
+LIB_SRC     := $(filter-out $(PROGRAM_SRC) $(CTL_SRC),$(wildcard src/*.c)) $(wildcard src/store/*.c)
+# One set of migrations per storage backend, each compiled into heraldd.
+BACKENDS    := sqlite
+GEN_SRC     := $(patsubst %,build/gen/migrations_%.c,$(BACKENDS))
 UNIT_TESTS  := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/test_support.c,$(wildcard tests/unit/test_*.c)))
 
 # Quiet by default; `make V=1` shows every command.
@@ -74,19 +75,25 @@ tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package
 	@command -v npm >/dev/null || { echo "npm is needed for the signature tests" >&2; exit 1; }
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 
-build/gen/migrations.c: $(MIGRATIONS) tools/embed_migrations.sh
+.SECONDEXPANSION:
+build/gen/migrations_%.c: $$(wildcard migrations/$$*/*.sql) tools/embed_migrations.sh
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)
-	$(Q)tools/embed_migrations.sh $@ $(MIGRATIONS)
+	$(Q)tools/embed_migrations.sh $@ $* $(sort $(wildcard migrations/$*/*.sql))
 
 # ---- one set of rules per build variant: release (build/) and asan (build/asan/) ----
 define VARIANT_RULES
-build/$(1)/obj/%.o: src/%.c | deps build/gen/migrations.c
+build/$(1)/obj/%.o: src/%.c | deps $(GEN_SRC)
 	@mkdir -p $$(@D)
 	$$(call say,CC,$$@)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
 
-build/$(1)/obj/migrations.o: build/gen/migrations.c | deps
+build/$(1)/obj/%.o: src/store/%.c | deps $(GEN_SRC)
+	@mkdir -p $$(@D)
+	$$(call say,CC,$$@)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
+
+build/$(1)/obj/migrations_%.o: build/gen/migrations_%.c | deps
 	@mkdir -p $$(@D)
 	$$(call say,CC,$$@)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -c $$< -o $$@
@@ -134,12 +141,17 @@ FUZZ_CFLAGS        := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanit
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
 
-build/fuzz/obj/%.o: src/%.c | deps build/gen/migrations.c
+build/fuzz/obj/%.o: src/%.c | deps $(GEN_SRC)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
-build/fuzz/obj/migrations.o: build/gen/migrations.c | deps
+build/fuzz/obj/%.o: src/store/%.c | deps $(GEN_SRC)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/obj/migrations_%.o: build/gen/migrations_%.c | deps
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
@@ -228,13 +240,16 @@ integration: asan all
 # installing into the running system as root; a package's postinst does the
 # same. Where the group does not exist yet, the files stay root's and make says so.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/migrations $(DESTDIR)$(UNITDIR) \
+	install -d $(DESTDIR)$(BINDIR) $(addprefix $(DESTDIR)$(DATADIR)/migrations/,$(BACKENDS)) \
+	    $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/herald
 	install -m 0644 docs/heraldctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/heraldd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0755 build/heraldd build/heraldctl $(DESTDIR)$(BINDIR)/
-	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(DATADIR)/migrations/
+	for backend in $(BACKENDS); do \
+	    install -m 0644 migrations/$$backend/*.sql $(DESTDIR)$(DATADIR)/migrations/$$backend/ || exit 1; \
+	done
 	install -m 0644 systemd/herald.sysusers $(DESTDIR)$(SYSUSERSDIR)/herald.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/herald/herald.conf || \
 	    install -m 0640 etc/herald.conf $(DESTDIR)$(SYSCONFDIR)/herald/herald.conf

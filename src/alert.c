@@ -430,8 +430,8 @@ AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen)
         checker->webhook_url = strdup(options->webhook_url);
     if (options->command[0] != '\0')
         checker->command = strdup(options->command);
-    StoreOptions store_options = {.busy_timeout_ms = options->busy_timeout_ms};
-    checker->store = store_open(options->db_path, &store_options, err, errlen);
+    StoreOptions store_options = {.durability = STORE_DURABILITY_FULL};
+    checker->store = store_open(options->store_location, &store_options, err, errlen);
     if (checker->store == NULL) {
         alert_free(checker);
         return NULL;

@@ -35,9 +35,10 @@
 typedef struct AlertChecker AlertChecker;
 
 typedef struct AlertOptions {
-    const char *db_path; /* its own connection reads; writes go through INTAKE */
-    Intake *intake;      /* not owned; must outlive the checker */
-    int64_t busy_timeout_ms;
+    /* Its own connection reads; writes go through INTAKE. Not owned; must
+     * outlive the checker. */
+    const StoreLocation *store_location;
+    Intake *intake; /* not owned; must outlive the checker */
     int64_t interval_ms;
     int64_t window_ms;
     int64_t threshold;

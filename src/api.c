@@ -492,7 +492,7 @@ Api *api_start(const ApiOptions *options, char *err, size_t errlen)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cpus > 0 ? (unsigned)cpus : 1;
     }
-    if (store_pool_open(&api->readers, threads, options->db_path, options->busy_timeout_ms, err,
+    if (store_pool_open(&api->readers, threads, options->store_location, err,
                         errlen) != 0) {
         store_pool_close(&api->readers);
         free(api);

@@ -37,8 +37,7 @@ typedef struct ApiOptions {
     size_t max_body;                /* bytes */
     const Auth *auth;               /* NULL = no authentication; not owned */
     Intake *intake;                 /* not owned; must outlive the Api */
-    const char *db_path;            /* for the read connections */
-    int64_t busy_timeout_ms;
+    const StoreLocation *store_location; /* for the read connections; not owned */
     const PolicySet *(*policies)(void); /* now: budgets of manual retries (reloadable) */
     const NetGuard *guard;          /* literal target addresses refused at intake; not owned */
     /* Tells the scheduler that tasks for HOSTS became due at DUE (manual

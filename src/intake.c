@@ -68,33 +68,45 @@ static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, si
                                               int64_t now, char *err, size_t errlen)
 {
     const TaskRequest *request = &job->requests[index];
-    bool conflict;
-    Task existing;
-    StoreResult found = intake_find_existing(intake, request, &existing, &conflict, err, errlen);
-    if (found == STORE_ERROR)
-        return INTAKE_FAILED;
-    if (found == STORE_OK && conflict) {
-        task_clear(&existing);
-        job->conflict_index = index;
-        return INTAKE_CONFLICT;
+    /* Look, then insert; a second look only if another writer (a heraldd
+     * sharing the database) committed the same task in between. */
+    for (int look = 0; look < 2; look++) {
+        bool conflict;
+        Task existing;
+        StoreResult found =
+            intake_find_existing(intake, request, &existing, &conflict, err, errlen);
+        if (found == STORE_ERROR)
+            return INTAKE_FAILED;
+        if (found == STORE_OK && conflict) {
+            task_clear(&existing);
+            job->conflict_index = index;
+            return INTAKE_CONFLICT;
+        }
+        if (found == STORE_OK) {
+            job->tasks[index] = existing; /* owned by the job: see intake_job_clear */
+            job->duplicates[index] = true;
+            return INTAKE_STORED;
+        }
+        if (look > 0)
+            break;
+        char webhook_id[TASK_WEBHOOK_ID_SIZE];
+        if (task_generate_webhook_id(webhook_id) != 0) {
+            snprintf(err, errlen, "cannot read random bytes for the webhook id");
+            return INTAKE_FAILED;
+        }
+        int max_retry = intake_max_retry(intake, request);
+        int64_t id;
+        StoreResult inserted = store_task_insert(intake->store, request, max_retry, webhook_id,
+                                                 now, &id, err, errlen);
+        if (inserted == STORE_OK) {
+            task_view_of_request(&job->tasks[index], request, id, webhook_id, max_retry, now);
+            return INTAKE_STORED;
+        }
+        if (inserted != STORE_CONFLICT)
+            return INTAKE_FAILED;
     }
-    if (found == STORE_OK) {
-        job->tasks[index] = existing; /* owned by the job: see intake_job_clear */
-        job->duplicates[index] = true;
-        return INTAKE_STORED;
-    }
-    char webhook_id[TASK_WEBHOOK_ID_SIZE];
-    if (task_generate_webhook_id(webhook_id) != 0) {
-        snprintf(err, errlen, "cannot read random bytes for the webhook id");
-        return INTAKE_FAILED;
-    }
-    int max_retry = intake_max_retry(intake, request);
-    int64_t id;
-    if (store_task_insert(intake->store, request, max_retry, webhook_id, now, &id, err, errlen) !=
-        0)
-        return INTAKE_FAILED;
-    task_view_of_request(&job->tasks[index], request, id, webhook_id, max_retry, now);
-    return INTAKE_STORED;
+    snprintf(err, errlen, "a task conflicting with this one was not found");
+    return INTAKE_FAILED;
 }
 
 /* Runs JOB's own change in a savepoint (a refusal undoes just it). */
@@ -268,7 +280,7 @@ static void *intake_writer_main(void *argument)
     return NULL;
 }
 
-Intake *intake_start(const char *db_path, const IntakeOptions *options, char *err,
+Intake *intake_start(const StoreLocation *location, const IntakeOptions *options, char *err,
                      size_t errlen)
 {
     Intake *intake = calloc(1, sizeof *intake);
@@ -277,8 +289,8 @@ Intake *intake_start(const char *db_path, const IntakeOptions *options, char *er
         return NULL;
     }
     intake->options = *options;
-    StoreOptions store_options = {.busy_timeout_ms = options->busy_timeout_ms};
-    intake->store = store_open(db_path, &store_options, err, errlen);
+    StoreOptions store_options = {.durability = STORE_DURABILITY_FULL};
+    intake->store = store_open(location, &store_options, err, errlen);
     if (intake->store == NULL) {
         free(intake);
         return NULL;

@@ -70,7 +70,6 @@ struct IntakeJob {
 };
 
 typedef struct IntakeOptions {
-    int64_t busy_timeout_ms;
     size_t queue_limit; /* jobs waiting; intake_submit refuses beyond this */
     /* max_retry for a request that does not set one; NULL = INTAKE_DEFAULT_MAX_RETRY. */
     int (*max_retry_for)(const char *business_type, void *argument);
@@ -86,11 +85,11 @@ typedef struct IntakeOptions {
 /* Most tasks one transaction holds; a single batch request is never split. */
 #define INTAKE_TASKS_PER_COMMIT 4096
 
-/* Opens its own connection to DB_PATH (already migrated) and starts the
- * writer thread. Returns the Intake (the caller owns it: intake_stop, then
- * intake_free), or
- * NULL with a message in ERR. */
-Intake *intake_start(const char *db_path, const IntakeOptions *options, char *err,
+/* Opens its own connection to the database at LOCATION (already migrated;
+ * not owned, must outlive the Intake) and starts the writer thread. Returns
+ * the Intake (the caller owns it: intake_stop, then intake_free), or NULL
+ * with a message in ERR. */
+Intake *intake_start(const StoreLocation *location, const IntakeOptions *options, char *err,
                      size_t errlen);
 
 /* Queues JOB. Returns 0 (on_done will be called), or -1 if intake is stopping

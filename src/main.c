@@ -162,6 +162,7 @@ typedef struct Daemon {
     AlertChecker *alerts;
     Intake *intake;
     Api *api;
+    StoreLocation store_location; /* [storage] of the first snapshot */
     Store *status_store; /* main's own connection, for STATUS= */
     bool drift_reported;
 } Daemon;
@@ -179,6 +180,16 @@ static int main_max_retry_for(const char *business_type, void *argument)
     return (int)policy_set_find(live_policies(), business_type)->max_retry;
 }
 
+/* [storage] as the store takes it; OUT borrows CONFIG's strings. */
+static void main_store_location(const Config *config, StoreLocation *out)
+{
+    *out = (StoreLocation){
+        .kind = STORE_BACKEND_SQLITE,
+        .path = config->storage_path,
+        .busy_timeout_ms = config->busy_timeout_ms,
+    };
+}
+
 /* intake and manual repairs tell the scheduler about due tasks at once. */
 static void main_announce_tasks(void *argument, const char *const *hosts, size_t count,
                                 int64_t due)
@@ -189,9 +200,8 @@ static void main_announce_tasks(void *argument, const char *const *hosts, size_t
 static void main_alert_options(const Daemon *daemon, const Config *config, AlertOptions *out)
 {
     *out = (AlertOptions){
-        .db_path = config->storage_path,
+        .store_location = &daemon->store_location,
         .intake = daemon->intake,
-        .busy_timeout_ms = config->busy_timeout_ms,
         .interval_ms = config->alert_interval_ms,
         .window_ms = config->alert_window_ms,
         .threshold = config->alert_threshold,
@@ -250,17 +260,20 @@ static int main_check_config(const Config *config, const Options *options)
     char err[1024], quoted[1200];
     Auth *auth = NULL;
     NetGuard guard;
-    int version = 0;
+    StoreLocation location;
+    StoreInspection found;
+    main_store_location(config, &location);
     if (main_check_environment(config, &auth, &guard, err, sizeof err) != 0 ||
-        store_inspect(config->storage_path, &version, err, sizeof err) != 0) {
+        store_inspect(&location, &found, err, sizeof err) != 0) {
         auth_free(auth);
         log_error("event=config_invalid error=%s", log_quote(quoted, sizeof quoted, err));
         return 1;
     }
-    printf("%s: configuration OK (database %s: %s schema version %d, this heraldd brings it to "
-           "%zu; %zu API tokens)\n",
-           options->config_path, config->storage_path, version == 0 ? "new," : "",
-           version, migration_count, auth ? auth_token_count(auth) : (size_t)0);
+    printf("%s: configuration OK (database %s, %s: %s schema version %d, this heraldd brings it "
+           "to %d; %zu API tokens)\n",
+           options->config_path, config->storage_path, found.server,
+           found.schema_version == 0 ? "new," : "", found.schema_version, found.schema_known,
+           auth ? auth_token_count(auth) : (size_t)0);
     auth_free(auth);
     return 0;
 }
@@ -282,8 +295,9 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     if (config->allow_private_targets)
         log_warning("event=ssrf_guard_off reason=\"[delivery] allow_private_targets = true\"");
 
-    StoreOptions store_options = {.busy_timeout_ms = config->busy_timeout_ms, .migrate = true};
-    daemon->status_store = store_open(config->storage_path, &store_options, err, errlen);
+    main_store_location(config, &daemon->store_location);
+    StoreOptions store_options = {.migrate = true};
+    daemon->status_store = store_open(&daemon->store_location, &store_options, err, errlen);
     if (daemon->status_store == NULL)
         return -1;
     log_info("event=database_ready path=\"%s\" schema_version=%d", config->storage_path,
@@ -292,8 +306,7 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     uint64_t watchdog_usec = 0;
     bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
     SchedulerOptions scheduler_options = {
-        .db_path = config->storage_path,
-        .busy_timeout_ms = config->busy_timeout_ms,
+        .store_location = &daemon->store_location,
         .guard = &daemon->guard,
         .concurrency = (int)config->concurrency,
         .per_host_concurrency = (int)config->per_host_concurrency,
@@ -306,13 +319,12 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     if (daemon->scheduler == NULL)
         return -1;
     IntakeOptions intake_options = {
-        .busy_timeout_ms = config->busy_timeout_ms,
         .queue_limit = (size_t)config->intake_queue_limit,
         .max_retry_for = main_max_retry_for,
         .on_commit = main_announce_tasks,
         .on_commit_argument = daemon->scheduler,
     };
-    daemon->intake = intake_start(config->storage_path, &intake_options, err, errlen);
+    daemon->intake = intake_start(&daemon->store_location, &intake_options, err, errlen);
     if (daemon->intake == NULL)
         return -1;
     AlertOptions alert_options;
@@ -332,8 +344,7 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
         .max_body = (size_t)config->max_body,
         .auth = daemon->auth,
         .intake = daemon->intake,
-        .db_path = config->storage_path,
-        .busy_timeout_ms = config->busy_timeout_ms,
+        .store_location = &daemon->store_location,
         .policies = live_policies,
         .guard = &daemon->guard,
         .on_tasks_due = main_announce_tasks,
@@ -444,7 +455,7 @@ static void main_stop(Daemon *daemon)
     scheduler_stop(daemon->scheduler); /* lets requests in flight finish and records them */
     if (daemon->status_store != NULL) {
         char err[256];
-        if (store_checkpoint(daemon->status_store, err, sizeof err) != 0)
+        if (store_tidy(daemon->status_store, err, sizeof err) != 0)
             log_warning("event=checkpoint_failed error=\"%s\"", err);
         store_close(daemon->status_store);
     }

@@ -1,7 +1,8 @@
 /*
- * migrations: the schema changes in migrations/NNN_name.sql, compiled into
- * the binary (tools/embed_migrations.sh) so a heraldd always carries exactly
- * the migrations it was written for. The store applies them in order.
+ * migrations: the schema changes in migrations/BACKEND/NNN_name.sql, one
+ * set per storage backend, compiled into the binary
+ * (tools/embed_migrations.sh) so a heraldd always carries exactly the
+ * migrations it was written for. The store applies them in order.
  */
 #ifndef HERALD_MIGRATIONS_H
 #define HERALD_MIGRATIONS_H
@@ -14,7 +15,12 @@ typedef struct Migration {
     const char *sql;
 } Migration;
 
-extern const Migration migration_list[];
-extern const size_t migration_count;
+typedef struct MigrationSet {
+    const Migration *list;
+    size_t count;
+} MigrationSet;
+
+extern const MigrationSet migrations_sqlite;
+extern const MigrationSet migrations_postgresql;
 
 #endif

@@ -579,9 +579,8 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
             (ssize_t)sizeof scheduler->random_state ||
         scheduler->random_state == 0)
         scheduler->random_state = (uint64_t)clock_monotonic_ms() | 1;
-    StoreOptions store_options = {.busy_timeout_ms = options->busy_timeout_ms,
-                                  .relaxed_durability = true};
-    scheduler->store = store_open(options->db_path, &store_options, err, errlen);
+    StoreOptions store_options = {.durability = STORE_DURABILITY_REPLAYABLE};
+    scheduler->store = store_open(options->store_location, &store_options, err, errlen);
     if (scheduler->store == NULL || scheduler_recover(scheduler, err, errlen) != 0)
         goto fail;
     scheduler_load_hosts(scheduler);

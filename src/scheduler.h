@@ -29,12 +29,12 @@
 
 #include "deliver.h"
 #include "policy.h"
+#include "store.h"
 
 typedef struct Scheduler Scheduler;
 
 typedef struct SchedulerOptions {
-    const char *db_path;
-    int64_t busy_timeout_ms;
+    const StoreLocation *store_location; /* not owned; outlives the scheduler */
     const NetGuard *guard; /* which addresses may be connected to; not owned */
     int concurrency;
     int per_host_concurrency;

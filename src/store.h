@@ -1,25 +1,28 @@
 /*
- * store: everything herald keeps, behind one small interface.
+ * store: everything herald keeps, behind one small interface with two
+ * backends: SQLite (embedded, the default) and PostgreSQL (several heraldd
+ * on one database).
  *
- * This is the only module that knows SQL (nothing else includes sqlite3.h),
- * so a second backend (PostgreSQL, for several heraldd on one database) means
- * a second implementation of this header, not changes to the API or the
- * scheduler. A Store is one database connection, used by one thread at a
- * time; each thread that touches the database opens its own (the HTTP
- * threads borrow theirs from store_pool.h). The functions live by subject:
- * store.c (opening, transactions), store_schema.c (migrations, inspection),
- * store_tasks.c, store_delivery.c, store_manual.c and store_alerts.c, as the
- * sections below say.
+ * Nothing outside the store knows SQL: this header speaks in herald's terms
+ * ("claim up to N due tasks of this host"), store.c dispatches each call to
+ * the backend's table of functions (store/backend.h, like curl's vtls), and
+ * each backend lives in its own file family: store/sqlite*.c, store/pg*.c.
+ * Only those files include sqlite3.h or libpq-fe.h.
  *
- * Durability: WAL with synchronous=FULL, so a committed transaction is on
- * disk when store_commit() returns. Writes run inside store_begin() /
- * store_commit(), which also hold the process-wide write lock
- * (store_write_lock in store.c) so this process's writers queue on a mutex
- * instead of spinning in SQLite's busy handler.
+ * A Store is one database connection, used by one thread at a time; each
+ * thread that touches the database opens its own (the HTTP threads borrow
+ * theirs from store_pool.h).
+ *
+ * Durability: a committed transaction is on disk (SQLite: WAL with
+ * synchronous=FULL; PostgreSQL: synchronous_commit=on) when store_commit()
+ * returns, unless the connection was opened with STORE_DURABILITY_REPLAYABLE.
+ * Writes run inside store_begin() / store_commit().
  *
  * Functions return 0 (or STORE_OK) on success and -1 (STORE_ERROR) with a
  * message in ERR; any such failure means "the database cannot do this now"
- * (disk full, locked, I/O error) and is reported as 503 by the API.
+ * (disk full, locked, unreachable, I/O error) and is reported as 503 by the
+ * API. A PostgreSQL connection that was lost is reopened by the next call
+ * (with a backoff), so a caller just retries later.
  */
 #ifndef HERALD_STORE_H
 #define HERALD_STORE_H
@@ -40,47 +43,83 @@ typedef enum {
     STORE_ERROR = -1,
     STORE_OK = 0,
     STORE_NOT_FOUND = 1,
+    /* A unique rule (idempotency key, deduplication) holds another task that
+     * a concurrent writer (another heraldd on PostgreSQL) committed first:
+     * nothing was written; look that task up. */
+    STORE_CONFLICT = 2,
 } StoreResult;
 
+typedef enum {
+    STORE_BACKEND_SQLITE,
+    STORE_BACKEND_POSTGRESQL,
+} StoreBackendKind;
+
+/* Where the database is: [storage] in the config. The strings are not
+ * owned and must outlive every Store opened with it. */
+typedef struct StoreLocation {
+    StoreBackendKind kind;
+    const char *path;          /* SQLite: the database file */
+    const char *url;           /* PostgreSQL: a libpq connection URI */
+    const char *password_file; /* PostgreSQL: the password, if not in PGPASSFILE; "" = none */
+    int64_t busy_timeout_ms;   /* how long a statement waits for a lock before failing */
+    int64_t statement_timeout_ms; /* PostgreSQL: the longest any statement may run */
+} StoreLocation;
+
+typedef enum {
+    /* A commit is on disk when store_commit() returns: what a 201 promises. */
+    STORE_DURABILITY_FULL,
+    /* A commit may be lost to a crash of the machine (or of PostgreSQL) when
+     * losing it only repeats work that at-least-once delivery allows: the
+     * scheduler's claims and outcomes. Saves a sync per commit. */
+    STORE_DURABILITY_REPLAYABLE,
+} StoreDurability;
+
 typedef struct StoreOptions {
-    int64_t busy_timeout_ms;
-    /* Migrations to bring the schema up to; NULL = the ones built in. The
-     * connection that opens the database first should migrate; others pass
-     * migrate = false and are refused if the schema is not current. */
+    /* Migrations to bring the schema up to; NULL = the backend's built-in
+     * ones. The connection that opens the database first should migrate;
+     * others pass migrate = false and are refused if the schema is not
+     * current. */
     const Migration *migrations;
     size_t migration_count;
     bool migrate;
-    /* synchronous=NORMAL instead of FULL: for connections whose commits may be
-     * lost to a power failure without breaking a promise (the scheduler's). */
-    bool relaxed_durability;
+    StoreDurability durability;
 } StoreOptions;
 
-/* Opens PATH (created if missing), sets the pragmas and checks or applies
- * migrations. Returns a Store the caller owns (store_close), or NULL with a
- * message in ERR. A schema newer than the known migrations is refused. */
-Store *store_open(const char *path, const StoreOptions *options, char *err, size_t errlen);
+/* Opens the database at LOCATION (SQLite: created if missing) and checks or
+ * applies migrations. Returns a Store the caller owns (store_close), or
+ * NULL with a message in ERR. A schema newer than the known migrations is
+ * refused. */
+Store *store_open(const StoreLocation *location, const StoreOptions *options, char *err,
+                  size_t errlen);
 
 void store_close(Store *store);
 
-/* (store_schema.c) What start-up will find at PATH, for --check-config:
- * reads, never creates or changes anything. *VERSION gets the schema version
- * (0 if the file does not exist yet). Returns -1 with ERR set if the file
- * cannot be read and written, is not a database, holds a schema newer than
- * this binary, or (not existing yet) cannot be created in its directory. */
-int store_inspect(const char *path, int *version, char *err, size_t errlen);
+/* What store_inspect() found. */
+typedef struct StoreInspection {
+    int schema_version; /* 0: no schema yet (start-up will create it) */
+    int schema_known;   /* the newest version this heraldd knows */
+    char server[128];   /* "SQLite 3.40.1", "PostgreSQL 15.8" */
+} StoreInspection;
 
-/* The schema version of the open database. */
+/* What start-up will find at LOCATION, for --check-config: reads, never
+ * creates or changes anything. Returns -1 with ERR set if the database
+ * cannot be reached, read and written, holds a schema newer than this
+ * binary, or (an SQLite file not existing yet) cannot be created. */
+int store_inspect(const StoreLocation *location, StoreInspection *out, char *err, size_t errlen);
+
+/* Which backend STORE uses, and its schema version. */
+StoreBackendKind store_backend(const Store *store);
 int store_schema_version(Store *store);
 
-/* Moves the WAL into the database file and truncates it (a clean shutdown
- * leaves no WAL to replay). */
-int store_checkpoint(Store *store, char *err, size_t errlen);
+/* Before a clean stop, leaves the database tidy (SQLite moves the WAL into
+ * the database file, so a stopped herald leaves one file). */
+int store_tidy(Store *store, char *err, size_t errlen);
 
 /* A cheap query proving the database answers. */
 int store_ping(Store *store, char *err, size_t errlen);
 
-/* BEGIN IMMEDIATE (takes the write lock) / COMMIT / ROLLBACK. After a failed
- * commit the transaction has been rolled back and the lock released. */
+/* Starts a write transaction / COMMIT / ROLLBACK. After a failed commit the
+ * transaction has been rolled back. */
 int store_begin(Store *store, char *err, size_t errlen);
 int store_commit(Store *store, char *err, size_t errlen);
 void store_rollback(Store *store);
@@ -90,12 +129,14 @@ int store_savepoint(Store *store, char *err, size_t errlen);
 int store_savepoint_release(Store *store, char *err, size_t errlen);
 int store_savepoint_rollback(Store *store, char *err, size_t errlen);
 
-/* ---- tasks (store_tasks.c) ---- */
+/* ---- tasks ---- */
 
-/* Inserts REQUEST as a new pending task due at NOW. *OUT_ID is its id. */
-int store_task_insert(Store *store, const TaskRequest *request, int max_retry,
-                      const char *webhook_id, int64_t now, int64_t *out_id, char *err,
-                      size_t errlen);
+/* Inserts REQUEST as a new pending task due at NOW. *OUT_ID is its id.
+ * STORE_CONFLICT: its idempotency key, or (without one) its business_type,
+ * business_id and target_url, belong to a task committed meanwhile. */
+StoreResult store_task_insert(Store *store, const TaskRequest *request, int max_retry,
+                              const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+                              size_t errlen);
 
 /* Loads task ID into OUT (which the caller must task_clear()). */
 StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_t errlen);
@@ -126,7 +167,7 @@ int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, si
 
 void store_task_list_free(Task *tasks, size_t count);
 
-/* ---- delivery (store_delivery.c) ---- */
+/* ---- delivery ---- */
 
 typedef struct StoreHost {
     char *target_host; /* owned */
@@ -169,7 +210,7 @@ int store_attempt_list(Store *store, int64_t task_id, Attempt **out, size_t *cou
                        size_t errlen);
 void store_attempt_list_free(Attempt *attempts, size_t count);
 
-/* ---- manual handling (store_manual.c) ---- */
+/* ---- manual handling ---- */
 
 /* Entries matching FILTER, oldest first (by entry id). The caller frees
  * them with store_manual_list_free(). */
@@ -208,7 +249,7 @@ int store_action_list(Store *store, int64_t task_id, ManualAction **out, size_t 
                       size_t errlen);
 void store_action_list_free(ManualAction *actions, size_t count);
 
-/* ---- alerts and retention (store_alerts.c) ---- */
+/* ---- alerts and retention ---- */
 
 /* The open manual entries moved at or after SINCE. */
 int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *err,

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int store_pool_open(StorePool *pool, size_t count, const char *db_path, int64_t busy_timeout_ms,
-                    char *err, size_t errlen)
+int store_pool_open(StorePool *pool, size_t count, const StoreLocation *location, char *err,
+                    size_t errlen)
 {
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->available, NULL);
@@ -19,9 +19,9 @@ int store_pool_open(StorePool *pool, size_t count, const char *db_path, int64_t 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    StoreOptions options = {.busy_timeout_ms = busy_timeout_ms};
+    StoreOptions options = {.durability = STORE_DURABILITY_FULL};
     for (size_t i = 0; i < count; i++) {
-        pool->stores[i] = store_open(db_path, &options, err, errlen);
+        pool->stores[i] = store_open(location, &options, err, errlen);
         if (pool->stores[i] == NULL)
             return -1;
         pool->count++;

@@ -2,7 +2,7 @@
  * store_pool: a fixed set of database connections shared by a pool of
  * threads (the HTTP threads), one borrowed at a time.
  *
- * SQLite wants one connection per thread at a time; the HTTP threads are
+ * A connection is used by one thread at a time; the HTTP threads are
  * fewer than their requests, so each request borrows a connection for the
  * length of its handler and gives it back. Threads: any; the free list is
  * guarded by StorePool.lock.
@@ -25,10 +25,11 @@ typedef struct StorePool {
     size_t free_count;
 } StorePool;
 
-/* Opens COUNT connections to DB_PATH (already migrated). Returns 0, or -1
- * with ERR set; either way store_pool_close() frees what was opened. */
-int store_pool_open(StorePool *pool, size_t count, const char *db_path, int64_t busy_timeout_ms,
-                    char *err, size_t errlen);
+/* Opens COUNT connections to the database at LOCATION (already migrated).
+ * Returns 0, or -1 with ERR set; either way store_pool_close() frees what
+ * was opened. */
+int store_pool_open(StorePool *pool, size_t count, const StoreLocation *location, char *err,
+                    size_t errlen);
 
 void store_pool_close(StorePool *pool);
 

@@ -18,7 +18,7 @@ class InstallTest(unittest.TestCase):
             self.assertEqual(completed.returncode, 0, completed.stderr)
             expected = ["opt/herald/bin/heraldd", "opt/herald/bin/heraldctl",
                         "etc/herald/herald.conf",
-                        "opt/herald/share/herald/migrations/001_initial.sql",
+                        "opt/herald/share/herald/migrations/sqlite/001_initial.sql",
                         "opt/herald/lib/systemd/system/heraldd.service",
                         "opt/herald/share/man/man8/heraldd.8",
                         "opt/herald/share/man/man1/heraldctl.1"]

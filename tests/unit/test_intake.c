@@ -59,15 +59,16 @@ static void wait_done(int count)
 typedef struct Fixture {
     char *dir;
     char *path;
+    StoreLocation location; /* outlives intake */
     Intake *intake;
 } Fixture;
 
-static Intake *start(const char *path, int64_t busy_ms, size_t queue_limit)
+static Intake *start(Fixture *fixture, int64_t busy_ms, size_t queue_limit)
 {
-    IntakeOptions options = {.busy_timeout_ms = busy_ms, .queue_limit = queue_limit,
-                             .on_commit = on_commit};
+    IntakeOptions options = {.queue_limit = queue_limit, .on_commit = on_commit};
+    fixture->location = test_sqlite_location(fixture->path, busy_ms);
     char err[512];
-    Intake *intake = intake_start(path, &options, err, sizeof err);
+    Intake *intake = intake_start(&fixture->location, &options, err, sizeof err);
     if (intake == NULL)
         fail_msg("intake_start: %s", err);
     return intake;
@@ -126,7 +127,7 @@ static void submit(Intake *intake, IntakeJob *job, TaskRequest *requests, size_t
 static void test_stores_and_deduplicates(void **state)
 {
     Fixture *fixture = *state;
-    fixture->intake = start(fixture->path, 1000, 100);
+    fixture->intake = start(fixture, 1000, 100);
     TaskRequest requests[3];
     make_request(&requests[0], "P1", "http://a/", NULL, "{}");
     make_request(&requests[1], "P1", "http://a/", NULL, "{\"other\":1}"); /* same triple */
@@ -155,7 +156,7 @@ static void test_stores_and_deduplicates(void **state)
 static void test_idempotency_key(void **state)
 {
     Fixture *fixture = *state;
-    fixture->intake = start(fixture->path, 1000, 100);
+    fixture->intake = start(fixture, 1000, 100);
     TaskRequest requests[4];
     make_request(&requests[0], "P1", "http://a/", "k1", "{}");
     make_request(&requests[1], "P1", "http://a/", "k1", "{}");          /* same request */
@@ -184,7 +185,7 @@ static void test_idempotency_key(void **state)
 static void test_conflict_undoes_only_its_job(void **state)
 {
     Fixture *fixture = *state;
-    fixture->intake = start(fixture->path, 1000, 100);
+    fixture->intake = start(fixture, 1000, 100);
     TaskRequest seed;
     make_request(&seed, "P0", "http://a/", "taken", "{}");
     IntakeJob seed_job;
@@ -216,7 +217,7 @@ static void test_conflict_undoes_only_its_job(void **state)
 static void test_locked_database_is_unavailable(void **state)
 {
     Fixture *fixture = *state;
-    fixture->intake = start(fixture->path, 100, 100);
+    fixture->intake = start(fixture, 100, 100);
     sqlite3 *blocker;
     assert_int_equal(sqlite3_open(fixture->path, &blocker), SQLITE_OK);
     assert_int_equal(sqlite3_exec(blocker, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
@@ -246,7 +247,7 @@ static void test_locked_database_is_unavailable(void **state)
 static void test_queue_limit_and_drain_on_stop(void **state)
 {
     Fixture *fixture = *state;
-    fixture->intake = start(fixture->path, 2000, 4);
+    fixture->intake = start(fixture, 2000, 4);
     /* Hold the database so the writer cannot empty the queue. */
     sqlite3 *blocker;
     assert_int_equal(sqlite3_open(fixture->path, &blocker), SQLITE_OK);
@@ -333,7 +334,7 @@ static void *produce(void *argument)
 static void test_concurrent_submitters(void **state)
 {
     Fixture *fixture = *state;
-    fixture->intake = start(fixture->path, 5000, 100000);
+    fixture->intake = start(fixture, 5000, 100000);
     pthread_t threads[PRODUCERS];
     Producer producers[PRODUCERS];
     for (int i = 0; i < PRODUCERS; i++) {
@@ -352,7 +353,7 @@ static void test_concurrent_submitters(void **state)
 static void test_group_commit_batches_waiting_jobs(void **state)
 {
     Fixture *fixture = *state;
-    fixture->intake = start(fixture->path, 5000, 100);
+    fixture->intake = start(fixture, 5000, 100);
     sqlite3 *blocker;
     assert_int_equal(sqlite3_open(fixture->path, &blocker), SQLITE_OK);
     assert_int_equal(sqlite3_exec(blocker, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);

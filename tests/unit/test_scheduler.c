@@ -95,8 +95,9 @@ static void test_wall_clock_steps(void **state)
     char *dir = test_temp_dir();
     char *path = test_create_database(dir);
     char err[512];
-    StoreOptions store_options = {.busy_timeout_ms = 1000};
-    Store *store = store_open(path, &store_options, err, sizeof err);
+    StoreOptions store_options = {0};
+    StoreLocation location = test_sqlite_location(path, 1000);
+    Store *store = store_open(&location, &store_options, err, sizeof err);
     assert_non_null(store);
     char url[64];
     closed_url(url, sizeof url);
@@ -112,7 +113,7 @@ static void test_wall_clock_steps(void **state)
     config.max_response_bytes = 64;
     config.retry_interval_ms = 200;
     SchedulerOptions options = {
-        .db_path = path, .busy_timeout_ms = 1000, .guard = &open,
+        .store_location = &location, .guard = &open,
         .concurrency = 4, .per_host_concurrency = 4,
         .config = current_config, .policies = current_policies,
     };

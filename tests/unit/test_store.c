@@ -1,4 +1,4 @@
-/* Unit tests for src/store.c and src/store_tasks.c against temporary databases. */
+/* Unit tests for the store (store.h): opening, migrations and the task queries. */
 #include "test_support.h"
 
 #include <sqlite3.h>
@@ -34,12 +34,13 @@ static int64_t insert(Store *store, const char *business_id, const char *type, c
 static void test_fresh_database_is_migrated(void **state)
 {
     Fixture *fixture = *state;
-    assert_int_equal(store_schema_version(fixture->store), (int)migration_count);
+    assert_int_equal(store_schema_version(fixture->store), (int)migrations_sqlite.count);
     char err[256];
     assert_int_equal(store_ping(fixture->store, err, sizeof err), 0);
     /* A second connection that does not migrate accepts the current schema. */
-    StoreOptions options = {.busy_timeout_ms = 1000, .migrate = false};
-    Store *other = store_open(fixture->path, &options, err, sizeof err);
+    StoreOptions options = {.migrate = false};
+    StoreLocation location = test_sqlite_location(fixture->path, 1000);
+    Store *other = store_open(&location, &options, err, sizeof err);
     assert_non_null(other);
     store_close(other);
 }
@@ -377,9 +378,10 @@ static const Migration synthetic[] = {
 static Store *open_with(const char *path, const Migration *list, size_t count, bool migrate,
                         char *err, size_t errlen)
 {
-    StoreOptions options = {.busy_timeout_ms = 1000, .migrations = list,
+    StoreLocation location = test_sqlite_location(path, 1000);
+    StoreOptions options = {.migrations = list,
                             .migration_count = count, .migrate = migrate};
-    return store_open(path, &options, err, errlen);
+    return store_open(&location, &options, err, errlen);
 }
 
 static void test_migration_upgrade_keeps_data(void **state)
@@ -450,7 +452,7 @@ static void test_newer_schema_is_refused(void **state)
 static void create_at_version(const char *path, size_t from)
 {
     char err[512];
-    Store *old = open_with(path, migration_list, from, true, err, sizeof err);
+    Store *old = open_with(path, migrations_sqlite.list, from, true, err, sizeof err);
     if (old == NULL)
         fail_msg("create at version %zu: %s", from, err);
     store_close(old);
@@ -460,17 +462,17 @@ static void create_at_version(const char *path, size_t from)
 static void upgrade_to_current(const char *path)
 {
     char err[512];
-    Store *store = open_with(path, migration_list, migration_count, true, err, sizeof err);
+    Store *store = open_with(path, migrations_sqlite.list, migrations_sqlite.count, true, err, sizeof err);
     if (store == NULL)
         fail_msg("upgrade: %s", err);
-    assert_int_equal(store_schema_version(store), (int)migration_count);
+    assert_int_equal(store_schema_version(store), (int)migrations_sqlite.count);
     store_close(store);
 }
 
 static void test_real_migrations_upgrade_from_each_version(void **state)
 {
     (void)state;
-    for (size_t from = 0; from < migration_count; from++) {
+    for (size_t from = 0; from < migrations_sqlite.count; from++) {
         char *dir = test_temp_dir();
         char *path = test_path(dir, "m.db");
         if (from > 0)
@@ -558,8 +560,9 @@ static void test_open_failure_is_reported(void **state)
 {
     (void)state;
     char err[512];
-    StoreOptions options = {.busy_timeout_ms = 100, .migrate = true};
-    Store *store = store_open("/nonexistent-dir/x/herald.db", &options, err, sizeof err);
+    StoreOptions options = {.migrate = true};
+    StoreLocation location = test_sqlite_location("/nonexistent-dir/x/herald.db", 100);
+    Store *store = store_open(&location, &options, err, sizeof err);
     assert_null(store);
     assert_non_null(strstr(err, "/nonexistent-dir/x/herald.db"));
 }

@@ -1,4 +1,4 @@
-/* Unit tests for src/store_alerts.c: the backlog query, the oldest due task,
+/* Unit tests for the store's alert queries: the backlog query, the oldest due task,
  * the alerts table and retention. */
 #include "test_support.h"
 

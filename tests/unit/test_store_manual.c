@@ -1,4 +1,4 @@
-/* Unit tests for src/store_manual.c: listing, retrying, resolving and the
+/* Unit tests for the store's manual-handling queries: listing, retrying, resolving and the
  * action log of the manual-handling table. */
 #include "test_support.h"
 

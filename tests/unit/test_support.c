@@ -72,12 +72,19 @@ void test_task_request(TaskRequest *request, const char *business_id, const char
     task_request_compute_hash(request);
 }
 
+StoreLocation test_sqlite_location(const char *path, int64_t busy_timeout_ms)
+{
+    return (StoreLocation){
+        .kind = STORE_BACKEND_SQLITE, .path = path, .busy_timeout_ms = busy_timeout_ms};
+}
+
 char *test_create_database(const char *dir)
 {
     char *path = test_path(dir, "herald.db");
     char err[512];
-    StoreOptions options = {.busy_timeout_ms = 1000, .migrate = true};
-    Store *store = store_open(path, &options, err, sizeof err);
+    StoreOptions options = {.migrate = true};
+    StoreLocation location = test_sqlite_location(path, 1000);
+    Store *store = store_open(&location, &options, err, sizeof err);
     if (store == NULL)
         fail_msg("store_open: %s", err);
     store_close(store);
@@ -104,8 +111,9 @@ int test_store_setup(void **state)
     fixture->dir = test_temp_dir();
     fixture->path = test_create_database(fixture->dir);
     char err[512];
-    StoreOptions options = {.busy_timeout_ms = 1000};
-    fixture->store = store_open(fixture->path, &options, err, sizeof err);
+    StoreOptions options = {0};
+    StoreLocation location = test_sqlite_location(fixture->path, 1000);
+    fixture->store = store_open(&location, &options, err, sizeof err);
     if (fixture->store == NULL)
         fail_msg("store_open: %s", err);
     *state = fixture;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "store.h"
+
 /* A fresh directory under $TMPDIR (or /tmp). */
 char *test_temp_dir(void);
 
@@ -39,6 +41,9 @@ int test_query_int(const char *path, const char *sql);
 char *test_create_database(const char *dir);
 
 struct Store;
+
+/* An SQLite location for the database at PATH (borrowed). */
+StoreLocation test_sqlite_location(const char *path, int64_t busy_timeout_ms);
 
 /* A migrated database in its own directory, opened: the fixture of the store
  * tests. test_store_setup (a cmocka setup) makes one into *state;

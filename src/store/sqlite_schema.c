@@ -1,10 +1,11 @@
 /*
- * store_schema: the database's schema. Migrations (migrations/NNN_name.sql,
- * built into heraldd) are applied at open in one transaction and recorded,
- * and a database newer than this binary is refused; store_inspect() tells
- * --check-config what start-up will find without changing anything.
+ * store/sqlite_schema: the SQLite database's schema. Migrations
+ * (migrations/sqlite/NNN_name.sql, built into heraldd) are applied at open
+ * in one transaction and recorded, and a database newer than this binary is
+ * refused; sqlite_inspect() tells --check-config what start-up will find
+ * without changing anything.
  */
-#include "store_internal.h"
+#include "store/sqlite.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,63 +14,62 @@
 
 #include "clock.h"
 
-static int store_record_migration(Store *store, const Migration *migration, char *err,
-                                  size_t errlen)
+static int sqlite_record_migration(SqliteStore *store, const Migration *migration, char *err,
+                                   size_t errlen)
 {
     sqlite3_stmt *statement = NULL;
     if (sqlite3_prepare_v2(store->db, "INSERT INTO schema_migrations VALUES (?, ?, ?)", -1,
                            &statement, NULL) != SQLITE_OK)
-        return store_fail(store, "record migration", err, errlen);
+        return sqlite_fail(store, "record migration", err, errlen);
     sqlite3_bind_int(statement, 1, migration->version);
     sqlite3_bind_text(statement, 2, migration->name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(statement, 3, clock_now_ms());
-    int rc = store_step(store, statement);
+    int rc = sqlite_step(store, statement);
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE)
-        return store_fail(store, "record migration", err, errlen);
+        return sqlite_fail(store, "record migration", err, errlen);
     /* PRAGMA takes no parameters; the version is our own integer. */
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", migration->version);
-    return store_exec(store, pragma, "set user_version", err, errlen);
+    return sqlite_exec(store, pragma, "set user_version", err, errlen);
 }
 
 /* Applies migrations CURRENT..COUNT-1 in one transaction. */
-static int store_run_migrations(Store *store, const Migration *migrations, size_t count,
-                                int current, char *err, size_t errlen)
+static int sqlite_run_migrations(SqliteStore *store, const Migration *migrations, size_t count,
+                                 int current, char *err, size_t errlen)
 {
-    if (store_begin(store, err, errlen) != 0)
+    if (sqlite_begin(&store->base, err, errlen) != 0)
         return -1;
     /* Re-read inside the write transaction: another process may have migrated. */
-    if (store_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
+    if (sqlite_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
         goto fail;
-    if (store_exec(store,
-                   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-                   " name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-                   "schema_migrations", err, errlen) != 0)
+    if (sqlite_exec(store,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                    " name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                    "schema_migrations", err, errlen) != 0)
         goto fail;
     for (size_t i = (size_t)current; i < count; i++) {
         char what[160];
-        snprintf(what, sizeof what, "migration %03d_%s", migrations[i].version,
-                 migrations[i].name);
-        if (store_exec(store, migrations[i].sql, what, err, errlen) != 0)
+        snprintf(what, sizeof what, "migration %03d_%s", migrations[i].version, migrations[i].name);
+        if (sqlite_exec(store, migrations[i].sql, what, err, errlen) != 0)
             goto fail;
-        if (store_record_migration(store, &migrations[i], err, errlen) != 0)
+        if (sqlite_record_migration(store, &migrations[i], err, errlen) != 0)
             goto fail;
     }
-    if (store_commit(store, err, errlen) != 0)
+    if (sqlite_commit(&store->base, err, errlen) != 0)
         return -1;
     store->schema_version = (int)count;
     return 0;
 fail:
-    store_rollback(store);
+    sqlite_rollback(&store->base);
     return -1;
 }
 
-int store_apply_migrations(Store *store, const Migration *migrations, size_t count,
-                                  char *err, size_t errlen)
+int sqlite_apply_migrations(SqliteStore *store, const Migration *migrations, size_t count,
+                            char *err, size_t errlen)
 {
     int current = 0;
-    if (store_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
+    if (sqlite_query_int(store, "PRAGMA user_version", &current, err, errlen) != 0)
         return -1;
     if (current > (int)count) {
         snprintf(err, errlen,
@@ -88,20 +88,23 @@ int store_apply_migrations(Store *store, const Migration *migrations, size_t cou
     int defensive = 0;
     if (sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive) != SQLITE_OK ||
         sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL) != SQLITE_OK)
-        return store_fail(store, "defensive mode", err, errlen);
-    int result = store_run_migrations(store, migrations, count, current, err, errlen);
+        return sqlite_fail(store, "defensive mode", err, errlen);
+    int result = sqlite_run_migrations(store, migrations, count, current, err, errlen);
     if (sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE, defensive, NULL) != SQLITE_OK &&
         result == 0)
-        result = store_fail(store, "defensive mode", err, errlen);
+        result = sqlite_fail(store, "defensive mode", err, errlen);
     return result;
 }
 
-int store_inspect(const char *path, int *version, char *err, size_t errlen)
+int sqlite_inspect(const StoreLocation *location, StoreInspection *out, char *err, size_t errlen)
 {
-    *version = 0;
+    const char *path = location->path;
+    out->schema_version = 0;
+    out->schema_known = (int)migrations_sqlite.count;
+    snprintf(out->server, sizeof out->server, "SQLite %s", sqlite3_libversion());
     if (access(path, F_OK) != 0) {
         /* Not there yet: start-up creates it, so its directory must take a file. */
-        char directory[sizeof ((Store *)0)->path];
+        char directory[sizeof((SqliteStore *)0)->path];
         snprintf(directory, sizeof directory, "%s", path);
         char *slash = strrchr(directory, '/');
         if (slash == NULL)
@@ -129,11 +132,11 @@ int store_inspect(const char *path, int *version, char *err, size_t errlen)
         sqlite3_step(statement) != SQLITE_ROW) {
         snprintf(err, errlen, "database %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
     } else {
-        *version = sqlite3_column_int(statement, 0);
-        if (*version > (int)migration_count)
+        out->schema_version = sqlite3_column_int(statement, 0);
+        if (out->schema_version > out->schema_known)
             snprintf(err, errlen,
-                     "database %s: schema version %d is newer than this heraldd knows (%zu)",
-                     path, *version, migration_count);
+                     "database %s: schema version %d is newer than this heraldd knows (%d)", path,
+                     out->schema_version, out->schema_known);
         else
             result = 0;
     }
@@ -141,4 +144,3 @@ int store_inspect(const char *path, int *version, char *err, size_t errlen)
     sqlite3_close(db);
     return result;
 }
-

@@ -1,20 +1,20 @@
 /*
- * store_delivery: the scheduler's queries (see store.h): which hosts have
- * work, claiming a host's due tasks, recording outcomes, recovering attempts
- * cut off by a crash, and the attempt log.
+ * store/sqlite_delivery: the SQLite backend's scheduler queries (see
+ * store.h): which hosts have work, claiming a host's due tasks, recording
+ * outcomes, recovering attempts cut off by a crash, and the attempt log.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "store/sqlite.h"
 
-int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *err,
-                            size_t errlen)
+int sqlite_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen)
 {
+    SqliteStore *store = sqlite_of(base);
     *out = NULL;
     *count = 0;
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_HOSTS_PENDING, err, errlen);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_HOSTS_PENDING, err, errlen);
     if (statement == NULL)
         return -1;
     StoreHost *hosts = NULL;
@@ -22,13 +22,12 @@ int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *
     int result = 0;
     /* Skip-scan: each step seeks to the first pending task of the next host. */
     for (;;) {
-        sqlite3_bind_text(statement, 1, used ? hosts[used - 1].target_host : "", -1,
-                          SQLITE_STATIC);
-        int rc = store_step(store, statement);
+        sqlite3_bind_text(statement, 1, used ? hosts[used - 1].target_host : "", -1, SQLITE_STATIC);
+        int rc = sqlite_step(store, statement);
         if (rc == SQLITE_DONE)
             break;
         if (rc != SQLITE_ROW) {
-            result = store_fail(store, "list hosts", err, errlen);
+            result = sqlite_fail(store, "list hosts", err, errlen);
             break;
         }
         if (used == capacity) {
@@ -42,7 +41,7 @@ int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *
             hosts = grown;
         }
         hosts[used].next_due = sqlite3_column_int64(statement, 1);
-        if (store_column_text(statement, 0, &hosts[used].target_host, NULL) != 0) {
+        if (sqlite_column_text(statement, 0, &hosts[used].target_host, NULL) != 0) {
             result = -1;
             snprintf(err, errlen, "list hosts: out of memory");
             break;
@@ -61,27 +60,21 @@ int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *
     return 0;
 }
 
-void store_host_list_free(StoreHost *hosts, size_t count)
+StoreResult sqlite_host_next_due(Store *base, const char *host, int64_t *out, char *err,
+                                 size_t errlen)
 {
-    for (size_t i = 0; i < count; i++)
-        free(hosts[i].target_host);
-    free(hosts);
-}
-
-StoreResult store_host_next_due(Store *store, const char *host, int64_t *out, char *err,
-                                size_t errlen)
-{
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_HOST_NEXT_DUE, err, errlen);
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_HOST_NEXT_DUE, err, errlen);
     if (statement == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(statement, 1, host, -1, SQLITE_STATIC);
-    int rc = store_step(store, statement);
+    int rc = sqlite_step(store, statement);
     StoreResult result = STORE_NOT_FOUND;
     if (rc == SQLITE_ROW) {
         *out = sqlite3_column_int64(statement, 0);
         result = STORE_OK;
     } else if (rc != SQLITE_DONE) {
-        store_fail(store, "next due", err, errlen);
+        sqlite_fail(store, "next due", err, errlen);
         result = STORE_ERROR;
     }
     sqlite3_reset(statement);
@@ -89,23 +82,24 @@ StoreResult store_host_next_due(Store *store, const char *host, int64_t *out, ch
     return result;
 }
 
-int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_until,
-                    size_t limit, Task *out, size_t *count, char *err, size_t errlen)
+int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
+                     Task *out, size_t *count, char *err, size_t errlen)
 {
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_CLAIM, err, errlen);
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_CLAIM, err, errlen);
     if (statement == NULL)
         return -1;
-    store_bind_int64(statement, ":lease", lease_until);
-    store_bind_int64(statement, ":now", now);
-    store_bind_text(statement, ":host", host);
-    store_bind_int64(statement, ":limit", (int64_t)limit);
+    sqlite_bind_int64(statement, ":lease", lease_until);
+    sqlite_bind_int64(statement, ":now", now);
+    sqlite_bind_text(statement, ":host", host);
+    sqlite_bind_int64(statement, ":limit", (int64_t)limit);
     size_t claimed = 0;
     int rc;
     int result = 0;
     /* RETURNING yields each row as it is updated: step to the end regardless. */
-    while ((rc = store_step(store, statement)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(store, statement)) == SQLITE_ROW) {
         if (claimed < limit && result == 0) {
-            if (store_task_read_row(statement, &out[*count + claimed]) != 0) {
+            if (sqlite_task_read_row(statement, &out[*count + claimed]) != 0) {
                 snprintf(err, errlen, "claim: out of memory");
                 result = -1;
             } else {
@@ -114,7 +108,7 @@ int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_u
         }
     }
     if (result == 0 && rc != SQLITE_DONE)
-        result = store_fail(store, "claim", err, errlen);
+        result = sqlite_fail(store, "claim", err, errlen);
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
     if (result != 0) {
@@ -126,9 +120,10 @@ int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_u
     return 0;
 }
 
-static int store_insert_attempt(Store *store, const Attempt *attempt, char *err, size_t errlen)
+static int sqlite_insert_attempt(SqliteStore *store, const Attempt *attempt, char *err,
+                                 size_t errlen)
 {
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ATTEMPT_INSERT, err, errlen);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ATTEMPT_INSERT, err, errlen);
     if (statement == NULL)
         return -1;
     sqlite3_bind_int64(statement, 1, attempt->task_id);
@@ -145,13 +140,13 @@ static int store_insert_attempt(Store *store, const Attempt *attempt, char *err,
         sqlite3_bind_blob(statement, 8, attempt->response_body, (int)attempt->response_length,
                           SQLITE_STATIC);
     sqlite3_bind_int(statement, 9, attempt->response_truncated ? 1 : 0);
-    return store_step_done(store, statement, "insert attempt", err, errlen);
+    return sqlite_step_done(store, statement, "insert attempt", err, errlen);
 }
 
 /* Applies OUTCOME to its task. Returns 1 if the task was updated, 0 if it
  * was no longer in flight, -1 on error. */
-static int store_update_task(Store *store, const AttemptOutcome *outcome, int64_t now, char *err,
-                             size_t errlen)
+static int sqlite_update_task(SqliteStore *store, const AttemptOutcome *outcome, int64_t now,
+                              char *err, size_t errlen)
 {
     static const StoreSql statements[] = {
         [ATTEMPT_OUTCOME_SUCCEEDED] = STORE_SQL_TASK_SUCCEEDED,
@@ -159,74 +154,76 @@ static int store_update_task(Store *store, const AttemptOutcome *outcome, int64_
         [ATTEMPT_OUTCOME_MANUAL] = STORE_SQL_TASK_FAILED,
     };
     const Attempt *attempt = &outcome->attempt;
-    sqlite3_stmt *statement = store_statement(store, statements[outcome->kind], err, errlen);
+    sqlite3_stmt *statement = sqlite_statement(store, statements[outcome->kind], err, errlen);
     if (statement == NULL)
         return -1;
     char last_error[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
     attempt_describe(attempt, last_error, sizeof last_error);
-    store_bind_int64(statement, ":now", now);
-    store_bind_int64(statement, ":id", attempt->task_id);
-    store_bind_int64(statement, ":next", outcome->next_attempt_at);
-    store_bind_text(statement, ":error", last_error[0] ? last_error : NULL);
+    sqlite_bind_int64(statement, ":now", now);
+    sqlite_bind_int64(statement, ":id", attempt->task_id);
+    sqlite_bind_int64(statement, ":next", outcome->next_attempt_at);
+    sqlite_bind_text(statement, ":error", last_error[0] ? last_error : NULL);
     int code_index = sqlite3_bind_parameter_index(statement, ":code");
     if (attempt->status_code > 0)
         sqlite3_bind_int(statement, code_index, attempt->status_code);
-    if (store_step_done(store, statement, "update task", err, errlen) != 0)
+    if (sqlite_step_done(store, statement, "update task", err, errlen) != 0)
         return -1;
     return sqlite3_changes(store->db) > 0;
 }
 
-static int store_insert_manual(Store *store, const AttemptOutcome *outcome, int64_t now,
-                               char *err, size_t errlen)
+static int sqlite_insert_manual(SqliteStore *store, const AttemptOutcome *outcome, int64_t now,
+                                char *err, size_t errlen)
 {
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_MANUAL_INSERT, err, errlen);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_MANUAL_INSERT, err, errlen);
     if (statement == NULL)
         return -1;
-    store_bind_text(statement, ":reason", outcome->manual_reason);
-    store_bind_int64(statement, ":now", now);
-    store_bind_int64(statement, ":id", outcome->attempt.task_id);
-    return store_step_done(store, statement, "insert manual", err, errlen);
+    sqlite_bind_text(statement, ":reason", outcome->manual_reason);
+    sqlite_bind_int64(statement, ":now", now);
+    sqlite_bind_int64(statement, ":id", outcome->attempt.task_id);
+    return sqlite_step_done(store, statement, "insert manual", err, errlen);
 }
 
-int store_record_outcomes(Store *store, const AttemptOutcome *outcomes, size_t count,
-                          int64_t now, char *err, size_t errlen)
+int sqlite_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                           char *err, size_t errlen)
 {
+    SqliteStore *store = sqlite_of(base);
     for (size_t i = 0; i < count; i++) {
-        if (store_insert_attempt(store, &outcomes[i].attempt, err, errlen) != 0)
+        if (sqlite_insert_attempt(store, &outcomes[i].attempt, err, errlen) != 0)
             return -1;
-        int updated = store_update_task(store, &outcomes[i], now, err, errlen);
+        int updated = sqlite_update_task(store, &outcomes[i], now, err, errlen);
         if (updated < 0)
             return -1;
         if (updated && outcomes[i].kind == ATTEMPT_OUTCOME_MANUAL &&
-            store_insert_manual(store, &outcomes[i], now, err, errlen) != 0)
+            sqlite_insert_manual(store, &outcomes[i], now, err, errlen) != 0)
             return -1;
     }
     return 0;
 }
 
-int store_recover_interrupted(Store *store, int64_t now, int64_t lease_end, int *recovered,
-                              char *err, size_t errlen)
+int sqlite_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered,
+                               char *err, size_t errlen)
 {
+    SqliteStore *store = sqlite_of(base);
     *recovered = 0;
-    sqlite3_stmt *attempts = store_statement(store, STORE_SQL_RECOVER_ATTEMPTS, err, errlen);
+    sqlite3_stmt *attempts = sqlite_statement(store, STORE_SQL_RECOVER_ATTEMPTS, err, errlen);
     if (attempts == NULL)
         return -1;
-    store_bind_int64(attempts, ":now", now);
-    store_bind_int64(attempts, ":lease_end", lease_end);
-    if (store_step_done(store, attempts, "record interrupted attempts", err, errlen) != 0)
+    sqlite_bind_int64(attempts, ":now", now);
+    sqlite_bind_int64(attempts, ":lease_end", lease_end);
+    if (sqlite_step_done(store, attempts, "record interrupted attempts", err, errlen) != 0)
         return -1;
-    sqlite3_stmt *tasks = store_statement(store, STORE_SQL_RECOVER_TASKS, err, errlen);
+    sqlite3_stmt *tasks = sqlite_statement(store, STORE_SQL_RECOVER_TASKS, err, errlen);
     if (tasks == NULL)
         return -1;
-    store_bind_int64(tasks, ":now", now);
-    store_bind_int64(tasks, ":lease_end", lease_end);
-    if (store_step_done(store, tasks, "recover interrupted tasks", err, errlen) != 0)
+    sqlite_bind_int64(tasks, ":now", now);
+    sqlite_bind_int64(tasks, ":lease_end", lease_end);
+    if (sqlite_step_done(store, tasks, "recover interrupted tasks", err, errlen) != 0)
         return -1;
     *recovered = sqlite3_changes(store->db);
     return 0;
 }
 
-static int store_attempt_read_row(sqlite3_stmt *statement, void *element)
+static int sqlite_attempt_read_row(sqlite3_stmt *statement, void *element)
 {
     Attempt *out = element;
     out->task_id = sqlite3_column_int64(statement, 0);
@@ -240,49 +237,44 @@ static int store_attempt_read_row(sqlite3_stmt *statement, void *element)
     snprintf(out->error_message, sizeof out->error_message, "%s",
              error_message ? error_message : "");
     out->response_truncated = sqlite3_column_int(statement, 8) != 0;
-    return store_column_text(statement, 7, &out->response_body, &out->response_length);
+    return sqlite_column_text(statement, 7, &out->response_body, &out->response_length);
 }
 
-static void store_attempt_clear_element(void *element)
+static void sqlite_attempt_clear_element(void *element)
 {
     attempt_clear(element);
 }
 
-int store_attempt_list(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
-                       size_t errlen)
+int sqlite_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, char *err,
+                        size_t errlen)
 {
+    SqliteStore *store = sqlite_of(base);
     *out = NULL;
     *count = 0;
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_ATTEMPT_LIST, err, errlen);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ATTEMPT_LIST, err, errlen);
     if (statement == NULL)
         return -1;
     sqlite3_bind_int64(statement, 1, task_id);
     void *attempts = NULL;
-    if (store_collect_rows(store, statement, sizeof(Attempt), store_attempt_read_row,
-                           store_attempt_clear_element, "list attempts", &attempts, count, err,
-                           errlen) != 0)
+    if (sqlite_collect_rows(store, statement, sizeof(Attempt), sqlite_attempt_read_row,
+                            sqlite_attempt_clear_element, "list attempts", &attempts, count, err,
+                            errlen) != 0)
         return -1;
     *out = attempts;
     return 0;
 }
 
-void store_attempt_list_free(Attempt *attempts, size_t count)
+int sqlite_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
+                        size_t errlen)
 {
-    for (size_t i = 0; i < count; i++)
-        attempt_clear(&attempts[i]);
-    free(attempts);
-}
-
-int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open,
-                       char *err, size_t errlen)
-{
+    SqliteStore *store = sqlite_of(base);
     memset(tasks_by_status, 0, 4 * sizeof *tasks_by_status);
     *manual_open = 0;
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_COUNT_BY_STATUS, err, errlen);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_COUNT_BY_STATUS, err, errlen);
     if (statement == NULL)
         return -1;
     int rc;
-    while ((rc = store_step(store, statement)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(store, statement)) == SQLITE_ROW) {
         TaskStatus status;
         const char *name = (const char *)sqlite3_column_text(statement, 0);
         if (name != NULL && task_status_parse(name, &status) == 0)
@@ -290,13 +282,13 @@ int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual
     }
     sqlite3_reset(statement);
     if (rc != SQLITE_DONE)
-        return store_fail(store, "count tasks", err, errlen);
-    statement = store_statement(store, STORE_SQL_COUNT_MANUAL_OPEN, err, errlen);
+        return sqlite_fail(store, "count tasks", err, errlen);
+    statement = sqlite_statement(store, STORE_SQL_COUNT_MANUAL_OPEN, err, errlen);
     if (statement == NULL)
         return -1;
-    rc = store_step(store, statement);
+    rc = sqlite_step(store, statement);
     if (rc == SQLITE_ROW)
         *manual_open = sqlite3_column_int64(statement, 0);
     sqlite3_reset(statement);
-    return rc == SQLITE_ROW ? 0 : store_fail(store, "count manual", err, errlen);
+    return rc == SQLITE_ROW ? 0 : sqlite_fail(store, "count manual", err, errlen);
 }

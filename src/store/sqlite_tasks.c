@@ -1,14 +1,15 @@
 /*
- * store_tasks: the task queries of the store (see store.h): insert, the two
- * deduplication lookups, get by id, and the filtered newest-first listing.
+ * store/sqlite_tasks: the SQLite backend's task queries (see store.h):
+ * insert, the two deduplication lookups, get by id, and the filtered
+ * newest-first listing.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "store/sqlite.h"
 
-int store_task_read_row(sqlite3_stmt *statement, Task *out)
+int sqlite_task_read_row(sqlite3_stmt *statement, Task *out)
 {
     memset(out, 0, sizeof *out);
     out->id = sqlite3_column_int64(statement, 0);
@@ -24,33 +25,35 @@ int store_task_read_row(sqlite3_stmt *statement, Task *out)
     out->created_at = sqlite3_column_int64(statement, 13);
     out->updated_at = sqlite3_column_int64(statement, 14);
     out->last_status_code = sqlite3_column_int(statement, 15);
-    if (store_column_text(statement, 2, &out->business_id, NULL) != 0 ||
-        store_column_text(statement, 3, &out->business_type, NULL) != 0 ||
-        store_column_text(statement, 4, &out->target_url, NULL) != 0 ||
-        store_column_text(statement, 5, &out->payload, &out->payload_length) != 0 ||
-        store_column_text(statement, 7, &out->headers_json, NULL) != 0 ||
-        store_column_text(statement, 8, &out->idempotency_key, NULL) != 0 ||
-        store_column_text(statement, 16, &out->last_error, NULL) != 0 ||
-        store_column_text(statement, 17, &out->target_host, NULL) != 0) {
+    if (sqlite_column_text(statement, 2, &out->business_id, NULL) != 0 ||
+        sqlite_column_text(statement, 3, &out->business_type, NULL) != 0 ||
+        sqlite_column_text(statement, 4, &out->target_url, NULL) != 0 ||
+        sqlite_column_text(statement, 5, &out->payload, &out->payload_length) != 0 ||
+        sqlite_column_text(statement, 7, &out->headers_json, NULL) != 0 ||
+        sqlite_column_text(statement, 8, &out->idempotency_key, NULL) != 0 ||
+        sqlite_column_text(statement, 16, &out->last_error, NULL) != 0 ||
+        sqlite_column_text(statement, 17, &out->target_host, NULL) != 0) {
         task_clear(out);
         return -1;
     }
     return 0;
 }
 
-int store_task_insert(Store *store, const TaskRequest *request, int max_retry,
-                      const char *webhook_id, int64_t now, int64_t *out_id, char *err,
-                      size_t errlen)
+/* One writer at a time (the process lock and SQLite's own), and every
+ * writer looks before it inserts: never STORE_CONFLICT. */
+StoreResult sqlite_task_insert(Store *base, const TaskRequest *request, int max_retry,
+                               const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+                               size_t errlen)
 {
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_TASK_INSERT, err, errlen);
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_TASK_INSERT, err, errlen);
     if (statement == NULL)
         return -1;
     sqlite3_bind_text(statement, 1, webhook_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, request->business_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 3, request->business_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 4, request->target_url, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(statement, 5, request->payload, (int)request->payload_length,
-                      SQLITE_STATIC);
+    sqlite3_bind_blob(statement, 5, request->payload, (int)request->payload_length, SQLITE_STATIC);
     sqlite3_bind_int(statement, 6, request->payload_is_json ? 1 : 0);
     sqlite3_bind_text(statement, 7, request->headers_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 8, request->idempotency_key, -1, SQLITE_STATIC);
@@ -60,25 +63,25 @@ int store_task_insert(Store *store, const TaskRequest *request, int max_retry,
     sqlite3_bind_int64(statement, 12, now);
     sqlite3_bind_int64(statement, 13, now);
     sqlite3_bind_text(statement, 14, request->target_host, -1, SQLITE_STATIC);
-    if (store_step_done(store, statement, "insert task", err, errlen) != 0)
-        return -1;
+    if (sqlite_step_done(store, statement, "insert task", err, errlen) != 0)
+        return STORE_ERROR;
     *out_id = sqlite3_last_insert_rowid(store->db);
-    return 0;
+    return STORE_OK;
 }
 
 /* Steps STATEMENT expecting at most one task row. */
-static StoreResult store_task_fetch_one(Store *store, sqlite3_stmt *statement, Task *out,
-                                        unsigned char hash[TASK_HASH_SIZE], char *err,
-                                        size_t errlen)
+static StoreResult sqlite_task_fetch_one(SqliteStore *store, sqlite3_stmt *statement, Task *out,
+                                         unsigned char hash[TASK_HASH_SIZE], char *err,
+                                         size_t errlen)
 {
     StoreResult result;
-    int rc = store_step(store, statement);
+    int rc = sqlite_step(store, statement);
     if (rc == SQLITE_DONE) {
         result = STORE_NOT_FOUND;
     } else if (rc != SQLITE_ROW) {
-        store_fail(store, "read task", err, errlen);
+        sqlite_fail(store, "read task", err, errlen);
         result = STORE_ERROR;
-    } else if (store_task_read_row(statement, out) != 0) {
+    } else if (sqlite_task_read_row(statement, out) != 0) {
         snprintf(err, errlen, "read task: out of memory");
         result = STORE_ERROR;
     } else {
@@ -96,37 +99,40 @@ static StoreResult store_task_fetch_one(Store *store, sqlite3_stmt *statement, T
     return result;
 }
 
-StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_t errlen)
+StoreResult sqlite_task_get(Store *base, int64_t id, Task *out, char *err, size_t errlen)
 {
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_TASK_GET, err, errlen);
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_TASK_GET, err, errlen);
     if (statement == NULL)
         return STORE_ERROR;
     sqlite3_bind_int64(statement, 1, id);
-    return store_task_fetch_one(store, statement, out, NULL, err, errlen);
+    return sqlite_task_fetch_one(store, statement, out, NULL, err, errlen);
 }
 
-StoreResult store_task_find_by_idempotency_key(Store *store, const char *key, Task *out,
-                                               unsigned char hash[TASK_HASH_SIZE], char *err,
-                                               size_t errlen)
+StoreResult sqlite_task_find_by_idempotency_key(Store *base, const char *key, Task *out,
+                                                unsigned char hash[TASK_HASH_SIZE], char *err,
+                                                size_t errlen)
 {
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_TASK_BY_KEY, err, errlen);
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_TASK_BY_KEY, err, errlen);
     if (statement == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(statement, 1, key, -1, SQLITE_STATIC);
-    return store_task_fetch_one(store, statement, out, hash, err, errlen);
+    return sqlite_task_fetch_one(store, statement, out, hash, err, errlen);
 }
 
-StoreResult store_task_find_by_business(Store *store, const char *business_type,
-                                        const char *business_id, const char *target_url,
-                                        Task *out, char *err, size_t errlen)
+StoreResult sqlite_task_find_by_business(Store *base, const char *business_type,
+                                         const char *business_id, const char *target_url, Task *out,
+                                         char *err, size_t errlen)
 {
-    sqlite3_stmt *statement = store_statement(store, STORE_SQL_TASK_BY_BUSINESS, err, errlen);
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_TASK_BY_BUSINESS, err, errlen);
     if (statement == NULL)
         return STORE_ERROR;
     sqlite3_bind_text(statement, 1, business_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, business_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 3, target_url, -1, SQLITE_STATIC);
-    return store_task_fetch_one(store, statement, out, NULL, err, errlen);
+    return sqlite_task_fetch_one(store, statement, out, NULL, err, errlen);
 }
 
 enum {
@@ -139,14 +145,14 @@ enum {
 /* The listing SQL is assembled from fixed fragments by which filters are set
  * (never from user data), so each of the 16 shapes gets a plan that uses the
  * right index, which "(? IS NULL OR col = ?)" would defeat. */
-static sqlite3_stmt *store_task_list_statement(Store *store, int variant, char *err,
-                                               size_t errlen)
+static sqlite3_stmt *sqlite_task_list_statement(SqliteStore *store, int variant, char *err,
+                                                size_t errlen)
 {
     if (store->list_statements[variant] != NULL)
         return store->list_statements[variant];
     char sql[1024];
-    size_t used = (size_t)snprintf(sql, sizeof sql,
-                                   "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE 1");
+    size_t used =
+        (size_t)snprintf(sql, sizeof sql, "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE 1");
     if (variant & STORE_LIST_BY_BUSINESS_ID)
         used += (size_t)snprintf(sql + used, sizeof sql - used, " AND business_id = :business_id");
     if (variant & STORE_LIST_BY_TYPE)
@@ -156,19 +162,20 @@ static sqlite3_stmt *store_task_list_statement(Store *store, int variant, char *
     if (variant & STORE_LIST_AFTER)
         used += (size_t)snprintf(sql + used, sizeof sql - used, " AND id < :after");
     snprintf(sql + used, sizeof sql - used, " ORDER BY id DESC LIMIT :limit");
-    return store_prepare_cached(store, &store->list_statements[variant], sql, err, errlen);
+    return sqlite_prepare_cached(store, &store->list_statements[variant], sql, err, errlen);
 }
 
-int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
-                    char *err, size_t errlen)
+int sqlite_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
+                     char *err, size_t errlen)
 {
+    SqliteStore *store = sqlite_of(base);
     *out_tasks = NULL;
     *out_count = 0;
     int variant = (filter->business_id ? STORE_LIST_BY_BUSINESS_ID : 0) |
                   (filter->business_type ? STORE_LIST_BY_TYPE : 0) |
                   (filter->has_status ? STORE_LIST_BY_STATUS : 0) |
                   (filter->after > 0 ? STORE_LIST_AFTER : 0);
-    sqlite3_stmt *statement = store_task_list_statement(store, variant, err, errlen);
+    sqlite3_stmt *statement = sqlite_task_list_statement(store, variant, err, errlen);
     if (statement == NULL)
         return -1;
     int limit = filter->limit > 0 ? filter->limit : 1;
@@ -177,17 +184,17 @@ int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, si
         snprintf(err, errlen, "list tasks: out of memory");
         return -1;
     }
-    store_bind_text(statement, ":business_id", filter->business_id);
-    store_bind_text(statement, ":type", filter->business_type);
-    store_bind_text(statement, ":status",
-                          filter->has_status ? task_status_name(filter->status) : NULL);
-    store_bind_int64(statement, ":after", filter->after);
-    store_bind_int64(statement, ":limit", limit);
+    sqlite_bind_text(statement, ":business_id", filter->business_id);
+    sqlite_bind_text(statement, ":type", filter->business_type);
+    sqlite_bind_text(statement, ":status",
+                     filter->has_status ? task_status_name(filter->status) : NULL);
+    sqlite_bind_int64(statement, ":after", filter->after);
+    sqlite_bind_int64(statement, ":limit", limit);
     size_t count = 0;
     int rc;
     int result = 0;
-    while ((rc = store_step(store, statement)) == SQLITE_ROW && count < (size_t)limit) {
-        if (store_task_read_row(statement, &tasks[count]) != 0) {
+    while ((rc = sqlite_step(store, statement)) == SQLITE_ROW && count < (size_t)limit) {
+        if (sqlite_task_read_row(statement, &tasks[count]) != 0) {
             snprintf(err, errlen, "list tasks: out of memory");
             result = -1;
             break;
@@ -195,7 +202,7 @@ int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, si
         count++;
     }
     if (result == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        result = store_fail(store, "list tasks", err, errlen);
+        result = sqlite_fail(store, "list tasks", err, errlen);
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
     if (result != 0) {
@@ -205,11 +212,4 @@ int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, si
     *out_tasks = tasks;
     *out_count = count;
     return 0;
-}
-
-void store_task_list_free(Task *tasks, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        task_clear(&tasks[i]);
-    free(tasks);
 }

@@ -1,0 +1,98 @@
+/*
+ * store/backend: what a storage backend gives the store front (store.c):
+ * one function per operation of store.h, in a table, and the Store header
+ * every backend's connection struct starts with. The front checks nothing
+ * and adds nothing: each call goes to the backend's function with the same
+ * arguments, so store.h's contract is each backend's contract (the store
+ * unit tests run it against both).
+ *
+ * The model is curl's struct Curl_ssl (lib/vtls/vtls_int.h) and OpenSMTPD's
+ * queue_backend. Only store.c and the backends include this header.
+ */
+#ifndef HERALD_STORE_BACKEND_H
+#define HERALD_STORE_BACKEND_H
+
+#include "store.h"
+
+typedef struct StoreBackend StoreBackend;
+
+/* The first member of every backend's connection (SqliteStore, PgStore). */
+struct Store {
+    const StoreBackend *backend;
+};
+
+struct StoreBackend {
+    const char *name; /* "sqlite", "postgresql" */
+    Store *(*open)(const StoreLocation *location, const StoreOptions *options, char *err,
+                   size_t errlen);
+    void (*close)(Store *store);
+    int (*inspect)(const StoreLocation *location, StoreInspection *out, char *err, size_t errlen);
+    int (*schema_version)(Store *store);
+    int (*tidy)(Store *store, char *err, size_t errlen);
+    int (*ping)(Store *store, char *err, size_t errlen);
+    int (*begin)(Store *store, char *err, size_t errlen);
+    int (*commit)(Store *store, char *err, size_t errlen);
+    void (*rollback)(Store *store);
+    int (*savepoint)(Store *store, char *err, size_t errlen);
+    int (*savepoint_release)(Store *store, char *err, size_t errlen);
+    int (*savepoint_rollback)(Store *store, char *err, size_t errlen);
+
+    StoreResult (*task_insert)(Store *store, const TaskRequest *request, int max_retry,
+                               const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+                               size_t errlen);
+    StoreResult (*task_get)(Store *store, int64_t id, Task *out, char *err, size_t errlen);
+    StoreResult (*task_find_by_idempotency_key)(Store *store, const char *key, Task *out,
+                                                unsigned char hash[TASK_HASH_SIZE], char *err,
+                                                size_t errlen);
+    StoreResult (*task_find_by_business)(Store *store, const char *business_type,
+                                         const char *business_id, const char *target_url, Task *out,
+                                         char *err, size_t errlen);
+    int (*task_list)(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
+                     char *err, size_t errlen);
+
+    int (*host_list_pending)(Store *store, StoreHost **out, size_t *count, char *err,
+                             size_t errlen);
+    StoreResult (*host_next_due)(Store *store, const char *host, int64_t *out, char *err,
+                                 size_t errlen);
+    int (*claim_due)(Store *store, const char *host, int64_t now, int64_t lease_until, size_t limit,
+                     Task *out, size_t *count, char *err, size_t errlen);
+    int (*record_outcomes)(Store *store, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                           char *err, size_t errlen);
+    int (*recover_interrupted)(Store *store, int64_t now, int64_t lease_end, int *recovered,
+                               char *err, size_t errlen);
+    int (*attempt_list)(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
+                        size_t errlen);
+
+    int (*manual_list)(Store *store, const ManualFilter *filter, ManualEntry **out, size_t *count,
+                       char *err, size_t errlen);
+    StoreResult (*manual_retry)(Store *store, int64_t task_id, const ManualRepair *repair,
+                                const char *action, const char *details, int64_t now, char **host,
+                                char *err, size_t errlen);
+    StoreResult (*manual_resolve)(Store *store, int64_t task_id, const char *note,
+                                  const char *actor, int64_t now, char *err, size_t errlen);
+    int (*manual_open_matching)(Store *store, const char *business_type, int64_t since,
+                                int64_t until, ManualMatch **out, size_t *count, char *err,
+                                size_t errlen);
+    int (*action_list)(Store *store, int64_t task_id, ManualAction **out, size_t *count, char *err,
+                       size_t errlen);
+
+    int (*alert_backlog)(Store *store, int64_t since, AlertBacklog *out, char *err, size_t errlen);
+    int (*alert_insert)(Store *store, const char *kind, bool firing, int64_t count,
+                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
+    int (*alert_mark)(Store *store, const StoredAlert *alert, char *err, size_t errlen);
+    int (*alert_unsent)(Store *store, StoredAlert **out, size_t *count, char *err, size_t errlen);
+    int (*alert_list)(Store *store, int64_t before, int limit, StoredAlert **out, size_t *count,
+                      char *err, size_t errlen);
+    StoreResult (*alert_latest)(Store *store, const char *kind, StoredAlert *out, char *err,
+                                size_t errlen);
+    int (*retention_pending)(Store *store, int64_t cutoff, bool *pending, char *err, size_t errlen);
+    int (*retention_step)(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
+                          size_t errlen);
+    int (*count_gauges)(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
+                        size_t errlen);
+};
+
+extern const StoreBackend store_backend_sqlite;
+extern const StoreBackend store_backend_postgresql;
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * store/sqlite: the SQLite backend's connections: opening, pragmas,
+ * transactions, the statement cache and the fault seam's hook, and the
+ * backend's table of functions. See sqlite.h for the file family.
+ */
+#include "store/sqlite.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "fault.h"
+
+/* Held from sqlite_begin() to commit/rollback by whichever connection writes. */
+static pthread_mutex_t sqlite_write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int sqlite_fail(SqliteStore *store, const char *what, char *err, size_t errlen)
+{
+    if (store->injected != SQLITE_OK) {
+        /* The fault seam failed it: the connection's own message is stale. */
+        snprintf(err, errlen, "%s: %s (injected fault)", what, sqlite3_errstr(store->injected));
+        store->injected = SQLITE_OK;
+        return -1;
+    }
+    snprintf(err, errlen, "%s: %s (%s)", what, sqlite3_errmsg(store->db),
+             sqlite3_errstr(sqlite3_extended_errcode(store->db)));
+    return -1;
+}
+
+/* The SQLite error the fault seam's KIND stands for. */
+static int sqlite_fault_code(FaultKind kind)
+{
+    switch (kind) {
+    case FAULT_FULL: return SQLITE_FULL;
+    case FAULT_IOERR: return SQLITE_IOERR_WRITE;
+    case FAULT_BUSY: return SQLITE_BUSY;
+    case FAULT_NONE: break;
+    }
+    return SQLITE_OK;
+}
+
+int sqlite_step(SqliteStore *store, sqlite3_stmt *statement)
+{
+    int injected = sqlite_fault_code(fault_next());
+    if (injected != SQLITE_OK) {
+        store->injected = injected;
+        return injected;
+    }
+    return sqlite3_step(statement);
+}
+
+sqlite3_stmt *sqlite_prepare_cached(SqliteStore *store, sqlite3_stmt **slot, const char *text,
+                                    char *err, size_t errlen)
+{
+    if (*slot == NULL) {
+        if (sqlite3_prepare_v3(store->db, text, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
+            SQLITE_OK) {
+            sqlite_fail(store, "prepare", err, errlen);
+            *slot = NULL;
+            return NULL;
+        }
+    }
+    return *slot;
+}
+
+sqlite3_stmt *sqlite_statement(SqliteStore *store, StoreSql sql, char *err, size_t errlen)
+{
+    return sqlite_prepare_cached(store, &store->statements[sql], sqlite_sql_text[sql], err, errlen);
+}
+
+int sqlite_step_done(SqliteStore *store, sqlite3_stmt *statement, const char *what, char *err,
+                     size_t errlen)
+{
+    int rc = sqlite_step(store, statement);
+    int result = 0;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        result = sqlite_fail(store, what, err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return result;
+}
+
+int sqlite_collect_rows(SqliteStore *store, sqlite3_stmt *statement, size_t element_size,
+                        StoreRowReader read_row, void (*clear)(void *element), const char *what,
+                        void **out, size_t *count, char *err, size_t errlen)
+{
+    char *elements = NULL;
+    size_t used = 0, capacity = 0;
+    int rc;
+    int result = 0;
+    while ((rc = sqlite_step(store, statement)) == SQLITE_ROW) {
+        if (used == capacity) {
+            capacity = capacity ? capacity * 2 : 16;
+            char *grown = realloc(elements, capacity * element_size);
+            if (grown == NULL) {
+                result = -1;
+                break;
+            }
+            elements = grown;
+        }
+        void *element = elements + used * element_size;
+        memset(element, 0, element_size);
+        used++; /* counted even if the read fails, so its allocations are freed */
+        if (read_row(statement, element) != 0) {
+            result = -1;
+            break;
+        }
+    }
+    if (result != 0)
+        snprintf(err, errlen, "%s: out of memory", what);
+    else if (rc != SQLITE_DONE)
+        result = sqlite_fail(store, what, err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (result != 0) {
+        for (size_t i = 0; i < used; i++)
+            clear(elements + i * element_size);
+        free(elements);
+        return -1;
+    }
+    *out = elements;
+    *count = used;
+    return 0;
+}
+
+void sqlite_bind_text(sqlite3_stmt *statement, const char *name, const char *value)
+{
+    int index = sqlite3_bind_parameter_index(statement, name);
+    if (index > 0)
+        sqlite3_bind_text(statement, index, value, -1, SQLITE_STATIC);
+}
+
+void sqlite_bind_int64(sqlite3_stmt *statement, const char *name, int64_t value)
+{
+    int index = sqlite3_bind_parameter_index(statement, name);
+    if (index > 0)
+        sqlite3_bind_int64(statement, index, value);
+}
+
+int sqlite_column_text(sqlite3_stmt *statement, int column, char **out, size_t *out_length)
+{
+    *out = NULL;
+    if (out_length)
+        *out_length = 0;
+    if (sqlite3_column_type(statement, column) == SQLITE_NULL)
+        return 0;
+    const void *data = sqlite3_column_blob(statement, column);
+    size_t length = (size_t)sqlite3_column_bytes(statement, column);
+    char *copy = malloc(length + 1);
+    if (copy == NULL)
+        return -1;
+    if (length > 0)
+        memcpy(copy, data, length);
+    copy[length] = '\0';
+    *out = copy;
+    if (out_length)
+        *out_length = length;
+    return 0;
+}
+
+int sqlite_exec(SqliteStore *store, const char *sql, const char *what, char *err, size_t errlen)
+{
+    store->injected = sqlite_fault_code(fault_next());
+    if (store->injected != SQLITE_OK)
+        return sqlite_fail(store, what, err, errlen);
+    char *message = NULL;
+    if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", what, message ? message : sqlite3_errmsg(store->db));
+        sqlite3_free(message);
+        return -1;
+    }
+    return 0;
+}
+
+int sqlite_query_int(SqliteStore *store, const char *sql, int *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &statement, NULL) != SQLITE_OK)
+        return sqlite_fail(store, sql, err, errlen);
+    int rc = sqlite_step(store, statement);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(statement, 0);
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_ROW)
+        return sqlite_fail(store, sql, err, errlen);
+    return 0;
+}
+
+static int sqlite_set_pragmas(SqliteStore *store, int64_t busy_timeout_ms, bool durable, char *err,
+                              size_t errlen)
+{
+    if (sqlite3_busy_timeout(store->db, (int)busy_timeout_ms) != SQLITE_OK)
+        return sqlite_fail(store, "busy_timeout", err, errlen);
+    sqlite3_stmt *statement = NULL;
+    if (sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &statement, NULL) != SQLITE_OK)
+        return sqlite_fail(store, "journal_mode", err, errlen);
+    int rc = sqlite3_step(statement);
+    bool wal =
+        rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(statement, 0), "wal") == 0;
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_ROW)
+        return sqlite_fail(store, "journal_mode", err, errlen);
+    if (!wal) {
+        snprintf(err, errlen,
+                 "the database could not be put in WAL mode (is the filesystem "
+                 "one that supports shared memory?)");
+        return -1;
+    }
+    /* FULL: a commit is fsynced before it returns; that is what a 201 promises.
+     * NORMAL (the scheduler's claims and outcomes): a commit lost to a power
+     * failure only makes a task go out again, which at-least-once allows. */
+    return sqlite_exec(store,
+                       durable ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                                 " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;"
+                               : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                                 " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;",
+                       "pragmas", err, errlen);
+}
+
+Store *sqlite_open(const StoreLocation *location, const StoreOptions *options, char *err,
+                   size_t errlen)
+{
+    const char *path = location->path;
+    SqliteStore *store = calloc(1, sizeof *store);
+    if (store == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    store->base.backend = &store_backend_sqlite;
+    snprintf(store->path, sizeof store->path, "%s", path);
+    const Migration *migrations =
+        options->migrations ? options->migrations : migrations_sqlite.list;
+    size_t count = options->migrations ? options->migration_count : migrations_sqlite.count;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path,
+                 store->db ? sqlite3_errmsg(store->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    char detail[512];
+    if (sqlite_set_pragmas(store, location->busy_timeout_ms,
+                           options->durability == STORE_DURABILITY_FULL, detail,
+                           sizeof detail) != 0) {
+        snprintf(err, errlen, "database %s: %s", path, detail);
+        goto fail;
+    }
+    if (options->migrate) {
+        if (sqlite_apply_migrations(store, migrations, count, detail, sizeof detail) != 0) {
+            snprintf(err, errlen, "database %s: %s", path, detail);
+            goto fail;
+        }
+    } else {
+        int version = 0;
+        if (sqlite_query_int(store, "PRAGMA user_version", &version, detail, sizeof detail) != 0) {
+            snprintf(err, errlen, "database %s: %s", path, detail);
+            goto fail;
+        }
+        if (version != (int)count) {
+            snprintf(err, errlen, "database %s: schema version %d, expected %zu", path, version,
+                     count);
+            goto fail;
+        }
+        store->schema_version = version;
+    }
+    return &store->base;
+fail:
+    sqlite_close(&store->base);
+    return NULL;
+}
+
+void sqlite_close(Store *base)
+{
+    SqliteStore *store = sqlite_of(base);
+    if (store == NULL)
+        return;
+    if (store->in_transaction)
+        sqlite_rollback(base);
+    for (int i = 0; i < STORE_SQL_COUNT; i++)
+        sqlite3_finalize(store->statements[i]);
+    for (int i = 0; i < STORE_LIST_VARIANTS; i++)
+        sqlite3_finalize(store->list_statements[i]);
+    for (int i = 0; i < STORE_MANUAL_LIST_VARIANTS; i++)
+        sqlite3_finalize(store->manual_list_statements[i]);
+    sqlite3_close(store->db); /* all statements are finalized, so this closes */
+    free(store);
+}
+
+int sqlite_schema_version(Store *base)
+{
+    SqliteStore *store = sqlite_of(base);
+    return store->schema_version;
+}
+
+/* Moves the WAL into the database file and truncates it (a clean stop
+ * leaves no WAL to replay). */
+int sqlite_tidy(Store *base, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    return sqlite_exec(store, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint", err, errlen);
+}
+
+int sqlite_ping(Store *base, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_PING, err, errlen);
+    if (statement == NULL)
+        return -1;
+    return sqlite_step_done(store, statement, "ping", err, errlen);
+}
+
+int sqlite_begin(Store *base, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_BEGIN, err, errlen);
+    if (statement == NULL)
+        return -1;
+    pthread_mutex_lock(&sqlite_write_lock);
+    if (sqlite_step_done(store, statement, "begin", err, errlen) != 0) {
+        pthread_mutex_unlock(&sqlite_write_lock);
+        return -1;
+    }
+    store->in_transaction = true;
+    return 0;
+}
+
+static void sqlite_end_transaction(SqliteStore *store)
+{
+    if (store->in_transaction) {
+        store->in_transaction = false;
+        pthread_mutex_unlock(&sqlite_write_lock);
+    }
+}
+
+int sqlite_commit(Store *base, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_COMMIT, err, errlen);
+    if (statement == NULL || sqlite_step_done(store, statement, "commit", err, errlen) != 0) {
+        /* A failed COMMIT (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY) may leave the
+         * transaction open; roll it back so nothing of it can commit later. */
+        sqlite_rollback(&store->base);
+        return -1;
+    }
+    sqlite_end_transaction(store);
+    return 0;
+}
+
+void sqlite_rollback(Store *base)
+{
+    SqliteStore *store = sqlite_of(base);
+    if (!sqlite3_get_autocommit(store->db)) {
+        char err[256];
+        sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ROLLBACK, err, sizeof err);
+        /* ROLLBACK can only fail if no transaction is active, which we checked;
+         * it is how a failure is undone, so the fault seam never fails it. */
+        if (statement != NULL) {
+            sqlite3_step(statement);
+            sqlite3_reset(statement);
+        }
+    }
+    sqlite_end_transaction(store);
+}
+
+static int sqlite_run(SqliteStore *store, StoreSql sql, const char *what, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = sqlite_statement(store, sql, err, errlen);
+    if (statement == NULL)
+        return -1;
+    return sqlite_step_done(store, statement, what, err, errlen);
+}
+
+int sqlite_savepoint(Store *base, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    return sqlite_run(store, STORE_SQL_SAVEPOINT, "savepoint", err, errlen);
+}
+
+int sqlite_savepoint_release(Store *base, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    return sqlite_run(store, STORE_SQL_RELEASE, "release savepoint", err, errlen);
+}
+
+int sqlite_savepoint_rollback(Store *base, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    if (sqlite_run(store, STORE_SQL_ROLLBACK_TO, "rollback to savepoint", err, errlen) != 0)
+        return -1;
+    return sqlite_run(store, STORE_SQL_RELEASE, "release savepoint", err, errlen);
+}
+
+const StoreBackend store_backend_sqlite = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .inspect = sqlite_inspect,
+    .schema_version = sqlite_schema_version,
+    .tidy = sqlite_tidy,
+    .ping = sqlite_ping,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .savepoint = sqlite_savepoint,
+    .savepoint_release = sqlite_savepoint_release,
+    .savepoint_rollback = sqlite_savepoint_rollback,
+    .task_insert = sqlite_task_insert,
+    .task_get = sqlite_task_get,
+    .task_find_by_idempotency_key = sqlite_task_find_by_idempotency_key,
+    .task_find_by_business = sqlite_task_find_by_business,
+    .task_list = sqlite_task_list,
+    .host_list_pending = sqlite_host_list_pending,
+    .host_next_due = sqlite_host_next_due,
+    .claim_due = sqlite_claim_due,
+    .record_outcomes = sqlite_record_outcomes,
+    .recover_interrupted = sqlite_recover_interrupted,
+    .attempt_list = sqlite_attempt_list,
+    .manual_list = sqlite_manual_list,
+    .manual_retry = sqlite_manual_retry,
+    .manual_resolve = sqlite_manual_resolve,
+    .manual_open_matching = sqlite_manual_open_matching,
+    .action_list = sqlite_action_list,
+    .alert_backlog = sqlite_alert_backlog,
+    .alert_insert = sqlite_alert_insert,
+    .alert_mark = sqlite_alert_mark,
+    .alert_unsent = sqlite_alert_unsent,
+    .alert_list = sqlite_alert_list,
+    .alert_latest = sqlite_alert_latest,
+    .retention_pending = sqlite_retention_pending,
+    .retention_step = sqlite_retention_step,
+    .count_gauges = sqlite_count_gauges,
+};

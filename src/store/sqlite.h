@@ -1,0 +1,218 @@
+/*
+ * store/sqlite: the SQLite backend's shared parts. sqlite.c opens
+ * connections, runs transactions and caches statements (with the text of
+ * every statement); sqlite_schema.c migrates and inspects; sqlite_tasks.c,
+ * sqlite_delivery.c, sqlite_manual.c and sqlite_alerts.c hold the queries
+ * by subject. The functions taking a Store * are the backend's entries in
+ * store_backend_sqlite (sqlite.c); see store.h for what each does.
+ *
+ * What is SQLite's own stays here: one writer at a time (the process-wide
+ * sqlite_write_lock, so this process's writers queue on a mutex instead of
+ * spinning in the busy handler), WAL with synchronous=FULL (NORMAL for
+ * STORE_DURABILITY_REPLAYABLE), checkpoints.
+ */
+#ifndef HERALD_STORE_SQLITE_H
+#define HERALD_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "store/backend.h"
+
+/* The columns of a task, in the order sqlite_task_read_row() reads them. */
+#define STORE_TASK_COLUMNS                                                                         \
+    "id, webhook_id, business_id, business_type, target_url, payload, payload_is_json,"            \
+    " headers, idempotency_key, status, attempts, max_retry, next_attempt_at, created_at,"         \
+    " updated_at, last_status_code, last_error, target_host"
+#define STORE_TASK_COLUMN_COUNT 18
+
+/* Every statement the store runs, prepared once per connection on first use. */
+typedef enum {
+    STORE_SQL_BEGIN,
+    STORE_SQL_COMMIT,
+    STORE_SQL_ROLLBACK,
+    STORE_SQL_SAVEPOINT,
+    STORE_SQL_RELEASE,
+    STORE_SQL_ROLLBACK_TO,
+    STORE_SQL_PING,
+    STORE_SQL_TASK_INSERT,
+    STORE_SQL_TASK_GET,
+    STORE_SQL_TASK_BY_KEY,
+    STORE_SQL_TASK_BY_BUSINESS,
+    STORE_SQL_HOSTS_PENDING,
+    STORE_SQL_HOST_NEXT_DUE,
+    STORE_SQL_CLAIM,
+    STORE_SQL_ATTEMPT_INSERT,
+    STORE_SQL_TASK_SUCCEEDED,
+    STORE_SQL_TASK_RETRY,
+    STORE_SQL_TASK_FAILED,
+    STORE_SQL_MANUAL_INSERT,
+    STORE_SQL_RECOVER_ATTEMPTS,
+    STORE_SQL_RECOVER_TASKS,
+    STORE_SQL_ATTEMPT_LIST,
+    STORE_SQL_MANUAL_OPEN_ID,
+    STORE_SQL_MANUAL_RETRY_TASK,
+    STORE_SQL_MANUAL_CLOSE,
+    STORE_SQL_MANUAL_MATCHING,
+    STORE_SQL_ACTION_INSERT,
+    STORE_SQL_ACTION_LIST,
+    STORE_SQL_COUNT_BY_STATUS,
+    STORE_SQL_COUNT_MANUAL_OPEN,
+    STORE_SQL_BACKLOG_COUNT,
+    STORE_SQL_BACKLOG_BY_TYPE,
+    STORE_SQL_BACKLOG_SAMPLE,
+    STORE_SQL_ALERT_INSERT,
+    STORE_SQL_ALERT_SENT,
+    STORE_SQL_ALERT_UNSENT,
+    STORE_SQL_ALERT_LIST,
+    STORE_SQL_ALERT_LATEST,
+    STORE_SQL_RETENTION_BOUNDARY,
+    STORE_SQL_RETENTION_SUCCEEDED,
+    STORE_SQL_RETENTION_RESOLVED_TASKS,
+    STORE_SQL_RETENTION_RESOLVED_ENTRIES,
+    STORE_SQL_RETENTION_ALERTS,
+    STORE_SQL_RETENTION_PENDING,
+    STORE_SQL_COUNT,
+} StoreSql;
+
+/* The text of each StoreSql (sqlite_sql.c). */
+extern const char *const sqlite_sql_text[STORE_SQL_COUNT];
+
+/* Filter combinations of sqlite_task_list and sqlite_manual_list, one prepared
+ * statement each. */
+#define STORE_LIST_VARIANTS 16
+#define STORE_MANUAL_LIST_VARIANTS 12
+
+typedef struct SqliteStore {
+    Store base; /* first: a Store * of this backend is a SqliteStore * */
+    sqlite3 *db;
+    char path[1024];
+    int schema_version;
+    bool in_transaction; /* holding sqlite_write_lock */
+    int injected;        /* the error the fault seam just returned (SQLITE_OK: none) */
+    sqlite3_stmt *statements[STORE_SQL_COUNT];
+    sqlite3_stmt *list_statements[STORE_LIST_VARIANTS];
+    sqlite3_stmt *manual_list_statements[STORE_MANUAL_LIST_VARIANTS];
+} SqliteStore;
+
+static inline SqliteStore *sqlite_of(Store *store)
+{
+    return (SqliteStore *)store;
+}
+
+/* The cached statement for SQL, reset and unbound, or NULL with ERR set. */
+sqlite3_stmt *sqlite_statement(SqliteStore *store, StoreSql sql, char *err, size_t errlen);
+
+/* Prepares TEXT into *SLOT if it is empty; returns *SLOT or NULL with ERR. */
+sqlite3_stmt *sqlite_prepare_cached(SqliteStore *store, sqlite3_stmt **slot, const char *text,
+                                    char *err, size_t errlen);
+
+/* Fills ERR with WHAT and SQLite's message for the connection. Returns -1. */
+int sqlite_fail(SqliteStore *store, const char *what, char *err, size_t errlen);
+
+/* sqlite3_step() for every statement the store runs: the fault seam's point
+ * of entry (fault.h). Use it, never sqlite3_step, so every step can fail. */
+int sqlite_step(SqliteStore *store, sqlite3_stmt *statement);
+
+/* Runs SQL (no rows) / SQL returning one integer into *OUT; on failure
+ * returns -1 with "WHAT: message" (or SQL's) in ERR. */
+int sqlite_exec(SqliteStore *store, const char *sql, const char *what, char *err, size_t errlen);
+int sqlite_query_int(SqliteStore *store, const char *sql, int *out, char *err, size_t errlen);
+
+/* Brings the schema of STORE up to the COUNT MIGRATIONS, or refuses a newer
+ * one (sqlite_schema.c). */
+int sqlite_apply_migrations(SqliteStore *store, const Migration *migrations, size_t count,
+                            char *err, size_t errlen);
+
+/* Reads the current row of a statement into ELEMENT (zeroed). Returns 0, or
+ * -1 when out of memory; what it allocated stays in ELEMENT for CLEAR. */
+typedef int (*StoreRowReader)(sqlite3_stmt *statement, void *element);
+
+/* Steps STATEMENT (already bound) to its end, reading each row with READ_ROW
+ * into a new array of ELEMENT_SIZE elements. On success the caller owns *OUT
+ * (*COUNT elements); on failure nothing stays allocated (CLEAR frees one
+ * element's contents) and ERR names WHAT. Resets and unbinds STATEMENT. */
+int sqlite_collect_rows(SqliteStore *store, sqlite3_stmt *statement, size_t element_size,
+                        StoreRowReader read_row, void (*clear)(void *element), const char *what,
+                        void **out, size_t *count, char *err, size_t errlen);
+
+/* Steps a statement that returns no rows and resets it. Returns 0 or -1. */
+int sqlite_step_done(SqliteStore *store, sqlite3_stmt *statement, const char *what, char *err,
+                     size_t errlen);
+
+/* Bind VALUE to the named parameter NAME (":now"), if the statement has it. */
+void sqlite_bind_text(sqlite3_stmt *statement, const char *name, const char *value);
+void sqlite_bind_int64(sqlite3_stmt *statement, const char *name, int64_t value);
+
+/* Reads STORE_TASK_COLUMNS starting at column 0 into OUT. Returns 0, or -1
+ * if out of memory (OUT is then cleared). */
+int sqlite_task_read_row(sqlite3_stmt *statement, Task *out);
+
+/* Duplicates column COLUMN as a NUL-terminated heap string (NULL for SQL NULL).
+ * Returns 0, or -1 if out of memory. */
+int sqlite_column_text(sqlite3_stmt *statement, int column, char **out, size_t *out_length);
+
+/* The backend's entries (store.h says what each does). */
+Store *sqlite_open(const StoreLocation *location, const StoreOptions *options, char *err,
+                   size_t errlen);
+void sqlite_close(Store *base);
+int sqlite_inspect(const StoreLocation *location, StoreInspection *out, char *err, size_t errlen);
+int sqlite_schema_version(Store *base);
+int sqlite_tidy(Store *base, char *err, size_t errlen);
+int sqlite_ping(Store *base, char *err, size_t errlen);
+int sqlite_begin(Store *base, char *err, size_t errlen);
+int sqlite_commit(Store *base, char *err, size_t errlen);
+void sqlite_rollback(Store *base);
+int sqlite_savepoint(Store *base, char *err, size_t errlen);
+int sqlite_savepoint_release(Store *base, char *err, size_t errlen);
+int sqlite_savepoint_rollback(Store *base, char *err, size_t errlen);
+StoreResult sqlite_task_insert(Store *base, const TaskRequest *request, int max_retry,
+                               const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+                               size_t errlen);
+StoreResult sqlite_task_get(Store *base, int64_t id, Task *out, char *err, size_t errlen);
+StoreResult sqlite_task_find_by_idempotency_key(Store *base, const char *key, Task *out,
+                                                unsigned char hash[TASK_HASH_SIZE], char *err,
+                                                size_t errlen);
+StoreResult sqlite_task_find_by_business(Store *base, const char *business_type,
+                                         const char *business_id, const char *target_url, Task *out,
+                                         char *err, size_t errlen);
+int sqlite_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
+                     char *err, size_t errlen);
+int sqlite_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen);
+StoreResult sqlite_host_next_due(Store *base, const char *host, int64_t *out, char *err,
+                                 size_t errlen);
+int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
+                     Task *out, size_t *count, char *err, size_t errlen);
+int sqlite_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                           char *err, size_t errlen);
+int sqlite_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered,
+                               char *err, size_t errlen);
+int sqlite_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, char *err,
+                        size_t errlen);
+int sqlite_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,
+                       char *err, size_t errlen);
+StoreResult sqlite_manual_retry(Store *base, int64_t task_id, const ManualRepair *repair,
+                                const char *action, const char *details, int64_t now, char **host,
+                                char *err, size_t errlen);
+StoreResult sqlite_manual_resolve(Store *base, int64_t task_id, const char *note, const char *actor,
+                                  int64_t now, char *err, size_t errlen);
+int sqlite_manual_open_matching(Store *base, const char *business_type, int64_t since,
+                                int64_t until, ManualMatch **out, size_t *count, char *err,
+                                size_t errlen);
+int sqlite_action_list(Store *base, int64_t task_id, ManualAction **out, size_t *count, char *err,
+                       size_t errlen);
+int sqlite_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen);
+int sqlite_alert_insert(Store *base, const char *kind, bool firing, int64_t count,
+                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
+int sqlite_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t errlen);
+int sqlite_alert_unsent(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen);
+int sqlite_alert_list(Store *base, int64_t before, int limit, StoredAlert **out, size_t *count,
+                      char *err, size_t errlen);
+StoreResult sqlite_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
+                                size_t errlen);
+int sqlite_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, size_t errlen);
+int sqlite_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, char *err,
+                          size_t errlen);
+int sqlite_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
+                        size_t errlen);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * store/sqlite_alerts: the SQLite backend's alert checker queries (see
+ * store.h): the manual backlog, the alerts table, retention and the gauges.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite.h"
+
+/* Runs STATEMENT expecting one integer row; *OUT keeps its value if none. */
+static int sqlite_single_int64(SqliteStore *store, sqlite3_stmt *statement, int64_t *out,
+                               const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite_step(store, statement);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(statement, 0);
+    sqlite3_reset(statement);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sqlite_fail(store, what, err, errlen);
+    return 0;
+}
+
+int sqlite_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *count = sqlite_statement(store, STORE_SQL_BACKLOG_COUNT, err, errlen);
+    if (count == NULL)
+        return -1;
+    sqlite_bind_int64(count, ":since", since);
+    if (sqlite_single_int64(store, count, &out->count, "backlog", err, errlen) != 0)
+        return -1;
+    if (out->count == 0)
+        return 0;
+    sqlite3_stmt *by_type = sqlite_statement(store, STORE_SQL_BACKLOG_BY_TYPE, err, errlen);
+    if (by_type == NULL)
+        return -1;
+    sqlite_bind_int64(by_type, ":since", since);
+    int rc;
+    while ((rc = sqlite_step(store, by_type)) == SQLITE_ROW && out->type_count < ALERT_TYPES_MAX) {
+        const char *type = (const char *)sqlite3_column_text(by_type, 0);
+        snprintf(out->by_type[out->type_count].business_type, sizeof out->by_type[0].business_type,
+                 "%s", type ? type : "");
+        out->by_type[out->type_count++].count = sqlite3_column_int64(by_type, 1);
+    }
+    sqlite3_reset(by_type);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sqlite_fail(store, "backlog by type", err, errlen);
+    sqlite3_stmt *sample = sqlite_statement(store, STORE_SQL_BACKLOG_SAMPLE, err, errlen);
+    if (sample == NULL)
+        return -1;
+    sqlite_bind_int64(sample, ":since", since);
+    while ((rc = sqlite_step(store, sample)) == SQLITE_ROW &&
+           out->sample_count < ALERT_SAMPLE_MAX) {
+        int64_t task_id = sqlite3_column_int64(sample, 0);
+        if (out->sample_count == 0) {
+            out->oldest_task_id = task_id;
+            out->oldest_moved_at = sqlite3_column_int64(sample, 1);
+        }
+        out->sample_task_ids[out->sample_count++] = task_id;
+    }
+    sqlite3_reset(sample);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sqlite_fail(store, "backlog sample", err, errlen);
+    return 0;
+}
+
+int sqlite_alert_insert(Store *base, const char *kind, bool firing, int64_t count,
+                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_INSERT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite3_bind_text(statement, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, firing ? "firing" : "resolved", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, count);
+    sqlite3_bind_text(statement, 4, details, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 5, now);
+    if (sqlite_step_done(store, statement, "record alert", err, errlen) != 0)
+        return -1;
+    *id = sqlite3_last_insert_rowid(store->db);
+    return 0;
+}
+
+int sqlite_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_SENT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    /* 0 stays NULL: not (yet) sent. */
+    if (alert->webhook_sent_at > 0)
+        sqlite_bind_int64(statement, ":webhook", alert->webhook_sent_at);
+    if (alert->command_sent_at > 0)
+        sqlite_bind_int64(statement, ":command", alert->command_sent_at);
+    if (alert->sent_at > 0)
+        sqlite_bind_int64(statement, ":sent", alert->sent_at);
+    sqlite_bind_text(statement, ":error", alert->send_error);
+    sqlite_bind_int64(statement, ":id", alert->id);
+    return sqlite_step_done(store, statement, "mark alert", err, errlen);
+}
+
+static int sqlite_alert_read_row(sqlite3_stmt *statement, void *element)
+{
+    StoredAlert *out = element;
+    out->id = sqlite3_column_int64(statement, 0);
+    const char *kind = (const char *)sqlite3_column_text(statement, 1);
+    snprintf(out->kind, sizeof out->kind, "%s", kind ? kind : "");
+    const char *state = (const char *)sqlite3_column_text(statement, 2);
+    out->firing = state != NULL && strcmp(state, "firing") == 0;
+    out->count = sqlite3_column_int64(statement, 3);
+    out->created_at = sqlite3_column_int64(statement, 5);
+    out->sent_at = sqlite3_column_int64(statement, 6);
+    out->webhook_sent_at = sqlite3_column_int64(statement, 8);
+    out->command_sent_at = sqlite3_column_int64(statement, 9);
+    if (sqlite_column_text(statement, 4, &out->details, NULL) != 0 ||
+        sqlite_column_text(statement, 7, &out->send_error, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void sqlite_alert_clear_element(void *element)
+{
+    stored_alert_clear(element);
+}
+
+/* Steps STATEMENT (already bound) into a new array of alerts. */
+static int sqlite_alert_collect(SqliteStore *store, sqlite3_stmt *statement, StoredAlert **out,
+                                size_t *count, char *err, size_t errlen)
+{
+    void *alerts = NULL;
+    if (sqlite_collect_rows(store, statement, sizeof(StoredAlert), sqlite_alert_read_row,
+                            sqlite_alert_clear_element, "list alerts", &alerts, count, err,
+                            errlen) != 0)
+        return -1;
+    *out = alerts;
+    return 0;
+}
+
+int sqlite_alert_unsent(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_UNSENT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    return sqlite_alert_collect(store, statement, out, count, err, errlen);
+}
+
+int sqlite_alert_list(Store *base, int64_t before, int limit, StoredAlert **out, size_t *count,
+                      char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_LIST, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite_bind_int64(statement, ":before", before);
+    sqlite_bind_int64(statement, ":limit", limit);
+    return sqlite_alert_collect(store, statement, out, count, err, errlen);
+}
+
+StoreResult sqlite_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
+                                size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_LATEST, err, errlen);
+    if (statement == NULL)
+        return STORE_ERROR;
+    sqlite3_bind_text(statement, 1, kind, -1, SQLITE_STATIC);
+    StoredAlert *alerts;
+    size_t count;
+    if (sqlite_alert_collect(store, statement, &alerts, &count, err, errlen) != 0)
+        return STORE_ERROR;
+    if (count == 0) {
+        free(alerts);
+        return STORE_NOT_FOUND;
+    }
+    *out = alerts[0];
+    free(alerts);
+    return STORE_OK;
+}
+
+/* Runs one retention DELETE and adds its changes to *DELETED. */
+static int sqlite_retention_delete(SqliteStore *store, StoreSql sql, int64_t cutoff,
+                                   int64_t boundary, int batch, int64_t *deleted, char *err,
+                                   size_t errlen)
+{
+    sqlite3_stmt *statement = sqlite_statement(store, sql, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite_bind_int64(statement, ":cutoff", cutoff);
+    sqlite_bind_int64(statement, ":boundary", boundary);
+    sqlite_bind_int64(statement, ":batch", batch);
+    if (sqlite_step_done(store, statement, "retention", err, errlen) != 0)
+        return -1;
+    *deleted += sqlite3_changes(store->db);
+    return 0;
+}
+
+/* The first task created at or after CUTOFF (ids grow with time, so older
+ * tasks are below it); INT64_MAX if none. */
+static int sqlite_retention_boundary(SqliteStore *store, int64_t cutoff, int64_t *boundary,
+                                     char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_RETENTION_BOUNDARY, err, errlen);
+    if (statement == NULL)
+        return -1;
+    *boundary = INT64_MAX;
+    sqlite_bind_int64(statement, ":cutoff", cutoff);
+    return sqlite_single_int64(store, statement, boundary, "retention boundary", err, errlen);
+}
+
+int sqlite_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    int64_t boundary, found = 0;
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_RETENTION_PENDING, err, errlen);
+    if (statement == NULL || sqlite_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
+        return -1;
+    sqlite_bind_int64(statement, ":boundary", boundary);
+    sqlite_bind_int64(statement, ":cutoff", cutoff);
+    if (sqlite_single_int64(store, statement, &found, "retention pending", err, errlen) != 0)
+        return -1;
+    *pending = found != 0;
+    return 0;
+}
+
+int sqlite_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, char *err,
+                          size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    *deleted = 0;
+    int64_t boundary;
+    if (sqlite_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
+        return -1;
+    if (sqlite_retention_delete(store, STORE_SQL_RETENTION_SUCCEEDED, cutoff, boundary, batch,
+                                deleted, err, errlen) != 0 ||
+        sqlite_retention_delete(store, STORE_SQL_RETENTION_RESOLVED_TASKS, cutoff, boundary, batch,
+                                deleted, err, errlen) != 0 ||
+        sqlite_retention_delete(store, STORE_SQL_RETENTION_RESOLVED_ENTRIES, cutoff, boundary,
+                                batch, deleted, err, errlen) != 0 ||
+        sqlite_retention_delete(store, STORE_SQL_RETENTION_ALERTS, cutoff, boundary, batch, deleted,
+                                err, errlen) != 0)
+        return -1;
+    return 0;
+}

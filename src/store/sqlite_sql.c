@@ -1,0 +1,147 @@
+/*
+ * store/sqlite_sql: the text of every statement the SQLite backend caches,
+ * indexed by StoreSql (sqlite.h). The filtered listings build theirs in
+ * sqlite_tasks.c and sqlite_manual.c.
+ */
+#include "store/sqlite.h"
+
+/* An alert row as sqlite_alert_read_row() reads it. */
+#define STORE_ALERT_COLUMNS                                                                        \
+    "id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"           \
+    " command_sent_at"
+
+const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
+    [STORE_SQL_BEGIN] = "BEGIN IMMEDIATE",
+    [STORE_SQL_COMMIT] = "COMMIT",
+    [STORE_SQL_ROLLBACK] = "ROLLBACK",
+    [STORE_SQL_SAVEPOINT] = "SAVEPOINT herald_item",
+    [STORE_SQL_RELEASE] = "RELEASE herald_item",
+    [STORE_SQL_ROLLBACK_TO] = "ROLLBACK TO herald_item",
+    [STORE_SQL_PING] = "SELECT count(*) FROM sqlite_schema",
+    [STORE_SQL_TASK_INSERT] =
+        "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, payload,"
+        " payload_is_json, headers, idempotency_key, request_hash, status, attempts, max_retry,"
+        " next_attempt_at, created_at, updated_at, target_host)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)",
+    [STORE_SQL_TASK_GET] = "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE id = ?",
+    [STORE_SQL_TASK_BY_KEY] =
+        "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks WHERE idempotency_key = ?",
+    [STORE_SQL_TASK_BY_BUSINESS] =
+        "SELECT " STORE_TASK_COLUMNS " FROM tasks"
+        " WHERE business_id = ? AND business_type = ? AND target_url = ? ORDER BY id LIMIT 1",
+    /* The first host after :after with pending work, and its earliest due time:
+     * one index seek, so listing hosts costs O(hosts), not O(tasks). */
+    [STORE_SQL_HOSTS_PENDING] = "SELECT target_host, next_attempt_at FROM tasks"
+                                " INDEXED BY tasks_host_due"
+                                " WHERE status = 'pending' AND target_host > :after"
+                                " ORDER BY target_host, next_attempt_at LIMIT 1",
+    [STORE_SQL_HOST_NEXT_DUE] = "SELECT next_attempt_at FROM tasks"
+                                " WHERE status = 'pending' AND target_host = ?"
+                                " ORDER BY next_attempt_at LIMIT 1",
+    [STORE_SQL_CLAIM] =
+        "UPDATE tasks SET status = 'delivering', attempts = attempts + 1,"
+        " next_attempt_at = :lease, updated_at = :now"
+        " WHERE id IN (SELECT id FROM tasks WHERE status = 'pending' AND target_host = :host"
+        " AND next_attempt_at <= :now ORDER BY next_attempt_at LIMIT :limit)"
+        " RETURNING " STORE_TASK_COLUMNS,
+    [STORE_SQL_ATTEMPT_INSERT] =
+        "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, status_code,"
+        " error_class, error_message, response_body, response_truncated)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [STORE_SQL_TASK_SUCCEEDED] =
+        "UPDATE tasks SET status = 'succeeded', updated_at = :now, last_status_code = :code,"
+        " last_error = NULL WHERE id = :id AND status = 'delivering'",
+    [STORE_SQL_TASK_RETRY] =
+        "UPDATE tasks SET status = 'pending', next_attempt_at = :next, updated_at = :now,"
+        " last_status_code = :code, last_error = :error WHERE id = :id AND status = 'delivering'",
+    [STORE_SQL_TASK_FAILED] =
+        "UPDATE tasks SET status = 'failed', updated_at = :now, last_status_code = :code,"
+        " last_error = :error WHERE id = :id AND status = 'delivering'",
+    [STORE_SQL_MANUAL_INSERT] =
+        "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
+        " SELECT id, :reason, attempts, last_status_code, last_error, :now FROM tasks"
+        " WHERE id = :id",
+    [STORE_SQL_RECOVER_ATTEMPTS] =
+        "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
+        " error_message, response_truncated)"
+        " SELECT id, attempts, updated_at, max(:now - updated_at, 0), 'interrupted',"
+        " 'heraldd stopped while this attempt was in flight', 0 FROM tasks"
+        " WHERE status = 'delivering' AND next_attempt_at <= :lease_end",
+    [STORE_SQL_RECOVER_TASKS] =
+        "UPDATE tasks SET status = 'pending', next_attempt_at = :now, updated_at = :now,"
+        " last_error = 'interrupted' WHERE status = 'delivering' AND next_attempt_at <= :lease_end",
+    [STORE_SQL_ATTEMPT_LIST] =
+        "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
+        " error_message, response_body, response_truncated FROM attempts WHERE task_id = ?"
+        " ORDER BY attempt, id",
+    [STORE_SQL_MANUAL_OPEN_ID] = "SELECT id FROM manual WHERE task_id = ? AND state = 'open'",
+    /* A fresh budget on top of the attempts made, so attempt numbers keep
+     * growing and the history stays readable. */
+    [STORE_SQL_MANUAL_RETRY_TASK] =
+        "UPDATE tasks SET status = 'pending', next_attempt_at = :now, updated_at = :now,"
+        " max_retry = attempts + :budget,"
+        " target_url = coalesce(:url, target_url), target_host = coalesce(:host, target_host),"
+        " payload = CASE WHEN :has_payload THEN :payload ELSE payload END,"
+        " payload_is_json = CASE WHEN :has_payload THEN :is_json ELSE payload_is_json END"
+        " WHERE id = :id AND status = 'failed' RETURNING target_host",
+    [STORE_SQL_MANUAL_CLOSE] =
+        "UPDATE manual SET state = 'resolved', resolved_at = :now, resolution = :resolution,"
+        " note = :note WHERE id = :id",
+    [STORE_SQL_MANUAL_MATCHING] =
+        "SELECT m.task_id, t.business_type FROM manual m JOIN tasks t ON t.id = m.task_id"
+        " WHERE m.state = 'open' AND (:type IS NULL OR t.business_type = :type)"
+        " AND m.moved_at >= :since AND m.moved_at < :until ORDER BY m.id",
+    [STORE_SQL_ACTION_INSERT] =
+        "INSERT INTO actions (task_id, action, actor, note, details, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+    [STORE_SQL_ACTION_LIST] = "SELECT id, task_id, action, actor, note, details, created_at"
+                              " FROM actions WHERE task_id = ? ORDER BY id",
+    /* A scan of the (status, id) index: fine for a scrape every few seconds. */
+    [STORE_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
+    [STORE_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
+    [STORE_SQL_BACKLOG_COUNT] = "SELECT count(*) FROM manual WHERE state = 'open'"
+                                " AND moved_at >= :since",
+    [STORE_SQL_BACKLOG_BY_TYPE] =
+        "SELECT t.business_type, count(*) AS n FROM manual m JOIN tasks t ON t.id = m.task_id"
+        " WHERE m.state = 'open' AND m.moved_at >= :since GROUP BY t.business_type"
+        " ORDER BY n DESC, t.business_type LIMIT "
+        "32",
+    [STORE_SQL_BACKLOG_SAMPLE] = "SELECT task_id, moved_at FROM manual WHERE state = 'open'"
+                                 " AND moved_at >= :since ORDER BY moved_at, id LIMIT 10",
+    [STORE_SQL_ALERT_INSERT] =
+        "INSERT INTO alerts (kind, state, count, details, created_at) VALUES (?, ?, ?, ?, ?)",
+    [STORE_SQL_ALERT_SENT] = "UPDATE alerts SET webhook_sent_at = :webhook,"
+                             " command_sent_at = :command, sent_at = :sent,"
+                             " send_error = :error WHERE id = :id",
+    [STORE_SQL_ALERT_UNSENT] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts"
+                               " WHERE sent_at IS NULL ORDER BY id LIMIT 20",
+    [STORE_SQL_ALERT_LIST] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts WHERE id < :before"
+                             " ORDER BY id DESC LIMIT :limit",
+    [STORE_SQL_ALERT_LATEST] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts WHERE kind = ?"
+                               " ORDER BY id DESC LIMIT 1",
+    /* Ids grow with time, so tasks created after the cutoff bound the scan. */
+    [STORE_SQL_RETENTION_BOUNDARY] = "SELECT id FROM tasks WHERE created_at >= :cutoff"
+                                     " ORDER BY id LIMIT 1",
+    [STORE_SQL_RETENTION_SUCCEEDED] =
+        "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE status = 'succeeded'"
+        " AND id < :boundary AND updated_at < :cutoff ORDER BY id LIMIT :batch)",
+    [STORE_SQL_RETENTION_RESOLVED_TASKS] =
+        "DELETE FROM tasks WHERE status = 'failed' AND id IN (SELECT task_id FROM manual"
+        " WHERE state = 'resolved' AND resolution = 'resolved' AND resolved_at < :cutoff"
+        " LIMIT :batch)",
+    [STORE_SQL_RETENTION_RESOLVED_ENTRIES] =
+        "DELETE FROM manual WHERE id IN (SELECT id FROM manual INDEXED BY manual_resolved"
+        " WHERE state = 'resolved'"
+        " AND resolved_at < :cutoff LIMIT :batch)",
+    [STORE_SQL_RETENTION_ALERTS] =
+        "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE sent_at IS NOT NULL"
+        " AND created_at < :cutoff ORDER BY id LIMIT :batch)",
+    /* Whether any of the four above would delete something (resolved tasks
+     * go with their resolved entry). */
+    [STORE_SQL_RETENTION_PENDING] =
+        "SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'succeeded' AND id < :boundary"
+        " AND updated_at < :cutoff)"
+        " OR EXISTS (SELECT 1 FROM manual INDEXED BY manual_resolved WHERE state = 'resolved'"
+        " AND resolved_at < :cutoff)"
+        " OR EXISTS (SELECT 1 FROM alerts WHERE sent_at IS NOT NULL AND created_at < :cutoff)",
+};
