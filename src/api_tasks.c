@@ -22,17 +22,17 @@
 #define API_TASKS_REPLY_PER_TASK 512
 
 /* What a create call keeps across its suspension. */
-typedef struct TaskCreation {
+typedef struct ApiTaskCreation {
     ApiCall *call;
     bool batch;
     TaskRequest *requests;
     size_t count;
     IntakeJob job;
-} TaskCreation;
+} ApiTaskCreation;
 
 static void api_tasks_free_creation(void *state)
 {
-    TaskCreation *creation = state;
+    ApiTaskCreation *creation = state;
     for (size_t i = 0; i < creation->count; i++)
         task_request_clear(&creation->requests[i]);
     free(creation->requests);
@@ -40,9 +40,9 @@ static void api_tasks_free_creation(void *state)
     free(creation);
 }
 
-static TaskCreation *api_tasks_new_creation(ApiCall *call, bool batch, size_t count)
+static ApiTaskCreation *api_tasks_new_creation(ApiCall *call, bool batch, size_t count)
 {
-    TaskCreation *creation = calloc(1, sizeof *creation);
+    ApiTaskCreation *creation = calloc(1, sizeof *creation);
     if (creation != NULL && count > 0)
         creation->requests = calloc(count, sizeof *creation->requests);
     if (creation == NULL || (count > 0 && creation->requests == NULL)) {
@@ -59,7 +59,7 @@ static TaskCreation *api_tasks_new_creation(ApiCall *call, bool batch, size_t co
 /* Runs on the intake writer thread. */
 static void api_tasks_stored(IntakeJob *job)
 {
-    TaskCreation *creation = job->context;
+    ApiTaskCreation *creation = job->context;
     api_call_resume(creation->call);
 }
 
@@ -78,7 +78,7 @@ static void api_tasks_write(JsonWriter *writer, const Task *task, bool duplicate
 /* Runs on an HTTP thread once the job is committed (or failed). */
 static void api_tasks_created(ApiCall *call)
 {
-    TaskCreation *creation = api_call_state(call);
+    ApiTaskCreation *creation = api_call_state(call);
     IntakeJob *job = &creation->job;
     if (job->result == INTAKE_JOB_UNAVAILABLE) {
         api_call_set_retry_after(call, API_TASKS_RETRY_AFTER);
@@ -132,7 +132,7 @@ static void api_tasks_created(ApiCall *call)
     api_call_reply_text(call, any_created ? 201 : 200, "application/json", text);
 }
 
-static void api_tasks_submit(ApiCall *call, TaskCreation *creation)
+static void api_tasks_submit(ApiCall *call, ApiTaskCreation *creation)
 {
     creation->job.requests = creation->requests;
     creation->job.count = creation->count;
@@ -146,7 +146,7 @@ static void api_tasks_create(ApiCall *call)
     size_t length;
     const char *body = api_call_body(call, &length);
     ApiError error;
-    TaskCreation *creation = api_tasks_new_creation(call, false, 1);
+    ApiTaskCreation *creation = api_tasks_new_creation(call, false, 1);
     if (creation == NULL)
         return;
     if (task_json_read_body(body, length, api_call_header(call, "Idempotency-Key"),
@@ -177,7 +177,7 @@ static void api_tasks_create_batch(ApiCall *call)
         api_call_reply_error(call, &error);
         return;
     }
-    TaskCreation *creation = api_tasks_new_creation(call, true, 0);
+    ApiTaskCreation *creation = api_tasks_new_creation(call, true, 0);
     if (creation == NULL) {
         for (size_t i = 0; i < count; i++)
             task_request_clear(&requests[i]);

@@ -6,12 +6,12 @@
  * falloc). In the release build every function here is an inline no-op.
  *
  * Where it bites: the store runs every statement through one helper
- * (store_step, store_exec), which asks fault_next() first and, told to fail,
- * returns the error without running the statement. A statement is the
+ * (SQLite: sqlite_step, sqlite_exec; PostgreSQL: pg_run), which asks
+ * fault_next() first and, told to fail, returns the error without running
+ * the statement. A statement is the
  * smallest thing every backend has, so this reaches each step of every path
  * (a claim of the second host, the commit of a manual repair) with no
- * special case, and the PostgreSQL backend asks the same question before
- * each statement it sends. ROLLBACK is never failed: it is how a failure is
+ * special case, in either backend. ROLLBACK is never failed: it is how a failure is
  * undone.
  *
  * Whose operations: each thread names its role once (fault_set_role:
@@ -24,8 +24,11 @@
  * at run time the file named by HERALD_FAULT_FILE, read when heraldd gets
  * SIGUSR2 (main.c). A spec is "ROLE:AT[:COUNT[:KIND]]": fail the AT-th
  * operation of ROLE counted from now, and the COUNT-1 after it (COUNT 0:
- * every one until the next spec), with KIND "full" (the default), "ioerr" or
- * "busy". The spec "count" only restarts the counts.
+ * every one until the next spec), with KIND "full" (the default), "ioerr",
+ * "busy" or "drop" (the connection to the database server is cut before the
+ * statement is sent, so the real error path of a lost connection runs; in
+ * SQLite, which has no connection, an I/O error). The spec "count" only
+ * restarts the counts.
  *
  * Threads: every function is thread-safe.
  */
@@ -39,6 +42,7 @@ typedef enum {
     FAULT_FULL,  /* the disk is full */
     FAULT_IOERR, /* the disk failed */
     FAULT_BUSY,  /* the database is locked */
+    FAULT_DROP,  /* the connection to the database server is lost */
 } FaultKind;
 
 #ifdef HERALD_FAULT_SEAM

@@ -46,67 +46,35 @@ static int intake_max_retry(Intake *intake, const TaskRequest *request)
     return INTAKE_DEFAULT_MAX_RETRY;
 }
 
-/* Finds an earlier task this request repeats. Sets *CONFLICT when the
- * idempotency key is taken by a different request. */
-static StoreResult intake_find_existing(Intake *intake, const TaskRequest *request, Task *out,
-                                        bool *conflict, char *err, size_t errlen)
-{
-    *conflict = false;
-    if (request->idempotency_key == NULL)
-        return store_task_find_by_business(intake->store, request->business_type,
-                                           request->business_id, request->target_url, out, err,
-                                           errlen);
-    unsigned char stored_hash[TASK_HASH_SIZE];
-    StoreResult found = store_task_find_by_idempotency_key(intake->store, request->idempotency_key,
-                                                           out, stored_hash, err, errlen);
-    if (found == STORE_OK && memcmp(stored_hash, request->hash, TASK_HASH_SIZE) != 0)
-        *conflict = true;
-    return found;
-}
-
 static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, size_t index,
                                               int64_t now, char *err, size_t errlen)
 {
     const TaskRequest *request = &job->requests[index];
-    /* Look, then insert; a second look only if another writer (a heraldd
-     * sharing the database) committed the same task in between. */
-    for (int look = 0; look < 2; look++) {
-        bool conflict;
-        Task existing;
-        StoreResult found =
-            intake_find_existing(intake, request, &existing, &conflict, err, errlen);
-        if (found == STORE_ERROR)
-            return INTAKE_FAILED;
-        if (found == STORE_OK && conflict) {
-            task_clear(&existing);
-            job->conflict_index = index;
-            return INTAKE_CONFLICT;
-        }
-        if (found == STORE_OK) {
-            job->tasks[index] = existing; /* owned by the job: see intake_job_clear */
-            job->duplicates[index] = true;
-            return INTAKE_STORED;
-        }
-        if (look > 0)
-            break;
-        char webhook_id[TASK_WEBHOOK_ID_SIZE];
-        if (task_generate_webhook_id(webhook_id) != 0) {
-            snprintf(err, errlen, "cannot read random bytes for the webhook id");
-            return INTAKE_FAILED;
-        }
-        int max_retry = intake_max_retry(intake, request);
-        int64_t id;
-        StoreResult inserted = store_task_insert(intake->store, request, max_retry, webhook_id,
-                                                 now, &id, err, errlen);
-        if (inserted == STORE_OK) {
-            task_view_of_request(&job->tasks[index], request, id, webhook_id, max_retry, now);
-            return INTAKE_STORED;
-        }
-        if (inserted != STORE_CONFLICT)
-            return INTAKE_FAILED;
+    char webhook_id[TASK_WEBHOOK_ID_SIZE];
+    if (task_generate_webhook_id(webhook_id) != 0) {
+        snprintf(err, errlen, "cannot read random bytes for the webhook id");
+        return INTAKE_FAILED;
     }
-    snprintf(err, errlen, "a task conflicting with this one was not found");
-    return INTAKE_FAILED;
+    int max_retry = intake_max_retry(intake, request);
+    TaskCreation creation;
+    if (store_task_create(intake->store, request, max_retry, webhook_id, now, &creation, err,
+                          errlen) != STORE_OK)
+        return INTAKE_FAILED;
+    if (creation.created) {
+        task_view_of_request(&job->tasks[index], request, creation.id, webhook_id, max_retry,
+                             now);
+        return INTAKE_STORED;
+    }
+    /* The same key for a different request is a conflict; a repeat is not. */
+    if (request->idempotency_key != NULL &&
+        memcmp(creation.existing_hash, request->hash, TASK_HASH_SIZE) != 0) {
+        task_clear(&creation.existing);
+        job->conflict_index = index;
+        return INTAKE_CONFLICT;
+    }
+    job->tasks[index] = creation.existing; /* owned by the job: see intake_job_clear */
+    job->duplicates[index] = true;
+    return INTAKE_STORED;
 }
 
 /* Runs JOB's own change in a savepoint (a refusal undoes just it). */

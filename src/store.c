@@ -87,32 +87,17 @@ int store_savepoint_rollback(Store *store, char *err, size_t errlen)
     return store->backend->savepoint_rollback(store, err, errlen);
 }
 
-StoreResult store_task_insert(Store *store, const TaskRequest *request, int max_retry,
-                              const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+StoreResult store_task_create(Store *store, const TaskRequest *request, int max_retry,
+                              const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                               size_t errlen)
 {
-    return store->backend->task_insert(store, request, max_retry, webhook_id, now, out_id, err,
+    return store->backend->task_create(store, request, max_retry, webhook_id, now, out, err,
                                        errlen);
 }
 
 StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_t errlen)
 {
     return store->backend->task_get(store, id, out, err, errlen);
-}
-
-StoreResult store_task_find_by_idempotency_key(Store *store, const char *key, Task *out,
-                                               unsigned char hash[TASK_HASH_SIZE], char *err,
-                                               size_t errlen)
-{
-    return store->backend->task_find_by_idempotency_key(store, key, out, hash, err, errlen);
-}
-
-StoreResult store_task_find_by_business(Store *store, const char *business_type,
-                                        const char *business_id, const char *target_url, Task *out,
-                                        char *err, size_t errlen)
-{
-    return store->backend->task_find_by_business(store, business_type, business_id, target_url, out,
-                                                 err, errlen);
 }
 
 int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,

@@ -43,10 +43,6 @@ typedef enum {
     STORE_ERROR = -1,
     STORE_OK = 0,
     STORE_NOT_FOUND = 1,
-    /* A unique rule (idempotency key, deduplication) holds another task that
-     * a concurrent writer (another heraldd on PostgreSQL) committed first:
-     * nothing was written; look that task up. */
-    STORE_CONFLICT = 2,
 } StoreResult;
 
 typedef enum {
@@ -131,25 +127,29 @@ int store_savepoint_rollback(Store *store, char *err, size_t errlen);
 
 /* ---- tasks ---- */
 
-/* Inserts REQUEST as a new pending task due at NOW. *OUT_ID is its id.
- * STORE_CONFLICT: its idempotency key, or (without one) its business_type,
- * business_id and target_url, belong to a task committed meanwhile. */
-StoreResult store_task_insert(Store *store, const TaskRequest *request, int max_retry,
-                              const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+/* What store_task_create() made or found. */
+typedef struct TaskCreation {
+    bool created; /* a new task, with this id */
+    int64_t id;
+    /* !created: the earlier task the request repeats (the caller task_clear()s
+     * it), and the hash of the request that made it. */
+    Task existing;
+    unsigned char existing_hash[TASK_HASH_SIZE];
+} TaskCreation;
+
+/* Creates the task REQUEST asks for, pending and due at NOW, unless the
+ * request repeats an earlier one: the task holding its idempotency key, or,
+ * for a request without a key, the oldest task also created without one for
+ * the same business_type, business_id and target_url (the target_url it was
+ * created with: a repair that changes it does not make the task new). This
+ * holds against other writers too (several heraldd on PostgreSQL: unique
+ * indexes decide). Inside a transaction. */
+StoreResult store_task_create(Store *store, const TaskRequest *request, int max_retry,
+                              const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                               size_t errlen);
 
 /* Loads task ID into OUT (which the caller must task_clear()). */
 StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_t errlen);
-
-/* The task holding idempotency key KEY, with its request hash. */
-StoreResult store_task_find_by_idempotency_key(Store *store, const char *key, Task *out,
-                                               unsigned char hash[TASK_HASH_SIZE], char *err,
-                                               size_t errlen);
-
-/* The oldest task with this (business_type, business_id, target_url). */
-StoreResult store_task_find_by_business(Store *store, const char *business_type,
-                                        const char *business_id, const char *target_url,
-                                        Task *out, char *err, size_t errlen);
 
 typedef struct TaskFilter {
     const char *business_id;   /* NULL = any */

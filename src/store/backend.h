@@ -37,16 +37,10 @@ struct StoreBackend {
     int (*savepoint_release)(Store *store, char *err, size_t errlen);
     int (*savepoint_rollback)(Store *store, char *err, size_t errlen);
 
-    StoreResult (*task_insert)(Store *store, const TaskRequest *request, int max_retry,
-                               const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+    StoreResult (*task_create)(Store *store, const TaskRequest *request, int max_retry,
+                               const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                                size_t errlen);
     StoreResult (*task_get)(Store *store, int64_t id, Task *out, char *err, size_t errlen);
-    StoreResult (*task_find_by_idempotency_key)(Store *store, const char *key, Task *out,
-                                                unsigned char hash[TASK_HASH_SIZE], char *err,
-                                                size_t errlen);
-    StoreResult (*task_find_by_business)(Store *store, const char *business_type,
-                                         const char *business_id, const char *target_url, Task *out,
-                                         char *err, size_t errlen);
     int (*task_list)(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
                      char *err, size_t errlen);
 

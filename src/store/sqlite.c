@@ -34,7 +34,8 @@ static int sqlite_fault_code(FaultKind kind)
 {
     switch (kind) {
     case FAULT_FULL: return SQLITE_FULL;
-    case FAULT_IOERR: return SQLITE_IOERR_WRITE;
+    case FAULT_IOERR:
+    case FAULT_DROP: return SQLITE_IOERR_WRITE;
     case FAULT_BUSY: return SQLITE_BUSY;
     case FAULT_NONE: break;
     }
@@ -406,10 +407,8 @@ const StoreBackend store_backend_sqlite = {
     .savepoint = sqlite_savepoint,
     .savepoint_release = sqlite_savepoint_release,
     .savepoint_rollback = sqlite_savepoint_rollback,
-    .task_insert = sqlite_task_insert,
+    .task_create = sqlite_task_create,
     .task_get = sqlite_task_get,
-    .task_find_by_idempotency_key = sqlite_task_find_by_idempotency_key,
-    .task_find_by_business = sqlite_task_find_by_business,
     .task_list = sqlite_task_list,
     .host_list_pending = sqlite_host_list_pending,
     .host_next_due = sqlite_host_next_due,

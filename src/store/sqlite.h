@@ -165,16 +165,10 @@ void sqlite_rollback(Store *base);
 int sqlite_savepoint(Store *base, char *err, size_t errlen);
 int sqlite_savepoint_release(Store *base, char *err, size_t errlen);
 int sqlite_savepoint_rollback(Store *base, char *err, size_t errlen);
-StoreResult sqlite_task_insert(Store *base, const TaskRequest *request, int max_retry,
-                               const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+StoreResult sqlite_task_create(Store *base, const TaskRequest *request, int max_retry,
+                               const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                                size_t errlen);
 StoreResult sqlite_task_get(Store *base, int64_t id, Task *out, char *err, size_t errlen);
-StoreResult sqlite_task_find_by_idempotency_key(Store *base, const char *key, Task *out,
-                                                unsigned char hash[TASK_HASH_SIZE], char *err,
-                                                size_t errlen);
-StoreResult sqlite_task_find_by_business(Store *base, const char *business_type,
-                                         const char *business_id, const char *target_url, Task *out,
-                                         char *err, size_t errlen);
 int sqlite_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
                      char *err, size_t errlen);
 int sqlite_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen);

@@ -26,9 +26,11 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_TASK_GET] = "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE id = ?",
     [STORE_SQL_TASK_BY_KEY] =
         "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks WHERE idempotency_key = ?",
+    /* The expression matches the tasks_business index (migration 005). */
     [STORE_SQL_TASK_BY_BUSINESS] =
-        "SELECT " STORE_TASK_COLUMNS " FROM tasks"
-        " WHERE business_id = ? AND business_type = ? AND target_url = ? ORDER BY id LIMIT 1",
+        "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks"
+        " WHERE business_id = ? AND business_type = ? AND coalesce(dedup_url, target_url) = ?"
+        " AND idempotency_key IS NULL ORDER BY id LIMIT 1",
     /* The first host after :after with pending work, and its earliest due time:
      * one index seek, so listing hosts costs O(hosts), not O(tasks). */
     [STORE_SQL_HOSTS_PENDING] = "SELECT target_host, next_attempt_at FROM tasks"
@@ -81,6 +83,8 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         "UPDATE tasks SET status = 'pending', next_attempt_at = :now, updated_at = :now,"
         " max_retry = attempts + :budget,"
         " target_url = coalesce(:url, target_url), target_host = coalesce(:host, target_host),"
+        " dedup_url = CASE WHEN :url IS NULL THEN dedup_url"
+        " ELSE coalesce(dedup_url, target_url) END,"
         " payload = CASE WHEN :has_payload THEN :payload ELSE payload END,"
         " payload_is_json = CASE WHEN :has_payload THEN :is_json ELSE payload_is_json END"
         " WHERE id = :id AND status = 'failed' RETURNING target_host",

@@ -1,6 +1,6 @@
 /*
  * store/sqlite_tasks: the SQLite backend's task queries (see store.h):
- * insert, the two deduplication lookups, get by id, and the filtered
+ * creating a task unless it repeats one, get by id, and the filtered
  * newest-first listing.
  */
 #include <stdio.h>
@@ -39,13 +39,10 @@ int sqlite_task_read_row(sqlite3_stmt *statement, Task *out)
     return 0;
 }
 
-/* One writer at a time (the process lock and SQLite's own), and every
- * writer looks before it inserts: never STORE_CONFLICT. */
-StoreResult sqlite_task_insert(Store *base, const TaskRequest *request, int max_retry,
-                               const char *webhook_id, int64_t now, int64_t *out_id, char *err,
-                               size_t errlen)
+static int sqlite_task_insert(SqliteStore *store, const TaskRequest *request, int max_retry,
+                              const char *webhook_id, int64_t now, int64_t *out_id, char *err,
+                              size_t errlen)
 {
-    SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_TASK_INSERT, err, errlen);
     if (statement == NULL)
         return -1;
@@ -64,9 +61,9 @@ StoreResult sqlite_task_insert(Store *base, const TaskRequest *request, int max_
     sqlite3_bind_int64(statement, 13, now);
     sqlite3_bind_text(statement, 14, request->target_host, -1, SQLITE_STATIC);
     if (sqlite_step_done(store, statement, "insert task", err, errlen) != 0)
-        return STORE_ERROR;
+        return -1;
     *out_id = sqlite3_last_insert_rowid(store->db);
-    return STORE_OK;
+    return 0;
 }
 
 /* Steps STATEMENT expecting at most one task row. */
@@ -109,30 +106,44 @@ StoreResult sqlite_task_get(Store *base, int64_t id, Task *out, char *err, size_
     return sqlite_task_fetch_one(store, statement, out, NULL, err, errlen);
 }
 
-StoreResult sqlite_task_find_by_idempotency_key(Store *base, const char *key, Task *out,
-                                                unsigned char hash[TASK_HASH_SIZE], char *err,
-                                                size_t errlen)
+/* The task REQUEST repeats, if any (see store_task_create). */
+static StoreResult sqlite_task_find_repeated(SqliteStore *store, const TaskRequest *request,
+                                             TaskCreation *out, char *err, size_t errlen)
 {
-    SqliteStore *store = sqlite_of(base);
-    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_TASK_BY_KEY, err, errlen);
-    if (statement == NULL)
-        return STORE_ERROR;
-    sqlite3_bind_text(statement, 1, key, -1, SQLITE_STATIC);
-    return sqlite_task_fetch_one(store, statement, out, hash, err, errlen);
+    sqlite3_stmt *statement;
+    if (request->idempotency_key != NULL) {
+        statement = sqlite_statement(store, STORE_SQL_TASK_BY_KEY, err, errlen);
+        if (statement == NULL)
+            return STORE_ERROR;
+        sqlite3_bind_text(statement, 1, request->idempotency_key, -1, SQLITE_STATIC);
+    } else {
+        statement = sqlite_statement(store, STORE_SQL_TASK_BY_BUSINESS, err, errlen);
+        if (statement == NULL)
+            return STORE_ERROR;
+        sqlite3_bind_text(statement, 1, request->business_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(statement, 2, request->business_type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(statement, 3, request->target_url, -1, SQLITE_STATIC);
+    }
+    return sqlite_task_fetch_one(store, statement, &out->existing, out->existing_hash, err,
+                                 errlen);
 }
 
-StoreResult sqlite_task_find_by_business(Store *base, const char *business_type,
-                                         const char *business_id, const char *target_url, Task *out,
-                                         char *err, size_t errlen)
+/* One writer at a time (the process lock and SQLite's own), so looking
+ * before inserting is enough: nobody can insert the same task in between. */
+StoreResult sqlite_task_create(Store *base, const TaskRequest *request, int max_retry,
+                               const char *webhook_id, int64_t now, TaskCreation *out, char *err,
+                               size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
-    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_TASK_BY_BUSINESS, err, errlen);
-    if (statement == NULL)
+    memset(out, 0, sizeof *out);
+    StoreResult found = sqlite_task_find_repeated(store, request, out, err, errlen);
+    if (found != STORE_NOT_FOUND)
+        return found; /* STORE_OK: out->existing; or STORE_ERROR */
+    if (sqlite_task_insert(store, request, max_retry, webhook_id, now, &out->id, err, errlen) !=
+        0)
         return STORE_ERROR;
-    sqlite3_bind_text(statement, 1, business_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statement, 2, business_type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statement, 3, target_url, -1, SQLITE_STATIC);
-    return sqlite_task_fetch_one(store, statement, out, NULL, err, errlen);
+    out->created = true;
+    return STORE_OK;
 }
 
 enum {

@@ -133,6 +133,11 @@ class ManualTest(unittest.TestCase):
         # Not in the open list any more.
         status, _, body = self.api("POST", "/v1/manual/%d/retry" % task["id"])
         self.assertEqual((status, body["error"]["code"]), (409, "not_in_manual"))
+        # The client retrying its original request gets this task, not a new one.
+        status, _, body = self.api("POST", "/v1/tasks", task_request(
+            "M-FIX", target_url=self.broken.url()))
+        self.assertEqual((status, body.get("duplicate"), body["task"]["id"]),
+                         (200, True, task["id"]))
         code, out, err = self.ctl("manual", "show", str(task["id"]))
         self.assertEqual(code, 0, err)
         self.assertIn("attempts:", out)

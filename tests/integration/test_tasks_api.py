@@ -79,6 +79,15 @@ class TasksApiTest(HeraldTestCase, unittest.TestCase):
         self.assertEqual(again[2]["task"]["id"], first[2]["task"]["id"])
         other_target = self.post(task_request("DUP-1", target_url=sink().url("/points")))
         self.assertEqual(other_target[0], 201)
+        # A task sent with a key is not what a request without one repeats, and
+        # the other way round: each kind of identity keeps to its own tasks.
+        keyed = self.post(task_request("DUP-2", idempotency_key="dup-2"))
+        self.assertEqual(keyed[0], 201)
+        keyless = self.post(task_request("DUP-2"))
+        self.assertEqual(keyless[0], 201)
+        self.assertNotEqual(keyless[2]["task"]["id"], keyed[2]["task"]["id"])
+        self.assertEqual(self.post(task_request("DUP-2"))[2]["task"]["id"],
+                         keyless[2]["task"]["id"])
 
     def test_idempotency_key(self):
         first = self.post(task_request("IDEM-1", idempotency_key="idem-1"))

@@ -66,7 +66,7 @@ static int64_t insert_due(Store *store, const char *business_id, const char *url
     char err[256];
     int64_t id;
     assert_int_equal(store_begin(store, err, sizeof err), 0);
-    assert_int_equal(store_task_insert(store, &request, 1, "msg", due, &id, err, sizeof err), 0);
+    assert_int_equal(test_create_task(store, &request, 1, "msg", due, &id), 0);
     assert_int_equal(store_commit(store, err, sizeof err), 0);
     task_request_clear(&request);
     return id;

@@ -24,7 +24,7 @@ static int64_t insert(Store *store, const char *business_id, const char *type, c
     char err[256];
     int64_t id = 0;
     assert_int_equal(store_begin(store, err, sizeof err), 0);
-    if (store_task_insert(store, &request, 5, "msg_test", now, &id, err, sizeof err) != 0)
+    if (test_create_task(store, &request, 5, "msg_test", now, &id) != 0)
         fail_msg("insert: %s", err);
     assert_int_equal(store_commit(store, err, sizeof err), 0);
     task_request_clear(&request);
@@ -55,7 +55,7 @@ static void test_insert_get_round_trip(void **state)
     char err[256];
     int64_t id;
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_task_insert(fixture->store, &request, 7, "msg_x", 1234, &id, err, sizeof err), 0);
+    assert_int_equal(test_create_task(fixture->store, &request, 7, "msg_x", 1234, &id), 0);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     Task task;
     assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
@@ -79,16 +79,60 @@ static void test_insert_get_round_trip(void **state)
     task_clear(&task);
     assert_int_equal(store_task_get(fixture->store, id + 100, &task, err, sizeof err), STORE_NOT_FOUND);
 
-    unsigned char hash[TASK_HASH_SIZE];
-    assert_int_equal(store_task_find_by_idempotency_key(fixture->store, "key-1", &task, hash, err, sizeof err), STORE_OK);
-    assert_memory_equal(hash, request.hash, TASK_HASH_SIZE);
-    task_clear(&task);
-    assert_int_equal(store_task_find_by_idempotency_key(fixture->store, "nope", &task, hash, err, sizeof err), STORE_NOT_FOUND);
-    assert_int_equal(store_task_find_by_business(fixture->store, "PAYMENT_SUCCESS", "P1", "https://order/notify", &task, err, sizeof err), STORE_OK);
-    assert_int_equal(task.id, id);
-    task_clear(&task);
-    assert_int_equal(store_task_find_by_business(fixture->store, "PAYMENT_SUCCESS", "P1", "https://other/", &task, err, sizeof err), STORE_NOT_FOUND);
     task_request_clear(&request);
+}
+
+/* store_task_create on REQUEST: STORE_OK; *CREATED and the id made or found. */
+static int64_t create(Store *store, const TaskRequest *request, bool *created,
+                      unsigned char hash[TASK_HASH_SIZE])
+{
+    char err[256];
+    TaskCreation creation;
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(store_task_create(store, request, 5, "msg_c", 10, &creation, err, sizeof err),
+                     STORE_OK);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+    *created = creation.created;
+    if (creation.created)
+        return creation.id;
+    if (hash != NULL)
+        memcpy(hash, creation.existing_hash, TASK_HASH_SIZE);
+    int64_t id = creation.existing.id;
+    task_clear(&creation.existing);
+    return id;
+}
+
+static void test_create_finds_what_a_request_repeats(void **state)
+{
+    Fixture *fixture = *state;
+    TaskRequest keyed, same_key, keyless, keyless_again, other_url;
+    make_request(&keyed, "P1", "PAYMENT_SUCCESS", "https://order/notify", "key-1");
+    make_request(&same_key, "P9", "PAYMENT_SUCCESS", "https://else/", "key-1");
+    make_request(&keyless, "P1", "PAYMENT_SUCCESS", "https://order/notify", NULL);
+    make_request(&keyless_again, "P1", "PAYMENT_SUCCESS", "https://order/notify", NULL);
+    make_request(&other_url, "P1", "PAYMENT_SUCCESS", "https://other/", NULL);
+    bool created;
+    unsigned char hash[TASK_HASH_SIZE];
+    int64_t first = create(fixture->store, &keyed, &created, NULL);
+    assert_true(created);
+    /* The key decides, and the caller learns the first request's hash. */
+    assert_int_equal(create(fixture->store, &same_key, &created, hash), first);
+    assert_false(created);
+    assert_memory_equal(hash, keyed.hash, TASK_HASH_SIZE);
+    /* Without a key: only tasks also created without one count. */
+    int64_t plain = create(fixture->store, &keyless, &created, NULL);
+    assert_true(created);
+    assert_true(plain != first);
+    assert_int_equal(create(fixture->store, &keyless_again, &created, NULL), plain);
+    assert_false(created);
+    int64_t other = create(fixture->store, &other_url, &created, NULL);
+    assert_true(created);
+    assert_true(other != plain);
+    task_request_clear(&keyed);
+    task_request_clear(&same_key);
+    task_request_clear(&keyless);
+    task_request_clear(&keyless_again);
+    task_request_clear(&other_url);
 }
 
 static void test_rollback_discards(void **state)
@@ -99,37 +143,25 @@ static void test_rollback_discards(void **state)
     char err[256];
     int64_t id;
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_task_insert(fixture->store, &request, 5, "m", 1, &id, err, sizeof err), 0);
+    assert_int_equal(test_create_task(fixture->store, &request, 5, "m", 1, &id), 0);
     store_rollback(fixture->store);
     Task task;
     assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_NOT_FOUND);
     /* A savepoint undoes only its own part. */
     int64_t kept, undone;
+    TaskRequest second;
+    make_request(&second, "P2", "T", "http://a/", NULL);
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_task_insert(fixture->store, &request, 5, "m", 1, &kept, err, sizeof err), 0);
+    assert_int_equal(test_create_task(fixture->store, &request, 5, "m", 1, &kept), 0);
     assert_int_equal(store_savepoint(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_task_insert(fixture->store, &request, 5, "m", 1, &undone, err, sizeof err), 0);
+    assert_int_equal(test_create_task(fixture->store, &second, 5, "m", 1, &undone), 0);
     assert_int_equal(store_savepoint_rollback(fixture->store, err, sizeof err), 0);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     assert_int_equal(store_task_get(fixture->store, kept, &task, err, sizeof err), STORE_OK);
     task_clear(&task);
     assert_int_equal(store_task_get(fixture->store, undone, &task, err, sizeof err), STORE_NOT_FOUND);
     task_request_clear(&request);
-}
-
-static void test_idempotency_key_is_unique(void **state)
-{
-    Fixture *fixture = *state;
-    insert(fixture->store, "P1", "T", "http://a/", "dup", 1);
-    TaskRequest request;
-    make_request(&request, "P2", "T", "http://a/", "dup");
-    char err[256];
-    int64_t id;
-    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_task_insert(fixture->store, &request, 5, "m", 1, &id, err, sizeof err), -1);
-    assert_non_null(strstr(err, "UNIQUE"));
-    store_rollback(fixture->store);
-    task_request_clear(&request);
+    task_request_clear(&second);
 }
 
 static void expect_ids(Store *store, const TaskFilter *filter, const int64_t *ids, size_t count)
@@ -573,7 +605,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fresh_database_is_migrated, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_insert_get_round_trip, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_rollback_discards, test_store_setup, test_store_teardown),
-        cmocka_unit_test_setup_teardown(test_idempotency_key_is_unique, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_create_finds_what_a_request_repeats, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_claim_by_host_in_due_order, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes, test_store_setup, test_store_teardown),

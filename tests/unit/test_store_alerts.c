@@ -18,7 +18,7 @@ static int64_t insert(Store *store, const char *business_id, const char *type, c
     char err[256];
     int64_t id;
     assert_int_equal(store_begin(store, err, sizeof err), 0);
-    assert_int_equal(store_task_insert(store, &request, 1, "msg", now, &id, err, sizeof err), 0);
+    assert_int_equal(test_create_task(store, &request, 1, "msg", now, &id), 0);
     assert_int_equal(store_commit(store, err, sizeof err), 0);
     task_request_clear(&request);
     return id;

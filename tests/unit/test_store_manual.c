@@ -21,7 +21,7 @@ static int64_t failed_task(Store *store, const char *business_id, const char *ty
     Task claimed[1];
     size_t count = 0;
     assert_int_equal(store_begin(store, err, sizeof err), 0);
-    assert_int_equal(store_task_insert(store, &request, 1, "msg_m", 0, &id, err, sizeof err), 0);
+    assert_int_equal(test_create_task(store, &request, 1, "msg_m", 0, &id), 0);
     assert_int_equal(store_claim_due(store, "http://a", 0, 1000, 1, claimed, &count, err, sizeof err), 0);
     assert_int_equal(count, 1);
     task_clear(&claimed[0]);
@@ -118,6 +118,24 @@ static void test_retry_with_corrections(void **state)
     assert_string_equal(task.payload, "[1]");
     assert_string_equal(task.webhook_id, "msg_m");
     task_clear(&task);
+    /* The task keeps the identity it was created with: the client's retry of
+     * its original request repeats it; one for the new URL is a new task. */
+    TaskRequest original, for_new_url;
+    test_task_request(&original, "R", "PAY", "http://a/x", NULL, "{}");
+    test_task_request(&for_new_url, "R", "PAY", "http://fixed/notify", NULL, "{}");
+    TaskCreation creation;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_task_create(fixture->store, &original, 1, "msg_o", 6000, &creation, err,
+                                       sizeof err), STORE_OK);
+    assert_false(creation.created);
+    assert_int_equal(creation.existing.id, id);
+    task_clear(&creation.existing);
+    assert_int_equal(store_task_create(fixture->store, &for_new_url, 1, "msg_n", 6000, &creation,
+                                       err, sizeof err), STORE_OK);
+    assert_true(creation.created);
+    store_rollback(fixture->store);
+    task_request_clear(&original);
+    task_request_clear(&for_new_url);
     int64_t ids[4];
     assert_int_equal(list(fixture->store, (ManualFilter){.state = MANUAL_STATE_OPEN}, ids), 0);
     ManualEntry *entries;

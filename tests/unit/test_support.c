@@ -72,6 +72,23 @@ void test_task_request(TaskRequest *request, const char *business_id, const char
     task_request_compute_hash(request);
 }
 
+int test_create_task(Store *store, const TaskRequest *request, int max_retry,
+                     const char *webhook_id, int64_t now, int64_t *id)
+{
+    char err[512];
+    TaskCreation creation;
+    if (store_task_create(store, request, max_retry, webhook_id, now, &creation, err,
+                          sizeof err) != STORE_OK)
+        fail_msg("store_task_create: %s", err);
+    if (!creation.created) {
+        long long existing = (long long)creation.existing.id;
+        task_clear(&creation.existing);
+        fail_msg("store_task_create: the request repeats task %lld", existing);
+    }
+    *id = creation.id;
+    return 0;
+}
+
 StoreLocation test_sqlite_location(const char *path, int64_t busy_timeout_ms)
 {
     return (StoreLocation){

@@ -33,6 +33,11 @@ struct TaskRequest;
 void test_task_request(struct TaskRequest *request, const char *business_id, const char *type,
                        const char *url, const char *key, const char *payload);
 
+/* Creates REQUEST as a new task (failing the test if it is not new or the
+ * store fails) and returns 0 with its id in *ID. Inside a transaction. */
+int test_create_task(Store *store, const struct TaskRequest *request, int max_retry,
+                     const char *webhook_id, int64_t now, int64_t *id);
+
 /* Runs SQL (returning one integer) on the database at PATH through its own
  * connection, as an outside observer would. */
 int test_query_int(const char *path, const char *sql);
