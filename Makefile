@@ -19,10 +19,11 @@ MANDIR     ?= $(PREFIX)/share/man
 HERALD_GROUP ?= herald
 
 CC ?= cc
-PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd
+PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd libpq
 BUILD_DEBS := pkg-config libmicrohttpd-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
-              libinih-dev libssl-dev libsystemd-dev
-TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3 clang libclang-rt-14-dev
+              libinih-dev libssl-dev libsystemd-dev libpq-dev
+# The tests run every backend: PostgreSQL's server comes from Debian's package.
+TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3 clang libclang-rt-14-dev postgresql
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wpointer-arith
@@ -42,7 +43,7 @@ PROGRAM_SRC := src/main.c src/heraldctl.c
 CTL_SRC     := $(wildcard src/ctl_*.c)
 LIB_SRC     := $(filter-out $(PROGRAM_SRC) $(CTL_SRC),$(wildcard src/*.c)) $(wildcard src/store/*.c)
 # One set of migrations per storage backend, each compiled into heraldd.
-BACKENDS    := sqlite
+BACKENDS    := sqlite postgresql
 GEN_SRC     := $(patsubst %,build/gen/migrations_%.c,$(BACKENDS))
 UNIT_TESTS  := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/test_support.c,$(wildcard tests/unit/test_*.c)))
 
@@ -223,12 +224,9 @@ test: test-deps
 	@$(MAKE) --no-print-directory all asan
 	@$(MAKE) --no-print-directory unit integration fuzz-smoke bench-smoke
 
+# The store's tests run once per backend (tests/unit/run.sh starts PostgreSQL).
 unit: asan
-	@failed=0; for t in $(UNIT_TESTS); do \
-	    echo "== unit: $$t"; build/asan/tests/$$t || failed=$$((failed + 1)); \
-	done; \
-	echo "unit: $$(( $(words $(UNIT_TESTS)) - failed )) passed, $$failed failed"; \
-	test $$failed -eq 0
+	@tests/unit/run.sh $(UNIT_TESTS)
 
 integration: asan all
 	python3 tests/integration/run.py --heraldd build/asan/heraldd --heraldctl build/asan/heraldctl \

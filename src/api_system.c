@@ -39,9 +39,18 @@ static void api_system_ready(ApiCall *call)
     int64_t lag_ms;
     MetricsReadiness readiness = metrics_readiness(config_scheduler_alive_ms(config),
                                                    config->alert_max_lag_ms, &lag_ms);
+    char err[256];
     cJSON *body = cJSON_CreateObject();
     cJSON_AddNumberToObject(body, "scheduler_lag_seconds", (double)lag_ms / 1000.0);
-    if (readiness == METRICS_SCHEDULER_SILENT) {
+    /* A heraldd that cannot reach its database cannot accept work: a load balancer
+     * should send clients to another instance until it can. */
+    if (store_ping(api_call_reader(call), err, sizeof err) != 0) {
+        cJSON_AddStringToObject(body, "status", "not_ready");
+        cJSON_AddStringToObject(body, "reason", "the database cannot be reached");
+        cJSON_AddStringToObject(body, "error", err);
+        api_call_set_retry_after(call, 1);
+        api_call_reply(call, 503, body);
+    } else if (readiness == METRICS_SCHEDULER_SILENT) {
         cJSON_AddStringToObject(body, "status", "not_ready");
         cJSON_AddStringToObject(body, "reason", "the scheduler has not run recently");
         api_call_reply(call, 503, body);

@@ -328,6 +328,17 @@ static int config_settle(ConfigParse *parse, const char *file, char *err, size_t
     const int *lines = parse->key_line;
     const ConfigKey *keys = config_keys;
     size_t count = config_key_count;
+    if (config->storage_url[0] != '\0' && strncmp(config->storage_url, "postgresql://", 13) != 0 &&
+        strncmp(config->storage_url, "postgres://", 11) != 0) {
+        snprintf(err, errlen, "%s:%d: [storage] url must be a PostgreSQL URI (postgresql://...)",
+                 file, config_line_of(keys, count, lines, "storage", "url"));
+        return -1;
+    }
+    if (config->storage_url[0] == '\0' && config->storage_password_file[0] != '\0') {
+        snprintf(err, errlen, "%s:%d: [storage] password_file is for url (PostgreSQL)", file,
+                 config_line_of(keys, count, lines, "storage", "password_file"));
+        return -1;
+    }
     if (config->delivery_previous_secret[0] != '\0' &&
         config->delivery_previous_secret_until == 0) {
         snprintf(err, errlen, "%s:%d: [delivery] previous_secret needs previous_secret_until",

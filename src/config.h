@@ -38,8 +38,12 @@ typedef struct Config {
     int64_t drain_timeout_ms;      /* at stop, open connections are served this long */
     LogLevel log_level;
     /* [storage] */
-    char storage_path[CONFIG_PATH_MAX];
+    char storage_path[CONFIG_PATH_MAX];           /* SQLite, unless url is set */
+    char storage_url[CONFIG_PATH_MAX];            /* PostgreSQL: a libpq URI; "" = SQLite */
+    char storage_password_file[CONFIG_PATH_MAX];  /* PostgreSQL's password, "" = none */
     int64_t busy_timeout_ms;
+    int64_t statement_timeout_ms; /* PostgreSQL: the longest a statement may run */
+    int64_t startup_wait_ms;      /* PostgreSQL: start-up waits this long for the server */
     int64_t intake_queue_limit; /* requests waiting for the writer before 503 */
     /* [delivery] */
     int64_t delivery_timeout_ms;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@
 #include "auth.h"
 #include "config.h"
 #include "config_reload.h"
+#include "copy_to.h"
 #include "fault.h"
 #include "intake.h"
 #include "log.h"
@@ -53,19 +55,22 @@ typedef struct Options {
     bool insecure_listen;
     bool check_config;
     bool list_keys;
+    const char *copy_to; /* --copy-to URL */
 } Options;
 
 static void main_usage(FILE *out)
 {
     fprintf(out,
             "usage: heraldd [-c FILE] [--listen HOST:PORT] [--db PATH] [--insecure-listen]\n"
-            "               [--check-config] [--list-keys] [--version] [--help]\n"
+            "               [--check-config] [--copy-to URL] [--list-keys] [--version] [--help]\n"
             "\n"
             "  -c, --config FILE    configuration file (default " CONFIG_DEFAULT_PATH ")\n"
             "      --listen ADDR    override [server] listen, e.g. 127.0.0.1:8080 (port 0: any)\n"
-            "      --db PATH        override [storage] path\n"
+            "      --db PATH|URL    override [storage] path (a postgresql:// URI: url)\n"
             "      --insecure-listen  allow a non-loopback listen address without api_token_file\n"
             "      --check-config   read the configuration, report problems and exit\n"
+            "      --copy-to URL    copy the SQLite database into the empty PostgreSQL\n"
+            "                       database at URL (heraldd stopped), verify and exit\n"
             "      --list-keys      print every configuration key: whether a reload (SIGHUP)\n"
             "                       applies it or it needs a restart, and its default\n"
             "  -V, --version        print the version and exit\n"
@@ -75,13 +80,21 @@ static void main_usage(FILE *out)
 /* Returns 0 to run, 1 to exit successfully, 2 on a usage error. */
 static int main_parse_options(int argc, char **argv, Options *options)
 {
-    enum { OPTION_LISTEN = 256, OPTION_DB, OPTION_INSECURE, OPTION_CHECK, OPTION_LIST_KEYS };
+    enum {
+        OPTION_LISTEN = 256,
+        OPTION_DB,
+        OPTION_INSECURE,
+        OPTION_CHECK,
+        OPTION_LIST_KEYS,
+        OPTION_COPY_TO,
+    };
     static const struct option long_options[] = {
         {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, OPTION_LISTEN},
         {"db", required_argument, NULL, OPTION_DB},
         {"insecure-listen", no_argument, NULL, OPTION_INSECURE},
         {"check-config", no_argument, NULL, OPTION_CHECK},
+        {"copy-to", required_argument, NULL, OPTION_COPY_TO},
         {"list-keys", no_argument, NULL, OPTION_LIST_KEYS},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
@@ -97,6 +110,7 @@ static int main_parse_options(int argc, char **argv, Options *options)
         case OPTION_DB: options->db_path = optarg; break;
         case OPTION_INSECURE: options->insecure_listen = true; break;
         case OPTION_CHECK: options->check_config = true; break;
+        case OPTION_COPY_TO: options->copy_to = optarg; break;
         case OPTION_LIST_KEYS: config_print_keys(stdout); return 1;
         case 'V': printf("heraldd %s\n", HERALD_VERSION); return 1;
         case 'h': main_usage(stdout); return 1;
@@ -122,11 +136,17 @@ static int main_finish_config(Config *config, const Options *options, char *err,
         strcpy(config->listen, options->listen);
     }
     if (options->db_path != NULL) {
+        /* A PostgreSQL URI chooses that backend, as url would. */
+        bool url = strncmp(options->db_path, "postgresql://", 13) == 0 ||
+                   strncmp(options->db_path, "postgres://", 11) == 0;
+        char *field = url ? config->storage_url : config->storage_path;
         if (strlen(options->db_path) >= sizeof config->storage_path) {
-            snprintf(err, errlen, "--db: path too long");
+            snprintf(err, errlen, "--db: too long");
             return -1;
         }
-        strcpy(config->storage_path, options->db_path);
+        strcpy(field, options->db_path);
+        if (!url)
+            config->storage_url[0] = '\0';
     }
     struct sockaddr_storage address;
     socklen_t length;
@@ -184,9 +204,12 @@ static int main_max_retry_for(const char *business_type, void *argument)
 static void main_store_location(const Config *config, StoreLocation *out)
 {
     *out = (StoreLocation){
-        .kind = STORE_BACKEND_SQLITE,
+        .kind = config->storage_url[0] ? STORE_BACKEND_POSTGRESQL : STORE_BACKEND_SQLITE,
         .path = config->storage_path,
+        .url = config->storage_url,
+        .password_file = config->storage_password_file,
         .busy_timeout_ms = config->busy_timeout_ms,
+        .statement_timeout_ms = config->statement_timeout_ms,
     };
 }
 
@@ -219,6 +242,22 @@ static void main_alert_options(const Daemon *daemon, const Config *config, Alert
  * names (tokens, CA bundle), the SSRF allow list, the alert webhook's URL.
  * Fills *AUTH (NULL without a token file) and *GUARD. Returns 0, or -1 with
  * ERR set. */
+/* A file holding a secret: readable, and by nobody but its owner and group. */
+static int main_check_private_file(const char *path, const char *what, char *err, size_t errlen)
+{
+    struct stat status;
+    if (stat(path, &status) != 0 || access(path, R_OK) != 0) {
+        snprintf(err, errlen, "%s %.512s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    if ((status.st_mode & 027) != 0) {
+        snprintf(err, errlen, "%s %.512s may be read or written by others (mode %03o); chmod 640 it",
+                 what, path, (unsigned)(status.st_mode & 0777));
+        return -1;
+    }
+    return 0;
+}
+
 static int main_check_environment(const Config *config, Auth **auth, NetGuard *guard,
                                   char *err, size_t errlen)
 {
@@ -230,6 +269,10 @@ static int main_check_environment(const Config *config, Auth **auth, NetGuard *g
     }
     *guard = (NetGuard){.allow_private = config->allow_private_targets};
     if (netguard_parse_allow(guard, config->allow_cidrs, err, errlen) != 0)
+        return -1;
+    if (config->storage_password_file[0] != '\0' &&
+        main_check_private_file(config->storage_password_file, "[storage] password_file", err,
+                                errlen) != 0)
         return -1;
     if (config->ca_file[0] != '\0' && access(config->ca_file, R_OK) != 0) {
         snprintf(err, errlen, "[delivery] ca_file %.512s: %s", config->ca_file, strerror(errno));
@@ -262,6 +305,7 @@ static int main_check_config(const Config *config, const Options *options)
     NetGuard guard;
     StoreLocation location;
     StoreInspection found;
+    char name[CONFIG_PATH_MAX];
     main_store_location(config, &location);
     if (main_check_environment(config, &auth, &guard, err, sizeof err) != 0 ||
         store_inspect(&location, &found, err, sizeof err) != 0) {
@@ -271,7 +315,7 @@ static int main_check_config(const Config *config, const Options *options)
     }
     printf("%s: configuration OK (database %s, %s: %s schema version %d, this heraldd brings it "
            "to %d; %zu API tokens)\n",
-           options->config_path, config->storage_path, found.server,
+           options->config_path, store_location_name(&location, name, sizeof name), found.server,
            found.schema_version == 0 ? "new," : "", found.schema_version, found.schema_known,
            auth ? auth_token_count(auth) : (size_t)0);
     auth_free(auth);
@@ -284,9 +328,13 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     const Config *config = &daemon->live->config;
     if (main_check_environment(config, &daemon->auth, &daemon->guard, err, errlen) != 0)
         return -1;
-    daemon->lock_fd = instance_lock(config->storage_path, err, errlen);
-    if (daemon->lock_fd < 0)
-        return -1;
+    main_store_location(config, &daemon->store_location);
+    /* One heraldd per SQLite file; PostgreSQL is made to be shared. */
+    if (daemon->store_location.kind == STORE_BACKEND_SQLITE) {
+        daemon->lock_fd = instance_lock(config->storage_path, err, errlen);
+        if (daemon->lock_fd < 0)
+            return -1;
+    }
     if (daemon->auth == NULL)
         log_warning("event=auth_disabled reason=\"no api_token_file\" listen=%s", config->listen);
     if (daemon->live->policies.fallback.key.length == 0)
@@ -295,12 +343,18 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     if (config->allow_private_targets)
         log_warning("event=ssrf_guard_off reason=\"[delivery] allow_private_targets = true\"");
 
-    main_store_location(config, &daemon->store_location);
-    StoreOptions store_options = {.migrate = true};
+    /* The first connection migrates; a PostgreSQL server that is not up yet
+     * is waited for (startup_wait), so heraldd and its database may start in
+     * any order. */
+    StoreOptions store_options = {.migrate = true, .wait_ms = config->startup_wait_ms};
     daemon->status_store = store_open(&daemon->store_location, &store_options, err, errlen);
     if (daemon->status_store == NULL)
         return -1;
-    log_info("event=database_ready path=\"%s\" schema_version=%d", config->storage_path,
+    char name[CONFIG_PATH_MAX], quoted[CONFIG_PATH_MAX + 64];
+    log_info("event=database_ready backend=%s database=%s schema_version=%d",
+             store_backend(daemon->status_store) == STORE_BACKEND_SQLITE ? "sqlite" : "postgresql",
+             log_quote(quoted, sizeof quoted,
+                       store_location_name(&daemon->store_location, name, sizeof name)),
              store_schema_version(daemon->status_store));
 
     uint64_t watchdog_usec = 0;
@@ -487,8 +541,11 @@ int main(int argc, char **argv)
         config_free(&config);
         return 1;
     }
-    if (options.check_config) {
-        int status = main_check_config(&config, &options);
+    if (options.check_config || options.copy_to != NULL) {
+        StoreLocation location;
+        main_store_location(&config, &location);
+        int status = options.copy_to != NULL ? copy_to_run(&location, options.copy_to)
+                                             : main_check_config(&config, &options);
         config_free(&config);
         curl_global_cleanup();
         return status;

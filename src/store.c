@@ -8,26 +8,53 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-static const StoreBackend *store_backend_for(StoreBackendKind kind, char *err, size_t errlen)
+static const StoreBackend *store_backend_for(StoreBackendKind kind)
 {
-    if (kind == STORE_BACKEND_SQLITE)
-        return &store_backend_sqlite;
-    snprintf(err, errlen, "this heraldd has no PostgreSQL backend yet");
-    return NULL;
+    return kind == STORE_BACKEND_POSTGRESQL ? &store_backend_postgresql : &store_backend_sqlite;
 }
 
 Store *store_open(const StoreLocation *location, const StoreOptions *options, char *err,
                   size_t errlen)
 {
-    const StoreBackend *backend = store_backend_for(location->kind, err, errlen);
-    return backend ? backend->open(location, options, err, errlen) : NULL;
+    return store_backend_for(location->kind)->open(location, options, err, errlen);
 }
 
 int store_inspect(const StoreLocation *location, StoreInspection *out, char *err, size_t errlen)
 {
-    const StoreBackend *backend = store_backend_for(location->kind, err, errlen);
-    return backend ? backend->inspect(location, out, err, errlen) : -1;
+    return store_backend_for(location->kind)->inspect(location, out, err, errlen);
+}
+
+const char *store_location_name(const StoreLocation *location, char *out, size_t size)
+{
+    if (location->kind == STORE_BACKEND_SQLITE) {
+        snprintf(out, size, "%s", location->path);
+        return out;
+    }
+    /* postgresql://user:SECRET@host/db?password=SECRET&... */
+    const char *url = location->url;
+    size_t used = 0;
+    const char *authority = strstr(url, "://");
+    authority = authority ? authority + 3 : url;
+    size_t authority_length = strcspn(authority, "/?#");
+    const char *at = memchr(authority, '@', authority_length);
+    const char *colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+    for (const char *p = url; *p != '\0' && used + 1 < size;) {
+        if (p == colon) {
+            used += (size_t)snprintf(out + used, size - used, ":***");
+            p = at;
+        } else if ((p == url || p[-1] == '?' || p[-1] == '&') && strncmp(p, "password=", 9) == 0) {
+            used += (size_t)snprintf(out + used, size - used, "password=***");
+            p += strcspn(p, "&#");
+        } else {
+            out[used++] = *p++;
+        }
+        if (used >= size)
+            used = size - 1;
+    }
+    out[size ? (used < size ? used : size - 1) : 0] = '\0';
+    return out;
 }
 
 StoreBackendKind store_backend(const Store *store)
@@ -50,6 +77,17 @@ int store_schema_version(Store *store)
 int store_tidy(Store *store, char *err, size_t errlen)
 {
     return store->backend->tidy(store, err, errlen);
+}
+
+int store_copy(Store *source, Store *destination, StoreCopyReport *report, char *err,
+               size_t errlen)
+{
+    if (source->backend != &store_backend_sqlite ||
+        destination->backend != &store_backend_postgresql) {
+        snprintf(err, errlen, "herald copies from SQLite to PostgreSQL only");
+        return -1;
+    }
+    return store_copy_sqlite_to_postgresql(source, destination, report, err, errlen);
 }
 
 int store_ping(Store *store, char *err, size_t errlen)

@@ -79,6 +79,9 @@ typedef struct StoreOptions {
     size_t migration_count;
     bool migrate;
     StoreDurability durability;
+    /* PostgreSQL: how long opening may keep retrying to reach the server
+     * (start-up waits for a database that is not up yet); 0 = one try. */
+    int64_t wait_ms;
 } StoreOptions;
 
 /* Opens the database at LOCATION (SQLite: created if missing) and checks or
@@ -89,6 +92,10 @@ Store *store_open(const StoreLocation *location, const StoreOptions *options, ch
                   size_t errlen);
 
 void store_close(Store *store);
+
+/* LOCATION for people: the SQLite path, or the PostgreSQL URI with any
+ * password in it replaced by "***" (so it can be logged). Returns OUT. */
+const char *store_location_name(const StoreLocation *location, char *out, size_t size);
 
 /* What store_inspect() found. */
 typedef struct StoreInspection {
@@ -102,6 +109,23 @@ typedef struct StoreInspection {
  * cannot be reached, read and written, holds a schema newer than this
  * binary, or (an SQLite file not existing yet) cannot be created. */
 int store_inspect(const StoreLocation *location, StoreInspection *out, char *err, size_t errlen);
+
+/* What store_copy() copied. */
+typedef struct StoreCopyReport {
+    int64_t tasks, attempts, manual, actions, alerts;
+    int64_t repaired_text;      /* text values that were not UTF-8 (or held NUL): U+FFFD */
+    int64_t renamed_duplicates; /* keyless tasks repeating an earlier one's dedup identity */
+} StoreCopyReport;
+
+/* The move from SQLite to PostgreSQL (heraldd --copy-to): copies every
+ * task, its body, attempts, manual entries, actions and alerts from SOURCE
+ * (SQLite, only read) into DESTINATION (PostgreSQL, its schema current and
+ * without rows), keeping ids, in one transaction that checks each table's
+ * count against the source before it commits. Returns 0 with REPORT, or -1
+ * with ERR and nothing written. Both stores stay the caller's; nothing else
+ * may use them meanwhile (heraldd is stopped). */
+int store_copy(Store *source, Store *destination, StoreCopyReport *report, char *err,
+               size_t errlen);
 
 /* Which backend STORE uses, and its schema version. */
 StoreBackendKind store_backend(const Store *store);

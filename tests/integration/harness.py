@@ -18,6 +18,9 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
+
+from database import BACKEND, TestDatabase
 
 HERALDD = os.environ.get("HERALD_HERALDD", "build/asan/heraldd")
 HERALDCTL = os.environ.get("HERALD_HERALDCTL", "build/asan/heraldctl")
@@ -27,15 +30,30 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
                      "SUMMARY: UndefinedBehaviorSanitizer")
 
 
+def sqlite_only(reason):
+    """For a test of SQLite's own behaviour (its files, its locks): skipped on PostgreSQL,
+    which has its own tests of the same promise."""
+    return unittest.skipUnless(BACKEND == "sqlite", "SQLite only: " + reason)
+
+
+def backend_independent(reason):
+    """For a test that touches no database (and may not run twice at once, like make
+    install): it runs once, with the SQLite suite."""
+    return unittest.skipUnless(BACKEND == "sqlite", "once, with the SQLite suite: " + reason)
+
+
 class Herald:
     """One heraldd process with its own directory."""
 
     def __init__(self, config="", token_lines=None, binary=None, directory=None, args=(),
-                 private_targets=True, env=None):
+                 private_targets=True, env=None, db=None, backend=None):
         self.binary = binary or HERALDD
         self.owns_directory = directory is None
         self.directory = directory or tempfile.mkdtemp(prefix="herald-it-")
-        self.db_path = os.path.join(self.directory, "herald.db")
+        # The run's backend's database for this heraldd (or BACKEND's), unless the
+        # test brings its own.
+        self.db = db or TestDatabase(self.directory, backend)
+        self.db_path = self.db.path  # the SQLite file (tests of SQLite's own behaviour)
         self.token_file = None
         if token_lines is not None:
             self.token_file = os.path.join(self.directory, "tokens")
@@ -46,7 +64,7 @@ class Herald:
             f.write("[server]\nlisten = 127.0.0.1:0\n")
             if self.token_file:
                 f.write("api_token_file = %s\n" % self.token_file)
-            f.write("[storage]\npath = %s\n" % self.db_path)
+            f.write("[storage]\n%s\n" % self.db.config_line())
             f.write(config)
             if private_targets:
                 # The tests' receivers listen on loopback; the SSRF tests turn this off.
@@ -137,6 +155,7 @@ class Herald:
     def cleanup(self):
         if self.process is not None:
             self.kill()
+        self.db.drop()
         if self.owns_directory:
             shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import time
 import unittest
 
@@ -255,10 +254,8 @@ class RetentionTest(unittest.TestCase):
                        timeout=15, message="the succeeded task to be deleted")
             wait_until(lambda: herald.request("GET", "/v1/tasks/%d" % resolved)[0] == 404,
                        timeout=15, message="the hand-resolved task to be deleted")
-            connection = sqlite3.connect(herald.db_path)
-            attempts = connection.execute("SELECT count(*) FROM attempts WHERE task_id IN (?, ?)",
-                                          (succeeded, resolved)).fetchone()[0]
-            connection.close()
+            attempts = herald.db.value("SELECT count(*) FROM attempts WHERE task_id IN (?, ?)",
+                                       succeeded, resolved)
             self.assertEqual(attempts, 0)
             time.sleep(1.5)  # well past the retention: these must stay
             self.assertEqual(herald.get_task(open_manual)["status"], "failed")

@@ -1,6 +1,5 @@
 """Delivery through the real heraldd to real receivers on loopback."""
 import json
-import sqlite3
 import time
 import unittest
 
@@ -19,13 +18,8 @@ exponential_backoff = false
 """
 
 
-def manual_rows(db_path, task_id):
-    connection = sqlite3.connect(db_path)
-    try:
-        return connection.execute("SELECT reason, attempts, state FROM manual WHERE task_id = ?",
-                                  (task_id,)).fetchall()
-    finally:
-        connection.close()
+def manual_rows(herald, task_id):
+    return herald.db.query("SELECT reason, attempts, state FROM manual WHERE task_id = ?", task_id)
 
 
 class DeliveryTest(unittest.TestCase):
@@ -129,7 +123,7 @@ class DeliveryTest(unittest.TestCase):
         self.assertEqual(failed["last_status_code"], 503)
         self.assertIn("http_status", failed["last_error"])
         self.assertEqual(len(receiver.received()), 3)
-        self.assertEqual(manual_rows(self.herald.db_path, task["id"]), [("exhausted", 3, "open")])
+        self.assertEqual(manual_rows(self.herald, task["id"]), [("exhausted", 3, "open")])
         self.herald.wait_for_log(r"event=moved_to_manual task_id=%d business_type=PAYMENT_SUCCESS"
                                  r" business_id=\"EXHAUST-1\"" % task["id"])
 
@@ -138,7 +132,7 @@ class DeliveryTest(unittest.TestCase):
         task = self.create(business_id="GONE-1", target_url=receiver.url())
         failed = self.herald.wait_for_status(task["id"], "failed")
         self.assertEqual(failed["attempts"], 1)
-        self.assertEqual(manual_rows(self.herald.db_path, task["id"]), [("gone", 1, "open")])
+        self.assertEqual(manual_rows(self.herald, task["id"]), [("gone", 1, "open")])
 
     def test_retry_after_delays_the_next_attempt(self):
         def respond(received):
@@ -223,7 +217,7 @@ class SuccessBodyTest(DeliveryTest):
         self.assertEqual(failed["attempts"], 2)
         attempts = self.herald.attempts(task["id"])
         self.assertEqual({a["error_class"] for a in attempts}, {"body_mismatch"})
-        self.assertEqual(manual_rows(self.herald.db_path, task["id"]), [("exhausted", 2, "open")])
+        self.assertEqual(manual_rows(self.herald, task["id"]), [("exhausted", 2, "open")])
 
     # The inherited tests run with this policy too; the receiver answers "ok",
     # which is now a failure, so they are not repeated here.
@@ -330,10 +324,7 @@ class CrashTest(unittest.TestCase):
                 self.assertEqual([a["error_class"] for a in attempts], ["interrupted", None])
                 self.assertEqual(done["attempts"], 2)
             herald.wait_for_log(r"event=recovered_interrupted tasks=5")
-            connection = sqlite3.connect(herald.db_path)
-            stuck = connection.execute(
-                "SELECT count(*) FROM tasks WHERE status = 'delivering'").fetchone()[0]
-            connection.close()
+            stuck = herald.db.value("SELECT count(*) FROM tasks WHERE status = 'delivering'")
             self.assertEqual(stuck, 0)
             herald.stop()
         finally:

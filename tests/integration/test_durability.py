@@ -1,6 +1,5 @@
 """What a 201 promises: the task is stored, across restarts, crashes and load,
 and nothing is stored behind an error."""
-import sqlite3
 import threading
 import unittest
 from concurrent.futures import ThreadPoolExecutor
@@ -8,12 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from harness import Herald, task_request
 
 
-def stored_ids(db_path):
-    connection = sqlite3.connect(db_path)
-    try:
-        return {row[0] for row in connection.execute("SELECT id FROM tasks")}
-    finally:
-        connection.close()
+def stored_ids(herald):
+    return {row[0] for row in herald.db.query("SELECT id FROM tasks")}
 
 
 class DurabilityTest(unittest.TestCase):
@@ -48,7 +43,7 @@ class DurabilityTest(unittest.TestCase):
             self.assertEqual(status, 201)
             acknowledged.append(body["task"]["id"])
         self.herald.kill()
-        self.assertTrue(set(acknowledged) <= stored_ids(self.herald.db_path))
+        self.assertTrue(set(acknowledged) <= stored_ids(self.herald))
         self.herald.start()
         for task_id in acknowledged:
             self.assertEqual(self.herald.request("GET", "/v1/tasks/%d" % task_id)[0], 200)
@@ -78,14 +73,13 @@ class DurabilityTest(unittest.TestCase):
         ids = {task_id for _, task_id in results}
         self.assertEqual(len(ids), clients * per_client)
         self.herald.stop()
-        self.assertEqual(stored_ids(self.herald.db_path), ids)
+        self.assertEqual(stored_ids(self.herald), ids)
 
     def test_locked_database_gives_503_and_stores_nothing(self):
         self.herald.stop()
         self.herald = Herald(config="busy_timeout = 200ms\n")
         self.herald.start()
-        blocker = sqlite3.connect(self.herald.db_path, isolation_level=None, timeout=5)
-        blocker.execute("BEGIN EXCLUSIVE")
+        release = self.herald.db.lock()
         try:
             status, headers, body = self.herald.create(business_id="LOCKED-1")
             self.assertEqual(status, 503, body)
@@ -95,8 +89,7 @@ class DurabilityTest(unittest.TestCase):
                                                   body={"tasks": [task_request("LOCKED-2")]})
             self.assertEqual(status, 503)
         finally:
-            blocker.execute("ROLLBACK")
-            blocker.close()
+            release()
         # Nothing was committed behind the 503: the same request now creates the task.
         status, _, body = self.herald.create(business_id="LOCKED-1")
         self.assertEqual(status, 201, body)

@@ -4,7 +4,6 @@ import os
 import random
 import shutil
 import socket
-import sqlite3
 import struct
 import subprocess
 import tempfile
@@ -12,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import Herald, Receiver, task_request, wait_until
+from harness import Herald, Receiver, sqlite_only, task_request, wait_until
 
 
 class LoadGenerator:
@@ -77,15 +76,14 @@ class KillTest(unittest.TestCase):
             accepted = dict(load.accepted)
             self.assertGreater(len(accepted), 50)
             # Every task that ever got a 201 is delivered (none stuck, none lost).
-            connection = sqlite3.connect(herald.db_path)
-            wait_until(lambda: connection.execute(
-                "SELECT count(*) FROM tasks WHERE status IN ('pending', 'delivering')").fetchone()[0] == 0,
+            db = herald.db
+            wait_until(lambda: db.value(
+                "SELECT count(*) FROM tasks WHERE status IN ('pending', 'delivering')") == 0,
                 timeout=60, interval=0.2, message="every task to be delivered")
-            stored = dict(connection.execute("SELECT business_id, id FROM tasks"))
-            interrupted = {row[0] for row in connection.execute(
+            stored = dict(db.query("SELECT business_id, id FROM tasks"))
+            interrupted = {row[0] for row in db.query(
                 "SELECT DISTINCT task_id FROM attempts WHERE error_class = 'interrupted'")}
-            statuses = dict(connection.execute("SELECT status, count(*) FROM tasks GROUP BY status"))
-            connection.close()
+            statuses = dict(db.query("SELECT status, count(*) FROM tasks GROUP BY status"))
             for business_id, task_id in accepted.items():
                 self.assertEqual(stored.get(business_id), task_id, business_id)
             self.assertEqual(set(statuses), {"succeeded"})
@@ -119,6 +117,7 @@ def can_mount_tmpfs():
 
 
 @unittest.skipUnless(can_mount_tmpfs(), "needs root and tmpfs mounts")
+@sqlite_only("the database file on a full filesystem")
 class DiskFullTest(unittest.TestCase):
     def test_full_disk_gives_503_loses_nothing_and_recovers(self):
         mountpoint = tempfile.mkdtemp(prefix="herald-full-")

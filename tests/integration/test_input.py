@@ -4,9 +4,9 @@ import http.client
 import json
 import os
 import socket
-import sqlite3
 import unittest
 
+from database import BACKEND
 from harness import HeraldTestCase, Receiver, closed_port_url, sink, task_request, wait_until
 
 # JSON that cJSON would take and RFC 8259 does not: every spelling of the class.
@@ -70,8 +70,12 @@ class JsonGrammarTest(HeraldTestCase, unittest.TestCase):
         status, _, body = self.post("/v1/tasks", task_text("LEGACY-1", '{"n":1}'))
         self.assertEqual(status, 201, body)
         task_id = body["task"]["id"]
-        with sqlite3.connect(self.herald.db_path, timeout=10) as db:
-            db.execute("UPDATE tasks SET payload = ? WHERE id = ?", ('{"n":01}', task_id))
+        if BACKEND == "postgresql":  # e.g. copied from an SQLite database
+            self.herald.db.execute("UPDATE task_bodies SET payload = ? WHERE task_id = ?",
+                                   b'{"n":01}', task_id)
+        else:
+            self.herald.db.execute("UPDATE tasks SET payload = ? WHERE id = ?", '{"n":01}',
+                                   task_id)
         self.assertEqual(self.herald.get_task(task_id)["payload"], '{"n":01}')
         status, _, listed = self.herald.request("GET", "/v1/tasks?business_id=LEGACY-1")
         self.assertEqual(listed["tasks"][0]["payload"], '{"n":01}')

@@ -5,20 +5,19 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import threading
 import time
 import unittest
 
-from harness import HERALDD, Herald, Receiver, sink, task_request, wait_until
+from harness import HERALDD, Herald, Receiver, sink, sqlite_only, task_request, wait_until
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def rewrite_config(herald, text):
     with open(herald.config_path, "w") as f:
-        f.write("[server]\nlisten = 127.0.0.1:0\n[storage]\npath = %s\n" % herald.db_path)
+        f.write("[server]\nlisten = 127.0.0.1:0\n[storage]\n%s\n" % herald.db.config_line())
         f.write(text)
         f.write("\n[delivery]\nallow_private_targets = true\n")
 
@@ -76,6 +75,8 @@ RELOAD_VALUES = {
     "server.body_timeout": "30s", "server.drain_timeout": "1s", "server.log_level": "debug",
     "storage.path": "{dir}/other.db", "storage.busy_timeout": "1s",
     "storage.intake_queue_limit": "100", "storage.retention": "1d",
+    "storage.url": "postgresql:///other?host=/nonexistent", "storage.password_file": "{dir}/secret",
+    "storage.statement_timeout": "10s", "storage.startup_wait": "5s",
     "delivery.timeout": "20s", "delivery.connect_timeout": "2s", "delivery.concurrency": "100",
     "delivery.per_host_concurrency": "8", "delivery.max_response_bytes": "1KiB",
     "delivery.allow_private_targets": "false", "delivery.allow_cidrs": "10.0.0.0/8",
@@ -104,13 +105,15 @@ class ReloadEveryKeyTest(unittest.TestCase):
     as its row in the key table says; none is ignored silently."""
 
     def write(self, herald, section, name, value):
-        lines = {"server": ["listen = 127.0.0.1:0"], "storage": ["path = " + herald.db_path],
+        lines = {"server": ["listen = 127.0.0.1:0"], "storage": [herald.db.config_line()],
                  "delivery": ["allow_private_targets = true"], "business.NAME": ["max_retry = 2"]}
         if section == "delivery" and name == "allow_private_targets":
             lines["delivery"] = []
-        if (section, name) in (("server", "listen"), ("storage", "path"),
+        if (section, name) in (("server", "listen"), ("storage", "path"), ("storage", "url"),
                                ("business.NAME", "max_retry")):
             lines[section] = []
+        if (section, name) == ("storage", "password_file") and herald.db.backend == "sqlite":
+            lines[section].append("url = postgresql:///other")  # it goes with a url
         if section is not None:
             lines.setdefault(section, []).append("%s = %s" % (name, value))
         with open(herald.config_path, "w") as f:
@@ -178,6 +181,7 @@ class ReloadEveryKeyTest(unittest.TestCase):
         herald.stop()
 
 
+@sqlite_only("one heraldd per database file (several share a PostgreSQL database)")
 class InstanceTest(unittest.TestCase):
     def test_second_heraldd_on_the_same_database_is_refused(self):
         herald = Herald()
@@ -273,14 +277,13 @@ class GracefulStopTest(unittest.TestCase):
         self.assertEqual(code, 0, herald.log())
         self.assertLess(stopped_in, 15)
         herald.process = None
-        connection = sqlite3.connect(herald.db_path)
-        stored = {row[0] for row in connection.execute("SELECT id FROM tasks")}
-        in_flight = connection.execute("SELECT count(*) FROM tasks WHERE status = 'delivering'").fetchone()[0]
-        connection.close()
+        stored = {row[0] for row in herald.db.query("SELECT id FROM tasks")}
+        in_flight = herald.db.value("SELECT count(*) FROM tasks WHERE status = 'delivering'")
         self.assertTrue(set(accepted) <= stored)
         self.assertEqual(in_flight, 0)  # every request in flight was finished and recorded
-        wal = herald.db_path + "-wal"
-        self.assertTrue(not os.path.exists(wal) or os.path.getsize(wal) == 0)  # checkpointed
+        if herald.db.backend == "sqlite":
+            wal = herald.db_path + "-wal"
+            self.assertTrue(not os.path.exists(wal) or os.path.getsize(wal) == 0)  # checkpointed
         herald.start()
         for task_id in accepted:
             herald.wait_for_status(task_id, "succeeded", timeout=60)

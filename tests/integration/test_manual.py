@@ -2,7 +2,6 @@
 import json
 import os
 import re
-import sqlite3
 import time
 import unittest
 
@@ -18,11 +17,9 @@ max_retry = 3
 TOKEN = "ops-token-0123456789abcdef"
 
 
-def count_open(db_path, business_type):
-    with sqlite3.connect(db_path) as db:
-        return db.execute("SELECT count(*) FROM manual m JOIN tasks t ON t.id = m.task_id"
-                          " WHERE m.state = 'open' AND t.business_type = ?",
-                          (business_type,)).fetchone()[0]
+def count_open(herald, business_type):
+    return herald.db.value("SELECT count(*) FROM manual m JOIN tasks t ON t.id = m.task_id"
+                           " WHERE m.state = 'open' AND t.business_type = ?", business_type)
 
 
 class ManualTest(unittest.TestCase):
@@ -217,7 +214,7 @@ class ManualTest(unittest.TestCase):
             self.assertEqual(status, 201, body)
         wait_until(lambda: self.api("GET", "/v1/tasks?business_id=M-CHUNK-1099")[2]["tasks"][0]
                    ["status"] == "failed", timeout=60, message="the tasks to fail")
-        wait_until(lambda: count_open(self.herald.db_path, "INVENTORY") == 1100, timeout=60,
+        wait_until(lambda: count_open(self.herald, "INVENTORY") == 1100, timeout=60,
                    message="every task in manual handling")
         mark = len(self.herald.lines)
         status, _, answer = self.api("POST", "/v1/manual/retry", {"business_type": "INVENTORY"})
@@ -228,9 +225,8 @@ class ManualTest(unittest.TestCase):
         self.herald.wait_for_log(r"event=manual_bulk_progress retried=1000 written=1000", start=mark)
         self.herald.wait_for_log(r"event=manual_bulk_retry .*matched=1100 retried=1100 .*"
                                  r"complete=yes", start=mark)
-        with sqlite3.connect(self.herald.db_path) as db:
-            self.assertEqual(db.execute("SELECT count(*) FROM actions WHERE action = 'bulk_retry'")
-                             .fetchone()[0], 1100)
+        self.assertEqual(self.herald.db.value(
+            "SELECT count(*) FROM actions WHERE action = 'bulk_retry'"), 1100)
 
     def test_heraldctl_usage(self):
         self.assertEqual(self.ctl("manual", "resolve", "1")[0], 2)  # --note is required

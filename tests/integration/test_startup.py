@@ -6,7 +6,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import HERALDD, Herald, task_request
+from database import TestDatabase
+from harness import HERALDD, Herald, sqlite_only, task_request
 
 
 def run_heraldd(*args):
@@ -54,10 +55,15 @@ class StartupTest(unittest.TestCase):
         short = os.path.join(directory, "short-tokens")
         with open(short, "w") as f:
             f.write("ops:tooshort\n")
-        newer = os.path.join(directory, "newer.db")
-        connection = sqlite3.connect(newer)
-        connection.execute("PRAGMA user_version = 999")
-        connection.close()
+        newer = TestDatabase(directory + "/newer")  # a schema from a newer heraldd
+        self.addCleanup(newer.drop)
+        if newer.backend == "postgresql":
+            newer.execute("CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+                          " name text NOT NULL, applied_at bigint NOT NULL);"
+                          " INSERT INTO schema_migrations VALUES (999, 'future', 0)")
+        else:
+            os.mkdir(directory + "/newer")
+            newer.execute("PRAGMA user_version = 999")
         cases = [
             ("[server]\napi_token_file = %s/missing\n" % directory, "missing"),
             ("[server]\napi_token_file = %s\n" % short, "shorter than 16"),
@@ -65,7 +71,7 @@ class StartupTest(unittest.TestCase):
             ("[alert]\nwebhook_url = ftp://alerts.example/\n", "webhook_url"),
             ("[storage]\npath = %s/no/such/dir/herald.db\n" % directory,
              "no/such/dir/herald.db"),
-            ("[storage]\npath = %s\n" % newer, "newer than this heraldd"),
+            ("[storage]\n%s\n" % newer.config_line(), "newer than this heraldd"),
         ]
         for text, message in cases:
             with self.subTest(config=text):
@@ -73,7 +79,7 @@ class StartupTest(unittest.TestCase):
                 with open(path, "w") as f:
                     f.write(text)
                     if "[storage]" not in text:
-                        f.write("[storage]\npath = %s\n" % herald.db_path)
+                        f.write("[storage]\n%s\n" % herald.db.config_line())
                 checked = run_heraldd("-c", path, "--check-config")
                 self.assertEqual(checked.returncode, 1, checked.stdout + checked.stderr)
                 self.assertIn(message, checked.stderr)
@@ -122,6 +128,7 @@ class StartupTest(unittest.TestCase):
         self.assertEqual(run_heraldd("--help").returncode, 0)
         self.assertEqual(run_heraldd("--bogus").returncode, 2)
 
+    @sqlite_only("--db with a path (test_postgresql has --db with a URL)")
     def test_db_override_and_newer_schema_refused(self):
         herald = Herald()
         try:
@@ -130,7 +137,6 @@ class StartupTest(unittest.TestCase):
             herald.start()
             herald.stop()
             self.assertTrue(os.path.exists(other))
-            import sqlite3
             connection = sqlite3.connect(other)
             connection.execute("PRAGMA user_version = 999")
             connection.close()

@@ -20,11 +20,11 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import time
 import unittest
 
+from database import schema_version
 from harness import HERALDD, Herald, Receiver, closed_port_url, task_request, wait_until
 
 CONFIG = """[delivery]
@@ -38,11 +38,6 @@ max_delay = 200ms
 jitter = 0
 retry_interval = 200ms
 """
-
-
-# The newest migrations/sqlite/NNN_name.sql: all of the schema.
-SQLITE_SCHEMA_VERSION = max(int(name.split("_")[0]) for name in os.listdir(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "migrations", "sqlite")))
 
 
 def seam_built():
@@ -82,8 +77,7 @@ def torture_herald(test, config=CONFIG):
 
 
 def db_count(herald, sql, *args):
-    with sqlite3.connect(herald.db_path, timeout=10) as db:
-        return db.execute(sql, args).fetchone()[0]
+    return herald.db.value(sql, *args)
 
 
 def passes(count):
@@ -217,9 +211,8 @@ class SchedulerTorture(unittest.TestCase):
             return body["task"]["id"]
 
         def plant(task_id):
-            with sqlite3.connect(self.herald.db_path, timeout=10) as db:
-                db.execute("UPDATE tasks SET status = 'delivering', next_attempt_at = 1 "
-                           "WHERE id = ?", (task_id,))
+            self.herald.db.execute("UPDATE tasks SET status = 'delivering', next_attempt_at = 1 "
+                                   "WHERE id = ?", task_id)
 
         def swept(task_id):
             self.herald.wait_for_status(task_id, "succeeded", timeout=20)
@@ -442,7 +435,7 @@ class StartupTorture(unittest.TestCase):
         self.assertGreater(count, 5)
         for n, spec in passes(count):
             with self.subTest(fault=spec):
-                os.remove(herald.db_path)
+                herald.db.reset()
                 herald.env["HERALD_FAULT"] = "main:" + spec
                 try:
                     herald.start()
@@ -455,11 +448,8 @@ class StartupTorture(unittest.TestCase):
                     herald.process = None
                 else:  # the fault hit what runs after start-up (the status report)
                     herald.stop()
-                with sqlite3.connect(herald.db_path) as db:  # all of the schema, or none
-                    version = db.execute("PRAGMA user_version").fetchone()[0]
-                    tables = db.execute("SELECT count(*) FROM sqlite_schema WHERE type = "
-                                        "'table' AND name = 'tasks'").fetchone()[0]
-                self.assertIn((version, tables), ((0, 0), (SQLITE_SCHEMA_VERSION, 1)))
+                # All of the schema, or none.
+                self.assertIn(herald.db.schema(), ((0, 0), (schema_version(), 1)))
         del herald.env["HERALD_FAULT"]
         herald.start()  # and a clean start migrates
         self.assertEqual(herald.create(business_id="AFTER")[0], 201)
@@ -484,20 +474,14 @@ class RecoveryTorture(unittest.TestCase):
         ids = [task["id"] for task in body["tasks"]]
         receiver.wait_for(3)
         herald.kill()  # three deliveries in flight, as a crash leaves them
-        snapshot = herald.db_path + ".crashed"
-        with sqlite3.connect(herald.db_path) as db, sqlite3.connect(snapshot) as copy:
-            db.backup(copy)
+        herald.db.snapshot("crashed")
 
         def interrupted():
             return db_count(herald, "SELECT count(*) FROM attempts WHERE error_class = "
                             "'interrupted'")
 
         def restore():
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(herald.db_path + suffix):
-                    os.remove(herald.db_path + suffix)
-            with sqlite3.connect(snapshot) as copy, sqlite3.connect(herald.db_path) as db:
-                copy.backup(db)
+            herald.db.restore("crashed")
 
         restore()
         herald.env["HERALD_FAULT"] = "count"

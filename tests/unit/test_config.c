@@ -35,6 +35,9 @@ static void test_defaults(void **state)
     assert_string_equal(config.storage_path, "var/herald.db");
     assert_int_equal(config.busy_timeout_ms, 5000);
     assert_int_equal(config.intake_queue_limit, 10000);
+    assert_string_equal(config.storage_url, ""); /* SQLite unless url is set */
+    assert_int_equal(config.statement_timeout_ms, 30000);
+    assert_int_equal(config.startup_wait_ms, 60000);
 }
 
 static void test_every_key(void **state)
@@ -107,6 +110,31 @@ static void test_bounds(void **state)
     expect_error("[server]\nconnection_timeout = 10ms\n", "must be between 1000ms and");
     expect_error("[storage]\nbusy_timeout = 1d\n", "busy_timeout: must be between");
     expect_error("[storage]\nintake_queue_limit = 0\n", "intake_queue_limit: must be between");
+    expect_error("[storage]\nstatement_timeout = 1ms\n", "statement_timeout: must be between");
+}
+
+static void test_storage_backend(void **state)
+{
+    (void)state;
+    Config config;
+    char err[512] = "";
+    assert_int_equal(config_load_text(&config,
+                                      "[storage]\npath = var/x.db\n"
+                                      "url = postgresql://herald@db/herald?sslmode=require\n"
+                                      "password_file = /etc/herald/pgpass\nstatement_timeout = 5s\n"
+                                      "startup_wait = 0\n",
+                                      "t", err, sizeof err),
+                     0);
+    assert_string_equal(config.storage_url, "postgresql://herald@db/herald?sslmode=require");
+    assert_string_equal(config.storage_password_file, "/etc/herald/pgpass");
+    assert_int_equal(config.statement_timeout_ms, 5000);
+    assert_int_equal(config.startup_wait_ms, 0);
+    config_free(&config);
+    expect_error("[storage]\n\nurl = mysql://db/herald\n",
+                 "test.conf:3: [storage] url must be a PostgreSQL URI");
+    expect_error("[storage]\nurl = host=db dbname=herald\n", "url must be a PostgreSQL URI");
+    expect_error("[storage]\npassword_file = /etc/herald/pgpass\n",
+                 "test.conf:2: [storage] password_file is for url");
 }
 
 static void test_delivery_and_retry_defaults(void **state)
@@ -364,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_empty_file_gives_defaults),
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_storage_backend),
         cmocka_unit_test(test_delivery_and_retry_defaults),
         cmocka_unit_test(test_business_sections_inherit_from_retry),
         cmocka_unit_test(test_policy_errors),

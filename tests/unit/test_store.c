@@ -1,4 +1,5 @@
-/* Unit tests for the store (store.h): opening, migrations and the task queries. */
+/* Unit tests for the store (store.h), run against each backend
+ * (HERALD_TEST_BACKEND): opening, the task queries, claims and outcomes. */
 #include "test_support.h"
 
 #include <sqlite3.h>
@@ -34,13 +35,14 @@ static int64_t insert(Store *store, const char *business_id, const char *type, c
 static void test_fresh_database_is_migrated(void **state)
 {
     Fixture *fixture = *state;
-    assert_int_equal(store_schema_version(fixture->store), (int)migrations_sqlite.count);
+    const MigrationSet *set =
+        test_backend_is_postgresql() ? &migrations_postgresql : &migrations_sqlite;
+    assert_int_equal(store_schema_version(fixture->store), (int)set->count);
     char err[256];
     assert_int_equal(store_ping(fixture->store, err, sizeof err), 0);
     /* A second connection that does not migrate accepts the current schema. */
     StoreOptions options = {.migrate = false};
-    StoreLocation location = test_sqlite_location(fixture->path, 1000);
-    Store *other = store_open(&location, &options, err, sizeof err);
+    Store *other = store_open(&fixture->location, &options, err, sizeof err);
     assert_non_null(other);
     store_close(other);
 }
@@ -330,13 +332,13 @@ static void test_outcomes(void **state)
     assert_int_equal(store_task_get(fixture->store, manual, &task, err, sizeof err), STORE_OK);
     assert_int_equal(task.status, TASK_STATUS_FAILED);
     task_clear(&task);
-    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM manual WHERE reason = 'gone' AND state = 'open'"
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual WHERE reason = 'gone' AND state = 'open'"
                                 " AND attempts = 1 AND last_status_code = 410"), 1);
 
     /* A late outcome for a task no longer in flight changes nothing but the log. */
     AttemptOutcome late = outcome(manual, 1, ATTEMPT_OUTCOME_MANUAL, 500, "http_status");
     record(fixture->store, &late, 1);
-    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM manual"), 1);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual"), 1);
 
     Attempt *attempts;
     size_t count;
@@ -399,206 +401,6 @@ static void test_recover_interrupted(void **state)
     task_clear(&task);
 }
 
-/* ---- migrations ---- */
-
-static const Migration synthetic[] = {
-    {1, "one", "CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"},
-    {2, "two", "ALTER TABLE things ADD COLUMN size INTEGER NOT NULL DEFAULT 7;"},
-    {3, "three", "CREATE INDEX things_name ON things (name);"},
-};
-
-static Store *open_with(const char *path, const Migration *list, size_t count, bool migrate,
-                        char *err, size_t errlen)
-{
-    StoreLocation location = test_sqlite_location(path, 1000);
-    StoreOptions options = {.migrations = list,
-                            .migration_count = count, .migrate = migrate};
-    return store_open(&location, &options, err, errlen);
-}
-
-static void test_migration_upgrade_keeps_data(void **state)
-{
-    (void)state;
-    char *dir = test_temp_dir();
-    char *path = test_path(dir, "m.db");
-    char err[512];
-    Store *store = open_with(path, synthetic, 1, true, err, sizeof err);
-    assert_non_null(store);
-    assert_int_equal(store_schema_version(store), 1);
-    store_close(store);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO things (name) VALUES ('kept')", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-    store = open_with(path, synthetic, 3, true, err, sizeof err);
-    assert_non_null(store);
-    assert_int_equal(store_schema_version(store), 3);
-    store_close(store);
-    assert_int_equal(test_query_int(path, "SELECT size FROM things WHERE name = 'kept'"), 7);
-    assert_int_equal(test_query_int(path, "PRAGMA user_version"), 3);
-    assert_int_equal(test_query_int(path, "SELECT count(*) FROM schema_migrations"), 3);
-    free(path);
-    test_remove_dir(dir);
-}
-
-static void test_failed_migration_changes_nothing(void **state)
-{
-    (void)state;
-    static const Migration broken[] = {
-        {1, "one", "CREATE TABLE things (id INTEGER PRIMARY KEY);"},
-        {2, "bad", "CREATE TABLE more (id INTEGER); THIS IS NOT SQL;"},
-    };
-    char *dir = test_temp_dir();
-    char *path = test_path(dir, "m.db");
-    char err[512];
-    Store *store = open_with(path, broken, 2, true, err, sizeof err);
-    assert_null(store);
-    assert_non_null(strstr(err, "migration 002_bad"));
-    /* All-or-nothing: not even migration 1 stayed. */
-    assert_int_equal(test_query_int(path, "PRAGMA user_version"), 0);
-    assert_int_equal(test_query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'things'"), 0);
-    free(path);
-    test_remove_dir(dir);
-}
-
-static void test_newer_schema_is_refused(void **state)
-{
-    (void)state;
-    char *dir = test_temp_dir();
-    char *path = test_path(dir, "m.db");
-    char err[512];
-    Store *store = open_with(path, synthetic, 3, true, err, sizeof err);
-    assert_non_null(store);
-    store_close(store);
-    store = open_with(path, synthetic, 2, true, err, sizeof err);
-    assert_null(store);
-    assert_non_null(strstr(err, "schema version 3 is newer than this heraldd knows (2)"));
-    /* A non-migrating connection refuses a schema that is not exactly current. */
-    store = open_with(path, synthetic, 2, false, err, sizeof err);
-    assert_null(store);
-    free(path);
-    test_remove_dir(dir);
-}
-
-/* Creates PATH's database at schema version FROM. */
-static void create_at_version(const char *path, size_t from)
-{
-    char err[512];
-    Store *old = open_with(path, migrations_sqlite.list, from, true, err, sizeof err);
-    if (old == NULL)
-        fail_msg("create at version %zu: %s", from, err);
-    store_close(old);
-}
-
-/* Opens PATH with every migration, failing the test with the reason if not. */
-static void upgrade_to_current(const char *path)
-{
-    char err[512];
-    Store *store = open_with(path, migrations_sqlite.list, migrations_sqlite.count, true, err, sizeof err);
-    if (store == NULL)
-        fail_msg("upgrade: %s", err);
-    assert_int_equal(store_schema_version(store), (int)migrations_sqlite.count);
-    store_close(store);
-}
-
-static void test_real_migrations_upgrade_from_each_version(void **state)
-{
-    (void)state;
-    for (size_t from = 0; from < migrations_sqlite.count; from++) {
-        char *dir = test_temp_dir();
-        char *path = test_path(dir, "m.db");
-        if (from > 0)
-            create_at_version(path, from);
-        upgrade_to_current(path);
-        free(path);
-        test_remove_dir(dir);
-    }
-}
-
-/* Inserts a task row with STATUS by hand; returns the SQLite result code. */
-static int insert_with_status(const char *path, const char *status)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *sql = sqlite3_mprintf(
-        "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, target_host,"
-        " payload, payload_is_json, request_hash, status, max_retry, next_attempt_at,"
-        " created_at, updated_at) VALUES ('msg_x', %Q, 'T', 'http://h/', 'http://h:80', '{}',"
-        " 1, x'00', %Q, 3, 1, 1, 1)",
-        status, status);
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    sqlite3_free(sql);
-    sqlite3_close(db);
-    return rc;
-}
-
-/* Migration 003 rewrites the status CHECK by editing sqlite_schema: the rows
- * stay, the rule is the same, and the slow IN form is gone. */
-static void test_status_check_rewrite_keeps_rows_and_rule(void **state)
-{
-    (void)state;
-    char *dir = test_temp_dir();
-    char *path = test_path(dir, "m.db");
-    create_at_version(path, 2);
-    assert_int_equal(insert_with_status(path, "pending"), SQLITE_OK);
-    upgrade_to_current(path);
-    assert_int_equal(test_query_int(path, "SELECT count(*) FROM tasks"), 1);
-    assert_int_equal(test_query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'tasks'"
-                                          " AND instr(sql, 'status IN (') = 0"
-                                          " AND instr(sql, 'status = ''failed''') > 0"),
-                     1);
-    assert_int_equal(test_query_int(path, "SELECT count(*) FROM sqlite_schema"
-                                          " WHERE name = 'migration_003_guard'"),
-                     0);
-    assert_int_equal(test_query_int(path, "SELECT count(*) FROM pragma_integrity_check"
-                                          " WHERE integrity_check = 'ok'"),
-                     1);
-    const char *allowed[] = {"delivering", "succeeded", "failed"};
-    for (size_t i = 0; i < 3; i++)
-        assert_int_equal(insert_with_status(path, allowed[i]), SQLITE_OK);
-    assert_int_equal(insert_with_status(path, "bogus"), SQLITE_CONSTRAINT);
-    assert_int_equal(insert_with_status(path, "Pending"), SQLITE_CONSTRAINT);
-    free(path);
-    test_remove_dir(dir);
-}
-
-static int defensive_on(sqlite3 *db, char **message, const struct sqlite3_api_routines *api)
-{
-    (void)message;
-    (void)api;
-    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-    return SQLITE_OK;
-}
-
-/* A SQLite that opens every connection "defensive" forbids writable_schema;
- * migration 003 still applies. */
-static void test_migrations_run_on_a_defensive_sqlite(void **state)
-{
-    (void)state;
-    char *dir = test_temp_dir();
-    char *path = test_path(dir, "m.db");
-    create_at_version(path, 2);
-    assert_int_equal(sqlite3_auto_extension((void (*)(void))defensive_on), SQLITE_OK);
-    upgrade_to_current(path); /* a failure here leaves the extension: the run ends anyway */
-    sqlite3_reset_auto_extension();
-    assert_int_equal(test_query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'tasks'"
-                                          " AND instr(sql, 'status IN (') = 0"),
-                     1);
-    free(path);
-    test_remove_dir(dir);
-}
-
-static void test_open_failure_is_reported(void **state)
-{
-    (void)state;
-    char err[512];
-    StoreOptions options = {.migrate = true};
-    StoreLocation location = test_sqlite_location("/nonexistent-dir/x/herald.db", 100);
-    Store *store = store_open(&location, &options, err, sizeof err);
-    assert_null(store);
-    assert_non_null(strstr(err, "/nonexistent-dir/x/herald.db"));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,13 +412,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_claim_by_host_in_due_order, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_recover_interrupted, test_store_setup, test_store_teardown),
-        cmocka_unit_test(test_migration_upgrade_keeps_data),
-        cmocka_unit_test(test_failed_migration_changes_nothing),
-        cmocka_unit_test(test_newer_schema_is_refused),
-        cmocka_unit_test(test_real_migrations_upgrade_from_each_version),
-        cmocka_unit_test(test_status_check_rewrite_keeps_rows_and_rule),
-        cmocka_unit_test(test_migrations_run_on_a_defensive_sqlite),
-        cmocka_unit_test(test_open_failure_is_reported),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -150,9 +150,9 @@ static void test_retention_deletes_only_old_finished_work(void **state)
         task_clear(&task);
     }
     /* Attempts, entries and actions went with their tasks; the open entry stays. */
-    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM attempts"), 2);
-    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM manual"), 1);
-    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM actions"), 0);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM attempts"), 2);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual"), 1);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM actions"), 0);
     /* Nothing more to do: a second step deletes nothing, and says so first. */
     assert_int_equal(store_retention_pending(fixture->store, 1000, &pending, err, sizeof err), 0);
     assert_false(pending);
@@ -184,10 +184,10 @@ static void test_retention_works_in_batches(void **state)
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     int64_t deleted;
     assert_int_equal(store_retention_step(fixture->store, 1000, 3, &deleted, err, sizeof err), 0);
-    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM tasks"), 4);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM tasks"), 4);
     assert_int_equal(store_retention_step(fixture->store, 1000, 3, &deleted, err, sizeof err), 0);
     assert_int_equal(store_retention_step(fixture->store, 1000, 3, &deleted, err, sizeof err), 0);
-    assert_int_equal(test_query_int(fixture->path, "SELECT count(*) FROM tasks"), 0);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM tasks"), 0);
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -121,16 +122,100 @@ int test_query_int(const char *path, const char *sql)
     return value;
 }
 
+bool test_backend_is_postgresql(void)
+{
+    const char *backend = getenv("HERALD_TEST_BACKEND");
+    return backend != NULL && strcmp(backend, "postgresql") == 0;
+}
+
+/* Runs SQL as the cluster's superuser in its postgres database. */
+static void test_pg_admin(const char *sql)
+{
+    const char *dir = getenv("HERALD_TEST_PG_DIR");
+    if (dir == NULL)
+        fail_msg("HERALD_TEST_PG_DIR is not set (tests/unit/run.sh starts a cluster)");
+    const char *keywords[] = {"host", "user", "dbname", NULL};
+    const char *values[] = {dir, "postgres", "postgres", NULL};
+    PGconn *conn = PQconnectdbParams(keywords, values, 0);
+    if (PQstatus(conn) != CONNECTION_OK)
+        fail_msg("admin connection: %s", PQerrorMessage(conn));
+    PGresult *result = PQexec(conn, sql);
+    if (PQresultStatus(result) != PGRES_COMMAND_OK && PQresultStatus(result) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(result));
+    PQclear(result);
+    PQfinish(conn);
+}
+
+void test_database_make(TestStore *fixture)
+{
+    static int made;
+    if (fixture->dir == NULL)
+        fixture->dir = test_temp_dir();
+    if (!test_backend_is_postgresql()) {
+        fixture->path = test_path(fixture->dir, "herald.db");
+        fixture->location = test_sqlite_location(fixture->path, 1000);
+        return;
+    }
+    assert_true(asprintf(&fixture->pg_database, "unit_%d_%d", (int)getpid(), ++made) > 0);
+    char sql[256];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s OWNER herald", fixture->pg_database);
+    test_pg_admin(sql);
+    assert_true(asprintf(&fixture->url, "postgresql:///%s?host=%s&user=herald",
+                         fixture->pg_database, getenv("HERALD_TEST_PG_DIR")) > 0);
+    fixture->location = (StoreLocation){.kind = STORE_BACKEND_POSTGRESQL,
+                                        .url = fixture->url,
+                                        .busy_timeout_ms = 1000,
+                                        .statement_timeout_ms = 10000};
+}
+
+void test_database_drop(TestStore *fixture)
+{
+    if (fixture->pg_database != NULL) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", fixture->pg_database);
+        test_pg_admin(sql);
+    }
+    free(fixture->pg_database);
+    free(fixture->url);
+    free(fixture->path);
+    fixture->pg_database = fixture->url = fixture->path = NULL;
+    if (fixture->dir != NULL)
+        test_remove_dir(fixture->dir);
+    fixture->dir = NULL;
+}
+
+long long test_store_query(const TestStore *fixture, const char *sql)
+{
+    if (fixture->pg_database == NULL)
+        return test_query_int(fixture->path, sql);
+    const char *keywords[] = {"dbname", NULL};
+    const char *values[] = {fixture->url, NULL};
+    PGconn *conn = PQconnectdbParams(keywords, values, 1);
+    if (PQstatus(conn) != CONNECTION_OK)
+        fail_msg("connection: %s", PQerrorMessage(conn));
+    PGresult *result = PQexec(conn, sql);
+    if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) < 1)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(result));
+    const char *text = PQgetvalue(result, 0, 0);
+    long long value = strcmp(text, "t") == 0 ? 1 : strcmp(text, "f") == 0 ? 0 : atoll(text);
+    PQclear(result);
+    PQfinish(conn);
+    return value;
+}
+
 int test_store_setup(void **state)
 {
     TestStore *fixture = calloc(1, sizeof *fixture);
     assert_non_null(fixture);
-    fixture->dir = test_temp_dir();
-    fixture->path = test_create_database(fixture->dir);
+    test_database_make(fixture);
     char err[512];
+    StoreOptions migrate = {.migrate = true};
+    Store *first = store_open(&fixture->location, &migrate, err, sizeof err);
+    if (first == NULL)
+        fail_msg("store_open: %s", err);
+    store_close(first);
     StoreOptions options = {0};
-    StoreLocation location = test_sqlite_location(fixture->path, 1000);
-    fixture->store = store_open(&location, &options, err, sizeof err);
+    fixture->store = store_open(&fixture->location, &options, err, sizeof err);
     if (fixture->store == NULL)
         fail_msg("store_open: %s", err);
     *state = fixture;
@@ -141,8 +226,7 @@ int test_store_teardown(void **state)
 {
     TestStore *fixture = *state;
     store_close(fixture->store);
-    free(fixture->path);
-    test_remove_dir(fixture->dir);
+    test_database_drop(fixture);
     free(fixture);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdbool.h>
 
 #include "store.h"
 
@@ -50,14 +51,33 @@ struct Store;
 /* An SQLite location for the database at PATH (borrowed). */
 StoreLocation test_sqlite_location(const char *path, int64_t busy_timeout_ms);
 
-/* A migrated database in its own directory, opened: the fixture of the store
- * tests. test_store_setup (a cmocka setup) makes one into *state;
- * test_store_teardown closes it and removes everything. */
+/* The backend the store's contract tests run against: HERALD_TEST_BACKEND
+ * ("sqlite", the default, or "postgresql", with HERALD_TEST_PG_DIR the socket
+ * directory of a cluster the test run started; tests/unit/run.sh). */
+bool test_backend_is_postgresql(void);
+
+/* A database of the backend under test, in its own directory (SQLite) or of
+ * its own (PostgreSQL), and an open Store on it: the fixture of the store
+ * tests. test_store_setup (a cmocka setup) makes one, migrated, into
+ * *state; test_store_teardown closes it and removes everything. */
 typedef struct TestStore {
     char *dir;
-    char *path;
+    char *path;        /* SQLite */
+    char *pg_database; /* PostgreSQL */
+    char *url;
+    StoreLocation location;
     struct Store *store;
 } TestStore;
+
+/* Makes FIXTURE's empty database and location (DIR may be preset). */
+void test_database_make(TestStore *fixture);
+
+/* Removes FIXTURE's database and directory. */
+void test_database_drop(TestStore *fixture);
+
+/* Runs SQL returning one integer (or boolean) on FIXTURE's database through
+ * a connection of its own, as an outside observer would. */
+long long test_store_query(const TestStore *fixture, const char *sql);
 
 int test_store_setup(void **state);
 int test_store_teardown(void **state);

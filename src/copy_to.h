@@ -1,0 +1,20 @@
+/*
+ * copy_to: heraldd --copy-to URL, the move from SQLite to PostgreSQL.
+ *
+ * Run while heraldd is stopped (the SQLite file's instance lock is taken,
+ * so a running heraldd makes it refuse). Opens the SQLite database of the
+ * configuration (bringing its schema to this binary's, as start-up would),
+ * creates herald's schema in the empty PostgreSQL database at URL, copies
+ * everything with store_copy() and prints what it copied. The password for
+ * URL comes from the URL or libpq's own PGPASSWORD / PGPASSFILE.
+ */
+#ifndef HERALD_COPY_TO_H
+#define HERALD_COPY_TO_H
+
+#include "store.h"
+
+/* Copies the SQLite database at SOURCE into the PostgreSQL database at URL.
+ * Returns main's exit status: 0 copied and verified, 1 not (logged). */
+int copy_to_run(const StoreLocation *source, const char *url);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * store/pg: the PostgreSQL backend's shared parts. pg.c connects (and
+ * reconnects), runs statements and transactions and holds the backend's
+ * table of functions; pg_values.c turns parameters and results into
+ * herald's types; pg_sql.c has the text of every statement;
+ * pg_schema.c migrates and inspects; pg_tasks.c, pg_delivery.c,
+ * pg_manual.c and pg_alerts.c hold the queries by subject. The functions
+ * taking a Store * are the backend's entries in store_backend_postgresql.
+ *
+ * What is PostgreSQL's own stays here:
+ *   - A connection can be lost at any time (a restart, a failover,
+ *     pg_terminate_backend). The statement that finds out fails (the caller
+ *     answers 503 or retries later); the next call outside a transaction
+ *     reconnects, at most every PG_RECONNECT_MAX_MS after repeated failures,
+ *     and re-prepares statements as they are used. A transaction whose
+ *     connection was lost is never continued on a new one.
+ *   - Sessions are set up on connect: synchronous_commit on (off for
+ *     STORE_DURABILITY_REPLAYABLE), statement_timeout and lock_timeout from
+ *     the location, so a stuck database cannot hang a caller forever.
+ *   - Statements are prepared once per connection and run with binary
+ *     results; integers are sent as text, bytes (payloads, hashes,
+ *     response bodies) in binary, so nothing is escaped.
+ *   - Unique indexes, not a single writer, keep idempotency and
+ *     deduplication whole across several heraldd (INSERT ... ON CONFLICT).
+ */
+#ifndef HERALD_STORE_PG_H
+#define HERALD_STORE_PG_H
+
+#include <libpq-fe.h>
+
+#include "fault.h"
+#include "store/backend.h"
+
+/* Every fixed statement, prepared per connection on first use. */
+typedef enum {
+    PG_SQL_PING,
+    PG_SQL_TASK_INSERT,
+    PG_SQL_TASK_GET,
+    PG_SQL_TASK_BY_KEY,
+    PG_SQL_TASK_BY_BUSINESS,
+    PG_SQL_HOSTS_PENDING,
+    PG_SQL_HOST_NEXT_DUE,
+    PG_SQL_CLAIM,
+    PG_SQL_OUTCOME,
+    PG_SQL_RECOVER_ATTEMPTS,
+    PG_SQL_RECOVER_TASKS,
+    PG_SQL_ATTEMPT_LIST,
+    PG_SQL_MANUAL_OPEN_ID,
+    PG_SQL_MANUAL_RETRY_TASK,
+    PG_SQL_MANUAL_CLOSE,
+    PG_SQL_MANUAL_MATCHING,
+    PG_SQL_ACTION_INSERT,
+    PG_SQL_ACTION_LIST,
+    PG_SQL_COUNT_BY_STATUS,
+    PG_SQL_COUNT_MANUAL_OPEN,
+    PG_SQL_BACKLOG_COUNT,
+    PG_SQL_BACKLOG_BY_TYPE,
+    PG_SQL_BACKLOG_SAMPLE,
+    PG_SQL_ALERT_INSERT,
+    PG_SQL_ALERT_SENT,
+    PG_SQL_ALERT_UNSENT,
+    PG_SQL_ALERT_LIST,
+    PG_SQL_ALERT_LATEST,
+    PG_SQL_RETENTION_BOUNDARY,
+    PG_SQL_RETENTION_SUCCEEDED,
+    PG_SQL_RETENTION_RESOLVED_TASKS,
+    PG_SQL_RETENTION_RESOLVED_ENTRIES,
+    PG_SQL_RETENTION_ALERTS,
+    PG_SQL_RETENTION_PENDING,
+    PG_SQL_COUNT,
+} PgSql;
+
+/* The text of each PgSql (pg_sql.c). */
+extern const char *const pg_sql_text[PG_SQL_COUNT];
+
+/* The columns of a task, in the order pg_task_read() reads them, from
+ * "tasks t JOIN task_bodies b ON b.task_id = t.id". */
+#define PG_TASK_COLUMNS                                                                            \
+    "t.id, t.webhook_id, t.business_id, t.business_type, t.target_url, b.payload,"                 \
+    " t.payload_is_json, b.headers, t.idempotency_key, t.status, t.attempts, t.max_retry,"         \
+    " t.next_attempt_at, t.created_at, t.updated_at, t.last_status_code, t.last_error,"            \
+    " t.target_host"
+#define PG_TASK_COLUMN_COUNT 18
+
+/* The filtered listings' statements (16 task shapes, 12 manual shapes)
+ * come after the fixed ones in the prepared-statement slots. */
+#define PG_LIST_VARIANTS 16
+#define PG_MANUAL_LIST_VARIANTS 12
+#define PG_SLOT_LIST PG_SQL_COUNT
+#define PG_SLOT_MANUAL_LIST (PG_SLOT_LIST + PG_LIST_VARIANTS)
+#define PG_SLOTS (PG_SLOT_MANUAL_LIST + PG_MANUAL_LIST_VARIANTS)
+
+/* Most parameters one statement takes. */
+#define PG_PARAMS_MAX 16
+
+typedef struct PgStore {
+    Store base; /* first: a Store * of this backend is a PgStore * */
+    const StoreLocation *location; /* not owned */
+    StoreDurability durability;
+    PGconn *conn;            /* NULL: connect before the next statement */
+    char password[256];      /* from password_file, read once at open */
+    int schema_version;
+    bool in_transaction;     /* BEGIN sent, COMMIT/ROLLBACK not yet */
+    int64_t next_connect_ms; /* monotonic: no new connection before this */
+    int64_t backoff_ms;      /* the wait after the next failed connection */
+    char connect_error[256]; /* why the last connection failed */
+    bool prepared[PG_SLOTS];
+} PgStore;
+
+static inline PgStore *pg_of(Store *store)
+{
+    return (PgStore *)store;
+}
+
+/* One statement's parameters, built on the stack. */
+typedef struct PgParams {
+    const char *values[PG_PARAMS_MAX];
+    int lengths[PG_PARAMS_MAX];
+    int formats[PG_PARAMS_MAX];
+    char numbers[PG_PARAMS_MAX][24];
+    int count;
+} PgParams;
+
+/* Append one parameter: text (NULL: SQL NULL), an integer, a boolean, or
+ * bytes (bytea, sent binary; NULL: SQL NULL). The strings and bytes are
+ * borrowed until the statement ran. */
+void pg_param_text(PgParams *params, const char *text);
+void pg_param_int64(PgParams *params, int64_t value);
+void pg_param_int64_or_null(PgParams *params, int64_t value); /* 0 = NULL */
+void pg_param_bool(PgParams *params, bool value);
+void pg_param_bytes(PgParams *params, const void *data, size_t length);
+
+/* Runs statement SQL with PARAMS (prepared on this connection on first
+ * use): the fault seam's point of entry, and where a lost connection is
+ * noticed. Returns the result (the caller PQclear()s it), or NULL with
+ * "WHAT: reason" in ERR. */
+PGresult *pg_run(PgStore *store, PgSql sql, const PgParams *params, const char *what, char *err,
+                 size_t errlen);
+
+/* The same for a statement of the listings' slots (SLOT >= PG_SQL_COUNT)
+ * whose TEXT the caller builds. */
+PGresult *pg_run_slot(PgStore *store, int slot, const char *text, const PgParams *params,
+                      const char *what, char *err, size_t errlen);
+
+/* pg_run() for a statement run for its effect: 0, or -1 with ERR. */
+int pg_run_done(PgStore *store, PgSql sql, const PgParams *params, const char *what, char *err,
+                size_t errlen);
+
+/* Runs SQL as a simple query (no parameters, no prepared statement): for
+ * transaction control and migrations. Returns 0, or -1 with ERR. */
+int pg_exec(PgStore *store, const char *sql, const char *what, char *err, size_t errlen);
+
+/* Runs SQL (a simple query without parameters) returning one integer
+ * (or boolean) into *OUT. Returns 0, or -1 with ERR. */
+int pg_query_int64(PgStore *store, const char *sql, const char *what, int64_t *out, char *err,
+                   size_t errlen);
+
+/* Reading binary results. NULL columns read as 0, "" or NULL. */
+bool pg_column_is_null(const PGresult *result, int row, int column);
+int64_t pg_column_int64(const PGresult *result, int row, int column); /* int2, int4 or int8 */
+bool pg_column_bool(const PGresult *result, int row, int column);
+/* A heap copy of the column (text or bytea), NUL-terminated; NULL for SQL
+ * NULL. Returns 0, or -1 if out of memory. */
+int pg_column_text(const PGresult *result, int row, int column, char **out, size_t *length);
+/* Copies the column into OUT (SIZE bytes), cut if longer. */
+void pg_column_copy(const PGresult *result, int row, int column, char *out, size_t size);
+
+/* Reads ROW of a result with PG_TASK_COLUMNS first into OUT (zeroed).
+ * Returns 0, or -1 if out of memory (OUT is then cleared). */
+int pg_task_read(const PGresult *result, int row, Task *out);
+
+/* Reads every row with READ into a new array of ELEMENT_SIZE elements
+ * (the caller owns *OUT); on failure nothing stays allocated (CLEAR frees
+ * one element's contents). Frees RESULT either way. */
+int pg_collect_rows(PGresult *result, size_t element_size,
+                    int (*read)(const PGresult *result, int row, void *element),
+                    void (*clear)(void *element), const char *what, void **out, size_t *count,
+                    char *err, size_t errlen);
+
+/* A new PgStore for LOCATION, not connected yet (its password read from
+ * the location's password_file). Returns NULL with ERR set. */
+PgStore *pg_store_new(const StoreLocation *location, StoreDurability durability, char *err,
+                      size_t errlen);
+
+/* The fault seam's hook, asked before each statement (and each COPY):
+ * FAULT_DROP cuts the connection under libpq, so the real lost-connection
+ * path runs; the other kinds fail the statement unsent. Returns 0 to go on,
+ * -1 (ERR set) for an injected failure. */
+int pg_fault_hook(PgStore *store, const char *what, char *err, size_t errlen);
+
+/* Connects if there is no connection (waiting up to WAIT_MS for the server
+ * to answer, retrying with a backoff). Returns 0, or -1 with ERR. */
+int pg_connect_now(PgStore *store, int64_t wait_ms, char *err, size_t errlen);
+
+/* Brings the schema up to the COUNT MIGRATIONS under an advisory lock, or
+ * refuses a newer one; or (MIGRATE false) checks it is current
+ * (pg_schema.c). */
+int pg_check_schema(PgStore *store, const Migration *migrations, size_t count, bool migrate,
+                    char *err, size_t errlen);
+
+/* The backend's entries (store.h says what each does). */
+Store *pg_open(const StoreLocation *location, const StoreOptions *options, char *err,
+               size_t errlen);
+void pg_close(Store *base);
+int pg_inspect(const StoreLocation *location, StoreInspection *out, char *err, size_t errlen);
+int pg_schema_version(Store *base);
+int pg_tidy(Store *base, char *err, size_t errlen);
+int pg_ping(Store *base, char *err, size_t errlen);
+int pg_begin(Store *base, char *err, size_t errlen);
+int pg_commit(Store *base, char *err, size_t errlen);
+void pg_rollback(Store *base);
+int pg_savepoint(Store *base, char *err, size_t errlen);
+int pg_savepoint_release(Store *base, char *err, size_t errlen);
+int pg_savepoint_rollback(Store *base, char *err, size_t errlen);
+StoreResult pg_task_create(Store *base, const TaskRequest *request, int max_retry,
+                           const char *webhook_id, int64_t now, TaskCreation *out, char *err,
+                           size_t errlen);
+StoreResult pg_task_get(Store *base, int64_t id, Task *out, char *err, size_t errlen);
+int pg_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
+                 char *err, size_t errlen);
+int pg_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen);
+StoreResult pg_host_next_due(Store *base, const char *host, int64_t *out, char *err,
+                             size_t errlen);
+int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
+                 Task *out, size_t *count, char *err, size_t errlen);
+int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                       char *err, size_t errlen);
+int pg_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered, char *err,
+                           size_t errlen);
+int pg_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, char *err,
+                    size_t errlen);
+int pg_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,
+                   char *err, size_t errlen);
+StoreResult pg_manual_retry(Store *base, int64_t task_id, const ManualRepair *repair,
+                            const char *action, const char *details, int64_t now, char **host,
+                            char *err, size_t errlen);
+StoreResult pg_manual_resolve(Store *base, int64_t task_id, const char *note, const char *actor,
+                              int64_t now, char *err, size_t errlen);
+int pg_manual_open_matching(Store *base, const char *business_type, int64_t since, int64_t until,
+                            ManualMatch **out, size_t *count, char *err, size_t errlen);
+int pg_action_list(Store *base, int64_t task_id, ManualAction **out, size_t *count, char *err,
+                   size_t errlen);
+int pg_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen);
+int pg_alert_insert(Store *base, const char *kind, bool firing, int64_t count,
+                    const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
+int pg_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t errlen);
+int pg_alert_unsent(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen);
+int pg_alert_list(Store *base, int64_t before, int limit, StoredAlert **out, size_t *count,
+                  char *err, size_t errlen);
+StoreResult pg_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
+                            size_t errlen);
+int pg_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, size_t errlen);
+int pg_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, char *err,
+                      size_t errlen);
+int pg_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
+                    size_t errlen);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * store/pg_alerts: the PostgreSQL backend's alert checker queries (see
+ * store.h): the manual backlog, the alerts table and retention.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg.h"
+
+/* Runs SQL with PARAMS expecting one integer row; *OUT keeps its value if
+ * there is none. */
+static int pg_single_int64(PgStore *store, PgSql sql, const PgParams *params, int64_t *out,
+                           const char *what, char *err, size_t errlen)
+{
+    PGresult *result = pg_run(store, sql, params, what, err, errlen);
+    if (result == NULL)
+        return -1;
+    if (PQntuples(result) > 0)
+        *out = pg_column_int64(result, 0, 0);
+    PQclear(result);
+    return 0;
+}
+
+int pg_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    memset(out, 0, sizeof *out);
+    PgParams params = {0};
+    pg_param_int64(&params, since);
+    if (pg_single_int64(store, PG_SQL_BACKLOG_COUNT, &params, &out->count, "backlog", err,
+                        errlen) != 0)
+        return -1;
+    if (out->count == 0)
+        return 0;
+    PGresult *by_type =
+        pg_run(store, PG_SQL_BACKLOG_BY_TYPE, &params, "backlog by type", err, errlen);
+    if (by_type == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(by_type) && out->type_count < ALERT_TYPES_MAX; row++) {
+        pg_column_copy(by_type, row, 0, out->by_type[out->type_count].business_type,
+                     sizeof out->by_type[0].business_type);
+        out->by_type[out->type_count++].count = pg_column_int64(by_type, row, 1);
+    }
+    PQclear(by_type);
+    PGresult *sample = pg_run(store, PG_SQL_BACKLOG_SAMPLE, &params, "backlog sample", err, errlen);
+    if (sample == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(sample) && out->sample_count < ALERT_SAMPLE_MAX; row++) {
+        int64_t task_id = pg_column_int64(sample, row, 0);
+        if (out->sample_count == 0) {
+            out->oldest_task_id = task_id;
+            out->oldest_moved_at = pg_column_int64(sample, row, 1);
+        }
+        out->sample_task_ids[out->sample_count++] = task_id;
+    }
+    PQclear(sample);
+    return 0;
+}
+
+int pg_alert_insert(Store *base, const char *kind, bool firing, int64_t count,
+                    const char *details, int64_t now, int64_t *id, char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_text(&params, kind);
+    pg_param_text(&params, firing ? "firing" : "resolved");
+    pg_param_int64(&params, count);
+    pg_param_text(&params, details);
+    pg_param_int64(&params, now);
+    return pg_single_int64(pg_of(base), PG_SQL_ALERT_INSERT, &params, id, "record alert", err,
+                           errlen);
+}
+
+int pg_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_int64(&params, alert->id);
+    /* 0 stays NULL: not (yet) sent. */
+    pg_param_int64_or_null(&params, alert->webhook_sent_at);
+    pg_param_int64_or_null(&params, alert->command_sent_at);
+    pg_param_int64_or_null(&params, alert->sent_at);
+    pg_param_text(&params, alert->send_error);
+    return pg_run_done(pg_of(base), PG_SQL_ALERT_SENT, &params, "mark alert", err, errlen);
+}
+
+static int pg_alert_read(const PGresult *result, int row, void *element)
+{
+    StoredAlert *out = element;
+    out->id = pg_column_int64(result, row, 0);
+    pg_column_copy(result, row, 1, out->kind, sizeof out->kind);
+    char state[16];
+    pg_column_copy(result, row, 2, state, sizeof state);
+    out->firing = strcmp(state, "firing") == 0;
+    out->count = pg_column_int64(result, row, 3);
+    out->created_at = pg_column_int64(result, row, 5);
+    out->sent_at = pg_column_int64(result, row, 6);
+    out->webhook_sent_at = pg_column_int64(result, row, 8);
+    out->command_sent_at = pg_column_int64(result, row, 9);
+    if (pg_column_text(result, row, 4, &out->details, NULL) != 0 ||
+        pg_column_text(result, row, 7, &out->send_error, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void pg_alert_clear(void *element)
+{
+    stored_alert_clear(element);
+}
+
+/* Runs SQL with PARAMS into a new array of alerts. */
+static int pg_alert_collect(PgStore *store, PgSql sql, const PgParams *params, StoredAlert **out,
+                            size_t *count, char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    PGresult *result = pg_run(store, sql, params, "list alerts", err, errlen);
+    if (result == NULL)
+        return -1;
+    void *alerts = NULL;
+    if (pg_collect_rows(result, sizeof(StoredAlert), pg_alert_read, pg_alert_clear,
+                        "list alerts", &alerts, count, err, errlen) != 0)
+        return -1;
+    *out = alerts;
+    return 0;
+}
+
+int pg_alert_unsent(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen)
+{
+    return pg_alert_collect(pg_of(base), PG_SQL_ALERT_UNSENT, NULL, out, count, err, errlen);
+}
+
+int pg_alert_list(Store *base, int64_t before, int limit, StoredAlert **out, size_t *count,
+                  char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_int64(&params, before);
+    pg_param_int64(&params, limit);
+    return pg_alert_collect(pg_of(base), PG_SQL_ALERT_LIST, &params, out, count, err, errlen);
+}
+
+StoreResult pg_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
+                            size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_text(&params, kind);
+    StoredAlert *alerts;
+    size_t count;
+    if (pg_alert_collect(pg_of(base), PG_SQL_ALERT_LATEST, &params, &alerts, &count, err,
+                         errlen) != 0)
+        return STORE_ERROR;
+    if (count == 0) {
+        free(alerts);
+        return STORE_NOT_FOUND;
+    }
+    *out = alerts[0];
+    free(alerts);
+    return STORE_OK;
+}
+
+/* The first task created at or after CUTOFF (ids grow with time, so older
+ * tasks are below it); INT64_MAX if none. */
+static int pg_retention_boundary(PgStore *store, int64_t cutoff, int64_t *boundary, char *err,
+                                 size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_int64(&params, cutoff);
+    *boundary = INT64_MAX;
+    return pg_single_int64(store, PG_SQL_RETENTION_BOUNDARY, &params, boundary,
+                           "retention boundary", err, errlen);
+}
+
+int pg_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    int64_t boundary, found = 0;
+    if (pg_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
+        return -1;
+    PgParams params = {0};
+    pg_param_int64(&params, cutoff);
+    pg_param_int64(&params, boundary);
+    if (pg_single_int64(store, PG_SQL_RETENTION_PENDING, &params, &found, "retention pending",
+                        err, errlen) != 0)
+        return -1;
+    *pending = found != 0;
+    return 0;
+}
+
+/* Runs one retention DELETE with PARAMS and adds its rows to *DELETED. */
+static int pg_retention_delete(PgStore *store, PgSql sql, const PgParams *params,
+                               int64_t *deleted, char *err, size_t errlen)
+{
+    PGresult *result = pg_run(store, sql, params, "retention", err, errlen);
+    if (result == NULL)
+        return -1;
+    *deleted += atoll(PQcmdTuples(result));
+    PQclear(result);
+    return 0;
+}
+
+int pg_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, char *err,
+                      size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    *deleted = 0;
+    int64_t boundary;
+    if (pg_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
+        return -1;
+    PgParams succeeded = {0}, others = {0};
+    pg_param_int64(&succeeded, cutoff);
+    pg_param_int64(&succeeded, boundary);
+    pg_param_int64(&succeeded, batch);
+    pg_param_int64(&others, cutoff);
+    pg_param_int64(&others, batch);
+    if (pg_retention_delete(store, PG_SQL_RETENTION_SUCCEEDED, &succeeded, deleted, err, errlen) !=
+            0 ||
+        pg_retention_delete(store, PG_SQL_RETENTION_RESOLVED_TASKS, &others, deleted, err,
+                            errlen) != 0 ||
+        pg_retention_delete(store, PG_SQL_RETENTION_RESOLVED_ENTRIES, &others, deleted, err,
+                            errlen) != 0 ||
+        pg_retention_delete(store, PG_SQL_RETENTION_ALERTS, &others, deleted, err, errlen) != 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,219 @@
+/*
+ * store/pg_delivery: the PostgreSQL backend's scheduler queries (see
+ * store.h): which hosts have work, claiming a host's due tasks (FOR UPDATE
+ * SKIP LOCKED), recording outcomes (one round trip each), recovering
+ * attempts cut off by a crash, the attempt log and the gauges.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg.h"
+#include "utf8.h"
+
+static int pg_host_read(const PGresult *result, int row, void *element)
+{
+    StoreHost *host = element;
+    host->next_due = pg_column_int64(result, row, 1);
+    return pg_column_text(result, row, 0, &host->target_host, NULL);
+}
+
+static void pg_host_clear(void *element)
+{
+    StoreHost *host = element;
+    free(host->target_host);
+    host->target_host = NULL;
+}
+
+int pg_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    PGresult *result = pg_run(pg_of(base), PG_SQL_HOSTS_PENDING, NULL, "list hosts", err, errlen);
+    if (result == NULL)
+        return -1;
+    void *hosts = NULL;
+    if (pg_collect_rows(result, sizeof(StoreHost), pg_host_read, pg_host_clear, "list hosts",
+                        &hosts, count, err, errlen) != 0)
+        return -1;
+    *out = hosts;
+    return 0;
+}
+
+StoreResult pg_host_next_due(Store *base, const char *host, int64_t *out, char *err,
+                             size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_text(&params, host);
+    PGresult *result = pg_run(pg_of(base), PG_SQL_HOST_NEXT_DUE, &params, "next due", err, errlen);
+    if (result == NULL)
+        return STORE_ERROR;
+    StoreResult found = PQntuples(result) > 0 ? STORE_OK : STORE_NOT_FOUND;
+    if (found == STORE_OK)
+        *out = pg_column_int64(result, 0, 0);
+    PQclear(result);
+    return found;
+}
+
+int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
+                 Task *out, size_t *count, char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_text(&params, host);
+    pg_param_int64(&params, now);
+    pg_param_int64(&params, (int64_t)limit);
+    pg_param_int64(&params, lease_until);
+    PGresult *result = pg_run(pg_of(base), PG_SQL_CLAIM, &params, "claim", err, errlen);
+    if (result == NULL)
+        return -1;
+    size_t rows = (size_t)PQntuples(result);
+    if (rows > limit)
+        rows = limit; /* LIMIT rules it out */
+    for (size_t i = 0; i < rows; i++)
+        if (pg_task_read(result, (int)i, &out[*count + i]) != 0) {
+            for (size_t j = 0; j < i; j++)
+                task_clear(&out[*count + j]);
+            PQclear(result);
+            snprintf(err, errlen, "claim: out of memory");
+            return -1;
+        }
+    PQclear(result);
+    *count += rows;
+    return 0;
+}
+
+/* The text columns must hold UTF-8; a message herald cut to fit may end
+ * inside a character, and PostgreSQL refuses that where SQLite stores it. */
+static void pg_fit_utf8(char *out, size_t size, const char *text)
+{
+    snprintf(out, size, "%s", text);
+    utf8_repair(out);
+}
+
+int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                       char *err, size_t errlen)
+{
+    static const char *const statuses[] = {
+        [ATTEMPT_OUTCOME_SUCCEEDED] = "succeeded",
+        [ATTEMPT_OUTCOME_RETRY] = "pending",
+        [ATTEMPT_OUTCOME_MANUAL] = "failed",
+    };
+    PgStore *store = pg_of(base);
+    for (size_t i = 0; i < count; i++) {
+        const AttemptOutcome *outcome = &outcomes[i];
+        const Attempt *attempt = &outcome->attempt;
+        char message[ATTEMPT_ERROR_MESSAGE_MAX];
+        char last_error[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
+        char described[sizeof last_error];
+        pg_fit_utf8(message, sizeof message, attempt->error_message);
+        attempt_describe(attempt, described, sizeof described);
+        pg_fit_utf8(last_error, sizeof last_error, described);
+        bool failed = attempt->error_class[0] != '\0';
+        PgParams params = {0};
+        pg_param_int64(&params, attempt->task_id);
+        pg_param_int64(&params, attempt->attempt);
+        pg_param_int64(&params, attempt->started_at);
+        pg_param_int64(&params, attempt->duration_ms);
+        pg_param_int64_or_null(&params, attempt->status_code);
+        pg_param_text(&params, failed ? attempt->error_class : NULL);
+        pg_param_text(&params, failed ? message : NULL);
+        pg_param_bytes(&params, attempt->response_body, attempt->response_length);
+        pg_param_bool(&params, attempt->response_truncated);
+        pg_param_text(&params, statuses[outcome->kind]);
+        pg_param_int64(&params, outcome->next_attempt_at);
+        pg_param_int64(&params, now);
+        pg_param_text(&params, last_error[0] ? last_error : NULL);
+        pg_param_text(&params,
+                      outcome->kind == ATTEMPT_OUTCOME_MANUAL ? outcome->manual_reason : NULL);
+        PGresult *result = pg_run(store, PG_SQL_OUTCOME, &params, "record outcome", err, errlen);
+        if (result == NULL)
+            return -1;
+        PQclear(result);
+    }
+    return 0;
+}
+
+int pg_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered, char *err,
+                           size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    *recovered = 0;
+    PgParams params = {0};
+    pg_param_int64(&params, now);
+    pg_param_int64(&params, lease_end);
+    PGresult *attempts = pg_run(store, PG_SQL_RECOVER_ATTEMPTS, &params,
+                                "record interrupted attempts", err, errlen);
+    if (attempts == NULL)
+        return -1;
+    PQclear(attempts);
+    PGresult *tasks =
+        pg_run(store, PG_SQL_RECOVER_TASKS, &params, "recover interrupted tasks", err, errlen);
+    if (tasks == NULL)
+        return -1;
+    *recovered = atoi(PQcmdTuples(tasks));
+    PQclear(tasks);
+    return 0;
+}
+
+static int pg_attempt_read(const PGresult *result, int row, void *element)
+{
+    Attempt *out = element;
+    out->task_id = pg_column_int64(result, row, 0);
+    out->attempt = (int)pg_column_int64(result, row, 1);
+    out->started_at = pg_column_int64(result, row, 2);
+    out->duration_ms = pg_column_int64(result, row, 3);
+    out->status_code = (int)pg_column_int64(result, row, 4);
+    pg_column_copy(result, row, 5, out->error_class, sizeof out->error_class);
+    pg_column_copy(result, row, 6, out->error_message, sizeof out->error_message);
+    out->response_truncated = pg_column_bool(result, row, 8);
+    return pg_column_text(result, row, 7, &out->response_body, &out->response_length);
+}
+
+static void pg_attempt_clear(void *element)
+{
+    attempt_clear(element);
+}
+
+int pg_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, char *err,
+                    size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    PgParams params = {0};
+    pg_param_int64(&params, task_id);
+    PGresult *result =
+        pg_run(pg_of(base), PG_SQL_ATTEMPT_LIST, &params, "list attempts", err, errlen);
+    if (result == NULL)
+        return -1;
+    void *attempts = NULL;
+    if (pg_collect_rows(result, sizeof(Attempt), pg_attempt_read, pg_attempt_clear,
+                        "list attempts", &attempts, count, err, errlen) != 0)
+        return -1;
+    *out = attempts;
+    return 0;
+}
+
+int pg_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
+                    size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    memset(tasks_by_status, 0, 4 * sizeof *tasks_by_status);
+    *manual_open = 0;
+    PGresult *result = pg_run(store, PG_SQL_COUNT_BY_STATUS, NULL, "count tasks", err, errlen);
+    if (result == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(result); row++) {
+        char name[16];
+        TaskStatus status;
+        pg_column_copy(result, row, 0, name, sizeof name);
+        if (task_status_parse(name, &status) == 0)
+            tasks_by_status[status] = pg_column_int64(result, row, 1);
+    }
+    PQclear(result);
+    result = pg_run(store, PG_SQL_COUNT_MANUAL_OPEN, NULL, "count manual", err, errlen);
+    if (result == NULL)
+        return -1;
+    *manual_open = pg_column_int64(result, 0, 0);
+    PQclear(result);
+    return 0;
+}

@@ -1,0 +1,267 @@
+/*
+ * store/pg_manual: the PostgreSQL backend's manual-handling queries (see
+ * store.h): listing entries, retrying and resolving them (the open entry is
+ * locked first, so two operators or two heraldd repair a task once), and
+ * the actions log.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg.h"
+
+#define PG_ENTRY_COLUMNS                                                                           \
+    "m.id, m.task_id, t.business_id, t.business_type, t.target_url, m.reason, m.attempts,"         \
+    " m.last_status_code, m.last_error, m.moved_at, m.state, m.resolved_at, m.resolution,"         \
+    " m.note"
+
+enum {
+    PG_MANUAL_BY_TYPE = 1,
+    PG_MANUAL_BY_TASK = 2,
+};
+
+/* Assembled from fixed fragments by which filters are set (never from user
+ * data): state (3 ways) x business type x task. Parameters: after, since,
+ * until, then type and task when filtered, then the limit. */
+static void pg_manual_list_text(const ManualFilter *filter, int flags, char *sql, size_t size)
+{
+    static const char *const states[] = {" AND m.state = 'open'", " AND m.state = 'resolved'", ""};
+    int n = 3;
+    char type[64] = "", task[64] = "";
+    if (flags & PG_MANUAL_BY_TYPE)
+        snprintf(type, sizeof type, " AND t.business_type = $%d::text", ++n);
+    if (flags & PG_MANUAL_BY_TASK)
+        snprintf(task, sizeof task, " AND m.task_id = $%d::bigint", ++n);
+    snprintf(sql, size,
+             "SELECT " PG_ENTRY_COLUMNS " FROM manual m JOIN tasks t ON t.id = m.task_id"
+             " WHERE m.id > $1::bigint AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint"
+             "%s%s%s ORDER BY m.id LIMIT $%d::integer",
+             states[filter->state], type, task, n + 1);
+}
+
+static int pg_entry_read(const PGresult *result, int row, void *element)
+{
+    ManualEntry *out = element;
+    out->id = pg_column_int64(result, row, 0);
+    out->task_id = pg_column_int64(result, row, 1);
+    pg_column_copy(result, row, 5, out->reason, sizeof out->reason);
+    out->attempts = (int)pg_column_int64(result, row, 6);
+    out->last_status_code = (int)pg_column_int64(result, row, 7);
+    out->moved_at = pg_column_int64(result, row, 9);
+    char state[16];
+    pg_column_copy(result, row, 10, state, sizeof state);
+    out->open = strcmp(state, "open") == 0;
+    out->resolved_at = pg_column_int64(result, row, 11);
+    pg_column_copy(result, row, 12, out->resolution, sizeof out->resolution);
+    if (pg_column_text(result, row, 2, &out->business_id, NULL) != 0 ||
+        pg_column_text(result, row, 3, &out->business_type, NULL) != 0 ||
+        pg_column_text(result, row, 4, &out->target_url, NULL) != 0 ||
+        pg_column_text(result, row, 8, &out->last_error, NULL) != 0 ||
+        pg_column_text(result, row, 13, &out->note, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void pg_entry_clear(void *element)
+{
+    manual_entry_clear(element);
+}
+
+int pg_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,
+                   char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    int flags = (filter->business_type ? PG_MANUAL_BY_TYPE : 0) |
+                (filter->task_id > 0 ? PG_MANUAL_BY_TASK : 0);
+    int variant = (int)filter->state * 4 + flags;
+    char sql[1024];
+    pg_manual_list_text(filter, flags, sql, sizeof sql);
+    PgParams params = {0};
+    pg_param_int64(&params, filter->after);
+    pg_param_int64(&params, filter->since);
+    pg_param_int64(&params, filter->until);
+    if (flags & PG_MANUAL_BY_TYPE)
+        pg_param_text(&params, filter->business_type);
+    if (flags & PG_MANUAL_BY_TASK)
+        pg_param_int64(&params, filter->task_id);
+    pg_param_int64(&params, filter->limit > 0 ? filter->limit : 1);
+    PGresult *result = pg_run_slot(pg_of(base), PG_SLOT_MANUAL_LIST + variant, sql, &params,
+                                   "list manual entries", err, errlen);
+    if (result == NULL)
+        return -1;
+    void *entries = NULL;
+    if (pg_collect_rows(result, sizeof(ManualEntry), pg_entry_read, pg_entry_clear,
+                        "list manual entries", &entries, count, err, errlen) != 0)
+        return -1;
+    *out = entries;
+    return 0;
+}
+
+/* The id of TASK_ID's open entry, locked until the transaction ends, or 0
+ * if it has none; -1 on error. */
+static int64_t pg_manual_open_id(PgStore *store, int64_t task_id, char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_int64(&params, task_id);
+    PGresult *result = pg_run(store, PG_SQL_MANUAL_OPEN_ID, &params, "find open entry", err,
+                              errlen);
+    if (result == NULL)
+        return -1;
+    int64_t id = PQntuples(result) > 0 ? pg_column_int64(result, 0, 0) : 0;
+    PQclear(result);
+    return id;
+}
+
+static int pg_manual_close(PgStore *store, int64_t entry_id, const char *resolution,
+                           const char *note, int64_t now, char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_int64(&params, entry_id);
+    pg_param_int64(&params, now);
+    pg_param_text(&params, resolution);
+    pg_param_text(&params, note);
+    return pg_run_done(store, PG_SQL_MANUAL_CLOSE, &params, "close entry", err, errlen);
+}
+
+static int pg_action_insert(PgStore *store, int64_t task_id, const char *action,
+                            const char *actor, const char *note, const char *details, int64_t now,
+                            char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_int64(&params, task_id);
+    pg_param_text(&params, action);
+    pg_param_text(&params, actor);
+    pg_param_text(&params, note);
+    pg_param_text(&params, details);
+    pg_param_int64(&params, now);
+    return pg_run_done(store, PG_SQL_ACTION_INSERT, &params, "record action", err, errlen);
+}
+
+StoreResult pg_manual_retry(Store *base, int64_t task_id, const ManualRepair *repair,
+                            const char *action, const char *details, int64_t now, char **host,
+                            char *err, size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    *host = NULL;
+    int64_t entry = pg_manual_open_id(store, task_id, err, errlen);
+    if (entry <= 0)
+        return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+    PgParams params = {0};
+    pg_param_int64(&params, task_id);
+    pg_param_int64(&params, now);
+    pg_param_int64(&params, repair->max_retry);
+    pg_param_text(&params, repair->target_url);
+    pg_param_text(&params, repair->target_url ? repair->target_host : NULL);
+    pg_param_bool(&params, repair->payload != NULL);
+    pg_param_bool(&params, repair->payload_is_json);
+    pg_param_bytes(&params, repair->payload ? repair->payload : "", repair->payload_length);
+    PGresult *result =
+        pg_run(store, PG_SQL_MANUAL_RETRY_TASK, &params, "retry task", err, errlen);
+    if (result == NULL)
+        return STORE_ERROR;
+    StoreResult found = STORE_NOT_FOUND; /* an open entry whose task is not failed: not ours */
+    if (PQntuples(result) > 0) {
+        found = STORE_OK;
+        if (pg_column_text(result, 0, 0, host, NULL) != 0) {
+            snprintf(err, errlen, "retry: out of memory");
+            found = STORE_ERROR;
+        }
+    }
+    PQclear(result);
+    if (found != STORE_OK ||
+        pg_manual_close(store, entry, "retried", repair->note, now, err, errlen) != 0 ||
+        pg_action_insert(store, task_id, action, repair->actor, repair->note, details, now, err,
+                         errlen) != 0) {
+        free(*host);
+        *host = NULL;
+        return found == STORE_NOT_FOUND ? STORE_NOT_FOUND : STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+StoreResult pg_manual_resolve(Store *base, int64_t task_id, const char *note, const char *actor,
+                              int64_t now, char *err, size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    int64_t entry = pg_manual_open_id(store, task_id, err, errlen);
+    if (entry <= 0)
+        return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+    if (pg_manual_close(store, entry, "resolved", note, now, err, errlen) != 0 ||
+        pg_action_insert(store, task_id, "resolve", actor, note, NULL, now, err, errlen) != 0)
+        return STORE_ERROR;
+    return STORE_OK;
+}
+
+static int pg_match_read(const PGresult *result, int row, void *element)
+{
+    ManualMatch *match = element;
+    match->task_id = pg_column_int64(result, row, 0);
+    return pg_column_text(result, row, 1, &match->business_type, NULL);
+}
+
+static void pg_match_clear(void *element)
+{
+    ManualMatch *match = element;
+    free(match->business_type);
+    match->business_type = NULL;
+}
+
+int pg_manual_open_matching(Store *base, const char *business_type, int64_t since, int64_t until,
+                            ManualMatch **out, size_t *count, char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    PgParams params = {0};
+    pg_param_text(&params, business_type);
+    pg_param_int64(&params, since);
+    pg_param_int64(&params, until);
+    PGresult *result =
+        pg_run(pg_of(base), PG_SQL_MANUAL_MATCHING, &params, "match entries", err, errlen);
+    if (result == NULL)
+        return -1;
+    void *matches = NULL;
+    if (pg_collect_rows(result, sizeof(ManualMatch), pg_match_read, pg_match_clear,
+                        "match entries", &matches, count, err, errlen) != 0)
+        return -1;
+    *out = matches;
+    return 0;
+}
+
+static int pg_action_read(const PGresult *result, int row, void *element)
+{
+    ManualAction *action = element;
+    action->id = pg_column_int64(result, row, 0);
+    action->task_id = pg_column_int64(result, row, 1);
+    pg_column_copy(result, row, 2, action->action, sizeof action->action);
+    action->created_at = pg_column_int64(result, row, 6);
+    if (pg_column_text(result, row, 3, &action->actor, NULL) != 0 ||
+        pg_column_text(result, row, 4, &action->note, NULL) != 0 ||
+        pg_column_text(result, row, 5, &action->details, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void pg_action_clear(void *element)
+{
+    manual_action_clear(element);
+}
+
+int pg_action_list(Store *base, int64_t task_id, ManualAction **out, size_t *count, char *err,
+                   size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    PgParams params = {0};
+    pg_param_int64(&params, task_id);
+    PGresult *result =
+        pg_run(pg_of(base), PG_SQL_ACTION_LIST, &params, "list actions", err, errlen);
+    if (result == NULL)
+        return -1;
+    void *actions = NULL;
+    if (pg_collect_rows(result, sizeof(ManualAction), pg_action_read, pg_action_clear,
+                        "list actions", &actions, count, err, errlen) != 0)
+        return -1;
+    *out = actions;
+    return 0;
+}

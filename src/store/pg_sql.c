@@ -1,0 +1,190 @@
+/*
+ * store/pg_sql: the text of every fixed statement of the PostgreSQL
+ * backend, indexed by PgSql (pg.h), each with the parameters it takes in
+ * order. Parameters carry explicit casts, so a statement's types never
+ * depend on inference. The filtered listings build theirs in pg_tasks.c and
+ * pg_manual.c.
+ */
+#include "store/pg.h"
+
+#define PG_TASKS_WITH_BODIES "tasks t JOIN task_bodies b ON b.task_id = t.id"
+
+#define PG_ALERT_COLUMNS                                                                           \
+    "id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"           \
+    " command_sent_at"
+
+const char *const pg_sql_text[PG_SQL_COUNT] = {
+    [PG_SQL_PING] = "SELECT 1",
+    /* webhook_id, business_id, business_type, target_url, target_host,
+     * payload_is_json, idempotency_key, request_hash, max_retry, now,
+     * payload, headers. No row back: a unique index (idempotency key, or the
+     * keyless identity) holds another task, and nothing was written. */
+    [PG_SQL_TASK_INSERT] =
+        "WITH t AS (INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
+        " target_host, payload_is_json, idempotency_key, request_hash, status, attempts,"
+        " max_retry, next_attempt_at, created_at, updated_at)"
+        " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text,"
+        " $8::bytea, 'pending', 0, $9::integer, $10::bigint, $10, $10)"
+        " ON CONFLICT DO NOTHING RETURNING id)"
+        " INSERT INTO task_bodies (task_id, payload, headers)"
+        " SELECT id, $11::bytea, $12::text FROM t RETURNING task_id",
+    /* id */
+    [PG_SQL_TASK_GET] = "SELECT " PG_TASK_COLUMNS " FROM " PG_TASKS_WITH_BODIES
+                        " WHERE t.id = $1::bigint",
+    /* idempotency_key */
+    [PG_SQL_TASK_BY_KEY] = "SELECT " PG_TASK_COLUMNS ", t.request_hash FROM " PG_TASKS_WITH_BODIES
+                           " WHERE t.idempotency_key = $1::text",
+    /* business_type, business_id, target_url: the tasks_dedup index. */
+    [PG_SQL_TASK_BY_BUSINESS] =
+        "SELECT " PG_TASK_COLUMNS ", t.request_hash FROM " PG_TASKS_WITH_BODIES
+        " WHERE t.business_type = $1::text AND t.business_id = $2::text"
+        " AND md5(coalesce(t.dedup_url, t.target_url)) = md5($3::text)"
+        " AND coalesce(t.dedup_url, t.target_url) = $3 AND t.idempotency_key IS NULL"
+        " ORDER BY t.id LIMIT 1",
+    /* Each host with pending work and its earliest due time, one index seek
+     * per host (a loose index scan), so listing costs O(hosts). */
+    [PG_SQL_HOSTS_PENDING] =
+        "WITH RECURSIVE hosts AS ("
+        " (SELECT target_host, next_attempt_at FROM tasks WHERE status = 'pending'"
+        " ORDER BY target_host, next_attempt_at LIMIT 1)"
+        " UNION ALL"
+        " SELECT next.target_host, next.next_attempt_at FROM hosts, LATERAL"
+        " (SELECT target_host, next_attempt_at FROM tasks WHERE status = 'pending'"
+        " AND target_host > hosts.target_host ORDER BY target_host, next_attempt_at LIMIT 1)"
+        " AS next)"
+        " SELECT target_host, next_attempt_at FROM hosts",
+    /* target_host */
+    [PG_SQL_HOST_NEXT_DUE] = "SELECT next_attempt_at FROM tasks WHERE status = 'pending'"
+                             " AND target_host = $1::text ORDER BY next_attempt_at LIMIT 1",
+    /* target_host, now, limit, lease_until. As queues on PostgreSQL claim:
+     * the due rows are picked and locked first (SKIP LOCKED: another heraldd's
+     * claim in progress is passed over, not waited for), then updated. */
+    [PG_SQL_CLAIM] =
+        "WITH due AS MATERIALIZED (SELECT id FROM tasks WHERE status = 'pending'"
+        " AND target_host = $1::text AND next_attempt_at <= $2::bigint"
+        " ORDER BY next_attempt_at LIMIT $3::integer FOR UPDATE SKIP LOCKED),"
+        " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"
+        " next_attempt_at = $4::bigint, updated_at = $2 FROM due WHERE t.id = due.id"
+        " RETURNING t.*)"
+        " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id",
+    /* One outcome in one round trip: the attempt row, the task's new state
+     * (only while it is still delivering), and the manual entry.
+     * task_id, attempt, started_at, duration_ms, status_code, error_class,
+     * error_message, response_body, response_truncated, new status,
+     * next_attempt_at, now, last_error, manual reason (NULL: none). */
+    [PG_SQL_OUTCOME] =
+        "WITH attempt AS (INSERT INTO attempts (task_id, attempt, started_at, duration_ms,"
+        " status_code, error_class, error_message, response_body, response_truncated)"
+        " VALUES ($1::bigint, $2::integer, $3::bigint, $4::bigint, $5::integer, $6::text,"
+        " $7::text, $8::bytea, $9::boolean)),"
+        " task AS (UPDATE tasks SET status = $10::text,"
+        " next_attempt_at = CASE WHEN $10 = 'pending' THEN $11::bigint ELSE next_attempt_at END,"
+        " updated_at = $12::bigint, last_status_code = $5, last_error = $13::text"
+        " WHERE id = $1 AND status = 'delivering'"
+        " RETURNING id, attempts, last_status_code, last_error)"
+        " INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
+        " SELECT id, $14::text, attempts, last_status_code, last_error, $12 FROM task"
+        " WHERE $14 IS NOT NULL",
+    /* now, lease_end */
+    [PG_SQL_RECOVER_ATTEMPTS] =
+        "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
+        " error_message, response_truncated)"
+        " SELECT id, attempts, updated_at, greatest($1::bigint - updated_at, 0), 'interrupted',"
+        " 'heraldd stopped while this attempt was in flight', false FROM tasks"
+        " WHERE status = 'delivering' AND next_attempt_at <= $2::bigint",
+    /* now, lease_end */
+    [PG_SQL_RECOVER_TASKS] =
+        "UPDATE tasks SET status = 'pending', next_attempt_at = $1::bigint, updated_at = $1,"
+        " last_error = 'interrupted' WHERE status = 'delivering' AND next_attempt_at <= $2::bigint",
+    /* task_id */
+    [PG_SQL_ATTEMPT_LIST] =
+        "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
+        " error_message, response_body, response_truncated FROM attempts"
+        " WHERE task_id = $1::bigint ORDER BY attempt, id",
+    /* task_id */
+    [PG_SQL_MANUAL_OPEN_ID] =
+        "SELECT id FROM manual WHERE task_id = $1::bigint AND state = 'open' FOR UPDATE",
+    /* task_id, now, budget, target_url (NULL: unchanged), target_host,
+     * has_payload, payload_is_json, payload. A fresh budget on top of the
+     * attempts made, so attempt numbers keep growing. */
+    [PG_SQL_MANUAL_RETRY_TASK] =
+        "WITH t AS (UPDATE tasks SET status = 'pending', next_attempt_at = $2::bigint,"
+        " updated_at = $2, max_retry = attempts + $3::integer,"
+        " target_url = coalesce($4::text, target_url),"
+        " target_host = coalesce($5::text, target_host),"
+        " dedup_url = CASE WHEN $4 IS NULL THEN dedup_url"
+        " ELSE coalesce(dedup_url, target_url) END,"
+        " payload_is_json = CASE WHEN $6::boolean THEN $7::boolean ELSE payload_is_json END"
+        " WHERE id = $1::bigint AND status = 'failed' RETURNING id, target_host),"
+        " body AS (UPDATE task_bodies SET payload = $8::bytea FROM t"
+        " WHERE task_bodies.task_id = t.id AND $6)"
+        " SELECT target_host FROM t",
+    /* entry id, now, resolution, note */
+    [PG_SQL_MANUAL_CLOSE] = "UPDATE manual SET state = 'resolved', resolved_at = $2::bigint,"
+                            " resolution = $3::text, note = $4::text WHERE id = $1::bigint",
+    /* business_type (NULL: any), since, until */
+    [PG_SQL_MANUAL_MATCHING] =
+        "SELECT m.task_id, t.business_type FROM manual m JOIN tasks t ON t.id = m.task_id"
+        " WHERE m.state = 'open' AND ($1::text IS NULL OR t.business_type = $1)"
+        " AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint ORDER BY m.id",
+    /* task_id, action, actor, note, details, now */
+    [PG_SQL_ACTION_INSERT] =
+        "INSERT INTO actions (task_id, action, actor, note, details, created_at)"
+        " VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::bigint)",
+    /* task_id */
+    [PG_SQL_ACTION_LIST] = "SELECT id, task_id, action, actor, note, details, created_at"
+                           " FROM actions WHERE task_id = $1::bigint ORDER BY id",
+    [PG_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
+    [PG_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
+    /* since (for the three below) */
+    [PG_SQL_BACKLOG_COUNT] =
+        "SELECT count(*) FROM manual WHERE state = 'open' AND moved_at >= $1::bigint",
+    [PG_SQL_BACKLOG_BY_TYPE] =
+        "SELECT t.business_type, count(*) AS n FROM manual m JOIN tasks t ON t.id = m.task_id"
+        " WHERE m.state = 'open' AND m.moved_at >= $1::bigint GROUP BY t.business_type"
+        " ORDER BY n DESC, t.business_type LIMIT 32",
+    [PG_SQL_BACKLOG_SAMPLE] = "SELECT task_id, moved_at FROM manual WHERE state = 'open'"
+                              " AND moved_at >= $1::bigint ORDER BY moved_at, id LIMIT 10",
+    /* kind, state, count, details, now */
+    [PG_SQL_ALERT_INSERT] = "INSERT INTO alerts (kind, state, count, details, created_at)"
+                            " VALUES ($1::text, $2::text, $3::bigint, $4::text, $5::bigint)"
+                            " RETURNING id",
+    /* id, webhook_sent_at, command_sent_at, sent_at, send_error */
+    [PG_SQL_ALERT_SENT] = "UPDATE alerts SET webhook_sent_at = $2::bigint,"
+                          " command_sent_at = $3::bigint, sent_at = $4::bigint,"
+                          " send_error = $5::text WHERE id = $1::bigint",
+    [PG_SQL_ALERT_UNSENT] = "SELECT " PG_ALERT_COLUMNS " FROM alerts WHERE sent_at IS NULL"
+                            " ORDER BY id LIMIT 20",
+    /* before, limit */
+    [PG_SQL_ALERT_LIST] = "SELECT " PG_ALERT_COLUMNS " FROM alerts WHERE id < $1::bigint"
+                          " ORDER BY id DESC LIMIT $2::integer",
+    /* kind */
+    [PG_SQL_ALERT_LATEST] = "SELECT " PG_ALERT_COLUMNS " FROM alerts WHERE kind = $1::text"
+                            " ORDER BY id DESC LIMIT 1",
+    /* cutoff. Ids grow with time, so tasks created after the cutoff bound
+     * the scans below. */
+    [PG_SQL_RETENTION_BOUNDARY] =
+        "SELECT id FROM tasks WHERE created_at >= $1::bigint ORDER BY id LIMIT 1",
+    /* cutoff, boundary, batch */
+    [PG_SQL_RETENTION_SUCCEEDED] =
+        "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE status = 'succeeded'"
+        " AND id < $2::bigint AND updated_at < $1::bigint ORDER BY id LIMIT $3::integer)",
+    /* cutoff, batch (for the three below) */
+    [PG_SQL_RETENTION_RESOLVED_TASKS] =
+        "DELETE FROM tasks WHERE status = 'failed' AND id IN (SELECT task_id FROM manual"
+        " WHERE state = 'resolved' AND resolution = 'resolved' AND resolved_at < $1::bigint"
+        " LIMIT $2::integer)",
+    [PG_SQL_RETENTION_RESOLVED_ENTRIES] =
+        "DELETE FROM manual WHERE id IN (SELECT id FROM manual WHERE state = 'resolved'"
+        " AND resolved_at < $1::bigint LIMIT $2::integer)",
+    [PG_SQL_RETENTION_ALERTS] =
+        "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE sent_at IS NOT NULL"
+        " AND created_at < $1::bigint ORDER BY id LIMIT $2::integer)",
+    /* cutoff, boundary: whether any of the four above would delete something
+     * (resolved tasks go with their resolved entry). */
+    [PG_SQL_RETENTION_PENDING] =
+        "SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'succeeded' AND id < $2::bigint"
+        " AND updated_at < $1::bigint)"
+        " OR EXISTS (SELECT 1 FROM manual WHERE state = 'resolved' AND resolved_at < $1)"
+        " OR EXISTS (SELECT 1 FROM alerts WHERE sent_at IS NOT NULL AND created_at < $1)",
+};
