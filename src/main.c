@@ -136,7 +136,9 @@ static int main_finish_config(Config *config, const Options *options, char *err,
         strcpy(config->listen, options->listen);
     }
     if (options->db_path != NULL) {
-        /* A PostgreSQL URI chooses that backend, as url would. */
+        /* A PostgreSQL URI chooses that backend, as url would. A path only says
+         * where the SQLite database lives (the systemd unit passes one): a url
+         * in the file still chooses PostgreSQL. */
         bool url = strncmp(options->db_path, "postgresql://", 13) == 0 ||
                    strncmp(options->db_path, "postgres://", 11) == 0;
         char *field = url ? config->storage_url : config->storage_path;
@@ -145,8 +147,6 @@ static int main_finish_config(Config *config, const Options *options, char *err,
             return -1;
         }
         strcpy(field, options->db_path);
-        if (!url)
-            config->storage_url[0] = '\0';
     }
     struct sockaddr_storage address;
     socklen_t length;

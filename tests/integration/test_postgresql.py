@@ -313,6 +313,21 @@ class ConnectionTest(unittest.TestCase):
         herald.stop()
         self.assertEqual(db.value("SELECT count(*) FROM tasks WHERE business_id = 'VIA-DB'"), 1)
 
+    def test_db_path_option_keeps_the_configured_url(self):
+        """The systemd unit passes --db PATH for SQLite; a url in the file still
+        chooses PostgreSQL."""
+        db = TestDatabase(None, pg_dir=cluster_dir)
+        self.addCleanup(db.drop)
+        sqlite_path = os.path.join(tempfile.gettempdir(), "herald-unused-%d.db" % os.getpid())
+        herald = Herald(db=db, args=["--db", sqlite_path])
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        self.assertIn("backend=postgresql", herald.log())
+        self.assertEqual(herald.create(business_id="URL-KEPT")[0], 201)
+        herald.stop()
+        self.assertFalse(os.path.exists(sqlite_path))
+        self.assertEqual(db.value("SELECT count(*) FROM tasks WHERE business_id = 'URL-KEPT'"), 1)
+
 
 if __name__ == "__main__":
     unittest.main()
