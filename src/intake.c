@@ -135,6 +135,104 @@ static IntakeStoreResult intake_store_job(Intake *intake, IntakeJob *job, int64_
     return INTAKE_STORED;
 }
 
+/* Gives JOB its tasks from CREATED (one per request, in order), moving
+ * the repeated tasks found into the job. Returns 0, or -1 out of memory. */
+static int intake_give_tasks(IntakeJob *job, const TaskCreateItem *items, TaskCreation *created,
+                             int64_t now)
+{
+    job->tasks = calloc(job->count, sizeof *job->tasks);
+    job->duplicates = calloc(job->count, sizeof *job->duplicates);
+    if (job->tasks == NULL || job->duplicates == NULL)
+        return -1;
+    for (size_t i = 0; i < job->count; i++) {
+        if (created[i].created) {
+            task_view_of_request(&job->tasks[i], items[i].request, created[i].id,
+                                 items[i].webhook_id, items[i].max_retry, now);
+        } else {
+            job->tasks[i] = created[i].existing; /* the job's now: see intake_job_clear */
+            memset(&created[i].existing, 0, sizeof created[i].existing);
+            job->duplicates[i] = true;
+        }
+    }
+    job->result = INTAKE_JOB_OK;
+    return 0;
+}
+
+/* The group's usual case: every task of every job created with one
+ * store_task_create_many (one statement on PostgreSQL, where a statement's
+ * fixed cost is most of a small insert's), then the jobs with a change of
+ * their own. INTAKE_CONFLICT: a request reused an idempotency key; no job
+ * got anything and the caller redoes the group job by job, in savepoints,
+ * so that only that job is refused. */
+static IntakeStoreResult intake_store_group(Intake *intake, IntakeJob *jobs, int64_t now,
+                                            char *err, size_t errlen)
+{
+    size_t total = 0;
+    for (IntakeJob *job = jobs; job != NULL; job = job->next)
+        total += job->apply == NULL ? job->count : 0;
+    TaskCreateItem *items = calloc(total + 1, sizeof *items);
+    char (*ids)[TASK_WEBHOOK_ID_SIZE] = calloc(total + 1, sizeof *ids);
+    TaskCreation *created = calloc(total + 1, sizeof *created);
+    IntakeStoreResult result = INTAKE_STORED;
+    if (items == NULL || ids == NULL || created == NULL) {
+        snprintf(err, errlen, "out of memory");
+        result = INTAKE_FAILED;
+    }
+    size_t n = 0;
+    for (IntakeJob *job = jobs; job != NULL && result == INTAKE_STORED; job = job->next) {
+        for (size_t i = 0; job->apply == NULL && i < job->count; i++, n++) {
+            if (task_generate_webhook_id(ids[n]) != 0) {
+                snprintf(err, errlen, "cannot read random bytes for the webhook id");
+                result = INTAKE_FAILED;
+                break;
+            }
+            items[n] = (TaskCreateItem){.request = &job->requests[i],
+                                        .max_retry = intake_max_retry(intake, &job->requests[i]),
+                                        .webhook_id = ids[n]};
+        }
+    }
+    if (result == INTAKE_STORED && total > 0 &&
+        store_task_create_many(intake->store, items, total, now, created, err, errlen) != STORE_OK)
+        result = INTAKE_FAILED;
+    for (size_t k = 0; k < total && result == INTAKE_STORED; k++) {
+        if (!created[k].created && items[k].request->idempotency_key != NULL &&
+            memcmp(created[k].existing_hash, items[k].request->hash, TASK_HASH_SIZE) != 0)
+            result = INTAKE_CONFLICT;
+    }
+    n = 0;
+    for (IntakeJob *job = jobs; job != NULL && result == INTAKE_STORED; job = job->next) {
+        if (job->apply != NULL)
+            continue;
+        if (intake_give_tasks(job, items + n, created + n, now) != 0) {
+            snprintf(err, errlen, "out of memory");
+            result = INTAKE_FAILED;
+        }
+        n += job->count;
+    }
+    for (size_t k = 0; created != NULL && k < total; k++)
+        task_clear(&created[k].existing);
+    free(items);
+    free(ids);
+    free(created);
+    for (IntakeJob *job = jobs; job != NULL && result == INTAKE_STORED; job = job->next) {
+        if (job->apply != NULL && intake_apply_job(intake, job, err, errlen) == INTAKE_FAILED)
+            result = INTAKE_FAILED;
+    }
+    return result;
+}
+
+/* The group job by job, each in a savepoint when it has several requests:
+ * after intake_store_group found a conflict. */
+static IntakeStoreResult intake_store_jobs(Intake *intake, IntakeJob *jobs, int64_t now,
+                                           char *err, size_t errlen)
+{
+    for (IntakeJob *job = jobs; job != NULL; job = job->next) {
+        if (intake_store_job(intake, job, now, err, errlen) == INTAKE_FAILED)
+            return INTAKE_FAILED;
+    }
+    return INTAKE_STORED;
+}
+
 static void intake_fail_jobs(IntakeJob *jobs, const char *message)
 {
     for (IntakeJob *job = jobs; job != NULL; job = job->next) {
@@ -178,13 +276,17 @@ static void intake_commit_jobs(Intake *intake, IntakeJob *jobs)
     if (store_begin(intake->store, err, sizeof err) != 0) {
         intake_fail_jobs(jobs, err);
     } else {
-        bool failed = false;
-        for (IntakeJob *job = jobs; job != NULL && !failed; job = job->next) {
-            if (intake_store_job(intake, job, now, err, sizeof err) == INTAKE_FAILED)
-                failed = true;
-        }
-        if (failed) {
+        IntakeStoreResult stored = intake_store_group(intake, jobs, now, err, sizeof err);
+        bool began = true;
+        if (stored == INTAKE_CONFLICT) {
             store_rollback(intake->store);
+            began = store_begin(intake->store, err, sizeof err) == 0;
+            stored = began ? intake_store_jobs(intake, jobs, now, err, sizeof err)
+                           : INTAKE_FAILED;
+        }
+        if (stored == INTAKE_FAILED) {
+            if (began)
+                store_rollback(intake->store);
             intake_fail_jobs(jobs, err);
         } else if (store_commit(intake->store, err, sizeof err) != 0) {
             intake_fail_jobs(jobs, err);

@@ -125,6 +125,24 @@ int store_savepoint_rollback(Store *store, char *err, size_t errlen)
     return store->backend->savepoint_rollback(store, err, errlen);
 }
 
+StoreResult store_task_create_many(Store *store, const TaskCreateItem *items, size_t count,
+                                   int64_t now, TaskCreation *out, char *err, size_t errlen)
+{
+    if (store->backend->task_create_many != NULL)
+        return store->backend->task_create_many(store, items, count, now, out, err, errlen);
+    /* A backend without a statement for many: one after the other. */
+    for (size_t i = 0; i < count; i++) {
+        if (store->backend->task_create(store, items[i].request, items[i].max_retry,
+                                        items[i].webhook_id, now, &out[i], err,
+                                        errlen) != STORE_OK) {
+            for (size_t j = 0; j < i; j++)
+                task_clear(&out[j].existing);
+            return STORE_ERROR;
+        }
+    }
+    return STORE_OK;
+}
+
 StoreResult store_task_create(Store *store, const TaskRequest *request, int max_retry,
                               const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                               size_t errlen)

@@ -172,6 +172,21 @@ StoreResult store_task_create(Store *store, const TaskRequest *request, int max_
                               const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                               size_t errlen);
 
+/* One request of store_task_create_many(). */
+typedef struct TaskCreateItem {
+    const TaskRequest *request;
+    int max_retry;
+    const char *webhook_id;
+} TaskCreateItem;
+
+/* store_task_create() for each of ITEMS[0..COUNT), in order, with OUT[i] for
+ * ITEMS[i]: a later item repeats an earlier one as it would one committed
+ * before. PostgreSQL creates them with one statement (a statement's fixed
+ * cost is most of what a small insert costs there); SQLite one by one.
+ * STORE_ERROR leaves OUT cleared and the transaction to be rolled back. */
+StoreResult store_task_create_many(Store *store, const TaskCreateItem *items, size_t count,
+                                   int64_t now, TaskCreation *out, char *err, size_t errlen);
+
 /* Loads task ID into OUT (which the caller must task_clear()). */
 StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_t errlen);
 

@@ -4,7 +4,8 @@
  * every backend's connection struct starts with. The front checks nothing
  * and adds nothing: each call goes to the backend's function with the same
  * arguments, so store.h's contract is each backend's contract (the store
- * unit tests run it against both).
+ * unit tests run it against both). One entry is optional: without
+ * task_create_many the front loops over task_create.
  *
  * The model is curl's struct Curl_ssl (lib/vtls/vtls_int.h) and OpenSMTPD's
  * queue_backend. Only store.c and the backends include this header.
@@ -40,6 +41,9 @@ struct StoreBackend {
     StoreResult (*task_create)(Store *store, const TaskRequest *request, int max_retry,
                                const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                                size_t errlen);
+    /* NULL: the front calls task_create for each. */
+    StoreResult (*task_create_many)(Store *store, const TaskCreateItem *items, size_t count,
+                                    int64_t now, TaskCreation *out, char *err, size_t errlen);
     StoreResult (*task_get)(Store *store, int64_t id, Task *out, char *err, size_t errlen);
     int (*task_list)(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
                      char *err, size_t errlen);

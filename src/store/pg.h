@@ -28,6 +28,7 @@
 
 #include <libpq-fe.h>
 
+#include "buffer.h"
 #include "fault.h"
 #include "store/backend.h"
 
@@ -35,6 +36,7 @@
 typedef enum {
     PG_SQL_PING,
     PG_SQL_TASK_INSERT,
+    PG_SQL_TASK_INSERT_MANY,
     PG_SQL_TASK_GET,
     PG_SQL_TASK_BY_KEY,
     PG_SQL_TASK_BY_BUSINESS,
@@ -130,6 +132,34 @@ void pg_param_int64_or_null(PgParams *params, int64_t value); /* 0 = NULL */
 void pg_param_bool(PgParams *params, bool value);
 void pg_param_bytes(PgParams *params, const void *data, size_t length);
 
+/* A one-dimensional array parameter in PostgreSQL's binary format, built
+ * element by element (for statements that take many rows at once through
+ * unnest). Owns its buffer: pg_array_free(). */
+typedef struct PgArray {
+    Buffer data; /* header, then each element's length and bytes */
+    int32_t count;
+    bool has_null;
+    Oid element; /* the element type: PG_OID_TEXT, ... */
+} PgArray;
+
+#define PG_OID_BOOL 16
+#define PG_OID_BYTEA 17
+#define PG_OID_INT8 20
+#define PG_OID_INT4 23
+#define PG_OID_TEXT 25
+
+/* Starts an empty array of ELEMENT. Returns 0, or -1 out of memory. */
+int pg_array_init(PgArray *array, Oid element);
+/* Appends a text, bytea (LENGTH bytes) or NULL element (VALUE NULL); an int4,
+ * an int8; a bool. Each returns 0, or -1 out of memory. */
+int pg_array_add(PgArray *array, const void *value, size_t length);
+int pg_array_add_int4(PgArray *array, int32_t value);
+int pg_array_add_int8(PgArray *array, int64_t value);
+int pg_array_add_bool(PgArray *array, bool value);
+/* Finishes ARRAY and appends it to PARAMS (borrowed until the statement ran). */
+void pg_param_array(PgParams *params, PgArray *array);
+void pg_array_free(PgArray *array);
+
 /* Runs statement SQL with PARAMS (prepared on this connection on first
  * use): the fault seam's point of entry, and where a lost connection is
  * noticed. Returns the result (the caller PQclear()s it), or NULL with
@@ -212,6 +242,8 @@ void pg_rollback(Store *base);
 int pg_savepoint(Store *base, char *err, size_t errlen);
 int pg_savepoint_release(Store *base, char *err, size_t errlen);
 int pg_savepoint_rollback(Store *base, char *err, size_t errlen);
+StoreResult pg_task_create_many(Store *base, const TaskCreateItem *items, size_t count,
+                                int64_t now, TaskCreation *out, char *err, size_t errlen);
 StoreResult pg_task_create(Store *base, const TaskRequest *request, int max_retry,
                            const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                            size_t errlen);

@@ -185,14 +185,18 @@ int pg_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, 
     return 0;
 }
 
-/* Runs one retention DELETE with PARAMS and adds its rows to *DELETED. */
+/* Runs one retention DELETE with PARAMS and adds its rows to *DELETED (the
+ * count it returns, or the rows it deleted). */
 static int pg_retention_delete(PgStore *store, PgSql sql, const PgParams *params,
                                int64_t *deleted, char *err, size_t errlen)
 {
     PGresult *result = pg_run(store, sql, params, "retention", err, errlen);
     if (result == NULL)
         return -1;
-    *deleted += atoll(PQcmdTuples(result));
+    if (PQntuples(result) == 1 && PQnfields(result) == 1)
+        *deleted += pg_column_int64(result, 0, 0);
+    else
+        *deleted += atoll(PQcmdTuples(result));
     PQclear(result);
     return 0;
 }

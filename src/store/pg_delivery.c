@@ -1,7 +1,7 @@
 /*
  * store/pg_delivery: the PostgreSQL backend's scheduler queries (see
  * store.h): which hosts have work, claiming a host's due tasks (FOR UPDATE
- * SKIP LOCKED), recording outcomes (one round trip each), recovering
+ * SKIP LOCKED), recording a turn's outcomes (one statement), recovering
  * attempts cut off by a crash, the attempt log and the gauges.
  */
 #include <stdio.h>
@@ -90,47 +90,78 @@ static void pg_fit_utf8(char *out, size_t size, const char *text)
     utf8_repair(out);
 }
 
-int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
-                       char *err, size_t errlen)
+/* The arrays of PG_SQL_OUTCOME, in its order. */
+enum { PG_OUTCOME_COLUMNS = 13 };
+static const Oid pg_outcome_types[PG_OUTCOME_COLUMNS] = {
+    PG_OID_INT8, PG_OID_INT4, PG_OID_INT8, PG_OID_INT8, PG_OID_INT4, PG_OID_TEXT, PG_OID_TEXT,
+    PG_OID_BYTEA, PG_OID_BOOL, PG_OID_TEXT, PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT,
+};
+
+static int pg_text_element(PgArray *array, const char *text)
+{
+    return pg_array_add(array, text, text ? strlen(text) : 0);
+}
+
+static int pg_outcome_add(PgArray *columns, const AttemptOutcome *outcome)
 {
     static const char *const statuses[] = {
         [ATTEMPT_OUTCOME_SUCCEEDED] = "succeeded",
         [ATTEMPT_OUTCOME_RETRY] = "pending",
         [ATTEMPT_OUTCOME_MANUAL] = "failed",
     };
-    PgStore *store = pg_of(base);
-    for (size_t i = 0; i < count; i++) {
-        const AttemptOutcome *outcome = &outcomes[i];
-        const Attempt *attempt = &outcome->attempt;
-        char message[ATTEMPT_ERROR_MESSAGE_MAX];
-        char last_error[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
-        char described[sizeof last_error];
-        pg_fit_utf8(message, sizeof message, attempt->error_message);
-        attempt_describe(attempt, described, sizeof described);
-        pg_fit_utf8(last_error, sizeof last_error, described);
-        bool failed = attempt->error_class[0] != '\0';
+    const Attempt *attempt = &outcome->attempt;
+    char message[ATTEMPT_ERROR_MESSAGE_MAX];
+    char last_error[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
+    char described[sizeof last_error];
+    pg_fit_utf8(message, sizeof message, attempt->error_message);
+    attempt_describe(attempt, described, sizeof described);
+    pg_fit_utf8(last_error, sizeof last_error, described);
+    bool failed = attempt->error_class[0] != '\0';
+    int32_t status_code = attempt->status_code;
+    int status = pg_array_add_int8(&columns[0], attempt->task_id);
+    status |= pg_array_add_int4(&columns[1], attempt->attempt);
+    status |= pg_array_add_int8(&columns[2], attempt->started_at);
+    status |= pg_array_add_int8(&columns[3], attempt->duration_ms);
+    status |= status_code != 0 ? pg_array_add_int4(&columns[4], status_code)
+                               : pg_array_add(&columns[4], NULL, 0);
+    status |= pg_text_element(&columns[5], failed ? attempt->error_class : NULL);
+    status |= pg_text_element(&columns[6], failed ? message : NULL);
+    status |= pg_array_add(&columns[7], attempt->response_body, attempt->response_length);
+    status |= pg_array_add_bool(&columns[8], attempt->response_truncated);
+    status |= pg_text_element(&columns[9], statuses[outcome->kind]);
+    status |= pg_array_add_int8(&columns[10], outcome->next_attempt_at);
+    status |= pg_text_element(&columns[11], last_error[0] ? last_error : NULL);
+    status |= pg_text_element(&columns[12], outcome->kind == ATTEMPT_OUTCOME_MANUAL
+                                                ? outcome->manual_reason
+                                                : NULL);
+    return status;
+}
+
+int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                       char *err, size_t errlen)
+{
+    if (count == 0)
+        return 0;
+    PgArray columns[PG_OUTCOME_COLUMNS];
+    int status = 0;
+    for (int i = 0; i < PG_OUTCOME_COLUMNS; i++)
+        status |= pg_array_init(&columns[i], pg_outcome_types[i]);
+    for (size_t i = 0; i < count && status == 0; i++)
+        status = pg_outcome_add(columns, &outcomes[i]);
+    PGresult *result = NULL;
+    if (status != 0) {
+        snprintf(err, errlen, "record outcomes: out of memory");
+    } else {
         PgParams params = {0};
-        pg_param_int64(&params, attempt->task_id);
-        pg_param_int64(&params, attempt->attempt);
-        pg_param_int64(&params, attempt->started_at);
-        pg_param_int64(&params, attempt->duration_ms);
-        pg_param_int64_or_null(&params, attempt->status_code);
-        pg_param_text(&params, failed ? attempt->error_class : NULL);
-        pg_param_text(&params, failed ? message : NULL);
-        pg_param_bytes(&params, attempt->response_body, attempt->response_length);
-        pg_param_bool(&params, attempt->response_truncated);
-        pg_param_text(&params, statuses[outcome->kind]);
-        pg_param_int64(&params, outcome->next_attempt_at);
+        for (int i = 0; i < PG_OUTCOME_COLUMNS; i++)
+            pg_param_array(&params, &columns[i]);
         pg_param_int64(&params, now);
-        pg_param_text(&params, last_error[0] ? last_error : NULL);
-        pg_param_text(&params,
-                      outcome->kind == ATTEMPT_OUTCOME_MANUAL ? outcome->manual_reason : NULL);
-        PGresult *result = pg_run(store, PG_SQL_OUTCOME, &params, "record outcome", err, errlen);
-        if (result == NULL)
-            return -1;
-        PQclear(result);
+        result = pg_run(pg_of(base), PG_SQL_OUTCOME, &params, "record outcomes", err, errlen);
     }
-    return 0;
+    for (int i = 0; i < PG_OUTCOME_COLUMNS; i++)
+        pg_array_free(&columns[i]);
+    PQclear(result);
+    return result != NULL ? 0 : -1;
 }
 
 int pg_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered, char *err,

@@ -28,6 +28,27 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " ON CONFLICT DO NOTHING RETURNING id)"
         " INSERT INTO task_bodies (task_id, payload, headers)"
         " SELECT id, $11::bytea, $12::text FROM t RETURNING task_id",
+    /* Many tasks in one statement, as arrays (one element per task, in order):
+     * webhook_id, business_id, business_type, target_url, target_host,
+     * payload_is_json, idempotency_key, request_hash, max_retry, payload,
+     * headers; then now. Returns (position from 1, id) for each task created;
+     * a task that repeats another (one before it in the arrays too) is not. */
+    [PG_SQL_TASK_INSERT_MANY] =
+        "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+        " $5::text[], $6::boolean[], $7::text[], $8::bytea[], $9::integer[], $10::bytea[],"
+        " $11::text[]) WITH ORDINALITY AS i (webhook_id, business_id, business_type,"
+        " target_url, target_host, payload_is_json, idempotency_key, request_hash, max_retry,"
+        " payload, headers, n)),"
+        " t AS (INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
+        " target_host, payload_is_json, idempotency_key, request_hash, status, attempts,"
+        " max_retry, next_attempt_at, created_at, updated_at)"
+        " SELECT webhook_id, business_id, business_type, target_url, target_host,"
+        " payload_is_json, idempotency_key, request_hash, 'pending', 0, max_retry,"
+        " $12::bigint, $12, $12 FROM input ORDER BY n"
+        " ON CONFLICT DO NOTHING RETURNING id, webhook_id),"
+        " b AS (INSERT INTO task_bodies (task_id, payload, headers)"
+        " SELECT t.id, input.payload, input.headers FROM t JOIN input USING (webhook_id))"
+        " SELECT input.n, t.id FROM t JOIN input USING (webhook_id)",
     /* id */
     [PG_SQL_TASK_GET] = "SELECT " PG_TASK_COLUMNS " FROM " PG_TASKS_WITH_BODIES
                         " WHERE t.id = $1::bigint",
@@ -67,24 +88,31 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " next_attempt_at = $4::bigint, updated_at = $2 FROM due WHERE t.id = due.id"
         " RETURNING t.*)"
         " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id",
-    /* One outcome in one round trip: the attempt row, the task's new state
-     * (only while it is still delivering), and the manual entry.
-     * task_id, attempt, started_at, duration_ms, status_code, error_class,
-     * error_message, response_body, response_truncated, new status,
-     * next_attempt_at, now, last_error, manual reason (NULL: none). */
+    /* Every outcome of a scheduler turn in one statement: the attempt rows,
+     * each task's new state (only while it is still delivering) and the
+     * manual entries. Arrays, one element per outcome: task_id, attempt,
+     * started_at, duration_ms, status_code, error_class, error_message,
+     * response_body, response_truncated, new status, next_attempt_at,
+     * last_error, manual reason (NULL: none); then now. */
     [PG_SQL_OUTCOME] =
-        "WITH attempt AS (INSERT INTO attempts (task_id, attempt, started_at, duration_ms,"
+        "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[],"
+        " $4::bigint[], $5::integer[], $6::text[], $7::text[], $8::bytea[], $9::boolean[],"
+        " $10::text[], $11::bigint[], $12::text[], $13::text[]) AS i (task_id, attempt,"
+        " started_at, duration_ms, status_code, error_class, error_message, response_body,"
+        " response_truncated, status, next_attempt_at, last_error, reason)),"
+        " attempt AS (INSERT INTO attempts (task_id, attempt, started_at, duration_ms,"
         " status_code, error_class, error_message, response_body, response_truncated)"
-        " VALUES ($1::bigint, $2::integer, $3::bigint, $4::bigint, $5::integer, $6::text,"
-        " $7::text, $8::bytea, $9::boolean)),"
-        " task AS (UPDATE tasks SET status = $10::text,"
-        " next_attempt_at = CASE WHEN $10 = 'pending' THEN $11::bigint ELSE next_attempt_at END,"
-        " updated_at = $12::bigint, last_status_code = $5, last_error = $13::text"
-        " WHERE id = $1 AND status = 'delivering'"
-        " RETURNING id, attempts, last_status_code, last_error)"
+        " SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
+        " error_message, response_body, response_truncated FROM input),"
+        " task AS (UPDATE tasks t SET status = i.status,"
+        " next_attempt_at = CASE WHEN i.status = 'pending' THEN i.next_attempt_at"
+        " ELSE t.next_attempt_at END, updated_at = $14::bigint,"
+        " last_status_code = i.status_code, last_error = i.last_error"
+        " FROM input i WHERE t.id = i.task_id AND t.status = 'delivering'"
+        " RETURNING t.id, t.attempts, t.last_status_code, t.last_error, i.reason)"
         " INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
-        " SELECT id, $14::text, attempts, last_status_code, last_error, $12 FROM task"
-        " WHERE $14 IS NOT NULL",
+        " SELECT id, reason, attempts, last_status_code, last_error, $14 FROM task"
+        " WHERE reason IS NOT NULL",
     /* now, lease_end */
     [PG_SQL_RECOVER_ATTEMPTS] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
@@ -161,19 +189,27 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* kind */
     [PG_SQL_ALERT_LATEST] = "SELECT " PG_ALERT_COLUMNS " FROM alerts WHERE kind = $1::text"
                             " ORDER BY id DESC LIMIT 1",
+    /* A deleted task's body and attempt log go with it (no foreign keys on
+     * these hot tables: see migrations/postgresql/001); its manual entries and
+     * actions by ON DELETE CASCADE. Counts the tasks. */
+#define PG_RETENTION_TASK_ROWS                                                                     \
+    ", bodies AS (DELETE FROM task_bodies WHERE task_id IN (SELECT id FROM gone)),"                 \
+    " logged AS (DELETE FROM attempts WHERE task_id IN (SELECT id FROM gone))"                      \
+    " SELECT count(*) FROM gone"
     /* cutoff. Ids grow with time, so tasks created after the cutoff bound
      * the scans below. */
     [PG_SQL_RETENTION_BOUNDARY] =
         "SELECT id FROM tasks WHERE created_at >= $1::bigint ORDER BY id LIMIT 1",
     /* cutoff, boundary, batch */
     [PG_SQL_RETENTION_SUCCEEDED] =
-        "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE status = 'succeeded'"
-        " AND id < $2::bigint AND updated_at < $1::bigint ORDER BY id LIMIT $3::integer)",
+        "WITH gone AS (DELETE FROM tasks WHERE id IN (SELECT id FROM tasks"
+        " WHERE status = 'succeeded' AND id < $2::bigint AND updated_at < $1::bigint"
+        " ORDER BY id LIMIT $3::integer) RETURNING id)" PG_RETENTION_TASK_ROWS,
     /* cutoff, batch (for the three below) */
     [PG_SQL_RETENTION_RESOLVED_TASKS] =
-        "DELETE FROM tasks WHERE status = 'failed' AND id IN (SELECT task_id FROM manual"
-        " WHERE state = 'resolved' AND resolution = 'resolved' AND resolved_at < $1::bigint"
-        " LIMIT $2::integer)",
+        "WITH gone AS (DELETE FROM tasks WHERE status = 'failed' AND id IN (SELECT task_id"
+        " FROM manual WHERE state = 'resolved' AND resolution = 'resolved'"
+        " AND resolved_at < $1::bigint LIMIT $2::integer) RETURNING id)" PG_RETENTION_TASK_ROWS,
     [PG_SQL_RETENTION_RESOLVED_ENTRIES] =
         "DELETE FROM manual WHERE id IN (SELECT id FROM manual WHERE state = 'resolved'"
         " AND resolved_at < $1::bigint LIMIT $2::integer)",

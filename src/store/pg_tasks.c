@@ -133,6 +133,96 @@ StoreResult pg_task_create(Store *base, const TaskRequest *request, int max_retr
     return found;
 }
 
+/* The eleven arrays PG_SQL_TASK_INSERT_MANY takes, in its order. */
+enum { PG_MANY_COLUMNS = 11 };
+static const Oid pg_many_types[PG_MANY_COLUMNS] = {
+    PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,  PG_OID_TEXT, PG_OID_BOOL,
+    PG_OID_TEXT, PG_OID_BYTEA, PG_OID_INT4, PG_OID_BYTEA, PG_OID_TEXT,
+};
+
+static int pg_many_add(PgArray *columns, const TaskCreateItem *item)
+{
+    const TaskRequest *request = item->request;
+    const char *texts[] = {item->webhook_id, request->business_id, request->business_type,
+                           request->target_url, request->target_host};
+    for (int i = 0; i < 5; i++) {
+        if (pg_array_add(&columns[i], texts[i], strlen(texts[i])) != 0)
+            return -1;
+    }
+    const char *key = request->idempotency_key;
+    const char *headers = request->headers_json;
+    return pg_array_add_bool(&columns[5], request->payload_is_json) != 0 ||
+                   pg_array_add(&columns[6], key, key ? strlen(key) : 0) != 0 ||
+                   pg_array_add(&columns[7], request->hash, TASK_HASH_SIZE) != 0 ||
+                   pg_array_add_int4(&columns[8], item->max_retry) != 0 ||
+                   pg_array_add(&columns[9], request->payload ? request->payload : "",
+                                request->payload_length) != 0 ||
+                   pg_array_add(&columns[10], headers, headers ? strlen(headers) : 0) != 0
+               ? -1
+               : 0;
+}
+
+/* Inserts ITEMS with one statement; marks OUT[i] created for each one that
+ * was. Returns 0, or -1 with ERR. */
+static int pg_task_insert_many(PgStore *store, const TaskCreateItem *items, size_t count,
+                               int64_t now, TaskCreation *out, char *err, size_t errlen)
+{
+    PgArray columns[PG_MANY_COLUMNS];
+    int status = 0;
+    for (int i = 0; i < PG_MANY_COLUMNS; i++)
+        status |= pg_array_init(&columns[i], pg_many_types[i]);
+    for (size_t i = 0; i < count && status == 0; i++)
+        status = pg_many_add(columns, &items[i]);
+    PGresult *result = NULL;
+    if (status != 0) {
+        snprintf(err, errlen, "insert tasks: out of memory");
+    } else {
+        PgParams params = {0};
+        for (int i = 0; i < PG_MANY_COLUMNS; i++)
+            pg_param_array(&params, &columns[i]);
+        pg_param_int64(&params, now);
+        result = pg_run(store, PG_SQL_TASK_INSERT_MANY, &params, "insert tasks", err, errlen);
+    }
+    for (int i = 0; i < PG_MANY_COLUMNS; i++)
+        pg_array_free(&columns[i]);
+    if (result == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(result); row++) {
+        int64_t position = pg_column_int64(result, row, 0);
+        if (position >= 1 && (size_t)position <= count) {
+            out[position - 1].created = true;
+            out[position - 1].id = pg_column_int64(result, row, 1);
+        }
+    }
+    PQclear(result);
+    return 0;
+}
+
+StoreResult pg_task_create_many(Store *base, const TaskCreateItem *items, size_t count,
+                                int64_t now, TaskCreation *out, char *err, size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    memset(out, 0, count * sizeof *out);
+    if (pg_task_insert_many(store, items, count, now, out, err, errlen) != 0)
+        return STORE_ERROR;
+    /* What was not inserted repeats a task a unique index holds: committed
+     * before, or one of ITEMS (this transaction's, so visible now). */
+    for (size_t i = 0; i < count; i++) {
+        if (out[i].created)
+            continue;
+        StoreResult found = pg_task_find_repeated(store, items[i].request, &out[i], err, errlen);
+        if (found != STORE_OK) {
+            if (found == STORE_NOT_FOUND)
+                snprintf(err, errlen, "insert task: a task this one repeats was deleted meanwhile");
+            for (size_t j = 0; j <= i; j++)
+                task_clear(&out[j].existing);
+            memset(out, 0, count * sizeof *out);
+            return STORE_ERROR;
+        }
+    }
+    return STORE_OK;
+}
+
 enum {
     PG_LIST_BY_BUSINESS_ID = 1,
     PG_LIST_BY_TYPE = 2,

@@ -55,6 +55,71 @@ void pg_param_bytes(PgParams *params, const void *data, size_t length)
     pg_param_add(params, data ? (const char *)data : NULL, (int)length, 1);
 }
 
+/* ---- array parameters (binary format: ndim, has-null flag, element type,
+ * then per dimension its length and lower bound; then each element as a
+ * length, -1 for NULL, and its bytes) ---- */
+
+#define PG_ARRAY_HEADER 20
+#define PG_ARRAY_MAX (256 * 1024 * 1024)
+
+static int pg_array_put32(PgArray *array, int32_t value)
+{
+    uint32_t network = htonl((uint32_t)value);
+    return buffer_append(&array->data, &network, sizeof network);
+}
+
+int pg_array_init(PgArray *array, Oid element)
+{
+    *array = (PgArray){.element = element};
+    buffer_init(&array->data, PG_ARRAY_MAX);
+    static const char header[PG_ARRAY_HEADER];
+    return buffer_append(&array->data, header, sizeof header); /* filled in at the end */
+}
+
+int pg_array_add(PgArray *array, const void *value, size_t length)
+{
+    array->count++;
+    if (value == NULL) {
+        array->has_null = true;
+        return pg_array_put32(array, -1);
+    }
+    if (length > INT32_MAX || pg_array_put32(array, (int32_t)length) != 0)
+        return -1;
+    return buffer_append(&array->data, value, length);
+}
+
+int pg_array_add_int4(PgArray *array, int32_t value)
+{
+    uint32_t network = htonl((uint32_t)value);
+    return pg_array_add(array, &network, sizeof network);
+}
+
+int pg_array_add_int8(PgArray *array, int64_t value)
+{
+    uint64_t network = htobe64((uint64_t)value);
+    return pg_array_add(array, &network, sizeof network);
+}
+
+int pg_array_add_bool(PgArray *array, bool value)
+{
+    char byte = value ? 1 : 0;
+    return pg_array_add(array, &byte, 1);
+}
+
+void pg_param_array(PgParams *params, PgArray *array)
+{
+    uint32_t header[PG_ARRAY_HEADER / 4] = {htonl(1), htonl(array->has_null ? 1 : 0),
+                                            htonl(array->element), htonl((uint32_t)array->count),
+                                            htonl(1)};
+    memcpy(array->data.data, header, sizeof header);
+    pg_param_add(params, array->data.data, (int)array->data.length, 1);
+}
+
+void pg_array_free(PgArray *array)
+{
+    buffer_free(&array->data);
+}
+
 /* ---- results (binary format) ---- */
 
 bool pg_column_is_null(const PGresult *result, int row, int column)
