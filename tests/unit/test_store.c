@@ -137,6 +137,62 @@ static void test_create_finds_what_a_request_repeats(void **state)
     task_request_clear(&other_url);
 }
 
+/* store_task_create_many: each item as if created alone, in order, so an
+ * item repeats one committed before or one earlier in the same call. */
+static void test_create_many_is_create_in_order(void **state)
+{
+    Fixture *fixture = *state;
+    TaskRequest committed, requests[6];
+    make_request(&committed, "P0", "PAYMENT_SUCCESS", "https://order/notify", "key-0");
+    bool created;
+    int64_t earlier = create(fixture->store, &committed, &created, NULL);
+    assert_true(created);
+    make_request(&requests[0], "P1", "PAYMENT_SUCCESS", "https://order/notify", NULL);
+    make_request(&requests[1], "P1", "PAYMENT_SUCCESS", "https://order/notify", NULL);
+    make_request(&requests[2], "P0", "PAYMENT_SUCCESS", "https://order/notify", "key-0");
+    make_request(&requests[3], "P2", "ORDER_UPDATE", "https://order/notify", "key-2");
+    make_request(&requests[4], "P3", "ORDER_UPDATE", "https://else/", "key-2"); /* reused */
+    make_request(&requests[5], "P1", "PAYMENT_SUCCESS", "https://other/", NULL);
+    const char *ids[6] = {"msg_m0", "msg_m1", "msg_m2", "msg_m3", "msg_m4", "msg_m5"};
+    TaskCreateItem items[6];
+    for (int i = 0; i < 6; i++)
+        items[i] = (TaskCreateItem){.request = &requests[i], .max_retry = 3 + i,
+                                    .webhook_id = ids[i]};
+    TaskCreation out[6];
+    char err[256];
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_task_create_many(fixture->store, items, 6, 20, out, err, sizeof err),
+                     STORE_OK);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    bool expect_created[6] = {true, false, false, true, false, true};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(out[i].created, expect_created[i]);
+    assert_int_equal(out[1].existing.id, out[0].id);
+    assert_int_equal(out[2].existing.id, earlier);
+    assert_memory_equal(out[2].existing_hash, committed.hash, TASK_HASH_SIZE);
+    assert_int_equal(out[4].existing.id, out[3].id);
+    assert_memory_equal(out[4].existing_hash, requests[3].hash, TASK_HASH_SIZE);
+    assert_true(out[0].id < out[3].id && out[3].id < out[5].id); /* ids in order */
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, out[3].id, &task, err, sizeof err), STORE_OK);
+    assert_string_equal(task.webhook_id, "msg_m3");
+    assert_int_equal(task.max_retry, 6);
+    assert_int_equal(task.created_at, 20);
+    assert_string_equal(task.idempotency_key, "key-2");
+    assert_memory_equal(task.payload, "{\"a\":1}", task.payload_length);
+    task_clear(&task);
+    for (int i = 0; i < 6; i++) {
+        task_clear(&out[i].existing);
+        task_request_clear(&requests[i]);
+    }
+    task_request_clear(&committed);
+    /* Nothing at all is fine too. */
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_task_create_many(fixture->store, items, 0, 20, out, err, sizeof err),
+                     STORE_OK);
+    store_rollback(fixture->store);
+}
+
 static void test_rollback_discards(void **state)
 {
     Fixture *fixture = *state;
@@ -408,6 +464,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert_get_round_trip, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_rollback_discards, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_create_finds_what_a_request_repeats, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_create_many_is_create_in_order, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_claim_by_host_in_due_order, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes, test_store_setup, test_store_teardown),
