@@ -6,6 +6,7 @@
 #   make install  PREFIX=/usr/local DESTDIR= : binaries, config, migrations, unit, man pages
 #   make fuzz     FUZZ_SECONDS=600 : run the libFuzzer harnesses (tests/fuzz/)
 #   make bench    the performance scenarios; writes bench/results.md
+#                 (BACKEND=postgresql: also on PostgreSQL, beside SQLite)
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -204,12 +205,18 @@ build/bench/loadgen: bench/loadgen.c | deps
 	    $(shell pkg-config --cflags --libs libcurl)
 
 # Optimised build, every scenario at full size; prints the table and writes bench/results.md.
+# BACKEND=postgresql runs scenarios 1-4 and 6 on SQLite, then 2-4 and 6 on a PostgreSQL
+# cluster of the bench's own (Debian's server, installed when missing).
+BACKEND ?= sqlite
 bench: deps all $(BENCH_BIN)
-	python3 bench/run.py
+	@if [ "$(BACKEND)" = postgresql ]; then tools/deps.sh postgresql; fi
+	python3 bench/run.py --backend $(BACKEND)
 
-# Every scenario, tiny, so the harness keeps working (part of make test).
+# Every scenario, tiny, so the harness keeps working (part of make test): all of them on
+# SQLite, and those that also run on PostgreSQL on a cluster of its own.
 bench-smoke: all $(BENCH_BIN)
-	python3 bench/run.py --smoke --out build/bench/results-smoke.md
+	python3 bench/run.py --smoke --backend postgresql --only 1,2,3,4,5,6,7,8 \
+	    --out build/bench/results-smoke.md
 
 # ---- the two commands ----
 run: deps all

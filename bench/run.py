@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """make bench: every scenario of the performance issue against the real heraldd.
 
-Usage: run.py [--smoke] [--out bench/results.md]
+Usage: run.py [--smoke] [--out bench/results.md] [--only 1,2,...] [--backend sqlite|postgresql]
 
 Each scenario starts a fresh heraldd (release build, fresh database in a temporary
 directory on the real disk, config written here, private targets allowed) with the
 C receiver and load generator in bench/. Figures are also given as a fraction of a
 ceiling measured in the same run, since absolute numbers drift on shared machines.
 Nothing here asserts a speed; --smoke runs everything tiny so the harness keeps working.
+
+--backend postgresql runs the chosen scenarios on SQLite and then scenarios 2-4 and 6
+again on PostgreSQL, in the same run, each PostgreSQL figure also given as a ratio to
+SQLite's. The bench starts its own cluster (tools/pg_cluster.sh: a temporary
+directory, Unix socket only, default settings but fsync and synchronous_commit on),
+gives each heraldd a fresh database in it, and reports PostgreSQL's CPU and WAL bytes
+per task beside heraldd's figures.
 """
 import argparse
 import datetime
@@ -29,7 +36,12 @@ HERALDD = os.path.join(ROOT, "build", "heraldd")
 RECEIVER = os.path.join(ROOT, "build", "bench", "receiver")
 LOADGEN = os.path.join(ROOT, "build", "bench", "loadgen")
 PER_HOST = 64  # the bench's per-host limit: one receiver host takes all the load
+PG_CLUSTER = os.path.join(ROOT, "tools", "pg_cluster.sh")
 CHILDREN = []  # every process started, so an aborted run leaves none behind
+PG = None  # the PgCluster heraldd uses now; None: SQLite
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from database import PgConnection  # noqa: E402 (the tests' wire client: nothing to install)
 
 
 def spawn(command, **options):
@@ -77,15 +89,71 @@ class Receiver:
         self.process.wait()
 
 
+class PgCluster:
+    """The bench's own PostgreSQL, stopped at the end of the run."""
+
+    def __init__(self):
+        self.directory = os.path.join(tempfile.gettempdir(), "herald-bench-pg-%d" % os.getpid())
+        subprocess.run([PG_CLUSTER, "start", self.directory], check=True)
+        with open(os.path.join(self.directory, "data", "postmaster.pid")) as f:
+            self.postmaster = int(f.readline())
+        self.databases = 0
+        self.version = self.query("postgres", "SHOW server_version", user="postgres")[0][0]
+
+    def query(self, database, sql, user="herald"):
+        connection = PgConnection(database, user=user, directory=self.directory)
+        try:
+            return connection.query(sql)
+        finally:
+            connection.close()
+
+    def new_database(self):
+        self.databases += 1
+        name = "bench_%d" % self.databases
+        self.query("postgres", "CREATE DATABASE %s OWNER herald" % name, user="postgres")
+        return name
+
+    def url(self, database):
+        return "postgresql:///%s?host=%s&user=herald" % (database, self.directory)
+
+    def cpu_seconds(self):
+        """The server's CPU: the postmaster, its live children, and (through the
+        postmaster's cutime) the ones that ended."""
+        ticks = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(pid) == self.postmaster:
+                ticks += sum(int(x) for x in fields[11:15])
+            elif int(fields[1]) == self.postmaster:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def wal_bytes(self):
+        return int(self.query("postgres", "SELECT (pg_current_wal_lsn() - '0/0')::bigint",
+                              user="postgres")[0][0])
+
+    def stop(self):
+        subprocess.run([PG_CLUSTER, "stop", self.directory])
+
+
 class Herald:
     def __init__(self, directory, delivery=None, retry=None):
         """delivery and retry: keys that override or add to those sections."""
         self.directory = directory
         self.db = os.path.join(directory, "herald.db")
+        self.pg_database = PG.new_database() if PG else None
         self.config = os.path.join(directory, "herald.conf")
+        storage = {"url": PG.url(self.pg_database)} if PG else {"path": self.db}
+        storage["intake_queue_limit"] = "100000"
         sections = {
             "server": {"listen": "127.0.0.1:0", "log_level": "info"},
-            "storage": {"path": self.db, "intake_queue_limit": "100000"},
+            "storage": storage,
             "delivery": {"allow_private_targets": "true", "concurrency": "256",
                          "per_host_concurrency": str(PER_HOST)},
             "retry": {},
@@ -162,8 +230,10 @@ def loadgen(url, count, concurrency=64, rate=0, batch=1, target=None, seq_start=
     return result
 
 
-def count_rows(db, sql):
-    connection = sqlite3.connect(db)
+def count_rows(herald, sql):
+    if herald.pg_database:
+        return PG.query(herald.pg_database, sql)[0][0]
+    connection = sqlite3.connect(herald.db)
     try:
         return connection.execute(sql).fetchone()[0]
     finally:
@@ -176,17 +246,29 @@ class Bench:
         self.smoke = smoke
         self.rows = []
         self.ceiling_a = self.ceiling_b = self.e2e_rate = None  # set by scenarios 1 and 3
+        self.sqlite_values = {}  # (scenario, metric) -> SQLite's figure, for PostgreSQL's ratio
+        self.pg = None
         self.base = tempfile.mkdtemp(prefix="herald-bench-", dir=os.path.join(ROOT, "build"))
 
     def n(self, full, least=50):
         return max(least, int(full * self.scale))
 
     def directory(self, name):
-        path = os.path.join(self.base, name)
+        path = os.path.join(self.base, name + ("-postgresql" if PG else ""))
         os.makedirs(path)
         return path
 
     def row(self, scenario, metric, value, unit="", target="", ratio=None):
+        key = (scenario, metric.split(" (")[0])
+        if PG:
+            scenario += " [postgresql]"
+            base = self.sqlite_values.get(key)
+            ratio = value / base if isinstance(value, float) and isinstance(base, float) \
+                and base else None
+            target = {"tasks/s": ">= 50% of SQLite", "ms": "p99 < 10 ms" if "p99" in metric
+                      else ""}.get(unit, "") if target else ""
+        elif isinstance(value, float):
+            self.sqlite_values[key] = value
         self.rows.append((scenario, metric, value, unit, target, ratio))
         shown = ("%.1f" % value) if isinstance(value, float) else str(value)
         print("%-24s %-44s %12s %-8s %s" % (scenario, metric, shown, unit, target), flush=True)
@@ -220,9 +302,10 @@ class Bench:
             herald = Herald(directory, delivery={"per_host_concurrency": "1",
                                                  "timeout": "1s", "connect_timeout": "1s"}).start()
             try:
+                usage = self.usage_start(herald)
                 result = loadgen(herald.url(), count, concurrency=64, batch=batch,
                                  target=hang.url())
-                stored = count_rows(herald.db, "SELECT count(*) FROM tasks")
+                stored = count_rows(herald, "SELECT count(*) FROM tasks")
                 name = "single POSTs" if batch == 1 else "batches of %d" % batch
                 target = ">= 30000/s, >= 40% of (a)" if batch == 1 else ">= 150000/s"
                 self.row("2 durable intake", "%s: tasks/s (%d stored, %d failed)"
@@ -233,6 +316,8 @@ class Bench:
                     self.row("2 durable intake", "single POSTs: p50 / p99 latency",
                              "%.2f / %.2f" % (result["p50_ms"], result["p99_ms"]), "ms",
                              "p99 < 10 ms")
+                self.usage_rows("2 durable intake", name, usage, herald, stored,
+                                result["seconds"])
             finally:
                 herald.stop()
                 hang.close()
@@ -245,6 +330,7 @@ class Bench:
             setup(herald)
         herald.start()
         try:
+            usage = self.usage_start(herald)
             result = loadgen(herald.url(), count, concurrency=64, target=receiver.url())
             stats = receiver.wait_for(count, timeout=120 + count / 1000)
             if stats["received"] < count:
@@ -252,11 +338,33 @@ class Bench:
                 raise RuntimeError("%s: %d of %d delivered, %d intake failures" % (
                     name, stats["received"], count, result["failed"]))
             seconds = (stats["last_ns"] - result["started_ns"]) / 1e9
+            self.usage_rows("3 end to end" if name == "end-to-end" else "6 large backlog",
+                            "end to end", usage, herald, count, seconds)
             return herald, receiver, result, stats, seconds
         except Exception:
             herald.stop()
             receiver.close()
             raise
+
+    def usage_start(self, herald):
+        return (herald.cpu_seconds(), PG.cpu_seconds() if PG else 0.0,
+                PG.wal_bytes() if PG else 0)
+
+    def usage_rows(self, scenario, name, usage, herald, tasks, seconds):
+        """CPU per task of heraldd (and of PostgreSQL, with its share of the machine
+        and WAL bytes per task) since usage_start()."""
+        herald_cpu = herald.cpu_seconds() - usage[0]
+        self.row(scenario, "%s: heraldd CPU per task" % name, 1e6 * herald_cpu / max(tasks, 1),
+                 "us")
+        if not PG:
+            return
+        pg_cpu = PG.cpu_seconds() - usage[1]
+        wal = PG.wal_bytes() - usage[2]
+        self.row(scenario, "%s: PostgreSQL CPU per task" % name, 1e6 * pg_cpu / max(tasks, 1),
+                 "us")
+        self.row(scenario, "%s: PostgreSQL share of the machine's CPU" % name,
+                 100.0 * pg_cpu / (max(seconds, 1e-9) * os.cpu_count()), "%")
+        self.row(scenario, "%s: WAL bytes per task" % name, wal / max(tasks, 1), "bytes")
 
     # 3. end to end
     def end_to_end(self):
@@ -348,6 +456,19 @@ class Bench:
         def fill(herald):
             herald.start()  # creates and migrates the database
             herald.stop()
+            if herald.pg_database:
+                PG.query(herald.pg_database,
+                         "INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
+                         " target_host, payload_is_json, request_hash, status, attempts,"
+                         " max_retry, next_attempt_at, created_at, updated_at)"
+                         " SELECT 'msg_f' || i, 'FUTURE-' || i, 'FUTURE',"
+                         " 'http://127.0.0.1:9/' || (i %% 100), 'http://127.0.0.1:9', true,"
+                         " '\\x00', 'pending', 0, 5, 4102444800000 + i, 0, 0"
+                         " FROM generate_series(1, %d) i;"
+                         " INSERT INTO task_bodies (task_id, payload) SELECT id, '{}' FROM tasks"
+                         % backlog)
+                PG.query(herald.pg_database, "VACUUM ANALYZE tasks, task_bodies")
+                return
             connection = sqlite3.connect(herald.db)
             connection.execute(
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
@@ -366,8 +487,9 @@ class Bench:
                      "tasks/s", ">= 80% of scenario 3", rate / self.e2e_rate if self.e2e_rate else None)
             self.row("6 large backlog", "heraldd peak RSS", herald.rss_peak_mb(), "MB",
                      "< 64 MB")
-            self.row("6 large backlog", "database size",
-                     os.path.getsize(herald.db) / 1048576, "MB")
+            size = count_rows(herald, "SELECT pg_database_size(current_database())") \
+                if herald.pg_database else os.path.getsize(herald.db)
+            self.row("6 large backlog", "database size", size / 1048576, "MB")
         finally:
             herald.stop()
             receiver.close()
@@ -384,12 +506,12 @@ class Bench:
             started = time.monotonic()
             loadgen(herald.url(), count, concurrency=64, target=failing.url())
             deadline = time.monotonic() + 300
-            while count_rows(herald.db, "SELECT count(*) FROM manual") < count:
+            while count_rows(herald, "SELECT count(*) FROM manual") < count:
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
             elapsed = time.monotonic() - started
-            in_manual = count_rows(herald.db, "SELECT count(*) FROM manual")
+            in_manual = count_rows(herald, "SELECT count(*) FROM manual")
             connection = sqlite3.connect(herald.db)
             gaps = connection.execute(
                 "SELECT a.attempt, b.started_at - (a.started_at + a.duration_ms) FROM attempts a"
@@ -499,6 +621,9 @@ class Bench:
             f.write("- date: %s\n" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
             f.write("- machine: %d CPUs (%s), kernel %s\n" % (os.cpu_count(), cpu, platform.release()))
             f.write("- libraries: %s\n" % ", ".join("%s %s" % kv for kv in versions.items()))
+            if self.pg:
+                f.write("- PostgreSQL %s (its own cluster: fsync and synchronous_commit on, "
+                        "otherwise default settings), on the same machine\n" % self.pg.version)
             f.write("- heraldd, load generator and receivers on the same machine; %s\n\n"
                     % ("SMOKE RUN (tiny sizes): not a measurement" if self.smoke else "full sizes"))
             f.write("| scenario | metric | value | unit | target | of ceiling / baseline |\n")
@@ -517,19 +642,31 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8",
-                        help="scenario numbers to run, e.g. 3,6 (ratios need 1 and 3)")
+    parser.add_argument("--only", help="scenario numbers to run, e.g. 3,6 (ratios need 1 and "
+                        "3); default all, or 1,2,3,4,6 with --backend postgresql")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"),
+                        default=os.environ.get("BACKEND") or "sqlite",
+                        help="postgresql: also scenarios 2-4 and 6 on PostgreSQL, beside SQLite")
     options = parser.parse_args()
+    only = options.only or ("1,2,3,4,6" if options.backend == "postgresql" else "1,2,3,4,5,6,7,8")
     bench = Bench(0.002 if options.smoke else 1.0, options.smoke)
     started = time.monotonic()
+    global PG
     try:
         scenarios = (bench.ceilings, bench.intake, bench.end_to_end, bench.latency,
                      bench.isolation, bench.backlog, bench.retry_storm, bench.bulk_retry)
-        for number in sorted(set(int(n) for n in options.only.split(","))):
+        numbers = sorted(set(int(n) for n in only.split(",")))
+        for number in numbers:
             scenarios[number - 1]()
+        if options.backend == "postgresql":
+            PG = bench.pg = PgCluster()
+            for number in [n for n in numbers if n in (2, 3, 4, 6)]:
+                scenarios[number - 1]()
         bench.write(options.out)
     finally:
         kill_children()
+        if PG:
+            PG.stop()
         bench.cleanup()
     print("bench: %d figures in %.0fs, written to %s" % (len(bench.rows),
                                                          time.monotonic() - started, options.out))
