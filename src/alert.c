@@ -6,7 +6,9 @@
  * or when the measured count has doubled; firing -> quiet with one
  * "resolved" notice. An alert is first written to the alerts table unsent,
  * then handed to the sinks; whatever is still unsent is tried again each
- * interval, so a sink that is down loses nothing.
+ * interval, so a sink that is down loses nothing. Where several heraldd share
+ * a database, one of them leads (store_leader_try) and alone runs what they
+ * share: the backlog alert, the sinks, retention.
  */
 #include "alert.h"
 
@@ -50,6 +52,7 @@ struct AlertChecker {
     bool stopping;
     AlertState backlog;
     AlertState lag;
+    bool leader; /* runs the singletons (store_leader_try) */
 };
 
 static cJSON *alert_time(int64_t unix_ms)
@@ -321,11 +324,53 @@ static void alert_apply_retention(AlertChecker *checker, int64_t now)
         log_info("event=retention deleted_rows=%lld", (long long)total);
 }
 
+/* An alert that was firing when heraldd stopped is still firing. */
+static void alert_restore(AlertChecker *checker, AlertState *state)
+{
+    StoredAlert latest;
+    char err[256];
+    if (store_alert_latest(checker->store, state->kind, &latest, err, sizeof err) != STORE_OK)
+        return;
+    state->firing = latest.firing;
+    state->last_count = latest.count;
+    state->last_fired_at = latest.created_at;
+    stored_alert_clear(&latest);
+}
+
+/* Takes or keeps the lead of the heraldd sharing the database, or notes
+ * that it was lost (store_leader_try). */
+static void alert_lead(AlertChecker *checker)
+{
+    bool leader = false;
+    char err[256], quoted[320];
+    if (store_leader_try(checker->store, &leader, err, sizeof err) != 0 && checker->leader)
+        log_warning("event=leader_check_failed error=%s",
+                    log_quote(quoted, sizeof quoted, err));
+    bool shared = store_is_shared(checker->store);
+    if (leader && !checker->leader) {
+        /* The last leader may have raised or resolved the backlog alert. */
+        alert_restore(checker, &checker->backlog);
+        if (shared)
+            log_info("event=leader_acquired");
+    } else if (!leader && checker->leader && shared) {
+        log_warning("event=leader_lost");
+    }
+    checker->leader = leader;
+    metrics_set_leader(leader);
+}
+
+/* One turn. Every instance watches its own deliveries (delivery_lag); the
+ * leader alone watches what they share (the manual backlog), sends every
+ * instance's alerts and applies retention, so nothing is raised, sent or
+ * deleted twice. */
 static void alert_turn(AlertChecker *checker)
 {
     int64_t now = clock_now_ms();
-    alert_check_backlog(checker, now);
+    alert_lead(checker);
     alert_check_lag(checker, now);
+    if (!checker->leader)
+        return;
+    alert_check_backlog(checker, now);
     if (checker->webhook_url != NULL || checker->command != NULL)
         alert_send_pending(checker);
     alert_apply_retention(checker, now);
@@ -385,19 +430,6 @@ static void *alert_main(void *argument)
     return NULL;
 }
 
-/* An alert that was firing when heraldd stopped is still firing. */
-static void alert_restore(AlertChecker *checker, AlertState *state)
-{
-    StoredAlert latest;
-    char err[256];
-    if (store_alert_latest(checker->store, state->kind, &latest, err, sizeof err) != STORE_OK)
-        return;
-    state->firing = latest.firing;
-    state->last_count = latest.count;
-    state->last_fired_at = latest.created_at;
-    stored_alert_clear(&latest);
-}
-
 static void alert_free(AlertChecker *checker)
 {
     store_close(checker->store);
@@ -436,8 +468,10 @@ AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen)
         alert_free(checker);
         return NULL;
     }
-    alert_restore(checker, &checker->backlog);
-    alert_restore(checker, &checker->lag);
+    /* The backlog's state is restored when this instance takes the lead. On a
+     * shared database the last delivery_lag alert may be another instance's. */
+    if (!store_is_shared(checker->store))
+        alert_restore(checker, &checker->lag);
     int rc = pthread_create(&checker->thread, NULL, alert_main, checker);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the alert thread: %s", strerror(rc));

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "json_check.h"
 #include "metrics.h"
+#include "roster.h"
 
 #define API_SYSTEM_METRICS_MAX (1024 * 1024)
 
@@ -166,11 +167,47 @@ static void api_system_alerts(ApiCall *call)
 
 static const char *const api_system_alerts_query[] = {"limit", "before", NULL};
 
+/* GET /v1/instances: the heraldd using this database, the latest heartbeat
+ * first; "alive" if it beat within ROSTER_ALIVE_MS. */
+static void api_system_instances(ApiCall *call)
+{
+    StoreInstance *instances;
+    size_t count;
+    char err[256], time_text[CLOCK_RFC3339_SIZE];
+    if (store_instance_list(api_call_reader(call), &instances, &count, err, sizeof err) != 0) {
+        api_call_set_retry_after(call, 1);
+        api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
+        return;
+    }
+    int64_t now = clock_now_ms();
+    cJSON *body = cJSON_CreateObject();
+    cJSON *array = cJSON_AddArrayToObject(body, "instances");
+    for (size_t i = 0; i < count; i++) {
+        const StoreInstance *instance = &instances[i];
+        cJSON *object = cJSON_CreateObject();
+        cJSON_AddStringToObject(object, "id", instance->id);
+        cJSON_AddStringToObject(object, "host", instance->host);
+        cJSON_AddNumberToObject(object, "pid", (double)instance->pid);
+        cJSON_AddStringToObject(object, "version", instance->version);
+        clock_format_rfc3339(instance->started_at, time_text);
+        cJSON_AddStringToObject(object, "started_at", time_text);
+        clock_format_rfc3339(instance->heartbeat_at, time_text);
+        cJSON_AddStringToObject(object, "heartbeat_at", time_text);
+        cJSON_AddBoolToObject(object, "alive", now - instance->heartbeat_at <= ROSTER_ALIVE_MS);
+        cJSON_AddBoolToObject(object, "leader", instance->leader);
+        cJSON_AddNumberToObject(object, "deliveries", (double)instance->deliveries);
+        cJSON_AddItemToArray(array, object);
+    }
+    free(instances);
+    api_call_reply(call, 200, body);
+}
+
 const ApiRoute api_system_routes[] = {
     {.method = "GET", .pattern = "/healthz", .public = true, .handler = api_system_health},
     {.method = "GET", .pattern = "/readyz", .public = true, .handler = api_system_ready},
     {.method = "GET", .pattern = "/metrics", .handler = api_system_metrics},
     {.method = "GET", .pattern = "/v1/alerts", .query = api_system_alerts_query, .handler = api_system_alerts},
+    {.method = "GET", .pattern = "/v1/instances", .handler = api_system_instances},
 };
 
 const size_t api_system_route_count = sizeof api_system_routes / sizeof api_system_routes[0];

@@ -1,6 +1,6 @@
 /*
  * ctl_manual: heraldctl's "manual" commands (list, show, retry, resolve,
- * retry-all) and "alerts": what an operator uses when deliveries failed for
+ * retry-all), "alerts" and "instances": what an operator uses when deliveries failed for
  * good.
  */
 #include <errno.h>
@@ -321,7 +321,37 @@ static int ctl_alerts(Ctl *ctl, const CtlCommand *command, int argc, char **argv
                     sizeof options / sizeof options[0], ctl_manual_show_alerts);
 }
 
+static void ctl_manual_show_instances(const CtlAnswer *answer)
+{
+    static const char *const header[] = {"ID", "HOST", "VERSION", "STARTED", "HEARTBEAT",
+                                         "ALIVE", "LEADER", "DELIVERIES"};
+    static const char *const members[] = {"id", "host", "version", "started_at", "heartbeat_at",
+                                          "alive", "leader", "deliveries"};
+    CtlTable table;
+    ctl_table_init(&table, 8, header);
+    const cJSON *instance;
+    cJSON_ArrayForEach(instance, cJSON_GetObjectItemCaseSensitive(answer->json, "instances"))
+    {
+        char *cells[8];
+        for (int i = 0; i < 8; i++)
+            cells[i] = ctl_cell(instance, members[i]);
+        ctl_table_add(&table, (const char *const *)cells);
+        for (int i = 0; i < 8; i++)
+            free(cells[i]);
+    }
+    ctl_table_print(&table, stdout);
+    ctl_table_free(&table);
+}
+
+static int ctl_instances(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    return ctl_list(ctl, command, argc, argv, "/v1/instances", NULL, 0,
+                    ctl_manual_show_instances);
+}
+
 const CtlCommand ctl_manual_commands[] = {
+    {"instances", NULL, ctl_instances, "instances",
+     "list the heraldd using the database: heartbeat, leader, attempts made"},
     {"alerts", NULL, ctl_alerts, "alerts [--limit N] [--before ID]",
      "list the alerts herald raised, newest first"},
     {"manual", "list", ctl_manual_list,

@@ -39,6 +39,7 @@
 #include "config.h"
 #include "config_reload.h"
 #include "copy_to.h"
+#include "roster.h"
 #include "fault.h"
 #include "intake.h"
 #include "log.h"
@@ -184,6 +185,7 @@ typedef struct Daemon {
     Api *api;
     StoreLocation store_location; /* [storage] of the first snapshot */
     Store *status_store; /* main's own connection, for STATUS= */
+    StoreInstance self;  /* this heraldd in the instances table (roster.h) */
     bool drift_reported;
 } Daemon;
 
@@ -329,6 +331,7 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     if (main_check_environment(config, &daemon->auth, &daemon->guard, err, errlen) != 0)
         return -1;
     main_store_location(config, &daemon->store_location);
+    roster_identify(&daemon->self);
     /* One heraldd per SQLite file; PostgreSQL is made to be shared. */
     if (daemon->store_location.kind == STORE_BACKEND_SQLITE) {
         daemon->lock_fd = instance_lock(config->storage_path, err, errlen);
@@ -410,7 +413,8 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
         return -1;
     if (scheduler_run(daemon->scheduler, err, errlen) != 0)
         return -1;
-    log_info("event=listening address=%s version=%s", api_address(daemon->api), HERALD_VERSION);
+    log_info("event=listening address=%s version=%s instance=%s", api_address(daemon->api),
+             HERALD_VERSION, daemon->self.id);
     /* Migrated, listening, delivering: only now is herald ready. */
     sd_notify(0, "READY=1");
     return 0;
@@ -458,15 +462,22 @@ static void main_reload(Daemon *daemon)
     sd_notify(0, "READY=1");
 }
 
-/* STATUS= for systemctl status, and a word if the system clock wandered. */
+/* STATUS= for systemctl status, this instance's heartbeat, and a word if the
+ * system clock wandered. */
 static void main_report_status(Daemon *daemon)
 {
     int64_t tasks[4], manual_open;
-    char err[256];
+    char err[256], quoted[320];
     if (store_count_gauges(daemon->status_store, tasks, &manual_open, err, sizeof err) == 0)
-        sd_notifyf(0, "STATUS=pending %lld, delivering %lld, manual open %lld, lag %llds",
+        sd_notifyf(0, "STATUS=pending %lld, delivering %lld, manual open %lld, lag %llds; "
+                   "instance %s%s, %llu attempts",
                    (long long)tasks[TASK_STATUS_PENDING], (long long)tasks[TASK_STATUS_DELIVERING],
-                   (long long)manual_open, (long long)(metrics_scheduler_lag() / 1000));
+                   (long long)manual_open, (long long)(metrics_scheduler_lag() / 1000),
+                   daemon->self.id, metrics_leader() ? " (leader)" : "",
+                   (unsigned long long)metrics_deliveries_total());
+    if (roster_beat(daemon->intake, &daemon->self, err, sizeof err) != 0)
+        log_warning("event=instance_heartbeat_failed error=%s",
+                    log_quote(quoted, sizeof quoted, err));
     int64_t drift = clock_wall_drift_ms();
     if (!daemon->drift_reported && (drift > MAIN_DRIFT_WARNING_MS || drift < -MAIN_DRIFT_WARNING_MS)) {
         log_warning("event=clock_stepped drift_ms=%lld detail=\"herald keeps its schedule on "
@@ -503,6 +514,8 @@ static void main_stop(Daemon *daemon)
     if (daemon->api != NULL)
         api_drain(daemon->api, live_current()->config.drain_timeout_ms);
     alert_stop(daemon->alerts); /* it writes through intake: stop it first */
+    if (daemon->intake != NULL && daemon->self.heartbeat_at != 0)
+        roster_leave(daemon->intake, &daemon->self);
     intake_stop(daemon->intake); /* stores what is queued and answers every waiting request */
     api_stop(daemon->api);
     intake_free(daemon->intake); /* only now: an HTTP thread may have been inside submit */

@@ -82,6 +82,14 @@ void metrics_count_delivery(const char *outcome_class, int64_t duration_ms)
     metrics_observe(&metrics_delivery_duration, duration_ms);
 }
 
+uint64_t metrics_deliveries_total(void)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < METRICS_OUTCOME_COUNT; i++)
+        total += atomic_load(&metrics_deliveries[i]);
+    return total;
+}
+
 void metrics_observe_first_attempt_lag(int64_t lag_ms)
 {
     metrics_observe(&metrics_first_attempt_lag, lag_ms);
@@ -95,6 +103,18 @@ void metrics_set_scheduler_lag(int64_t lag_ms)
 int64_t metrics_scheduler_lag(void)
 {
     return atomic_load(&metrics_lag_ms);
+}
+
+static atomic_bool metrics_is_leader;
+
+void metrics_set_leader(bool leader)
+{
+    atomic_store(&metrics_is_leader, leader);
+}
+
+bool metrics_leader(void)
+{
+    return atomic_load(&metrics_is_leader);
 }
 
 void metrics_scheduler_alive(int64_t monotonic_ms)
@@ -293,6 +313,11 @@ int metrics_render(Buffer *out, const MetricsGauges *gauges)
                              "herald_scheduler_lag_seconds %.3f\n",
                              (double)metrics_scheduler_lag() / 1000.0);
     failed |= metrics_render_receivers(out);
+    failed |= metrics_printf(out,
+                             "# HELP herald_leader Whether this instance runs the singletons "
+                             "(alerts on the manual backlog, sending alerts, retention).\n"
+                             "# TYPE herald_leader gauge\nherald_leader %d\n",
+                             metrics_leader() ? 1 : 0);
     failed |= metrics_printf(out, "# HELP herald_alerts_fired_total Alerts fired by kind.\n"
                                   "# TYPE herald_alerts_fired_total counter\n");
     for (size_t i = 0; i < METRICS_ALERT_KIND_COUNT; i++)

@@ -10,6 +10,7 @@
 #ifndef HERALD_METRICS_H
 #define HERALD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,9 @@ void metrics_count_intake(int status_code);
 
 /* A finished delivery attempt: OUTCOME_CLASS is "success" or its error class. */
 void metrics_count_delivery(const char *outcome_class, int64_t duration_ms);
+
+/* Every attempt counted by metrics_count_delivery() since the start. */
+uint64_t metrics_deliveries_total(void);
 
 /* Time from a task's acceptance to the start of its first attempt. */
 void metrics_observe_first_attempt_lag(int64_t lag_ms);
@@ -49,6 +53,11 @@ typedef enum {
 MetricsReadiness metrics_readiness(int64_t alive_ms, int64_t max_lag_ms, int64_t *lag_ms);
 
 void metrics_count_alert(const char *kind);
+
+/* Whether this instance leads the heraldd sharing its database (runs the
+ * singletons: store_leader_try); herald_leader 1 or 0. */
+void metrics_set_leader(bool leader);
+bool metrics_leader(void);
 
 /* One receiver (scheme://host:port) as the scheduler sees it. */
 typedef struct MetricsReceiver {

@@ -33,8 +33,14 @@
 #include "metrics.h"
 #include "store.h"
 
-/* Beyond the request timeout, how long a claim's lease lasts. */
-#define SCHEDULER_LEASE_MARGIN_MS 60000
+/* A claim's lease: twice the longest request timeout, and this margin for a
+ * busy scheduler or a slow database. A delivery never outlives its timeout,
+ * so a lease needs no renewal; an outcome written after its lease ended is
+ * fenced off (store_record_outcomes). */
+#define SCHEDULER_LEASE_MARGIN_MS 10000
+/* On a database other heraldd share, how often to look for work they
+ * accepted (a read of the hosts with pending tasks, one index seek each). */
+#define SCHEDULER_POLL_MS 1000
 /* After a failed write, how soon to try again. */
 #define SCHEDULER_WRITE_RETRY_MS 100
 
@@ -68,6 +74,7 @@ struct Scheduler {
     Host **claimed_hosts;     /* the host of each */
     size_t claim_count;       /* how many claimed[] holds */
     int64_t next_sweep;
+    int64_t next_poll;       /* shared database: the next look for others' work */
     int64_t next_lag_update; /* monotonic ms */
     int64_t next_watchdog;   /* monotonic ms */
     uint64_t random_state;
@@ -209,8 +216,8 @@ static void scheduler_collect_finished(Scheduler *scheduler)
     }
 }
 
-/* How long a claim's lease lasts: the longest timeout any policy allows, and
- * a margin. Computed per claim, as a reload may change the timeouts. */
+/* How long a claim's lease lasts (see SCHEDULER_LEASE_MARGIN_MS). Computed
+ * per claim, as a reload may change the timeouts. */
 static int64_t scheduler_lease_ms(const SchedulerOptions *options)
 {
     int64_t longest = options->config()->delivery_timeout_ms;
@@ -219,7 +226,7 @@ static int64_t scheduler_lease_ms(const SchedulerOptions *options)
         if (policies->business[i].policy.timeout_ms > longest)
             longest = policies->business[i].policy.timeout_ms;
     }
-    return longest + SCHEDULER_LEASE_MARGIN_MS;
+    return 2 * longest + SCHEDULER_LEASE_MARGIN_MS;
 }
 
 /* Inside the turn's transaction: claims due tasks, earliest-due host first,
@@ -337,6 +344,14 @@ static void scheduler_load_hosts(Scheduler *scheduler)
  * claimed requests start. Returns how many requests were started. */
 static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
 {
+    /* Work another heraldd accepted is announced to it, not to us: look for
+     * it now and then, so that any instance delivers it (within a second when
+     * its own is busy, paused or gone). */
+    if (store_is_shared(scheduler->store) && now >= scheduler->next_poll &&
+        !scheduler->write_failing) { /* a failing database is reported once, by the write */
+        scheduler->next_poll = now + SCHEDULER_POLL_MS;
+        scheduler_load_hosts(scheduler);
+    }
     Host *top = host_table_peek(&scheduler->hosts);
     bool claimable = may_claim && scheduler->in_flight < scheduler->options.concurrency &&
                      top != NULL && host_next_due(top) <= now;
@@ -345,11 +360,12 @@ static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
         return 0;
     char err[512];
     int recovered = 0;
+    size_t fenced = 0;
     scheduler->claim_count = 0;
     if (store_begin(scheduler->store, err, sizeof err) != 0)
         goto failed;
     if (store_record_outcomes(scheduler->store, scheduler->outcomes, scheduler->outcome_count,
-                              now, err, sizeof err) != 0 ||
+                              now, &fenced, err, sizeof err) != 0 ||
         (sweep && store_recover_interrupted(scheduler->store, now, now, &recovered, err,
                                             sizeof err) != 0) ||
         (claimable && scheduler_claim(scheduler, now, err, sizeof err) != 0)) {
@@ -361,6 +377,9 @@ static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
     if (scheduler->write_failing)
         log_info("event=scheduler_write_recovered");
     scheduler->write_failing = false;
+    if (fenced > 0) /* their leases ended first: the tasks are delivered again, same id */
+        log_warning("event=outcomes_fenced tasks=%zu reason=\"the claim's lease ended before its "
+                    "outcome was written\"", fenced);
     scheduler_clear_outcomes(scheduler);
     if (sweep) {
         scheduler->next_sweep = now + scheduler->options.config()->lease_sweep_interval_ms;
@@ -397,6 +416,8 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
         wait = host_next_due(top) - now;
     if (scheduler->next_sweep - now < wait)
         wait = scheduler->next_sweep - now;
+    if (store_is_shared(scheduler->store) && scheduler->next_poll - now < wait)
+        wait = scheduler->next_poll - now;
     /* Outcomes wait in memory: write them soon. A write that failed is
      * retried at this pace, not at once: due claims and the sweep stay due
      * while the disk fails, and would turn the loop into a spin. */
@@ -534,14 +555,18 @@ static void scheduler_free(Scheduler *scheduler)
     free(scheduler);
 }
 
-/* Start-up recovery of tasks a crash left in flight. */
+/* Start-up recovery of tasks a crash left in flight: all of them when this
+ * heraldd has the database to itself; on a shared one, only those whose lease
+ * ended (the others may be another heraldd's deliveries under way). */
 static int scheduler_recover(Scheduler *scheduler, char *err, size_t errlen)
 {
     int recovered = 0;
+    int64_t now = clock_now_ms();
     if (store_begin(scheduler->store, err, errlen) != 0)
         return -1;
-    if (store_recover_interrupted(scheduler->store, clock_now_ms(), INT64_MAX, &recovered, err,
-                                  errlen) != 0) {
+    if (store_recover_interrupted(scheduler->store, now,
+                                  store_is_shared(scheduler->store) ? now : INT64_MAX,
+                                  &recovered, err, errlen) != 0) {
         store_rollback(scheduler->store);
         return -1;
     }

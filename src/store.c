@@ -179,10 +179,41 @@ int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_u
     return store->backend->claim_due(store, host, now, lease_until, limit, out, count, err, errlen);
 }
 
-int store_record_outcomes(Store *store, const AttemptOutcome *outcomes, size_t count, int64_t now,
-                          char *err, size_t errlen)
+int store_instance_beat(Store *store, const StoreInstance *instance, int64_t forget_before,
+                        char *err, size_t errlen)
 {
-    return store->backend->record_outcomes(store, outcomes, count, now, err, errlen);
+    return store->backend->instance_beat(store, instance, forget_before, err, errlen);
+}
+
+int store_instance_leave(Store *store, const char *id, char *err, size_t errlen)
+{
+    return store->backend->instance_leave(store, id, err, errlen);
+}
+
+int store_instance_list(Store *store, StoreInstance **out, size_t *count, char *err,
+                        size_t errlen)
+{
+    return store->backend->instance_list(store, out, count, err, errlen);
+}
+
+int store_leader_try(Store *store, bool *leader, char *err, size_t errlen)
+{
+    *leader = !store->backend->shared;
+    if (store->backend->leader_try == NULL)
+        return 0;
+    return store->backend->leader_try(store, leader, err, errlen);
+}
+
+bool store_is_shared(const Store *store)
+{
+    return store->backend->shared;
+}
+
+int store_record_outcomes(Store *store, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                          size_t *fenced, char *err, size_t errlen)
+{
+    *fenced = 0;
+    return store->backend->record_outcomes(store, outcomes, count, now, fenced, err, errlen);
 }
 
 int store_recover_interrupted(Store *store, int64_t now, int64_t lease_end, int *recovered,

@@ -232,10 +232,53 @@ int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_u
                     size_t limit, Task *out, size_t *count, char *err, size_t errlen);
 
 /* Inside a transaction: writes each outcome's attempt row and task update, and
- * a manual-handling row for ATTEMPT_OUTCOME_MANUAL. An outcome for a task that
- * is no longer 'delivering' only adds its attempt row. */
+ * a manual-handling row for ATTEMPT_OUTCOME_MANUAL. The update is fenced by
+ * the claim: it applies only while the task is 'delivering' under the same
+ * attempt number (each claim increments it, so it is the claim's id). An
+ * outcome whose claim ended (its lease expired, the task was swept back and
+ * perhaps claimed again, by this heraldd or another) only adds its attempt
+ * row, since the request was made, and is counted in *FENCED. */
 int store_record_outcomes(Store *store, const AttemptOutcome *outcomes, size_t count,
-                          int64_t now, char *err, size_t errlen);
+                          int64_t now, size_t *fenced, char *err, size_t errlen);
+
+/* One heraldd as the database knows it (GET /v1/instances). */
+typedef struct StoreInstance {
+    char id[96];       /* host:pid:start, unique per run */
+    char host[64];
+    int64_t pid;
+    char version[32];
+    int64_t started_at;   /* Unix ms */
+    int64_t heartbeat_at; /* Unix ms, the latest */
+    bool leader;
+    int64_t deliveries; /* attempts it made since it started */
+} StoreInstance;
+
+/* Inside a transaction: writes INSTANCE's row (its heartbeat), and removes
+ * the rows of instances silent since before FORGET_BEFORE. */
+int store_instance_beat(Store *store, const StoreInstance *instance, int64_t forget_before,
+                        char *err, size_t errlen);
+
+/* Inside a transaction: removes instance ID's row (it stops). */
+int store_instance_leave(Store *store, const char *id, char *err, size_t errlen);
+
+/* Every instance, the latest heartbeat first, into *OUT (the caller frees it
+ * with free()). */
+int store_instance_list(Store *store, StoreInstance **out, size_t *count, char *err,
+                        size_t errlen);
+
+/* Whether this connection leads the heraldd sharing the database: the one
+ * that runs the singletons (the manual-backlog alert, sending alerts,
+ * retention). On PostgreSQL leadership is a session advisory lock, held while
+ * this connection's session lives: the first to take it leads until its
+ * session ends (a stop, a crash, a lost connection, a vanished machine that
+ * the server's TCP keepalives notice), and then the next try elsewhere takes
+ * it. SQLite has one heraldd per file: always the leader. Sets *LEADER;
+ * returns 0, or -1 with ERR (not leading, then). */
+int store_leader_try(Store *store, bool *leader, char *err, size_t errlen);
+
+/* Whether other heraldd may use this database at the same time (PostgreSQL):
+ * then tasks in flight are someone's until their lease ends, even at start-up. */
+bool store_is_shared(const Store *store);
 
 /* Inside a transaction: tasks left 'delivering' whose lease ends by
  * LEASE_END (INT64_MAX at start-up: all of them) get an 'interrupted' attempt

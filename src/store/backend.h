@@ -24,6 +24,7 @@ struct Store {
 
 struct StoreBackend {
     const char *name; /* "sqlite", "postgresql" */
+    bool shared;      /* several heraldd may use one database: store_is_shared() */
     Store *(*open)(const StoreLocation *location, const StoreOptions *options, char *err,
                    size_t errlen);
     void (*close)(Store *store);
@@ -31,6 +32,8 @@ struct StoreBackend {
     int (*schema_version)(Store *store);
     int (*tidy)(Store *store, char *err, size_t errlen);
     int (*ping)(Store *store, char *err, size_t errlen);
+    /* NULL: not shared, always the leader (see store_leader_try). */
+    int (*leader_try)(Store *store, bool *leader, char *err, size_t errlen);
     int (*begin)(Store *store, char *err, size_t errlen);
     int (*commit)(Store *store, char *err, size_t errlen);
     void (*rollback)(Store *store);
@@ -55,7 +58,7 @@ struct StoreBackend {
     int (*claim_due)(Store *store, const char *host, int64_t now, int64_t lease_until, size_t limit,
                      Task *out, size_t *count, char *err, size_t errlen);
     int (*record_outcomes)(Store *store, const AttemptOutcome *outcomes, size_t count, int64_t now,
-                           char *err, size_t errlen);
+                           size_t *fenced, char *err, size_t errlen);
     int (*recover_interrupted)(Store *store, int64_t now, int64_t lease_end, int *recovered,
                                char *err, size_t errlen);
     int (*attempt_list)(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
@@ -86,6 +89,11 @@ struct StoreBackend {
     int (*retention_pending)(Store *store, int64_t cutoff, bool *pending, char *err, size_t errlen);
     int (*retention_step)(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
                           size_t errlen);
+    int (*instance_beat)(Store *store, const StoreInstance *instance, int64_t forget_before,
+                         char *err, size_t errlen);
+    int (*instance_leave)(Store *store, const char *id, char *err, size_t errlen);
+    int (*instance_list)(Store *store, StoreInstance **out, size_t *count, char *err,
+                         size_t errlen);
     int (*count_gauges)(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                         size_t errlen);
 };

@@ -97,7 +97,8 @@ static int pg_setup_session(PgStore *store, char *err, size_t errlen)
     char sql[320];
     snprintf(sql, sizeof sql,
              "SET synchronous_commit = %s; SET statement_timeout = %lld; SET lock_timeout = %lld;"
-             " SET idle_in_transaction_session_timeout = %d%s",
+             " SET idle_in_transaction_session_timeout = %d; SET tcp_keepalives_idle = 10;"
+             " SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3%s",
              store->durability == STORE_DURABILITY_FULL ? "on" : "off",
              (long long)store->location->statement_timeout_ms,
              (long long)store->location->busy_timeout_ms, PG_IDLE_IN_TRANSACTION_MS,
@@ -179,6 +180,7 @@ static int pg_ensure_connected(PgStore *store, char *err, size_t errlen)
     }
     store->backoff_ms = 0;
     store->next_connect_ms = 0;
+    store->connection++;
     pg_note_reachable();
     return 0;
 }
@@ -439,6 +441,26 @@ int pg_tidy(Store *base, char *err, size_t errlen)
     return 0; /* the server keeps its own files */
 }
 
+int pg_leader_try(Store *base, bool *leader, char *err, size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    *leader = false;
+    /* Held by this session still: the lock lives as long as the session, and
+     * taking it again would only stack another hold on it. */
+    if (store->leader_connection != 0 && store->conn != NULL &&
+        store->leader_connection == store->connection) {
+        *leader = true;
+        return 0;
+    }
+    PGresult *result = pg_run(store, PG_SQL_LEADER_TRY, NULL, "leader lock", err, errlen);
+    if (result == NULL)
+        return -1;
+    *leader = PQntuples(result) == 1 && pg_column_bool(result, 0, 0);
+    PQclear(result);
+    store->leader_connection = *leader ? store->connection : 0;
+    return 0;
+}
+
 int pg_ping(Store *base, char *err, size_t errlen)
 {
     PGresult *result = pg_run(pg_of(base), PG_SQL_PING, NULL, "ping", err, errlen);
@@ -505,12 +527,17 @@ int pg_savepoint_rollback(Store *base, char *err, size_t errlen)
 
 const StoreBackend store_backend_postgresql = {
     .name = "postgresql",
+    .shared = true,
     .open = pg_open,
     .close = pg_close,
     .inspect = pg_inspect,
     .schema_version = pg_schema_version,
     .tidy = pg_tidy,
     .ping = pg_ping,
+    .leader_try = pg_leader_try,
+    .instance_beat = pg_instance_beat,
+    .instance_leave = pg_instance_leave,
+    .instance_list = pg_instance_list,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,

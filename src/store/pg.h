@@ -35,6 +35,7 @@
 /* Every fixed statement, prepared per connection on first use. */
 typedef enum {
     PG_SQL_PING,
+    PG_SQL_LEADER_TRY,
     PG_SQL_TASK_INSERT,
     PG_SQL_TASK_INSERT_MANY,
     PG_SQL_TASK_GET,
@@ -69,6 +70,10 @@ typedef enum {
     PG_SQL_RETENTION_RESOLVED_ENTRIES,
     PG_SQL_RETENTION_ALERTS,
     PG_SQL_RETENTION_PENDING,
+    PG_SQL_INSTANCE_BEAT,
+    PG_SQL_INSTANCE_FORGET,
+    PG_SQL_INSTANCE_LEAVE,
+    PG_SQL_INSTANCE_LIST,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -107,6 +112,8 @@ typedef struct PgStore {
     int64_t backoff_ms;      /* the wait after the next failed connection */
     char connect_error[256]; /* why the last connection failed */
     bool prepared[PG_SLOTS];
+    uint64_t connection;        /* counts connections made: which session this is */
+    uint64_t leader_connection; /* the session holding the leader lock; 0: none */
 } PgStore;
 
 static inline PgStore *pg_of(Store *store)
@@ -236,6 +243,11 @@ int pg_inspect(const StoreLocation *location, StoreInspection *out, char *err, s
 int pg_schema_version(Store *base);
 int pg_tidy(Store *base, char *err, size_t errlen);
 int pg_ping(Store *base, char *err, size_t errlen);
+int pg_leader_try(Store *base, bool *leader, char *err, size_t errlen);
+int pg_instance_beat(Store *base, const StoreInstance *instance, int64_t forget_before, char *err,
+                     size_t errlen);
+int pg_instance_leave(Store *base, const char *id, char *err, size_t errlen);
+int pg_instance_list(Store *base, StoreInstance **out, size_t *count, char *err, size_t errlen);
 int pg_begin(Store *base, char *err, size_t errlen);
 int pg_commit(Store *base, char *err, size_t errlen);
 void pg_rollback(Store *base);
@@ -256,6 +268,7 @@ StoreResult pg_host_next_due(Store *base, const char *host, int64_t *out, char *
 int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
                  Task *out, size_t *count, char *err, size_t errlen);
 int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                       size_t *fenced,
                        char *err, size_t errlen);
 int pg_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered, char *err,
                            size_t errlen);

@@ -1,6 +1,7 @@
 /*
  * store/pg_alerts: the PostgreSQL backend's alert checker queries (see
- * store.h): the manual backlog, the alerts table and retention.
+ * store.h): the manual backlog, the alerts table and retention; and the
+ * instances table (GET /v1/instances).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,5 +224,73 @@ int pg_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, 
                             errlen) != 0 ||
         pg_retention_delete(store, PG_SQL_RETENTION_ALERTS, &others, deleted, err, errlen) != 0)
         return -1;
+    return 0;
+}
+
+/* ---- instances ---- */
+
+int pg_instance_beat(Store *base, const StoreInstance *instance, int64_t forget_before, char *err,
+                     size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    PgParams params = {0};
+    pg_param_text(&params, instance->id);
+    pg_param_text(&params, instance->host);
+    pg_param_int64(&params, instance->pid);
+    pg_param_text(&params, instance->version);
+    pg_param_int64(&params, instance->started_at);
+    pg_param_int64(&params, instance->heartbeat_at);
+    pg_param_bool(&params, instance->leader);
+    pg_param_int64(&params, instance->deliveries);
+    PgParams forget = {0};
+    pg_param_int64(&forget, forget_before);
+    return pg_run_done(store, PG_SQL_INSTANCE_BEAT, &params, "instance heartbeat", err, errlen) ||
+                   pg_run_done(store, PG_SQL_INSTANCE_FORGET, &forget, "forget instances", err,
+                               errlen)
+               ? -1
+               : 0;
+}
+
+int pg_instance_leave(Store *base, const char *id, char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_text(&params, id);
+    return pg_run_done(pg_of(base), PG_SQL_INSTANCE_LEAVE, &params, "instance leaves", err,
+                       errlen);
+}
+
+static void pg_instance_clear(void *element)
+{
+    (void)element; /* no allocations of its own */
+}
+
+static int pg_instance_read(const PGresult *result, int row, void *element)
+{
+    StoreInstance *out = element;
+    pg_column_copy(result, row, 0, out->id, sizeof out->id);
+    pg_column_copy(result, row, 1, out->host, sizeof out->host);
+    out->pid = pg_column_int64(result, row, 2);
+    pg_column_copy(result, row, 3, out->version, sizeof out->version);
+    out->started_at = pg_column_int64(result, row, 4);
+    out->heartbeat_at = pg_column_int64(result, row, 5);
+    out->leader = pg_column_bool(result, row, 6);
+    out->deliveries = pg_column_int64(result, row, 7);
+    return 0;
+}
+
+int pg_instance_list(Store *base, StoreInstance **out, size_t *count, char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    PGresult *result = pg_run(pg_of(base), PG_SQL_INSTANCE_LIST, NULL, "list instances", err,
+                              errlen);
+    if (result == NULL)
+        return -1;
+    void *rows = NULL;
+    if (pg_collect_rows(result, sizeof(StoreInstance), pg_instance_read, pg_instance_clear,
+                        "list instances",
+                        &rows, count, err, errlen) != 0)
+        return -1;
+    *out = rows;
     return 0;
 }

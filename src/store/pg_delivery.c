@@ -138,6 +138,7 @@ static int pg_outcome_add(PgArray *columns, const AttemptOutcome *outcome)
 }
 
 int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                       size_t *fenced,
                        char *err, size_t errlen)
 {
     if (count == 0)
@@ -160,8 +161,12 @@ int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count
     }
     for (int i = 0; i < PG_OUTCOME_COLUMNS; i++)
         pg_array_free(&columns[i]);
+    if (result == NULL)
+        return -1;
+    int64_t updated = PQntuples(result) == 1 ? pg_column_int64(result, 0, 0) : (int64_t)count;
     PQclear(result);
-    return result != NULL ? 0 : -1;
+    *fenced = count - (size_t)(updated < (int64_t)count ? updated : (int64_t)count);
+    return 0;
 }
 
 int pg_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered, char *err,

@@ -49,6 +49,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " b AS (INSERT INTO task_bodies (task_id, payload, headers)"
         " SELECT t.id, input.payload, input.headers FROM t JOIN input USING (webhook_id))"
         " SELECT input.n, t.id FROM t JOIN input USING (webhook_id)",
+    /* The leader's session lock (store_leader_try); its key is "hera", "ld". */
+    [PG_SQL_LEADER_TRY] = "SELECT pg_try_advisory_lock(1751478881, 27748)",
     /* id */
     [PG_SQL_TASK_GET] = "SELECT " PG_TASK_COLUMNS " FROM " PG_TASKS_WITH_BODIES
                         " WHERE t.id = $1::bigint",
@@ -89,8 +91,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " RETURNING t.*)"
         " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id",
     /* Every outcome of a scheduler turn in one statement: the attempt rows,
-     * each task's new state (only while it is still delivering) and the
-     * manual entries. Arrays, one element per outcome: task_id, attempt,
+     * each task's new state (only while its claim holds: still delivering,
+     * same attempt) and the manual entries; returns how many tasks changed. Arrays, one element per outcome: task_id, attempt,
      * started_at, duration_ms, status_code, error_class, error_message,
      * response_body, response_truncated, new status, next_attempt_at,
      * last_error, manual reason (NULL: none); then now. */
@@ -109,10 +111,12 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " ELSE t.next_attempt_at END, updated_at = $14::bigint,"
         " last_status_code = i.status_code, last_error = i.last_error"
         " FROM input i WHERE t.id = i.task_id AND t.status = 'delivering'"
-        " RETURNING t.id, t.attempts, t.last_status_code, t.last_error, i.reason)"
-        " INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
-        " SELECT id, reason, attempts, last_status_code, last_error, $14 FROM task"
-        " WHERE reason IS NOT NULL",
+        " AND t.attempts = i.attempt"
+        " RETURNING t.id, t.attempts, t.last_status_code, t.last_error, i.reason),"
+        " moved AS (INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error,"
+        " moved_at) SELECT id, reason, attempts, last_status_code, last_error, $14 FROM task"
+        " WHERE reason IS NOT NULL)"
+        " SELECT count(*) FROM task",
     /* now, lease_end */
     [PG_SQL_RECOVER_ATTEMPTS] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
@@ -223,4 +227,17 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " AND updated_at < $1::bigint)"
         " OR EXISTS (SELECT 1 FROM manual WHERE state = 'resolved' AND resolved_at < $1)"
         " OR EXISTS (SELECT 1 FROM alerts WHERE sent_at IS NOT NULL AND created_at < $1)",
+    /* id, host, pid, version, started_at, heartbeat_at, leader, deliveries */
+    [PG_SQL_INSTANCE_BEAT] =
+        "INSERT INTO instances (id, host, pid, version, started_at, heartbeat_at, leader,"
+        " deliveries) VALUES ($1::text, $2::text, $3::integer, $4::text, $5::bigint, $6::bigint,"
+        " $7::boolean, $8::bigint) ON CONFLICT (id) DO UPDATE SET"
+        " heartbeat_at = excluded.heartbeat_at, leader = excluded.leader,"
+        " deliveries = excluded.deliveries",
+    /* forget_before */
+    [PG_SQL_INSTANCE_FORGET] = "DELETE FROM instances WHERE heartbeat_at < $1::bigint",
+    /* id */
+    [PG_SQL_INSTANCE_LEAVE] = "DELETE FROM instances WHERE id = $1::text",
+    [PG_SQL_INSTANCE_LIST] = "SELECT id, host, pid, version, started_at, heartbeat_at, leader,"
+                             " deliveries FROM instances ORDER BY heartbeat_at DESC, id",
 };

@@ -34,6 +34,10 @@ typedef enum {
     STORE_SQL_RELEASE,
     STORE_SQL_ROLLBACK_TO,
     STORE_SQL_PING,
+    STORE_SQL_INSTANCE_BEAT,
+    STORE_SQL_INSTANCE_FORGET,
+    STORE_SQL_INSTANCE_LEAVE,
+    STORE_SQL_INSTANCE_LIST,
     STORE_SQL_TASK_INSERT,
     STORE_SQL_TASK_GET,
     STORE_SQL_TASK_BY_KEY,
@@ -159,6 +163,11 @@ int sqlite_inspect(const StoreLocation *location, StoreInspection *out, char *er
 int sqlite_schema_version(Store *base);
 int sqlite_tidy(Store *base, char *err, size_t errlen);
 int sqlite_ping(Store *base, char *err, size_t errlen);
+int sqlite_instance_beat(Store *base, const StoreInstance *instance, int64_t forget_before,
+                         char *err, size_t errlen);
+int sqlite_instance_leave(Store *base, const char *id, char *err, size_t errlen);
+int sqlite_instance_list(Store *base, StoreInstance **out, size_t *count, char *err,
+                         size_t errlen);
 int sqlite_begin(Store *base, char *err, size_t errlen);
 int sqlite_commit(Store *base, char *err, size_t errlen);
 void sqlite_rollback(Store *base);
@@ -177,6 +186,7 @@ StoreResult sqlite_host_next_due(Store *base, const char *host, int64_t *out, ch
 int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
                      Task *out, size_t *count, char *err, size_t errlen);
 int sqlite_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                           size_t *fenced,
                            char *err, size_t errlen);
 int sqlite_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered,
                                char *err, size_t errlen);

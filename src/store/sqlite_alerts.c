@@ -1,6 +1,7 @@
 /*
  * store/sqlite_alerts: the SQLite backend's alert checker queries (see
- * store.h): the manual backlog, the alerts table, retention and the gauges.
+ * store.h): the manual backlog, the alerts table, retention and the gauges;
+ * and the instances table (GET /v1/instances).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,5 +248,79 @@ int sqlite_retention_step(Store *base, int64_t cutoff, int batch, int64_t *delet
         sqlite_retention_delete(store, STORE_SQL_RETENTION_ALERTS, cutoff, boundary, batch, deleted,
                                 err, errlen) != 0)
         return -1;
+    return 0;
+}
+
+/* ---- instances ---- */
+
+int sqlite_instance_beat(Store *base, const StoreInstance *instance, int64_t forget_before,
+                         char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *beat = sqlite_statement(store, STORE_SQL_INSTANCE_BEAT, err, errlen);
+    if (beat == NULL)
+        return -1;
+    sqlite_bind_text(beat, ":id", instance->id);
+    sqlite_bind_text(beat, ":host", instance->host);
+    sqlite_bind_int64(beat, ":pid", instance->pid);
+    sqlite_bind_text(beat, ":version", instance->version);
+    sqlite_bind_int64(beat, ":started", instance->started_at);
+    sqlite_bind_int64(beat, ":beat", instance->heartbeat_at);
+    sqlite_bind_int64(beat, ":leader", instance->leader ? 1 : 0);
+    sqlite_bind_int64(beat, ":deliveries", instance->deliveries);
+    if (sqlite_step_done(store, beat, "instance heartbeat", err, errlen) != 0)
+        return -1;
+    sqlite3_stmt *forget = sqlite_statement(store, STORE_SQL_INSTANCE_FORGET, err, errlen);
+    if (forget == NULL)
+        return -1;
+    sqlite_bind_int64(forget, ":before", forget_before);
+    return sqlite_step_done(store, forget, "forget instances", err, errlen);
+}
+
+int sqlite_instance_leave(Store *base, const char *id, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_INSTANCE_LEAVE, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite_bind_text(statement, ":id", id);
+    return sqlite_step_done(store, statement, "instance leaves", err, errlen);
+}
+
+static int sqlite_instance_read(sqlite3_stmt *statement, void *element)
+{
+    StoreInstance *out = element;
+    snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(statement, 0));
+    snprintf(out->host, sizeof out->host, "%s", (const char *)sqlite3_column_text(statement, 1));
+    out->pid = sqlite3_column_int64(statement, 2);
+    snprintf(out->version, sizeof out->version, "%s",
+             (const char *)sqlite3_column_text(statement, 3));
+    out->started_at = sqlite3_column_int64(statement, 4);
+    out->heartbeat_at = sqlite3_column_int64(statement, 5);
+    out->leader = sqlite3_column_int(statement, 6) != 0;
+    out->deliveries = sqlite3_column_int64(statement, 7);
+    return 0;
+}
+
+static void sqlite_instance_clear(void *element)
+{
+    (void)element; /* no allocations of its own */
+}
+
+int sqlite_instance_list(Store *base, StoreInstance **out, size_t *count, char *err,
+                         size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_INSTANCE_LIST, err, errlen);
+    if (statement == NULL)
+        return -1;
+    void *rows = NULL;
+    if (sqlite_collect_rows(store, statement, sizeof(StoreInstance), sqlite_instance_read,
+                            sqlite_instance_clear, "list instances", &rows, count, err,
+                            errlen) != 0)
+        return -1;
+    *out = rows;
     return 0;
 }

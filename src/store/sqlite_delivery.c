@@ -143,8 +143,8 @@ static int sqlite_insert_attempt(SqliteStore *store, const Attempt *attempt, cha
     return sqlite_step_done(store, statement, "insert attempt", err, errlen);
 }
 
-/* Applies OUTCOME to its task. Returns 1 if the task was updated, 0 if it
- * was no longer in flight, -1 on error. */
+/* Applies OUTCOME to its task. Returns 1 if the task was updated, 0 if its
+ * claim had ended (see store_record_outcomes), -1 on error. */
 static int sqlite_update_task(SqliteStore *store, const AttemptOutcome *outcome, int64_t now,
                               char *err, size_t errlen)
 {
@@ -161,6 +161,7 @@ static int sqlite_update_task(SqliteStore *store, const AttemptOutcome *outcome,
     attempt_describe(attempt, last_error, sizeof last_error);
     sqlite_bind_int64(statement, ":now", now);
     sqlite_bind_int64(statement, ":id", attempt->task_id);
+    sqlite_bind_int64(statement, ":attempt", attempt->attempt);
     sqlite_bind_int64(statement, ":next", outcome->next_attempt_at);
     sqlite_bind_text(statement, ":error", last_error[0] ? last_error : NULL);
     int code_index = sqlite3_bind_parameter_index(statement, ":code");
@@ -184,6 +185,7 @@ static int sqlite_insert_manual(SqliteStore *store, const AttemptOutcome *outcom
 }
 
 int sqlite_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
+                           size_t *fenced,
                            char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
@@ -193,6 +195,8 @@ int sqlite_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t c
         int updated = sqlite_update_task(store, &outcomes[i], now, err, errlen);
         if (updated < 0)
             return -1;
+        if (!updated)
+            (*fenced)++;
         if (updated && outcomes[i].kind == ATTEMPT_OUTCOME_MANUAL &&
             sqlite_insert_manual(store, &outcomes[i], now, err, errlen) != 0)
             return -1;

@@ -18,6 +18,15 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_RELEASE] = "RELEASE herald_item",
     [STORE_SQL_ROLLBACK_TO] = "ROLLBACK TO herald_item",
     [STORE_SQL_PING] = "SELECT count(*) FROM sqlite_schema",
+    [STORE_SQL_INSTANCE_BEAT] =
+        "INSERT INTO instances (id, host, pid, version, started_at, heartbeat_at, leader,"
+        " deliveries) VALUES (:id, :host, :pid, :version, :started, :beat, :leader, :deliveries)"
+        " ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,"
+        " leader = excluded.leader, deliveries = excluded.deliveries",
+    [STORE_SQL_INSTANCE_FORGET] = "DELETE FROM instances WHERE heartbeat_at < :before",
+    [STORE_SQL_INSTANCE_LEAVE] = "DELETE FROM instances WHERE id = :id",
+    [STORE_SQL_INSTANCE_LIST] = "SELECT id, host, pid, version, started_at, heartbeat_at, leader,"
+                                " deliveries FROM instances ORDER BY heartbeat_at DESC, id",
     [STORE_SQL_TASK_INSERT] =
         "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, payload,"
         " payload_is_json, headers, idempotency_key, request_hash, status, attempts, max_retry,"
@@ -52,13 +61,14 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [STORE_SQL_TASK_SUCCEEDED] =
         "UPDATE tasks SET status = 'succeeded', updated_at = :now, last_status_code = :code,"
-        " last_error = NULL WHERE id = :id AND status = 'delivering'",
+        " last_error = NULL WHERE id = :id AND status = 'delivering' AND attempts = :attempt",
     [STORE_SQL_TASK_RETRY] =
         "UPDATE tasks SET status = 'pending', next_attempt_at = :next, updated_at = :now,"
-        " last_status_code = :code, last_error = :error WHERE id = :id AND status = 'delivering'",
+        " last_status_code = :code, last_error = :error"
+        " WHERE id = :id AND status = 'delivering' AND attempts = :attempt",
     [STORE_SQL_TASK_FAILED] =
         "UPDATE tasks SET status = 'failed', updated_at = :now, last_status_code = :code,"
-        " last_error = :error WHERE id = :id AND status = 'delivering'",
+        " last_error = :error WHERE id = :id AND status = 'delivering' AND attempts = :attempt",
     [STORE_SQL_MANUAL_INSERT] =
         "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
         " SELECT id, :reason, attempts, last_status_code, last_error, :now FROM tasks"

@@ -240,7 +240,8 @@ class NotifyTest(unittest.TestCase):
         stop.set()
         reader.join(5)
         status = next(m for m in messages if m.startswith("STATUS="))
-        self.assertRegex(status, r"^STATUS=pending \d+, delivering \d+, manual open \d+, lag \d+s$")
+        self.assertRegex(status, r"^STATUS=pending \d+, delivering \d+, manual open \d+, lag \d+s; "
+                                 r"instance \S+:\d+:\d+( \(leader\))?, \d+ attempts$")
 
 
 class GracefulStopTest(unittest.TestCase):

@@ -343,13 +343,16 @@ static AttemptOutcome outcome(int64_t task_id, int attempt, AttemptOutcomeKind k
     return result;
 }
 
-static void record(Store *store, AttemptOutcome *outcomes, size_t count)
+/* Records OUTCOMES; returns how many were fenced off. */
+static size_t record(Store *store, AttemptOutcome *outcomes, size_t count)
 {
     char err[256];
     assert_int_equal(store_begin(store, err, sizeof err), 0);
-    if (store_record_outcomes(store, outcomes, count, 1500, err, sizeof err) != 0)
+    size_t fenced;
+    if (store_record_outcomes(store, outcomes, count, 1500, &fenced, err, sizeof err) != 0)
         fail_msg("record: %s", err);
     assert_int_equal(store_commit(store, err, sizeof err), 0);
+    return fenced;
 }
 
 static void test_outcomes(void **state)
@@ -393,7 +396,7 @@ static void test_outcomes(void **state)
 
     /* A late outcome for a task no longer in flight changes nothing but the log. */
     AttemptOutcome late = outcome(manual, 1, ATTEMPT_OUTCOME_MANUAL, 500, "http_status");
-    record(fixture->store, &late, 1);
+    assert_int_equal(record(fixture->store, &late, 1), 1);
     assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual"), 1);
 
     Attempt *attempts;
@@ -457,6 +460,45 @@ static void test_recover_interrupted(void **state)
     task_clear(&task);
 }
 
+/* An outcome is fenced by its claim: once the lease ended and the task was
+ * claimed again (by any heraldd), the first claim's outcome cannot overwrite
+ * what the second does; the second's applies. */
+static void test_outcomes_are_fenced_by_their_claim(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t id = insert(fixture->store, "FENCE", "T", "http://a/1", NULL, 100);
+    Task tasks[1];
+    assert_int_equal(claim(fixture->store, "http://a", 1000, 1, tasks), 1);
+    assert_int_equal(tasks[0].attempts, 1);
+    task_clear(&tasks[0]);
+    char err[256];
+    int recovered;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_recover_interrupted(fixture->store, 999999, 999999, &recovered, err,
+                                               sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(recovered, 1);
+    assert_int_equal(claim(fixture->store, "http://a", 999999, 1, tasks), 1);
+    assert_int_equal(tasks[0].attempts, 2); /* the second claim */
+    task_clear(&tasks[0]);
+    AttemptOutcome stale = outcome(id, 1, ATTEMPT_OUTCOME_MANUAL, 410, "http_status");
+    stale.manual_reason = "gone";
+    assert_int_equal(record(fixture->store, &stale, 1), 1);
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_DELIVERING);
+    assert_int_equal(task.attempts, 2);
+    task_clear(&task);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual"), 0);
+    AttemptOutcome current = outcome(id, 2, ATTEMPT_OUTCOME_SUCCEEDED, 200, "");
+    assert_int_equal(record(fixture->store, &current, 1), 0);
+    assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_SUCCEEDED);
+    task_clear(&task);
+    /* Both requests were made: both are in the attempt log (with the sweep's). */
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM attempts"), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_claim_by_host_in_due_order, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_recover_interrupted, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_outcomes_are_fenced_by_their_claim, test_store_setup, test_store_teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

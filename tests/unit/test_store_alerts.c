@@ -44,7 +44,8 @@ static void finish(Store *store, int64_t task_id, const char *host, AttemptOutco
         strcpy(outcome.attempt.error_class, "http_status");
     outcome.kind = kind;
     outcome.manual_reason = "exhausted";
-    assert_int_equal(store_record_outcomes(store, &outcome, 1, now, err, sizeof err), 0);
+    size_t fenced;
+    assert_int_equal(store_record_outcomes(store, &outcome, 1, now, &fenced, err, sizeof err), 0);
     assert_int_equal(store_commit(store, err, sizeof err), 0);
 }
 
@@ -177,10 +178,13 @@ static void test_retention_works_in_batches(void **state)
     memset(outcomes, 0, sizeof outcomes);
     for (size_t i = 0; i < count; i++) {
         outcomes[i].attempt.task_id = claimed[i].id;
+        outcomes[i].attempt.attempt = claimed[i].attempts; /* the claim's id */
         outcomes[i].kind = ATTEMPT_OUTCOME_SUCCEEDED;
         task_clear(&claimed[i]);
     }
-    assert_int_equal(store_record_outcomes(fixture->store, outcomes, count, 200, err, sizeof err), 0);
+    size_t fenced;
+    assert_int_equal(store_record_outcomes(fixture->store, outcomes, count, 200, &fenced, err, sizeof err), 0);
+    assert_int_equal(fenced, 0);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     int64_t deleted;
     assert_int_equal(store_retention_step(fixture->store, 1000, 3, &deleted, err, sizeof err), 0);
@@ -190,10 +194,57 @@ static void test_retention_works_in_batches(void **state)
     assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM tasks"), 0);
 }
 
+static void instance_write(Store *store, const StoreInstance *instance, int64_t forget)
+{
+    char err[256];
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(store_instance_beat(store, instance, forget, err, sizeof err), 0);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+}
+
+/* The instances table: a heartbeat inserts, then updates; silent rows are
+ * forgotten; a stop removes its own. */
+static void test_instances(void **state)
+{
+    Fixture *fixture = *state;
+    char err[256];
+    StoreInstance a = {.id = "host-a:1:100", .host = "host-a", .pid = 1, .version = "0.1.0",
+                       .started_at = 100, .heartbeat_at = 1000, .leader = true, .deliveries = 5};
+    StoreInstance b = {.id = "host-b:2:100", .host = "host-b", .pid = 2, .version = "0.2.0",
+                       .started_at = 100, .heartbeat_at = 2000, .leader = false};
+    instance_write(fixture->store, &a, 0);
+    instance_write(fixture->store, &b, 0);
+    a.heartbeat_at = 3000;
+    a.deliveries = 9;
+    instance_write(fixture->store, &a, 0);
+    StoreInstance *rows;
+    size_t count;
+    assert_int_equal(store_instance_list(fixture->store, &rows, &count, err, sizeof err), 0);
+    assert_int_equal(count, 2);
+    assert_string_equal(rows[0].id, a.id); /* the latest heartbeat first */
+    assert_int_equal(rows[0].deliveries, 9);
+    assert_true(rows[0].leader);
+    assert_string_equal(rows[1].host, "host-b");
+    assert_string_equal(rows[1].version, "0.2.0");
+    assert_int_equal(rows[1].pid, 2);
+    assert_false(rows[1].leader);
+    free(rows);
+    /* B fell silent before 2500: the next heartbeat forgets it. */
+    instance_write(fixture->store, &a, 2500);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM instances"), 1);
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_instance_leave(fixture->store, a.id, err, sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_instance_list(fixture->store, &rows, &count, err, sizeof err), 0);
+    assert_int_equal(count, 0);
+    free(rows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_backlog, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_instances, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_alerts_table, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retention_deletes_only_old_finished_work, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retention_works_in_batches, test_store_setup, test_store_teardown),

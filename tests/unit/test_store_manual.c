@@ -34,7 +34,8 @@ static int64_t failed_task(Store *store, const char *business_id, const char *ty
     strcpy(outcome.attempt.error_message, "HTTP 500");
     outcome.kind = ATTEMPT_OUTCOME_MANUAL;
     outcome.manual_reason = "exhausted";
-    assert_int_equal(store_record_outcomes(store, &outcome, 1, moved_at, err, sizeof err), 0);
+    size_t fenced;
+    assert_int_equal(store_record_outcomes(store, &outcome, 1, moved_at, &fenced, err, sizeof err), 0);
     assert_int_equal(store_commit(store, err, sizeof err), 0);
     task_request_clear(&request);
     return id;

@@ -261,7 +261,8 @@ static void test_outcome_text_is_made_utf8(void **state)
     outcome.attempt.response_length = 12;
     outcome.kind = ATTEMPT_OUTCOME_RETRY;
     outcome.next_attempt_at = 9000;
-    assert_int_equal(store_record_outcomes(fixture->store, &outcome, 1, 200, err, sizeof err), 0);
+    size_t fenced;
+    assert_int_equal(store_record_outcomes(fixture->store, &outcome, 1, 200, &fenced, err, sizeof err), 0);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     Attempt *attempts;
     size_t attempt_count;
