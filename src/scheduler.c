@@ -31,6 +31,7 @@
 #include "host_table.h"
 #include "log.h"
 #include "metrics.h"
+#include "receivers.h"
 #include "store.h"
 
 /* A claim's lease: twice the longest request timeout, and this margin for a
@@ -429,57 +430,6 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
     return wait < 0 ? 0 : (int)wait;
 }
 
-/* The receivers worth showing: those with requests in flight or due tasks. */
-typedef struct SchedulerReceivers {
-    MetricsReceiver *items;
-    size_t count;
-    size_t capacity;
-    int64_t now;
-} SchedulerReceivers;
-
-static void scheduler_visit_receiver(const Host *host, void *argument)
-{
-    SchedulerReceivers *receivers = argument;
-    int64_t next_due = host_next_due(host);
-    bool due = next_due != HOST_TABLE_IDLE && next_due <= receivers->now;
-    if (host_in_flight(host) == 0 && !due)
-        return;
-    if (receivers->count == receivers->capacity) {
-        size_t capacity = receivers->capacity ? receivers->capacity * 2 : 64;
-        MetricsReceiver *grown = realloc(receivers->items, capacity * sizeof *grown);
-        if (grown == NULL)
-            return; /* a shorter list this second */
-        receivers->items = grown;
-        receivers->capacity = capacity;
-    }
-    receivers->items[receivers->count++] = (MetricsReceiver){
-        .key = host_key(host),
-        .in_flight = host_in_flight(host),
-        .lag_ms = due ? receivers->now - next_due : 0,
-    };
-}
-
-/* Most overdue first, then busiest. */
-static int scheduler_compare_receivers(const void *a, const void *b)
-{
-    const MetricsReceiver *left = a, *right = b;
-    if (left->lag_ms != right->lag_ms)
-        return left->lag_ms > right->lag_ms ? -1 : 1;
-    return right->in_flight - left->in_flight;
-}
-
-static void scheduler_publish_receivers(Scheduler *scheduler, int64_t now)
-{
-    SchedulerReceivers receivers = {.now = now};
-    host_table_visit(&scheduler->hosts, scheduler_visit_receiver, &receivers);
-    if (receivers.count > 1)
-        qsort(receivers.items, receivers.count, sizeof *receivers.items,
-              scheduler_compare_receivers);
-    if (metrics_set_receivers(receivers.items, receivers.count) != 0)
-        log_debug("event=metrics_skipped error=\"out of memory\"");
-    free(receivers.items);
-}
-
 /* Publishes the heartbeat every turn and, once a second, the lag and the
  * receivers. The lag is that of the earliest-due host with a free slot (the
  * heap's top, O(1)): tasks that wait because their receiver is at its own
@@ -500,7 +450,7 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
     Host *top = host_table_peek(&scheduler->hosts);
     int64_t top_due = top != NULL ? host_next_due(top) : HOST_TABLE_IDLE;
     metrics_set_scheduler_lag(top_due < now ? now - top_due : 0);
-    scheduler_publish_receivers(scheduler, now);
+    receivers_publish(&scheduler->hosts, now);
 }
 
 static void *scheduler_main(void *argument)
