@@ -68,14 +68,21 @@ static void api_system_ready(ApiCall *call)
 
 static void api_system_metrics(ApiCall *call)
 {
-    MetricsGauges gauges;
+    MetricsGauges gauges = {0};
+    StoreDatabaseHealth health;
     char err[256];
     if (store_count_gauges(api_call_reader(call), gauges.tasks_by_status, &gauges.manual_open,
-                           err, sizeof err) != 0) {
+                           err, sizeof err) != 0 ||
+        store_database_health(api_call_reader(call), &health, err, sizeof err) != 0) {
         api_call_set_retry_after(call, 1);
         api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
         return;
     }
+    gauges.database_known = health.known;
+    gauges.tables = store_health_tables;
+    gauges.table_count = STORE_HEALTH_TABLES;
+    gauges.dead_tuples = health.dead_tuples;
+    gauges.oldest_transaction_ms = health.oldest_transaction_ms;
     Buffer text;
     buffer_init(&text, API_SYSTEM_METRICS_MAX);
     if (metrics_render(&text, &gauges) != 0 || buffer_append(&text, "", 0) != 0) {

@@ -313,6 +313,20 @@ int metrics_render(Buffer *out, const MetricsGauges *gauges)
                              "herald_scheduler_lag_seconds %.3f\n",
                              (double)metrics_scheduler_lag() / 1000.0);
     failed |= metrics_render_receivers(out);
+    if (gauges->database_known) {
+        failed |= metrics_printf(out, "# HELP herald_db_dead_tuples Dead row versions waiting "
+                                      "for vacuum, by table.\n"
+                                      "# TYPE herald_db_dead_tuples gauge\n");
+        for (size_t i = 0; i < gauges->table_count; i++)
+            failed |= metrics_printf(out, "herald_db_dead_tuples{table=\"%s\"} %lld\n",
+                                     gauges->tables[i], (long long)gauges->dead_tuples[i]);
+        failed |= metrics_printf(out,
+                                 "# HELP herald_db_oldest_transaction_seconds How long the "
+                                 "oldest open transaction on the database has run.\n"
+                                 "# TYPE herald_db_oldest_transaction_seconds gauge\n"
+                                 "herald_db_oldest_transaction_seconds %.3f\n",
+                                 (double)gauges->oldest_transaction_ms / 1000.0);
+    }
     failed |= metrics_printf(out,
                              "# HELP herald_leader Whether this instance runs the singletons "
                              "(alerts on the manual backlog, sending alerts, retention).\n"

@@ -19,6 +19,12 @@
 typedef struct MetricsGauges {
     int64_t tasks_by_status[4]; /* pending, delivering, succeeded, failed */
     int64_t manual_open;
+    /* What the database server says (PostgreSQL): rendered when DATABASE_KNOWN. */
+    bool database_known;
+    const char *const *tables; /* the tables of DEAD_TUPLES, TABLE_COUNT of them */
+    size_t table_count;
+    const int64_t *dead_tuples;
+    int64_t oldest_transaction_ms;
 } MetricsGauges;
 
 /* An intake response (POST /v1/tasks, /v1/tasks/batch) with STATUS_CODE. */

@@ -196,6 +196,17 @@ int store_instance_list(Store *store, StoreInstance **out, size_t *count, char *
     return store->backend->instance_list(store, out, count, err, errlen);
 }
 
+const char *const store_health_tables[STORE_HEALTH_TABLES] = {"tasks", "task_bodies",
+                                                                "attempts", "manual"};
+
+int store_database_health(Store *store, StoreDatabaseHealth *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (store->backend->database_health == NULL)
+        return 0;
+    return store->backend->database_health(store, out, err, errlen);
+}
+
 int store_leader_try(Store *store, bool *leader, char *err, size_t errlen)
 {
     *leader = !store->backend->shared;

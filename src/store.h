@@ -372,6 +372,20 @@ int store_retention_pending(Store *store, int64_t cutoff, bool *pending, char *e
 int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
                          size_t errlen);
 
+/* What the database server says of herald's busiest tables, for /metrics:
+ * dead row versions waiting for vacuum (tasks, task_bodies, attempts,
+ * manual), and how long the oldest transaction open on the database has run
+ * (of the sessions herald's role may see), which holds vacuum back. Known
+ * on PostgreSQL; SQLite leaves KNOWN false. */
+#define STORE_HEALTH_TABLES 4
+extern const char *const store_health_tables[STORE_HEALTH_TABLES];
+typedef struct StoreDatabaseHealth {
+    bool known;
+    int64_t dead_tuples[STORE_HEALTH_TABLES];
+    int64_t oldest_transaction_ms;
+} StoreDatabaseHealth;
+int store_database_health(Store *store, StoreDatabaseHealth *out, char *err, size_t errlen);
+
 /* Gauges for /metrics: tasks per TaskStatus, and open manual entries. */
 int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open,
                        char *err, size_t errlen);

@@ -94,6 +94,8 @@ struct StoreBackend {
     int (*instance_leave)(Store *store, const char *id, char *err, size_t errlen);
     int (*instance_list)(Store *store, StoreInstance **out, size_t *count, char *err,
                          size_t errlen);
+    /* NULL: nothing known (store_database_health). */
+    int (*database_health)(Store *store, StoreDatabaseHealth *out, char *err, size_t errlen);
     int (*count_gauges)(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                         size_t errlen);
 };

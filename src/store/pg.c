@@ -567,5 +567,6 @@ const StoreBackend store_backend_postgresql = {
     .alert_latest = pg_alert_latest,
     .retention_pending = pg_retention_pending,
     .retention_step = pg_retention_step,
+    .database_health = pg_database_health,
     .count_gauges = pg_count_gauges,
 };

@@ -74,6 +74,8 @@ typedef enum {
     PG_SQL_INSTANCE_FORGET,
     PG_SQL_INSTANCE_LEAVE,
     PG_SQL_INSTANCE_LIST,
+    PG_SQL_DEAD_TUPLES,
+    PG_SQL_OLDEST_TRANSACTION,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -297,6 +299,7 @@ StoreResult pg_alert_latest(Store *base, const char *kind, StoredAlert *out, cha
 int pg_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, size_t errlen);
 int pg_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, char *err,
                       size_t errlen);
+int pg_database_health(Store *base, StoreDatabaseHealth *out, char *err, size_t errlen);
 int pg_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                     size_t errlen);
 

@@ -229,6 +229,30 @@ int pg_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, 
     return 0;
 }
 
+int pg_database_health(Store *base, StoreDatabaseHealth *out, char *err, size_t errlen)
+{
+    PgStore *store = pg_of(base);
+    PGresult *result = pg_run(store, PG_SQL_DEAD_TUPLES, NULL, "dead tuples", err, errlen);
+    if (result == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(result); row++) {
+        char name[32];
+        pg_column_copy(result, row, 0, name, sizeof name);
+        for (int i = 0; i < STORE_HEALTH_TABLES; i++) {
+            if (strcmp(name, store_health_tables[i]) == 0)
+                out->dead_tuples[i] = pg_column_int64(result, row, 1);
+        }
+    }
+    PQclear(result);
+    result = pg_run(store, PG_SQL_OLDEST_TRANSACTION, NULL, "oldest transaction", err, errlen);
+    if (result == NULL)
+        return -1;
+    out->oldest_transaction_ms = pg_column_int64(result, 0, 0);
+    PQclear(result);
+    out->known = true;
+    return 0;
+}
+
 int pg_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                     size_t errlen)
 {

@@ -238,6 +238,12 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_INSTANCE_FORGET] = "DELETE FROM instances WHERE heartbeat_at < $1::bigint",
     /* id */
     [PG_SQL_INSTANCE_LEAVE] = "DELETE FROM instances WHERE id = $1::text",
+    [PG_SQL_DEAD_TUPLES] = "SELECT relname::text, n_dead_tup FROM pg_stat_user_tables"
+                           " WHERE relname IN ('tasks', 'task_bodies', 'attempts', 'manual')",
+    [PG_SQL_OLDEST_TRANSACTION] =
+        "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start) * 1000), 0)::bigint"
+        " FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL"
+        " AND pid <> pg_backend_pid()",
     [PG_SQL_INSTANCE_LIST] = "SELECT id, host, pid, version, started_at, heartbeat_at, leader,"
                              " deliveries FROM instances ORDER BY heartbeat_at DESC, id",
 };

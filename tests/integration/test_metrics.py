@@ -1,7 +1,9 @@
 """GET /metrics (Prometheus text), /readyz and /healthz through the real heraldd."""
 import re
+import time
 import unittest
 
+from database import BACKEND, PgConnection
 from harness import Herald, HeraldTestCase, Receiver, closed_port_url, task_request, wait_until
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
@@ -40,6 +42,25 @@ class MetricsTest(HeraldTestCase, unittest.TestCase):
         self.assertEqual(response.status, 200)
         self.assertTrue(response.getheader("Content-Type").startswith("text/plain; version=0.0.4"))
         return parse_metrics(text)
+
+    def test_database_health(self):
+        """PostgreSQL: dead row versions of the busy tables and the oldest open
+        transaction, so an operator sees bloat coming; SQLite has neither."""
+        samples = self.metrics()
+        self.assertEqual(samples["herald_leader"], 1.0)  # alone: it leads
+        tables = ("tasks", "task_bodies", "attempts", "manual")
+        if BACKEND != "postgresql":
+            self.assertFalse([key for key in samples if key.startswith("herald_db_")])
+            return
+        for table in tables:
+            self.assertGreaterEqual(samples['herald_db_dead_tuples{table="%s"}' % table], 0)
+        session = PgConnection(self.herald.db.name, user="herald")
+        try:
+            session.query("BEGIN; SELECT txid_current()")  # a transaction left open
+            time.sleep(1.1)
+            self.assertGreaterEqual(self.metrics()["herald_db_oldest_transaction_seconds"], 1.0)
+        finally:
+            session.close()
 
     def test_counters_move(self):
         receiver = Receiver()

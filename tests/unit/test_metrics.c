@@ -49,6 +49,28 @@ static void test_counters_and_gauges(void **state)
     expect_line(text, "# TYPE herald_deliveries_total counter");
 }
 
+static void test_database_health_and_leader(void **state)
+{
+    (void)state;
+    static Buffer out;
+    buffer_init(&out, 1 << 20);
+    static const char *const tables[] = {"tasks", "attempts"};
+    static const int64_t dead[] = {120, 7};
+    MetricsGauges gauges = {.database_known = true, .tables = tables, .table_count = 2,
+                            .dead_tuples = dead, .oldest_transaction_ms = 2500};
+    metrics_set_leader(true);
+    assert_int_equal(metrics_render(&out, &gauges), 0);
+    assert_int_equal(buffer_append(&out, "", 0), 0);
+    expect_line(out.data, "herald_db_dead_tuples{table=\"tasks\"} 120");
+    expect_line(out.data, "herald_db_dead_tuples{table=\"attempts\"} 7");
+    expect_line(out.data, "herald_db_oldest_transaction_seconds 2.500");
+    expect_line(out.data, "herald_leader 1");
+    buffer_free(&out);
+    /* Unknown (SQLite): not shown at all. */
+    const char *text = render();
+    assert_null(strstr(text, "herald_db_"));
+}
+
 static void test_histogram_buckets_are_cumulative(void **state)
 {
     (void)state;
@@ -70,6 +92,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counters_and_gauges),
         cmocka_unit_test(test_histogram_buckets_are_cumulative),
+        cmocka_unit_test(test_database_health_and_leader),
     };
     return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 }
