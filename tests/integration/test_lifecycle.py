@@ -3,9 +3,11 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -201,7 +203,8 @@ class InstanceTest(unittest.TestCase):
 
 class NotifyTest(unittest.TestCase):
     def test_sd_notify_protocol(self):
-        directory = Herald().directory
+        directory = tempfile.mkdtemp(prefix="herald-it-")
+        self.addCleanup(shutil.rmtree, directory, True)
         path = os.path.join(directory, "notify.sock")
         sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sink.bind(path)
