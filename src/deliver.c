@@ -16,6 +16,7 @@
 #include "address.h"
 #include "clock.h"
 #include "json_check.h"
+#include "log.h"
 #include "retry_after.h"
 #include "sign.h"
 #include "utf8.h"
@@ -449,4 +450,34 @@ void deliver_close(Delivery *delivery)
     if (delivery->easy != NULL)
         curl_easy_cleanup(delivery->easy);
     delivery->easy = NULL;
+}
+
+void deliver_log_outcome(const Delivery *delivery, const AttemptOutcome *outcome)
+{
+    char business_id[160], error[320];
+    log_quote(business_id, sizeof business_id, delivery->task.business_id);
+    char description[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
+    attempt_describe(&outcome->attempt, description, sizeof description);
+    log_quote(error, sizeof error, description);
+    const Task *task = &delivery->task;
+    switch (outcome->kind) {
+    case ATTEMPT_OUTCOME_SUCCEEDED:
+        log_debug("event=delivered task_id=%lld business_type=%s business_id=%s attempt=%d "
+                  "status=%d duration_ms=%lld",
+                  (long long)task->id, task->business_type, business_id, task->attempts,
+                  outcome->attempt.status_code, (long long)outcome->attempt.duration_ms);
+        break;
+    case ATTEMPT_OUTCOME_RETRY:
+        log_info("event=attempt_failed task_id=%lld business_type=%s business_id=%s attempt=%d "
+                 "error=%s retry_in_ms=%lld",
+                 (long long)task->id, task->business_type, business_id, task->attempts, error,
+                 (long long)(outcome->next_attempt_at - clock_now_ms()));
+        break;
+    case ATTEMPT_OUTCOME_MANUAL:
+        log_warning("event=moved_to_manual task_id=%lld business_type=%s business_id=%s "
+                    "attempts=%d reason=%s error=%s",
+                    (long long)task->id, task->business_type, business_id, task->attempts,
+                    outcome->manual_reason, error);
+        break;
+    }
 }

@@ -5,9 +5,11 @@
  * starts the threads and then waits for signals. The threads, each named:
  * the scheduler ("herald-sched", deliveries), the intake writer
  * ("herald-intake", every write but the scheduler's), the alert checker
- * ("herald-watch"), libmicrohttpd's HTTP pool (one per CPU by default) and
- * the API's connection guard ("herald-conn"); main itself reloads (SIGHUP)
- * and reports STATUS= every 10 seconds.
+ * ("herald-watch"), libmicrohttpd's HTTP pool (one per CPU by default), the
+ * API's connection guard ("herald-conn") and, on a database other heraldd
+ * share, the beacon that signals them ("herald-beacon"); main itself reloads
+ * (SIGHUP) and reports STATUS= every 10 seconds. Its command line is
+ * daemon_args.c's.
  * Signals are blocked in every thread and taken here with sigwait(), so no
  * handler ever runs in the middle of other code. Shutdown order matters:
  * drain the API (writes get 503, the listening socket closes, open
@@ -17,7 +19,6 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,8 +37,10 @@
 #include "alert.h"
 #include "api.h"
 #include "auth.h"
+#include "beacon.h"
 #include "config.h"
 #include "config_reload.h"
+#include "daemon_args.h"
 #include "copy_to.h"
 #include "roster.h"
 #include "fault.h"
@@ -49,124 +52,6 @@
 #include "store.h"
 #include "version.h"
 
-typedef struct Options {
-    const char *config_path;
-    const char *listen;
-    const char *db_path;
-    bool insecure_listen;
-    bool check_config;
-    bool list_keys;
-    const char *copy_to; /* --copy-to URL */
-} Options;
-
-static void main_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: heraldd [-c FILE] [--listen HOST:PORT] [--db PATH] [--insecure-listen]\n"
-            "               [--check-config] [--copy-to URL] [--list-keys] [--version] [--help]\n"
-            "\n"
-            "  -c, --config FILE    configuration file (default " CONFIG_DEFAULT_PATH ")\n"
-            "      --listen ADDR    override [server] listen, e.g. 127.0.0.1:8080 (port 0: any)\n"
-            "      --db PATH|URL    override [storage] path (a postgresql:// URI: url)\n"
-            "      --insecure-listen  allow a non-loopback listen address without api_token_file\n"
-            "      --check-config   read the configuration, report problems and exit\n"
-            "      --copy-to URL    copy the SQLite database into the empty PostgreSQL\n"
-            "                       database at URL (heraldd stopped), verify and exit\n"
-            "      --list-keys      print every configuration key: whether a reload (SIGHUP)\n"
-            "                       applies it or it needs a restart, and its default\n"
-            "  -V, --version        print the version and exit\n"
-            "  -h, --help           print this help and exit\n");
-}
-
-/* Returns 0 to run, 1 to exit successfully, 2 on a usage error. */
-static int main_parse_options(int argc, char **argv, Options *options)
-{
-    enum {
-        OPTION_LISTEN = 256,
-        OPTION_DB,
-        OPTION_INSECURE,
-        OPTION_CHECK,
-        OPTION_LIST_KEYS,
-        OPTION_COPY_TO,
-    };
-    static const struct option long_options[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"listen", required_argument, NULL, OPTION_LISTEN},
-        {"db", required_argument, NULL, OPTION_DB},
-        {"insecure-listen", no_argument, NULL, OPTION_INSECURE},
-        {"check-config", no_argument, NULL, OPTION_CHECK},
-        {"copy-to", required_argument, NULL, OPTION_COPY_TO},
-        {"list-keys", no_argument, NULL, OPTION_LIST_KEYS},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    memset(options, 0, sizeof *options);
-    options->config_path = CONFIG_DEFAULT_PATH;
-    int option;
-    while ((option = getopt_long(argc, argv, "c:Vh", long_options, NULL)) != -1) {
-        switch (option) {
-        case 'c': options->config_path = optarg; break;
-        case OPTION_LISTEN: options->listen = optarg; break;
-        case OPTION_DB: options->db_path = optarg; break;
-        case OPTION_INSECURE: options->insecure_listen = true; break;
-        case OPTION_CHECK: options->check_config = true; break;
-        case OPTION_COPY_TO: options->copy_to = optarg; break;
-        case OPTION_LIST_KEYS: config_print_keys(stdout); return 1;
-        case 'V': printf("heraldd %s\n", HERALD_VERSION); return 1;
-        case 'h': main_usage(stdout); return 1;
-        default: main_usage(stderr); return 2;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, "heraldd: unexpected argument \"%s\"\n", argv[optind]);
-        main_usage(stderr);
-        return 2;
-    }
-    return 0;
-}
-
-/* Applies command-line overrides and the rules that span several keys. */
-static int main_finish_config(Config *config, const Options *options, char *err, size_t errlen)
-{
-    if (options->listen != NULL) {
-        if (strlen(options->listen) >= sizeof config->listen) {
-            snprintf(err, errlen, "--listen: address too long");
-            return -1;
-        }
-        strcpy(config->listen, options->listen);
-    }
-    if (options->db_path != NULL) {
-        /* A PostgreSQL URI chooses that backend, as url would. A path only says
-         * where the SQLite database lives (the systemd unit passes one): a url
-         * in the file still chooses PostgreSQL. */
-        bool url = strncmp(options->db_path, "postgresql://", 13) == 0 ||
-                   strncmp(options->db_path, "postgres://", 11) == 0;
-        char *field = url ? config->storage_url : config->storage_path;
-        if (strlen(options->db_path) >= sizeof config->storage_path) {
-            snprintf(err, errlen, "--db: too long");
-            return -1;
-        }
-        strcpy(field, options->db_path);
-    }
-    struct sockaddr_storage address;
-    socklen_t length;
-    char detail[256];
-    if (address_parse_listen(config->listen, &address, &length, detail, sizeof detail) != 0) {
-        snprintf(err, errlen, "listen: %s", detail);
-        return -1;
-    }
-    if (config->api_token_file[0] == '\0' && !address_is_loopback((struct sockaddr *)&address) &&
-        !options->insecure_listen) {
-        snprintf(err, errlen,
-                 "refusing to listen on %s without authentication: set [server] api_token_file,"
-                 " listen on loopback, or pass --insecure-listen",
-                 config->listen);
-        return -1;
-    }
-    return 0;
-}
-
 /* How often STATUS= is refreshed for systemctl status. */
 #define MAIN_STATUS_INTERVAL_S 10
 /* The wall clock may wander this far from herald time before we say so. */
@@ -174,12 +59,13 @@ static int main_finish_config(Config *config, const Options *options, char *err,
 
 /* Everything the daemon runs; built by main_start, torn down by main_stop. */
 typedef struct Daemon {
-    const Options *options;
+    const DaemonArgs *options;
     const LiveConfig *live; /* the first snapshot: settings a reload cannot change */
     NetGuard guard;
     int lock_fd;
     Auth *auth;
     Scheduler *scheduler;
+    Beacon *beacon; /* a shared database only: signals the other heraldd */
     AlertChecker *alerts;
     Intake *intake;
     Api *api;
@@ -215,11 +101,14 @@ static void main_store_location(const Config *config, StoreLocation *out)
     };
 }
 
-/* intake and manual repairs tell the scheduler about due tasks at once. */
+/* intake and manual repairs tell the scheduler about due tasks at once, and
+ * the other heraldd sharing the database soon after. */
 static void main_announce_tasks(void *argument, const char *const *hosts, size_t count,
                                 int64_t due)
 {
-    scheduler_notify(argument, hosts, count, due);
+    Daemon *daemon = argument;
+    scheduler_notify(daemon->scheduler, hosts, count, due);
+    beacon_ring(daemon->beacon);
 }
 
 static void main_alert_options(const Daemon *daemon, const Config *config, AlertOptions *out)
@@ -300,7 +189,7 @@ static int main_check_environment(const Config *config, Auth **auth, NetGuard *g
 
 /* --check-config: every check start-up makes but binding the socket and
  * opening the database for writing. Returns the exit status. */
-static int main_check_config(const Config *config, const Options *options)
+static int main_check_config(const Config *config, const DaemonArgs *options)
 {
     char err[1024], quoted[1200];
     Auth *auth = NULL;
@@ -371,15 +260,21 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
         .policies = live_policies,
         /* Four pings per watchdog period. */
         .watchdog_ms = watchdog ? (int64_t)(watchdog_usec / 4000) : 0,
+        .instance_id = daemon->self.id,
     };
     daemon->scheduler = scheduler_start(&scheduler_options, err, errlen);
     if (daemon->scheduler == NULL)
         return -1;
+    if (store_is_shared(daemon->status_store)) {
+        daemon->beacon = beacon_start(&daemon->store_location, daemon->self.id, err, errlen);
+        if (daemon->beacon == NULL)
+            return -1;
+    }
     IntakeOptions intake_options = {
         .queue_limit = (size_t)config->intake_queue_limit,
         .max_retry_for = main_max_retry_for,
         .on_commit = main_announce_tasks,
-        .on_commit_argument = daemon->scheduler,
+        .on_commit_argument = daemon,
     };
     daemon->intake = intake_start(&daemon->store_location, &intake_options, err, errlen);
     if (daemon->intake == NULL)
@@ -405,7 +300,7 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
         .policies = live_policies,
         .guard = &daemon->guard,
         .on_tasks_due = main_announce_tasks,
-        .on_tasks_due_argument = daemon->scheduler,
+        .on_tasks_due_argument = daemon,
         .config = main_current_config,
     };
     daemon->api = api_start(&api_options, err, errlen);
@@ -429,7 +324,7 @@ static void main_reload(Daemon *daemon)
     char err[1024], quoted[1200];
     Config fresh;
     if (config_load(&fresh, daemon->options->config_path, err, sizeof err) != 0 ||
-        main_finish_config(&fresh, daemon->options, err, sizeof err) != 0) {
+        daemon_args_apply(&fresh, daemon->options, err, sizeof err) != 0) {
         log_error("event=reload_failed error=%s detail=\"keeping the current configuration\"",
                   log_quote(quoted, sizeof quoted, err));
         config_free(&fresh);
@@ -519,6 +414,7 @@ static void main_stop(Daemon *daemon)
     intake_stop(daemon->intake); /* stores what is queued and answers every waiting request */
     api_stop(daemon->api);
     intake_free(daemon->intake); /* only now: an HTTP thread may have been inside submit */
+    beacon_stop(daemon->beacon); /* nothing rings it any more */
     scheduler_stop(daemon->scheduler); /* lets requests in flight finish and records them */
     if (daemon->status_store != NULL) {
         char err[256];
@@ -532,8 +428,8 @@ static void main_stop(Daemon *daemon)
 
 int main(int argc, char **argv)
 {
-    Options options;
-    int parsed = main_parse_options(argc, argv, &options);
+    DaemonArgs options;
+    int parsed = daemon_args_parse(argc, argv, &options);
     if (parsed != 0)
         return parsed == 1 ? 0 : 2;
 
@@ -543,7 +439,7 @@ int main(int argc, char **argv)
     char quoted[1200];
     Config config;
     if (config_load(&config, options.config_path, err, sizeof err) != 0 ||
-        main_finish_config(&config, &options, err, sizeof err) != 0) {
+        daemon_args_apply(&config, &options, err, sizeof err) != 0) {
         log_error("event=config_invalid error=%s", log_quote(quoted, sizeof quoted, err));
         config_free(&config);
         return 1;

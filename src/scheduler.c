@@ -6,8 +6,8 @@
  *   2. take the inbox (hosts with new tasks)
  *   3. one transaction: record the outcomes, claim due tasks host by host
  *   4. start the claimed requests
- *   5. sleep in curl_multi_poll until a transfer moves, a wake-up, or the
- *      next due time (at most retry_interval)
+ *   5. sleep in curl_multi_poll until a transfer moves, a wake-up, a signal
+ *      from another heraldd, or the next due time (at most retry_interval)
  * If the transaction fails (database locked or full) the outcomes stay in
  * memory and are written next turn; the tasks stay 'delivering' meanwhile.
  * Every [delivery] lease_sweep_interval the turn also sweeps: leases that ended
@@ -42,6 +42,11 @@
 /* On a database other heraldd share, how often to look for work they
  * accepted (a read of the hosts with pending tasks, one index seek each). */
 #define SCHEDULER_POLL_MS 1000
+/* Another heraldd's signal (store_signal_take) brings that look forward,
+ * but not closer than this to the last one. */
+#define SCHEDULER_SIGNAL_GAP_MS 10
+/* Due tasks another heraldd is claiming are looked at again after this. */
+#define SCHEDULER_CONTENDED_MS 25
 /* After a failed write, how soon to try again. */
 #define SCHEDULER_WRITE_RETRY_MS 100
 
@@ -76,6 +81,7 @@ struct Scheduler {
     size_t claim_count;       /* how many claimed[] holds */
     int64_t next_sweep;
     int64_t next_poll;       /* shared database: the next look for others' work */
+    int64_t last_poll;
     int64_t next_lag_update; /* monotonic ms */
     int64_t next_watchdog;   /* monotonic ms */
     uint64_t random_state;
@@ -150,36 +156,6 @@ static AttemptOutcome *scheduler_new_outcome(Scheduler *scheduler)
     return &scheduler->outcomes[scheduler->outcome_count++];
 }
 
-static void scheduler_log_outcome(const Delivery *delivery, const AttemptOutcome *outcome)
-{
-    char business_id[160], error[320];
-    log_quote(business_id, sizeof business_id, delivery->task.business_id);
-    char description[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
-    attempt_describe(&outcome->attempt, description, sizeof description);
-    log_quote(error, sizeof error, description);
-    const Task *task = &delivery->task;
-    switch (outcome->kind) {
-    case ATTEMPT_OUTCOME_SUCCEEDED:
-        log_debug("event=delivered task_id=%lld business_type=%s business_id=%s attempt=%d "
-                  "status=%d duration_ms=%lld",
-                  (long long)task->id, task->business_type, business_id, task->attempts,
-                  outcome->attempt.status_code, (long long)outcome->attempt.duration_ms);
-        break;
-    case ATTEMPT_OUTCOME_RETRY:
-        log_info("event=attempt_failed task_id=%lld business_type=%s business_id=%s attempt=%d "
-                 "error=%s retry_in_ms=%lld",
-                 (long long)task->id, task->business_type, business_id, task->attempts, error,
-                 (long long)(outcome->next_attempt_at - clock_now_ms()));
-        break;
-    case ATTEMPT_OUTCOME_MANUAL:
-        log_warning("event=moved_to_manual task_id=%lld business_type=%s business_id=%s "
-                    "attempts=%d reason=%s error=%s",
-                    (long long)task->id, task->business_type, business_id, task->attempts,
-                    outcome->manual_reason, error);
-        break;
-    }
-}
-
 /* Turns finished transfers into outcomes and frees their slots. */
 static void scheduler_collect_finished(Scheduler *scheduler)
 {
@@ -198,7 +174,7 @@ static void scheduler_collect_finished(Scheduler *scheduler)
         if (outcome != NULL) {
             deliver_finish(delivery, result, clock_now_ms(), scheduler_random_unit(scheduler),
                            outcome);
-            scheduler_log_outcome(delivery, outcome);
+            deliver_log_outcome(delivery, outcome);
             const char *error_class = outcome->attempt.error_class;
             metrics_count_delivery(error_class[0] ? error_class : "success",
                                    outcome->attempt.duration_ms);
@@ -258,6 +234,11 @@ static int scheduler_claim(Scheduler *scheduler, int64_t now, char *err, size_t 
         if (store_host_next_due(scheduler->store, host_key(host), &next_due, err, errlen) ==
             STORE_ERROR)
             return -1;
+        /* Due, yet not claimed: rows another heraldd's claim holds (the claim
+         * skips locked rows, this read does not). Theirs, unless their
+         * transaction fails: look again shortly, never spin on them. */
+        if (next_due <= now && scheduler->claim_count - before < limit)
+            next_due = now + SCHEDULER_CONTENDED_MS;
         host_table_set_due(&scheduler->hosts, host, next_due);
     }
     return 0;
@@ -351,6 +332,7 @@ static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
     if (store_is_shared(scheduler->store) && now >= scheduler->next_poll &&
         !scheduler->write_failing) { /* a failing database is reported once, by the write */
         scheduler->next_poll = now + SCHEDULER_POLL_MS;
+        scheduler->last_poll = now;
         scheduler_load_hosts(scheduler);
     }
     Host *top = host_table_peek(&scheduler->hosts);
@@ -453,6 +435,20 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
     receivers_publish(&scheduler->hosts, now);
 }
 
+/* Reads the signals of other heraldd: one brings the next look for their
+ * work forward (to now, or SCHEDULER_SIGNAL_GAP_MS after the last look). */
+static void scheduler_take_signals(Scheduler *scheduler)
+{
+    bool signalled = false;
+    char err[320];
+    if (store_signal_take(scheduler->store, scheduler->options.instance_id, &signalled, err,
+                          sizeof err) != 0)
+        log_debug("event=signals_lost error=\"%s\"", err); /* pg.c logs the outage itself */
+    int64_t soonest = scheduler->last_poll + SCHEDULER_SIGNAL_GAP_MS;
+    if (signalled && soonest < scheduler->next_poll)
+        scheduler->next_poll = soonest;
+}
+
 static void *scheduler_main(void *argument)
 {
     Scheduler *scheduler = argument;
@@ -466,6 +462,8 @@ static void *scheduler_main(void *argument)
         curl_multi_perform(scheduler->multi, &running);
         scheduler_collect_finished(scheduler);
         bool stopping = scheduler_take_inbox(scheduler);
+        if (store_is_shared(scheduler->store))
+            scheduler_take_signals(scheduler);
         int64_t now = clock_now_ms();
         int started = scheduler_write(scheduler, now, !stopping);
         scheduler_publish(scheduler, now);
@@ -474,7 +472,10 @@ static void *scheduler_main(void *argument)
             break; /* unwritten outcomes are recovered as interrupted at next start */
         if (started > 0)
             continue; /* send them now, and collect any that finish at once */
-        CURLMcode code = curl_multi_poll(scheduler->multi, NULL, 0,
+        /* Also woken by a signal arriving on the idle database connection. */
+        struct curl_waitfd signals = {.fd = store_signal_fd(scheduler->store),
+                                      .events = CURL_WAIT_POLLIN};
+        CURLMcode code = curl_multi_poll(scheduler->multi, &signals, signals.fd >= 0 ? 1 : 0,
                                          scheduler_wait_ms(scheduler, clock_now_ms(), stopping),
                                          NULL);
         if (code != CURLM_OK)
@@ -558,6 +559,10 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
     scheduler->store = store_open(options->store_location, &store_options, err, errlen);
     if (scheduler->store == NULL || scheduler_recover(scheduler, err, errlen) != 0)
         goto fail;
+    char listen_err[320];
+    if (store_is_shared(scheduler->store) &&
+        store_signal_listen(scheduler->store, listen_err, sizeof listen_err) != 0)
+        log_warning("event=listen_failed error=\"%s\"", listen_err); /* again on reconnecting */
     scheduler_load_hosts(scheduler);
     scheduler->multi = curl_multi_init();
     if (scheduler->multi == NULL) {

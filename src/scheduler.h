@@ -8,7 +8,10 @@
  * `concurrency` requests in flight, nor more than `per_host_concurrency` to
  * one scheme://host:port, so a receiver that hangs only ever holds its own
  * slots. It sleeps until the next task is due (at most retry_interval) and is
- * woken at once when intake commits new tasks (scheduler_notify).
+ * woken at once when intake commits new tasks (scheduler_notify). On a
+ * database other heraldd share it also looks for the work they accepted:
+ * every second, and within milliseconds of a signal from one of them
+ * (store_signal_*, sent by their beacon.c).
  *
  * With a systemd watchdog it sends WATCHDOG=1 from this loop, and only from
  * it: a loop that stops turning gets the service restarted.
@@ -46,6 +49,9 @@ typedef struct SchedulerOptions {
     const struct Config *(*config)(void);
     const PolicySet *(*policies)(void);
     int64_t watchdog_ms; /* send WATCHDOG=1 at least this often; 0 = no watchdog */
+    /* This heraldd's id (roster.h), to tell its own signals from others'
+     * (store_signal_take); not owned, outlives the scheduler. */
+    const char *instance_id;
 } SchedulerOptions;
 
 /* Opens its connection, recovers interrupted tasks and learns which hosts

@@ -220,6 +220,35 @@ bool store_is_shared(const Store *store)
     return store->backend->shared;
 }
 
+int store_signal_send(Store *store, const char *sender, char *err, size_t errlen)
+{
+    if (store->backend->signal_send == NULL)
+        return 0;
+    return store->backend->signal_send(store, sender, err, errlen);
+}
+
+int store_signal_listen(Store *store, char *err, size_t errlen)
+{
+    if (store->backend->signal_listen == NULL)
+        return 0;
+    return store->backend->signal_listen(store, err, errlen);
+}
+
+int store_signal_fd(Store *store)
+{
+    if (store->backend->signal_fd == NULL)
+        return -1;
+    return store->backend->signal_fd(store);
+}
+
+int store_signal_take(Store *store, const char *self, bool *signalled, char *err, size_t errlen)
+{
+    *signalled = false;
+    if (store->backend->signal_take == NULL)
+        return 0;
+    return store->backend->signal_take(store, self, signalled, err, errlen);
+}
+
 int store_record_outcomes(Store *store, const AttemptOutcome *outcomes, size_t count, int64_t now,
                           size_t *fenced, char *err, size_t errlen)
 {

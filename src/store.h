@@ -220,14 +220,17 @@ int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *
                             size_t errlen);
 void store_host_list_free(StoreHost *hosts, size_t count);
 
-/* The earliest next_attempt_at of HOST's pending tasks (an index seek). */
+/* The earliest next_attempt_at of HOST's pending tasks (an index seek),
+ * including those another heraldd's claim holds right now. */
 StoreResult store_host_next_due(Store *store, const char *host, int64_t *out, char *err,
                                 size_t errlen);
 
 /* Inside a transaction: claims up to LIMIT pending tasks of HOST due at NOW
  * (earliest first). They become 'delivering', their attempt count grows by one
  * and next_attempt_at holds LEASE_UNTIL. Appends them to OUT (which has room
- * for LIMIT more) and adds their number to *COUNT; the caller task_clear()s them. */
+ * for LIMIT more) and adds their number to *COUNT; the caller task_clear()s them.
+ * On a shared database tasks another heraldd's claim holds are skipped, never
+ * waited for (FOR UPDATE SKIP LOCKED). */
 int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_until,
                     size_t limit, Task *out, size_t *count, char *err, size_t errlen);
 
@@ -279,6 +282,28 @@ int store_leader_try(Store *store, bool *leader, char *err, size_t errlen);
 /* Whether other heraldd may use this database at the same time (PostgreSQL):
  * then tasks in flight are someone's until their lease ends, even at start-up. */
 bool store_is_shared(const Store *store);
+
+/* Wake-ups between the heraldd sharing a database (PostgreSQL's LISTEN and
+ * NOTIFY; SQLite has one heraldd per file, and each of these does nothing).
+ * A signal means "new tasks are due", sent by instance SENDER. It is a hint
+ * and never the only way work is found: a signal sent while a listener's
+ * connection was down is lost, and that listener's poll of the due hosts
+ * finds the work.
+ *   store_signal_send: outside a transaction; sends one signal at once (its
+ *     own short transaction). Returns 0, or -1 with ERR.
+ *   store_signal_listen: this connection receives signals from now on, and
+ *     again after each reconnection. Returns 0, or -1 with ERR (it listens
+ *     from the next connection).
+ *   store_signal_fd: the descriptor that becomes readable when a signal
+ *     arrives while the connection is idle; -1 if there is none now.
+ *   store_signal_take: outside a transaction; reads what arrived, without
+ *     waiting, and sets *SIGNALLED if a signal came from a sender other than
+ *     SELF. Returns 0, or -1 with ERR when the connection was lost (the next
+ *     statement reconnects). */
+int store_signal_send(Store *store, const char *sender, char *err, size_t errlen);
+int store_signal_listen(Store *store, char *err, size_t errlen);
+int store_signal_fd(Store *store);
+int store_signal_take(Store *store, const char *self, bool *signalled, char *err, size_t errlen);
 
 /* Inside a transaction: tasks left 'delivering' whose lease ends by
  * LEASE_END (INT64_MAX at start-up: all of them) get an 'interrupted' attempt

@@ -4,8 +4,9 @@
  * every backend's connection struct starts with. The front checks nothing
  * and adds nothing: each call goes to the backend's function with the same
  * arguments, so store.h's contract is each backend's contract (the store
- * unit tests run it against both). One entry is optional: without
- * task_create_many the front loops over task_create.
+ * unit tests run it against both). An entry whose comment begins "NULL:" is
+ * optional: without task_create_many, for one, the front loops over
+ * task_create.
  *
  * The model is curl's struct Curl_ssl (lib/vtls/vtls_int.h) and OpenSMTPD's
  * queue_backend. Only store.c and the backends include this header.
@@ -34,6 +35,11 @@ struct StoreBackend {
     int (*ping)(Store *store, char *err, size_t errlen);
     /* NULL: not shared, always the leader (see store_leader_try). */
     int (*leader_try)(Store *store, bool *leader, char *err, size_t errlen);
+    /* NULL: no other heraldd to signal or hear (store_signal_*). */
+    int (*signal_send)(Store *store, const char *sender, char *err, size_t errlen);
+    int (*signal_listen)(Store *store, char *err, size_t errlen);
+    int (*signal_fd)(Store *store);
+    int (*signal_take)(Store *store, const char *self, bool *signalled, char *err, size_t errlen);
     int (*begin)(Store *store, char *err, size_t errlen);
     int (*commit)(Store *store, char *err, size_t errlen);
     void (*rollback)(Store *store);

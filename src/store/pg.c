@@ -94,15 +94,16 @@ static int pg_setup_session(PgStore *store, char *err, size_t errlen)
      * skips them; a bitmap scan (which the planner picks for the few live
      * rows it expects) visits them all, every time: an outcome statement took
      * 5 ms for 50 rows after 8,000 deliveries. So that session does without. */
-    char sql[320];
+    char sql[384];
     snprintf(sql, sizeof sql,
              "SET synchronous_commit = %s; SET statement_timeout = %lld; SET lock_timeout = %lld;"
              " SET idle_in_transaction_session_timeout = %d; SET tcp_keepalives_idle = 10;"
-             " SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3%s",
+             " SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3%s%s",
              store->durability == STORE_DURABILITY_FULL ? "on" : "off",
              (long long)store->location->statement_timeout_ms,
              (long long)store->location->busy_timeout_ms, PG_IDLE_IN_TRANSACTION_MS,
-             store->durability == STORE_DURABILITY_FULL ? "" : "; SET enable_bitmapscan = off");
+             store->durability == STORE_DURABILITY_FULL ? "" : "; SET enable_bitmapscan = off",
+             store->listening ? "; LISTEN " PG_SIGNAL_CHANNEL : "");
     PGresult *result = PQexec(store->conn, sql);
     int ok = PQresultStatus(result) == PGRES_COMMAND_OK;
     if (!ok) {
@@ -206,9 +207,7 @@ int pg_connect_now(PgStore *store, int64_t wait_ms, char *err, size_t errlen)
     }
 }
 
-/* After a failed statement: if the connection itself is gone, forget it
- * (the next call outside a transaction reconnects). */
-static void pg_check_connection(PgStore *store)
+void pg_check_connection(PgStore *store)
 {
     if (store->conn != NULL && PQstatus(store->conn) == CONNECTION_BAD) {
         char line[256];
@@ -535,6 +534,10 @@ const StoreBackend store_backend_postgresql = {
     .tidy = pg_tidy,
     .ping = pg_ping,
     .leader_try = pg_leader_try,
+    .signal_send = pg_signal_send,
+    .signal_listen = pg_signal_listen,
+    .signal_fd = pg_signal_fd,
+    .signal_take = pg_signal_take,
     .instance_beat = pg_instance_beat,
     .instance_leave = pg_instance_leave,
     .instance_list = pg_instance_list,

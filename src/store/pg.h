@@ -3,7 +3,8 @@
  * reconnects), runs statements and transactions and holds the backend's
  * table of functions; pg_values.c turns parameters and results into
  * herald's types; pg_sql.c has the text of every statement;
- * pg_schema.c migrates and inspects; pg_tasks.c, pg_delivery.c,
+ * pg_schema.c migrates and inspects; pg_signal.c carries wake-ups between
+ * instances; pg_tasks.c, pg_delivery.c,
  * pg_manual.c and pg_alerts.c hold the queries by subject. The functions
  * taking a Store * are the backend's entries in store_backend_postgresql.
  *
@@ -36,6 +37,7 @@
 typedef enum {
     PG_SQL_PING,
     PG_SQL_LEADER_TRY,
+    PG_SQL_SIGNAL_SEND,
     PG_SQL_TASK_INSERT,
     PG_SQL_TASK_INSERT_MANY,
     PG_SQL_TASK_GET,
@@ -116,6 +118,7 @@ typedef struct PgStore {
     bool prepared[PG_SLOTS];
     uint64_t connection;        /* counts connections made: which session this is */
     uint64_t leader_connection; /* the session holding the leader lock; 0: none */
+    bool listening;             /* every session LISTENs on PG_SIGNAL_CHANNEL */
 } PgStore;
 
 static inline PgStore *pg_of(Store *store)
@@ -227,6 +230,13 @@ PgStore *pg_store_new(const StoreLocation *location, StoreDurability durability,
  * -1 (ERR set) for an injected failure. */
 int pg_fault_hook(PgStore *store, const char *what, char *err, size_t errlen);
 
+/* After a failed statement or read: if the connection itself is gone,
+ * forgets it (the next call outside a transaction reconnects). */
+void pg_check_connection(PgStore *store);
+
+/* The channel of store_signal_* (pg_signal.c). */
+#define PG_SIGNAL_CHANNEL "herald_due"
+
 /* Connects if there is no connection (waiting up to WAIT_MS for the server
  * to answer, retrying with a backoff). Returns 0, or -1 with ERR. */
 int pg_connect_now(PgStore *store, int64_t wait_ms, char *err, size_t errlen);
@@ -246,6 +256,10 @@ int pg_schema_version(Store *base);
 int pg_tidy(Store *base, char *err, size_t errlen);
 int pg_ping(Store *base, char *err, size_t errlen);
 int pg_leader_try(Store *base, bool *leader, char *err, size_t errlen);
+int pg_signal_send(Store *base, const char *sender, char *err, size_t errlen);
+int pg_signal_listen(Store *base, char *err, size_t errlen);
+int pg_signal_fd(Store *base);
+int pg_signal_take(Store *base, const char *self, bool *signalled, char *err, size_t errlen);
 int pg_instance_beat(Store *base, const StoreInstance *instance, int64_t forget_before, char *err,
                      size_t errlen);
 int pg_instance_leave(Store *base, const char *id, char *err, size_t errlen);

@@ -51,6 +51,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " SELECT input.n, t.id FROM t JOIN input USING (webhook_id)",
     /* The leader's session lock (store_leader_try); its key is "hera", "ld". */
     [PG_SQL_LEADER_TRY] = "SELECT pg_try_advisory_lock(1751478881, 27748)",
+    /* sender: its own short transaction, never an intake's (see pg_signal.c) */
+    [PG_SQL_SIGNAL_SEND] = "SELECT pg_notify('" PG_SIGNAL_CHANNEL "', $1::text)",
     /* id */
     [PG_SQL_TASK_GET] = "SELECT " PG_TASK_COLUMNS " FROM " PG_TASKS_WITH_BODIES
                         " WHERE t.id = $1::bigint",

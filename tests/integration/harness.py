@@ -391,3 +391,52 @@ def task_request(business_id, target_url=None, **extra):
             "target_url": target_url or sink().url(), "payload": {"id": business_id}}
     task.update(extra)
     return task
+
+
+class FrozenThread:
+    """Stops one thread of a running heraldd (by its name, e.g. "herald-sched") while
+    the others go on, which SIGSTOP cannot do: the thread is seized with ptrace and
+    interrupted, and runs again on release() (or when this process exits). Only a
+    thread asleep in poll(2) is kept frozen, so it holds no lock the others need.
+    Every ptrace call is made from the thread that made the first (ptrace's rule)."""
+
+    _SEIZE, _INTERRUPT, _DETACH, _WALL = 0x4206, 0x4207, 17, 0x40000000
+    _POLL_SYSCALLS = {"7", "271"}  # poll, ppoll on x86_64
+
+    def __init__(self, pid, name, timeout=10.0):
+        import ctypes
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p,
+                                      ctypes.c_void_p]
+        self.tid = None
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as comm:
+                if comm.read().strip() == name:
+                    self.tid = int(tid)
+        if self.tid is None:
+            raise AssertionError("heraldd %d has no thread %s" % (pid, name))
+        deadline = time.monotonic() + timeout
+        while True:
+            self._call(self._SEIZE)
+            self._call(self._INTERRUPT)
+            status = ctypes.c_int()
+            if self._libc.waitpid(self.tid, ctypes.byref(status), self._WALL) != self.tid:
+                raise OSError(ctypes.get_errno(), "waitpid on thread %d" % self.tid)
+            with open("/proc/%d/task/%d/syscall" % (pid, self.tid)) as syscall:
+                if os.uname().machine != "x86_64" or \
+                        syscall.read().split()[0] in self._POLL_SYSCALLS:
+                    return
+            self.release()
+            if time.monotonic() > deadline:
+                raise AssertionError("thread %s never slept in poll" % name)
+            time.sleep(0.01)
+
+    def _call(self, request):
+        import ctypes
+        if self._libc.ptrace(request, self.tid, None, None) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, "ptrace(%#x) on thread %d: %s"
+                          % (request, self.tid, os.strerror(errno)))
+
+    def release(self):
+        self._call(self._DETACH)
