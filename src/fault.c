@@ -19,7 +19,7 @@
 
 #define FAULT_ROLE_MAX 16
 
-static const char *const fault_roles[] = {"main", "writer", "scheduler", "alert", "other"};
+static const char *const fault_roles[] = {"main", "writer", "scheduler", "alert", "beacon", "other"};
 #define FAULT_ROLE_COUNT (sizeof fault_roles / sizeof fault_roles[0])
 
 static _Thread_local const char *fault_role = "other";

@@ -15,7 +15,7 @@
  * undone.
  *
  * Whose operations: each thread names its role once (fault_set_role:
- * "writer", "scheduler", "alert", "main"; others are "other"), and operations
+ * "writer", "scheduler", "alert", "beacon", "main"; others are "other"), and operations
  * are counted per role, so a test can fail the 3rd operation of the writer
  * while the scheduler runs undisturbed.
  *

@@ -167,6 +167,30 @@ class WakeTest(unittest.TestCase):
         for herald in (a, b):
             herald.stop()
 
+    def test_signals_that_cannot_be_sent_leave_the_poll_to_find_the_work(self):
+        db = TestDatabase(None)
+        self.addCleanup(db.drop)
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        # Every statement of A's beacon fails (the fault seam): its signals are lost.
+        a = Herald(db=db, env={"HERALD_FAULT": "beacon:1:0"})
+        b = Herald(db=db)
+        for herald in (a, b):
+            self.addCleanup(herald.cleanup)
+            herald.start()
+        frozen = FrozenThread(a.process.pid, "herald-sched")
+        try:
+            for i in range(3):
+                status, _, body = a.request("POST", "/v1/tasks",
+                                            body=task_request("LOST-%d" % i, receiver.url()))
+                self.assertEqual(status, 201, body)
+            receiver.wait_for(3, timeout=10)  # by B's once-a-second look
+        finally:
+            frozen.release()
+        self.assertEqual(len(re.findall(r"event=signal_failed", a.log())), 1)  # once, not per try
+        for herald in (a, b):
+            herald.stop()
+
 
 @unittest.skipUnless(database.BACKEND == "postgresql", "several heraldd share PostgreSQL only")
 class LeaderTest(unittest.TestCase):
