@@ -2,6 +2,7 @@
 """make bench: every scenario of the performance issue against the real heraldd.
 
 Usage: run.py [--smoke] [--out bench/results.md] [--only 1,2,...] [--backend sqlite|postgresql]
+              [--instances 1,2,3]
 
 Each scenario starts a fresh heraldd (release build, fresh database in a temporary
 directory on the real disk, config written here, private targets allowed) with the
@@ -14,7 +15,8 @@ again on PostgreSQL, in the same run, each PostgreSQL figure also given as a rat
 SQLite's. The bench starts its own cluster (tools/pg_cluster.sh: a temporary
 directory, Unix socket only, default settings but fsync and synchronous_commit on),
 gives each heraldd a fresh database in it, and reports PostgreSQL's CPU and WAL bytes
-per task beside heraldd's figures.
+per task beside heraldd's figures. --instances 1,2,3 adds scenario 9 (bench/cluster.py):
+several heraldd sharing one PostgreSQL database.
 """
 import argparse
 import datetime
@@ -92,9 +94,9 @@ class Receiver:
 class PgCluster:
     """The bench's own PostgreSQL, stopped at the end of the run."""
 
-    def __init__(self):
+    def __init__(self, settings=()):
         self.directory = os.path.join(tempfile.gettempdir(), "herald-bench-pg-%d" % os.getpid())
-        subprocess.run([PG_CLUSTER, "start", self.directory], check=True)
+        subprocess.run([PG_CLUSTER, "start", self.directory] + list(settings), check=True)
         with open(os.path.join(self.directory, "data", "postmaster.pid")) as f:
             self.postmaster = int(f.readline())
         self.databases = 0
@@ -143,11 +145,12 @@ class PgCluster:
 
 
 class Herald:
-    def __init__(self, directory, delivery=None, retry=None):
-        """delivery and retry: keys that override or add to those sections."""
+    def __init__(self, directory, delivery=None, retry=None, pg_database=None):
+        """delivery and retry: keys that override or add to those sections;
+        pg_database: share that database (several instances) instead of a new one."""
         self.directory = directory
         self.db = os.path.join(directory, "herald.db")
-        self.pg_database = PG.new_database() if PG else None
+        self.pg_database = pg_database or (PG.new_database() if PG else None)
         self.config = os.path.join(directory, "herald.conf")
         storage = {"url": PG.url(self.pg_database)} if PG else {"path": self.db}
         storage["intake_queue_limit"] = "100000"
@@ -260,7 +263,9 @@ class Bench:
 
     def row(self, scenario, metric, value, unit="", target="", ratio=None):
         key = (scenario, metric.split(" (")[0])
-        if PG:
+        if PG and scenario.startswith("9 "):  # PostgreSQL only: its ratios are its own
+            scenario += " [postgresql]"
+        elif PG:
             scenario += " [postgresql]"
             base = self.sqlite_values.get(key)
             ratio = value / base if isinstance(value, float) and isinstance(base, float) \
@@ -647,20 +652,32 @@ def main():
     parser.add_argument("--backend", choices=("sqlite", "postgresql"),
                         default=os.environ.get("BACKEND") or "sqlite",
                         help="postgresql: also scenarios 2-4 and 6 on PostgreSQL, beside SQLite")
+    parser.add_argument("--instances", default=os.environ.get("INSTANCES") or "",
+                        help="with --backend postgresql: scenario 9, several heraldd on one "
+                        "database, for each of these instance counts (e.g. 1,2,3)")
     options = parser.parse_args()
+    instance_counts = [int(n) for n in options.instances.split(",") if n.strip()]
+    if instance_counts and options.backend != "postgresql":
+        parser.error("--instances needs --backend postgresql")
     only = options.only or ("1,2,3,4,6" if options.backend == "postgresql" else "1,2,3,4,5,6,7,8")
+    if instance_counts and not options.only:
+        only += ",9"
     bench = Bench(0.002 if options.smoke else 1.0, options.smoke)
     started = time.monotonic()
     global PG
     try:
+        import cluster  # scenario 9 (bench/cluster.py)
+        cluster.run = sys.modules[__name__]
         scenarios = (bench.ceilings, bench.intake, bench.end_to_end, bench.latency,
-                     bench.isolation, bench.backlog, bench.retry_storm, bench.bulk_retry)
+                     bench.isolation, bench.backlog, bench.retry_storm, bench.bulk_retry,
+                     lambda: cluster.instances(bench, instance_counts))
         numbers = sorted(set(int(n) for n in only.split(",")))
-        for number in numbers:
+        for number in [n for n in numbers if n != 9]:
             scenarios[number - 1]()
         if options.backend == "postgresql":
-            PG = bench.pg = PgCluster()
-            for number in [n for n in numbers if n in (2, 3, 4, 6)]:
+            PG = bench.pg = PgCluster(cluster.pg_settings() if instance_counts else ())
+            for number in [n for n in numbers if n in (2, 3, 4, 6) or
+                           (n == 9 and instance_counts)]:
                 scenarios[number - 1]()
         bench.write(options.out)
     finally:
