@@ -221,6 +221,7 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
         return -1;
     main_store_location(config, &daemon->store_location);
     roster_identify(&daemon->self);
+    metrics_set_instance(daemon->self.id);
     /* One heraldd per SQLite file; PostgreSQL is made to be shared. */
     if (daemon->store_location.kind == STORE_BACKEND_SQLITE) {
         daemon->lock_fd = instance_lock(config->storage_path, err, errlen);

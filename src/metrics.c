@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "version.h"
 
 static const double metrics_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                          0.1,    0.25,  0.5,    1,     2.5,  5,     10,
@@ -115,6 +116,18 @@ void metrics_set_leader(bool leader)
 bool metrics_leader(void)
 {
     return atomic_load(&metrics_is_leader);
+}
+
+static char metrics_instance_id[128];
+
+void metrics_set_instance(const char *id)
+{
+    /* A label value: the id is host:pid:start, and a host name has no quote or
+     * backslash, but one that had would break the exposition format. */
+    size_t used = 0;
+    for (const char *c = id; *c != '\0' && used + 1 < sizeof metrics_instance_id; c++)
+        metrics_instance_id[used++] = (*c == '"' || *c == '\\' || *c == '\n') ? '_' : *c;
+    metrics_instance_id[used] = '\0';
 }
 
 void metrics_scheduler_alive(int64_t monotonic_ms)
@@ -332,6 +345,12 @@ int metrics_render(Buffer *out, const MetricsGauges *gauges)
                              "(alerts on the manual backlog, sending alerts, retention).\n"
                              "# TYPE herald_leader gauge\nherald_leader %d\n",
                              metrics_leader() ? 1 : 0);
+    failed |= metrics_printf(out,
+                             "# HELP herald_instance_info This heraldd: its id (host:pid:start, "
+                             "as in GET /v1/instances) and version.\n"
+                             "# TYPE herald_instance_info gauge\n"
+                             "herald_instance_info{id=\"%s\",version=\"%s\"} 1\n",
+                             metrics_instance_id, HERALD_VERSION);
     failed |= metrics_printf(out, "# HELP herald_alerts_fired_total Alerts fired by kind.\n"
                                   "# TYPE herald_alerts_fired_total counter\n");
     for (size_t i = 0; i < METRICS_ALERT_KIND_COUNT; i++)

@@ -65,6 +65,11 @@ void metrics_count_alert(const char *kind);
 void metrics_set_leader(bool leader);
 bool metrics_leader(void);
 
+/* This heraldd's id (roster.h) and version: herald_instance_info{id,version} 1,
+ * so that each instance's series can be told apart and joined to
+ * GET /v1/instances. Set once by main before the API starts (ID is copied). */
+void metrics_set_instance(const char *id);
+
 /* One receiver (scheme://host:port) as the scheduler sees it. */
 typedef struct MetricsReceiver {
     const char *key; /* borrowed for the call */

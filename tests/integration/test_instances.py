@@ -243,12 +243,58 @@ class LeaderTest(unittest.TestCase):
 
 @unittest.skipUnless(database.BACKEND == "postgresql", "several heraldd share PostgreSQL only")
 class ClusterTest(unittest.TestCase):
-    """Three heraldd, 20,000 tasks posted round-robin, one instance killed and
-    restarted 5 s later, three times: every accepted task delivered; duplicates
-    only from attempts in flight at a kill; the per-host limit holds per instance."""
+    """Three heraldd, 20,000 tasks posted round-robin: each delivered once; then the
+    same with one instance killed and restarted 5 s later, three times: every
+    accepted task delivered; duplicates only from attempts in flight at a kill; the
+    per-host limit holds per instance."""
 
     TASKS = 20000
     PER_HOST = 8
+
+    def test_three_instances_deliver_20000_tasks_each_once(self):
+        db = TestDatabase(None)
+        self.addCleanup(db.drop)
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        heralds = []
+        for _ in range(3):
+            herald = Herald(db=db)
+            self.addCleanup(herald.cleanup)
+            heralds.append(herald.start())
+        failures = []
+
+        def post(first):  # batches of 100, round-robin over the instances, at full speed
+            for index in range(first, self.TASKS // 100, 4):
+                body = {"tasks": [task_request("E-%d" % i, receiver.url())
+                                  for i in range(index * 100, index * 100 + 100)]}
+                status, _, answer = heralds[index % 3].request("POST", "/v1/tasks/batch",
+                                                               body=body)
+                if status != 201:
+                    failures.append((status, answer))
+        posters = [threading.Thread(target=post, args=(i,)) for i in range(4)]
+        for thread in posters:
+            thread.start()
+        for thread in posters:
+            thread.join(120)
+        self.assertEqual(failures, [])
+        wait_until(lambda: len(receiver.received()) >= self.TASKS or None, timeout=120,
+                   interval=0.2, message="every task delivered")
+        wait_until(lambda: db.value("SELECT count(*) FROM tasks WHERE status <> 'succeeded'")
+                   == 0, timeout=30, interval=0.2, message="every outcome written")
+        ids = [r.headers["webhook-id"] for r in receiver.received()]
+        self.assertEqual(len(ids), self.TASKS)
+        self.assertEqual(len(set(ids)), self.TASKS)  # each webhook-id once
+        # Each instance's share of the work, from its own /metrics.
+        shares = []
+        for herald in heralds:
+            text = herald.request("GET", "/metrics")[2]
+            shares.append(int(float(re.search(r'herald_deliveries_total\{outcome="success"\} '
+                                              r'(\S+)', text).group(1))))
+        self.assertEqual(sum(shares), self.TASKS)
+        print("cluster: %d tasks through 3 instances, each webhook-id once; deliveries per "
+              "instance %s" % (self.TASKS, shares))
+        for herald in heralds:
+            herald.stop()
 
     def test_three_instances_share_the_work_and_survive_kills(self):
         db = TestDatabase(None)
@@ -353,6 +399,10 @@ class InstanceListTest(unittest.TestCase):
             if len(rows) == len(ids) and sum(row["leader"] for row in rows) == 1:
                 return rows
             return None
+        # /metrics names the instance as the table does.
+        for herald, instance_id in zip(heralds, ids):
+            self.assertIn('herald_instance_info{id="%s",version="0.1.0"} 1' % instance_id,
+                          herald.request("GET", "/metrics")[2])
         rows = wait_until(listed, timeout=25, interval=0.5, message="every instance listed")
         self.assertEqual(sorted(row["id"] for row in rows), sorted(ids))
         for row in rows:
