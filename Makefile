@@ -45,7 +45,10 @@ CTL_SRC     := $(wildcard src/ctl_*.c)
 LIB_SRC     := $(filter-out $(PROGRAM_SRC) $(CTL_SRC),$(wildcard src/*.c)) $(wildcard src/store/*.c)
 # One set of migrations per storage backend, each compiled into heraldd.
 BACKENDS    := sqlite postgresql
-GEN_SRC     := $(patsubst %,build/gen/migrations_%.c,$(BACKENDS))
+GEN_SRC     := $(patsubst %,build/gen/migrations_%.c,$(BACKENDS)) build/gen/asset_table.c
+# What heraldd serves from its binary (src/assets.h): URL path, content type, file.
+ASSETS      := /v1/openapi.yaml application/yaml docs/openapi.yaml
+ASSET_FILES := $(foreach i,$(shell seq 3 3 $(words $(ASSETS))),$(word $(i),$(ASSETS)))
 UNIT_TESTS  := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/test_support.c,$(wildcard tests/unit/test_*.c)))
 
 # Quiet by default; `make V=1` shows every command.
@@ -61,7 +64,7 @@ endif
 objects = $(patsubst %.c,build/$(1)/obj/%.o,$(notdir $(2)))
 
 .SECONDARY:
-.PHONY: all deps test-deps run test unit integration install clean asan fuzz fuzz-smoke bench bench-smoke
+.PHONY: all deps test-deps run test unit integration openapi install clean asan fuzz fuzz-smoke bench bench-smoke
 all: build/heraldd build/heraldctl
 
 deps:
@@ -71,10 +74,11 @@ test-deps:
 	@tools/deps.sh $(TEST_DEBS)
 	@$(MAKE) --no-print-directory tests/js/node_modules/.package-lock.json
 
-# The signature interoperability test's receiver: the official Standard Webhooks
-# library, pinned by tests/js/package-lock.json.
+# What the tests run on Node.js, pinned by tests/js/package-lock.json: the
+# signature interoperability test's receiver (the official Standard Webhooks
+# library) and the OpenAPI checks (Redocly CLI, Ajv, yaml).
 tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package-lock.json
-	@command -v npm >/dev/null || { echo "npm is needed for the signature tests" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is needed for the signature and OpenAPI tests" >&2; exit 1; }
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 
 .SECONDEXPANSION:
@@ -82,6 +86,11 @@ build/gen/migrations_%.c: $$(wildcard migrations/$$*/*.sql) tools/embed_migratio
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)
 	$(Q)tools/embed_migrations.sh $@ $* $(sort $(wildcard migrations/$*/*.sql))
+
+build/gen/asset_table.c: $(ASSET_FILES) tools/embed_assets.sh Makefile
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)tools/embed_assets.sh $@ $(ASSETS)
 
 # ---- one set of rules per build variant: release (build/) and asan (build/asan/) ----
 define VARIANT_RULES
@@ -96,6 +105,11 @@ build/$(1)/obj/%.o: src/store/%.c | deps $(GEN_SRC)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
 
 build/$(1)/obj/migrations_%.o: build/gen/migrations_%.c | deps
+	@mkdir -p $$(@D)
+	$$(call say,CC,$$@)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -c $$< -o $$@
+
+build/$(1)/obj/asset_table.o: build/gen/asset_table.c | deps
 	@mkdir -p $$(@D)
 	$$(call say,CC,$$@)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -c $$< -o $$@
@@ -154,6 +168,11 @@ build/fuzz/obj/%.o: src/store/%.c | deps $(GEN_SRC)
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 build/fuzz/obj/migrations_%.o: build/gen/migrations_%.c | deps
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/obj/asset_table.o: build/gen/asset_table.c | deps
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
@@ -238,9 +257,23 @@ test: test-deps
 unit: asan
 	@tests/unit/run.sh $(UNIT_TESTS)
 
+# Every answer the tests receive is kept in build/contract and checked against
+# docs/openapi.yaml afterwards (openapi).
 integration: asan all
-	python3 tests/integration/run.py --heraldd build/asan/heraldd --heraldctl build/asan/heraldctl \
-	    --release-heraldd build/heraldd
+	@rm -rf build/contract && mkdir -p build/contract/responses
+	HERALD_CONTRACT_DIR=$(CURDIR)/build/contract/responses python3 tests/integration/run.py \
+	    --heraldd build/asan/heraldd --heraldctl build/asan/heraldctl --release-heraldd build/heraldd
+	@$(MAKE) --no-print-directory openapi
+
+# The OpenAPI description: linted (Redocly, recommended-strict), compared with
+# heraldd's route table, and every answer the last integration run received
+# validated against it (tests/js/check_openapi.mjs).
+openapi: all tests/js/node_modules/.package-lock.json
+	@mkdir -p build/contract/responses
+	cd tests/js && npx --no-install redocly lint --config redocly.yaml ../../docs/openapi.yaml
+	build/heraldd --list-routes > build/contract/routes.txt
+	node tests/js/check_openapi.mjs docs/openapi.yaml build/contract/routes.txt \
+	    build/contract/responses
 
 # /etc/herald and herald.conf are root:$(HERALD_GROUP), 0750 and 0640: the
 # configuration may hold secrets, and the unit's dynamic user reads it through

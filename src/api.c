@@ -29,9 +29,7 @@
 #include "api_call.h"
 #include "api_conn.h"
 #include "api_internal.h"
-#include "api_manual.h"
-#include "api_system.h"
-#include "api_tasks.h"
+#include "api_route.h"
 #include "buffer.h"
 #include "clock.h"
 #include "log.h"
@@ -48,68 +46,6 @@
  * bytes arrive: enough for a batch of a hundred tasks in one allocation, while
  * a client announcing max_body on every connection gets no more than this. */
 #define API_BODY_RESERVE_MAX (64 * 1024)
-
-static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
-                                                   api_system_routes};
-static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
-                                                 &api_system_route_count};
-
-/* ---- routing ---- */
-
-/* Matches PATH against PATTERN; a "{id}" segment captures into PARAMETER. */
-static bool api_route_matches(const char *pattern, const char *path,
-                              char parameter[API_PATH_PARAMETER_MAX])
-{
-    const char *placeholder = strstr(pattern, "{id}");
-    if (placeholder == NULL)
-        return strcmp(pattern, path) == 0;
-    size_t prefix = (size_t)(placeholder - pattern);
-    const char *suffix = placeholder + 4;
-    if (strncmp(pattern, path, prefix) != 0)
-        return false;
-    const char *segment = path + prefix;
-    size_t segment_length = strcspn(segment, "/");
-    if (segment_length == 0 || segment_length >= API_PATH_PARAMETER_MAX ||
-        strcmp(segment + segment_length, suffix) != 0)
-        return false;
-    memcpy(parameter, segment, segment_length);
-    parameter[segment_length] = '\0';
-    return true;
-}
-
-/* Finds the route for METHOD and PATH (HEAD is answered as GET, without the
- * body). A path some route names literally ("/v1/tasks/batch") belongs to
- * the literal routes only, never to a pattern that would also match it
- * ("/v1/tasks/{id}"). When only the method is wrong, fills ALLOW with the
- * methods the path takes ("GET, HEAD, POST"); ALLOW is "" otherwise. */
-static const ApiRoute *api_route_find(const char *method, const char *path,
-                                      char parameter[API_PATH_PARAMETER_MAX],
-                                      char allow[API_ALLOW_MAX])
-{
-    const char *wanted = strcmp(method, "HEAD") == 0 ? "GET" : method;
-    allow[0] = '\0';
-    for (int literal = 1; literal >= 0; literal--) {
-        bool get = false, post = false;
-        for (size_t t = 0; t < sizeof api_route_tables / sizeof api_route_tables[0]; t++) {
-            for (size_t i = 0; i < *api_route_counts[t]; i++) {
-                const ApiRoute *route = &api_route_tables[t][i];
-                if ((strstr(route->pattern, "{id}") == NULL) != literal ||
-                    !api_route_matches(route->pattern, path, parameter))
-                    continue;
-                if (strcmp(route->method, wanted) == 0)
-                    return route;
-                get |= strcmp(route->method, "GET") == 0;
-                post |= strcmp(route->method, "POST") == 0;
-            }
-        }
-        if (get || post) {
-            snprintf(allow, API_ALLOW_MAX, "%s%s%s", get ? "GET, HEAD" : "",
-                     get && post ? ", " : "", post ? "POST" : "");
-            return NULL;
-        }
-    }
-    return NULL;
-}
 
 /* What api_check_query found wrong with a query string. */
 typedef struct ApiQueryCheck {

@@ -104,8 +104,11 @@ void api_call_reply_error(ApiCall *call, const ApiError *error)
     cJSON *detail = cJSON_AddObjectToObject(body, "error");
     cJSON_AddStringToObject(detail, "code", error->code);
     cJSON_AddStringToObject(detail, "message", error->message);
+    /* Always present, so every error has one shape: null when no single field is at fault. */
     if (error->field[0] != '\0')
         cJSON_AddStringToObject(detail, "field", error->field);
+    else
+        cJSON_AddNullToObject(detail, "field");
     api_call_reply(call, error->status, body);
 }
 

@@ -12,6 +12,7 @@
 #include "buffer.h"
 #include "clock.h"
 #include "config.h"
+#include "assets.h"
 #include "json_check.h"
 #include "metrics.h"
 #include "roster.h"
@@ -91,6 +92,18 @@ static void api_system_metrics(ApiCall *call)
         return;
     }
     api_call_reply_text(call, 200, "text/plain; version=0.0.4; charset=utf-8", text.data);
+}
+
+/* GET /v1/openapi.yaml: the description this binary was built with (assets.h). */
+static void api_system_openapi(ApiCall *call)
+{
+    const Asset *asset = assets_find("/v1/openapi.yaml");
+    char *text = asset ? strndup(asset->data, asset->size) : NULL;
+    if (text == NULL) {
+        api_call_fail(call, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    api_call_reply_text(call, 200, asset->content_type, text);
 }
 
 static cJSON *api_system_render_alert(const StoredAlert *alert)
@@ -215,6 +228,7 @@ const ApiRoute api_system_routes[] = {
     {.method = "GET", .pattern = "/metrics", .handler = api_system_metrics},
     {.method = "GET", .pattern = "/v1/alerts", .query = api_system_alerts_query, .handler = api_system_alerts},
     {.method = "GET", .pattern = "/v1/instances", .handler = api_system_instances},
+    {.method = "GET", .pattern = "/v1/openapi.yaml", .public = true, .handler = api_system_openapi},
 };
 
 const size_t api_system_route_count = sizeof api_system_routes / sizeof api_system_routes[0];

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "address.h"
+#include "api_route.h"
 #include "version.h"
 
 
@@ -16,7 +17,8 @@ static void daemon_args_usage(FILE *out)
 {
     fprintf(out,
             "usage: heraldd [-c FILE] [--listen HOST:PORT] [--db PATH] [--insecure-listen]\n"
-            "               [--check-config] [--copy-to URL] [--list-keys] [--version] [--help]\n"
+            "               [--check-config] [--copy-to URL] [--list-keys] [--list-routes]\n"
+            "               [--version] [--help]\n"
             "\n"
             "  -c, --config FILE    configuration file (default " CONFIG_DEFAULT_PATH ")\n"
             "      --listen ADDR    override [server] listen, e.g. 127.0.0.1:8080 (port 0: any)\n"
@@ -27,6 +29,7 @@ static void daemon_args_usage(FILE *out)
             "                       database at URL (heraldd stopped), verify and exit\n"
             "      --list-keys      print every configuration key: whether a reload (SIGHUP)\n"
             "                       applies it or it needs a restart, and its default\n"
+            "      --list-routes    print every API route (METHOD PATH) and exit\n"
             "  -V, --version        print the version and exit\n"
             "  -h, --help           print this help and exit\n");
 }
@@ -40,6 +43,7 @@ int daemon_args_parse(int argc, char **argv, DaemonArgs *options)
         OPTION_CHECK,
         OPTION_LIST_KEYS,
         OPTION_COPY_TO,
+        OPTION_LIST_ROUTES,
     };
     static const struct option long_options[] = {
         {"config", required_argument, NULL, 'c'},
@@ -49,6 +53,7 @@ int daemon_args_parse(int argc, char **argv, DaemonArgs *options)
         {"check-config", no_argument, NULL, OPTION_CHECK},
         {"copy-to", required_argument, NULL, OPTION_COPY_TO},
         {"list-keys", no_argument, NULL, OPTION_LIST_KEYS},
+        {"list-routes", no_argument, NULL, OPTION_LIST_ROUTES},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -65,6 +70,7 @@ int daemon_args_parse(int argc, char **argv, DaemonArgs *options)
         case OPTION_CHECK: options->check_config = true; break;
         case OPTION_COPY_TO: options->copy_to = optarg; break;
         case OPTION_LIST_KEYS: config_print_keys(stdout); return 1;
+        case OPTION_LIST_ROUTES: api_route_print(stdout); return 1;
         case 'V': printf("heraldd %s\n", HERALD_VERSION); return 1;
         case 'h': daemon_args_usage(stdout); return 1;
         default: daemon_args_usage(stderr); return 2;

@@ -30,6 +30,38 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
                      "SUMMARY: UndefinedBehaviorSanitizer")
 
 
+CONTRACT_DIR = os.environ.get("HERALD_CONTRACT_DIR")
+_contract_lock = threading.Lock()
+
+
+def _record_response(method, path, status, headers, body):
+    """With HERALD_CONTRACT_DIR set (make integration), every answer heraldd gives
+    through Herald.request is kept there, one JSON line each, for the OpenAPI
+    contract check (tests/js/check_openapi.mjs) that validates it against
+    docs/openapi.yaml."""
+    if not CONTRACT_DIR:
+        return
+    line = json.dumps({"method": method, "path": path, "status": status,
+                       "content_type": headers.get("content-type", ""),
+                       "allow": headers.get("allow"),
+                       "body": body.decode("utf-8", errors="replace")}) + "\n"
+    with _contract_lock:
+        with open(os.path.join(CONTRACT_DIR, "responses-%d.jsonl" % os.getpid()), "a") as f:
+            f.write(line)
+
+
+def _record_webhook(received):
+    """The same for each delivery a Receiver gets: checked against the description's
+    webhooks section (its headers)."""
+    if not CONTRACT_DIR:
+        return
+    line = json.dumps({"headers": received.headers,
+                       "body": received.body.decode("utf-8", errors="replace")}) + "\n"
+    with _contract_lock:
+        with open(os.path.join(CONTRACT_DIR, "webhooks-%d.jsonl" % os.getpid()), "a") as f:
+            f.write(line)
+
+
 def sqlite_only(reason):
     """For a test of SQLite's own behaviour (its files, its locks): skipped on PostgreSQL,
     which has its own tests of the same promise."""
@@ -182,6 +214,7 @@ class Herald:
             response_headers = {k.lower(): v for k, v in response.getheaders()}
 
             is_json = response_headers.get("content-type", "").startswith("application/json")
+            _record_response(method, path, response.status, response_headers, text)
             parsed = strict_json(text) if text and is_json else text.decode(errors="replace")
             return response.status, response_headers, parsed
         finally:
@@ -278,6 +311,8 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 received = Received("POST", self.path, dict(self.headers.items()), body)
+                if "X-Herald-Attempt" in self.headers:  # a task's delivery, not an alert
+                    _record_webhook(received)
                 with receiver.condition:
                     receiver.requests.append(received)
                     receiver.condition.notify_all()
