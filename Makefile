@@ -16,6 +16,7 @@ DATADIR    ?= $(PREFIX)/share/herald
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 MANDIR     ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 # The group that may read /etc/herald; the unit gives it to heraldd's dynamic user.
 HERALD_GROUP ?= herald
 
@@ -283,11 +284,13 @@ openapi: all tests/js/node_modules/.package-lock.json
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(addprefix $(DESTDIR)$(DATADIR)/migrations/,$(BACKENDS)) \
 	    $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(COMPLETIONDIR)
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/herald
 	install -m 0644 docs/heraldctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/heraldd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0755 build/heraldd build/heraldctl $(DESTDIR)$(BINDIR)/
+	install -m 0644 etc/bash-completion/heraldctl $(DESTDIR)$(COMPLETIONDIR)/heraldctl
 	for backend in $(BACKENDS); do \
 	    install -m 0644 migrations/$$backend/*.sql $(DESTDIR)$(DATADIR)/migrations/$$backend/ || exit 1; \
 	done

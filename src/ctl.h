@@ -16,8 +16,9 @@
 #include "ctl_client.h"
 
 #define CTL_EXIT_OK 0
-#define CTL_EXIT_API 1   /* the API answered an error, or could not be reached */
+#define CTL_EXIT_API 1 /* the API refused the request, or found nothing */
 #define CTL_EXIT_USAGE 2
+#define CTL_EXIT_UNREACHABLE 3 /* no answer from heraldd */
 
 typedef struct Ctl {
     CtlClient client;
@@ -46,8 +47,12 @@ extern const size_t ctl_manual_command_count;
 extern const CtlCommand ctl_secret_commands[];
 extern const size_t ctl_secret_command_count;
 
-/* Prints COMMAND's usage to OUT and returns STATUS. */
+/* Prints COMMAND's usage and returns STATUS: the whole usage on stdout (for
+ * --help), or one line with where to look on stderr (a usage error). */
 int ctl_command_usage(const CtlCommand *command, FILE *out, int status);
+
+/* Times in tables: local time (the default), or UTC with --utc. */
+void ctl_set_utc(bool utc);
 
 /* Prints "heraldctl: MESSAGE" and returns CTL_EXIT_API. */
 int ctl_fail(const char *message);
@@ -65,8 +70,9 @@ int ctl_list(Ctl *ctl, const CtlCommand *command, int argc, char **argv, const c
              const CtlQueryOption *options, size_t option_count,
              void (*show)(const CtlAnswer *answer));
 
-/* The text of MEMBER for a table cell: strings as is, null as "-", else JSON.
- * The caller frees it. */
+/* The text of MEMBER for a table cell: strings as is (a time, a member named
+ * *_at, as "YYYY-MM-DD HH:MM:SS" in local time, or with a "Z" in UTC), null
+ * as "-", else JSON. The caller frees it. */
 char *ctl_cell(const cJSON *object, const char *member);
 
 /* Prints the "task" member of ANSWER as key/value lines, the payload as sent. */

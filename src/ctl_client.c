@@ -89,8 +89,10 @@ static size_t ctl_collect(char *data, size_t size, size_t count, void *user)
     return buffer_append(buffer, data, size * count) == 0 ? size * count : 0;
 }
 
-/* Turns a non-2xx answer into one line for the user. */
-static void ctl_describe_error(long status, const cJSON *answer, char *err, size_t errlen)
+/* Turns a non-2xx answer into one line for the user. Returns CTL_API_ERROR
+ * for herald's own error, CTL_UNREACHABLE for an answer without one (a proxy's
+ * error page: heraldd was not reached). */
+static CtlResult ctl_describe_error(long status, const cJSON *answer, char *err, size_t errlen)
 {
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(answer, "error");
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
@@ -103,9 +105,10 @@ static void ctl_describe_error(long status, const cJSON *answer, char *err, size
         else
             snprintf(err, errlen, "HTTP %ld %s: %s", status, code->valuestring,
                      message->valuestring);
-    } else {
-        snprintf(err, errlen, "HTTP %ld", status);
+        return CTL_API_ERROR;
     }
+    snprintf(err, errlen, "HTTP %ld without herald's error body: is this heraldd?", status);
+    return CTL_UNREACHABLE;
 }
 
 CtlResult ctl_client_request(CtlClient *client, const char *method, const char *path,
@@ -144,6 +147,7 @@ CtlResult ctl_client_request(CtlClient *client, const char *method, const char *
     if (code != CURLE_OK) {
         snprintf(err, errlen, "cannot reach %s: %s", client->base_url,
                  curl_error[0] ? curl_error : curl_easy_strerror(code));
+        result = CTL_UNREACHABLE;
         goto done;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -154,13 +158,14 @@ CtlResult ctl_client_request(CtlClient *client, const char *method, const char *
                                                      JSON_CHECK_DEPTH_MAX + 4, &problem)
                                   : NULL;
     if (status < 200 || status > 299) {
-        ctl_describe_error(status, answer, err, errlen);
+        result = ctl_describe_error(status, answer, err, errlen);
         cJSON_Delete(answer);
         goto done;
     }
     if (answer == NULL) {
-        snprintf(err, errlen, "HTTP %ld with a body that is not JSON: %s", status,
-                 problem.message);
+        snprintf(err, errlen, "HTTP %ld with a body that is not JSON (%s): is this heraldd?",
+                 status, problem.message);
+        result = CTL_UNREACHABLE;
         goto done;
     }
     out->json = answer;

@@ -3,7 +3,8 @@
  *
  * One request at a time; every answer is JSON. An API error (a non-2xx with
  * {"error": {...}}) is returned as CTL_API_ERROR with the server's message,
- * so commands can print it and exit 1.
+ * so commands can print it and exit 1; no answer, or one that is not
+ * herald's, is CTL_UNREACHABLE (exit 3).
  */
 #ifndef HERALD_CTL_CLIENT_H
 #define HERALD_CTL_CLIENT_H
@@ -28,7 +29,8 @@ typedef struct CtlAnswer {
 
 typedef enum {
     CTL_OK = 0,
-    CTL_API_ERROR = 1, /* the API answered with an error, or could not be reached */
+    CTL_API_ERROR,   /* herald answered with an error (refused, not found) */
+    CTL_UNREACHABLE, /* no answer, or one that is not herald's */
 } CtlResult;
 
 /* Sets up CLIENT for BASE_URL with the token from TOKEN_FILE (first token
@@ -42,7 +44,7 @@ void ctl_client_free(CtlClient *client);
 /* Sends METHOD PATH (path and query, already escaped) with BODY (JSON text or
  * NULL). On CTL_OK, *OUT is the answer, which the caller frees with
  * ctl_answer_free(). On CTL_API_ERROR, ERR holds "HTTP STATUS code: message
- * (field)" or the transport error. */
+ * (field)"; on CTL_UNREACHABLE, the transport error or what answered. */
 CtlResult ctl_client_request(CtlClient *client, const char *method, const char *path,
                              const char *body, CtlAnswer *out, char *err, size_t errlen);
 

@@ -2,6 +2,8 @@
  * ctl_common: see ctl.h.
  */
 #include <getopt.h>
+#include <stdbool.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +15,45 @@
 
 int ctl_command_usage(const CtlCommand *command, FILE *out, int status)
 {
-    fprintf(out, "usage: heraldctl %s\n%s\n", command->usage, command->summary);
+    if (out == stdout) {
+        fprintf(out, "usage: heraldctl %s\n%s\n", command->usage, command->summary);
+        return status;
+    }
+    fprintf(out, "heraldctl: usage: heraldctl %s (see 'heraldctl %s%s%s --help')\n",
+            command->usage, command->group, command->name ? " " : "",
+            command->name ? command->name : "");
     return status;
+}
+
+static bool ctl_utc;
+
+void ctl_set_utc(bool utc)
+{
+    ctl_utc = utc;
+}
+
+/* TEXT (RFC 3339, UTC, as the API writes times) in local time or UTC; NULL
+ * if it is not such a time. The caller frees it. */
+static char *ctl_format_time(const char *text)
+{
+    struct tm tm = {0};
+    int consumed = 0;
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+        consumed < 19 || text[strlen(text) - 1] != 'Z')
+        return NULL;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t seconds = timegm(&tm);
+    struct tm shown;
+    if (seconds == (time_t)-1 ||
+        (ctl_utc ? gmtime_r(&seconds, &shown) : localtime_r(&seconds, &shown)) == NULL)
+        return NULL;
+    char out[32];
+    if (strftime(out, sizeof out, ctl_utc ? "%Y-%m-%d %H:%M:%SZ" : "%Y-%m-%d %H:%M:%S",
+                 &shown) == 0)
+        return NULL;
+    return strdup(out);
 }
 
 int ctl_fail(const char *message)
@@ -45,8 +84,12 @@ int ctl_request_and_show(Ctl *ctl, const char *method, const char *path, const c
 {
     CtlAnswer answer;
     char err[1024];
-    if (ctl_client_request(&ctl->client, method, path, body, &answer, err, sizeof err) != CTL_OK)
-        return ctl_fail(err);
+    CtlResult result = ctl_client_request(&ctl->client, method, path, body, &answer, err,
+                                          sizeof err);
+    if (result != CTL_OK) {
+        ctl_fail(err);
+        return result == CTL_UNREACHABLE ? CTL_EXIT_UNREACHABLE : CTL_EXIT_API;
+    }
     if (ctl->json)
         ctl_print_json(&answer);
     else
@@ -87,6 +130,12 @@ char *ctl_cell(const cJSON *object, const char *member)
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, member);
     if (item == NULL || cJSON_IsNull(item))
         return strdup("-");
+    size_t length = strlen(member);
+    if (cJSON_IsString(item) && length > 3 && strcmp(member + length - 3, "_at") == 0) {
+        char *time = ctl_format_time(item->valuestring);
+        if (time != NULL)
+            return time;
+    }
     if (cJSON_IsString(item))
         return strdup(item->valuestring);
     return cJSON_PrintUnformatted(item);
@@ -127,6 +176,6 @@ void ctl_print_attempts(const cJSON *attempts)
         free(started);
         free(status);
     }
-    ctl_table_print(&table, stdout);
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);
 }

@@ -37,7 +37,7 @@ static void ctl_manual_show_entries(const cJSON *entries)
         for (int i = 0; i < 8; i++)
             free(cells[i]);
     }
-    ctl_table_print(&table, stdout);
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);
 }
 
@@ -65,7 +65,7 @@ static void ctl_manual_show_actions(const cJSON *actions)
         for (int i = 0; i < 5; i++)
             free(cells[i]);
     }
-    ctl_table_print(&table, stdout);
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);
 }
 
@@ -310,7 +310,7 @@ static void ctl_manual_show_alerts(const CtlAnswer *answer)
         for (int i = 0; i < 7; i++)
             free(cells[i]);
     }
-    ctl_table_print(&table, stdout);
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);
 }
 
@@ -339,7 +339,7 @@ static void ctl_manual_show_instances(const CtlAnswer *answer)
         for (int i = 0; i < 8; i++)
             free(cells[i]);
     }
-    ctl_table_print(&table, stdout);
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);
 }
 

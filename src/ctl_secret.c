@@ -13,7 +13,6 @@
 
 static int ctl_secret_new(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
 {
-    (void)ctl;
     if (argc != 1)
         return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
     (void)argv;
@@ -21,7 +20,10 @@ static int ctl_secret_new(Ctl *ctl, const CtlCommand *command, int argc, char **
     char err[256];
     if (sign_generate_secret(CTL_SECRET_BYTES, secret, sizeof secret, err, sizeof err) != 0)
         return ctl_fail(err);
-    puts(secret);
+    if (ctl->json)
+        printf("{\"secret\":\"%s\"}\n", secret); /* whsec_ and base64: nothing to escape */
+    else
+        puts(secret);
     return CTL_EXIT_OK;
 }
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "utf8.h"
 
@@ -66,6 +68,7 @@ void ctl_table_init(CtlTable *table, size_t columns, const char *const *header)
 {
     memset(table, 0, sizeof *table);
     table->columns = columns;
+    table->has_header = header != NULL;
     if (header != NULL)
         ctl_table_add(table, header);
 }
@@ -87,28 +90,117 @@ int ctl_table_add(CtlTable *table, const char *const *cells)
     return 0;
 }
 
-void ctl_table_print(const CtlTable *table, FILE *out)
+size_t ctl_table_width(FILE *out)
 {
-    size_t widths[CTL_TABLE_COLUMNS_MAX] = {0};
-    for (size_t r = 0; r < table->rows; r++) {
-        for (size_t c = 0; c < table->columns && c < CTL_TABLE_COLUMNS_MAX; c++) {
-            const char *cell = table->cells[r * table->columns + c];
-            size_t width = cell ? utf8_count_code_points(cell) : 0;
-            if (width > widths[c])
-                widths[c] = width;
+    const char *columns = getenv("COLUMNS");
+    char *end = NULL;
+    long value = columns ? strtol(columns, &end, 10) : 0;
+    if (columns != NULL && *columns != '\0' && *end == '\0' && value >= 20 && value <= 1000)
+        return (size_t)value;
+    struct winsize size;
+    if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col >= 20)
+        return size.ws_col;
+    return CTL_TABLE_DEFAULT_WIDTH;
+}
+
+/* The byte length of TEXT's first COUNT characters (UTF-8). */
+static size_t ctl_table_prefix(const char *text, size_t count)
+{
+    size_t i = 0;
+    while (text[i] != '\0' && count > 0) {
+        i++;
+        while (((unsigned char)text[i] & 0xC0) == 0x80)
+            i++;
+        count--;
+    }
+    return i;
+}
+
+static void ctl_table_pad(FILE *out, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        fputc(' ', out);
+}
+
+/* Narrows the widest columns, never below CTL_TABLE_MIN_COLUMN, until the
+ * row fits WIDTH: first those of free text (wider than CTL_TABLE_SHORT: URLs,
+ * errors, business ids), so that ids, states and times stay whole; then, if
+ * that is not enough, any. */
+static void ctl_table_fit(size_t *widths, size_t columns, size_t width)
+{
+    size_t total = 2 * (columns - 1);
+    bool text[CTL_TABLE_COLUMNS_MAX];
+    for (size_t c = 0; c < columns; c++) {
+        total += widths[c];
+        text[c] = widths[c] > CTL_TABLE_SHORT;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        while (total > width) {
+            size_t widest = columns;
+            for (size_t c = 0; c < columns; c++) {
+                if ((pass == 1 || text[c]) && (widest == columns || widths[c] > widths[widest]))
+                    widest = c;
+            }
+            if (widest == columns || widths[widest] <= CTL_TABLE_MIN_COLUMN)
+                break;
+            widths[widest]--;
+            total--;
         }
     }
+}
+
+void ctl_table_print(const CtlTable *table, FILE *out, size_t width)
+{
+    size_t widths[CTL_TABLE_COLUMNS_MAX] = {0};
+    size_t columns = table->columns < CTL_TABLE_COLUMNS_MAX ? table->columns
+                                                            : CTL_TABLE_COLUMNS_MAX;
     for (size_t r = 0; r < table->rows; r++) {
-        for (size_t c = 0; c < table->columns && c < CTL_TABLE_COLUMNS_MAX; c++) {
+        for (size_t c = 0; c < columns; c++) {
+            const char *cell = table->cells[r * table->columns + c];
+            size_t cell_width = cell ? utf8_count_code_points(cell) : 0;
+            if (cell_width > widths[c])
+                widths[c] = cell_width;
+        }
+    }
+    /* A list is cut to fit (a cut cell ends in "~"); the value column of a
+     * key/value table wraps, since it is all there is to see of one thing. */
+    size_t wrap = 0;
+    if (table->has_header) {
+        ctl_table_fit(widths, columns, width);
+    } else if (columns >= 2) {
+        size_t used = 2 * (columns - 1);
+        for (size_t c = 0; c + 1 < columns; c++)
+            used += widths[c];
+        wrap = width > used + CTL_TABLE_MIN_COLUMN ? width - used : CTL_TABLE_MIN_COLUMN;
+    }
+    for (size_t r = 0; r < table->rows; r++) {
+        size_t indent = 0;
+        for (size_t c = 0; c < columns; c++) {
             const char *cell = table->cells[r * table->columns + c];
             cell = cell ? cell : "?";
-            bool last = c + 1 == table->columns;
-            fputs(cell, out);
-            if (!last) {
-                size_t pad = widths[c] - utf8_count_code_points(cell) + 2;
-                for (size_t i = 0; i < pad; i++)
-                    fputc(' ', out);
+            bool last = c + 1 == columns;
+            size_t cell_width = utf8_count_code_points(cell);
+            if (last && wrap > 0) {
+                /* Wrapped lines start under the value. */
+                while (cell_width > wrap) {
+                    size_t bytes = ctl_table_prefix(cell, wrap);
+                    fwrite(cell, 1, bytes, out);
+                    fputc('\n', out);
+                    ctl_table_pad(out, indent);
+                    cell += bytes;
+                    cell_width -= wrap;
+                }
+                fputs(cell, out);
+            } else if (cell_width > widths[c]) {
+                fwrite(cell, 1, ctl_table_prefix(cell, widths[c] - 1), out);
+                fputc('~', out);
+                cell_width = widths[c];
+            } else {
+                fputs(cell, out);
             }
+            if (!last)
+                ctl_table_pad(out, widths[c] - cell_width + 2);
+            indent += widths[c] + 2;
         }
         fputc('\n', out);
     }

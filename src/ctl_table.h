@@ -13,12 +13,20 @@
 #ifndef HERALD_CTL_TABLE_H
 #define HERALD_CTL_TABLE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define CTL_TABLE_COLUMNS_MAX 12
+/* The width tables fit when the output is not a terminal (and $COLUMNS is unset). */
+#define CTL_TABLE_DEFAULT_WIDTH 80
+/* No column is cut narrower than this; columns no wider than CTL_TABLE_SHORT
+ * (ids, states, times) are cut only when cutting the others is not enough. */
+#define CTL_TABLE_MIN_COLUMN 8
+#define CTL_TABLE_SHORT 20
 
 typedef struct CtlTable {
     size_t columns;
+    bool has_header; /* a list (cells cut to fit), or key/value lines (values wrap) */
     size_t rows; /* including the header row */
     size_t capacity;
     char **cells; /* rows * columns */
@@ -39,8 +47,14 @@ void ctl_table_init(CtlTable *table, size_t columns, const char *const *header);
  * 0, or -1 if out of memory. */
 int ctl_table_add(CtlTable *table, const char *const *cells);
 
-/* Prints the table with columns padded to their widest cell. */
-void ctl_table_print(const CtlTable *table, FILE *out);
+/* The width to fit: $COLUMNS, else the terminal's when OUT is one, else
+ * CTL_TABLE_DEFAULT_WIDTH. */
+size_t ctl_table_width(FILE *out);
+
+/* Prints the table in WIDTH columns: columns padded to their widest cell; a
+ * list whose rows are wider has its widest columns of free text cut (a cut
+ * cell ends in "~"), a key/value table wraps its values under themselves. */
+void ctl_table_print(const CtlTable *table, FILE *out, size_t width);
 
 void ctl_table_free(CtlTable *table);
 

@@ -28,7 +28,7 @@ void ctl_print_task(const CtlAnswer *answer)
         ctl_table_add(&table, row);
         free(value);
     }
-    ctl_table_print(&table, stdout);
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);
 }
 
@@ -58,7 +58,7 @@ static void ctl_tasks_show_list(const CtlAnswer *answer)
         for (int i = 0; i < 7; i++)
             free(cells[i]);
     }
-    ctl_table_print(&table, stdout);
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(answer->json, "next_after");
     if (cJSON_IsNumber(next))

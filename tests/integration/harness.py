@@ -249,13 +249,14 @@ class Herald:
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
-    def ctl(self, *args, token_file=None):
-        """Runs heraldctl against this heraldd; returns (exit code, stdout, stderr)."""
+    def ctl(self, *args, token_file=None, env=None):
+        """Runs heraldctl against this heraldd; returns (exit code, stdout, stderr).
+        ENV: variables to add (tables fit $COLUMNS, else 80 columns)."""
         command = [HERALDCTL, "--url", self.url()]
         if token_file:
             command += ["--token-file", token_file]
         completed = subprocess.run(command + list(args), capture_output=True, text=True,
-                                   timeout=60)
+                                   timeout=60, env=dict(os.environ, **(env or {})))
         for marker in SANITIZER_MARKERS:
             if marker in completed.stderr:
                 raise AssertionError("sanitizer report from heraldctl:\n" + completed.stderr)

@@ -416,7 +416,8 @@ class TerminalSafetyTest(HeraldTestCase, unittest.TestCase):
         for args in (("tasks", "attempts", str(self.task_id)),
                      ("manual", "show", str(self.task_id)), ("manual", "list")):
             with self.subTest(args=args):
-                code, out, err = self.herald.ctl(*args)
+                # Wide enough that no cell is cut: this is about escaping, not fitting.
+                code, out, err = self.herald.ctl(*args, env={"COLUMNS": "1000"})
                 self.assertEqual(code, 0, err)
                 self.assert_printable(out)
                 if args[0] == "tasks" or args[1] == "show":

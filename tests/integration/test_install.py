@@ -25,7 +25,8 @@ class InstallTest(unittest.TestCase):
                         "opt/herald/share/herald/migrations/postgresql/001_initial.sql",
                         "opt/herald/lib/systemd/system/heraldd.service",
                         "opt/herald/share/man/man8/heraldd.8",
-                        "opt/herald/share/man/man1/heraldctl.1"]
+                        "opt/herald/share/man/man1/heraldctl.1",
+                        "opt/herald/share/bash-completion/completions/heraldctl"]
             for path in expected:
                 self.assertTrue(os.path.isfile(os.path.join(destdir, path)), path)
             for binary in expected[:2]:
