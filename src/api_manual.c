@@ -70,6 +70,12 @@ static int api_manual_read_filter(ApiCall *call, ManualFilter *filter)
                       "business_type must match [A-Za-z0-9_.:-]{1,64}");
         return -1;
     }
+    filter->reason = api_call_query(call, "reason");
+    if (filter->reason != NULL && strcmp(filter->reason, "exhausted") != 0 &&
+        strcmp(filter->reason, "gone") != 0) {
+        api_call_fail(call, 400, "invalid_parameter", "reason", "reason must be exhausted or gone");
+        return -1;
+    }
     if (api_manual_query_time(call, "since", &filter->since) != 0 ||
         api_manual_query_time(call, "until", &filter->until) != 0)
         return -1;
@@ -186,12 +192,13 @@ static void api_manual_show(ApiCall *call)
         api_call_reply(call, 200, body);
 }
 
-static const char *const api_manual_list_query[] = {"state", "business_type", "since", "until",
-                                                    "limit", "after", NULL};
+static const char *const api_manual_list_query[] = {"state", "business_type", "reason", "since",
+                                                    "until", "limit", "after", NULL};
 
 const ApiRoute api_manual_routes[] = {
     {.method = "GET", .pattern = "/v1/manual", .query = api_manual_list_query, .handler = api_manual_list},
     {.method = "POST", .pattern = "/v1/manual/retry", .json_body = true, .writes = true, .handler = api_repair_bulk_retry},
+    {.method = "POST", .pattern = "/v1/manual/resolve", .json_body = true, .writes = true, .handler = api_repair_bulk_resolve},
     {.method = "GET", .pattern = "/v1/manual/{id}", .handler = api_manual_show},
     {.method = "POST", .pattern = "/v1/manual/{id}/retry", .json_body = true, .writes = true, .handler = api_repair_retry},
     {.method = "POST", .pattern = "/v1/manual/{id}/resolve", .json_body = true, .writes = true, .handler = api_repair_resolve},

@@ -1,9 +1,10 @@
 /*
  * api_repair: see api_repair.h. Each repair is a Repair (or, for a bulk
- * retry, a BulkRetry) attached to its call: the request, the intake job and
- * what the job's APPLY left for the answer. APPLY runs on the writer thread
- * inside its transaction; on_done resumes the call (a bulk retry first
- * submits its next chunk); the resumed handler answers on an HTTP thread.
+ * retry or resolve, a BulkAction) attached to its call: the request, the
+ * intake job and what the job's APPLY left for the answer. APPLY runs on the
+ * writer thread inside its transaction; on_done resumes the call (a bulk
+ * action first submits its next chunk); the resumed handler answers on an
+ * HTTP thread.
  */
 #include "api_repair.h"
 
@@ -249,12 +250,13 @@ void api_repair_resolve(ApiCall *call)
     api_repair_submit(call, repair, api_repair_apply_resolve, api_repair_resolved);
 }
 
-/* ---- bulk retry ---- */
+/* ---- bulk retry and resolve ---- */
 
-/* A bulk retry across its chunks. */
-typedef struct BulkRetry {
+/* A bulk retry or resolve across its chunks. */
+typedef struct BulkAction {
     ApiCall *call;
     IntakeJob job;
+    bool resolve; /* resolve the entries; otherwise send them again */
     ManualBulkRequest request;
     ManualMatch *matches;
     size_t count;
@@ -262,14 +264,14 @@ typedef struct BulkRetry {
     size_t chunk;             /* how many matches that chunk covers */
     char *hosts[API_REPAIR_BULK_CHUNK]; /* the chunk's retried tasks' receivers */
     size_t host_count;
-    long retried;             /* committed so far */
-    long chunk_retried;       /* in the chunk being written */
+    long changed;             /* committed so far */
+    long chunk_changed;       /* in the chunk being written */
     const PolicySet *policies;
     const char *actor;
     int64_t now;
-} BulkRetry;
+} BulkAction;
 
-static void api_repair_bulk_clear_hosts(BulkRetry *bulk)
+static void api_repair_bulk_clear_hosts(BulkAction *bulk)
 {
     for (size_t i = 0; i < bulk->host_count; i++)
         free(bulk->hosts[i]);
@@ -278,34 +280,40 @@ static void api_repair_bulk_clear_hosts(BulkRetry *bulk)
 
 static void api_repair_bulk_free(void *state)
 {
-    BulkRetry *bulk = state;
+    BulkAction *bulk = state;
     api_repair_bulk_clear_hosts(bulk);
     store_manual_matches_free(bulk->matches, bulk->count);
     manual_json_bulk_clear(&bulk->request);
     free(bulk);
 }
 
-/* One chunk, inside the writer's transaction: entries resolved meanwhile
- * (STORE_NOT_FOUND) are skipped. */
+/* One chunk, inside the writer's transaction: entries resolved or retried
+ * meanwhile (STORE_NOT_FOUND) are skipped. */
 static StoreResult api_repair_apply_chunk(Store *store, IntakeJob *job, char *err, size_t errlen)
 {
-    BulkRetry *bulk = job->context;
+    BulkAction *bulk = job->context;
     api_repair_bulk_clear_hosts(bulk);
-    bulk->chunk_retried = 0;
+    bulk->chunk_changed = 0;
     for (size_t i = bulk->next; i < bulk->next + bulk->chunk; i++) {
-        int budget = (int)policy_set_find(bulk->policies, bulk->matches[i].business_type)
-                         ->max_retry;
-        ManualRepair repair = {.max_retry = budget, .note = bulk->request.note,
-                               .actor = bulk->actor};
+        StoreResult result;
         char *host = NULL;
-        StoreResult result = store_manual_retry(store, bulk->matches[i].task_id, &repair,
-                                                "bulk_retry", NULL, bulk->now, &host, err,
-                                                errlen);
+        if (bulk->resolve) {
+            result = store_manual_resolve(store, bulk->matches[i].task_id, bulk->request.note,
+                                          bulk->actor, bulk->now, err, errlen);
+        } else {
+            int budget = (int)policy_set_find(bulk->policies, bulk->matches[i].business_type)
+                             ->max_retry;
+            ManualRepair repair = {.max_retry = budget, .note = bulk->request.note,
+                                   .actor = bulk->actor};
+            result = store_manual_retry(store, bulk->matches[i].task_id, &repair, "bulk_retry",
+                                        NULL, bulk->now, &host, err, errlen);
+        }
         if (result == STORE_ERROR)
             return STORE_ERROR;
         if (result == STORE_OK) {
-            bulk->hosts[bulk->host_count++] = host;
-            bulk->chunk_retried++;
+            if (host != NULL)
+                bulk->hosts[bulk->host_count++] = host;
+            bulk->chunk_changed++;
         }
     }
     return STORE_OK;
@@ -315,7 +323,7 @@ static void api_repair_bulk_committed(IntakeJob *job);
 
 /* Submits the chunk starting at bulk->next. Returns 0, or -1 with the job
  * marked unavailable. Called on an HTTP thread (the first) or the writer's. */
-static int api_repair_bulk_submit(BulkRetry *bulk)
+static int api_repair_bulk_submit(BulkAction *bulk)
 {
     bulk->chunk = bulk->count - bulk->next < API_REPAIR_BULK_CHUNK ? bulk->count - bulk->next
                                                                    : API_REPAIR_BULK_CHUNK;
@@ -335,16 +343,16 @@ static int api_repair_bulk_submit(BulkRetry *bulk)
  * tasks, then write the next chunk or wake the call. */
 static void api_repair_bulk_committed(IntakeJob *job)
 {
-    BulkRetry *bulk = job->context;
+    BulkAction *bulk = job->context;
     if (job->result == INTAKE_JOB_OK) {
-        bulk->retried += bulk->chunk_retried;
+        bulk->changed += bulk->chunk_changed;
         api_call_announce_due(bulk->call, (const char *const *)bulk->hosts, bulk->host_count,
                               bulk->now);
         api_repair_bulk_clear_hosts(bulk);
         bulk->next += bulk->chunk;
         if (bulk->next < bulk->count) {
-            log_info("event=manual_bulk_progress retried=%ld written=%zu matched=%zu",
-                     bulk->retried, bulk->next, bulk->count);
+            log_info("event=manual_bulk_progress action=%s changed=%ld written=%zu matched=%zu",
+                     bulk->resolve ? "resolve" : "retry", bulk->changed, bulk->next, bulk->count);
             if (api_repair_bulk_submit(bulk) == 0)
                 return;
         }
@@ -354,56 +362,80 @@ static void api_repair_bulk_committed(IntakeJob *job)
 
 static void api_repair_bulk_done(ApiCall *call)
 {
-    BulkRetry *bulk = api_call_state(call);
+    BulkAction *bulk = api_call_state(call);
+    const char *verb = bulk->resolve ? "resolved" : "retried";
     char actor[AUTH_NAME_MAX + 8];
     bool complete = bulk->job.result == INTAKE_JOB_OK && bulk->next >= bulk->count;
-    log_info("event=manual_bulk_retry actor=%s matched=%zu retried=%ld dry_run=%s "
-             "business_type=%s all=%s complete=%s",
-             log_quote(actor, sizeof actor, bulk->actor), bulk->count, bulk->retried,
-             bulk->request.dry_run ? "yes" : "no",
+    log_info("event=manual_bulk_%s actor=%s matched=%zu %s=%ld dry_run=%s business_type=%s "
+             "reason=%s task_ids=%zu all=%s complete=%s",
+             bulk->resolve ? "resolve" : "retry", log_quote(actor, sizeof actor, bulk->actor),
+             bulk->count, verb, bulk->changed, bulk->request.dry_run ? "yes" : "no",
              bulk->request.business_type ? bulk->request.business_type : "any",
+             bulk->request.reason ? bulk->request.reason : "any", bulk->request.task_id_count,
              bulk->request.all ? "yes" : "no", complete ? "yes" : "no");
     if (!complete) {
         char message[400];
-        snprintf(message, sizeof message, "%.200s (%ld of %zu matching entries were retried "
+        snprintf(message, sizeof message, "%.200s (%ld of %zu matching entries were %s "
                  "before it; the rest are still open: ask again)", bulk->job.message,
-                 bulk->retried, bulk->count);
+                 bulk->changed, bulk->count, verb);
         api_manual_unavailable(call, message);
         return;
     }
     cJSON *answer = cJSON_CreateObject();
-    cJSON_AddNumberToObject(answer, "matched", (double)bulk->count);
-    cJSON_AddNumberToObject(answer, "retried", (double)bulk->retried);
-    cJSON_AddBoolToObject(answer, "dry_run", bulk->request.dry_run);
+    if (answer == NULL || cJSON_AddNumberToObject(answer, "matched", (double)bulk->count) == NULL ||
+        cJSON_AddNumberToObject(answer, verb, (double)bulk->changed) == NULL ||
+        cJSON_AddBoolToObject(answer, "dry_run", bulk->request.dry_run) == NULL) {
+        cJSON_Delete(answer);
+        api_manual_unavailable(call, "out of memory");
+        return;
+    }
     api_call_reply(call, 200, answer);
 }
 
-void api_repair_bulk_retry(ApiCall *call)
+/* Keeps the matches the request's task_ids select (all when it names none). */
+static void api_repair_bulk_select(BulkAction *bulk)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < bulk->count; i++) {
+        if (manual_json_bulk_selects(&bulk->request, bulk->matches[i].task_id))
+            bulk->matches[kept++] = bulk->matches[i];
+        else
+            free(bulk->matches[i].business_type);
+    }
+    bulk->count = kept;
+}
+
+static void api_repair_bulk(ApiCall *call, bool resolve)
 {
     size_t length;
     const char *body = api_call_body(call, &length);
-    BulkRetry *bulk = calloc(1, sizeof *bulk);
+    BulkAction *bulk = calloc(1, sizeof *bulk);
     if (bulk == NULL) {
         api_call_fail(call, 503, "unavailable", NULL, "out of memory");
         return;
     }
     api_call_set_state(call, bulk, api_repair_bulk_free);
     ApiError error;
-    if (manual_json_read_bulk(body, length, &bulk->request, &error) != 0) {
+    if (manual_json_read_bulk(body, length, resolve, &bulk->request, &error) != 0) {
         api_call_reply_error(call, &error);
         return;
     }
     bulk->call = call;
+    bulk->resolve = resolve;
     bulk->policies = api_call_policies(call);
     bulk->actor = api_call_actor(call);
     bulk->now = clock_now_ms();
     char err[256];
-    if (store_manual_open_matching(api_call_reader(call), bulk->request.business_type,
-                                   bulk->request.since, bulk->request.until, &bulk->matches,
-                                   &bulk->count, err, sizeof err) != 0) {
+    ManualMatchFilter filter = {.business_type = bulk->request.business_type,
+                                .reason = bulk->request.reason,
+                                .since = bulk->request.since,
+                                .until = bulk->request.until};
+    if (store_manual_open_matching(api_call_reader(call), &filter, &bulk->matches, &bulk->count,
+                                   err, sizeof err) != 0) {
         api_manual_unavailable(call, err);
         return;
     }
+    api_repair_bulk_select(bulk);
     bulk->job.result = INTAKE_JOB_OK;
     if (bulk->request.dry_run || bulk->count == 0) {
         bulk->next = bulk->count;
@@ -414,4 +446,14 @@ void api_repair_bulk_retry(ApiCall *call)
     api_call_suspend(call, api_repair_bulk_done);
     if (api_repair_bulk_submit(bulk) != 0)
         api_call_resume(call);
+}
+
+void api_repair_bulk_retry(ApiCall *call)
+{
+    api_repair_bulk(call, false);
+}
+
+void api_repair_bulk_resolve(ApiCall *call)
+{
+    api_repair_bulk(call, true);
 }

@@ -1,13 +1,14 @@
 /*
  * api_repair: the handlers of the manual-handling API that write: retry a
- * failed task (with corrections), resolve it by hand, and retry many at once
- * after an outage. api_manual.c routes to them.
+ * failed task (with corrections), resolve it by hand, and retry or resolve
+ * many at once (after an outage; an operator's selection).
+ * api_manual.c routes to them.
  *
  * Every repair commits through the intake writer, like new tasks: the
  * handler validates, suspends its connection and submits a job whose APPLY
  * makes the change inside the writer's transaction, so no HTTP thread waits
  * on an fsync; the resumed handler answers from the job's outcome. A bulk
- * retry commits in chunks of API_REPAIR_BULK_CHUNK entries, one job after
+ * action commits in chunks of API_REPAIR_BULK_CHUNK entries, one job after
  * the other, so intake keeps flowing between them; each chunk's tasks are
  * announced to the scheduler as it commits and go out through its per-host
  * limits, so a recovering receiver is not flooded.
@@ -22,5 +23,6 @@
 void api_repair_retry(ApiCall *call);
 void api_repair_resolve(ApiCall *call);
 void api_repair_bulk_retry(ApiCall *call);
+void api_repair_bulk_resolve(ApiCall *call);
 
 #endif

@@ -263,6 +263,7 @@ static int api_tasks_read_filter(ApiCall *call, TaskFilter *filter)
     filter->limit = API_TASKS_LIST_DEFAULT;
     filter->business_id = api_call_query(call, "business_id");
     filter->business_type = api_call_query(call, "business_type");
+    filter->idempotency_key = api_call_query(call, "idempotency_key");
     const char *status = api_call_query(call, "status");
     const char *limit = api_call_query(call, "limit");
     const char *after = api_call_query(call, "after");
@@ -329,7 +330,7 @@ static void api_tasks_list(ApiCall *call)
 }
 
 static const char *const api_tasks_list_query[] = {"business_id", "business_type", "status",
-                                                   "limit", "after", NULL};
+                                                   "idempotency_key", "limit", "after", NULL};
 
 const ApiRoute api_task_routes[] = {
     {.method = "POST", .pattern = "/v1/tasks", .json_body = true, .writes = true, .intake = true, .handler = api_tasks_create},

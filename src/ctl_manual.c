@@ -85,16 +85,19 @@ static void ctl_manual_show_bulk(const CtlAnswer *answer)
 {
     const cJSON *matched = cJSON_GetObjectItemCaseSensitive(answer->json, "matched");
     const cJSON *retried = cJSON_GetObjectItemCaseSensitive(answer->json, "retried");
+    const cJSON *resolved = cJSON_GetObjectItemCaseSensitive(answer->json, "resolved");
+    const cJSON *changed = cJSON_IsNumber(resolved) ? resolved : retried;
     bool dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer->json, "dry_run"));
-    printf("matched %.0f, retried %.0f%s\n", cJSON_IsNumber(matched) ? matched->valuedouble : 0,
-           cJSON_IsNumber(retried) ? retried->valuedouble : 0,
+    printf("matched %.0f, %s %.0f%s\n", cJSON_IsNumber(matched) ? matched->valuedouble : 0,
+           changed == resolved ? "resolved" : "retried",
+           cJSON_IsNumber(changed) ? changed->valuedouble : 0,
            dry_run ? " (dry run: nothing was changed)" : "");
 }
 
 static int ctl_manual_list(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
 {
     static const CtlQueryOption options[] = {
-        {"state", "state"}, {"type", "business_type"}, {"since", "since"},
+        {"state", "state"}, {"type", "business_type"}, {"reason", "reason"}, {"since", "since"},
         {"until", "until"}, {"limit", "limit"},        {"after", "after"},
     };
     return ctl_list(ctl, command, argc, argv, "/v1/manual", options,
@@ -252,15 +255,20 @@ static int ctl_manual_resolve(Ctl *ctl, const CtlCommand *command, int argc, cha
     return ctl_manual_post(ctl, path, body, ctl_manual_show_detail);
 }
 
-static int ctl_manual_retry_all(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+/* "retry-all" and "resolve-all": the selection (every filter given must
+ * match; --task may repeat) as the bulk endpoint's body, posted to PATH. */
+static int ctl_manual_bulk(Ctl *ctl, const CtlCommand *command, int argc, char **argv,
+                           const char *path, bool note_required)
 {
     static const struct option options[] = {
         {"type", required_argument, NULL, 't'}, {"since", required_argument, NULL, 's'},
-        {"until", required_argument, NULL, 'u'}, {"note", required_argument, NULL, 'n'},
+        {"until", required_argument, NULL, 'u'}, {"reason", required_argument, NULL, 'r'},
+        {"task", required_argument, NULL, 'k'}, {"note", required_argument, NULL, 'n'},
         {"dry-run", no_argument, NULL, 'd'},    {"all", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     cJSON *body = cJSON_CreateObject();
+    cJSON *ids = NULL;
     int option;
     optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at the first word) */
     while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -268,27 +276,59 @@ static int ctl_manual_retry_all(Ctl *ctl, const CtlCommand *command, int argc, c
         case 't': cJSON_AddStringToObject(body, "business_type", optarg); break;
         case 's': cJSON_AddStringToObject(body, "since", optarg); break;
         case 'u': cJSON_AddStringToObject(body, "until", optarg); break;
+        case 'r': cJSON_AddStringToObject(body, "reason", optarg); break;
         case 'n': cJSON_AddStringToObject(body, "note", optarg); break;
         case 'd': cJSON_AddBoolToObject(body, "dry_run", true); break;
         case 'a': cJSON_AddBoolToObject(body, "all", true); break;
+        case 'k':
+            if (!ctl_is_id(optarg)) {
+                cJSON_Delete(body);
+                return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+            }
+            if (ids == NULL)
+                ids = cJSON_AddArrayToObject(body, "task_ids");
+            cJSON_AddItemToArray(ids, cJSON_CreateNumber(strtod(optarg, NULL)));
+            break;
         default:
             cJSON_Delete(body);
             return ctl_command_usage(command, option == 'h' ? stdout : stderr,
                                      option == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE);
         }
     }
-    bool filtered = cJSON_GetObjectItemCaseSensitive(body, "business_type") != NULL ||
-                    cJSON_GetObjectItemCaseSensitive(body, "since") != NULL ||
-                    cJSON_GetObjectItemCaseSensitive(body, "until") != NULL ||
-                    cJSON_GetObjectItemCaseSensitive(body, "all") != NULL;
+    bool filtered = false;
+    static const char *const filters[] = {"business_type", "since", "until", "reason",
+                                          "task_ids", "all"};
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++)
+        filtered |= cJSON_GetObjectItemCaseSensitive(body, filters[i]) != NULL;
+    bool noted = cJSON_GetObjectItemCaseSensitive(body, "note") != NULL ||
+                 cJSON_GetObjectItemCaseSensitive(body, "dry_run") != NULL;
+    if (optind == argc && filtered && note_required && !noted) {
+        cJSON_Delete(body);
+        fprintf(stderr, "heraldctl: say why with --note (see 'heraldctl manual %s --help')\n",
+                command->name);
+        return CTL_EXIT_USAGE;
+    }
     if (optind != argc || !filtered) {
         cJSON_Delete(body);
-        if (optind == argc)
-            fprintf(stderr, "heraldctl: choose entries with --type, --since or --until, or "
-                            "say --all\n");
+        if (optind == argc) {
+            fprintf(stderr, "heraldctl: choose entries with --type, --since, --until, --reason "
+                            "or --task, or say --all (see 'heraldctl manual %s --help')\n",
+                    command->name);
+            return CTL_EXIT_USAGE;
+        }
         return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
     }
-    return ctl_manual_post(ctl, "/v1/manual/retry", body, ctl_manual_show_bulk);
+    return ctl_manual_post(ctl, path, body, ctl_manual_show_bulk);
+}
+
+static int ctl_manual_retry_all(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    return ctl_manual_bulk(ctl, command, argc, argv, "/v1/manual/retry", false);
+}
+
+static int ctl_manual_resolve_all(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    return ctl_manual_bulk(ctl, command, argc, argv, "/v1/manual/resolve", true);
 }
 
 static void ctl_manual_show_alerts(const CtlAnswer *answer)
@@ -355,8 +395,8 @@ const CtlCommand ctl_manual_commands[] = {
     {"alerts", NULL, ctl_alerts, "alerts [--limit N] [--before ID]",
      "list the alerts herald raised, newest first"},
     {"manual", "list", ctl_manual_list,
-     "manual list [--state open|resolved|all] [--type TYPE] [--since TIME] [--until TIME]"
-     " [--limit N] [--after ID]",
+     "manual list [--state open|resolved|all] [--type TYPE] [--reason exhausted|gone]"
+     " [--since TIME] [--until TIME] [--limit N] [--after ID]",
      "list manual-handling entries, oldest first (TIME is RFC 3339)"},
     {"manual", "show", ctl_manual_show, "manual show TASK_ID",
      "show a task with its attempts, manual entries and repair actions"},
@@ -368,10 +408,14 @@ const CtlCommand ctl_manual_commands[] = {
     {"manual", "resolve", ctl_manual_resolve, "manual resolve TASK_ID --note TEXT",
      "close a failed task without sending it"},
     {"manual", "retry-all", ctl_manual_retry_all,
-     "manual retry-all (--type TYPE | --since TIME | --until TIME | --all) [--note TEXT]"
-     " [--dry-run]",
-     "send every matching open entry again (through the normal per-host limits); --all: every"
-     " open entry"},
+     "manual retry-all (--type TYPE | --reason R | --since TIME | --until TIME | --task ID..."
+     " | --all) [--note TEXT] [--dry-run]",
+     "send every matching open entry again (through the normal per-host limits); filters"
+     " combine, --task may repeat, --all: every open entry"},
+    {"manual", "resolve-all", ctl_manual_resolve_all,
+     "manual resolve-all (--type TYPE | --reason R | --since TIME | --until TIME | --task ID..."
+     " | --all) --note TEXT [--dry-run]",
+     "close every matching open entry without sending it; --dry-run counts them"},
 };
 
 const size_t ctl_manual_command_count =

@@ -95,7 +95,7 @@ static int ctl_tasks_list(Ctl *ctl, const CtlCommand *command, int argc, char **
 {
     static const CtlQueryOption options[] = {
         {"business-id", "business_id"}, {"type", "business_type"}, {"status", "status"},
-        {"limit", "limit"},             {"after", "after"},
+        {"idempotency-key", "idempotency_key"}, {"limit", "limit"}, {"after", "after"},
     };
     return ctl_list(ctl, command, argc, argv, "/v1/tasks", options,
                     sizeof options / sizeof options[0], ctl_tasks_show_list);
@@ -104,8 +104,9 @@ static int ctl_tasks_list(Ctl *ctl, const CtlCommand *command, int argc, char **
 const CtlCommand ctl_task_commands[] = {
     {"tasks", "get", ctl_tasks_get, "tasks get ID", "show one task"},
     {"tasks", "list", ctl_tasks_list,
-     "tasks list [--business-id ID] [--type TYPE] [--status STATUS] [--limit N] [--after ID]",
-     "list tasks, newest first"},
+     "tasks list [--business-id ID] [--type TYPE] [--status STATUS] [--idempotency-key KEY]"
+     " [--limit N] [--after ID]",
+     "list tasks, newest first (find one by business id or idempotency key)"},
     {"tasks", "attempts", ctl_tasks_attempts, "tasks attempts ID",
      "show every delivery attempt of a task, oldest first"},
 };

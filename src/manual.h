@@ -54,6 +54,7 @@ typedef struct ManualRepair {
 typedef struct ManualFilter {
     enum { MANUAL_STATE_OPEN, MANUAL_STATE_RESOLVED, MANUAL_STATE_ALL } state;
     const char *business_type; /* NULL = any */
+    const char *reason;        /* "exhausted", "gone"; NULL = any */
     int64_t task_id;           /* 0 = any */
     int64_t since;             /* moved_at >= since */
     int64_t until;             /* moved_at < until */

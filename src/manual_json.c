@@ -126,8 +126,48 @@ int manual_json_read_resolve(const char *body, size_t length, char **note, ApiEr
     return result;
 }
 
-int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *out,
-                          ApiError *error)
+static int manual_json_compare_ids(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* "task_ids": 1 to MANUAL_BULK_IDS_MAX positive integers, kept sorted and distinct. */
+static int manual_json_read_ids(const cJSON *item, ManualBulkRequest *out, ApiError *error)
+{
+    int count = cJSON_IsArray(item) ? cJSON_GetArraySize(item) : -1;
+    if (count < 1 || count > MANUAL_BULK_IDS_MAX)
+        return manual_json_fail(error, "task_ids", "task_ids must be an array of 1 to 1000 task ids");
+    out->task_ids = calloc((size_t)count, sizeof *out->task_ids);
+    if (out->task_ids == NULL)
+        return manual_json_fail(error, "task_ids", "out of memory");
+    const cJSON *id;
+    cJSON_ArrayForEach(id, item)
+    {
+        double value = cJSON_IsNumber(id) ? id->valuedouble : 0;
+        if (value < 1 || value > 9007199254740991.0 || value != (double)(int64_t)value)
+            return manual_json_fail(error, "task_ids", "task_ids must hold positive integers");
+        out->task_ids[out->task_id_count++] = (int64_t)value;
+    }
+    qsort(out->task_ids, out->task_id_count, sizeof *out->task_ids, manual_json_compare_ids);
+    size_t kept = 0;
+    for (size_t i = 0; i < out->task_id_count; i++) {
+        if (kept == 0 || out->task_ids[kept - 1] != out->task_ids[i])
+            out->task_ids[kept++] = out->task_ids[i];
+    }
+    out->task_id_count = kept;
+    return 0;
+}
+
+bool manual_json_bulk_selects(const ManualBulkRequest *request, int64_t task_id)
+{
+    return request->task_ids == NULL ||
+           bsearch(&task_id, request->task_ids, request->task_id_count,
+                   sizeof *request->task_ids, manual_json_compare_ids) != NULL;
+}
+
+int manual_json_read_bulk(const char *body, size_t length, bool note_required,
+                          ManualBulkRequest *out, ApiError *error)
 {
     memset(out, 0, sizeof *out);
     out->until = INT64_MAX;
@@ -135,8 +175,9 @@ int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *ou
     if (document == NULL)
         return -1;
     int result = 0;
-    static const char *const fields[] = {"business_type", "since", "until", "dry_run", "note",
-                                         "all"};
+    /* The filters first (see "filtered" below). */
+    static const char *const fields[] = {"business_type", "since", "until", "reason", "task_ids",
+                                         "dry_run", "note", "all"};
     bool seen[sizeof fields / sizeof fields[0]] = {false};
     for (const cJSON *member = document->child; member != NULL && result == 0;
          member = member->next) {
@@ -161,6 +202,14 @@ int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *ou
             result = manual_json_read_time(member, name, &out->since, error);
         } else if (strcmp(name, "until") == 0) {
             result = manual_json_read_time(member, name, &out->until, error);
+        } else if (strcmp(name, "reason") == 0) {
+            if (!cJSON_IsString(member) || (strcmp(member->valuestring, "exhausted") != 0 &&
+                                            strcmp(member->valuestring, "gone") != 0))
+                result = manual_json_fail(error, name, "reason must be exhausted or gone");
+            else if ((out->reason = strdup(member->valuestring)) == NULL)
+                result = manual_json_fail(error, name, "out of memory");
+        } else if (strcmp(name, "task_ids") == 0) {
+            result = manual_json_read_ids(member, out, error);
         } else if (strcmp(name, "dry_run") == 0) {
             if (!cJSON_IsBool(member))
                 result = manual_json_fail(error, name, "dry_run must be true or false");
@@ -177,12 +226,14 @@ int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *ou
         }
     }
     /* An empty body must not mean "every open entry": that takes "all": true.
-     * The filters are the first three fields. */
-    bool filtered = seen[0] || seen[1] || seen[2];
+     * The filters are the first five fields. */
+    bool filtered = seen[0] || seen[1] || seen[2] || seen[3] || seen[4];
     if (result == 0 && !filtered && !out->all)
         result = manual_json_fail(error, "all",
-                                  "give business_type, since or until to choose the entries, "
-                                  "or \"all\": true to retry every open entry");
+                                  "give business_type, since, until, reason or task_ids to choose "
+                                  "the entries, or \"all\": true for every open entry");
+    if (result == 0 && note_required && !out->dry_run && out->note == NULL)
+        result = manual_json_fail(error, "note", "note is required: say how they were resolved");
     cJSON_Delete(document);
     return result;
 }
@@ -199,6 +250,8 @@ void manual_json_retry_clear(ManualRetryRequest *request)
 void manual_json_bulk_clear(ManualBulkRequest *request)
 {
     free(request->business_type);
+    free(request->reason);
+    free(request->task_ids);
     free(request->note);
     memset(request, 0, sizeof *request);
 }

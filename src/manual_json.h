@@ -27,11 +27,18 @@ typedef struct ManualRetryRequest {
     char *note;
 } ManualRetryRequest;
 
-/* POST /v1/manual/retry */
+/* Most task ids one bulk request may name. */
+#define MANUAL_BULK_IDS_MAX 1000
+
+/* POST /v1/manual/retry and POST /v1/manual/resolve: which open entries
+ * (every filter given must match), and what to record. */
 typedef struct ManualBulkRequest {
     char *business_type; /* NULL = any */
+    char *reason;        /* "exhausted" or "gone"; NULL = any */
     int64_t since;       /* moved_at >= since */
     int64_t until;       /* moved_at < until */
+    int64_t *task_ids;   /* sorted, distinct; NULL = any (an operator's selection) */
+    size_t task_id_count;
     bool dry_run;
     bool all; /* said "all": true; without it a request must give a filter */
     char *note;
@@ -43,8 +50,12 @@ typedef struct ManualBulkRequest {
 int manual_json_read_retry(const char *body, size_t length, const NetGuard *guard,
                            ManualRetryRequest *out, ApiError *error);
 int manual_json_read_resolve(const char *body, size_t length, char **note, ApiError *error);
-int manual_json_read_bulk(const char *body, size_t length, ManualBulkRequest *out,
-                          ApiError *error);
+/* NOTE_REQUIRED: a bulk resolve must say why (unless it is a dry run). */
+int manual_json_read_bulk(const char *body, size_t length, bool note_required,
+                          ManualBulkRequest *out, ApiError *error);
+
+/* Whether TASK_ID is among REQUEST's task_ids (always, when it names none). */
+bool manual_json_bulk_selects(const ManualBulkRequest *request, int64_t task_id);
 
 void manual_json_retry_clear(ManualRetryRequest *request);
 void manual_json_bulk_clear(ManualBulkRequest *request);

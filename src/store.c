@@ -288,12 +288,10 @@ StoreResult store_manual_resolve(Store *store, int64_t task_id, const char *note
     return store->backend->manual_resolve(store, task_id, note, actor, now, err, errlen);
 }
 
-int store_manual_open_matching(Store *store, const char *business_type, int64_t since,
-                               int64_t until, ManualMatch **out, size_t *count, char *err,
-                               size_t errlen)
+int store_manual_open_matching(Store *store, const ManualMatchFilter *filter, ManualMatch **out,
+                               size_t *count, char *err, size_t errlen)
 {
-    return store->backend->manual_open_matching(store, business_type, since, until, out, count, err,
-                                                errlen);
+    return store->backend->manual_open_matching(store, filter, out, count, err, errlen);
 }
 
 int store_action_list(Store *store, int64_t task_id, ManualAction **out, size_t *count, char *err,

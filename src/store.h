@@ -191,8 +191,9 @@ StoreResult store_task_create_many(Store *store, const TaskCreateItem *items, si
 StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_t errlen);
 
 typedef struct TaskFilter {
-    const char *business_id;   /* NULL = any */
-    const char *business_type; /* NULL = any */
+    const char *business_id;     /* NULL = any */
+    const char *business_type;   /* NULL = any */
+    const char *idempotency_key; /* NULL = any */
     bool has_status;
     TaskStatus status;
     int64_t after; /* list ids below this (keyset pagination); 0 = from the newest */
@@ -339,16 +340,22 @@ StoreResult store_manual_retry(Store *store, int64_t task_id, const ManualRepair
 StoreResult store_manual_resolve(Store *store, int64_t task_id, const char *note,
                                  const char *actor, int64_t now, char *err, size_t errlen);
 
-/* The open entries moved in [SINCE, UNTIL) of BUSINESS_TYPE (NULL: any):
- * their task ids and business types, which the caller frees with
- * store_manual_matches_free(). */
+/* Which open entries a bulk action takes. */
+typedef struct ManualMatchFilter {
+    const char *business_type; /* NULL = any */
+    const char *reason;        /* "exhausted", "gone"; NULL = any */
+    int64_t since;             /* moved_at >= since */
+    int64_t until;             /* moved_at < until */
+} ManualMatchFilter;
+
+/* The open entries FILTER matches, oldest first: their task ids and business
+ * types, which the caller frees with store_manual_matches_free(). */
 typedef struct ManualMatch {
     int64_t task_id;
     char *business_type;
 } ManualMatch;
-int store_manual_open_matching(Store *store, const char *business_type, int64_t since,
-                               int64_t until, ManualMatch **out, size_t *count, char *err,
-                               size_t errlen);
+int store_manual_open_matching(Store *store, const ManualMatchFilter *filter, ManualMatch **out,
+                               size_t *count, char *err, size_t errlen);
 void store_manual_matches_free(ManualMatch *matches, size_t count);
 
 /* The actions recorded for TASK_ID, oldest first. */

@@ -77,9 +77,8 @@ struct StoreBackend {
                                 char *err, size_t errlen);
     StoreResult (*manual_resolve)(Store *store, int64_t task_id, const char *note,
                                   const char *actor, int64_t now, char *err, size_t errlen);
-    int (*manual_open_matching)(Store *store, const char *business_type, int64_t since,
-                                int64_t until, ManualMatch **out, size_t *count, char *err,
-                                size_t errlen);
+    int (*manual_open_matching)(Store *store, const ManualMatchFilter *filter, ManualMatch **out,
+                                size_t *count, char *err, size_t errlen);
     int (*action_list)(Store *store, int64_t task_id, ManualAction **out, size_t *count, char *err,
                        size_t errlen);
 

@@ -93,10 +93,10 @@ extern const char *const pg_sql_text[PG_SQL_COUNT];
     " t.target_host"
 #define PG_TASK_COLUMN_COUNT 18
 
-/* The filtered listings' statements (16 task shapes, 12 manual shapes)
+/* The filtered listings' statements (32 task shapes, 24 manual shapes)
  * come after the fixed ones in the prepared-statement slots. */
-#define PG_LIST_VARIANTS 16
-#define PG_MANUAL_LIST_VARIANTS 12
+#define PG_LIST_VARIANTS 32
+#define PG_MANUAL_LIST_VARIANTS 24
 #define PG_SLOT_LIST PG_SQL_COUNT
 #define PG_SLOT_MANUAL_LIST (PG_SLOT_LIST + PG_LIST_VARIANTS)
 #define PG_SLOTS (PG_SLOT_MANUAL_LIST + PG_MANUAL_LIST_VARIANTS)
@@ -297,8 +297,8 @@ StoreResult pg_manual_retry(Store *base, int64_t task_id, const ManualRepair *re
                             char *err, size_t errlen);
 StoreResult pg_manual_resolve(Store *base, int64_t task_id, const char *note, const char *actor,
                               int64_t now, char *err, size_t errlen);
-int pg_manual_open_matching(Store *base, const char *business_type, int64_t since, int64_t until,
-                            ManualMatch **out, size_t *count, char *err, size_t errlen);
+int pg_manual_open_matching(Store *base, const ManualMatchFilter *filter, ManualMatch **out,
+                      size_t *count, char *err, size_t errlen);
 int pg_action_list(Store *base, int64_t task_id, ManualAction **out, size_t *count, char *err,
                    size_t errlen);
 int pg_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen);

@@ -18,25 +18,28 @@
 enum {
     PG_MANUAL_BY_TYPE = 1,
     PG_MANUAL_BY_TASK = 2,
+    PG_MANUAL_BY_REASON = 4,
 };
 
 /* Assembled from fixed fragments by which filters are set (never from user
- * data): state (3 ways) x business type x task. Parameters: after, since,
- * until, then type and task when filtered, then the limit. */
+ * data): state (3 ways) x business type x task x reason. Parameters: after,
+ * since, until, then type, task and reason when filtered, then the limit. */
 static void pg_manual_list_text(const ManualFilter *filter, int flags, char *sql, size_t size)
 {
     static const char *const states[] = {" AND m.state = 'open'", " AND m.state = 'resolved'", ""};
     int n = 3;
-    char type[64] = "", task[64] = "";
+    char type[64] = "", task[64] = "", reason[64] = "";
     if (flags & PG_MANUAL_BY_TYPE)
         snprintf(type, sizeof type, " AND t.business_type = $%d::text", ++n);
     if (flags & PG_MANUAL_BY_TASK)
         snprintf(task, sizeof task, " AND m.task_id = $%d::bigint", ++n);
+    if (flags & PG_MANUAL_BY_REASON)
+        snprintf(reason, sizeof reason, " AND m.reason = $%d::text", ++n);
     snprintf(sql, size,
              "SELECT " PG_ENTRY_COLUMNS " FROM manual m JOIN tasks t ON t.id = m.task_id"
              " WHERE m.id > $1::bigint AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint"
-             "%s%s%s ORDER BY m.id LIMIT $%d::integer",
-             states[filter->state], type, task, n + 1);
+             "%s%s%s%s ORDER BY m.id LIMIT $%d::integer",
+             states[filter->state], type, task, reason, n + 1);
 }
 
 static int pg_entry_read(const PGresult *result, int row, void *element)
@@ -73,8 +76,9 @@ int pg_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, s
     *out = NULL;
     *count = 0;
     int flags = (filter->business_type ? PG_MANUAL_BY_TYPE : 0) |
-                (filter->task_id > 0 ? PG_MANUAL_BY_TASK : 0);
-    int variant = (int)filter->state * 4 + flags;
+                (filter->task_id > 0 ? PG_MANUAL_BY_TASK : 0) |
+                (filter->reason ? PG_MANUAL_BY_REASON : 0);
+    int variant = (int)filter->state * 8 + flags;
     char sql[1024];
     pg_manual_list_text(filter, flags, sql, sizeof sql);
     PgParams params = {0};
@@ -85,6 +89,8 @@ int pg_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, s
         pg_param_text(&params, filter->business_type);
     if (flags & PG_MANUAL_BY_TASK)
         pg_param_int64(&params, filter->task_id);
+    if (flags & PG_MANUAL_BY_REASON)
+        pg_param_text(&params, filter->reason);
     pg_param_int64(&params, filter->limit > 0 ? filter->limit : 1);
     PGresult *result = pg_run_slot(pg_of(base), PG_SLOT_MANUAL_LIST + variant, sql, &params,
                                    "list manual entries", err, errlen);
@@ -207,15 +213,16 @@ static void pg_match_clear(void *element)
     match->business_type = NULL;
 }
 
-int pg_manual_open_matching(Store *base, const char *business_type, int64_t since, int64_t until,
-                            ManualMatch **out, size_t *count, char *err, size_t errlen)
+int pg_manual_open_matching(Store *base, const ManualMatchFilter *filter, ManualMatch **out,
+                            size_t *count, char *err, size_t errlen)
 {
     *out = NULL;
     *count = 0;
     PgParams params = {0};
-    pg_param_text(&params, business_type);
-    pg_param_int64(&params, since);
-    pg_param_int64(&params, until);
+    pg_param_text(&params, filter->business_type);
+    pg_param_int64(&params, filter->since);
+    pg_param_int64(&params, filter->until);
+    pg_param_text(&params, filter->reason);
     PGresult *result =
         pg_run(pg_of(base), PG_SQL_MANUAL_MATCHING, &params, "match entries", err, errlen);
     if (result == NULL)

@@ -160,6 +160,7 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_MANUAL_MATCHING] =
         "SELECT m.task_id, t.business_type FROM manual m JOIN tasks t ON t.id = m.task_id"
         " WHERE m.state = 'open' AND ($1::text IS NULL OR t.business_type = $1)"
+        " AND ($4::text IS NULL OR m.reason = $4)"
         " AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint ORDER BY m.id",
     /* task_id, action, actor, note, details, now */
     [PG_SQL_ACTION_INSERT] =

@@ -228,10 +228,11 @@ enum {
     PG_LIST_BY_TYPE = 2,
     PG_LIST_BY_STATUS = 4,
     PG_LIST_AFTER = 8,
+    PG_LIST_BY_KEY = 16,
 };
 
 /* The listing SQL is assembled from fixed fragments by which filters are
- * set (never from user data), so each of the 16 shapes gets a plan that
+ * set (never from user data), so each of the 32 shapes gets a plan that
  * uses the right index. Parameters are numbered in the order the filters
  * appear; the limit comes last. */
 static void pg_task_list_text(int variant, char *sql, size_t size)
@@ -246,6 +247,9 @@ static void pg_task_list_text(int variant, char *sql, size_t size)
         used += (size_t)snprintf(sql + used, size - used, " AND t.business_type = $%d::text", ++n);
     if (variant & PG_LIST_BY_STATUS)
         used += (size_t)snprintf(sql + used, size - used, " AND t.status = $%d::text", ++n);
+    if (variant & PG_LIST_BY_KEY)
+        used += (size_t)snprintf(sql + used, size - used, " AND t.idempotency_key = $%d::text",
+                                 ++n);
     if (variant & PG_LIST_AFTER)
         used += (size_t)snprintf(sql + used, size - used, " AND t.id < $%d::bigint", ++n);
     snprintf(sql + used, size - used, " ORDER BY t.id DESC LIMIT $%d::integer", ++n);
@@ -269,7 +273,8 @@ int pg_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t
     int variant = (filter->business_id ? PG_LIST_BY_BUSINESS_ID : 0) |
                   (filter->business_type ? PG_LIST_BY_TYPE : 0) |
                   (filter->has_status ? PG_LIST_BY_STATUS : 0) |
-                  (filter->after > 0 ? PG_LIST_AFTER : 0);
+                  (filter->after > 0 ? PG_LIST_AFTER : 0) |
+                  (filter->idempotency_key ? PG_LIST_BY_KEY : 0);
     char sql[1024];
     pg_task_list_text(variant, sql, sizeof sql);
     PgParams params = {0};
@@ -279,6 +284,8 @@ int pg_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t
         pg_param_text(&params, filter->business_type);
     if (filter->has_status)
         pg_param_text(&params, task_status_name(filter->status));
+    if (filter->idempotency_key)
+        pg_param_text(&params, filter->idempotency_key);
     if (filter->after > 0)
         pg_param_int64(&params, filter->after);
     pg_param_int64(&params, filter->limit > 0 ? filter->limit : 1);

@@ -83,8 +83,8 @@ extern const char *const sqlite_sql_text[STORE_SQL_COUNT];
 
 /* Filter combinations of sqlite_task_list and sqlite_manual_list, one prepared
  * statement each. */
-#define STORE_LIST_VARIANTS 16
-#define STORE_MANUAL_LIST_VARIANTS 12
+#define STORE_LIST_VARIANTS 32
+#define STORE_MANUAL_LIST_VARIANTS 24
 
 typedef struct SqliteStore {
     Store base; /* first: a Store * of this backend is a SqliteStore * */
@@ -199,9 +199,8 @@ StoreResult sqlite_manual_retry(Store *base, int64_t task_id, const ManualRepair
                                 char *err, size_t errlen);
 StoreResult sqlite_manual_resolve(Store *base, int64_t task_id, const char *note, const char *actor,
                                   int64_t now, char *err, size_t errlen);
-int sqlite_manual_open_matching(Store *base, const char *business_type, int64_t since,
-                                int64_t until, ManualMatch **out, size_t *count, char *err,
-                                size_t errlen);
+int sqlite_manual_open_matching(Store *base, const ManualMatchFilter *filter, ManualMatch **out,
+                          size_t *count, char *err, size_t errlen);
 int sqlite_action_list(Store *base, int64_t task_id, ManualAction **out, size_t *count, char *err,
                        size_t errlen);
 int sqlite_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen);

@@ -17,27 +17,30 @@
 enum {
     STORE_MANUAL_BY_TYPE = 1,
     STORE_MANUAL_BY_TASK = 2,
+    STORE_MANUAL_BY_REASON = 4,
 };
 
 /* Assembled from fixed fragments by which filters are set (never from user
- * data): state (3 ways) x business type x task. */
+ * data): state (3 ways) x business type x task x reason. */
 static sqlite3_stmt *sqlite_manual_list_statement(SqliteStore *store, const ManualFilter *filter,
                                                   char *err, size_t errlen)
 {
     int flags = (filter->business_type ? STORE_MANUAL_BY_TYPE : 0) |
-                (filter->task_id > 0 ? STORE_MANUAL_BY_TASK : 0);
-    int variant = (int)filter->state * 4 + flags;
+                (filter->task_id > 0 ? STORE_MANUAL_BY_TASK : 0) |
+                (filter->reason ? STORE_MANUAL_BY_REASON : 0);
+    int variant = (int)filter->state * 8 + flags;
     if (store->manual_list_statements[variant] != NULL)
         return store->manual_list_statements[variant];
     static const char *const states[] = {" AND m.state = 'open'", " AND m.state = 'resolved'", ""};
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT " STORE_ENTRY_COLUMNS " FROM manual m JOIN tasks t ON t.id = m.task_id"
-             " WHERE m.id > :after AND m.moved_at >= :since AND m.moved_at < :until%s%s%s"
+             " WHERE m.id > :after AND m.moved_at >= :since AND m.moved_at < :until%s%s%s%s"
              " ORDER BY m.id LIMIT :limit",
              states[filter->state],
              flags & STORE_MANUAL_BY_TYPE ? " AND t.business_type = :type" : "",
-             flags & STORE_MANUAL_BY_TASK ? " AND m.task_id = :task" : "");
+             flags & STORE_MANUAL_BY_TASK ? " AND m.task_id = :task" : "",
+             flags & STORE_MANUAL_BY_REASON ? " AND m.reason = :reason" : "");
     return sqlite_prepare_cached(store, &store->manual_list_statements[variant], sql, err, errlen);
 }
 
@@ -89,6 +92,7 @@ int sqlite_manual_list(Store *base, const ManualFilter *filter, ManualEntry **ou
     sqlite_bind_int64(statement, ":after", filter->after);
     sqlite_bind_int64(statement, ":since", filter->since);
     sqlite_bind_int64(statement, ":until", filter->until);
+    sqlite_bind_text(statement, ":reason", filter->reason);
     sqlite_bind_text(statement, ":type", filter->business_type);
     sqlite_bind_int64(statement, ":task", filter->task_id);
     sqlite_bind_int64(statement, ":limit", limit);
@@ -238,9 +242,8 @@ static void sqlite_manual_clear_match(void *element)
     match->business_type = NULL;
 }
 
-int sqlite_manual_open_matching(Store *base, const char *business_type, int64_t since,
-                                int64_t until, ManualMatch **out, size_t *count, char *err,
-                                size_t errlen)
+int sqlite_manual_open_matching(Store *base, const ManualMatchFilter *filter, ManualMatch **out,
+                                size_t *count, char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     *out = NULL;
@@ -248,9 +251,10 @@ int sqlite_manual_open_matching(Store *base, const char *business_type, int64_t 
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_MANUAL_MATCHING, err, errlen);
     if (statement == NULL)
         return -1;
-    sqlite_bind_text(statement, ":type", business_type);
-    sqlite_bind_int64(statement, ":since", since);
-    sqlite_bind_int64(statement, ":until", until);
+    sqlite_bind_text(statement, ":type", filter->business_type);
+    sqlite_bind_text(statement, ":reason", filter->reason);
+    sqlite_bind_int64(statement, ":since", filter->since);
+    sqlite_bind_int64(statement, ":until", filter->until);
     void *matches = NULL;
     if (sqlite_collect_rows(store, statement, sizeof(ManualMatch), sqlite_manual_read_match,
                             sqlite_manual_clear_match, "match entries", &matches, count, err,

@@ -104,6 +104,7 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_MANUAL_MATCHING] =
         "SELECT m.task_id, t.business_type FROM manual m JOIN tasks t ON t.id = m.task_id"
         " WHERE m.state = 'open' AND (:type IS NULL OR t.business_type = :type)"
+        " AND (:reason IS NULL OR m.reason = :reason)"
         " AND m.moved_at >= :since AND m.moved_at < :until ORDER BY m.id",
     [STORE_SQL_ACTION_INSERT] =
         "INSERT INTO actions (task_id, action, actor, note, details, created_at)"

@@ -151,10 +151,11 @@ enum {
     STORE_LIST_BY_TYPE = 2,
     STORE_LIST_BY_STATUS = 4,
     STORE_LIST_AFTER = 8,
+    STORE_LIST_BY_KEY = 16,
 };
 
 /* The listing SQL is assembled from fixed fragments by which filters are set
- * (never from user data), so each of the 16 shapes gets a plan that uses the
+ * (never from user data), so each of the 32 shapes gets a plan that uses the
  * right index, which "(? IS NULL OR col = ?)" would defeat. */
 static sqlite3_stmt *sqlite_task_list_statement(SqliteStore *store, int variant, char *err,
                                                 size_t errlen)
@@ -170,6 +171,8 @@ static sqlite3_stmt *sqlite_task_list_statement(SqliteStore *store, int variant,
         used += (size_t)snprintf(sql + used, sizeof sql - used, " AND business_type = :type");
     if (variant & STORE_LIST_BY_STATUS)
         used += (size_t)snprintf(sql + used, sizeof sql - used, " AND status = :status");
+    if (variant & STORE_LIST_BY_KEY)
+        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND idempotency_key = :key");
     if (variant & STORE_LIST_AFTER)
         used += (size_t)snprintf(sql + used, sizeof sql - used, " AND id < :after");
     snprintf(sql + used, sizeof sql - used, " ORDER BY id DESC LIMIT :limit");
@@ -185,7 +188,8 @@ int sqlite_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, si
     int variant = (filter->business_id ? STORE_LIST_BY_BUSINESS_ID : 0) |
                   (filter->business_type ? STORE_LIST_BY_TYPE : 0) |
                   (filter->has_status ? STORE_LIST_BY_STATUS : 0) |
-                  (filter->after > 0 ? STORE_LIST_AFTER : 0);
+                  (filter->after > 0 ? STORE_LIST_AFTER : 0) |
+                  (filter->idempotency_key ? STORE_LIST_BY_KEY : 0);
     sqlite3_stmt *statement = sqlite_task_list_statement(store, variant, err, errlen);
     if (statement == NULL)
         return -1;
@@ -197,6 +201,7 @@ int sqlite_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, si
     }
     sqlite_bind_text(statement, ":business_id", filter->business_id);
     sqlite_bind_text(statement, ":type", filter->business_type);
+    sqlite_bind_text(statement, ":key", filter->idempotency_key);
     sqlite_bind_text(statement, ":status",
                      filter->has_status ? task_status_name(filter->status) : NULL);
     sqlite_bind_int64(statement, ":after", filter->after);

@@ -25,8 +25,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *note = NULL;
     fuzz_check_refusal(manual_json_read_resolve(body, size, &note, &error), &error);
     free(note);
-    ManualBulkRequest bulk;
-    fuzz_check_refusal(manual_json_read_bulk(body, size, &bulk, &error), &error);
-    manual_json_bulk_clear(&bulk);
+    for (int note_required = 0; note_required <= 1; note_required++) { /* retry, resolve */
+        ManualBulkRequest bulk;
+        fuzz_check_refusal(manual_json_read_bulk(body, size, note_required, &bulk, &error),
+                           &error);
+        for (size_t i = 0; i + 1 < bulk.task_id_count; i++) /* sorted and distinct */
+            if (bulk.task_ids[i] >= bulk.task_ids[i + 1])
+                __builtin_trap();
+        manual_json_bulk_clear(&bulk);
+    }
     return 0;
 }

@@ -220,13 +220,61 @@ class ManualTest(unittest.TestCase):
         status, _, answer = self.api("POST", "/v1/manual/retry", {"business_type": "INVENTORY"})
         self.assertEqual(status, 200, answer)
         self.assertEqual((answer["matched"], answer["retried"]), (1100, 1100))
-        self.herald.wait_for_log(r"event=manual_bulk_progress retried=500 written=500 "
-                                 r"matched=1100", start=mark)
-        self.herald.wait_for_log(r"event=manual_bulk_progress retried=1000 written=1000", start=mark)
+        self.herald.wait_for_log(r"event=manual_bulk_progress action=retry changed=500 "
+                                 r"written=500 matched=1100", start=mark)
+        self.herald.wait_for_log(r"event=manual_bulk_progress action=retry changed=1000 "
+                                 r"written=1000", start=mark)
         self.herald.wait_for_log(r"event=manual_bulk_retry .*matched=1100 retried=1100 .*"
                                  r"complete=yes", start=mark)
         self.assertEqual(self.herald.db.value(
             "SELECT count(*) FROM actions WHERE action = 'bulk_retry'"), 1100)
+
+    def test_bulk_resolve_a_selection_after_its_dry_run_count(self):
+        """An operator's selection (task ids) and filters (reason) choose what a bulk
+        retry or resolve takes; the dry run counts exactly what the real one does."""
+        gone = Receiver(lambda r: (410, {}, b"gone"))
+        self.addCleanup(gone.close)
+        exhausted = [self.failed_task("M-SEL-%d" % i) for i in range(3)]
+        departed = self.failed_task("M-GONE", target=gone.url())
+        entries = self.api("GET", "/v1/manual?reason=gone")[2]["entries"]
+        self.assertEqual([e["task_id"] for e in entries], [departed["id"]])
+        self.assertEqual(len(self.api("GET", "/v1/manual?reason=exhausted")[2]["entries"]), 3)
+        self.assertEqual(self.api("GET", "/v1/manual?reason=bored")[0], 400)
+        chosen = [exhausted[0]["id"], exhausted[2]["id"]]
+        selection = {"task_ids": chosen + [chosen[0]], "note": "refunded by hand"}  # a repeat
+        status, _, answer = self.api("POST", "/v1/manual/resolve", dict(selection, dry_run=True))
+        self.assertEqual((status, answer), (200, {"matched": 2, "resolved": 0, "dry_run": True}))
+        self.assertEqual({self.herald.get_task(i)["status"] for i in chosen}, {"failed"})
+        status, _, answer = self.api("POST", "/v1/manual/resolve", selection)
+        self.assertEqual((status, answer), (200, {"matched": 2, "resolved": 2, "dry_run": False}))
+        open_ids = [e["task_id"] for e in self.api("GET", "/v1/manual")[2]["entries"]]
+        self.assertEqual(open_ids, [exhausted[1]["id"], departed["id"]])
+        action = self.api("GET", "/v1/manual/%d" % chosen[0])[2]["actions"][0]
+        self.assertEqual((action["action"], action["note"]), ("resolve", "refunded by hand"))
+        # Filters combine: reason gone and a selection that does not hold it match nothing.
+        status, _, answer = self.api("POST", "/v1/manual/retry",
+                                     {"reason": "gone", "task_ids": [exhausted[1]["id"]]})
+        self.assertEqual((status, answer["matched"]), (200, 0))
+        # A resolve must say why; a selection must be ids.
+        status, _, answer = self.api("POST", "/v1/manual/resolve", {"reason": "gone"})
+        self.assertEqual((status, answer["error"]["field"]), (422, "note"))
+        for bad in ([], [0], ["1"], [1.5], list(range(1, 1002))):
+            status, _, answer = self.api("POST", "/v1/manual/resolve",
+                                         {"task_ids": bad, "note": "x"})
+            self.assertEqual((status, answer["error"]["field"]), (422, "task_ids"), bad)
+        # The same through heraldctl: count, then resolve by reason.
+        code, out, err = self.ctl("manual", "resolve-all", "--reason", "gone", "--note", "closed",
+                                  "--dry-run")
+        self.assertEqual((code, out.strip()), (0, "matched 1, resolved 0 (dry run: nothing was "
+                                                  "changed)"), err)
+        code, out, err = self.ctl("manual", "resolve-all", "--reason", "gone", "--note", "closed")
+        self.assertEqual((code, out.strip()), (0, "matched 1, resolved 1"), err)
+        code, out, err = self.ctl("manual", "retry-all", "--task", str(exhausted[1]["id"]),
+                                  "--dry-run")
+        self.assertEqual((code, out.strip()), (0, "matched 1, retried 0 (dry run: nothing was "
+                                                  "changed)"), err)
+        self.assertEqual(self.ctl("manual", "resolve-all", "--all")[0], 2)  # --note needed...
+        self.assertEqual(self.ctl("manual", "resolve-all", "--note", "x")[0], 2)  # ...and a choice
 
     def test_heraldctl_usage(self):
         self.assertEqual(self.ctl("manual", "resolve", "1")[0], 2)  # --note is required

@@ -1,4 +1,5 @@
 """POST/GET /v1/tasks through the real heraldd: every status code and rule."""
+import json
 import re
 import unittest
 
@@ -104,6 +105,18 @@ class TasksApiTest(HeraldTestCase, unittest.TestCase):
         header_conflict = self.post(task_request("IDEM-X", idempotency_key="a-key"),
                                     headers={"Idempotency-Key": "b-key"})
         self.assert_error(header_conflict, 422, "validation_failed", "idempotency_key")
+        # "Did you ever send ...?": found by its key, through the API and heraldctl.
+        status, _, body = self.herald.request("GET", "/v1/tasks?idempotency_key=idem-1")
+        self.assertEqual((status, [t["id"] for t in body["tasks"]]),
+                         (200, [first[2]["task"]["id"]]))
+        status, _, body = self.herald.request("GET", "/v1/tasks?idempotency_key=never-sent")
+        self.assertEqual((status, body["tasks"]), (200, []))
+        status, _, body = self.herald.request(
+            "GET", "/v1/tasks?idempotency_key=idem-1&business_type=OTHER_TYPE")
+        self.assertEqual(body["tasks"], [])
+        code, out, err = self.herald.ctl("--json", "tasks", "list", "--idempotency-key", "idem-1")
+        self.assertEqual((code, [t["business_id"] for t in json.loads(out)["tasks"]]),
+                         (0, ["IDEM-1"]), err)
 
     def test_invalid_json(self):
         self.assert_error(self.post(raw="{nope"), 400, "invalid_json")

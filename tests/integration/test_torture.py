@@ -240,8 +240,8 @@ class SchedulerTorture(unittest.TestCase):
 
 @unittest.skipUnless(seam_built(), "the fault seam is only in the test build")
 class RepairTorture(unittest.TestCase):
-    """Manual retry, retry with edits, resolve and bulk retry: the change and its
-    audit row together, or neither."""
+    """Manual retry, retry with edits, resolve, bulk retry and bulk resolve: the change
+    and its audit row together, or neither."""
 
     def setUp(self):
         self.healthy = Receiver()
@@ -312,6 +312,10 @@ class RepairTorture(unittest.TestCase):
     def test_bulk_retry(self):
         self.torture("BULK", lambda ids, business_type: self.herald.request(
             "POST", "/v1/manual/retry", body={"business_type": business_type}), 3)
+
+    def test_bulk_resolve_of_a_selection(self):
+        self.torture("SELECT", lambda ids, _: self.herald.request(
+            "POST", "/v1/manual/resolve", body={"task_ids": ids, "note": "by hand"}), 3)
 
 
 @unittest.skipUnless(seam_built(), "the fault seam is only in the test build")

@@ -241,9 +241,16 @@ static void test_list_filters_and_pages(void **state)
     int64_t b = insert(fixture->store, "P1", "ORDER", "http://a/", NULL, 2);
     int64_t c = insert(fixture->store, "P2", "PAY", "http://a/", NULL, 3);
     int64_t d = insert(fixture->store, "P3", "PAY", "http://b/", NULL, 4);
-    TaskFilter all = {.limit = 10};
+    int64_t e = insert(fixture->store, "P4", "KEYED", "http://b/", "KEY-1", 5);
+    TaskFilter by_key = {.limit = 10, .idempotency_key = "KEY-1"};
+    expect_ids(fixture->store, &by_key, (int64_t[]){e}, 1);
+    TaskFilter by_key_and_type = {.limit = 10, .idempotency_key = "KEY-1", .business_type = "ORDER"};
+    expect_ids(fixture->store, &by_key_and_type, NULL, 0);
+    TaskFilter no_key = {.limit = 10, .idempotency_key = "KEY-2"};
+    expect_ids(fixture->store, &no_key, NULL, 0);
+    TaskFilter all = {.limit = 10, .after = e};
     expect_ids(fixture->store, &all, (int64_t[]){d, c, b, a}, 4);
-    TaskFilter page = {.limit = 2};
+    TaskFilter page = {.limit = 2, .after = e};
     expect_ids(fixture->store, &page, (int64_t[]){d, c}, 2);
     page.after = c;
     expect_ids(fixture->store, &page, (int64_t[]){b, a}, 2);

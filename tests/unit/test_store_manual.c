@@ -73,6 +73,9 @@ static void test_list_filters_and_pages(void **state)
     assert_int_equal(list(fixture->store, (ManualFilter){.since = 1500, .until = 2500}, ids), 1);
     assert_int_equal(ids[0], b);
     assert_int_equal(list(fixture->store, (ManualFilter){.task_id = c}, ids), 1);
+    assert_int_equal(list(fixture->store, (ManualFilter){.reason = "exhausted"}, ids), 3);
+    assert_int_equal(list(fixture->store, (ManualFilter){.reason = "gone"}, ids), 0);
+    assert_int_equal(list(fixture->store, (ManualFilter){.reason = "exhausted", .business_type = "ORDER"}, ids), 1);
     /* Keyset pages by entry id. */
     ManualEntry *entries;
     size_t count;
@@ -199,14 +202,25 @@ static void test_resolve_and_matching(void **state)
     task_clear(&task);
     ManualMatch *matches;
     size_t count;
-    assert_int_equal(store_manual_open_matching(fixture->store, "PAY", 0, INT64_MAX, &matches, &count, err, sizeof err), 0);
+    ManualMatchFilter pay = {.business_type = "PAY", .until = INT64_MAX};
+    assert_int_equal(store_manual_open_matching(fixture->store, &pay, &matches, &count, err, sizeof err), 0);
     assert_int_equal(count, 1); /* a is resolved */
     assert_int_equal(matches[0].task_id, c);
     assert_string_equal(matches[0].business_type, "PAY");
     store_manual_matches_free(matches, count);
-    assert_int_equal(store_manual_open_matching(fixture->store, NULL, 0, 2500, &matches, &count, err, sizeof err), 0);
+    ManualMatchFilter early = {.until = 2500};
+    assert_int_equal(store_manual_open_matching(fixture->store, &early, &matches, &count, err, sizeof err), 0);
     assert_int_equal(count, 1);
     assert_int_equal(matches[0].task_id, b);
+    store_manual_matches_free(matches, count);
+    /* By reason: every one here ran out of attempts; none was gone. */
+    ManualMatchFilter exhausted = {.reason = "exhausted", .until = INT64_MAX};
+    assert_int_equal(store_manual_open_matching(fixture->store, &exhausted, &matches, &count, err, sizeof err), 0);
+    assert_int_equal(count, 2);
+    store_manual_matches_free(matches, count);
+    ManualMatchFilter gone = {.reason = "gone", .until = INT64_MAX};
+    assert_int_equal(store_manual_open_matching(fixture->store, &gone, &matches, &count, err, sizeof err), 0);
+    assert_int_equal(count, 0);
     store_manual_matches_free(matches, count);
 }
 
