@@ -363,20 +363,22 @@ static int ctl_alerts(Ctl *ctl, const CtlCommand *command, int argc, char **argv
 
 static void ctl_manual_show_instances(const CtlAnswer *answer)
 {
-    static const char *const header[] = {"ID", "HOST", "VERSION", "STARTED", "HEARTBEAT",
-                                         "ALIVE", "LEADER", "DELIVERIES"};
-    static const char *const members[] = {"id", "host", "version", "started_at", "heartbeat_at",
-                                          "alive", "leader", "deliveries"};
+    /* The host and start are in the id (host:pid:start), and in --json. */
+    static const char *const header[] = {"ID", "VERSION", "HEARTBEAT", "ALIVE", "LEADER",
+                                         "DELIVERIES"};
+    static const char *const members[] = {"id", "version", "heartbeat_at", "alive", "leader",
+                                          "deliveries"};
+    enum { COLUMNS = sizeof header / sizeof header[0] };
     CtlTable table;
-    ctl_table_init(&table, 8, header);
+    ctl_table_init(&table, COLUMNS, header);
     const cJSON *instance;
     cJSON_ArrayForEach(instance, cJSON_GetObjectItemCaseSensitive(answer->json, "instances"))
     {
-        char *cells[8];
-        for (int i = 0; i < 8; i++)
+        char *cells[COLUMNS];
+        for (int i = 0; i < COLUMNS; i++)
             cells[i] = ctl_cell(instance, members[i]);
         ctl_table_add(&table, (const char *const *)cells);
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < COLUMNS; i++)
             free(cells[i]);
     }
     ctl_table_print(&table, stdout, ctl_table_width(stdout));

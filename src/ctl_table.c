@@ -125,7 +125,7 @@ static void ctl_table_pad(FILE *out, size_t count)
 /* Narrows the widest columns, never below CTL_TABLE_MIN_COLUMN, until the
  * row fits WIDTH: first those of free text (wider than CTL_TABLE_SHORT: URLs,
  * errors, business ids), so that ids, states and times stay whole; then, if
- * that is not enough, any. */
+ * that is not enough, any but the first (what each row is: an id). */
 static void ctl_table_fit(size_t *widths, size_t columns, size_t width)
 {
     size_t total = 2 * (columns - 1);
@@ -137,7 +137,7 @@ static void ctl_table_fit(size_t *widths, size_t columns, size_t width)
     for (int pass = 0; pass < 2; pass++) {
         while (total > width) {
             size_t widest = columns;
-            for (size_t c = 0; c < columns; c++) {
+            for (size_t c = 1; c < columns; c++) {
                 if ((pass == 1 || text[c]) && (widest == columns || widths[c] > widths[widest]))
                     widest = c;
             }

@@ -53,7 +53,8 @@ size_t ctl_table_width(FILE *out);
 
 /* Prints the table in WIDTH columns: columns padded to their widest cell; a
  * list whose rows are wider has its widest columns of free text cut (a cut
- * cell ends in "~"), a key/value table wraps its values under themselves. */
+ * cell ends in "~"; never the first, which says what the row is), a
+ * key/value table wraps its values under themselves. */
 void ctl_table_print(const CtlTable *table, FILE *out, size_t width);
 
 void ctl_table_free(CtlTable *table);
