@@ -106,7 +106,7 @@ static void api_system_openapi(ApiCall *call)
     api_call_reply_text(call, 200, asset->content_type, text);
 }
 
-static cJSON *api_system_render_alert(const StoredAlert *alert)
+cJSON *api_system_render_alert(const StoredAlert *alert)
 {
     cJSON *object = cJSON_CreateObject();
     char time_text[CLOCK_RFC3339_SIZE];

@@ -46,6 +46,8 @@ extern const CtlCommand ctl_manual_commands[];
 extern const size_t ctl_manual_command_count;
 extern const CtlCommand ctl_secret_commands[];
 extern const size_t ctl_secret_command_count;
+extern const CtlCommand ctl_overview_commands[];
+extern const size_t ctl_overview_command_count;
 
 /* Prints COMMAND's usage and returns STATUS: the whole usage on stdout (for
  * --help), or one line with where to look on stderr (a usage error). */

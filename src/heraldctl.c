@@ -7,8 +7,8 @@
  * --token-file, --json, --utc) may come before or after the command words
  * (up to a "--"); -h or --help anywhere prints the usage of the program, the
  * group or the command named, on stdout, and exits 0; an unknown command or
- * option exits 2 with a one-line hint. Each command (ctl_tasks.c,
- * ctl_manual.c, ctl_secret.c) parses its own options. Output is a table for
+ * option exits 2 with a one-line hint. Each command (ctl_overview.c,
+ * ctl_tasks.c, ctl_manual.c, ctl_secret.c) parses its own options. Output is a table for
  * people (fitted to the terminal, 80 columns when not one; times in local
  * time unless --utc), or the API's JSON unchanged with --json.
  *
@@ -29,6 +29,7 @@ static const struct {
     const CtlCommand *commands;
     const size_t *count;
 } ctl_groups[] = {
+    {ctl_overview_commands, &ctl_overview_command_count},
     {ctl_task_commands, &ctl_task_command_count},
     {ctl_manual_commands, &ctl_manual_command_count},
     {ctl_secret_commands, &ctl_secret_command_count},

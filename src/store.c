@@ -398,3 +398,49 @@ void store_alert_list_free(StoredAlert *alerts, size_t count)
         stored_alert_clear(&alerts[i]);
     free(alerts);
 }
+
+int store_attempt_series(Store *store, int64_t since, int64_t bucket_ms, size_t count,
+                         int64_t *delivered, int64_t *failed, char *err, size_t errlen)
+{
+    return store->backend->attempt_series(store, since, bucket_ms, count, delivered, failed, err,
+                                          errlen);
+}
+
+int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver **out,
+                        size_t *count, char *err, size_t errlen)
+{
+    return store->backend->receiver_load(store, since, limit, out, count, err, errlen);
+}
+
+void store_receiver_list_free(StoreReceiver *receivers, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(receivers[i].host);
+        free(receivers[i].last_error);
+    }
+    free(receivers);
+}
+
+StoreReceiver *store_receiver_entry(StoreReceiver **list, size_t *count, size_t *capacity,
+                                    const char *host)
+{
+    for (size_t i = 0; i < *count; i++) {
+        if (strcmp((*list)[i].host, host) == 0)
+            return &(*list)[i];
+    }
+    if (*count == *capacity) {
+        size_t grown = *capacity ? *capacity * 2 : 16;
+        StoreReceiver *bigger = realloc(*list, grown * sizeof *bigger);
+        if (bigger == NULL)
+            return NULL;
+        *list = bigger;
+        *capacity = grown;
+    }
+    StoreReceiver *entry = &(*list)[*count];
+    memset(entry, 0, sizeof *entry);
+    entry->host = strdup(host);
+    if (entry->host == NULL)
+        return NULL;
+    (*count)++;
+    return entry;
+}

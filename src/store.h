@@ -280,6 +280,31 @@ int store_instance_list(Store *store, StoreInstance **out, size_t *count, char *
  * returns 0, or -1 with ERR (not leading, then). */
 int store_leader_try(Store *store, bool *leader, char *err, size_t errlen);
 
+/* ---- what operators look at first (GET /v1/overview, GET /v1/receivers) ---- */
+
+/* Attempts started in [SINCE, SINCE + COUNT * BUCKET_MS), counted per bucket
+ * into DELIVERED[i] (those that succeeded) and FAILED[i] (the others), arrays
+ * of COUNT the caller zeroes. Reads the attempts_started index. */
+int store_attempt_series(Store *store, int64_t since, int64_t bucket_ms, size_t count,
+                         int64_t *delivered, int64_t *failed, char *err, size_t errlen);
+
+/* One receiver (scheme://host:port) as the database sees it, across every
+ * heraldd sharing it. Strings owned: store_receiver_list_free(). */
+typedef struct StoreReceiver {
+    char *host;
+    int64_t pending;         /* tasks waiting for it, due or not */
+    int64_t delivering;      /* its requests in flight (claimed) */
+    int64_t failures;        /* attempts that failed since SINCE */
+    int64_t last_failure_at; /* the latest of them; 0: none */
+    char *last_error;        /* its class and message; NULL: none */
+} StoreReceiver;
+
+/* The receivers with tasks pending or in flight, or attempts that failed
+ * since SINCE: at most LIMIT of each kind, the busiest first. */
+int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver **out,
+                        size_t *count, char *err, size_t errlen);
+void store_receiver_list_free(StoreReceiver *receivers, size_t count);
+
 /* Whether other heraldd may use this database at the same time (PostgreSQL):
  * then tasks in flight are someone's until their lease ends, even at start-up. */
 bool store_is_shared(const Store *store);

@@ -103,7 +103,17 @@ struct StoreBackend {
     int (*database_health)(Store *store, StoreDatabaseHealth *out, char *err, size_t errlen);
     int (*count_gauges)(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                         size_t errlen);
+    int (*attempt_series)(Store *store, int64_t since, int64_t bucket_ms, size_t count,
+                          int64_t *delivered, int64_t *failed, char *err, size_t errlen);
+    /* The backend's rows; store.c merges them into receivers. */
+    int (*receiver_load)(Store *store, int64_t since, size_t limit, StoreReceiver **out,
+                         size_t *count, char *err, size_t errlen);
 };
+
+/* For receiver_load: the entry of HOST in *LIST (*COUNT of *CAPACITY), added
+ * zeroed (with a copy of HOST) if it is not there. NULL if out of memory. */
+StoreReceiver *store_receiver_entry(StoreReceiver **list, size_t *count, size_t *capacity,
+                                    const char *host);
 
 extern const StoreBackend store_backend_sqlite;
 extern const StoreBackend store_backend_postgresql;

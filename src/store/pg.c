@@ -572,4 +572,6 @@ const StoreBackend store_backend_postgresql = {
     .retention_step = pg_retention_step,
     .database_health = pg_database_health,
     .count_gauges = pg_count_gauges,
+    .attempt_series = pg_attempt_series,
+    .receiver_load = pg_receiver_load,
 };

@@ -4,7 +4,7 @@
  * table of functions; pg_values.c turns parameters and results into
  * herald's types; pg_sql.c has the text of every statement;
  * pg_schema.c migrates and inspects; pg_signal.c carries wake-ups between
- * instances; pg_tasks.c, pg_delivery.c,
+ * instances; pg_stats.c reads what operators look at first; pg_tasks.c, pg_delivery.c,
  * pg_manual.c and pg_alerts.c hold the queries by subject. The functions
  * taking a Store * are the backend's entries in store_backend_postgresql.
  *
@@ -78,6 +78,10 @@ typedef enum {
     PG_SQL_INSTANCE_LIST,
     PG_SQL_DEAD_TUPLES,
     PG_SQL_OLDEST_TRANSACTION,
+    PG_SQL_ATTEMPT_SERIES,
+    PG_SQL_RECEIVER_BACKLOG,
+    PG_SQL_RECEIVER_FAILURES,
+    PG_SQL_ATTEMPT_ERROR,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -316,5 +320,9 @@ int pg_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, 
 int pg_database_health(Store *base, StoreDatabaseHealth *out, char *err, size_t errlen);
 int pg_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                     size_t errlen);
+int pg_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t count,
+                       int64_t *delivered, int64_t *failed, char *err, size_t errlen);
+int pg_receiver_load(Store *base, int64_t since, size_t limit, StoreReceiver **out,
+                      size_t *count, char *err, size_t errlen);
 
 #endif

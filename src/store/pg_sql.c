@@ -171,6 +171,26 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
                            " FROM actions WHERE task_id = $1::bigint ORDER BY id",
     [PG_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [PG_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
+    /* since, bucket, until: the attempts_started index (migration 004). */
+    [PG_SQL_ATTEMPT_SERIES] =
+        "SELECT (started_at - $1::bigint) / $2::bigint,"
+        " count(*) FILTER (WHERE error_class IS NULL),"
+        " count(*) FILTER (WHERE error_class IS NOT NULL) FROM attempts"
+        " WHERE started_at >= $1::bigint AND started_at < $3::bigint GROUP BY 1",
+    /* limit */
+    [PG_SQL_RECEIVER_BACKLOG] =
+        "SELECT target_host, count(*) FILTER (WHERE status = 'pending'),"
+        " count(*) FILTER (WHERE status = 'delivering') FROM tasks"
+        " WHERE status IN ('pending', 'delivering') GROUP BY target_host"
+        " ORDER BY count(*) DESC LIMIT $1::integer",
+    /* since, limit */
+    [PG_SQL_RECEIVER_FAILURES] =
+        "SELECT t.target_host, count(*), max(a.id) FROM attempts a JOIN tasks t ON t.id = a.task_id"
+        " WHERE a.started_at >= $1::bigint AND a.error_class IS NOT NULL"
+        " GROUP BY t.target_host ORDER BY 2 DESC LIMIT $2::integer",
+    /* id */
+    [PG_SQL_ATTEMPT_ERROR] =
+        "SELECT started_at, error_class, error_message FROM attempts WHERE id = $1::bigint",
     /* since (for the three below) */
     [PG_SQL_BACKLOG_COUNT] =
         "SELECT count(*) FROM manual WHERE state = 'open' AND moved_at >= $1::bigint",

@@ -433,4 +433,6 @@ const StoreBackend store_backend_sqlite = {
     .retention_pending = sqlite_retention_pending,
     .retention_step = sqlite_retention_step,
     .count_gauges = sqlite_count_gauges,
+    .attempt_series = sqlite_attempt_series,
+    .receiver_load = sqlite_receiver_load,
 };

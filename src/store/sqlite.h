@@ -61,6 +61,10 @@ typedef enum {
     STORE_SQL_ACTION_LIST,
     STORE_SQL_COUNT_BY_STATUS,
     STORE_SQL_COUNT_MANUAL_OPEN,
+    STORE_SQL_ATTEMPT_SERIES,
+    STORE_SQL_RECEIVER_BACKLOG,
+    STORE_SQL_RECEIVER_FAILURES,
+    STORE_SQL_ATTEMPT_ERROR,
     STORE_SQL_BACKLOG_COUNT,
     STORE_SQL_BACKLOG_BY_TYPE,
     STORE_SQL_BACKLOG_SAMPLE,
@@ -217,5 +221,9 @@ int sqlite_retention_step(Store *base, int64_t cutoff, int batch, int64_t *delet
                           size_t errlen);
 int sqlite_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                         size_t errlen);
+int sqlite_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t count,
+                           int64_t *delivered, int64_t *failed, char *err, size_t errlen);
+int sqlite_receiver_load(Store *base, int64_t since, size_t limit, StoreReceiver **out,
+                          size_t *count, char *err, size_t errlen);
 
 #endif

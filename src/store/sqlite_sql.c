@@ -114,6 +114,21 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     /* A scan of the (status, id) index: fine for a scrape every few seconds. */
     [STORE_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [STORE_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
+    /* The attempts_started index (migration 007). */
+    [STORE_SQL_ATTEMPT_SERIES] =
+        "SELECT (started_at - :since) / :bucket, sum(error_class IS NULL),"
+        " sum(error_class IS NOT NULL) FROM attempts"
+        " WHERE started_at >= :since AND started_at < :until GROUP BY 1",
+    [STORE_SQL_RECEIVER_BACKLOG] =
+        "SELECT target_host, sum(status = 'pending'), sum(status = 'delivering') FROM tasks"
+        " WHERE status IN ('pending', 'delivering') GROUP BY target_host"
+        " ORDER BY count(*) DESC LIMIT :limit",
+    [STORE_SQL_RECEIVER_FAILURES] =
+        "SELECT t.target_host, count(*), max(a.id) FROM attempts a JOIN tasks t ON t.id = a.task_id"
+        " WHERE a.started_at >= :since AND a.error_class IS NOT NULL GROUP BY t.target_host"
+        " ORDER BY 2 DESC LIMIT :limit",
+    [STORE_SQL_ATTEMPT_ERROR] =
+        "SELECT started_at, error_class, error_message FROM attempts WHERE id = :id",
     [STORE_SQL_BACKLOG_COUNT] = "SELECT count(*) FROM manual WHERE state = 'open'"
                                 " AND moved_at >= :since",
     [STORE_SQL_BACKLOG_BY_TYPE] =

@@ -1,0 +1,4 @@
+-- 007: attempts by the time they started, for the console's deliveries and
+-- failures per minute over the last hour and the receivers' recent failures
+-- (GET /v1/overview, GET /v1/receivers), which would otherwise read every attempt.
+CREATE INDEX attempts_started ON attempts (started_at);

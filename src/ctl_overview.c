@@ -1,0 +1,106 @@
+/*
+ * ctl_overview: heraldctl's "overview" and "receivers", the CLI side of the
+ * console's first pages (GET /v1/overview, GET /v1/receivers).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "ctl_table.h"
+
+static double ctl_number(const cJSON *object, const char *member)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, member);
+    return cJSON_IsNumber(item) ? item->valuedouble : 0;
+}
+
+/* The sum of ARRAY's last COUNT numbers (all when COUNT is 0). */
+static double ctl_overview_sum(const cJSON *array, int count)
+{
+    int size = cJSON_GetArraySize(array);
+    double sum = 0;
+    for (int i = count > 0 && count < size ? size - count : 0; i < size; i++)
+        sum += cJSON_GetArrayItem(array, i)->valuedouble;
+    return sum;
+}
+
+static void ctl_overview_show(const CtlAnswer *answer)
+{
+    const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(answer->json, "tasks");
+    const cJSON *minutes = cJSON_GetObjectItemCaseSensitive(answer->json, "per_minute");
+    const cJSON *delivered = cJSON_GetObjectItemCaseSensitive(minutes, "delivered");
+    const cJSON *failed = cJSON_GetObjectItemCaseSensitive(minutes, "failed");
+    char line[4][128], alerts[256] = "";
+    snprintf(line[0], sizeof line[0], "%.0f pending, %.0f delivering, %.0f succeeded, %.0f failed",
+             ctl_number(tasks, "pending"), ctl_number(tasks, "delivering"),
+             ctl_number(tasks, "succeeded"), ctl_number(tasks, "failed"));
+    snprintf(line[1], sizeof line[1], "%.0f open", ctl_number(answer->json, "manual_open"));
+    const cJSON *alert;
+    cJSON_ArrayForEach(alert, cJSON_GetObjectItemCaseSensitive(answer->json, "alerts_firing"))
+    {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(alert, "kind");
+        size_t used = strlen(alerts);
+        snprintf(alerts + used, sizeof alerts - used, "%s%s (%.0f)", used ? ", " : "",
+                 cJSON_IsString(kind) ? kind->valuestring : "?", ctl_number(alert, "count"));
+    }
+    snprintf(line[2], sizeof line[2], "delivered %.0f, failed %.0f (last minute: %.0f, %.0f)",
+             ctl_overview_sum(delivered, 0), ctl_overview_sum(failed, 0),
+             ctl_overview_sum(delivered, 1), ctl_overview_sum(failed, 1));
+    snprintf(line[3], sizeof line[3], "%.3fs", ctl_number(answer->json, "scheduler_lag_seconds"));
+    const char *rows[][2] = {{"tasks", line[0]},
+                             {"manual", line[1]},
+                             {"alerts firing", alerts[0] ? alerts : "none"},
+                             {"last hour", line[2]},
+                             {"delivery lag", line[3]}};
+    CtlTable table;
+    ctl_table_init(&table, 2, NULL);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        ctl_table_add(&table, rows[i]);
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
+    ctl_table_free(&table);
+}
+
+static void ctl_receivers_show(const CtlAnswer *answer)
+{
+    static const char *const header[] = {"RECEIVER", "PENDING", "IN_FLIGHT", "FAILED_1H",
+                                         "LAST_FAILURE", "LAST_ERROR"};
+    static const char *const members[] = {"receiver", "pending", "in_flight", "failures",
+                                          "last_failure_at", "last_error"};
+    enum { COLUMNS = sizeof header / sizeof header[0] };
+    CtlTable table;
+    ctl_table_init(&table, COLUMNS, header);
+    const cJSON *receiver;
+    cJSON_ArrayForEach(receiver, cJSON_GetObjectItemCaseSensitive(answer->json, "receivers"))
+    {
+        char *cells[COLUMNS];
+        for (int i = 0; i < COLUMNS; i++)
+            cells[i] = ctl_cell(receiver, members[i]);
+        ctl_table_add(&table, (const char *const *)cells);
+        for (int i = 0; i < COLUMNS; i++)
+            free(cells[i]);
+    }
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
+    ctl_table_free(&table);
+}
+
+static int ctl_overview(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    return ctl_list(ctl, command, argc, argv, "/v1/overview", NULL, 0, ctl_overview_show);
+}
+
+static int ctl_receivers(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    return ctl_list(ctl, command, argc, argv, "/v1/receivers", NULL, 0, ctl_receivers_show);
+}
+
+const CtlCommand ctl_overview_commands[] = {
+    {"overview", NULL, ctl_overview, "overview",
+     "tasks by status, manual entries open, alerts firing, deliveries and failures in the"
+     " last hour, delivery lag"},
+    {"receivers", NULL, ctl_receivers, "receivers",
+     "each receiver's pending tasks, requests in flight and failures in the last hour"},
+};
+
+const size_t ctl_overview_command_count =
+    sizeof ctl_overview_commands / sizeof ctl_overview_commands[0];
