@@ -53,7 +53,18 @@ class TakeoverTest(unittest.TestCase):
             b = self.instance()
             # B's sweep finds A's lease ended, logs the attempt as interrupted, and
             # delivers it again (attempt 2) with the same webhook-id.
-            requests = receiver.wait_for(2, timeout=30)
+            try:
+                requests = receiver.wait_for(2, timeout=30)
+            except AssertionError as error:
+                # Seen once in CI under load, never reproduced: say what each side did.
+                sessions = self.db.admin(
+                    "SELECT pid, state, wait_event_type, wait_event, left(query, 120),"
+                    " now() - xact_start FROM pg_stat_activity WHERE datname = '%s'"
+                    % self.db.name)
+                raise AssertionError("%s\nsessions: %s\ntask: %s\nB:\n%s\nA:\n%s" % (
+                    error, sessions, self.db.query("SELECT status, attempts, next_attempt_at,"
+                                                   " updated_at FROM tasks"),
+                    b.log()[-5000:], a.log()[-3000:]))
             self.assertEqual(requests[1].headers["webhook-id"], requests[0].headers["webhook-id"])
             self.assertEqual(requests[1].headers["x-herald-attempt"], "2")
             b.wait_for_status(task_id, "succeeded", timeout=15)
