@@ -27,9 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(note);
     for (int note_required = 0; note_required <= 1; note_required++) { /* retry, resolve */
         ManualBulkRequest bulk;
-        fuzz_check_refusal(manual_json_read_bulk(body, size, note_required, &bulk, &error),
-                           &error);
-        for (size_t i = 0; i + 1 < bulk.task_id_count; i++) /* sorted and distinct */
+        int read = manual_json_read_bulk(body, size, note_required, &bulk, &error);
+        fuzz_check_refusal(read, &error);
+        for (size_t i = 0; read == 0 && i + 1 < bulk.task_id_count; i++) /* sorted, distinct */
             if (bulk.task_ids[i] >= bulk.task_ids[i + 1])
                 __builtin_trap();
         manual_json_bulk_clear(&bulk);
