@@ -61,7 +61,11 @@ class LoadGenerator:
 class KillTest(unittest.TestCase):
     def test_kill_9_ten_times_under_load(self):
         receiver = Receiver()
-        herald = Herald(config="[retry]\nbase_delay = 100ms\nmax_retry = 10\njitter = 0\n")
+        # Short leases: on PostgreSQL the requests a kill cut off wait for their lease
+        # (2 x timeout + 10 s) and the next sweep, not for the restart.
+        herald = Herald(config="[retry]\nbase_delay = 100ms\nmax_retry = 10\njitter = 0\n"
+                        "[delivery]\ntimeout = 1s\nconnect_timeout = 1s\n"
+                        "lease_sweep_interval = 200ms\n")
         try:
             herald.start()
             load = LoadGenerator(herald, receiver.url())
