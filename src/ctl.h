@@ -80,6 +80,12 @@ char *ctl_cell(const cJSON *object, const char *member);
 /* Prints the "task" member of ANSWER as key/value lines, the payload as sent. */
 void ctl_print_task(const CtlAnswer *answer);
 
+/* Prints ARRAY's objects as a table of COLUMNS columns: HEADER names them,
+ * MEMBERS says which member of each object goes in each (as ctl_cell shows
+ * it). */
+void ctl_print_rows(const cJSON *array, size_t columns, const char *const *header,
+                    const char *const *members);
+
 /* Prints the attempts array of ANSWER as a table (shared by tasks and manual). */
 void ctl_print_attempts(const cJSON *attempts);
 

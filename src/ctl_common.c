@@ -141,6 +141,25 @@ char *ctl_cell(const cJSON *object, const char *member)
     return cJSON_PrintUnformatted(item);
 }
 
+void ctl_print_rows(const cJSON *array, size_t columns, const char *const *header,
+                    const char *const *members)
+{
+    CtlTable table;
+    ctl_table_init(&table, columns, header);
+    const cJSON *object;
+    cJSON_ArrayForEach(object, array)
+    {
+        char *cells[CTL_TABLE_COLUMNS_MAX];
+        for (size_t i = 0; i < columns && i < CTL_TABLE_COLUMNS_MAX; i++)
+            cells[i] = ctl_cell(object, members[i]);
+        ctl_table_add(&table, (const char *const *)cells);
+        for (size_t i = 0; i < columns && i < CTL_TABLE_COLUMNS_MAX; i++)
+            free(cells[i]);
+    }
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
+    ctl_table_free(&table);
+}
+
 void ctl_print_attempts(const cJSON *attempts)
 {
     static const char *const header[] = {"ATTEMPT", "STARTED", "DURATION", "STATUS", "ERROR",

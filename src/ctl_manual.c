@@ -53,20 +53,7 @@ static void ctl_manual_show_actions(const cJSON *actions)
 {
     static const char *const header[] = {"WHEN", "ACTION", "ACTOR", "NOTE", "DETAILS"};
     static const char *const members[] = {"created_at", "action", "actor", "note", "details"};
-    CtlTable table;
-    ctl_table_init(&table, 5, header);
-    const cJSON *action;
-    cJSON_ArrayForEach(action, actions)
-    {
-        char *cells[5];
-        for (int i = 0; i < 5; i++)
-            cells[i] = ctl_cell(action, members[i]);
-        ctl_table_add(&table, (const char *const *)cells);
-        for (int i = 0; i < 5; i++)
-            free(cells[i]);
-    }
-    ctl_table_print(&table, stdout, ctl_table_width(stdout));
-    ctl_table_free(&table);
+    ctl_print_rows(actions, 5, header, members);
 }
 
 /* Task, attempts, manual entries and actions, in that order. */
@@ -368,21 +355,8 @@ static void ctl_manual_show_instances(const CtlAnswer *answer)
                                          "DELIVERIES"};
     static const char *const members[] = {"id", "version", "heartbeat_at", "alive", "leader",
                                           "deliveries"};
-    enum { COLUMNS = sizeof header / sizeof header[0] };
-    CtlTable table;
-    ctl_table_init(&table, COLUMNS, header);
-    const cJSON *instance;
-    cJSON_ArrayForEach(instance, cJSON_GetObjectItemCaseSensitive(answer->json, "instances"))
-    {
-        char *cells[COLUMNS];
-        for (int i = 0; i < COLUMNS; i++)
-            cells[i] = ctl_cell(instance, members[i]);
-        ctl_table_add(&table, (const char *const *)cells);
-        for (int i = 0; i < COLUMNS; i++)
-            free(cells[i]);
-    }
-    ctl_table_print(&table, stdout, ctl_table_width(stdout));
-    ctl_table_free(&table);
+    ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "instances"),
+                   sizeof header / sizeof header[0], header, members);
 }
 
 static int ctl_instances(Ctl *ctl, const CtlCommand *command, int argc, char **argv)

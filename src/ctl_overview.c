@@ -67,21 +67,8 @@ static void ctl_receivers_show(const CtlAnswer *answer)
                                          "LAST_FAILURE", "LAST_ERROR"};
     static const char *const members[] = {"receiver", "pending", "in_flight", "failures",
                                           "last_failure_at", "last_error"};
-    enum { COLUMNS = sizeof header / sizeof header[0] };
-    CtlTable table;
-    ctl_table_init(&table, COLUMNS, header);
-    const cJSON *receiver;
-    cJSON_ArrayForEach(receiver, cJSON_GetObjectItemCaseSensitive(answer->json, "receivers"))
-    {
-        char *cells[COLUMNS];
-        for (int i = 0; i < COLUMNS; i++)
-            cells[i] = ctl_cell(receiver, members[i]);
-        ctl_table_add(&table, (const char *const *)cells);
-        for (int i = 0; i < COLUMNS; i++)
-            free(cells[i]);
-    }
-    ctl_table_print(&table, stdout, ctl_table_width(stdout));
-    ctl_table_free(&table);
+    ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "receivers"),
+                   sizeof header / sizeof header[0], header, members);
 }
 
 static int ctl_overview(Ctl *ctl, const CtlCommand *command, int argc, char **argv)

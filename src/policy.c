@@ -65,3 +65,13 @@ bool policy_is_exhausted(int64_t max_retry, int64_t attempts)
 {
     return attempts >= max_retry;
 }
+
+int64_t policy_set_lease_ms(const PolicySet *set, int64_t delivery_timeout_ms)
+{
+    int64_t longest = delivery_timeout_ms;
+    for (size_t i = 0; i < set->business_count; i++) {
+        if (set->business[i].policy.timeout_ms > longest)
+            longest = set->business[i].policy.timeout_ms;
+    }
+    return 2 * longest + POLICY_LEASE_MARGIN_MS;
+}

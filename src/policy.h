@@ -77,4 +77,12 @@ int64_t policy_apply_retry_after(const Policy *policy, int64_t delay_ms, int64_t
  * not try again. */
 bool policy_is_exhausted(int64_t max_retry, int64_t attempts);
 
+/* A claim's lease: twice the longest request timeout (DELIVERY_TIMEOUT_MS,
+ * or a business type's own), and this margin for a busy scheduler or a slow
+ * database. A delivery never outlives its timeout, so a lease needs no
+ * renewal; an outcome written after its lease ended is fenced off
+ * (store_record_outcomes). */
+#define POLICY_LEASE_MARGIN_MS 10000
+int64_t policy_set_lease_ms(const PolicySet *set, int64_t delivery_timeout_ms);
+
 #endif

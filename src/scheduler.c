@@ -34,11 +34,6 @@
 #include "receivers.h"
 #include "store.h"
 
-/* A claim's lease: twice the longest request timeout, and this margin for a
- * busy scheduler or a slow database. A delivery never outlives its timeout,
- * so a lease needs no renewal; an outcome written after its lease ended is
- * fenced off (store_record_outcomes). */
-#define SCHEDULER_LEASE_MARGIN_MS 10000
 /* On a database other heraldd share, how often to look for work they
  * accepted (a read of the hosts with pending tasks, one index seek each). */
 #define SCHEDULER_POLL_MS 1000
@@ -193,19 +188,6 @@ static void scheduler_collect_finished(Scheduler *scheduler)
     }
 }
 
-/* How long a claim's lease lasts (see SCHEDULER_LEASE_MARGIN_MS). Computed
- * per claim, as a reload may change the timeouts. */
-static int64_t scheduler_lease_ms(const SchedulerOptions *options)
-{
-    int64_t longest = options->config()->delivery_timeout_ms;
-    const PolicySet *policies = options->policies();
-    for (size_t i = 0; i < policies->business_count; i++) {
-        if (policies->business[i].policy.timeout_ms > longest)
-            longest = policies->business[i].policy.timeout_ms;
-    }
-    return 2 * longest + SCHEDULER_LEASE_MARGIN_MS;
-}
-
 /* Inside the turn's transaction: claims due tasks, earliest-due host first,
  * each up to its free slots. Each claim is recorded as it is made (in
  * claimed[], claimed_hosts[] and claim_count) and counted in its host's
@@ -214,7 +196,9 @@ static int64_t scheduler_lease_ms(const SchedulerOptions *options)
 static int scheduler_claim(Scheduler *scheduler, int64_t now, char *err, size_t errlen)
 {
     size_t room = (size_t)(scheduler->options.concurrency - scheduler->in_flight);
-    int64_t lease_ms = scheduler_lease_ms(&scheduler->options);
+    /* Per claim: a reload may change the timeouts. */
+    int64_t lease_ms = policy_set_lease_ms(scheduler->options.policies(),
+                                           scheduler->options.config()->delivery_timeout_ms);
     Host *host;
     while (scheduler->claim_count < room && (host = host_table_peek(&scheduler->hosts)) != NULL &&
            host_next_due(host) <= now) {

@@ -2,8 +2,8 @@
  * store/sqlite: the SQLite backend's shared parts. sqlite.c opens
  * connections, runs transactions and caches statements (with the text of
  * every statement); sqlite_schema.c migrates and inspects; sqlite_tasks.c,
- * sqlite_delivery.c, sqlite_manual.c and sqlite_alerts.c hold the queries
- * by subject. The functions taking a Store * are the backend's entries in
+ * sqlite_delivery.c, sqlite_manual.c, sqlite_alerts.c and sqlite_stats.c
+ * hold the queries by subject. The functions taking a Store * are the backend's entries in
  * store_backend_sqlite (sqlite.c); see store.h for what each does.
  *
  * What is SQLite's own stays here: one writer at a time (the process-wide
