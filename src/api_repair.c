@@ -141,6 +141,8 @@ static char *api_repair_details(const ManualRetryRequest *request, int budget)
         cJSON_AddStringToObject(details, "target_url", request->target_url);
     if (request->payload != NULL)
         cJSON_AddBoolToObject(details, "payload_replaced", true);
+    if (request->headers_given)
+        cJSON_AddBoolToObject(details, "headers_replaced", true);
     cJSON_AddNumberToObject(details, "max_retry", budget);
     char *text = cJSON_PrintUnformatted(details);
     cJSON_Delete(details);
@@ -163,10 +165,10 @@ static void api_repair_retried(ApiCall *call)
         return;
     char actor[AUTH_NAME_MAX + 8];
     log_info("event=manual_retry actor=%s task_id=%lld max_retry=%d target_url_changed=%s "
-             "payload_changed=%s",
+             "payload_changed=%s headers_changed=%s",
              log_quote(actor, sizeof actor, repair->actor), (long long)repair->task_id,
              repair->repair.max_retry, repair->request.target_url ? "yes" : "no",
-             repair->request.payload ? "yes" : "no");
+             repair->request.payload ? "yes" : "no", repair->request.headers_given ? "yes" : "no");
     const char *hosts[] = {repair->host};
     api_call_announce_due(call, hosts, repair->host ? 1 : 0, repair->now);
     api_repair_describe(call, repair->task_id);
@@ -200,7 +202,9 @@ void api_repair_retry(ApiCall *call)
     repair->repair = (ManualRepair){
         .target_url = repair->request.target_url, .target_host = repair->request.target_host,
         .payload = repair->request.payload, .payload_length = repair->request.payload_length,
-        .payload_is_json = repair->request.payload_is_json, .max_retry = budget,
+        .payload_is_json = repair->request.payload_is_json,
+        .replace_headers = repair->request.headers_given,
+        .headers_json = repair->request.headers_json, .max_retry = budget,
         .note = repair->request.note, .actor = repair->actor,
     };
     api_repair_submit(call, repair, api_repair_apply_retry, api_repair_retried);

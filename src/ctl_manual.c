@@ -156,12 +156,40 @@ static int ctl_manual_post(Ctl *ctl, const char *path, cJSON *body,
     return status;
 }
 
+/* --header "Name: value" (LINE) adds one header to the retry's "headers",
+ * which replace the task's; --no-headers (LINE NULL) asks for none. heraldd
+ * checks names and values with intake's rules. */
+static int ctl_manual_add_header(cJSON *body, const char *line)
+{
+    cJSON *headers = cJSON_GetObjectItemCaseSensitive(body, "headers");
+    if (headers == NULL)
+        headers = cJSON_AddObjectToObject(body, "headers");
+    if (line == NULL)
+        return 0;
+    const char *colon = strchr(line, ':');
+    if (colon == NULL || colon == line) {
+        fprintf(stderr, "heraldctl: --header takes \"Name: value\"\n");
+        return -1;
+    }
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", (int)(colon - line), line);
+    const char *value = colon + 1;
+    value += strspn(value, " \t");
+    if (cJSON_GetObjectItem(headers, name) != NULL) {
+        fprintf(stderr, "heraldctl: --header %s given twice\n", name);
+        return -1;
+    }
+    return cJSON_AddStringToObject(headers, name, value) ? 0 : -1;
+}
+
 static int ctl_manual_retry(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
 {
     static const struct option options[] = {
         {"target-url", required_argument, NULL, 'u'},
         {"payload-file", required_argument, NULL, 'p'},
         {"payload-text-file", required_argument, NULL, 'P'},
+        {"header", required_argument, NULL, 'H'},
+        {"no-headers", no_argument, NULL, 'N'},
         {"max-retry", required_argument, NULL, 'm'},
         {"note", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
@@ -178,6 +206,13 @@ static int ctl_manual_retry(Ctl *ctl, const CtlCommand *command, int argc, char 
         switch (option) {
         case 'u': cJSON_AddStringToObject(body, "target_url", optarg); break;
         case 'n': cJSON_AddStringToObject(body, "note", optarg); break;
+        case 'H':
+        case 'N':
+            if (ctl_manual_add_header(body, option == 'H' ? optarg : NULL) != 0) {
+                cJSON_Delete(body);
+                return CTL_EXIT_USAGE;
+            }
+            break;
         case 'm':
             number = strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || number < 1 || number > 100) {
@@ -378,9 +413,10 @@ const CtlCommand ctl_manual_commands[] = {
      "show a task with its attempts, manual entries and repair actions"},
     {"manual", "retry", ctl_manual_retry,
      "manual retry TASK_ID [--target-url URL] [--payload-file FILE | --payload-text-file FILE]"
-     " [--max-retry N] [--note TEXT]",
+     " [--header 'NAME: VALUE'... | --no-headers] [--max-retry N] [--note TEXT]",
      "send a failed task again (same webhook-id, fresh attempt budget), optionally corrected;"
-     " --payload-file holds JSON, --payload-text-file bytes sent as a string payload"},
+     " --payload-file holds JSON, --payload-text-file bytes sent as a string payload;"
+     " --header (repeatable) replaces the task's extra headers, --no-headers drops them"},
     {"manual", "resolve", ctl_manual_resolve, "manual resolve TASK_ID --note TEXT",
      "close a failed task without sending it"},
     {"manual", "retry-all", ctl_manual_retry_all,

@@ -46,6 +46,8 @@ typedef struct ManualRepair {
     const char *payload;
     size_t payload_length;
     bool payload_is_json;
+    bool replace_headers;    /* headers_json replaces the task's extra headers */
+    const char *headers_json; /* compact JSON object; NULL (with replace_headers): none */
     int max_retry;           /* the fresh attempt budget */
     const char *note;
     const char *actor;

@@ -83,6 +83,9 @@ int manual_json_read_retry(const char *body, size_t length, const NetGuard *guar
             result = task_json_read_payload_value(member, body, span, &out->payload,
                                                   &out->payload_length, &out->payload_is_json,
                                                   error);
+        } else if (strcmp(member->string, "headers") == 0 && !out->headers_given) {
+            out->headers_given = true;
+            result = task_json_read_headers_value(member, &out->headers_json, error);
         } else if (strcmp(member->string, "max_retry") == 0 && out->max_retry == 0) {
             double value = cJSON_IsNumber(member) ? member->valuedouble : NAN;
             if (!isfinite(value) || value != floor(value) || value < TASK_MAX_RETRY_MIN ||
@@ -243,6 +246,7 @@ void manual_json_retry_clear(ManualRetryRequest *request)
     free(request->target_url);
     free(request->target_host);
     free(request->payload);
+    free(request->headers_json);
     free(request->note);
     memset(request, 0, sizeof *request);
 }

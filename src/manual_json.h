@@ -23,6 +23,8 @@ typedef struct ManualRetryRequest {
     char *payload;
     size_t payload_length;
     bool payload_is_json;
+    bool headers_given; /* "headers" was in the body: they replace the task's */
+    char *headers_json; /* compact JSON object; NULL when given as {} */
     int max_retry; /* 0 = the business type's policy */
     char *note;
 } ManualRetryRequest;

@@ -387,6 +387,19 @@ int task_json_read_target_url_value(const cJSON *item, const NetGuard *guard, ch
     return 0;
 }
 
+int task_json_read_headers_value(const cJSON *item, char **headers_json, ApiError *error)
+{
+    TaskJsonReader reader = {.prefix = "", .error = error};
+    TaskRequest request;
+    memset(&request, 0, sizeof request);
+    if (task_json_read_headers(&reader, item, &request) != 0) {
+        task_request_clear(&request);
+        return -1;
+    }
+    *headers_json = request.headers_json;
+    return 0;
+}
+
 int task_json_read_payload_value(const cJSON *item, const char *text, JsonSpan span,
                                  char **payload, size_t *length, bool *is_json, ApiError *error)
 {

@@ -54,6 +54,10 @@ int task_json_read_batch(const char *body, size_t length, const NetGuard *guard,
 int task_json_read_target_url_value(const cJSON *item, const NetGuard *guard, char **url,
                                     char **host, ApiError *error);
 
+/* Intake's rules for a headers value: on success *HEADERS_JSON (the caller
+ * frees it) is its compact JSON text, or NULL for an empty object. */
+int task_json_read_headers_value(const cJSON *item, char **headers_json, ApiError *error);
+
 /* Intake's rules for a payload value whose text is SPAN of TEXT: on success
  * *PAYLOAD (the caller frees it) holds the bytes to send. */
 int task_json_read_payload_value(const cJSON *item, const char *text, JsonSpan span,

@@ -162,6 +162,8 @@ StoreResult pg_manual_retry(Store *base, int64_t task_id, const ManualRepair *re
     pg_param_bool(&params, repair->payload != NULL);
     pg_param_bool(&params, repair->payload_is_json);
     pg_param_bytes(&params, repair->payload ? repair->payload : "", repair->payload_length);
+    pg_param_bool(&params, repair->replace_headers);
+    pg_param_text(&params, repair->headers_json);
     PGresult *result =
         pg_run(store, PG_SQL_MANUAL_RETRY_TASK, &params, "retry task", err, errlen);
     if (result == NULL)

@@ -139,8 +139,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_MANUAL_OPEN_ID] =
         "SELECT id FROM manual WHERE task_id = $1::bigint AND state = 'open' FOR UPDATE",
     /* task_id, now, budget, target_url (NULL: unchanged), target_host,
-     * has_payload, payload_is_json, payload. A fresh budget on top of the
-     * attempts made, so attempt numbers keep growing. */
+     * has_payload, payload_is_json, payload, has_headers, headers. A fresh
+     * budget on top of the attempts made, so attempt numbers keep growing. */
     [PG_SQL_MANUAL_RETRY_TASK] =
         "WITH t AS (UPDATE tasks SET status = 'pending', next_attempt_at = $2::bigint,"
         " updated_at = $2, max_retry = attempts + $3::integer,"
@@ -150,8 +150,10 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " ELSE coalesce(dedup_url, target_url) END,"
         " payload_is_json = CASE WHEN $6::boolean THEN $7::boolean ELSE payload_is_json END"
         " WHERE id = $1::bigint AND status = 'failed' RETURNING id, target_host),"
-        " body AS (UPDATE task_bodies SET payload = $8::bytea FROM t"
-        " WHERE task_bodies.task_id = t.id AND $6)"
+        " body AS (UPDATE task_bodies"
+        " SET payload = CASE WHEN $6 THEN $8::bytea ELSE payload END,"
+        " headers = CASE WHEN $9::boolean THEN $10::text ELSE headers END FROM t"
+        " WHERE task_bodies.task_id = t.id AND ($6 OR $9))"
         " SELECT target_host FROM t",
     /* entry id, now, resolution, note */
     [PG_SQL_MANUAL_CLOSE] = "UPDATE manual SET state = 'resolved', resolved_at = $2::bigint,"

@@ -186,6 +186,8 @@ StoreResult sqlite_manual_retry(Store *base, int64_t task_id, const ManualRepair
         sqlite3_bind_blob(statement, payload_index, repair->payload, (int)repair->payload_length,
                           SQLITE_STATIC);
     sqlite_bind_int64(statement, ":is_json", repair->payload_is_json);
+    sqlite_bind_int64(statement, ":has_headers", repair->replace_headers);
+    sqlite_bind_text(statement, ":headers", repair->headers_json);
     sqlite_bind_int64(statement, ":id", task_id);
     int rc = sqlite_step(store, statement);
     StoreResult result = STORE_OK;

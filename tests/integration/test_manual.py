@@ -151,6 +151,45 @@ class ManualTest(unittest.TestCase):
         self.assertEqual(self.fixed.wait_for(1)[0].body,
                          b'{"order":12345678901234567890,"fixed":true}')
 
+    def test_retry_with_edited_headers(self):
+        status, _, body = self.api("POST", "/v1/tasks", task_request(
+            "M-HEADERS", target_url=self.broken.url(), headers={"X-Tenant": "old", "X-Keep": "1"}))
+        self.assertEqual(status, 201, body)
+        task = self.herald.wait_for_status(body["task"]["id"], "failed")
+        self.assertEqual(task["headers"], {"X-Tenant": "old", "X-Keep": "1"})
+        # heraldctl: --header replaces the task's headers with those given
+        code, _, err = self.ctl("manual", "retry", str(task["id"]), "--target-url",
+                                self.fixed.url(), "--header", "X-Tenant: new",
+                                "--header", "X-Extra:two words")
+        self.assertEqual(code, 0, err)
+        request = self.fixed.wait_for(1)[0]
+        self.assertEqual((request.headers.get("x-tenant"), request.headers.get("x-extra"),
+                          request.headers.get("x-keep")), ("new", "two words", None))
+        done = self.herald.wait_for_status(task["id"], "succeeded")
+        self.assertEqual(done["headers"], {"X-Tenant": "new", "X-Extra": "two words"})
+        _, _, detail = self.api("GET", "/v1/manual/%d" % task["id"])
+        self.assertEqual(detail["actions"][0]["details"].get("headers_replaced"), True)
+        # the API: {} sends none (heraldctl --no-headers)
+        status, _, body = self.api("POST", "/v1/tasks", task_request(
+            "M-NOHEADERS", target_url=self.broken.url(), headers={"X-Tenant": "old"}))
+        task = self.herald.wait_for_status(body["task"]["id"], "failed")
+        code, _, err = self.ctl("manual", "retry", str(task["id"]), "--target-url",
+                                self.fixed.url(), "--no-headers")
+        self.assertEqual(code, 0, err)
+        done = self.herald.wait_for_status(task["id"], "succeeded")
+        self.assertEqual(done["headers"], {})
+        self.assertNotIn("x-tenant", self.fixed.wait_for(2)[1].headers)
+        # intake's rules, named by field; a malformed --header is a usage error
+        task = self.failed_task("M-BADHEADERS")
+        for headers, field in (({"Host": "x"}, "headers.Host"), ({"X-A": "a\nb"}, "headers.X-A"),
+                               ({"X A": "1"}, "headers.X A"), ([1], "headers"),
+                               ({"X-%d" % i: "v" for i in range(21)}, "headers")):
+            status, _, answer = self.api("POST", "/v1/manual/%d/retry" % task["id"],
+                                         {"headers": headers})
+            self.assertEqual((status, answer["error"]["field"]), (422, field), answer)
+        self.assertEqual(self.ctl("manual", "retry", str(task["id"]), "--header", "novalue")[0], 2)
+        self.assertEqual(self.herald.get_task(task["id"])["status"], "failed")
+
     def test_retry_body_is_validated_like_intake(self):
         task = self.failed_task("M-VALID")
         for body, field in (({"target_url": "ftp://x/"}, "target_url"), ({"payload": 5}, "payload"),

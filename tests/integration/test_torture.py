@@ -279,6 +279,7 @@ class RepairTorture(unittest.TestCase):
             with self.subTest(repair=name, fault=spec):
                 business_type = "%s_%s" % (name, spec.replace(":", "_"))
                 ids = self.failed_tasks(business_type, per_run, business_type=business_type)
+                before = [self.herald.get_task(t) for t in ids]
                 self.seam.arm("writer:" + spec)
                 status, headers, body = repair(ids, business_type)
                 if status == 200:
@@ -289,6 +290,8 @@ class RepairTorture(unittest.TestCase):
                     self.assertIn("retry-after", headers)
                     self.assertTrue(all(self.actions(t) == 0 for t in ids))  # neither
                     self.assertTrue(all(self.open_entries(t) == 1 for t in ids))
+                    # and the task itself as it was: URL, payload, headers, budget
+                    self.assertEqual([self.herald.get_task(t) for t in ids], before)
                 self.seam.lift()
                 if status != 200:  # the operator tries again
                     self.assertEqual(repair(ids, business_type)[0], 200)
@@ -303,7 +306,8 @@ class RepairTorture(unittest.TestCase):
     def test_retry_with_edits(self):
         self.torture("EDIT", lambda ids, _: self.herald.request(
             "POST", "/v1/manual/%d/retry" % ids[0],
-            body={"target_url": self.healthy.url(), "payload": {"fixed": True}}), 1)
+            body={"target_url": self.healthy.url(), "payload": {"fixed": True},
+                  "headers": {"X-Fixed": "yes"}}), 1)
 
     def test_resolve(self):
         self.torture("RESOLVE", lambda ids, _: self.herald.request(

@@ -16,6 +16,7 @@ static int64_t failed_task(Store *store, const char *business_id, const char *ty
 {
     TaskRequest request;
     test_task_request(&request, business_id, type, "http://a/x", NULL, "{}");
+    request.headers_json = strdup("{\"X-Old\":\"1\"}");
     char err[256];
     int64_t id;
     Task claimed[1];
@@ -103,6 +104,7 @@ static void test_retry_with_corrections(void **state)
     int64_t id = failed_task(fixture->store, "R", "PAY", 1000);
     ManualRepair repair = {.target_url = "http://fixed/notify", .target_host = "http://fixed:80",
                            .payload = "[1]", .payload_length = 3, .payload_is_json = true,
+                           .replace_headers = true, .headers_json = "{\"X-New\":\"2\"}",
                            .max_retry = 4, .note = "wrong URL", .actor = "ops"};
     char err[256];
     char *host = NULL;
@@ -120,6 +122,7 @@ static void test_retry_with_corrections(void **state)
     assert_int_equal(task.max_retry, 1 + 4); /* a fresh budget on top of what was spent */
     assert_string_equal(task.target_url, "http://fixed/notify");
     assert_string_equal(task.payload, "[1]");
+    assert_string_equal(task.headers_json, "{\"X-New\":\"2\"}");
     assert_string_equal(task.webhook_id, "msg_m");
     task_clear(&task);
     /* The task keeps the identity it was created with: the client's retry of
@@ -182,6 +185,27 @@ static void test_retry_without_corrections_keeps_the_task(void **state)
     assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
     assert_string_equal(task.target_url, "http://a/x");
     assert_string_equal(task.payload, "{}");
+    assert_string_equal(task.headers_json, "{\"X-Old\":\"1\"}");
+    task_clear(&task);
+}
+
+/* Replacing the headers with none (the API's "headers": {}) leaves NULL. */
+static void test_retry_can_drop_the_headers(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t id = failed_task(fixture->store, "D", "PAY", 1000);
+    ManualRepair repair = {.replace_headers = true, .max_retry = 1, .actor = "local"};
+    char err[256];
+    char *host = NULL;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_manual_retry(fixture->store, id, &repair, "retry", NULL, 5000, &host,
+                                        err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    free(host);
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
+    assert_null(task.headers_json);
+    assert_string_equal(task.payload, "{}");
     task_clear(&task);
 }
 
@@ -230,6 +254,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retry_with_corrections, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retry_without_corrections_keeps_the_task, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_can_drop_the_headers, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_resolve_and_matching, test_store_setup, test_store_teardown),
     };
     return cmocka_run_group_tests_name("store_manual", tests, NULL, NULL);
