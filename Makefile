@@ -25,7 +25,9 @@ PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd l
 BUILD_DEBS := pkg-config libmicrohttpd-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
               libinih-dev libssl-dev libsystemd-dev libpq-dev
 # The tests run every backend: PostgreSQL's server comes from Debian's package.
-TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3 clang libclang-rt-14-dev postgresql
+# The console's browser test runs Debian's Chromium (with a font to draw its text).
+TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3 clang libclang-rt-14-dev postgresql \
+              chromium fonts-liberation
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wpointer-arith
@@ -48,7 +50,16 @@ LIB_SRC     := $(filter-out $(PROGRAM_SRC) $(CTL_SRC),$(wildcard src/*.c)) $(wil
 BACKENDS    := sqlite postgresql
 GEN_SRC     := $(patsubst %,build/gen/migrations_%.c,$(BACKENDS)) build/gen/asset_table.c
 # What heraldd serves from its binary (src/assets.h): URL path, content type, file.
-ASSETS      := /v1/openapi.yaml application/yaml docs/openapi.yaml
+# The console (console/, and the chart library it vendors) is served flat under /ui/.
+console_asset = /ui/$(notdir $(1)) $(2) $(1)
+CONSOLE_FILES := $(wildcard console/*.html console/*.js console/*.css console/vendor/*.js \
+                   console/vendor/*.css console/vendor/*.txt)
+CONSOLE_TYPE_.html := text/html;charset=utf-8
+CONSOLE_TYPE_.js   := text/javascript;charset=utf-8
+CONSOLE_TYPE_.css  := text/css;charset=utf-8
+CONSOLE_TYPE_.txt  := text/plain;charset=utf-8
+ASSETS      := /v1/openapi.yaml application/yaml docs/openapi.yaml \
+               $(foreach f,$(CONSOLE_FILES),$(call console_asset,$(f),$(CONSOLE_TYPE_$(suffix $(f)))))
 ASSET_FILES := $(foreach i,$(shell seq 3 3 $(words $(ASSETS))),$(word $(i),$(ASSETS)))
 UNIT_TESTS  := $(patsubst tests/unit/%.c,%,$(filter-out tests/unit/test_support.c,$(wildcard tests/unit/test_*.c)))
 
@@ -77,7 +88,8 @@ test-deps:
 
 # What the tests run on Node.js, pinned by tests/js/package-lock.json: the
 # signature interoperability test's receiver (the official Standard Webhooks
-# library) and the OpenAPI checks (Redocly CLI, Ajv, yaml).
+# library), the OpenAPI checks (Redocly CLI, Ajv, yaml) and the console's
+# browser test (puppeteer-core, driving Debian's Chromium).
 tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the signature and OpenAPI tests" >&2; exit 1; }
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
@@ -91,7 +103,7 @@ build/gen/migrations_%.c: $$(wildcard migrations/$$*/*.sql) tools/embed_migratio
 build/gen/asset_table.c: $(ASSET_FILES) tools/embed_assets.sh Makefile
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)
-	$(Q)tools/embed_assets.sh $@ $(ASSETS)
+	$(Q)tools/embed_assets.sh $@ $(foreach word,$(ASSETS),'$(word)')
 
 # ---- one set of rules per build variant: release (build/) and asan (build/asan/) ----
 define VARIANT_RULES

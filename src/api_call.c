@@ -83,6 +83,8 @@ static void api_call_set_reply(ApiCall *call, int status, cJSON *body, char *tex
     free(call->reply_text);
     call->reply_body = body;
     call->reply_text = text;
+    call->reply_static = NULL;
+    call->reply_headers = NULL;
     call->status = status;
     call->has_reply = true;
 }
@@ -96,6 +98,16 @@ void api_call_reply_text(ApiCall *call, int status, const char *content_type, ch
 {
     api_call_set_reply(call, status, NULL, text);
     call->reply_type = content_type;
+}
+
+void api_call_reply_static(ApiCall *call, int status, const char *content_type, const char *data,
+                           size_t size, const ApiHeader *headers)
+{
+    api_call_set_reply(call, status, NULL, NULL);
+    call->reply_static = data;
+    call->reply_size = size;
+    call->reply_type = content_type;
+    call->reply_headers = headers;
 }
 
 void api_call_reply_error(ApiCall *call, const ApiError *error)
@@ -167,19 +179,38 @@ void api_call_submit(ApiCall *call, IntakeJob *job, ApiHandler resumed)
 
 /* ---- sending ---- */
 
-/* Sends a text reply (e.g. /metrics); the text's memory goes to MHD. */
+/* Every answer says its Content-Type is meant: a browser never guesses
+ * another (a JSON error echoing input is never run as a page). */
+static enum MHD_Result api_call_add_headers(struct MHD_Response *response,
+                                            const char *content_type, const ApiHeader *extra)
+{
+    enum MHD_Result ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                                 content_type);
+    if (ok == MHD_YES)
+        ok = MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    for (const ApiHeader *header = extra; ok == MHD_YES && header && header->name; header++)
+        ok = MHD_add_response_header(response, header->name, header->value);
+    return ok;
+}
+
+/* Sends a text reply (e.g. /metrics; the text's memory goes to MHD) or a
+ * static one (a console file; sent from where it is). */
 static enum MHD_Result api_call_send_text(ApiCall *call)
 {
-    char *text = call->reply_text;
-    call->reply_text = NULL;
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    if (response == NULL) {
-        free(text);
-        return MHD_NO;
+    struct MHD_Response *response;
+    if (call->reply_static != NULL) {
+        response = MHD_create_response_from_buffer(call->reply_size, (void *)call->reply_static,
+                                                   MHD_RESPMEM_PERSISTENT);
+    } else {
+        char *text = call->reply_text;
+        call->reply_text = NULL;
+        response = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        if (response == NULL)
+            free(text);
     }
-    enum MHD_Result ok =
-        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, call->reply_type);
+    if (response == NULL)
+        return MHD_NO;
+    enum MHD_Result ok = api_call_add_headers(response, call->reply_type, call->reply_headers);
     if (ok == MHD_YES)
         ok = MHD_queue_response(call->connection, (unsigned int)call->status, response);
     MHD_destroy_response(response);
@@ -191,7 +222,7 @@ enum MHD_Result api_call_send(ApiCall *call)
     call->stage = API_CALL_REPLIED;
     if (call->route != NULL && call->route->intake)
         metrics_count_intake(call->status);
-    if (call->reply_text != NULL)
+    if (call->reply_text != NULL || call->reply_static != NULL)
         return api_call_send_text(call);
     char *text = call->reply_body ? cJSON_PrintUnformatted(call->reply_body) : strdup("{}");
     if (text == NULL) {
@@ -212,8 +243,7 @@ enum MHD_Result api_call_send(ApiCall *call)
         free(body);
         return MHD_NO;
     }
-    enum MHD_Result ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                                 "application/json");
+    enum MHD_Result ok = api_call_add_headers(response, "application/json", NULL);
     char retry_after[16];
     if (ok == MHD_YES && call->retry_after > 0) {
         snprintf(retry_after, sizeof retry_after, "%d", call->retry_after);

@@ -76,6 +76,18 @@ void api_call_fail(ApiCall *call, int status, const char *code, const char *fiel
 /* Sets a reply that is not JSON; takes ownership of TEXT (heap). */
 void api_call_reply_text(ApiCall *call, int status, const char *content_type, char *text);
 
+/* A response header; arrays of them end with {NULL, NULL}. */
+typedef struct ApiHeader {
+    const char *name;
+    const char *value;
+} ApiHeader;
+
+/* Sets a reply of SIZE bytes at DATA, which must outlive the server (a file
+ * embedded in the binary: sent without a copy), with HEADERS (static, or
+ * NULL) added. */
+void api_call_reply_static(ApiCall *call, int status, const char *content_type, const char *data,
+                           size_t size, const ApiHeader *headers);
+
 /* Adds "Retry-After: SECONDS" to the reply. */
 void api_call_set_retry_after(ApiCall *call, int seconds);
 

@@ -52,6 +52,9 @@ struct ApiCall {
     int status;
     cJSON *reply_body;
     char *reply_text;        /* instead of reply_body, with reply_type */
+    const char *reply_static; /* or this, REPLY_SIZE bytes not ours to free */
+    size_t reply_size;
+    const ApiHeader *reply_headers; /* extra headers, static; NULL: none */
     const char *reply_type;
     int retry_after;
     bool close_connection; /* "Connection: close": nothing more is read from the client */

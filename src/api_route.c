@@ -1,6 +1,6 @@
 /*
  * api_route: the API's route table (the tables of api_tasks.c, api_manual.c,
- * api_system.c and api_overview.c) and how a request finds its route. See
+ * api_system.c, api_overview.c and api_console.c) and how a request finds its route. See
  * api_route.h.
  */
 #include "api_route.h"
@@ -8,16 +8,19 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "api_console.h"
 #include "api_manual.h"
 #include "api_overview.h"
 #include "api_system.h"
 #include "api_tasks.h"
 
 static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
-                                                   api_system_routes, api_overview_routes};
+                                                   api_system_routes, api_overview_routes,
+                                                   api_console_routes};
 static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
                                                  &api_system_route_count,
-                                                 &api_overview_route_count};
+                                                 &api_overview_route_count,
+                                                 &api_console_route_count};
 
 void api_route_print(FILE *out)
 {

@@ -98,12 +98,11 @@ static void api_system_metrics(ApiCall *call)
 static void api_system_openapi(ApiCall *call)
 {
     const Asset *asset = assets_find("/v1/openapi.yaml");
-    char *text = asset ? strndup(asset->data, asset->size) : NULL;
-    if (text == NULL) {
-        api_call_fail(call, 503, "unavailable", NULL, "out of memory");
+    if (asset == NULL) {
+        api_call_fail(call, 404, "not_found", NULL, "this heraldd was built without it");
         return;
     }
-    api_call_reply_text(call, 200, asset->content_type, text);
+    api_call_reply_static(call, 200, asset->content_type, asset->data, asset->size, NULL);
 }
 
 cJSON *api_system_render_alert(const StoredAlert *alert)

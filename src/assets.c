@@ -1,5 +1,5 @@
 /*
- * assets: see assets.h. The table itself is generated (build/gen/assets.c).
+ * assets: see assets.h. The table itself is generated (build/gen/asset_table.c).
  */
 #include "assets.h"
 

@@ -1,7 +1,7 @@
 /*
  * assets: files heraldd serves from its own binary, embedded at build time by
  * tools/embed_assets.sh (the way migrations are): the OpenAPI description at
- * /v1/openapi.yaml. Nothing is read from disk at run time, so what is served
+ * /v1/openapi.yaml and the web console's files under /ui/ (api_console.h). Nothing is read from disk at run time, so what is served
  * is exactly what the binary was built and tested with.
  */
 #ifndef HERALD_ASSETS_H

@@ -52,6 +52,7 @@ typedef struct Config {
     int64_t per_host_concurrency; /* requests in flight to one scheme://host:port */
     uint64_t max_response_bytes;  /* response body kept in the attempt log */
     bool allow_private_targets;   /* switch the SSRF guard off entirely */
+    bool console;                 /* serve the web console at /ui/ */
     char allow_cidrs[CONFIG_PATH_MAX]; /* ranges opened despite the guard */
     char ca_file[CONFIG_PATH_MAX];     /* "" = the system's CA bundle */
     char delivery_secret[SIGN_SECRET_MAX]; /* default for business types without one */

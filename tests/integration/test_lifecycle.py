@@ -75,6 +75,7 @@ RELOAD_VALUES = {
     "server.max_connections_per_ip": "10", "server.max_header_bytes": "16KiB",
     "server.connection_timeout": "20s", "server.header_timeout": "5s",
     "server.body_timeout": "30s", "server.drain_timeout": "1s", "server.log_level": "debug",
+    "server.console": "false",
     "storage.path": "{dir}/other.db", "storage.busy_timeout": "1s",
     "storage.intake_queue_limit": "100", "storage.retention": "1d",
     "storage.url": "postgresql:///other?host=/nonexistent", "storage.password_file": "{dir}/secret",
