@@ -10,8 +10,9 @@ import * as manual from "./manual.js";
 import * as task from "./task.js";
 import * as find from "./find.js";
 import * as receivers from "./receivers.js";
+import * as alerts from "./alerts.js";
 
-const pages = { "": overview, manual, task, find, receivers };
+const pages = { "": overview, manual, task, find, receivers, alerts };
 const main = document.getElementById("main");
 const forget = document.getElementById("forget-token");
 let leave = null; // the current page's clean-up (timers), if any

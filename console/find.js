@@ -1,6 +1,6 @@
 // find: a task by id, business id or idempotency key ("did you ever send
-// P2026...?"), or tasks by status (GET /v1/tasks/{id}, GET /v1/tasks?...;
-// heraldctl tasks get|list).
+// P2026...?"), or tasks by status and business type (GET /v1/tasks/{id},
+// GET /v1/tasks?...; heraldctl tasks get|list).
 import { ApiError, get, query } from "./api.js";
 import { h, show, table, time } from "./dom.js";
 
@@ -45,24 +45,36 @@ async function lookUp(text) {
   ];
 }
 
-async function byStatus(status, after) {
-  const page = await get(`/v1/tasks${query({ status, limit: PAGE, after })}`);
-  return [h("h2", {}, `Tasks ${status}, newest first`),
+// Tasks by status and business type, newest first, a page at a time.
+async function byFilter(status, type, after) {
+  const page = await get(`/v1/tasks${query({ status, business_type: type, limit: PAGE, after })}`);
+  const here = { status, business_type: type };
+  return [h("h2", {}, `Tasks${status ? ` ${status}` : ""}${type ? ` of ${type}` : ""}, newest first`),
     page.tasks.length ? taskTable(page.tasks) : h("p", { class: "muted" }, "None."),
-    h("div", { class: "pager" },
-      after ? h("a", { href: `#/find?status=${status}` }, "First page") : null,
-      page.next_after ? h("a", { href: `#/find?status=${status}&after=${page.next_after}` }, "Next page") : null)];
+    h("nav", { class: "pager", "aria-label": "Pages" },
+      after ? h("a", { href: `#/find${query(here)}` }, "First page") : null,
+      page.next_after ? h("a", { href: `#/find${query({ ...here, after: page.next_after })}` }, "Next page") : null)];
 }
 
 export async function render(container, args, params) {
   const text = (params.get("q") || "").trim();
   const status = params.get("status") || "";
+  const type = params.get("business_type") || "";
   const input = h("input", { type: "search", name: "q", id: "find-q", class: "wide", value: text,
     placeholder: "task id, business id or idempotency key", "aria-label": "Task id, business id or idempotency key" });
   const form = h("form", { class: "filters", role: "search", onsubmit: (event) => {
     event.preventDefault();
     location.hash = `#/find${query({ q: input.value.trim() })}`;
   } }, h("label", {}, "Look up", input), h("button", { type: "submit" }, "Find"));
-  const results = text ? await lookUp(text) : status ? await byStatus(status, params.get("after")) : [];
-  show(container, h("h1", {}, "Find a task"), form, results);
+  const statusSelect = h("select", { name: "status", id: "list-status" },
+    ["", "pending", "delivering", "succeeded", "failed"].map((v) => h("option", { value: v, selected: v === status }, v || "any")));
+  const typeInput = h("input", { name: "business_type", id: "list-type", value: type, size: 18 });
+  const list = h("form", { class: "filters", "aria-label": "List tasks", onsubmit: (event) => {
+    event.preventDefault();
+    location.hash = `#/find${query({ status: statusSelect.value, business_type: typeInput.value.trim(), list: "1" })}`;
+  } }, h("label", {}, "Status", statusSelect), h("label", {}, "Business type", typeInput),
+  h("button", { type: "submit", class: "secondary" }, "List tasks"));
+  const listing = status || type || params.get("list");
+  const results = text ? await lookUp(text) : listing ? await byFilter(status, type, params.get("after")) : [];
+  show(container, h("h1", {}, "Find a task"), form, list, results);
 }

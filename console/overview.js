@@ -1,7 +1,8 @@
 // overview: what an operator looks at first (GET /v1/overview): tasks by
 // status, manual entries open, alerts firing, delivery lag, and a chart of
-// deliveries and failures per minute over the last hour (uPlot). Refreshes
-// itself every 15 seconds while shown; heraldctl overview prints the same.
+// deliveries and failures per minute over the last hour (uPlot); and the
+// heraldd sharing the database (GET /v1/instances). Refreshes itself every
+// 15 seconds while shown; heraldctl overview and instances print the same.
 import { get } from "./api.js";
 import { h, show, table, time } from "./dom.js";
 
@@ -31,7 +32,7 @@ function chart(perMinute, width) {
 }
 
 async function draw(container) {
-  const data = await get("/v1/overview");
+  const [data, instances] = await Promise.all([get("/v1/overview"), get("/v1/instances")]);
   const tasks = data.tasks;
   const width = Math.max(280, Math.min(container.clientWidth || 960, 1200) - 4);
   show(container,
@@ -51,6 +52,12 @@ async function draw(container) {
       table([["kind", (a) => a.kind], ["count", (a) => String(a.count), "num"],
         ["since", (a) => time(a.created_at)], ["sent", (a) => time(a.sent_at)],
         ["send error", (a) => a.send_error || "", "wrap"]], data.alerts_firing),
+    h("h2", {}, "Instances"),
+    table([["instance", (i) => h("code", {}, i.id), "wrap"], ["version", (i) => i.version],
+      ["alive", (i) => (i.alive ? "yes" : h("span", { class: "state-open" }, "no"))],
+      ["leader", (i) => (i.leader ? "yes" : "")], ["started", (i) => time(i.started_at)],
+      ["heartbeat", (i) => time(i.heartbeat_at)], ["deliveries", (i) => String(i.deliveries), "num"]],
+    instances.instances),
     h("p", { class: "muted" }, "Refreshed ", time(new Date().toISOString().replace(/\.\d{3}Z$/, "Z")),
       "; every 15 s while this page is open."));
 }

@@ -48,6 +48,8 @@ function repairForms(task, payload, reload) {
   headers.value = headerLines(task.headers);
   const payloadBox = h("textarea", { id: "retry-payload", name: "payload", rows: 10 });
   payloadBox.value = payload;
+  const budget = h("input", { id: "retry-max-retry", name: "max_retry", type: "number", min: 1, max: 100,
+    placeholder: "the business type's max_retry" });
   const note = h("input", { id: "retry-note", name: "note", class: "wide", placeholder: "why (optional)" });
   const retryArea = h("div", { "aria-live": "polite" });
   const retry = h("form", { class: "panel stack", "aria-labelledby": "retry-heading", onsubmit: async (event) => {
@@ -68,10 +70,12 @@ function repairForms(task, payload, reload) {
       show(retryArea, errorBox(error));
       return;
     }
+    if (budget.value !== "") parts.push(`"max_retry":${Number(budget.value)}`);
     if (note.value.trim()) parts.push(`"note":${JSON.stringify(note.value.trim())}`);
     try {
       await call("POST", `/v1/manual/${task.id}/retry`, `{${parts.join(",")}}`);
-      lastNotice = parts.some((p) => !p.startsWith('"note"')) ? "Sent again with your changes." : "Sent again.";
+      const edits = parts.filter((p) => !/^"(note|max_retry)"/.test(p));
+      lastNotice = edits.length ? "Sent again with your changes." : "Sent again.";
       reload();
     } catch (error) {
       show(retryArea, errorBox(error));
@@ -82,6 +86,7 @@ function repairForms(task, payload, reload) {
   h("label", {}, "Target URL", url),
   h("label", {}, "Headers (one “Name: value” a line; they replace the task's)", headers),
   h("label", {}, typeof task.payload === "string" ? "Payload (text, sent as its bytes)" : "Payload (JSON)", payloadBox),
+  h("label", {}, "Attempts (a fresh budget)", budget),
   h("label", {}, "Note", note),
   h("div", {}, h("button", { type: "submit", id: "retry-submit" }, "Retry")),
   retryArea);

@@ -107,6 +107,7 @@ async function run() {
   await page.waitForSelector(".chart canvas");
   const cards = await page.$$eval(".card", (all) => all.map((c) => c.textContent));
   if (!cards.some((c) => /manual entries open/.test(c))) throw new Error(`overview cards: ${cards}`);
+  await waitForText("main", /Instances/);
   await shot("03-overview");
 
   step("the manual queue lists the failed tasks");
@@ -124,9 +125,10 @@ async function run() {
   await waitForText("#attempts", /http_status/);
   await shot("05-task-failed");
 
-  step("retry with the URL edited to a healthy receiver; it succeeds");
+  step("retry with the URL edited to a healthy receiver, and a header added; it succeeds");
   await page.$eval("#retry-target-url", (input) => { input.value = ""; });
   await page.type("#retry-target-url", scenario.healthy_url);
+  await page.type("#retry-headers", "X-Fixed-By: console");
   await page.type("#retry-note", "receiver moved");
   await page.click("#retry-submit");
   await waitForText(".notice", /Sent again with your changes/);
@@ -173,14 +175,19 @@ async function run() {
   await waitForText("h1", /^Receivers$/);
   await shot("10-receivers");
 
+  step("alerts");
+  await page.click('nav a[href="#/alerts"]');
+  await waitForText("h1", /^Alerts$/);
+  await shot("11-alerts");
+
   step("a phone-sized window");
   await page.setViewport({ width: 390, height: 844, isMobile: true });
   await page.goto(`${scenario.url}/ui/#/manual?state=all`);
   await waitForText("h1", /^Manual queue$/);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   if (overflow > 2) throw new Error(`the page is ${overflow}px wider than a phone's window`);
-  await shot("11-phone-manual");
+  await shot("12-phone-manual");
   await page.goto(`${scenario.url}/ui/#/task/${scenario.fix_task}`);
   await waitForText("#task-status", /succeeded/);
-  await shot("12-phone-task");
+  await shot("13-phone-task");
 }
