@@ -254,9 +254,11 @@ bench-smoke: all $(BENCH_BIN)
 	    --instances 1,2 --out build/bench/results-smoke.md
 
 # ---- the two commands ----
+# CONFIG=FILE runs heraldd with another configuration (the README's tour).
+CONFIG ?= etc/herald.conf
 run: deps all
 	@mkdir -p var
-	build/heraldd -c etc/herald.conf
+	build/heraldd -c $(CONFIG)
 
 # Sanitizers report leaks and undefined behaviour as failures.
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86
