@@ -37,6 +37,7 @@ function attemptTimeline(attempts) {
   if (attempts.length === 0) return h("p", { class: "muted" }, "No attempt yet.");
   return h("ol", { class: "timeline", id: "attempts" }, attempts.map((a) => h("li", { class: a.error_class ? null : "ok" },
     h("strong", {}, `Attempt ${a.attempt}`), " · ", time(a.started_at), ` · ${a.duration_ms} ms · `,
+    a.receiver ? h("span", {}, "to ", h("code", {}, a.receiver), " · ") : null,
     a.status_code ? `HTTP ${a.status_code}` : "no response",
     a.error_class ? h("span", {}, " · ", h("code", {}, a.error_class), a.error_message ? ` ${a.error_message}` : "") : " · acknowledged",
     a.response_body ? h("pre", {}, a.response_body + (a.response_truncated ? "\n…(cut)" : "")) : null)));

@@ -20,5 +20,6 @@ void attempt_describe(const Attempt *attempt, char *out, size_t size)
 void attempt_clear(Attempt *attempt)
 {
     free(attempt->response_body);
+    free(attempt->receiver);
     memset(attempt, 0, sizeof *attempt);
 }

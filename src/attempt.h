@@ -25,6 +25,8 @@ typedef struct Attempt {
     char *response_body;   /* owned; at most max_response_bytes; NULL if none */
     size_t response_length;
     bool response_truncated;
+    char *receiver;        /* owned; the scheme://host:port it went to (NULL: not known,
+                              as for attempts logged before herald kept it) */
 } Attempt;
 
 typedef enum {
@@ -43,7 +45,7 @@ typedef struct AttemptOutcome {
 /* "timeout: Operation timed out..." or "http_status: HTTP 500": the task's last_error. */
 void attempt_describe(const Attempt *attempt, char *out, size_t size);
 
-/* Frees the response body and zeroes the struct. */
+/* Frees the response body and the receiver and zeroes the struct. */
 void attempt_clear(Attempt *attempt);
 
 #endif

@@ -160,12 +160,32 @@ void ctl_print_rows(const cJSON *array, size_t columns, const char *const *heade
     ctl_table_free(&table);
 }
 
+/* Whether ATTEMPTS went to more than one receiver (a repair sent the task elsewhere). */
+static bool ctl_attempts_moved(const cJSON *attempts)
+{
+    const char *first = NULL;
+    const cJSON *attempt;
+    cJSON_ArrayForEach(attempt, attempts)
+    {
+        const cJSON *receiver = cJSON_GetObjectItemCaseSensitive(attempt, "receiver");
+        const char *name = cJSON_IsString(receiver) ? receiver->valuestring : "";
+        if (first == NULL)
+            first = name;
+        else if (strcmp(first, name) != 0)
+            return true;
+    }
+    return false;
+}
+
 void ctl_print_attempts(const cJSON *attempts)
 {
+    /* The receiver is shown only when it changed: the error and the answer
+     * are what an 80-column table must keep. */
+    bool moved = ctl_attempts_moved(attempts);
     static const char *const header[] = {"ATTEMPT", "STARTED", "DURATION", "STATUS", "ERROR",
-                                         "RESPONSE"};
+                                         "RESPONSE", "RECEIVER"};
     CtlTable table;
-    ctl_table_init(&table, 6, header);
+    ctl_table_init(&table, moved ? 7 : 6, header);
     const cJSON *attempt;
     cJSON_ArrayForEach(attempt, attempts)
     {
@@ -176,6 +196,7 @@ void ctl_print_attempts(const cJSON *attempts)
                  cJSON_GetObjectItemCaseSensitive(attempt, "duration_ms")->valuedouble);
         char *started = ctl_cell(attempt, "started_at");
         char *status = ctl_cell(attempt, "status_code");
+        char *receiver = ctl_cell(attempt, "receiver");
         const cJSON *error_class = cJSON_GetObjectItemCaseSensitive(attempt, "error_class");
         const cJSON *message = cJSON_GetObjectItemCaseSensitive(attempt, "error_message");
         if (cJSON_IsString(error_class))
@@ -190,10 +211,11 @@ void ctl_print_attempts(const cJSON *attempts)
             if (*p == '\n' || *p == '\r' || *p == '\t')
                 *p = ' ';
         }
-        const char *row[] = {number, started, duration, status, error, response};
+        const char *row[] = {number, started, duration, status, error, response, receiver};
         ctl_table_add(&table, row);
         free(started);
         free(status);
+        free(receiver);
     }
     ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);

@@ -407,6 +407,8 @@ void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double 
     Attempt *attempt = &outcome->attempt;
     attempt->task_id = delivery->task.id;
     attempt->attempt = delivery->task.attempts;
+    /* NULL if out of memory: the attempt is still recorded, without it. */
+    attempt->receiver = strdup(delivery->task.target_host);
     attempt->started_at = delivery->started_at;
     attempt->duration_ms = clock_monotonic_ms() - delivery->started_monotonic;
     long status_code = 0;

@@ -130,7 +130,8 @@ cJSON *task_render_attempt(const Attempt *attempt)
               cJSON_AddItemToObject(object, "error_message",
                                     task_render_string_or_null(failed ? attempt->error_message : NULL)) &&
               cJSON_AddItemToObject(object, "response_body", task_render_string_or_null(body)) &&
-              cJSON_AddBoolToObject(object, "response_truncated", attempt->response_truncated);
+              cJSON_AddBoolToObject(object, "response_truncated", attempt->response_truncated) &&
+              cJSON_AddItemToObject(object, "receiver", task_render_string_or_null(attempt->receiver));
     free(body);
     if (!ok) {
         cJSON_Delete(object);

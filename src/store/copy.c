@@ -72,10 +72,10 @@ static const CopyTable copy_tables[] = {
      "ibt", NULL},
     {"attempts",
      "id, task_id, attempt, started_at, duration_ms, status_code, error_class, error_message,"
-     " response_body, response_truncated",
+     " response_body, response_truncated, target_host",
      "SELECT id, task_id, attempt, started_at, duration_ms, status_code, error_class,"
-     " error_message, response_body, response_truncated FROM attempts ORDER BY id",
-     "iiiiiittbo", "id"},
+     " error_message, response_body, response_truncated, target_host FROM attempts ORDER BY id",
+     "iiiiiittbot", "id"},
     {"manual",
      "id, task_id, reason, attempts, last_status_code, last_error, moved_at, state, resolved_at,"
      " resolution, note",

@@ -91,10 +91,10 @@ static void pg_fit_utf8(char *out, size_t size, const char *text)
 }
 
 /* The arrays of PG_SQL_OUTCOME, in its order. */
-enum { PG_OUTCOME_COLUMNS = 13 };
+enum { PG_OUTCOME_COLUMNS = 14 };
 static const Oid pg_outcome_types[PG_OUTCOME_COLUMNS] = {
     PG_OID_INT8, PG_OID_INT4, PG_OID_INT8, PG_OID_INT8, PG_OID_INT4, PG_OID_TEXT, PG_OID_TEXT,
-    PG_OID_BYTEA, PG_OID_BOOL, PG_OID_TEXT, PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT,
+    PG_OID_BYTEA, PG_OID_BOOL, PG_OID_TEXT, PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
 };
 
 static int pg_text_element(PgArray *array, const char *text)
@@ -134,6 +134,7 @@ static int pg_outcome_add(PgArray *columns, const AttemptOutcome *outcome)
     status |= pg_text_element(&columns[12], outcome->kind == ATTEMPT_OUTCOME_MANUAL
                                                 ? outcome->manual_reason
                                                 : NULL);
+    status |= pg_text_element(&columns[13], attempt->receiver);
     return status;
 }
 
@@ -202,7 +203,10 @@ static int pg_attempt_read(const PGresult *result, int row, void *element)
     pg_column_copy(result, row, 5, out->error_class, sizeof out->error_class);
     pg_column_copy(result, row, 6, out->error_message, sizeof out->error_message);
     out->response_truncated = pg_column_bool(result, row, 8);
-    return pg_column_text(result, row, 7, &out->response_body, &out->response_length);
+    return pg_column_text(result, row, 7, &out->response_body, &out->response_length) != 0 ||
+                   pg_column_text(result, row, 9, &out->receiver, NULL) != 0
+               ? -1
+               : 0;
 }
 
 static void pg_attempt_clear(void *element)

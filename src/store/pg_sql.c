@@ -97,34 +97,36 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * same attempt) and the manual entries; returns how many tasks changed. Arrays, one element per outcome: task_id, attempt,
      * started_at, duration_ms, status_code, error_class, error_message,
      * response_body, response_truncated, new status, next_attempt_at,
-     * last_error, manual reason (NULL: none); then now. */
+     * last_error, manual reason (NULL: none), receiver; then now. */
     [PG_SQL_OUTCOME] =
         "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[],"
         " $4::bigint[], $5::integer[], $6::text[], $7::text[], $8::bytea[], $9::boolean[],"
-        " $10::text[], $11::bigint[], $12::text[], $13::text[]) AS i (task_id, attempt,"
-        " started_at, duration_ms, status_code, error_class, error_message, response_body,"
-        " response_truncated, status, next_attempt_at, last_error, reason)),"
+        " $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[]) AS i (task_id,"
+        " attempt, started_at, duration_ms, status_code, error_class, error_message,"
+        " response_body, response_truncated, status, next_attempt_at, last_error, reason,"
+        " receiver)),"
         " attempt AS (INSERT INTO attempts (task_id, attempt, started_at, duration_ms,"
-        " status_code, error_class, error_message, response_body, response_truncated)"
+        " status_code, error_class, error_message, response_body, response_truncated,"
+        " target_host)"
         " SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
-        " error_message, response_body, response_truncated FROM input),"
+        " error_message, response_body, response_truncated, receiver FROM input),"
         " task AS (UPDATE tasks t SET status = i.status,"
         " next_attempt_at = CASE WHEN i.status = 'pending' THEN i.next_attempt_at"
-        " ELSE t.next_attempt_at END, updated_at = $14::bigint,"
+        " ELSE t.next_attempt_at END, updated_at = $15::bigint,"
         " last_status_code = i.status_code, last_error = i.last_error"
         " FROM input i WHERE t.id = i.task_id AND t.status = 'delivering'"
         " AND t.attempts = i.attempt"
         " RETURNING t.id, t.attempts, t.last_status_code, t.last_error, i.reason),"
         " moved AS (INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error,"
-        " moved_at) SELECT id, reason, attempts, last_status_code, last_error, $14 FROM task"
+        " moved_at) SELECT id, reason, attempts, last_status_code, last_error, $15 FROM task"
         " WHERE reason IS NOT NULL)"
         " SELECT count(*) FROM task",
     /* now, lease_end */
     [PG_SQL_RECOVER_ATTEMPTS] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
-        " error_message, response_truncated)"
+        " error_message, response_truncated, target_host)"
         " SELECT id, attempts, updated_at, greatest($1::bigint - updated_at, 0), 'interrupted',"
-        " 'heraldd stopped while this attempt was in flight', false FROM tasks"
+        " 'heraldd stopped while this attempt was in flight', false, target_host FROM tasks"
         " WHERE status = 'delivering' AND next_attempt_at <= $2::bigint",
     /* now, lease_end */
     [PG_SQL_RECOVER_TASKS] =
@@ -133,7 +135,7 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* task_id */
     [PG_SQL_ATTEMPT_LIST] =
         "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
-        " error_message, response_body, response_truncated FROM attempts"
+        " error_message, response_body, response_truncated, target_host FROM attempts"
         " WHERE task_id = $1::bigint ORDER BY attempt, id",
     /* task_id */
     [PG_SQL_MANUAL_OPEN_ID] =
@@ -187,9 +189,9 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " ORDER BY count(*) DESC LIMIT $1::integer",
     /* since, limit */
     [PG_SQL_RECEIVER_FAILURES] =
-        "SELECT t.target_host, count(*), max(a.id) FROM attempts a JOIN tasks t ON t.id = a.task_id"
-        " WHERE a.started_at >= $1::bigint AND a.error_class IS NOT NULL"
-        " GROUP BY t.target_host ORDER BY 2 DESC LIMIT $2::integer",
+        "SELECT coalesce(a.target_host, t.target_host), count(*), max(a.id) FROM attempts a"
+        " JOIN tasks t ON t.id = a.task_id WHERE a.started_at >= $1::bigint"
+        " AND a.error_class IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT $2::integer",
     /* id */
     [PG_SQL_ATTEMPT_ERROR] =
         "SELECT started_at, error_class, error_message FROM attempts WHERE id = $1::bigint",

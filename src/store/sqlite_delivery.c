@@ -140,6 +140,8 @@ static int sqlite_insert_attempt(SqliteStore *store, const Attempt *attempt, cha
         sqlite3_bind_blob(statement, 8, attempt->response_body, (int)attempt->response_length,
                           SQLITE_STATIC);
     sqlite3_bind_int(statement, 9, attempt->response_truncated ? 1 : 0);
+    if (attempt->receiver != NULL)
+        sqlite3_bind_text(statement, 10, attempt->receiver, -1, SQLITE_STATIC);
     return sqlite_step_done(store, statement, "insert attempt", err, errlen);
 }
 
@@ -241,7 +243,10 @@ static int sqlite_attempt_read_row(sqlite3_stmt *statement, void *element)
     snprintf(out->error_message, sizeof out->error_message, "%s",
              error_message ? error_message : "");
     out->response_truncated = sqlite3_column_int(statement, 8) != 0;
-    return sqlite_column_text(statement, 7, &out->response_body, &out->response_length);
+    return sqlite_column_text(statement, 7, &out->response_body, &out->response_length) != 0 ||
+                   sqlite_column_text(statement, 9, &out->receiver, NULL) != 0
+               ? -1
+               : 0;
 }
 
 static void sqlite_attempt_clear_element(void *element)

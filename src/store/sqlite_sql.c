@@ -57,8 +57,8 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " RETURNING " STORE_TASK_COLUMNS,
     [STORE_SQL_ATTEMPT_INSERT] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, status_code,"
-        " error_class, error_message, response_body, response_truncated)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " error_class, error_message, response_body, response_truncated, target_host)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [STORE_SQL_TASK_SUCCEEDED] =
         "UPDATE tasks SET status = 'succeeded', updated_at = :now, last_status_code = :code,"
         " last_error = NULL WHERE id = :id AND status = 'delivering' AND attempts = :attempt",
@@ -75,16 +75,17 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " WHERE id = :id",
     [STORE_SQL_RECOVER_ATTEMPTS] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
-        " error_message, response_truncated)"
+        " error_message, response_truncated, target_host)"
         " SELECT id, attempts, updated_at, max(:now - updated_at, 0), 'interrupted',"
-        " 'heraldd stopped while this attempt was in flight', 0 FROM tasks"
+        " 'heraldd stopped while this attempt was in flight', 0, target_host FROM tasks"
         " WHERE status = 'delivering' AND next_attempt_at <= :lease_end",
     [STORE_SQL_RECOVER_TASKS] =
         "UPDATE tasks SET status = 'pending', next_attempt_at = :now, updated_at = :now,"
         " last_error = 'interrupted' WHERE status = 'delivering' AND next_attempt_at <= :lease_end",
     [STORE_SQL_ATTEMPT_LIST] =
         "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
-        " error_message, response_body, response_truncated FROM attempts WHERE task_id = ?"
+        " error_message, response_body, response_truncated, target_host FROM attempts"
+        " WHERE task_id = ?"
         " ORDER BY attempt, id",
     [STORE_SQL_MANUAL_OPEN_ID] = "SELECT id FROM manual WHERE task_id = ? AND state = 'open'",
     /* A fresh budget on top of the attempts made, so attempt numbers keep
@@ -125,9 +126,9 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " WHERE status IN ('pending', 'delivering') GROUP BY target_host"
         " ORDER BY count(*) DESC LIMIT :limit",
     [STORE_SQL_RECEIVER_FAILURES] =
-        "SELECT t.target_host, count(*), max(a.id) FROM attempts a JOIN tasks t ON t.id = a.task_id"
-        " WHERE a.started_at >= :since AND a.error_class IS NOT NULL GROUP BY t.target_host"
-        " ORDER BY 2 DESC LIMIT :limit",
+        "SELECT coalesce(a.target_host, t.target_host), count(*), max(a.id) FROM attempts a"
+        " JOIN tasks t ON t.id = a.task_id WHERE a.started_at >= :since"
+        " AND a.error_class IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT :limit",
     [STORE_SQL_ATTEMPT_ERROR] =
         "SELECT started_at, error_class, error_message FROM attempts WHERE id = :id",
     [STORE_SQL_BACKLOG_COUNT] = "SELECT count(*) FROM manual WHERE state = 'open'"

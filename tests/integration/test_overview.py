@@ -56,6 +56,40 @@ class OverviewTest(unittest.TestCase):
         self.assertEqual(json.loads(out)["receivers"][0]["receiver"], host)
         herald.stop()
 
+    def test_a_repaired_task_leaves_its_failures_with_the_old_receiver(self):
+        """Each attempt records the receiver it went to: after a repair sends a task
+        elsewhere, its failed attempts stay the broken receiver's (in its attempt
+        timeline and in GET /v1/receivers), not the healthy one's."""
+        healthy = Receiver()
+        broken = Receiver(lambda received: (503, {}, b"down"))
+        for receiver in (healthy, broken):
+            self.addCleanup(receiver.close)
+        herald = Herald(config="[retry]\nbase_delay = 50ms\njitter = 0\n")
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        task_id = herald.request("POST", "/v1/tasks", body=task_request(
+            "MOVED", broken.url(), max_retry=2))[2]["task"]["id"]
+        herald.wait_for_status(task_id, "failed")
+        status, _, body = herald.request("POST", "/v1/manual/%d/retry" % task_id,
+                                         body={"target_url": healthy.url()})
+        self.assertEqual(status, 200, body)
+        herald.wait_for_status(task_id, "succeeded")
+        attempts = herald.attempts(task_id)
+        self.assertEqual([a["receiver"] for a in attempts],
+                         [broken.url(""), broken.url(""), healthy.url("")])
+        _, _, body = herald.request("GET", "/v1/receivers")
+        by_receiver = {r["receiver"]: r for r in body["receivers"]}
+        self.assertEqual(by_receiver[broken.url("")]["failures"], 2)
+        self.assertNotIn(healthy.url(""), by_receiver)
+        # heraldctl shows the receiver of each attempt once they differ
+        code, out, err = herald.ctl("tasks", "attempts", str(task_id), env={"COLUMNS": "200"})
+        self.assertEqual(code, 0, err)
+        lines = out.splitlines()
+        self.assertTrue(lines[0].split()[-1] == "RECEIVER", out)
+        self.assertEqual([line.split()[-1] for line in lines[1:]],
+                         [broken.url(""), broken.url(""), healthy.url("")])
+        herald.stop()
+
 
 if __name__ == "__main__":
     unittest.main()

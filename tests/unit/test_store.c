@@ -379,6 +379,7 @@ static void test_outcomes(void **state)
     };
     outcomes[0].attempt.response_body = "ok";
     outcomes[0].attempt.response_length = 2;
+    outcomes[0].attempt.receiver = "http://a";
     outcomes[2].manual_reason = "gone";
     record(fixture->store, outcomes, 3);
 
@@ -415,10 +416,12 @@ static void test_outcomes(void **state)
     assert_string_equal(attempts[0].error_class, "");
     assert_int_equal(attempts[0].response_length, 2);
     assert_memory_equal(attempts[0].response_body, "ok", 2);
+    assert_string_equal(attempts[0].receiver, "http://a");
     store_attempt_list_free(attempts, count);
     assert_int_equal(store_attempt_list(fixture->store, manual, &attempts, &count, err, sizeof err), 0);
     assert_int_equal(count, 2);
     assert_int_equal(attempts[0].status_code, 410);
+    assert_null(attempts[0].receiver); /* not given: not known */
     assert_int_equal(attempts[1].status_code, 500);
     store_attempt_list_free(attempts, count);
 }
@@ -456,6 +459,7 @@ static void test_recover_interrupted(void **state)
     assert_int_equal(attempt_count, 1);
     assert_string_equal(attempts[0].error_class, "interrupted");
     assert_int_equal(attempts[0].attempt, 1);
+    assert_string_equal(attempts[0].receiver, "http://a");
     store_attempt_list_free(attempts, attempt_count);
     /* At start-up everything in flight is recovered, whatever its lease. */
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
