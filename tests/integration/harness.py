@@ -430,6 +430,27 @@ def task_request(business_id, target_url=None, **extra):
     return task
 
 
+def pause(process, timeout=10.0):
+    """SIGSTOP PROCESS and wait until every thread of it has stopped. kill(2)
+    returns before a process-directed SIGSTOP takes effect: the stop begins only
+    when one of its threads gets a CPU to take the signal, and meanwhile the others
+    run on (seen in CI: a heraldd wrote an outcome after its SIGSTOP was sent)."""
+    process.send_signal(signal.SIGSTOP)
+
+    def stopped():
+        task_dir = "/proc/%d/task" % process.pid
+        for tid in os.listdir(task_dir):
+            try:
+                with open(os.path.join(task_dir, tid, "stat")) as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except FileNotFoundError:
+                continue  # a thread that ended
+            if state not in ("T", "t"):
+                return False
+        return True
+    wait_until(stopped, timeout, message="process %d to stop" % process.pid)
+
+
 class FrozenThread:
     """Stops one thread of a running heraldd (by its name, e.g. "herald-sched") while
     the others go on, which SIGSTOP cannot do: the thread is seized with ptrace and

@@ -146,7 +146,8 @@ class ConsoleBrowserTest(unittest.TestCase):
             scenario = os.path.join(profile, "scenario.json")
             with open(scenario, "w") as f:
                 json.dump({"url": self.herald.url(), "token": TOKEN,
-                           "healthy_url": self.healthy.url(), "fix_task": fix,
+                           "healthy_url": self.healthy.url(), "broken_url": self.broken.url(),
+                           "fix_task": fix,
                            "fix_business_id": "P2026112500001", "resolve_tasks": resolve,
                            "screenshots": SCREENSHOTS, "profile": os.path.join(profile, "p"),
                            "contract_dir": os.environ.get("HERALD_CONTRACT_DIR")}, f)

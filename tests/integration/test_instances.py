@@ -13,7 +13,7 @@ import unittest
 
 import database
 from database import TestDatabase
-from harness import FrozenThread, Herald, Receiver, task_request, wait_until
+from harness import FrozenThread, Herald, Receiver, pause, task_request, wait_until
 
 # A 1 s request timeout makes a 12 s lease (2 x timeout + 10 s); a fast sweep finds
 # it ended at once.
@@ -45,9 +45,10 @@ class TakeoverTest(unittest.TestCase):
         status, _, body = a.request("POST", "/v1/tasks", body=task_request("PAUSED", receiver.url()))
         self.assertEqual(status, 201, body)
         task_id = body["task"]["id"]
-        # A sends attempt 1; freeze A before it can write the outcome.
+        # A sends attempt 1; freeze A before it can write the outcome (every thread
+        # stopped: only then does the receiver answer).
         receiver.wait_for(1)
-        a.process.send_signal(signal.SIGSTOP)
+        pause(a.process)
         frozen.set()
         try:
             b = self.instance()
@@ -56,7 +57,9 @@ class TakeoverTest(unittest.TestCase):
             try:
                 requests = receiver.wait_for(2, timeout=30)
             except AssertionError as error:
-                # Seen once in CI under load, never reproduced: say what each side did.
+                # If it happens again, say what each side did. (Twice in CI, A wrote
+                # its outcome after SIGSTOP was sent and before it took effect; pause()
+                # now waits for every thread to stop.)
                 sessions = self.db.admin(
                     "SELECT pid, state, wait_event_type, wait_event, left(query, 120),"
                     " now() - xact_start FROM pg_stat_activity WHERE datname = '%s'"

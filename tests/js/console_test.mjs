@@ -4,7 +4,7 @@
 //
 //   node console_test.mjs SCENARIO.json
 //
-// SCENARIO: {url, token, healthy_url, fix_task, resolve_tasks: [id, id],
+// SCENARIO: {url, token, healthy_url, broken_url, fix_task, resolve_tasks: [id, id],
 // fix_business_id, screenshots, profile, contract_dir}. Walks an operator's session: a wrong token,
 // the right one, the overview, the manual queue, a failed task's attempts, a
 // retry with an edited URL that then succeeds, a bulk resolve of two entries
@@ -170,9 +170,12 @@ async function run() {
   await page.waitForSelector(`main a[href="#/task/${scenario.fix_task}"]`);
   await shot("09-find");
 
-  step("receivers");
+  step("receivers: the failures stay with the receiver that was down");
   await page.click('nav a[href="#/receivers"]');
   await waitForText("h1", /^Receivers$/);
+  await waitForText("main", new RegExp(new URL(scenario.broken_url).host));
+  if ((await text("main")).includes(new URL(scenario.healthy_url).host))
+    throw new Error("the healthy receiver is listed with the broken one's failures");
   await shot("10-receivers");
 
   step("alerts");
