@@ -171,7 +171,8 @@ class ConsoleBrowserTest(unittest.TestCase):
                              ("resolved", "settled by hand"))
         self.assertEqual(sorted(n for n in os.listdir(SCREENSHOTS) if n != "failure.png"),
                          ["01-token.png", "02-wrong-token.png", "03-overview.png",
-                          "04-manual-queue.png", "05-task-failed.png", "06-task-retried.png",
+                          "04-manual-queue.png", "05-task-failed.png", "05b-retry-refused.png",
+                          "06-task-retried.png",
                           "07-bulk-dry-run.png", "08-bulk-resolved.png", "09-find.png",
                           "10-receivers.png", "11-alerts.png", "12-phone-manual.png",
                           "13-phone-task.png"])

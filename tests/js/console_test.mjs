@@ -125,6 +125,13 @@ async function run() {
   await waitForText("#attempts", /http_status/);
   await shot("05-task-failed");
 
+  step("a refused retry shows heraldd's own error, naming the field");
+  await page.$eval("#retry-target-url", (input) => { input.value = ""; });
+  await page.type("#retry-target-url", "ftp://files.example/notify");
+  await page.click("#retry-submit");
+  await waitForText("form[aria-labelledby=retry-heading] .error", /422 validation_failed: .*\(field: target_url\)/);
+  await shot("05b-retry-refused");
+
   step("retry with the URL edited to a healthy receiver, and a header added; it succeeds");
   await page.$eval("#retry-target-url", (input) => { input.value = ""; });
   await page.type("#retry-target-url", scenario.healthy_url);
