@@ -15,7 +15,7 @@ import os
 import threading
 import time
 
-run = None  # bench/run.py's module (it runs as __main__ and sets this before use)
+import processes
 
 
 def pg_settings():
@@ -35,7 +35,8 @@ class LockSampler:
         self.thread.start()
 
     def _run(self):
-        connection = run.PgConnection("postgres", user="postgres", directory=run.PG.directory)
+        connection = processes.PgConnection("postgres", user="postgres",
+                                            directory=processes.PG.directory)
         try:
             while not self.stopping.is_set():
                 rows = connection.query(
@@ -66,7 +67,7 @@ def statement_times(database):
     """The statements of the work and of finding it, from pg_stat_statements: (calls,
     mean ms, total s) of the claim, the outcomes, the intake insert, the due-hosts
     read, the next-due read and the signal."""
-    rows = run.PG.query(database, "SELECT query, calls, mean_exec_time, total_exec_time"
+    rows = processes.PG.query(database, "SELECT query, calls, mean_exec_time, total_exec_time"
                         " FROM pg_stat_statements JOIN pg_database d ON d.oid = dbid"
                         " WHERE d.datname = current_database()", user="postgres")
     found = {}
@@ -95,13 +96,14 @@ def statement_times(database):
 
 
 def start_instances(bench, name, count, delivery=None):
-    database = run.PG.new_database()
-    run.PG.query(database, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", user="postgres")
+    database = processes.PG.new_database()
+    processes.PG.query(database, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+                       user="postgres")
     heralds = []
     for index in range(count):
         directory = bench.directory("%s-%d-of-%d" % (name, index + 1, count))
-        heralds.append(run.Herald(directory, delivery=delivery, pg_database=database).start())
-    run.PG.query(database, "SELECT pg_stat_statements_reset()", user="postgres")
+        heralds.append(processes.Herald(directory, delivery=delivery, pg_database=database).start())
+    processes.PG.query(database, "SELECT pg_stat_statements_reset()", user="postgres")
     return database, heralds
 
 
@@ -112,7 +114,7 @@ def spread_load(heralds, count, target):
     started = time.time_ns()
 
     def one(index, herald):
-        results.append(run.loadgen(herald.url(), share, concurrency=64 // len(heralds),
+        results.append(processes.loadgen(herald.url(), share, concurrency=64 // len(heralds),
                                    target=target, seq_start=index * share))
     for index, herald in enumerate(heralds):
         threads.append(threading.Thread(target=one, args=(index, herald)))
@@ -130,19 +132,19 @@ def instances(bench, counts):
         label = "%d instance%s" % (n, "s" if n > 1 else "")
         # Durable intake, the instances' deliveries parked on a receiver that hangs.
         directory = bench.directory("instances-intake-%d" % n)
-        hang = run.Receiver(directory, "hang", 0)
+        hang = processes.Receiver(directory, "hang", 0)
         database, heralds = start_instances(bench, "instances-intake", n, delivery={
             "per_host_concurrency": "1", "timeout": "1s", "connect_timeout": "1s"})
         try:
-            pg_cpu = run.PG.cpu_seconds()
+            pg_cpu = processes.PG.cpu_seconds()
             total, failed, _, seconds = spread_load(heralds, bench.n(100000), hang.url())
             rate = total / seconds
-            stored = run.PG.query(database, "SELECT count(*) FROM tasks")[0][0]
+            stored = processes.PG.query(database, "SELECT count(*) FROM tasks")[0][0]
             bench.row(scenario, "%s: durable intake tasks/s (%d stored, %d failed)"
                       % (label, stored, failed), rate, "tasks/s", "",
                       rate / base["intake"] if "intake" in base else None)
             bench.row(scenario, "%s: intake, PostgreSQL CPU per task" % label,
-                      1e6 * (run.PG.cpu_seconds() - pg_cpu) / max(total, 1), "us")
+                      1e6 * (processes.PG.cpu_seconds() - pg_cpu) / max(total, 1), "us")
             base.setdefault("intake", rate)
         finally:
             for herald in heralds:
@@ -151,11 +153,11 @@ def instances(bench, counts):
         # End to end: every task delivered once, by whichever instance claims it.
         directory = bench.directory("instances-e2e-%d" % n)
         count = bench.n(100000)
-        receiver = run.Receiver(directory, "ok", count)
+        receiver = processes.Receiver(directory, "ok", count)
         database, heralds = start_instances(bench, "instances-e2e", n)
         sampler = LockSampler(database)
         try:
-            pg_cpu = run.PG.cpu_seconds()
+            pg_cpu = processes.PG.cpu_seconds()
             herald_cpu = sum(h.cpu_seconds() for h in heralds)
             total, failed, started, _ = spread_load(heralds, count, receiver.url())
             stats = receiver.wait_for(total, timeout=120 + total / 1000)
@@ -171,7 +173,7 @@ def instances(bench, counts):
             bench.row(scenario, "%s: delivered / duplicates / intake failed" % label,
                       "%d / %d / %d" % (stats["received"], stats["duplicates"], failed), "",
                       "all, 0, 0")
-            pg_used = run.PG.cpu_seconds() - pg_cpu
+            pg_used = processes.PG.cpu_seconds() - pg_cpu
             bench.row(scenario, "%s: end to end, heraldd / PostgreSQL CPU per task" % label,
                       "%.0f / %.0f" % (1e6 * (sum(h.cpu_seconds() for h in heralds) - herald_cpu)
                                        / total, 1e6 * pg_used / total), "us")

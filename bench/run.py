@@ -23,7 +23,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -33,214 +32,10 @@ import threading
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HERALDD = os.path.join(ROOT, "build", "heraldd")
-RECEIVER = os.path.join(ROOT, "build", "bench", "receiver")
-LOADGEN = os.path.join(ROOT, "build", "bench", "loadgen")
-PER_HOST = 64  # the bench's per-host limit: one receiver host takes all the load
-PG_CLUSTER = os.path.join(ROOT, "tools", "pg_cluster.sh")
-CHILDREN = []  # every process started, so an aborted run leaves none behind
-PG = None  # the PgCluster heraldd uses now; None: SQLite
-
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from database import PgConnection  # noqa: E402 (the tests' wire client: nothing to install)
-
-
-def spawn(command, **options):
-    process = subprocess.Popen(command, **options)
-    CHILDREN.append(process)
-    return process
-
-
-def kill_children():
-    for process in CHILDREN:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-class Receiver:
-    def __init__(self, directory, mode, max_seq):
-        port_file = os.path.join(directory, "receiver-%s-%d.port" % (mode, time.monotonic_ns()))
-        self.process = spawn([RECEIVER, port_file, mode, str(max_seq)])
-        deadline = time.monotonic() + 10
-        while not (os.path.exists(port_file) and open(port_file).read().strip()):
-            if time.monotonic() > deadline:
-                raise RuntimeError("receiver did not start")
-            time.sleep(0.01)
-        self.port = int(open(port_file).read())
-
-    def url(self):
-        return "http://127.0.0.1:%d/hook" % self.port
-
-    def stats(self):
-        with urllib.request.urlopen("http://127.0.0.1:%d/stats" % self.port, timeout=10) as r:
-            return json.loads(r.read())
-
-    def wait_for(self, count, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            stats = self.stats()
-            if stats["received"] >= count:
-                return stats
-            time.sleep(0.05)
-        return self.stats()
-
-    def close(self):
-        self.process.kill()
-        self.process.wait()
-
-
-class PgCluster:
-    """The bench's own PostgreSQL, stopped at the end of the run."""
-
-    def __init__(self, settings=()):
-        self.directory = os.path.join(tempfile.gettempdir(), "herald-bench-pg-%d" % os.getpid())
-        subprocess.run([PG_CLUSTER, "start", self.directory] + list(settings), check=True)
-        with open(os.path.join(self.directory, "data", "postmaster.pid")) as f:
-            self.postmaster = int(f.readline())
-        self.databases = 0
-        self.version = self.query("postgres", "SHOW server_version", user="postgres")[0][0]
-
-    def query(self, database, sql, user="herald"):
-        connection = PgConnection(database, user=user, directory=self.directory)
-        try:
-            return connection.query(sql)
-        finally:
-            connection.close()
-
-    def new_database(self):
-        self.databases += 1
-        name = "bench_%d" % self.databases
-        self.query("postgres", "CREATE DATABASE %s OWNER herald" % name, user="postgres")
-        return name
-
-    def url(self, database):
-        return "postgresql:///%s?host=%s&user=herald" % (database, self.directory)
-
-    def cpu_seconds(self):
-        """The server's CPU: the postmaster, its live children, and (through the
-        postmaster's cutime) the ones that ended."""
-        ticks = 0
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % pid) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(pid) == self.postmaster:
-                ticks += sum(int(x) for x in fields[11:15])
-            elif int(fields[1]) == self.postmaster:
-                ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
-
-    def wal_bytes(self):
-        return int(self.query("postgres", "SELECT (pg_current_wal_lsn() - '0/0')::bigint",
-                              user="postgres")[0][0])
-
-    def stop(self):
-        subprocess.run([PG_CLUSTER, "stop", self.directory])
-
-
-class Herald:
-    def __init__(self, directory, delivery=None, retry=None, pg_database=None):
-        """delivery and retry: keys that override or add to those sections;
-        pg_database: share that database (several instances) instead of a new one."""
-        self.directory = directory
-        self.db = os.path.join(directory, "herald.db")
-        self.pg_database = pg_database or (PG.new_database() if PG else None)
-        self.config = os.path.join(directory, "herald.conf")
-        storage = {"url": PG.url(self.pg_database)} if PG else {"path": self.db}
-        storage["intake_queue_limit"] = "100000"
-        sections = {
-            "server": {"listen": "127.0.0.1:0", "log_level": "info"},
-            "storage": storage,
-            "delivery": {"allow_private_targets": "true", "concurrency": "256",
-                         "per_host_concurrency": str(PER_HOST)},
-            "retry": {},
-        }
-        sections["delivery"].update(delivery or {})
-        sections["retry"].update(retry or {})
-        with open(self.config, "w") as f:
-            for section, keys in sections.items():
-                if keys:
-                    f.write("[%s]\n" % section)
-                    f.write("".join("%s = %s\n" % kv for kv in keys.items()))
-        self.process = None
-
-    def start(self):
-        # stderr goes straight to a file: a pipe drained by this script could
-        # throttle heraldd's logging thread under load.
-        log_path = os.path.join(self.directory, "heraldd.log")
-        self.log = open(log_path, "a")
-        self.log_start = self.log.tell()  # a restart appends: read only this run's lines
-        self.process = spawn([HERALDD, "-c", self.config], stderr=self.log)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and self.process.poll() is None:
-            match = re.search(r"event=listening address=\S+:(\d+)",
-                              self.read_log()[self.log_start:])
-            if match:
-                self.port = int(match.group(1))
-                return self
-            time.sleep(0.01)
-        raise RuntimeError("heraldd did not start:\n" + self.read_log())
-
-    def read_log(self):
-        with open(os.path.join(self.directory, "heraldd.log")) as f:
-            return f.read()
-
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    def rss_peak_mb(self):
-        with open("/proc/%d/status" % self.process.pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return 0
-
-    def cpu_seconds(self):
-        with open("/proc/%d/stat" % self.process.pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(60)
-        self.log.close()
-
-
-def loadgen(url, count, concurrency=64, rate=0, batch=1, target=None, seq_start=0,
-            direct=False, business_type="BENCH"):
-    command = [LOADGEN, "--url", url, "--count", str(count), "--concurrency", str(concurrency),
-               "--seq-start", str(seq_start), "--type", business_type]
-    if rate:
-        command += ["--rate", str(rate)]
-    if batch > 1:
-        command += ["--batch", str(batch)]
-    if target:
-        command += ["--target", target]
-    if direct:
-        command.append("--direct")
-    started = time.time_ns()
-    completed = subprocess.run(command, capture_output=True, text=True)
-    if completed.stdout.strip() == "":
-        raise RuntimeError("loadgen failed: " + completed.stderr)
-    result = json.loads(completed.stdout)
-    result["started_ns"] = started
-    return result
-
-
-def count_rows(herald, sql):
-    if herald.pg_database:
-        return PG.query(herald.pg_database, sql)[0][0]
-    connection = sqlite3.connect(herald.db)
-    try:
-        return connection.execute(sql).fetchone()[0]
-    finally:
-        connection.close()
+import processes
+from processes import (
+    PER_HOST, ROOT, Herald, PgCluster, Receiver, count_rows, kill_children, loadgen,
+)
 
 
 class Bench:
@@ -257,15 +52,16 @@ class Bench:
         return max(least, int(full * self.scale))
 
     def directory(self, name):
-        path = os.path.join(self.base, name + ("-postgresql" if PG else ""))
+        path = os.path.join(self.base, name + ("-postgresql" if processes.PG else ""))
         os.makedirs(path)
         return path
 
     def row(self, scenario, metric, value, unit="", target="", ratio=None):
         key = (scenario, metric.split(" (")[0])
-        if PG and scenario.startswith("9 "):  # PostgreSQL only: its ratios are its own
+        # PostgreSQL only: its ratios are its own
+        if processes.PG and scenario.startswith("9 "):
             scenario += " [postgresql]"
-        elif PG:
+        elif processes.PG:
             scenario += " [postgresql]"
             base = self.sqlite_values.get(key)
             ratio = value / base if isinstance(value, float) and isinstance(base, float) \
@@ -352,8 +148,9 @@ class Bench:
             raise
 
     def usage_start(self, herald):
-        return (herald.cpu_seconds(), PG.cpu_seconds() if PG else 0.0,
-                PG.wal_bytes() if PG else 0)
+        pg = processes.PG
+        return (herald.cpu_seconds(), pg.cpu_seconds() if pg else 0.0,
+                pg.wal_bytes() if pg else 0)
 
     def usage_rows(self, scenario, name, usage, herald, tasks, seconds):
         """CPU per task of heraldd (and of PostgreSQL, with its share of the machine
@@ -361,10 +158,10 @@ class Bench:
         herald_cpu = herald.cpu_seconds() - usage[0]
         self.row(scenario, "%s: heraldd CPU per task" % name, 1e6 * herald_cpu / max(tasks, 1),
                  "us")
-        if not PG:
+        if not processes.PG:
             return
-        pg_cpu = PG.cpu_seconds() - usage[1]
-        wal = PG.wal_bytes() - usage[2]
+        pg_cpu = processes.PG.cpu_seconds() - usage[1]
+        wal = processes.PG.wal_bytes() - usage[2]
         self.row(scenario, "%s: PostgreSQL CPU per task" % name, 1e6 * pg_cpu / max(tasks, 1),
                  "us")
         self.row(scenario, "%s: PostgreSQL share of the machine's CPU" % name,
@@ -428,13 +225,13 @@ class Bench:
             try:
                 slow = None
                 if second:
-                    command = [LOADGEN, "--url", herald.url(), "--count", str(count),
+                    command = [processes.LOADGEN, "--url", herald.url(), "--count", str(count),
                                "--concurrency", "32", "--target", second.url(), "--type",
                                "OTHER", "--seq-start", "0"]
                     if other_first:
                         subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
                     else:
-                        slow = spawn(command, stdout=subprocess.DEVNULL)
+                        slow = processes.spawn(command, stdout=subprocess.DEVNULL)
                 result = loadgen(herald.url(), count, concurrency=32, target=healthy.url())
                 stats = healthy.wait_for(count, timeout=120)
                 if stats["received"] < count:
@@ -462,7 +259,7 @@ class Bench:
             herald.start()  # creates and migrates the database
             herald.stop()
             if herald.pg_database:
-                PG.query(herald.pg_database,
+                processes.PG.query(herald.pg_database,
                          "INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
                          " target_host, payload_is_json, request_hash, status, attempts,"
                          " max_retry, next_attempt_at, created_at, updated_at)"
@@ -472,7 +269,7 @@ class Bench:
                          " FROM generate_series(1, %d) i;"
                          " INSERT INTO task_bodies (task_id, payload) SELECT id, '{}' FROM tasks"
                          % backlog)
-                PG.query(herald.pg_database, "VACUUM ANALYZE tasks, task_bodies")
+                processes.PG.query(herald.pg_database, "VACUUM ANALYZE tasks, task_bodies")
                 return
             connection = sqlite3.connect(herald.db)
             connection.execute(
@@ -664,10 +461,8 @@ def main():
         only += ",9"
     bench = Bench(0.002 if options.smoke else 1.0, options.smoke)
     started = time.monotonic()
-    global PG
     try:
         import cluster  # scenario 9 (bench/cluster.py)
-        cluster.run = sys.modules[__name__]
         scenarios = (bench.ceilings, bench.intake, bench.end_to_end, bench.latency,
                      bench.isolation, bench.backlog, bench.retry_storm, bench.bulk_retry,
                      lambda: cluster.instances(bench, instance_counts))
@@ -675,15 +470,16 @@ def main():
         for number in [n for n in numbers if n != 9]:
             scenarios[number - 1]()
         if options.backend == "postgresql":
-            PG = bench.pg = PgCluster(cluster.pg_settings() if instance_counts else ())
+            settings = cluster.pg_settings() if instance_counts else ()
+            processes.PG = bench.pg = PgCluster(settings)
             for number in [n for n in numbers if n in (2, 3, 4, 6) or
                            (n == 9 and instance_counts)]:
                 scenarios[number - 1]()
         bench.write(options.out)
     finally:
         kill_children()
-        if PG:
-            PG.stop()
+        if processes.PG:
+            processes.PG.stop()
         bench.cleanup()
     print("bench: %d figures in %.0fs, written to %s" % (len(bench.rows),
                                                          time.monotonic() - started, options.out))

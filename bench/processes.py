@@ -1,0 +1,226 @@
+"""The processes make bench runs and measures: heraldd (Herald), the C receiver
+(Receiver) and load generator (loadgen), and the bench's own PostgreSQL cluster
+(PgCluster), each started fresh and all killed if a run is aborted
+(kill_children). bench/run.py runs the scenarios; bench/cluster.py scenario 9.
+
+PG is the cluster heraldd uses now (run.py sets it for the PostgreSQL half of a
+run); None means SQLite.
+"""
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERALDD = os.path.join(ROOT, "build", "heraldd")
+RECEIVER = os.path.join(ROOT, "build", "bench", "receiver")
+LOADGEN = os.path.join(ROOT, "build", "bench", "loadgen")
+PER_HOST = 64  # the bench's per-host limit: one receiver host takes all the load
+PG_CLUSTER = os.path.join(ROOT, "tools", "pg_cluster.sh")
+CHILDREN = []  # every process started, so an aborted run leaves none behind
+PG = None  # the PgCluster heraldd uses now; None: SQLite
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from database import PgConnection  # noqa: E402 (the tests' wire client: nothing to install)
+
+
+def spawn(command, **options):
+    process = subprocess.Popen(command, **options)
+    CHILDREN.append(process)
+    return process
+
+
+def kill_children():
+    for process in CHILDREN:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+class Receiver:
+    def __init__(self, directory, mode, max_seq):
+        port_file = os.path.join(directory, "receiver-%s-%d.port" % (mode, time.monotonic_ns()))
+        self.process = spawn([RECEIVER, port_file, mode, str(max_seq)])
+        deadline = time.monotonic() + 10
+        while not (os.path.exists(port_file) and open(port_file).read().strip()):
+            if time.monotonic() > deadline:
+                raise RuntimeError("receiver did not start")
+            time.sleep(0.01)
+        self.port = int(open(port_file).read())
+
+    def url(self):
+        return "http://127.0.0.1:%d/hook" % self.port
+
+    def stats(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/stats" % self.port, timeout=10) as r:
+            return json.loads(r.read())
+
+    def wait_for(self, count, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stats = self.stats()
+            if stats["received"] >= count:
+                return stats
+            time.sleep(0.05)
+        return self.stats()
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()
+
+
+class PgCluster:
+    """The bench's own PostgreSQL, stopped at the end of the run."""
+
+    def __init__(self, settings=()):
+        self.directory = os.path.join(tempfile.gettempdir(), "herald-bench-pg-%d" % os.getpid())
+        subprocess.run([PG_CLUSTER, "start", self.directory] + list(settings), check=True)
+        with open(os.path.join(self.directory, "data", "postmaster.pid")) as f:
+            self.postmaster = int(f.readline())
+        self.databases = 0
+        self.version = self.query("postgres", "SHOW server_version", user="postgres")[0][0]
+
+    def query(self, database, sql, user="herald"):
+        connection = PgConnection(database, user=user, directory=self.directory)
+        try:
+            return connection.query(sql)
+        finally:
+            connection.close()
+
+    def new_database(self):
+        self.databases += 1
+        name = "bench_%d" % self.databases
+        self.query("postgres", "CREATE DATABASE %s OWNER herald" % name, user="postgres")
+        return name
+
+    def url(self, database):
+        return "postgresql:///%s?host=%s&user=herald" % (database, self.directory)
+
+    def cpu_seconds(self):
+        """The server's CPU: the postmaster, its live children, and (through the
+        postmaster's cutime) the ones that ended."""
+        ticks = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(pid) == self.postmaster:
+                ticks += sum(int(x) for x in fields[11:15])
+            elif int(fields[1]) == self.postmaster:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def wal_bytes(self):
+        return int(self.query("postgres", "SELECT (pg_current_wal_lsn() - '0/0')::bigint",
+                              user="postgres")[0][0])
+
+    def stop(self):
+        subprocess.run([PG_CLUSTER, "stop", self.directory])
+
+
+class Herald:
+    def __init__(self, directory, delivery=None, retry=None, pg_database=None):
+        """delivery and retry: keys that override or add to those sections;
+        pg_database: share that database (several instances) instead of a new one."""
+        self.directory = directory
+        self.db = os.path.join(directory, "herald.db")
+        self.pg_database = pg_database or (PG.new_database() if PG else None)
+        self.config = os.path.join(directory, "herald.conf")
+        storage = {"url": PG.url(self.pg_database)} if PG else {"path": self.db}
+        storage["intake_queue_limit"] = "100000"
+        sections = {
+            "server": {"listen": "127.0.0.1:0", "log_level": "info"},
+            "storage": storage,
+            "delivery": {"allow_private_targets": "true", "concurrency": "256",
+                         "per_host_concurrency": str(PER_HOST)},
+            "retry": {},
+        }
+        sections["delivery"].update(delivery or {})
+        sections["retry"].update(retry or {})
+        with open(self.config, "w") as f:
+            for section, keys in sections.items():
+                if keys:
+                    f.write("[%s]\n" % section)
+                    f.write("".join("%s = %s\n" % kv for kv in keys.items()))
+        self.process = None
+
+    def start(self):
+        # stderr goes straight to a file: a pipe drained by this script could
+        # throttle heraldd's logging thread under load.
+        log_path = os.path.join(self.directory, "heraldd.log")
+        self.log = open(log_path, "a")
+        self.log_start = self.log.tell()  # a restart appends: read only this run's lines
+        self.process = spawn([HERALDD, "-c", self.config], stderr=self.log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.process.poll() is None:
+            match = re.search(r"event=listening address=\S+:(\d+)",
+                              self.read_log()[self.log_start:])
+            if match:
+                self.port = int(match.group(1))
+                return self
+            time.sleep(0.01)
+        raise RuntimeError("heraldd did not start:\n" + self.read_log())
+
+    def read_log(self):
+        with open(os.path.join(self.directory, "heraldd.log")) as f:
+            return f.read()
+
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def rss_peak_mb(self):
+        with open("/proc/%d/status" % self.process.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.process.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(60)
+        self.log.close()
+
+
+def loadgen(url, count, concurrency=64, rate=0, batch=1, target=None, seq_start=0,
+            direct=False, business_type="BENCH"):
+    command = [LOADGEN, "--url", url, "--count", str(count), "--concurrency", str(concurrency),
+               "--seq-start", str(seq_start), "--type", business_type]
+    if rate:
+        command += ["--rate", str(rate)]
+    if batch > 1:
+        command += ["--batch", str(batch)]
+    if target:
+        command += ["--target", target]
+    if direct:
+        command.append("--direct")
+    started = time.time_ns()
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.stdout.strip() == "":
+        raise RuntimeError("loadgen failed: " + completed.stderr)
+    result = json.loads(completed.stdout)
+    result["started_ns"] = started
+    return result
+
+
+def count_rows(herald, sql):
+    if herald.pg_database:
+        return PG.query(herald.pg_database, sql)[0][0]
+    connection = sqlite3.connect(herald.db)
+    try:
+        return connection.execute(sql).fetchone()[0]
+    finally:
+        connection.close()
