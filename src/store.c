@@ -421,6 +421,19 @@ void store_receiver_list_free(StoreReceiver *receivers, size_t count)
     free(receivers);
 }
 
+int store_receiver_set_failure(StoreReceiver *entry, int64_t at, const char *class,
+                               const char *message)
+{
+    Attempt attempt = {0};
+    snprintf(attempt.error_class, sizeof attempt.error_class, "%s", class ? class : "");
+    snprintf(attempt.error_message, sizeof attempt.error_message, "%s", message ? message : "");
+    char text[sizeof attempt.error_class + sizeof attempt.error_message + 4];
+    attempt_describe(&attempt, text, sizeof text);
+    entry->last_failure_at = at;
+    entry->last_error = strdup(text);
+    return entry->last_error ? 0 : -1;
+}
+
 StoreReceiver *store_receiver_entry(StoreReceiver **list, size_t *count, size_t *capacity,
                                     const char *host)
 {

@@ -115,6 +115,12 @@ struct StoreBackend {
 StoreReceiver *store_receiver_entry(StoreReceiver **list, size_t *count, size_t *capacity,
                                     const char *host);
 
+/* For receiver_load: ENTRY's latest failure, at AT with CLASS and MESSAGE
+ * (either may be NULL), described as the task's last_error is. Returns 0, or
+ * -1 if out of memory. */
+int store_receiver_set_failure(StoreReceiver *entry, int64_t at, const char *class,
+                               const char *message);
+
 extern const StoreBackend store_backend_sqlite;
 extern const StoreBackend store_backend_postgresql;
 

@@ -189,12 +189,13 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " ORDER BY count(*) DESC LIMIT $1::integer",
     /* since, limit */
     [PG_SQL_RECEIVER_FAILURES] =
-        "SELECT coalesce(a.target_host, t.target_host), count(*), max(a.id) FROM attempts a"
-        " JOIN tasks t ON t.id = a.task_id WHERE a.started_at >= $1::bigint"
-        " AND a.error_class IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT $2::integer",
-    /* id */
-    [PG_SQL_ATTEMPT_ERROR] =
-        "SELECT started_at, error_class, error_message FROM attempts WHERE id = $1::bigint",
+        /* with the latest failure's time, class and message, in one statement */
+        "SELECT f.host, f.n, a.started_at, a.error_class, a.error_message FROM"
+        " (SELECT coalesce(a.target_host, t.target_host) AS host, count(*) AS n,"
+        " max(a.id) AS latest FROM attempts a JOIN tasks t ON t.id = a.task_id"
+        " WHERE a.started_at >= $1::bigint AND a.error_class IS NOT NULL GROUP BY 1"
+        " ORDER BY 2 DESC LIMIT $2::integer) f JOIN attempts a ON a.id = f.latest"
+        " ORDER BY f.n DESC",
     /* since (for the three below) */
     [PG_SQL_BACKLOG_COUNT] =
         "SELECT count(*) FROM manual WHERE state = 'open' AND moved_at >= $1::bigint",

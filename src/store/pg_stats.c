@@ -3,9 +3,8 @@
  * minute (the console's chart) and the receivers with work or failures,
  * across every heraldd sharing the database. Reads only; see store.h.
  */
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "store/pg.h"
 
@@ -31,26 +30,29 @@ int pg_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t coun
     return 0;
 }
 
-/* The latest failed attempt's time and "class: message" into ENTRY. */
-static int pg_receiver_last_error(PgStore *store, int64_t attempt_id, StoreReceiver *entry,
-                                  char *err, size_t errlen)
+/* Adds RESULT's rows (host, then two counts) to the receivers: pending and
+ * delivering, or (FAILURES) failures followed by the latest failure's time,
+ * class and message. Returns 0, or -1 if out of memory. */
+static int pg_receiver_rows(PGresult *result, StoreReceiver **list, size_t *used,
+                            size_t *capacity, bool failures)
 {
-    PgParams params = {0};
-    pg_param_int64(&params, attempt_id);
-    PGresult *result = pg_run(store, PG_SQL_ATTEMPT_ERROR, &params, "read an attempt", err, errlen);
-    if (result == NULL)
-        return -1;
-    if (PQntuples(result) == 1) {
-        entry->last_failure_at = pg_column_int64(result, 0, 0);
-        char class[64], message[512];
-        pg_column_copy(result, 0, 1, class, sizeof class);
-        pg_column_copy(result, 0, 2, message, sizeof message);
-        size_t size = strlen(class) + strlen(message) + 3;
-        entry->last_error = malloc(size);
-        if (entry->last_error != NULL)
-            snprintf(entry->last_error, size, "%s%s%s", class, *message ? ": " : "", message);
+    for (int row = 0; row < PQntuples(result); row++) {
+        char host[TASK_TARGET_URL_MAX + 1];
+        pg_column_copy(result, row, 0, host, sizeof host);
+        StoreReceiver *entry = store_receiver_entry(list, used, capacity, host);
+        if (entry == NULL)
+            return -1;
+        if (!failures) {
+            entry->pending = pg_column_int64(result, row, 1);
+            entry->delivering = pg_column_int64(result, row, 2);
+            continue;
+        }
+        entry->failures = pg_column_int64(result, row, 1);
+        if (store_receiver_set_failure(entry, pg_column_int64(result, row, 2),
+                                       PQgetvalue(result, row, 3),
+                                       PQgetvalue(result, row, 4)) != 0)
+            return -1;
     }
-    PQclear(result);
     return 0;
 }
 
@@ -60,60 +62,31 @@ int pg_receiver_load(Store *base, int64_t since, size_t limit, StoreReceiver **o
     PgStore *store = pg_of(base);
     StoreReceiver *list = NULL;
     size_t used = 0, capacity = 0;
-    int64_t *last_ids = NULL;
-    PgParams params = {0};
-    pg_param_int64(&params, (int64_t)limit);
-    PGresult *result = pg_run(store, PG_SQL_RECEIVER_BACKLOG, &params, "list receivers", err,
-                              errlen);
-    if (result == NULL)
-        goto failed;
-    for (int row = 0; row < PQntuples(result); row++) {
-        char host[TASK_TARGET_URL_MAX + 1];
-        pg_column_copy(result, row, 0, host, sizeof host);
-        StoreReceiver *entry = store_receiver_entry(&list, &used, &capacity, host);
-        if (entry == NULL) {
-            PQclear(result);
-            snprintf(err, errlen, "list receivers: out of memory");
-            goto failed;
-        }
-        entry->pending = pg_column_int64(result, row, 1);
-        entry->delivering = pg_column_int64(result, row, 2);
-    }
-    PQclear(result);
+    PgParams backlog = {0};
+    pg_param_int64(&backlog, (int64_t)limit);
     PgParams failures = {0};
     pg_param_int64(&failures, since);
     pg_param_int64(&failures, (int64_t)limit);
-    result = pg_run(store, PG_SQL_RECEIVER_FAILURES, &failures, "list receivers", err, errlen);
-    if (result == NULL)
-        goto failed;
-    last_ids = calloc(limit + used + 1, sizeof *last_ids); /* by entry index */
-    for (int row = 0; last_ids != NULL && row < PQntuples(result); row++) {
-        char host[TASK_TARGET_URL_MAX + 1];
-        pg_column_copy(result, row, 0, host, sizeof host);
-        StoreReceiver *entry = store_receiver_entry(&list, &used, &capacity, host);
-        if (entry == NULL) {
-            free(last_ids);
-            last_ids = NULL;
-            break;
-        }
-        entry->failures = pg_column_int64(result, row, 1);
-        last_ids[entry - list] = pg_column_int64(result, row, 2);
-    }
-    PQclear(result);
-    if (last_ids == NULL) {
-        snprintf(err, errlen, "list receivers: out of memory");
-        goto failed;
-    }
-    for (size_t i = 0; i < used; i++) {
-        if (last_ids[i] > 0 && pg_receiver_last_error(store, last_ids[i], &list[i], err, errlen) != 0)
+    const struct {
+        PgSql sql;
+        PgParams *params;
+    } reads[] = {{PG_SQL_RECEIVER_BACKLOG, &backlog}, {PG_SQL_RECEIVER_FAILURES, &failures}};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        PGresult *result = pg_run(store, reads[i].sql, reads[i].params, "list receivers", err,
+                                  errlen);
+        if (result == NULL)
             goto failed;
+        int rows = pg_receiver_rows(result, &list, &used, &capacity, i == 1);
+        PQclear(result);
+        if (rows != 0) {
+            snprintf(err, errlen, "list receivers: out of memory");
+            goto failed;
+        }
     }
-    free(last_ids);
     *out = list;
     *count = used;
     return 0;
 failed:
-    free(last_ids);
     store_receiver_list_free(list, used);
     *out = NULL;
     *count = 0;

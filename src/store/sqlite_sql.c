@@ -126,11 +126,12 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " WHERE status IN ('pending', 'delivering') GROUP BY target_host"
         " ORDER BY count(*) DESC LIMIT :limit",
     [STORE_SQL_RECEIVER_FAILURES] =
-        "SELECT coalesce(a.target_host, t.target_host), count(*), max(a.id) FROM attempts a"
-        " JOIN tasks t ON t.id = a.task_id WHERE a.started_at >= :since"
-        " AND a.error_class IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT :limit",
-    [STORE_SQL_ATTEMPT_ERROR] =
-        "SELECT started_at, error_class, error_message FROM attempts WHERE id = :id",
+        /* with the latest failure's time, class and message, in one statement */
+        "SELECT f.host, f.n, a.started_at, a.error_class, a.error_message FROM"
+        " (SELECT coalesce(a.target_host, t.target_host) AS host, count(*) AS n,"
+        " max(a.id) AS latest FROM attempts a JOIN tasks t ON t.id = a.task_id"
+        " WHERE a.started_at >= :since AND a.error_class IS NOT NULL GROUP BY 1"
+        " ORDER BY 2 DESC LIMIT :limit) f JOIN attempts a ON a.id = f.latest ORDER BY f.n DESC",
     [STORE_SQL_BACKLOG_COUNT] = "SELECT count(*) FROM manual WHERE state = 'open'"
                                 " AND moved_at >= :since",
     [STORE_SQL_BACKLOG_BY_TYPE] =
