@@ -43,6 +43,18 @@ function attemptTimeline(attempts) {
     a.response_body ? h("pre", {}, a.response_body + (a.response_truncated ? "\n…(cut)" : "")) : null)));
 }
 
+// Makes a repair with SEND; on success the page reloads saying DONE, else
+// AREA shows heraldd's error.
+async function repair(area, send, done, reload) {
+  try {
+    await send();
+    lastNotice = done;
+    reload();
+  } catch (error) {
+    show(area, errorBox(error));
+  }
+}
+
 function repairForms(task, payload, reload) {
   const url = h("input", { id: "retry-target-url", name: "target_url", class: "wide", value: task.target_url, type: "url" });
   const headers = h("textarea", { id: "retry-headers", name: "headers", rows: 3 });
@@ -73,14 +85,9 @@ function repairForms(task, payload, reload) {
     }
     if (budget.value !== "") parts.push(`"max_retry":${Number(budget.value)}`);
     if (note.value.trim()) parts.push(`"note":${JSON.stringify(note.value.trim())}`);
-    try {
-      await call("POST", `/v1/manual/${task.id}/retry`, `{${parts.join(",")}}`);
-      const edits = parts.filter((p) => !/^"(note|max_retry)"/.test(p));
-      lastNotice = edits.length ? "Sent again with your changes." : "Sent again.";
-      reload();
-    } catch (error) {
-      show(retryArea, errorBox(error));
-    }
+    const edited = parts.some((p) => !/^"(note|max_retry)"/.test(p));
+    await repair(retryArea, () => call("POST", `/v1/manual/${task.id}/retry`, `{${parts.join(",")}}`),
+      edited ? "Sent again with your changes." : "Sent again.", reload);
   } },
   h("h2", { id: "retry-heading" }, "Retry"),
   h("p", { class: "muted" }, "Same webhook-id, a fresh attempt budget. Edit what was wrong; what you leave alone is sent as it was."),
@@ -95,13 +102,8 @@ function repairForms(task, payload, reload) {
   const resolveArea = h("div", { "aria-live": "polite" });
   const resolve = h("form", { class: "panel stack", "aria-labelledby": "resolve-heading", onsubmit: async (event) => {
     event.preventDefault();
-    try {
-      await post(`/v1/manual/${task.id}/resolve`, { note: resolveNote.value.trim() });
-      lastNotice = "Resolved: closed without sending.";
-      reload();
-    } catch (error) {
-      show(resolveArea, errorBox(error));
-    }
+    await repair(resolveArea, () => post(`/v1/manual/${task.id}/resolve`, { note: resolveNote.value.trim() }),
+      "Resolved: closed without sending.", reload);
   } },
   h("h2", { id: "resolve-heading" }, "Resolve"),
   h("p", { class: "muted" }, "Close it without sending, for example when it was settled by hand."),
