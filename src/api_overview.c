@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "metrics.h"
 #include "store.h"
+#include "task_render.h"
 
 #define API_OVERVIEW_MINUTE_MS 60000
 
@@ -20,15 +21,6 @@ static void api_overview_unavailable(ApiCall *call, const char *err)
 {
     api_call_set_retry_after(call, 1);
     api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
-}
-
-static cJSON *api_overview_time(int64_t unix_ms)
-{
-    char text[CLOCK_RFC3339_SIZE];
-    if (unix_ms == 0)
-        return cJSON_CreateNull();
-    clock_format_rfc3339(unix_ms, text);
-    return cJSON_CreateString(text);
 }
 
 /* The alerts whose latest state is firing, one per kind. Returns 0, or -1 with ERR. */
@@ -80,7 +72,7 @@ static void api_overview_show(ApiCall *call)
     cJSON_AddNumberToObject(body, "scheduler_lag_seconds",
                             (double)metrics_scheduler_lag() / 1000.0);
     cJSON *minutes = cJSON_AddObjectToObject(body, "per_minute");
-    cJSON_AddItemToObject(minutes, "since", api_overview_time(since));
+    cJSON_AddItemToObject(minutes, "since", task_render_time(since));
     cJSON *delivered_array = cJSON_AddArrayToObject(minutes, "delivered");
     cJSON *failed_array = cJSON_AddArrayToObject(minutes, "failed");
     for (int i = 0; i < API_OVERVIEW_MINUTES; i++) {
@@ -103,7 +95,7 @@ static void api_overview_receivers(ApiCall *call)
         return;
     }
     cJSON *body = cJSON_CreateObject();
-    cJSON_AddItemToObject(body, "failures_since", api_overview_time(since));
+    cJSON_AddItemToObject(body, "failures_since", task_render_time(since));
     cJSON *array = cJSON_AddArrayToObject(body, "receivers");
     for (size_t i = 0; i < count; i++) {
         const StoreReceiver *receiver = &receivers[i];
@@ -113,7 +105,7 @@ static void api_overview_receivers(ApiCall *call)
         cJSON_AddNumberToObject(object, "in_flight", (double)receiver->delivering);
         cJSON_AddNumberToObject(object, "failures", (double)receiver->failures);
         cJSON_AddItemToObject(object, "last_failure_at",
-                              api_overview_time(receiver->last_failure_at));
+                              task_render_time(receiver->last_failure_at));
         cJSON_AddItemToObject(object, "last_error",
                               receiver->last_error ? cJSON_CreateString(receiver->last_error)
                                                    : cJSON_CreateNull());

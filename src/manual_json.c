@@ -12,6 +12,7 @@
 #include "json_raw.h"
 #include "task.h"
 #include "task_json.h"
+#include "task_render.h"
 #include "utf8.h"
 
 static int manual_json_fail(ApiError *error, const char *field, const char *message)
@@ -260,15 +261,6 @@ void manual_json_bulk_clear(ManualBulkRequest *request)
     memset(request, 0, sizeof *request);
 }
 
-static cJSON *manual_json_time(int64_t unix_ms)
-{
-    if (unix_ms == 0)
-        return cJSON_CreateNull();
-    char text[CLOCK_RFC3339_SIZE];
-    clock_format_rfc3339(unix_ms, text);
-    return cJSON_CreateString(text);
-}
-
 static cJSON *manual_json_text(const char *text)
 {
     return text && text[0] ? cJSON_CreateString(text) : cJSON_CreateNull();
@@ -289,9 +281,9 @@ cJSON *manual_json_render_entry(const ManualEntry *entry)
                                         ? cJSON_CreateNumber(entry->last_status_code)
                                         : cJSON_CreateNull()) &&
               cJSON_AddItemToObject(object, "last_error", manual_json_text(entry->last_error)) &&
-              cJSON_AddItemToObject(object, "moved_at", manual_json_time(entry->moved_at)) &&
+              cJSON_AddItemToObject(object, "moved_at", task_render_time(entry->moved_at)) &&
               cJSON_AddStringToObject(object, "state", entry->open ? "open" : "resolved") &&
-              cJSON_AddItemToObject(object, "resolved_at", manual_json_time(entry->resolved_at)) &&
+              cJSON_AddItemToObject(object, "resolved_at", task_render_time(entry->resolved_at)) &&
               cJSON_AddItemToObject(object, "resolution", manual_json_text(entry->resolution)) &&
               cJSON_AddItemToObject(object, "note", manual_json_text(entry->note));
     if (!ok) {
@@ -313,7 +305,7 @@ cJSON *manual_json_render_action(const ManualAction *action)
               cJSON_AddStringToObject(object, "actor", action->actor ? action->actor : "") &&
               cJSON_AddItemToObject(object, "note", manual_json_text(action->note)) &&
               cJSON_AddItemToObject(object, "details", details) &&
-              cJSON_AddItemToObject(object, "created_at", manual_json_time(action->created_at));
+              cJSON_AddItemToObject(object, "created_at", task_render_time(action->created_at));
     if (!ok) {
         if (object == NULL || details == NULL)
             cJSON_Delete(details);

@@ -14,8 +14,10 @@
 #include "json_check.h"
 #include "utf8.h"
 
-static cJSON *task_render_time_or_null(int64_t unix_ms)
+cJSON *task_render_time(int64_t unix_ms)
 {
+    if (unix_ms == 0)
+        return cJSON_CreateNull();
     char text[CLOCK_RFC3339_SIZE];
     clock_format_rfc3339(unix_ms, text);
     return cJSON_CreateString(text);
@@ -120,7 +122,7 @@ cJSON *task_render_attempt(const Attempt *attempt)
     bool ok = object != NULL && (attempt->response_body == NULL || body != NULL) &&
               cJSON_AddNumberToObject(object, "attempt", attempt->attempt) &&
               cJSON_AddItemToObject(object, "started_at",
-                                    task_render_time_or_null(attempt->started_at)) &&
+                                    task_render_time(attempt->started_at)) &&
               cJSON_AddNumberToObject(object, "duration_ms", (double)attempt->duration_ms) &&
               cJSON_AddItemToObject(object, "status_code",
                                     attempt->status_code ? cJSON_CreateNumber(attempt->status_code)

@@ -19,6 +19,10 @@ void task_render_write_members(JsonWriter *writer, const Task *task);
  * task_render_write_members); the caller owns it. NULL if out of memory. */
 cJSON *task_render_task(const Task *task);
 
+/* A time as the API shows it: RFC 3339 UTC with milliseconds, or null for 0
+ * (not yet, or never). The caller owns it; NULL if out of memory. */
+cJSON *task_render_time(int64_t unix_ms);
+
 /* The ATTEMPT object for ATTEMPT (response bodies shown as text, invalid
  * UTF-8 replaced); the caller owns it. NULL if out of memory. */
 cJSON *task_render_attempt(const Attempt *attempt);
