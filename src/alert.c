@@ -453,11 +453,7 @@ AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen)
     checker->backlog.kind = "manual_backlog";
     checker->lag.kind = "delivery_lag";
     pthread_mutex_init(&checker->lock, NULL);
-    pthread_condattr_t attributes;
-    pthread_condattr_init(&attributes);
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    pthread_cond_init(&checker->wake, &attributes);
-    pthread_condattr_destroy(&attributes);
+    clock_cond_init(&checker->wake);
     if (options->webhook_url[0] != '\0')
         checker->webhook_url = strdup(options->webhook_url);
     if (options->command[0] != '\0')

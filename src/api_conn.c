@@ -368,11 +368,7 @@ ApiConns *api_conn_start(const ApiConnsOptions *options, char *err, size_t errle
         conns->options.max_slow = 1;
     conns->next_log = clock_monotonic_ms() + API_CONN_LOG_INTERVAL_MS;
     pthread_mutex_init(&conns->lock, NULL);
-    pthread_condattr_t attributes;
-    pthread_condattr_init(&attributes);
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    pthread_cond_init(&conns->wake, &attributes);
-    pthread_condattr_destroy(&attributes);
+    clock_cond_init(&conns->wake);
     int rc = pthread_create(&conns->thread, NULL, api_conn_main, conns);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the connection guard: %s", strerror(rc));

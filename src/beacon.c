@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fault.h"
 #include "log.h"
 
@@ -28,11 +29,7 @@ struct Beacon {
 /* Waits, with the lock held, until STOPPING or MS have passed. */
 static void beacon_pause(Beacon *beacon, int ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_nsec += (long)ms * 1000000L;
-    deadline.tv_sec += deadline.tv_nsec / 1000000000L;
-    deadline.tv_nsec %= 1000000000L;
+    struct timespec deadline = clock_monotonic_deadline(ms);
     while (!beacon->stopping &&
            pthread_cond_timedwait(&beacon->wake, &beacon->lock, &deadline) != ETIMEDOUT) {
     }
@@ -90,11 +87,7 @@ Beacon *beacon_start(const StoreLocation *location, const char *instance_id, cha
         free(beacon);
         return NULL;
     }
-    pthread_condattr_t attributes;
-    pthread_condattr_init(&attributes);
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    pthread_cond_init(&beacon->wake, &attributes);
-    pthread_condattr_destroy(&attributes);
+    clock_cond_init(&beacon->wake);
     pthread_mutex_init(&beacon->lock, NULL);
     int rc = pthread_create(&beacon->thread, NULL, beacon_main, beacon);
     if (rc != 0) {

@@ -71,6 +71,15 @@ struct timespec clock_monotonic_deadline(int64_t ms)
     return deadline;
 }
 
+void clock_cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attributes);
+    pthread_condattr_destroy(&attributes);
+}
+
 void clock_set_sources(int64_t (*wall_ms)(void), int64_t (*monotonic_ms)(void))
 {
     pthread_once(&clock_anchor_once, clock_anchor);

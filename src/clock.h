@@ -14,6 +14,7 @@
 #ifndef HERALD_CLOCK_H
 #define HERALD_CLOCK_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -41,6 +42,11 @@ int64_t clock_monotonic_ms(void);
  * pthread_cond_timedwait on a condition variable set to that clock (the
  * system's monotonic clock, not the test source above). */
 struct timespec clock_monotonic_deadline(int64_t ms);
+
+/* Initialises COND so that its timed waits take clock_monotonic_deadline()'s
+ * deadlines: a step of the wall clock neither cuts a wait short nor stretches
+ * it. (With these arguments glibc's initialisers cannot fail.) */
+void clock_cond_init(pthread_cond_t *cond);
 
 /* Formats UNIX_MS as RFC 3339 UTC with milliseconds into OUT. */
 void clock_format_rfc3339(int64_t unix_ms, char out[CLOCK_RFC3339_SIZE]);
