@@ -32,7 +32,7 @@ function filterForm(filters) {
   } },
   h("label", {}, "State", select("state", [["open", "open"], ["resolved", "resolved"], ["all", "all"]], filters.state)),
   h("label", {}, "Business type", h("input", { name: "business_type", id: "filter-business_type", value: filters.business_type, size: 18 })),
-  h("label", {}, "Reason", select("reason", [["", "any"], ["exhausted", "exhausted"], ["gone", "gone"]], filters.reason)),
+  h("label", {}, "Reason", select("reason", [["", "any"], ["exhausted", "exhausted"], ["gone", "gone"], ["interrupted", "interrupted"]], filters.reason)),
   h("label", {}, "Moved since", h("input", { type: "datetime-local", name: "since", value: rfc3339ToLocalInput(filters.since) })),
   h("label", {}, "Moved before", h("input", { type: "datetime-local", name: "until", value: rfc3339ToLocalInput(filters.until) })),
   h("button", { type: "submit" }, "Apply"),

@@ -71,9 +71,9 @@ static int api_manual_read_filter(ApiCall *call, ManualFilter *filter)
         return -1;
     }
     filter->reason = api_call_query(call, "reason");
-    if (filter->reason != NULL && strcmp(filter->reason, "exhausted") != 0 &&
-        strcmp(filter->reason, "gone") != 0) {
-        api_call_fail(call, 400, "invalid_parameter", "reason", "reason must be exhausted or gone");
+    if (filter->reason != NULL && !manual_reason_is_valid(filter->reason)) {
+        api_call_fail(call, 400, "invalid_parameter", "reason",
+                      "reason must be " MANUAL_REASONS_TEXT);
         return -1;
     }
     if (api_manual_query_time(call, "since", &filter->since) != 0 ||

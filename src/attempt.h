@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "task.h"
+
 #define ATTEMPT_ERROR_CLASS_MAX 24
 #define ATTEMPT_ERROR_MESSAGE_MAX 256
 
@@ -40,6 +42,15 @@ typedef struct AttemptOutcome {
     AttemptOutcomeKind kind;
     int64_t next_attempt_at;   /* for ATTEMPT_OUTCOME_RETRY */
     const char *manual_reason; /* static: "exhausted", "gone" */
+    /* The claim it belongs to: the outcome applies only while the task still
+     * holds this token (store_record_outcomes). */
+    char claim_token[TASK_CLAIM_TOKEN_SIZE];
+    /* Set by store_record_outcomes: the claim had ended (its lease expired and
+     * the task was rescued, perhaps claimed again), so nothing was written. */
+    bool fenced;
+    /* For the log line written once the outcome is stored. */
+    char business_type[TASK_BUSINESS_TYPE_MAX + 1];
+    char business_id[TASK_BUSINESS_ID_MAX * 4 + 1];
 } AttemptOutcome;
 
 /* "timeout: Operation timed out..." or "http_status: HTTP 500": the task's last_error. */

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -37,10 +38,28 @@ static void clock_anchor(void)
     clock_anchor_wall = clock_wall_source();
 }
 
-int64_t clock_now_ms(void)
+/* The database's clock minus the local one (clock_set_offset_ms). */
+static _Atomic int64_t clock_offset;
+
+int64_t clock_local_ms(void)
 {
     pthread_once(&clock_anchor_once, clock_anchor);
     return clock_anchor_wall + (clock_monotonic_source() - clock_anchor_monotonic);
+}
+
+int64_t clock_now_ms(void)
+{
+    return clock_local_ms() + atomic_load_explicit(&clock_offset, memory_order_relaxed);
+}
+
+void clock_set_offset_ms(int64_t offset_ms)
+{
+    atomic_store_explicit(&clock_offset, offset_ms, memory_order_relaxed);
+}
+
+int64_t clock_offset_ms(void)
+{
+    return atomic_load_explicit(&clock_offset, memory_order_relaxed);
 }
 
 int64_t clock_wall_ms(void)
@@ -50,7 +69,7 @@ int64_t clock_wall_ms(void)
 
 int64_t clock_wall_drift_ms(void)
 {
-    return clock_wall_ms() - clock_now_ms();
+    return clock_wall_ms() - clock_local_ms();
 }
 
 int64_t clock_monotonic_ms(void)

@@ -10,6 +10,13 @@
  * (clock_wall_ms) is used only where the outside world compares it with its
  * own: webhook-timestamp. Times are formatted as RFC 3339 UTC with
  * milliseconds only at the edges (JSON, CLI).
+ *
+ * On a database several heraldd share, herald time is the database server's
+ * clock: clock_sync.c measures the offset of the server's clock from the local
+ * herald time (at start and every heartbeat) and sets it here, so that the
+ * times each instance writes and compares (created, due, heartbeats) agree
+ * whatever an instance's own clock says. Leases are safer still: the server
+ * computes and compares them itself (store.h, store_claim_due).
  */
 #ifndef HERALD_CLOCK_H
 #define HERALD_CLOCK_H
@@ -22,13 +29,26 @@
 /* "2026-11-21T13:45:07.123Z" plus NUL */
 #define CLOCK_RFC3339_SIZE 25
 
-/* herald time, Unix milliseconds: never steps while the process runs. */
+/* herald time, Unix milliseconds: the local clock (clock_local_ms) plus the
+ * offset to a shared database's clock (0 on SQLite). The local part never
+ * steps while the process runs; the offset changes only when a measurement
+ * finds the two clocks apart by more than clock_sync's tolerance. */
 int64_t clock_now_ms(void);
+
+/* The local part: the wall clock read at the first call, advanced by the
+ * monotonic clock. */
+int64_t clock_local_ms(void);
+
+/* The offset of the database's clock from clock_local_ms(), in ms (set by
+ * clock_sync.c; any thread may read it). */
+void clock_set_offset_ms(int64_t offset_ms);
+int64_t clock_offset_ms(void);
 
 /* The system's wall clock now, Unix milliseconds (it may step). */
 int64_t clock_wall_ms(void);
 
-/* How far the wall clock has moved away from herald time, in ms. */
+/* How far the wall clock has moved away from the local part of herald time
+ * (clock_local_ms), in ms. */
 int64_t clock_wall_drift_ms(void);
 
 /* Tests: replaces the wall and monotonic sources (NULL: the system's) and

@@ -406,7 +406,7 @@ const CtlCommand ctl_manual_commands[] = {
     {"alerts", NULL, ctl_alerts, "alerts [--limit N] [--before ID]",
      "list the alerts herald raised, newest first"},
     {"manual", "list", ctl_manual_list,
-     "manual list [--state open|resolved|all] [--type TYPE] [--reason exhausted|gone]"
+     "manual list [--state open|resolved|all] [--type TYPE] [--reason exhausted|gone|interrupted]"
      " [--since TIME] [--until TIME] [--limit N] [--after ID]",
      "list manual-handling entries, oldest first (TIME is RFC 3339)"},
     {"manual", "show", ctl_manual_show, "manual show TASK_ID",

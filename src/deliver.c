@@ -407,6 +407,11 @@ void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double 
     Attempt *attempt = &outcome->attempt;
     attempt->task_id = delivery->task.id;
     attempt->attempt = delivery->task.attempts;
+    snprintf(outcome->claim_token, sizeof outcome->claim_token, "%s", delivery->task.claim_token);
+    snprintf(outcome->business_type, sizeof outcome->business_type, "%s",
+             delivery->task.business_type);
+    snprintf(outcome->business_id, sizeof outcome->business_id, "%s",
+             delivery->task.business_id);
     /* NULL if out of memory: the attempt is still recorded, without it. */
     attempt->receiver = strdup(delivery->task.target_host);
     attempt->started_at = delivery->started_at;
@@ -454,32 +459,46 @@ void deliver_close(Delivery *delivery)
     delivery->easy = NULL;
 }
 
-void deliver_log_outcome(const Delivery *delivery, const AttemptOutcome *outcome)
+void deliver_log_outcome(const AttemptOutcome *outcome, int64_t now_ms)
 {
     char business_id[160], error[320];
-    log_quote(business_id, sizeof business_id, delivery->task.business_id);
+    log_quote(business_id, sizeof business_id, outcome->business_id);
     char description[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
     attempt_describe(&outcome->attempt, description, sizeof description);
     log_quote(error, sizeof error, description);
-    const Task *task = &delivery->task;
+    const Attempt *attempt = &outcome->attempt;
+    if (outcome->fenced) {
+        /* Nothing was written: whoever rescued the claim recorded the attempt. */
+        static const char *const results[] = {
+            [ATTEMPT_OUTCOME_SUCCEEDED] = "succeeded",
+            [ATTEMPT_OUTCOME_RETRY] = "failed",
+            [ATTEMPT_OUTCOME_MANUAL] = "failed",
+        };
+        log_warning("event=outcome_fenced task_id=%lld business_type=%s business_id=%s "
+                    "attempt=%d result=%s status=%d error=%s reason=\"the claim's lease ended "
+                    "before its outcome was written; the task was rescued\"",
+                    (long long)attempt->task_id, outcome->business_type, business_id,
+                    attempt->attempt, results[outcome->kind], attempt->status_code, error);
+        return;
+    }
     switch (outcome->kind) {
     case ATTEMPT_OUTCOME_SUCCEEDED:
         log_debug("event=delivered task_id=%lld business_type=%s business_id=%s attempt=%d "
                   "status=%d duration_ms=%lld",
-                  (long long)task->id, task->business_type, business_id, task->attempts,
-                  outcome->attempt.status_code, (long long)outcome->attempt.duration_ms);
+                  (long long)attempt->task_id, outcome->business_type, business_id,
+                  attempt->attempt, attempt->status_code, (long long)attempt->duration_ms);
         break;
     case ATTEMPT_OUTCOME_RETRY:
         log_info("event=attempt_failed task_id=%lld business_type=%s business_id=%s attempt=%d "
                  "error=%s retry_in_ms=%lld",
-                 (long long)task->id, task->business_type, business_id, task->attempts, error,
-                 (long long)(outcome->next_attempt_at - clock_now_ms()));
+                 (long long)attempt->task_id, outcome->business_type, business_id,
+                 attempt->attempt, error, (long long)(outcome->next_attempt_at - now_ms));
         break;
     case ATTEMPT_OUTCOME_MANUAL:
         log_warning("event=moved_to_manual task_id=%lld business_type=%s business_id=%s "
                     "attempts=%d reason=%s error=%s",
-                    (long long)task->id, task->business_type, business_id, task->attempts,
-                    outcome->manual_reason, error);
+                    (long long)attempt->task_id, outcome->business_type, business_id,
+                    attempt->attempt, outcome->manual_reason, error);
         break;
     }
 }

@@ -93,8 +93,9 @@ void deliver_decide(DeliverVerdict verdict, const Policy *policy, int64_t max_re
 void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double random_unit,
                     AttemptOutcome *outcome);
 
-/* Logs OUTCOME of DELIVERY: one line (a success at debug level). */
-void deliver_log_outcome(const Delivery *delivery, const AttemptOutcome *outcome);
+/* Logs OUTCOME once it was stored (or fenced: see AttemptOutcome.fenced), one
+ * line (a success at debug level); NOW_MS is herald time, for the retry's delay. */
+void deliver_log_outcome(const AttemptOutcome *outcome, int64_t now_ms);
 
 /* Frees the headers, buffers and task of the last request; the easy handle
  * stays for the next deliver_prepare (it must not be in a multi handle). */

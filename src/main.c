@@ -31,6 +31,7 @@
 
 #include "address.h"
 #include "clock.h"
+#include "clock_sync.h"
 #include "instance.h"
 #include "live.h"
 #include "metrics.h"
@@ -73,6 +74,7 @@ typedef struct Daemon {
     Store *status_store; /* main's own connection, for STATUS= */
     StoreInstance self;  /* this heraldd in the instances table (roster.h) */
     bool drift_reported;
+    ClockSync clock_sync; /* a shared database's clock (clock_sync.h) */
 } Daemon;
 
 /* The configuration in force (the latest reload's). */
@@ -213,6 +215,15 @@ static int main_check_config(const Config *config, const DaemonArgs *options)
     return 0;
 }
 
+/* On a database other heraldd share: herald time follows its server's clock. */
+static void main_sync_clock(Daemon *daemon)
+{
+    char err[256], quoted[320];
+    if (store_is_shared(daemon->status_store) &&
+        clock_sync_measure(&daemon->clock_sync, daemon->status_store, err, sizeof err) != 0)
+        log_warning("event=clock_sync_failed error=%s", log_quote(quoted, sizeof quoted, err));
+}
+
 /* Starts everything in dependency order. Returns 0, or -1 with ERR set. */
 static int main_start(Daemon *daemon, char *err, size_t errlen)
 {
@@ -249,6 +260,10 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
              log_quote(quoted, sizeof quoted,
                        store_location_name(&daemon->store_location, name, sizeof name)),
              store_schema_version(daemon->status_store));
+    /* On a shared database, herald time is the server's from before the
+     * first claim. */
+    clock_sync_init(&daemon->clock_sync);
+    main_sync_clock(daemon);
 
     uint64_t watchdog_usec = 0;
     bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
@@ -371,6 +386,7 @@ static void main_report_status(Daemon *daemon)
                    (long long)manual_open, (long long)(metrics_scheduler_lag() / 1000),
                    daemon->self.id, metrics_leader() ? " (leader)" : "",
                    (unsigned long long)metrics_deliveries_total());
+    main_sync_clock(daemon);
     if (roster_beat(daemon->intake, &daemon->self, err, sizeof err) != 0)
         log_warning("event=instance_heartbeat_failed error=%s",
                     log_quote(quoted, sizeof quoted, err));

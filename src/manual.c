@@ -8,6 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool manual_reason_is_valid(const char *reason)
+{
+    return strcmp(reason, "exhausted") == 0 || strcmp(reason, "gone") == 0 ||
+           strcmp(reason, "interrupted") == 0;
+}
+
 void manual_entry_clear(ManualEntry *entry)
 {
     free(entry->business_id);

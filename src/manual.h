@@ -64,6 +64,12 @@ typedef struct ManualFilter {
     int limit;
 } ManualFilter;
 
+/* Why a task is in manual handling: its attempts were spent ("exhausted"),
+ * the receiver answered 410 ("gone"), or every attempt its budget allowed was
+ * cut off by a crash or stall ("interrupted"). */
+#define MANUAL_REASONS_TEXT "exhausted, gone or interrupted"
+bool manual_reason_is_valid(const char *reason);
+
 void manual_entry_clear(ManualEntry *entry);
 void manual_action_clear(ManualAction *action);
 

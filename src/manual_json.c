@@ -207,9 +207,8 @@ int manual_json_read_bulk(const char *body, size_t length, bool note_required,
         } else if (strcmp(name, "until") == 0) {
             result = manual_json_read_time(member, name, &out->until, error);
         } else if (strcmp(name, "reason") == 0) {
-            if (!cJSON_IsString(member) || (strcmp(member->valuestring, "exhausted") != 0 &&
-                                            strcmp(member->valuestring, "gone") != 0))
-                result = manual_json_fail(error, name, "reason must be exhausted or gone");
+            if (!cJSON_IsString(member) || !manual_reason_is_valid(member->valuestring))
+                result = manual_json_fail(error, name, "reason must be " MANUAL_REASONS_TEXT);
             else if ((out->reason = strdup(member->valuestring)) == NULL)
                 result = manual_json_fail(error, name, "out of memory");
         } else if (strcmp(name, "task_ids") == 0) {

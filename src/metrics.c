@@ -346,6 +346,13 @@ int metrics_render(Buffer *out, const MetricsGauges *gauges)
                              "# TYPE herald_leader gauge\nherald_leader %d\n",
                              metrics_leader() ? 1 : 0);
     failed |= metrics_printf(out,
+                             "# HELP herald_clock_offset_seconds The database server's clock "
+                             "minus this machine's, as last measured (0 where the database is "
+                             "not shared); herald time follows the server's.\n"
+                             "# TYPE herald_clock_offset_seconds gauge\n"
+                             "herald_clock_offset_seconds %.3f\n",
+                             (double)clock_offset_ms() / 1000.0);
+    failed |= metrics_printf(out,
                              "# HELP herald_instance_info This heraldd: its id (host:pid:start, "
                              "as in GET /v1/instances) and version.\n"
                              "# TYPE herald_instance_info gauge\n"

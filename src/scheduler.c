@@ -169,7 +169,7 @@ static void scheduler_collect_finished(Scheduler *scheduler)
         if (outcome != NULL) {
             deliver_finish(delivery, result, clock_now_ms(), scheduler_random_unit(scheduler),
                            outcome);
-            deliver_log_outcome(delivery, outcome);
+            /* Logged once written (scheduler_write): it may yet be fenced. */
             const char *error_class = outcome->attempt.error_class;
             metrics_count_delivery(error_class[0] ? error_class : "success",
                                    outcome->attempt.duration_ms);
@@ -206,8 +206,13 @@ static int scheduler_claim(Scheduler *scheduler, int64_t now, char *err, size_t 
         if (limit > room - scheduler->claim_count)
             limit = room - scheduler->claim_count;
         size_t before = scheduler->claim_count;
+        char token[TASK_CLAIM_TOKEN_SIZE];
+        if (task_generate_claim_token(token) != 0) {
+            snprintf(err, errlen, "claim: the kernel's random source failed");
+            return -1;
+        }
         /* All of the host's claims or none (store_claim_due cleans up after itself). */
-        if (store_claim_due(scheduler->store, host_key(host), now, now + lease_ms, limit,
+        if (store_claim_due(scheduler->store, host_key(host), now, lease_ms, token, limit,
                             scheduler->claimed, &scheduler->claim_count, err, errlen) != 0)
             return -1;
         for (size_t i = before; i < scheduler->claim_count; i++)
@@ -288,6 +293,25 @@ static void scheduler_clear_outcomes(Scheduler *scheduler)
     scheduler->outcome_count = 0;
 }
 
+/* After the commit: one line per outcome, saying what was stored (or that
+ * it was fenced), and the outcomes are done with. */
+static void scheduler_finish_outcomes(Scheduler *scheduler, int64_t now, size_t fenced)
+{
+    for (size_t i = 0; i < scheduler->outcome_count; i++)
+        deliver_log_outcome(&scheduler->outcomes[i], now);
+    if (fenced > 0) /* their leases ended first: the tasks are delivered again, same id */
+        log_warning("event=outcomes_fenced tasks=%zu reason=\"the claim's lease ended before its "
+                    "outcome was written\"", fenced);
+    scheduler_clear_outcomes(scheduler);
+}
+
+/* Logs what a rescue did. */
+static void scheduler_log_rescue(const char *event, int recovered, int moved)
+{
+    if (recovered > 0)
+        log_warning("event=%s tasks=%d moved_to_manual=%d", event, recovered, moved);
+}
+
 /* Re-reads which hosts have work, after something changed behind our back. */
 static void scheduler_load_hosts(Scheduler *scheduler)
 {
@@ -326,15 +350,15 @@ static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
     if (scheduler->outcome_count == 0 && !claimable && !sweep)
         return 0;
     char err[512];
-    int recovered = 0;
+    int recovered = 0, moved = 0;
     size_t fenced = 0;
     scheduler->claim_count = 0;
     if (store_begin(scheduler->store, err, sizeof err) != 0)
         goto failed;
     if (store_record_outcomes(scheduler->store, scheduler->outcomes, scheduler->outcome_count,
                               now, &fenced, err, sizeof err) != 0 ||
-        (sweep && store_recover_interrupted(scheduler->store, now, now, &recovered, err,
-                                            sizeof err) != 0) ||
+        (sweep && store_recover_interrupted(scheduler->store, now, STORE_RESCUE_EXPIRED,
+                                            &recovered, &moved, err, sizeof err) != 0) ||
         (claimable && scheduler_claim(scheduler, now, err, sizeof err) != 0)) {
         store_rollback(scheduler->store);
         goto failed;
@@ -344,14 +368,10 @@ static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
     if (scheduler->write_failing)
         log_info("event=scheduler_write_recovered");
     scheduler->write_failing = false;
-    if (fenced > 0) /* their leases ended first: the tasks are delivered again, same id */
-        log_warning("event=outcomes_fenced tasks=%zu reason=\"the claim's lease ended before its "
-                    "outcome was written\"", fenced);
-    scheduler_clear_outcomes(scheduler);
+    scheduler_finish_outcomes(scheduler, now, fenced);
     if (sweep) {
         scheduler->next_sweep = now + scheduler->options.config()->lease_sweep_interval_ms;
-        if (recovered > 0)
-            log_warning("event=leases_expired tasks=%d", recovered);
+        scheduler_log_rescue("leases_expired", recovered, moved);
         /* Re-read which hosts have due work: tasks whose notice was lost (no
          * memory for it) or that were made due behind our back are found here,
          * within one sweep interval. */
@@ -495,20 +515,20 @@ static void scheduler_free(Scheduler *scheduler)
  * ended (the others may be another heraldd's deliveries under way). */
 static int scheduler_recover(Scheduler *scheduler, char *err, size_t errlen)
 {
-    int recovered = 0;
+    int recovered = 0, moved = 0;
     int64_t now = clock_now_ms();
     if (store_begin(scheduler->store, err, errlen) != 0)
         return -1;
     if (store_recover_interrupted(scheduler->store, now,
-                                  store_is_shared(scheduler->store) ? now : INT64_MAX,
-                                  &recovered, err, errlen) != 0) {
+                                  store_is_shared(scheduler->store) ? STORE_RESCUE_EXPIRED
+                                                                    : STORE_RESCUE_ALL,
+                                  &recovered, &moved, err, errlen) != 0) {
         store_rollback(scheduler->store);
         return -1;
     }
     if (store_commit(scheduler->store, err, errlen) != 0)
         return -1;
-    if (recovered > 0)
-        log_warning("event=recovered_interrupted tasks=%d", recovered);
+    scheduler_log_rescue("recovered_interrupted", recovered, moved);
     return 0;
 }
 

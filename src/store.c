@@ -173,10 +173,17 @@ StoreResult store_host_next_due(Store *store, const char *host, int64_t *out, ch
     return store->backend->host_next_due(store, host, out, err, errlen);
 }
 
-int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_until, size_t limit,
-                    Task *out, size_t *count, char *err, size_t errlen)
+int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_ms,
+                    const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
+                    size_t errlen)
 {
-    return store->backend->claim_due(store, host, now, lease_until, limit, out, count, err, errlen);
+    size_t before = *count;
+    if (store->backend->claim_due(store, host, now, lease_ms, claim_token, limit, out, count, err,
+                                  errlen) != 0)
+        return -1;
+    for (size_t i = before; i < *count; i++)
+        snprintf(out[i].claim_token, sizeof out[i].claim_token, "%s", claim_token);
+    return 0;
 }
 
 int store_instance_beat(Store *store, const StoreInstance *instance, int64_t forget_before,
@@ -215,6 +222,15 @@ int store_leader_try(Store *store, bool *leader, char *err, size_t errlen)
     return store->backend->leader_try(store, leader, err, errlen);
 }
 
+int store_clock_read(Store *store, int64_t *server_ms, char *err, size_t errlen)
+{
+    if (store->backend->clock_read == NULL) {
+        snprintf(err, errlen, "the %s backend has no clock of its own", store->backend->name);
+        return -1;
+    }
+    return store->backend->clock_read(store, server_ms, err, errlen);
+}
+
 bool store_is_shared(const Store *store)
 {
     return store->backend->shared;
@@ -249,17 +265,47 @@ int store_signal_take(Store *store, const char *self, bool *signalled, char *err
     return store->backend->signal_take(store, self, signalled, err, errlen);
 }
 
-int store_record_outcomes(Store *store, const AttemptOutcome *outcomes, size_t count, int64_t now,
+/* The size of one outcome in a statement: its response (at most
+ * max_response_bytes) and the fixed part (messages, ids). */
+static size_t store_outcome_bytes(const AttemptOutcome *outcome)
+{
+    return outcome->attempt.response_length + sizeof *outcome;
+}
+
+int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
                           size_t *fenced, char *err, size_t errlen)
 {
     *fenced = 0;
-    return store->backend->record_outcomes(store, outcomes, count, now, fenced, err, errlen);
+    /* Chunks of at most STORE_OUTCOME_CHUNK_BYTES (or one outcome): a turn's
+     * outcomes with large responses would otherwise make one statement past
+     * what the server or the client library accepts, and every retry of it
+     * would fail the same way. */
+    size_t start = 0;
+    while (start < count) {
+        size_t end = start;
+        size_t bytes = 0;
+        while (end < count && end - start < STORE_OUTCOME_CHUNK_COUNT &&
+               (end == start || bytes + store_outcome_bytes(&outcomes[end]) <=
+                                    STORE_OUTCOME_CHUNK_BYTES))
+            bytes += store_outcome_bytes(&outcomes[end++]);
+        for (size_t i = start; i < end; i++)
+            outcomes[i].fenced = false;
+        if (store->backend->record_outcomes(store, outcomes + start, end - start, now, err,
+                                            errlen) != 0)
+            return -1;
+        for (size_t i = start; i < end; i++)
+            *fenced += outcomes[i].fenced ? 1 : 0;
+        start = end;
+    }
+    return 0;
 }
 
-int store_recover_interrupted(Store *store, int64_t now, int64_t lease_end, int *recovered,
-                              char *err, size_t errlen)
+int store_recover_interrupted(Store *store, int64_t now, StoreRescueScope scope, int *recovered,
+                              int *moved, char *err, size_t errlen)
 {
-    return store->backend->recover_interrupted(store, now, lease_end, recovered, err, errlen);
+    *recovered = 0;
+    *moved = 0;
+    return store->backend->recover_interrupted(store, now, scope, recovered, moved, err, errlen);
 }
 
 int store_attempt_list(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,

@@ -227,23 +227,31 @@ StoreResult store_host_next_due(Store *store, const char *host, int64_t *out, ch
                                 size_t errlen);
 
 /* Inside a transaction: claims up to LIMIT pending tasks of HOST due at NOW
- * (earliest first). They become 'delivering', their attempt count grows by one
- * and next_attempt_at holds LEASE_UNTIL. Appends them to OUT (which has room
- * for LIMIT more) and adds their number to *COUNT; the caller task_clear()s them.
- * On a shared database tasks another heraldd's claim holds are skipped, never
- * waited for (FOR UPDATE SKIP LOCKED). */
-int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_until,
-                    size_t limit, Task *out, size_t *count, char *err, size_t errlen);
+ * (earliest first) under CLAIM_TOKEN (task_generate_claim_token: fresh for each
+ * call). They become 'delivering', their attempt count grows by one, and their
+ * lease ends LEASE_MS after the claim on the database's clock (PostgreSQL's
+ * clock_timestamp(), which every heraldd sharing it reads alike; SQLite, whose
+ * one heraldd is its only reader: NOW). Appends them to OUT (which has room
+ * for LIMIT more) with their claim_token set, and adds their number to
+ * *COUNT; the caller task_clear()s them. On a shared database tasks another
+ * heraldd's claim holds are skipped, never waited for (FOR UPDATE SKIP LOCKED). */
+int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_ms,
+                    const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
+                    size_t errlen);
 
-/* Inside a transaction: writes each outcome's attempt row and task update, and
- * a manual-handling row for ATTEMPT_OUTCOME_MANUAL. The update is fenced by
- * the claim: it applies only while the task is 'delivering' under the same
- * attempt number (each claim increments it, so it is the claim's id). An
- * outcome whose claim ended (its lease expired, the task was swept back and
- * perhaps claimed again, by this heraldd or another) only adds its attempt
- * row, since the request was made, and is counted in *FENCED. */
-int store_record_outcomes(Store *store, const AttemptOutcome *outcomes, size_t count,
-                          int64_t now, size_t *fenced, char *err, size_t errlen);
+/* Inside a transaction: writes each outcome's task update, its attempt row,
+ * and a manual-handling row for ATTEMPT_OUTCOME_MANUAL. Each applies only
+ * while its claim holds: the task still 'delivering' under the outcome's
+ * claim_token and attempt number. An outcome whose claim ended (its lease
+ * expired and a sweep rescued the task, which recorded that attempt as
+ * 'interrupted'; perhaps it was claimed again since) writes nothing: it is
+ * marked fenced and counted in *FENCED, so each attempt has one row in the
+ * history. Outcomes are written in chunks of bounded size (a turn's responses
+ * may be large), all inside the caller's transaction. */
+#define STORE_OUTCOME_CHUNK_BYTES (8 * 1024 * 1024)
+#define STORE_OUTCOME_CHUNK_COUNT 512
+int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
+                          size_t *fenced, char *err, size_t errlen);
 
 /* One heraldd as the database knows it (GET /v1/instances). */
 typedef struct StoreInstance {
@@ -305,6 +313,12 @@ int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver
                         size_t *count, char *err, size_t errlen);
 void store_receiver_list_free(StoreReceiver *receivers, size_t count);
 
+/* The database server's clock now, Unix ms (PostgreSQL's clock_timestamp()):
+ * the clock every heraldd sharing the database keeps its time by
+ * (clock_sync.c). Returns 0, or -1 with ERR (also where the database has no
+ * clock of its own: SQLite, read by one heraldd on its own machine). */
+int store_clock_read(Store *store, int64_t *server_ms, char *err, size_t errlen);
+
 /* Whether other heraldd may use this database at the same time (PostgreSQL):
  * then tasks in flight are someone's until their lease ends, even at start-up. */
 bool store_is_shared(const Store *store);
@@ -331,11 +345,28 @@ int store_signal_listen(Store *store, char *err, size_t errlen);
 int store_signal_fd(Store *store);
 int store_signal_take(Store *store, const char *self, bool *signalled, char *err, size_t errlen);
 
-/* Inside a transaction: tasks left 'delivering' whose lease ends by
- * LEASE_END (INT64_MAX at start-up: all of them) get an 'interrupted' attempt
- * row and become pending, due at NOW. *RECOVERED says how many. */
-int store_recover_interrupted(Store *store, int64_t now, int64_t lease_end, int *recovered,
-                              char *err, size_t errlen);
+/* The message of the attempt row a rescue writes (no quote: it sits in SQL text). */
+#define STORE_INTERRUPTED_MESSAGE                                                                  \
+    "no outcome before the lease of its claim ended: heraldd stopped, stalled or lost its "     \
+    "database while this attempt was in flight"
+
+/* Which tasks left 'delivering' store_recover_interrupted() rescues. */
+typedef enum {
+    STORE_RESCUE_EXPIRED, /* those whose lease has ended, by the database's clock */
+    STORE_RESCUE_ALL,     /* all (start-up, when this heraldd has the database alone) */
+} StoreRescueScope;
+
+/* Inside a transaction: rescues tasks left 'delivering' (SCOPE), in one step
+ * that a concurrent rescue elsewhere cannot repeat: each gets one
+ * 'interrupted' attempt row for the attempt its claim made, and its claim
+ * token is cleared (a late outcome of that claim is fenced). A rescue counts
+ * as an attempt: a task whose budget that attempt spent (attempts >=
+ * max_retry) becomes failed with a manual-handling entry of reason
+ * 'interrupted' (so a task that crashes or hangs every heraldd that sends it
+ * ends in manual handling); the others become pending, due at NOW.
+ * *RECOVERED counts the tasks rescued, *MOVED those of them moved to manual. */
+int store_recover_interrupted(Store *store, int64_t now, StoreRescueScope scope, int *recovered,
+                              int *moved, char *err, size_t errlen);
 
 /* The attempts of TASK_ID, oldest first; the caller frees them with
  * store_attempt_list_free(). */

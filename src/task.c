@@ -93,6 +93,23 @@ void task_request_compute_hash(TaskRequest *request)
     EVP_MD_CTX_free(context);
 }
 
+int task_generate_claim_token(char out[TASK_CLAIM_TOKEN_SIZE])
+{
+    /* From the kernel each time, never a counter or a seeded generator: a
+     * token must not repeat after a crash, a restore or a failover, and one
+     * system call per claim (not per task) costs nothing that matters. */
+    unsigned char random_bytes[16];
+    if (getrandom(random_bytes, sizeof random_bytes, 0) != (ssize_t)sizeof random_bytes)
+        return -1;
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof random_bytes; i++) {
+        out[2 * i] = digits[random_bytes[i] >> 4];
+        out[2 * i + 1] = digits[random_bytes[i] & 15];
+    }
+    out[2 * sizeof random_bytes] = '\0';
+    return 0;
+}
+
 int task_generate_webhook_id(char out[TASK_WEBHOOK_ID_SIZE])
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";

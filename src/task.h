@@ -26,6 +26,7 @@
 #define TASK_IDEMPOTENCY_KEY_MAX 128 /* code points */
 #define TASK_HASH_SIZE 32            /* SHA-256 */
 #define TASK_WEBHOOK_ID_SIZE 32      /* "msg_" + 26 base32 characters + NUL, rounded */
+#define TASK_CLAIM_TOKEN_SIZE 33     /* 128 random bits as 32 hex digits + NUL */
 
 typedef enum {
     TASK_STATUS_PENDING,
@@ -68,6 +69,9 @@ typedef struct Task {
     int64_t updated_at;
     int last_status_code;    /* 0 = none yet */
     char *last_error;        /* NULL if none */
+    /* While delivering: the token of the claim that holds it ("" if unknown:
+     * tasks read outside a claim). Set by the scheduler, never read back. */
+    char claim_token[TASK_CLAIM_TOKEN_SIZE];
 } Task;
 
 /* "pending", "delivering", "succeeded", "failed". */
@@ -85,6 +89,10 @@ void task_request_compute_hash(TaskRequest *request);
 /* A fresh random webhook id, "msg_" + 26 lowercase base32 characters.
  * Returns 0, or -1 if the kernel's random source fails. */
 int task_generate_webhook_id(char out[TASK_WEBHOOK_ID_SIZE]);
+
+/* A fresh claim token: 128 bits from the kernel as 32 lowercase hex digits.
+ * Returns 0, or -1 if the kernel's random source fails. */
+int task_generate_claim_token(char out[TASK_CLAIM_TOKEN_SIZE]);
 
 /* Fills OUT with the task a freshly stored REQUEST became. OUT borrows
  * REQUEST's strings: it is valid only while REQUEST is, and must never be

@@ -61,12 +61,14 @@ struct StoreBackend {
                              size_t errlen);
     StoreResult (*host_next_due)(Store *store, const char *host, int64_t *out, char *err,
                                  size_t errlen);
-    int (*claim_due)(Store *store, const char *host, int64_t now, int64_t lease_until, size_t limit,
-                     Task *out, size_t *count, char *err, size_t errlen);
-    int (*record_outcomes)(Store *store, const AttemptOutcome *outcomes, size_t count, int64_t now,
-                           size_t *fenced, char *err, size_t errlen);
-    int (*recover_interrupted)(Store *store, int64_t now, int64_t lease_end, int *recovered,
-                               char *err, size_t errlen);
+    int (*claim_due)(Store *store, const char *host, int64_t now, int64_t lease_ms,
+                     const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
+                     size_t errlen);
+    /* One chunk (store.c bounds its size); sets each outcome's fenced. */
+    int (*record_outcomes)(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
+                           char *err, size_t errlen);
+    int (*recover_interrupted)(Store *store, int64_t now, StoreRescueScope scope, int *recovered,
+                               int *moved, char *err, size_t errlen);
     int (*attempt_list)(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
                         size_t errlen);
 
@@ -99,6 +101,8 @@ struct StoreBackend {
     int (*instance_leave)(Store *store, const char *id, char *err, size_t errlen);
     int (*instance_list)(Store *store, StoreInstance **out, size_t *count, char *err,
                          size_t errlen);
+    /* NULL: the database has no clock of its own (store_clock_read). */
+    int (*clock_read)(Store *store, int64_t *server_ms, char *err, size_t errlen);
     /* NULL: nothing known (store_database_health). */
     int (*database_health)(Store *store, StoreDatabaseHealth *out, char *err, size_t errlen);
     int (*count_gauges)(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,

@@ -571,6 +571,7 @@ const StoreBackend store_backend_postgresql = {
     .retention_pending = pg_retention_pending,
     .retention_step = pg_retention_step,
     .database_health = pg_database_health,
+    .clock_read = pg_clock_read,
     .count_gauges = pg_count_gauges,
     .attempt_series = pg_attempt_series,
     .receiver_load = pg_receiver_load,

@@ -36,6 +36,7 @@
 /* Every fixed statement, prepared per connection on first use. */
 typedef enum {
     PG_SQL_PING,
+    PG_SQL_CLOCK,
     PG_SQL_LEADER_TRY,
     PG_SQL_SIGNAL_SEND,
     PG_SQL_TASK_INSERT,
@@ -47,8 +48,7 @@ typedef enum {
     PG_SQL_HOST_NEXT_DUE,
     PG_SQL_CLAIM,
     PG_SQL_OUTCOME,
-    PG_SQL_RECOVER_ATTEMPTS,
-    PG_SQL_RECOVER_TASKS,
+    PG_SQL_RESCUE,
     PG_SQL_ATTEMPT_LIST,
     PG_SQL_MANUAL_OPEN_ID,
     PG_SQL_MANUAL_RETRY_TASK,
@@ -89,6 +89,12 @@ extern const char *const pg_sql_text[PG_SQL_COUNT];
 
 /* The columns of a task, in the order pg_task_read() reads them, from
  * "tasks t JOIN task_bodies b ON b.task_id = t.id". */
+/* The server's clock now, Unix milliseconds, as an expression evaluated once
+ * per statement (a subquery: an index can be searched with it).
+ * clock_timestamp(), not now(): the time the statement runs, not the time its
+ * transaction began. */
+#define PG_CLOCK_MS "(SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint)"
+
 #define PG_TASK_COLUMNS                                                                            \
     "t.id, t.webhook_id, t.business_id, t.business_type, t.target_url, b.payload,"                 \
     " t.payload_is_json, b.headers, t.idempotency_key, t.status, t.attempts, t.max_retry,"         \
@@ -284,13 +290,14 @@ int pg_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t
 int pg_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen);
 StoreResult pg_host_next_due(Store *base, const char *host, int64_t *out, char *err,
                              size_t errlen);
-int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
-                 Task *out, size_t *count, char *err, size_t errlen);
-int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
-                       size_t *fenced,
-                       char *err, size_t errlen);
-int pg_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered, char *err,
-                           size_t errlen);
+int pg_clock_read(Store *base, int64_t *server_ms, char *err, size_t errlen);
+int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
+                 const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
+                 size_t errlen);
+int pg_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now, char *err,
+                       size_t errlen);
+int pg_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,
+                           int *moved, char *err, size_t errlen);
 int pg_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, char *err,
                     size_t errlen);
 int pg_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,

@@ -55,14 +55,16 @@ StoreResult pg_host_next_due(Store *base, const char *host, int64_t *out, char *
     return found;
 }
 
-int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
-                 Task *out, size_t *count, char *err, size_t errlen)
+int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
+                 const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
+                 size_t errlen)
 {
     PgParams params = {0};
     pg_param_text(&params, host);
     pg_param_int64(&params, now);
     pg_param_int64(&params, (int64_t)limit);
-    pg_param_int64(&params, lease_until);
+    pg_param_int64(&params, lease_ms);
+    pg_param_text(&params, claim_token);
     PGresult *result = pg_run(pg_of(base), PG_SQL_CLAIM, &params, "claim", err, errlen);
     if (result == NULL)
         return -1;
@@ -91,10 +93,11 @@ static void pg_fit_utf8(char *out, size_t size, const char *text)
 }
 
 /* The arrays of PG_SQL_OUTCOME, in its order. */
-enum { PG_OUTCOME_COLUMNS = 14 };
+enum { PG_OUTCOME_COLUMNS = 15 };
 static const Oid pg_outcome_types[PG_OUTCOME_COLUMNS] = {
     PG_OID_INT8, PG_OID_INT4, PG_OID_INT8, PG_OID_INT8, PG_OID_INT4, PG_OID_TEXT, PG_OID_TEXT,
     PG_OID_BYTEA, PG_OID_BOOL, PG_OID_TEXT, PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
+    PG_OID_TEXT,
 };
 
 static int pg_text_element(PgArray *array, const char *text)
@@ -135,12 +138,12 @@ static int pg_outcome_add(PgArray *columns, const AttemptOutcome *outcome)
                                                 ? outcome->manual_reason
                                                 : NULL);
     status |= pg_text_element(&columns[13], attempt->receiver);
+    status |= pg_text_element(&columns[14], outcome->claim_token);
     return status;
 }
 
-int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
-                       size_t *fenced,
-                       char *err, size_t errlen)
+int pg_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now, char *err,
+                       size_t errlen)
 {
     if (count == 0)
         return 0;
@@ -164,31 +167,31 @@ int pg_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count
         pg_array_free(&columns[i]);
     if (result == NULL)
         return -1;
-    int64_t updated = PQntuples(result) == 1 ? pg_column_int64(result, 0, 0) : (int64_t)count;
+    /* The statement returns the ordinals of the outcomes that applied. */
+    for (size_t i = 0; i < count; i++)
+        outcomes[i].fenced = true;
+    for (int row = 0; row < PQntuples(result); row++) {
+        int64_t ordinal = pg_column_int64(result, row, 0);
+        if (ordinal >= 1 && ordinal <= (int64_t)count)
+            outcomes[ordinal - 1].fenced = false;
+    }
     PQclear(result);
-    *fenced = count - (size_t)(updated < (int64_t)count ? updated : (int64_t)count);
     return 0;
 }
 
-int pg_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered, char *err,
-                           size_t errlen)
+int pg_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,
+                           int *moved, char *err, size_t errlen)
 {
-    PgStore *store = pg_of(base);
-    *recovered = 0;
     PgParams params = {0};
     pg_param_int64(&params, now);
-    pg_param_int64(&params, lease_end);
-    PGresult *attempts = pg_run(store, PG_SQL_RECOVER_ATTEMPTS, &params,
-                                "record interrupted attempts", err, errlen);
-    if (attempts == NULL)
+    pg_param_bool(&params, scope == STORE_RESCUE_ALL);
+    PGresult *result =
+        pg_run(pg_of(base), PG_SQL_RESCUE, &params, "rescue interrupted tasks", err, errlen);
+    if (result == NULL)
         return -1;
-    PQclear(attempts);
-    PGresult *tasks =
-        pg_run(store, PG_SQL_RECOVER_TASKS, &params, "recover interrupted tasks", err, errlen);
-    if (tasks == NULL)
-        return -1;
-    *recovered = atoi(PQcmdTuples(tasks));
-    PQclear(tasks);
+    *recovered = (int)pg_column_int64(result, 0, 0);
+    *moved = (int)pg_column_int64(result, 0, 1);
+    PQclear(result);
     return 0;
 }
 

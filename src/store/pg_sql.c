@@ -15,6 +15,7 @@
 
 const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_PING] = "SELECT 1",
+    [PG_SQL_CLOCK] = "SELECT " PG_CLOCK_MS,
     /* webhook_id, business_id, business_type, target_url, target_host,
      * payload_is_json, idempotency_key, request_hash, max_retry, now,
      * payload, headers. No row back: a unique index (idempotency key, or the
@@ -81,57 +82,75 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* target_host */
     [PG_SQL_HOST_NEXT_DUE] = "SELECT next_attempt_at FROM tasks WHERE status = 'pending'"
                              " AND target_host = $1::text ORDER BY next_attempt_at LIMIT 1",
-    /* target_host, now, limit, lease_until. As queues on PostgreSQL claim:
-     * the due rows are picked and locked first (SKIP LOCKED: another heraldd's
-     * claim in progress is passed over, not waited for), then updated. */
+    /* target_host, now, limit, lease_ms, claim_token. As queues on PostgreSQL
+     * claim: the due rows are picked and locked first (SKIP LOCKED: another
+     * heraldd's claim in progress is passed over, not waited for), then
+     * updated. The lease ends on the server's clock, which every heraldd
+     * sharing the database reads alike (an instance's own clock may be off). */
     [PG_SQL_CLAIM] =
         "WITH due AS MATERIALIZED (SELECT id FROM tasks WHERE status = 'pending'"
         " AND target_host = $1::text AND next_attempt_at <= $2::bigint"
         " ORDER BY next_attempt_at LIMIT $3::integer FOR UPDATE SKIP LOCKED),"
         " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"
-        " next_attempt_at = $4::bigint, updated_at = $2 FROM due WHERE t.id = due.id"
-        " RETURNING t.*)"
+        " next_attempt_at = " PG_CLOCK_MS " + $4::bigint, claim_token = $5::text,"
+        " updated_at = $2 FROM due WHERE t.id = due.id RETURNING t.*)"
         " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id",
-    /* Every outcome of a scheduler turn in one statement: the attempt rows,
-     * each task's new state (only while its claim holds: still delivering,
-     * same attempt) and the manual entries; returns how many tasks changed. Arrays, one element per outcome: task_id, attempt,
-     * started_at, duration_ms, status_code, error_class, error_message,
-     * response_body, response_truncated, new status, next_attempt_at,
-     * last_error, manual reason (NULL: none), receiver; then now. */
+    /* A chunk of a scheduler turn's outcomes in one statement: each task's new
+     * state, only while its claim holds (still delivering under the same token
+     * and attempt), and for those alone the attempt row and the manual entry;
+     * returns the ordinal (1-based) of each outcome that applied. Arrays, one
+     * element per outcome: task_id, attempt, started_at, duration_ms,
+     * status_code, error_class, error_message, response_body,
+     * response_truncated, new status, next_attempt_at, last_error, manual
+     * reason (NULL: none), receiver, claim_token; then now. */
     [PG_SQL_OUTCOME] =
         "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[],"
         " $4::bigint[], $5::integer[], $6::text[], $7::text[], $8::bytea[], $9::boolean[],"
-        " $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[]) AS i (task_id,"
-        " attempt, started_at, duration_ms, status_code, error_class, error_message,"
-        " response_body, response_truncated, status, next_attempt_at, last_error, reason,"
-        " receiver)),"
+        " $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[])"
+        " WITH ORDINALITY AS i (task_id, attempt, started_at, duration_ms, status_code,"
+        " error_class, error_message, response_body, response_truncated, status,"
+        " next_attempt_at, last_error, reason, receiver, claim_token, ord)),"
+        " task AS (UPDATE tasks t SET status = i.status,"
+        " next_attempt_at = CASE WHEN i.status = 'pending' THEN i.next_attempt_at"
+        " ELSE t.next_attempt_at END, updated_at = $16::bigint,"
+        " last_status_code = i.status_code, last_error = i.last_error, claim_token = NULL"
+        " FROM input i WHERE t.id = i.task_id AND t.status = 'delivering'"
+        " AND t.attempts = i.attempt AND t.claim_token = i.claim_token"
+        " RETURNING t.id, t.attempts, t.last_status_code, t.last_error, i.reason, i.ord),"
         " attempt AS (INSERT INTO attempts (task_id, attempt, started_at, duration_ms,"
         " status_code, error_class, error_message, response_body, response_truncated,"
         " target_host)"
-        " SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
-        " error_message, response_body, response_truncated, receiver FROM input),"
-        " task AS (UPDATE tasks t SET status = i.status,"
-        " next_attempt_at = CASE WHEN i.status = 'pending' THEN i.next_attempt_at"
-        " ELSE t.next_attempt_at END, updated_at = $15::bigint,"
-        " last_status_code = i.status_code, last_error = i.last_error"
-        " FROM input i WHERE t.id = i.task_id AND t.status = 'delivering'"
-        " AND t.attempts = i.attempt"
-        " RETURNING t.id, t.attempts, t.last_status_code, t.last_error, i.reason),"
+        " SELECT i.task_id, i.attempt, i.started_at, i.duration_ms, i.status_code,"
+        " i.error_class, i.error_message, i.response_body, i.response_truncated, i.receiver"
+        " FROM input i JOIN task ON task.ord = i.ord),"
         " moved AS (INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error,"
-        " moved_at) SELECT id, reason, attempts, last_status_code, last_error, $15 FROM task"
+        " moved_at) SELECT id, reason, attempts, last_status_code, last_error, $16 FROM task"
         " WHERE reason IS NOT NULL)"
-        " SELECT count(*) FROM task",
-    /* now, lease_end */
-    [PG_SQL_RECOVER_ATTEMPTS] =
-        "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
-        " error_message, response_truncated, target_host)"
-        " SELECT id, attempts, updated_at, greatest($1::bigint - updated_at, 0), 'interrupted',"
-        " 'heraldd stopped while this attempt was in flight', false, target_host FROM tasks"
-        " WHERE status = 'delivering' AND next_attempt_at <= $2::bigint",
-    /* now, lease_end */
-    [PG_SQL_RECOVER_TASKS] =
-        "UPDATE tasks SET status = 'pending', next_attempt_at = $1::bigint, updated_at = $1,"
-        " last_error = 'interrupted' WHERE status = 'delivering' AND next_attempt_at <= $2::bigint",
+        " SELECT ord FROM task",
+    /* now, all (true: every task delivering; false: those whose lease ended by
+     * the server's clock). One statement: the rows are locked as they are
+     * picked (SKIP LOCKED: a concurrent rescue, or an outcome being written,
+     * has them), so two sweeps never record one attempt twice. The attempt
+     * is recorded at the claim's time (updated_at, set by the claim); a task
+     * whose budget that attempt spent goes to manual handling. Returns how
+     * many were rescued and how many of them moved to manual handling. */
+    [PG_SQL_RESCUE] =
+        "WITH expired AS MATERIALIZED (SELECT id, updated_at AS claimed_at FROM tasks"
+        " WHERE status = 'delivering' AND ($2::boolean OR next_attempt_at <= " PG_CLOCK_MS ")"
+        " FOR UPDATE SKIP LOCKED),"
+        " rescued AS (UPDATE tasks t SET status = CASE WHEN t.attempts >= t.max_retry"
+        " THEN 'failed' ELSE 'pending' END, next_attempt_at = $1::bigint, updated_at = $1,"
+        " last_error = 'interrupted', claim_token = NULL FROM expired e WHERE t.id = e.id"
+        " RETURNING t.id, t.attempts, t.status, t.target_host, t.last_status_code,"
+        " e.claimed_at),"
+        " logged AS (INSERT INTO attempts (task_id, attempt, started_at, duration_ms,"
+        " error_class, error_message, response_truncated, target_host)"
+        " SELECT id, attempts, claimed_at, greatest($1 - claimed_at, 0), 'interrupted',"
+        " '" STORE_INTERRUPTED_MESSAGE "', false, target_host FROM rescued),"
+        " moved AS (INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error,"
+        " moved_at) SELECT id, 'interrupted', attempts, last_status_code, 'interrupted', $1"
+        " FROM rescued WHERE status = 'failed')"
+        " SELECT count(*), count(*) FILTER (WHERE status = 'failed') FROM rescued",
     /* task_id */
     [PG_SQL_ATTEMPT_LIST] =
         "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"

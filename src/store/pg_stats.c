@@ -1,7 +1,9 @@
 /*
  * store/pg_stats: what operators look at first, on PostgreSQL: attempts per
  * minute (the console's chart) and the receivers with work or failures,
- * across every heraldd sharing the database. Reads only; see store.h.
+ * across every heraldd sharing the database, and the server's clock, which
+ * every heraldd sharing it keeps its time by (clock_sync.c). Reads only; see
+ * store.h.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -91,4 +93,14 @@ failed:
     *out = NULL;
     *count = 0;
     return -1;
+}
+
+int pg_clock_read(Store *base, int64_t *server_ms, char *err, size_t errlen)
+{
+    PGresult *result = pg_run(pg_of(base), PG_SQL_CLOCK, NULL, "read the clock", err, errlen);
+    if (result == NULL)
+        return -1;
+    *server_ms = pg_column_int64(result, 0, 0);
+    PQclear(result);
+    return 0;
 }

@@ -50,8 +50,9 @@ typedef enum {
     STORE_SQL_TASK_RETRY,
     STORE_SQL_TASK_FAILED,
     STORE_SQL_MANUAL_INSERT,
-    STORE_SQL_RECOVER_ATTEMPTS,
-    STORE_SQL_RECOVER_TASKS,
+    STORE_SQL_RESCUE_ATTEMPTS,
+    STORE_SQL_RESCUE_MANUAL,
+    STORE_SQL_RESCUE_TASKS,
     STORE_SQL_ATTEMPT_LIST,
     STORE_SQL_MANUAL_OPEN_ID,
     STORE_SQL_MANUAL_RETRY_TASK,
@@ -186,13 +187,13 @@ int sqlite_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, si
 int sqlite_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen);
 StoreResult sqlite_host_next_due(Store *base, const char *host, int64_t *out, char *err,
                                  size_t errlen);
-int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
-                     Task *out, size_t *count, char *err, size_t errlen);
-int sqlite_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
-                           size_t *fenced,
+int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
+                     const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
+                     size_t errlen);
+int sqlite_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now,
                            char *err, size_t errlen);
-int sqlite_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered,
-                               char *err, size_t errlen);
+int sqlite_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,
+                               int *moved, char *err, size_t errlen);
 int sqlite_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, char *err,
                         size_t errlen);
 int sqlite_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,

@@ -82,14 +82,16 @@ StoreResult sqlite_host_next_due(Store *base, const char *host, int64_t *out, ch
     return result;
 }
 
-int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_until, size_t limit,
-                     Task *out, size_t *count, char *err, size_t errlen)
+int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
+                     const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
+                     size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_CLAIM, err, errlen);
     if (statement == NULL)
         return -1;
-    sqlite_bind_int64(statement, ":lease", lease_until);
+    sqlite_bind_int64(statement, ":lease_ms", lease_ms);
+    sqlite_bind_text(statement, ":token", claim_token);
     sqlite_bind_int64(statement, ":now", now);
     sqlite_bind_text(statement, ":host", host);
     sqlite_bind_int64(statement, ":limit", (int64_t)limit);
@@ -164,6 +166,7 @@ static int sqlite_update_task(SqliteStore *store, const AttemptOutcome *outcome,
     sqlite_bind_int64(statement, ":now", now);
     sqlite_bind_int64(statement, ":id", attempt->task_id);
     sqlite_bind_int64(statement, ":attempt", attempt->attempt);
+    sqlite_bind_text(statement, ":token", outcome->claim_token);
     sqlite_bind_int64(statement, ":next", outcome->next_attempt_at);
     sqlite_bind_text(statement, ":error", last_error[0] ? last_error : NULL);
     int code_index = sqlite3_bind_parameter_index(statement, ":code");
@@ -186,46 +189,59 @@ static int sqlite_insert_manual(SqliteStore *store, const AttemptOutcome *outcom
     return sqlite_step_done(store, statement, "insert manual", err, errlen);
 }
 
-int sqlite_record_outcomes(Store *base, const AttemptOutcome *outcomes, size_t count, int64_t now,
-                           size_t *fenced,
+int sqlite_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now,
                            char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     for (size_t i = 0; i < count; i++) {
-        if (sqlite_insert_attempt(store, &outcomes[i].attempt, err, errlen) != 0)
-            return -1;
+        /* The task first: only an outcome whose claim holds is recorded. */
         int updated = sqlite_update_task(store, &outcomes[i], now, err, errlen);
         if (updated < 0)
             return -1;
+        outcomes[i].fenced = !updated;
         if (!updated)
-            (*fenced)++;
-        if (updated && outcomes[i].kind == ATTEMPT_OUTCOME_MANUAL &&
+            continue;
+        if (sqlite_insert_attempt(store, &outcomes[i].attempt, err, errlen) != 0)
+            return -1;
+        if (outcomes[i].kind == ATTEMPT_OUTCOME_MANUAL &&
             sqlite_insert_manual(store, &outcomes[i], now, err, errlen) != 0)
             return -1;
     }
     return 0;
 }
 
-int sqlite_recover_interrupted(Store *base, int64_t now, int64_t lease_end, int *recovered,
-                               char *err, size_t errlen)
+/* Runs one statement of the rescue; returns its changes, or -1. */
+static int sqlite_rescue_step(SqliteStore *store, StoreSql sql, int64_t now, bool all,
+                              const char *what, char *err, size_t errlen)
+{
+    sqlite3_stmt *statement = sqlite_statement(store, sql, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite_bind_int64(statement, ":now", now);
+    sqlite_bind_int64(statement, ":all", all ? 1 : 0);
+    if (sqlite_step_done(store, statement, what, err, errlen) != 0)
+        return -1;
+    return sqlite3_changes(store->db);
+}
+
+int sqlite_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,
+                               int *moved, char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
-    *recovered = 0;
-    sqlite3_stmt *attempts = sqlite_statement(store, STORE_SQL_RECOVER_ATTEMPTS, err, errlen);
-    if (attempts == NULL)
+    bool all = scope == STORE_RESCUE_ALL;
+    if (sqlite_rescue_step(store, STORE_SQL_RESCUE_ATTEMPTS, now, all,
+                           "record interrupted attempts", err, errlen) < 0)
         return -1;
-    sqlite_bind_int64(attempts, ":now", now);
-    sqlite_bind_int64(attempts, ":lease_end", lease_end);
-    if (sqlite_step_done(store, attempts, "record interrupted attempts", err, errlen) != 0)
+    int entries = sqlite_rescue_step(store, STORE_SQL_RESCUE_MANUAL, now, all,
+                                     "move interrupted tasks to manual handling", err, errlen);
+    if (entries < 0)
         return -1;
-    sqlite3_stmt *tasks = sqlite_statement(store, STORE_SQL_RECOVER_TASKS, err, errlen);
-    if (tasks == NULL)
+    int tasks = sqlite_rescue_step(store, STORE_SQL_RESCUE_TASKS, now, all,
+                                   "rescue interrupted tasks", err, errlen);
+    if (tasks < 0)
         return -1;
-    sqlite_bind_int64(tasks, ":now", now);
-    sqlite_bind_int64(tasks, ":lease_end", lease_end);
-    if (sqlite_step_done(store, tasks, "recover interrupted tasks", err, errlen) != 0)
-        return -1;
-    *recovered = sqlite3_changes(store->db);
+    *recovered = tasks;
+    *moved = entries;
     return 0;
 }
 

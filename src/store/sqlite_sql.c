@@ -49,9 +49,10 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_HOST_NEXT_DUE] = "SELECT next_attempt_at FROM tasks"
                                 " WHERE status = 'pending' AND target_host = ?"
                                 " ORDER BY next_attempt_at LIMIT 1",
+    /* This heraldd is the database's only one: its clock is the database's. */
     [STORE_SQL_CLAIM] =
         "UPDATE tasks SET status = 'delivering', attempts = attempts + 1,"
-        " next_attempt_at = :lease, updated_at = :now"
+        " next_attempt_at = :now + :lease_ms, claim_token = :token, updated_at = :now"
         " WHERE id IN (SELECT id FROM tasks WHERE status = 'pending' AND target_host = :host"
         " AND next_attempt_at <= :now ORDER BY next_attempt_at LIMIT :limit)"
         " RETURNING " STORE_TASK_COLUMNS,
@@ -61,27 +62,41 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [STORE_SQL_TASK_SUCCEEDED] =
         "UPDATE tasks SET status = 'succeeded', updated_at = :now, last_status_code = :code,"
-        " last_error = NULL WHERE id = :id AND status = 'delivering' AND attempts = :attempt",
+        " last_error = NULL, claim_token = NULL WHERE id = :id AND status = 'delivering'"
+        " AND attempts = :attempt AND claim_token = :token",
     [STORE_SQL_TASK_RETRY] =
         "UPDATE tasks SET status = 'pending', next_attempt_at = :next, updated_at = :now,"
-        " last_status_code = :code, last_error = :error"
-        " WHERE id = :id AND status = 'delivering' AND attempts = :attempt",
+        " last_status_code = :code, last_error = :error, claim_token = NULL"
+        " WHERE id = :id AND status = 'delivering' AND attempts = :attempt"
+        " AND claim_token = :token",
     [STORE_SQL_TASK_FAILED] =
         "UPDATE tasks SET status = 'failed', updated_at = :now, last_status_code = :code,"
-        " last_error = :error WHERE id = :id AND status = 'delivering' AND attempts = :attempt",
+        " last_error = :error, claim_token = NULL WHERE id = :id AND status = 'delivering'"
+        " AND attempts = :attempt AND claim_token = :token",
     [STORE_SQL_MANUAL_INSERT] =
         "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
         " SELECT id, :reason, attempts, last_status_code, last_error, :now FROM tasks"
         " WHERE id = :id",
-    [STORE_SQL_RECOVER_ATTEMPTS] =
+    /* The rescue, in three statements that select the same tasks (the
+     * writer holds the database: nothing changes between them): the attempt
+     * rows, at the claim's time (updated_at); the manual entries of those
+     * whose budget that attempt spent; then the tasks. */
+    [STORE_SQL_RESCUE_ATTEMPTS] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
         " error_message, response_truncated, target_host)"
         " SELECT id, attempts, updated_at, max(:now - updated_at, 0), 'interrupted',"
-        " 'heraldd stopped while this attempt was in flight', 0, target_host FROM tasks"
-        " WHERE status = 'delivering' AND next_attempt_at <= :lease_end",
-    [STORE_SQL_RECOVER_TASKS] =
-        "UPDATE tasks SET status = 'pending', next_attempt_at = :now, updated_at = :now,"
-        " last_error = 'interrupted' WHERE status = 'delivering' AND next_attempt_at <= :lease_end",
+        " '" STORE_INTERRUPTED_MESSAGE "', 0, target_host FROM tasks"
+        " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now)",
+    [STORE_SQL_RESCUE_MANUAL] =
+        "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
+        " SELECT id, 'interrupted', attempts, last_status_code, 'interrupted', :now FROM tasks"
+        " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now)"
+        " AND attempts >= max_retry",
+    [STORE_SQL_RESCUE_TASKS] =
+        "UPDATE tasks SET status = CASE WHEN attempts >= max_retry THEN 'failed'"
+        " ELSE 'pending' END, next_attempt_at = :now, updated_at = :now,"
+        " last_error = 'interrupted', claim_token = NULL"
+        " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now)",
     [STORE_SQL_ATTEMPT_LIST] =
         "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
         " error_message, response_body, response_truncated, target_host FROM attempts"

@@ -339,6 +339,46 @@ class CrashTest(unittest.TestCase):
             herald.cleanup()
             receiver.close()
 
+    def test_a_task_whose_every_attempt_is_cut_off_ends_in_manual_handling(self):
+        """A rescue counts as an attempt. A task whose every attempt is cut off (its
+        request crashes or hangs whatever heraldd sends it) spends its budget on
+        rescues and ends in manual handling with reason 'interrupted', after exactly
+        its budget of requests, instead of being rescued forever."""
+        shared = BACKEND == "postgresql"
+        # PostgreSQL waits out each lease (2 x 3 s + 10 s): one attempt there shows
+        # the rule; SQLite rescues at each start and shows it over three.
+        budget = 1 if shared else 3
+        receiver = Receiver(lambda r: "hang")  # cut off by the kill, never answered
+        herald = Herald(config="[delivery]\ntimeout = 3s\nconnect_timeout = 1s\n"
+                               "lease_sweep_interval = 200ms\n")
+        try:
+            herald.start()
+            status, _, body = herald.request("POST", "/v1/tasks", body=task_request(
+                "CUT-OFF", target_url=receiver.url(), max_retry=budget))
+            self.assertEqual(status, 201, body)
+            task_id = body["task"]["id"]
+            for attempt in range(1, budget + 1):
+                receiver.wait_for(attempt, timeout=30)
+                herald.kill()  # well before the request's own 3 s timeout
+                herald.start()
+            herald.wait_for_log(r"event=(recovered_interrupted|leases_expired) tasks=1 "
+                                r"moved_to_manual=1", timeout=30)
+            task = herald.get_task(task_id)
+            self.assertEqual((task["status"], task["attempts"]), ("failed", budget))
+            status, _, entries = herald.request("GET", "/v1/manual?state=open")
+            self.assertEqual(status, 200, entries)
+            mine = [e for e in entries["entries"] if e["task_id"] == task_id]
+            self.assertEqual([(e["reason"], e["attempts"]) for e in mine],
+                             [("interrupted", budget)])
+            attempts = herald.attempts(task_id)
+            self.assertEqual([(a["attempt"], a["error_class"]) for a in attempts],
+                             [(n, "interrupted") for n in range(1, budget + 1)])
+            self.assertEqual(len(receiver.received()), budget)
+            herald.stop()
+        finally:
+            herald.cleanup()
+            receiver.close()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -32,7 +32,7 @@ static void finish(Store *store, int64_t task_id, const char *host, AttemptOutco
     Task claimed[4];
     size_t count = 0;
     assert_int_equal(store_begin(store, err, sizeof err), 0);
-    assert_int_equal(store_claim_due(store, host, now, now + 1000, 4, claimed, &count, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(store, host, now, 1000, "0123456789abcdef0123456789abcdef", 4, claimed, &count, err, sizeof err), 0);
     for (size_t i = 0; i < count; i++)
         task_clear(&claimed[i]);
     AttemptOutcome outcome;
@@ -44,6 +44,7 @@ static void finish(Store *store, int64_t task_id, const char *host, AttemptOutco
         strcpy(outcome.attempt.error_class, "http_status");
     outcome.kind = kind;
     outcome.manual_reason = "exhausted";
+    strcpy(outcome.claim_token, "0123456789abcdef0123456789abcdef");
     size_t fenced;
     assert_int_equal(store_record_outcomes(store, &outcome, 1, now, &fenced, err, sizeof err), 0);
     assert_int_equal(store_commit(store, err, sizeof err), 0);
@@ -173,13 +174,14 @@ static void test_retention_works_in_batches(void **state)
     Task claimed[8];
     size_t count = 0;
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_claim_due(fixture->store, "http://a", 200, 300, 8, claimed, &count, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(fixture->store, "http://a", 200, 100, "0123456789abcdef0123456789abcdef", 8, claimed, &count, err, sizeof err), 0);
     AttemptOutcome outcomes[8];
     memset(outcomes, 0, sizeof outcomes);
     for (size_t i = 0; i < count; i++) {
         outcomes[i].attempt.task_id = claimed[i].id;
         outcomes[i].attempt.attempt = claimed[i].attempts; /* the claim's id */
         outcomes[i].kind = ATTEMPT_OUTCOME_SUCCEEDED;
+        strcpy(outcomes[i].claim_token, claimed[i].claim_token);
         task_clear(&claimed[i]);
     }
     size_t fenced;

@@ -23,7 +23,7 @@ static int64_t failed_task(Store *store, const char *business_id, const char *ty
     size_t count = 0;
     assert_int_equal(store_begin(store, err, sizeof err), 0);
     assert_int_equal(test_create_task(store, &request, 1, "msg_m", 0, &id), 0);
-    assert_int_equal(store_claim_due(store, "http://a", 0, 1000, 1, claimed, &count, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(store, "http://a", 0, 1000, "0123456789abcdef0123456789abcdef", 1, claimed, &count, err, sizeof err), 0);
     assert_int_equal(count, 1);
     task_clear(&claimed[0]);
     AttemptOutcome outcome;
@@ -35,6 +35,7 @@ static int64_t failed_task(Store *store, const char *business_id, const char *ty
     strcpy(outcome.attempt.error_message, "HTTP 500");
     outcome.kind = ATTEMPT_OUTCOME_MANUAL;
     outcome.manual_reason = "exhausted";
+    strcpy(outcome.claim_token, "0123456789abcdef0123456789abcdef");
     size_t fenced;
     assert_int_equal(store_record_outcomes(store, &outcome, 1, moved_at, &fenced, err, sizeof err), 0);
     assert_int_equal(store_commit(store, err, sizeof err), 0);

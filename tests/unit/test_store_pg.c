@@ -247,7 +247,7 @@ static void test_outcome_text_is_made_utf8(void **state)
     Task claimed[1];
     size_t count = 0;
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_claim_due(fixture->store, "http://a", 100, 5000, 1, claimed, &count,
+    assert_int_equal(store_claim_due(fixture->store, "http://a", 100, 4900, "0123456789abcdef0123456789abcdef", 1, claimed, &count,
                                      err, sizeof err),
                      0);
     assert_int_equal(count, 1);
@@ -262,6 +262,7 @@ static void test_outcome_text_is_made_utf8(void **state)
     outcome.attempt.response_length = 12;
     outcome.kind = ATTEMPT_OUTCOME_RETRY;
     outcome.next_attempt_at = 9000;
+    strcpy(outcome.claim_token, "0123456789abcdef0123456789abcdef");
     size_t fenced;
     assert_int_equal(store_record_outcomes(fixture->store, &outcome, 1, 200, &fenced, err, sizeof err), 0);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
@@ -307,7 +308,7 @@ static void test_claim_uses_the_due_work_index(void **state)
         char sql[256];
         snprintf(sql, sizeof sql, "SET plan_cache_mode = %s", modes[m]);
         PQclear(PQexec(conn, sql));
-        PGresult *result = PQexec(conn, "EXPLAIN EXECUTE claim('http://h0:80', 99999999, 16, 5)");
+        PGresult *result = PQexec(conn, "EXPLAIN EXECUTE claim('http://h0:80', 99999999, 16, 5, 'token')");
         assert_int_equal(PQresultStatus(result), PGRES_TUPLES_OK);
         char plan[8192] = "";
         for (int row = 0; row < PQntuples(result); row++) {

@@ -90,6 +90,22 @@ int test_create_task(Store *store, const TaskRequest *request, int max_retry,
     return 0;
 }
 
+int64_t test_insert_task(Store *store, const char *business_id, const char *type, const char *url,
+                         const char *key, int64_t now)
+{
+    TaskRequest request;
+    test_task_request(&request, business_id, type, url, key, "{\"a\":1}");
+    char err[256];
+    int64_t id = 0;
+    if (store_begin(store, err, sizeof err) != 0)
+        fail_msg("insert: %s", err);
+    test_create_task(store, &request, 5, "msg_test", now, &id);
+    if (store_commit(store, err, sizeof err) != 0)
+        fail_msg("insert: %s", err);
+    task_request_clear(&request);
+    return id;
+}
+
 StoreLocation test_sqlite_location(const char *path, int64_t busy_timeout_ms)
 {
     return (StoreLocation){

@@ -39,6 +39,11 @@ void test_task_request(struct TaskRequest *request, const char *business_id, con
 int test_create_task(Store *store, const struct TaskRequest *request, int max_retry,
                      const char *webhook_id, int64_t now, int64_t *id);
 
+/* Creates a pending task (budget 5, payload {"a":1}) in a transaction of its
+ * own, due at NOW, and returns its id; fails the test if that fails. */
+int64_t test_insert_task(Store *store, const char *business_id, const char *type, const char *url,
+                         const char *key, int64_t now);
+
 /* Runs SQL (returning one integer) on the database at PATH through its own
  * connection, as an outside observer would. */
 int test_query_int(const char *path, const char *sql);

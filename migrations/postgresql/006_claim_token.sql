@@ -1,0 +1,11 @@
+-- 006: the claim token. Each claim writes a fresh random 128-bit token (32 hex
+-- digits) beside the lease; an outcome or an ambiguous commit's check names the
+-- token of the claim it belongs to, and applies only while the task still holds
+-- that token. The attempt number alone can be handed out twice: a claim whose
+-- commit was lost (synchronous_commit = off, a crash, a failover to an
+-- asynchronous standby) leaves the count where it was, and the next claim
+-- reuses it. NULL when no claim holds the task. A nullable column without a
+-- default: no table rewrite, and heraldd of the previous release keeps working
+-- during a rolling upgrade (its claims leave the column alone, and its outcomes
+-- still fence on the attempt number, which herald's outcomes also check).
+ALTER TABLE tasks ADD COLUMN claim_token text;
