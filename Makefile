@@ -160,7 +160,18 @@ build/asan/heraldctl: build/asan/obj/heraldctl.o $(call objects,asan,$(CTL_SRC))
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(ASAN_LDFLAGS) -o $@ $^ $(BASE_LIBS)
 
-asan: build/asan/heraldd build/asan/heraldctl $(addprefix build/asan/tests/,$(UNIT_TESTS))
+# LD_PRELOAD libraries the integration tests run heraldd with (tests/shim/),
+# next to the ASan heraldd. Built without sanitizers: a test preloads the
+# binary's libasan before them (see tests/shim/slow_resolver.c).
+TEST_SHIMS := build/asan/shim/slow_resolver.so
+
+asan: build/asan/heraldd build/asan/heraldctl $(addprefix build/asan/tests/,$(UNIT_TESTS)) \
+      $(TEST_SHIMS)
+
+build/asan/shim/%.so: tests/shim/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARNINGS) -O1 -g -fPIC -shared -o $@ $< -ldl
 
 # ---- fuzzing: libFuzzer harnesses in tests/fuzz/, built with clang ----
 FUZZERS            := task_request task_batch manual_request config netguard retry_after

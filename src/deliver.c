@@ -22,6 +22,11 @@
 #include "utf8.h"
 #include "version.h"
 
+/* CURLOPT_QUICK_EXIT (see deliver_prepare) came with libcurl 7.87.0. */
+#if LIBCURL_VERSION_NUM < 0x075700
+#error "herald needs libcurl 7.87.0 or later (CURLOPT_QUICK_EXIT)"
+#endif
+
 /* Room to compare a success_body even when max_response_bytes is smaller. */
 #define DELIVER_COMPARE_BYTES (POLICY_SUCCESS_BODY_MAX + 128)
 #define DELIVER_HEADER_LINE_MAX 8192
@@ -219,6 +224,25 @@ int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
     DELIVER_SET(CURLOPT_TIMEOUT_MS, (long)timeout);
     DELIVER_SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect_timeout);
     DELIVER_SET(CURLOPT_NOSIGNAL, 1L);
+    /* libcurl resolves names in a thread of its own. Without QUICK_EXIT, a
+     * transfer that ends while that thread is still in getaddrinfo (its
+     * timeout, connect_timeout included, ran out) joins it inside
+     * curl_multi_perform: herald-sched, and with it every other delivery,
+     * waits for the lookup (25 s behind a slow DNS server, issue 21). With it,
+     * libcurl detaches the thread instead, and the attempt ends at its
+     * timeout. curl_easy_reset clears the option: it is set here, after the
+     * reset, for every attempt.
+     * The cost: each lookup cut off this way leaves one detached thread (and
+     * one socket) until getaddrinfo returns, which the system resolver
+     * bounds (resolv.conf: timeout 5 s x attempts 2 per nameserver, 30 s at
+     * most by default). A slot starts at most one lookup per attempt and an
+     * attempt cut off in its lookup lasts min(timeout, connect_timeout), so
+     * at most per_host_concurrency x (lookup limit / connect_timeout + 1)
+     * such threads serve one stalled receiver (16 x 7 with the defaults),
+     * and concurrency x (...) if every receiver's DNS stalls at once. If
+     * libcurl cannot start one more, that attempt fails as "dns"; nothing
+     * blocks. */
+    DELIVER_SET(CURLOPT_QUICK_EXIT, 1L);
     DELIVER_SET(CURLOPT_WRITEFUNCTION, deliver_on_body);
     DELIVER_SET(CURLOPT_WRITEDATA, delivery);
     DELIVER_SET(CURLOPT_HEADERFUNCTION, deliver_on_header);
