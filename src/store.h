@@ -371,11 +371,13 @@ typedef struct ManualMatchFilter {
     const char *reason;        /* "exhausted", "gone"; NULL = any */
     int64_t since;             /* moved_at >= since */
     int64_t until;             /* moved_at < until */
+    int64_t through_id;        /* entry id <= through_id (INT64_MAX: any) */
 } ManualMatchFilter;
 
-/* The open entries FILTER matches, oldest first: their task ids and business
- * types, which the caller frees with store_manual_matches_free(). */
+/* The open entries FILTER matches, oldest first: their ids, task ids and
+ * business types, which the caller frees with store_manual_matches_free(). */
 typedef struct ManualMatch {
+    int64_t entry_id;
     int64_t task_id;
     char *business_type;
 } ManualMatch;

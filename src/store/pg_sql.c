@@ -160,12 +160,13 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* entry id, now, resolution, note */
     [PG_SQL_MANUAL_CLOSE] = "UPDATE manual SET state = 'resolved', resolved_at = $2::bigint,"
                             " resolution = $3::text, note = $4::text WHERE id = $1::bigint",
-    /* business_type (NULL: any), since, until */
+    /* business_type (NULL: any), since, until, reason (NULL: any), through_id */
     [PG_SQL_MANUAL_MATCHING] =
-        "SELECT m.task_id, t.business_type FROM manual m JOIN tasks t ON t.id = m.task_id"
+        "SELECT m.task_id, t.business_type, m.id FROM manual m JOIN tasks t ON t.id = m.task_id"
         " WHERE m.state = 'open' AND ($1::text IS NULL OR t.business_type = $1)"
         " AND ($4::text IS NULL OR m.reason = $4)"
-        " AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint ORDER BY m.id",
+        " AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint AND m.id <= $5::bigint"
+        " ORDER BY m.id",
     /* task_id, action, actor, note, details, now */
     [PG_SQL_ACTION_INSERT] =
         "INSERT INTO actions (task_id, action, actor, note, details, created_at)"

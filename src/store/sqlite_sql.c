@@ -104,10 +104,11 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         "UPDATE manual SET state = 'resolved', resolved_at = :now, resolution = :resolution,"
         " note = :note WHERE id = :id",
     [STORE_SQL_MANUAL_MATCHING] =
-        "SELECT m.task_id, t.business_type FROM manual m JOIN tasks t ON t.id = m.task_id"
+        "SELECT m.task_id, t.business_type, m.id FROM manual m JOIN tasks t ON t.id = m.task_id"
         " WHERE m.state = 'open' AND (:type IS NULL OR t.business_type = :type)"
         " AND (:reason IS NULL OR m.reason = :reason)"
-        " AND m.moved_at >= :since AND m.moved_at < :until ORDER BY m.id",
+        " AND m.moved_at >= :since AND m.moved_at < :until AND m.id <= :through"
+        " ORDER BY m.id",
     [STORE_SQL_ACTION_INSERT] =
         "INSERT INTO actions (task_id, action, actor, note, details, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
