@@ -83,7 +83,10 @@ function bulkPanel(filters, ticked, reload) {
       event.preventDefault();
       confirm.disabled = true;
       try {
-        const done = await post(`/v1/manual/${action}`, { ...body, ...(note.value.trim() ? { note: note.value.trim() } : {}) });
+        // through_id binds the run to what the dry run counted: entries that
+        // arrived since are left for another look.
+        const done = await post(`/v1/manual/${action}`, { ...body, through_id: counted.through_id,
+          ...(note.value.trim() ? { note: note.value.trim() } : {}) });
         lastNotice = action === "retry" ? `Retried ${done.retried} of ${done.matched} matching entries.`
           : `Resolved ${done.resolved} of ${done.matched} matching entries.`;
         reload();

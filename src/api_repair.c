@@ -371,12 +371,14 @@ static void api_repair_bulk_done(ApiCall *call)
     char actor[AUTH_NAME_MAX + 8];
     bool complete = bulk->job.result == INTAKE_JOB_OK && bulk->next >= bulk->count;
     log_info("event=manual_bulk_%s actor=%s matched=%zu %s=%ld dry_run=%s business_type=%s "
-             "reason=%s task_ids=%zu all=%s complete=%s",
+             "reason=%s task_ids=%zu all=%s through_id=%lld complete=%s",
              bulk->resolve ? "resolve" : "retry", log_quote(actor, sizeof actor, bulk->actor),
              bulk->count, verb, bulk->changed, bulk->request.dry_run ? "yes" : "no",
              bulk->request.business_type ? bulk->request.business_type : "any",
              bulk->request.reason ? bulk->request.reason : "any", bulk->request.task_id_count,
-             bulk->request.all ? "yes" : "no", complete ? "yes" : "no");
+             bulk->request.all ? "yes" : "no",
+             (long long)(bulk->request.through_id == INT64_MAX ? -1 : bulk->request.through_id),
+             complete ? "yes" : "no");
     if (!complete) {
         char message[400];
         snprintf(message, sizeof message, "%.200s (%ld of %zu matching entries were %s "
@@ -385,10 +387,14 @@ static void api_repair_bulk_done(ApiCall *call)
         api_manual_unavailable(call, message);
         return;
     }
+    /* The matches are in entry id order: the last is the bound that binds a
+     * confirmed run to this selection (0: nothing matched). */
+    int64_t through_id = bulk->count > 0 ? bulk->matches[bulk->count - 1].entry_id : 0;
     cJSON *answer = cJSON_CreateObject();
     if (answer == NULL || cJSON_AddNumberToObject(answer, "matched", (double)bulk->count) == NULL ||
         cJSON_AddNumberToObject(answer, verb, (double)bulk->changed) == NULL ||
-        cJSON_AddBoolToObject(answer, "dry_run", bulk->request.dry_run) == NULL) {
+        cJSON_AddBoolToObject(answer, "dry_run", bulk->request.dry_run) == NULL ||
+        cJSON_AddNumberToObject(answer, "through_id", (double)through_id) == NULL) {
         cJSON_Delete(answer);
         api_manual_unavailable(call, "out of memory");
         return;
@@ -433,7 +439,8 @@ static void api_repair_bulk(ApiCall *call, bool resolve)
     ManualMatchFilter filter = {.business_type = bulk->request.business_type,
                                 .reason = bulk->request.reason,
                                 .since = bulk->request.since,
-                                .until = bulk->request.until};
+                                .until = bulk->request.until,
+                                .through_id = bulk->request.through_id};
     if (store_manual_open_matching(api_call_reader(call), &filter, &bulk->matches, &bulk->count,
                                    err, sizeof err) != 0) {
         api_manual_unavailable(call, err);

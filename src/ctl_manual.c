@@ -74,11 +74,17 @@ static void ctl_manual_show_bulk(const CtlAnswer *answer)
     const cJSON *retried = cJSON_GetObjectItemCaseSensitive(answer->json, "retried");
     const cJSON *resolved = cJSON_GetObjectItemCaseSensitive(answer->json, "resolved");
     const cJSON *changed = cJSON_IsNumber(resolved) ? resolved : retried;
+    const cJSON *through = cJSON_GetObjectItemCaseSensitive(answer->json, "through_id");
     bool dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer->json, "dry_run"));
     printf("matched %.0f, %s %.0f%s\n", cJSON_IsNumber(matched) ? matched->valuedouble : 0,
            changed == resolved ? "resolved" : "retried",
            cJSON_IsNumber(changed) ? changed->valuedouble : 0,
            dry_run ? " (dry run: nothing was changed)" : "");
+    /* The bound that makes the confirmed run take exactly these, and not the
+     * entries that arrive meanwhile. */
+    if (dry_run && cJSON_IsNumber(matched) && matched->valuedouble > 0 && cJSON_IsNumber(through))
+        printf("to act on exactly these, run it again with --through-id %.0f\n",
+               through->valuedouble);
 }
 
 static int ctl_manual_list(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
@@ -287,6 +293,7 @@ static int ctl_manual_bulk(Ctl *ctl, const CtlCommand *command, int argc, char *
         {"until", required_argument, NULL, 'u'}, {"reason", required_argument, NULL, 'r'},
         {"task", required_argument, NULL, 'k'}, {"note", required_argument, NULL, 'n'},
         {"dry-run", no_argument, NULL, 'd'},    {"all", no_argument, NULL, 'a'},
+        {"through-id", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     cJSON *body = cJSON_CreateObject();
@@ -302,6 +309,15 @@ static int ctl_manual_bulk(Ctl *ctl, const CtlCommand *command, int argc, char *
         case 'n': cJSON_AddStringToObject(body, "note", optarg); break;
         case 'd': cJSON_AddBoolToObject(body, "dry_run", true); break;
         case 'a': cJSON_AddBoolToObject(body, "all", true); break;
+        case 'b':
+            /* 0 too: a dry run that matched nothing */
+            if (optarg[0] == '\0' || strspn(optarg, "0123456789") != strlen(optarg) ||
+                strlen(optarg) > 16) {
+                cJSON_Delete(body);
+                return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+            }
+            cJSON_AddNumberToObject(body, "through_id", strtod(optarg, NULL));
+            break;
         case 'k':
             if (!ctl_is_id(optarg)) {
                 cJSON_Delete(body);
@@ -421,13 +437,15 @@ const CtlCommand ctl_manual_commands[] = {
      "close a failed task without sending it"},
     {"manual", "retry-all", ctl_manual_retry_all,
      "manual retry-all (--type TYPE | --reason R | --since TIME | --until TIME | --task ID..."
-     " | --all) [--note TEXT] [--dry-run]",
+     " | --all) [--note TEXT] [--dry-run] [--through-id N]",
      "send every matching open entry again (through the normal per-host limits); filters"
-     " combine, --task may repeat, --all: every open entry"},
+     " combine, --task may repeat, --all: every open entry; --dry-run counts them and prints"
+     " the --through-id N that takes exactly those (not the entries that arrive since)"},
     {"manual", "resolve-all", ctl_manual_resolve_all,
      "manual resolve-all (--type TYPE | --reason R | --since TIME | --until TIME | --task ID..."
-     " | --all) --note TEXT [--dry-run]",
-     "close every matching open entry without sending it; --dry-run counts them"},
+     " | --all) --note TEXT [--dry-run] [--through-id N]",
+     "close every matching open entry without sending it; --dry-run counts them and prints"
+     " the --through-id N that takes exactly those (not the entries that arrive since)"},
 };
 
 const size_t ctl_manual_command_count =

@@ -175,13 +175,14 @@ int manual_json_read_bulk(const char *body, size_t length, bool note_required,
 {
     memset(out, 0, sizeof *out);
     out->until = INT64_MAX;
+    out->through_id = INT64_MAX;
     cJSON *document = manual_json_parse(body, length, true, error);
     if (document == NULL)
         return -1;
     int result = 0;
     /* The filters first (see "filtered" below). */
     static const char *const fields[] = {"business_type", "since", "until", "reason", "task_ids",
-                                         "dry_run", "note", "all"};
+                                         "dry_run", "note", "all", "through_id"};
     bool seen[sizeof fields / sizeof fields[0]] = {false};
     for (const cJSON *member = document->child; member != NULL && result == 0;
          member = member->next) {
@@ -219,6 +220,15 @@ int manual_json_read_bulk(const char *body, size_t length, bool note_required,
             out->dry_run = cJSON_IsTrue(member);
         } else if (strcmp(name, "note") == 0) {
             result = manual_json_read_note(member, &out->note, error);
+        } else if (strcmp(name, "through_id") == 0) {
+            /* 0 is a dry run that matched nothing: the run matches nothing. */
+            double value = cJSON_IsNumber(member) ? member->valuedouble : -1;
+            if (value < 0 || value > 9007199254740991.0 || value != floor(value))
+                result = manual_json_fail(error, name,
+                                          "through_id must be an integer from 0 to "
+                                          "9007199254740991: the through_id of a dry run");
+            else
+                out->through_id = (int64_t)value;
         } else if (strcmp(name, "all") == 0) {
             if (!cJSON_IsBool(member))
                 result = manual_json_fail(error, name, "all must be true or false");

@@ -41,6 +41,10 @@ typedef struct ManualBulkRequest {
     int64_t until;       /* moved_at < until */
     int64_t *task_ids;   /* sorted, distinct; NULL = any (an operator's selection) */
     size_t task_id_count;
+    /* Entry ids up to this one: a dry run's "through_id", so the confirmed
+     * run takes what it counted and nothing that arrived since. INT64_MAX
+     * when not given (every match, as before). Not a filter on its own. */
+    int64_t through_id;
     bool dry_run;
     bool all; /* said "all": true; without it a request must give a filter */
     char *note;

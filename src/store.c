@@ -379,17 +379,6 @@ StoreResult store_alert_latest(Store *store, const char *kind, StoredAlert *out,
     return store->backend->alert_latest(store, kind, out, err, errlen);
 }
 
-int store_retention_pending(Store *store, int64_t cutoff, bool *pending, char *err, size_t errlen)
-{
-    return store->backend->retention_pending(store, cutoff, pending, err, errlen);
-}
-
-int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
-                         size_t errlen)
-{
-    return store->backend->retention_step(store, cutoff, batch, deleted, err, errlen);
-}
-
 int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                        size_t errlen)
 {

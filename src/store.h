@@ -402,11 +402,13 @@ typedef struct ManualMatchFilter {
     const char *reason;        /* "exhausted", "gone"; NULL = any */
     int64_t since;             /* moved_at >= since */
     int64_t until;             /* moved_at < until */
+    int64_t through_id;        /* entry id <= through_id (INT64_MAX: any) */
 } ManualMatchFilter;
 
-/* The open entries FILTER matches, oldest first: their task ids and business
- * types, which the caller frees with store_manual_matches_free(). */
+/* The open entries FILTER matches, oldest first: their ids, task ids and
+ * business types, which the caller frees with store_manual_matches_free(). */
 typedef struct ManualMatch {
+    int64_t entry_id;
     int64_t task_id;
     char *business_type;
 } ManualMatch;
@@ -453,10 +455,13 @@ void store_alert_list_free(StoredAlert *alerts, size_t count);
 int store_retention_pending(Store *store, int64_t cutoff, bool *pending, char *err,
                             size_t errlen);
 
-/* Inside a transaction: one batch of retention: deletes up to BATCH each of
- * succeeded tasks, hand-resolved failed tasks, resolved manual entries and
- * sent alerts older than CUTOFF (attempts and actions go with their task).
- * Open manual entries are never touched. *DELETED counts rows removed. */
+/* Inside a transaction: one batch of retention (store_retention.c): up to
+ * BATCH tasks older than CUTOFF that succeeded, or failed with every manual
+ * entry resolved before CUTOFF, each deleted with everything of its own
+ * (entries, actions, attempts); and up to BATCH sent alerts older than
+ * CUTOFF. An entry is never deleted without its task, nor a task without
+ * its entries; open entries are never touched. *DELETED counts the tasks
+ * and alerts deleted. */
 int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
                          size_t errlen);
 

@@ -1,15 +1,16 @@
 /*
- * store/backend: what a storage backend gives the store front (store.c):
- * one function per operation of store.h, in a table, and the Store header
- * every backend's connection struct starts with. The front checks nothing
- * and adds nothing: each call goes to the backend's function with the same
- * arguments, so store.h's contract is each backend's contract (the store
- * unit tests run it against both). An entry whose comment begins "NULL:" is
+ * store/backend: what a storage backend gives the store front (store.c,
+ * store_retention.c): a table of functions, and the Store header every
+ * backend's connection struct starts with. Most entries are one operation
+ * of store.h, called with the same arguments, so store.h's contract is each
+ * backend's contract (the store unit tests run it against both). Where a
+ * workflow is written once in the front (retention), its entries are only
+ * the statements it runs. An entry whose comment begins "NULL:" is
  * optional: without task_create_many, for one, the front loops over
  * task_create.
  *
  * The model is curl's struct Curl_ssl (lib/vtls/vtls_int.h) and OpenSMTPD's
- * queue_backend. Only store.c and the backends include this header.
+ * queue_backend. Only the front's files and the backends include this header.
  */
 #ifndef HERALD_STORE_BACKEND_H
 #define HERALD_STORE_BACKEND_H
@@ -17,6 +18,17 @@
 #include "store.h"
 
 typedef struct StoreBackend StoreBackend;
+
+/* What retention selects (store_retention.c): tasks older than the cutoff
+ * (below the boundary) that succeeded, or failed with every manual entry
+ * resolved before the cutoff (or none: what earlier versions left); sent
+ * alerts older than the cutoff. Neither task set holds a task with an open
+ * entry. */
+typedef enum StoreRetentionSet {
+    STORE_RETENTION_SUCCEEDED,
+    STORE_RETENTION_RESOLVED,
+    STORE_RETENTION_ALERTS,
+} StoreRetentionSet;
 
 /* The first member of every backend's connection (SqliteStore, PgStore). */
 struct Store {
@@ -93,9 +105,21 @@ struct StoreBackend {
                       char *err, size_t errlen);
     StoreResult (*alert_latest)(Store *store, const char *kind, StoredAlert *out, char *err,
                                 size_t errlen);
-    int (*retention_pending)(Store *store, int64_t cutoff, bool *pending, char *err, size_t errlen);
-    int (*retention_step)(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
-                          size_t errlen);
+    /* Retention's statements; store_retention.c runs them. The boundary is
+     * the first task id created at or after CUTOFF (INT64_MAX if none). */
+    int (*retention_boundary)(Store *store, int64_t cutoff, int64_t *boundary, char *err,
+                              size_t errlen);
+    /* Up to LIMIT ids of SET, smallest first, into IDS; *COUNT says how many. */
+    int (*retention_select)(Store *store, StoreRetentionSet set, int64_t cutoff,
+                            int64_t boundary, size_t limit, int64_t *ids, size_t *count,
+                            char *err, size_t errlen);
+    /* Deletes the tasks IDS (those still finished) with their entries,
+     * actions, attempts and bodies, or the alerts IDS, adding what it
+     * deleted (tasks, alerts) to *DELETED. */
+    int (*retention_delete_tasks)(Store *store, const int64_t *ids, size_t count,
+                                  int64_t *deleted, char *err, size_t errlen);
+    int (*retention_delete_alerts)(Store *store, const int64_t *ids, size_t count,
+                                   int64_t *deleted, char *err, size_t errlen);
     int (*instance_beat)(Store *store, const StoreInstance *instance, int64_t forget_before,
                          char *err, size_t errlen);
     int (*instance_leave)(Store *store, const char *id, char *err, size_t errlen);

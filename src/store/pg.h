@@ -68,10 +68,10 @@ typedef enum {
     PG_SQL_ALERT_LATEST,
     PG_SQL_RETENTION_BOUNDARY,
     PG_SQL_RETENTION_SUCCEEDED,
-    PG_SQL_RETENTION_RESOLVED_TASKS,
-    PG_SQL_RETENTION_RESOLVED_ENTRIES,
+    PG_SQL_RETENTION_RESOLVED,
     PG_SQL_RETENTION_ALERTS,
-    PG_SQL_RETENTION_PENDING,
+    PG_SQL_RETENTION_DELETE_TASKS,
+    PG_SQL_RETENTION_DELETE_ALERTS,
     PG_SQL_INSTANCE_BEAT,
     PG_SQL_INSTANCE_FORGET,
     PG_SQL_INSTANCE_LEAVE,
@@ -320,9 +320,14 @@ int pg_alert_list(Store *base, int64_t before, int limit, StoredAlert **out, siz
                   char *err, size_t errlen);
 StoreResult pg_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
                             size_t errlen);
-int pg_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, size_t errlen);
-int pg_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, char *err,
-                      size_t errlen);
+int pg_retention_boundary(Store *base, int64_t cutoff, int64_t *boundary, char *err,
+                          size_t errlen);
+int pg_retention_select(Store *base, StoreRetentionSet set, int64_t cutoff, int64_t boundary,
+                        size_t limit, int64_t *ids, size_t *count, char *err, size_t errlen);
+int pg_retention_delete_tasks(Store *base, const int64_t *ids, size_t count, int64_t *deleted,
+                              char *err, size_t errlen);
+int pg_retention_delete_alerts(Store *base, const int64_t *ids, size_t count, int64_t *deleted,
+                               char *err, size_t errlen);
 int pg_database_health(Store *base, StoreDatabaseHealth *out, char *err, size_t errlen);
 int pg_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                     size_t errlen);

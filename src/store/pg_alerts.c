@@ -158,40 +158,55 @@ StoreResult pg_alert_latest(Store *base, const char *kind, StoredAlert *out, cha
     return STORE_OK;
 }
 
-/* The first task created at or after CUTOFF (ids grow with time, so older
- * tasks are below it); INT64_MAX if none. */
-static int pg_retention_boundary(PgStore *store, int64_t cutoff, int64_t *boundary, char *err,
-                                 size_t errlen)
+int pg_retention_boundary(Store *base, int64_t cutoff, int64_t *boundary, char *err,
+                          size_t errlen)
 {
     PgParams params = {0};
     pg_param_int64(&params, cutoff);
     *boundary = INT64_MAX;
-    return pg_single_int64(store, PG_SQL_RETENTION_BOUNDARY, &params, boundary,
+    return pg_single_int64(pg_of(base), PG_SQL_RETENTION_BOUNDARY, &params, boundary,
                            "retention boundary", err, errlen);
 }
 
-int pg_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, size_t errlen)
+int pg_retention_select(Store *base, StoreRetentionSet set, int64_t cutoff, int64_t boundary,
+                        size_t limit, int64_t *ids, size_t *count, char *err, size_t errlen)
 {
-    PgStore *store = pg_of(base);
-    int64_t boundary, found = 0;
-    if (pg_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
-        return -1;
+    PgSql sql = set == STORE_RETENTION_SUCCEEDED  ? PG_SQL_RETENTION_SUCCEEDED
+                : set == STORE_RETENTION_RESOLVED ? PG_SQL_RETENTION_RESOLVED
+                                                  : PG_SQL_RETENTION_ALERTS;
+    *count = 0;
     PgParams params = {0};
     pg_param_int64(&params, cutoff);
-    pg_param_int64(&params, boundary);
-    if (pg_single_int64(store, PG_SQL_RETENTION_PENDING, &params, &found, "retention pending",
-                        err, errlen) != 0)
+    if (set != STORE_RETENTION_ALERTS) /* alerts are not bound by task ids */
+        pg_param_int64(&params, boundary);
+    pg_param_int64(&params, (int64_t)limit);
+    PGresult *result = pg_run(pg_of(base), sql, &params, "retention", err, errlen);
+    if (result == NULL)
         return -1;
-    *pending = found != 0;
+    for (int row = 0; row < PQntuples(result) && *count < limit; row++)
+        ids[(*count)++] = pg_column_int64(result, row, 0);
+    PQclear(result);
     return 0;
 }
 
-/* Runs one retention DELETE with PARAMS and adds its rows to *DELETED (the
- * count it returns, or the rows it deleted). */
-static int pg_retention_delete(PgStore *store, PgSql sql, const PgParams *params,
+/* Runs SQL with IDS as its one array parameter and adds what it deleted to
+ * *DELETED (the count it returns, or the rows it deleted). */
+static int pg_retention_delete(PgStore *store, PgSql sql, const int64_t *ids, size_t count,
                                int64_t *deleted, char *err, size_t errlen)
 {
-    PGresult *result = pg_run(store, sql, params, "retention", err, errlen);
+    PgArray array;
+    int status = pg_array_init(&array, PG_OID_INT8);
+    for (size_t i = 0; i < count && status == 0; i++)
+        status = pg_array_add_int8(&array, ids[i]);
+    if (status != 0) {
+        pg_array_free(&array);
+        snprintf(err, errlen, "retention: out of memory");
+        return -1;
+    }
+    PgParams params = {0};
+    pg_param_array(&params, &array);
+    PGresult *result = pg_run(store, sql, &params, "retention", err, errlen);
+    pg_array_free(&array);
     if (result == NULL)
         return -1;
     if (PQntuples(result) == 1 && PQnfields(result) == 1)
@@ -202,29 +217,18 @@ static int pg_retention_delete(PgStore *store, PgSql sql, const PgParams *params
     return 0;
 }
 
-int pg_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, char *err,
-                      size_t errlen)
+int pg_retention_delete_tasks(Store *base, const int64_t *ids, size_t count, int64_t *deleted,
+                              char *err, size_t errlen)
 {
-    PgStore *store = pg_of(base);
-    *deleted = 0;
-    int64_t boundary;
-    if (pg_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
-        return -1;
-    PgParams succeeded = {0}, others = {0};
-    pg_param_int64(&succeeded, cutoff);
-    pg_param_int64(&succeeded, boundary);
-    pg_param_int64(&succeeded, batch);
-    pg_param_int64(&others, cutoff);
-    pg_param_int64(&others, batch);
-    if (pg_retention_delete(store, PG_SQL_RETENTION_SUCCEEDED, &succeeded, deleted, err, errlen) !=
-            0 ||
-        pg_retention_delete(store, PG_SQL_RETENTION_RESOLVED_TASKS, &others, deleted, err,
-                            errlen) != 0 ||
-        pg_retention_delete(store, PG_SQL_RETENTION_RESOLVED_ENTRIES, &others, deleted, err,
-                            errlen) != 0 ||
-        pg_retention_delete(store, PG_SQL_RETENTION_ALERTS, &others, deleted, err, errlen) != 0)
-        return -1;
-    return 0;
+    return pg_retention_delete(pg_of(base), PG_SQL_RETENTION_DELETE_TASKS, ids, count, deleted,
+                               err, errlen);
+}
+
+int pg_retention_delete_alerts(Store *base, const int64_t *ids, size_t count, int64_t *deleted,
+                               char *err, size_t errlen)
+{
+    return pg_retention_delete(pg_of(base), PG_SQL_RETENTION_DELETE_ALERTS, ids, count, deleted,
+                               err, errlen);
 }
 
 /* ---- instances ---- */

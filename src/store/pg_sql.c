@@ -179,12 +179,13 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* entry id, now, resolution, note */
     [PG_SQL_MANUAL_CLOSE] = "UPDATE manual SET state = 'resolved', resolved_at = $2::bigint,"
                             " resolution = $3::text, note = $4::text WHERE id = $1::bigint",
-    /* business_type (NULL: any), since, until */
+    /* business_type (NULL: any), since, until, reason (NULL: any), through_id */
     [PG_SQL_MANUAL_MATCHING] =
-        "SELECT m.task_id, t.business_type FROM manual m JOIN tasks t ON t.id = m.task_id"
+        "SELECT m.task_id, t.business_type, m.id FROM manual m JOIN tasks t ON t.id = m.task_id"
         " WHERE m.state = 'open' AND ($1::text IS NULL OR t.business_type = $1)"
         " AND ($4::text IS NULL OR m.reason = $4)"
-        " AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint ORDER BY m.id",
+        " AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint AND m.id <= $5::bigint"
+        " ORDER BY m.id",
     /* task_id, action, actor, note, details, now */
     [PG_SQL_ACTION_INSERT] =
         "INSERT INTO actions (task_id, action, actor, note, details, created_at)"
@@ -240,40 +241,36 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* kind */
     [PG_SQL_ALERT_LATEST] = "SELECT " PG_ALERT_COLUMNS " FROM alerts WHERE kind = $1::text"
                             " ORDER BY id DESC LIMIT 1",
-    /* A deleted task's body and attempt log go with it (no foreign keys on
-     * these hot tables: see migrations/postgresql/001); its manual entries and
-     * actions by ON DELETE CASCADE. Counts the tasks. */
-#define PG_RETENTION_TASK_ROWS                                                                     \
-    ", bodies AS (DELETE FROM task_bodies WHERE task_id IN (SELECT id FROM gone)),"                 \
-    " logged AS (DELETE FROM attempts WHERE task_id IN (SELECT id FROM gone))"                      \
-    " SELECT count(*) FROM gone"
     /* cutoff. Ids grow with time, so tasks created after the cutoff bound
      * the scans below. */
     [PG_SQL_RETENTION_BOUNDARY] =
         "SELECT id FROM tasks WHERE created_at >= $1::bigint ORDER BY id LIMIT 1",
-    /* cutoff, boundary, batch */
+    /* cutoff, boundary, limit: the sets of store_retention.c (backend.h). A
+     * task with an open entry is in neither task set. */
     [PG_SQL_RETENTION_SUCCEEDED] =
-        "WITH gone AS (DELETE FROM tasks WHERE id IN (SELECT id FROM tasks"
-        " WHERE status = 'succeeded' AND id < $2::bigint AND updated_at < $1::bigint"
-        " ORDER BY id LIMIT $3::integer) RETURNING id)" PG_RETENTION_TASK_ROWS,
-    /* cutoff, batch (for the three below) */
-    [PG_SQL_RETENTION_RESOLVED_TASKS] =
-        "WITH gone AS (DELETE FROM tasks WHERE status = 'failed' AND id IN (SELECT task_id"
-        " FROM manual WHERE state = 'resolved' AND resolution = 'resolved'"
-        " AND resolved_at < $1::bigint LIMIT $2::integer) RETURNING id)" PG_RETENTION_TASK_ROWS,
-    [PG_SQL_RETENTION_RESOLVED_ENTRIES] =
-        "DELETE FROM manual WHERE id IN (SELECT id FROM manual WHERE state = 'resolved'"
-        " AND resolved_at < $1::bigint LIMIT $2::integer)",
+        "SELECT id FROM tasks WHERE status = 'succeeded' AND id < $2::bigint"
+        " AND updated_at < $1::bigint AND NOT EXISTS (SELECT 1 FROM manual m"
+        " WHERE m.task_id = tasks.id AND m.state = 'open') ORDER BY id LIMIT $3::integer",
+    [PG_SQL_RETENTION_RESOLVED] =
+        "SELECT id FROM tasks WHERE status = 'failed' AND id < $2::bigint"
+        " AND updated_at < $1::bigint AND NOT EXISTS (SELECT 1 FROM manual m"
+        " WHERE m.task_id = tasks.id AND (m.state = 'open' OR m.resolved_at >= $1::bigint))"
+        " ORDER BY id LIMIT $3::integer",
+    /* cutoff, limit */
     [PG_SQL_RETENTION_ALERTS] =
-        "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE sent_at IS NOT NULL"
-        " AND created_at < $1::bigint ORDER BY id LIMIT $2::integer)",
-    /* cutoff, boundary: whether any of the four above would delete something
-     * (resolved tasks go with their resolved entry). */
-    [PG_SQL_RETENTION_PENDING] =
-        "SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'succeeded' AND id < $2::bigint"
-        " AND updated_at < $1::bigint)"
-        " OR EXISTS (SELECT 1 FROM manual WHERE state = 'resolved' AND resolved_at < $1)"
-        " OR EXISTS (SELECT 1 FROM alerts WHERE sent_at IS NOT NULL AND created_at < $1)",
+        "SELECT id FROM alerts WHERE sent_at IS NOT NULL AND created_at < $1::bigint"
+        " ORDER BY id LIMIT $2::integer",
+    /* ids. A deleted task's body and attempt log go with it (no foreign keys
+     * on these hot tables: see migrations/postgresql/001); its manual entries
+     * and actions by ON DELETE CASCADE. Counts the tasks. */
+    [PG_SQL_RETENTION_DELETE_TASKS] =
+        "WITH gone AS (DELETE FROM tasks WHERE id = ANY($1::bigint[])"
+        " AND status IN ('succeeded', 'failed') RETURNING id),"
+        " bodies AS (DELETE FROM task_bodies WHERE task_id IN (SELECT id FROM gone)),"
+        " logged AS (DELETE FROM attempts WHERE task_id IN (SELECT id FROM gone))"
+        " SELECT count(*) FROM gone",
+    /* ids */
+    [PG_SQL_RETENTION_DELETE_ALERTS] = "DELETE FROM alerts WHERE id = ANY($1::bigint[])",
     /* id, host, pid, version, started_at, heartbeat_at, leader, deliveries */
     [PG_SQL_INSTANCE_BEAT] =
         "INSERT INTO instances (id, host, pid, version, started_at, heartbeat_at, leader,"

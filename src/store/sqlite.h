@@ -75,10 +75,10 @@ typedef enum {
     STORE_SQL_ALERT_LATEST,
     STORE_SQL_RETENTION_BOUNDARY,
     STORE_SQL_RETENTION_SUCCEEDED,
-    STORE_SQL_RETENTION_RESOLVED_TASKS,
-    STORE_SQL_RETENTION_RESOLVED_ENTRIES,
+    STORE_SQL_RETENTION_RESOLVED,
     STORE_SQL_RETENTION_ALERTS,
-    STORE_SQL_RETENTION_PENDING,
+    STORE_SQL_RETENTION_DELETE_TASK,
+    STORE_SQL_RETENTION_DELETE_ALERT,
     STORE_SQL_COUNT,
 } StoreSql;
 
@@ -216,9 +216,14 @@ int sqlite_alert_list(Store *base, int64_t before, int limit, StoredAlert **out,
                       char *err, size_t errlen);
 StoreResult sqlite_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
                                 size_t errlen);
-int sqlite_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, size_t errlen);
-int sqlite_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, char *err,
-                          size_t errlen);
+int sqlite_retention_boundary(Store *base, int64_t cutoff, int64_t *boundary, char *err,
+                              size_t errlen);
+int sqlite_retention_select(Store *base, StoreRetentionSet set, int64_t cutoff, int64_t boundary,
+                            size_t limit, int64_t *ids, size_t *count, char *err, size_t errlen);
+int sqlite_retention_delete_tasks(Store *base, const int64_t *ids, size_t count,
+                                  int64_t *deleted, char *err, size_t errlen);
+int sqlite_retention_delete_alerts(Store *base, const int64_t *ids, size_t count,
+                                   int64_t *deleted, char *err, size_t errlen);
 int sqlite_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                         size_t errlen);
 int sqlite_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t count,

@@ -186,28 +186,10 @@ StoreResult sqlite_alert_latest(Store *base, const char *kind, StoredAlert *out,
     return STORE_OK;
 }
 
-/* Runs one retention DELETE and adds its changes to *DELETED. */
-static int sqlite_retention_delete(SqliteStore *store, StoreSql sql, int64_t cutoff,
-                                   int64_t boundary, int batch, int64_t *deleted, char *err,
-                                   size_t errlen)
+int sqlite_retention_boundary(Store *base, int64_t cutoff, int64_t *boundary, char *err,
+                              size_t errlen)
 {
-    sqlite3_stmt *statement = sqlite_statement(store, sql, err, errlen);
-    if (statement == NULL)
-        return -1;
-    sqlite_bind_int64(statement, ":cutoff", cutoff);
-    sqlite_bind_int64(statement, ":boundary", boundary);
-    sqlite_bind_int64(statement, ":batch", batch);
-    if (sqlite_step_done(store, statement, "retention", err, errlen) != 0)
-        return -1;
-    *deleted += sqlite3_changes(store->db);
-    return 0;
-}
-
-/* The first task created at or after CUTOFF (ids grow with time, so older
- * tasks are below it); INT64_MAX if none. */
-static int sqlite_retention_boundary(SqliteStore *store, int64_t cutoff, int64_t *boundary,
-                                     char *err, size_t errlen)
-{
+    SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_RETENTION_BOUNDARY, err, errlen);
     if (statement == NULL)
         return -1;
@@ -216,39 +198,59 @@ static int sqlite_retention_boundary(SqliteStore *store, int64_t cutoff, int64_t
     return sqlite_single_int64(store, statement, boundary, "retention boundary", err, errlen);
 }
 
-int sqlite_retention_pending(Store *base, int64_t cutoff, bool *pending, char *err, size_t errlen)
+int sqlite_retention_select(Store *base, StoreRetentionSet set, int64_t cutoff, int64_t boundary,
+                            size_t limit, int64_t *ids, size_t *count, char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
-    int64_t boundary, found = 0;
-    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_RETENTION_PENDING, err, errlen);
-    if (statement == NULL || sqlite_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
+    StoreSql sql = set == STORE_RETENTION_SUCCEEDED  ? STORE_SQL_RETENTION_SUCCEEDED
+                   : set == STORE_RETENTION_RESOLVED ? STORE_SQL_RETENTION_RESOLVED
+                                                     : STORE_SQL_RETENTION_ALERTS;
+    *count = 0;
+    sqlite3_stmt *statement = sqlite_statement(store, sql, err, errlen);
+    if (statement == NULL)
         return -1;
-    sqlite_bind_int64(statement, ":boundary", boundary);
     sqlite_bind_int64(statement, ":cutoff", cutoff);
-    if (sqlite_single_int64(store, statement, &found, "retention pending", err, errlen) != 0)
-        return -1;
-    *pending = found != 0;
+    sqlite_bind_int64(statement, ":boundary", boundary);
+    sqlite_bind_int64(statement, ":limit", (int64_t)limit);
+    int rc = SQLITE_DONE;
+    while (*count < limit && (rc = sqlite_step(store, statement)) == SQLITE_ROW)
+        ids[(*count)++] = sqlite3_column_int64(statement, 0);
+    int result = *count < limit && rc != SQLITE_DONE ? sqlite_fail(store, "retention", err, errlen)
+                                                     : 0;
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return result;
+}
+
+/* Runs SQL once per id of IDS (one statement, stepped per row, is what
+ * SQLite does fastest in-process) and adds the rows it deleted to *DELETED. */
+static int sqlite_retention_delete(SqliteStore *store, StoreSql sql, const int64_t *ids,
+                                   size_t count, int64_t *deleted, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < count; i++) {
+        sqlite3_stmt *statement = sqlite_statement(store, sql, err, errlen);
+        if (statement == NULL)
+            return -1;
+        sqlite_bind_int64(statement, ":id", ids[i]);
+        if (sqlite_step_done(store, statement, "retention", err, errlen) != 0)
+            return -1;
+        *deleted += sqlite3_changes(store->db);
+    }
     return 0;
 }
 
-int sqlite_retention_step(Store *base, int64_t cutoff, int batch, int64_t *deleted, char *err,
-                          size_t errlen)
+int sqlite_retention_delete_tasks(Store *base, const int64_t *ids, size_t count,
+                                  int64_t *deleted, char *err, size_t errlen)
 {
-    SqliteStore *store = sqlite_of(base);
-    *deleted = 0;
-    int64_t boundary;
-    if (sqlite_retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
-        return -1;
-    if (sqlite_retention_delete(store, STORE_SQL_RETENTION_SUCCEEDED, cutoff, boundary, batch,
-                                deleted, err, errlen) != 0 ||
-        sqlite_retention_delete(store, STORE_SQL_RETENTION_RESOLVED_TASKS, cutoff, boundary, batch,
-                                deleted, err, errlen) != 0 ||
-        sqlite_retention_delete(store, STORE_SQL_RETENTION_RESOLVED_ENTRIES, cutoff, boundary,
-                                batch, deleted, err, errlen) != 0 ||
-        sqlite_retention_delete(store, STORE_SQL_RETENTION_ALERTS, cutoff, boundary, batch, deleted,
-                                err, errlen) != 0)
-        return -1;
-    return 0;
+    return sqlite_retention_delete(sqlite_of(base), STORE_SQL_RETENTION_DELETE_TASK, ids, count,
+                                   deleted, err, errlen);
+}
+
+int sqlite_retention_delete_alerts(Store *base, const int64_t *ids, size_t count,
+                                   int64_t *deleted, char *err, size_t errlen)
+{
+    return sqlite_retention_delete(sqlite_of(base), STORE_SQL_RETENTION_DELETE_ALERT, ids, count,
+                                   deleted, err, errlen);
 }
 
 /* ---- instances ---- */

@@ -234,6 +234,7 @@ static int sqlite_manual_read_match(sqlite3_stmt *statement, void *element)
 {
     ManualMatch *match = element;
     match->task_id = sqlite3_column_int64(statement, 0);
+    match->entry_id = sqlite3_column_int64(statement, 2);
     return sqlite_column_text(statement, 1, &match->business_type, NULL);
 }
 
@@ -257,6 +258,7 @@ int sqlite_manual_open_matching(Store *base, const ManualMatchFilter *filter, Ma
     sqlite_bind_text(statement, ":reason", filter->reason);
     sqlite_bind_int64(statement, ":since", filter->since);
     sqlite_bind_int64(statement, ":until", filter->until);
+    sqlite_bind_int64(statement, ":through", filter->through_id);
     void *matches = NULL;
     if (sqlite_collect_rows(store, statement, sizeof(ManualMatch), sqlite_manual_read_match,
                             sqlite_manual_clear_match, "match entries", &matches, count, err,

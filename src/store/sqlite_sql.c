@@ -119,10 +119,11 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         "UPDATE manual SET state = 'resolved', resolved_at = :now, resolution = :resolution,"
         " note = :note WHERE id = :id",
     [STORE_SQL_MANUAL_MATCHING] =
-        "SELECT m.task_id, t.business_type FROM manual m JOIN tasks t ON t.id = m.task_id"
+        "SELECT m.task_id, t.business_type, m.id FROM manual m JOIN tasks t ON t.id = m.task_id"
         " WHERE m.state = 'open' AND (:type IS NULL OR t.business_type = :type)"
         " AND (:reason IS NULL OR m.reason = :reason)"
-        " AND m.moved_at >= :since AND m.moved_at < :until ORDER BY m.id",
+        " AND m.moved_at >= :since AND m.moved_at < :until AND m.id <= :through"
+        " ORDER BY m.id",
     [STORE_SQL_ACTION_INSERT] =
         "INSERT INTO actions (task_id, action, actor, note, details, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -170,26 +171,21 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     /* Ids grow with time, so tasks created after the cutoff bound the scan. */
     [STORE_SQL_RETENTION_BOUNDARY] = "SELECT id FROM tasks WHERE created_at >= :cutoff"
                                      " ORDER BY id LIMIT 1",
+    /* The sets of store_retention.c (backend.h). A task with an open entry
+     * is in neither task set. */
     [STORE_SQL_RETENTION_SUCCEEDED] =
-        "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE status = 'succeeded'"
-        " AND id < :boundary AND updated_at < :cutoff ORDER BY id LIMIT :batch)",
-    [STORE_SQL_RETENTION_RESOLVED_TASKS] =
-        "DELETE FROM tasks WHERE status = 'failed' AND id IN (SELECT task_id FROM manual"
-        " WHERE state = 'resolved' AND resolution = 'resolved' AND resolved_at < :cutoff"
-        " LIMIT :batch)",
-    [STORE_SQL_RETENTION_RESOLVED_ENTRIES] =
-        "DELETE FROM manual WHERE id IN (SELECT id FROM manual INDEXED BY manual_resolved"
-        " WHERE state = 'resolved'"
-        " AND resolved_at < :cutoff LIMIT :batch)",
-    [STORE_SQL_RETENTION_ALERTS] =
-        "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE sent_at IS NOT NULL"
-        " AND created_at < :cutoff ORDER BY id LIMIT :batch)",
-    /* Whether any of the four above would delete something (resolved tasks
-     * go with their resolved entry). */
-    [STORE_SQL_RETENTION_PENDING] =
-        "SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'succeeded' AND id < :boundary"
-        " AND updated_at < :cutoff)"
-        " OR EXISTS (SELECT 1 FROM manual INDEXED BY manual_resolved WHERE state = 'resolved'"
-        " AND resolved_at < :cutoff)"
-        " OR EXISTS (SELECT 1 FROM alerts WHERE sent_at IS NOT NULL AND created_at < :cutoff)",
+        "SELECT id FROM tasks WHERE status = 'succeeded' AND id < :boundary"
+        " AND updated_at < :cutoff AND NOT EXISTS (SELECT 1 FROM manual m"
+        " WHERE m.task_id = tasks.id AND m.state = 'open') ORDER BY id LIMIT :limit",
+    [STORE_SQL_RETENTION_RESOLVED] =
+        "SELECT id FROM tasks WHERE status = 'failed' AND id < :boundary"
+        " AND updated_at < :cutoff AND NOT EXISTS (SELECT 1 FROM manual m"
+        " WHERE m.task_id = tasks.id AND (m.state = 'open' OR m.resolved_at >= :cutoff))"
+        " ORDER BY id LIMIT :limit",
+    [STORE_SQL_RETENTION_ALERTS] = "SELECT id FROM alerts WHERE sent_at IS NOT NULL"
+                                   " AND created_at < :cutoff ORDER BY id LIMIT :limit",
+    /* Its attempts, entries and actions go by ON DELETE CASCADE. */
+    [STORE_SQL_RETENTION_DELETE_TASK] =
+        "DELETE FROM tasks WHERE id = :id AND status IN ('succeeded', 'failed')",
+    [STORE_SQL_RETENTION_DELETE_ALERT] = "DELETE FROM alerts WHERE id = :id",
 };

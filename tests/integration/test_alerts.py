@@ -268,6 +268,39 @@ class RetentionTest(unittest.TestCase):
             for receiver in (ok, broken, hanging):
                 receiver.close()
 
+    def test_retention_deletes_each_task_with_its_entries(self):
+        """A bulk resolve of more entries than a retention batch (500), all at
+        one resolved_at: every task goes with its entries and attempts. The
+        batch boundary once split them and left 100 tasks "never in manual
+        handling" that no later turn deleted."""
+        broken = Receiver(lambda r: (500, {}, b""))
+        herald = Herald(config="[storage]\nretention = 1s\n" + FAIL_FAST +
+                        "[alert]\ninterval = 200ms\nthreshold = 100000\n")
+        count = 600
+        try:
+            herald.start()
+            status, _, body = herald.request("POST", "/v1/tasks/batch", body={"tasks": [
+                task_request("RET-BULK-%d" % i, target_url=broken.url()) for i in range(count)]})
+            self.assertEqual(status, 201, body)
+            ids = [task["id"] for task in body["tasks"]]
+            wait_until(lambda: herald.db.value(
+                "SELECT count(*) FROM manual WHERE state = 'open'") == count, timeout=60,
+                message="every task to fail into manual handling")
+            status, _, body = herald.request("POST", "/v1/manual/resolve",
+                                             body={"all": True, "note": "bulk"})
+            self.assertEqual((status, body["resolved"]), (200, count), body)
+            left = lambda: herald.db.value("SELECT count(*) FROM tasks")
+            wait_until(lambda: left() == 0, timeout=20,
+                       message="retention to delete every resolved task")
+            for task_id in ids:
+                self.assertEqual(herald.request("GET", "/v1/tasks/%d" % task_id)[0], 404)
+            for table in ("manual", "attempts", "actions"):
+                self.assertEqual(herald.db.value("SELECT count(*) FROM " + table), 0, table)
+            herald.kill()
+        finally:
+            herald.cleanup()
+            broken.close()
+
 
 if __name__ == "__main__":
     unittest.main()

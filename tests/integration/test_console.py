@@ -169,6 +169,10 @@ class ConsoleBrowserTest(unittest.TestCase):
                                                headers=self.herald.auth_headers())
             self.assertEqual((detail["entries"][0]["resolution"], detail["entries"][0]["note"]),
                              ("resolved", "settled by hand"))
+        # The confirmed resolve carried its dry run's bound (the higher entry).
+        bound = detail["entries"][0]["id"]
+        self.herald.wait_for_log(r"event=manual_bulk_resolve .* dry_run=no .*through_id=%d "
+                                 % bound)
         self.assertEqual(sorted(n for n in os.listdir(SCREENSHOTS) if n != "failure.png"),
                          ["01-token.png", "02-wrong-token.png", "03-overview.png",
                           "04-manual-queue.png", "05-task-failed.png", "05b-retry-refused.png",

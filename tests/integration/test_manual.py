@@ -280,12 +280,16 @@ class ManualTest(unittest.TestCase):
         self.assertEqual(len(self.api("GET", "/v1/manual?reason=exhausted")[2]["entries"]), 3)
         self.assertEqual(self.api("GET", "/v1/manual?reason=bored")[0], 400)
         chosen = [exhausted[0]["id"], exhausted[2]["id"]]
+        entry_of = {e["task_id"]: e["id"] for e in self.api("GET", "/v1/manual")[2]["entries"]}
+        bound = entry_of[exhausted[2]["id"]]  # the highest entry matched
         selection = {"task_ids": chosen + [chosen[0]], "note": "refunded by hand"}  # a repeat
         status, _, answer = self.api("POST", "/v1/manual/resolve", dict(selection, dry_run=True))
-        self.assertEqual((status, answer), (200, {"matched": 2, "resolved": 0, "dry_run": True}))
+        self.assertEqual((status, answer), (200, {"matched": 2, "resolved": 0, "dry_run": True,
+                                                  "through_id": bound}))
         self.assertEqual({self.herald.get_task(i)["status"] for i in chosen}, {"failed"})
         status, _, answer = self.api("POST", "/v1/manual/resolve", selection)
-        self.assertEqual((status, answer), (200, {"matched": 2, "resolved": 2, "dry_run": False}))
+        self.assertEqual((status, answer), (200, {"matched": 2, "resolved": 2, "dry_run": False,
+                                                  "through_id": bound}))
         open_ids = [e["task_id"] for e in self.api("GET", "/v1/manual")[2]["entries"]]
         self.assertEqual(open_ids, [exhausted[1]["id"], departed["id"]])
         action = self.api("GET", "/v1/manual/%d" % chosen[0])[2]["actions"][0]
@@ -305,15 +309,67 @@ class ManualTest(unittest.TestCase):
         code, out, err = self.ctl("manual", "resolve-all", "--reason", "gone", "--note", "closed",
                                   "--dry-run")
         self.assertEqual((code, out.strip()), (0, "matched 1, resolved 0 (dry run: nothing was "
-                                                  "changed)"), err)
+                                                  "changed)\nto act on exactly these, run it "
+                                                  "again with --through-id %d"
+                                                  % entry_of[departed["id"]]), err)
         code, out, err = self.ctl("manual", "resolve-all", "--reason", "gone", "--note", "closed")
         self.assertEqual((code, out.strip()), (0, "matched 1, resolved 1"), err)
         code, out, err = self.ctl("manual", "retry-all", "--task", str(exhausted[1]["id"]),
                                   "--dry-run")
-        self.assertEqual((code, out.strip()), (0, "matched 1, retried 0 (dry run: nothing was "
-                                                  "changed)"), err)
+        self.assertEqual((code, out.strip().splitlines()[0]),
+                         (0, "matched 1, retried 0 (dry run: nothing was changed)"), err)
         self.assertEqual(self.ctl("manual", "resolve-all", "--all")[0], 2)  # --note needed...
         self.assertEqual(self.ctl("manual", "resolve-all", "--note", "x")[0], 2)  # ...and a choice
+
+    def test_bulk_run_takes_only_what_its_dry_run_counted(self):
+        """A dry run's through_id binds the confirmed run: entries that fail between
+        the two are left open, whether the run comes from the API or heraldctl. A
+        run without it (an older client) takes what matches when it runs."""
+        counted = [self.failed_task("M-BOUND-%d" % i) for i in range(3)]
+        status, _, dry = self.api("POST", "/v1/manual/resolve",
+                                  {"business_type": "PAYMENT_SUCCESS", "dry_run": True})
+        self.assertEqual((status, dry["matched"]), (200, 3), dry)
+        entries = self.api("GET", "/v1/manual")[2]["entries"]
+        self.assertEqual(dry["through_id"], max(e["id"] for e in entries))
+        late = [self.failed_task("M-LATE-%d" % i) for i in range(2)]  # after the dry run
+        status, _, answer = self.api("POST", "/v1/manual/resolve", {
+            "business_type": "PAYMENT_SUCCESS", "note": "counted", "through_id": dry["through_id"]})
+        self.assertEqual((status, answer), (200, {"matched": 3, "resolved": 3, "dry_run": False,
+                                                  "through_id": dry["through_id"]}))
+        open_ids = [e["task_id"] for e in self.api("GET", "/v1/manual")[2]["entries"]]
+        self.assertEqual(open_ids, [t["id"] for t in late])
+        # The bulk retry binds the same way; a bound below every entry takes nothing.
+        status, _, dry = self.api("POST", "/v1/manual/retry", {"all": True, "dry_run": True})
+        self.assertEqual((status, dry["matched"]), (200, 2), dry)
+        status, _, answer = self.api("POST", "/v1/manual/retry", {"all": True, "through_id": 0})
+        self.assertEqual((status, answer["matched"], answer["through_id"]), (200, 0, 0), answer)
+        # heraldctl prints the bound after a dry run and passes it with --through-id.
+        code, out, err = self.ctl("manual", "resolve-all", "--type", "PAYMENT_SUCCESS",
+                                  "--dry-run", "--note", "x")
+        self.assertEqual(code, 0, err)
+        bound = int(re.search(r"--through-id (\d+)", out).group(1))
+        self.assertEqual(bound, dry["through_id"])
+        later = self.failed_task("M-LATER")
+        code, out, err = self.ctl("manual", "resolve-all", "--type", "PAYMENT_SUCCESS",
+                                  "--through-id", str(bound), "--note", "counted")
+        self.assertEqual((code, out.strip()), (0, "matched 2, resolved 2"), err)
+        open_ids = [e["task_id"] for e in self.api("GET", "/v1/manual")[2]["entries"]]
+        self.assertEqual(open_ids, [later["id"]])
+        self.assertEqual(self.ctl("manual", "resolve-all", "--all", "--note", "x",
+                                  "--through-id", "abc")[0], 2)
+        # Without the bound, a run takes every entry matching when it runs.
+        status, _, answer = self.api("POST", "/v1/manual/resolve", {"all": True, "note": "rest"})
+        self.assertEqual((status, answer["resolved"], answer["through_id"]),
+                         (200, 1, self.api("GET", "/v1/manual?state=all")[2]["entries"][-1]["id"]))
+        # A bound is checked like every field, and is not a filter on its own.
+        for bad in (-1, 1.5, "3", True, None, 2 ** 53):
+            status, _, answer = self.api("POST", "/v1/manual/resolve",
+                                         {"all": True, "note": "x", "through_id": bad})
+            self.assertEqual((status, answer["error"]["code"], answer["error"]["field"]),
+                             (422, "validation_failed", "through_id"), bad)
+            self.assertIn("through_id", answer["error"]["message"])
+        status, _, answer = self.api("POST", "/v1/manual/retry", {"through_id": 5})
+        self.assertEqual((status, answer["error"]["field"]), (422, "all"))
 
     def test_heraldctl_usage(self):
         self.assertEqual(self.ctl("manual", "resolve", "1")[0], 2)  # --note is required

@@ -196,6 +196,143 @@ static void test_retention_works_in_batches(void **state)
     assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM tasks"), 0);
 }
 
+/* Claims HOST's due tasks at NOW and records KIND for each (their claim's id). */
+static void deliver(Store *store, const char *host, AttemptOutcomeKind kind, int64_t now)
+{
+    char err[256];
+    Task claimed[4];
+    size_t count = 0;
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(store, host, now, now + 1000, 4, claimed, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    AttemptOutcome outcome;
+    memset(&outcome, 0, sizeof outcome);
+    outcome.attempt.task_id = claimed[0].id;
+    outcome.attempt.attempt = claimed[0].attempts;
+    outcome.attempt.status_code = kind == ATTEMPT_OUTCOME_SUCCEEDED ? 200 : 500;
+    if (kind != ATTEMPT_OUTCOME_SUCCEEDED)
+        strcpy(outcome.attempt.error_class, "http_status");
+    outcome.kind = kind;
+    outcome.manual_reason = "exhausted";
+    task_clear(&claimed[0]);
+    size_t fenced;
+    assert_int_equal(store_record_outcomes(store, &outcome, 1, now, &fenced, err, sizeof err), 0);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+}
+
+static void retry(Store *store, int64_t task_id, int64_t now)
+{
+    char err[256], *host = NULL;
+    ManualRepair repair = {.max_retry = 1, .actor = "ops"};
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(store_manual_retry(store, task_id, &repair, "retry", NULL, now, &host, err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+    free(host);
+}
+
+/* Whether every task and everything of its is whole: no failed task without
+ * its manual entries, and no entry, action, attempt (or body) without its task. */
+static void assert_nothing_orphaned(const Fixture *fixture)
+{
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM tasks t WHERE t.status = 'failed'"
+                                               " AND NOT EXISTS (SELECT 1 FROM manual m WHERE m.task_id = t.id)"), 0);
+    static const char *const children[] = {"manual", "actions", "attempts", "task_bodies"};
+    for (size_t i = 0; i < sizeof children / sizeof children[0]; i++) {
+        if (strcmp(children[i], "task_bodies") == 0 && !test_backend_is_postgresql())
+            continue; /* SQLite keeps the payload in tasks */
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s c WHERE NOT EXISTS"
+                                  " (SELECT 1 FROM tasks t WHERE t.id = c.task_id)", children[i]);
+        assert_int_equal(test_store_query(fixture, sql), 0);
+    }
+}
+
+/* A bulk resolve closes more entries than a retention batch, all at one
+ * resolved_at: retention deletes each task with its entries, batch after
+ * batch, never one without the other (a batch boundary once split them, and
+ * the tasks left without entries were never deleted). Entries of tasks that
+ * are not deleted stay, whatever their resolved_at. */
+static void test_retention_deletes_tasks_with_their_entries(void **state)
+{
+    Fixture *fixture = *state;
+    char err[256];
+    enum { RESOLVED = 12, BATCH = 5 };
+    /* A failed task an earlier version left without its entries goes too
+     * (the oldest, so the first step takes it). */
+    int64_t orphan = insert(fixture->store, "ORPHAN", "T", "http://f/1", 100);
+    deliver(fixture->store, "http://f", ATTEMPT_OUTCOME_MANUAL, 200);
+    char sql[160];
+    snprintf(sql, sizeof sql, "DELETE FROM manual WHERE task_id = %lld RETURNING task_id",
+             (long long)orphan);
+    assert_int_equal(test_store_query(fixture, sql), orphan);
+    int64_t resolved[RESOLVED];
+    for (int i = 0; i < RESOLVED; i++) {
+        char business_id[16];
+        snprintf(business_id, sizeof business_id, "R%d", i);
+        resolved[i] = insert(fixture->store, business_id, "T", "http://a/1", 100);
+        deliver(fixture->store, "http://a", ATTEMPT_OUTCOME_MANUAL, 200);
+    }
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    for (int i = 0; i < RESOLVED; i++)
+        assert_int_equal(store_manual_resolve(fixture->store, resolved[i], "bulk", "ops", 300, err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    /* Retried at 300 (an entry resolved as 'retried' before the cutoff), then:
+     * delivered (goes, with its entry); failed again, open (stays, both
+     * entries); still waiting (stays, with its entry). */
+    int64_t delivered = insert(fixture->store, "DELIVERED", "T", "http://b/1", 100);
+    deliver(fixture->store, "http://b", ATTEMPT_OUTCOME_MANUAL, 200);
+    retry(fixture->store, delivered, 300);
+    deliver(fixture->store, "http://b", ATTEMPT_OUTCOME_SUCCEEDED, 400);
+    int64_t failed_again = insert(fixture->store, "AGAIN", "T", "http://c/1", 100);
+    deliver(fixture->store, "http://c", ATTEMPT_OUTCOME_MANUAL, 200);
+    retry(fixture->store, failed_again, 300);
+    deliver(fixture->store, "http://c", ATTEMPT_OUTCOME_MANUAL, 400);
+    int64_t waiting = insert(fixture->store, "WAITING", "T", "http://d/1", 100);
+    deliver(fixture->store, "http://d", ATTEMPT_OUTCOME_MANUAL, 200);
+    retry(fixture->store, waiting, 300);
+    /* Resolved after the cutoff: stays. */
+    int64_t late = insert(fixture->store, "LATE", "T", "http://e/1", 100);
+    deliver(fixture->store, "http://e", ATTEMPT_OUTCOME_MANUAL, 200);
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_manual_resolve(fixture->store, late, "later", "ops", 2000, err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual"), RESOLVED + 5);
+
+    bool pending = true;
+    int steps = 0;
+    for (;;) {
+        int64_t deleted = 0;
+        assert_int_equal(store_retention_pending(fixture->store, 1000, &pending, err, sizeof err), 0);
+        if (!pending)
+            break;
+        assert_true(++steps <= RESOLVED); /* each step makes progress */
+        assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+        assert_int_equal(store_retention_step(fixture->store, 1000, BATCH, &deleted, err, sizeof err), 0);
+        assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+        if (steps > 1) /* the first step takes the orphan */
+            assert_nothing_orphaned(fixture);
+        assert_true(deleted > 0 && deleted <= BATCH); /* tasks, each with all of its rows */
+    }
+    Task task;
+    for (int i = 0; i < RESOLVED; i++)
+        assert_int_equal(store_task_get(fixture->store, resolved[i], &task, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(store_task_get(fixture->store, delivered, &task, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(store_task_get(fixture->store, orphan, &task, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM tasks"), 3);
+    const struct { int64_t task_id; int entries; } kept[] = {{failed_again, 2}, {waiting, 1}, {late, 1}};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM manual WHERE task_id = %lld",
+                 (long long)kept[i].task_id);
+        assert_int_equal(test_store_query(fixture, sql), kept[i].entries);
+    }
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual"), 4);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual WHERE state = 'open'"), 1);
+    /* Their attempts and actions stay too (2 + 1 + 1 attempts; a retry each, a resolve). */
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM attempts"), 4);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM actions"), 3);
+    assert_nothing_orphaned(fixture);
+}
+
 static void instance_write(Store *store, const StoreInstance *instance, int64_t forget)
 {
     char err[256];
@@ -250,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alerts_table, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retention_deletes_only_old_finished_work, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retention_works_in_batches, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_deletes_tasks_with_their_entries, test_store_setup, test_store_teardown),
     };
     return cmocka_run_group_tests_name("store_alerts", tests, NULL, NULL);
 }

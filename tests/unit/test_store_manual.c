@@ -227,23 +227,32 @@ static void test_resolve_and_matching(void **state)
     task_clear(&task);
     ManualMatch *matches;
     size_t count;
-    ManualMatchFilter pay = {.business_type = "PAY", .until = INT64_MAX};
+    ManualMatchFilter pay = {.business_type = "PAY", .until = INT64_MAX, .through_id = INT64_MAX};
     assert_int_equal(store_manual_open_matching(fixture->store, &pay, &matches, &count, err, sizeof err), 0);
     assert_int_equal(count, 1); /* a is resolved */
     assert_int_equal(matches[0].task_id, c);
     assert_string_equal(matches[0].business_type, "PAY");
     store_manual_matches_free(matches, count);
-    ManualMatchFilter early = {.until = 2500};
+    ManualMatchFilter early = {.until = 2500, .through_id = INT64_MAX};
     assert_int_equal(store_manual_open_matching(fixture->store, &early, &matches, &count, err, sizeof err), 0);
     assert_int_equal(count, 1);
     assert_int_equal(matches[0].task_id, b);
     store_manual_matches_free(matches, count);
     /* By reason: every one here ran out of attempts; none was gone. */
-    ManualMatchFilter exhausted = {.reason = "exhausted", .until = INT64_MAX};
+    ManualMatchFilter exhausted = {.reason = "exhausted", .until = INT64_MAX, .through_id = INT64_MAX};
     assert_int_equal(store_manual_open_matching(fixture->store, &exhausted, &matches, &count, err, sizeof err), 0);
     assert_int_equal(count, 2);
+    assert_int_equal(matches[0].task_id, b); /* oldest entry first */
+    int64_t b_entry = matches[0].entry_id;
+    assert_true(b_entry > 0 && matches[1].entry_id > b_entry);
     store_manual_matches_free(matches, count);
-    ManualMatchFilter gone = {.reason = "gone", .until = INT64_MAX};
+    /* Up to an entry id: what a dry run counted, and nothing that came after. */
+    exhausted.through_id = b_entry;
+    assert_int_equal(store_manual_open_matching(fixture->store, &exhausted, &matches, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(matches[0].entry_id, b_entry);
+    store_manual_matches_free(matches, count);
+    ManualMatchFilter gone = {.reason = "gone", .until = INT64_MAX, .through_id = INT64_MAX};
     assert_int_equal(store_manual_open_matching(fixture->store, &gone, &matches, &count, err, sizeof err), 0);
     assert_int_equal(count, 0);
     store_manual_matches_free(matches, count);
