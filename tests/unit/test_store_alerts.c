@@ -203,7 +203,7 @@ static void deliver(Store *store, const char *host, AttemptOutcomeKind kind, int
     Task claimed[4];
     size_t count = 0;
     assert_int_equal(store_begin(store, err, sizeof err), 0);
-    assert_int_equal(store_claim_due(store, host, now, now + 1000, 4, claimed, &count, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(store, host, now, 1000, "0123456789abcdef0123456789abcdef", 4, claimed, &count, err, sizeof err), 0);
     assert_int_equal(count, 1);
     AttemptOutcome outcome;
     memset(&outcome, 0, sizeof outcome);
@@ -214,6 +214,7 @@ static void deliver(Store *store, const char *host, AttemptOutcomeKind kind, int
         strcpy(outcome.attempt.error_class, "http_status");
     outcome.kind = kind;
     outcome.manual_reason = "exhausted";
+    strcpy(outcome.claim_token, claimed[0].claim_token);
     task_clear(&claimed[0]);
     size_t fenced;
     assert_int_equal(store_record_outcomes(store, &outcome, 1, now, &fenced, err, sizeof err), 0);
