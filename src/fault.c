@@ -81,10 +81,12 @@ int fault_configure(const char *spec, char *err, size_t errlen)
             kind = FAULT_BUSY;
         else if (strcmp(kind_name, "drop") == 0)
             kind = FAULT_DROP;
+        else if (strcmp(kind_name, "lost") == 0)
+            kind = FAULT_LOST;
         else if (strcmp(kind_name, "full") != 0)
             known = false;
         if (fields < 2 || !known || at == 0) {
-            snprintf(err, errlen, "fault spec \"%s\": expected ROLE:AT[:COUNT[:full|ioerr|busy|drop]]",
+            snprintf(err, errlen, "fault spec \"%s\": expected ROLE:AT[:COUNT[:full|ioerr|busy|drop|lost]]",
                      copy);
             return -1;
         }

@@ -25,10 +25,12 @@
  * SIGUSR2 (main.c). A spec is "ROLE:AT[:COUNT[:KIND]]": fail the AT-th
  * operation of ROLE counted from now, and the COUNT-1 after it (COUNT 0:
  * every one until the next spec), with KIND "full" (the default), "ioerr",
- * "busy" or "drop" (the connection to the database server is cut before the
+ * "busy", "drop" (the connection to the database server is cut before the
  * statement is sent, so the real error path of a lost connection runs; in
- * SQLite, which has no connection, an I/O error). The spec "count" only
- * restarts the counts.
+ * SQLite, which has no connection, an I/O error) or "lost" (the statement
+ * runs, then its reply is lost: the connection is cut after it, and SQLite
+ * reports an I/O error; a COMMIT so failed has committed, which the caller
+ * cannot tell without reading). The spec "count" only restarts the counts.
  *
  * Threads: every function is thread-safe.
  */
@@ -43,6 +45,7 @@ typedef enum {
     FAULT_IOERR, /* the disk failed */
     FAULT_BUSY,  /* the database is locked */
     FAULT_DROP,  /* the connection to the database server is lost */
+    FAULT_LOST,  /* the statement ran, and its reply was lost */
 } FaultKind;
 
 #ifdef HERALD_FAULT_SEAM

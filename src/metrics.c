@@ -45,7 +45,8 @@ static atomic_ullong metrics_intake[METRICS_INTAKE_CODE_COUNT + 1]; /* + other *
 static atomic_ullong metrics_alerts[METRICS_ALERT_KIND_COUNT];
 static MetricsHistogram metrics_delivery_duration;
 static MetricsHistogram metrics_first_attempt_lag;
-static atomic_llong metrics_lag_ms;
+static atomic_llong metrics_waiting_due = INT64_MAX;
+static atomic_llong metrics_unseen_due = INT64_MAX;
 static atomic_llong metrics_alive_ms;
 
 /* The receivers snapshot: owned copies, replaced whole under the lock. */
@@ -96,14 +97,31 @@ void metrics_observe_first_attempt_lag(int64_t lag_ms)
     metrics_observe(&metrics_first_attempt_lag, lag_ms);
 }
 
-void metrics_set_scheduler_lag(int64_t lag_ms)
+void metrics_set_waiting_due(int64_t due_ms)
 {
-    atomic_store(&metrics_lag_ms, lag_ms);
+    atomic_store(&metrics_waiting_due, due_ms);
+}
+
+void metrics_note_unseen_due(int64_t due_ms)
+{
+    long long seen = atomic_load(&metrics_unseen_due);
+    while (due_ms < seen && !atomic_compare_exchange_weak(&metrics_unseen_due, &seen, due_ms))
+        ;
+}
+
+void metrics_clear_unseen_due(void)
+{
+    atomic_store(&metrics_unseen_due, INT64_MAX);
 }
 
 int64_t metrics_scheduler_lag(void)
 {
-    return atomic_load(&metrics_lag_ms);
+    int64_t due = atomic_load(&metrics_waiting_due);
+    int64_t unseen = atomic_load(&metrics_unseen_due);
+    if (unseen < due)
+        due = unseen;
+    int64_t now = clock_now_ms();
+    return due < now ? now - due : 0;
 }
 
 static atomic_bool metrics_is_leader;

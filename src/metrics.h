@@ -42,8 +42,16 @@ void metrics_observe_first_attempt_lag(int64_t lag_ms);
 /* How far behind schedule the most overdue task that could be sent now is
  * (its receiver has a free slot: a receiver at its own concurrency limit
  * does not count), and when the scheduler last ran a turn of its loop
- * (monotonic ms): for /readyz and the delivery_lag alert. */
-void metrics_set_scheduler_lag(int64_t lag_ms);
+ * (monotonic ms): for /readyz and the delivery_lag alert. The lag is
+ * computed when asked, from the due time of the work that waits, so it grows
+ * while the scheduler is busy or held up and is never stale:
+ *   metrics_set_waiting_due: the scheduler's earliest waiting due time
+ *     (herald time; INT64_MAX: none);
+ *   metrics_note_unseen_due / metrics_clear_unseen_due: the earliest due
+ *     time of notices the scheduler has not taken yet (its inbox). */
+void metrics_set_waiting_due(int64_t due_ms);
+void metrics_note_unseen_due(int64_t due_ms);
+void metrics_clear_unseen_due(void);
 int64_t metrics_scheduler_lag(void);
 void metrics_scheduler_alive(int64_t monotonic_ms);
 int64_t metrics_scheduler_last_alive(void);

@@ -3,17 +3,18 @@
  *
  * One turn of the loop:
  *   1. read finished transfers into outcomes (and free their slots)
- *   2. take the inbox (hosts with new tasks)
- *   3. one transaction: record the outcomes, claim due tasks host by host
- *   4. start the claimed requests
- *   5. sleep in curl_multi_poll until a transfer moves, a wake-up, a signal
- *      from another heraldd, or the next due time (at most retry_interval)
- * If the transaction fails (database locked or full) the outcomes stay in
- * memory and are written next turn; the tasks stay 'delivering' meanwhile.
- * Every [delivery] lease_sweep_interval the turn also sweeps: leases that ended
- * without an outcome are returned to due (logged 'interrupted'), and the
- * hosts with due work are re-read, so nothing waits on a lost notice longer
- * than that.
+ *   2. if the database worker finished a turn: log its outcomes, start the
+ *      requests it claimed, settle each host's due time; or, if the turn did
+ *      not commit, keep its outcomes for the next and free its reservations
+ *   3. take the inbox (hosts with new tasks), unless a turn is out
+ *   4. if no turn is out: hand the worker the outcomes waiting and the due
+ *      hosts to claim for (scheduler_db.h), reserving their slots
+ *   5. publish the heartbeat and the lag; sleep in curl_multi_poll until a
+ *      transfer moves, a wake-up (the worker, intake), or the next due time
+ * No statement runs on this thread, so a slow database never holds up a
+ * transfer; a failed write is retried with a backoff (SCHEDULER_WRITE_RETRY_MS
+ * doubling to SCHEDULER_WRITE_RETRY_MAX_MS), its outcomes kept in memory
+ * and the tasks 'delivering' meanwhile.
  */
 #include "scheduler.h"
 
@@ -26,24 +27,23 @@
 #include <systemd/sd-daemon.h>
 
 #include "clock.h"
-#include "fault.h"
 #include "config.h"
 #include "host_table.h"
 #include "log.h"
 #include "metrics.h"
+#include "outcome_list.h"
 #include "receivers.h"
-#include "store.h"
+#include "scheduler_db.h"
 
-/* On a database other heraldd share, how often to look for work they
- * accepted (a read of the hosts with pending tasks, one index seek each). */
-#define SCHEDULER_POLL_MS 1000
-/* Another heraldd's signal (store_signal_take) brings that look forward,
- * but not closer than this to the last one. */
-#define SCHEDULER_SIGNAL_GAP_MS 10
 /* Due tasks another heraldd is claiming are looked at again after this. */
 #define SCHEDULER_CONTENDED_MS 25
-/* After a failed write, how soon to try again. */
+/* After a failed write, how soon to try again; doubling up to the max. */
 #define SCHEDULER_WRITE_RETRY_MS 100
+#define SCHEDULER_WRITE_RETRY_MAX_MS 2000
+/* At stop, how long outcomes that cannot be written are retried before
+ * heraldd gives up on them (and logs their tasks, which the next start or
+ * another heraldd's sweep will send again). */
+#define SCHEDULER_STOP_WRITE_MS 10000
 
 typedef struct SchedulerNotice {
     char *host;
@@ -52,35 +52,36 @@ typedef struct SchedulerNotice {
 
 struct Scheduler {
     SchedulerOptions options;
-    Store *store;
+    SchedulerDb *db;
     CURLM *multi;
     pthread_t thread;
     bool running; /* the thread was started (scheduler_run) */
     HostTable hosts;
 
-    pthread_mutex_t lock; /* guards inbox and stopping */
+    pthread_mutex_t lock; /* guards the inbox, stopping and turn_done */
     SchedulerNotice *inbox;
     size_t inbox_count;
     size_t inbox_capacity;
     bool stopping;
+    bool turn_done; /* the worker finished the turn it was given */
 
     Delivery *slots;      /* concurrency of them */
     Delivery **free_slots;
     size_t free_count;
     int in_flight;
-    AttemptOutcome *outcomes; /* finished, not yet written */
-    size_t outcome_count;
-    size_t outcome_capacity;
-    Task *claimed;            /* one turn's claims, owned until started or undone */
-    Host **claimed_hosts;     /* the host of each */
-    size_t claim_count;       /* how many claimed[] holds */
-    int64_t next_sweep;
-    int64_t next_poll;       /* shared database: the next look for others' work */
-    int64_t last_poll;
-    int64_t next_lag_update; /* monotonic ms */
-    int64_t next_watchdog;   /* monotonic ms */
+    OutcomeList waiting;  /* finished, not yet handed to the worker */
+    OutcomeList writing;  /* the turn's, with the worker */
+    SchedulerTurn turn;
+    bool turn_out;        /* the worker has the turn */
+    SchedulerClaim *claims; /* concurrency of them: one turn's hosts */
+    Task *claimed;          /* concurrency of them: one turn's claimed tasks */
+    bool write_failing;     /* log a failing write once, not every turn */
+    int64_t write_backoff;  /* ms */
+    int64_t next_write;     /* monotonic ms: after a failure, not before this */
+    int64_t stop_deadline;  /* monotonic ms; 0: not stopping */
+    int64_t next_receivers; /* monotonic ms: the per-receiver gauges */
+    int64_t next_watchdog;  /* monotonic ms */
     uint64_t random_state;
-    bool write_failing;       /* log a failing write once, not every turn */
 };
 
 /* xorshift64*: jitter needs spread, not secrecy. */
@@ -112,21 +113,38 @@ void scheduler_notify(Scheduler *scheduler, const char *const *hosts, size_t cou
         if (copy == NULL)
             break;
         scheduler->inbox[scheduler->inbox_count++] = (SchedulerNotice){copy, due};
+        /* Waiting from now, even while the loop leaves the inbox alone. */
+        metrics_note_unseen_due(due);
     }
     pthread_mutex_unlock(&scheduler->lock);
     curl_multi_wakeup(scheduler->multi);
 }
 
-/* Moves the inbox into the host table. Returns whether the scheduler is stopping. */
-static bool scheduler_take_inbox(Scheduler *scheduler)
+/* The worker's notices: one host at a time. */
+static void scheduler_note_host(void *argument, const char *host, int64_t due)
+{
+    scheduler_notify(argument, &host, 1, due);
+}
+
+static void scheduler_turn_done(void *argument)
+{
+    Scheduler *scheduler = argument;
+    pthread_mutex_lock(&scheduler->lock);
+    scheduler->turn_done = true;
+    pthread_mutex_unlock(&scheduler->lock);
+    curl_multi_wakeup(scheduler->multi);
+}
+
+/* Moves the inbox into the host table. */
+static void scheduler_take_inbox(Scheduler *scheduler)
 {
     pthread_mutex_lock(&scheduler->lock);
     SchedulerNotice *notices = scheduler->inbox;
     size_t count = scheduler->inbox_count;
-    bool stopping = scheduler->stopping;
     scheduler->inbox = NULL;
     scheduler->inbox_count = 0;
     scheduler->inbox_capacity = 0;
+    metrics_clear_unseen_due(); /* under the lock: no notice slips between */
     pthread_mutex_unlock(&scheduler->lock);
     for (size_t i = 0; i < count; i++) {
         Host *host = host_table_get(&scheduler->hosts, notices[i].host);
@@ -135,20 +153,6 @@ static bool scheduler_take_inbox(Scheduler *scheduler)
         free(notices[i].host);
     }
     free(notices);
-    return stopping;
-}
-
-static AttemptOutcome *scheduler_new_outcome(Scheduler *scheduler)
-{
-    if (scheduler->outcome_count == scheduler->outcome_capacity) {
-        size_t capacity = scheduler->outcome_capacity ? scheduler->outcome_capacity * 2 : 256;
-        AttemptOutcome *grown = realloc(scheduler->outcomes, capacity * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
-        scheduler->outcomes = grown;
-        scheduler->outcome_capacity = capacity;
-    }
-    return &scheduler->outcomes[scheduler->outcome_count++];
 }
 
 /* Turns finished transfers into outcomes and frees their slots. */
@@ -165,11 +169,11 @@ static void scheduler_collect_finished(Scheduler *scheduler)
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, &private_pointer);
         Delivery *delivery = (Delivery *)private_pointer;
         curl_multi_remove_handle(scheduler->multi, easy);
-        AttemptOutcome *outcome = scheduler_new_outcome(scheduler);
+        AttemptOutcome *outcome = outcome_list_add(&scheduler->waiting);
         if (outcome != NULL) {
             deliver_finish(delivery, result, clock_now_ms(), scheduler_random_unit(scheduler),
                            outcome);
-            /* Logged once written (scheduler_write): it may yet be fenced. */
+            /* Logged once written (scheduler_finish_turn): it may yet be fenced. */
             const char *error_class = outcome->attempt.error_class;
             metrics_count_delivery(error_class[0] ? error_class : "success",
                                    outcome->attempt.duration_ms);
@@ -188,239 +192,189 @@ static void scheduler_collect_finished(Scheduler *scheduler)
     }
 }
 
-/* Inside the turn's transaction: claims due tasks, earliest-due host first,
- * each up to its free slots. Each claim is recorded as it is made (in
- * claimed[], claimed_hosts[] and claim_count) and counted in its host's
- * in-flight count at once, so that if a later host fails the turn,
- * scheduler_unclaim() undoes exactly what was done. Returns 0, or -1. */
-static int scheduler_claim(Scheduler *scheduler, int64_t now, char *err, size_t errlen)
+/* Starts the request for TASK (whose ownership passes on) to HOST, whose
+ * slot the turn reserved. Returns whether it started. */
+static bool scheduler_start_transfer(Scheduler *scheduler, Task *task, Host *host, int64_t now,
+                                     const DeliverOptions *deliver)
 {
+    Delivery *delivery = scheduler->free_slots[--scheduler->free_count];
+    const Policy *policy = policy_set_find(scheduler->options.policies(), task->business_type);
+    if (task->attempts == 1)
+        metrics_observe_first_attempt_lag(now - task->created_at);
+    char err[256];
+    int prepared = deliver_prepare(delivery, task, policy, deliver, now, err, sizeof err);
+    delivery->owner = host;
+    CURLMcode code = CURLM_OK;
+    if (prepared == 0)
+        code = curl_multi_add_handle(scheduler->multi, delivery->easy);
+    if (prepared != 0 || code != CURLM_OK) {
+        /* Cannot even start: give the task back through the lease. */
+        log_error("event=request_not_started task_id=%lld error=\"%s\"",
+                  (long long)delivery->task.id, prepared != 0 ? err : curl_multi_strerror(code));
+        deliver_release(delivery);
+        scheduler->free_slots[scheduler->free_count++] = delivery;
+        return false;
+    }
+    scheduler->in_flight++;
+    return true;
+}
+
+/* Hands the worker a turn: the outcomes waiting, and the due hosts to claim
+ * for, earliest due first, each up to its free slots. Each host's slots are
+ * reserved now (counted in flight, so it leaves the heap when full) and it
+ * leaves the heap until the turn is back. */
+static void scheduler_submit_turn(Scheduler *scheduler, int64_t now, bool may_claim)
+{
+    if (scheduler->write_failing && clock_monotonic_ms() < scheduler->next_write)
+        return;
     size_t room = (size_t)(scheduler->options.concurrency - scheduler->in_flight);
-    /* Per claim: a reload may change the timeouts. */
-    int64_t lease_ms = policy_set_lease_ms(scheduler->options.policies(),
-                                           scheduler->options.config()->delivery_timeout_ms);
+    size_t reserved = 0, count = 0;
     Host *host;
-    while (scheduler->claim_count < room && (host = host_table_peek(&scheduler->hosts)) != NULL &&
+    while (may_claim && reserved < room && (host = host_table_peek(&scheduler->hosts)) != NULL &&
            host_next_due(host) <= now) {
         size_t limit = (size_t)(scheduler->options.per_host_concurrency - host_in_flight(host));
-        if (limit > room - scheduler->claim_count)
-            limit = room - scheduler->claim_count;
-        size_t before = scheduler->claim_count;
-        char token[TASK_CLAIM_TOKEN_SIZE];
-        if (task_generate_claim_token(token) != 0) {
-            snprintf(err, errlen, "claim: the kernel's random source failed");
-            return -1;
+        if (limit > room - reserved)
+            limit = room - reserved;
+        SchedulerClaim *claim = &scheduler->claims[count];
+        memset(claim, 0, sizeof *claim);
+        claim->host_key = strdup(host_key(host));
+        if (claim->host_key == NULL)
+            break; /* the rest next turn */
+        claim->host = host;
+        claim->limit = limit;
+        claim->due = host_next_due(host);
+        host_table_add_in_flight(&scheduler->hosts, host, (int)limit);
+        host_table_set_due(&scheduler->hosts, host, HOST_TABLE_IDLE);
+        reserved += limit;
+        count++;
+    }
+    if (count == 0 && scheduler->waiting.count == 0)
+        return;
+    OutcomeList swap = scheduler->writing; /* empty: no turn is out */
+    scheduler->writing = scheduler->waiting;
+    scheduler->waiting = swap;
+    scheduler->turn = (SchedulerTurn){
+        .now = now,
+        /* Per turn: a reload may change the timeouts. */
+        .lease_ms = policy_set_lease_ms(scheduler->options.policies(),
+                                        scheduler->options.config()->delivery_timeout_ms),
+        .outcomes = scheduler->writing.items,
+        .outcome_count = scheduler->writing.count,
+        .claims = scheduler->claims,
+        .claim_count = count,
+        .tasks = scheduler->claimed,
+    };
+    scheduler->turn_out = true;
+    scheduler_db_submit(scheduler->db, &scheduler->turn);
+}
+
+/* The worker is done with the turn: logs its outcomes (or keeps them for the
+ * next turn), starts the requests it claimed, and settles each host's due
+ * time and reserved slots. Returns how many requests were started. */
+static int scheduler_finish_turn(Scheduler *scheduler, int64_t now)
+{
+    SchedulerTurn *turn = &scheduler->turn;
+    scheduler->turn_out = false;
+    if (turn->committed) {
+        if (scheduler->write_failing)
+            log_info("event=scheduler_write_recovered");
+        scheduler->write_failing = false;
+        scheduler->write_backoff = SCHEDULER_WRITE_RETRY_MS;
+        for (size_t i = 0; i < scheduler->writing.count; i++)
+            deliver_log_outcome(&scheduler->writing.items[i], now);
+        if (turn->fenced > 0) /* their leases ended first: delivered again, same id */
+            log_warning("event=outcomes_fenced tasks=%zu reason=\"the claim's lease ended before "
+                        "its outcome was written\"", turn->fenced);
+        outcome_list_clear(&scheduler->writing);
+    } else {
+        if (!scheduler->write_failing) {
+            char quoted[600];
+            log_error("event=scheduler_write_failed error=%s outcomes_waiting=%zu",
+                      log_quote(quoted, sizeof quoted, turn->err),
+                      scheduler->writing.count + scheduler->waiting.count);
         }
-        /* All of the host's claims or none (store_claim_due cleans up after itself). */
-        if (store_claim_due(scheduler->store, host_key(host), now, lease_ms, token, limit,
-                            scheduler->claimed, &scheduler->claim_count, err, errlen) != 0)
-            return -1;
-        for (size_t i = before; i < scheduler->claim_count; i++)
-            scheduler->claimed_hosts[i] = host;
-        /* Counted in flight now, so the host leaves the heap when full. */
-        host_table_add_in_flight(&scheduler->hosts, host, (int)(scheduler->claim_count - before));
-        int64_t next_due = HOST_TABLE_IDLE;
-        if (store_host_next_due(scheduler->store, host_key(host), &next_due, err, errlen) ==
-            STORE_ERROR)
-            return -1;
-        /* Due, yet not claimed: rows another heraldd's claim holds (the claim
-         * skips locked rows, this read does not). Theirs, unless their
-         * transaction fails: look again shortly, never spin on them. */
-        if (next_due <= now && scheduler->claim_count - before < limit)
-            next_due = now + SCHEDULER_CONTENDED_MS;
-        host_table_set_due(&scheduler->hosts, host, next_due);
+        scheduler->write_failing = true;
+        scheduler->next_write = clock_monotonic_ms() + scheduler->write_backoff;
+        scheduler->write_backoff *= 2;
+        if (scheduler->write_backoff > SCHEDULER_WRITE_RETRY_MAX_MS)
+            scheduler->write_backoff = SCHEDULER_WRITE_RETRY_MAX_MS;
+        /* First what was tried, then what finished since, in order. */
+        if (outcome_list_move(&scheduler->writing, &scheduler->waiting) == 0) {
+            OutcomeList swap = scheduler->waiting;
+            scheduler->waiting = scheduler->writing;
+            scheduler->writing = swap;
+        } else {
+            log_error("event=outcome_lost tasks=%zu error=\"out of memory\"",
+                      scheduler->writing.count);
+            outcome_list_clear(&scheduler->writing);
+        }
     }
-    return 0;
-}
-
-/* Undoes the bookkeeping of the turn's claims, whose transaction did not
- * commit: each task is due again (now) and its slot is free. */
-static void scheduler_unclaim(Scheduler *scheduler, int64_t now)
-{
-    for (size_t i = 0; i < scheduler->claim_count; i++) {
-        Host *host = scheduler->claimed_hosts[i];
-        task_clear(&scheduler->claimed[i]);
-        /* Due first: a host with nothing in flight and nothing due is dropped. */
-        host_table_note_due(&scheduler->hosts, host, now);
-        host_table_add_in_flight(&scheduler->hosts, host, -1);
-    }
-    scheduler->claim_count = 0;
-}
-
-/* Returns how many requests were started. */
-static int scheduler_start_transfers(Scheduler *scheduler, int claimed, int64_t now)
-{
-    int started = 0;
     const Config *config = scheduler->options.config();
     DeliverOptions deliver = {.timeout_ms = config->delivery_timeout_ms,
                               .connect_timeout_ms = config->connect_timeout_ms,
                               .max_response_bytes = (size_t)config->max_response_bytes,
                               .guard = scheduler->options.guard,
                               .ca_file = config->ca_file};
-    for (int i = 0; i < claimed; i++) {
-        Delivery *delivery = scheduler->free_slots[--scheduler->free_count];
-        Task *task = &scheduler->claimed[i];
-        const Policy *policy = policy_set_find(scheduler->options.policies(), task->business_type);
-        if (task->attempts == 1)
-            metrics_observe_first_attempt_lag(now - task->created_at);
-        char err[256];
-        int prepared = deliver_prepare(delivery, task, policy, &deliver, now, err, sizeof err);
-        delivery->owner = scheduler->claimed_hosts[i];
-        scheduler->in_flight++;
-        CURLMcode code = CURLM_OK;
-        if (prepared == 0)
-            code = curl_multi_add_handle(scheduler->multi, delivery->easy);
-        if (prepared != 0 || code != CURLM_OK) {
-            /* Cannot even start: give the task back through the lease. */
-            log_error("event=request_not_started task_id=%lld error=\"%s\"",
-                      (long long)delivery->task.id,
-                      prepared != 0 ? err : curl_multi_strerror(code));
-            host_table_add_in_flight(&scheduler->hosts, delivery->owner, -1);
-            deliver_release(delivery);
-            scheduler->free_slots[scheduler->free_count++] = delivery;
-            scheduler->in_flight--;
-        } else {
-            started++;
+    int started = 0;
+    for (size_t i = 0; i < turn->claim_count; i++) {
+        SchedulerClaim *claim = &turn->claims[i];
+        Host *host = claim->host;
+        int64_t next_due = claim->next_due;
+        if (!turn->committed)
+            next_due = claim->due; /* as it was: claimed again after the backoff */
+        else if (next_due <= now && claim->count < claim->limit)
+            /* Due, yet not claimed: rows another heraldd's claim holds (the
+             * claim skips locked rows, the next-due read does not). Theirs,
+             * unless their transaction fails: look again shortly. */
+            next_due = now + SCHEDULER_CONTENDED_MS;
+        host_table_set_due(&scheduler->hosts, host, next_due);
+        size_t release = claim->limit - claim->count;
+        for (size_t j = 0; j < claim->count; j++) {
+            if (scheduler_start_transfer(scheduler, &turn->tasks[claim->first + j], host, now,
+                                         &deliver))
+                started++;
+            else
+                release++;
         }
+        free(claim->host_key);
+        claim->host_key = NULL;
+        /* The host's last use here: this may free it. */
+        host_table_add_in_flight(&scheduler->hosts, host, -(int)release);
     }
     return started;
 }
 
-static void scheduler_clear_outcomes(Scheduler *scheduler)
-{
-    for (size_t i = 0; i < scheduler->outcome_count; i++)
-        attempt_clear(&scheduler->outcomes[i].attempt);
-    scheduler->outcome_count = 0;
-}
-
-/* After the commit: one line per outcome, saying what was stored (or that
- * it was fenced), and the outcomes are done with. */
-static void scheduler_finish_outcomes(Scheduler *scheduler, int64_t now, size_t fenced)
-{
-    for (size_t i = 0; i < scheduler->outcome_count; i++)
-        deliver_log_outcome(&scheduler->outcomes[i], now);
-    if (fenced > 0) /* their leases ended first: the tasks are delivered again, same id */
-        log_warning("event=outcomes_fenced tasks=%zu reason=\"the claim's lease ended before its "
-                    "outcome was written\"", fenced);
-    scheduler_clear_outcomes(scheduler);
-}
-
-/* Logs what a rescue did. */
-static void scheduler_log_rescue(const char *event, int recovered, int moved)
-{
-    if (recovered > 0)
-        log_warning("event=%s tasks=%d moved_to_manual=%d", event, recovered, moved);
-}
-
-/* Re-reads which hosts have work, after something changed behind our back. */
-static void scheduler_load_hosts(Scheduler *scheduler)
-{
-    StoreHost *hosts;
-    size_t count;
-    char err[512];
-    if (store_host_list_pending(scheduler->store, &hosts, &count, err, sizeof err) != 0) {
-        log_error("event=host_list_failed error=\"%s\"", err);
-        return;
-    }
-    for (size_t i = 0; i < count; i++) {
-        Host *host = host_table_get(&scheduler->hosts, hosts[i].target_host);
-        if (host != NULL)
-            host_table_note_due(&scheduler->hosts, host, hosts[i].next_due);
-    }
-    store_host_list_free(hosts, count);
-}
-
-/* One transaction: outcomes, the lease sweep when due, claims; then the
- * claimed requests start. Returns how many requests were started. */
-static int scheduler_write(Scheduler *scheduler, int64_t now, bool may_claim)
-{
-    /* Work another heraldd accepted is announced to it, not to us: look for
-     * it now and then, so that any instance delivers it (within a second when
-     * its own is busy, paused or gone). */
-    if (store_is_shared(scheduler->store) && now >= scheduler->next_poll &&
-        !scheduler->write_failing) { /* a failing database is reported once, by the write */
-        scheduler->next_poll = now + SCHEDULER_POLL_MS;
-        scheduler->last_poll = now;
-        scheduler_load_hosts(scheduler);
-    }
-    Host *top = host_table_peek(&scheduler->hosts);
-    bool claimable = may_claim && scheduler->in_flight < scheduler->options.concurrency &&
-                     top != NULL && host_next_due(top) <= now;
-    bool sweep = now >= scheduler->next_sweep;
-    if (scheduler->outcome_count == 0 && !claimable && !sweep)
-        return 0;
-    char err[512];
-    int recovered = 0, moved = 0;
-    size_t fenced = 0;
-    scheduler->claim_count = 0;
-    if (store_begin(scheduler->store, err, sizeof err) != 0)
-        goto failed;
-    if (store_record_outcomes(scheduler->store, scheduler->outcomes, scheduler->outcome_count,
-                              now, &fenced, err, sizeof err) != 0 ||
-        (sweep && store_recover_interrupted(scheduler->store, now, STORE_RESCUE_EXPIRED,
-                                            &recovered, &moved, err, sizeof err) != 0) ||
-        (claimable && scheduler_claim(scheduler, now, err, sizeof err) != 0)) {
-        store_rollback(scheduler->store);
-        goto failed;
-    }
-    if (store_commit(scheduler->store, err, sizeof err) != 0)
-        goto failed;
-    if (scheduler->write_failing)
-        log_info("event=scheduler_write_recovered");
-    scheduler->write_failing = false;
-    scheduler_finish_outcomes(scheduler, now, fenced);
-    if (sweep) {
-        scheduler->next_sweep = now + scheduler->options.config()->lease_sweep_interval_ms;
-        scheduler_log_rescue("leases_expired", recovered, moved);
-        /* Re-read which hosts have due work: tasks whose notice was lost (no
-         * memory for it) or that were made due behind our back are found here,
-         * within one sweep interval. */
-        scheduler_load_hosts(scheduler);
-    }
-    size_t claimed = scheduler->claim_count;
-    scheduler->claim_count = 0;
-    return scheduler_start_transfers(scheduler, (int)claimed, now);
-failed:
-    scheduler_unclaim(scheduler, now);
-    if (!scheduler->write_failing) {
-        char quoted[600];
-        log_error("event=scheduler_write_failed error=%s outcomes_waiting=%zu",
-                  log_quote(quoted, sizeof quoted, err), scheduler->outcome_count);
-    }
-    scheduler->write_failing = true;
-    return 0;
-}
-
-/* How long to sleep: until the next claimable host is due, a retry of a
- * failed write, or the lease sweep; never longer than retry_interval (but a
- * failed write waits its retry pace even if retry_interval is shorter). */
+/* How long to sleep: until the next claimable host is due, or a write may
+ * be retried; never longer than retry_interval. A turn out wakes the loop
+ * when it is done. */
 static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
 {
     int64_t wait = scheduler->options.config()->retry_interval_ms;
+    int64_t retry_in = scheduler->write_failing ? scheduler->next_write - clock_monotonic_ms() : 0;
     Host *top = host_table_peek(&scheduler->hosts);
-    if (!stopping && top != NULL && scheduler->in_flight < scheduler->options.concurrency &&
-        host_next_due(top) - now < wait)
-        wait = host_next_due(top) - now;
-    if (scheduler->next_sweep - now < wait)
-        wait = scheduler->next_sweep - now;
-    if (store_is_shared(scheduler->store) && scheduler->next_poll - now < wait)
-        wait = scheduler->next_poll - now;
-    /* Outcomes wait in memory: write them soon. A write that failed is
-     * retried at this pace, not at once: due claims and the sweep stay due
-     * while the disk fails, and would turn the loop into a spin. */
-    if ((scheduler->outcome_count > 0 && wait > SCHEDULER_WRITE_RETRY_MS) ||
-        scheduler->write_failing)
-        wait = SCHEDULER_WRITE_RETRY_MS;
+    if (!stopping && !scheduler->turn_out && top != NULL &&
+        scheduler->in_flight < scheduler->options.concurrency) {
+        int64_t due_in = host_next_due(top) - now;
+        if (due_in < retry_in)
+            due_in = retry_in; /* a failing database is not asked again sooner */
+        if (due_in < wait)
+            wait = due_in;
+    }
+    if (!scheduler->turn_out && scheduler->waiting.count > 0 && retry_in < wait)
+        wait = retry_in;
     if (scheduler->options.watchdog_ms > 0 && wait > scheduler->options.watchdog_ms)
         wait = scheduler->options.watchdog_ms;
     return wait < 0 ? 0 : (int)wait;
 }
 
-/* Publishes the heartbeat every turn and, once a second, the lag and the
- * receivers. The lag is that of the earliest-due host with a free slot (the
- * heap's top, O(1)): tasks that wait because their receiver is at its own
- * concurrency limit, or backs off, are that receiver's lag, not the
- * scheduler's, and do not make the instance "not ready". */
+/* Publishes the heartbeat and the earliest due time of work that waits
+ * (metrics.h derives the lag from it when asked, so /readyz is current
+ * whatever the loop does next), and once a second the receivers. Work that
+ * waits: the earliest-due host with a free slot of its own (the heap's top,
+ * O(1)) and the hosts of the turn out. Tasks that wait because their
+ * receiver is at its own concurrency limit, or backs off, are that
+ * receiver's lag, not the scheduler's, and do not make the instance "not
+ * ready". */
 static void scheduler_publish(Scheduler *scheduler, int64_t now)
 {
     int64_t monotonic = clock_monotonic_ms();
@@ -430,34 +384,38 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
         sd_notify(0, "WATCHDOG=1");
         scheduler->next_watchdog = monotonic + scheduler->options.watchdog_ms;
     }
-    if (monotonic < scheduler->next_lag_update)
-        return;
-    scheduler->next_lag_update = monotonic + 1000;
     Host *top = host_table_peek(&scheduler->hosts);
-    int64_t top_due = top != NULL ? host_next_due(top) : HOST_TABLE_IDLE;
-    metrics_set_scheduler_lag(top_due < now ? now - top_due : 0);
+    int64_t waiting = top != NULL ? host_next_due(top) : HOST_TABLE_IDLE;
+    for (size_t i = 0; scheduler->turn_out && i < scheduler->turn.claim_count; i++)
+        if (scheduler->claims[i].due < waiting)
+            waiting = scheduler->claims[i].due;
+    metrics_set_waiting_due(waiting);
+    if (monotonic < scheduler->next_receivers)
+        return;
+    scheduler->next_receivers = monotonic + 1000;
     receivers_publish(&scheduler->hosts, now);
 }
 
-/* Reads the signals of other heraldd: one brings the next look for their
- * work forward (to now, or SCHEDULER_SIGNAL_GAP_MS after the last look). */
-static void scheduler_take_signals(Scheduler *scheduler)
+/* At stop, outcomes that could not be written by the deadline: their tasks
+ * are sent again (the next start, or another heraldd's sweep). */
+static void scheduler_log_unwritten(const Scheduler *scheduler)
 {
-    bool signalled = false;
-    char err[320];
-    if (store_signal_take(scheduler->store, scheduler->options.instance_id, &signalled, err,
-                          sizeof err) != 0)
-        log_debug("event=signals_lost error=\"%s\"", err); /* pg.c logs the outage itself */
-    int64_t soonest = scheduler->last_poll + SCHEDULER_SIGNAL_GAP_MS;
-    if (signalled && soonest < scheduler->next_poll)
-        scheduler->next_poll = soonest;
+    char ids[512];
+    size_t used = 0;
+    ids[0] = '\0';
+    for (size_t i = 0; i < scheduler->waiting.count && used + 24 < sizeof ids; i++)
+        used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%lld", i ? "," : "",
+                                 (long long)scheduler->waiting.items[i].attempt.task_id);
+    log_error("event=outcomes_unwritten tasks=%zu task_ids=%s%s detail=\"the database took no "
+              "write before the stop's deadline; these tasks are delivered again\"",
+              scheduler->waiting.count, ids,
+              used + 24 >= sizeof ids && scheduler->waiting.count > 0 ? ",..." : "");
 }
 
 static void *scheduler_main(void *argument)
 {
     Scheduler *scheduler = argument;
     pthread_setname_np(pthread_self(), "herald-sched");
-    fault_set_role("scheduler");
     for (;;) {
         /* Every perform is followed by reading what finished: a transfer that
          * completes inside perform leaves only a message, which poll does not
@@ -465,21 +423,31 @@ static void *scheduler_main(void *argument)
         int running;
         curl_multi_perform(scheduler->multi, &running);
         scheduler_collect_finished(scheduler);
-        bool stopping = scheduler_take_inbox(scheduler);
-        if (store_is_shared(scheduler->store))
-            scheduler_take_signals(scheduler);
+        pthread_mutex_lock(&scheduler->lock);
+        bool stopping = scheduler->stopping;
+        bool turn_done = scheduler->turn_done;
+        scheduler->turn_done = false;
+        pthread_mutex_unlock(&scheduler->lock);
         int64_t now = clock_now_ms();
-        int started = scheduler_write(scheduler, now, !stopping);
+        int started = turn_done ? scheduler_finish_turn(scheduler, now) : 0;
+        /* Not while a turn is out: its hosts' due times are settled by its
+         * result first, then notices that came meanwhile lower them. */
+        if (!scheduler->turn_out)
+            scheduler_take_inbox(scheduler);
+        if (stopping && scheduler->stop_deadline == 0)
+            scheduler->stop_deadline = clock_monotonic_ms() + SCHEDULER_STOP_WRITE_MS;
+        if (!scheduler->turn_out)
+            scheduler_submit_turn(scheduler, now, !stopping);
         scheduler_publish(scheduler, now);
-        if (stopping && scheduler->in_flight == 0 &&
-            (scheduler->outcome_count == 0 || scheduler->write_failing))
-            break; /* unwritten outcomes are recovered as interrupted at next start */
+        if (stopping && scheduler->in_flight == 0 && !scheduler->turn_out &&
+            (scheduler->waiting.count == 0 || clock_monotonic_ms() >= scheduler->stop_deadline)) {
+            if (scheduler->waiting.count > 0)
+                scheduler_log_unwritten(scheduler);
+            break;
+        }
         if (started > 0)
             continue; /* send them now, and collect any that finish at once */
-        /* Also woken by a signal arriving on the idle database connection. */
-        struct curl_waitfd signals = {.fd = store_signal_fd(scheduler->store),
-                                      .events = CURL_WAIT_POLLIN};
-        CURLMcode code = curl_multi_poll(scheduler->multi, &signals, signals.fd >= 0 ? 1 : 0,
+        CURLMcode code = curl_multi_poll(scheduler->multi, NULL, 0,
                                          scheduler_wait_ms(scheduler, clock_now_ms(), stopping),
                                          NULL);
         if (code != CURLM_OK)
@@ -490,46 +458,24 @@ static void *scheduler_main(void *argument)
 
 static void scheduler_free(Scheduler *scheduler)
 {
+    scheduler_db_stop(scheduler->db);
     /* Only idle slots remain here: the loop ends with nothing in flight. */
     for (int i = 0; scheduler->slots != NULL && i < scheduler->options.concurrency; i++)
         deliver_close(&scheduler->slots[i]);
     if (scheduler->multi != NULL)
         curl_multi_cleanup(scheduler->multi);
-    store_close(scheduler->store);
     host_table_free(&scheduler->hosts);
     for (size_t i = 0; i < scheduler->inbox_count; i++)
         free(scheduler->inbox[i].host);
     free(scheduler->inbox);
-    scheduler_clear_outcomes(scheduler);
-    free(scheduler->outcomes);
+    outcome_list_free(&scheduler->waiting);
+    outcome_list_free(&scheduler->writing);
     free(scheduler->slots);
     free(scheduler->free_slots);
+    free(scheduler->claims);
     free(scheduler->claimed);
-    free(scheduler->claimed_hosts);
     pthread_mutex_destroy(&scheduler->lock);
     free(scheduler);
-}
-
-/* Start-up recovery of tasks a crash left in flight: all of them when this
- * heraldd has the database to itself; on a shared one, only those whose lease
- * ended (the others may be another heraldd's deliveries under way). */
-static int scheduler_recover(Scheduler *scheduler, char *err, size_t errlen)
-{
-    int recovered = 0, moved = 0;
-    int64_t now = clock_now_ms();
-    if (store_begin(scheduler->store, err, errlen) != 0)
-        return -1;
-    if (store_recover_interrupted(scheduler->store, now,
-                                  store_is_shared(scheduler->store) ? STORE_RESCUE_EXPIRED
-                                                                    : STORE_RESCUE_ALL,
-                                  &recovered, &moved, err, errlen) != 0) {
-        store_rollback(scheduler->store);
-        return -1;
-    }
-    if (store_commit(scheduler->store, err, errlen) != 0)
-        return -1;
-    scheduler_log_rescue("recovered_interrupted", recovered, moved);
-    return 0;
 }
 
 Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t errlen)
@@ -541,14 +487,14 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
     }
     pthread_mutex_init(&scheduler->lock, NULL);
     scheduler->options = *options;
+    scheduler->write_backoff = SCHEDULER_WRITE_RETRY_MS;
     size_t concurrency = (size_t)options->concurrency;
-    scheduler->next_sweep = clock_now_ms() + options->config()->lease_sweep_interval_ms;
     scheduler->slots = calloc(concurrency, sizeof *scheduler->slots);
     scheduler->free_slots = calloc(concurrency, sizeof *scheduler->free_slots);
+    scheduler->claims = calloc(concurrency, sizeof *scheduler->claims);
     scheduler->claimed = calloc(concurrency, sizeof *scheduler->claimed);
-    scheduler->claimed_hosts = calloc(concurrency, sizeof *scheduler->claimed_hosts);
     if (scheduler->slots == NULL || scheduler->free_slots == NULL ||
-        scheduler->claimed == NULL || scheduler->claimed_hosts == NULL ||
+        scheduler->claims == NULL || scheduler->claimed == NULL ||
         host_table_init(&scheduler->hosts, options->per_host_concurrency) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -559,24 +505,31 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
             (ssize_t)sizeof scheduler->random_state ||
         scheduler->random_state == 0)
         scheduler->random_state = (uint64_t)clock_monotonic_ms() | 1;
-    StoreOptions store_options = {.durability = STORE_DURABILITY_REPLAYABLE};
-    scheduler->store = store_open(options->store_location, &store_options, err, errlen);
-    if (scheduler->store == NULL || scheduler_recover(scheduler, err, errlen) != 0)
-        goto fail;
-    char listen_err[320];
-    if (store_is_shared(scheduler->store) &&
-        store_signal_listen(scheduler->store, listen_err, sizeof listen_err) != 0)
-        log_warning("event=listen_failed error=\"%s\"", listen_err); /* again on reconnecting */
-    scheduler_load_hosts(scheduler);
+    /* Before the worker: its start-up reports hosts, which wakes the multi. */
     scheduler->multi = curl_multi_init();
     if (scheduler->multi == NULL) {
         snprintf(err, errlen, "cannot create the libcurl multi handle");
         goto fail;
     }
     /* The connection cache holds one connection per request we may have in flight. */
-    curl_multi_setopt(scheduler->multi, CURLMOPT_MAXCONNECTS, (long)concurrency);
-    curl_multi_setopt(scheduler->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long)options->per_host_concurrency);
+    if (curl_multi_setopt(scheduler->multi, CURLMOPT_MAXCONNECTS, (long)concurrency) !=
+            CURLM_OK ||
+        curl_multi_setopt(scheduler->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                          (long)options->per_host_concurrency) != CURLM_OK) {
+        snprintf(err, errlen, "cannot set the libcurl multi handle's connection limits");
+        goto fail;
+    }
+    SchedulerDbOptions db_options = {
+        .store_location = options->store_location,
+        .instance_id = options->instance_id,
+        .config = options->config,
+        .on_turn_done = scheduler_turn_done,
+        .on_host_due = scheduler_note_host,
+        .argument = scheduler,
+    };
+    scheduler->db = scheduler_db_start(&db_options, err, errlen);
+    if (scheduler->db == NULL)
+        goto fail;
     /* Alive from now: readiness and the alert checker may ask before the first turn. */
     metrics_scheduler_alive(clock_monotonic_ms());
     return scheduler;
@@ -588,6 +541,8 @@ fail:
 int scheduler_run(Scheduler *scheduler, char *err, size_t errlen)
 {
     metrics_scheduler_alive(clock_monotonic_ms());
+    if (scheduler_db_run(scheduler->db, err, errlen) != 0)
+        return -1;
     int rc = pthread_create(&scheduler->thread, NULL, scheduler_main, scheduler);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the scheduler thread: %s", strerror(rc));

@@ -1,25 +1,33 @@
 /*
- * scheduler: the delivery thread ("herald-sched").
+ * scheduler: the delivery thread ("herald-sched") and its database worker
+ * ("herald-sched-db", scheduler_db.h).
  *
  * One thread drives one libcurl multi handle (connection reuse, many requests
- * in flight, no thread per request). Each turn of its loop it records the
- * outcomes of finished requests and claims due tasks host by host, in one
- * transaction, then starts the claimed requests. It never has more than
- * `concurrency` requests in flight, nor more than `per_host_concurrency` to
- * one scheme://host:port, so a receiver that hangs only ever holds its own
- * slots. It sleeps until the next task is due (at most retry_interval) and is
- * woken at once when intake commits new tasks (scheduler_notify). On a
- * database other heraldd share it also looks for the work they accepted:
- * every second, and within milliseconds of a signal from one of them
- * (store_signal_*, sent by their beacon.c).
+ * in flight, no thread per request) and never runs a statement: it hands the
+ * worker one turn at a time (the outcomes of finished requests to write, and
+ * the due hosts to claim for) and starts the requests the worker claimed,
+ * while transfers go on. It never has more than `concurrency` requests in
+ * flight, nor more than `per_host_concurrency` to one scheme://host:port, so
+ * a receiver that hangs only ever holds its own slots. It sleeps until the
+ * next task is due (at most retry_interval) and is woken at once when intake
+ * commits new tasks (scheduler_notify) or the worker is done. The worker
+ * also sweeps ended leases and, on a database other heraldd share, looks for
+ * the work they accepted: every second, and within milliseconds of a signal
+ * from one of them (store_signal_*, sent by their beacon.c).
  *
- * With a systemd watchdog it sends WATCHDOG=1 from this loop, and only from
- * it: a loop that stops turning gets the service restarted.
+ * With a systemd watchdog it sends WATCHDOG=1 from the transfer loop, and
+ * only from it: a loop that stops turning gets the service restarted. The
+ * lag /readyz reports is computed when asked from the due time of the work
+ * waiting (metrics.h), so it is current even while the worker waits for the
+ * database.
  *
  * At start it recovers tasks a crash left 'delivering' (their attempt is
- * logged as interrupted and they are due again). At stop it claims nothing
- * more, lets requests in flight finish (each is bounded by its timeout) and
- * records their outcomes.
+ * logged as interrupted and they are due again, or in manual handling once
+ * their budget is spent). At stop it claims nothing more, lets requests in
+ * flight finish (each is bounded by its timeout) and records their outcomes,
+ * retrying a failing write for up to SCHEDULER_STOP_WRITE_MS before it logs
+ * the tasks it could not record (event=outcomes_unwritten: they are sent
+ * again).
  *
  * Threads: scheduler_notify() may be called from any thread; its inbox is
  * guarded by Scheduler.lock. Everything else belongs to the scheduler thread.

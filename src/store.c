@@ -265,6 +265,13 @@ int store_signal_take(Store *store, const char *self, bool *signalled, char *err
     return store->backend->signal_take(store, self, signalled, err, errlen);
 }
 
+int store_claim_count(Store *store, const char *claim_token, int64_t task_id, int64_t *count,
+                      char *err, size_t errlen)
+{
+    *count = 0;
+    return store->backend->claim_count(store, claim_token, task_id, count, err, errlen);
+}
+
 /* The size of one outcome in a statement: its response (at most
  * max_response_bytes) and the fixed part (messages, ids). */
 static size_t store_outcome_bytes(const AttemptOutcome *outcome)

@@ -248,6 +248,13 @@ int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_m
  * marked fenced and counted in *FENCED, so each attempt has one row in the
  * history. Outcomes are written in chunks of bounded size (a turn's responses
  * may be large), all inside the caller's transaction. */
+/* How many tasks hold CLAIM_TOKEN now (TASK_ID: that task only; 0: any):
+ * after a COMMIT whose reply was lost, whether it took effect is read back
+ * this way (a fresh token is in the database only if its claim committed; an
+ * outcome clears its task's token). Outside a transaction. */
+int store_claim_count(Store *store, const char *claim_token, int64_t task_id, int64_t *count,
+                      char *err, size_t errlen);
+
 #define STORE_OUTCOME_CHUNK_BYTES (8 * 1024 * 1024)
 #define STORE_OUTCOME_CHUNK_COUNT 512
 int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,

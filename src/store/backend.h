@@ -76,6 +76,8 @@ struct StoreBackend {
     int (*claim_due)(Store *store, const char *host, int64_t now, int64_t lease_ms,
                      const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
                      size_t errlen);
+    int (*claim_count)(Store *store, const char *claim_token, int64_t task_id, int64_t *count,
+                       char *err, size_t errlen);
     /* One chunk (store.c bounds its size); sets each outcome's fenced. */
     int (*record_outcomes)(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
                            char *err, size_t errlen);

@@ -242,6 +242,9 @@ int pg_fault_hook(PgStore *store, const char *what, char *err, size_t errlen)
         if (store->conn != NULL)
             shutdown(PQsocket(store->conn), SHUT_RDWR);
         return 0;
+    case FAULT_LOST:
+        store->lose_reply = true; /* pg_finish_statement, once it ran */
+        return 0;
     case FAULT_FULL:
         snprintf(err, errlen, "%s: could not extend file: No space left on device (injected fault)",
                  what);
@@ -261,6 +264,16 @@ int pg_fault_hook(PgStore *store, const char *what, char *err, size_t errlen)
 static PGresult *pg_finish_statement(PgStore *store, PGresult *result, const char *what,
                                      char *err, size_t errlen)
 {
+    if (store->lose_reply) {
+        /* The fault seam: the statement ran; its reply never arrives. */
+        store->lose_reply = false;
+        PQclear(result);
+        snprintf(err, errlen, "%s: server closed the connection unexpectedly (injected fault: "
+                              "the reply was lost)", what);
+        pg_note_outage("database_connection_lost", "the reply was lost (injected fault)");
+        pg_drop_connection(store);
+        return NULL;
+    }
     ExecStatusType status = PQresultStatus(result);
     if (result != NULL && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK))
         return result;
@@ -554,6 +567,7 @@ const StoreBackend store_backend_postgresql = {
     .host_list_pending = pg_host_list_pending,
     .host_next_due = pg_host_next_due,
     .claim_due = pg_claim_due,
+    .claim_count = pg_claim_count,
     .record_outcomes = pg_record_outcomes,
     .recover_interrupted = pg_recover_interrupted,
     .attempt_list = pg_attempt_list,

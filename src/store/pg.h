@@ -49,6 +49,7 @@ typedef enum {
     PG_SQL_CLAIM,
     PG_SQL_OUTCOME,
     PG_SQL_RESCUE,
+    PG_SQL_CLAIM_COUNT,
     PG_SQL_ATTEMPT_LIST,
     PG_SQL_MANUAL_OPEN_ID,
     PG_SQL_MANUAL_RETRY_TASK,
@@ -121,6 +122,7 @@ typedef struct PgStore {
     char password[256];      /* from password_file, read once at open */
     int schema_version;
     bool in_transaction;     /* BEGIN sent, COMMIT/ROLLBACK not yet */
+    bool lose_reply;         /* the fault seam: run the statement, then lose its reply */
     int64_t next_connect_ms; /* monotonic: no new connection before this */
     int64_t backoff_ms;      /* the wait after the next failed connection */
     char connect_error[256]; /* why the last connection failed */
@@ -294,6 +296,8 @@ int pg_clock_read(Store *base, int64_t *server_ms, char *err, size_t errlen);
 int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
                  const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
                  size_t errlen);
+int pg_claim_count(Store *base, const char *claim_token, int64_t task_id, int64_t *count,
+                   char *err, size_t errlen);
 int pg_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now, char *err,
                        size_t errlen);
 int pg_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,

@@ -84,6 +84,21 @@ int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
     return 0;
 }
 
+int pg_claim_count(Store *base, const char *claim_token, int64_t task_id, int64_t *count,
+                   char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_text(&params, claim_token);
+    pg_param_int64(&params, task_id);
+    PGresult *result =
+        pg_run(pg_of(base), PG_SQL_CLAIM_COUNT, &params, "read a claim back", err, errlen);
+    if (result == NULL)
+        return -1;
+    *count = pg_column_int64(result, 0, 0);
+    PQclear(result);
+    return 0;
+}
+
 /* The text columns must hold UTF-8; a message herald cut to fit may end
  * inside a character, and PostgreSQL refuses that where SQLite stores it. */
 static void pg_fit_utf8(char *out, size_t size, const char *text)

@@ -151,6 +151,9 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " moved_at) SELECT id, 'interrupted', attempts, last_status_code, 'interrupted', $1"
         " FROM rescued WHERE status = 'failed')"
         " SELECT count(*), count(*) FILTER (WHERE status = 'failed') FROM rescued",
+    /* claim_token, task_id (0: any) */
+    [PG_SQL_CLAIM_COUNT] = "SELECT count(*) FROM tasks WHERE claim_token = $1::text"
+                           " AND ($2::bigint = 0 OR id = $2)",
     /* task_id */
     [PG_SQL_ATTEMPT_LIST] =
         "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"

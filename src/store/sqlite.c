@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "fault.h"
+#include "log.h"
 
 /* Held from sqlite_begin() to commit/rollback by whichever connection writes. */
 static pthread_mutex_t sqlite_write_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -35,7 +36,8 @@ static int sqlite_fault_code(FaultKind kind)
     switch (kind) {
     case FAULT_FULL: return SQLITE_FULL;
     case FAULT_IOERR:
-    case FAULT_DROP: return SQLITE_IOERR_WRITE;
+    case FAULT_DROP:
+    case FAULT_LOST: return SQLITE_IOERR_WRITE;
     case FAULT_BUSY: return SQLITE_BUSY;
     case FAULT_NONE: break;
     }
@@ -44,7 +46,16 @@ static int sqlite_fault_code(FaultKind kind)
 
 int sqlite_step(SqliteStore *store, sqlite3_stmt *statement)
 {
-    int injected = sqlite_fault_code(fault_next());
+    FaultKind kind = fault_next();
+    int injected = sqlite_fault_code(kind);
+    if (kind == FAULT_LOST) {
+        /* The statement runs; then its result is reported lost. */
+        int rc = sqlite3_step(statement);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return rc;
+        store->injected = injected;
+        return injected;
+    }
     if (injected != SQLITE_OK) {
         store->injected = injected;
         return injected;
@@ -163,7 +174,8 @@ int sqlite_column_text(sqlite3_stmt *statement, int column, char **out, size_t *
 
 int sqlite_exec(SqliteStore *store, const char *sql, const char *what, char *err, size_t errlen)
 {
-    store->injected = sqlite_fault_code(fault_next());
+    FaultKind kind = fault_next();
+    store->injected = kind == FAULT_LOST ? SQLITE_OK : sqlite_fault_code(kind);
     if (store->injected != SQLITE_OK)
         return sqlite_fail(store, what, err, errlen);
     char *message = NULL;
@@ -171,6 +183,10 @@ int sqlite_exec(SqliteStore *store, const char *sql, const char *what, char *err
         snprintf(err, errlen, "%s: %s", what, message ? message : sqlite3_errmsg(store->db));
         sqlite3_free(message);
         return -1;
+    }
+    if (kind == FAULT_LOST) {
+        store->injected = sqlite_fault_code(kind);
+        return sqlite_fail(store, what, err, errlen);
     }
     return 0;
 }
@@ -320,6 +336,11 @@ int sqlite_begin(Store *base, char *err, size_t errlen)
         return -1;
     pthread_mutex_lock(&sqlite_write_lock);
     if (sqlite_step_done(store, statement, "begin", err, errlen) != 0) {
+        /* A BEGIN that failed after it took effect (the fault seam's lost
+         * reply) must not leave the write lock held. */
+        if (!sqlite3_get_autocommit(store->db) &&
+            sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+            log_error("event=rollback_failed error=\"%s\"", sqlite3_errmsg(store->db));
         pthread_mutex_unlock(&sqlite_write_lock);
         return -1;
     }
@@ -333,6 +354,18 @@ static void sqlite_end_transaction(SqliteStore *store)
         store->in_transaction = false;
         pthread_mutex_unlock(&sqlite_write_lock);
     }
+}
+
+int sqlite_single_int64(SqliteStore *store, sqlite3_stmt *statement, int64_t *out,
+                               const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite_step(store, statement);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(statement, 0);
+    sqlite3_reset(statement);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sqlite_fail(store, what, err, errlen);
+    return 0;
 }
 
 int sqlite_commit(Store *base, char *err, size_t errlen)
@@ -416,6 +449,7 @@ const StoreBackend store_backend_sqlite = {
     .host_list_pending = sqlite_host_list_pending,
     .host_next_due = sqlite_host_next_due,
     .claim_due = sqlite_claim_due,
+    .claim_count = sqlite_claim_count,
     .record_outcomes = sqlite_record_outcomes,
     .recover_interrupted = sqlite_recover_interrupted,
     .attempt_list = sqlite_attempt_list,

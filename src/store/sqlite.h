@@ -50,6 +50,7 @@ typedef enum {
     STORE_SQL_TASK_RETRY,
     STORE_SQL_TASK_FAILED,
     STORE_SQL_MANUAL_INSERT,
+    STORE_SQL_CLAIM_COUNT,
     STORE_SQL_RESCUE_ATTEMPTS,
     STORE_SQL_RESCUE_MANUAL,
     STORE_SQL_RESCUE_TASKS,
@@ -144,6 +145,10 @@ int sqlite_collect_rows(SqliteStore *store, sqlite3_stmt *statement, size_t elem
                         void **out, size_t *count, char *err, size_t errlen);
 
 /* Steps a statement that returns no rows and resets it. Returns 0 or -1. */
+/* Steps STATEMENT for one integer row into *OUT (unchanged if no row) and
+ * resets it. Returns 0, or -1 with ERR naming WHAT. */
+int sqlite_single_int64(SqliteStore *store, sqlite3_stmt *statement, int64_t *out,
+                        const char *what, char *err, size_t errlen);
 int sqlite_step_done(SqliteStore *store, sqlite3_stmt *statement, const char *what, char *err,
                      size_t errlen);
 
@@ -190,6 +195,8 @@ StoreResult sqlite_host_next_due(Store *base, const char *host, int64_t *out, ch
 int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
                      const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
                      size_t errlen);
+int sqlite_claim_count(Store *base, const char *claim_token, int64_t task_id, int64_t *count,
+                       char *err, size_t errlen);
 int sqlite_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now,
                            char *err, size_t errlen);
 int sqlite_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,

@@ -10,18 +10,6 @@
 #include "store/sqlite.h"
 
 /* Runs STATEMENT expecting one integer row; *OUT keeps its value if none. */
-static int sqlite_single_int64(SqliteStore *store, sqlite3_stmt *statement, int64_t *out,
-                               const char *what, char *err, size_t errlen)
-{
-    int rc = sqlite_step(store, statement);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(statement, 0);
-    sqlite3_reset(statement);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return sqlite_fail(store, what, err, errlen);
-    return 0;
-}
-
 int sqlite_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);

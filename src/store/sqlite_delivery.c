@@ -122,6 +122,18 @@ int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_m
     return 0;
 }
 
+int sqlite_claim_count(Store *base, const char *claim_token, int64_t task_id, int64_t *count,
+                       char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_CLAIM_COUNT, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite_bind_text(statement, ":token", claim_token);
+    sqlite_bind_int64(statement, ":id", task_id);
+    return sqlite_single_int64(store, statement, count, "read a claim back", err, errlen);
+}
+
 static int sqlite_insert_attempt(SqliteStore *store, const Attempt *attempt, char *err,
                                  size_t errlen)
 {

@@ -77,6 +77,8 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
         " SELECT id, :reason, attempts, last_status_code, last_error, :now FROM tasks"
         " WHERE id = :id",
+    [STORE_SQL_CLAIM_COUNT] = "SELECT count(*) FROM tasks WHERE claim_token = :token"
+                              " AND (:id = 0 OR id = :id)",
     /* The rescue, in three statements that select the same tasks (the
      * writer holds the database: nothing changes between them): the attempt
      * rows, at the claim's time (updated_at); the manual entries of those

@@ -196,6 +196,34 @@ class SchedulerTorture(unittest.TestCase):
                 self.assertEqual(self.herald.request("GET", "/healthz")[0], 200)
         self.herald.stop()
 
+    def test_claims_and_outcomes_whose_reply_is_lost(self):
+        """Each step in turn runs and then loses its reply (the connection drops after
+        it): for the COMMIT, the turn did commit, and the scheduler must read that back
+        rather than guess. Whatever the step, every task is delivered once, with one
+        attempt row per attempt and nothing recorded as interrupted."""
+        self.seam.lift()
+        self.settled(self.deliver_round("LOST-COUNT"))
+        count = self.seam.lift()["scheduler"]
+        self.assertGreater(count, 0)
+        for n in range(1, count + 1):
+            spec = "%d:1:lost" % n
+            with self.subTest(fault=spec):
+                self.seam.arm("scheduler:" + spec)
+                ids = self.deliver_round("LOST-%d" % n)
+                self.settled(ids)
+                self.seam.lift()
+                for task_id in ids:
+                    self.assertEqual(self.herald.get_task(task_id)["status"], "succeeded")
+                    attempts = [(a["attempt"], a["error_class"])
+                                for a in self.herald.attempts(task_id)]
+                    self.assertEqual(attempts, [(1, None)], (task_id, attempts))
+        self.assertEqual(db_count(self.herald, "SELECT count(*) FROM (SELECT task_id, attempt"
+                                  " FROM attempts GROUP BY task_id, attempt"
+                                  " HAVING count(*) > 1) AS repeated"), 0)
+        # Some pass lost a COMMIT's reply, and its effect was read back.
+        self.assertRegex(self.herald.log(), r"event=commit_read_back committed=yes")
+        self.herald.stop()
+
     def test_lease_sweep(self):
         """The periodic sweep: a lease that ended without an outcome (here planted:
         a delivered task marked in flight with a lease long over) is made due again."""

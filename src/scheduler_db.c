@@ -1,0 +1,370 @@
+/*
+ * scheduler_db: see scheduler_db.h.
+ *
+ * The worker sleeps in poll() on an eventfd (a turn submitted, or stop) and,
+ * on a shared database, its connection's LISTEN socket, until the next timer
+ * (the sweep, the look for others' work). It is the only user of its Store.
+ */
+#include "scheduler_db.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "fault.h"
+#include "log.h"
+
+/* On a database other heraldd share, how often to look for work they
+ * accepted (a read of the hosts with pending tasks, one index seek each). */
+#define SCHEDULER_DB_POLL_MS 1000
+/* Another heraldd's signal brings that look forward, but not closer than
+ * this to the last one. */
+#define SCHEDULER_DB_SIGNAL_GAP_MS 10
+/* After a failed read of an unsure commit, how soon to read again. */
+#define SCHEDULER_DB_READ_RETRY_MS 100
+
+struct SchedulerDb {
+    SchedulerDbOptions options;
+    Store *store;
+    pthread_t thread;
+    bool running;
+    int wake_fd; /* eventfd: a turn, or stop */
+
+    pthread_mutex_t lock; /* guards turn and stopping */
+    SchedulerTurn *turn;  /* submitted, not yet run */
+    bool stopping;
+
+    int64_t next_sweep;    /* monotonic ms */
+    int64_t next_poll;     /* monotonic ms; shared database only */
+    int64_t last_poll;     /* monotonic ms */
+    bool sweep_failing;    /* log a failing sweep once, not every interval */
+};
+
+/* Reports each host with pending work to the loop. */
+static void scheduler_db_load_hosts(SchedulerDb *db)
+{
+    StoreHost *hosts;
+    size_t count;
+    char err[512];
+    if (store_host_list_pending(db->store, &hosts, &count, err, sizeof err) != 0) {
+        log_error("event=host_list_failed error=\"%s\"", err);
+        return;
+    }
+    for (size_t i = 0; i < count; i++)
+        db->options.on_host_due(db->options.argument, hosts[i].target_host, hosts[i].next_due);
+    store_host_list_free(hosts, count);
+}
+
+/* Logs what a rescue did. */
+static void scheduler_db_log_rescue(const char *event, int recovered, int moved)
+{
+    if (recovered > 0)
+        log_warning("event=%s tasks=%d moved_to_manual=%d", event, recovered, moved);
+}
+
+/* One rescue in a transaction of its own. Returns 0, or -1 with ERR. */
+static int scheduler_db_rescue(SchedulerDb *db, StoreRescueScope scope, const char *event,
+                               char *err, size_t errlen)
+{
+    int recovered = 0, moved = 0;
+    if (store_begin(db->store, err, errlen) != 0)
+        return -1;
+    if (store_recover_interrupted(db->store, clock_now_ms(), scope, &recovered, &moved, err,
+                                  errlen) != 0) {
+        store_rollback(db->store);
+        return -1;
+    }
+    if (store_commit(db->store, err, errlen) != 0)
+        return -1;
+    scheduler_db_log_rescue(event, recovered, moved);
+    return 0;
+}
+
+/* The claims of TURN, inside its transaction. */
+static int scheduler_db_claim(SchedulerDb *db, SchedulerTurn *turn, char *err, size_t errlen)
+{
+    size_t filled = 0;
+    for (size_t i = 0; i < turn->claim_count; i++) {
+        SchedulerClaim *claim = &turn->claims[i];
+        claim->first = filled;
+        claim->count = 0;
+        claim->next_due = INT64_MAX;
+        if (task_generate_claim_token(claim->token) != 0) {
+            snprintf(err, errlen, "claim: the kernel's random source failed");
+            return -1;
+        }
+        size_t before = filled;
+        /* All of the host's claims or none (store_claim_due cleans up after itself). */
+        if (store_claim_due(db->store, claim->host_key, turn->now, turn->lease_ms, claim->token,
+                            claim->limit, turn->tasks, &filled, err, errlen) != 0)
+            return -1;
+        claim->count = filled - before;
+        if (store_host_next_due(db->store, claim->host_key, &claim->next_due, err, errlen) ==
+            STORE_ERROR)
+            return -1;
+    }
+    return 0;
+}
+
+/* Forgets the claims of a turn that did not commit. */
+static void scheduler_db_drop_claims(SchedulerTurn *turn)
+{
+    for (size_t i = 0; i < turn->claim_count; i++) {
+        SchedulerClaim *claim = &turn->claims[i];
+        for (size_t j = 0; j < claim->count; j++)
+            task_clear(&turn->tasks[claim->first + j]);
+        claim->count = 0;
+        claim->next_due = INT64_MAX;
+    }
+}
+
+/* After a COMMIT that failed: did it take effect? Reads back what only a
+ * committed transaction leaves: a claim's fresh token, or (without claims)
+ * an outcome's token gone from its task. Retries the read until the claims'
+ * lease would have ended (then any heraldd's sweep owns them, whatever
+ * happened) or the worker stops. Returns true if it committed. */
+static bool scheduler_db_read_back(SchedulerDb *db, SchedulerTurn *turn)
+{
+    const SchedulerClaim *claim = NULL;
+    for (size_t i = 0; i < turn->claim_count && claim == NULL; i++)
+        if (turn->claims[i].count > 0)
+            claim = &turn->claims[i];
+    if (claim == NULL && turn->outcome_count == 0)
+        return false;
+    int64_t give_up = clock_monotonic_ms() + turn->lease_ms;
+    char err[512];
+    for (;;) {
+        int64_t count = 0;
+        int read = claim != NULL
+                       ? store_claim_count(db->store, claim->token, 0, &count, err, sizeof err)
+                       : store_claim_count(db->store, turn->outcomes[0].claim_token,
+                                           turn->outcomes[0].attempt.task_id, &count, err,
+                                           sizeof err);
+        if (read == 0) {
+            bool committed = claim != NULL ? count > 0 : count == 0;
+            log_warning("event=commit_read_back committed=%s detail=\"the COMMIT's reply was "
+                        "lost; its effect was read back\"",
+                        committed ? "yes" : "no");
+            return committed;
+        }
+        pthread_mutex_lock(&db->lock);
+        bool stopping = db->stopping;
+        pthread_mutex_unlock(&db->lock);
+        if (stopping || clock_monotonic_ms() >= give_up) {
+            log_error("event=commit_unknown error=\"%s\" detail=\"left to the lease sweep\"",
+                      err);
+            return false;
+        }
+        poll(NULL, 0, SCHEDULER_DB_READ_RETRY_MS);
+    }
+}
+
+/* Runs TURN: one transaction, then its results. */
+static void scheduler_db_run_turn(SchedulerDb *db, SchedulerTurn *turn)
+{
+    turn->committed = false;
+    turn->fenced = 0;
+    turn->err[0] = '\0';
+    for (size_t i = 0; i < turn->claim_count; i++)
+        turn->claims[i].count = 0;
+    char *err = turn->err;
+    size_t errlen = sizeof turn->err;
+    if (store_begin(db->store, err, errlen) != 0)
+        return;
+    if (store_record_outcomes(db->store, turn->outcomes, turn->outcome_count, turn->now,
+                              &turn->fenced, err, errlen) != 0 ||
+        scheduler_db_claim(db, turn, err, errlen) != 0) {
+        store_rollback(db->store);
+        scheduler_db_drop_claims(turn);
+        return;
+    }
+    if (store_commit(db->store, err, errlen) == 0 || scheduler_db_read_back(db, turn)) {
+        turn->committed = true;
+        return;
+    }
+    scheduler_db_drop_claims(turn);
+}
+
+/* Reads the signals of other heraldd: one brings the next look for their
+ * work forward. */
+static void scheduler_db_take_signals(SchedulerDb *db, int64_t monotonic)
+{
+    bool signalled = false;
+    char err[320];
+    if (store_signal_take(db->store, db->options.instance_id, &signalled, err, sizeof err) != 0)
+        log_debug("event=signals_lost error=\"%s\"", err); /* pg.c logs the outage itself */
+    int64_t soonest = db->last_poll + SCHEDULER_DB_SIGNAL_GAP_MS;
+    if (signalled && soonest < db->next_poll)
+        db->next_poll = soonest > monotonic ? soonest : monotonic;
+}
+
+/* The sweep and the look for others' work, when due. */
+static void scheduler_db_run_timers(SchedulerDb *db, int64_t monotonic)
+{
+    bool shared = store_is_shared(db->store);
+    if (monotonic >= db->next_sweep) {
+        db->next_sweep = monotonic + db->options.config()->lease_sweep_interval_ms;
+        char err[512];
+        if (scheduler_db_rescue(db, STORE_RESCUE_EXPIRED, "leases_expired", err, sizeof err) !=
+            0) {
+            if (!db->sweep_failing)
+                log_error("event=lease_sweep_failed error=\"%s\"", err);
+            db->sweep_failing = true;
+        } else {
+            db->sweep_failing = false;
+            /* Tasks rescued, or made due behind our back, are found here. */
+            scheduler_db_load_hosts(db);
+            db->last_poll = monotonic;
+            db->next_poll = monotonic + SCHEDULER_DB_POLL_MS;
+        }
+    }
+    if (shared && monotonic >= db->next_poll) {
+        db->last_poll = monotonic;
+        db->next_poll = monotonic + SCHEDULER_DB_POLL_MS;
+        scheduler_db_load_hosts(db);
+    }
+}
+
+/* Sleeps until a turn or stop (the eventfd), a signal from another heraldd,
+ * or the next timer. */
+static void scheduler_db_wait(SchedulerDb *db, int64_t monotonic)
+{
+    int64_t wait = db->next_sweep - monotonic;
+    bool shared = store_is_shared(db->store);
+    if (shared && db->next_poll - monotonic < wait)
+        wait = db->next_poll - monotonic;
+    if (wait < 0)
+        wait = 0;
+    struct pollfd fds[2] = {{.fd = db->wake_fd, .events = POLLIN},
+                            {.fd = shared ? store_signal_fd(db->store) : -1, .events = POLLIN}};
+    if (poll(fds, fds[1].fd >= 0 ? 2 : 1, (int)(wait > 1000 ? 1000 : wait)) < 0 &&
+        errno != EINTR)
+        log_error("event=poll_failed error=\"%s\"", strerror(errno));
+    if (fds[0].revents & POLLIN) {
+        uint64_t value;
+        if (read(db->wake_fd, &value, sizeof value) < 0 && errno != EAGAIN)
+            log_error("event=wake_read_failed error=\"%s\"", strerror(errno));
+    }
+}
+
+static void *scheduler_db_main(void *argument)
+{
+    SchedulerDb *db = argument;
+    pthread_setname_np(pthread_self(), "herald-sched-db");
+    fault_set_role("scheduler");
+    for (;;) {
+        pthread_mutex_lock(&db->lock);
+        SchedulerTurn *turn = db->turn;
+        db->turn = NULL;
+        bool stopping = db->stopping;
+        pthread_mutex_unlock(&db->lock);
+        if (turn != NULL) {
+            scheduler_db_run_turn(db, turn);
+            db->options.on_turn_done(db->options.argument);
+            continue; /* another may be waiting already */
+        }
+        if (stopping)
+            break;
+        int64_t monotonic = clock_monotonic_ms();
+        if (store_is_shared(db->store))
+            scheduler_db_take_signals(db, monotonic);
+        scheduler_db_run_timers(db, monotonic);
+        scheduler_db_wait(db, clock_monotonic_ms());
+    }
+    return NULL;
+}
+
+static void scheduler_db_wake(SchedulerDb *db)
+{
+    uint64_t one = 1;
+    if (write(db->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        log_error("event=wake_failed error=\"%s\"", strerror(errno));
+}
+
+void scheduler_db_submit(SchedulerDb *db, SchedulerTurn *turn)
+{
+    pthread_mutex_lock(&db->lock);
+    db->turn = turn;
+    pthread_mutex_unlock(&db->lock);
+    scheduler_db_wake(db);
+}
+
+static void scheduler_db_free(SchedulerDb *db)
+{
+    store_close(db->store);
+    if (db->wake_fd >= 0)
+        close(db->wake_fd);
+    pthread_mutex_destroy(&db->lock);
+    free(db);
+}
+
+SchedulerDb *scheduler_db_start(const SchedulerDbOptions *options, char *err, size_t errlen)
+{
+    SchedulerDb *db = calloc(1, sizeof *db);
+    if (db == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&db->lock, NULL);
+    db->options = *options;
+    db->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (db->wake_fd < 0) {
+        snprintf(err, errlen, "cannot create an eventfd: %s", strerror(errno));
+        goto fail;
+    }
+    StoreOptions store_options = {.durability = STORE_DURABILITY_REPLAYABLE};
+    db->store = store_open(options->store_location, &store_options, err, errlen);
+    if (db->store == NULL)
+        goto fail;
+    /* Start-up recovery of tasks a crash left in flight: all of them when this
+     * heraldd has the database to itself; on a shared one, only those whose
+     * lease ended (the others may be another heraldd's deliveries under way). */
+    bool shared = store_is_shared(db->store);
+    if (scheduler_db_rescue(db, shared ? STORE_RESCUE_EXPIRED : STORE_RESCUE_ALL,
+                            "recovered_interrupted", err, errlen) != 0)
+        goto fail;
+    char listen_err[320];
+    if (shared && store_signal_listen(db->store, listen_err, sizeof listen_err) != 0)
+        log_warning("event=listen_failed error=\"%s\"", listen_err); /* again on reconnecting */
+    scheduler_db_load_hosts(db);
+    int64_t monotonic = clock_monotonic_ms();
+    db->next_sweep = monotonic + options->config()->lease_sweep_interval_ms;
+    db->last_poll = monotonic;
+    db->next_poll = monotonic + SCHEDULER_DB_POLL_MS;
+    return db;
+fail:
+    scheduler_db_free(db);
+    return NULL;
+}
+
+int scheduler_db_run(SchedulerDb *db, char *err, size_t errlen)
+{
+    int rc = pthread_create(&db->thread, NULL, scheduler_db_main, db);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the scheduler's database thread: %s", strerror(rc));
+        return -1;
+    }
+    db->running = true;
+    return 0;
+}
+
+void scheduler_db_stop(SchedulerDb *db)
+{
+    if (db == NULL)
+        return;
+    if (db->running) {
+        pthread_mutex_lock(&db->lock);
+        db->stopping = true;
+        pthread_mutex_unlock(&db->lock);
+        scheduler_db_wake(db);
+        pthread_join(db->thread, NULL);
+    }
+    scheduler_db_free(db);
+}
