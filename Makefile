@@ -25,9 +25,10 @@ PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd l
 BUILD_DEBS := pkg-config libmicrohttpd-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
               libinih-dev libssl-dev libsystemd-dev libpq-dev
 # The tests run every backend: PostgreSQL's server comes from Debian's package.
-# The console's browser test runs Debian's Chromium (with a font to draw its text).
+# The console's browser test runs Debian's Chromium (with a font to draw its text);
+# the clock tests run an instance under libfaketime.
 TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3 clang libclang-rt-14-dev postgresql \
-              chromium fonts-liberation
+              chromium fonts-liberation faketime
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wpointer-arith

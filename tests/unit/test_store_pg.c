@@ -282,6 +282,48 @@ static void test_outcome_text_is_made_utf8(void **state)
  * work, in due order, locking no more than it takes (LIMIT above LockRows,
  * in a materialised CTE), whatever the plan cache decides: the plan of a
  * queue at scale, with 1% of 50,000 tasks pending. */
+/* Two sweeps at once (two heraldd whose sweeps run together) rescue an ended
+ * lease once: the rescue is one statement that locks the rows it picks and
+ * skips those another sweep holds. Before, it was an INSERT of the attempt rows
+ * then an UPDATE, and the second sweep's INSERT, not seeing the first's
+ * uncommitted UPDATE, recorded the attempt a second time. */
+static void test_concurrent_sweeps_rescue_once(void **state)
+{
+    TestStore *fixture = *state;
+    fixture->store = open_migrated(fixture);
+    char err[512];
+    Store *other = open_migrated(fixture);
+    assert_non_null(other);
+    int64_t id = create_task(fixture->store, "SWEPT");
+    Task claimed[1];
+    size_t count = 0;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    /* A lease already over when the claim commits. */
+    assert_int_equal(store_claim_due(fixture->store, "http://a", 100, -1000,
+                                     "0123456789abcdef0123456789abcdef", 1, claimed, &count, err,
+                                     sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    task_clear(&claimed[0]);
+    int first = 0, second = 0, moved = 0;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_recover_interrupted(fixture->store, 500, STORE_RESCUE_EXPIRED, &first,
+                                               &moved, err, sizeof err), 0);
+    /* The first sweep has not committed yet. */
+    assert_int_equal(store_begin(other, err, sizeof err), 0);
+    assert_int_equal(store_recover_interrupted(other, 500, STORE_RESCUE_EXPIRED, &second, &moved,
+                                               err, sizeof err), 0);
+    assert_int_equal(store_commit(other, err, sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(first, 1);
+    assert_int_equal(second, 0);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM attempts WHERE task_id = %lld",
+             (long long)id);
+    assert_int_equal(test_store_query(fixture, sql), 1);
+    store_close(other);
+}
+
 static void test_claim_uses_the_due_work_index(void **state)
 {
     TestStore *fixture = *state;
@@ -380,6 +422,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_seam_drops_the_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outcome_text_is_made_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_uses_the_due_work_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_sweeps_rescue_once, setup, teardown),
         cmocka_unit_test(test_unreachable_server),
         cmocka_unit_test(test_passwords_are_not_shown),
     };
