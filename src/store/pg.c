@@ -440,26 +440,6 @@ int pg_tidy(Store *base, char *err, size_t errlen)
     return 0; /* the server keeps its own files */
 }
 
-int pg_leader_try(Store *base, bool *leader, char *err, size_t errlen)
-{
-    PgStore *store = pg_of(base);
-    *leader = false;
-    /* Held by this session still: the lock lives as long as the session, and
-     * taking it again would only stack another hold on it. */
-    if (store->leader_connection != 0 && store->conn != NULL &&
-        store->leader_connection == store->connection) {
-        *leader = true;
-        return 0;
-    }
-    PGresult *result = pg_run(store, PG_SQL_LEADER_TRY, NULL, "leader lock", err, errlen);
-    if (result == NULL)
-        return -1;
-    *leader = PQntuples(result) == 1 && pg_column_bool(result, 0, 0);
-    PQclear(result);
-    store->leader_connection = *leader ? store->connection : 0;
-    return 0;
-}
-
 int pg_ping(Store *base, char *err, size_t errlen)
 {
     PGresult *result = pg_run(pg_of(base), PG_SQL_PING, NULL, "ping", err, errlen);
@@ -533,7 +513,9 @@ const StoreBackend store_backend_postgresql = {
     .schema_version = pg_schema_version,
     .tidy = pg_tidy,
     .ping = pg_ping,
-    .leader_try = pg_leader_try,
+    .leader_acquire = pg_leader_acquire,
+    .leader_release = pg_leader_release,
+    .leader_hold = pg_leader_hold,
     .signal_send = pg_signal_send,
     .signal_listen = pg_signal_listen,
     .signal_fd = pg_signal_fd,
@@ -568,6 +550,8 @@ const StoreBackend store_backend_postgresql = {
     .alert_unsent = pg_alert_unsent,
     .alert_list = pg_alert_list,
     .alert_latest = pg_alert_latest,
+    .alert_claim = pg_alert_claim,
+    .alert_firing = pg_alert_firing,
     .retention_boundary = pg_retention_boundary,
     .retention_select = pg_retention_select,
     .retention_delete_tasks = pg_retention_delete_tasks,
