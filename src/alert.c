@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alert_internal.h"
 #include "alert_sink.h"
@@ -425,7 +426,12 @@ AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen)
         checker->webhook_url = strdup(options->webhook_url);
     if (options->command[0] != '\0')
         checker->command = strdup(options->command);
-    StoreOptions store_options = {.durability = STORE_DURABILITY_FULL};
+    /* Its sessions are named for operators (and tests) to find in
+     * pg_stat_activity: "heraldd/alert:PID". */
+    char application_name[48];
+    snprintf(application_name, sizeof application_name, "heraldd/alert:%ld", (long)getpid());
+    StoreOptions store_options = {.durability = STORE_DURABILITY_FULL,
+                                  .application_name = application_name};
     checker->store = store_open(options->store_location, &store_options, err, errlen);
     if (checker->store == NULL) {
         alert_free(checker);

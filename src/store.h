@@ -82,6 +82,9 @@ typedef struct StoreOptions {
     /* PostgreSQL: how long opening may keep retrying to reach the server
      * (start-up waits for a database that is not up yet); 0 = one try. */
     int64_t wait_ms;
+    /* PostgreSQL: the connection's application_name, so pg_stat_activity
+     * tells its sessions apart; NULL = "heraldd". */
+    const char *application_name;
 } StoreOptions;
 
 /* Opens the database at LOCATION (SQLite: created if missing) and checks or

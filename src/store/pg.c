@@ -123,7 +123,7 @@ static int pg_connect_once(PgStore *store, char *err, size_t errlen)
     const char *keywords[12], *values[12];
     int n = 0;
     keywords[n] = "connect_timeout", values[n++] = "5";
-    keywords[n] = "application_name", values[n++] = "heraldd";
+    keywords[n] = "application_name", values[n++] = store->application_name;
     keywords[n] = "keepalives_idle", values[n++] = "10";
     keywords[n] = "keepalives_interval", values[n++] = "5";
     keywords[n] = "keepalives_count", values[n++] = "3";
@@ -386,6 +386,7 @@ PgStore *pg_store_new(const StoreLocation *location, StoreDurability durability,
     }
     store->base.backend = &store_backend_postgresql;
     store->location = location;
+    snprintf(store->application_name, sizeof store->application_name, "heraldd");
     store->durability = durability;
     if (location->password_file != NULL && location->password_file[0] != '\0' &&
         pg_read_password(location->password_file, store->password, sizeof store->password, err,
@@ -402,6 +403,9 @@ Store *pg_open(const StoreLocation *location, const StoreOptions *options, char 
     PgStore *store = pg_store_new(location, options->durability, err, errlen);
     if (store == NULL)
         return NULL;
+    if (options->application_name != NULL)
+        snprintf(store->application_name, sizeof store->application_name, "%s",
+                 options->application_name);
     const Migration *migrations =
         options->migrations ? options->migrations : migrations_postgresql.list;
     size_t count = options->migrations ? options->migration_count : migrations_postgresql.count;

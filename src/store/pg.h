@@ -123,6 +123,7 @@ typedef struct PgStore {
     StoreDurability durability;
     PGconn *conn;            /* NULL: connect before the next statement */
     char password[256];      /* from password_file, read once at open */
+    char application_name[64]; /* what pg_stat_activity shows of each session */
     int schema_version;
     bool in_transaction;     /* BEGIN sent, COMMIT/ROLLBACK not yet */
     int64_t next_connect_ms; /* monotonic: no new connection before this */
