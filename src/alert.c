@@ -7,8 +7,19 @@
  * "resolved" notice. An alert is first written to the alerts table unsent,
  * then handed to the sinks; whatever is still unsent is tried again each
  * interval, so a sink that is down loses nothing. Where several heraldd share
- * a database, one of them leads (store_leader_try) and alone runs what they
- * share: the backlog alert, the sinks, retention.
+ * a database, one of them leads (alert_lead.h: a lease with a term) and alone
+ * runs what they share: the backlog alert, the sinks, resolving the alerts of
+ * instances that are gone, retention; each of those writes names the term,
+ * and the database refuses it once a newer term leads.
+ *
+ * delivery_lag is each instance's own: it names the instance (the alerts
+ * table's instance, and "instance" in its details), and the instance raises
+ * and resolves its own. One that stops or is killed cannot resolve it; the
+ * leader does, once that instance is gone (no row in the instances table, or
+ * no heartbeat within ROSTER_ALIVE_MS; with SQLite, any other instance than
+ * itself). A restarted instance has a new id, so its predecessor's alert is
+ * one of those. An instance the leader took for gone (frozen a while) finds
+ * its alert resolved and raises it again if it still lags.
  */
 #include "alert.h"
 
@@ -19,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "alert_internal.h"
 #include "alert_sink.h"
 #include "clock.h"
 #include "fault.h"
@@ -29,33 +42,7 @@
 
 #define ALERT_RETENTION_BATCH 500
 #define ALERT_RETENTION_BATCHES_PER_TURN 20
-
-typedef struct AlertState {
-    const char *kind;
-    bool firing;
-    int64_t last_count;    /* the count of the last alert sent */
-    int64_t last_fired_at; /* wall clock, ms */
-} AlertState;
-
-struct AlertChecker {
-    AlertOptions options;
-    char *webhook_url;
-    char *command;
-    Store *store;
-    pthread_t thread;
-    pthread_mutex_t lock; /* guards stopping and pending (a reload's options) */
-    bool has_pending;
-    AlertOptions pending;
-    char *pending_webhook_url;
-    char *pending_command;
-    pthread_cond_t wake;
-    bool stopping;
-    AlertState backlog;
-    AlertState lag;
-    bool leader; /* runs the singletons (store_leader_try) */
-};
-
-static cJSON *alert_time(int64_t unix_ms)
+cJSON *alert_time(int64_t unix_ms)
 {
     char text[CLOCK_RFC3339_SIZE];
     clock_format_rfc3339(unix_ms, text);
@@ -64,42 +51,41 @@ static cJSON *alert_time(int64_t unix_ms)
 
 /* ---- writes: each goes through the intake writer (intake_run) ---- */
 
-typedef struct AlertInsert {
-    const char *kind;
-    bool firing;
-    int64_t count;
-    const char *details;
-    int64_t now;
-    int64_t id; /* out */
-} AlertInsert;
-
 static StoreResult alert_apply_insert(Store *store, IntakeJob *job, char *err, size_t errlen)
 {
     AlertInsert *insert = job->context;
-    return store_alert_insert(store, insert->kind, insert->firing, insert->count,
-                              insert->details, insert->now, &insert->id, err, errlen) == 0
-               ? STORE_OK
-               : STORE_ERROR;
-}
-
-static StoreResult alert_apply_mark(Store *store, IntakeJob *job, char *err, size_t errlen)
-{
-    return store_alert_mark(store, job->context, err, errlen) == 0 ? STORE_OK : STORE_ERROR;
+    StoreResult result = store_alert_insert(
+        store, insert->fence.term > 0 ? &insert->fence : NULL, &insert->record, &insert->id, err,
+        errlen);
+    /* Refused is an answer, not a failure: the job commits nothing either way. */
+    insert->refused = result == STORE_NOT_FOUND;
+    return result == STORE_ERROR ? STORE_ERROR : STORE_OK;
 }
 
 typedef struct AlertRetention {
+    StoreFence fence;
     int64_t cutoff;
     int64_t deleted; /* out */
+    bool refused;    /* out: the lease no longer holds */
 } AlertRetention;
 
 static StoreResult alert_apply_retention_step(Store *store, IntakeJob *job, char *err,
                                               size_t errlen)
 {
     AlertRetention *retention = job->context;
-    return store_retention_step(store, retention->cutoff, ALERT_RETENTION_BATCH,
-                                &retention->deleted, err, errlen) == 0
-               ? STORE_OK
-               : STORE_ERROR;
+    StoreResult result = store_retention_step(store, &retention->fence, clock_now_ms(),
+                                              retention->cutoff, ALERT_RETENTION_BATCH,
+                                              &retention->deleted, err, errlen);
+    retention->refused = result == STORE_NOT_FOUND;
+    return result == STORE_ERROR ? STORE_ERROR : STORE_OK;
+}
+
+int alert_store(AlertChecker *checker, AlertInsert *insert, char *err, size_t errlen)
+{
+    return intake_run(checker->options.intake, alert_apply_insert, insert, err, errlen) ==
+                   STORE_OK
+               ? 0
+               : -1;
 }
 
 /* Writes ALERT (its details JSON) unsent, logs it and counts it. An alert
@@ -109,6 +95,8 @@ static void alert_record(AlertChecker *checker, AlertState *state, bool firing, 
                          cJSON *details, int64_t now)
 {
     cJSON_AddStringToObject(details, "kind", state->kind);
+    if (state->instance != NULL)
+        cJSON_AddStringToObject(details, "instance", state->instance);
     cJSON_AddStringToObject(details, "state", firing ? "firing" : "resolved");
     cJSON_AddNumberToObject(details, "count", (double)count);
     cJSON_AddItemToObject(details, "created_at", alert_time(now));
@@ -118,11 +106,15 @@ static void alert_record(AlertChecker *checker, AlertState *state, bool firing, 
     log_quote(quoted, sizeof quoted, cJSON_IsString(summary) ? summary->valuestring : "");
     cJSON_Delete(details);
     char err[512];
-    AlertInsert insert = {.kind = state->kind, .firing = firing, .count = count,
-                          .details = text, .now = now};
-    if (text == NULL ||
-        intake_run(checker->options.intake, alert_apply_insert, &insert, err, sizeof err) !=
-            STORE_OK) {
+    AlertInsert insert = {
+        .fence = state->fenced ? alert_lead_fence(&checker->lead) : (StoreFence){0},
+        .record = {.kind = state->kind, .instance = state->instance, .firing = firing,
+                   .count = count, .details = text, .now = now}};
+    if (state->fenced && insert.fence.term == 0) {
+        free(text);
+        return; /* no longer leading */
+    }
+    if (text == NULL || alert_store(checker, &insert, err, sizeof err) != 0) {
         char reason[600];
         log_error("event=alert_not_recorded kind=%s state=%s text=%s error=%s retry=next_interval",
                   state->kind, firing ? "firing" : "resolved", quoted,
@@ -131,8 +123,16 @@ static void alert_record(AlertChecker *checker, AlertState *state, bool firing, 
         return;
     }
     free(text);
-    log_error("event=alert kind=%s state=%s count=%lld alert_id=%lld text=%s", state->kind,
-              firing ? "firing" : "resolved", (long long)count, (long long)insert.id, quoted);
+    if (insert.refused) {
+        alert_lead_fenced(&checker->lead, "the alert");
+        return;
+    }
+    char instance[ALERT_INSTANCE_MAX + 16] = "";
+    if (state->instance != NULL)
+        snprintf(instance, sizeof instance, " instance=%s", state->instance);
+    log_error("event=alert kind=%s%s state=%s count=%lld alert_id=%lld text=%s", state->kind,
+              instance, firing ? "firing" : "resolved", (long long)count, (long long)insert.id,
+              quoted);
     if (firing) {
         metrics_count_alert(state->kind);
         state->last_count = count;
@@ -198,6 +198,24 @@ static void alert_check_backlog(AlertChecker *checker, int64_t now)
     alert_evaluate(checker, &checker->backlog, condition, backlog.count, details, now);
 }
 
+/* While STATE (this instance's own alert) fires, whether the leader has
+ * resolved it meanwhile, taking this instance for gone (it was frozen or
+ * cut off a while): then it is quiet again, and fires anew if the condition
+ * still holds. */
+static void alert_check_own(AlertChecker *checker, AlertState *state)
+{
+    if (!state->firing || !store_is_shared(checker->store))
+        return;
+    StoredAlert latest;
+    char err[256];
+    if (store_alert_latest(checker->store, state->kind, state->instance, &latest, err,
+                           sizeof err) != STORE_OK)
+        return;
+    if (!latest.firing)
+        state->firing = false;
+    stored_alert_clear(&latest);
+}
+
 /* delivery_lag: this instance has stopped delivering. Asked of the
  * scheduler's published state, not the database: the oldest due task in the
  * database may only wait for a receiver at its own concurrency limit (a hung
@@ -207,25 +225,28 @@ static void alert_check_backlog(AlertChecker *checker, int64_t now)
 static void alert_check_lag(AlertChecker *checker, int64_t now)
 {
     const AlertOptions *options = &checker->options;
+    alert_check_own(checker, &checker->lag);
     int64_t lag_ms;
     MetricsReadiness readiness =
         metrics_readiness(options->scheduler_alive_ms, options->max_lag_ms, &lag_ms);
     bool condition = readiness != METRICS_READY;
     cJSON *details = cJSON_CreateObject();
     char text[256];
+    const char *self = options->instance_id;
     if (readiness == METRICS_SCHEDULER_SILENT)
-        snprintf(text, sizeof text, "the scheduler has not run for over %llds: it is stuck",
+        snprintf(text, sizeof text,
+                 "instance %s: the scheduler has not run for over %llds: it is stuck", self,
                  (long long)(options->scheduler_alive_ms / 1000));
     else if (condition)
         snprintf(text, sizeof text,
-                 "a notification that could be sent now has waited %llds (max_lag %llds): the "
-                 "scheduler is stuck or overwhelmed",
-                 (long long)(lag_ms / 1000), (long long)(options->max_lag_ms / 1000));
+                 "instance %s: a notification that could be sent now has waited %llds (max_lag "
+                 "%llds): the scheduler is stuck or overwhelmed",
+                 self, (long long)(lag_ms / 1000), (long long)(options->max_lag_ms / 1000));
     else
         snprintf(text, sizeof text,
-                 "deliveries are on time again (the most overdue sendable task waits %llds, "
-                 "max_lag %llds)",
-                 (long long)(lag_ms / 1000), (long long)(options->max_lag_ms / 1000));
+                 "instance %s: deliveries are on time again (the most overdue sendable task "
+                 "waits %llds, max_lag %llds)",
+                 self, (long long)(lag_ms / 1000), (long long)(options->max_lag_ms / 1000));
     cJSON_AddStringToObject(details, "text", text);
     cJSON_AddNumberToObject(details, "lag_seconds", (double)lag_ms / 1000.0);
     cJSON_AddNumberToObject(details, "max_lag_seconds", (double)options->max_lag_ms / 1000.0);
@@ -233,87 +254,27 @@ static void alert_check_lag(AlertChecker *checker, int64_t now)
     alert_evaluate(checker, &checker->lag, condition, lag_ms / 1000, details, now);
 }
 
-/* Hands ALERT to SINK unless it took it already; returns the time it took it
- * (0: failed, with the reason appended to FAILURE). */
-static int64_t alert_send_to(AlertChecker *checker, const StoredAlert *alert, const char *body,
-                             bool webhook, int64_t sent_at, char *failure, size_t size)
-{
-    if (sent_at > 0)
-        return sent_at; /* each sink gets each alert once */
-    char error[512] = "";
-    int result = webhook ? alert_sink_webhook(checker->webhook_url, alert, body,
-                                              &checker->options.policies()->fallback, error,
-                                              sizeof error)
-                         : alert_sink_command(checker->command, alert, body, error, sizeof error);
-    if (result == 0)
-        return clock_now_ms();
-    size_t used = strlen(failure);
-    snprintf(failure + used, size - used, "%s%s", used ? "; " : "",
-             error[0] ? error : webhook ? "webhook failed" : "command failed");
-    return 0;
-}
-
-/* Hands every unsent alert to each configured sink that has not taken it;
- * an alert is sent once every configured sink took it. */
-static void alert_send_pending(AlertChecker *checker)
-{
-    StoredAlert *alerts;
-    size_t count;
-    char err[512];
-    if (store_alert_unsent(checker->store, &alerts, &count, err, sizeof err) != 0) {
-        log_error("event=alert_send_failed error=\"%s\"", err);
-        return;
-    }
-    for (size_t i = 0; i < count; i++) {
-        StoredAlert *alert = &alerts[i];
-        char *body = alert_sink_body(alert);
-        if (body == NULL) {
-            log_error("event=alert_send_failed alert_id=%lld error=\"out of memory\"",
-                      (long long)alert->id);
-            continue;
-        }
-        char failure[1100] = "";
-        if (checker->webhook_url != NULL)
-            alert->webhook_sent_at = alert_send_to(checker, alert, body, true,
-                                                   alert->webhook_sent_at, failure,
-                                                   sizeof failure);
-        if (checker->command != NULL)
-            alert->command_sent_at = alert_send_to(checker, alert, body, false,
-                                                   alert->command_sent_at, failure,
-                                                   sizeof failure);
-        free(body);
-        if (failure[0] != '\0') {
-            char quoted[1200];
-            log_error("event=alert_sink_failed alert_id=%lld error=%s retry=next_interval",
-                      (long long)alert->id, log_quote(quoted, sizeof quoted, failure));
-        }
-        alert->sent_at = failure[0] ? 0 : clock_now_ms();
-        free(alert->send_error);
-        alert->send_error = failure[0] ? strdup(failure) : NULL;
-        if (intake_run(checker->options.intake, alert_apply_mark, alert, err, sizeof err) !=
-            STORE_OK) {
-            char quoted[600];
-            log_error("event=alert_send_failed error=%s", log_quote(quoted, sizeof quoted, err));
-        }
-    }
-    store_alert_list_free(alerts, count);
-}
-
-/* Deletes what retention allows in batches, each a write through intake,
- * asking first (a read) whether there is anything to delete, so an idle turn
- * and the end of the work cost no empty write transaction. */
+/* Deletes what retention allows in batches, each a write through intake
+ * under the lease's term, asking first (a read) whether there is anything
+ * to delete, so an idle turn and the end of the work cost no empty write
+ * transaction. */
 static void alert_apply_retention(AlertChecker *checker, int64_t now)
 {
     int64_t cutoff = now - checker->options.retention_ms;
     int64_t total = 0;
     char err[512], quoted[600];
-    for (int batch = 0; batch < ALERT_RETENTION_BATCHES_PER_TURN; batch++) {
+    for (int batch = 0; batch < ALERT_RETENTION_BATCHES_PER_TURN && checker->lead.leader;
+         batch++) {
         bool pending = false;
-        AlertRetention retention = {.cutoff = cutoff};
+        AlertRetention retention = {.fence = alert_lead_fence(&checker->lead), .cutoff = cutoff};
         if (store_retention_pending(checker->store, cutoff, &pending, err, sizeof err) != 0 ||
             (pending && intake_run(checker->options.intake, alert_apply_retention_step,
                                    &retention, err, sizeof err) != STORE_OK)) {
             log_error("event=retention_failed error=%s", log_quote(quoted, sizeof quoted, err));
+            break;
+        }
+        if (retention.refused) {
+            alert_lead_fenced(&checker->lead, "retention");
             break;
         }
         total += retention.deleted;
@@ -324,12 +285,14 @@ static void alert_apply_retention(AlertChecker *checker, int64_t now)
         log_info("event=retention deleted_rows=%lld", (long long)total);
 }
 
-/* An alert that was firing when heraldd stopped is still firing. */
+/* An alert that was firing when the last leader stopped is still firing. */
 static void alert_restore(AlertChecker *checker, AlertState *state)
 {
     StoredAlert latest;
     char err[256];
-    if (store_alert_latest(checker->store, state->kind, &latest, err, sizeof err) != STORE_OK)
+    state->firing = false;
+    if (store_alert_latest(checker->store, state->kind, state->instance, &latest, err,
+                           sizeof err) != STORE_OK)
         return;
     state->firing = latest.firing;
     state->last_count = latest.count;
@@ -337,40 +300,29 @@ static void alert_restore(AlertChecker *checker, AlertState *state)
     stored_alert_clear(&latest);
 }
 
-/* Takes or keeps the lead of the heraldd sharing the database, or notes
- * that it was lost (store_leader_try). */
+/* Takes or renews the lease. A new term restores the backlog's state: the
+ * last leader may have raised or resolved it. */
 static void alert_lead(AlertChecker *checker)
 {
-    bool leader = false;
-    char err[256], quoted[320];
-    if (store_leader_try(checker->store, &leader, err, sizeof err) != 0 && checker->leader)
-        log_warning("event=leader_check_failed error=%s",
-                    log_quote(quoted, sizeof quoted, err));
-    bool shared = store_is_shared(checker->store);
-    if (leader && !checker->leader) {
-        /* The last leader may have raised or resolved the backlog alert. */
+    bool acquired = false;
+    int64_t lease_ms = alert_lead_lease_ms(checker->options.interval_ms);
+    if (alert_lead_renew(&checker->lead, lease_ms, &acquired) && acquired)
         alert_restore(checker, &checker->backlog);
-        if (shared)
-            log_info("event=leader_acquired");
-    } else if (!leader && checker->leader && shared) {
-        log_warning("event=leader_lost");
-    }
-    checker->leader = leader;
-    metrics_set_leader(leader);
 }
 
 /* One turn. Every instance watches its own deliveries (delivery_lag); the
  * leader alone watches what they share (the manual backlog), sends every
- * instance's alerts and applies retention, so nothing is raised, sent or
- * deleted twice. */
+ * instance's alerts, resolves those of instances that are gone and applies
+ * retention, so nothing is raised, sent or deleted twice. */
 static void alert_turn(AlertChecker *checker)
 {
     int64_t now = clock_now_ms();
     alert_lead(checker);
     alert_check_lag(checker, now);
-    if (!checker->leader)
+    if (!checker->lead.leader)
         return;
     alert_check_backlog(checker, now);
+    alert_resolve_gone(checker, now);
     if (checker->webhook_url != NULL || checker->command != NULL)
         alert_send_pending(checker);
     alert_apply_retention(checker, now);
@@ -419,9 +371,21 @@ static void *alert_main(void *argument)
     while (!checker->stopping) {
         alert_take_pending(checker);
         pthread_mutex_unlock(&checker->lock);
-        alert_turn(checker);
+        /* A full turn every interval; between them, when the interval is
+         * longer than a third of the lease, a renewal alone. */
+        int64_t start = clock_monotonic_ms();
+        int64_t interval = checker->options.interval_ms;
+        int64_t renew_every = alert_lead_renew_every_ms(alert_lead_lease_ms(interval));
+        if (start >= checker->next_full_turn) {
+            checker->next_full_turn = start + interval;
+            alert_turn(checker);
+        } else {
+            alert_lead(checker);
+        }
+        int64_t until_full = checker->next_full_turn - clock_monotonic_ms();
+        int64_t wait = until_full < renew_every ? until_full : renew_every;
         pthread_mutex_lock(&checker->lock);
-        struct timespec deadline = clock_monotonic_deadline(checker->options.interval_ms);
+        struct timespec deadline = clock_monotonic_deadline(wait > 0 ? wait : 0);
         while (!checker->stopping && !checker->has_pending &&
                pthread_cond_timedwait(&checker->wake, &checker->lock, &deadline) == 0) {
         }
@@ -432,6 +396,8 @@ static void *alert_main(void *argument)
 
 static void alert_free(AlertChecker *checker)
 {
+    if (checker->store != NULL)
+        alert_lead_release(&checker->lead); /* a clean stop hands the lead on at once */
     store_close(checker->store);
     free(checker->webhook_url);
     free(checker->command);
@@ -451,23 +417,31 @@ AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen)
     }
     checker->options = *options;
     checker->backlog.kind = "manual_backlog";
+    checker->backlog.fenced = true;
     checker->lag.kind = "delivery_lag";
+    checker->lag.instance = options->instance_id;
     pthread_mutex_init(&checker->lock, NULL);
     clock_cond_init(&checker->wake);
     if (options->webhook_url[0] != '\0')
         checker->webhook_url = strdup(options->webhook_url);
     if (options->command[0] != '\0')
         checker->command = strdup(options->command);
-    StoreOptions store_options = {.durability = STORE_DURABILITY_FULL};
+    /* Its sessions are named for operators (and tests) to find in
+     * pg_stat_activity: "heraldd/alert:PID". */
+    char application_name[48];
+    snprintf(application_name, sizeof application_name, "heraldd/alert:%ld", (long)getpid());
+    StoreOptions store_options = {.durability = STORE_DURABILITY_FULL,
+                                  .application_name = application_name};
     checker->store = store_open(options->store_location, &store_options, err, errlen);
     if (checker->store == NULL) {
         alert_free(checker);
         return NULL;
     }
-    /* The backlog's state is restored when this instance takes the lead. On a
-     * shared database the last delivery_lag alert may be another instance's. */
-    if (!store_is_shared(checker->store))
-        alert_restore(checker, &checker->lag);
+    /* The backlog's state is restored when this instance takes the lead; its
+     * own delivery_lag starts quiet (a new id: a predecessor's alert is
+     * resolved by the leader). */
+    checker->lead = (AlertLead){.store = checker->store, .holder = options->instance_id,
+                                .shared = store_is_shared(checker->store)};
     int rc = pthread_create(&checker->thread, NULL, alert_main, checker);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the alert thread: %s", strerror(rc));

@@ -39,6 +39,9 @@ typedef struct AlertOptions {
      * outlive the checker. */
     const StoreLocation *store_location;
     Intake *intake; /* not owned; must outlive the checker */
+    /* This instance's id (roster.h): its delivery_lag alerts name it, and it
+     * holds the leadership lease under it. Not owned; must outlive the checker. */
+    const char *instance_id;
     int64_t interval_ms;
     int64_t window_ms;
     int64_t threshold;

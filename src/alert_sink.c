@@ -99,8 +99,17 @@ int alert_sink_webhook(const char *url, const StoredAlert *alert, const char *bo
     ALERT_SINK_SET(CURLOPT_POSTFIELDS, body);
     ALERT_SINK_SET(CURLOPT_HTTPHEADER, headers);
     ALERT_SINK_SET(CURLOPT_USERAGENT, "herald/" HERALD_VERSION);
+    /* The whole request, the name lookup included, ends at the timeout. */
     ALERT_SINK_SET(CURLOPT_TIMEOUT_MS, (long)ALERT_SINK_WEBHOOK_TIMEOUT_MS);
+    ALERT_SINK_SET(CURLOPT_CONNECTTIMEOUT_MS, (long)ALERT_SINK_WEBHOOK_TIMEOUT_MS);
     ALERT_SINK_SET(CURLOPT_NOSIGNAL, 1L);
+    /* libcurl resolves the name in a thread of its own. Without QUICK_EXIT,
+     * a request whose timeout ran out while that thread was still in
+     * getaddrinfo joins it in curl_easy_cleanup: the alert thread (and with
+     * it the lease's renewals) would wait out the whole lookup, however
+     * long the resolver takes. With it the thread is left to finish alone
+     * (see deliver_prepare). */
+    ALERT_SINK_SET(CURLOPT_QUICK_EXIT, 1L);
     ALERT_SINK_SET(CURLOPT_PROXY, "");
     ALERT_SINK_SET(CURLOPT_WRITEFUNCTION, alert_sink_discard);
     ALERT_SINK_SET(CURLOPT_ERRORBUFFER, error);

@@ -10,6 +10,7 @@
 #define ALERT_SAMPLE_MAX 10
 #define ALERT_TYPES_MAX 32
 #define ALERT_KIND_MAX 24
+#define ALERT_INSTANCE_MAX 96 /* an instance id, host:pid:start (StoreInstance.id) */
 
 /* The open manual entries moved within the alert window. */
 typedef struct AlertBacklog {
@@ -29,6 +30,7 @@ typedef struct AlertBacklog {
 typedef struct StoredAlert {
     int64_t id;
     char kind[ALERT_KIND_MAX];
+    char instance[ALERT_INSTANCE_MAX]; /* the instance it is about; "": every one */
     int firing; /* 1 firing, 0 resolved */
     int64_t count;
     char *details; /* the alert as JSON; owned */

@@ -15,29 +15,23 @@
 
 #define API_OVERVIEW_MINUTE_MS 60000
 
-static const char *const api_overview_alert_kinds[] = {"manual_backlog", "delivery_lag"};
-
 static void api_overview_unavailable(ApiCall *call, const char *err)
 {
     api_call_set_retry_after(call, 1);
     api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
 }
 
-/* The alerts whose latest state is firing, one per kind. Returns 0, or -1 with ERR. */
+/* The alerts whose latest state is firing: one per kind, and per instance
+ * for an instance's own (delivery_lag). Returns 0, or -1 with ERR. */
 static int api_overview_firing(Store *store, cJSON *array, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < sizeof api_overview_alert_kinds / sizeof api_overview_alert_kinds[0];
-         i++) {
-        StoredAlert alert;
-        StoreResult found = store_alert_latest(store, api_overview_alert_kinds[i], &alert, err,
-                                               errlen);
-        if (found == STORE_ERROR)
-            return -1;
-        if (found == STORE_OK && alert.firing)
-            cJSON_AddItemToArray(array, api_system_render_alert(&alert));
-        if (found == STORE_OK)
-            stored_alert_clear(&alert);
-    }
+    StoredAlert *alerts;
+    size_t count;
+    if (store_alert_firing(store, &alerts, &count, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        cJSON_AddItemToArray(array, api_system_render_alert(&alerts[i]));
+    store_alert_list_free(alerts, count);
     return 0;
 }
 

@@ -111,6 +111,10 @@ cJSON *api_system_render_alert(const StoredAlert *alert)
     char time_text[CLOCK_RFC3339_SIZE];
     cJSON_AddNumberToObject(object, "id", (double)alert->id);
     cJSON_AddStringToObject(object, "kind", alert->kind);
+    if (alert->instance[0] != '\0')
+        cJSON_AddStringToObject(object, "instance", alert->instance);
+    else
+        cJSON_AddNullToObject(object, "instance");
     cJSON_AddStringToObject(object, "state", alert->firing ? "firing" : "resolved");
     cJSON_AddNumberToObject(object, "count", (double)alert->count);
     clock_format_rfc3339(alert->created_at, time_text);
@@ -187,18 +191,20 @@ static void api_system_alerts(ApiCall *call)
 static const char *const api_system_alerts_query[] = {"limit", "before", NULL};
 
 /* GET /v1/instances: the heraldd using this database, the latest heartbeat
- * first; "alive" if it beat within ROSTER_ALIVE_MS. */
+ * first; "alive" if it beat within ROSTER_ALIVE_MS; "leader" if it holds the
+ * leadership lease as the database sees it now. */
 static void api_system_instances(ApiCall *call)
 {
     StoreInstance *instances;
     size_t count;
     char err[256], time_text[CLOCK_RFC3339_SIZE];
-    if (store_instance_list(api_call_reader(call), &instances, &count, err, sizeof err) != 0) {
+    int64_t now = clock_now_ms();
+    if (store_instance_list(api_call_reader(call), now, &instances, &count, err, sizeof err) !=
+        0) {
         api_call_set_retry_after(call, 1);
         api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
         return;
     }
-    int64_t now = clock_now_ms();
     cJSON *body = cJSON_CreateObject();
     cJSON *array = cJSON_AddArrayToObject(body, "instances");
     for (size_t i = 0; i < count; i++) {

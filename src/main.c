@@ -118,6 +118,7 @@ static void main_alert_options(const Daemon *daemon, const Config *config, Alert
     *out = (AlertOptions){
         .store_location = &daemon->store_location,
         .intake = daemon->intake,
+        .instance_id = daemon->self.id,
         .interval_ms = config->alert_interval_ms,
         .window_ms = config->alert_window_ms,
         .threshold = config->alert_threshold,

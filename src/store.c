@@ -197,10 +197,10 @@ int store_instance_leave(Store *store, const char *id, char *err, size_t errlen)
     return store->backend->instance_leave(store, id, err, errlen);
 }
 
-int store_instance_list(Store *store, StoreInstance **out, size_t *count, char *err,
+int store_instance_list(Store *store, int64_t now, StoreInstance **out, size_t *count, char *err,
                         size_t errlen)
 {
-    return store->backend->instance_list(store, out, count, err, errlen);
+    return store->backend->instance_list(store, now, out, count, err, errlen);
 }
 
 const char *const store_health_tables[STORE_HEALTH_TABLES] = {"tasks", "task_bodies",
@@ -212,14 +212,6 @@ int store_database_health(Store *store, StoreDatabaseHealth *out, char *err, siz
     if (store->backend->database_health == NULL)
         return 0;
     return store->backend->database_health(store, out, err, errlen);
-}
-
-int store_leader_try(Store *store, bool *leader, char *err, size_t errlen)
-{
-    *leader = !store->backend->shared;
-    if (store->backend->leader_try == NULL)
-        return 0;
-    return store->backend->leader_try(store, leader, err, errlen);
 }
 
 int store_clock_read(Store *store, int64_t *server_ms, char *err, size_t errlen)
@@ -358,15 +350,28 @@ int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *er
     return store->backend->alert_backlog(store, since, out, err, errlen);
 }
 
-int store_alert_insert(Store *store, const char *kind, bool firing, int64_t count,
-                       const char *details, int64_t now, int64_t *id, char *err, size_t errlen)
+StoreResult store_alert_insert(Store *store, const StoreFence *fence,
+                               const StoreAlertRecord *record, int64_t *id, char *err,
+                               size_t errlen)
 {
-    return store->backend->alert_insert(store, kind, firing, count, details, now, id, err, errlen);
+    return store->backend->alert_insert(store, fence, record, id, err, errlen);
 }
 
-int store_alert_mark(Store *store, const StoredAlert *alert, char *err, size_t errlen)
+StoreResult store_alert_claim(Store *store, const StoreFence *fence, int64_t id, int64_t now,
+                              int64_t claim_ms, char *err, size_t errlen)
 {
-    return store->backend->alert_mark(store, alert, err, errlen);
+    return store->backend->alert_claim(store, fence, id, now, claim_ms, err, errlen);
+}
+
+int store_alert_mark(Store *store, const StoreFence *fence, const StoredAlert *alert, char *err,
+                     size_t errlen)
+{
+    return store->backend->alert_mark(store, fence, alert, err, errlen);
+}
+
+int store_alert_firing(Store *store, StoredAlert **out, size_t *count, char *err, size_t errlen)
+{
+    return store->backend->alert_firing(store, out, count, err, errlen);
 }
 
 int store_alert_unsent(Store *store, StoredAlert **out, size_t *count, char *err, size_t errlen)
@@ -380,10 +385,10 @@ int store_alert_list(Store *store, int64_t before, int limit, StoredAlert **out,
     return store->backend->alert_list(store, before, limit, out, count, err, errlen);
 }
 
-StoreResult store_alert_latest(Store *store, const char *kind, StoredAlert *out, char *err,
-                               size_t errlen)
+StoreResult store_alert_latest(Store *store, const char *kind, const char *instance,
+                               StoredAlert *out, char *err, size_t errlen)
 {
-    return store->backend->alert_latest(store, kind, out, err, errlen);
+    return store->backend->alert_latest(store, kind, instance, out, err, errlen);
 }
 
 int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,

@@ -82,6 +82,9 @@ typedef struct StoreOptions {
     /* PostgreSQL: how long opening may keep retrying to reach the server
      * (start-up waits for a database that is not up yet); 0 = one try. */
     int64_t wait_ms;
+    /* PostgreSQL: the connection's application_name, so pg_stat_activity
+     * tells its sessions apart; NULL = "heraldd". */
+    const char *application_name;
 } StoreOptions;
 
 /* Opens the database at LOCATION (SQLite: created if missing) and checks or
@@ -268,7 +271,7 @@ typedef struct StoreInstance {
     char version[32];
     int64_t started_at;   /* Unix ms */
     int64_t heartbeat_at; /* Unix ms, the latest */
-    bool leader;
+    bool leader; /* written: what it believed; listed: whether it holds the lease */
     int64_t deliveries; /* attempts it made since it started */
 } StoreInstance;
 
@@ -281,19 +284,52 @@ int store_instance_beat(Store *store, const StoreInstance *instance, int64_t for
 int store_instance_leave(Store *store, const char *id, char *err, size_t errlen);
 
 /* Every instance, the latest heartbeat first, into *OUT (the caller frees it
- * with free()). */
-int store_instance_list(Store *store, StoreInstance **out, size_t *count, char *err,
+ * with free()). Its leader is whether it holds the leadership lease unexpired
+ * at NOW by the database's clock (store_leader_acquire), not what it last
+ * wrote of itself. */
+int store_instance_list(Store *store, int64_t now, StoreInstance **out, size_t *count, char *err,
                         size_t errlen);
 
-/* Whether this connection leads the heraldd sharing the database: the one
- * that runs the singletons (the manual-backlog alert, sending alerts,
- * retention). On PostgreSQL leadership is a session advisory lock, held while
- * this connection's session lives: the first to take it leads until its
- * session ends (a stop, a crash, a lost connection, a vanished machine that
- * the server's TCP keepalives notice), and then the next try elsewhere takes
- * it. SQLite has one heraldd per file: always the leader. Sets *LEADER;
- * returns 0, or -1 with ERR (not leading, then). */
-int store_leader_try(Store *store, bool *leader, char *err, size_t errlen);
+/* ---- leadership: a lease on the database's clock ----
+ *
+ * One heraldd of those sharing a database leads: it alone runs the
+ * singletons (the manual-backlog alert, sending alerts, resolving the alerts
+ * of instances that are gone, retention). Leadership is the one row of the
+ * leadership table: its holder (an instance id), its term and the end of its
+ * lease, on the database's clock (PostgreSQL's clock_timestamp(); SQLite,
+ * whose one heraldd is its only reader: NOW). Each of the leader's writes
+ * names its StoreFence and applies only while the row still holds that term
+ * unexpired, checked in the write's own statement; on PostgreSQL the check
+ * also locks the row (FOR SHARE) until the transaction ends, so no takeover
+ * can commit in between. A paused, partitioned or reconnected former leader
+ * therefore changes nothing. The session does not matter. */
+typedef struct StoreFence {
+    const char *holder; /* the instance id that took the lease */
+    int64_t term;       /* the term store_leader_acquire() answered */
+} StoreFence;
+
+/* Outside a transaction (it runs its own, on this connection): takes or
+ * renews the lease for HOLDER until LEASE_MS from now. It is taken if it is
+ * HOLDER's, has expired, or was never taken (SQLite: always, as its one
+ * heraldd is the only one); the term grows by one at each new acquisition
+ * (another holder, or HOLDER's own lease that had expired) and stays the
+ * same on a renewal. Sets *TERM (0: another holder's lease runs; then not
+ * leading). Returns 0, or -1 with ERR (leadership unknown: act as if lost
+ * once the lease the last renewal granted has run out). */
+int store_leader_acquire(Store *store, const char *holder, int64_t now, int64_t lease_ms,
+                         int64_t *term, char *err, size_t errlen);
+
+/* Outside a transaction: ends FENCE's lease now if it still holds (a clean
+ * stop), so the next instance takes over at its next try. */
+int store_leader_release(Store *store, const StoreFence *fence, int64_t now, char *err,
+                         size_t errlen);
+
+/* Inside a transaction: whether FENCE's lease still holds (its term,
+ * unexpired) into *HELD; on PostgreSQL the row stays locked against a
+ * takeover until the transaction ends, so what follows in it runs under the
+ * term. For leader actions of several statements (retention). */
+int store_leader_hold(Store *store, const StoreFence *fence, int64_t now, bool *held, char *err,
+                      size_t errlen);
 
 /* ---- what operators look at first (GET /v1/overview, GET /v1/receivers) ---- */
 
@@ -434,14 +470,42 @@ void store_action_list_free(ManualAction *actions, size_t count);
 int store_alert_backlog(Store *store, int64_t since, AlertBacklog *out, char *err,
                         size_t errlen);
 
-/* Inside a transaction: records an alert (not yet sent); *ID is its id. */
-int store_alert_insert(Store *store, const char *kind, bool firing, int64_t count,
-                       const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
+/* An alert to record. */
+typedef struct StoreAlertRecord {
+    const char *kind;
+    const char *instance; /* the instance it is about; NULL: about every one (the backlog) */
+    bool firing;
+    int64_t count;
+    const char *details; /* JSON */
+    int64_t now;
+    /* Recorded only while no alert of (kind, instance) is newer than this id;
+     * 0: no such condition. */
+    int64_t after_id;
+} StoreAlertRecord;
+
+/* Inside a transaction: records RECORD as an alert (not yet sent); *ID is
+ * its id. With FENCE (a leader's alert), only while FENCE's lease holds;
+ * FENCE NULL: an instance's own alert. STORE_NOT_FOUND: not recorded (the
+ * fence or after_id refused it). */
+StoreResult store_alert_insert(Store *store, const StoreFence *fence,
+                               const StoreAlertRecord *record, int64_t *id, char *err,
+                               size_t errlen);
+
+/* Inside a transaction: claims alert ID for sending under FENCE until
+ * CLAIM_MS from NOW (the database's clock), while FENCE's lease holds, the
+ * alert is unsent and no other live claim has it (one by FENCE itself may
+ * be taken again: its record of what the sinks did was not written).
+ * STORE_NOT_FOUND: not claimed; do not send it. So two instances never send
+ * one alert at once, and a former leader never sends one. */
+StoreResult store_alert_claim(Store *store, const StoreFence *fence, int64_t id, int64_t now,
+                              int64_t claim_ms, char *err, size_t errlen);
 
 /* Inside a transaction: records what the sinks did with ALERT (its id):
  * each sink's sent time, sent_at (every configured sink took it) and
- * send_error, 0 / NULL for "not yet" / "none". */
-int store_alert_mark(Store *store, const StoredAlert *alert, char *err, size_t errlen);
+ * send_error, 0 / NULL for "not yet" / "none", and ends the claim; only
+ * while FENCE's claim (store_alert_claim) has it. */
+int store_alert_mark(Store *store, const StoreFence *fence, const StoredAlert *alert, char *err,
+                     size_t errlen);
 
 /* Alerts not yet sent, oldest first (at most 20). */
 int store_alert_unsent(Store *store, StoredAlert **out, size_t *count, char *err,
@@ -451,9 +515,15 @@ int store_alert_unsent(Store *store, StoredAlert **out, size_t *count, char *err
 int store_alert_list(Store *store, int64_t before, int limit, StoredAlert **out, size_t *count,
                      char *err, size_t errlen);
 
-/* The latest alert of KIND; STORE_NOT_FOUND if none. */
-StoreResult store_alert_latest(Store *store, const char *kind, StoredAlert *out, char *err,
-                               size_t errlen);
+/* The latest alert of KIND about INSTANCE (NULL: about every instance);
+ * STORE_NOT_FOUND if none. */
+StoreResult store_alert_latest(Store *store, const char *kind, const char *instance,
+                               StoredAlert *out, char *err, size_t errlen);
+
+/* The alerts whose (kind, instance) is firing now: the latest alert of each
+ * (kind, instance), where it is firing; oldest first, at most 100. */
+int store_alert_firing(Store *store, StoredAlert **out, size_t *count, char *err,
+                       size_t errlen);
 
 void store_alert_list_free(StoredAlert *alerts, size_t count);
 
@@ -462,15 +532,17 @@ void store_alert_list_free(StoredAlert *alerts, size_t count);
 int store_retention_pending(Store *store, int64_t cutoff, bool *pending, char *err,
                             size_t errlen);
 
-/* Inside a transaction: one batch of retention (store_retention.c): up to
- * BATCH tasks older than CUTOFF that succeeded, or failed with every manual
- * entry resolved before CUTOFF, each deleted with everything of its own
- * (entries, actions, attempts); and up to BATCH sent alerts older than
- * CUTOFF. An entry is never deleted without its task, nor a task without
- * its entries; open entries are never touched. *DELETED counts the tasks
- * and alerts deleted. */
-int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
-                         size_t errlen);
+/* Inside a transaction: one batch of retention (store_retention.c), under
+ * FENCE's lease (store_leader_hold; STORE_NOT_FOUND and nothing deleted if it
+ * no longer holds): up to BATCH tasks older than CUTOFF that succeeded, or
+ * failed with every manual entry resolved before CUTOFF, each deleted with
+ * everything of its own (entries, actions, attempts); and up to BATCH sent
+ * alerts older than CUTOFF. An entry is never deleted without its task, nor
+ * a task without its entries; open entries are never touched. *DELETED
+ * counts the tasks and alerts deleted. */
+StoreResult store_retention_step(Store *store, const StoreFence *fence, int64_t now,
+                                 int64_t cutoff, int batch, int64_t *deleted, char *err,
+                                 size_t errlen);
 
 /* What the database server says of herald's busiest tables, for /metrics:
  * dead row versions waiting for vacuum (tasks, task_bodies, attempts,

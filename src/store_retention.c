@@ -5,8 +5,11 @@
  * bodies): an entry never goes without its task, nor a task without its
  * entries. Selecting the tasks and the entries separately, each with its own
  * LIMIT, once split them at a batch boundary and left tasks without entries
- * that no later step selected. A backend supplies the statements: the
- * boundary, the ids of each set, and the deletes by id.
+ * that no later step selected. A step is a leader's action: it runs only
+ * under the leader's term, which store_leader_hold checks first and (on
+ * PostgreSQL) keeps from changing until the step's transaction ends. A
+ * backend supplies the statements: the hold, the boundary, the ids of each
+ * set, and the deletes by id.
  */
 #include "store/backend.h"
 
@@ -36,19 +39,25 @@ int store_retention_pending(Store *store, int64_t cutoff, bool *pending, char *e
     return 0;
 }
 
-int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *deleted, char *err,
-                         size_t errlen)
+StoreResult store_retention_step(Store *store, const StoreFence *fence, int64_t now,
+                                 int64_t cutoff, int batch, int64_t *deleted, char *err,
+                                 size_t errlen)
 {
     const StoreBackend *backend = store->backend;
     *deleted = 0;
     if (batch <= 0)
-        return 0;
+        return STORE_OK;
+    bool held = false;
+    if (store_leader_hold(store, fence, now, &held, err, errlen) != 0)
+        return STORE_ERROR;
+    if (!held)
+        return STORE_NOT_FOUND; /* a former leader's step: another instance leads now */
     int64_t *ids = malloc((size_t)batch * sizeof *ids);
     if (ids == NULL) {
         snprintf(err, errlen, "retention: out of memory");
         return -1;
     }
-    int result = -1;
+    StoreResult result = STORE_ERROR;
     int64_t boundary;
     size_t tasks = 0, alerts = 0;
     if (backend->retention_boundary(store, cutoff, &boundary, err, errlen) != 0)
@@ -68,7 +77,7 @@ int store_retention_step(Store *store, int64_t cutoff, int batch, int64_t *delet
                                   ids, &alerts, err, errlen) != 0 ||
         (alerts > 0 && backend->retention_delete_alerts(store, ids, alerts, deleted, err, errlen) != 0))
         goto done;
-    result = 0;
+    result = STORE_OK;
 done:
     free(ids);
     return result;

@@ -45,8 +45,14 @@ struct StoreBackend {
     int (*schema_version)(Store *store);
     int (*tidy)(Store *store, char *err, size_t errlen);
     int (*ping)(Store *store, char *err, size_t errlen);
-    /* NULL: not shared, always the leader (see store_leader_try). */
-    int (*leader_try)(Store *store, bool *leader, char *err, size_t errlen);
+    /* Leadership's statements (store_leader_*; the front runs the
+     * transactions). leader_acquire sets *TERM to 0 when another holds it. */
+    int (*leader_acquire)(Store *store, const char *holder, int64_t now, int64_t lease_ms,
+                          int64_t *term, char *err, size_t errlen);
+    int (*leader_release)(Store *store, const StoreFence *fence, int64_t now, char *err,
+                          size_t errlen);
+    int (*leader_hold)(Store *store, const StoreFence *fence, int64_t now, bool *held, char *err,
+                       size_t errlen);
     /* NULL: no other heraldd to signal or hear (store_signal_*). */
     int (*signal_send)(Store *store, const char *sender, char *err, size_t errlen);
     int (*signal_listen)(Store *store, char *err, size_t errlen);
@@ -99,14 +105,19 @@ struct StoreBackend {
                        size_t errlen);
 
     int (*alert_backlog)(Store *store, int64_t since, AlertBacklog *out, char *err, size_t errlen);
-    int (*alert_insert)(Store *store, const char *kind, bool firing, int64_t count,
-                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
-    int (*alert_mark)(Store *store, const StoredAlert *alert, char *err, size_t errlen);
+    StoreResult (*alert_insert)(Store *store, const StoreFence *fence,
+                                const StoreAlertRecord *record, int64_t *id, char *err,
+                                size_t errlen);
+    StoreResult (*alert_claim)(Store *store, const StoreFence *fence, int64_t id, int64_t now,
+                               int64_t claim_ms, char *err, size_t errlen);
+    int (*alert_mark)(Store *store, const StoreFence *fence, const StoredAlert *alert, char *err,
+                      size_t errlen);
+    int (*alert_firing)(Store *store, StoredAlert **out, size_t *count, char *err, size_t errlen);
     int (*alert_unsent)(Store *store, StoredAlert **out, size_t *count, char *err, size_t errlen);
     int (*alert_list)(Store *store, int64_t before, int limit, StoredAlert **out, size_t *count,
                       char *err, size_t errlen);
-    StoreResult (*alert_latest)(Store *store, const char *kind, StoredAlert *out, char *err,
-                                size_t errlen);
+    StoreResult (*alert_latest)(Store *store, const char *kind, const char *instance,
+                                StoredAlert *out, char *err, size_t errlen);
     /* Retention's statements; store_retention.c runs them. The boundary is
      * the first task id created at or after CUTOFF (INT64_MAX if none). */
     int (*retention_boundary)(Store *store, int64_t cutoff, int64_t *boundary, char *err,
@@ -125,7 +136,7 @@ struct StoreBackend {
     int (*instance_beat)(Store *store, const StoreInstance *instance, int64_t forget_before,
                          char *err, size_t errlen);
     int (*instance_leave)(Store *store, const char *id, char *err, size_t errlen);
-    int (*instance_list)(Store *store, StoreInstance **out, size_t *count, char *err,
+    int (*instance_list)(Store *store, int64_t now, StoreInstance **out, size_t *count, char *err,
                          size_t errlen);
     /* NULL: the database has no clock of its own (store_clock_read). */
     int (*clock_read)(Store *store, int64_t *server_ms, char *err, size_t errlen);

@@ -123,7 +123,7 @@ static int pg_connect_once(PgStore *store, char *err, size_t errlen)
     const char *keywords[12], *values[12];
     int n = 0;
     keywords[n] = "connect_timeout", values[n++] = "5";
-    keywords[n] = "application_name", values[n++] = "heraldd";
+    keywords[n] = "application_name", values[n++] = store->application_name;
     keywords[n] = "keepalives_idle", values[n++] = "10";
     keywords[n] = "keepalives_interval", values[n++] = "5";
     keywords[n] = "keepalives_count", values[n++] = "3";
@@ -399,6 +399,7 @@ PgStore *pg_store_new(const StoreLocation *location, StoreDurability durability,
     }
     store->base.backend = &store_backend_postgresql;
     store->location = location;
+    snprintf(store->application_name, sizeof store->application_name, "heraldd");
     store->durability = durability;
     if (location->password_file != NULL && location->password_file[0] != '\0' &&
         pg_read_password(location->password_file, store->password, sizeof store->password, err,
@@ -415,6 +416,9 @@ Store *pg_open(const StoreLocation *location, const StoreOptions *options, char 
     PgStore *store = pg_store_new(location, options->durability, err, errlen);
     if (store == NULL)
         return NULL;
+    if (options->application_name != NULL)
+        snprintf(store->application_name, sizeof store->application_name, "%s",
+                 options->application_name);
     const Migration *migrations =
         options->migrations ? options->migrations : migrations_postgresql.list;
     size_t count = options->migrations ? options->migration_count : migrations_postgresql.count;
@@ -451,26 +455,6 @@ int pg_tidy(Store *base, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     return 0; /* the server keeps its own files */
-}
-
-int pg_leader_try(Store *base, bool *leader, char *err, size_t errlen)
-{
-    PgStore *store = pg_of(base);
-    *leader = false;
-    /* Held by this session still: the lock lives as long as the session, and
-     * taking it again would only stack another hold on it. */
-    if (store->leader_connection != 0 && store->conn != NULL &&
-        store->leader_connection == store->connection) {
-        *leader = true;
-        return 0;
-    }
-    PGresult *result = pg_run(store, PG_SQL_LEADER_TRY, NULL, "leader lock", err, errlen);
-    if (result == NULL)
-        return -1;
-    *leader = PQntuples(result) == 1 && pg_column_bool(result, 0, 0);
-    PQclear(result);
-    store->leader_connection = *leader ? store->connection : 0;
-    return 0;
 }
 
 int pg_ping(Store *base, char *err, size_t errlen)
@@ -546,7 +530,9 @@ const StoreBackend store_backend_postgresql = {
     .schema_version = pg_schema_version,
     .tidy = pg_tidy,
     .ping = pg_ping,
-    .leader_try = pg_leader_try,
+    .leader_acquire = pg_leader_acquire,
+    .leader_release = pg_leader_release,
+    .leader_hold = pg_leader_hold,
     .signal_send = pg_signal_send,
     .signal_listen = pg_signal_listen,
     .signal_fd = pg_signal_fd,
@@ -582,6 +568,8 @@ const StoreBackend store_backend_postgresql = {
     .alert_unsent = pg_alert_unsent,
     .alert_list = pg_alert_list,
     .alert_latest = pg_alert_latest,
+    .alert_claim = pg_alert_claim,
+    .alert_firing = pg_alert_firing,
     .retention_boundary = pg_retention_boundary,
     .retention_select = pg_retention_select,
     .retention_delete_tasks = pg_retention_delete_tasks,

@@ -37,7 +37,9 @@
 typedef enum {
     PG_SQL_PING,
     PG_SQL_CLOCK,
-    PG_SQL_LEADER_TRY,
+    PG_SQL_LEADER_ACQUIRE,
+    PG_SQL_LEADER_RELEASE,
+    PG_SQL_LEADER_HOLD,
     PG_SQL_SIGNAL_SEND,
     PG_SQL_TASK_INSERT,
     PG_SQL_TASK_INSERT_MANY,
@@ -67,6 +69,8 @@ typedef enum {
     PG_SQL_ALERT_UNSENT,
     PG_SQL_ALERT_LIST,
     PG_SQL_ALERT_LATEST,
+    PG_SQL_ALERT_CLAIM,
+    PG_SQL_ALERT_FIRING,
     PG_SQL_RETENTION_BOUNDARY,
     PG_SQL_RETENTION_SUCCEEDED,
     PG_SQL_RETENTION_RESOLVED,
@@ -120,6 +124,7 @@ typedef struct PgStore {
     StoreDurability durability;
     PGconn *conn;            /* NULL: connect before the next statement */
     char password[256];      /* from password_file, read once at open */
+    char application_name[64]; /* what pg_stat_activity shows of each session */
     int schema_version;
     bool in_transaction;     /* BEGIN sent, COMMIT/ROLLBACK not yet */
     bool lose_reply;         /* the fault seam: run the statement, then lose its reply */
@@ -128,7 +133,6 @@ typedef struct PgStore {
     char connect_error[256]; /* why the last connection failed */
     bool prepared[PG_SLOTS];
     uint64_t connection;        /* counts connections made: which session this is */
-    uint64_t leader_connection; /* the session holding the leader lock; 0: none */
     bool listening;             /* every session LISTENs on PG_SIGNAL_CHANNEL */
 } PgStore;
 
@@ -266,7 +270,12 @@ int pg_inspect(const StoreLocation *location, StoreInspection *out, char *err, s
 int pg_schema_version(Store *base);
 int pg_tidy(Store *base, char *err, size_t errlen);
 int pg_ping(Store *base, char *err, size_t errlen);
-int pg_leader_try(Store *base, bool *leader, char *err, size_t errlen);
+int pg_leader_acquire(Store *base, const char *holder, int64_t now, int64_t lease_ms,
+                      int64_t *term, char *err, size_t errlen);
+int pg_leader_release(Store *base, const StoreFence *fence, int64_t now, char *err,
+                      size_t errlen);
+int pg_leader_hold(Store *base, const StoreFence *fence, int64_t now, bool *held, char *err,
+                   size_t errlen);
 int pg_signal_send(Store *base, const char *sender, char *err, size_t errlen);
 int pg_signal_listen(Store *base, char *err, size_t errlen);
 int pg_signal_fd(Store *base);
@@ -274,7 +283,8 @@ int pg_signal_take(Store *base, const char *self, bool *signalled, char *err, si
 int pg_instance_beat(Store *base, const StoreInstance *instance, int64_t forget_before, char *err,
                      size_t errlen);
 int pg_instance_leave(Store *base, const char *id, char *err, size_t errlen);
-int pg_instance_list(Store *base, StoreInstance **out, size_t *count, char *err, size_t errlen);
+int pg_instance_list(Store *base, int64_t now, StoreInstance **out, size_t *count, char *err,
+                     size_t errlen);
 int pg_begin(Store *base, char *err, size_t errlen);
 int pg_commit(Store *base, char *err, size_t errlen);
 void pg_rollback(Store *base);
@@ -316,14 +326,18 @@ int pg_manual_open_matching(Store *base, const ManualMatchFilter *filter, Manual
 int pg_action_list(Store *base, int64_t task_id, ManualAction **out, size_t *count, char *err,
                    size_t errlen);
 int pg_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen);
-int pg_alert_insert(Store *base, const char *kind, bool firing, int64_t count,
-                    const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
-int pg_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t errlen);
+StoreResult pg_alert_insert(Store *base, const StoreFence *fence, const StoreAlertRecord *record,
+                            int64_t *id, char *err, size_t errlen);
+StoreResult pg_alert_claim(Store *base, const StoreFence *fence, int64_t id, int64_t now,
+                           int64_t claim_ms, char *err, size_t errlen);
+int pg_alert_mark(Store *base, const StoreFence *fence, const StoredAlert *alert, char *err,
+                  size_t errlen);
+int pg_alert_firing(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen);
 int pg_alert_unsent(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen);
 int pg_alert_list(Store *base, int64_t before, int limit, StoredAlert **out, size_t *count,
                   char *err, size_t errlen);
-StoreResult pg_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
-                            size_t errlen);
+StoreResult pg_alert_latest(Store *base, const char *kind, const char *instance,
+                            StoredAlert *out, char *err, size_t errlen);
 int pg_retention_boundary(Store *base, int64_t cutoff, int64_t *boundary, char *err,
                           size_t errlen);
 int pg_retention_select(Store *base, StoreRetentionSet set, int64_t cutoff, int64_t boundary,

@@ -1,7 +1,7 @@
 /*
  * store/pg_alerts: the PostgreSQL backend's alert checker queries (see
- * store.h): the manual backlog, the alerts table and retention; and the
- * instances table (GET /v1/instances).
+ * store.h): the manual backlog, the alerts table and retention; the
+ * leadership lease's statements; and the instances table (GET /v1/instances).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,20 +59,53 @@ int pg_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, s
     return 0;
 }
 
-int pg_alert_insert(Store *base, const char *kind, bool firing, int64_t count,
-                    const char *details, int64_t now, int64_t *id, char *err, size_t errlen)
+/* Runs SQL with PARAMS, which returns at most one row: STORE_OK with its
+ * first column in *OUT (if OUT), STORE_NOT_FOUND without a row. */
+static StoreResult pg_row_or_none(PgStore *store, PgSql sql, const PgParams *params,
+                                  int64_t *out, const char *what, char *err, size_t errlen)
 {
-    PgParams params = {0};
-    pg_param_text(&params, kind);
-    pg_param_text(&params, firing ? "firing" : "resolved");
-    pg_param_int64(&params, count);
-    pg_param_text(&params, details);
-    pg_param_int64(&params, now);
-    return pg_single_int64(pg_of(base), PG_SQL_ALERT_INSERT, &params, id, "record alert", err,
-                           errlen);
+    PGresult *result = pg_run(store, sql, params, what, err, errlen);
+    if (result == NULL)
+        return STORE_ERROR;
+    bool found = PQntuples(result) > 0;
+    if (found && out != NULL)
+        *out = pg_column_int64(result, 0, 0);
+    PQclear(result);
+    return found ? STORE_OK : STORE_NOT_FOUND;
 }
 
-int pg_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t errlen)
+StoreResult pg_alert_insert(Store *base, const StoreFence *fence, const StoreAlertRecord *record,
+                            int64_t *id, char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_text(&params, record->kind);
+    pg_param_text(&params, record->instance);
+    pg_param_text(&params, record->firing ? "firing" : "resolved");
+    pg_param_int64(&params, record->count);
+    pg_param_text(&params, record->details);
+    pg_param_int64(&params, record->now);
+    pg_param_text(&params, fence ? fence->holder : NULL);
+    pg_param_int64(&params, fence ? fence->term : 0);
+    pg_param_int64(&params, record->after_id);
+    return pg_row_or_none(pg_of(base), PG_SQL_ALERT_INSERT, &params, id, "record alert", err,
+                          errlen);
+}
+
+StoreResult pg_alert_claim(Store *base, const StoreFence *fence, int64_t id, int64_t now,
+                           int64_t claim_ms, char *err, size_t errlen)
+{
+    (void)now; /* the claim's end is on the server's clock */
+    PgParams params = {0};
+    pg_param_int64(&params, id);
+    pg_param_text(&params, fence->holder);
+    pg_param_int64(&params, fence->term);
+    pg_param_int64(&params, claim_ms);
+    return pg_row_or_none(pg_of(base), PG_SQL_ALERT_CLAIM, &params, NULL, "claim alert", err,
+                          errlen);
+}
+
+int pg_alert_mark(Store *base, const StoreFence *fence, const StoredAlert *alert, char *err,
+                  size_t errlen)
 {
     PgParams params = {0};
     pg_param_int64(&params, alert->id);
@@ -81,7 +114,49 @@ int pg_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t errle
     pg_param_int64_or_null(&params, alert->command_sent_at);
     pg_param_int64_or_null(&params, alert->sent_at);
     pg_param_text(&params, alert->send_error);
+    pg_param_text(&params, fence->holder);
+    pg_param_int64(&params, fence->term);
     return pg_run_done(pg_of(base), PG_SQL_ALERT_SENT, &params, "mark alert", err, errlen);
+}
+
+/* ---- leadership (store_leader.c runs the transactions) ---- */
+
+int pg_leader_acquire(Store *base, const char *holder, int64_t now, int64_t lease_ms,
+                      int64_t *term, char *err, size_t errlen)
+{
+    (void)now; /* the lease is on the server's clock */
+    PgParams params = {0};
+    pg_param_text(&params, holder);
+    pg_param_int64(&params, lease_ms);
+    *term = 0;
+    return pg_row_or_none(pg_of(base), PG_SQL_LEADER_ACQUIRE, &params, term, "take the lead",
+                          err, errlen) == STORE_ERROR
+               ? -1
+               : 0;
+}
+
+int pg_leader_release(Store *base, const StoreFence *fence, int64_t now, char *err,
+                      size_t errlen)
+{
+    (void)now;
+    PgParams params = {0};
+    pg_param_text(&params, fence->holder);
+    pg_param_int64(&params, fence->term);
+    return pg_run_done(pg_of(base), PG_SQL_LEADER_RELEASE, &params, "give up the lead", err,
+                       errlen);
+}
+
+int pg_leader_hold(Store *base, const StoreFence *fence, int64_t now, bool *held, char *err,
+                   size_t errlen)
+{
+    (void)now;
+    PgParams params = {0};
+    pg_param_text(&params, fence->holder);
+    pg_param_int64(&params, fence->term);
+    StoreResult found = pg_row_or_none(pg_of(base), PG_SQL_LEADER_HOLD, &params, NULL,
+                                       "check the lead", err, errlen);
+    *held = found == STORE_OK;
+    return found == STORE_ERROR ? -1 : 0;
 }
 
 static int pg_alert_read(const PGresult *result, int row, void *element)
@@ -97,6 +172,7 @@ static int pg_alert_read(const PGresult *result, int row, void *element)
     out->sent_at = pg_column_int64(result, row, 6);
     out->webhook_sent_at = pg_column_int64(result, row, 8);
     out->command_sent_at = pg_column_int64(result, row, 9);
+    pg_column_copy(result, row, 10, out->instance, sizeof out->instance);
     if (pg_column_text(result, row, 4, &out->details, NULL) != 0 ||
         pg_column_text(result, row, 7, &out->send_error, NULL) != 0)
         return -1;
@@ -139,11 +215,17 @@ int pg_alert_list(Store *base, int64_t before, int limit, StoredAlert **out, siz
     return pg_alert_collect(pg_of(base), PG_SQL_ALERT_LIST, &params, out, count, err, errlen);
 }
 
-StoreResult pg_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
-                            size_t errlen)
+int pg_alert_firing(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen)
+{
+    return pg_alert_collect(pg_of(base), PG_SQL_ALERT_FIRING, NULL, out, count, err, errlen);
+}
+
+StoreResult pg_alert_latest(Store *base, const char *kind, const char *instance,
+                            StoredAlert *out, char *err, size_t errlen)
 {
     PgParams params = {0};
     pg_param_text(&params, kind);
+    pg_param_text(&params, instance);
     StoredAlert *alerts;
     size_t count;
     if (pg_alert_collect(pg_of(base), PG_SQL_ALERT_LATEST, &params, &alerts, &count, err,
@@ -282,8 +364,10 @@ static int pg_instance_read(const PGresult *result, int row, void *element)
     return 0;
 }
 
-int pg_instance_list(Store *base, StoreInstance **out, size_t *count, char *err, size_t errlen)
+int pg_instance_list(Store *base, int64_t now, StoreInstance **out, size_t *count, char *err,
+                     size_t errlen)
 {
+    (void)now; /* leases are on the server's clock */
     *out = NULL;
     *count = 0;
     PGresult *result = pg_run(pg_of(base), PG_SQL_INSTANCE_LIST, NULL, "list instances", err,

@@ -11,7 +11,15 @@
 
 #define PG_ALERT_COLUMNS                                                                           \
     "id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"           \
-    " command_sent_at"
+    " command_sent_at, instance"
+
+/* A leader's fence (store.h, StoreFence): true while the lease of holder
+ * HOLDER has term TERM and has not expired by the server's clock. FOR SHARE
+ * keeps the row (and so the term) as it is until the transaction ends: a
+ * takeover's UPDATE waits for it, then finds the newer lease. */
+#define PG_FENCE(holder, term)                                                                     \
+    "EXISTS (SELECT 1 FROM leadership WHERE name = 'herald' AND holder = " holder "::text"       \
+    " AND term = " term "::bigint AND expires_at > " PG_CLOCK_MS " FOR SHARE)"
 
 const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_PING] = "SELECT 1",
@@ -50,8 +58,26 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " b AS (INSERT INTO task_bodies (task_id, payload, headers)"
         " SELECT t.id, input.payload, input.headers FROM t JOIN input USING (webhook_id))"
         " SELECT input.n, t.id FROM t JOIN input USING (webhook_id)",
-    /* The leader's session lock (store_leader_try); its key is "hera", "ld". */
-    [PG_SQL_LEADER_TRY] = "SELECT pg_try_advisory_lock(1751478881, 27748)",
+    /* holder, lease_ms. Takes the lease if it is the holder's, has expired or
+     * was never taken; the term grows at each new acquisition (another holder,
+     * or the holder's own expired lease) and stays on a renewal. No row back:
+     * another holder's lease runs. Atomic under concurrency: the conflicting
+     * row is locked, then the WHERE is checked against its latest version. */
+    [PG_SQL_LEADER_ACQUIRE] =
+        "INSERT INTO leadership AS l (name, holder, term, expires_at)"
+        " VALUES ('herald', $1::text, 1, " PG_CLOCK_MS " + $2::bigint)"
+        " ON CONFLICT (name) DO UPDATE SET term = CASE WHEN l.holder = excluded.holder"
+        " AND l.expires_at > " PG_CLOCK_MS " THEN l.term ELSE l.term + 1 END,"
+        " holder = excluded.holder, expires_at = excluded.expires_at"
+        " WHERE l.holder = excluded.holder OR l.expires_at <= " PG_CLOCK_MS
+        " RETURNING term",
+    /* holder, term: ends the lease now (a clean stop). */
+    [PG_SQL_LEADER_RELEASE] =
+        "UPDATE leadership SET expires_at = " PG_CLOCK_MS " WHERE name = 'herald'"
+        " AND holder = $1::text AND term = $2::bigint AND expires_at > " PG_CLOCK_MS,
+    /* holder, term: one row while the lease holds, locked until the end of the
+     * transaction. */
+    [PG_SQL_LEADER_HOLD] = "SELECT 1 WHERE " PG_FENCE("$1", "$2"),
     /* sender: its own short transaction, never an intake's (see pg_signal.c) */
     [PG_SQL_SIGNAL_SEND] = "SELECT pg_notify('" PG_SIGNAL_CHANNEL "', $1::text)",
     /* id */
@@ -228,21 +254,41 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " ORDER BY n DESC, t.business_type LIMIT 32",
     [PG_SQL_BACKLOG_SAMPLE] = "SELECT task_id, moved_at FROM manual WHERE state = 'open'"
                               " AND moved_at >= $1::bigint ORDER BY moved_at, id LIMIT 10",
-    /* kind, state, count, details, now */
-    [PG_SQL_ALERT_INSERT] = "INSERT INTO alerts (kind, state, count, details, created_at)"
-                            " VALUES ($1::text, $2::text, $3::bigint, $4::text, $5::bigint)"
-                            " RETURNING id",
-    /* id, webhook_sent_at, command_sent_at, sent_at, send_error */
+    /* kind, instance, state, count, details, now, holder (NULL: no fence),
+     * term, after_id (0: none). No row back: the fence or after_id refused it. */
+    [PG_SQL_ALERT_INSERT] =
+        "INSERT INTO alerts (kind, instance, state, count, details, created_at)"
+        " SELECT $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::bigint"
+        " WHERE ($7::text IS NULL OR " PG_FENCE("$7", "$8") ")"
+        " AND ($9::bigint = 0 OR NOT EXISTS (SELECT 1 FROM alerts WHERE kind = $1"
+        " AND instance IS NOT DISTINCT FROM $2 AND id > $9))"
+        " RETURNING id",
+    /* id, holder, term, claim_ms: the claim of the leader that sends it; an
+     * unsent alert no live claim of another has, while the lease holds. */
+    [PG_SQL_ALERT_CLAIM] =
+        "UPDATE alerts SET sending_by = $2::text, sending_term = $3::bigint,"
+        " sending_until = " PG_CLOCK_MS " + $4::bigint"
+        " WHERE id = $1::bigint AND sent_at IS NULL AND (sending_until IS NULL"
+        " OR sending_until <= " PG_CLOCK_MS " OR (sending_by = $2 AND sending_term = $3))"
+        " AND " PG_FENCE("$2", "$3") " RETURNING id",
+    /* id, webhook_sent_at, command_sent_at, sent_at, send_error, holder, term:
+     * only while that claim has it; ends the claim. */
     [PG_SQL_ALERT_SENT] = "UPDATE alerts SET webhook_sent_at = $2::bigint,"
                           " command_sent_at = $3::bigint, sent_at = $4::bigint,"
-                          " send_error = $5::text WHERE id = $1::bigint",
+                          " send_error = $5::text, sending_until = NULL WHERE id = $1::bigint"
+                          " AND sending_by = $6::text AND sending_term = $7::bigint",
+    /* The latest alert of each (kind, instance), where it is firing. */
+    [PG_SQL_ALERT_FIRING] =
+        "SELECT " PG_ALERT_COLUMNS " FROM alerts WHERE id IN (SELECT max(id) FROM alerts"
+        " GROUP BY kind, instance) AND state = 'firing' ORDER BY id LIMIT 100",
     [PG_SQL_ALERT_UNSENT] = "SELECT " PG_ALERT_COLUMNS " FROM alerts WHERE sent_at IS NULL"
                             " ORDER BY id LIMIT 20",
     /* before, limit */
     [PG_SQL_ALERT_LIST] = "SELECT " PG_ALERT_COLUMNS " FROM alerts WHERE id < $1::bigint"
                           " ORDER BY id DESC LIMIT $2::integer",
-    /* kind */
+    /* kind, instance (NULL: about every instance) */
     [PG_SQL_ALERT_LATEST] = "SELECT " PG_ALERT_COLUMNS " FROM alerts WHERE kind = $1::text"
+                            " AND instance IS NOT DISTINCT FROM $2::text"
                             " ORDER BY id DESC LIMIT 1",
     /* cutoff. Ids grow with time, so tasks created after the cutoff bound
      * the scans below. */
@@ -291,6 +337,11 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start) * 1000), 0)::bigint"
         " FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL"
         " AND pid <> pg_backend_pid()",
-    [PG_SQL_INSTANCE_LIST] = "SELECT id, host, pid, version, started_at, heartbeat_at, leader,"
-                             " deliveries FROM instances ORDER BY heartbeat_at DESC, id",
+    /* leader: the holder of the unexpired lease, as the server sees it now,
+     * not what the instance last wrote of itself */
+    [PG_SQL_INSTANCE_LIST] =
+        "SELECT i.id, i.host, i.pid, i.version, i.started_at, i.heartbeat_at,"
+        " l.holder IS NOT NULL, i.deliveries FROM instances i LEFT JOIN leadership l"
+        " ON l.name = 'herald' AND l.holder = i.id AND l.expires_at > " PG_CLOCK_MS
+        " ORDER BY i.heartbeat_at DESC, i.id",
 };

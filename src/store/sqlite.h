@@ -74,6 +74,11 @@ typedef enum {
     STORE_SQL_ALERT_UNSENT,
     STORE_SQL_ALERT_LIST,
     STORE_SQL_ALERT_LATEST,
+    STORE_SQL_ALERT_CLAIM,
+    STORE_SQL_ALERT_FIRING,
+    STORE_SQL_LEADER_ACQUIRE,
+    STORE_SQL_LEADER_RELEASE,
+    STORE_SQL_LEADER_HOLD,
     STORE_SQL_RETENTION_BOUNDARY,
     STORE_SQL_RETENTION_SUCCEEDED,
     STORE_SQL_RETENTION_RESOLVED,
@@ -175,8 +180,14 @@ int sqlite_ping(Store *base, char *err, size_t errlen);
 int sqlite_instance_beat(Store *base, const StoreInstance *instance, int64_t forget_before,
                          char *err, size_t errlen);
 int sqlite_instance_leave(Store *base, const char *id, char *err, size_t errlen);
-int sqlite_instance_list(Store *base, StoreInstance **out, size_t *count, char *err,
+int sqlite_instance_list(Store *base, int64_t now, StoreInstance **out, size_t *count, char *err,
                          size_t errlen);
+int sqlite_leader_acquire(Store *base, const char *holder, int64_t now, int64_t lease_ms,
+                          int64_t *term, char *err, size_t errlen);
+int sqlite_leader_release(Store *base, const StoreFence *fence, int64_t now, char *err,
+                          size_t errlen);
+int sqlite_leader_hold(Store *base, const StoreFence *fence, int64_t now, bool *held, char *err,
+                       size_t errlen);
 int sqlite_begin(Store *base, char *err, size_t errlen);
 int sqlite_commit(Store *base, char *err, size_t errlen);
 void sqlite_rollback(Store *base);
@@ -215,14 +226,19 @@ int sqlite_manual_open_matching(Store *base, const ManualMatchFilter *filter, Ma
 int sqlite_action_list(Store *base, int64_t task_id, ManualAction **out, size_t *count, char *err,
                        size_t errlen);
 int sqlite_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen);
-int sqlite_alert_insert(Store *base, const char *kind, bool firing, int64_t count,
-                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen);
-int sqlite_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t errlen);
+StoreResult sqlite_alert_insert(Store *base, const StoreFence *fence,
+                                const StoreAlertRecord *record, int64_t *id, char *err,
+                                size_t errlen);
+StoreResult sqlite_alert_claim(Store *base, const StoreFence *fence, int64_t id, int64_t now,
+                               int64_t claim_ms, char *err, size_t errlen);
+int sqlite_alert_mark(Store *base, const StoreFence *fence, const StoredAlert *alert, char *err,
+                      size_t errlen);
+int sqlite_alert_firing(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen);
 int sqlite_alert_unsent(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen);
 int sqlite_alert_list(Store *base, int64_t before, int limit, StoredAlert **out, size_t *count,
                       char *err, size_t errlen);
-StoreResult sqlite_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
-                                size_t errlen);
+StoreResult sqlite_alert_latest(Store *base, const char *kind, const char *instance,
+                                StoredAlert *out, char *err, size_t errlen);
 int sqlite_retention_boundary(Store *base, int64_t cutoff, int64_t *boundary, char *err,
                               size_t errlen);
 int sqlite_retention_select(Store *base, StoreRetentionSet set, int64_t cutoff, int64_t boundary,

@@ -1,7 +1,8 @@
 /*
  * store/sqlite_alerts: the SQLite backend's alert checker queries (see
  * store.h): the manual backlog, the alerts table, retention and the gauges;
- * and the instances table (GET /v1/instances).
+ * the leadership lease's statements; and the instances table (GET
+ * /v1/instances).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,25 +56,64 @@ int sqlite_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *er
     return 0;
 }
 
-int sqlite_alert_insert(Store *base, const char *kind, bool firing, int64_t count,
-                        const char *details, int64_t now, int64_t *id, char *err, size_t errlen)
+/* Steps STATEMENT (bound), which returns at most one row: STORE_OK with its
+ * first column in *OUT (if OUT), STORE_NOT_FOUND without a row. */
+static StoreResult sqlite_row_or_none(SqliteStore *store, sqlite3_stmt *statement, int64_t *out,
+                                      const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite_step(store, statement);
+    if (rc == SQLITE_ROW && out != NULL)
+        *out = sqlite3_column_int64(statement, 0);
+    StoreResult result = rc == SQLITE_ROW    ? STORE_OK
+                         : rc == SQLITE_DONE ? STORE_NOT_FOUND
+                                             : (StoreResult)sqlite_fail(store, what, err, errlen);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    return result;
+}
+
+static void sqlite_bind_fence(sqlite3_stmt *statement, const StoreFence *fence, int64_t now)
+{
+    if (fence != NULL) {
+        sqlite_bind_text(statement, ":holder", fence->holder);
+        sqlite_bind_int64(statement, ":term", fence->term);
+    }
+    sqlite_bind_int64(statement, ":now", now);
+}
+
+StoreResult sqlite_alert_insert(Store *base, const StoreFence *fence,
+                                const StoreAlertRecord *record, int64_t *id, char *err,
+                                size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_INSERT, err, errlen);
     if (statement == NULL)
-        return -1;
-    sqlite3_bind_text(statement, 1, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(statement, 2, firing ? "firing" : "resolved", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(statement, 3, count);
-    sqlite3_bind_text(statement, 4, details, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(statement, 5, now);
-    if (sqlite_step_done(store, statement, "record alert", err, errlen) != 0)
-        return -1;
-    *id = sqlite3_last_insert_rowid(store->db);
-    return 0;
+        return STORE_ERROR;
+    sqlite_bind_text(statement, ":kind", record->kind);
+    sqlite_bind_text(statement, ":instance", record->instance);
+    sqlite_bind_text(statement, ":state", record->firing ? "firing" : "resolved");
+    sqlite_bind_int64(statement, ":count", record->count);
+    sqlite_bind_text(statement, ":details", record->details);
+    sqlite_bind_int64(statement, ":after", record->after_id);
+    sqlite_bind_fence(statement, fence, record->now);
+    return sqlite_row_or_none(store, statement, id, "record alert", err, errlen);
 }
 
-int sqlite_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t errlen)
+StoreResult sqlite_alert_claim(Store *base, const StoreFence *fence, int64_t id, int64_t now,
+                               int64_t claim_ms, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_CLAIM, err, errlen);
+    if (statement == NULL)
+        return STORE_ERROR;
+    sqlite_bind_int64(statement, ":id", id);
+    sqlite_bind_int64(statement, ":claim", claim_ms);
+    sqlite_bind_fence(statement, fence, now);
+    return sqlite_row_or_none(store, statement, NULL, "claim alert", err, errlen);
+}
+
+int sqlite_alert_mark(Store *base, const StoreFence *fence, const StoredAlert *alert, char *err,
+                      size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_SENT, err, errlen);
@@ -88,7 +128,56 @@ int sqlite_alert_mark(Store *base, const StoredAlert *alert, char *err, size_t e
         sqlite_bind_int64(statement, ":sent", alert->sent_at);
     sqlite_bind_text(statement, ":error", alert->send_error);
     sqlite_bind_int64(statement, ":id", alert->id);
+    sqlite_bind_text(statement, ":holder", fence->holder);
+    sqlite_bind_int64(statement, ":term", fence->term);
     return sqlite_step_done(store, statement, "mark alert", err, errlen);
+}
+
+/* ---- leadership (store_leader.c runs the transactions) ---- */
+
+int sqlite_leader_acquire(Store *base, const char *holder, int64_t now, int64_t lease_ms,
+                          int64_t *term, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    *term = 0;
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_LEADER_ACQUIRE, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite_bind_text(statement, ":holder", holder);
+    sqlite_bind_int64(statement, ":now", now);
+    sqlite_bind_int64(statement, ":lease", lease_ms);
+    return sqlite_row_or_none(store, statement, term, "take the lead", err, errlen) ==
+                   STORE_ERROR
+               ? -1
+               : 0;
+}
+
+int sqlite_leader_release(Store *base, const StoreFence *fence, int64_t now, char *err,
+                          size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_LEADER_RELEASE, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite_bind_fence(statement, fence, now);
+    return sqlite_step_done(store, statement, "give up the lead", err, errlen);
+}
+
+int sqlite_leader_hold(Store *base, const StoreFence *fence, int64_t now, bool *held, char *err,
+                       size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    *held = false;
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_LEADER_HOLD, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite_bind_fence(statement, fence, now);
+    int64_t value = 0;
+    if (sqlite_row_or_none(store, statement, &value, "check the lead", err, errlen) ==
+        STORE_ERROR)
+        return -1;
+    *held = value != 0;
+    return 0;
 }
 
 static int sqlite_alert_read_row(sqlite3_stmt *statement, void *element)
@@ -104,6 +193,8 @@ static int sqlite_alert_read_row(sqlite3_stmt *statement, void *element)
     out->sent_at = sqlite3_column_int64(statement, 6);
     out->webhook_sent_at = sqlite3_column_int64(statement, 8);
     out->command_sent_at = sqlite3_column_int64(statement, 9);
+    const char *instance = (const char *)sqlite3_column_text(statement, 10);
+    snprintf(out->instance, sizeof out->instance, "%s", instance ? instance : "");
     if (sqlite_column_text(statement, 4, &out->details, NULL) != 0 ||
         sqlite_column_text(statement, 7, &out->send_error, NULL) != 0)
         return -1;
@@ -153,14 +244,26 @@ int sqlite_alert_list(Store *base, int64_t before, int limit, StoredAlert **out,
     return sqlite_alert_collect(store, statement, out, count, err, errlen);
 }
 
-StoreResult sqlite_alert_latest(Store *base, const char *kind, StoredAlert *out, char *err,
-                                size_t errlen)
+int sqlite_alert_firing(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_FIRING, err, errlen);
+    if (statement == NULL)
+        return -1;
+    return sqlite_alert_collect(store, statement, out, count, err, errlen);
+}
+
+StoreResult sqlite_alert_latest(Store *base, const char *kind, const char *instance,
+                                StoredAlert *out, char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_LATEST, err, errlen);
     if (statement == NULL)
         return STORE_ERROR;
-    sqlite3_bind_text(statement, 1, kind, -1, SQLITE_STATIC);
+    sqlite_bind_text(statement, ":kind", kind);
+    sqlite_bind_text(statement, ":instance", instance);
     StoredAlert *alerts;
     size_t count;
     if (sqlite_alert_collect(store, statement, &alerts, &count, err, errlen) != 0)
@@ -297,7 +400,7 @@ static void sqlite_instance_clear(void *element)
     (void)element; /* no allocations of its own */
 }
 
-int sqlite_instance_list(Store *base, StoreInstance **out, size_t *count, char *err,
+int sqlite_instance_list(Store *base, int64_t now, StoreInstance **out, size_t *count, char *err,
                          size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
@@ -306,6 +409,7 @@ int sqlite_instance_list(Store *base, StoreInstance **out, size_t *count, char *
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_INSTANCE_LIST, err, errlen);
     if (statement == NULL)
         return -1;
+    sqlite_bind_int64(statement, ":now", now);
     void *rows = NULL;
     if (sqlite_collect_rows(store, statement, sizeof(StoreInstance), sqlite_instance_read,
                             sqlite_instance_clear, "list instances", &rows, count, err,

@@ -8,7 +8,13 @@
 /* An alert row as sqlite_alert_read_row() reads it. */
 #define STORE_ALERT_COLUMNS                                                                        \
     "id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"           \
-    " command_sent_at"
+    " command_sent_at, instance"
+
+/* A leader's fence (store.h, StoreFence): its lease still has its term,
+ * unexpired at :now. */
+#define STORE_FENCE                                                                                \
+    "EXISTS (SELECT 1 FROM leadership WHERE name = 'herald' AND holder = :holder"                  \
+    " AND term = :term AND expires_at > :now)"
 
 const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_BEGIN] = "BEGIN IMMEDIATE",
@@ -25,8 +31,24 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " leader = excluded.leader, deliveries = excluded.deliveries",
     [STORE_SQL_INSTANCE_FORGET] = "DELETE FROM instances WHERE heartbeat_at < :before",
     [STORE_SQL_INSTANCE_LEAVE] = "DELETE FROM instances WHERE id = :id",
-    [STORE_SQL_INSTANCE_LIST] = "SELECT id, host, pid, version, started_at, heartbeat_at, leader,"
-                                " deliveries FROM instances ORDER BY heartbeat_at DESC, id",
+    /* leader: the holder of the unexpired lease, not what it wrote of itself */
+    [STORE_SQL_INSTANCE_LIST] =
+        "SELECT i.id, i.host, i.pid, i.version, i.started_at, i.heartbeat_at,"
+        " l.holder IS NOT NULL, i.deliveries FROM instances i LEFT JOIN leadership l"
+        " ON l.name = 'herald' AND l.holder = i.id AND l.expires_at > :now"
+        " ORDER BY i.heartbeat_at DESC, i.id",
+    /* One heraldd uses a file at a time (its lock file): it takes the lease
+     * whoever held it. The term grows at each new acquisition, as on
+     * PostgreSQL. */
+    [STORE_SQL_LEADER_ACQUIRE] =
+        "INSERT INTO leadership (name, holder, term, expires_at)"
+        " VALUES ('herald', :holder, 1, :now + :lease)"
+        " ON CONFLICT (name) DO UPDATE SET term = CASE WHEN holder = excluded.holder"
+        " AND expires_at > :now THEN term ELSE term + 1 END, holder = excluded.holder,"
+        " expires_at = excluded.expires_at RETURNING term",
+    [STORE_SQL_LEADER_RELEASE] = "UPDATE leadership SET expires_at = :now WHERE name = 'herald'"
+                                 " AND holder = :holder AND term = :term AND expires_at > :now",
+    [STORE_SQL_LEADER_HOLD] = "SELECT " STORE_FENCE,
     [STORE_SQL_TASK_INSERT] =
         "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, payload,"
         " payload_is_json, headers, idempotency_key, request_hash, status, attempts, max_retry,"
@@ -159,17 +181,31 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         "32",
     [STORE_SQL_BACKLOG_SAMPLE] = "SELECT task_id, moved_at FROM manual WHERE state = 'open'"
                                  " AND moved_at >= :since ORDER BY moved_at, id LIMIT 10",
+    /* :holder NULL: an instance's own alert, no fence; :after 0: no condition */
     [STORE_SQL_ALERT_INSERT] =
-        "INSERT INTO alerts (kind, state, count, details, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO alerts (kind, instance, state, count, details, created_at)"
+        " SELECT :kind, :instance, :state, :count, :details, :now"
+        " WHERE (:holder IS NULL OR " STORE_FENCE ")"
+        " AND (:after = 0 OR NOT EXISTS (SELECT 1 FROM alerts WHERE kind = :kind"
+        " AND instance IS :instance AND id > :after)) RETURNING id",
+    [STORE_SQL_ALERT_CLAIM] =
+        "UPDATE alerts SET sending_by = :holder, sending_term = :term,"
+        " sending_until = :now + :claim WHERE id = :id AND sent_at IS NULL"
+        " AND (sending_until IS NULL OR sending_until <= :now"
+        " OR (sending_by = :holder AND sending_term = :term)) AND " STORE_FENCE " RETURNING id",
     [STORE_SQL_ALERT_SENT] = "UPDATE alerts SET webhook_sent_at = :webhook,"
                              " command_sent_at = :command, sent_at = :sent,"
-                             " send_error = :error WHERE id = :id",
+                             " send_error = :error, sending_until = NULL WHERE id = :id"
+                             " AND sending_by = :holder AND sending_term = :term",
+    [STORE_SQL_ALERT_FIRING] =
+        "SELECT " STORE_ALERT_COLUMNS " FROM alerts WHERE id IN (SELECT max(id) FROM alerts"
+        " GROUP BY kind, instance) AND state = 'firing' ORDER BY id LIMIT 100",
     [STORE_SQL_ALERT_UNSENT] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts"
                                " WHERE sent_at IS NULL ORDER BY id LIMIT 20",
     [STORE_SQL_ALERT_LIST] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts WHERE id < :before"
                              " ORDER BY id DESC LIMIT :limit",
-    [STORE_SQL_ALERT_LATEST] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts WHERE kind = ?"
-                               " ORDER BY id DESC LIMIT 1",
+    [STORE_SQL_ALERT_LATEST] = "SELECT " STORE_ALERT_COLUMNS " FROM alerts WHERE kind = :kind"
+                               " AND instance IS :instance ORDER BY id DESC LIMIT 1",
     /* Ids grow with time, so tasks created after the cutoff bound the scan. */
     [STORE_SQL_RETENTION_BOUNDARY] = "SELECT id FROM tasks WHERE created_at >= :cutoff"
                                      " ORDER BY id LIMIT 1",

@@ -230,6 +230,50 @@ class AlertTest(unittest.TestCase):
                    message="/readyz to use the reloaded max_lag")
         herald.kill()  # the hung request would hold a graceful stop for its timeout
 
+    def test_an_instances_lag_alert_names_it_and_the_leader_resolves_it_when_it_is_gone(self):
+        """Item 13: delivery_lag says which instance lags; killed, that instance
+        cannot resolve it, and its restart has a new id: the leader (here the
+        restarted instance) resolves the alert of the instance that is gone."""
+        hanging = Receiver(lambda r: "hang")
+        healthy = Receiver()
+        self.closers[:0] = [hanging.close, healthy.close]
+        herald = self.start("max_lag = 1s\nthreshold = 100\nwebhook_url = %s\n" % self.alert_sink.url()
+                            + "[delivery]\nconcurrency = 1\nper_host_concurrency = 1\ntimeout = 60s\n")
+        first = re.search(r"instance=(\S+)", herald.wait_for_log(r"event=listening")).group(1)
+        herald.request("POST", "/v1/tasks", body=task_request("LAG-0", target_url=hanging.url()))
+        hanging.wait_for(1)
+        herald.request("POST", "/v1/tasks", body=task_request("LAG-1", target_url=healthy.url()))
+        alert = json.loads(self.alert_sink.wait_for(1, timeout=10)[0].body)
+        self.assertEqual((alert["kind"], alert["state"], alert["instance"]),
+                         ("delivery_lag", "firing", first))
+        self.assertIn(first, alert["text"])
+        herald.wait_for_log(r"event=alert kind=delivery_lag instance=%s state=firing"
+                            % re.escape(first))
+        self.assertEqual(herald.request("GET", "/v1/alerts")[2]["alerts"][0]["instance"], first)
+        herald.kill()  # it cannot resolve its own alert now
+        with open(herald.config_path) as f:
+            text = f.read()
+        with open(herald.config_path, "w") as f:  # room for the rescued attempt and the rest
+            f.write(text.replace("\nconcurrency = 1\n", "\nconcurrency = 8\n"))
+        herald.start()
+        second = re.search(r"instance=(\S+)", herald.wait_for_log(r"event=listening")).group(1)
+        self.assertNotEqual(first, second)
+
+        def resolved():
+            return next((a for a in self.alerts_sent() if a["kind"] == "delivery_lag"
+                         and a["state"] == "resolved"), None)
+        # PostgreSQL: once the killed instance's last heartbeat is 30 s old (it may
+        # only be frozen until then); SQLite: at once, one heraldd per file.
+        notice = wait_until(resolved, timeout=60, interval=0.2,
+                            message="the leader to resolve the gone instance's alert")
+        self.assertEqual(notice["instance"], first)
+        self.assertTrue(notice["instance_gone"])
+        self.assertEqual(notice["resolved_by"], second)
+        self.assertIn(first, notice["text"])
+        firing = herald.request("GET", "/v1/overview")[2]["alerts_firing"]
+        self.assertNotIn(first, [a.get("instance") for a in firing])
+        herald.kill()  # the rescued attempt hangs: a graceful stop would wait for it
+
 
 class RetentionTest(unittest.TestCase):
     def test_retention_deletes_only_what_it_should(self):

@@ -254,6 +254,121 @@ class LeaderTest(unittest.TestCase):
 
 
 @unittest.skipUnless(database.BACKEND == "postgresql", "several heraldd share PostgreSQL only")
+class LeaseTest(unittest.TestCase):
+    """Leadership is a lease with a term on the database's clock (issue 21, item 5):
+    a leader whose session is reset keeps no stale belief, a frozen leader is
+    replaced, and a former leader's writes are refused by their term."""
+
+    CONFIG = ("[alert]\ninterval = 200ms\nthreshold = 1\nwindow = 1h\ncooldown = 1h\n"
+              "webhook_url = %s\n")
+
+    def setUp(self):
+        self.db = TestDatabase(None)
+        self.addCleanup(self.db.drop)
+        self.gone = Receiver(lambda r: (410, {}, b"gone"))
+        self.addCleanup(self.gone.close)
+        self.sink_status = {"code": 200}
+        self.answered = []  # (alert id, status) of each request the sink answered
+
+        def answer(received):
+            code = self.sink_status["code"]
+            self.answered.append((json.loads(received.body)["id"], code))
+            return (code, {}, b"")
+        self.sink = Receiver(answer)
+        self.addCleanup(self.sink.close)
+
+    def instance(self):
+        herald = Herald(db=self.db, config=self.CONFIG % self.sink.url())
+        self.addCleanup(herald.cleanup)
+        return herald.start()
+
+    def fail(self, herald, name):
+        status, _, body = herald.request("POST", "/v1/tasks",
+                                         body=task_request(name, self.gone.url()))
+        self.assertEqual(status, 201, body)
+        herald.wait_for_status(body["task"]["id"], "failed")
+
+    def taken(self):
+        """Each alert id the sink took (answered 2xx), with how many times."""
+        counts = {}
+        for alert_id, code in list(self.answered):
+            if code == 200:
+                counts[alert_id] = counts.get(alert_id, 0) + 1
+        return counts
+
+    def leaders(self, herald):
+        rows = herald.request("GET", "/v1/instances")[2]["instances"]
+        return [row["id"] for row in rows if row["leader"]]
+
+    def test_a_reset_session_does_not_make_two_leaders(self):
+        a = self.instance()
+        a.wait_for_log(r"event=leader_acquired")
+        b = self.instance()
+        self.sink_status["code"] = 503  # the alert stays pending, tried every interval
+        self.fail(b, "RESET-1")
+        self.sink.wait_for(2)
+        # A's alert session is reset under it (as a failover or an operator would).
+        sessions = self.db.admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'"
+            " AND application_name = 'heraldd/alert:%d'" % (self.db.name, a.process.pid))
+        self.assertEqual(len(sessions), 1, sessions)
+        a.wait_for_log(r"event=database_reconnected")
+        tries = len(self.sink.received())
+        self.sink.wait_for(tries + 5)  # five more intervals of whoever leads
+        self.sink_status["code"] = 200
+        wait_until(lambda: self.db.value("SELECT count(*) FROM alerts WHERE sent_at IS NULL")
+                   == 0, message="the alert to be sent")
+        # Whoever leads now raises the next alert, and sends it once too.
+        self.fail(b, "RESET-2")
+        wait_until(lambda: len(self.taken()) == 2, message="the second alert")
+        wait_until(lambda: self.db.value("SELECT count(*) FROM alerts WHERE sent_at IS NULL")
+                   == 0, message="the second alert to be recorded as sent")
+        self.assertEqual(list(self.taken().values()), [1, 1], self.answered)
+        self.assertEqual(self.db.value("SELECT count(*) FROM alerts WHERE kind ="
+                                       " 'manual_backlog'"), 2)
+        self.assertEqual(len(self.leaders(a)), 1)
+        for herald in (a, b):
+            herald.stop()
+
+    def test_a_frozen_leader_is_replaced_and_its_term_refused(self):
+        a = self.instance()
+        a.wait_for_log(r"event=leader_acquired")
+        b = self.instance()
+        c = self.instance()
+        pause(a.process)
+        try:
+            frozen_at = time.monotonic()
+            # The lease (2 s: three 200 ms intervals, at least 2 s) runs out; the
+            # first of B and C to try takes it with the next term.
+            new_leader = wait_until(
+                lambda: next((h for h in (b, c) if "event=leader_acquired" in h.log()), None),
+                timeout=2 + 1 + 5, message="another instance to take the lead")
+            took = time.monotonic() - frozen_at
+            self.assertLess(took, 2 + 0.2 + 3)  # lease + interval, and room for a slow host
+            self.fail(new_leader, "FROZEN-1")
+            wait_until(lambda: len(self.taken()) == 1, message="the backlog alert")
+            self.assertEqual(self.leaders(new_leader), [self.instance_id(new_leader)])
+        finally:
+            a.process.send_signal(signal.SIGCONT)
+        # A wakes believing it leads: its renewal finds the newer lease, and it
+        # raises, sends and deletes nothing.
+        a.wait_for_log(r"event=leader_lost", timeout=10)
+        self.fail(new_leader, "FROZEN-2")
+        wait_until(lambda: len(self.taken()) == 2, message="the next alert, from the new leader")
+        self.assertEqual(list(self.taken().values()), [1, 1], self.answered)
+        self.assertNotIn("event=alert kind=manual_backlog", a.log())
+        leaders = wait_until(lambda: (lambda ids: ids if len(ids) == 1 else None)(
+            self.leaders(a)), message="one leader in /v1/instances")
+        self.assertEqual(leaders, [self.instance_id(new_leader)])
+        for herald in (a, b, c):
+            herald.stop()
+
+    @staticmethod
+    def instance_id(herald):
+        return re.search(r"instance=(\S+)", herald.wait_for_log(r"event=listening")).group(1)
+
+
+@unittest.skipUnless(database.BACKEND == "postgresql", "several heraldd share PostgreSQL only")
 class ClusterTest(unittest.TestCase):
     """Three heraldd, 20,000 tasks posted round-robin: each delivered once; then the
     same with one instance killed and restarted 5 s later, three times: every
