@@ -81,6 +81,7 @@ struct Scheduler {
     int64_t stop_deadline;  /* monotonic ms; 0: not stopping */
     int64_t next_receivers; /* monotonic ms: the per-receiver gauges */
     int64_t next_watchdog;  /* monotonic ms */
+    int64_t running_since;  /* herald time the loop started */
     uint64_t random_state;
 };
 
@@ -97,6 +98,7 @@ static double scheduler_random_unit(Scheduler *scheduler)
 
 void scheduler_notify(Scheduler *scheduler, const char *const *hosts, size_t count, int64_t due)
 {
+    int64_t noticed = clock_now_ms();
     pthread_mutex_lock(&scheduler->lock);
     for (size_t i = 0; i < count; i++) {
         if (i > 0 && strcmp(hosts[i], hosts[i - 1]) == 0)
@@ -113,8 +115,9 @@ void scheduler_notify(Scheduler *scheduler, const char *const *hosts, size_t cou
         if (copy == NULL)
             break;
         scheduler->inbox[scheduler->inbox_count++] = (SchedulerNotice){copy, due};
-        /* Waiting from now, even while the loop leaves the inbox alone. */
-        metrics_note_unseen_due(due);
+        /* Waiting from now (or when due), even while the loop leaves the inbox
+         * alone: a notice of old work is not lag of this scheduler's. */
+        metrics_note_unseen_due(due > noticed ? due : noticed);
     }
     pthread_mutex_unlock(&scheduler->lock);
     curl_multi_wakeup(scheduler->multi);
@@ -389,6 +392,10 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
     for (size_t i = 0; scheduler->turn_out && i < scheduler->turn.claim_count; i++)
         if (scheduler->claims[i].due < waiting)
             waiting = scheduler->claims[i].due;
+    /* Work that fell due before this scheduler ran (a backlog found at start)
+     * has waited for it only since then. */
+    if (waiting < scheduler->running_since)
+        waiting = scheduler->running_since;
     metrics_set_waiting_due(waiting);
     if (monotonic < scheduler->next_receivers)
         return;
@@ -541,6 +548,7 @@ fail:
 int scheduler_run(Scheduler *scheduler, char *err, size_t errlen)
 {
     metrics_scheduler_alive(clock_monotonic_ms());
+    scheduler->running_since = clock_now_ms();
     if (scheduler_db_run(scheduler->db, err, errlen) != 0)
         return -1;
     int rc = pthread_create(&scheduler->thread, NULL, scheduler_main, scheduler);
