@@ -403,11 +403,18 @@ typedef enum {
  * that a concurrent rescue elsewhere cannot repeat: each gets one
  * 'interrupted' attempt row for the attempt its claim made, and its claim
  * token is cleared (a late outcome of that claim is fenced). A rescue counts
- * as an attempt: a task whose budget that attempt spent (attempts >=
- * max_retry) becomes failed with a manual-handling entry of reason
- * 'interrupted' (so a task that crashes or hangs every heraldd that sends it
- * ends in manual handling); the others become pending, due at NOW.
- * *RECOVERED counts the tasks rescued, *MOVED those of them moved to manual. */
+ * as an attempt, but a cut-off attempt may have reached the receiver, so it
+ * never ends a task alone: a task whose budget is spent (attempts >=
+ * max_retry) becomes failed, with a manual-handling entry of reason
+ * 'interrupted', once its last STORE_RESCUE_STREAK attempts were all cut
+ * off (a task that crashes or hangs every heraldd that sends it); until then
+ * it is pending again, due at NOW, so attempts stay within max_retry +
+ * STORE_RESCUE_STREAK - 1. *RECOVERED counts the tasks rescued, *MOVED those
+ * of them moved to manual. */
+#define STORE_RESCUE_STREAK 3
+/* A number macro as SQL text. */
+#define STORE_STRINGIFY(x) STORE_STRINGIFY_(x)
+#define STORE_STRINGIFY_(x) #x
 int store_recover_interrupted(Store *store, int64_t now, StoreRescueScope scope, int *recovered,
                               int *moved, char *err, size_t errlen);
 

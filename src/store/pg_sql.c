@@ -158,14 +158,20 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * picked (SKIP LOCKED: a concurrent rescue, or an outcome being written,
      * has them), so two sweeps never record one attempt twice. The attempt
      * is recorded at the claim's time (updated_at, set by the claim); a task
-     * whose budget that attempt spent goes to manual handling. Returns how
+     * whose budget is spent and whose previous STORE_RESCUE_STREAK - 1 attempts
+     * were cut off too goes to manual handling (store.h). The statement's
+     * snapshot does not see the row it inserts, hence the previous ones. Returns how
      * many were rescued and how many of them moved to manual handling. */
     [PG_SQL_RESCUE] =
         "WITH expired AS MATERIALIZED (SELECT id, updated_at AS claimed_at FROM tasks"
         " WHERE status = 'delivering' AND ($2::boolean OR next_attempt_at <= " PG_CLOCK_MS ")"
         " FOR UPDATE SKIP LOCKED),"
         " rescued AS (UPDATE tasks t SET status = CASE WHEN t.attempts >= t.max_retry"
-        " THEN 'failed' ELSE 'pending' END, next_attempt_at = $1::bigint, updated_at = $1,"
+        " AND (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"
+        " WHERE a.task_id = t.id ORDER BY a.attempt DESC, a.id DESC"
+        " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) " - 1) AS latest"
+        " WHERE latest.error_class = 'interrupted') = " STORE_STRINGIFY(STORE_RESCUE_STREAK)
+        " - 1 THEN 'failed' ELSE 'pending' END, next_attempt_at = $1::bigint, updated_at = $1,"
         " last_error = 'interrupted', claim_token = NULL FROM expired e WHERE t.id = e.id"
         " RETURNING t.id, t.attempts, t.status, t.target_host, t.last_status_code,"
         " e.claimed_at),"

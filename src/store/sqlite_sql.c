@@ -16,6 +16,15 @@
     "EXISTS (SELECT 1 FROM leadership WHERE name = 'herald' AND holder = :holder"                  \
     " AND term = :term AND expires_at > :now)"
 
+/* A rescued task ends in manual handling (store.h): its budget is spent and
+ * its last STORE_RESCUE_STREAK attempts, the one just recorded among them,
+ * were all cut off. */
+#define SQLITE_RESCUE_ENDS                                                                         \
+    "(attempts >= max_retry AND (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"       \
+    " WHERE a.task_id = tasks.id ORDER BY a.attempt DESC, a.id DESC"                              \
+    " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) ") AS latest"                                  \
+    " WHERE latest.error_class = 'interrupted') = " STORE_STRINGIFY(STORE_RESCUE_STREAK) ")"
+
 const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_BEGIN] = "BEGIN IMMEDIATE",
     [STORE_SQL_COMMIT] = "COMMIT",
@@ -104,7 +113,7 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     /* The rescue, in three statements that select the same tasks (the
      * writer holds the database: nothing changes between them): the attempt
      * rows, at the claim's time (updated_at); the manual entries of those
-     * whose budget that attempt spent; then the tasks. */
+     * that end (SQLITE_RESCUE_ENDS); then the tasks. */
     [STORE_SQL_RESCUE_ATTEMPTS] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
         " error_message, response_truncated, target_host)"
@@ -115,9 +124,9 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
         " SELECT id, 'interrupted', attempts, last_status_code, 'interrupted', :now FROM tasks"
         " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now)"
-        " AND attempts >= max_retry",
+        " AND " SQLITE_RESCUE_ENDS,
     [STORE_SQL_RESCUE_TASKS] =
-        "UPDATE tasks SET status = CASE WHEN attempts >= max_retry THEN 'failed'"
+        "UPDATE tasks SET status = CASE WHEN " SQLITE_RESCUE_ENDS " THEN 'failed'"
         " ELSE 'pending' END, next_attempt_at = :now, updated_at = :now,"
         " last_error = 'interrupted', claim_token = NULL"
         " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now)",

@@ -285,6 +285,42 @@ static void test_rescues_spend_the_budget(void **state)
     assert_int_equal(test_store_query(fixture, "SELECT count(DISTINCT attempt) FROM attempts"), 5);
 }
 
+/* A cut-off attempt may have reached the receiver (its answer died with the
+ * heraldd that sent it): one never ends a task by itself. A task whose last
+ * attempt of its budget was cut off is sent again (same webhook-id), and
+ * moves to manual handling only after STORE_RESCUE_STREAK cut-off attempts
+ * in a row: at most max_retry + STORE_RESCUE_STREAK - 1 attempts. */
+static void test_a_cut_off_attempt_never_ends_a_task_alone(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t id = insert(fixture->store, "ACKED", "T", "http://a/1", NULL, 100); /* budget 5 */
+    Task tasks[1];
+    /* Four attempts fail on their own (HTTP 503): four outcomes. */
+    for (int attempt = 1; attempt <= 4; attempt++) {
+        assert_int_equal(claim(fixture->store, "http://a", 1000 * attempt, 1, tasks), 1);
+        task_clear(&tasks[0]);
+        AttemptOutcome failed = outcome(id, attempt, ATTEMPT_OUTCOME_RETRY, 503, "http_status");
+        failed.next_attempt_at = 1000 * attempt + 500;
+        assert_int_equal(record(fixture->store, &failed, 1), 0);
+    }
+    int moved = 0;
+    for (int attempt = 5; attempt <= 5 + STORE_RESCUE_STREAK - 1; attempt++) {
+        assert_int_equal(claim(fixture->store, "http://a", 1000 * attempt, 1, tasks), 1);
+        assert_int_equal(tasks[0].attempts, attempt);
+        task_clear(&tasks[0]);
+        assert_int_equal(rescue(fixture->store, 1000 * attempt + 200, STORE_RESCUE_ALL, &moved), 1);
+        /* The fifth (the budget's last) and sixth are cut off: sent again. */
+        assert_int_equal(moved, attempt == 5 + STORE_RESCUE_STREAK - 1 ? 1 : 0);
+    }
+    char err[256];
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_FAILED);
+    assert_int_equal(task.attempts, 5 + STORE_RESCUE_STREAK - 1);
+    task_clear(&task);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual WHERE reason = 'interrupted'"), 1);
+}
+
 /* The attempt number is no fence on its own: a claim whose commit was lost
  * (asynchronous commit, a crash, a failover) leaves the count where it was,
  * and the next claim takes the same number. Its token differs, so the first
@@ -400,6 +436,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outcomes, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_recover_interrupted, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_rescues_spend_the_budget, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_a_cut_off_attempt_never_ends_a_task_alone, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes_are_fenced_by_token_not_attempt_number, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes_are_written_in_chunks, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes_are_fenced_by_their_claim, test_store_setup, test_store_teardown),
