@@ -31,6 +31,10 @@ from campaign.world import (CONFIG, LEASE_S, LOOKUP_MS, SHIM, SLOW_NAME, Cluster
 # change under way fixes; they are reported but do not fail the run unless
 # HERALD_CAMPAIGN_STRICT=1. Remove an entry when its fix lands.
 KNOWN_FAILURES = {
+    "5 alerts": "issue 21, leader fencing (fixed in parallel): with its session terminated, "
+                "the leader goes on as leader until its next check while another acquires "
+                "the advisory lock: both send the same alert (seed 4261189491: alert_8 "
+                "twice, 70 ms apart, and the old leader raised alert_9 too)",
     "2 ack_kept/ack_lost_to_rescue": "a receiver acknowledged the last attempt the budget "
                                      "allowed, heraldd was killed (or frozen past its lease) "
                                      "before writing it, and the rescue, which counts as an "
