@@ -25,8 +25,9 @@ PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd l
 BUILD_DEBS := pkg-config libmicrohttpd-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
               libinih-dev libssl-dev libsystemd-dev libpq-dev
 # The tests run every backend: PostgreSQL's server comes from Debian's package.
-# The console's browser test runs Debian's Chromium (with a font to draw its text);
-# the clock tests run an instance under libfaketime.
+# The console's browser test runs Debian's Chromium (with a font to draw its text).
+# The clock test and the fault campaign skew a heraldd's clock with Debian's
+# libfaketime (faketime).
 TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3 clang libclang-rt-14-dev postgresql \
               chromium fonts-liberation faketime
 
@@ -77,7 +78,7 @@ endif
 objects = $(patsubst %.c,build/$(1)/obj/%.o,$(notdir $(2)))
 
 .SECONDARY:
-.PHONY: all deps test-deps run test unit integration openapi install clean asan fuzz fuzz-smoke bench bench-smoke
+.PHONY: all deps test-deps run test unit integration campaign openapi install clean asan fuzz fuzz-smoke bench bench-smoke
 all: build/heraldd build/heraldctl
 
 deps:
@@ -291,6 +292,14 @@ integration: asan all
 	HERALD_CONTRACT_DIR=$(CURDIR)/build/contract/responses python3 tests/integration/run.py \
 	    --heraldd build/asan/heraldd --heraldctl build/asan/heraldctl --release-heraldd build/heraldd
 	@$(MAKE) --no-print-directory openapi
+
+# The fault campaign alone, longer than make test's one round of faults, on both
+# backends: make campaign SECONDS=600 [SEED=N] (tests/integration/test_campaign.py).
+SECONDS ?= 600
+campaign: test-deps asan all
+	HERALD_CAMPAIGN_SECONDS=$(SECONDS) $(if $(SEED),HERALD_CAMPAIGN_SEED=$(SEED)) \
+	    python3 tests/integration/run.py --heraldd build/asan/heraldd \
+	    --heraldctl build/asan/heraldctl --release-heraldd build/heraldd -k campaign.CampaignTest
 
 # The OpenAPI description: linted (Redocly, recommended-strict), compared with
 # heraldd's route table, and every answer the last integration run received

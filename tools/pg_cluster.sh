@@ -5,6 +5,9 @@
 #   tools/pg_cluster.sh stop DIR                        stop it (by its PID file), remove DIR
 #   tools/pg_cluster.sh down|up|restart DIR             stop / start / restart its server,
 #                                                       keeping its data (outage tests)
+#   tools/pg_cluster.sh crash DIR                       stop it as a crash would
+#                                                       (pg_ctl -m immediate: no checkpoint,
+#                                                       crash recovery at the next up)
 #
 # The cluster listens only on a Unix socket in DIR (no TCP port), runs with fsync
 # and synchronous_commit on, and trusts local connections. It has the superuser
@@ -15,7 +18,7 @@
 set -eu
 action=${1:-}
 dir=${2:-}
-[ -n "$action" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|down|up|restart DIR [SETTING=VALUE ...]" >&2; exit 2; }
+[ -n "$action" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|down|up|restart|crash DIR [SETTING=VALUE ...]" >&2; exit 2; }
 shift 2
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bindir/initdb" ] || { echo "pg_cluster: no PostgreSQL server (install Debian's postgresql)" >&2; exit 1; }
@@ -55,6 +58,9 @@ stop)
 down)
     as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null
     ;;
+crash)
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null
+    ;;
 up)
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "$(cat "$dir/options")" start >/dev/null || { tail -n 20 "$dir/server.log" >&2; exit 1; }
@@ -64,7 +70,7 @@ restart)
         -o "$(cat "$dir/options")" restart >/dev/null || { tail -n 20 "$dir/server.log" >&2; exit 1; }
     ;;
 *)
-    echo "usage: $0 start|stop|down|up|restart DIR [SETTING=VALUE ...]" >&2
+    echo "usage: $0 start|stop|down|up|restart|crash DIR [SETTING=VALUE ...]" >&2
     exit 2
     ;;
 esac
