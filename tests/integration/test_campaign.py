@@ -31,18 +31,9 @@ from campaign.world import (CONFIG, LEASE_S, LOOKUP_MS, SHIM, SLOW_NAME, Cluster
 # change under way fixes; they are reported but do not fail the run unless
 # HERALD_CAMPAIGN_STRICT=1. Remove an entry when its fix lands.
 KNOWN_FAILURES = {
-    "5 alerts": "issue 21, leader fencing (fixed in parallel): with its session terminated, "
-                "the leader goes on as leader until its next check while another acquires "
-                "the advisory lock: both send the same alert (seed 4261189491: alert_8 "
-                "twice, 70 ms apart, and the old leader raised alert_9 too)",
-    "2 ack_kept/ack_lost_to_rescue": "a receiver acknowledged the last attempt the budget "
-                                     "allowed, heraldd was killed (or frozen past its lease) "
-                                     "before writing it, and the rescue, which counts as an "
-                                     "attempt, sent the task to manual handling as "
-                                     "'interrupted': the lead decides which rule wins",
-    "7 readyz_lag": "issue 21, readyz staleness (fixed in parallel): a scheduler stuck in a "
-                    "statement publishes no lag, and /readyz waits 2 x retry_interval + 10 s "
-                    "for its silence",
+    # Invariants that fail on the current code for a reason being fixed, each with
+    # the reason; none now. (Leader fencing, /readyz's lag and the rescue rule that
+    # sent an acknowledged task to manual handling were the campaign's first finds.)
 }
 STRICT = os.environ.get("HERALD_CAMPAIGN_STRICT") == "1"
 

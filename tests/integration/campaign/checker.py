@@ -5,15 +5,17 @@ with what is needed to diagnose it (task ids, rows, log lines), and the figures.
 1 acknowledged: every acknowledged task (201) is succeeded, or failed with an open
   manual entry; none is lost;
 2 ack_kept: a task the receiver acknowledged (2xx, answered within the timeout) is
-  never failed nor in manual handling (reported apart, as 2 ack_kept/ack_lost_to_rescue,
-  when a fault cut the acknowledged attempt off and its rescue spent the budget);
+  never failed nor in manual handling (a cut-off attempt never ends a task alone, even
+  when the receiver took it: store.h, STORE_RESCUE_STREAK);
 3 duplicates: a webhook-id reaches a receiver again after an answer heraldd could
   not have seen as a failure (a 2xx, or no answer in time) only within a fault
   window that explains it (kill, pause, terminate, pg_stop), or after a late answer
   (the slow receiver past the timeout); counted and reported;
-4 attempts: one history row per (task, attempt), never more than max_retry, the
-  receivers never see an attempt number past it; a task whose budget ended with a
-  rescue (interrupted) is in manual handling with reason interrupted;
+4 attempts: one history row per (task, attempt), never more than max_retry except for
+  the rescue rule (an attempt past max_retry, up to max_retry + RESCUE_STREAK - 1, only
+  after a cut-off one), the receivers never see an attempt number past that; a task
+  whose budget is spent and whose last RESCUE_STREAK attempts were cut off is in manual
+  handling with reason interrupted, and every task in manual handling as interrupted is;
 5 alerts: each alert id reaches the sink once, except across a kill, or a logged
   failure to mark it sent (event=alert_send_failed), between the two, or a send that
   a fault froze or cut off (pause, kill, terminate, pg_stop) and that its sender then
@@ -28,6 +30,10 @@ import time
 
 from campaign.nemesis import EXPLAINS_DUPLICATES
 from campaign.world import TIMEOUT_S
+
+# A task whose budget is spent ends in manual handling as interrupted once this many
+# attempts in a row were cut off (store.h, STORE_RESCUE_STREAK).
+RESCUE_STREAK = 3
 
 HEALTHY_P99_MAX = 1.0
 MAX_REPORTED = 8  # examples per violation
@@ -129,12 +135,7 @@ class Checker:
                      if 200 <= e["status"] < 300 and not e["late"]]
             row = self.rows.get(task["task_id"])
             if acked and row and (row[1] != "succeeded" or self.manual.get(task["task_id"])):
-                # Apart: the acknowledgement lost to a fault (the sender killed or
-                # frozen before it wrote it), whose rescue then spent the last attempt.
-                history = self.attempts.get(task["task_id"], [])
-                lost = history and history[-1][1] == "interrupted" and \
-                    self.explanation(acked[-1]) is not None
-                self.fail("2 ack_kept" + ("/ack_lost_to_rescue" if lost else ""), "acknowledged by %s at attempt %d, then %s: %s" % (
+                self.fail("2 ack_kept", "acknowledged by %s at attempt %d, then %s: %s" % (
                     acked[0]["receiver"], acked[0]["attempt"], row[1], self.describe(task)))
 
     # ---- 3 ----
@@ -179,23 +180,36 @@ class Checker:
             if repeated:
                 self.fail("4 attempts", "attempt(s) %s recorded twice: %s" % (repeated, what))
             max_retry = rows[3]
-            if len(history) > max_retry or (numbers and max(numbers) > max_retry):
-                self.fail("4 attempts", "%d attempt rows (highest %d) past max_retry %d: %s" % (
-                    len(history), max(numbers), max_retry, what))
+            cut_off = [error == "interrupted" for _, error in sorted(history)]
+            # An attempt past the budget only right after a cut-off one, and at most
+            # RESCUE_STREAK - 1 of them.
+            allowed = max_retry
+            while allowed < min(len(cut_off), max_retry + RESCUE_STREAK - 1) and \
+                    cut_off[allowed - 1]:
+                allowed += 1
+            if len(history) > allowed or (numbers and max(numbers) > allowed):
+                self.fail("4 attempts", "%d attempt rows (highest %d) past max_retry %d and "
+                          "the rescue rule: %s" % (len(history), max(numbers), max_retry, what))
             if rows[1] in ("succeeded", "failed") and rows[2] != len(history):
                 self.fail("4 attempts", "attempts counter %d, %d rows: %s" % (
                     rows[2], len(history), what))
-            if history and len(history) >= max_retry and history[-1][1] == "interrupted":
+            reasons = [reason for reason, _ in self.manual.get(task_id, [])]
+            streak = len(history) >= max_retry and len(cut_off) >= RESCUE_STREAK and \
+                all(cut_off[-RESCUE_STREAK:])
+            if streak:
                 rescued_budget += 1
-                reasons = [reason for reason, _ in self.manual.get(task_id, [])]
                 if rows[1] != "failed" or "interrupted" not in reasons:
-                    self.fail("4 attempts", "budget spent by a rescue, but %s with manual %s: %s"
-                              % (rows[1], reasons, what))
+                    self.fail("4 attempts", "budget spent and %d attempts cut off in a row, "
+                              "but %s with manual %s: %s" % (RESCUE_STREAK, rows[1], reasons,
+                                                             what))
+            elif "interrupted" in reasons and rows[1] == "failed":
+                self.fail("4 attempts", "in manual handling as interrupted without %d cut-off "
+                          "attempts in a row ending its budget: %s" % (RESCUE_STREAK, what))
             if task:
                 seen = [e["attempt"] for e in self.by_webhook.get(task["webhook_id"], [])]
-                if seen and max(seen) > max_retry:
-                    self.fail("4 attempts", "the receiver saw attempt %d past max_retry %d: %s"
-                              % (max(seen), max_retry, what))
+                if seen and max(seen) > allowed:
+                    self.fail("4 attempts", "the receiver saw attempt %d past %d (max_retry %d "
+                              "and the rescue rule): %s" % (max(seen), allowed, max_retry, what))
         self.figures["budgets ended by a rescue"] = rescued_budget
 
     # ---- 5 ----

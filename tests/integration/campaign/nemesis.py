@@ -9,7 +9,7 @@ Faults (PostgreSQL: all; SQLite: kill, dns, slow_receiver):
 - dns: tasks posted to http://slow.test:PORT/, whose lookup takes 25 s (the
   slow_resolver shim every instance runs with from its start);
 - terminate: pg_terminate_backend of random heraldd sessions, the leader's (the
-  holder of its advisory lock) among them in the first round;
+  alert-thread session of the leadership lease's holder) among them in the first round;
 - pause: the leader SIGSTOPped (harness.pause: every thread stopped) past its lease,
   then SIGCONT;
 - kill: kill -9 of a random instance, restarted a few seconds later;
@@ -28,7 +28,10 @@ SHARED_ONLY = ("skew", "terminate", "pause", "pg_stop")
 ALL_FAULTS = ("skew", "dns", "terminate", "pause", "kill", "pg_stop", "slow_receiver")
 # Faults during which (or just after which) a request in flight may go out again.
 EXPLAINS_DUPLICATES = ("pause", "kill", "terminate", "pg_stop")
-LEADER_LOCK = "classid = 1751478881 AND objid = 27748"  # PG_SQL_LEADER_TRY's key
+# The leader's alert-thread session: the lease holder's pid (its instance id is
+# host:pid:start) names it (heraldd/alert:PID in pg_stat_activity).
+LEADER_SESSION = ("application_name = 'heraldd/alert:' || split_part((SELECT holder FROM"
+                  " leadership WHERE name = 'herald'), ':', 2)")
 
 
 class Nemesis:
@@ -114,10 +117,10 @@ class Nemesis:
         while time.monotonic() < deadline:
             sessions = [row[0] for row in db.admin(
                 "SELECT pid FROM pg_stat_activity WHERE datname = '%s' AND application_name"
-                " = 'heraldd'" % db.name)]
-            leaders = [row[0] for row in db.admin(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND %s"
-                % LEADER_LOCK)]
+                " LIKE 'heraldd%%'" % db.name)]
+            leaders = [row[0] for row in db.query(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
+                + LEADER_SESSION)]
             chosen = set(self.rng.sample(sessions, self.rng.randint(1, len(sessions)))) \
                 if sessions else set()
             if first:
