@@ -324,6 +324,55 @@ static void test_concurrent_sweeps_rescue_once(void **state)
     store_close(other);
 }
 
+/* A turn's outcomes past what one statement's arrays take (256 MiB: 300
+ * responses of 1 MiB, max_response_bytes' ceiling, after a database blip) are
+ * written all the same: store_record_outcomes writes bounded chunks. Before,
+ * one statement took them all and failed "out of memory" at every retry, and
+ * the scheduler claimed nothing more until a restart. */
+static void test_outcomes_past_one_statements_limit_are_written(void **state)
+{
+    TestStore *fixture = *state;
+    fixture->store = open_migrated(fixture);
+    enum { MANY = 300 };
+    static char response[1024 * 1024];
+    memset(response, 'r', sizeof response);
+    static AttemptOutcome outcomes[MANY];
+    static Task claimed[MANY];
+    char err[512];
+    for (int i = 0; i < MANY; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "BIG-%d", i);
+        create_task(fixture->store, name);
+    }
+    size_t count = 0;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(fixture->store, "http://a", 100, 60000,
+                                     "0123456789abcdef0123456789abcdef", MANY, claimed, &count,
+                                     err, sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(count, MANY);
+    for (int i = 0; i < MANY; i++) {
+        memset(&outcomes[i], 0, sizeof outcomes[i]);
+        outcomes[i].attempt.task_id = claimed[i].id;
+        outcomes[i].attempt.attempt = 1;
+        outcomes[i].attempt.status_code = 200;
+        outcomes[i].attempt.response_body = response;
+        outcomes[i].attempt.response_length = sizeof response;
+        outcomes[i].kind = ATTEMPT_OUTCOME_SUCCEEDED;
+        strcpy(outcomes[i].claim_token, claimed[i].claim_token);
+        task_clear(&claimed[i]);
+    }
+    size_t fenced = 1;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    if (store_record_outcomes(fixture->store, outcomes, MANY, 200, &fenced, err, sizeof err) != 0)
+        fail_msg("record: %s", err);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(fenced, 0);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM tasks WHERE status = 'succeeded'"), MANY);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM attempts"
+                                               " WHERE length(response_body) = 1048576"), MANY);
+}
+
 static void test_claim_uses_the_due_work_index(void **state)
 {
     TestStore *fixture = *state;
@@ -423,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outcome_text_is_made_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_uses_the_due_work_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_sweeps_rescue_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outcomes_past_one_statements_limit_are_written, setup, teardown),
         cmocka_unit_test(test_unreachable_server),
         cmocka_unit_test(test_passwords_are_not_shown),
     };
