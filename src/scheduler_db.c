@@ -125,32 +125,38 @@ static void scheduler_db_drop_claims(SchedulerTurn *turn)
     }
 }
 
-/* After a COMMIT that failed: did it take effect? Reads back what only a
- * committed transaction leaves: a claim's fresh token, or (without claims)
- * an outcome's token gone from its task. Retries the read until the claims'
- * lease would have ended (then any heraldd's sweep owns them, whatever
- * happened) or the worker stops. Returns true if it committed. */
+/* After a COMMIT that failed: did it take effect? Reads back what only the
+ * committed transaction leaves: a claim's fresh token in its tasks, or the
+ * token of an outcome that applied (one the transaction did not find fenced)
+ * gone from its task. An outcome already fenced when the turn ran says
+ * nothing (its token was gone before), and a turn that changed nothing
+ * (every outcome fenced, nothing claimed) needs no reading. Retries the read
+ * until the claims' lease would have ended (then any heraldd's sweep owns
+ * them, whatever happened) or the worker stops. Returns true if it committed. */
 static bool scheduler_db_read_back(SchedulerDb *db, SchedulerTurn *turn)
 {
     const SchedulerClaim *claim = NULL;
     for (size_t i = 0; i < turn->claim_count && claim == NULL; i++)
         if (turn->claims[i].count > 0)
             claim = &turn->claims[i];
-    if (claim == NULL && turn->outcome_count == 0)
-        return false;
+    const AttemptOutcome *applied = NULL;
+    for (size_t i = 0; i < turn->outcome_count && applied == NULL && claim == NULL; i++)
+        if (!turn->outcomes[i].fenced)
+            applied = &turn->outcomes[i];
+    if (claim == NULL && applied == NULL)
+        return true; /* it wrote nothing: committed or not, the same */
     int64_t give_up = clock_monotonic_ms() + turn->lease_ms;
     char err[512];
     for (;;) {
         int64_t count = 0;
         int read = claim != NULL
                        ? store_claim_count(db->store, claim->token, 0, &count, err, sizeof err)
-                       : store_claim_count(db->store, turn->outcomes[0].claim_token,
-                                           turn->outcomes[0].attempt.task_id, &count, err,
-                                           sizeof err);
+                       : store_claim_count(db->store, applied->claim_token,
+                                           applied->attempt.task_id, &count, err, sizeof err);
         if (read == 0) {
             bool committed = claim != NULL ? count > 0 : count == 0;
-            log_warning("event=commit_read_back committed=%s detail=\"the COMMIT's reply was "
-                        "lost; its effect was read back\"",
+            log_warning("event=commit_read_back committed=%s detail=\"the COMMIT failed; "
+                        "whether it took effect was read back\"",
                         committed ? "yes" : "no");
             return committed;
         }
