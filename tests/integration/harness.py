@@ -498,3 +498,24 @@ class FrozenThread:
 
     def release(self):
         self._call(self._DETACH)
+
+
+class Seam:
+    """Drives a running heraldd's fault seam through HERALD_FAULT_FILE and SIGUSR2."""
+
+    def __init__(self, herald):
+        self.herald = herald
+        self.path = os.path.join(herald.directory, "fault")
+
+    def arm(self, spec):
+        """Arms SPEC; returns the operations counted per role since the last arming."""
+        with open(self.path, "w") as f:
+            f.write(spec + "\n")
+        mark = len(self.herald.lines)
+        self.herald.process.send_signal(signal.SIGUSR2)
+        self.herald.wait_for_log(r'event=fault_armed .*spec="%s"' % re.escape(spec), start=mark)
+        counts = self.herald.wait_for_log(r"event=fault_counts ", start=mark)
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts.split("fault_counts", 1)[1])}
+
+    def lift(self):
+        return self.arm("count")

@@ -14,31 +14,15 @@ SQLite, one heraldd:
   Then the loop runs again: turn [X (fenced), Y] whose COMMIT fails (fault seam, not run).
 """
 import os
-import re
-import signal
 import threading
 import time
 import unittest
 
-from harness import FrozenThread, Herald, Receiver, sqlite_only
+from harness import FrozenThread, Herald, Receiver, Seam, sqlite_only
 
 CONFIG = ("busy_timeout = 500ms\n"
           "[retry]\nbase_delay = 100ms\nmax_retry = 3\njitter = 0\n"
           "[delivery]\ntimeout = 5s\nconnect_timeout = 1s\nlease_sweep_interval = 1s\n")
-
-
-class Seam:
-    def __init__(self, herald):
-        self.herald = herald
-        self.path = os.path.join(herald.directory, "fault")
-
-    def arm(self, spec):
-        with open(self.path, "w") as f:
-            f.write(spec + "\n")
-        mark = len(self.herald.lines)
-        self.herald.process.send_signal(signal.SIGUSR2)
-        self.herald.wait_for_log(r'event=fault_armed .*spec="%s"' % re.escape(spec), start=mark)
-        return self.herald.wait_for_log(r"event=fault_counts ", start=mark)
 
 
 @sqlite_only("the worker's own sweep fences the outcome; one process")

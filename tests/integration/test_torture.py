@@ -19,13 +19,12 @@ Run one path alone: python3 tests/integration/run.py --heraldd build/asan/herald
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 import unittest
 
 from database import schema_version
-from harness import HERALDD, Herald, Receiver, closed_port_url, task_request, wait_until
+from harness import HERALDD, Herald, Receiver, Seam, closed_port_url, task_request, wait_until
 
 CONFIG = """[delivery]
 concurrency = 8
@@ -45,27 +44,6 @@ def seam_built():
     completed = subprocess.run([HERALDD, "-c", "/nonexistent.conf"], capture_output=True,
                                text=True, env=dict(os.environ, HERALD_FAULT="count"))
     return "event=fault_armed" in completed.stderr
-
-
-class Seam:
-    """Drives a running heraldd's fault seam through HERALD_FAULT_FILE and SIGUSR2."""
-
-    def __init__(self, herald):
-        self.herald = herald
-        self.path = os.path.join(herald.directory, "fault")
-
-    def arm(self, spec):
-        """Arms SPEC; returns the operations counted per role since the last arming."""
-        with open(self.path, "w") as f:
-            f.write(spec + "\n")
-        mark = len(self.herald.lines)
-        self.herald.process.send_signal(signal.SIGUSR2)
-        self.herald.wait_for_log(r'event=fault_armed .*spec="%s"' % re.escape(spec), start=mark)
-        counts = self.herald.wait_for_log(r"event=fault_counts ", start=mark)
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts.split("fault_counts", 1)[1])}
-
-    def lift(self):
-        return self.arm("count")
 
 
 def torture_herald(test, config=CONFIG):
