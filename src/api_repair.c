@@ -154,7 +154,7 @@ static StoreResult api_repair_apply_retry(Store *store, IntakeJob *job, char *er
     Repair *repair = job->context;
     free(repair->host);
     repair->host = NULL;
-    return store_manual_retry(store, repair->task_id, &repair->repair, "retry", repair->details,
+    return store_manual_retry(store, repair->task_id, 0, &repair->repair, "retry", repair->details,
                               repair->now, &repair->host, err, errlen);
 }
 
@@ -216,7 +216,7 @@ static StoreResult api_repair_apply_resolve(Store *store, IntakeJob *job, char *
                                             size_t errlen)
 {
     Repair *repair = job->context;
-    return store_manual_resolve(store, repair->task_id, repair->note, repair->actor, repair->now,
+    return store_manual_resolve(store, repair->task_id, 0, repair->note, repair->actor, repair->now,
                                 err, errlen);
 }
 
@@ -302,14 +302,17 @@ static StoreResult api_repair_apply_chunk(Store *store, IntakeJob *job, char *er
         StoreResult result;
         char *host = NULL;
         if (bulk->resolve) {
-            result = store_manual_resolve(store, bulk->matches[i].task_id, bulk->request.note,
+            /* The entry listed, not a newer failure of the task since. */
+            result = store_manual_resolve(store, bulk->matches[i].task_id,
+                                          bulk->matches[i].entry_id, bulk->request.note,
                                           bulk->actor, bulk->now, err, errlen);
         } else {
             int budget = (int)policy_set_find(bulk->policies, bulk->matches[i].business_type)
                              ->max_retry;
             ManualRepair repair = {.max_retry = budget, .note = bulk->request.note,
                                    .actor = bulk->actor};
-            result = store_manual_retry(store, bulk->matches[i].task_id, &repair, "bulk_retry",
+            result = store_manual_retry(store, bulk->matches[i].task_id,
+                                        bulk->matches[i].entry_id, &repair, "bulk_retry",
                                         NULL, bulk->now, &host, err, errlen);
         }
         if (result == STORE_ERROR)

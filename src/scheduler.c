@@ -568,6 +568,7 @@ void scheduler_stop(Scheduler *scheduler)
         pthread_mutex_lock(&scheduler->lock);
         scheduler->stopping = true;
         pthread_mutex_unlock(&scheduler->lock);
+        scheduler_db_hurry(scheduler->db);
         curl_multi_wakeup(scheduler->multi);
         pthread_join(scheduler->thread, NULL);
     }

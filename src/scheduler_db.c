@@ -37,9 +37,10 @@ struct SchedulerDb {
     bool running;
     int wake_fd; /* eventfd: a turn, or stop */
 
-    pthread_mutex_t lock; /* guards turn and stopping */
+    pthread_mutex_t lock; /* guards turn, stopping and hurrying */
     SchedulerTurn *turn;  /* submitted, not yet run */
     bool stopping;
+    bool hurrying; /* heraldd stops: a read-back does not wait out a lease */
 
     int64_t next_sweep;    /* monotonic ms */
     int64_t next_poll;     /* monotonic ms; shared database only */
@@ -161,7 +162,7 @@ static bool scheduler_db_read_back(SchedulerDb *db, SchedulerTurn *turn)
             return committed;
         }
         pthread_mutex_lock(&db->lock);
-        bool stopping = db->stopping;
+        bool stopping = db->stopping || db->hurrying;
         pthread_mutex_unlock(&db->lock);
         if (stopping || clock_monotonic_ms() >= give_up) {
             log_error("event=commit_unknown error=\"%s\" detail=\"left to the lease sweep\"",
@@ -292,6 +293,13 @@ static void scheduler_db_wake(SchedulerDb *db)
     uint64_t one = 1;
     if (write(db->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
         log_error("event=wake_failed error=\"%s\"", strerror(errno));
+}
+
+void scheduler_db_hurry(SchedulerDb *db)
+{
+    pthread_mutex_lock(&db->lock);
+    db->hurrying = true;
+    pthread_mutex_unlock(&db->lock);
 }
 
 void scheduler_db_submit(SchedulerDb *db, SchedulerTurn *turn)

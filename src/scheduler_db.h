@@ -95,6 +95,11 @@ int scheduler_db_run(SchedulerDb *db, char *err, size_t errlen);
 /* Hands TURN to the worker (at most one at a time). */
 void scheduler_db_submit(SchedulerDb *db, SchedulerTurn *turn);
 
+/* heraldd is stopping: turns are still run, but a read-back that cannot
+ * reach the database gives up at once instead of retrying for a lease (what
+ * it could not tell is left to the next start or another heraldd's sweep). */
+void scheduler_db_hurry(SchedulerDb *db);
+
 /* Stops the worker (after the turn it holds, if any), joins it and frees DB.
  * Safe with NULL. */
 void scheduler_db_stop(SchedulerDb *db);

@@ -436,14 +436,20 @@ void store_manual_list_free(ManualEntry *entries, size_t count);
  * and budget: the task is pending and due at NOW, its open entry resolved as
  * 'retried', and ACTION ("retry", "bulk_retry") recorded with DETAILS (JSON
  * or NULL). *HOST gets the task's target_host (the caller frees it).
- * STORE_NOT_FOUND: the task has no open entry. */
-StoreResult store_manual_retry(Store *store, int64_t task_id, const ManualRepair *repair,
+ * ENTRY_ID: 0 for the task's open entry, whichever it is; else only that
+ * entry, while it is the open one (a bulk action acts on the entries it
+ * listed, never on a newer failure of the same task).
+ * STORE_NOT_FOUND: the task has no open entry (or not ENTRY_ID). */
+StoreResult store_manual_retry(Store *store, int64_t task_id, int64_t entry_id,
+                               const ManualRepair *repair,
                                const char *action, const char *details, int64_t now, char **host,
                                char *err, size_t errlen);
 
-/* Inside a transaction: closes the open entry of TASK_ID without sending,
- * as 'resolved' with NOTE, and records the action. STORE_NOT_FOUND: none open. */
-StoreResult store_manual_resolve(Store *store, int64_t task_id, const char *note,
+/* Inside a transaction: closes the open entry of TASK_ID (ENTRY_ID as for
+ * store_manual_retry) without sending, as 'resolved' with NOTE, and records
+ * the action. STORE_NOT_FOUND: none open (or not ENTRY_ID). */
+StoreResult store_manual_resolve(Store *store, int64_t task_id, int64_t entry_id,
+                                 const char *note,
                                  const char *actor, int64_t now, char *err, size_t errlen);
 
 /* Which open entries a bulk action takes. */

@@ -94,11 +94,13 @@ struct StoreBackend {
 
     int (*manual_list)(Store *store, const ManualFilter *filter, ManualEntry **out, size_t *count,
                        char *err, size_t errlen);
-    StoreResult (*manual_retry)(Store *store, int64_t task_id, const ManualRepair *repair,
-                                const char *action, const char *details, int64_t now, char **host,
-                                char *err, size_t errlen);
-    StoreResult (*manual_resolve)(Store *store, int64_t task_id, const char *note,
-                                  const char *actor, int64_t now, char *err, size_t errlen);
+    StoreResult (*manual_retry)(Store *store, int64_t task_id, int64_t entry_id,
+                                const ManualRepair *repair, const char *action,
+                                const char *details, int64_t now, char **host, char *err,
+                                size_t errlen);
+    StoreResult (*manual_resolve)(Store *store, int64_t task_id, int64_t entry_id,
+                                  const char *note, const char *actor, int64_t now, char *err,
+                                  size_t errlen);
     int (*manual_open_matching)(Store *store, const ManualMatchFilter *filter, ManualMatch **out,
                                 size_t *count, char *err, size_t errlen);
     int (*action_list)(Store *store, int64_t task_id, ManualAction **out, size_t *count, char *err,

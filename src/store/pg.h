@@ -316,10 +316,12 @@ int pg_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, 
                     size_t errlen);
 int pg_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,
                    char *err, size_t errlen);
-StoreResult pg_manual_retry(Store *base, int64_t task_id, const ManualRepair *repair,
+StoreResult pg_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
+                            const ManualRepair *repair,
                             const char *action, const char *details, int64_t now, char **host,
                             char *err, size_t errlen);
-StoreResult pg_manual_resolve(Store *base, int64_t task_id, const char *note, const char *actor,
+StoreResult pg_manual_resolve(Store *base, int64_t task_id, int64_t entry_id,
+                              const char *note, const char *actor,
                               int64_t now, char *err, size_t errlen);
 int pg_manual_open_matching(Store *base, const ManualMatchFilter *filter, ManualMatch **out,
                       size_t *count, char *err, size_t errlen);

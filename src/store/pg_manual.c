@@ -144,7 +144,8 @@ static int pg_action_insert(PgStore *store, int64_t task_id, const char *action,
     return pg_run_done(store, PG_SQL_ACTION_INSERT, &params, "record action", err, errlen);
 }
 
-StoreResult pg_manual_retry(Store *base, int64_t task_id, const ManualRepair *repair,
+StoreResult pg_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
+                            const ManualRepair *repair,
                             const char *action, const char *details, int64_t now, char **host,
                             char *err, size_t errlen)
 {
@@ -153,6 +154,8 @@ StoreResult pg_manual_retry(Store *base, int64_t task_id, const ManualRepair *re
     int64_t entry = pg_manual_open_id(store, task_id, err, errlen);
     if (entry <= 0)
         return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+    if (entry_id != 0 && entry != entry_id)
+        return STORE_NOT_FOUND; /* a newer failure than the one asked for */
     PgParams params = {0};
     pg_param_int64(&params, task_id);
     pg_param_int64(&params, now);
@@ -188,13 +191,16 @@ StoreResult pg_manual_retry(Store *base, int64_t task_id, const ManualRepair *re
     return STORE_OK;
 }
 
-StoreResult pg_manual_resolve(Store *base, int64_t task_id, const char *note, const char *actor,
+StoreResult pg_manual_resolve(Store *base, int64_t task_id, int64_t entry_id,
+                              const char *note, const char *actor,
                               int64_t now, char *err, size_t errlen)
 {
     PgStore *store = pg_of(base);
     int64_t entry = pg_manual_open_id(store, task_id, err, errlen);
     if (entry <= 0)
         return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+    if (entry_id != 0 && entry != entry_id)
+        return STORE_NOT_FOUND; /* a newer failure than the one asked for */
     if (pg_manual_close(store, entry, "resolved", note, now, err, errlen) != 0 ||
         pg_action_insert(store, task_id, "resolve", actor, note, NULL, now, err, errlen) != 0)
         return STORE_ERROR;

@@ -164,7 +164,8 @@ static int sqlite_action_insert(SqliteStore *store, int64_t task_id, const char 
     return sqlite_step_done(store, statement, "record action", err, errlen);
 }
 
-StoreResult sqlite_manual_retry(Store *base, int64_t task_id, const ManualRepair *repair,
+StoreResult sqlite_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
+                            const ManualRepair *repair,
                                 const char *action, const char *details, int64_t now, char **host,
                                 char *err, size_t errlen)
 {
@@ -173,6 +174,8 @@ StoreResult sqlite_manual_retry(Store *base, int64_t task_id, const ManualRepair
     int64_t entry = sqlite_manual_open_id(store, task_id, err, errlen);
     if (entry <= 0)
         return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+    if (entry_id != 0 && entry != entry_id)
+        return STORE_NOT_FOUND; /* a newer failure than the one asked for */
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_MANUAL_RETRY_TASK, err, errlen);
     if (statement == NULL)
         return STORE_ERROR;
@@ -217,13 +220,16 @@ StoreResult sqlite_manual_retry(Store *base, int64_t task_id, const ManualRepair
     return STORE_OK;
 }
 
-StoreResult sqlite_manual_resolve(Store *base, int64_t task_id, const char *note, const char *actor,
+StoreResult sqlite_manual_resolve(Store *base, int64_t task_id, int64_t entry_id,
+                              const char *note, const char *actor,
                                   int64_t now, char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     int64_t entry = sqlite_manual_open_id(store, task_id, err, errlen);
     if (entry <= 0)
         return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+    if (entry_id != 0 && entry != entry_id)
+        return STORE_NOT_FOUND; /* a newer failure than the one asked for */
     if (sqlite_manual_close(store, entry, "resolved", note, now, err, errlen) != 0 ||
         sqlite_action_insert(store, task_id, "resolve", actor, note, NULL, now, err, errlen) != 0)
         return STORE_ERROR;

@@ -110,7 +110,7 @@ static void test_retry_with_corrections(void **state)
     char err[256];
     char *host = NULL;
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_manual_retry(fixture->store, id, &repair, "retry", "{\"a\":1}", 5000,
+    assert_int_equal(store_manual_retry(fixture->store, id, 0, &repair, "retry", "{\"a\":1}", 5000,
                                         &host, err, sizeof err), STORE_OK);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     assert_string_equal(host, "http://fixed:80");
@@ -164,7 +164,7 @@ static void test_retry_with_corrections(void **state)
     store_action_list_free(actions, count);
     /* Not in the open list any more: a second retry finds nothing. */
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_manual_retry(fixture->store, id, &repair, "retry", NULL, 6000, &host,
+    assert_int_equal(store_manual_retry(fixture->store, id, 0, &repair, "retry", NULL, 6000, &host,
                                         err, sizeof err), STORE_NOT_FOUND);
     store_rollback(fixture->store);
 }
@@ -177,7 +177,7 @@ static void test_retry_without_corrections_keeps_the_task(void **state)
     char err[256];
     char *host = NULL;
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_manual_retry(fixture->store, id, &repair, "bulk_retry", NULL, 5000, &host,
+    assert_int_equal(store_manual_retry(fixture->store, id, 0, &repair, "bulk_retry", NULL, 5000, &host,
                                         err, sizeof err), STORE_OK);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     assert_string_equal(host, "http://a");
@@ -199,7 +199,7 @@ static void test_retry_can_drop_the_headers(void **state)
     char err[256];
     char *host = NULL;
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_manual_retry(fixture->store, id, &repair, "retry", NULL, 5000, &host,
+    assert_int_equal(store_manual_retry(fixture->store, id, 0, &repair, "retry", NULL, 5000, &host,
                                         err, sizeof err), STORE_OK);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     free(host);
@@ -218,9 +218,24 @@ static void test_resolve_and_matching(void **state)
     int64_t c = failed_task(fixture->store, "C", "PAY", 3000);
     char err[256];
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_manual_resolve(fixture->store, a, "refunded by hand", "ops", 4000, err, sizeof err), STORE_OK);
-    assert_int_equal(store_manual_resolve(fixture->store, a, "again", "ops", 4000, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(store_manual_resolve(fixture->store, a, 0, "refunded by hand", "ops", 4000, err, sizeof err), STORE_OK);
+    assert_int_equal(store_manual_resolve(fixture->store, a, 0, "again", "ops", 4000, err, sizeof err), STORE_NOT_FOUND);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    /* A bulk action names the entry it listed: another entry of the task (a
+     * newer failure) is not that one, and is left alone. */
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT id FROM manual WHERE task_id = %lld", (long long)b);
+    int64_t listed = test_store_query(fixture, sql);
+    ManualRepair repair = {.max_retry = 1, .actor = "ops"};
+    char *host = NULL;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_manual_resolve(fixture->store, b, listed + 1000, "not this", "ops", 4000, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(store_manual_retry(fixture->store, b, listed + 1000, &repair, "bulk_retry", NULL, 4000, &host, err, sizeof err), STORE_NOT_FOUND);
+    assert_null(host);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM manual WHERE task_id = %lld AND state = 'open'",
+             (long long)b);
+    assert_int_equal(test_store_query(fixture, sql), 1);
     Task task;
     assert_int_equal(store_task_get(fixture->store, a, &task, err, sizeof err), STORE_OK);
     assert_int_equal(task.status, TASK_STATUS_FAILED); /* resolving sends nothing */
