@@ -6,7 +6,9 @@ with what is needed to diagnose it (task ids, rows, log lines), and the figures.
   manual entry; none is lost;
 2 ack_kept: a task the receiver acknowledged (2xx, answered within the timeout) is
   never failed nor in manual handling (a cut-off attempt never ends a task alone, even
-  when the receiver took it: store.h, STORE_RESCUE_STREAK);
+  when the receiver took it: store.h, STORE_RESCUE_STREAK), unless heraldd never got
+  the acknowledgement (the attempt was cut off by a fault and recorded as interrupted)
+  and the attempts after it failed on their own: counted and reported;
 3 duplicates: a webhook-id reaches a receiver again after an answer heraldd could
   not have seen as a failure (a 2xx, or no answer in time) only within a fault
   window that explains it (kill, pause, terminate, pg_stop), or after a late answer
@@ -130,13 +132,23 @@ class Checker:
 
     # ---- 2 ----
     def check_acknowledged_kept(self):
+        lost = 0
         for task in self.tasks:
             acked = [e for e in self.by_webhook.get(task["webhook_id"], [])
                      if 200 <= e["status"] < 300 and not e["late"]]
             row = self.rows.get(task["task_id"])
             if acked and row and (row[1] != "succeeded" or self.manual.get(task["task_id"])):
+                # heraldd cannot keep an acknowledgement it never received: the attempt
+                # was cut off by a fault (recorded as interrupted, within a fault's
+                # window) and the attempts after it failed on their own. Reported apart.
+                recorded = dict(self.attempts.get(task["task_id"], []))
+                if all(recorded.get(e["attempt"]) == "interrupted" and
+                       self.explanation(e) not in (None, "late_answer") for e in acked):
+                    lost += 1
+                    continue
                 self.fail("2 ack_kept", "acknowledged by %s at attempt %d, then %s: %s" % (
                     acked[0]["receiver"], acked[0]["attempt"], row[1], self.describe(task)))
+        self.figures["acknowledgements lost to a fault, later attempts failed"] = lost
 
     # ---- 3 ----
     def explanation(self, earlier):
