@@ -85,12 +85,15 @@ static const CopyTable copy_tables[] = {
     {"actions", "id, task_id, action, actor, note, details, created_at",
      "SELECT id, task_id, action, actor, note, details, created_at FROM actions ORDER BY id",
      "iitttti", "id"},
+    /* The instance a delivery_lag alert names; not the sending claim (sending_by,
+     * _term, _until), which lives only while a leader sends, and heraldd is
+     * stopped for the copy. */
     {"alerts",
      "id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"
-     " command_sent_at",
+     " command_sent_at, instance",
      "SELECT id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"
-     " command_sent_at FROM alerts ORDER BY id",
-     "ittitiitii", "id"},
+     " command_sent_at, instance FROM alerts ORDER BY id",
+     "ittitiitiit", "id"},
 };
 #define COPY_TABLE_COUNT (sizeof copy_tables / sizeof copy_tables[0])
 

@@ -56,6 +56,8 @@ class CopyToTest(unittest.TestCase):
         with sqlite3.connect(cls.source.db.path) as db:
             db.execute("INSERT INTO alerts (kind, state, count, details, created_at, sent_at)"
                        " VALUES ('manual_backlog', 'firing', 3, '{}', 1, 2)")
+            db.execute("INSERT INTO alerts (kind, state, count, details, created_at, sent_at,"
+                       " instance) VALUES ('delivery_lag', 'firing', 1, '{}', 3, 4, 'vm:7:8')")
             # Text SQLite took without checking, and a keyless repeat (before migration
             # 005 a repaired URL could make one).
             db.execute("UPDATE attempts SET error_message = CAST(X'6261640aff09' AS TEXT)"
@@ -108,6 +110,8 @@ class CopyToTest(unittest.TestCase):
                                               " ORDER BY id"))
         self.assertIn("bad\n\ufffd\t", [row[0] for row in self.target.query(
             "SELECT error_message FROM attempts")])
+        alerts = "SELECT id, kind, state, count, created_at, sent_at, instance FROM alerts ORDER BY id"
+        self.assertEqual(self.target.query(alerts), self.source.db.query(alerts))
         # A heraldd on PostgreSQL delivers the copied pending work, under the same ids.
         type(self).receiver_up = True
         herald = Herald(db=self.target)
