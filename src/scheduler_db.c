@@ -275,15 +275,18 @@ static void *scheduler_db_main(void *argument)
         if (turn != NULL) {
             scheduler_db_run_turn(db, turn);
             db->options.on_turn_done(db->options.argument);
-            continue; /* another may be waiting already */
-        }
-        if (stopping)
+        } else if (stopping) {
             break;
+        }
+        /* After a turn too: under load the next turn is handed over at once,
+         * and the sweep and the look for other instances' work must not wait
+         * for a lull. */
         int64_t monotonic = clock_monotonic_ms();
         if (store_is_shared(db->store))
             scheduler_db_take_signals(db, monotonic);
         scheduler_db_run_timers(db, monotonic);
-        scheduler_db_wait(db, clock_monotonic_ms());
+        if (turn == NULL)
+            scheduler_db_wait(db, clock_monotonic_ms());
     }
     return NULL;
 }
