@@ -69,7 +69,8 @@ MetricsReadiness metrics_readiness(int64_t alive_ms, int64_t max_lag_ms, int64_t
 void metrics_count_alert(const char *kind);
 
 /* Whether this instance leads the heraldd sharing its database (runs the
- * singletons: store_leader_try); herald_leader 1 or 0. */
+ * singletons while it holds the leadership lease: store_leader_acquire);
+ * herald_leader 1 or 0. */
 void metrics_set_leader(bool leader);
 bool metrics_leader(void);
 
