@@ -15,7 +15,10 @@ import database
 from database import PgConnection
 from harness import Herald, Receiver, wait_until
 
-CONFIG = "[delivery]\ntimeout = 2s\n[retry]\nmax_retry = 3\nbase_delay = 100ms\njitter = 0\n"
+# The bulk waits on the locked row while B's retry runs its course, which takes
+# longer than the default lock_timeout (busy_timeout, 5 s) on a loaded machine.
+CONFIG = ("[storage]\nbusy_timeout = 60s\nstatement_timeout = 60s\n"
+          "[delivery]\ntimeout = 2s\n[retry]\nmax_retry = 3\nbase_delay = 100ms\njitter = 0\n")
 
 
 @unittest.skipUnless(database.BACKEND == "postgresql", "two heraldd share PostgreSQL only")
