@@ -252,12 +252,16 @@ build/bench/loadgen: bench/loadgen.c | deps
 # Optimised build, every scenario at full size; prints the table and writes bench/results.md.
 # BACKEND=postgresql runs scenarios 1-4 and 6 on SQLite, then 2-4 and 6 on a PostgreSQL
 # cluster of the bench's own (Debian's server, installed when missing); with
-# INSTANCES=1,2,3 also scenario 9 there: several heraldd sharing one database.
+# INSTANCES=1,2,3 also scenario 9 there: several heraldd sharing one database; with
+# STANDBY=sync also scenarios 2-4 again with a synchronous standby on the same machine,
+# beside the single server's figures.
 BACKEND ?= sqlite
 INSTANCES ?=
+STANDBY ?=
 bench: deps all $(BENCH_BIN)
 	@if [ "$(BACKEND)" = postgresql ]; then tools/deps.sh postgresql; fi
-	python3 bench/run.py --backend $(BACKEND) $(if $(INSTANCES),--instances $(INSTANCES))
+	python3 bench/run.py --backend $(BACKEND) $(if $(INSTANCES),--instances $(INSTANCES)) \
+	    $(if $(STANDBY),--standby $(STANDBY))
 
 # Every scenario, tiny, so the harness keeps working (part of make test): all of them on
 # SQLite, and those that also run on PostgreSQL (and scenario 9 with 1 and 2 instances)
