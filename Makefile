@@ -265,10 +265,10 @@ bench: deps all $(BENCH_BIN)
 
 # Every scenario, tiny, so the harness keeps working (part of make test): all of them on
 # SQLite, and those that also run on PostgreSQL (and scenario 9 with 1 and 2 instances)
-# on a cluster of its own.
+# on a cluster of its own, then 2-4 with a synchronous standby.
 bench-smoke: all $(BENCH_BIN)
 	python3 bench/run.py --smoke --backend postgresql --only 1,2,3,4,5,6,7,8,9 \
-	    --instances 1,2 --out build/bench/results-smoke.md
+	    --instances 1,2 --standby sync --out build/bench/results-smoke.md
 
 # ---- the two commands ----
 # CONFIG=FILE runs heraldd with another configuration (the README's tour).
