@@ -252,19 +252,23 @@ build/bench/loadgen: bench/loadgen.c | deps
 # Optimised build, every scenario at full size; prints the table and writes bench/results.md.
 # BACKEND=postgresql runs scenarios 1-4 and 6 on SQLite, then 2-4 and 6 on a PostgreSQL
 # cluster of the bench's own (Debian's server, installed when missing); with
-# INSTANCES=1,2,3 also scenario 9 there: several heraldd sharing one database.
+# INSTANCES=1,2,3 also scenario 9 there: several heraldd sharing one database; with
+# STANDBY=sync also scenarios 2-4 again with a synchronous standby on the same machine,
+# beside the single server's figures.
 BACKEND ?= sqlite
 INSTANCES ?=
+STANDBY ?=
 bench: deps all $(BENCH_BIN)
 	@if [ "$(BACKEND)" = postgresql ]; then tools/deps.sh postgresql; fi
-	python3 bench/run.py --backend $(BACKEND) $(if $(INSTANCES),--instances $(INSTANCES))
+	python3 bench/run.py --backend $(BACKEND) $(if $(INSTANCES),--instances $(INSTANCES)) \
+	    $(if $(STANDBY),--standby $(STANDBY))
 
 # Every scenario, tiny, so the harness keeps working (part of make test): all of them on
 # SQLite, and those that also run on PostgreSQL (and scenario 9 with 1 and 2 instances)
-# on a cluster of its own.
+# on a cluster of its own, then 2-4 with a synchronous standby.
 bench-smoke: all $(BENCH_BIN)
 	python3 bench/run.py --smoke --backend postgresql --only 1,2,3,4,5,6,7,8,9 \
-	    --instances 1,2 --out build/bench/results-smoke.md
+	    --instances 1,2 --standby sync --out build/bench/results-smoke.md
 
 # ---- the two commands ----
 # CONFIG=FILE runs heraldd with another configuration (the README's tour).

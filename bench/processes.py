@@ -1,7 +1,8 @@
 """The processes make bench runs and measures: heraldd (Herald), the C receiver
 (Receiver) and load generator (loadgen), and the bench's own PostgreSQL cluster
-(PgCluster), each started fresh and all killed if a run is aborted
-(kill_children). bench/run.py runs the scenarios; bench/cluster.py scenario 9.
+(PgCluster, optionally with a synchronous standby), each started fresh and all
+killed if a run is aborted (kill_children; the clusters by PgCluster.stop).
+bench/run.py runs the scenarios; bench/cluster.py scenario 9.
 
 PG is the cluster heraldd uses now (run.py sets it for the PostgreSQL half of a
 run); None means SQLite.
@@ -77,13 +78,50 @@ class Receiver:
 class PgCluster:
     """The bench's own PostgreSQL, stopped at the end of the run."""
 
-    def __init__(self, settings=()):
-        self.directory = os.path.join(tempfile.gettempdir(), "herald-bench-pg-%d" % os.getpid())
-        subprocess.run([PG_CLUSTER, "start", self.directory] + list(settings), check=True)
-        with open(os.path.join(self.directory, "data", "postmaster.pid")) as f:
-            self.postmaster = int(f.readline())
+    def __init__(self, settings=(), name=""):
+        self.directory = os.path.join(tempfile.gettempdir(), "herald-bench-pg-%d%s"
+                                      % (os.getpid(), "-" + name if name else ""))
+        self.standby = None  # the standby's directory, once add_standby() began making it
+        self.standby_postmaster = None
+        self.stopped = False
+        try:
+            subprocess.run([PG_CLUSTER, "start", self.directory] + list(settings), check=True)
+            self.postmaster = postmaster_pid(self.directory)
+        except BaseException:
+            self.stop()  # what a failed start left behind
+            raise
         self.databases = 0
         self.version = self.query("postgres", "SHOW server_version", user="postgres")[0][0]
+
+    def add_standby(self, timeout=60):
+        """A streaming standby of this cluster on the same machine (tools/pg_cluster.sh
+        standby), made synchronous: synchronous_standby_names names it (its
+        application_name is its cluster_name, its directory's base name), and this
+        returns once pg_stat_replication reports it 'sync'. stop() stops it."""
+        self.standby = self.directory + "-standby"
+        subprocess.run([PG_CLUSTER, "standby", self.directory, self.standby], check=True)
+        self.standby_postmaster = postmaster_pid(self.standby)
+        name = os.path.basename(self.standby)
+        self.query("postgres", "ALTER SYSTEM SET synchronous_standby_names = '\"%s\"'" % name,
+                   user="postgres")
+        self.query("postgres", "SELECT pg_reload_conf()", user="postgres")
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.sync_state()
+            if state == "sync":
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("standby %s not synchronous after %ds (sync_state %s)"
+                                   % (name, timeout, state))
+            time.sleep(0.1)
+
+    def sync_state(self):
+        """The standby's sync_state in the primary's pg_stat_replication (None: not
+        connected)."""
+        rows = self.query("postgres", "SELECT sync_state FROM pg_stat_replication"
+                          " WHERE application_name = '%s'" % os.path.basename(self.standby),
+                          user="postgres")
+        return rows[0][0] if rows else None
 
     def query(self, database, sql, user="herald"):
         connection = PgConnection(database, user=user, directory=self.directory)
@@ -102,29 +140,49 @@ class PgCluster:
         return "postgresql:///%s?host=%s&user=herald" % (database, self.directory)
 
     def cpu_seconds(self):
-        """The server's CPU: the postmaster, its live children, and (through the
-        postmaster's cutime) the ones that ended."""
-        ticks = 0
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % pid) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(pid) == self.postmaster:
-                ticks += sum(int(x) for x in fields[11:15])
-            elif int(fields[1]) == self.postmaster:
-                ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
+        """The server's CPU (the primary's; the standby's is standby_cpu_seconds)."""
+        return server_cpu_seconds(self.postmaster)
+
+    def standby_cpu_seconds(self):
+        return server_cpu_seconds(self.standby_postmaster) if self.standby_postmaster else 0.0
 
     def wal_bytes(self):
         return int(self.query("postgres", "SELECT (pg_current_wal_lsn() - '0/0')::bigint",
                               user="postgres")[0][0])
 
     def stop(self):
+        """Stops and removes the standby (also one left half made) and then the primary;
+        twice is harmless."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.standby:
+            subprocess.run([PG_CLUSTER, "stop", self.standby])
         subprocess.run([PG_CLUSTER, "stop", self.directory])
+
+
+def postmaster_pid(directory):
+    with open(os.path.join(directory, "data", "postmaster.pid")) as f:
+        return int(f.readline())
+
+
+def server_cpu_seconds(postmaster):
+    """A server's CPU: the postmaster, its live children, and (through the
+    postmaster's cutime) the ones that ended."""
+    ticks = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(pid) == postmaster:
+            ticks += sum(int(x) for x in fields[11:15])
+        elif int(fields[1]) == postmaster:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class Herald:

@@ -2,7 +2,7 @@
 """make bench: every scenario of the performance issue against the real heraldd.
 
 Usage: run.py [--smoke] [--out bench/results.md] [--only 1,2,...] [--backend sqlite|postgresql]
-              [--instances 1,2,3]
+              [--instances 1,2,3] [--standby sync]
 
 Each scenario starts a fresh heraldd (release build, fresh database in a temporary
 directory on the real disk, config written here, private targets allowed) with the
@@ -17,6 +17,12 @@ directory, Unix socket only, default settings but fsync and synchronous_commit o
 gives each heraldd a fresh database in it, and reports PostgreSQL's CPU and WAL bytes
 per task beside heraldd's figures. --instances 1,2,3 adds scenario 9 (bench/cluster.py):
 several heraldd sharing one PostgreSQL database.
+
+--standby sync (with --backend postgresql) then runs scenarios 2-4 once more, on a fresh
+cluster with a streaming standby on the same machine made synchronous
+(synchronous_standby_names names it; the bench waits for pg_stat_replication to say
+'sync' before measuring), each figure also given as a ratio to the single server's in
+the same run. Both clusters are stopped and removed at the end, also on failure.
 """
 import argparse
 import datetime
@@ -24,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -45,6 +52,8 @@ class Bench:
         self.rows = []
         self.ceiling_a = self.ceiling_b = self.e2e_rate = None  # set by scenarios 1 and 3
         self.sqlite_values = {}  # (scenario, metric) -> SQLite's figure, for PostgreSQL's ratio
+        self.pg_values = {}  # the same, PostgreSQL's single server, for the standby's ratio
+        self.standby = False  # PG has a synchronous standby
         self.pg = None
         self.base = tempfile.mkdtemp(prefix="herald-bench-", dir=os.path.join(ROOT, "build"))
 
@@ -52,7 +61,8 @@ class Bench:
         return max(least, int(full * self.scale))
 
     def directory(self, name):
-        path = os.path.join(self.base, name + ("-postgresql" if processes.PG else ""))
+        path = os.path.join(self.base, name + ("-postgresql" if processes.PG else "")
+                            + ("-standby" if self.standby else ""))
         os.makedirs(path)
         return path
 
@@ -61,6 +71,13 @@ class Bench:
         # PostgreSQL only: its ratios are its own
         if processes.PG and scenario.startswith("9 "):
             scenario += " [postgresql]"
+        elif processes.PG and self.standby:
+            # A synchronous standby: no target, the ratio is to the single server's.
+            scenario += " [postgresql, sync standby]"
+            base = self.pg_values.get(key)
+            ratio = value / base if isinstance(value, float) and isinstance(base, float) \
+                and base else None
+            target = ""
         elif processes.PG:
             scenario += " [postgresql]"
             base = self.sqlite_values.get(key)
@@ -68,6 +85,8 @@ class Bench:
                 and base else None
             target = {"tasks/s": ">= 50% of SQLite", "ms": "p99 < 10 ms" if "p99" in metric
                       else ""}.get(unit, "") if target else ""
+            if isinstance(value, float):
+                self.pg_values[key] = value
         elif isinstance(value, float):
             self.sqlite_values[key] = value
         self.rows.append((scenario, metric, value, unit, target, ratio))
@@ -150,7 +169,7 @@ class Bench:
     def usage_start(self, herald):
         pg = processes.PG
         return (herald.cpu_seconds(), pg.cpu_seconds() if pg else 0.0,
-                pg.wal_bytes() if pg else 0)
+                pg.wal_bytes() if pg else 0, pg.standby_cpu_seconds() if pg else 0.0)
 
     def usage_rows(self, scenario, name, usage, herald, tasks, seconds):
         """CPU per task of heraldd (and of PostgreSQL, with its share of the machine
@@ -167,6 +186,13 @@ class Bench:
         self.row(scenario, "%s: PostgreSQL share of the machine's CPU" % name,
                  100.0 * pg_cpu / (max(seconds, 1e-9) * os.cpu_count()), "%")
         self.row(scenario, "%s: WAL bytes per task" % name, wal / max(tasks, 1), "bytes")
+        if self.standby:
+            standby_cpu = processes.PG.standby_cpu_seconds() - usage[3]
+            self.row(scenario, "%s: standby CPU per task" % name,
+                     1e6 * standby_cpu / max(tasks, 1), "us")
+            state = processes.PG.sync_state()
+            if state != "sync":
+                raise RuntimeError("%s: the standby is %s, no longer sync" % (scenario, state))
 
     # 3. end to end
     def end_to_end(self):
@@ -426,6 +452,11 @@ class Bench:
             if self.pg:
                 f.write("- PostgreSQL %s (its own cluster: fsync and synchronous_commit on, "
                         "otherwise default settings), on the same machine\n" % self.pg.version)
+            if self.pg and self.pg.standby:
+                f.write("- rows marked [postgresql, sync standby]: a fresh cluster with a "
+                        "streaming standby on the same machine, named in "
+                        "synchronous_standby_names (sync_state 'sync' before and after each "
+                        "load); their ratio is to the same row on the single server\n")
             f.write("- heraldd, load generator and receivers on the same machine; %s\n\n"
                     % ("SMOKE RUN (tiny sizes): not a measurement" if self.smoke else "full sizes"))
             f.write("| scenario | metric | value | unit | target | of ceiling / baseline |\n")
@@ -449,6 +480,10 @@ def main():
     parser.add_argument("--backend", choices=("sqlite", "postgresql"),
                         default=os.environ.get("BACKEND") or "sqlite",
                         help="postgresql: also scenarios 2-4 and 6 on PostgreSQL, beside SQLite")
+    parser.add_argument("--standby", choices=("", "sync"),
+                        default=os.environ.get("STANDBY") or "",
+                        help="with --backend postgresql: sync runs scenarios 2-4 once more "
+                        "with a synchronous standby on the same machine")
     parser.add_argument("--instances", default=os.environ.get("INSTANCES") or "",
                         help="with --backend postgresql: scenario 9, several heraldd on one "
                         "database, for each of these instance counts (e.g. 1,2,3)")
@@ -456,6 +491,11 @@ def main():
     instance_counts = [int(n) for n in options.instances.split(",") if n.strip()]
     if instance_counts and options.backend != "postgresql":
         parser.error("--instances needs --backend postgresql")
+    if options.standby and options.backend != "postgresql":
+        parser.error("--standby needs --backend postgresql")
+    # A terminated run (a CI timeout, kill) unwinds like a failed one: the clusters,
+    # the standby among them, are stopped and removed below.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     only = options.only or ("1,2,3,4,6" if options.backend == "postgresql" else "1,2,3,4,5,6,7,8")
     if instance_counts and not options.only:
         only += ",9"
@@ -475,6 +515,15 @@ def main():
             for number in [n for n in numbers if n in (2, 3, 4, 6) or
                            (n == 9 and instance_counts)]:
                 scenarios[number - 1]()
+            standby_numbers = [n for n in numbers if n in (2, 3, 4)]
+            if options.standby == "sync" and standby_numbers:
+                # A fresh cluster, so the base backup copies no earlier scenario's data.
+                processes.PG.stop()
+                processes.PG = bench.pg = PgCluster(name="primary")
+                bench.standby = True
+                processes.PG.add_standby()
+                for number in standby_numbers:
+                    scenarios[number - 1]()
         bench.write(options.out)
     finally:
         kill_children()
