@@ -1,0 +1,307 @@
+"""PostgreSQL fails over and nothing acknowledged is lost (issue 22), through the real
+heraldd and real servers on loopback TCP (failover_world.py):
+
+- FailoverTest: a primary and a synchronous standby; two heraldd on the multi-host URL
+  under a steady load (healthy, flaky and failing receivers, so retries are pending
+  and some tasks end in manual handling); the primary is killed (pg_ctl stop -m
+  immediate), the standby promoted, the load runs 20 s more. Every 201 is on the new
+  primary and delivered (or in manual handling when its receiver fails), duplicates
+  are no more than what was in flight, each heraldd logs one failover and delivers
+  again without a restart, and an alert raised after the failover is sent once.
+- NegativeControlTest: the same with asynchronous replication and the standby away
+  for a few seconds before the primary dies: the checker must report lost tasks.
+- ReadOnlyPrimaryTest: the old primary turned read-only beside a promoted standby:
+  heraldd moves to the writable one once and does not loop.
+- SyncRepCommitTest: a COMMIT waiting for a synchronous standby that does not exist:
+  cancelled by PostgreSQL (success with a warning) it is a 503, and heraldd stops
+  waiting for it after [storage] statement_timeout.
+
+Figures are printed as "failover[...] ..." lines. PostgreSQL only.
+"""
+import collections
+import json
+import os
+import random
+import re
+import sys
+import threading
+import time
+import unittest
+
+import database
+from harness import Herald, Receiver, task_request, wait_until
+
+from campaign.checker import Checker, clock, log_time
+from campaign.load import Load
+from campaign.world import TIMEOUT_S, Instance, RecordingReceiver
+from failover_world import (Burst, FlakyReceiver, Pair, Server, FailoverDatabase, events,
+                            fields, first_attempt_after, metric_lines)
+
+GRACE_S = 10.0  # [storage] failover_grace: longer than the failovers here (a few s)
+LEASE_S = 2 * TIMEOUT_S + 10 + GRACE_S
+AFTER_PROMOTION_S = 20.0  # the load runs on this long after the promotion (the issue's)
+CONFIG = """
+[server]
+log_level = debug
+[storage]
+statement_timeout = 5s
+busy_timeout = 5s
+%s[delivery]
+timeout = 1s
+connect_timeout = 1s
+lease_sweep_interval = 200ms
+per_host_concurrency = 8
+[retry]
+max_retry = 3
+base_delay = 300ms
+max_delay = 1s
+jitter = 0.1
+retry_interval = 1s
+[alert]
+interval = 500ms
+window = 1h
+threshold = 1
+cooldown = 1h
+max_lag = 1m
+webhook_url = %s
+"""
+
+
+BEGAN = time.monotonic()
+
+
+def say(text):
+    sys.stdout.write("failover[%s] +%.1fs %s\n" % (database.BACKEND, time.monotonic() - BEGAN,
+                                                     text))
+    sys.stdout.flush()
+
+
+class World:
+    """What the campaign's checker reads (receivers, instances, db), on a Pair."""
+
+    def __init__(self, test, synchronous, instances=2):
+        self.pair = Pair(test, synchronous)
+        self.db = self.pair.database
+        self.receivers = {}
+        for name, kind in (("healthy1", "healthy"), ("healthy2", "healthy"),
+                           ("flaky", "flaky"), ("failing", "failing"), ("sink", "sink")):
+            receiver = FlakyReceiver(name, kind) if kind == "flaky" else \
+                RecordingReceiver(name, kind)
+            test.addCleanup(receiver.close)
+            self.receivers[name] = receiver
+        grace = "" if os.environ.get("HERALD_FAILOVER_NO_GRACE") else "failover_grace = %ds\n" % GRACE_S
+        config = CONFIG % (grace, self.receivers["sink"].url())
+        self.instances = []
+        for index in range(instances):
+            instance = Instance(index, self.db, config)
+            test.addCleanup(instance.cleanup)  # before the clusters' cleanups run
+            self.instances.append(instance)
+        self.load = None
+
+    def targets(self):
+        r = self.receivers
+        # (name, url, max_retry, weight)
+        return [("healthy1", r["healthy1"].url(), 5, 40), ("healthy2", r["healthy2"].url(), 5, 40),
+                ("flaky", r["flaky"].url(), 5, 14), ("failing", r["failing"].url(), 3, 6)]
+
+    def start(self, test, seed):
+        for instance in self.instances:
+            instance.start()
+        self.load = Load(self.instances, self.targets(), seed).start()
+        test.addCleanup(self.load.stop)
+
+    def acked(self):
+        return len(self.load.tasks())
+
+    def drained(self):
+        return self.db.value("SELECT count(*) FROM tasks WHERE status IN ('pending', "
+                             "'delivering')") == 0
+
+    def stop_all(self):
+        errors = []
+        for instance in self.instances:
+            try:
+                instance.stop()
+            except AssertionError as error:
+                errors.append("heraldd#%d: %s" % (instance.index, str(error)[-4000:]))
+        return errors
+
+
+def crash_and_promote(world, windows, standby_away=0):
+    """Kills the primary as a crash would and promotes the standby; returns the crash's
+    and promotion's Unix times and the deliveries in flight at the crash: requests the
+    receivers got before it whose outcome (the attempt's row) the standby lacks (the
+    scheduler commits outcomes with synchronous_commit off: they may be sent again).
+    STANDBY_AWAY: stop the standby while that many tasks are acknowledged just before
+    the crash (the negative control), and start it again after."""
+    pair = world.pair
+    if standby_away:
+        pair.standby.action("down")
+        before = world.acked()
+        wait_until(lambda: world.acked() >= before + standby_away, 30, interval=0.05,
+                   message="%d tasks acknowledged with the standby away" % standby_away)
+        say("standby away while %d tasks were acknowledged" % (world.acked() - before))
+    crash = {"kind": "pg_stop", "target": "primary", "detail": "pg_ctl stop -m immediate",
+             "start": time.monotonic(), "wall_start": time.time()}
+    pair.primary.action("crash")
+    if standby_away:
+        pair.standby.action("up")
+    pair.standby_settled()
+    ids = dict((webhook_id, task_id) for task_id, webhook_id in pair.standby.query(
+        "SELECT id, webhook_id FROM tasks", database=pair.database.name))
+    recorded = set(pair.standby.query("SELECT task_id, attempt FROM attempts",
+                                      database=pair.database.name))
+    in_flight = set()
+    for receiver in world.receivers.values():
+        for entry in receiver.entries():
+            if receiver.kind != "sink" and entry["time"] <= crash["start"] and \
+                    (ids.get(entry["webhook_id"]), entry["attempt"]) not in recorded:
+                in_flight.add(entry["webhook_id"])
+    pair.promote()
+    promoted = time.time()
+    crash["end"], crash["wall_end"] = time.monotonic(), time.time()
+    windows.append(crash)
+    return crash["wall_start"], promoted, len(in_flight)
+
+
+def duplicates(world):
+    """Webhook-ids that reached a receiver again after an answer heraldd could not have
+    taken for a failure (a 2xx in time, or a late one), with the receipts."""
+    found = {}
+    by_webhook = collections.defaultdict(list)
+    for receiver in world.receivers.values():
+        if receiver.kind != "sink":
+            for entry in receiver.entries():
+                by_webhook[entry["webhook_id"]].append(entry)
+    for webhook_id, entries in by_webhook.items():
+        entries.sort(key=lambda e: e["time"])
+        if any(e["status"] < 300 or e["late"] for e in entries[:-1]):
+            found[webhook_id] = [(e["attempt"], e["status"], clock(e["wall"])) for e in entries]
+    return found
+
+
+@unittest.skipUnless(database.BACKEND == "postgresql", "PostgreSQL's failover")
+class FailoverTest(unittest.TestCase):
+    def test_synchronous_standby_promoted_loses_nothing_acknowledged(self):
+        seed = random.randrange(1 << 30)
+        say("seed %d" % seed)
+        world = World(self, synchronous=True)
+        say("clusters ready")
+        world.start(self, seed)
+        say("heraldd started")
+        wait_until(lambda: world.acked() >= 150 and world.db.value(
+            "SELECT count(*) FROM manual") >= 3 and world.db.value(
+            "SELECT count(*) FROM tasks WHERE status = 'pending' AND attempts > 0") >= 1,
+            40, interval=0.1, message="the load under way, retries pending, manual entries")
+        before = {"leader": world.db.query("SELECT holder, term FROM leadership"),
+                  "alerts": world.db.value("SELECT count(*) FROM alerts")}
+        windows = []
+        crashed, promoted, in_flight = crash_and_promote(world, windows)
+        say("primary killed at %s, standby promoted %.2f s later; %d tasks were in flight "
+            "(outcomes not on the standby); before: leader %s, %d alerts" % (
+                clock(crashed), promoted - crashed, in_flight, before["leader"],
+                before["alerts"]))
+        promoted_ms = int(promoted * 1000)
+
+        # An alert raised after the failover: a burst of tasks failing for good more
+        # than doubles the manual entries (threshold 1, cooldown 1 h: an alert at each
+        # doubling), as soon as an instance takes tasks again.
+        wait_until(lambda: any(t["acked"] > windows[0]["end"] for t in world.load.tasks()),
+                   30, interval=0.1, message="a 201 after the promotion")
+        burst = Burst()
+        count = world.db.value("SELECT count(*) FROM manual WHERE state = 'open'")
+        burst.post(world.instances[0], "FAILOVER-BURST", count + 1, "failing",
+                   world.receivers["failing"].url(), 1)
+        time.sleep(AFTER_PROMOTION_S)  # the issue's "keep the load running 20 s more"
+        world.load.stop()
+        say("%d tasks acknowledged (+%d in the burst), refused %s" % (
+            world.acked(), len(burst.tasks), world.load.refused))
+        stopped = time.monotonic()
+        wait_until(world.drained, LEASE_S + 30, interval=0.5, message="the system to drain")
+        say("drained %.1f s after the load stopped" % (time.monotonic() - stopped))
+        wait_until(lambda: world.db.value("SELECT count(*) FROM alerts WHERE created_at >= ? "
+                                          "AND sent_at IS NULL", promoted_ms) == 0 and
+                   world.db.value("SELECT count(*) FROM alerts WHERE created_at >= ?",
+                                  promoted_ms) > 0, 20, interval=0.2,
+                   message="an alert raised after the failover, sent")
+        tasks = world.load.tasks() + burst.tasks
+        violations, figures = Checker(world, tasks, windows).run()
+        for key, value in figures.items():
+            say("%s: %s" % (key, value))
+        problems = ["%s: %s" % (name, "\n    ".join(texts[:8]))
+                    for name, texts in violations.items()]
+
+        # Every 201 on the new primary, delivered or in manual handling by its receiver.
+        lost = figures["final"].get("lost", 0)
+        rows = {row[0]: row for row in world.db.query("SELECT id, webhook_id, status FROM tasks")}
+        manual = {row[0] for row in world.db.query("SELECT task_id FROM manual WHERE state = "
+                                                   "'open'")}
+        def final(task):
+            row = rows.get(task["task_id"])
+            if not row or row[1] != task["webhook_id"]:
+                return "lost"
+            return "manual" if row[2] == "failed" and row[0] in manual else row[2]
+        wrong = [(t["task_id"], t["target"], final(t)) for t in tasks if final(t) != "lost"
+                 and final(t) != ("manual" if t["target"] == "failing" else "succeeded")]
+        if wrong:
+            problems.append("%d tasks not as their receiver makes them (failing: manual; "
+                            "others: succeeded): %s" % (len(wrong), wrong[:10]))
+
+        # Duplicates: no more than what was in flight when the primary died.
+        repeated = figures["duplicates"]
+        if repeated > in_flight:
+            problems.append("%d duplicates at the receivers, %d deliveries in flight at the "
+                            "crash: %s" % (repeated, in_flight, duplicates(world)))
+
+        # Each instance: one failover, to the standby, and deliveries again, same process.
+        started = {(t, a): s for t, a, s in world.db.query(
+            "SELECT task_id, attempt, started_at FROM attempts")}
+        resumed = {}
+        for instance in world.instances:
+            lines = instance.all_lines()
+            name = "heraldd#%d" % instance.index
+            failovers = events(lines, "database_failover")
+            if len(failovers) != 1:
+                problems.append("%s logged %d database_failover (1 expected): %s" % (
+                    name, len(failovers), failovers[:5]))
+            elif (fields(failovers[0]).get("from"), fields(failovers[0]).get("to")) != (
+                    world.pair.primary.address, world.pair.standby.address):
+                problems.append("%s: %s (from %s to %s expected)" % (
+                    name, failovers[0], world.pair.primary.address, world.pair.standby.address))
+            if instance.runs != 1 or instance.process is None or \
+                    instance.process.poll() is not None:
+                problems.append("%s was restarted or exited" % name)
+            first, line = first_attempt_after(lines, started, promoted_ms)
+            resumed[name] = None if first is None else first - crashed
+            if first is None:
+                problems.append("%s made no delivery attempt after the promotion" % name)
+            seen = metric_lines(instance, "herald_database_failovers_total")
+            servers = metric_lines(instance, "herald_database_session_info")
+            if seen != {"": 1.0} or not servers or any(
+                    'server="%s"' % world.pair.standby.address not in labels
+                    for labels in servers):
+                problems.append("%s /metrics: failovers %s, sessions %s" % (name, seen, servers))
+            say("%s: failover %s; delivering again %s after the crash: %s" % (
+                name, "logged %.2f s after the crash" % (log_time(failovers[0]) - crashed)
+                if failovers and log_time(failovers[0]) else "not logged",
+                "%.2f s" % resumed[name] if resumed[name] is not None else "never", line))
+
+        # The leader's duties moved: alerts raised after the promotion went out once.
+        after = world.db.query("SELECT id, kind, count, sending_by FROM alerts WHERE "
+                               "created_at >= ? ORDER BY id", promoted_ms)
+        sink = collections.Counter(e["webhook_id"] for e in world.receivers["sink"].entries())
+        resent = [(a, sink["alert_%d" % a[0]]) for a in after if sink["alert_%d" % a[0]] != 1]
+        if not after or resent:
+            problems.append("alerts raised after the promotion: %s; not sent exactly once: %s"
+                            % (after, resent))
+        leader = world.db.query("SELECT holder, term, expires_at FROM leadership")
+        say("after: leader %s; alerts raised after the promotion %s" % (leader, after))
+        if not leader or leader[0][2] < promoted_ms:
+            problems.append("no leadership lease renewed on the new primary: %s" % leader)
+
+        say("figures: acknowledged %d, lost %d, duplicates %d (in flight at the crash %d), "
+            "time to resume %s" % (len(tasks), lost, repeated, in_flight, ", ".join(
+                "%s %s" % (k, "%.2f s" % v if v is not None else "never")
+                for k, v in resumed.items())))
+        problems += world.stop_all()
+        self.assertEqual(problems, [], "seed %d" % seed)
