@@ -34,8 +34,8 @@ from harness import Herald, Receiver, task_request, wait_until
 from campaign.checker import Checker, clock, log_time
 from campaign.load import Load
 from campaign.world import TIMEOUT_S, Instance, RecordingReceiver
-from failover_world import (Burst, FlakyReceiver, Pair, Server, FailoverDatabase, events,
-                            fields, first_attempt_after, metric_lines)
+from failover_world import (DATABASE, Burst, FailoverDatabase, FlakyReceiver, Pair, Server,
+                            events, fields, first_attempt_after, metric_lines)
 
 GRACE_S = 10.0  # [storage] failover_grace: longer than the failovers here (a few s)
 LEASE_S = 2 * TIMEOUT_S + 10 + GRACE_S
@@ -305,3 +305,170 @@ class FailoverTest(unittest.TestCase):
                 for k, v in resumed.items())))
         problems += world.stop_all()
         self.assertEqual(problems, [], "seed %d" % seed)
+
+
+@unittest.skipUnless(database.BACKEND == "postgresql", "PostgreSQL's failover")
+class NegativeControlTest(unittest.TestCase):
+    """Run once: the failover scenario with asynchronous replication and the standby
+    stopped while tasks are acknowledged just before the primary dies (then started
+    and promoted). Acknowledged tasks are lost, and the checker must say so: the
+    failover test is shown able to fail."""
+
+    def test_asynchronous_standby_away_at_the_crash_loses_acknowledged_tasks(self):
+        seed = random.randrange(1 << 30)
+        say("negative control: seed %d" % seed)
+        world = World(self, synchronous=False)
+        world.start(self, seed)
+        wait_until(lambda: world.acked() >= 60, 40, interval=0.1, message="the load under way")
+        windows = []
+        crashed, promoted, in_flight = crash_and_promote(world, windows, standby_away=100)
+        wait_until(lambda: any(t["acked"] > windows[0]["end"] for t in world.load.tasks()),
+                   30, interval=0.1, message="a 201 after the promotion")
+        world.load.stop()
+        violations, figures = Checker(world, world.load.tasks(), windows).run()
+        lost = figures["final"].get("lost", 0)
+        say("negative control: acknowledged %d, lost %d (%s), violations reported: %s" % (
+            len(world.load.tasks()), lost, figures["final"],
+            {name: len(texts) for name, texts in violations.items()}))
+        errors = world.stop_all()
+        self.assertGreater(lost, 0, "the checker found no lost task with asynchronous "
+                           "replication and the standby away: it cannot fail")
+        self.assertIn("1 acknowledged", violations)
+        self.assertEqual(errors, [])
+
+
+@unittest.skipUnless(database.BACKEND == "postgresql", "PostgreSQL's failover")
+class ReadOnlyPrimaryTest(unittest.TestCase):
+    """The standby promoted beside a primary that still runs (two writable servers,
+    diverged), then the old primary made read-only (default_transaction_read_only and
+    a reload): heraldd, whose URL lists the old primary first, moves to the writable
+    one once, keeps answering 201 with its tasks there, and does not loop."""
+
+    def test_read_only_primary_sends_heraldd_to_the_writable_host(self):
+        seed = random.randrange(1 << 30)
+        world = World(self, synchronous=False, instances=1)
+        world.start(self, seed)
+        instance = world.instances[0]
+        herald = instance.herald
+        wait_until(lambda: world.acked() >= 40, 40, interval=0.1, message="the load under way")
+        world.pair.promote()
+        mark = len(herald.lines)
+        world.pair.primary.reload_with("default_transaction_read_only", "on")
+        made_read_only = time.monotonic()
+        line = herald.wait_for_log(r"event=database_failover\b", 30, start=mark)
+        moved = time.monotonic()
+        say("read-only primary: %s (%.2f s after the reload)" % (line, moved - made_read_only))
+        self.assertEqual((fields(line).get("from"), fields(line).get("to")),
+                         (world.pair.primary.address, world.pair.standby.address), line)
+        # On for a while: what it answers 201 to is on the writable server, and its
+        # sessions stay there (no reconnection once moved).
+        acked = world.acked()
+        wait_until(lambda: world.acked() >= acked + 40, 30, interval=0.1,
+                   message="201s after the move")
+        settled = len(events(herald.lines, "database_session"))
+        burst = Burst().post(instance, "READONLY", 10, "healthy1",
+                             world.receivers["healthy1"].url(), 5)
+        acked = world.acked()
+        wait_until(lambda: world.acked() >= acked + 60, 30, interval=0.1,
+                   message="more 201s")
+        world.load.stop()
+        after = [t for t in world.load.tasks() if t["posted"] > moved] + burst
+        rows = dict(world.db.query("SELECT id, webhook_id FROM tasks"))
+        missing = [t for t in after if rows.get(t["task_id"]) != t["webhook_id"]]
+        sessions = events(herald.lines, "database_session")
+        names = {fields(s).get("session") for s in sessions}
+        read_only = [l for l in herald.lines if "25006" in l or "read-only" in l
+                     or "read_only" in l]
+        say("read-only primary: %d tasks acknowledged after the move, %d not on the writable "
+            "server; %d session connections (%d sessions), %d lines about read-only errors" % (
+                len(after), len(missing), len(sessions), len(names), len(read_only)))
+        self.assertEqual(missing, [])
+        self.assertEqual(len(events(herald.lines, "database_failover")), 1)
+        self.assertEqual(metric_lines(instance, "herald_database_failovers_total"), {"": 1.0})
+        # Each session connected at start and once more on the writable server, and no
+        # more while the load went on.
+        self.assertEqual(len(events(herald.lines, "database_session")), settled, sessions[-5:])
+        self.assertLessEqual(len(sessions), 2 * len(names) + 2, sessions)
+        self.assertLessEqual(len(read_only), 2 * len(names) + 2, read_only[:20])
+        self.assertEqual(world.stop_all(), [])
+
+
+@unittest.skipUnless(database.BACKEND == "postgresql", "PostgreSQL's synchronous replication")
+class SyncRepCommitTest(unittest.TestCase):
+    """A COMMIT that waits for a synchronous standby that does not exist
+    (synchronous_standby_names naming one, set once heraldd runs)."""
+
+    def start(self, storage=""):
+        server = Server(self, "primary")
+        server.query("CREATE DATABASE %s OWNER herald" % DATABASE)
+        db = FailoverDatabase([server], server)
+        herald = Herald(db=db, config="[storage]\n" + storage)
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        status, _, body = herald.request("POST", "/v1/tasks", body=task_request("SYNC-0"))
+        self.assertEqual(status, 201, body)
+        server.reload_with("synchronous_standby_names", "'ghost'")
+        return server, herald
+
+    def post_in_background(self, herald, business_id):
+        answer = {}
+
+        def post():
+            began = time.monotonic()
+            try:
+                answer["status"], _, answer["body"] = herald.request(
+                    "POST", "/v1/tasks", body=task_request(business_id))
+            except OSError as error:  # a hang past the harness's 30 s
+                answer["status"], answer["body"] = None, repr(error)
+            answer["seconds"] = time.monotonic() - began
+        thread = threading.Thread(target=post, daemon=True)
+        thread.start()
+        return thread, answer
+
+    @staticmethod
+    def sync_waiters(server):
+        return server.query("SELECT pid, application_name FROM pg_stat_activity WHERE "
+                            "wait_event = 'SyncRep' AND datname = '%s'" % DATABASE)
+
+    def test_cancelled_sync_wait_answers_503_and_is_logged(self):
+        server, herald = self.start("statement_timeout = 30s\n")
+        mark = len(herald.lines)
+        thread, answer = self.post_in_background(herald, "SYNC-1")
+        # The intake's COMMIT waits for the standby (other sessions' commits may too).
+        wait_until(lambda: self.sync_waiters(server), 10, interval=0.05,
+                   message="a COMMIT waiting in SyncRep")
+        cancelled = []
+
+        def cancel():
+            # Each waiter's wait cancelled: PostgreSQL then returns success with the
+            # warning "canceling wait for synchronous replication".
+            for pid, name in self.sync_waiters(server):
+                server.query("SELECT pg_cancel_backend(%d)" % pid)
+                cancelled.append(name)
+            return not thread.is_alive()
+        wait_until(cancel, 20, interval=0.1, message="the POST answered")
+        say("sync-rep cancelled: POST answered %s in %.2f s (sessions cancelled: %s)" % (
+            answer["status"], answer["seconds"], sorted(set(cancelled))))
+        self.assertEqual(answer["status"], 503, answer)
+        herald.wait_for_log(r"event=commit_not_replicated\b", 10, start=mark)
+        server.reload_with("synchronous_standby_names", "''")
+        # Committed on this server after all (the outcome was unknown, not a failure):
+        # the same task again is found, not created twice.
+        status, _, body = herald.request("POST", "/v1/tasks", body=task_request("SYNC-1"))
+        self.assertIn(status, (200, 201), body)
+        self.assertEqual(herald.db.value("SELECT count(*) FROM tasks WHERE business_id = "
+                                         "'SYNC-1'"), 1)
+        herald.stop()
+
+    def test_commit_waiting_for_a_missing_standby_answers_503_within_statement_timeout(self):
+        server, herald = self.start("statement_timeout = 2s\n")
+        thread, answer = self.post_in_background(herald, "SYNC-2")
+        thread.join(15)
+        say("sync-rep missing standby: POST answered %s in %.2f s (statement_timeout 2 s)" % (
+            answer.get("status"), answer.get("seconds", -1)))
+        self.assertEqual(answer.get("status"), 503, answer)
+        self.assertLess(answer["seconds"], 2 + 1.5, answer)
+        server.reload_with("synchronous_standby_names", "''")
+        status, _, body = herald.request("POST", "/v1/tasks", body=task_request("SYNC-3"))
+        self.assertEqual(status, 201, body)
+        herald.stop()
