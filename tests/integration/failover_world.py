@@ -84,7 +84,40 @@ class Server:
         self.query("ALTER SYSTEM SET %s = %s" % (setting, value))
         self.query("SELECT pg_reload_conf()")
 
+    def require_standby(self, name):
+        """synchronous_standby_names = NAME, and waits until commits wait for it (the
+        reload reaches the server's processes a moment later): a probe COMMIT of a
+        session of the test's own is seen waiting (wait_event SyncRep), then cancelled
+        (PostgreSQL returns success with a warning). statement_timeout cannot bound
+        the probe: PostgreSQL turns it off before a transaction commits."""
+        self.reload_with("synchronous_standby_names", "'%s'" % name)
+
+        def waits():
+            connection = PgConnection("postgres", directory=self.directory, port=self.port)
+            try:
+                pid = connection.query("SELECT pg_backend_pid()")[0][0]
+                probe = threading.Thread(target=connection.query, daemon=True,
+                                         args=("CREATE TEMP TABLE probe (x int)",))
+                probe.start()
+                deadline = time.monotonic() + 2
+                seen = False
+                while probe.is_alive() and not seen and time.monotonic() < deadline:
+                    seen = self.query("SELECT wait_event FROM pg_stat_activity WHERE pid = "
+                                      "%d" % pid) == [("SyncRep",)]
+                    time.sleep(0.02)
+                if seen or probe.is_alive():
+                    self.query("SELECT pg_cancel_backend(%d)" % pid)
+                probe.join(10)
+                return seen
+            finally:
+                connection.close()
+        wait_until(waits, 20, interval=0.05, message="commits waiting for %s" % name)
+
     def remove(self):
+        """Stopped at once (its data is thrown away: a fast shutdown waits on sessions
+        stuck in a COMMIT for a missing synchronous standby), then removed."""
+        if self.is_up():
+            subprocess.run([PG_CLUSTER, "crash", self.directory], timeout=120)
         subprocess.run([PG_CLUSTER, "stop", self.directory], timeout=120)
 
 

@@ -407,7 +407,7 @@ class SyncRepCommitTest(unittest.TestCase):
         herald.start()
         status, _, body = herald.request("POST", "/v1/tasks", body=task_request("SYNC-0"))
         self.assertEqual(status, 201, body)
-        server.reload_with("synchronous_standby_names", "'ghost'")
+        server.require_standby("ghost")
         return server, herald
 
     def post_in_background(self, herald, business_id):
@@ -464,6 +464,10 @@ class SyncRepCommitTest(unittest.TestCase):
         server, herald = self.start("statement_timeout = 2s\n")
         thread, answer = self.post_in_background(herald, "SYNC-2")
         thread.join(15)
+        if thread.is_alive():
+            say("sync-rep missing standby: still waiting; sessions: %s" % server.query(
+                "SELECT application_name, state, wait_event, left(query, 60), "
+                "now() - query_start FROM pg_stat_activity WHERE datname = '%s'" % DATABASE))
         say("sync-rep missing standby: POST answered %s in %.2f s (statement_timeout 2 s)" % (
             answer.get("status"), answer.get("seconds", -1)))
         self.assertEqual(answer.get("status"), 503, answer)
