@@ -81,7 +81,8 @@ Beacon *beacon_start(const StoreLocation *location, const char *instance_id, cha
     }
     snprintf(beacon->instance_id, sizeof beacon->instance_id, "%s", instance_id);
     /* A signal is a hint: its commit need not wait for the disk. */
-    StoreOptions options = {.durability = STORE_DURABILITY_REPLAYABLE};
+    StoreOptions options = {.durability = STORE_DURABILITY_REPLAYABLE,
+                            .application_name = "heraldd/beacon"};
     beacon->store = store_open(location, &options, err, errlen);
     if (beacon->store == NULL) {
         free(beacon);

@@ -44,6 +44,7 @@ typedef struct Config {
     int64_t busy_timeout_ms;
     int64_t statement_timeout_ms; /* PostgreSQL: the longest a statement may run */
     int64_t startup_wait_ms;      /* PostgreSQL: start-up waits this long for the server */
+    int64_t failover_grace_ms;    /* PostgreSQL: added to delivery leases (a failover's time) */
     int64_t intake_queue_limit; /* requests waiting for the writer before 503 */
     /* [delivery] */
     int64_t delivery_timeout_ms;

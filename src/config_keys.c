@@ -55,6 +55,8 @@ const ConfigKey config_keys[] = {
      3600 * 1000, "30s", CONFIG_RESTART},
     {"storage", "startup_wait", CONFIG_TYPE_DURATION, CONFIG_FIELD(startup_wait_ms), 0,
      3600 * 1000, "60s", CONFIG_RESTART},
+    {"storage", "failover_grace", CONFIG_TYPE_DURATION, CONFIG_FIELD(failover_grace_ms), 0,
+     3600 * 1000, "30s", CONFIG_RELOAD},
     {"storage", "intake_queue_limit", CONFIG_TYPE_INTEGER, CONFIG_FIELD(intake_queue_limit), 1,
      1000000, "10000", CONFIG_RESTART},
     {"storage", "retention", CONFIG_TYPE_DURATION, CONFIG_FIELD(retention_ms), 1000,

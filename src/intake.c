@@ -359,7 +359,8 @@ Intake *intake_start(const StoreLocation *location, const IntakeOptions *options
         return NULL;
     }
     intake->options = *options;
-    StoreOptions store_options = {.durability = STORE_DURABILITY_FULL};
+    StoreOptions store_options = {.durability = STORE_DURABILITY_FULL,
+                                  .application_name = "heraldd/intake"};
     intake->store = store_open(location, &store_options, err, errlen);
     if (intake->store == NULL) {
         free(intake);

@@ -251,7 +251,9 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     /* The first connection migrates; a PostgreSQL server that is not up yet
      * is waited for (startup_wait), so heraldd and its database may start in
      * any order. */
-    StoreOptions store_options = {.migrate = true, .wait_ms = config->startup_wait_ms};
+    StoreOptions store_options = {.migrate = true,
+                                  .wait_ms = config->startup_wait_ms,
+                                  .application_name = "heraldd/status"};
     daemon->status_store = store_open(&daemon->store_location, &store_options, err, errlen);
     if (daemon->status_store == NULL)
         return -1;

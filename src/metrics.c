@@ -138,6 +138,73 @@ bool metrics_leader(void)
 
 static char metrics_instance_id[128];
 
+static int metrics_printf(Buffer *out, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The sessions' servers: guarded by metrics_sessions_lock. */
+static pthread_mutex_t metrics_sessions_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char session[64];
+    char server[160];
+} metrics_sessions[METRICS_SESSIONS_MAX];
+static size_t metrics_session_count;
+static atomic_ullong metrics_database_failovers;
+
+/* A label value: quotes and backslashes would end it early. */
+static void metrics_copy_label(char *out, size_t size, const char *value)
+{
+    snprintf(out, size, "%s", value);
+    for (char *c = out; *c != '\0'; c++) {
+        if (*c == '"' || *c == '\\' || *c == '\n')
+            *c = '_';
+    }
+}
+
+void metrics_set_database_session(const char *session, const char *server)
+{
+    if (pthread_mutex_lock(&metrics_sessions_lock) != 0)
+        return;
+    size_t i = 0;
+    while (i < metrics_session_count && strcmp(metrics_sessions[i].session, session) != 0)
+        i++;
+    if (i == METRICS_SESSIONS_MAX) { /* full: the oldest name gives way */
+        memmove(&metrics_sessions[0], &metrics_sessions[1],
+                sizeof metrics_sessions[0] * (METRICS_SESSIONS_MAX - 1));
+        i = METRICS_SESSIONS_MAX - 1;
+    } else if (i == metrics_session_count) {
+        metrics_session_count++;
+    }
+    metrics_copy_label(metrics_sessions[i].session, sizeof metrics_sessions[i].session, session);
+    metrics_copy_label(metrics_sessions[i].server, sizeof metrics_sessions[i].server, server);
+    pthread_mutex_unlock(&metrics_sessions_lock);
+}
+
+uint64_t metrics_count_database_failover(void)
+{
+    return atomic_fetch_add(&metrics_database_failovers, 1) + 1;
+}
+
+static int metrics_render_database_sessions(Buffer *out)
+{
+    int failed = metrics_printf(out,
+                                "# HELP herald_database_failovers_total Times this instance's "
+                                "database sessions moved to another server.\n"
+                                "# TYPE herald_database_failovers_total counter\n"
+                                "herald_database_failovers_total %llu\n",
+                                atomic_load(&metrics_database_failovers));
+    if (pthread_mutex_lock(&metrics_sessions_lock) != 0)
+        return -1;
+    if (metrics_session_count > 0)
+        failed |= metrics_printf(out, "# HELP herald_database_session_info The database server "
+                                      "each session is connected to, by application_name.\n"
+                                      "# TYPE herald_database_session_info gauge\n");
+    for (size_t i = 0; i < metrics_session_count; i++)
+        failed |= metrics_printf(out, "herald_database_session_info{session=\"%s\",server=\"%s\"} 1\n",
+                                 metrics_sessions[i].session, metrics_sessions[i].server);
+    pthread_mutex_unlock(&metrics_sessions_lock);
+    return failed;
+}
+
 void metrics_set_instance(const char *id)
 {
     /* A label value: the id is host:pid:start, and a host name has no quote or
@@ -226,9 +293,6 @@ void metrics_free(void)
     metrics_receiver_count = 0;
     pthread_mutex_unlock(&metrics_receivers_lock);
 }
-
-static int metrics_printf(Buffer *out, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
 
 static int metrics_printf(Buffer *out, const char *format, ...)
 {
@@ -358,6 +422,7 @@ int metrics_render(Buffer *out, const MetricsGauges *gauges)
                                  "herald_db_oldest_transaction_seconds %.3f\n",
                                  (double)gauges->oldest_transaction_ms / 1000.0);
     }
+    failed |= metrics_render_database_sessions(out);
     failed |= metrics_printf(out,
                              "# HELP herald_leader Whether this instance runs the singletons "
                              "(alerts on the manual backlog, sending alerts, retention).\n"

@@ -79,6 +79,16 @@ bool metrics_leader(void);
  * GET /v1/instances. Set once by main before the API starts (ID is copied). */
 void metrics_set_instance(const char *id);
 
+/* PostgreSQL: the server ("host:port") the session named SESSION (its
+ * application_name) connected to: herald_database_session_info{session,
+ * server} 1, for the last METRICS_SESSIONS_MAX names seen. Both copied. */
+#define METRICS_SESSIONS_MAX 16
+void metrics_set_database_session(const char *session, const char *server);
+
+/* The process's sessions moved to another server (a failover, as heraldd
+ * sees one): herald_database_failovers_total. Returns the new count. */
+uint64_t metrics_count_database_failover(void);
+
 /* One receiver (scheme://host:port) as the scheduler sees it. */
 typedef struct MetricsReceiver {
     const char *key; /* borrowed for the call */

@@ -222,6 +222,20 @@ static bool scheduler_start_transfer(Scheduler *scheduler, Task *task, Host *hos
     return true;
 }
 
+
+/* A claim's lease: twice the longest timeout and a margin (policy.c) and,
+ * on PostgreSQL, [storage] failover_grace, so that a failover shorter than
+ * the grace ends before the leases of the requests in flight: their
+ * outcomes are written on the new primary and no other heraldd takes
+ * those tasks for abandoned. */
+static int64_t scheduler_lease_ms(const Scheduler *scheduler)
+{
+    const Config *config = scheduler->options.config();
+    int64_t lease = policy_set_lease_ms(scheduler->options.policies(), config->delivery_timeout_ms);
+    if (scheduler->options.store_location->kind == STORE_BACKEND_POSTGRESQL)
+        lease += config->failover_grace_ms;
+    return lease;
+}
 /* Hands the worker a turn: the outcomes waiting, and the due hosts to claim
  * for, earliest due first, each up to its free slots. Each host's slots are
  * reserved now (counted in flight, so it leaves the heap when full) and it
@@ -259,8 +273,7 @@ static void scheduler_submit_turn(Scheduler *scheduler, int64_t now, bool may_cl
     scheduler->turn = (SchedulerTurn){
         .now = now,
         /* Per turn: a reload may change the timeouts. */
-        .lease_ms = policy_set_lease_ms(scheduler->options.policies(),
-                                        scheduler->options.config()->delivery_timeout_ms),
+        .lease_ms = scheduler_lease_ms(scheduler),
         .outcomes = scheduler->writing.items,
         .outcome_count = scheduler->writing.count,
         .claims = scheduler->claims,

@@ -336,7 +336,8 @@ SchedulerDb *scheduler_db_start(const SchedulerDbOptions *options, char *err, si
         snprintf(err, errlen, "cannot create an eventfd: %s", strerror(errno));
         goto fail;
     }
-    StoreOptions store_options = {.durability = STORE_DURABILITY_REPLAYABLE};
+    StoreOptions store_options = {.durability = STORE_DURABILITY_REPLAYABLE,
+                                  .application_name = "heraldd/sched"};
     db->store = store_open(options->store_location, &store_options, err, errlen);
     if (db->store == NULL)
         goto fail;

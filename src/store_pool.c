@@ -19,7 +19,8 @@ int store_pool_open(StorePool *pool, size_t count, const StoreLocation *location
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    StoreOptions options = {.durability = STORE_DURABILITY_FULL};
+    StoreOptions options = {.durability = STORE_DURABILITY_FULL,
+                            .application_name = "heraldd/api"};
     for (size_t i = 0; i < count; i++) {
         pool->stores[i] = store_open(location, &options, err, errlen);
         if (pool->stores[i] == NULL)

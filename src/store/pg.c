@@ -7,7 +7,8 @@
  */
 #include "store/pg.h"
 
-#include <stdatomic.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,206 +17,6 @@
 
 #include "clock.h"
 #include "log.h"
-
-/* Reconnecting after a failure waits 100 ms, doubling up to this. */
-#define PG_RECONNECT_FIRST_MS 100
-#define PG_RECONNECT_MAX_MS 5000
-/* A transaction left open by a bug or a hung thread gives its locks back. */
-#define PG_IDLE_IN_TRANSACTION_MS 60000
-
-/* Whether a connection was lost or could not be made since the last good
- * one, so that a restart of PostgreSQL logs one line when it goes and one
- * when it is back, not one per connection. */
-static atomic_int pg_outage;
-
-static void pg_note_outage(const char *event, const char *reason)
-{
-    int expected = 0;
-    if (atomic_compare_exchange_strong(&pg_outage, &expected, 1)) {
-        char quoted[320];
-        log_warning("event=%s backend=postgresql error=%s", event,
-                    log_quote(quoted, sizeof quoted, reason));
-    }
-}
-
-static void pg_note_reachable(void)
-{
-    int expected = 1;
-    if (atomic_compare_exchange_strong(&pg_outage, &expected, 0))
-        log_info("event=database_reconnected backend=postgresql");
-}
-
-/* PostgreSQL's notices (NOTICE: relation exists, skipping) are not ours to
- * print on stderr. */
-static void pg_ignore_notice(void *argument, const char *message)
-{
-    (void)argument;
-    (void)message;
-}
-
-/* The first line of libpq's MESSAGE, without its "ERROR:  " or "FATAL:  ". */
-static void pg_message_line(const char *message, char *out, size_t size)
-{
-    if (message == NULL || *message == '\0')
-        message = "unknown error";
-    if (strncmp(message, "ERROR:  ", 8) == 0 || strncmp(message, "FATAL:  ", 8) == 0)
-        message += 8;
-    size_t length = strcspn(message, "\n");
-    snprintf(out, size, "%.*s", (int)length, message);
-}
-
-static void pg_drop_connection(PgStore *store)
-{
-    PQfinish(store->conn);
-    store->conn = NULL;
-    memset(store->prepared, 0, sizeof store->prepared);
-}
-
-/* Sets up a new session: durability, the timeouts, and a check that the
- * database stores text as UTF-8 (what every string herald keeps is). */
-static int pg_setup_session(PgStore *store, char *err, size_t errlen)
-{
-    const char *encoding = PQparameterStatus(store->conn, "server_encoding");
-    if (encoding == NULL || strcmp(encoding, "UTF8") != 0) {
-        snprintf(err, errlen, "the database's encoding is %s; herald needs a UTF8 database "
-                              "(CREATE DATABASE ... ENCODING 'UTF8')",
-                 encoding ? encoding : "unknown");
-        return -1;
-    }
-    if (PQserverVersion(store->conn) < 120000) {
-        snprintf(err, errlen, "PostgreSQL %d.%d is too old; herald needs 12 or newer",
-                 PQserverVersion(store->conn) / 10000, PQserverVersion(store->conn) % 10000);
-        return -1;
-    }
-    /* The scheduler's session (the replayable one) reads a few rows at a time
-     * through the partial indexes of pending and delivering tasks, which hold
-     * an entry for every task that passed through since the last vacuum. A
-     * plain index scan marks the dead ones as it meets them, so the next scan
-     * skips them; a bitmap scan (which the planner picks for the few live
-     * rows it expects) visits them all, every time: an outcome statement took
-     * 5 ms for 50 rows after 8,000 deliveries. So that session does without. */
-    char sql[384];
-    snprintf(sql, sizeof sql,
-             "SET synchronous_commit = %s; SET statement_timeout = %lld; SET lock_timeout = %lld;"
-             " SET idle_in_transaction_session_timeout = %d; SET tcp_keepalives_idle = 10;"
-             " SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3%s%s",
-             store->durability == STORE_DURABILITY_FULL ? "on" : "off",
-             (long long)store->location->statement_timeout_ms,
-             (long long)store->location->busy_timeout_ms, PG_IDLE_IN_TRANSACTION_MS,
-             store->durability == STORE_DURABILITY_FULL ? "" : "; SET enable_bitmapscan = off",
-             store->listening ? "; LISTEN " PG_SIGNAL_CHANNEL : "");
-    PGresult *result = PQexec(store->conn, sql);
-    int ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-    if (!ok) {
-        char line[256];
-        pg_message_line(PQresultErrorMessage(result), line, sizeof line);
-        snprintf(err, errlen, "session settings: %.200s", line);
-    }
-    PQclear(result);
-    return ok ? 0 : -1;
-}
-
-/* One try at connecting. Returns 0, or -1 with ERR. */
-static int pg_connect_once(PgStore *store, char *err, size_t errlen)
-{
-    /* Ours first: a setting in the URL overrides them (libpq takes the last);
-     * the password file overrides a password in the URL. */
-    const char *keywords[12], *values[12];
-    int n = 0;
-    keywords[n] = "connect_timeout", values[n++] = "5";
-    keywords[n] = "application_name", values[n++] = store->application_name;
-    keywords[n] = "keepalives_idle", values[n++] = "10";
-    keywords[n] = "keepalives_interval", values[n++] = "5";
-    keywords[n] = "keepalives_count", values[n++] = "3";
-    keywords[n] = "dbname", values[n++] = store->location->url;
-    keywords[n] = "client_encoding", values[n++] = "UTF8";
-    if (store->password[0] != '\0')
-        keywords[n] = "password", values[n++] = store->password;
-    keywords[n] = NULL, values[n] = NULL;
-    store->conn = PQconnectdbParams(keywords, values, 1);
-    if (store->conn == NULL) {
-        snprintf(err, errlen, "cannot connect to PostgreSQL: out of memory");
-        return -1;
-    }
-    if (PQstatus(store->conn) != CONNECTION_OK) {
-        char line[256];
-        pg_message_line(PQerrorMessage(store->conn), line, sizeof line);
-        snprintf(err, errlen, "cannot connect to PostgreSQL: %.200s", line);
-        pg_drop_connection(store);
-        return -1;
-    }
-    PQsetNoticeProcessor(store->conn, pg_ignore_notice, NULL);
-    if (pg_setup_session(store, err, errlen) != 0) {
-        pg_drop_connection(store);
-        return -1;
-    }
-    return 0;
-}
-
-/* A connection for the next statement: the one there is, or a new one
- * unless a transaction was under way (it died with its connection) or the
- * last try failed less than a backoff ago. */
-static int pg_ensure_connected(PgStore *store, char *err, size_t errlen)
-{
-    if (store->conn != NULL)
-        return 0;
-    if (store->in_transaction) {
-        snprintf(err, errlen, "the connection to PostgreSQL was lost during the transaction");
-        return -1;
-    }
-    int64_t now = clock_monotonic_ms();
-    if (now < store->next_connect_ms) {
-        snprintf(err, errlen, "%s (next try in %lld ms)", store->connect_error,
-                 (long long)(store->next_connect_ms - now));
-        return -1;
-    }
-    if (pg_connect_once(store, store->connect_error, sizeof store->connect_error) != 0) {
-        pg_note_outage("database_unreachable", store->connect_error);
-        store->backoff_ms = store->backoff_ms == 0 ? PG_RECONNECT_FIRST_MS
-                                                   : store->backoff_ms * 2;
-        if (store->backoff_ms > PG_RECONNECT_MAX_MS)
-            store->backoff_ms = PG_RECONNECT_MAX_MS;
-        store->next_connect_ms = now + store->backoff_ms;
-        snprintf(err, errlen, "%s", store->connect_error);
-        return -1;
-    }
-    store->backoff_ms = 0;
-    store->next_connect_ms = 0;
-    store->connection++;
-    pg_note_reachable();
-    return 0;
-}
-
-int pg_connect_now(PgStore *store, int64_t wait_ms, char *err, size_t errlen)
-{
-    int64_t deadline = clock_monotonic_ms() + wait_ms;
-    int64_t logged = 0;
-    for (;;) {
-        store->next_connect_ms = 0; /* this loop does its own waiting */
-        if (pg_ensure_connected(store, err, errlen) == 0)
-            return 0;
-        int64_t now = clock_monotonic_ms();
-        if (now + store->backoff_ms > deadline)
-            return -1;
-        if (now - logged >= 5000) { /* start-up waits: say so, not on every try */
-            char quoted[600];
-            log_warning("event=database_wait backend=postgresql error=%s",
-                        log_quote(quoted, sizeof quoted, err));
-            logged = now;
-        }
-        usleep((useconds_t)store->backoff_ms * 1000);
-    }
-}
-
-void pg_check_connection(PgStore *store)
-{
-    if (store->conn != NULL && PQstatus(store->conn) == CONNECTION_BAD) {
-        char line[256];
-        pg_message_line(PQerrorMessage(store->conn), line, sizeof line);
-        pg_note_outage("database_connection_lost", line);
-        pg_drop_connection(store);
-    }
-}
 
 /* Fills ERR from a failed RESULT (or the connection's message). */
 static void pg_describe_failure(PgStore *store, const PGresult *result, const char *what,
@@ -278,8 +79,8 @@ static PGresult *pg_finish_statement(PgStore *store, PGresult *result, const cha
     if (result != NULL && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK))
         return result;
     pg_describe_failure(store, result, what, err, errlen);
+    pg_note_failure(store, result);
     PQclear(result);
-    pg_check_connection(store);
     return NULL;
 }
 
@@ -476,10 +277,86 @@ int pg_begin(Store *base, char *err, size_t errlen)
     return 0;
 }
 
+/* Waits for the answer to the query sent on STORE's connection until
+ * DEADLINE (monotonic ms; 0: no limit). Returns its last result (an error
+ * result if one came), or NULL with ERR when the connection failed or the
+ * deadline passed; then the connection is closed, not the query
+ * cancelled. */
+static PGresult *pg_wait_answer(PgStore *store, int64_t deadline, const char *what, char *err,
+                                size_t errlen)
+{
+    PGresult *last = NULL;
+    for (;;) {
+        while (PQisBusy(store->conn)) {
+            int64_t left = deadline == 0 ? 1000 : deadline - clock_monotonic_ms();
+            if (left <= 0) {
+                PQclear(last);
+                snprintf(err, errlen, "%s: no answer within statement_timeout (%lld ms); whether "
+                                      "it took effect is not known (waiting for a synchronous "
+                                      "standby?)", what,
+                         (long long)store->location->statement_timeout_ms);
+                pg_note_outage("database_commit_unanswered", err);
+                pg_drop_connection(store);
+                return NULL;
+            }
+            struct pollfd socket = {.fd = PQsocket(store->conn), .events = POLLIN};
+            if (poll(&socket, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR) {
+                PQclear(last);
+                snprintf(err, errlen, "%s: poll: %s", what, strerror(errno));
+                pg_drop_connection(store);
+                return NULL;
+            }
+            if (PQconsumeInput(store->conn) == 0)
+                break; /* the connection failed: PQgetResult says how */
+        }
+        PGresult *result = PQgetResult(store->conn);
+        if (result == NULL)
+            return last;
+        ExecStatusType status = PQresultStatus(result);
+        if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+            PQclear(result); /* the first error is the one to report */
+        } else {
+            PQclear(last);
+            last = result;
+        }
+        if (status == PGRES_FATAL_ERROR && PQstatus(store->conn) == CONNECTION_BAD)
+            return last;
+    }
+}
+
+/* A COMMIT is never cancelled: statement_timeout would cancel one waiting
+ * for a synchronous standby, and PostgreSQL answers such a COMMIT with
+ * success (and a WARNING), the transaction committed on the primary only.
+ * So the COMMIT runs without statement_timeout, heraldd waits for its
+ * answer as long as statement_timeout, and closes the connection if none
+ * came (the server still commits when the standby answers). */
+static int pg_run_commit(PgStore *store, char *err, size_t errlen)
+{
+    if (pg_ensure_connected(store, err, errlen) != 0 ||
+        pg_fault_hook(store, "commit", err, errlen) != 0)
+        return -1;
+    store->commit_warning[0] = '\0';
+    if (PQsendQuery(store->conn, "SET LOCAL statement_timeout = 0; COMMIT") == 0) {
+        pg_describe_failure(store, NULL, "commit", err, errlen);
+        pg_check_connection(store);
+        return -1;
+    }
+    int64_t limit = store->location->statement_timeout_ms;
+    store->committing = true;
+    PGresult *result = pg_wait_answer(store, limit > 0 ? clock_monotonic_ms() + limit : 0,
+                                      "commit", err, errlen);
+    store->committing = false;
+    if (result == NULL && store->conn == NULL)
+        return -1;
+    result = pg_finish_statement(store, result, "commit", err, errlen);
+    PQclear(result);
+    return result ? 0 : -1;
+}
+
 int pg_commit(Store *base, char *err, size_t errlen)
 {
     PgStore *store = pg_of(base);
-    if (pg_exec(store, "COMMIT", "commit", err, errlen) != 0) {
+    if (pg_run_commit(store, err, errlen) != 0) {
         /* Whether a COMMIT whose answer was lost took effect cannot be known;
          * the caller reports a failure, and intake's idempotency makes the
          * client's retry safe. */
@@ -487,6 +364,20 @@ int pg_commit(Store *base, char *err, size_t errlen)
         return -1;
     }
     store->in_transaction = false;
+    if (store->commit_warning[0] != '\0') {
+        /* Committed here, but not confirmed where synchronous_commit asked
+         * (the wait for the standby was cancelled): a failover now would
+         * lose it. The caller treats it as a commit whose outcome is not
+         * known: intake answers 503, the scheduler reads back. */
+        char quoted[320];
+        log_warning("event=commit_not_replicated session=%s server=%s warning=%s",
+                    store->application_name, store->server,
+                    log_quote(quoted, sizeof quoted, store->commit_warning));
+        snprintf(err, errlen, "commit: the server committed but warned \"%s\": the transaction "
+                              "may not be on the synchronous standby",
+                 store->commit_warning);
+        return -1;
+    }
     return 0;
 }
 

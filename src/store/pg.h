@@ -1,7 +1,7 @@
 /*
- * store/pg: the PostgreSQL backend's shared parts. pg.c connects (and
- * reconnects), runs statements and transactions and holds the backend's
- * table of functions; pg_values.c turns parameters and results into
+ * store/pg: the PostgreSQL backend's shared parts. pg_connect.c connects
+ * (and reconnects, to whichever host is the primary); pg.c runs statements
+ * and transactions and holds the backend's table of functions; pg_values.c turns parameters and results into
  * herald's types; pg_sql.c has the text of every statement;
  * pg_schema.c migrates and inspects; pg_signal.c carries wake-ups between
  * instances; pg_stats.c reads what operators look at first; pg_tasks.c, pg_delivery.c,
@@ -14,10 +14,18 @@
  *     answers 503 or retries later); the next call outside a transaction
  *     reconnects, at most every PG_RECONNECT_MAX_MS after repeated failures,
  *     and re-prepares statements as they are used. A transaction whose
- *     connection was lost is never continued on a new one.
- *   - Sessions are set up on connect: synchronous_commit on (off for
+ *     connection was lost is never continued on a new one. A server that
+ *     is no longer the primary (25006, 57P01-57P03, in recovery) is left
+ *     the same way, for the host of the URL that takes writes now.
+ *   - Sessions are set up on connect: synchronous_commit on, or
+ *     remote_apply if the server or role asks for it (off for
  *     STORE_DURABILITY_REPLAYABLE), statement_timeout and lock_timeout from
  *     the location, so a stuck database cannot hang a caller forever.
+ *   - A COMMIT is never cancelled (PostgreSQL would answer success for a
+ *     commit whose wait for a synchronous standby it cut short): it runs
+ *     without statement_timeout, heraldd stops waiting for its answer
+ *     after that long and closes the connection (the outcome is then
+ *     unknown), and a WARNING during it makes store_commit fail (pg.c).
  *   - Statements are prepared once per connection and run with binary
  *     results; integers are sent as text, bytes (payloads, hashes,
  *     response bodies) in binary, so nothing is escaped.
@@ -118,6 +126,10 @@ extern const char *const pg_sql_text[PG_SQL_COUNT];
 /* Most parameters one statement takes. */
 #define PG_PARAMS_MAX 16
 
+/* The longest "host:port" a session names (a Unix socket's directory is
+ * its host). */
+#define PG_SERVER_NAME_MAX 160
+
 typedef struct PgStore {
     Store base; /* first: a Store * of this backend is a PgStore * */
     const StoreLocation *location; /* not owned */
@@ -134,6 +146,11 @@ typedef struct PgStore {
     bool prepared[PG_SLOTS];
     uint64_t connection;        /* counts connections made: which session this is */
     bool listening;             /* every session LISTENs on PG_SIGNAL_CHANNEL */
+    uint64_t signal_connection; /* the connection pg_signal_take last read */
+    uint64_t epoch;             /* pg_connect.c's not-primary count at connecting */
+    char server[PG_SERVER_NAME_MAX]; /* "host:port" of the connection's server */
+    bool committing;            /* a COMMIT is out: keep its WARNING */
+    char commit_warning[256];   /* the first WARNING of the last COMMIT, or "" */
 } PgStore;
 
 static inline PgStore *pg_of(Store *store)
@@ -248,6 +265,27 @@ int pg_fault_hook(PgStore *store, const char *what, char *err, size_t errlen);
 /* After a failed statement or read: if the connection itself is gone,
  * forgets it (the next call outside a transaction reconnects). */
 void pg_check_connection(PgStore *store);
+
+/* After a failed statement (RESULT, or NULL): pg_check_connection, and
+ * also forgets a connection whose server said it is not the primary any
+ * more (SQLSTATE 25006, 57P01-57P03), so the next call finds the one that
+ * is (pg_connect.c). */
+void pg_note_failure(PgStore *store, const PGresult *result);
+
+/* Connects if there is no connection and none was tried less than a
+ * backoff ago (and not inside a transaction, which died with its
+ * connection). Returns 0, or -1 with ERR. */
+int pg_ensure_connected(PgStore *store, char *err, size_t errlen);
+
+/* Closes the connection (no statement is cancelled) and forgets what was
+ * prepared on it. */
+void pg_drop_connection(PgStore *store);
+
+/* Logs EVENT once per outage (until a connection succeeds again). */
+void pg_note_outage(const char *event, const char *reason);
+
+/* The first line of libpq's MESSAGE, without its "ERROR:  " or "FATAL:  ". */
+void pg_message_line(const char *message, char *out, size_t size);
 
 /* The channel of store_signal_* (pg_signal.c). */
 #define PG_SIGNAL_CHANNEL "herald_due"

@@ -12,7 +12,11 @@
  * The listening session is the scheduler's own: a notification waits in the
  * socket while it is idle (store_signal_fd wakes its poll) and in libpq's
  * queue while it runs statements (store_signal_take finds it after them).
- * pg.c's session set-up repeats the LISTEN on every new connection.
+ * pg_connect.c's session set-up repeats the LISTEN on every new connection,
+ * before any statement runs on it; signals sent while there was none (a
+ * restart, a failover) are lost, so the first take on a new connection
+ * reports a signal: the listener looks for work after it listens again,
+ * never before.
  */
 #include <string.h>
 
@@ -43,6 +47,11 @@ int pg_signal_take(Store *base, const char *self, bool *signalled, char *err, si
     PgStore *store = pg_of(base);
     if (store->conn == NULL)
         return 0;
+    if (store->signal_connection != store->connection) {
+        if (store->signal_connection != 0)
+            *signalled = true; /* a new session: what was sent meanwhile is lost */
+        store->signal_connection = store->connection;
+    }
     if (PQconsumeInput(store->conn) == 0) {
         snprintf(err, errlen, "reading signals: %s", PQerrorMessage(store->conn));
         err[strcspn(err, "\n")] = '\0';

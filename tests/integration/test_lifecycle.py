@@ -80,6 +80,7 @@ RELOAD_VALUES = {
     "storage.intake_queue_limit": "100", "storage.retention": "1d",
     "storage.url": "postgresql:///other?host=/nonexistent", "storage.password_file": "{dir}/secret",
     "storage.statement_timeout": "10s", "storage.startup_wait": "5s",
+    "storage.failover_grace": "1m",
     "delivery.timeout": "20s", "delivery.connect_timeout": "2s", "delivery.concurrency": "100",
     "delivery.per_host_concurrency": "8", "delivery.max_response_bytes": "1KiB",
     "delivery.allow_private_targets": "false", "delivery.allow_cidrs": "10.0.0.0/8",

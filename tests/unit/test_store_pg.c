@@ -1,7 +1,7 @@
 /* Unit tests of the PostgreSQL backend's own: migrations under the advisory
  * lock, connections lost and found again, the fault seam's dropped
- * connection, text that is not UTF-8, the claim's plan, an unreachable
- * server, and passwords kept out of what is logged. Run with a cluster (tests/unit/run.sh); each
+ * connection, text that is not UTF-8, the claim's plan, a COMMIT answered
+ * with a WARNING, a server that turns read-only, an unreachable server, and passwords kept out of what is logged. Run with a cluster (tests/unit/run.sh); each
  * test skips without one. */
 #include "test_support.h"
 
@@ -419,6 +419,77 @@ static void test_claim_uses_the_due_work_index(void **state)
     PQfinish(conn);
 }
 
+/* A WARNING during a COMMIT (what PostgreSQL sends when a commit's wait for
+ * a synchronous standby is cancelled) makes store_commit fail: the
+ * transaction committed, but not where it was asked to be durable. A
+ * deferred trigger raises one at COMMIT, as the cancelled wait would. */
+static void test_commit_with_a_warning_is_not_confirmed(void **state)
+{
+    TestStore *fixture = *state;
+    static const Migration warning[] = {
+        {1, "warn", "CREATE TABLE things (id bigint PRIMARY KEY);"
+                    "CREATE FUNCTION things_warn() RETURNS trigger LANGUAGE plpgsql AS"
+                    " $$ BEGIN RAISE WARNING 'canceling wait for synchronous replication'; RETURN NULL; END $$;"
+                    "CREATE CONSTRAINT TRIGGER things_warn AFTER INSERT ON things"
+                    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION things_warn();"},
+    };
+    char err[512];
+    Store *store = open_with(fixture, warning, 1, true, err, sizeof err);
+    assert_non_null(store);
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(pg_exec(pg_of(store), "INSERT INTO things VALUES (1)", "insert", err,
+                             sizeof err), 0);
+    assert_int_equal(store_commit(store, err, sizeof err), -1);
+    assert_non_null(strstr(err, "may not be on the synchronous standby"));
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM things"), 1);
+    /* The session goes on: a WARNING is not an error. */
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(pg_exec(pg_of(store), "DELETE FROM things", "delete", err, sizeof err), 0);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+    store_close(store);
+}
+
+/* A server that stops taking writes (25006: a demoted primary, or
+ * default_transaction_read_only) is left: the failing session drops its
+ * connection, and a new one is refused while the server stays read-only. */
+static void test_read_only_server_is_left(void **state)
+{
+    TestStore *fixture = *state;
+    char err[512], sql[256];
+    Store *store = open_with(fixture, synthetic, 1, true, err, sizeof err);
+    assert_non_null(store);
+    PgStore *pg = pg_of(store);
+    uint64_t first = pg->connection;
+    assert_int_equal(pg_exec(pg, "SET default_transaction_read_only = on", "set", err,
+                             sizeof err), 0);
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(pg_exec(pg, "INSERT INTO things (id, name) VALUES (1, 'x')", "insert", err,
+                             sizeof err), -1);
+    assert_non_null(strstr(err, "25006"));
+    assert_null(pg->conn); /* left, not used again */
+    store_rollback(store);
+    /* The next transaction is on a new session, which takes writes. */
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_true(pg->connection > first);
+    assert_int_equal(pg_exec(pg, "INSERT INTO things (id, name) VALUES (1, 'x')", "insert", err,
+                             sizeof err), 0);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+    /* A server read-only for every session is refused at connecting. */
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s SET default_transaction_read_only = on",
+             fixture->pg_database);
+    outside(fixture, sql);
+    pg_drop_connection(pg);
+    assert_int_equal(store_ping(store, err, sizeof err), -1);
+    assert_non_null(strstr(err, "read-only"));
+    snprintf(sql, sizeof sql,
+             "BEGIN READ WRITE; ALTER DATABASE %s RESET default_transaction_read_only; COMMIT",
+             fixture->pg_database);
+    outside(fixture, sql);
+    pg->next_connect_ms = 0; /* past the backoff */
+    assert_int_equal(store_ping(store, err, sizeof err), 0);
+    store_close(store);
+}
+
 static void test_unreachable_server(void **state)
 {
     (void)state;
@@ -473,6 +544,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_claim_uses_the_due_work_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_sweeps_rescue_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outcomes_past_one_statements_limit_are_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_with_a_warning_is_not_confirmed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_server_is_left, setup, teardown),
         cmocka_unit_test(test_unreachable_server),
         cmocka_unit_test(test_passwords_are_not_shown),
     };
