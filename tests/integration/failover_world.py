@@ -221,7 +221,9 @@ def events(lines, name):
 
 
 def fields(line):
-    return dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line))
+    """A log line's key=value pairs (quoted values without their quotes)."""
+    return {key: quoted or plain for key, quoted, plain in
+            re.findall(r'(\w+)=(?:"([^"]*)"|(\S+))', line)}
 
 
 ATTEMPT_EVENTS = re.compile(r"\bevent=(delivered|attempt_failed|moved_to_manual)\b.*?"

@@ -19,17 +19,14 @@ heraldd and real servers on loopback TCP (failover_world.py):
 Figures are printed as "failover[...] ..." lines. PostgreSQL only.
 """
 import collections
-import json
-import os
 import random
-import re
 import sys
 import threading
 import time
 import unittest
 
 import database
-from harness import Herald, Receiver, task_request, wait_until
+from harness import Herald, task_request, wait_until
 
 from campaign.checker import Checker, clock, log_time
 from campaign.load import Load
@@ -46,7 +43,8 @@ log_level = debug
 [storage]
 statement_timeout = 5s
 busy_timeout = 5s
-%s[delivery]
+failover_grace = %ds
+[delivery]
 timeout = 1s
 connect_timeout = 1s
 lease_sweep_interval = 200ms
@@ -89,8 +87,7 @@ class World:
                 RecordingReceiver(name, kind)
             test.addCleanup(receiver.close)
             self.receivers[name] = receiver
-        grace = "" if os.environ.get("HERALD_FAILOVER_NO_GRACE") else "failover_grace = %ds\n" % GRACE_S
-        config = CONFIG % (grace, self.receivers["sink"].url())
+        config = CONFIG % (GRACE_S, self.receivers["sink"].url())
         self.instances = []
         for index in range(instances):
             instance = Instance(index, self.db, config)
