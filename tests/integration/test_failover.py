@@ -387,6 +387,13 @@ class ReadOnlyPrimaryTest(unittest.TestCase):
         self.assertEqual(missing, [])
         self.assertEqual(len(events(lines, "database_failover")), 1)
         self.assertEqual(metric_lines(instance, "herald_database_failovers_total"), {"": 1.0})
+        # Every session is on the writable server, readers too: a task created there is
+        # found (a reader left on the old primary answers 404 from a diverged copy).
+        servers = metric_lines(instance, "herald_database_session_info")
+        self.assertEqual([labels for labels in servers if 'server="%s"' %
+                          world.pair.standby.address not in labels], [], servers)
+        found = [herald.request("GET", "/v1/tasks/%d" % t["task_id"])[0] for t in burst]
+        self.assertEqual(found, [200] * len(burst))
         # Each session connected at start and once more on the writable server (a lazy
         # one perhaps later), not again and again.
         self.assertTrue(first, "no event=database_session before the move")
