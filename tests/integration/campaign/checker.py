@@ -116,7 +116,10 @@ class Checker:
         statuses = collections.Counter()
         for task in self.tasks:
             row = self.rows.get(task["task_id"])
-            status = row[1] if row else "lost"
+            # A row under the task's id with another webhook-id: the id was handed out
+            # again after the acknowledged one was lost (a failover to a standby that
+            # lacked it); the acknowledged task is lost.
+            status = row[1] if row and row[4] == task["webhook_id"] else "lost"
             open_manual = any(state == "open" for _, state in self.manual.get(task["task_id"], []))
             if status == "failed" and open_manual:
                 status = "manual"
