@@ -324,19 +324,20 @@ static PGresult *pg_wait_answer(PgStore *store, int64_t deadline, const char *wh
     }
 }
 
-/* A COMMIT is never cancelled: statement_timeout would cancel one waiting
- * for a synchronous standby, and PostgreSQL answers such a COMMIT with
- * success (and a WARNING), the transaction committed on the primary only.
- * So the COMMIT runs without statement_timeout, heraldd waits for its
- * answer as long as statement_timeout, and closes the connection if none
- * came (the server still commits when the standby answers). */
+/* A COMMIT waiting for a synchronous standby is not bounded by
+ * statement_timeout (the server turns it off before it commits), and must
+ * not be cancelled: PostgreSQL answers a cancelled wait with success (and
+ * a WARNING), the transaction committed on the primary only. So heraldd
+ * waits for the answer as long as statement_timeout and then closes the
+ * connection (the server still commits when the standby answers): the
+ * caller learns the outcome is not known, instead of hanging. */
 static int pg_run_commit(PgStore *store, char *err, size_t errlen)
 {
     if (pg_ensure_connected(store, err, errlen) != 0 ||
         pg_fault_hook(store, "commit", err, errlen) != 0)
         return -1;
     store->commit_warning[0] = '\0';
-    if (PQsendQuery(store->conn, "SET LOCAL statement_timeout = 0; COMMIT") == 0) {
+    if (PQsendQuery(store->conn, "COMMIT") == 0) {
         pg_describe_failure(store, NULL, "commit", err, errlen);
         pg_check_connection(store);
         return -1;

@@ -22,10 +22,11 @@
  *     STORE_DURABILITY_REPLAYABLE), statement_timeout and lock_timeout from
  *     the location, so a stuck database cannot hang a caller forever.
  *   - A COMMIT is never cancelled (PostgreSQL would answer success for a
- *     commit whose wait for a synchronous standby it cut short): it runs
- *     without statement_timeout, heraldd stops waiting for its answer
- *     after that long and closes the connection (the outcome is then
- *     unknown), and a WARNING during it makes store_commit fail (pg.c).
+ *     commit whose wait for a synchronous standby it cut short), and
+ *     statement_timeout does not bound it (the server turns it off before
+ *     committing): heraldd waits for the answer that long, then closes the
+ *     connection (the outcome is then unknown); a WARNING during it makes
+ *     store_commit fail (pg.c).
  *   - Statements are prepared once per connection and run with binary
  *     results; integers are sent as text, bytes (payloads, hashes,
  *     response bodies) in binary, so nothing is escaped.
