@@ -269,19 +269,23 @@ int pg_begin(Store *base, char *err, size_t errlen)
 {
     PgStore *store = pg_of(base);
     bool had_connection = store->conn != NULL;
-    if (pg_exec(store, "BEGIN", "begin", err, errlen) != 0 &&
-        (!pg_retry_on_new_connection(store, had_connection) ||
-         pg_exec(store, "BEGIN", "begin", err, errlen) != 0))
-        return -1;
+    if (pg_exec(store, "BEGIN", "begin", err, errlen) != 0) {
+        if (!pg_retry_on_new_connection(store, had_connection) ||
+            pg_exec(store, "BEGIN", "begin", err, errlen) != 0)
+            return -1;
+        if (errlen > 0)
+            err[0] = '\0'; /* the retry worked: the first failure is not the caller's */
+    }
     store->in_transaction = true;
     return 0;
 }
 
 /* Waits for the answer to the query sent on STORE's connection until
  * DEADLINE (monotonic ms; 0: no limit). Returns its last result (an error
- * result if one came), or NULL with ERR when the connection failed or the
- * deadline passed; then the connection is closed, not the query
- * cancelled. */
+ * result if one came), or NULL with ERR when the connection failed (it is
+ * closed) or the deadline passed: then the query is not cancelled and the
+ * connection is kept with its answer to come (commit_unanswered; read by
+ * pg_ensure_connected). */
 static PGresult *pg_wait_answer(PgStore *store, int64_t deadline, const char *what, char *err,
                                 size_t errlen)
 {
@@ -296,7 +300,7 @@ static PGresult *pg_wait_answer(PgStore *store, int64_t deadline, const char *wh
                                       "standby?)", what,
                          (long long)store->location->statement_timeout_ms);
                 pg_note_outage("database_commit_unanswered", err);
-                pg_drop_connection(store);
+                store->commit_unanswered = true;
                 return NULL;
             }
             struct pollfd socket = {.fd = PQsocket(store->conn), .events = POLLIN};
@@ -328,9 +332,12 @@ static PGresult *pg_wait_answer(PgStore *store, int64_t deadline, const char *wh
  * statement_timeout (the server turns it off before it commits), and must
  * not be cancelled: PostgreSQL answers a cancelled wait with success (and
  * a WARNING), the transaction committed on the primary only. So heraldd
- * waits for the answer as long as statement_timeout and then closes the
- * connection (the server still commits when the standby answers): the
- * caller learns the outcome is not known, instead of hanging. */
+ * waits for the answer as long as statement_timeout and then gives up
+ * waiting (the server still commits when the standby answers): the caller
+ * learns the outcome is not known, instead of hanging. The session keeps
+ * that connection and takes no new work until the answer came: another
+ * connection's COMMIT would wait the same, and leave one more server
+ * process waiting each time. */
 static int pg_run_commit(PgStore *store, char *err, size_t errlen)
 {
     if (pg_ensure_connected(store, err, errlen) != 0 ||
@@ -347,7 +354,7 @@ static int pg_run_commit(PgStore *store, char *err, size_t errlen)
     PGresult *result = pg_wait_answer(store, limit > 0 ? clock_monotonic_ms() + limit : 0,
                                       "commit", err, errlen);
     store->committing = false;
-    if (result == NULL && store->conn == NULL)
+    if (result == NULL && (store->conn == NULL || store->commit_unanswered))
         return -1;
     result = pg_finish_statement(store, result, "commit", err, errlen);
     PQclear(result);
@@ -385,7 +392,8 @@ int pg_commit(Store *base, char *err, size_t errlen)
 void pg_rollback(Store *base)
 {
     PgStore *store = pg_of(base);
-    if (store->conn != NULL && PQtransactionStatus(store->conn) != PQTRANS_IDLE) {
+    if (store->conn != NULL && !store->commit_unanswered &&
+        PQtransactionStatus(store->conn) != PQTRANS_IDLE) {
         /* Never failed by the fault seam: it is how a failure is undone. */
         PGresult *result = PQexec(store->conn, "ROLLBACK");
         if (PQresultStatus(result) != PGRES_COMMAND_OK)

@@ -55,6 +55,7 @@ typedef enum {
     PG_SQL_TASK_GET,
     PG_SQL_TASK_BY_KEY,
     PG_SQL_TASK_BY_BUSINESS,
+    PG_SQL_TASK_TOUCH,
     PG_SQL_HOSTS_PENDING,
     PG_SQL_HOST_NEXT_DUE,
     PG_SQL_CLAIM,
@@ -151,6 +152,7 @@ typedef struct PgStore {
     uint64_t epoch;             /* pg_connect.c's not-primary count at connecting */
     char server[PG_SERVER_NAME_MAX]; /* "host:port" of the connection's server */
     bool committing;            /* a COMMIT is out: keep its WARNING */
+    bool commit_unanswered;     /* heraldd stopped waiting for a COMMIT's answer */
     char commit_warning[256];   /* the first WARNING of the last COMMIT, or "" */
 } PgStore;
 

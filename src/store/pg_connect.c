@@ -139,15 +139,25 @@ void pg_drop_connection(PgStore *store)
 {
     PQfinish(store->conn);
     store->conn = NULL;
+    store->commit_unanswered = false;
     memset(store->prepared, 0, sizeof store->prepared);
 }
 
-/* Whether the server says it cannot take writes: a standby (in_hot_standby,
- * reported by PostgreSQL 14 and newer) or default_transaction_read_only.
- * libpq's target_session_attrs=read-write checks the same, but the URL may
- * have asked for any server. */
+/* Whether the server cannot take writes: a standby or
+ * default_transaction_read_only. libpq's target_session_attrs=read-write
+ * checks the same, but the URL may have asked for any server. PostgreSQL 14
+ * and newer report both on connecting (in_hot_standby); older ones are
+ * asked. */
 static bool pg_server_is_read_only(PGconn *conn)
 {
+    if (PQserverVersion(conn) < 140000) {
+        PGresult *result = PQexec(conn, "SELECT pg_is_in_recovery() OR"
+                                        " current_setting('transaction_read_only')::boolean");
+        bool read_only = PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1 ||
+                         strcmp(PQgetvalue(result, 0, 0), "f") != 0;
+        PQclear(result);
+        return read_only;
+    }
     const char *standby = PQparameterStatus(conn, "in_hot_standby");
     const char *read_only = PQparameterStatus(conn, "default_transaction_read_only");
     return (standby != NULL && strcmp(standby, "on") == 0) ||
@@ -255,12 +265,43 @@ static int pg_connect_once(PgStore *store, char *err, size_t errlen)
     return 0;
 }
 
+/* A COMMIT pg.c stopped waiting for is still its connection's: its answer
+ * is read here once it came. Until then the session refuses new work (0
+ * when the connection can be used or was lost, -1 with ERR while the answer
+ * is awaited). */
+static int pg_settle_commit(PgStore *store, char *err, size_t errlen)
+{
+    if (PQconsumeInput(store->conn) == 0) {
+        store->commit_unanswered = false;
+        pg_note_outage("database_connection_lost", "while a COMMIT had no answer");
+        pg_drop_connection(store);
+        return 0;
+    }
+    if (PQisBusy(store->conn)) {
+        snprintf(err, errlen, "the last COMMIT on this session has no answer yet (waiting for a "
+                              "synchronous standby?); not known whether it took effect");
+        return -1;
+    }
+    PGresult *result;
+    while ((result = PQgetResult(store->conn)) != NULL)
+        PQclear(result);
+    store->commit_unanswered = false;
+    log_info("event=database_commit_answered session=%s server=%s", store->application_name,
+             store->server);
+    return 0;
+}
+
 int pg_ensure_connected(PgStore *store, char *err, size_t errlen)
 {
     if (store->conn != NULL) {
-        if (store->in_transaction || store->epoch == atomic_load(&pg_not_primary_epoch))
+        bool demoted = !store->in_transaction &&
+                       store->epoch != atomic_load(&pg_not_primary_epoch);
+        if (demoted)
+            pg_drop_connection(store); /* another session found this server demoted */
+        else if (store->commit_unanswered && pg_settle_commit(store, err, errlen) != 0)
+            return -1;
+        if (store->conn != NULL)
             return 0;
-        pg_drop_connection(store); /* another session found this server demoted */
     }
     if (store->in_transaction) {
         snprintf(err, errlen, "the connection to PostgreSQL was lost during the transaction");

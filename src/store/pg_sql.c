@@ -93,6 +93,11 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " AND md5(coalesce(t.dedup_url, t.target_url)) = md5($3::text)"
         " AND coalesce(t.dedup_url, t.target_url) = $3 AND t.idempotency_key IS NULL"
         " ORDER BY t.id LIMIT 1",
+    /* task_id: rewrites a task's body as it is, so the transaction writes
+     * WAL and its COMMIT flushes and waits for a synchronous standby
+     * (pg_task_find_repeated says why). The body, not the task: the
+     * scheduler never locks it. */
+    [PG_SQL_TASK_TOUCH] = "UPDATE task_bodies SET headers = headers WHERE task_id = $1::bigint",
     /* Each host with pending work and its earliest due time, one index seek
      * per host (a loose index scan), so listing costs O(hosts). */
     [PG_SQL_HOSTS_PENDING] =

@@ -72,9 +72,9 @@ StoreResult pg_task_get(Store *base, int64_t id, Task *out, char *err, size_t er
                              out, NULL, err, errlen);
 }
 
-/* The task REQUEST repeats, if any (see store_task_create). */
-static StoreResult pg_task_find_repeated(PgStore *store, const TaskRequest *request,
-                                         TaskCreation *out, char *err, size_t errlen)
+/* The row of the task REQUEST repeats, if any. */
+static StoreResult pg_task_find_repeated_row(PgStore *store, const TaskRequest *request,
+                                             TaskCreation *out, char *err, size_t errlen)
 {
     PgParams params = {0};
     PGresult *result;
@@ -88,6 +88,30 @@ static StoreResult pg_task_find_repeated(PgStore *store, const TaskRequest *requ
         result = pg_run(store, PG_SQL_TASK_BY_BUSINESS, &params, "find task", err, errlen);
     }
     return pg_task_fetch_one(result, &out->existing, out->existing_hash, err, errlen);
+}
+
+/* The task REQUEST repeats, if any (see store_task_create).
+ *
+ * The answer "already stored" must be as durable as a new task's 201. The
+ * row found may be committed on the primary only: its COMMIT's wait for a
+ * synchronous standby was cancelled (that request was answered 503, and
+ * this is its retry). A transaction that wrote no WAL commits without
+ * flushing or waiting for the standby (a transaction id alone is not
+ * enough); so this one rewrites the task's body as it is, and its COMMIT
+ * waits for the WAL up to its own commit record, which holds the row's. */
+static StoreResult pg_task_find_repeated(PgStore *store, const TaskRequest *request,
+                                         TaskCreation *out, char *err, size_t errlen)
+{
+    StoreResult found = pg_task_find_repeated_row(store, request, out, err, errlen);
+    if (found != STORE_OK)
+        return found;
+    PgParams params = {0};
+    pg_param_int64(&params, out->existing.id);
+    if (pg_run_done(store, PG_SQL_TASK_TOUCH, &params, "find task", err, errlen) != 0) {
+        task_clear(&out->existing);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
 }
 
 /* Insert first: a new task costs one round trip. Nothing inserted means a
