@@ -199,9 +199,9 @@ class Herald:
 
     # ---- HTTP ----
 
-    def request(self, method, path, body=None, headers=None, raw=None, chunks=None):
+    def request(self, method, path, body=None, headers=None, raw=None, chunks=None, timeout=30):
         """Returns (status, headers dict with lower-case names, parsed JSON or None)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         all_headers = dict(headers or {})
         data = None
         if body is not None:

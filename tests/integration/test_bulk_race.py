@@ -47,8 +47,10 @@ class BulkRaceTest(unittest.TestCase):
         self.addCleanup(lock.close)
         lock.query("BEGIN; SELECT 1 FROM manual WHERE task_id = %d FOR UPDATE" % t1)
         answers = {}
+        # It waits on the lock while B's retry runs its course: slow on a loaded machine.
         bulk = threading.Thread(target=lambda: answers.update(bulk=a.request(
-            "POST", "/v1/manual/retry", body={"all": True}, headers=a.auth_headers())))
+            "POST", "/v1/manual/retry", body={"all": True}, headers=a.auth_headers(),
+            timeout=90)))
         bulk.start()
         # The bulk's chunk waits on E1's row lock.
         wait_until(lambda: a.db.admin(
@@ -62,7 +64,7 @@ class BulkRaceTest(unittest.TestCase):
             "SELECT max(id) FROM manual WHERE task_id = ? AND state = 'open' AND id > ?",
             t2, e2a), timeout=15, message="T2 back in manual handling (E2b)")
         lock.query("ROLLBACK")
-        bulk.join(30)
+        bulk.join(90)
         status, _, answer = answers["bulk"]
         self.assertEqual(status, 200, answer)
         self.assertLess(answer["through_id"], e2b)
