@@ -84,6 +84,86 @@ static PGresult *pg_finish_statement(PgStore *store, PGresult *result, const cha
     return NULL;
 }
 
+PGresult *pg_await(PgStore *store, int64_t wait_ms, const char *what, bool *timed_out,
+                   char *err, size_t errlen)
+{
+    *timed_out = false;
+    int64_t deadline = wait_ms > 0 ? clock_monotonic_ms() + wait_ms : 0;
+    PGresult *last = NULL;
+    for (;;) {
+        while (PQisBusy(store->conn)) {
+            int64_t left = deadline == 0 ? 1000 : deadline - clock_monotonic_ms();
+            if (left <= 0) {
+                PQclear(last);
+                *timed_out = true;
+                snprintf(err, errlen, "%s: no answer from the server within %lld ms; whether it "
+                                      "took effect is not known", what, (long long)wait_ms);
+                if (store->committing) {
+                    /* Kept, with its answer to come: see pg_run_commit. */
+                    pg_note_outage("database_commit_unanswered", err);
+                    store->commit_unanswered = true;
+                } else {
+                    /* A server that does not answer (stopped, its storage hung):
+                     * the transaction dies with the connection. */
+                    pg_note_outage("database_unanswered", err);
+                    pg_drop_connection(store);
+                }
+                return NULL;
+            }
+            struct pollfd socket = {.fd = PQsocket(store->conn), .events = POLLIN};
+            if (poll(&socket, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR) {
+                PQclear(last);
+                snprintf(err, errlen, "%s: poll: %s", what, strerror(errno));
+                pg_drop_connection(store);
+                return NULL;
+            }
+            if (PQconsumeInput(store->conn) == 0)
+                break; /* the connection failed: PQgetResult says how */
+        }
+        PGresult *result = PQgetResult(store->conn);
+        if (result == NULL)
+            return last;
+        ExecStatusType status = PQresultStatus(result);
+        if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+            PQclear(result); /* the first error is the one to report */
+        } else {
+            PQclear(last);
+            last = result;
+        }
+        if (status == PGRES_FATAL_ERROR && PQstatus(store->conn) == CONNECTION_BAD)
+            return last;
+    }
+}
+
+/* How long to wait for a statement's answer: the server's statement_timeout
+ * and a margin, so the server's own cancel comes first; past it the server
+ * is not answering at all. 0: no limit. */
+static int64_t pg_statement_wait_ms(const PgStore *store)
+{
+    int64_t limit = store->location->statement_timeout_ms;
+    return limit > 0 ? limit + PG_ANSWER_MARGIN_MS : 0;
+}
+
+/* The answer to the statement just sent (SENT: what PQsend* returned),
+ * waited for WAIT_MS at most: the result, or NULL with ERR. */
+static PGresult *pg_answer(PgStore *store, int sent, int64_t wait_ms, const char *what, char *err,
+                           size_t errlen)
+{
+    if (sent == 0) {
+        store->lose_reply = false; /* the fault seam's: nothing ran */
+        pg_describe_failure(store, NULL, what, err, errlen);
+        pg_check_connection(store);
+        return NULL;
+    }
+    bool timed_out;
+    PGresult *result = pg_await(store, wait_ms, what, &timed_out, err, errlen);
+    if (timed_out) {
+        store->lose_reply = false; /* no reply came to lose */
+        return NULL;
+    }
+    return pg_finish_statement(store, result, what, err, errlen);
+}
+
 static PGresult *pg_run_once(PgStore *store, int slot, const char *text, const PgParams *params,
                              const char *what, char *err, size_t errlen)
 {
@@ -93,19 +173,23 @@ static PGresult *pg_run_once(PgStore *store, int slot, const char *text, const P
         return NULL;
     char name[16];
     snprintf(name, sizeof name, "h%d", slot);
+    int64_t wait_ms = pg_statement_wait_ms(store);
     if (!store->prepared[slot]) {
-        PGresult *prepared = PQprepare(store->conn, name, text, 0, NULL);
-        prepared = pg_finish_statement(store, prepared, what, err, errlen);
+        bool lose_reply = store->lose_reply; /* the fault seam's: for the statement itself */
+        store->lose_reply = false;
+        PGresult *prepared = pg_answer(store, PQsendPrepare(store->conn, name, text, 0, NULL),
+                                       wait_ms, what, err, errlen);
         if (prepared == NULL)
             return NULL;
         PQclear(prepared);
         store->prepared[slot] = true;
+        store->lose_reply = lose_reply;
     }
-    PGresult *result =
-        PQexecPrepared(store->conn, name, params ? params->count : 0,
-                       params ? params->values : NULL, params ? params->lengths : NULL,
-                       params ? params->formats : NULL, 1);
-    return pg_finish_statement(store, result, what, err, errlen);
+    int sent = PQsendQueryPrepared(store->conn, name, params ? params->count : 0,
+                                   params ? params->values : NULL,
+                                   params ? params->lengths : NULL,
+                                   params ? params->formats : NULL, 1);
+    return pg_answer(store, sent, wait_ms, what, err, errlen);
 }
 
 /* A connection that died while idle (PostgreSQL restarted, a pooler or an
@@ -146,7 +230,8 @@ int pg_exec(PgStore *store, const char *sql, const char *what, char *err, size_t
 {
     if (pg_ensure_connected(store, err, errlen) != 0 || pg_fault_hook(store, what, err, errlen) != 0)
         return -1;
-    PGresult *result = pg_finish_statement(store, PQexec(store->conn, sql), what, err, errlen);
+    PGresult *result = pg_answer(store, PQsendQuery(store->conn, sql),
+                                 pg_statement_wait_ms(store), what, err, errlen);
     if (result == NULL)
         return -1;
     PQclear(result);
@@ -158,8 +243,9 @@ int pg_query_int64(PgStore *store, const char *sql, const char *what, int64_t *o
 {
     if (pg_ensure_connected(store, err, errlen) != 0 || pg_fault_hook(store, what, err, errlen) != 0)
         return -1;
-    PGresult *result = PQexecParams(store->conn, sql, 0, NULL, NULL, NULL, NULL, 1);
-    result = pg_finish_statement(store, result, what, err, errlen);
+    PGresult *result =
+        pg_answer(store, PQsendQueryParams(store->conn, sql, 0, NULL, NULL, NULL, NULL, 1),
+                  pg_statement_wait_ms(store), what, err, errlen);
     if (result == NULL)
         return -1;
     int rows = PQntuples(result);
@@ -280,54 +366,6 @@ int pg_begin(Store *base, char *err, size_t errlen)
     return 0;
 }
 
-/* Waits for the answer to the query sent on STORE's connection until
- * DEADLINE (monotonic ms; 0: no limit). Returns its last result (an error
- * result if one came), or NULL with ERR when the connection failed (it is
- * closed) or the deadline passed: then the query is not cancelled and the
- * connection is kept with its answer to come (commit_unanswered; read by
- * pg_ensure_connected). */
-static PGresult *pg_wait_answer(PgStore *store, int64_t deadline, const char *what, char *err,
-                                size_t errlen)
-{
-    PGresult *last = NULL;
-    for (;;) {
-        while (PQisBusy(store->conn)) {
-            int64_t left = deadline == 0 ? 1000 : deadline - clock_monotonic_ms();
-            if (left <= 0) {
-                PQclear(last);
-                snprintf(err, errlen, "%s: no answer within statement_timeout (%lld ms); whether "
-                                      "it took effect is not known (waiting for a synchronous "
-                                      "standby?)", what,
-                         (long long)store->location->statement_timeout_ms);
-                pg_note_outage("database_commit_unanswered", err);
-                store->commit_unanswered = true;
-                return NULL;
-            }
-            struct pollfd socket = {.fd = PQsocket(store->conn), .events = POLLIN};
-            if (poll(&socket, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR) {
-                PQclear(last);
-                snprintf(err, errlen, "%s: poll: %s", what, strerror(errno));
-                pg_drop_connection(store);
-                return NULL;
-            }
-            if (PQconsumeInput(store->conn) == 0)
-                break; /* the connection failed: PQgetResult says how */
-        }
-        PGresult *result = PQgetResult(store->conn);
-        if (result == NULL)
-            return last;
-        ExecStatusType status = PQresultStatus(result);
-        if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
-            PQclear(result); /* the first error is the one to report */
-        } else {
-            PQclear(last);
-            last = result;
-        }
-        if (status == PGRES_FATAL_ERROR && PQstatus(store->conn) == CONNECTION_BAD)
-            return last;
-    }
-}
-
 /* A COMMIT waiting for a synchronous standby is not bounded by
  * statement_timeout (the server turns it off before it commits), and must
  * not be cancelled: PostgreSQL answers a cancelled wait with success (and
@@ -344,19 +382,10 @@ static int pg_run_commit(PgStore *store, char *err, size_t errlen)
         pg_fault_hook(store, "commit", err, errlen) != 0)
         return -1;
     store->commit_warning[0] = '\0';
-    if (PQsendQuery(store->conn, "COMMIT") == 0) {
-        pg_describe_failure(store, NULL, "commit", err, errlen);
-        pg_check_connection(store);
-        return -1;
-    }
-    int64_t limit = store->location->statement_timeout_ms;
     store->committing = true;
-    PGresult *result = pg_wait_answer(store, limit > 0 ? clock_monotonic_ms() + limit : 0,
-                                      "commit", err, errlen);
+    PGresult *result = pg_answer(store, PQsendQuery(store->conn, "COMMIT"),
+                                 store->location->statement_timeout_ms, "commit", err, errlen);
     store->committing = false;
-    if (result == NULL && (store->conn == NULL || store->commit_unanswered))
-        return -1;
-    result = pg_finish_statement(store, result, "commit", err, errlen);
     PQclear(result);
     return result ? 0 : -1;
 }
@@ -395,9 +424,14 @@ void pg_rollback(Store *base)
     if (store->conn != NULL && !store->commit_unanswered &&
         PQtransactionStatus(store->conn) != PQTRANS_IDLE) {
         /* Never failed by the fault seam: it is how a failure is undone. */
-        PGresult *result = PQexec(store->conn, "ROLLBACK");
-        if (PQresultStatus(result) != PGRES_COMMAND_OK)
-            pg_check_connection(store);
+        bool timed_out = false;
+        char err[256];
+        PGresult *result = PQsendQuery(store->conn, "ROLLBACK")
+                               ? pg_await(store, pg_statement_wait_ms(store), "rollback",
+                                          &timed_out, err, sizeof err)
+                               : NULL;
+        if (!timed_out && PQresultStatus(result) != PGRES_COMMAND_OK)
+            pg_note_failure(store, result);
         PQclear(result);
     }
     store->in_transaction = false;

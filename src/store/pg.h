@@ -284,6 +284,19 @@ int pg_ensure_connected(PgStore *store, char *err, size_t errlen);
  * prepared on it. */
 void pg_drop_connection(PgStore *store);
 
+/* Waits up to WAIT_MS (0: no limit) for the answer to the query sent on
+ * STORE's connection: its last result (an error result if one came; the
+ * caller PQclear()s it), or NULL with ERR if the connection failed (it is
+ * then closed) or no answer came in time (*TIMED_OUT; the connection is
+ * closed too, unless a COMMIT is out: kept with commit_unanswered). The
+ * query is never cancelled. */
+PGresult *pg_await(PgStore *store, int64_t wait_ms, const char *what, bool *timed_out,
+                   char *err, size_t errlen);
+
+/* A statement's answer is waited for statement_timeout and this long: the
+ * server's own cancel comes first; past it the server is not answering. */
+#define PG_ANSWER_MARGIN_MS 2000
+
 /* Logs EVENT once per outage (until a connection succeeds again). */
 void pg_note_outage(const char *event, const char *reason);
 

@@ -31,6 +31,9 @@
 /* Reconnecting after a failure waits 100 ms, doubling up to this. */
 #define PG_RECONNECT_FIRST_MS 100
 #define PG_RECONNECT_MAX_MS 5000
+/* A new session's set-up is waited for this long (libpq's connect_timeout
+ * bounds the connection itself). */
+#define PG_SETUP_WAIT_MS 5000
 /* A transaction left open by a bug or a hung thread gives its locks back. */
 #define PG_IDLE_IN_TRANSACTION_MS 60000
 /* How long sent data may stay unacknowledged, and how soon an idle
@@ -143,16 +146,33 @@ void pg_drop_connection(PgStore *store)
     memset(store->prepared, 0, sizeof store->prepared);
 }
 
+/* Runs SQL on a new session, waiting PG_SETUP_WAIT_MS at most (a server
+ * that accepted the connection may still not answer). Returns the result
+ * (the caller PQclear()s it), or NULL with ERR (the connection then
+ * closed). */
+static PGresult *pg_setup_query(PgStore *store, const char *sql, char *err, size_t errlen)
+{
+    if (PQsendQuery(store->conn, sql) == 0) {
+        pg_message_line(PQerrorMessage(store->conn), err, errlen);
+        return NULL;
+    }
+    bool timed_out;
+    return pg_await(store, PG_SETUP_WAIT_MS, "session set-up", &timed_out, err, errlen);
+}
+
 /* Whether the server cannot take writes: a standby or
  * default_transaction_read_only. libpq's target_session_attrs=read-write
  * checks the same, but the URL may have asked for any server. PostgreSQL 14
  * and newer report both on connecting (in_hot_standby); older ones are
- * asked. */
-static bool pg_server_is_read_only(PGconn *conn)
+ * asked (a failed question counts as read-only). */
+static bool pg_server_is_read_only(PgStore *store)
 {
+    PGconn *conn = store->conn;
     if (PQserverVersion(conn) < 140000) {
-        PGresult *result = PQexec(conn, "SELECT pg_is_in_recovery() OR"
-                                        " current_setting('transaction_read_only')::boolean");
+        char err[256];
+        PGresult *result = pg_setup_query(store, "SELECT pg_is_in_recovery() OR"
+                                                 " current_setting('transaction_read_only')"
+                                                 "::boolean", err, sizeof err);
         bool read_only = PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1 ||
                          strcmp(PQgetvalue(result, 0, 0), "f") != 0;
         PQclear(result);
@@ -169,10 +189,13 @@ static bool pg_server_is_read_only(PGconn *conn)
  * UTF-8 (what every string herald keeps is). */
 static int pg_setup_session(PgStore *store, char *err, size_t errlen)
 {
-    if (pg_server_is_read_only(store->conn)) {
-        snprintf(err, errlen, "the server at %s:%s is read-only (a standby, or "
-                              "default_transaction_read_only); herald needs the primary",
-                 PQhost(store->conn), PQport(store->conn));
+    if (pg_server_is_read_only(store)) {
+        if (store->conn == NULL)
+            snprintf(err, errlen, "the server did not answer the session's set-up");
+        else
+            snprintf(err, errlen, "the server at %s:%s is read-only (a standby, or "
+                                  "default_transaction_read_only); herald needs the primary",
+                     PQhost(store->conn), PQport(store->conn));
         return -1;
     }
     const char *encoding = PQparameterStatus(store->conn, "server_encoding");
@@ -215,11 +238,12 @@ static int pg_setup_session(PgStore *store, char *err, size_t errlen)
              (long long)store->location->busy_timeout_ms, PG_IDLE_IN_TRANSACTION_MS,
              store->durability == STORE_DURABILITY_FULL ? "" : "; SET enable_bitmapscan = off",
              store->listening ? "; LISTEN " PG_SIGNAL_CHANNEL : "");
-    PGresult *result = PQexec(store->conn, sql);
+    char line[256];
+    PGresult *result = pg_setup_query(store, sql, line, sizeof line);
     int ok = PQresultStatus(result) == PGRES_COMMAND_OK;
     if (!ok) {
-        char line[256];
-        pg_message_line(PQresultErrorMessage(result), line, sizeof line);
+        if (result != NULL)
+            pg_message_line(PQresultErrorMessage(result), line, sizeof line);
         snprintf(err, errlen, "session settings: %.200s", line);
     }
     PQclear(result);
@@ -235,12 +259,15 @@ static int pg_connect_once(PgStore *store, char *err, size_t errlen)
     int n = 0;
     keywords[n] = "connect_timeout", values[n++] = "5";
     keywords[n] = "application_name", values[n++] = store->application_name;
-    keywords[n] = "target_session_attrs", values[n++] = "read-write";
     keywords[n] = "tcp_user_timeout", values[n++] = PG_TCP_USER_TIMEOUT;
     keywords[n] = "keepalives_idle", values[n++] = PG_KEEPALIVES_IDLE;
     keywords[n] = "keepalives_interval", values[n++] = PG_KEEPALIVES_INTERVAL;
     keywords[n] = "keepalives_count", values[n++] = PG_KEEPALIVES_COUNT;
     keywords[n] = "dbname", values[n++] = store->location->url;
+    /* After the URL, so it wins: herald writes, and a URL asking for any
+     * server would stop libpq at a standby listed first (refused below),
+     * never reaching the primary after it. */
+    keywords[n] = "target_session_attrs", values[n++] = "read-write";
     keywords[n] = "client_encoding", values[n++] = "UTF8";
     if (store->password[0] != '\0')
         keywords[n] = "password", values[n++] = store->password;
@@ -291,17 +318,33 @@ static int pg_settle_commit(PgStore *store, char *err, size_t errlen)
     return 0;
 }
 
+/* Whether the process's sessions have moved to another server than
+ * STORE's (a failover seen by another session). */
+static bool pg_server_moved(const PgStore *store)
+{
+    if (pthread_mutex_lock(&pg_server_lock) != 0)
+        return false;
+    bool moved = pg_server_current[0] != '\0' && strcmp(pg_server_current, store->server) != 0;
+    pthread_mutex_unlock(&pg_server_lock);
+    return moved;
+}
+
 int pg_ensure_connected(PgStore *store, char *err, size_t errlen)
 {
-    if (store->conn != NULL) {
-        bool demoted = !store->in_transaction &&
-                       store->epoch != atomic_load(&pg_not_primary_epoch);
-        if (demoted)
-            pg_drop_connection(store); /* another session found this server demoted */
-        else if (store->commit_unanswered && pg_settle_commit(store, err, errlen) != 0)
+    /* A COMMIT without an answer yet keeps its connection (one server
+     * process waiting per session, not one per request) until the answer
+     * comes, or until the process has moved to another server: a primary
+     * that stopped answering was replaced. */
+    if (store->conn != NULL && store->commit_unanswered) {
+        if (pg_server_moved(store))
+            pg_drop_connection(store);
+        else if (pg_settle_commit(store, err, errlen) != 0)
             return -1;
-        if (store->conn != NULL)
+    }
+    if (store->conn != NULL) {
+        if (store->in_transaction || store->epoch == atomic_load(&pg_not_primary_epoch))
             return 0;
+        pg_drop_connection(store); /* another session found this server demoted */
     }
     if (store->in_transaction) {
         snprintf(err, errlen, "the connection to PostgreSQL was lost during the transaction");

@@ -6,9 +6,10 @@ Usage: run.py --heraldd PATH --heraldctl PATH [--release-heraldd PATH] [-k PATTE
 Prints one line per test and a final "integration: N passed, N failed" line;
 exits non-zero if any test failed or none ran.
 
---backend all (the default) runs the whole suite once per backend, the two runs side
-by side (the tests mostly wait on heraldd, receivers and timers, so two runs share two
-cores well). For postgresql, run.py starts a throwaway cluster for the run
+--backend all (the default) runs the whole suite once per backend, side by side (the
+tests mostly wait on heraldd, receivers and timers, so the runs share two cores well):
+the PostgreSQL run, the longer, as two shards of its own (--shard 1/2 and 2/2, each with
+its cluster), whose test files are dealt by their measured length (WEIGHTS). For postgresql, run.py starts a throwaway cluster for the run
 (tools/pg_cluster.sh: initdb into a temporary directory, Unix socket only, fsync on)
 and stops it at the end, also when tests fail or the run is interrupted.
 """
@@ -25,6 +26,14 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 PG_CLUSTER = os.path.join(HERE, "..", "..", "tools", "pg_cluster.sh")
 BACKENDS = ("sqlite", "postgresql")
+# The runs side by side: a backend and its shard.
+RUNS = (("sqlite", "1/1"), ("postgresql", "1/2"), ("postgresql", "2/2"))
+# Seconds each test file takes on PostgreSQL (measured in make test on two cores), to
+# deal the files to shards of about equal length; a file not named weighs DEFAULT_WEIGHT.
+WEIGHTS = {"test_torture": 192, "test_instances": 107, "test_failover": 95,
+           "test_campaign": 83, "test_alerts": 45, "test_delivery": 29, "test_faults": 26,
+           "test_stop": 17, "test_postgresql": 15, "test_limits": 10, "test_manual": 9}
+DEFAULT_WEIGHT = 3
 
 
 class LineResult(unittest.TextTestResult):
@@ -66,6 +75,8 @@ def run_suite(options):
         os.environ["HERALD_RELEASE_HERALDD"] = os.path.abspath(options.release_heraldd)
     sys.path.insert(0, HERE)
     suite = unittest.defaultTestLoader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+    if options.shard != "1/1":
+        suite = shard_of(suite, options.shard)
     if options.pattern:
         def matching(tests):
             for test in tests:
@@ -82,6 +93,34 @@ def run_suite(options):
     return 0 if failed == 0 and result.testsRun > 0 else 1
 
 
+def module_of(suite):
+    """The test file (module name) of SUITE, one of discover()'s per-file suites."""
+    for test in suite:
+        if isinstance(test, unittest.TestSuite):
+            name = module_of(test)
+            if name:
+                return name
+        else:
+            return type(test).__module__
+    return None
+
+
+def shard_of(suite, shard):
+    """The files of SUITE dealt to SHARD ("K/N"): heaviest first, each to the lightest
+    shard so far, so every shard gets the same files whatever its K."""
+    index, count = (int(part) for part in shard.split("/"))
+    files = [(module_of(child) or "", child) for child in suite]
+    files.sort(key=lambda item: (-WEIGHTS.get(item[0], DEFAULT_WEIGHT), item[0]))
+    loads = [0] * count
+    mine = unittest.TestSuite()
+    for name, child in files:
+        lightest = loads.index(min(loads))
+        loads[lightest] += WEIGHTS.get(name, DEFAULT_WEIGHT)
+        if lightest == index - 1:
+            mine.addTest(child)
+    return mine
+
+
 def run_with_cluster(options):
     """The suite against a PostgreSQL cluster of its own, stopped whatever happens."""
     directory = os.path.join(tempfile.gettempdir(), "herald-pg-%d-%d" % (os.getpid(),
@@ -96,17 +135,20 @@ def run_with_cluster(options):
 
 
 def run_all(options):
-    """One child run per backend, side by side; their lines prefixed with the backend."""
+    """One child run per backend and shard (RUNS), side by side; their lines prefixed
+    with the backend (and the shard)."""
     children = []
-    for backend in BACKENDS:
+    for backend, shard in RUNS:
         argv = [sys.executable, os.path.abspath(__file__), "--backend", backend,
-                "--heraldd", options.heraldd, "--heraldctl", options.heraldctl]
+                "--shard", shard, "--heraldd", options.heraldd,
+                "--heraldctl", options.heraldctl]
         if options.release_heraldd:
             argv += ["--release-heraldd", options.release_heraldd]
         if options.pattern:
             argv += ["-k", options.pattern]
-        children.append((backend, subprocess.Popen(argv, stdout=subprocess.PIPE,
-                                                   stderr=subprocess.STDOUT, text=True)))
+        label = backend if shard == "1/1" else "%s %s" % (backend, shard)
+        children.append((label, subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                                 stderr=subprocess.STDOUT, text=True)))
     totals = {}
     lock = threading.Lock()
 
@@ -130,13 +172,13 @@ def run_all(options):
     for thread in relays:
         thread.join()
     passed = failed = 0
-    for backend in BACKENDS:
-        words = totals.get(backend, "integration: 0 passed, 1 failed").split()
+    for label, _ in children:
+        words = totals.get(label, "integration: 0 passed, 1 failed").split()
         passed += int(words[1])
         failed += int(words[3])
     print("integration: %d passed, %d failed (%s)" % (
-        passed, failed, "; ".join("%s: %s" % (b, totals.get(b, "did not finish")[13:])
-                                  for b in BACKENDS)))
+        passed, failed, "; ".join("%s: %s" % (label, totals.get(label, "did not finish")[13:])
+                                  for label, _ in children)))
     return 0 if all(code == 0 for code in codes) else 1
 
 
@@ -148,6 +190,8 @@ def main():
     parser.add_argument("-k", dest="pattern", help="only tests whose id contains this")
     parser.add_argument("--backend", default=os.environ.get("HERALD_TEST_BACKEND", "all"),
                         choices=BACKENDS + ("all",))
+    parser.add_argument("--shard", default="1/1",
+                        help="K/N: only the K-th of N shards of the test files")
     options = parser.parse_args()
     if options.backend == "all":
         return run_all(options)

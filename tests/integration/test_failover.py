@@ -19,7 +19,10 @@ heraldd and real servers on loopback TCP (failover_world.py):
 Figures are printed as "failover[...] ..." lines. PostgreSQL only.
 """
 import collections
+import os
 import random
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -528,4 +531,86 @@ class SyncRepCommitTest(unittest.TestCase):
         # The first request's task was stored after all (its outcome was unknown).
         self.assertEqual(herald.db.value("SELECT count(*) FROM tasks WHERE business_id = "
                                          "'SYNC-2'"), 1)
+        herald.stop()
+
+
+def server_pids(server):
+    """The postmaster of SERVER and its children (to stop them all as a hung machine)."""
+    with open(os.path.join(server.directory, "data", "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True,
+                              text=True, timeout=10).stdout.split()
+    return [postmaster] + [int(pid) for pid in children]
+
+
+@unittest.skipUnless(database.BACKEND == "postgresql", "PostgreSQL's failover")
+class StalledPrimaryTest(unittest.TestCase):
+    """A primary that stops answering without closing anything (its storage hung, its
+    process frozen: SIGSTOP, while the kernel still acknowledges TCP), then the standby
+    promoted: heraldd answers 503 rather than hang, moves to the new primary, and stops
+    on SIGTERM (found by the second adversarial review: every statement but COMMIT waited
+    for an answer that never came, and heraldd never moved)."""
+
+    def test_a_stalled_primary_is_left_for_the_promoted_standby(self):
+        pair = Pair(self, synchronous=True)
+        herald = Herald(db=pair.database, config="[storage]\nstatement_timeout = 2s\n")
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        status, _, body = herald.request("POST", "/v1/tasks", body=task_request("STALL-0"))
+        self.assertEqual(status, 201, body)
+        mark = len(herald.lines)
+        pids = server_pids(pair.primary)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+
+        def resume():
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+        self.addCleanup(resume)
+        stalled = time.monotonic()
+        began = time.monotonic()
+        status, _, body = herald.request("POST", "/v1/tasks", body=task_request("STALL-1"),
+                                         timeout=60)
+        waited = time.monotonic() - began
+        self.assertEqual(status, 503, body)
+        # statement_timeout and the margin for the answer (4 s), then a new connection
+        # tried (libpq's connect_timeout, 5 s), at most: an answer, not a hang
+        self.assertLess(waited, 4 + 5 + 3, body)
+        pair.promote()
+        created = wait_until(lambda: (lambda answer: answer if answer[0] == 201 else None)(
+            herald.request("POST", "/v1/tasks", body=task_request("STALL-2"), timeout=60)),
+            60, interval=0.2, message="a 201 from the promoted standby")
+        moved = time.monotonic() - stalled
+        self.assertEqual(pair.database.value(
+            "SELECT count(*) FROM tasks WHERE id = %d" % created[2]["task"]["id"]), 1)
+        herald.wait_for_log(r"event=database_failover\b", 10, start=mark)
+        say("stalled primary: a POST answered 503 in %.1f s; a 201 from the promoted "
+            "standby %.1f s after the stall" % (waited, moved))
+        began = time.monotonic()
+        herald.stop()
+        self.assertLess(time.monotonic() - began, 20)
+
+
+@unittest.skipUnless(database.BACKEND == "postgresql", "PostgreSQL's failover")
+class AnyHostUrlTest(unittest.TestCase):
+    """A URL asking for any server (target_session_attrs=any) with a standby listed first:
+    herald asks for a server that takes writes whatever the URL says, so libpq goes on to
+    the primary (found by the second adversarial review: it stopped at the standby, which
+    heraldd refused, and never tried the primary)."""
+
+    def test_a_standby_listed_first_is_passed_over(self):
+        pair = Pair(self, synchronous=False)
+        db = FailoverDatabase([pair.standby, pair.primary], pair.primary)
+        url = db.url.replace("target_session_attrs=read-write", "target_session_attrs=any")
+        db.config_line = lambda: "url = %s" % url
+        herald = Herald(db=db, config="[storage]\nstartup_wait = 10s\n")
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        status, _, body = herald.request("POST", "/v1/tasks", body=task_request("ANY-0"))
+        self.assertEqual(status, 201, body)
+        self.assertEqual(pair.primary.value(
+            "SELECT count(*) FROM tasks WHERE business_id = 'ANY-0'", database=DATABASE), 1)
         herald.stop()
