@@ -427,7 +427,10 @@ void pg_note_failure(PgStore *store, const PGresult *result)
         char line[256], reason[512];
         pg_message_line(PQresultErrorMessage(result), line, sizeof line);
         snprintf(reason, sizeof reason, "%.250s (SQLSTATE %s) on %s", line, state, store->server);
-        pg_note_outage("database_not_primary", reason);
+        /* 25006: the server takes no writes now; 57P0x: it stops, or restarts. */
+        pg_note_outage(strcmp(state, "25006") == 0 ? "database_not_primary"
+                                                   : "database_connection_lost",
+                       reason);
         pg_drop_connection(store);
         atomic_fetch_add(&pg_not_primary_epoch, 1);
         return;
