@@ -130,8 +130,11 @@ class World:
 def crash_and_promote(world, windows, standby_away=0):
     """Kills the primary as a crash would and promotes the standby; returns the crash's
     and promotion's Unix times and the deliveries in flight at the crash: requests the
-    receivers got before it whose outcome (the attempt's row) the standby lacks (the
-    scheduler commits outcomes with synchronous_commit off: they may be sent again).
+    receivers got before the promotion began whose outcome (the attempt's row) the
+    standby lacks. Until the promotion there is no primary to claim on, so each of these
+    was claimed on the old one before it died (a request may reach its receiver a few ms
+    after the crash); the scheduler commits claims and outcomes with synchronous_commit
+    off, so the standby may lack them, and they may be sent again.
     STANDBY_AWAY: stop the standby while that many tasks are acknowledged just before
     the crash (the negative control), and start it again after."""
     pair = world.pair
@@ -152,9 +155,10 @@ def crash_and_promote(world, windows, standby_away=0):
     recorded = set(pair.standby.query("SELECT task_id, attempt FROM attempts",
                                       database=pair.database.name))
     in_flight = set()
+    promoting = time.monotonic()
     for receiver in world.receivers.values():
         for entry in receiver.entries():
-            if receiver.kind != "sink" and entry["time"] <= crash["start"] and \
+            if receiver.kind != "sink" and entry["time"] <= promoting and \
                     (ids.get(entry["webhook_id"]), entry["attempt"]) not in recorded:
                 in_flight.add(entry["webhook_id"])
     pair.promote()
