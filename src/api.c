@@ -35,6 +35,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "store_pool.h"
+#include "utf8.h"
 
 #define API_LISTEN_BACKLOG 1024
 #define API_STOP_GRACE_MS 3000
@@ -55,14 +56,26 @@ typedef struct ApiQueryCheck {
     const char *unknown;  /* a name the route does not take */
     const char *repeated; /* a name given twice */
     const char *empty;    /* a name given without a value */
+    const char *garbled;  /* a name whose value holds a NUL or is not UTF-8 */
+    bool nul;             /* garbled by a NUL (else by bytes that are not UTF-8) */
 } ApiQueryCheck;
 
 static enum MHD_Result api_check_argument(void *cls, enum MHD_ValueKind kind, const char *key,
-                                          const char *value)
+                                          size_t key_size, const char *value,
+                                          size_t value_size)
 {
     (void)kind;
-    (void)value;
     ApiQueryCheck *check = cls;
+    /* Decoded, %00 would end the C string early (a%00b searched for a), and
+     * bytes that are not UTF-8 are no text any backend can compare: both
+     * are the client's error, the same on every backend. */
+    bool nul = strlen(key) != key_size || (value != NULL && strlen(value) != value_size);
+    if (nul || !utf8_is_valid(key, key_size) ||
+        (value != NULL && !utf8_is_valid(value, value_size))) {
+        check->garbled = key;
+        check->nul = nul;
+        return MHD_NO;
+    }
     bool known = false;
     for (const char *const *name = check->route->query; name != NULL && *name != NULL; name++)
         known |= strcmp(*name, key) == 0;
@@ -91,8 +104,18 @@ static enum MHD_Result api_check_argument(void *cls, enum MHD_ValueKind kind, co
 static int api_check_query(ApiCall *call)
 {
     ApiQueryCheck check = {.route = call->route};
-    MHD_get_connection_values(call->connection, MHD_GET_ARGUMENT_KIND, api_check_argument,
-                              &check);
+    MHD_get_connection_values_n(call->connection, MHD_GET_ARGUMENT_KIND, api_check_argument,
+                                &check);
+    if (check.garbled != NULL) {
+        char name[65];
+        snprintf(name, sizeof name, "%s", check.garbled);
+        utf8_repair(name); /* it is echoed in JSON */
+        api_call_fail(call, MHD_HTTP_BAD_REQUEST, "invalid_parameter", name,
+                      check.nul ? "query parameter \"%s\" holds an encoded NUL (%%00)"
+                                : "query parameter \"%s\" is not valid UTF-8 once decoded",
+                      name);
+        return -1;
+    }
     if (check.unknown != NULL) {
         api_call_fail(call, MHD_HTTP_BAD_REQUEST, "invalid_parameter", check.unknown,
                       "unknown query parameter \"%.64s\"", check.unknown);

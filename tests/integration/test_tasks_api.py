@@ -211,6 +211,28 @@ class TasksApiTest(HeraldTestCase, unittest.TestCase):
             self.assert_error(self.herald.request("GET", "/v1/tasks?" + query), 400,
                               "invalid_parameter", field)
 
+    def test_query_values_that_are_not_text_are_refused_alike(self):
+        """Issue 23, items 4 and 5: a decoded query value (or name) with a NUL, or bytes
+        that are not UTF-8, is the client's error on every route and backend: 400
+        naming the parameter, never a search for what precedes the NUL, never 503."""
+        bad = ("%ff", "%ff%fe", "a%00b", "%00", "%c0%af", "%ed%a0%80", "ok%e2%82")
+        for path in ("/v1/tasks?business_id=", "/v1/tasks?idempotency_key=",
+                     "/v1/tasks?business_type=", "/v1/manual?business_type=",
+                     "/v1/manual?reason="):
+            for value in bad:
+                with self.subTest(path=path, value=value):
+                    status, headers, body = self.herald.request("GET", path + value)
+                    self.assert_error((status, headers, body), 400, "invalid_parameter",
+                                      path.split("?")[1][:-1])
+                    self.assertNotIn("retry-after", headers)
+        for query in ("a%00b=1", "%ff=1"):
+            status, headers, body = self.herald.request("GET", "/v1/tasks?" + query)
+            self.assertEqual(status, 400, body)
+            self.assertEqual(body["error"]["code"], "invalid_parameter")
+        # Text that is UTF-8 is searched for as it is.
+        status, _, body = self.herald.request("GET", "/v1/tasks?business_id=%c3%a9t%c3%a9")
+        self.assertEqual(status, 200, body)
+
     def test_healthz(self):
         status, _, body = self.herald.request("GET", "/healthz")
         self.assertEqual(status, 200)
