@@ -97,8 +97,12 @@ size_t ctl_table_width(FILE *out)
     long value = columns ? strtol(columns, &end, 10) : 0;
     if (columns != NULL && *columns != '\0' && *end == '\0' && value >= 20 && value <= 1000)
         return (size_t)value;
+    /* Output that is not a terminal (a pipe to grep, a file) is never cut:
+     * what is cut cannot be found. */
+    if (!isatty(fileno(out)))
+        return CTL_TABLE_UNLIMITED;
     struct winsize size;
-    if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col >= 20)
+    if (ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col >= 20)
         return size.ws_col;
     return CTL_TABLE_DEFAULT_WIDTH;
 }

@@ -14,6 +14,7 @@
 #define HERALD_CTL_TABLE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define CTL_TABLE_COLUMNS_MAX 12
@@ -47,8 +48,10 @@ void ctl_table_init(CtlTable *table, size_t columns, const char *const *header);
  * 0, or -1 if out of memory. */
 int ctl_table_add(CtlTable *table, const char *const *cells);
 
-/* The width to fit: $COLUMNS, else the terminal's when OUT is one, else
- * CTL_TABLE_DEFAULT_WIDTH. */
+/* The width to fit: $COLUMNS, else the terminal's when OUT is one
+ * (CTL_TABLE_DEFAULT_WIDTH if it does not say), else CTL_TABLE_UNLIMITED:
+ * output that is not a terminal is never cut. */
+#define CTL_TABLE_UNLIMITED SIZE_MAX
 size_t ctl_table_width(FILE *out);
 
 /* Prints the table in WIDTH columns: columns padded to their widest cell; a

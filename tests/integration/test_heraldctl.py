@@ -18,7 +18,7 @@ COMPLETION = os.path.join(ROOT, "etc", "bash-completion", "heraldctl")
 
 def run_ctl(*args, env=None):
     """heraldctl with exactly ARGS (no --url put first), COLUMNS unset (not a terminal:
-    80 columns)."""
+    tables are never cut)."""
     environment = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     environment.update(env or {})
     completed = subprocess.run([HERALDCTL] + list(args), capture_output=True, text=True,
@@ -159,11 +159,23 @@ class ConventionTest(HeraldTestCase, unittest.TestCase):
             self.assertEqual(code, 0, (args, err))
             self.assertIsInstance(json.loads(out), dict, args)
 
+    def test_piped_tables_are_never_cut(self):
+        """Issue 23, item 11: `heraldctl ... | grep` finds what it looks for: output that
+        is not a terminal is never cut to a width (as gh, kubectl and ls do)."""
+        long_id = "P2026112600" + "9" * 60
+        status, _, body = self.herald.create(business_id=long_id)
+        self.assertEqual(status, 201, body)
+        for args in (["tasks", "list"], ["tasks", "get", str(body["task"]["id"])]):
+            code, out, err = run_ctl("--url", self.url, *args)
+            self.assertEqual(code, 0, (args, err))
+            self.assertIn(long_id, out, args)
+            self.assertNotIn("~\n", out, args)
+
     def test_tables_fit_80_columns_in_local_time_unless_utc(self):
         task = str(self.task_id)
         for args in (["tasks", "get", task], ["tasks", "list"], ["tasks", "attempts", task],
                      ["manual", "list"], ["manual", "show", task], ["alerts"], ["instances"]):
-            code, out, err = run_ctl("--url", self.url, *args)
+            code, out, err = run_ctl("--url", self.url, *args, env={"COLUMNS": "80"})
             self.assertEqual(code, 0, (args, err))
             widest = max(len(line) for line in out.splitlines())
             self.assertLessEqual(widest, 80, (args, out))
