@@ -300,19 +300,32 @@ class ApiShapeTest(HeraldTestCase, unittest.TestCase):
                      "/v1/tasks/%d/attempts" % task_id, "/v1/manual", "/v1/alerts",
                      "/v1/tasks/99999999"):
             with self.subTest(path=path):
-                connection = http.client.HTTPConnection("127.0.0.1", self.herald.port,
-                                                        timeout=10)
-                connection.request("GET", path)
-                get = connection.getresponse()
-                get_body = get.read()
-                connection.request("HEAD", path)
-                head = connection.getresponse()
-                self.assertEqual(head.read(), b"")
+                # The scheduler may change the task (and so the listing) at any moment:
+                # the HEAD is compared with a GET only when a GET before it and one after
+                # it agree, so the test never races the system it checks (issue 23,
+                # item 17: 847 != 871 on /v1/tasks).
+                for _ in range(50):
+                    connection = http.client.HTTPConnection("127.0.0.1", self.herald.port,
+                                                            timeout=10)
+                    connection.request("GET", path)
+                    get = connection.getresponse()
+                    get_body = get.read()
+                    connection.request("HEAD", path)
+                    head = connection.getresponse()
+                    head_body = head.read()
+                    connection.request("GET", path)
+                    after = connection.getresponse()
+                    after_body = after.read()
+                    connection.close()
+                    if path == "/metrics" or (after.status, after_body) == (get.status, get_body):
+                        break
+                else:
+                    self.fail("%s never stayed the same across a HEAD" % path)
+                self.assertEqual(head_body, b"")
                 self.assertEqual(head.status, get.status)
                 self.assertEqual(head.getheader("Content-Type"), get.getheader("Content-Type"))
                 if path != "/metrics":  # the counters move between the two requests
                     self.assertEqual(int(head.getheader("Content-Length")), len(get_body))
-                connection.close()
 
 
 class SmugglingTest(HeraldTestCase, unittest.TestCase):
