@@ -151,3 +151,17 @@ size_t json_raw_minify(const char *text, JsonSpan span, char *out)
     out[written] = '\0';
     return written;
 }
+
+bool json_raw_is_integer(const char *text, JsonSpan span)
+{
+    size_t i = span.start;
+    if (i < span.end && text[i] == '-')
+        i++;
+    if (i >= span.end)
+        return false;
+    for (; i < span.end; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+    }
+    return true;
+}

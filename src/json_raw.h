@@ -41,6 +41,12 @@ int json_raw_children_begin(const char *text, JsonSpan parent, JsonRawIterator *
 /* Sets *OUT to the next child's value span. Returns 1, or 0 when done. */
 int json_raw_children_next(JsonRawIterator *iterator, JsonSpan *out);
 
+/* Whether the value at SPAN is written as an integer: digits, perhaps after
+ * a minus, without a fraction or an exponent. cJSON reads
+ * 0.99999999999999999 and 1e0 as the double 1; a field that is an integer
+ * takes only what is written as one. */
+bool json_raw_is_integer(const char *text, JsonSpan span);
+
 /* Copies SPAN into OUT (at least span length + 1 bytes) without the
  * whitespace between tokens; returns the number of bytes written (NUL not
  * counted). */

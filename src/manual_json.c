@@ -88,7 +88,9 @@ int manual_json_read_retry(const char *body, size_t length, const NetGuard *guar
             out->headers_given = true;
             result = task_json_read_headers_value(member, &out->headers_json, error);
         } else if (strcmp(member->string, "max_retry") == 0 && out->max_retry == 0) {
-            double value = cJSON_IsNumber(member) ? member->valuedouble : NAN;
+            double value = cJSON_IsNumber(member) && json_raw_is_integer(body, span)
+                               ? member->valuedouble
+                               : NAN;
             if (!isfinite(value) || value != floor(value) || value < TASK_MAX_RETRY_MIN ||
                 value > TASK_MAX_RETRY_MAX)
                 result = manual_json_fail(error, "max_retry",
@@ -136,8 +138,10 @@ static int manual_json_compare_ids(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* "task_ids": 1 to MANUAL_BULK_IDS_MAX positive integers, kept sorted and distinct. */
-static int manual_json_read_ids(const cJSON *item, ManualBulkRequest *out, ApiError *error)
+/* "task_ids": 1 to MANUAL_BULK_IDS_MAX positive integers (written as
+ * integers: the array's text at SPAN of BODY), kept sorted and distinct. */
+static int manual_json_read_ids(const cJSON *item, const char *body, JsonSpan span,
+                                ManualBulkRequest *out, ApiError *error)
 {
     int count = cJSON_IsArray(item) ? cJSON_GetArraySize(item) : -1;
     if (count < 1 || count > MANUAL_BULK_IDS_MAX)
@@ -145,10 +149,15 @@ static int manual_json_read_ids(const cJSON *item, ManualBulkRequest *out, ApiEr
     out->task_ids = calloc((size_t)count, sizeof *out->task_ids);
     if (out->task_ids == NULL)
         return manual_json_fail(error, "task_ids", "out of memory");
+    JsonRawIterator elements;
+    json_raw_children_begin(body, span, &elements); /* an array: checked above */
     const cJSON *id;
     cJSON_ArrayForEach(id, item)
     {
-        double value = cJSON_IsNumber(id) ? id->valuedouble : 0;
+        JsonSpan element;
+        bool written = json_raw_children_next(&elements, &element) == 1 &&
+                       json_raw_is_integer(body, element);
+        double value = cJSON_IsNumber(id) && written ? id->valuedouble : 0;
         if (value < 1 || value > 9007199254740991.0 || value != (double)(int64_t)value)
             return manual_json_fail(error, "task_ids", "task_ids must hold positive integers");
         out->task_ids[out->task_id_count++] = (int64_t)value;
@@ -184,9 +193,18 @@ int manual_json_read_bulk(const char *body, size_t length, bool note_required,
     static const char *const fields[] = {"business_type", "since", "until", "reason", "task_ids",
                                          "dry_run", "note", "all", "through_id"};
     bool seen[sizeof fields / sizeof fields[0]] = {false};
+    JsonRawIterator members;
+    /* An empty body has no members; any other is an object json_check accepted. */
+    json_raw_children_begin(body, json_raw_document(body, length), &members);
     for (const cJSON *member = document->child; member != NULL && result == 0;
          member = member->next) {
         const char *name = member->string;
+        JsonSpan span;
+        if (json_raw_children_next(&members, &span) != 1) {
+            api_error_set(error, 400, "invalid_json", NULL, "request body is not valid JSON");
+            result = -1;
+            break;
+        }
         /* Each field once: "which one counts" must never be a guess. */
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
             if (strcmp(name, fields[i]) == 0 && seen[i]) {
@@ -213,7 +231,7 @@ int manual_json_read_bulk(const char *body, size_t length, bool note_required,
             else if ((out->reason = strdup(member->valuestring)) == NULL)
                 result = manual_json_fail(error, name, "out of memory");
         } else if (strcmp(name, "task_ids") == 0) {
-            result = manual_json_read_ids(member, out, error);
+            result = manual_json_read_ids(member, body, span, out, error);
         } else if (strcmp(name, "dry_run") == 0) {
             if (!cJSON_IsBool(member))
                 result = manual_json_fail(error, name, "dry_run must be true or false");
@@ -222,7 +240,9 @@ int manual_json_read_bulk(const char *body, size_t length, bool note_required,
             result = manual_json_read_note(member, &out->note, error);
         } else if (strcmp(name, "through_id") == 0) {
             /* 0 is a dry run that matched nothing: the run matches nothing. */
-            double value = cJSON_IsNumber(member) ? member->valuedouble : -1;
+            double value = cJSON_IsNumber(member) && json_raw_is_integer(body, span)
+                               ? member->valuedouble
+                               : -1;
             if (value < 0 || value > 9007199254740991.0 || value != floor(value))
                 result = manual_json_fail(error, name,
                                           "through_id must be an integer from 0 to "

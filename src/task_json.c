@@ -234,9 +234,11 @@ static int task_json_read_headers(TaskJsonReader *reader, const cJSON *item, Tas
     return out->headers_json ? 0 : task_json_invalid(reader, "headers", "out of memory");
 }
 
-static int task_json_read_max_retry(TaskJsonReader *reader, const cJSON *item, TaskRequest *out)
+static int task_json_read_max_retry(TaskJsonReader *reader, const cJSON *item, const char *text,
+                                    JsonSpan span, TaskRequest *out)
 {
-    double value = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    double value = cJSON_IsNumber(item) && json_raw_is_integer(text, span) ? item->valuedouble
+                                                                           : NAN;
     if (!isfinite(value) || value != floor(value) || value < TASK_MAX_RETRY_MIN ||
         value > TASK_MAX_RETRY_MAX)
         return task_json_invalid(reader, "max_retry", "max_retry must be an integer from %d to %d",
@@ -285,7 +287,7 @@ static int task_json_read_field(TaskJsonReader *reader, TaskField field, const c
     case TASK_FIELD_HEADERS:
         return task_json_read_headers(reader, member, out);
     case TASK_FIELD_MAX_RETRY:
-        return task_json_read_max_retry(reader, member, out);
+        return task_json_read_max_retry(reader, member, text, span, out);
     case TASK_FIELD_IDEMPOTENCY_KEY:
         return task_json_read_text(reader, member, "idempotency_key", TASK_IDEMPOTENCY_KEY_MAX,
                                    &out->idempotency_key);

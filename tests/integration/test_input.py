@@ -489,6 +489,38 @@ class ManualPayloadTest(HeraldTestCase, unittest.TestCase):
                 self.assertEqual(body["error"]["code"], "invalid_json")
         self.assertEqual(self.herald.get_task(self.task_id)["status"], "failed")
 
+    def test_integer_fields_take_only_integers_as_written(self):
+        """Issue 23, item 7: cJSON reads 0.99999999999999999 and 1e0 as the double 1; a
+        field that is an integer (max_retry, task_ids, through_id, in every body) takes
+        only what is written as one."""
+        not_integers = ("0.99999999999999999", "1.0", "1e0", "1E0", "10e-1", "2.5", "-0.0")
+        for number in not_integers:
+            with self.subTest(number=number):
+                raw = task_text("INT-%s" % number, "{}")[:-1] + ',"max_retry":%s}' % number
+                for path, body in (("/v1/tasks", raw), ("/v1/tasks/batch",
+                                                         '{"tasks":[%s]}' % raw)):
+                    status, _, answer = self.herald.request(
+                        "POST", path, raw=body, headers={"Content-Type": "application/json"})
+                    self.assertEqual(status, 422, (path, answer))
+                    self.assertIn("max_retry", answer["error"]["field"], answer)
+                for path, body, field in (
+                        ("/v1/manual/%d/retry" % self.task_id, '{"max_retry":%s}' % number,
+                         "max_retry"),
+                        ("/v1/manual/retry", '{"task_ids":[%d, %s]}' % (self.task_id, number),
+                         "task_ids"),
+                        ("/v1/manual/retry", '{"all":true,"through_id":%s}' % number,
+                         "through_id")):
+                    status, _, answer = self.herald.request(
+                        "POST", path, raw=body, headers={"Content-Type": "application/json"})
+                    self.assertEqual(status, 422, (path, body, answer))
+                    self.assertEqual(answer["error"]["field"], field, answer)
+        self.assertEqual(self.herald.get_task(self.task_id)["status"], "failed")
+        raw = task_text("INT-OK", "{}")[:-1] + ',"max_retry":3}'
+        status, _, answer = self.herald.request("POST", "/v1/tasks", raw=raw,
+                                                headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 201, answer)
+        self.assertEqual(answer["task"]["max_retry"], 3)
+
     def test_heraldctl_refuses_a_payload_file_that_is_not_json(self):
         directory = self.herald.directory
         for number, content in enumerate(["order=77&amount=1", '{"n":01}', "", "\ufeff{}"]):
