@@ -154,6 +154,7 @@ typedef struct PgStore {
     bool committing;            /* a COMMIT is out: keep its WARNING */
     bool commit_unanswered;     /* heraldd stopped waiting for a COMMIT's answer */
     char commit_warning[256];   /* the first WARNING of the last COMMIT, or "" */
+    char lost_reason[320];      /* why the connection was lost, said if no new one is made */
 } PgStore;
 
 static inline PgStore *pg_of(Store *store)

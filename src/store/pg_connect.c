@@ -358,6 +358,9 @@ int pg_ensure_connected(PgStore *store, char *err, size_t errlen)
     }
     store->epoch = atomic_load(&pg_not_primary_epoch);
     if (pg_connect_once(store, store->connect_error, sizeof store->connect_error) != 0) {
+        if (store->lost_reason[0] != '\0')
+            pg_note_outage("database_connection_lost", store->lost_reason);
+        store->lost_reason[0] = '\0';
         pg_note_outage("database_unreachable", store->connect_error);
         store->backoff_ms = store->backoff_ms == 0 ? PG_RECONNECT_FIRST_MS
                                                    : store->backoff_ms * 2;
@@ -366,6 +369,13 @@ int pg_ensure_connected(PgStore *store, char *err, size_t errlen)
         store->next_connect_ms = now + store->backoff_ms;
         snprintf(err, errlen, "%s", store->connect_error);
         return -1;
+    }
+    if (store->lost_reason[0] != '\0') {
+        char quoted[320];
+        log_debug("event=database_session_renewed session=%s reason=%s",
+                  store->application_name,
+                  log_quote(quoted, sizeof quoted, store->lost_reason));
+        store->lost_reason[0] = '\0';
     }
     store->backoff_ms = 0;
     store->next_connect_ms = 0;
@@ -396,12 +406,25 @@ int pg_connect_now(PgStore *store, int64_t wait_ms, char *err, size_t errlen)
     }
 }
 
+/* A connection lost: said at once if a transaction died with it; else
+ * kept for the reconnection that follows, which says it only if the server
+ * cannot be reached. A session idle since PostgreSQL restarted finds its
+ * connection dead when next used, minutes later, and replaces it at once:
+ * nothing failed, nothing for an operator to do. */
+static void pg_note_lost(PgStore *store, const char *reason)
+{
+    if (store->in_transaction)
+        pg_note_outage("database_connection_lost", reason);
+    else
+        snprintf(store->lost_reason, sizeof store->lost_reason, "%.300s", reason);
+}
+
 void pg_check_connection(PgStore *store)
 {
     if (store->conn != NULL && PQstatus(store->conn) == CONNECTION_BAD) {
         char line[256];
         pg_message_line(PQerrorMessage(store->conn), line, sizeof line);
-        pg_note_outage("database_connection_lost", line);
+        pg_note_lost(store, line);
         pg_drop_connection(store);
     }
 }
@@ -428,9 +451,10 @@ void pg_note_failure(PgStore *store, const PGresult *result)
         pg_message_line(PQresultErrorMessage(result), line, sizeof line);
         snprintf(reason, sizeof reason, "%.250s (SQLSTATE %s) on %s", line, state, store->server);
         /* 25006: the server takes no writes now; 57P0x: it stops, or restarts. */
-        pg_note_outage(strcmp(state, "25006") == 0 ? "database_not_primary"
-                                                   : "database_connection_lost",
-                       reason);
+        if (strcmp(state, "25006") == 0)
+            pg_note_outage("database_not_primary", reason);
+        else
+            pg_note_lost(store, reason);
         pg_drop_connection(store);
         atomic_fetch_add(&pg_not_primary_epoch, 1);
         return;

@@ -134,6 +134,29 @@ class OutageTest(unittest.TestCase):
         self.assertIn("event=database_connection_lost", text)
         self.assertIn("event=database_reconnected", text)
 
+    def test_idle_sessions_replaced_after_a_restart_say_nothing(self):
+        """Issue 23, item 12: after a restart while heraldd is idle, each pooled session
+        finds its connection dead when next used, minutes later, and replaces it at
+        once: nothing failed, so nothing is logged as a warning; the first request
+        still succeeds."""
+        for _ in range(8):  # the pool's sessions are all in use at start-up
+            self.assertEqual(self.herald.request("GET", "/v1/tasks?limit=1")[0], 200)
+        cluster("crash")  # no goodbye to the sessions: each finds out when next used
+        cluster("up")
+        mark = len(self.herald.lines)
+        statuses = []
+        for number in range(12):  # reads over every pooled session, then a write
+            statuses.append(self.herald.request("GET", "/v1/tasks?limit=1")[0])
+        status, _, body = self.herald.request("POST", "/v1/tasks",
+                                              body=task_request("AFTER-RESTART",
+                                                                self.receiver.url()))
+        statuses.append(status)
+        self.assertEqual(statuses, [200] * 12 + [201], self.herald.log()[-3000:])
+        warnings = [line for line in self.herald.lines[mark:]
+                    if "level=warning" in line or "level=error" in line]
+        self.assertEqual(warnings, [])
+        self.herald.stop()
+
     def test_sessions_terminated_during_intake_and_delivery(self):
         name = self.herald.db.name
 
