@@ -18,7 +18,7 @@ static int copy_to_fail(const char *err)
     return 1;
 }
 
-int copy_to_run(const StoreLocation *source, const char *url)
+int copy_to_run(const StoreLocation *source, const char *url, const char *password_file)
 {
     char err[1024], name[1024];
     if (source->kind != STORE_BACKEND_SQLITE)
@@ -36,7 +36,7 @@ int copy_to_run(const StoreLocation *source, const char *url)
     StoreLocation target = {
         .kind = STORE_BACKEND_POSTGRESQL,
         .url = url,
-        .password_file = "",
+        .password_file = password_file ? password_file : "",
         .busy_timeout_ms = source->busy_timeout_ms,
         .statement_timeout_ms = 0, /* a large COPY may take long; it is watched by its user */
     };

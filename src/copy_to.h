@@ -13,8 +13,10 @@
 
 #include "store.h"
 
-/* Copies the SQLite database at SOURCE into the PostgreSQL database at URL.
- * Returns main's exit status: 0 copied and verified, 1 not (logged). */
-int copy_to_run(const StoreLocation *source, const char *url);
+/* Copies the SQLite database at SOURCE into the PostgreSQL database at URL
+ * (its password read from PASSWORD_FILE's first line, if not NULL: the file
+ * [storage] password_file names once url is set). Returns main's exit
+ * status: 0 copied and verified, 1 not (logged). */
+int copy_to_run(const StoreLocation *source, const char *url, const char *password_file);
 
 #endif

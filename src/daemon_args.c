@@ -17,7 +17,8 @@ static void daemon_args_usage(FILE *out)
 {
     fprintf(out,
             "usage: heraldd [-c FILE] [--listen HOST:PORT] [--db PATH] [--insecure-listen]\n"
-            "               [--check-config] [--copy-to URL] [--list-keys] [--list-routes]\n"
+            "               [--check-config] [--copy-to URL [--password-file FILE]]\n"
+            "               [--list-keys] [--list-routes]\n"
             "               [--version] [--help]\n"
             "\n"
             "  -c, --config FILE    configuration file (default " CONFIG_DEFAULT_PATH ")\n"
@@ -27,6 +28,7 @@ static void daemon_args_usage(FILE *out)
             "      --check-config   read the configuration, report problems and exit\n"
             "      --copy-to URL    copy the SQLite database into the empty PostgreSQL\n"
             "                       database at URL (heraldd stopped), verify and exit\n"
+            "      --password-file FILE  the password for --copy-to's URL (first line)\n"
             "      --list-keys      print every configuration key: whether a reload (SIGHUP)\n"
             "                       applies it or it needs a restart, and its default\n"
             "      --list-routes    print every API route (METHOD PATH) and exit\n"
@@ -44,6 +46,7 @@ int daemon_args_parse(int argc, char **argv, DaemonArgs *options)
         OPTION_LIST_KEYS,
         OPTION_COPY_TO,
         OPTION_LIST_ROUTES,
+        OPTION_PASSWORD_FILE,
     };
     static const struct option long_options[] = {
         {"config", required_argument, NULL, 'c'},
@@ -52,6 +55,7 @@ int daemon_args_parse(int argc, char **argv, DaemonArgs *options)
         {"insecure-listen", no_argument, NULL, OPTION_INSECURE},
         {"check-config", no_argument, NULL, OPTION_CHECK},
         {"copy-to", required_argument, NULL, OPTION_COPY_TO},
+        {"password-file", required_argument, NULL, OPTION_PASSWORD_FILE},
         {"list-keys", no_argument, NULL, OPTION_LIST_KEYS},
         {"list-routes", no_argument, NULL, OPTION_LIST_ROUTES},
         {"version", no_argument, NULL, 'V'},
@@ -69,6 +73,7 @@ int daemon_args_parse(int argc, char **argv, DaemonArgs *options)
         case OPTION_INSECURE: options->insecure_listen = true; break;
         case OPTION_CHECK: options->check_config = true; break;
         case OPTION_COPY_TO: options->copy_to = optarg; break;
+        case OPTION_PASSWORD_FILE: options->copy_password_file = optarg; break;
         case OPTION_LIST_KEYS: config_print_keys(stdout); return 1;
         case OPTION_LIST_ROUTES: api_route_print(stdout); return 1;
         case 'V': printf("heraldd %s\n", HERALD_VERSION); return 1;
@@ -79,6 +84,10 @@ int daemon_args_parse(int argc, char **argv, DaemonArgs *options)
     if (optind != argc) {
         fprintf(stderr, "heraldd: unexpected argument \"%s\"\n", argv[optind]);
         daemon_args_usage(stderr);
+        return 2;
+    }
+    if (options->copy_password_file != NULL && options->copy_to == NULL) {
+        fprintf(stderr, "heraldd: --password-file is for --copy-to\n");
         return 2;
     }
     return 0;

@@ -21,6 +21,7 @@ typedef struct DaemonArgs {
     bool check_config;
     bool list_keys;
     const char *copy_to; /* --copy-to URL */
+    const char *copy_password_file; /* --password-file FILE: --copy-to's password */
 } DaemonArgs;
 
 /* Fills OPTIONS from ARGV. Returns 0 to run, 1 to exit successfully (--help,

@@ -473,8 +473,9 @@ int main(int argc, char **argv)
     if (options.check_config || options.copy_to != NULL) {
         StoreLocation location;
         main_store_location(&config, &location);
-        int status = options.copy_to != NULL ? copy_to_run(&location, options.copy_to)
-                                             : main_check_config(&config, &options);
+        int status = options.copy_to != NULL
+                         ? copy_to_run(&location, options.copy_to, options.copy_password_file)
+                         : main_check_config(&config, &options);
         config_free(&config);
         curl_global_cleanup();
         return status;

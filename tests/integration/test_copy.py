@@ -80,10 +80,33 @@ class CopyToTest(unittest.TestCase):
         self.target = TestDatabase(None, backend="postgresql")
         self.addCleanup(self.target.drop)
 
-    def copy(self, env=None):
+    def copy(self, env=None, args=()):
         return subprocess.run([HERALDD, "-c", self.source.config_path, "--copy-to",
-                               self.target.url], capture_output=True, text=True, timeout=60,
-                              env=dict(os.environ, **(env or {})))
+                               self.target.url] + list(args), capture_output=True, text=True,
+                              timeout=60, env=dict(os.environ, **(env or {})))
+
+    def test_the_password_file_of_the_configuration_serves_the_copy(self):
+        """Issue 23, item 15: [storage] password_file is refused without url, so the file
+        the README makes cannot serve the copy from the configuration: --password-file
+        gives it (read as heraldd reads password_file; libpq uses it as test_postgresql's
+        password test shows)."""
+        missing = os.path.join(self.source.directory, "no-such-password")
+        completed = self.copy(args=["--password-file", missing])
+        self.assertEqual(completed.returncode, 1, completed.stderr)
+        self.assertIn("cannot read password_file %s" % missing, completed.stderr)
+        self.assertEqual(self.target.value("SELECT count(*) FROM pg_tables WHERE"
+                                           " tablename = 'tasks'"), 0)
+        password = os.path.join(self.source.directory, "db-password")
+        with open(password, "w") as f:
+            f.write("not-needed-by-trust\n")
+        os.chmod(password, 0o600)
+        completed = self.copy(args=["--password-file", password])
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("counts verified", completed.stdout)
+        alone = subprocess.run([HERALDD, "-c", self.source.config_path, "--password-file",
+                                password], capture_output=True, text=True, timeout=60)
+        self.assertEqual(alone.returncode, 2, alone.stderr)
+        self.assertIn("--password-file is for --copy-to", alone.stderr)
 
     def counts(self, db):
         return {table: db.value("SELECT count(*) FROM %s" % table) for table in TABLES}
