@@ -149,7 +149,17 @@ typedef struct ApiFraming {
     int transfer_encoding; /* Transfer-Encoding headers */
     const char *coding;    /* the (last) Transfer-Encoding value */
     const char *bad_name;  /* a header name that is not an HTTP token */
+    int seen[4];           /* each of API_READ_HEADERS */
+    const char *repeated;  /* one of them given twice */
 } ApiFraming;
+
+/* The headers herald reads besides the framing ones: each may come once,
+ * since which copy counts must never be a guess (RFC 9110 section 5.3: a
+ * field given twice is a list, which none of these is). */
+static const char *const API_READ_HEADERS[4] = {MHD_HTTP_HEADER_AUTHORIZATION,
+                                                MHD_HTTP_HEADER_CONTENT_TYPE,
+                                                MHD_HTTP_HEADER_CONTENT_ENCODING,
+                                                "Idempotency-Key"};
 
 static enum MHD_Result api_count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                          const char *value)
@@ -161,6 +171,11 @@ static enum MHD_Result api_count_framing(void *cls, enum MHD_ValueKind kind, con
     if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
         framing->transfer_encoding++;
         framing->coding = value ? value : "";
+    }
+    for (size_t i = 0; i < sizeof API_READ_HEADERS / sizeof *API_READ_HEADERS; i++) {
+        if (strcasecmp(key, API_READ_HEADERS[i]) == 0 && ++framing->seen[i] == 2 &&
+            framing->repeated == NULL)
+            framing->repeated = API_READ_HEADERS[i];
     }
     size_t length = strlen(key);
     bool token = length > 0 && strspn(key, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -203,6 +218,12 @@ static int api_check_framing(ApiCall *call, const char *version)
                                                strcasecmp(framing.coding, "chunked") != 0)) {
         problem = "the only transfer coding herald takes is a single \"chunked\"";
         status = MHD_HTTP_NOT_IMPLEMENTED;
+    }
+    if (problem == NULL && framing.repeated != NULL) {
+        api_call_fail(call, MHD_HTTP_BAD_REQUEST, "bad_request", framing.repeated,
+                      "header %s given twice: which one counts would be a guess",
+                      framing.repeated);
+        return -1;
     }
     if (problem == NULL)
         return 0;

@@ -387,6 +387,29 @@ class SmugglingTest(HeraldTestCase, unittest.TestCase):
         status, _, body = self.herald.request("GET", "/v1/tasks?business_id=SMUGGLED")
         self.assertEqual(body["tasks"], [])
 
+    def test_a_header_herald_reads_given_twice_is_refused(self):
+        """Issue 23, item 6: a second Idempotency-Key (or Content-Type, Content-Encoding,
+        Authorization) is refused with 400 naming it, never read as the first."""
+        task = json.dumps(task_request("TWICE-HEADER")).encode()
+        for name, first, second in (("Idempotency-Key", b"k-1", b"k-2"),
+                                    ("Content-Type", b"application/json",
+                                     b"application/json"),
+                                    ("Content-Encoding", b"identity", b"identity"),
+                                    ("Authorization", b"Bearer a", b"Bearer b")):
+            with self.subTest(header=name):
+                head = b"POST /v1/tasks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                if name != "Content-Type":
+                    head += b"Content-Type: application/json\r\n"
+                raw = head + b"%s: %s\r\n%s: %s\r\nContent-Length: %d\r\n\r\n" % (
+                    name.encode(), first, name.lower().encode(), second, len(task)) + task
+                data, _ = self.exchange(raw)
+                self.assertEqual(data.count(b"HTTP/1.1 "), 1, data)
+                self.assertIn(b"HTTP/1.1 400", data)
+                body = json.loads(data.split(b"\r\n\r\n", 1)[1])
+                self.assertEqual(body["error"]["field"], name, body)
+        status, _, body = self.herald.request("GET", "/v1/tasks?business_id=TWICE-HEADER")
+        self.assertEqual(body["tasks"], [])
+
     def test_plain_framings_still_work_and_keep_the_connection(self):
         data, closed = self.exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + self.HIDDEN,
                                      timeout=1)
