@@ -17,10 +17,23 @@ const main = document.getElementById("main");
 const forget = document.getElementById("forget-token");
 let leave = null; // the current page's clean-up (timers), if any
 
+// A segment of the address decoded, or null if it is not well formed (a %
+// not followed by two hex digits, or bytes that are not UTF-8), which
+// decodeURIComponent would throw for.
+function decodeSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
 function parseHash() {
   const hash = location.hash.replace(/^#\/?/, "");
   const [path, search = ""] = hash.split("?");
-  const [page = "", ...args] = path.split("/").map(decodeURIComponent);
+  const segments = path.split("/").map(decodeSegment);
+  if (segments.includes(null)) return { malformed: true, page: null, args: [], params: null };
+  const [page = "", ...args] = segments;
   return { page, args, params: new URLSearchParams(search) };
 }
 
@@ -57,11 +70,14 @@ function askForToken(wrong) {
 
 async function route() {
   if (leave) { leave(); leave = null; }
-  const { page, args, params } = parseHash();
+  const { malformed, page, args, params } = parseHash();
   markCurrent(page);
-  const module = pages[page];
+  const module = malformed ? null : pages[page];
   if (!module) {
-    show(main, h("h1", { tabindex: "-1" }, "Not found"), h("p", {}, "No such page. ", h("a", { href: "#/" }, "Overview")));
+    const why = malformed ? "This address is not well formed (a % must be followed by two hex digits of UTF-8). "
+      : "No such page. ";
+    show(main, h("h1", { tabindex: "-1" }, "Not found"), h("p", {}, why, h("a", { href: "#/" }, "Overview")));
+    main.querySelector("h1").focus({ preventScroll: true });
     return;
   }
   forget.hidden = !token();

@@ -190,6 +190,15 @@ async function run() {
   await waitForText("h1", /^Alerts$/);
   await shot("11-alerts");
 
+  step("a malformed address shows Not found, never the previous view or a page error");
+  for (const hash of ["#/task/%", "#/task/%E0%A4%A", "#/manual/%zz"]) {
+    await page.evaluate((h) => { location.hash = h; }, hash);
+    await waitForText("h1", /^Not found$/);
+    await waitForText("main", /not well formed/);
+    await page.click('nav a[href="#/alerts"]');
+    await waitForText("h1", /^Alerts$/);
+  }
+
   step("a phone-sized window");
   await page.setViewport({ width: 390, height: 844, isMobile: true });
   await page.goto(`${scenario.url}/ui/#/manual?state=all`);
