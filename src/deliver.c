@@ -49,6 +49,9 @@ static size_t deliver_on_header(char *data, size_t size, size_t count, void *use
 {
     Delivery *delivery = user;
     size_t length = size * count;
+    delivery->header_bytes += length;
+    if (delivery->header_bytes > DELIVER_HEADERS_MAX)
+        return 0; /* the transfer ends (CURLE_WRITE_ERROR): deliver_classify says why */
     static const char name[] = "retry-after:";
     if (length > sizeof name - 1 && length < DELIVER_HEADER_LINE_MAX &&
         strncasecmp(data, name, sizeof name - 1) == 0) {
@@ -303,7 +306,6 @@ static const char *deliver_error_class(CURLcode result, const char *message)
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
         return "protocol";
-    case CURLE_OUT_OF_MEMORY: /* libcurl's limit on a response's headers (100 KiB) */
     case CURLE_FILESIZE_EXCEEDED:
         return "response_too_large";
     case CURLE_URL_MALFORMAT:
@@ -348,18 +350,26 @@ DeliverVerdict deliver_classify(const DeliverResponse *response, const Policy *p
                  response->blocked_address);
         return DELIVER_FAILURE;
     }
+    /* Headers past herald's limit: ours stopped the transfer, or libcurl's
+     * own limit on one line did (as "out of memory", before any body). */
+    bool headers_too_large =
+        response->result != CURLE_OK &&
+        (response->header_bytes > DELIVER_HEADERS_MAX ||
+         (response->result == CURLE_OUT_OF_MEMORY && response->body_total == 0));
+    if (headers_too_large) {
+        snprintf(attempt->error_class, sizeof attempt->error_class, "response_too_large");
+        snprintf(attempt->error_message, sizeof attempt->error_message,
+                 "the response's headers are larger than herald takes (%d KiB in all, "
+                 "a line or all of them)", DELIVER_HEADERS_MAX / 1024);
+        return DELIVER_FAILURE;
+    }
     if (response->result != CURLE_OK) {
         const char *message = response->curl_message && response->curl_message[0]
                                   ? response->curl_message
                                   : curl_easy_strerror(response->result);
         const char *error_class = deliver_error_class(response->result, message);
         snprintf(attempt->error_class, sizeof attempt->error_class, "%s", error_class);
-        if (strcmp(error_class, "response_too_large") == 0)
-            snprintf(attempt->error_message, sizeof attempt->error_message,
-                     "the response's headers are larger than herald accepts (libcurl: %s)",
-                     message);
-        else
-            snprintf(attempt->error_message, sizeof attempt->error_message, "%s", message);
+        snprintf(attempt->error_message, sizeof attempt->error_message, "%s", message);
         utf8_repair(attempt->error_message); /* it may quote what the receiver sent */
         /* A transfer that failed after the status line still has no acknowledgement. */
         return DELIVER_FAILURE;
@@ -451,6 +461,8 @@ void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double 
         .body_length = delivery->response.length,
         .body_complete = delivery->response_total == delivery->response.length,
         .blocked_address = delivery->blocked_address,
+        .header_bytes = delivery->header_bytes,
+        .body_total = delivery->response_total,
     };
     DeliverVerdict verdict = deliver_classify(&response, delivery->policy, attempt);
     deliver_decide(verdict, delivery->policy, delivery->task.max_retry, delivery->task.attempts,

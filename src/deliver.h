@@ -49,6 +49,7 @@ typedef struct Delivery {
     struct curl_slist *headers; /* owned; one block, freed with free() */
     Buffer response;            /* the first bytes of the body; the rest is discarded */
     size_t response_total;      /* bytes received in all */
+    size_t header_bytes;        /* bytes of the response's header lines so far */
     size_t log_limit;           /* bytes of the body kept in the attempt log */
     int64_t retry_after_ms;     /* from a Retry-After header; -1 = none */
     int64_t started_at;         /* wall clock, Unix ms */
@@ -67,7 +68,15 @@ typedef struct DeliverResponse {
     size_t body_length;
     bool body_complete;       /* false if more was received than kept */
     const char *blocked_address; /* set when the SSRF guard refused the connection */
+    size_t header_bytes;      /* bytes of header lines received (DELIVER_HEADERS_MAX) */
+    size_t body_total;        /* bytes of body received */
 } DeliverResponse;
+
+/* The most header bytes herald takes in a response (the status line and
+ * every header, a line or all of them): past it the attempt ends as
+ * response_too_large. libcurl's own limits (100 KiB a line, 300 KiB in all,
+ * reported as "out of memory" or a receive error) are never reached first. */
+#define DELIVER_HEADERS_MAX (100 * 1024)
 
 /* Builds DELIVERY's easy handle for TASK (whose ownership passes to DELIVERY)
  * at wall-clock time NOW_MS. DELIVERY must be zeroed before its first use; its

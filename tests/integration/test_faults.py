@@ -278,8 +278,21 @@ class HostileReceiverTest(unittest.TestCase):
             "protocol": [b"hello, this is not HTTP\r\n",  # HTTP/0.9
                          b"HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n",  # no status code
                          b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"],
-            "response_too_large": [b"HTTP/1.1 200 OK\r\nX-Big: " + b"x" * (300 * 1024)
-                                   + b"\r\nContent-Length: 0\r\n\r\n"],
+            # Issue 23, item 9: one limit (100 KiB of headers: a line or all of them),
+            # one class, a message that does not read as herald out of memory. Before:
+            # 200 lines of 1 KiB succeeded, 400 KiB was "network", one 150 KiB line
+            # "libcurl: Out of memory".
+            "response_too_large": [
+                b"HTTP/1.1 200 OK\r\nX-Big: " + b"x" * (300 * 1024)
+                + b"\r\nContent-Length: 0\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\nX-Big: " + b"x" * (150 * 1024)
+                + b"\r\nContent-Length: 0\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (n, b"y" * 1000)
+                                                    for n in range(200))
+                + b"Content-Length: 0\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (n, b"y" * 1000)
+                                                    for n in range(400))
+                + b"Content-Length: 0\r\n\r\n"],
         }
         for error_class, bodies in answers.items():
             for number, answer in enumerate(bodies):
@@ -290,6 +303,9 @@ class HostileReceiverTest(unittest.TestCase):
                         failed = self.herald.wait_for_status(task_id, "failed", timeout=15)
                         attempt = self.herald.attempts(failed["id"])[0]
                         self.assertEqual(attempt["error_class"], error_class, attempt)
+                        if error_class == "response_too_large":
+                            self.assertIn("100 KiB", attempt["error_message"], attempt)
+                            self.assertNotIn("memory", attempt["error_message"], attempt)
                     finally:
                         server.close()
         self.others_are_served(3)
