@@ -22,15 +22,26 @@ function headerLines(headers) {
   return Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join("\n");
 }
 
-// "Name: value" lines -> an object; throws on a line without a colon.
-function parseHeaderLines(text) {
-  const headers = {};
-  for (const line of text.split("\n").map((l) => l.trim()).filter(Boolean)) {
+// "Name: value" lines -> the JSON text of the headers object; throws on a
+// line without a colon. The value is what follows the colon and one space,
+// exactly (its own spaces kept). Written as text, not through an object, so
+// a name such as __proto__ is a header like any other.
+function headersJson(text) {
+  const members = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
     const colon = line.indexOf(":");
     if (colon < 1) throw new Error(`“${line}” is not a “Name: value” header line`);
-    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+    const value = line.slice(colon + 1);
+    members.push(`${JSON.stringify(line.slice(0, colon).trim())}:${JSON.stringify(value.startsWith(" ") ? value.slice(1) : value)}`);
   }
-  return headers;
+  return `{${members.join(",")}}`;
+}
+
+// A textarea gives back its text with every line end as "\n": compared with
+// the original so, an untouched box is unchanged.
+function sameText(typed, original) {
+  return typed === original.replace(/\r\n?/g, "\n");
 }
 
 function attemptTimeline(attempts) {
@@ -58,7 +69,8 @@ async function repair(area, send, done, reload) {
 function repairForms(task, payload, reload) {
   const url = h("input", { id: "retry-target-url", name: "target_url", class: "wide", value: task.target_url, type: "url" });
   const headers = h("textarea", { id: "retry-headers", name: "headers", rows: 3 });
-  headers.value = headerLines(task.headers);
+  const originalHeaders = headerLines(task.headers);
+  headers.value = originalHeaders;
   const payloadBox = h("textarea", { id: "retry-payload", name: "payload", rows: 10 });
   payloadBox.value = payload;
   const budget = h("input", { id: "retry-max-retry", name: "max_retry", type: "number", min: 1, max: 100,
@@ -67,14 +79,15 @@ function repairForms(task, payload, reload) {
   const retryArea = h("div", { "aria-live": "polite" });
   const retry = h("form", { class: "panel stack", "aria-labelledby": "retry-heading", onsubmit: async (event) => {
     event.preventDefault();
-    // Only what was changed is sent; the payload as its own text, so every
-    // digit typed is the digit sent.
+    // Only what was changed is sent, as typed; the payload as its own text, so
+    // every digit typed is the digit sent. An untouched field is never sent:
+    // a textarea's line ends, trimmed spaces or a header named __proto__ must
+    // not make a retry change bytes nobody edited.
     const parts = [];
     try {
       if (url.value.trim() !== task.target_url) parts.push(`"target_url":${JSON.stringify(url.value.trim())}`);
-      const edited = parseHeaderLines(headers.value);
-      if (headerLines(edited) !== headerLines(task.headers)) parts.push(`"headers":${JSON.stringify(edited)}`);
-      if (payloadBox.value !== payload) {
+      if (!sameText(headers.value, originalHeaders)) parts.push(`"headers":${headersJson(headers.value)}`);
+      if (!sameText(payloadBox.value, payload)) {
         const value = typeof task.payload === "string" ? JSON.stringify(payloadBox.value) : payloadBox.value.trim();
         JSON.parse(value); // a clear message here rather than heraldd's "not valid JSON"
         parts.push(`"payload":${value}`);

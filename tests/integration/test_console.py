@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import Herald, Receiver, backend_independent, task_request
+from harness import Herald, Receiver, backend_independent, task_request, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -131,9 +131,10 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.addCleanup(self.herald.cleanup)
         self.herald.start()
 
-    def failed_task(self, business_id):
+    def failed_task(self, business_id, **extra):
+        extra.setdefault("payload", {"order": 12345678901234567890})
         status, _, body = self.herald.request("POST", "/v1/tasks", body=task_request(
-            business_id, target_url=self.broken.url(), payload={"order": 12345678901234567890}),
+            business_id, target_url=self.broken.url(), **extra),
             headers=self.herald.auth_headers())
         self.assertEqual(status, 201, body)
         return self.herald.wait_for_status(body["task"]["id"], "failed")["id"]
@@ -141,19 +142,40 @@ class ConsoleBrowserTest(unittest.TestCase):
     def test_an_operator_repairs_failed_tasks_in_the_console(self):
         fix = self.failed_task("P2026112500001")
         resolve = [self.failed_task("P2026112500002"), self.failed_task("P2026112500003")]
+        # Issue 23, item 2: bytes a textarea or a trim would change, and a header name
+        # a JavaScript object would swallow; retried untouched, nothing may change.
+        untouched = self.failed_task("P2026112500009", payload="line1\r\nline2\rline3\n",
+                                     headers={"X-Pad": "  padded  ", "__proto__": "kept"})
+        first = [r for r in self.broken.received()
+                 if r.headers.get("x-business-id") == "P2026112500009"]
         shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # this run's only
         with tempfile.TemporaryDirectory(prefix="herald-chromium-") as profile:
             scenario = os.path.join(profile, "scenario.json")
             with open(scenario, "w") as f:
                 json.dump({"url": self.herald.url(), "token": TOKEN,
                            "healthy_url": self.healthy.url(), "broken_url": self.broken.url(),
-                           "fix_task": fix,
+                           "fix_task": fix, "untouched_task": untouched,
                            "fix_business_id": "P2026112500001", "resolve_tasks": resolve,
                            "screenshots": SCREENSHOTS, "profile": os.path.join(profile, "p"),
                            "contract_dir": os.environ.get("HERALD_CONTRACT_DIR")}, f)
             run = subprocess.run(["node", os.path.join(JS, "console_test.mjs"), scenario],
                                  cwd=JS, capture_output=True, text=True, timeout=150)
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        # The untouched retry sent the very bytes and headers the task was created with,
+        # and the audit trail says nothing was replaced.
+        again = wait_until(lambda: [r for r in self.broken.received()
+                                    if r.headers.get("x-business-id") == "P2026112500009"][
+                                        len(first):] or None, message="the untouched retry")
+        self.assertEqual(again[0].body, first[0].body)
+        self.assertEqual(first[0].body, b"line1\r\nline2\rline3\n")  # a string: its bytes
+        for name in ("x-pad", "__proto__"):
+            self.assertEqual(again[0].headers.get(name), first[0].headers.get(name), name)
+        self.assertEqual(first[0].headers.get("__proto__"), "kept")
+        _, _, detail = self.herald.request("GET", "/v1/manual/%d" % untouched,
+                                           headers=self.herald.auth_headers())
+        changes = detail["actions"][0]["details"]
+        self.assertFalse(changes.get("payload_replaced"), changes)
+        self.assertNotIn("headers", changes, changes)
         # What the browser did, as heraldd and the receiver saw it.
         delivered = self.healthy.wait_for(1)
         self.assertEqual(delivered[0].body, b'{"order":12345678901234567890}')

@@ -190,6 +190,14 @@ async function run() {
   await waitForText("h1", /^Alerts$/);
   await shot("11-alerts");
 
+  step("a retry of a task nobody edited changes nothing (line ends, padded and odd headers)");
+  await page.goto(`${scenario.url}/ui/#/task/${scenario.untouched_task}`);
+  await page.waitForSelector("#retry-submit");
+  await page.click("#retry-submit");
+  await waitForText("main", /Sent again\./);
+  if ((await text("main")).includes("with your changes"))
+    throw new Error("an untouched retry said it sent changes");
+
   step("a malformed address shows Not found, never the previous view or a page error");
   for (const hash of ["#/task/%", "#/task/%E0%A4%A", "#/manual/%zz"]) {
     await page.evaluate((h) => { location.hash = h; }, hash);
