@@ -312,7 +312,10 @@ class LeaseTest(unittest.TestCase):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'"
             " AND application_name = 'heraldd/alert:%d'" % (self.db.name, a.process.pid))
         self.assertEqual(len(sessions), 1, sessions)
-        a.wait_for_log(r"event=database_reconnected")
+        # It replaces the connection at its next statement (logged at info; nothing
+        # failed, so no warning).
+        a.wait_for_log(r"event=database_session session=heraldd/alert:%d .*connection=2"
+                       % a.process.pid)
         tries = len(self.sink.received())
         self.sink.wait_for(tries + 5)  # five more intervals of whoever leads
         self.sink_status["code"] = 200
