@@ -53,6 +53,10 @@ int copy_to_run(const StoreLocation *source, const char *url, const char *passwo
         if (report.repaired_text > 0)
             printf("%" PRId64 " text values were not UTF-8: invalid bytes became U+FFFD\n",
                    report.repaired_text);
+        if (report.repaired_identities > 0)
+            printf("%" PRId64 " task identities (Idempotency-Key, or business type, id and URL) "
+                   "held bytes that were not UTF-8: each got a suffix #herald-copy-repaired-ID, "
+                   "so that repair could not make two one\n", report.repaired_identities);
         if (report.renamed_duplicates > 0)
             printf("%" PRId64 " tasks repeated an earlier task without an Idempotency-Key: "
                    "a repeated request now finds the earliest\n", report.renamed_duplicates);

@@ -118,6 +118,7 @@ typedef struct StoreCopyReport {
     int64_t tasks, attempts, manual, actions, alerts;
     int64_t repaired_text;      /* text values that were not UTF-8 (or held NUL): U+FFFD */
     int64_t renamed_duplicates; /* keyless tasks repeating an earlier one's dedup identity */
+    int64_t repaired_identities; /* keys and dedup identities given a suffix after repair */
 } StoreCopyReport;
 
 /* The move from SQLite to PostgreSQL (heraldd --copy-to): copies every

@@ -22,6 +22,12 @@
  *     such request; the later tasks keep their rows and URLs but get a
  *     dedup_url of "URL#herald-copy-ID", so a repeated request finds the
  *     earliest, as it did in SQLite. Counted in the report.
+ *   - the U+FFFD repair can make two identities one: keys "k\xff" and
+ *     "k\xfe" both become "k\uFFFD". A task whose Idempotency-Key, business
+ *     type, business id or URL was repaired gets an identity of its own
+ *     (the key, or the dedup_url, followed by "#herald-copy-repaired-ID"):
+ *     no request can repeat it anyway, since the API takes only UTF-8.
+ *     Counted in the report.
  *
  * Only store.c calls store_copy(); this file is the one place that speaks
  * to both engines at once, which is why it lives beside both backends.
@@ -67,7 +73,7 @@ static const CopyTable copy_tables[] = {
      "SELECT id, webhook_id, business_id, business_type, target_url, target_host, " COPY_TASK_DEDUP
      ", payload_is_json, idempotency_key, request_hash, status, attempts, max_retry,"
      " next_attempt_at, created_at, updated_at, last_status_code, last_error FROM tasks ORDER BY id",
-     "itttttt" "otbtiiiiiit", "id"},
+     "itttttd" "okbtiiiiiit", "id"},
     {"task_bodies", "task_id, payload, headers", "SELECT id, payload, headers FROM tasks ORDER BY id",
      "ibt", NULL},
     {"attempts",
@@ -118,20 +124,70 @@ static int copy_append_escaped(Buffer *out, const char *text, size_t length)
     return buffer_append(out, text + start, length - start);
 }
 
-static int copy_append_text(Buffer *out, sqlite3_stmt *row, int column, StoreCopyReport *report)
+/* The text of COLUMN, made valid UTF-8 (a heap copy the caller frees;
+ * *REPAIRED tells whether it had to be), or NULL if out of memory. */
+static char *copy_text(sqlite3_stmt *row, int column, bool *repaired)
 {
     const char *text = (const char *)sqlite3_column_text(row, column);
     size_t length = (size_t)sqlite3_column_bytes(row, column);
     if (text == NULL)
+        return NULL;
+    *repaired = !utf8_is_valid(text, length) || memchr(text, '\0', length) != NULL;
+    return *repaired ? utf8_sanitize(text, length) : strndup(text, length);
+}
+
+/* Appends COLUMN's text, repaired if need be; an identity column (a task's
+ * business type, id, URL or key) that was sets *IDENTITY_REPAIRED. SUFFIX,
+ * if not NULL, is appended to the text (a new identity). */
+static int copy_append_text(Buffer *out, sqlite3_stmt *row, int column, const char *suffix,
+                            StoreCopyReport *report, bool *identity_repaired)
+{
+    bool repaired = false;
+    char *text = copy_text(row, column, &repaired);
+    if (text == NULL)
         return -1;
-    if (utf8_is_valid(text, length) && memchr(text, '\0', length) == NULL)
-        return copy_append_escaped(out, text, length);
-    char *repaired = utf8_sanitize(text, length);
-    if (repaired == NULL)
+    if (repaired) {
+        report->repaired_text++;
+        *identity_repaired = true;
+    }
+    int status = copy_append_escaped(out, text, strlen(text));
+    if (status == 0 && suffix != NULL)
+        status = copy_append_escaped(out, suffix, strlen(suffix));
+    free(text);
+    return status;
+}
+
+/* A task's identity columns, in copy_tables' order for tasks: business_id,
+ * business_type, target_url (2-4) come before dedup_url (6, type 'd') and
+ * the key (8, type 'k'). */
+#define COPY_TASK_URL_COLUMN 4
+
+/* The dedup_url of a task whose identity was repaired: its own (or its
+ * URL's) text and the suffix. */
+static int copy_append_dedup(Buffer *out, sqlite3_stmt *row, int column, const char *suffix,
+                             StoreCopyReport *report, bool *identity_repaired)
+{
+    bool repaired = false;
+    char *own = sqlite3_column_type(row, column) == SQLITE_NULL
+                    ? copy_text(row, COPY_TASK_URL_COLUMN, &repaired)
+                    : copy_text(row, column, &repaired);
+    if (own == NULL)
         return -1;
-    report->repaired_text++;
-    int status = copy_append_escaped(out, repaired, strlen(repaired));
-    free(repaired);
+    if (repaired && sqlite3_column_type(row, column) != SQLITE_NULL)
+        report->repaired_text++;
+    *identity_repaired |= repaired;
+    int status = 0;
+    if (*identity_repaired) {
+        report->repaired_identities++;
+        status = copy_append_escaped(out, own, strlen(own));
+        if (status == 0)
+            status = copy_append_escaped(out, suffix, strlen(suffix));
+    } else if (sqlite3_column_type(row, column) == SQLITE_NULL) {
+        status = buffer_append(out, "\\N", 2);
+    } else {
+        status = copy_append_escaped(out, own, strlen(own));
+    }
+    free(own);
     return status;
 }
 
@@ -154,9 +210,20 @@ static int copy_append_bytes(Buffer *out, sqlite3_stmt *row, int column)
 static int copy_append_row(Buffer *out, sqlite3_stmt *row, const char *types,
                            StoreCopyReport *report)
 {
+    /* A row's identity repaired so far (types 't' before a 'd' or 'k'), and
+     * the suffix that makes it one of its own. */
+    bool identity_repaired = false;
+    char suffix[48];
+    snprintf(suffix, sizeof suffix, "#herald-copy-repaired-%" PRId64,
+             (int64_t)sqlite3_column_int64(row, 0));
     for (int column = 0; types[column] != '\0'; column++) {
         if (column > 0 && buffer_append(out, "\t", 1) != 0)
             return -1;
+        if (types[column] == 'd') {
+            if (copy_append_dedup(out, row, column, suffix, report, &identity_repaired) != 0)
+                return -1;
+            continue;
+        }
         if (sqlite3_column_type(row, column) == SQLITE_NULL) {
             if (buffer_append(out, "\\N", 2) != 0)
                 return -1;
@@ -171,7 +238,24 @@ static int copy_append_row(Buffer *out, sqlite3_stmt *row, const char *types,
             break;
         case 'o': status = buffer_append(out, sqlite3_column_int(row, column) ? "t" : "f", 1); break;
         case 'b': status = copy_append_bytes(out, row, column); break;
-        default: status = copy_append_text(out, row, column, report); break;
+        case 'k': {
+            /* A repaired key gets the suffix: two keys repair can make one
+             * would break the unique index, and no request can send it again. */
+            bool repaired = false;
+            char *key = copy_text(row, column, &repaired);
+            if (key == NULL)
+                return -1;
+            status = copy_append_escaped(out, key, strlen(key));
+            if (status == 0 && repaired) {
+                report->repaired_text++;
+                report->repaired_identities++;
+                status = copy_append_escaped(out, suffix, strlen(suffix));
+            }
+            free(key);
+            break;
+        }
+        default: status = copy_append_text(out, row, column, NULL, report, &identity_repaired);
+            break;
         }
         if (status != 0)
             return -1;
@@ -337,7 +421,8 @@ static int copy_all(SqliteStore *from, PgStore *to, StoreCopyReport *report, cha
             return -1;
     }
     return pg_query_int64(to,
-                          "SELECT count(*) FROM tasks WHERE dedup_url LIKE '%#herald-copy-%'",
+                          "SELECT count(*) FROM tasks WHERE dedup_url LIKE '%#herald-copy-%'"
+                          " AND dedup_url NOT LIKE '%#herald-copy-repaired-%'",
                           "count renamed duplicates", &report->renamed_duplicates, err, errlen);
 }
 

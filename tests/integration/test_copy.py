@@ -85,6 +85,39 @@ class CopyToTest(unittest.TestCase):
                                self.target.url] + list(args), capture_output=True, text=True,
                               timeout=60, env=dict(os.environ, **(env or {})))
 
+    def test_identities_that_repair_makes_one_are_kept_apart(self):
+        """Issue 23, item 14: keys "k\\xff" and "k\\xfe" both become "k\\ufffd" in
+        PostgreSQL, as do two business ids; the copy gives each repaired identity a
+        suffix of its own, reports it, and completes (before: the unique index
+        aborted it)."""
+        source = Herald(backend="sqlite")
+        self.addCleanup(source.cleanup)
+        source.start()
+        status, _, body = source.create(business_id="SEED")
+        self.assertEqual(status, 201, body)
+        source.stop()
+        seed = body["task"]["id"]
+        with sqlite3.connect(source.db.path) as db:
+            for n, (key, business_id) in enumerate(((b"k\xff", "SEED"), (b"k\xfe", "SEED"),
+                                                     (None, b"B\xff"), (None, b"B\xfe"))):
+                db.execute(
+                    "INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
+                    " target_host, payload, payload_is_json, idempotency_key, request_hash,"
+                    " status, attempts, max_retry, next_attempt_at, created_at, updated_at)"
+                    " SELECT ?, CAST(? AS TEXT), business_type, target_url, target_host, payload,"
+                    " payload_is_json, CAST(? AS TEXT), request_hash, 'succeeded', 1, max_retry,"
+                    " next_attempt_at, created_at, updated_at FROM tasks WHERE id = ?",
+                    ("msg_repaired_%d" % n, business_id, key, seed))
+        completed = subprocess.run([HERALDD, "-c", source.config_path, "--copy-to",
+                                    self.target.url], capture_output=True, text=True, timeout=60)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertIn("4 task identities", completed.stdout)
+        self.assertEqual(self.target.value("SELECT count(*) FROM tasks"), 5)
+        keys = [row[0] for row in self.target.query(
+            "SELECT idempotency_key FROM tasks WHERE idempotency_key IS NOT NULL ORDER BY id")]
+        self.assertEqual(len(set(keys)), 2, keys)
+        self.assertTrue(all(k.startswith("k\ufffd#herald-copy-repaired-") for k in keys), keys)
+
     def test_the_password_file_of_the_configuration_serves_the_copy(self):
         """Issue 23, item 15: [storage] password_file is refused without url, so the file
         the README makes cannot serve the copy from the configuration: --password-file
