@@ -25,7 +25,7 @@ from campaign.checker import Checker
 from campaign.load import Load
 from campaign.nemesis import Nemesis, campaign_seconds
 from campaign.world import (CONFIG, LEASE_S, LOOKUP_MS, SHIM, SLOW_NAME, Cluster, Instance,
-                            RecordingReceiver, preload)
+                            RecordingReceiver, preload, stop_instances)
 
 # Invariants known to fail on the current code, each with the defect that a
 # change under way fixes; they are reported but do not fail the run unless
@@ -115,12 +115,7 @@ class CampaignTest(unittest.TestCase):
             violations.setdefault("1 acknowledged", []).insert(0, drained_text(world))
         for key, value in figures.items():
             say("%s: %s" % (key, value))
-        stop_errors = []
-        for instance in world.instances:
-            try:
-                instance.stop()
-            except AssertionError as error:
-                stop_errors.append("heraldd#%d: %s" % (instance.index, str(error)[-3000:]))
+        stop_errors = stop_instances(world.instances, keep=3000)
         self.report(seed, nemesis.windows, violations, stop_errors)
 
     def drain(self, world):

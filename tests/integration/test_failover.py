@@ -33,7 +33,7 @@ from harness import Herald, task_request, wait_until
 
 from campaign.checker import Checker, clock, log_time
 from campaign.load import Load
-from campaign.world import TIMEOUT_S, Instance, RecordingReceiver
+from campaign.world import TIMEOUT_S, Instance, RecordingReceiver, stop_instances
 from failover_world import (DATABASE, Burst, FailoverDatabase, FlakyReceiver, Pair, Server,
                             events, fields, first_attempt_after, metric_lines)
 
@@ -118,13 +118,7 @@ class World:
                              "'delivering')") == 0
 
     def stop_all(self):
-        errors = []
-        for instance in self.instances:
-            try:
-                instance.stop()
-            except AssertionError as error:
-                errors.append("heraldd#%d: %s" % (instance.index, str(error)[-4000:]))
-        return errors
+        return stop_instances(self.instances)
 
 
 def crash_and_promote(world, windows, standby_away=0):

@@ -101,6 +101,18 @@ class RecordingReceiver:
         self.receiver.close()
 
 
+def stop_instances(instances, keep=4000):
+    """Stops each heraldd of INSTANCES cleanly; returns what failed (each the last KEEP
+    characters of its error), so one failing stop does not hide the others'."""
+    errors = []
+    for instance in instances:
+        try:
+            instance.stop()
+        except AssertionError as error:
+            errors.append("heraldd#%d: %s" % (instance.index, str(error)[-keep:]))
+    return errors
+
+
 class Instance:
     """One heraldd of the campaign. Its log lines survive restarts (all_lines), and
     `available` tells the load whether to post to it (false while it is killed,
