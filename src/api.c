@@ -32,8 +32,10 @@
 #include "api_route.h"
 #include "buffer.h"
 #include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "origin_guard.h"
 #include "store_pool.h"
 #include "utf8.h"
 
@@ -149,17 +151,17 @@ typedef struct ApiFraming {
     int transfer_encoding; /* Transfer-Encoding headers */
     const char *coding;    /* the (last) Transfer-Encoding value */
     const char *bad_name;  /* a header name that is not an HTTP token */
-    int seen[4];           /* each of API_READ_HEADERS */
+    int seen[8];           /* each of API_READ_HEADERS */
     const char *repeated;  /* one of them given twice */
 } ApiFraming;
 
 /* The headers herald reads besides the framing ones: each may come once,
  * since which copy counts must never be a guess (RFC 9110 section 5.3: a
  * field given twice is a list, which none of these is). */
-static const char *const API_READ_HEADERS[4] = {MHD_HTTP_HEADER_AUTHORIZATION,
-                                                MHD_HTTP_HEADER_CONTENT_TYPE,
-                                                MHD_HTTP_HEADER_CONTENT_ENCODING,
-                                                "Idempotency-Key"};
+static const char *const API_READ_HEADERS[8] = {
+    MHD_HTTP_HEADER_AUTHORIZATION, MHD_HTTP_HEADER_CONTENT_TYPE, MHD_HTTP_HEADER_CONTENT_ENCODING,
+    "Idempotency-Key",             MHD_HTTP_HEADER_HOST,         MHD_HTTP_HEADER_ORIGIN,
+    "Sec-Fetch-Site",              "Sec-Fetch-Mode"};
 
 static enum MHD_Result api_count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                          const char *value)
@@ -232,6 +234,45 @@ static int api_check_framing(ApiCall *call, const char *version)
     return -1;
 }
 
+/* What no web page may do (origin_guard.h): be answered under a name that
+ * is not herald's (DNS rebinding), or send from another site what changes
+ * or reads data. Without tokens the Host is always checked, since loopback
+ * is then all that guards the data; with them, only once allowed_hosts
+ * names herald's hosts (a rebinding page has no token, and services that
+ * reach herald by a name of their own keep working). Returns -1 with the
+ * reply set. */
+static int api_check_browser(ApiCall *call, const char *method, bool public)
+{
+    const char *allowed = call->api->options.config()->allowed_hosts;
+    const char *host = api_call_header(call, MHD_HTTP_HEADER_HOST);
+    bool check_host = call->api->options.auth == NULL || allowed[0] != '\0';
+    /* HTTP/1.0 may leave Host out; a browser never does. */
+    if (check_host && host != NULL && !origin_guard_host_is_own(host, allowed)) {
+        call->close_connection = true;
+        api_call_fail(call, MHD_HTTP_MISDIRECTED_REQUEST, "misdirected_request", "Host",
+                      "Host \"%.64s\" is not a name of this herald; list the names clients "
+                      "use in [server] allowed_hosts",
+                      host);
+        return -1;
+    }
+    OriginRequest request = {
+        .method = method,
+        .reads_data = !public,
+        .host = host,
+        .origin = api_call_header(call, MHD_HTTP_HEADER_ORIGIN),
+        .fetch_site = api_call_header(call, "Sec-Fetch-Site"),
+        .fetch_mode = api_call_header(call, "Sec-Fetch-Mode"),
+    };
+    const char *evidence = origin_guard_cross_site(&request, allowed);
+    if (evidence == NULL)
+        return 0;
+    api_call_fail(call, MHD_HTTP_FORBIDDEN, "cross_site_request", evidence,
+                  "a request from another site's page is refused (%s: %.64s); herald is "
+                  "driven by its own console, heraldctl and clients that are not browsers",
+                  evidence, strcmp(evidence, "Origin") == 0 ? request.origin : request.fetch_site);
+    return -1;
+}
+
 /* The checks made before any of the body is read. Sets a reply on failure. */
 static void api_begin_call(ApiCall *call, const char *url, const char *method,
                            const char *version)
@@ -242,6 +283,8 @@ static void api_begin_call(ApiCall *call, const char *url, const char *method,
     const ApiRoute *route = call->route;
     const Auth *auth = call->api->options.auth;
     bool public = route ? route->public : call->allow[0] == '\0';
+    if (api_check_browser(call, method, public) != 0)
+        return;
     if (auth != NULL && !public &&
         !auth_check(auth, api_call_header(call, MHD_HTTP_HEADER_AUTHORIZATION), &call->actor)) {
         api_call_fail(call, MHD_HTTP_UNAUTHORIZED, "unauthorized", NULL,

@@ -54,6 +54,7 @@ typedef struct Config {
     uint64_t max_response_bytes;  /* response body kept in the attempt log */
     bool allow_private_targets;   /* switch the SSRF guard off entirely */
     bool console;                 /* serve the web console at /ui/ */
+    char allowed_hosts[CONFIG_PATH_MAX]; /* names the Host header may carry (origin_guard) */
     char allow_cidrs[CONFIG_PATH_MAX]; /* ranges opened despite the guard */
     char ca_file[CONFIG_PATH_MAX];     /* "" = the system's CA bundle */
     char delivery_secret[SIGN_SECRET_MAX]; /* default for business types without one */

@@ -42,6 +42,8 @@ const ConfigKey config_keys[] = {
     {"server", "drain_timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(drain_timeout_ms), 0, 600 * 1000,
      "3s", CONFIG_RELOAD},
     {"server", "console", CONFIG_TYPE_BOOLEAN, CONFIG_FIELD(console), 0, 0, "true", CONFIG_RELOAD},
+    {"server", "allowed_hosts", CONFIG_TYPE_HOSTS, CONFIG_FIELD(allowed_hosts), 0, 0, "",
+     CONFIG_RELOAD},
     {"server", "log_level", CONFIG_TYPE_LOG_LEVEL, CONFIG_FIELD(log_level), 0, 0, "info",
      CONFIG_RELOAD},
     {"storage", "path", CONFIG_TYPE_STRING, CONFIG_FIELD(storage_path), 0, 0, "var/herald.db",

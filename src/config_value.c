@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "log.h"
 #include "netguard.h"
+#include "origin_guard.h"
 #include "policy.h"
 #include "sign.h"
 #include "units.h"
@@ -136,6 +137,10 @@ int config_value_store(const ConfigKey *key, const char *value, void *base, char
             return -1;
         return config_store_string(key, value, field, err, errlen);
     }
+    case CONFIG_TYPE_HOSTS:
+        if (origin_guard_check_list(value, err, errlen) != 0)
+            return -1;
+        return config_store_string(key, value, field, err, errlen);
     case CONFIG_TYPE_LISTEN: {
         struct sockaddr_storage address;
         socklen_t length;

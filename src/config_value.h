@@ -27,6 +27,7 @@ typedef enum {
     CONFIG_TYPE_LOG_LEVEL,
     CONFIG_TYPE_LISTEN,
     CONFIG_TYPE_CIDRS,
+    CONFIG_TYPE_HOSTS,       /* host names herald answers to (origin_guard) */
     CONFIG_TYPE_SECRET,      /* "whsec_..." */
     CONFIG_TYPE_SECRET_FILE, /* a file (mode 0600) holding one; fills the secret's field */
     CONFIG_TYPE_TIME,        /* RFC 3339, into Unix ms */

@@ -332,7 +332,7 @@ class SmugglingTest(HeraldTestCase, unittest.TestCase):
     """Item 9: every ambiguous framing (RFC 9112 sections 5.1, 6.1, 6.3) is refused
     and the connection closed, so a request hidden in a body is never answered."""
 
-    HIDDEN = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    HIDDEN = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
     def exchange(self, raw, timeout=5):
         """Sends RAW on one connection; returns everything read until EOF (or a timeout)."""
@@ -351,7 +351,7 @@ class SmugglingTest(HeraldTestCase, unittest.TestCase):
     def cases(self):
         task = json.dumps(task_request("SMUGGLED")).encode()
         chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(task), task)
-        head = b"POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        head = b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         return {
             "CL then TE": head + b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % (
                 len(chunked) + len(self.HIDDEN)) + chunked + self.HIDDEN,
@@ -370,7 +370,7 @@ class SmugglingTest(HeraldTestCase, unittest.TestCase):
                                   % len(task) + task + self.HIDDEN,
             "folded TE": head + b"Content-Length: %d\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
                          % len(task) + task + self.HIDDEN,
-            "GET with both": b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+            "GET with both": b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
                              b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + self.HIDDEN,
         }
 
@@ -397,7 +397,7 @@ class SmugglingTest(HeraldTestCase, unittest.TestCase):
                                     ("Content-Encoding", b"identity", b"identity"),
                                     ("Authorization", b"Bearer a", b"Bearer b")):
             with self.subTest(header=name):
-                head = b"POST /v1/tasks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                head = b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                 if name != "Content-Type":
                     head += b"Content-Type: application/json\r\n"
                 raw = head + b"%s: %s\r\n%s: %s\r\nContent-Length: %d\r\n\r\n" % (
@@ -411,7 +411,7 @@ class SmugglingTest(HeraldTestCase, unittest.TestCase):
         self.assertEqual(body["tasks"], [])
 
     def test_plain_framings_still_work_and_keep_the_connection(self):
-        data, closed = self.exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + self.HIDDEN,
+        data, closed = self.exchange(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + self.HIDDEN,
                                      timeout=1)
         self.assertFalse(closed)
         self.assertEqual(data.count(b"HTTP/1.1 200"), 2, data)

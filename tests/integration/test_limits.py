@@ -34,15 +34,15 @@ class LimitsTest(HeraldTestCase, unittest.TestCase):
 
     def test_long_url_gets_414(self):
         status, _ = raw_exchange(self.herald.port, b"GET /v1/tasks?business_id=" + b"a" * 20000 +
-                                 b" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                                 b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         self.assertIn("414", status)
 
     def test_large_headers_get_431(self):
-        status, _ = raw_exchange(self.herald.port, b"GET /healthz HTTP/1.1\r\nHost: h\r\nX-Big: " +
+        status, _ = raw_exchange(self.herald.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " +
                                  b"a" * 20000 + b"\r\nConnection: close\r\n\r\n")
         self.assertIn("431", status)
         many = b"".join(b"X-H%d: v\r\n" % i for i in range(3000))
-        status, _ = raw_exchange(self.herald.port, b"GET /healthz HTTP/1.1\r\nHost: h\r\n" + many +
+        status, _ = raw_exchange(self.herald.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many +
                                  b"Connection: close\r\n\r\n")
         self.assertIn("431", status)
 
@@ -81,10 +81,10 @@ class ConnectionLimitsTest(unittest.TestCase):
         herald = self.start("max_connections = 4\nconnection_timeout = 30s\n")
         held = [socket.create_connection(("127.0.0.1", herald.port), timeout=5) for _ in range(4)]
         for connection in held:  # served, then idle on keep-alive
-            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n")
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             self.assertIn(b"200 OK", connection.recv(200))
         extra = socket.create_connection(("127.0.0.1", herald.port), timeout=5)
-        extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         self.assertIn(b"200 OK", extra.recv(200))
         extra.close()
         # The two idle longest were closed to keep idle connections to half the slots.
@@ -102,7 +102,7 @@ class ConnectionLimitsTest(unittest.TestCase):
     def test_slow_clients_are_cut_off(self):
         herald = self.start("connection_timeout = 1s\n")
         slow = socket.create_connection(("127.0.0.1", herald.port), timeout=10)
-        slow.sendall(b"POST /v1/tasks HTTP/1.1\r\nHost: h\r\n")  # and then nothing
+        slow.sendall(b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and then nothing
         started = time.monotonic()
         self.assertEqual(slow.recv(100), b"")  # closed by heraldd
         self.assertLess(time.monotonic() - started, 5.0)
@@ -159,7 +159,7 @@ class SlowClientFloodTest(unittest.TestCase):
         return herald
 
     def test_slow_headers_cannot_take_every_slot(self):
-        herald = self.flood(b"POST /v1/tasks HTTP/1.1\r\nHost: h\r\n", b"X-Slow: 1\r\n")
+        herald = self.flood(b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"X-Slow: 1\r\n")
         summaries = [line for line in herald.lines if "event=connections_cut" in line]
         self.assertLessEqual(sum("level=warning" in line for line in herald.lines), 10,
                              herald.log())
@@ -170,7 +170,7 @@ class SlowClientFloodTest(unittest.TestCase):
         self.assertLessEqual(len(summaries), 3, "\n".join(summaries))
 
     def test_slow_bodies_cannot_take_every_slot(self):
-        self.flood(b"POST /v1/tasks HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+        self.flood(b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                    b"Content-Length: 100000\r\n\r\n", b"x")
 
     def assert_cut_off(self, config, head, drip):
@@ -202,7 +202,7 @@ class SlowClientFloodTest(unittest.TestCase):
         self.assert_cut_off("header_timeout", b"GET /healthz HTTP/1.1\r\n", b"X-Slow: 1\r\n")
 
     def test_a_body_must_arrive_within_body_timeout(self):
-        self.assert_cut_off("body_timeout", b"POST /v1/tasks HTTP/1.1\r\nHost: h\r\n"
+        self.assert_cut_off("body_timeout", b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                             b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
                             b" ")
 
