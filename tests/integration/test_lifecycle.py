@@ -76,6 +76,7 @@ RELOAD_VALUES = {
     "server.connection_timeout": "20s", "server.header_timeout": "5s",
     "server.body_timeout": "30s", "server.drain_timeout": "1s", "server.log_level": "debug",
     "server.console": "false",
+    "server.allowed_hosts": "herald.example.com",
     "storage.path": "{dir}/other.db", "storage.busy_timeout": "1s",
     "storage.intake_queue_limit": "100", "storage.retention": "1d",
     "storage.url": "postgresql:///other?host=/nonexistent", "storage.password_file": "{dir}/secret",
