@@ -1,0 +1,17 @@
+/*
+ * api_framing: the request framing checks made on a request's first call,
+ * before any of its body is read (RFC 9112 sections 5.1, 6.1, 6.3). Any
+ * HTTP thread; nothing is allocated or kept.
+ */
+#ifndef HERALD_API_FRAMING_H
+#define HERALD_API_FRAMING_H
+
+#include "api_call.h"
+
+/* Refuses CALL's request if its framing is ambiguous: sets the reply (400,
+ * or 501 for a transfer coding herald does not take), marks the connection
+ * to be closed where what follows the head cannot be trusted, and returns
+ * -1. VERSION is the request's HTTP version. Returns 0 otherwise. */
+int api_framing_check(ApiCall *call, const char *version);
+
+#endif
