@@ -8,15 +8,151 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api_call.h"
 #include "api_internal.h"
 
+/* What a Content-Length value is, read as libmicrohttpd 0.9.75 reads it. */
+typedef enum {
+    API_LENGTH_OK,
+    API_LENGTH_MALFORMED, /* not one or more ASCII digits */
+    API_LENGTH_TOO_LARGE, /* digits, past UINT64_MAX */
+} ApiLength;
+
+/* libmicrohttpd 0.9.75 takes a Content-Length only if MHD_str_to_uint64_n_
+ * reads all of it (src/microhttpd/connection.c, parse_connection_headers,
+ * lines 3597-3640): ASCII digits, no sign, no space, no list, at most
+ * UINT64_MAX. */
+static ApiLength api_framing_length(const char *value, size_t size)
+{
+    if (value == NULL || size == 0)
+        return API_LENGTH_MALFORMED;
+    uint64_t length = 0;
+    bool too_large = false;
+    for (size_t i = 0; i < size; i++) {
+        if (value[i] < '0' || value[i] > '9')
+            return API_LENGTH_MALFORMED;
+        uint64_t digit = (uint64_t)(value[i] - '0');
+        if (length > (UINT64_MAX - digit) / 10)
+            too_large = true;
+        else
+            length = length * 10 + digit;
+    }
+    return too_large ? API_LENGTH_TOO_LARGE : API_LENGTH_OK;
+}
+
+static bool api_framing_same_name(const char *a, const char *b, size_t size)
+{
+    for (size_t i = 0; i < size; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+/* What MHD_lookup_connection_value_n looks for, and what it found. */
+typedef struct ApiLookup {
+    const char *key;
+    size_t key_size;
+    bool found;
+    enum MHD_ValueKind kind;
+    const char *value;
+    size_t value_size;
+} ApiLookup;
+
+static enum MHD_Result api_framing_find(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        size_t key_size, const char *value, size_t value_size)
+{
+    ApiLookup *lookup = cls;
+    bool match = lookup->key == NULL ? key == NULL
+                                     : key != NULL && key_size == lookup->key_size &&
+                                           (key == lookup->key ||
+                                            api_framing_same_name(key, lookup->key, key_size));
+    if (!match)
+        return MHD_YES;
+    lookup->found = true;
+    lookup->kind = kind;
+    lookup->value = value;
+    lookup->value_size = value_size;
+    return MHD_NO; /* the first one, as libmicrohttpd's own */
+}
+
+/*
+ * WORKAROUND for a libmicrohttpd 0.9.75 bug (issue 23 item 8): this
+ * replaces libmicrohttpd's own MHD_lookup_connection_value_n, in heraldd
+ * only, by the same lookup (through the public MHD_get_connection_values_n)
+ * except that a request's Content-Length that libmicrohttpd would refuse is
+ * not found.
+ *
+ * Why. libmicrohttpd 0.9.75 (Debian 12's libmicrohttpd12) answers a
+ * Content-Length it cannot read ("abc", "90, 90", "+90", "1 ", or more
+ * than 2^64-1) itself, and writes its response head twice:
+ * parse_connection_headers (src/microhttpd/connection.c at tag v0.9.75,
+ * lines 3597-3640) queues the 400 or 413 with transmit_error_response_len,
+ * which builds the head into the write buffer and sets the state
+ * MHD_CONNECTION_HEADERS_SENDING (lines 2272-2388); its caller, MHD_connection_handle_idle (lines 4538-4545),
+ * checks only for MHD_CONNECTION_CLOSED and overwrites the state with
+ * MHD_CONNECTION_HEADERS_PROCESSED, so the request goes on through
+ * MHD_CONNECTION_START_REPLY, where build_header_response (line 4684)
+ * appends a second head after the first. The client reads the first head
+ * and the second as its body. heraldd's handler is never called, so no
+ * option, callback or check of ours can answer instead: the upstream fix
+ * (libmicrohttpd commit f1bfbe71, "fixed handling of various errors
+ * automatically detected by MHD code") is first released in 1.0.0.
+ *
+ * How. parse_connection_headers finds the Content-Length through
+ * MHD_lookup_connection_value_n, a call through the library's PLT: an
+ * executable's definition of the name takes its place (ELF symbol
+ * interposition, as malloc replacements do). Not found, the request is
+ * read as one without a body, heraldd's handler is called on the head, and
+ * api_framing_check refuses the same value (api_framing_length, one rule
+ * for both) with herald's own JSON 400 (413 past 2^64-1) and closes the
+ * connection, so nothing after the head is read as a request. A library
+ * built without that PLT call would bypass this definition and answer as
+ * before; test_input's MalformedFramingTest would show it.
+ */
+enum MHD_Result MHD_lookup_connection_value_n(struct MHD_Connection *connection,
+                                              enum MHD_ValueKind kind, const char *key,
+                                              size_t key_size, const char **value_ptr,
+                                              size_t *value_size_ptr)
+{
+    if (connection == NULL)
+        return MHD_NO;
+    ApiLookup lookup = {.key = key, .key_size = key_size};
+    MHD_get_connection_values_n(connection, kind, api_framing_find, &lookup);
+    if (!lookup.found)
+        return MHD_NO;
+    if (lookup.kind == MHD_HEADER_KIND && key_size == sizeof MHD_HTTP_HEADER_CONTENT_LENGTH - 1 &&
+        api_framing_same_name(key, MHD_HTTP_HEADER_CONTENT_LENGTH, key_size) &&
+        api_framing_length(lookup.value, lookup.value_size) != API_LENGTH_OK)
+        return MHD_NO;
+    if (value_ptr != NULL)
+        *value_ptr = lookup.value;
+    if (value_size_ptr != NULL)
+        *value_size_ptr = lookup.value_size;
+    return MHD_YES;
+}
+
+/* An HTTP token (RFC 9110 section 5.6.2), as a header name must be. */
+static bool api_framing_is_token(const char *name)
+{
+    size_t length = strlen(name);
+    return length > 0 && strspn(name, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "abcdefghijklmnopqrstuvwxyz") == length;
+}
+
 /* What api_framing_check counts among the request's headers. */
 typedef struct ApiFraming {
     int content_length;    /* Content-Length headers */
+    ApiLength length;      /* the (first) Content-Length value */
     int transfer_encoding; /* Transfer-Encoding headers */
     const char *coding;    /* the (last) Transfer-Encoding value */
     const char *bad_name;  /* a header name that is not an HTTP token */
@@ -33,12 +169,13 @@ static const char *const API_READ_HEADERS[4] = {MHD_HTTP_HEADER_AUTHORIZATION,
                                                 "Idempotency-Key"};
 
 static enum MHD_Result api_count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-                                         const char *value)
+                                         size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
+    (void)key_size;
     ApiFraming *framing = cls;
-    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-        framing->content_length++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 && framing->content_length++ == 0)
+        framing->length = api_framing_length(value, value_size);
     if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
         framing->transfer_encoding++;
         framing->coding = value ? value : "";
@@ -49,8 +186,7 @@ static enum MHD_Result api_count_framing(void *cls, enum MHD_ValueKind kind, con
             framing->repeated = API_READ_HEADERS[i];
     }
     size_t length = strlen(key);
-    bool token = length > 0 && strspn(key, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                          "abcdefghijklmnopqrstuvwxyz") == length;
+    bool token = api_framing_is_token(key);
     /* NOTE: libmicrohttpd 0.9.75 joins a folded line ("Transfer-Encoding:\r\n
      * chunked") to the header's name ("Transfer-Encodingchunked") instead of
      * refusing it, and we never see the raw line; a name that starts as a
@@ -66,21 +202,23 @@ static enum MHD_Result api_count_framing(void *cls, enum MHD_ValueKind kind, con
 /* Request smuggling needs two parsers to disagree on where a request ends.
  * RFC 9112 (sections 5.1, 6.1, 6.3) says how to refuse every ambiguous
  * framing: Content-Length together with Transfer-Encoding, Content-Length
- * given twice, a transfer coding other than a lone "chunked", chunked in
- * HTTP/1.0, a header name with whitespace or other non-token bytes. Each
- * gets 400 (501 for an unknown coding) and the connection is closed, so
- * nothing after it on the connection is read as a request. Returns -1 with
- * the reply set. */
+ * given twice or not a plain decimal number, a transfer coding other than a
+ * lone "chunked", chunked in HTTP/1.0, a header name with whitespace or
+ * other non-token bytes. Each gets 400 (413 for a Content-Length past 2^64-1, 501
+ * for an unknown coding) and the connection is closed, so nothing after it
+ * on the connection is read as a request. Returns -1 with the reply set. */
 int api_framing_check(ApiCall *call, const char *version)
 {
     ApiFraming framing = {0};
-    MHD_get_connection_values(call->connection, MHD_HEADER_KIND, api_count_framing, &framing);
+    MHD_get_connection_values_n(call->connection, MHD_HEADER_KIND, api_count_framing, &framing);
     const char *problem = NULL;
     int status = MHD_HTTP_BAD_REQUEST;
     if (framing.bad_name != NULL)
         problem = "a header name is malformed (whitespace before ':', or a folded line)";
     else if (framing.content_length > 1)
         problem = "Content-Length is given more than once";
+    else if (framing.content_length == 1 && framing.length == API_LENGTH_MALFORMED)
+        problem = "Content-Length must be a decimal number of bytes (digits only)";
     else if (framing.transfer_encoding > 0 && framing.content_length > 0)
         problem = "Content-Length and Transfer-Encoding together make the body's end ambiguous";
     else if (framing.transfer_encoding > 0 && strcmp(version, MHD_HTTP_VERSION_1_1) != 0)
@@ -89,6 +227,14 @@ int api_framing_check(ApiCall *call, const char *version)
                                                strcasecmp(framing.coding, "chunked") != 0)) {
         problem = "the only transfer coding herald takes is a single \"chunked\"";
         status = MHD_HTTP_NOT_IMPLEMENTED;
+    }
+    if (problem == NULL && framing.content_length == 1 && framing.length == API_LENGTH_TOO_LARGE) {
+        /* Its body was not read (see MHD_lookup_connection_value_n above). */
+        call->close_connection = true;
+        api_call_fail(call, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large", NULL,
+                      "Content-Length is past 2^64-1; the limit (max_body) is %zu bytes",
+                      call->api->options.max_body);
+        return -1;
     }
     if (problem == NULL && framing.repeated != NULL) {
         api_call_fail(call, MHD_HTTP_BAD_REQUEST, "bad_request", framing.repeated,
