@@ -15,6 +15,11 @@
 #include "api_call.h"
 #include "api_internal.h"
 
+/* libmicrohttpd's memory per connection when none is set (its default). */
+#define API_FRAMING_MHD_MEMORY (32 * 1024)
+/* A longer name is never echoed in an error's field. */
+#define API_FRAMING_NAME_MAX 64
+
 /* What a Content-Length value is, read as libmicrohttpd 0.9.75 reads it. */
 typedef enum {
     API_LENGTH_OK,
@@ -156,9 +161,86 @@ typedef struct ApiFraming {
     int transfer_encoding; /* Transfer-Encoding headers */
     const char *coding;    /* the (last) Transfer-Encoding value */
     const char *bad_name;  /* a header name that is not an HTTP token */
+    bool lookalike;        /* it is one, run on from a framing header's name */
     int seen[4];           /* each of API_READ_HEADERS */
     const char *repeated;  /* one of them given twice */
+    bool in_place;         /* libmicrohttpd parses heads in place: lines are checked */
+    size_t head_max;       /* no head is longer (libmicrohttpd's memory per connection) */
+    const char *line_end;  /* where the previous header's value ends, in place */
+    const char *line_name; /* the previous header's name */
+    const char *bad_line;  /* what is wrong with a header line, or NULL */
 } ApiFraming;
+
+/* Lines are checked only where libmicrohttpd parses a head in place, as the
+ * 0.9 series does; a library that parses otherwise gets the other checks. */
+static bool api_framing_parses_in_place(void)
+{
+    const char *version = MHD_get_version();
+    return version != NULL && strncmp(version, "0.9.", 4) == 0;
+}
+
+/*
+ * libmicrohttpd 0.9.75 takes three things in a header line that RFC 9112
+ * and RFC 9110 say to refuse, and hands herald no raw line to see them in:
+ *   - a folded line (obs-fold, RFC 9112 section 5.2: "X-A: b\r\n c"),
+ *     joined to the header's NAME ("X-Ac: b"), so "Idempotency-Key:\r\n k"
+ *     became an unknown header and the key was silently ignored;
+ *   - a NUL byte (RFC 9110 section 5.5), which ends the value early: what
+ *     follows it on the line is silently dropped;
+ *   - a CR not followed by LF, kept inside the value (RFC 9112 section 2.2).
+ * The CR is in the value. The other two show in where the header's name and
+ * value are: libmicrohttpd parses the head in place in its read buffer
+ * (src/microhttpd/connection.c at tag v0.9.75): get_next_header_line (lines
+ * 2586-2644) turns a line's CR LF (or bare LF) into NULs, process_header_line
+ * (lines 3411-3454) the colon into a NUL and skips the spaces and tabs after
+ * it, and the header keeps pointers to both. So a well-formed line is, in
+ * memory, NAME NUL [SP/HTAB...] VALUE NUL (NUL), and the next header's name
+ * follows at once. A folded line's name is the exception:
+ * process_broken_line (lines 3468-3542) grows it with MHD_pool_reallocate,
+ * which moves it out of the line to fresh pool memory and zeroes the old
+ * bytes (memorypool.c, lines 423-497). A NUL inside a value leaves the rest
+ * of the line between this value's end and the next name (a NUL that ends
+ * the last line drops nothing and is not seen). Names and values are all in
+ * the connection's memory pool, one allocation of head_max bytes, so bytes
+ * are read between two of them only when they are at most that far apart.
+ * A bare LF ending a line is taken, as RFC 9112 section 2.2 allows.
+ */
+static void api_framing_check_line(ApiFraming *framing, const char *key, size_t key_size,
+                                   const char *value, size_t value_size)
+{
+    if (framing->bad_line != NULL || value == NULL)
+        return;
+    const char *colon = key + key_size;
+    bool in_line = (uintptr_t)value > (uintptr_t)colon &&
+                   (uintptr_t)value - (uintptr_t)colon <= framing->head_max && colon[0] == '\0';
+    for (const char *c = colon + 1; in_line && c < value; c++)
+        in_line = *c == ' ' || *c == '\t';
+    if (!in_line) {
+        framing->line_name = NULL; /* as joined, not the name the client wrote */
+        framing->bad_line = "a header line is folded onto the next (obs-fold, RFC 9112 "
+                            "section 5.2); write each header on one line";
+        return;
+    }
+    /* The previous line ended where its value did: CR LF or LF, then this name. */
+    const char *end = framing->line_end;
+    if (end != NULL && key != end + 1 && !(key == end + 2 && end[1] == '\0')) {
+        framing->bad_line = "a header value holds a NUL byte";
+        return;
+    }
+    framing->line_name = key;
+    if (memchr(value, '\r', value_size) != NULL) {
+        framing->bad_line = "a header value holds a CR that does not end its line";
+        return;
+    }
+    framing->line_end = value + value_size;
+}
+
+/* The last header's line is followed by the empty line: CR LF or LF. */
+static void api_framing_check_last_line(ApiFraming *framing)
+{
+    if (framing->bad_line == NULL && framing->line_end != NULL && framing->line_end[1] != '\0')
+        framing->bad_line = "a header value holds a NUL byte";
+}
 
 /* The headers herald reads besides the framing ones: each may come once,
  * since which copy counts must never be a guess (RFC 9110 section 5.3: a
@@ -172,8 +254,9 @@ static enum MHD_Result api_count_framing(void *cls, enum MHD_ValueKind kind, con
                                          size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    (void)key_size;
     ApiFraming *framing = cls;
+    if (framing->in_place)
+        api_framing_check_line(framing, key, key_size, value, value_size);
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 && framing->content_length++ == 0)
         framing->length = api_framing_length(value, value_size);
     if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
@@ -187,34 +270,56 @@ static enum MHD_Result api_count_framing(void *cls, enum MHD_ValueKind kind, con
     }
     size_t length = strlen(key);
     bool token = api_framing_is_token(key);
-    /* NOTE: libmicrohttpd 0.9.75 joins a folded line ("Transfer-Encoding:\r\n
-     * chunked") to the header's name ("Transfer-Encodingchunked") instead of
-     * refusing it, and we never see the raw line; a name that starts as a
-     * framing header and goes on is that, or worse, and is refused too. */
+    /* libmicrohttpd 0.9 joins a folded line ("Transfer-Encoding:\r\n chunked")
+     * to the header's name ("Transfer-Encodingchunked"). api_framing_check_line
+     * sees the fold where lines are checked; elsewhere, a name that starts as
+     * a framing header and goes on is that, or worse, and is refused too. */
     bool framing_lookalike =
         (strncasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING, 17) == 0 && length != 17) ||
         (strncasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH, 14) == 0 && length != 14);
-    if (framing->bad_name == NULL && (!token || framing_lookalike))
+    if (framing->bad_name == NULL && (!token || framing_lookalike)) {
         framing->bad_name = key;
+        framing->lookalike = token;
+    }
     return MHD_YES;
 }
 
 /* Request smuggling needs two parsers to disagree on where a request ends.
- * RFC 9112 (sections 5.1, 6.1, 6.3) says how to refuse every ambiguous
- * framing: Content-Length together with Transfer-Encoding, Content-Length
- * given twice or not a plain decimal number, a transfer coding other than a
- * lone "chunked", chunked in HTTP/1.0, a header name with whitespace or
- * other non-token bytes. Each gets 400 (413 for a Content-Length past 2^64-1, 501
+ * RFC 9112 (sections 2.2, 5.1, 5.2, 6.1, 6.3) says how to refuse every
+ * ambiguous framing: a folded header line, a NUL or a bare CR in a header,
+ * Content-Length together with Transfer-Encoding, Content-Length given twice
+ * or not a plain decimal number, a transfer coding other than a lone
+ * "chunked", chunked in HTTP/1.0, a header name with whitespace or other
+ * non-token bytes. Each gets 400 (413 for a Content-Length past 2^64-1, 501
  * for an unknown coding) and the connection is closed, so nothing after it
  * on the connection is read as a request. Returns -1 with the reply set. */
 int api_framing_check(ApiCall *call, const char *version)
 {
-    ApiFraming framing = {0};
+    size_t head_max = call->api->options.max_header_bytes;
+    ApiFraming framing = {.in_place = api_framing_parses_in_place(),
+                          .head_max = head_max > 0 ? head_max : API_FRAMING_MHD_MEMORY};
     MHD_get_connection_values_n(call->connection, MHD_HEADER_KIND, api_count_framing, &framing);
+    if (framing.in_place)
+        api_framing_check_last_line(&framing);
+    if (framing.bad_line != NULL) {
+        const char *name = framing.line_name;
+        call->close_connection = true;
+        api_call_fail(call, MHD_HTTP_BAD_REQUEST, "bad_request",
+                      name != NULL && api_framing_is_token(name) &&
+                              strlen(name) <= API_FRAMING_NAME_MAX
+                          ? name
+                          : NULL,
+                      "%s", framing.bad_line);
+        return -1;
+    }
     const char *problem = NULL;
     int status = MHD_HTTP_BAD_REQUEST;
-    if (framing.bad_name != NULL)
-        problem = "a header name is malformed (whitespace before ':', or a folded line)";
+    if (framing.bad_name != NULL && framing.lookalike)
+        problem = "a header name runs on from Content-Length or Transfer-Encoding (a folded "
+                  "line?)";
+    else if (framing.bad_name != NULL)
+        problem = "a header name is malformed (whitespace before ':', or another byte that is "
+                  "not a token character)";
     else if (framing.content_length > 1)
         problem = "Content-Length is given more than once";
     else if (framing.content_length == 1 && framing.length == API_LENGTH_MALFORMED)

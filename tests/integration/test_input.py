@@ -422,12 +422,12 @@ class SmugglingTest(HeraldTestCase, unittest.TestCase):
 
 
 class MalformedFramingTest(HeraldTestCase, unittest.TestCase):
-    """Issue 23, item 8: every malformed request head gets exactly one well-formed
-    response. libmicrohttpd 0.9.75 wrote its own 400 head twice for a
-    Content-Length it could not read; what herald refuses is refused with its
-    JSON error and the connection closed, what libmicrohttpd refuses itself is
-    one plain response, and what is taken (a bare LF) keeps the connection for
-    the next request."""
+    """Issue 23, items 8 and 6: every malformed request head gets exactly one
+    well-formed response. libmicrohttpd 0.9.75 wrote its own 400 head twice for
+    a Content-Length it could not read, and joined folded lines to the header's
+    name; what herald refuses is refused with its JSON error and the connection
+    closed, what libmicrohttpd refuses itself is one plain response, and what is
+    taken (a bare LF) keeps the connection for the next request."""
 
     HIDDEN = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -481,8 +481,25 @@ class MalformedFramingTest(HeraldTestCase, unittest.TestCase):
             head + b"Content-Length: 99999999999999999999999\r\n\r\n" + task + self.HIDDEN,
             413, "payload_too_large")
         with_length = b"Content-Length: %d\r\n" % len(task)
-        cases["space before the colon"] = (head + b"X-A : b\r\n" + with_length + b"\r\n" + task
-                                           + self.HIDDEN, 400, "bad_request")
+        for name, lines in (
+                ("folded X-A", b"X-A: b\r\n c\r\n"),
+                ("folded with a tab", b"X-A: b\r\n\tc\r\n"),
+                ("folded three lines", b"X-A: b\r\n c\r\n d\r\n"),
+                ("folded Idempotency-Key", b"Idempotency-Key:\r\n k-1\r\n"),
+                ("folded Authorization", b"Authorization: Bearer\r\n t\r\n"),
+                ("NUL in a value", b"X-A: a\x00b\r\n"),
+                ("NUL ending a value", b"X-A: a\x00\r\n"),
+                ("NUL in Idempotency-Key", b"Idempotency-Key: k\x00-2\r\n"),
+                ("bare CR in a value", b"X-A: a\rContent-Length: 0\r\n"),
+                ("space before the colon", b"X-A : b\r\n")):
+            cases[name] = (head + lines + with_length + b"\r\n" + task + self.HIDDEN, 400,
+                           "bad_request")
+        cases["folded last line"] = (head + with_length + b"X-A: b\r\n c\r\n\r\n" + task
+                                     + self.HIDDEN, 400, "bad_request")
+        cases["NUL in the last line"] = (head + with_length + b"X-A: a\x00b\r\n\r\n" + task
+                                         + self.HIDDEN, 400, "bad_request")
+        cases["folded on GET"] = (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n"
+                                  + self.HIDDEN, 400, "bad_request")
         return cases
 
     def refused_by_libmicrohttpd(self):
@@ -518,6 +535,23 @@ class MalformedFramingTest(HeraldTestCase, unittest.TestCase):
         status, _, body = self.herald.request("GET", "/v1/tasks?business_id=FRAMING-REFUSED")
         self.assertEqual(status, 200, body)
         self.assertEqual(body["tasks"], [])
+
+    def test_each_malformed_line_is_named_for_what_it_is(self):
+        """Item 6: a folded line is refused as folded (its joined name is not the
+        client's, so no field); a NUL or a bare CR names its header."""
+        task = self.task("FRAMING-REFUSED")
+        head = b"POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        tail = b"Content-Length: %d\r\n\r\n" % len(task) + task
+        for lines, text, field in ((b"Idempotency-Key:\r\n k-1\r\n", "folded", None),
+                                   (b"Transfer-Encoding:\r\n chunked\r\n", "folded", None),
+                                   (b"X-A: a\x00b\r\n", "NUL", "X-A"),
+                                   (b"X-A: a\rb\r\n", "CR", "X-A")):
+            with self.subTest(lines=lines):
+                data, _ = self.exchange(head + lines + tail)
+                _, _, body, _ = self.response(data)
+                error = json.loads(body)["error"]
+                self.assertIn(text, error["message"])
+                self.assertEqual(error["field"], field, error)
 
     def test_heads_libmicrohttpd_refuses_get_one_response_and_the_connection_closed(self):
         for name, (raw, statuses) in self.refused_by_libmicrohttpd().items():
