@@ -421,6 +421,176 @@ class SmugglingTest(HeraldTestCase, unittest.TestCase):
         self.assertEqual(status, 201, body)
 
 
+class MalformedFramingTest(HeraldTestCase, unittest.TestCase):
+    """Issue 23, items 8 and 6: every malformed request head gets exactly one
+    well-formed response. libmicrohttpd 0.9.75 wrote its own 400 head twice for
+    a Content-Length it could not read, and joined folded lines to the header's
+    name; what herald refuses is refused with its JSON error and the connection
+    closed, what libmicrohttpd refuses itself is one plain response, and what is
+    taken (a bare LF) keeps the connection for the next request."""
+
+    HIDDEN = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+    def exchange(self, raw, timeout=5):
+        """Sends RAW on one connection; returns everything read until EOF (or a timeout)."""
+        with socket.create_connection(("127.0.0.1", self.herald.port), timeout=timeout) as s:
+            s.sendall(raw)
+            data = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return data, True
+                    data += chunk
+            except (socket.timeout, ConnectionResetError):
+                return data, False
+
+    def response(self, data):
+        """The first HTTP response in DATA, read strictly: one status line, a head of
+        name: value lines, a body of exactly Content-Length bytes. Returns (status,
+        headers with lower-case names, body, the bytes after it)."""
+        head, separator, rest = data.partition(b"\r\n\r\n")
+        self.assertTrue(separator, data)
+        lines = head.split(b"\r\n")
+        version, status, _ = lines[0].split(b" ", 2)
+        self.assertEqual(version, b"HTTP/1.1", data)
+        headers = {}
+        for line in lines[1:]:
+            name, colon, value = line.partition(b":")
+            self.assertTrue(colon and name.strip() == name and name, data)
+            self.assertNotIn(name.lower(), headers, data)
+            headers[name.lower()] = value.strip()
+        length = int(headers[b"content-length"])
+        self.assertGreaterEqual(len(rest), length, data)
+        return int(status), headers, rest[:length], rest[length:]
+
+    def task(self, business_id):
+        return json.dumps(task_request(business_id)).encode()
+
+    def refused_by_herald(self):
+        """Heads herald refuses: (raw, status, code)."""
+        task = self.task("FRAMING-REFUSED")
+        head = b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        cases = {}
+        for value in (b"abc", b"90, 90", b"+90", b"-1", b"0x10", b"", b"1e3", b"9 ",
+                      b"%d, %d" % (len(task), len(task)), b"%d;" % len(task)):
+            cases["Content-Length: " + value.decode()] = (
+                head + b"Content-Length: " + value + b"\r\n\r\n" + task + self.HIDDEN,
+                400, "bad_request")
+        cases["Content-Length past 2^64"] = (
+            head + b"Content-Length: 99999999999999999999999\r\n\r\n" + task + self.HIDDEN,
+            413, "payload_too_large")
+        with_length = b"Content-Length: %d\r\n" % len(task)
+        for name, lines in (
+                ("folded X-A", b"X-A: b\r\n c\r\n"),
+                ("folded with a tab", b"X-A: b\r\n\tc\r\n"),
+                ("folded three lines", b"X-A: b\r\n c\r\n d\r\n"),
+                ("folded Idempotency-Key", b"Idempotency-Key:\r\n k-1\r\n"),
+                ("folded Authorization", b"Authorization: Bearer\r\n t\r\n"),
+                ("NUL in a value", b"X-A: a\x00b\r\n"),
+                ("NUL ending a value", b"X-A: a\x00\r\n"),
+                ("NUL in Idempotency-Key", b"Idempotency-Key: k\x00-2\r\n"),
+                ("bare CR in a value", b"X-A: a\rContent-Length: 0\r\n"),
+                ("space before the colon", b"X-A : b\r\n")):
+            cases[name] = (head + lines + with_length + b"\r\n" + task + self.HIDDEN, 400,
+                           "bad_request")
+        cases["folded last line"] = (head + with_length + b"X-A: b\r\n c\r\n\r\n" + task
+                                     + self.HIDDEN, 400, "bad_request")
+        cases["NUL in the last line"] = (head + with_length + b"X-A: a\x00b\r\n\r\n" + task
+                                         + self.HIDDEN, 400, "bad_request")
+        cases["folded on GET"] = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: b\r\n c\r\n\r\n"
+                                  + self.HIDDEN, 400, "bad_request")
+        return cases
+
+    def refused_by_libmicrohttpd(self):
+        """Heads libmicrohttpd refuses before herald sees them: (raw, statuses)."""
+        task = self.task("FRAMING-MHD")
+        head = b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        chunked = head + b"Transfer-Encoding: chunked\r\n\r\n"
+        return {
+            "line without a colon": (head + b"X-A b\r\n\r\n" + self.HIDDEN, (400,)),
+            "header line too long": (head + b"X-A: " + b"a" * 40000 + b"\r\n\r\n", (431,)),
+            "chunk size not hex": (chunked + b"zz\r\n" + task + b"\r\n0\r\n\r\n" + self.HIDDEN,
+                                   (400,)),
+            "chunk size too large": (chunked + b"f" * 20 + b"\r\n" + task + b"\r\n0\r\n\r\n"
+                                     + self.HIDDEN, (413, 400)),
+            "unknown HTTP version": (b"GET /healthz HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n" + self.HIDDEN,
+                                     (505,)),
+        }
+
+    def assert_refused(self, raw, statuses, code=None):
+        data, closed = self.exchange(raw)
+        status, headers, body, after = self.response(data)
+        self.assertIn(status, statuses, data)
+        self.assertEqual(after, b"", data)  # one response, nothing after it
+        self.assertEqual(headers.get(b"connection", b"").lower(), b"close", data)
+        self.assertTrue(closed, data)
+        if code is not None:
+            self.assertEqual(json.loads(body)["error"]["code"], code, data)
+
+    def test_heads_herald_refuses_get_one_json_error_and_the_connection_closed(self):
+        for name, (raw, status, code) in self.refused_by_herald().items():
+            with self.subTest(case=name):
+                self.assert_refused(raw, (status,), code)
+        status, _, body = self.herald.request("GET", "/v1/tasks?business_id=FRAMING-REFUSED")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["tasks"], [])
+
+    def test_each_malformed_line_is_named_for_what_it_is(self):
+        """Item 6: a folded line is refused as folded (its joined name is not the
+        client's, so no field); a NUL or a bare CR names its header."""
+        task = self.task("FRAMING-REFUSED")
+        head = b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        tail = b"Content-Length: %d\r\n\r\n" % len(task) + task
+        for lines, text, field in ((b"Idempotency-Key:\r\n k-1\r\n", "folded", None),
+                                   (b"Transfer-Encoding:\r\n chunked\r\n", "folded", None),
+                                   (b"X-A: a\x00b\r\n", "NUL", "X-A"),
+                                   (b"X-A: a\rb\r\n", "CR", "X-A")):
+            with self.subTest(lines=lines):
+                data, _ = self.exchange(head + lines + tail)
+                _, _, body, _ = self.response(data)
+                error = json.loads(body)["error"]
+                self.assertIn(text, error["message"])
+                self.assertEqual(error["field"], field, error)
+
+    def test_heads_libmicrohttpd_refuses_get_one_response_and_the_connection_closed(self):
+        for name, (raw, statuses) in self.refused_by_libmicrohttpd().items():
+            with self.subTest(case=name):
+                self.assert_refused(raw, statuses)
+        status, _, body = self.herald.request("GET", "/v1/tasks?business_id=FRAMING-MHD")
+        self.assertEqual(body["tasks"], [])
+
+    def test_heads_taken_as_sent_keep_the_connection(self):
+        """A bare LF ending a line (RFC 9112 section 2.2 lets a server take it), empty
+        and blank values, spaces and tabs around a value: one answer each, and the
+        next request on the connection is answered too."""
+        task = self.task("FRAMING-TAKEN")
+        cases = {
+            "bare LF": b"POST /v1/tasks HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
+                       b"Content-Length: %d\n\n" % len(task) + task,
+            "empty and blank values": b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A:\r\nX-B: \r\n"
+                                      b"X-C:\t v \t\r\nContent-Type:application/json\r\n"
+                                      b"Content-Length: %d\r\n\r\n" % len(task) + task,
+            "Content-Length with leading zeros": b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                 b"Content-Type: application/json\r\n"
+                                                 b"Content-Length: 000%d\r\n\r\n" % len(task)
+                                                 + task,
+        }
+        then_close = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        for name, raw in cases.items():
+            with self.subTest(case=name):
+                data, closed = self.exchange(raw + then_close)
+                self.assertTrue(closed, data)
+                status, headers, body, after = self.response(data)
+                self.assertIn(status, (200, 201), data)
+                self.assertNotEqual(headers.get(b"connection", b"").lower(), b"close", data)
+                status, _, body, after = self.response(after)
+                self.assertEqual((status, body), (200, b'{"status":"ok"}\n'), data)
+                self.assertEqual(after, b"", data)
+        status, _, body = self.herald.request("GET", "/v1/tasks?business_id=FRAMING-TAKEN")
+        self.assertEqual(len(body["tasks"]), 1, body)
+
+
 class TerminalSafetyTest(HeraldTestCase, unittest.TestCase):
     """Item 12: nothing a receiver or a client sends reaches an operator's terminal as
     a control sequence; notes hold no control characters but newline and tab."""
