@@ -78,6 +78,9 @@ static void test_text_rules(void **state)
     for (size_t i = 0; i < migrations_postgresql.count; i++)
         if (pg_migration_check(&migrations_postgresql.list[i], err, sizeof err) != 0)
             fail_msg("%s", err);
+    assert_true(pg_migration_outside_transaction(
+        &migrations_postgresql.list[migrations_postgresql.count - 1]));
+    assert_false(pg_migration_outside_transaction(&migrations_postgresql.list[0]));
 
     const Migration split = {
         9, "split",
