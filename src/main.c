@@ -44,6 +44,7 @@
 #include "daemon_args.h"
 #include "copy_to.h"
 #include "roster.h"
+#include "startup_wait.h"
 #include "fault.h"
 #include "intake.h"
 #include "log.h"
@@ -254,7 +255,12 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     StoreOptions store_options = {.migrate = true,
                                   .wait_ms = config->startup_wait_ms,
                                   .application_name = "heraldd/status"};
+    StartupWait startup_wait;
+    if (startup_wait_start(&startup_wait, "opening the database (and migrating its schema)", err,
+                           errlen) != 0)
+        return -1;
     daemon->status_store = store_open(&daemon->store_location, &store_options, err, errlen);
+    startup_wait_stop(&startup_wait);
     if (daemon->status_store == NULL)
         return -1;
     char name[CONFIG_PATH_MAX], quoted[CONFIG_PATH_MAX + 64];

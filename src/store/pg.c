@@ -137,9 +137,12 @@ PGresult *pg_await(PgStore *store, int64_t wait_ms, const char *what, bool *time
 
 /* How long to wait for a statement's answer: the server's statement_timeout
  * and a margin, so the server's own cancel comes first; past it the server
- * is not answering at all. 0: no limit. */
+ * is not answering at all. 0: no limit (a migration's session, whose
+ * statement_timeout is off: an index build takes what it takes). */
 static int64_t pg_statement_wait_ms(const PgStore *store)
 {
+    if (store->migrating)
+        return 0;
     int64_t limit = store->location->statement_timeout_ms;
     return limit > 0 ? limit + PG_ANSWER_MARGIN_MS : 0;
 }

@@ -141,6 +141,7 @@ typedef struct PgStore {
     char application_name[64]; /* what pg_stat_activity shows of each session */
     int schema_version;
     bool in_transaction;     /* BEGIN sent, COMMIT/ROLLBACK not yet */
+    bool migrating;          /* statement_timeout is off: answers are waited for unbounded */
     bool lose_reply;         /* the fault seam: run the statement, then lose its reply */
     int64_t next_connect_ms; /* monotonic: no new connection before this */
     int64_t backoff_ms;      /* the wait after the next failed connection */
@@ -313,9 +314,25 @@ int pg_connect_now(PgStore *store, int64_t wait_ms, char *err, size_t errlen);
 
 /* Brings the schema up to the COUNT MIGRATIONS under an advisory lock, or
  * refuses a newer one; or (MIGRATE false) checks it is current
- * (pg_schema.c). */
+ * (pg_schema.c, which says how a migration runs and the rules for writing
+ * one). */
 int pg_check_schema(PgStore *store, const Migration *migrations, size_t count, bool migrate,
                     char *err, size_t errlen);
+
+/* A migration's text (pg_migration.c). A file holding this line, alone,
+ * runs outside any transaction, statement by statement. */
+#define PG_MIGRATION_NO_TRANSACTION "-- herald: no-transaction"
+bool pg_migration_outside_transaction(const Migration *migration);
+/* The next statement from CURSOR: *START and *LENGTH (up to and with its
+ * ";", leading blank and comment lines skipped); returns where the one after
+ * starts, or NULL when there is none (*START NULL). */
+const char *pg_migration_statement(const char *cursor, const char **start, size_t *length);
+/* If the statement is CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS NAME,
+ * true with NAME ([a-z0-9_]) copied. */
+bool pg_migration_index_name(const char *statement, size_t length, char *name, size_t namelen);
+/* 0 if MIGRATION keeps the rules for its kind; -1 with ERR naming the
+ * statement otherwise. */
+int pg_migration_check(const Migration *migration, char *err, size_t errlen);
 
 /* The backend's entries (store.h says what each does). */
 Store *pg_open(const StoreLocation *location, const StoreOptions *options, char *err,

@@ -28,6 +28,21 @@ def schema_version(backend=None):
     return max(int(name.split("_")[0]) for name in os.listdir(folder) if name.endswith(".sql"))
 
 
+def schema_stops(backend=None):
+    """The schemas (version, whether the tasks table exists) a start-up that fails part-way
+    may leave: none, or all, or (PostgreSQL) all the migrations before one that runs
+    outside a transaction (the line "-- herald: no-transaction"), since each of those
+    is recorded on its own, once it succeeded."""
+    folder = os.path.join(MIGRATIONS, backend or BACKEND)
+    stops = {(0, 0), (schema_version(backend), 1)}
+    for name in os.listdir(folder):
+        if name.endswith(".sql"):
+            with open(os.path.join(folder, name)) as f:
+                if "-- herald: no-transaction" in f.read().splitlines():
+                    stops.add((int(name.split("_")[0]) - 1, 1))
+    return stops
+
+
 class PgError(Exception):
     def __init__(self, fields):
         self.fields = fields

@@ -7,6 +7,10 @@ new binary in its place (it migrates the schema on start), then the next. Old
 instances keep accepting and delivering on the newer schema meanwhile (herald's
 migrations within a release only add), and an old binary started after the migration
 refuses the newer schema. PostgreSQL only: SQLite has one heraldd at a time.
+
+The newest migration builds an index on attempts, herald's largest table, while the
+old instance delivers (LargeTableMigrationTest): concurrently, past a short
+statement_timeout, and again after a heraldd killed in the middle of the build.
 """
 import json
 import os
@@ -18,7 +22,7 @@ import time
 import unittest
 
 import database
-from database import TestDatabase
+from database import PgConnection, TestDatabase, schema_version
 from harness import FrozenThread, Herald, Receiver, task_request, wait_until
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -162,6 +166,182 @@ class RollingUpgradeTest(unittest.TestCase):
                                         len(wanted)))
         for herald in (new_a, new_b):
             herald.stop()
+
+
+class LargeTableMigrationTest(unittest.TestCase):
+    """Migration 008 builds attempts_failed on an attempts table of a few million rows
+    (HERALD_TEST_MIGRATION_ROWS, 2,000,000 by default) while the old heraldd takes and
+    delivers a task every 10 ms. Another session keeps a transaction that wrote to
+    attempts open meanwhile (a slow writer, or an operator's session), so the build
+    waits as a build on a busy table does, for as long as the test needs. The new
+    heraldd runs with statement_timeout = 500ms: the migration must outlive it. The
+    first new heraldd is killed (SIGKILL) in the middle of the build; the server must
+    end that build by itself (nobody is left to wait for it), leaving an INVALID index
+    that the next start drops and builds again. Throughout, the old instance's intake
+    and deliveries must not wait for the migration."""
+    ROWS = int(os.environ.get("HERALD_TEST_MIGRATION_ROWS", "2000000"))
+    STATEMENT_TIMEOUT_MS = 500
+    INTAKE_BOUND = 2.0     # s: the longest a 201 from the old instance may take meanwhile
+    DELIVERY_BOUND = 3.0   # s: from the POST to the receiver, meanwhile
+    MIGRATED_WITHIN = 120  # s: the new heraldd's start, once nothing holds its build
+
+    @staticmethod
+    def start_in_background(herald):
+        def start():
+            try:
+                herald.start()
+            except Exception:  # killed on purpose, or failed: the test checks the database
+                pass
+        thread = threading.Thread(target=start)
+        thread.start()
+        return thread
+
+    def session_waits(self, db, condition):
+        """How many sessions of a migrating heraldd (heraldd/status) on DB wait for a
+        lock in a statement that matches CONDITION (SQL on pg_stat_activity a)."""
+        return db.value("SELECT count(*) FROM pg_stat_activity a WHERE datname ="
+                        " current_database() AND application_name = 'heraldd/status'"
+                        " AND wait_event_type = 'Lock' AND " + condition)
+
+    def test_index_on_a_large_table_is_built_under_load_and_after_a_kill(self):
+        db = TestDatabase(None)
+        self.addCleanup(db.drop)
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        old = Herald(db=db, binary=previous_heraldd)
+        self.addCleanup(old.cleanup)
+        old.start()
+        old_schema = db.value("SELECT max(version) FROM schema_migrations")
+        self.assertEqual(old_schema, schema_version() - 1)
+
+        # The large table: attempts over the last hour (of tasks retention removed),
+        # one in 50 a failure.
+        began = time.monotonic()
+        filler = PgConnection(db.name, user="herald", directory=db.pg_dir)
+        filler.sock.settimeout(max(60, self.ROWS / 10000))
+        filler.query(
+            "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, status_code,"
+            " error_class) SELECT -g, 1, (extract(epoch FROM now()) * 1000)::bigint"
+            " - g::bigint * 3600000 / %d, 20, CASE WHEN g %% 50 = 0 THEN 500 ELSE 200 END,"
+            " CASE WHEN g %% 50 = 0 THEN 'http_status' END FROM generate_series(1, %d) g;"
+            " ANALYZE attempts" % (self.ROWS, self.ROWS))
+        filler.close()
+        fill_seconds = time.monotonic() - began
+
+        posted, failures = {}, []
+        stop_posting = threading.Event()
+
+        def client():  # the shop, posting to the old instance all along
+            index = 0
+            while not stop_posting.is_set():
+                name = "LOAD-%d" % index
+                index += 1
+                sent = time.monotonic()
+                try:
+                    status, _, body = old.request("POST", "/v1/tasks",
+                                                  body=task_request(name, receiver.url()))
+                except OSError as error:
+                    failures.append((name, repr(error)))
+                    continue
+                if status == 201:
+                    posted[name] = (sent, time.monotonic())
+                else:
+                    failures.append((name, status, body))
+                stop_posting.wait(0.01)
+        poster = threading.Thread(target=client)
+        poster.start()
+        holder = PgConnection(db.name, user="herald", directory=db.pg_dir)
+        try:
+            wait_until(lambda: len(posted) >= 50, message="the old instance under load")
+            holder.query("BEGIN; INSERT INTO attempts (task_id, attempt, started_at,"
+                         " duration_ms) VALUES (0, 1, 0, 0)")
+            config = "[storage]\nstatement_timeout = %dms\n" % self.STATEMENT_TIMEOUT_MS
+            migration_began = time.monotonic()
+
+            # A first new heraldd starts the build, which waits for the open
+            # transaction; it is killed there.
+            killed = Herald(db=db, config=config)
+            self.addCleanup(killed.cleanup)
+            starting = self.start_in_background(killed)
+            wait_until(lambda: db.value("SELECT count(*) FROM pg_stat_progress_create_index"
+                                        " WHERE relid = 'attempts'::regclass AND phase ="
+                                        " 'waiting for writers before build'"),
+                       timeout=60, message="the first new heraldd's build of attempts_failed")
+            build = db.value("SELECT pid FROM pg_stat_progress_create_index")
+            killed.process.kill()
+            starting.join(30)
+            # Its session noticed (client_connection_check_interval) and ended the
+            # build: no lock and no build left behind for nobody.
+            wait_until(lambda: db.value("SELECT count(*) FROM pg_stat_activity WHERE pid = %d"
+                                        % build) == 0,
+                       timeout=15, message="the server to end the killed heraldd's build")
+            self.assertEqual(db.value("SELECT max(version) FROM schema_migrations"),
+                             old_schema)
+            self.assertIs(db.value("SELECT indisvalid FROM pg_index WHERE indexrelid ="
+                                   " 'attempts_failed'::regclass"), False)
+
+            # The next start drops the INVALID index and builds it again; its
+            # statement waits for the open transaction past statement_timeout.
+            new = Herald(db=db, config=config)
+            self.addCleanup(new.cleanup)
+            starting = self.start_in_background(new)
+            wait_until(lambda: self.session_waits(
+                db, "now() - a.query_start > interval '%d milliseconds'"
+                % (3 * self.STATEMENT_TIMEOUT_MS)), timeout=60,
+                message="the new heraldd's migration waiting past statement_timeout")
+            holder.query("COMMIT")
+            starting.join(self.MIGRATED_WITHIN)
+            self.assertIsNotNone(new.port, new.log())
+            migrated = time.monotonic()
+            self.assertEqual(db.value("SELECT max(version) FROM schema_migrations"),
+                             schema_version())
+            self.assertIs(db.value("SELECT indisvalid FROM pg_index WHERE indexrelid ="
+                                   " 'attempts_failed'::regclass"), True)
+            self.assertIn("event=migration_repair version=%d index=attempts_failed"
+                          % schema_version(), new.log())
+            applied = new.wait_for_log(r"event=migration_applied version=%d .*ms=(\d+)"
+                                       % schema_version())
+            migration_ms = int(applied.rsplit("ms=", 1)[1])
+            self.assertGreater(migration_ms, 3 * self.STATEMENT_TIMEOUT_MS)
+            count = len(posted)
+            wait_until(lambda: len(posted) >= count + 20, message="tasks after the migration")
+        finally:
+            stop_posting.set()
+            poster.join(30)
+            holder.close()
+        self.assertEqual(failures, [])
+        for failure in ("event=scheduler_write_failed", "event=intake_failed",
+                        "event=host_list_failed"):
+            self.assertNotIn(failure, old.log())
+
+        wait_until(lambda: set(posted) <= {json.loads(r.body)["id"]
+                                           for r in receiver.received()},
+                   timeout=60, message="every accepted task delivered")
+        arrived = {}
+        for request in receiver.received():
+            arrived.setdefault(json.loads(request.body)["id"], request.time)
+        during = [name for name, (sent, _) in posted.items()
+                  if migration_began <= sent <= migrated]
+        self.assertGreater(len(during), 50)
+        intake = max(posted[name][1] - posted[name][0] for name in during)
+        delivery = max(arrived[name] - posted[name][0] for name in during)
+        delivered_meanwhile = sum(1 for name in during if arrived[name] < migrated)
+        self.assertLess(intake, self.INTAKE_BOUND)
+        self.assertLess(delivery, self.DELIVERY_BOUND)
+        self.assertGreater(delivered_meanwhile, 0)
+        # The receivers' recent failures read the new index, not every attempt.
+        plan = "\n".join(row[0] for row in db.query(
+            "EXPLAIN SELECT count(*) FROM attempts WHERE started_at >="
+            " (extract(epoch FROM now()) * 1000)::bigint - 3600000"
+            " AND error_class IS NOT NULL"))
+        self.assertIn("attempts_failed", plan)
+        print("migration %d on %d attempts (filled in %.1f s): %d ms past a %d ms"
+              " statement_timeout, after a killed build; meanwhile the old instance took %d"
+              " tasks, longest 201 %.0f ms, longest delivery %.0f ms"
+              % (schema_version(), self.ROWS, fill_seconds, migration_ms,
+                 self.STATEMENT_TIMEOUT_MS, len(during), intake * 1000, delivery * 1000))
+        new.stop()
+        old.stop()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs the unit tests: every build/asan/tests/TEST given, and the store's contract
 # tests (test_store, test_store_delivery, test_store_alerts, test_store_manual) once more against
-# PostgreSQL, with test_store_pg, in a throwaway cluster (tools/pg_cluster.sh) that
+# PostgreSQL, with test_store_pg and test_store_pg_migration, in a throwaway cluster (tools/pg_cluster.sh) that
 # is stopped however the run ends.
 # Usage: tests/unit/run.sh TEST...   (from the top of the tree; make unit)
 set -u
@@ -21,7 +21,7 @@ run() { # NAME BACKEND
 }
 for test in "$@"; do
     case $test in
-    test_store_pg) run "$test" postgresql ;;
+    test_store_pg | test_store_pg_migration) run "$test" postgresql ;;
     test_store | test_store_delivery | test_store_alerts | test_store_manual) run "$test" sqlite; run "$test" postgresql ;;
     *) run "$test" sqlite ;;
     esac
