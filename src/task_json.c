@@ -135,7 +135,7 @@ static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
     if (!cJSON_IsString(item))
         return task_json_invalid(reader, name, "target_url must be a string");
     char message[API_ERROR_MESSAGE_MAX];
-    if (task_url_check(item->valuestring, reader->guard, &out->target_host, message,
+    if (task_url_check(item->valuestring, reader->guard, &out->target_host, NULL, message,
                        sizeof message) != 0)
         return task_json_invalid(reader, name, "%s", message);
     out->target_url = strdup(item->valuestring);
