@@ -67,7 +67,7 @@ static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, si
     }
     /* The same key for a different request is a conflict; a repeat is not. */
     if (request->idempotency_key != NULL &&
-        memcmp(creation.existing_hash, request->hash, TASK_HASH_SIZE) != 0) {
+        !task_request_hash_matches(request, creation.existing_hash)) {
         task_clear(&creation.existing);
         job->conflict_index = index;
         return INTAKE_CONFLICT;
@@ -196,7 +196,7 @@ static IntakeStoreResult intake_store_group(Intake *intake, IntakeJob *jobs, int
         result = INTAKE_FAILED;
     for (size_t k = 0; k < total && result == INTAKE_STORED; k++) {
         if (!created[k].created && items[k].request->idempotency_key != NULL &&
-            memcmp(created[k].existing_hash, items[k].request->hash, TASK_HASH_SIZE) != 0)
+            !task_request_hash_matches(items[k].request, created[k].existing_hash))
             result = INTAKE_CONFLICT;
     }
     n = 0;
