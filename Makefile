@@ -176,7 +176,7 @@ build/asan/shim/%.so: tests/shim/%.c
 	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARNINGS) -O1 -g -fPIC -shared -o $@ $< -ldl
 
 # ---- fuzzing: libFuzzer harnesses in tests/fuzz/, built with clang ----
-FUZZERS            := task_request task_batch manual_request config netguard retry_after \
+FUZZERS            := task_request task_batch task_url manual_request config netguard retry_after \
                       origin_guard
 FUZZ_CC            := clang
 FUZZ_CFLAGS        := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \

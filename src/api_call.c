@@ -121,6 +121,8 @@ void api_call_reply_error(ApiCall *call, const ApiError *error)
         cJSON_AddStringToObject(detail, "field", error->field);
     else
         cJSON_AddNullToObject(detail, "field");
+    if (error->task_id > 0)
+        cJSON_AddNumberToObject(detail, "task_id", (double)error->task_id);
     api_call_reply(call, error->status, body);
 }
 

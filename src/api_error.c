@@ -13,6 +13,7 @@ void api_error_set(ApiError *error, int status, const char *code, const char *fi
 {
     error->status = status;
     error->code = code;
+    error->task_id = 0;
     snprintf(error->field, sizeof error->field, "%s", field ? field : "");
     va_list args;
     va_start(args, format);

@@ -75,6 +75,41 @@ static void api_tasks_write(JsonWriter *writer, const Task *task, bool duplicate
     json_write_end_object(writer);
 }
 
+/* The 409 for a request that repeats a stored task (its idempotency key,
+ * or without one its business_type, business_id and target_url) with other
+ * content: the code says which identity, field what differs, task_id the
+ * task (absent when it is an earlier task of the same batch, which was
+ * never stored: the message names that one). */
+static void api_tasks_conflict(ApiCall *call, const ApiTaskCreation *creation)
+{
+    const IntakeJob *job = &creation->job;
+    bool keyed = creation->requests[job->conflict_index].idempotency_key != NULL;
+    const char *part = keyed ? "idempotency_key"
+                             : job->conflict_field ? job->conflict_field : "payload";
+    char field[64], task[64];
+    if (creation->batch)
+        snprintf(field, sizeof field, "tasks[%zu].%s", job->conflict_index, part);
+    else
+        snprintf(field, sizeof field, "%s", part);
+    if (job->conflict_within)
+        snprintf(task, sizeof task, "tasks[%zu] of this batch", job->conflict_other_index);
+    else
+        snprintf(task, sizeof task, "task %lld", (long long)job->conflict_task_id);
+    ApiError error;
+    if (keyed)
+        api_error_set(&error, 409, "idempotency_conflict", field,
+                      "this idempotency key was already used for a different request (%s)",
+                      task);
+    else
+        api_error_set(&error, 409, "dedup_conflict", field,
+                      "%s has this business_type, business_id and target_url, with another %s;"
+                      " a change is a new notification: give it an idempotency_key or another"
+                      " business_id",
+                      task, part);
+    error.task_id = job->conflict_task_id;
+    api_call_reply_error(call, &error);
+}
+
 /* Runs on an HTTP thread once the job is committed (or failed). */
 static void api_tasks_created(ApiCall *call)
 {
@@ -87,13 +122,7 @@ static void api_tasks_created(ApiCall *call)
         return;
     }
     if (job->result == INTAKE_JOB_CONFLICT) {
-        char field[64];
-        if (creation->batch)
-            snprintf(field, sizeof field, "tasks[%zu].idempotency_key", job->conflict_index);
-        else
-            snprintf(field, sizeof field, "idempotency_key");
-        api_call_fail(call, 409, "idempotency_conflict", field,
-                      "this idempotency key was already used for a different request");
+        api_tasks_conflict(call, creation);
         return;
     }
     /* Written as text, not built as a cJSON tree: this is every 201. */

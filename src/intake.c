@@ -46,6 +46,24 @@ static int intake_max_retry(Intake *intake, const TaskRequest *request)
     return INTAKE_DEFAULT_MAX_RETRY;
 }
 
+/* What a keyless REQUEST that repeats EXISTING's identity with other
+ * content changes, as far as the task as stored now tells (a repair may
+ * have edited it since): "payload", "headers" or "max_retry", the only
+ * other parts of the request. NULL for a reused key (the key is at fault). */
+static const char *intake_conflict_field(const TaskRequest *request, const Task *existing)
+{
+    if (request->idempotency_key != NULL)
+        return NULL;
+    if (request->payload_is_json != existing->payload_is_json ||
+        request->payload_length != existing->payload_length ||
+        memcmp(request->payload, existing->payload, request->payload_length) != 0)
+        return "payload";
+    const char *headers = request->headers_json ? request->headers_json : "";
+    if (strcmp(headers, existing->headers_json ? existing->headers_json : "") != 0)
+        return "headers";
+    return "max_retry";
+}
+
 static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, size_t index,
                                               int64_t now, char *err, size_t errlen)
 {
@@ -65,11 +83,23 @@ static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, si
                              now);
         return INTAKE_STORED;
     }
-    /* The same key for a different request is a conflict; a repeat is not. */
-    if (request->idempotency_key != NULL &&
-        memcmp(creation.existing_hash, request->hash, TASK_HASH_SIZE) != 0) {
-        task_clear(&creation.existing);
+    /* The same key, or without one the same identity, for a different
+     * request is a conflict; a repeat is not. */
+    if (!task_request_hash_matches(request, creation.existing_hash)) {
         job->conflict_index = index;
+        job->conflict_task_id = creation.existing.id;
+        job->conflict_field = intake_conflict_field(request, &creation.existing);
+        job->conflict_within = false;
+        /* A task an earlier request of this job created goes with the
+         * savepoint: the answer names that request, not the id. */
+        for (size_t j = 0; j < index; j++) {
+            if (!job->duplicates[j] && job->tasks[j].id == creation.existing.id) {
+                job->conflict_within = true;
+                job->conflict_other_index = j;
+                job->conflict_task_id = 0;
+            }
+        }
+        task_clear(&creation.existing);
         return INTAKE_CONFLICT;
     }
     job->tasks[index] = creation.existing; /* owned by the job: see intake_job_clear */
@@ -161,7 +191,8 @@ static int intake_give_tasks(IntakeJob *job, const TaskCreateItem *items, TaskCr
 /* The group's usual case: every task of every job created with one
  * store_task_create_many (one statement on PostgreSQL, where a statement's
  * fixed cost is most of a small insert's), then the jobs with a change of
- * their own. INTAKE_CONFLICT: a request reused an idempotency key; no job
+ * their own. INTAKE_CONFLICT: a request repeats another (its key or its
+ * identity) with other content; no job
  * got anything and the caller redoes the group job by job, in savepoints,
  * so that only that job is refused. */
 static IntakeStoreResult intake_store_group(Intake *intake, IntakeJob *jobs, int64_t now,
@@ -195,8 +226,8 @@ static IntakeStoreResult intake_store_group(Intake *intake, IntakeJob *jobs, int
         store_task_create_many(intake->store, items, total, now, created, err, errlen) != STORE_OK)
         result = INTAKE_FAILED;
     for (size_t k = 0; k < total && result == INTAKE_STORED; k++) {
-        if (!created[k].created && items[k].request->idempotency_key != NULL &&
-            memcmp(created[k].existing_hash, items[k].request->hash, TASK_HASH_SIZE) != 0)
+        if (!created[k].created &&
+            !task_request_hash_matches(items[k].request, created[k].existing_hash))
             result = INTAKE_CONFLICT;
     }
     n = 0;

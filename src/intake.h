@@ -10,8 +10,8 @@
  * its own (an APPLY function the writer runs inside the transaction). The
  * writer takes everything queued, stores all of it in one transaction (one
  * COMMIT, one fsync for many requests), and only then calls each job's
- * on_done. A job of several parts runs in its own savepoint: an idempotency
- * conflict, or a change its APPLY refuses (STORE_NOT_FOUND), undoes just that
+ * on_done. A job of several parts runs in its own savepoint: a conflict (a
+ * key or an identity repeated with other content), or a change its APPLY refuses (STORE_NOT_FOUND), undoes just that
  * job, while any storage error (disk full, locked, I/O) rolls back the whole
  * transaction and every job in it is answered "unavailable", so nothing is
  * committed behind an error.
@@ -35,7 +35,10 @@ typedef struct IntakeJob IntakeJob;
 
 typedef enum {
     INTAKE_JOB_OK,          /* stored (or found as a duplicate) and committed */
-    INTAKE_JOB_CONFLICT,    /* requests[conflict_index] reuses an idempotency key */
+    /* requests[conflict_index] repeats task conflict_task_id (its
+     * idempotency key, or without one its identity) with other content; or,
+     * conflict_within, requests[conflict_other_index] of the same job */
+    INTAKE_JOB_CONFLICT,
     INTAKE_JOB_REFUSED,     /* APPLY said STORE_NOT_FOUND: nothing of the job was kept */
     INTAKE_JOB_UNAVAILABLE, /* nothing stored: the database failed (message says why) */
 } IntakeJobResult;
@@ -64,6 +67,10 @@ struct IntakeJob {
     Task *tasks;
     bool *duplicates;
     size_t conflict_index;
+    int64_t conflict_task_id;   /* 0 when conflict_within */
+    const char *conflict_field; /* static: "payload", ...; NULL for a reused key */
+    bool conflict_within;
+    size_t conflict_other_index;
     char message[256];
 
     IntakeJob *next; /* the queue's link; intake's own */

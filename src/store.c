@@ -151,6 +151,19 @@ StoreResult store_task_create(Store *store, const TaskRequest *request, int max_
                                        errlen);
 }
 
+const char *store_task_dedup_url(const TaskRequest *request)
+{
+    const char *identity = task_request_identity(request);
+    return strcmp(identity, request->target_url) != 0 ? identity : NULL;
+}
+
+const char *store_task_written_identity(const TaskRequest *request)
+{
+    if (request->idempotency_key != NULL || store_task_dedup_url(request) == NULL)
+        return NULL;
+    return request->target_url;
+}
+
 StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_t errlen)
 {
     return store->backend->task_get(store, id, out, err, errlen);

@@ -69,7 +69,9 @@ static void task_fetch_sha256(void)
     task_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-void task_request_compute_hash(TaskRequest *request)
+/* The hash of REQUEST with URL as its target_url. */
+static void task_request_hash_with(const TaskRequest *request, const char *url,
+                                   unsigned char out[TASK_HASH_SIZE])
 {
     pthread_once(&task_sha256_once, task_fetch_sha256);
     EVP_MD_CTX *context = task_sha256 ? EVP_MD_CTX_new() : NULL;
@@ -78,19 +80,42 @@ void task_request_compute_hash(TaskRequest *request)
     unsigned char is_json = request->payload_is_json;
     if (context == NULL || EVP_DigestInit_ex(context, task_sha256, NULL) != 1) {
         /* Out of memory in OpenSSL: fall back to a hash that matches nothing stored. */
-        memset(request->hash, 0xff, sizeof request->hash);
+        memset(out, 0xff, TASK_HASH_SIZE);
         EVP_MD_CTX_free(context);
         return;
     }
     task_hash_string(context, request->business_id);
     task_hash_string(context, request->business_type);
-    task_hash_string(context, request->target_url);
+    task_hash_string(context, url);
     task_hash_field(context, &is_json, sizeof is_json);
     task_hash_field(context, request->payload, request->payload_length);
     task_hash_string(context, request->headers_json);
     task_hash_field(context, &max_retry, sizeof max_retry);
-    EVP_DigestFinal_ex(context, request->hash, &length);
+    EVP_DigestFinal_ex(context, out, &length);
     EVP_MD_CTX_free(context);
+}
+
+const char *task_request_identity(const TaskRequest *request)
+{
+    return request->target_identity != NULL ? request->target_identity : request->target_url;
+}
+
+void task_request_compute_hash(TaskRequest *request)
+{
+    const char *identity = task_request_identity(request);
+    task_request_hash_with(request, identity, request->hash);
+    request->has_written_hash =
+        request->target_url != NULL && strcmp(identity, request->target_url) != 0;
+    if (request->has_written_hash)
+        task_request_hash_with(request, request->target_url, request->written_hash);
+}
+
+bool task_request_hash_matches(const TaskRequest *request,
+                               const unsigned char stored[TASK_HASH_SIZE])
+{
+    return memcmp(stored, request->hash, TASK_HASH_SIZE) == 0 ||
+           (request->has_written_hash &&
+            memcmp(stored, request->written_hash, TASK_HASH_SIZE) == 0);
 }
 
 int task_generate_claim_token(char out[TASK_CLAIM_TOKEN_SIZE])
@@ -175,6 +200,7 @@ void task_request_clear(TaskRequest *request)
     free(request->business_type);
     free(request->target_url);
     free(request->target_host);
+    free(request->target_identity);
     free(request->payload);
     free(request->headers_json);
     free(request->idempotency_key);

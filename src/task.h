@@ -5,8 +5,11 @@
  * A TaskRequest is what validation produces and the intake writer stores; a
  * Task is a row of the tasks table. Both own their strings (heap, freed by
  * task_request_clear / task_clear). The request hash identifies "the same
- * request" for idempotency: a repeated key with a different hash is a
- * conflict, not a duplicate.
+ * request": a repeat (the same idempotency key, or without one the same
+ * business_type, business_id and target_url) with a different hash is a
+ * conflict, not a duplicate. It covers everything the client sends but the
+ * key, with target_url in its normal form (task_url.h), so two spellings of
+ * one URL are one request.
  */
 #ifndef HERALD_TASK_H
 #define HERALD_TASK_H
@@ -40,6 +43,9 @@ typedef struct TaskRequest {
     char *business_type;
     char *target_url;
     char *target_host;    /* "scheme://host:port" of target_url, lower case */
+    /* target_url's normal form (task_url.h): the identity a request without
+     * a key is deduplicated by. NULL: target_url is its own (tests). */
+    char *target_identity;
     char *payload;        /* bytes to send, NUL-terminated (no NUL inside) */
     size_t payload_length;
     bool payload_is_json; /* object/array (shown as JSON) or a raw string */
@@ -47,6 +53,11 @@ typedef struct TaskRequest {
     int max_retry;        /* 0 = the business type's policy decides */
     char *idempotency_key; /* NULL if none */
     unsigned char hash[TASK_HASH_SIZE];
+    /* When target_url is not its own normal form: the hash over it as
+     * written, which is what herald before the normal form stored. A task
+     * stored then, repeated with the same bytes, is still the same request. */
+    bool has_written_hash;
+    unsigned char written_hash[TASK_HASH_SIZE];
 } TaskRequest;
 
 typedef struct Task {
@@ -83,8 +94,17 @@ int task_status_parse(const char *name, TaskStatus *out);
 /* True if TYPE matches [A-Za-z0-9_.:-]{1,64}. */
 bool task_business_type_is_valid(const char *type);
 
-/* Fills REQUEST->hash from every field that defines the request. */
+/* Fills REQUEST->hash from every field that defines the request (and
+ * written_hash, see TaskRequest). */
 void task_request_compute_hash(TaskRequest *request);
+
+/* True if STORED, the hash of the request that made a task, is REQUEST's:
+ * the same request repeated. */
+bool task_request_hash_matches(const TaskRequest *request,
+                               const unsigned char stored[TASK_HASH_SIZE]);
+
+/* The URL REQUEST is deduplicated by: target_identity, else target_url. */
+const char *task_request_identity(const TaskRequest *request);
 
 /* A fresh random webhook id, "msg_" + 26 lowercase base32 characters.
  * Returns 0, or -1 if the kernel's random source fails. */

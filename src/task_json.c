@@ -127,16 +127,17 @@ static int task_json_read_business_type(TaskJsonReader *reader, const cJSON *ite
     return out->business_type ? 0 : task_json_invalid(reader, "business_type", "out of memory");
 }
 
-/* target_url: task_url's rules (shared with manual repairs). */
+/* target_url: task_url's rules (shared with manual repairs), and its
+ * normal form when IDENTITY (a task's, not a repair's). */
 static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
-                                     TaskRequest *out)
+                                     TaskRequest *out, bool identity)
 {
     static const char name[] = "target_url";
     if (!cJSON_IsString(item))
         return task_json_invalid(reader, name, "target_url must be a string");
     char message[API_ERROR_MESSAGE_MAX];
-    if (task_url_check(item->valuestring, reader->guard, &out->target_host, message,
-                       sizeof message) != 0)
+    if (task_url_check(item->valuestring, reader->guard, &out->target_host,
+                       identity ? &out->target_identity : NULL, message, sizeof message) != 0)
         return task_json_invalid(reader, name, "%s", message);
     out->target_url = strdup(item->valuestring);
     return out->target_url ? 0 : task_json_invalid(reader, name, "out of memory");
@@ -281,7 +282,7 @@ static int task_json_read_field(TaskJsonReader *reader, TaskField field, const c
     case TASK_FIELD_BUSINESS_TYPE:
         return task_json_read_business_type(reader, member, out);
     case TASK_FIELD_TARGET_URL:
-        return task_json_read_target_url(reader, member, out);
+        return task_json_read_target_url(reader, member, out, true);
     case TASK_FIELD_PAYLOAD:
         return task_json_read_payload(reader, member, text, span, out);
     case TASK_FIELD_HEADERS:
@@ -380,7 +381,7 @@ int task_json_read_target_url_value(const cJSON *item, const NetGuard *guard, ch
     TaskJsonReader reader = {.prefix = "", .guard = guard, .error = error};
     TaskRequest request;
     memset(&request, 0, sizeof request);
-    if (task_json_read_target_url(&reader, item, &request) != 0) {
+    if (task_json_read_target_url(&reader, item, &request, false) != 0) {
         task_request_clear(&request);
         return -1;
     }

@@ -164,6 +164,19 @@ StoreReceiver *store_receiver_entry(StoreReceiver **list, size_t *count, size_t 
 int store_receiver_set_failure(StoreReceiver *entry, int64_t at, const char *class,
                                const char *message);
 
+/* For task_create: the dedup_url a new task is stored with. A task is known
+ * by coalesce(dedup_url, target_url): REQUEST's URL's normal form, so
+ * dedup_url holds it when target_url, as written, is not it (NULL
+ * otherwise: most URLs are written in their normal form). A repair that
+ * changes target_url sets dedup_url to what the task was known by. */
+const char *store_task_dedup_url(const TaskRequest *request);
+
+/* For task_create: what a keyless REQUEST's task would be known by if it
+ * had been stored before herald normalised URLs (its target_url as
+ * written), when that is not its normal form; NULL otherwise (a key, or a
+ * URL written in its normal form). Such a task repeats that one too. */
+const char *store_task_written_identity(const TaskRequest *request);
+
 extern const StoreBackend store_backend_sqlite;
 extern const StoreBackend store_backend_postgresql;
 

@@ -21,40 +21,55 @@
     "EXISTS (SELECT 1 FROM leadership WHERE name = 'herald' AND holder = " holder "::text"       \
     " AND term = " term "::bigint AND expires_at > " PG_CLOCK_MS " FOR SHARE)"
 
+/* True unless WRITTEN (a URL as written, or NULL) is what a keyless task of
+ * TYPE and ID stored before herald normalised URLs is known by. Only such
+ * old tasks can be known by a URL not in its normal form, and none is ever
+ * added, so this needs no unique index to hold against other writers. */
+#define PG_WRITTEN_ABSENT(type, id, written)                                                       \
+    "(" written " IS NULL OR NOT EXISTS (SELECT 1 FROM tasks o WHERE o.idempotency_key IS NULL"    \
+    " AND o.business_type = " type " AND o.business_id = " id                                      \
+    " AND md5(coalesce(o.dedup_url, o.target_url)) = md5(" written ")"                             \
+    " AND coalesce(o.dedup_url, o.target_url) = " written "))"
+
 const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_PING] = "SELECT 1",
     [PG_SQL_CLOCK] = "SELECT " PG_CLOCK_MS,
     /* webhook_id, business_id, business_type, target_url, target_host,
      * payload_is_json, idempotency_key, request_hash, max_retry, now,
-     * payload, headers. No row back: a unique index (idempotency key, or the
-     * keyless identity) holds another task, and nothing was written. */
+     * payload, headers, dedup_url, written identity (store_task_written_identity).
+     * No row back: a unique index (idempotency key, or the keyless identity)
+     * holds another task, or a task stored before herald normalised URLs is
+     * known by the written one; nothing was written. */
     [PG_SQL_TASK_INSERT] =
         "WITH t AS (INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
         " target_host, payload_is_json, idempotency_key, request_hash, status, attempts,"
-        " max_retry, next_attempt_at, created_at, updated_at)"
-        " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text,"
-        " $8::bytea, 'pending', 0, $9::integer, $10::bigint, $10, $10)"
+        " max_retry, next_attempt_at, created_at, updated_at, dedup_url)"
+        " SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text,"
+        " $8::bytea, 'pending', 0, $9::integer, $10::bigint, $10, $10, $13::text"
+        " WHERE " PG_WRITTEN_ABSENT("$3::text", "$2::text", "$14::text")
         " ON CONFLICT DO NOTHING RETURNING id)"
         " INSERT INTO task_bodies (task_id, payload, headers)"
         " SELECT id, $11::bytea, $12::text FROM t RETURNING task_id",
     /* Many tasks in one statement, as arrays (one element per task, in order):
      * webhook_id, business_id, business_type, target_url, target_host,
      * payload_is_json, idempotency_key, request_hash, max_retry, payload,
-     * headers; then now. Returns (position from 1, id) for each task created;
-     * a task that repeats another (one before it in the arrays too) is not. */
+     * headers, dedup_url, written identity; then now. Returns (position from
+     * 1, id) for each task created; a task that repeats another (one before
+     * it in the arrays too) is not. */
     [PG_SQL_TASK_INSERT_MANY] =
         "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
         " $5::text[], $6::boolean[], $7::text[], $8::bytea[], $9::integer[], $10::bytea[],"
-        " $11::text[]) WITH ORDINALITY AS i (webhook_id, business_id, business_type,"
-        " target_url, target_host, payload_is_json, idempotency_key, request_hash, max_retry,"
-        " payload, headers, n)),"
+        " $11::text[], $12::text[], $13::text[]) WITH ORDINALITY AS i (webhook_id, business_id,"
+        " business_type, target_url, target_host, payload_is_json, idempotency_key,"
+        " request_hash, max_retry, payload, headers, dedup_url, written, n)),"
         " t AS (INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
         " target_host, payload_is_json, idempotency_key, request_hash, status, attempts,"
-        " max_retry, next_attempt_at, created_at, updated_at)"
+        " max_retry, next_attempt_at, created_at, updated_at, dedup_url)"
         " SELECT webhook_id, business_id, business_type, target_url, target_host,"
         " payload_is_json, idempotency_key, request_hash, 'pending', 0, max_retry,"
-        " $12::bigint, $12, $12 FROM input ORDER BY n"
-        " ON CONFLICT DO NOTHING RETURNING id, webhook_id),"
+        " $14::bigint, $14, $14, dedup_url FROM input"
+        " WHERE " PG_WRITTEN_ABSENT("input.business_type", "input.business_id", "input.written")
+        " ORDER BY n ON CONFLICT DO NOTHING RETURNING id, webhook_id),"
         " b AS (INSERT INTO task_bodies (task_id, payload, headers)"
         " SELECT t.id, input.payload, input.headers FROM t JOIN input USING (webhook_id))"
         " SELECT input.n, t.id FROM t JOIN input USING (webhook_id)",
@@ -86,12 +101,14 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* idempotency_key */
     [PG_SQL_TASK_BY_KEY] = "SELECT " PG_TASK_COLUMNS ", t.request_hash FROM " PG_TASKS_WITH_BODIES
                            " WHERE t.idempotency_key = $1::text",
-    /* business_type, business_id, target_url: the tasks_dedup index. */
+    /* business_type, business_id, the URL's normal form, the URL as written
+     * (a task stored before herald normalised is known by it): the
+     * tasks_dedup index. */
     [PG_SQL_TASK_BY_BUSINESS] =
         "SELECT " PG_TASK_COLUMNS ", t.request_hash FROM " PG_TASKS_WITH_BODIES
         " WHERE t.business_type = $1::text AND t.business_id = $2::text"
-        " AND md5(coalesce(t.dedup_url, t.target_url)) = md5($3::text)"
-        " AND coalesce(t.dedup_url, t.target_url) = $3 AND t.idempotency_key IS NULL"
+        " AND md5(coalesce(t.dedup_url, t.target_url)) IN (md5($3::text), md5($4::text))"
+        " AND coalesce(t.dedup_url, t.target_url) IN ($3, $4) AND t.idempotency_key IS NULL"
         " ORDER BY t.id LIMIT 1",
     /* task_id: rewrites a task's body as it is, so the transaction writes
      * WAL and its COMMIT flushes and waits for a synchronous standby

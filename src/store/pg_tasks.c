@@ -84,6 +84,7 @@ static StoreResult pg_task_find_repeated_row(PgStore *store, const TaskRequest *
     } else {
         pg_param_text(&params, request->business_type);
         pg_param_text(&params, request->business_id);
+        pg_param_text(&params, task_request_identity(request));
         pg_param_text(&params, request->target_url);
         result = pg_run(store, PG_SQL_TASK_BY_BUSINESS, &params, "find task", err, errlen);
     }
@@ -137,6 +138,8 @@ StoreResult pg_task_create(Store *base, const TaskRequest *request, int max_retr
     pg_param_int64(&params, now);
     pg_param_bytes(&params, request->payload ? request->payload : "", request->payload_length);
     pg_param_text(&params, request->headers_json);
+    pg_param_text(&params, store_task_dedup_url(request));
+    pg_param_text(&params, store_task_written_identity(request));
     PGresult *result = pg_run(store, PG_SQL_TASK_INSERT, &params, "insert task", err, errlen);
     if (result == NULL)
         return STORE_ERROR;
@@ -157,11 +160,11 @@ StoreResult pg_task_create(Store *base, const TaskRequest *request, int max_retr
     return found;
 }
 
-/* The eleven arrays PG_SQL_TASK_INSERT_MANY takes, in its order. */
-enum { PG_MANY_COLUMNS = 11 };
+/* The thirteen arrays PG_SQL_TASK_INSERT_MANY takes, in its order. */
+enum { PG_MANY_COLUMNS = 13 };
 static const Oid pg_many_types[PG_MANY_COLUMNS] = {
-    PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,  PG_OID_TEXT, PG_OID_BOOL,
-    PG_OID_TEXT, PG_OID_BYTEA, PG_OID_INT4, PG_OID_BYTEA, PG_OID_TEXT,
+    PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,  PG_OID_TEXT, PG_OID_BOOL, PG_OID_TEXT,
+    PG_OID_BYTEA, PG_OID_INT4, PG_OID_BYTEA, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
 };
 
 static int pg_many_add(PgArray *columns, const TaskCreateItem *item)
@@ -175,13 +178,17 @@ static int pg_many_add(PgArray *columns, const TaskCreateItem *item)
     }
     const char *key = request->idempotency_key;
     const char *headers = request->headers_json;
+    const char *dedup_url = store_task_dedup_url(request);
+    const char *written = store_task_written_identity(request);
     return pg_array_add_bool(&columns[5], request->payload_is_json) != 0 ||
                    pg_array_add(&columns[6], key, key ? strlen(key) : 0) != 0 ||
                    pg_array_add(&columns[7], request->hash, TASK_HASH_SIZE) != 0 ||
                    pg_array_add_int4(&columns[8], item->max_retry) != 0 ||
                    pg_array_add(&columns[9], request->payload ? request->payload : "",
                                 request->payload_length) != 0 ||
-                   pg_array_add(&columns[10], headers, headers ? strlen(headers) : 0) != 0
+                   pg_array_add(&columns[10], headers, headers ? strlen(headers) : 0) != 0 ||
+                   pg_array_add(&columns[11], dedup_url, dedup_url ? strlen(dedup_url) : 0) != 0 ||
+                   pg_array_add(&columns[12], written, written ? strlen(written) : 0) != 0
                ? -1
                : 0;
 }

@@ -61,15 +61,17 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_TASK_INSERT] =
         "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, payload,"
         " payload_is_json, headers, idempotency_key, request_hash, status, attempts, max_retry,"
-        " next_attempt_at, created_at, updated_at, target_host)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)",
+        " next_attempt_at, created_at, updated_at, target_host, dedup_url)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?)",
     [STORE_SQL_TASK_GET] = "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE id = ?",
     [STORE_SQL_TASK_BY_KEY] =
         "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks WHERE idempotency_key = ?",
-    /* The expression matches the tasks_business index (migration 005). */
+    /* business_id, business_type, the URL's normal form, the URL as written
+     * (a task stored before herald normalised is known by it). The
+     * expression matches the tasks_business index (migration 005). */
     [STORE_SQL_TASK_BY_BUSINESS] =
         "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks"
-        " WHERE business_id = ? AND business_type = ? AND coalesce(dedup_url, target_url) = ?"
+        " WHERE business_id = ? AND business_type = ? AND coalesce(dedup_url, target_url) IN (?, ?)"
         " AND idempotency_key IS NULL ORDER BY id LIMIT 1",
     /* The first host after :after with pending work, and its earliest due time:
      * one index seek, so listing hosts costs O(hosts), not O(tasks). */

@@ -60,6 +60,7 @@ static int sqlite_task_insert(SqliteStore *store, const TaskRequest *request, in
     sqlite3_bind_int64(statement, 12, now);
     sqlite3_bind_int64(statement, 13, now);
     sqlite3_bind_text(statement, 14, request->target_host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 15, store_task_dedup_url(request), -1, SQLITE_STATIC);
     if (sqlite_step_done(store, statement, "insert task", err, errlen) != 0)
         return -1;
     *out_id = sqlite3_last_insert_rowid(store->db);
@@ -122,7 +123,8 @@ static StoreResult sqlite_task_find_repeated(SqliteStore *store, const TaskReque
             return STORE_ERROR;
         sqlite3_bind_text(statement, 1, request->business_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(statement, 2, request->business_type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(statement, 3, request->target_url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(statement, 3, task_request_identity(request), -1, SQLITE_STATIC);
+        sqlite3_bind_text(statement, 4, request->target_url, -1, SQLITE_STATIC);
     }
     return sqlite_task_fetch_one(store, statement, &out->existing, out->existing_hash, err,
                                  errlen);

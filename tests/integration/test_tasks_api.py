@@ -73,11 +73,15 @@ class TasksApiTest(HeraldTestCase, unittest.TestCase):
 
     def test_duplicate_without_key(self):
         first = self.post(task_request("DUP-1"))
-        again = self.post(task_request("DUP-1", payload={"changed": True}))
+        again = self.post(task_request("DUP-1"))
         self.assertEqual(first[0], 201)
         self.assertEqual(again[0], 200)
         self.assertTrue(again[2]["duplicate"])
         self.assertEqual(again[2]["task"]["id"], first[2]["task"]["id"])
+        # Changed content is no repeat: a conflict naming the task (test_identity).
+        changed = self.post(task_request("DUP-1", payload={"changed": True}))
+        self.assert_error(changed, 409, "dedup_conflict", "payload")
+        self.assertEqual(changed[2]["error"]["task_id"], first[2]["task"]["id"])
         other_target = self.post(task_request("DUP-1", target_url=sink().url("/points")))
         self.assertEqual(other_target[0], 201)
         # A task sent with a key is not what a request without one repeats, and

@@ -130,7 +130,7 @@ static void test_stores_and_deduplicates(void **state)
     fixture->intake = start(fixture, 1000, 100);
     TaskRequest requests[3];
     make_request(&requests[0], "P1", "http://a/", NULL, "{}");
-    make_request(&requests[1], "P1", "http://a/", NULL, "{\"other\":1}"); /* same triple */
+    make_request(&requests[1], "P1", "http://a/", NULL, "{}"); /* the same request */
     make_request(&requests[2], "P1", "http://b/", NULL, "{}");
     IntakeJob first, second;
     submit(fixture->intake, &first, &requests[0], 1);
@@ -173,12 +173,50 @@ static void test_idempotency_key(void **state)
     assert_int_equal(jobs[1].tasks[0].id, jobs[0].tasks[0].id);
     assert_int_equal(jobs[2].result, INTAKE_JOB_CONFLICT);
     assert_int_equal(jobs[2].conflict_index, 0);
+    assert_int_equal(jobs[2].conflict_task_id, jobs[0].tasks[0].id);
+    assert_null(jobs[2].conflict_field);
     assert_null(jobs[2].tasks);
     assert_int_equal(jobs[3].result, INTAKE_JOB_OK);
     assert_false(jobs[3].duplicates[0]);
     assert_int_equal(count_tasks(fixture->path), 2);
     for (int i = 0; i < 4; i++)
         intake_job_clear(&jobs[i]);
+    clear_requests(requests, 4);
+}
+
+/* Without a key, the same (business_type, business_id, target_url) with
+ * other content is a conflict naming the task and what differs, never a
+ * duplicate that drops the change; inside one batch it names the request. */
+static void test_dedup_conflict(void **state)
+{
+    Fixture *fixture = *state;
+    fixture->intake = start(fixture, 1000, 100);
+    TaskRequest requests[4];
+    make_request(&requests[0], "P1", "http://a/", NULL, "{}");
+    make_request(&requests[1], "P1", "http://a/", NULL, "{\"other\":1}");
+    make_request(&requests[2], "P9", "http://a/", NULL, "{}");
+    make_request(&requests[3], "P9", "http://a/", NULL, "[]");
+    IntakeJob first, second, batch;
+    submit(fixture->intake, &first, &requests[0], 1);
+    wait_done(1);
+    submit(fixture->intake, &second, &requests[1], 1);
+    wait_done(2);
+    assert_int_equal(second.result, INTAKE_JOB_CONFLICT);
+    assert_int_equal(second.conflict_index, 0);
+    assert_int_equal(second.conflict_task_id, first.tasks[0].id);
+    assert_string_equal(second.conflict_field, "payload");
+    assert_false(second.conflict_within);
+    submit(fixture->intake, &batch, &requests[2], 2);
+    wait_done(3);
+    assert_int_equal(batch.result, INTAKE_JOB_CONFLICT);
+    assert_int_equal(batch.conflict_index, 1);
+    assert_true(batch.conflict_within);
+    assert_int_equal(batch.conflict_other_index, 0);
+    assert_int_equal(batch.conflict_task_id, 0);
+    assert_int_equal(count_tasks(fixture->path), 1);
+    intake_job_clear(&first);
+    intake_job_clear(&second);
+    intake_job_clear(&batch);
     clear_requests(requests, 4);
 }
 
@@ -388,6 +426,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stores_and_deduplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dedup_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_undoes_only_its_job, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_database_is_unavailable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_limit_and_drain_on_stop, setup, teardown),

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "task_url.h"
 
 typedef TestStore Fixture;
 
@@ -122,6 +123,78 @@ static void test_create_finds_what_a_request_repeats(void **state)
     task_request_clear(&keyless);
     task_request_clear(&keyless_again);
     task_request_clear(&other_url);
+}
+
+/* A keyless request as intake makes it: known by its URL's normal form. */
+static void make_normal_request(TaskRequest *request, const char *business_id, const char *url)
+{
+    make_request(request, business_id, "PAYMENT_SUCCESS", url, NULL);
+    char message[256];
+    assert_int_equal(task_url_normalise(url, &request->target_identity, message, sizeof message),
+                     0);
+    task_request_compute_hash(request);
+}
+
+/* Creates REQUEST with store_task_create_many, alone; as create(). */
+static int64_t create_in_many(Store *store, const TaskRequest *request, bool *created)
+{
+    char err[256];
+    TaskCreation creation;
+    TaskCreateItem item = {.request = request, .max_retry = 5, .webhook_id = "msg_cm"};
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(store_task_create_many(store, &item, 1, 10, &creation, err, sizeof err),
+                     STORE_OK);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+    *created = creation.created;
+    int64_t id = creation.created ? creation.id : creation.existing.id;
+    task_clear(&creation.existing);
+    return id;
+}
+
+/* Without a key a task is known by its URL's normal form, so every spelling
+ * repeats it; it keeps the URL as written. A task stored before herald
+ * normalised (known by the URL as written) is repeated by the same bytes. */
+static void test_identity_is_the_normal_form(void **state)
+{
+    Fixture *fixture = *state;
+    TaskRequest first, spellings[3], other_path, legacy, legacy_again;
+    make_normal_request(&first, "P1", "HTTP://Shop.EXAMPLE:80/a/./hook%7e");
+    make_normal_request(&spellings[0], "P1", "http://shop.example/a/hook~");
+    make_normal_request(&spellings[1], "P1", "http://shop.example:80/a/b/../hook%7E");
+    make_normal_request(&spellings[2], "P1", "http://SHOP.example/a/%68ook~");
+    make_normal_request(&other_path, "P1", "http://shop.example/A/hook~");
+    bool created;
+    int64_t id = create(fixture->store, &first, &created, NULL);
+    assert_true(created);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(create(fixture->store, &spellings[i], &created, NULL), id);
+        assert_false(created);
+        assert_int_equal(create_in_many(fixture->store, &spellings[i], &created), id);
+        assert_false(created);
+    }
+    int64_t other = create_in_many(fixture->store, &other_path, &created);
+    assert_true(created);
+    assert_true(other != id);
+    char err[256];
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
+    assert_string_equal(task.target_url, "HTTP://Shop.EXAMPLE:80/a/./hook%7e");
+    task_clear(&task);
+    /* Stored as herald before the normal form stored it: known as written. */
+    make_request(&legacy, "P2", "PAYMENT_SUCCESS", "http://Shop.EXAMPLE/x", NULL);
+    int64_t old = create(fixture->store, &legacy, &created, NULL);
+    assert_true(created);
+    make_normal_request(&legacy_again, "P2", "http://Shop.EXAMPLE/x");
+    assert_int_equal(create(fixture->store, &legacy_again, &created, NULL), old);
+    assert_false(created);
+    assert_int_equal(create_in_many(fixture->store, &legacy_again, &created), old);
+    assert_false(created);
+    task_request_clear(&first);
+    for (int i = 0; i < 3; i++)
+        task_request_clear(&spellings[i]);
+    task_request_clear(&other_path);
+    task_request_clear(&legacy);
+    task_request_clear(&legacy_again);
 }
 
 /* store_task_create_many: each item as if created alone, in order, so an
@@ -262,6 +335,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert_get_round_trip, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_rollback_discards, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_create_finds_what_a_request_repeats, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_identity_is_the_normal_form, test_store_setup,
+                                        test_store_teardown),
         cmocka_unit_test_setup_teardown(test_create_many_is_create_in_order, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, test_store_setup, test_store_teardown),
     };

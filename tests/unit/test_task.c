@@ -80,6 +80,40 @@ static void test_task_view_of_request(void **state)
     assert_int_equal(task.updated_at, 1000);
 }
 
+/* The hash covers target_url in its normal form, so two spellings of one
+ * URL are one request; a task stored before (hashed over the URL as
+ * written) is still the same request when repeated with the same bytes. */
+static void test_hash_of_a_normal_form(void **state)
+{
+    (void)state;
+    TaskRequest written = {.business_id = "P", .business_type = "T",
+                           .target_url = "HTTP://A.example:80/x", .payload = "{}",
+                           .payload_length = 2, .payload_is_json = true};
+    TaskRequest normal = written, spelled = written, other = written;
+    normal.target_url = "http://a.example/x";
+    written.target_identity = "http://a.example/x";
+    spelled.target_url = "http://A.EXAMPLE/./x";
+    spelled.target_identity = "http://a.example/x";
+    other.target_url = "http://a.example/X";
+    task_request_compute_hash(&written);
+    task_request_compute_hash(&normal);
+    task_request_compute_hash(&spelled);
+    task_request_compute_hash(&other);
+    assert_false(normal.has_written_hash);
+    assert_true(written.has_written_hash);
+    assert_true(task_request_hash_matches(&written, normal.hash));
+    assert_true(task_request_hash_matches(&spelled, written.hash));
+    assert_false(task_request_hash_matches(&written, other.hash));
+    /* As stored before the normal form: hashed over the URL as written. */
+    TaskRequest before = written;
+    before.target_identity = NULL;
+    task_request_compute_hash(&before);
+    assert_true(task_request_hash_matches(&written, before.hash));
+    assert_false(task_request_hash_matches(&spelled, before.hash));
+    assert_string_equal(task_request_identity(&before), "HTTP://A.example:80/x");
+    assert_string_equal(task_request_identity(&written), "http://a.example/x");
+}
+
 static void test_listen_addresses(void **state)
 {
     (void)state;
@@ -112,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_business_type),
         cmocka_unit_test(test_webhook_ids_are_unique_and_well_formed),
         cmocka_unit_test(test_task_view_of_request),
+        cmocka_unit_test(test_hash_of_a_normal_form),
         cmocka_unit_test(test_listen_addresses),
     };
     return cmocka_run_group_tests_name("task", tests, NULL, NULL);
