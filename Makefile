@@ -33,7 +33,7 @@ TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3 clang libclang-rt-14-dev postg
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wpointer-arith
-BASE_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARNINGS) -g -pthread -Isrc -Ibuild/gen \
+BASE_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARNINGS) -g -pthread -Isrc -Isrc/store -Ibuild/gen \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 BASE_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 

@@ -4,7 +4,7 @@
  * functions (store/backend.h); it frees what the listings return, which is
  * the same for every backend. Nothing here knows SQL.
  */
-#include "store/backend.h"
+#include "backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * renewal must not wait behind a queue of task writes until the lease ends).
  * The fences of the leader's other writes live in those writes' statements.
  */
-#include "store/backend.h"
+#include "backend.h"
 
 #include <stdio.h>
 

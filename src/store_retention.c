@@ -11,7 +11,7 @@
  * backend supplies the statements: the hold, the boundary, the ids of each
  * set, and the deletes by id.
  */
-#include "store/backend.h"
+#include "backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -40,8 +40,8 @@
 #include <string.h>
 
 #include "buffer.h"
-#include "store/pg.h"
-#include "store/sqlite.h"
+#include "pg.h"
+#include "sqlite.h"
 #include "utf8.h"
 
 /* Rows are sent to the server in pieces of about this many bytes. */

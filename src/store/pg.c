@@ -5,7 +5,7 @@
  * hook, transactions, and the backend's table of
  * functions. See pg.h for the file family and what is PostgreSQL's own.
  */
-#include "store/pg.h"
+#include "pg.h"
 
 #include <errno.h>
 #include <poll.h>

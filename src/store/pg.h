@@ -40,7 +40,7 @@
 
 #include "buffer.h"
 #include "fault.h"
-#include "store/backend.h"
+#include "backend.h"
 
 /* Every fixed statement, prepared per connection on first use. */
 typedef enum {

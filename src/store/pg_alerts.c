@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/pg.h"
+#include "pg.h"
 
 /* Runs SQL with PARAMS expecting one integer row; *OUT keeps its value if
  * there is none. */

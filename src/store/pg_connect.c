@@ -26,7 +26,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
-#include "store/pg.h"
+#include "pg.h"
 
 /* Reconnecting after a failure waits 100 ms, doubling up to this. */
 #define PG_RECONNECT_FIRST_MS 100

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/pg.h"
+#include "pg.h"
 #include "utf8.h"
 
 static int pg_host_read(const PGresult *result, int row, void *element)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/pg.h"
+#include "pg.h"
 
 #define PG_ENTRY_COLUMNS                                                                           \
     "m.id, m.task_id, t.business_id, t.business_type, t.target_url, m.reason, m.attempts,"         \

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "store/pg.h"
+#include "pg.h"
 
 /* Is [start, end) the marker line, give or take spaces? */
 static bool pg_migration_is_marker(const char *start, const char *end)

@@ -50,7 +50,7 @@
 
 #include "clock.h"
 #include "log.h"
-#include "store/pg.h"
+#include "pg.h"
 
 /* The advisory lock migrations hold: "herald" in ASCII, a key no other
  * application is likely to use. Earlier releases took it per transaction

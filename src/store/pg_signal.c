@@ -20,7 +20,7 @@
  */
 #include <string.h>
 
-#include "store/pg.h"
+#include "pg.h"
 
 int pg_signal_send(Store *base, const char *sender, char *err, size_t errlen)
 {

@@ -5,7 +5,7 @@
  * depend on inference. The filtered listings build theirs in pg_tasks.c and
  * pg_manual.c.
  */
-#include "store/pg.h"
+#include "pg.h"
 
 #define PG_TASKS_WITH_BODIES "tasks t JOIN task_bodies b ON b.task_id = t.id"
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "store/pg.h"
+#include "pg.h"
 
 int pg_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t count,
                       int64_t *delivered, int64_t *failed, char *err, size_t errlen)

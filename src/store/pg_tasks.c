@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/pg.h"
+#include "pg.h"
 
 int pg_task_read(const PGresult *result, int row, Task *out)
 {

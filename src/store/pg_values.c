@@ -4,7 +4,7 @@
  * nothing is escaped; results come back in binary and are read here, by
  * type, into herald's own types. Part of the PostgreSQL backend (pg.h).
  */
-#include "store/pg.h"
+#include "pg.h"
 
 #include <arpa/inet.h>
 #include <endian.h>

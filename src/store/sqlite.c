@@ -3,7 +3,7 @@
  * transactions, the statement cache and the fault seam's hook, and the
  * backend's table of functions. See sqlite.h for the file family.
  */
-#include "store/sqlite.h"
+#include "sqlite.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -16,7 +16,7 @@
 
 #include <sqlite3.h>
 
-#include "store/backend.h"
+#include "backend.h"
 
 /* The columns of a task, in the order sqlite_task_read_row() reads them. */
 #define STORE_TASK_COLUMNS                                                                         \

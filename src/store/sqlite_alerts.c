@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite.h"
+#include "sqlite.h"
 
 /* Runs STATEMENT expecting one integer row; *OUT keeps its value if none. */
 int sqlite_alert_backlog(Store *base, int64_t since, AlertBacklog *out, char *err, size_t errlen)

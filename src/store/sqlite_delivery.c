@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite.h"
+#include "sqlite.h"
 
 int sqlite_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite.h"
+#include "sqlite.h"
 
 #define STORE_ENTRY_COLUMNS                                                                        \
     "m.id, m.task_id, t.business_id, t.business_type, t.target_url, m.reason, m.attempts,"         \

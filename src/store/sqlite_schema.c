@@ -5,7 +5,7 @@
  * refused; sqlite_inspect() tells --check-config what start-up will find
  * without changing anything.
  */
-#include "store/sqlite.h"
+#include "sqlite.h"
 
 #include <errno.h>
 #include <stdio.h>

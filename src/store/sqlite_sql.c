@@ -3,7 +3,7 @@
  * indexed by StoreSql (sqlite.h). The filtered listings build theirs in
  * sqlite_tasks.c and sqlite_manual.c.
  */
-#include "store/sqlite.h"
+#include "sqlite.h"
 
 /* An alert row as sqlite_alert_read_row() reads it. */
 #define STORE_ALERT_COLUMNS                                                                        \

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "store/sqlite.h"
+#include "sqlite.h"
 
 int sqlite_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t count,
                           int64_t *delivered, int64_t *failed, char *err, size_t errlen)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite.h"
+#include "sqlite.h"
 
 int sqlite_task_read_row(sqlite3_stmt *statement, Task *out)
 {

@@ -14,7 +14,7 @@
 #include "clock.h"
 #include "fault.h"
 #include "store.h"
-#include "store/pg.h"
+#include "pg.h"
 
 static const Migration synthetic[] = {
     {1, "one", "CREATE TABLE things (id bigint PRIMARY KEY, name text NOT NULL);"},

@@ -19,7 +19,7 @@
 
 #include "clock.h"
 #include "store.h"
-#include "store/pg.h"
+#include "pg.h"
 
 static int setup(void **state)
 {
