@@ -33,25 +33,32 @@ TEST_DEBS  := $(BUILD_DEBS) libcmocka-dev python3 clang libclang-rt-14-dev postg
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wvla -Wpointer-arith
-BASE_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARNINGS) -g -pthread -Isrc -Isrc/store -Ibuild/gen \
+BASE_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARNINGS) -g -pthread $(addprefix -I,$(SRC_DIRS)) -Ibuild/gen \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 BASE_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 RELEASE_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 RELEASE_LDFLAGS := -pie -Wl,-z,relro,-z,now
-# The test build carries the fault seam (src/fault.h); the release build does not.
+# The test build carries the fault seam (src/common/fault.h); the release build does not.
 ASAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
                -DHERALD_FAULT_SEAM
 ASAN_LDFLAGS := -fsanitize=address,undefined
 
-# heraldctl's own files (ctl_*.c) and the programs' mains stay out of the daemon's library.
-PROGRAM_SRC := src/main.c src/heraldctl.c
-CTL_SRC     := $(wildcard src/ctl_*.c)
-LIB_SRC     := $(filter-out $(PROGRAM_SRC) $(CTL_SRC),$(wildcard src/*.c)) $(wildcard src/store/*.c)
+# src/ is a folder per program and subsystem (src/README.md says which, and what
+# each may include). The daemon's library is every folder but ctl/, and the
+# programs' mains stay out of it. Headers are found by name in every folder (-I
+# each, as nginx does), so a file includes "store.h" wherever it lives; object
+# files are named by file alone.
+SRC_DIRS    := src/common src/core src/config src/store src/store/sqlite src/store/pg src/intake \
+               src/cluster src/delivery src/alert src/api src/copy src/daemon src/ctl
+vpath %.c $(SRC_DIRS)
+PROGRAM_SRC := src/daemon/main.c src/ctl/heraldctl.c
+CTL_SRC     := $(filter-out $(PROGRAM_SRC),$(wildcard src/ctl/*.c))
+LIB_SRC     := $(filter-out $(PROGRAM_SRC) $(CTL_SRC),$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 # One set of migrations per storage backend, each compiled into heraldd.
 BACKENDS    := sqlite postgresql
 GEN_SRC     := $(patsubst %,build/gen/migrations_%.c,$(BACKENDS)) build/gen/asset_table.c
-# What heraldd serves from its binary (src/assets.h): URL path, content type, file.
+# What heraldd serves from its binary (src/api/assets.h): URL path, content type, file.
 # The console (console/, and the chart library it vendors) is served flat under /ui/.
 console_asset = /ui/$(notdir $(1)) $(2) $(1)
 CONSOLE_FILES := $(wildcard console/*.html console/*.js console/*.css console/vendor/*.js \
@@ -109,12 +116,7 @@ build/gen/asset_table.c: $(ASSET_FILES) tools/embed_assets.sh Makefile
 
 # ---- one set of rules per build variant: release (build/) and asan (build/asan/) ----
 define VARIANT_RULES
-build/$(1)/obj/%.o: src/%.c | deps $(GEN_SRC)
-	@mkdir -p $$(@D)
-	$$(call say,CC,$$@)
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
-
-build/$(1)/obj/%.o: src/store/%.c | deps $(GEN_SRC)
+build/$(1)/obj/%.o: %.c | deps $(GEN_SRC)
 	@mkdir -p $$(@D)
 	$$(call say,CC,$$@)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
@@ -184,12 +186,7 @@ FUZZ_CFLAGS        := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanit
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 4
 
-build/fuzz/obj/%.o: src/%.c | deps $(GEN_SRC)
-	@mkdir -p $(@D)
-	$(call say,CC,$@)
-	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
-
-build/fuzz/obj/%.o: src/store/%.c | deps $(GEN_SRC)
+build/fuzz/obj/%.o: %.c | deps $(GEN_SRC)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
