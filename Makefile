@@ -283,8 +283,10 @@ test: test-deps
 	@$(MAKE) --no-print-directory all asan
 	@$(MAKE) --no-print-directory unit integration fuzz-smoke bench-smoke
 
-# The store's tests run once per backend (tests/unit/run.sh starts PostgreSQL).
+# The store's tests run once per backend (tests/unit/run.sh starts PostgreSQL); first,
+# no header is included across src/'s layers (src/README.md).
 unit: asan
+	@python3 tools/check_layers.py
 	@tests/unit/run.sh $(UNIT_TESTS)
 
 # Every answer the tests receive is kept in build/contract and checked against

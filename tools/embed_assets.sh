@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writes a C file holding the files heraldd serves from its own binary (the
 # OpenAPI description; the console's files) as string constants in the table
-# `assets` (src/assets.h).
+# `assets` (src/api/assets.h).
 # Usage: tools/embed_assets.sh OUT.c URL_PATH CONTENT_TYPE FILE [URL_PATH CONTENT_TYPE FILE ...]
 # Text files only: each line becomes a string literal, with backslashes, quotes
 # and question marks (trigraphs) escaped; a file holding a NUL byte fails the build.

@@ -6,8 +6,9 @@
  * Nothing outside the store knows SQL: this header speaks in herald's terms
  * ("claim up to N due tasks of this host"), store.c dispatches each call to
  * the backend's table of functions (store/backend.h, like curl's vtls), and
- * each backend lives in its own file family: store/sqlite*.c, store/pg*.c.
- * Only those files include sqlite3.h or libpq-fe.h.
+ * each backend lives in its own folder: store/sqlite/, store/pg/. Only
+ * those, and copy/ (which reads one engine and writes the other), include
+ * sqlite3.h or libpq-fe.h.
  *
  * A Store is one database connection, used by one thread at a time; each
  * thread that touches the database opens its own (the HTTP threads borrow

@@ -1,6 +1,6 @@
 """The torture test: every write path, with a storage failure at every step.
 
-For each path, the path is run once with the fault seam counting (src/fault.h), which
+For each path, the path is run once with the fault seam counting (src/common/fault.h), which
 says how many storage operations (statements) its thread role makes. Then for N = 1 ..
 that count the N-th operation fails (SQLITE_FULL, and in a second pass the N-th and
 every one after it until the fault is lifted), and after each run:

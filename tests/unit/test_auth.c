@@ -1,4 +1,4 @@
-/* Unit tests for src/auth.c: token file forms, errors, and checking. */
+/* Unit tests for src/api/auth.c: token file forms, errors, and checking. */
 #include "test_support.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/config.c: defaults, every key, every error path. */
+/* Unit tests for src/config/config.c: defaults, every key, every error path. */
 #include "test_support.h"
 
 #include <stddef.h>

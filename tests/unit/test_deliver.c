@@ -1,4 +1,4 @@
-/* Unit tests for src/deliver.c and src/retry_after.c: outcome classification,
+/* Unit tests for src/delivery/deliver.c and src/delivery/retry_after.c: outcome classification,
  * retry decisions, Retry-After, and the request headers. */
 #include "test_support.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for src/host_table.c: entries, limits, heap order, forgetting idle hosts. */
+/* Unit tests for src/delivery/host_table.c: entries, limits, heap order, forgetting idle hosts. */
 #include "test_support.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/intake.c: the writer thread and its group commit. */
+/* Unit tests for src/intake/intake.c: the writer thread and its group commit. */
 #include "test_support.h"
 
 #include <pthread.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/json_check.c: RFC 8259 exactly, and herald's extra
+/* Unit tests for src/common/json_check.c: RFC 8259 exactly, and herald's extra
  * rules (UTF-8, no byte-order mark, no \u0000, no lone surrogates, depth). */
 #include "test_support.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for src/metrics.c: counters, histogram buckets, the text format. */
+/* Unit tests for src/common/metrics.c: counters, histogram buckets, the text format. */
 #include "test_support.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/netguard.c: every blocked range, its edges, the IPv6
+/* Unit tests for src/core/netguard.c: every blocked range, its edges, the IPv6
  * forms that carry an IPv4 address, and allow lists. */
 #include "test_support.h"
 

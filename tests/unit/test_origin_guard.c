@@ -1,4 +1,4 @@
-/* Unit tests for src/origin_guard.c: which Host names are herald's, which
+/* Unit tests for src/core/origin_guard.c: which Host names are herald's, which
  * requests a page on another site could have sent, and the allowed_hosts
  * list's syntax. The integration test (test_browser.py) drives the same
  * rules through heraldd and a real browser. */

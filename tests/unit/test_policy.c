@@ -1,4 +1,4 @@
-/* Unit tests for src/policy.c: every key, caps, schedules, jitter bounds. */
+/* Unit tests for src/core/policy.c: every key, caps, schedules, jitter bounds. */
 #include "test_support.h"
 
 #include <string.h>

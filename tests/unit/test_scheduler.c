@@ -1,4 +1,4 @@
-/* Unit tests for src/scheduler.c with a fake wall clock: stepping the system
+/* Unit tests for src/delivery/scheduler.c with a fake wall clock: stepping the system
  * clock neither fires retries early nor stalls due ones. The scheduler runs
  * for real (its thread, libcurl) against a temporary database; deliveries go
  * to a closed loopback port, so each attempt fails at once and is recorded. */

@@ -1,4 +1,4 @@
-/* Unit tests for src/sign.c: the Standard Webhooks test vector, secret
+/* Unit tests for src/common/sign.c: the Standard Webhooks test vector, secret
  * parsing and generation. */
 #include "test_support.h"
 

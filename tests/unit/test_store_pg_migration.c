@@ -1,5 +1,5 @@
-/* Unit tests of PostgreSQL's migration runner (store/pg_schema.c) and its
- * reading of a migration's text (store/pg_migration.c): every migration
+/* Unit tests of PostgreSQL's migration runner (store/pg/pg_schema.c) and its
+ * reading of a migration's text (store/pg/pg_migration.c): every migration
  * built into heraldd keeps the rules; a migration outlives the session's
  * statement_timeout, which is back afterwards; a no-transaction migration
  * builds its index concurrently, is recorded only once it succeeded, and an

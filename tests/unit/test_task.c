@@ -1,4 +1,4 @@
-/* Unit tests for src/task.c and src/address.c. */
+/* Unit tests for src/core/task.c and src/common/address.c. */
 #include "test_support.h"
 
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/task_json.c: request validation (every rule names its
+/* Unit tests for src/api/task_json.c: request validation (every rule names its
  * field), exact payload bytes, and the TASK rendering. */
 #include "test_support.h"
 

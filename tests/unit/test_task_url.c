@@ -1,4 +1,4 @@
-/* Unit tests for src/task_url.c: the normal form of a URL (RFC 3986
+/* Unit tests for src/core/task_url.c: the normal form of a URL (RFC 3986
  * 6.2.2-6.2.3) that a task's identity and its receiver use: every spelling
  * of one URL gives one normal form and one receiver, spellings of different
  * URLs stay different, and the normal form is its own normal form. */

@@ -1,5 +1,5 @@
-/* Unit tests for src/utf8.c, src/json_raw.c, src/json_write.c, src/clock.c,
- * src/buffer.c and src/log.c: the small text helpers. */
+/* Unit tests for src/common/: utf8.c, json_raw.c, json_write.c, clock.c,
+ * buffer.c and log.c, the small text helpers. */
 #include "test_support.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Unit tests for src/units.c: durations and sizes. */
+/* Unit tests for src/common/units.c: durations and sizes. */
 #include "test_support.h"
 
 #include <string.h>
