@@ -153,12 +153,21 @@ static bool api_is_json_content_type(const char *value)
  * names herald's hosts (a rebinding page has no token, and services that
  * reach herald by a name of their own keep working). Returns -1 with the
  * reply set. */
-static int api_check_browser(ApiCall *call, const char *method, bool public)
+static int api_check_browser(ApiCall *call, const char *method, const char *version,
+                             bool public)
 {
     const char *allowed = call->api->options.config()->allowed_hosts;
     const char *host = api_call_header(call, MHD_HTTP_HEADER_HOST);
+    if (host == NULL && strcmp(version, MHD_HTTP_VERSION_1_0) != 0) {
+        /* RFC 9112 section 3.2: an HTTP/1.1 request without Host is refused
+         * (libmicrohttpd 0.9.75 takes it). */
+        call->close_connection = true;
+        api_call_fail(call, MHD_HTTP_BAD_REQUEST, "bad_request", "Host",
+                      "an HTTP/1.1 request needs a Host header");
+        return -1;
+    }
     bool check_host = call->api->options.auth == NULL || allowed[0] != '\0';
-    /* HTTP/1.0 may leave Host out; a browser never does. */
+    /* HTTP/1.0 may leave Host out (a browser never does). */
     if (check_host && host != NULL && !origin_guard_host_is_own(host, allowed)) {
         call->close_connection = true;
         api_call_fail(call, MHD_HTTP_MISDIRECTED_REQUEST, "misdirected_request", "Host",
@@ -174,6 +183,7 @@ static int api_check_browser(ApiCall *call, const char *method, bool public)
         .origin = api_call_header(call, MHD_HTTP_HEADER_ORIGIN),
         .fetch_site = api_call_header(call, "Sec-Fetch-Site"),
         .fetch_mode = api_call_header(call, "Sec-Fetch-Mode"),
+        .fetch_dest = api_call_header(call, "Sec-Fetch-Dest"),
     };
     const char *evidence = origin_guard_cross_site(&request, allowed);
     if (evidence == NULL)
@@ -195,7 +205,7 @@ static void api_begin_call(ApiCall *call, const char *url, const char *method,
     const ApiRoute *route = call->route;
     const Auth *auth = call->api->options.auth;
     bool public = route ? route->public : call->allow[0] == '\0';
-    if (api_check_browser(call, method, public) != 0)
+    if (api_check_browser(call, method, version, public) != 0)
         return;
     if (auth != NULL && !public &&
         !auth_check(auth, api_call_header(call, MHD_HTTP_HEADER_AUTHORIZATION), &call->actor)) {

@@ -20,7 +20,18 @@
 /* A longer name is never echoed in an error's field. */
 #define API_FRAMING_NAME_MAX 64
 
-/* What a Content-Length value is, read as libmicrohttpd 0.9.75 reads it. */
+/* SIZE less the spaces and tabs that end VALUE: a field value's trailing
+ * whitespace is not part of it (RFC 9110 section 5.5), and libmicrohttpd
+ * 0.9.75 leaves it in. */
+static size_t api_framing_trimmed(const char *value, size_t size)
+{
+    while (value != NULL && size > 0 && (value[size - 1] == ' ' || value[size - 1] == '\t'))
+        size--;
+    return size;
+}
+
+/* What a Content-Length value is, read as libmicrohttpd 0.9.75 reads it
+ * (once its trailing whitespace is left out, as RFC 9110 says). */
 typedef enum {
     API_LENGTH_OK,
     API_LENGTH_MALFORMED, /* not one or more ASCII digits */
@@ -33,6 +44,7 @@ typedef enum {
  * UINT64_MAX. */
 static ApiLength api_framing_length(const char *value, size_t size)
 {
+    size = api_framing_trimmed(value, size);
     if (value == NULL || size == 0)
         return API_LENGTH_MALFORMED;
     uint64_t length = 0;
@@ -136,9 +148,12 @@ enum MHD_Result MHD_lookup_connection_value_n(struct MHD_Connection *connection,
     if (!lookup.found)
         return MHD_NO;
     if (lookup.kind == MHD_HEADER_KIND && key_size == sizeof MHD_HTTP_HEADER_CONTENT_LENGTH - 1 &&
-        api_framing_same_name(key, MHD_HTTP_HEADER_CONTENT_LENGTH, key_size) &&
-        api_framing_length(lookup.value, lookup.value_size) != API_LENGTH_OK)
-        return MHD_NO;
+        api_framing_same_name(key, MHD_HTTP_HEADER_CONTENT_LENGTH, key_size)) {
+        if (api_framing_length(lookup.value, lookup.value_size) != API_LENGTH_OK)
+            return MHD_NO;
+        /* "90 " is 90: libmicrohttpd reads exactly the size it is given. */
+        lookup.value_size = api_framing_trimmed(lookup.value, lookup.value_size);
+    }
     if (value_ptr != NULL)
         *value_ptr = lookup.value;
     if (value_size_ptr != NULL)
@@ -162,7 +177,7 @@ typedef struct ApiFraming {
     const char *coding;    /* the (last) Transfer-Encoding value */
     const char *bad_name;  /* a header name that is not an HTTP token */
     bool lookalike;        /* it is one, run on from a framing header's name */
-    int seen[8];           /* each of API_READ_HEADERS */
+    int seen[9];           /* each of API_READ_HEADERS */
     const char *repeated;  /* one of them given twice */
     bool in_place;         /* libmicrohttpd parses heads in place: lines are checked */
     size_t head_max;       /* no head is longer (libmicrohttpd's memory per connection) */
@@ -245,10 +260,10 @@ static void api_framing_check_last_line(ApiFraming *framing)
 /* The headers herald reads besides the framing ones: each may come once,
  * since which copy counts must never be a guess (RFC 9110 section 5.3: a
  * field given twice is a list, which none of these is). */
-static const char *const API_READ_HEADERS[8] = {
+static const char *const API_READ_HEADERS[9] = {
     MHD_HTTP_HEADER_AUTHORIZATION, MHD_HTTP_HEADER_CONTENT_TYPE, MHD_HTTP_HEADER_CONTENT_ENCODING,
     "Idempotency-Key",             MHD_HTTP_HEADER_HOST,         MHD_HTTP_HEADER_ORIGIN,
-    "Sec-Fetch-Site",              "Sec-Fetch-Mode"};
+    "Sec-Fetch-Site",              "Sec-Fetch-Mode",             "Sec-Fetch-Dest"};
 
 static enum MHD_Result api_count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                          size_t key_size, const char *value, size_t value_size)

@@ -35,8 +35,18 @@ static int origin_parse_port(const char *text, long *port)
     return 0;
 }
 
-static int origin_parse_authority(const char *text, OriginAuthority *authority)
+static int origin_parse_authority(const char *whole, OriginAuthority *authority)
 {
+    /* A field value's trailing spaces and tabs are not part of it (RFC 9110
+     * section 5.5); libmicrohttpd 0.9.75 leaves them in. */
+    char text[sizeof authority->name + 16];
+    size_t whole_length = strlen(whole);
+    while (whole_length > 0 && (whole[whole_length - 1] == ' ' || whole[whole_length - 1] == '\t'))
+        whole_length--;
+    if (whole_length >= sizeof text)
+        return -1;
+    memcpy(text, whole, whole_length);
+    text[whole_length] = '\0';
     const char *name = text;
     size_t length;
     const char *rest;
@@ -128,31 +138,27 @@ bool origin_guard_host_is_own(const char *host, const char *list)
 }
 
 /* Whether ORIGIN ("scheme://authority") is HOST's own origin, or a page
- * served under one of LIST's names. */
+ * served under one of LIST's names. Asked only where the browser sent no
+ * Sec-Fetch-Site, that is where herald was reached over plain http: its own
+ * origin is then http://HOST, and an https page is another site's (behind
+ * a proxy that serves https, browsers send Sec-Fetch-Site, or the name is
+ * listed). */
 static bool origin_is_own(const char *origin, const char *host, const char *list)
 {
-    long default_port;
-    const char *rest;
-    if (strncasecmp(origin, "http://", 7) == 0) {
-        default_port = 80;
-        rest = origin + 7;
-    } else if (strncasecmp(origin, "https://", 8) == 0) {
-        default_port = 443;
-        rest = origin + 8;
-    } else {
+    bool http = strncasecmp(origin, "http://", 7) == 0;
+    if (!http && strncasecmp(origin, "https://", 8) != 0)
         return false; /* "null" (a sandboxed frame, a file), an extension, ... */
-    }
     OriginAuthority from;
-    if (origin_parse_authority(rest, &from) != 0)
+    if (origin_parse_authority(origin + (http ? 7 : 8), &from) != 0)
         return false;
     if (!from.address && origin_list_has(list, from.name, false))
         return true;
     OriginAuthority to;
-    if (host == NULL || origin_parse_authority(host, &to) != 0)
+    if (!http || host == NULL || origin_parse_authority(host, &to) != 0)
         return false;
-    /* A Host header leaves out the port its scheme implies, as Origin does. */
-    long from_port = from.port < 0 ? default_port : from.port;
-    long to_port = to.port < 0 ? default_port : to.port;
+    /* A Host header leaves out the port http implies, as Origin does. */
+    long from_port = from.port < 0 ? 80 : from.port;
+    long to_port = to.port < 0 ? 80 : to.port;
     return strcasecmp(from.name, to.name) == 0 && from_port == to_port;
 }
 
@@ -165,11 +171,17 @@ const char *origin_guard_cross_site(const OriginRequest *request, const char *li
         /* A link the operator follows shows the answer to the operator; a
          * script, an image or a frame would hand it to the page. */
         bool navigation = request->fetch_mode != NULL &&
-                          strcmp(request->fetch_mode, "navigate") == 0;
+                          strcmp(request->fetch_mode, "navigate") == 0 &&
+                          (request->fetch_dest == NULL ||
+                           strcmp(request->fetch_dest, "document") == 0);
         return request->reads_data && !same && !navigation ? "Sec-Fetch-Site" : NULL;
     }
     if (!same)
         return "Sec-Fetch-Site";
+    /* The browser's own word that the page is herald's, scheme and port
+     * included; Origin is what is left where it does not give it. */
+    if (site != NULL)
+        return NULL;
     if (request->origin != NULL && !origin_is_own(request->origin, request->host, list))
         return "Origin";
     return NULL;

@@ -18,11 +18,14 @@
  *     allowed_hosts ("*": any name). A rebinding page's Host is its own
  *     name, which is none of these.
  *   - A request that is not GET or HEAD is refused if Sec-Fetch-Site says
- *     anything but same-origin or none, or if Origin is not the Host's own
- *     origin nor a listed name's.
+ *     anything but same-origin or none. Where the browser sends no
+ *     Sec-Fetch-Site (herald reached over plain http under a name), it is
+ *     refused if Origin is not http://HOST (the Host header's own origin:
+ *     herald itself serves only http) nor a page under a listed name.
  *   - A GET or HEAD of data (a route that is not public) is refused when
  *     Sec-Fetch-Site says cross-site or same-site, unless it is a top-level
- *     navigation (whose answer the user sees, not the page that linked).
+ *     navigation (whose answer the user sees, not the page that linked; a
+ *     frame is no such thing).
  * Pure functions of their arguments: any thread.
  */
 #ifndef HERALD_ORIGIN_GUARD_H
@@ -40,7 +43,7 @@
 int origin_guard_check_list(const char *list, char *err, size_t errlen);
 
 /* True when HOST, a Host header's value ("name", "name:port",
- * "[v6]:port"), names herald: an IP address, "localhost", or a name in
+ * "[v6]:port"; spaces and tabs after it are not part of it), names herald: an IP address, "localhost", or a name in
  * LIST (case-insensitive, a trailing dot ignored; "*" in LIST: any). */
 bool origin_guard_host_is_own(const char *host, const char *list);
 
@@ -52,6 +55,7 @@ typedef struct OriginRequest {
     const char *origin;     /* Origin */
     const char *fetch_site; /* Sec-Fetch-Site */
     const char *fetch_mode; /* Sec-Fetch-Mode */
+    const char *fetch_dest; /* Sec-Fetch-Dest */
 } OriginRequest;
 
 /* Returns NULL when REQUEST could only have come from herald's own pages or

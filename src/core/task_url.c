@@ -259,7 +259,7 @@ static bool task_url_port_is_default(const char *scheme, const char *port)
  * NULL out of memory. */
 static char *task_url_build_normal(CURLU *handle, const char *scheme, const char *host)
 {
-    char *port = NULL, *path = NULL, *query = NULL, *fragment = NULL;
+    char *port = NULL, *path = NULL, *query = NULL;
     char *normal = NULL, *work = NULL, *normal_host = NULL;
     CURLUcode code = curl_url_get(handle, CURLUPART_PORT, &port, 0);
     if ((code != CURLUE_OK && code != CURLUE_NO_PORT) ||
@@ -267,9 +267,6 @@ static char *task_url_build_normal(CURLU *handle, const char *scheme, const char
         goto done;
     code = curl_url_get(handle, CURLUPART_QUERY, &query, 0);
     if (code != CURLUE_OK && code != CURLUE_NO_QUERY)
-        goto done;
-    code = curl_url_get(handle, CURLUPART_FRAGMENT, &fragment, 0);
-    if (code != CURLUE_OK && code != CURLUE_NO_FRAGMENT)
         goto done;
     if (port != NULL && task_url_port_is_default(scheme, port)) {
         curl_free(port);
@@ -280,8 +277,7 @@ static char *task_url_build_normal(CURLU *handle, const char *scheme, const char
         goto done;
     /* A stray '%' grows to three bytes; nothing else grows. */
     size_t size = strlen(scheme) + 3 + strlen(normal_host) + (port ? strlen(port) + 1 : 0) +
-                  3 * strlen(path) + 2 + (query ? 3 * strlen(query) + 1 : 0) +
-                  (fragment ? 3 * strlen(fragment) + 1 : 0) + 1;
+                  3 * strlen(path) + 2 + (query ? 3 * strlen(query) + 1 : 0) + 1;
     normal = malloc(size);
     work = malloc(3 * strlen(path) + 2);
     if (normal == NULL || work == NULL) {
@@ -306,19 +302,17 @@ static char *task_url_build_normal(CURLU *handle, const char *scheme, const char
     end += strlen(end);
     if (query != NULL) {
         *end++ = '?';
-        end = task_url_put_percent_normal(end, query);
+        task_url_put_percent_normal(end, query);
     }
-    if (fragment != NULL) {
-        *end++ = '#';
-        task_url_put_percent_normal(end, fragment);
-    }
+    /* The fragment is never sent (libcurl leaves it out of the request), so
+     * two URLs that differ only there name one resource: it is no part of
+     * the normal form. */
 done:
     free(normal_host);
     free(work);
     curl_free(port);
     curl_free(path);
     curl_free(query);
-    curl_free(fragment);
     return normal;
 }
 

@@ -38,8 +38,8 @@ int task_url_check(const char *url, const NetGuard *guard, char **receiver, char
 /* The normal form of URL, any absolute URL with a host libcurl parses
  * (herald's rules are task_url_check's): 0 with *OUT on the heap (the
  * caller frees it), or -1 with why in MESSAGE. A default port is dropped
- * for http (80) and https (443) only. Normalising the normal form gives it
- * back unchanged. */
+ * for http (80) and https (443) only, and the fragment (never sent) always.
+ * Normalising the normal form gives it back unchanged. */
 int task_url_normalise(const char *url, char **out, char *message, size_t size);
 
 #endif

@@ -27,6 +27,7 @@ FOREIGN_HOSTS = ["attacker.example", "attacker.example:%(port)d", "127.0.0.1.nip
 OWN_HOSTS = ["127.0.0.1:%(port)d", "127.0.0.1", "localhost:%(port)d", "LocalHost.:%(port)d",
              "[::1]:%(port)d", "10.0.0.7"]
 FOREIGN_ORIGINS = ["http://evil.example", "http://127.0.0.1:1", "http://localhost:%(port)d",
+                   "https://127.0.0.1:%(port)d", "https://127.0.0.1",
                    "null", "http://127.0.0.1:%(port)d.evil.example", "file://",
                    "http://herald.example.evil"]
 
@@ -149,6 +150,12 @@ class BrowserGuardTest(Pages, unittest.TestCase):
                                               "Sec-Fetch-Mode": mode})
                     self.assertEqual((status, body["error"]["field"]), (403, "Sec-Fetch-Site"))
                     self.assertNotIn("P-READ", json.dumps(body))
+        # a frame of another site's page is not a link the operator followed
+        for dest in ("iframe", "frame", "embed", "object"):
+            status, _, body = self.herald.request("GET", "/v1/tasks", headers={
+                "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+                "Sec-Fetch-Dest": dest})
+            self.assertEqual((status, body["error"]["field"]), (403, "Sec-Fetch-Site"), dest)
         # a link followed from another site shows the operator the answer; the health
         # checks and the console's files hold no data
         status, _, _ = self.herald.request("GET", "/v1/tasks/%d" % task_id, headers={
@@ -159,22 +166,43 @@ class BrowserGuardTest(Pages, unittest.TestCase):
                 "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"})
             self.assertEqual(status, 200, path)
 
+    def raw(self, request):
+        with socket.create_connection(("127.0.0.1", self.herald.port), 10) as s:
+            s.sendall(request)
+            answer = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return answer
+                answer += chunk
+
+    def test_host_is_required_in_http_1_1_and_its_trailing_whitespace_is_not_part_of_it(self):
+        answer = self.raw(b"GET /v1/tasks HTTP/1.1\r\nConnection: close\r\n\r\n")
+        self.assertTrue(answer.startswith(b"HTTP/1.1 400 "), answer[:200])
+        self.assertEqual(json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["field"], "Host")
+        answer = self.raw(b"GET /v1/tasks HTTP/1.0\r\n\r\n")  # HTTP/1.0 may leave it out
+        self.assertTrue(answer.startswith(b"HTTP/1.0 200 ") or answer.startswith(b"HTTP/1.1 200 "),
+                        answer[:200])
+        own = "http://127.0.0.1:%(port)d" % self.fields
+        for host, origin in ((b"127.0.0.1 ", None), (b"127.0.0.1:%d\t" % self.herald.port, own)):
+            body = json.dumps(task_request("OWS-%d" % len(host), target_url=self.broken.url()))
+            head = b"POST /v1/tasks HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n" \
+                   b"Content-Length: %d \r\nConnection: close\r\n" % (host, len(body))
+            if origin:
+                head += b"Origin: %s \r\n" % origin.encode()
+            answer = self.raw(head + b"\r\n" + body.encode())
+            self.assertTrue(answer.startswith(b"HTTP/1.1 201 "), answer[:300])
+
     def test_a_header_the_guard_reads_given_twice_is_refused(self):
         for name, value in (("Origin", "http://127.0.0.1:%(port)d" % self.fields),
-                            ("Sec-Fetch-Site", "same-origin"), ("Host", "127.0.0.1")):
+                            ("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Dest", "document"),
+                            ("Host", "127.0.0.1")):
             with self.subTest(header=name):
                 raw = ("GET /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n%s: %s\r\n%s: %s\r\n"
                        "Connection: close\r\n\r\n" % (name, value, name, value))
                 if name == "Host":
                     raw = raw.replace("Host: 127.0.0.1\r\n", "", 1)
-                with socket.create_connection(("127.0.0.1", self.herald.port), 10) as s:
-                    s.sendall(raw.encode())
-                    answer = b""
-                    while True:
-                        chunk = s.recv(65536)
-                        if not chunk:
-                            break
-                        answer += chunk
+                answer = self.raw(raw.encode())
                 self.assertTrue(answer.startswith(b"HTTP/1.1 400 "), answer[:200])
                 self.assertIn(name.encode(), answer)
 

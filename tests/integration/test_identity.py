@@ -55,6 +55,8 @@ class IdentityTest(HeraldTestCase, unittest.TestCase):
             "http://localhost:%d/x/../hooks/./a~b" % port,    # dot segments
             "http://localhost:%d/x/%%2E%%2e/hooks/a~b" % port,  # encoded dot segments
             "http://localhost:0%d/hooks/a~b" % port,          # the port with a leading zero
+            "http://localhost:%d/hooks/a~b#section" % port,   # a fragment, never sent
+            "http://localhost:%d/hooks/a~b#" % port,          # an empty one
         ]
         status, _, body = self.post(task_request("SPELL-1", target_url=first))
         self.assertEqual(status, 201, body)

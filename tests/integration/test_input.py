@@ -472,7 +472,7 @@ class MalformedFramingTest(HeraldTestCase, unittest.TestCase):
         task = self.task("FRAMING-REFUSED")
         head = b"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         cases = {}
-        for value in (b"abc", b"90, 90", b"+90", b"-1", b"0x10", b"", b"1e3", b"9 ",
+        for value in (b"abc", b"90, 90", b"+90", b"-1", b"0x10", b"", b"1e3", b" ",
                       b"%d, %d" % (len(task), len(task)), b"%d;" % len(task)):
             cases["Content-Length: " + value.decode()] = (
                 head + b"Content-Length: " + value + b"\r\n\r\n" + task + self.HIDDEN,
@@ -575,6 +575,12 @@ class MalformedFramingTest(HeraldTestCase, unittest.TestCase):
                                                  b"Content-Type: application/json\r\n"
                                                  b"Content-Length: 000%d\r\n\r\n" % len(task)
                                                  + task,
+            # a value's trailing whitespace is not part of it (RFC 9110 section 5.5)
+            "Content-Length with trailing whitespace": b"POST /v1/tasks HTTP/1.1\r\n"
+                                                       b"Host: 127.0.0.1 \r\n"
+                                                       b"Content-Type: application/json\r\n"
+                                                       b"Content-Length: %d \t\r\n\r\n"
+                                                       % len(task) + task,
         }
         then_close = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         for name, raw in cases.items():

@@ -14,7 +14,7 @@ static void test_host_names(void **state)
     static const char *const own[] = {
         "127.0.0.1",   "127.0.0.1:8080", "[::1]",        "[::1]:8080",   "localhost",
         "LOCALHOST:1", "localhost.",     "localhost.:80", "10.1.2.3:443", "[2001:db8::1]",
-        "localhost:"};
+        "localhost:", "127.0.0.1:8080 ", "localhost\t"};
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
         if (!origin_guard_host_is_own(own[i], ""))
             fail_msg("%s should be herald's own", own[i]);
@@ -57,11 +57,24 @@ static void test_writes_from_other_sites(void **state)
     /* herald's own pages */
     assert_null(cross("POST", true, h, "http://127.0.0.1:8080", "same-origin", "cors", ""));
     assert_null(cross("POST", true, h, "http://127.0.0.1:8080", NULL, NULL, ""));
-    assert_null(cross("POST", true, "herald.example", "https://herald.example", NULL, NULL, ""));
-    assert_null(cross("POST", true, "herald.example:443", "https://herald.example", NULL, NULL,
-                      ""));
     assert_null(cross("POST", true, "Herald.Example", "http://herald.example:80", NULL, NULL,
                       ""));
+    assert_null(cross("POST", true, "127.0.0.1:8080 \t", "http://127.0.0.1:8080 ", NULL, NULL,
+                      ""));
+    /* Behind a proxy that serves https the browser sends Sec-Fetch-Site, and
+     * its word (scheme and port included) is what counts. */
+    assert_null(cross("POST", true, "herald.example", "https://herald.example", "same-origin",
+                      "cors", ""));
+    /* Without it herald was reached over plain http: an https page on the
+     * same name (port 443, another server) is another site. */
+    assert_string_equal(cross("POST", true, "herald.example", "https://herald.example", NULL,
+                              NULL, ""),
+                        "Origin");
+    assert_string_equal(cross("POST", true, "127.0.0.1", "https://127.0.0.1", NULL, NULL, ""),
+                        "Origin");
+    assert_string_equal(cross("POST", true, "127.0.0.1:80", "https://127.0.0.1:80", NULL, NULL,
+                              ""),
+                        "Origin");
     /* behind a proxy that rewrites Host, a listed name's pages */
     assert_null(cross("POST", true, h, "https://herald.example", NULL, NULL, "herald.example"));
     /* every other page */
@@ -99,6 +112,17 @@ static void test_reads_from_other_sites(void **state)
     assert_null(cross("GET", true, h, NULL, "none", "navigate", ""));
     /* a link the operator follows from another site: the answer is the operator's */
     assert_null(cross("GET", true, h, NULL, "cross-site", "navigate", ""));
+    OriginRequest framed = {.method = "GET", .reads_data = true, .host = h,
+                            .fetch_site = "cross-site", .fetch_mode = "navigate",
+                            .fetch_dest = "document"};
+    assert_null(origin_guard_cross_site(&framed, ""));
+    /* a frame of another site's page is no such link */
+    static const char *const frames[] = {"iframe", "frame", "embed", "object"};
+    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
+        framed.fetch_dest = frames[i];
+        if (origin_guard_cross_site(&framed, "") == NULL)
+            fail_msg("a cross-site %s navigation should be refused", frames[i]);
+    }
     /* a script, image or frame of another page */
     assert_string_equal(cross("GET", true, h, NULL, "cross-site", "no-cors", ""),
                         "Sec-Fetch-Site");

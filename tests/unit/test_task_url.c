@@ -54,7 +54,9 @@ static void test_spellings_of_one_url(void **state)
     expect_normal("http://example.com/%7euser/%41%5A%30-%2E%5F%7E",
                   "http://example.com/~user/AZ0-._~");
     expect_normal("http://example.com/?a=%7e&b=%2f%3D", "http://example.com/?a=~&b=%2F%3D");
-    expect_normal("http://example.com/x#%7Ef%2a", "http://example.com/x#~f%2A");
+    expect_normal("http://example.com/x#%7Ef%2a", "http://example.com/x");
+    expect_normal("http://example.com/x?q#a", "http://example.com/x?q");
+    expect_normal("http://example.com/x#", "http://example.com/x");
     expect_normal("http://ex%61mple.com/", "http://example.com/");
     /* a '%' that starts no triplet means itself, and stays so once what
      * follows is decoded */
