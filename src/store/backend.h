@@ -4,10 +4,10 @@
  * backend's connection struct starts with. Most entries are one operation
  * of store.h, called with the same arguments, so store.h's contract is each
  * backend's contract (the store unit tests run it against both). Where a
- * workflow is written once in the front (retention), its entries are only
- * the statements it runs. An entry whose comment begins "NULL:" is
- * optional: without task_create_many, for one, the front loops over
- * task_create.
+ * workflow is written once in the front (retention, manual retry and
+ * resolve), its entries are only the statements it runs. An entry whose
+ * comment begins "NULL:" is optional: without task_create_many, for one,
+ * the front loops over task_create.
  *
  * The model is curl's struct Curl_ssl (lib/vtls/vtls_int.h) and OpenSMTPD's
  * queue_backend. Only the front's files and the backends include this header.
@@ -94,13 +94,21 @@ struct StoreBackend {
 
     int (*manual_list)(Store *store, const ManualFilter *filter, ManualEntry **out, size_t *count,
                        char *err, size_t errlen);
-    StoreResult (*manual_retry)(Store *store, int64_t task_id, int64_t entry_id,
-                                const ManualRepair *repair, const char *action,
-                                const char *details, int64_t now, char **host, char *err,
-                                size_t errlen);
-    StoreResult (*manual_resolve)(Store *store, int64_t task_id, int64_t entry_id,
-                                  const char *note, const char *actor, int64_t now, char *err,
-                                  size_t errlen);
+    /* The statements of a manual retry and resolve (store_manual.c), run in
+     * the caller's transaction. manual_open_id: the id of the task's open
+     * entry in *ENTRY_ID (0: none), locked until the transaction ends where
+     * the engine has row locks. manual_retry_task: the task made due again
+     * with the repair applied, if it is failed (else STORE_NOT_FOUND); *HOST
+     * its receiver, on the heap. */
+    int (*manual_open_id)(Store *store, int64_t task_id, int64_t *entry_id, char *err,
+                          size_t errlen);
+    StoreResult (*manual_retry_task)(Store *store, int64_t task_id, const ManualRepair *repair,
+                                     int64_t now, char **host, char *err, size_t errlen);
+    int (*manual_close)(Store *store, int64_t entry_id, const char *resolution, const char *note,
+                        int64_t now, char *err, size_t errlen);
+    int (*action_insert)(Store *store, int64_t task_id, const char *action, const char *actor,
+                         const char *note, const char *details, int64_t now, char *err,
+                         size_t errlen);
     int (*manual_open_matching)(Store *store, const ManualMatchFilter *filter, ManualMatch **out,
                                 size_t *count, char *err, size_t errlen);
     int (*action_list)(Store *store, int64_t task_id, ManualAction **out, size_t *count, char *err,

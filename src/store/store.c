@@ -332,23 +332,6 @@ int store_manual_list(Store *store, const ManualFilter *filter, ManualEntry **ou
     return store->backend->manual_list(store, filter, out, count, err, errlen);
 }
 
-StoreResult store_manual_retry(Store *store, int64_t task_id, int64_t entry_id,
-                               const ManualRepair *repair, const char *action,
-                               const char *details, int64_t now, char **host, char *err,
-                               size_t errlen)
-{
-    return store->backend->manual_retry(store, task_id, entry_id, repair, action, details, now,
-                                        host, err, errlen);
-}
-
-StoreResult store_manual_resolve(Store *store, int64_t task_id, int64_t entry_id,
-                                 const char *note, const char *actor, int64_t now, char *err,
-                                 size_t errlen)
-{
-    return store->backend->manual_resolve(store, task_id, entry_id, note, actor, now, err,
-                                          errlen);
-}
-
 int store_manual_open_matching(Store *store, const ManualMatchFilter *filter, ManualMatch **out,
                                size_t *count, char *err, size_t errlen)
 {

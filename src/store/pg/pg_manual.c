@@ -104,35 +104,34 @@ int pg_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, s
     return 0;
 }
 
-/* The id of TASK_ID's open entry, locked until the transaction ends, or 0
- * if it has none; -1 on error. */
-static int64_t pg_manual_open_id(PgStore *store, int64_t task_id, char *err, size_t errlen)
+int pg_manual_open_id(Store *base, int64_t task_id, int64_t *entry_id, char *err,
+                      size_t errlen)
 {
     PgParams params = {0};
     pg_param_int64(&params, task_id);
-    PGresult *result = pg_run(store, PG_SQL_MANUAL_OPEN_ID, &params, "find open entry", err,
-                              errlen);
+    PGresult *result = pg_run(pg_of(base), PG_SQL_MANUAL_OPEN_ID, &params, "find open entry",
+                              err, errlen);
     if (result == NULL)
         return -1;
-    int64_t id = PQntuples(result) > 0 ? pg_column_int64(result, 0, 0) : 0;
+    *entry_id = PQntuples(result) > 0 ? pg_column_int64(result, 0, 0) : 0;
     PQclear(result);
-    return id;
+    return 0;
 }
 
-static int pg_manual_close(PgStore *store, int64_t entry_id, const char *resolution,
-                           const char *note, int64_t now, char *err, size_t errlen)
+int pg_manual_close(Store *base, int64_t entry_id, const char *resolution, const char *note,
+                    int64_t now, char *err, size_t errlen)
 {
     PgParams params = {0};
     pg_param_int64(&params, entry_id);
     pg_param_int64(&params, now);
     pg_param_text(&params, resolution);
     pg_param_text(&params, note);
-    return pg_run_done(store, PG_SQL_MANUAL_CLOSE, &params, "close entry", err, errlen);
+    return pg_run_done(pg_of(base), PG_SQL_MANUAL_CLOSE, &params, "close entry", err, errlen);
 }
 
-static int pg_action_insert(PgStore *store, int64_t task_id, const char *action,
-                            const char *actor, const char *note, const char *details, int64_t now,
-                            char *err, size_t errlen)
+int pg_action_insert(Store *base, int64_t task_id, const char *action, const char *actor,
+                     const char *note, const char *details, int64_t now, char *err,
+                     size_t errlen)
 {
     PgParams params = {0};
     pg_param_int64(&params, task_id);
@@ -141,21 +140,14 @@ static int pg_action_insert(PgStore *store, int64_t task_id, const char *action,
     pg_param_text(&params, note);
     pg_param_text(&params, details);
     pg_param_int64(&params, now);
-    return pg_run_done(store, PG_SQL_ACTION_INSERT, &params, "record action", err, errlen);
+    return pg_run_done(pg_of(base), PG_SQL_ACTION_INSERT, &params, "record action", err,
+                       errlen);
 }
 
-StoreResult pg_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
-                            const ManualRepair *repair,
-                            const char *action, const char *details, int64_t now, char **host,
-                            char *err, size_t errlen)
+StoreResult pg_manual_retry_task(Store *base, int64_t task_id, const ManualRepair *repair,
+                                 int64_t now, char **host, char *err, size_t errlen)
 {
-    PgStore *store = pg_of(base);
     *host = NULL;
-    int64_t entry = pg_manual_open_id(store, task_id, err, errlen);
-    if (entry <= 0)
-        return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
-    if (entry_id != 0 && entry != entry_id)
-        return STORE_NOT_FOUND; /* a newer failure than the one asked for */
     PgParams params = {0};
     pg_param_int64(&params, task_id);
     pg_param_int64(&params, now);
@@ -168,10 +160,10 @@ StoreResult pg_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
     pg_param_bool(&params, repair->replace_headers);
     pg_param_text(&params, repair->headers_json);
     PGresult *result =
-        pg_run(store, PG_SQL_MANUAL_RETRY_TASK, &params, "retry task", err, errlen);
+        pg_run(pg_of(base), PG_SQL_MANUAL_RETRY_TASK, &params, "retry task", err, errlen);
     if (result == NULL)
         return STORE_ERROR;
-    StoreResult found = STORE_NOT_FOUND; /* an open entry whose task is not failed: not ours */
+    StoreResult found = STORE_NOT_FOUND; /* the task is not failed */
     if (PQntuples(result) > 0) {
         found = STORE_OK;
         if (pg_column_text(result, 0, 0, host, NULL) != 0) {
@@ -180,31 +172,7 @@ StoreResult pg_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
         }
     }
     PQclear(result);
-    if (found != STORE_OK ||
-        pg_manual_close(store, entry, "retried", repair->note, now, err, errlen) != 0 ||
-        pg_action_insert(store, task_id, action, repair->actor, repair->note, details, now, err,
-                         errlen) != 0) {
-        free(*host);
-        *host = NULL;
-        return found == STORE_NOT_FOUND ? STORE_NOT_FOUND : STORE_ERROR;
-    }
-    return STORE_OK;
-}
-
-StoreResult pg_manual_resolve(Store *base, int64_t task_id, int64_t entry_id,
-                              const char *note, const char *actor,
-                              int64_t now, char *err, size_t errlen)
-{
-    PgStore *store = pg_of(base);
-    int64_t entry = pg_manual_open_id(store, task_id, err, errlen);
-    if (entry <= 0)
-        return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
-    if (entry_id != 0 && entry != entry_id)
-        return STORE_NOT_FOUND; /* a newer failure than the one asked for */
-    if (pg_manual_close(store, entry, "resolved", note, now, err, errlen) != 0 ||
-        pg_action_insert(store, task_id, "resolve", actor, note, NULL, now, err, errlen) != 0)
-        return STORE_ERROR;
-    return STORE_OK;
+    return found;
 }
 
 static int pg_match_read(const PGresult *result, int row, void *element)

@@ -216,13 +216,15 @@ int sqlite_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *cou
                         size_t errlen);
 int sqlite_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,
                        char *err, size_t errlen);
-StoreResult sqlite_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
-                            const ManualRepair *repair,
-                                const char *action, const char *details, int64_t now, char **host,
-                                char *err, size_t errlen);
-StoreResult sqlite_manual_resolve(Store *base, int64_t task_id, int64_t entry_id,
-                              const char *note, const char *actor,
-                                  int64_t now, char *err, size_t errlen);
+int sqlite_manual_open_id(Store *base, int64_t task_id, int64_t *entry_id, char *err,
+                          size_t errlen);
+StoreResult sqlite_manual_retry_task(Store *base, int64_t task_id, const ManualRepair *repair,
+                                     int64_t now, char **host, char *err, size_t errlen);
+int sqlite_manual_close(Store *base, int64_t entry_id, const char *resolution, const char *note,
+                        int64_t now, char *err, size_t errlen);
+int sqlite_action_insert(Store *base, int64_t task_id, const char *action, const char *actor,
+                         const char *note, const char *details, int64_t now, char *err,
+                         size_t errlen);
 int sqlite_manual_open_matching(Store *base, const ManualMatchFilter *filter, ManualMatch **out,
                           size_t *count, char *err, size_t errlen);
 int sqlite_action_list(Store *base, int64_t task_id, ManualAction **out, size_t *count, char *err,

@@ -120,24 +120,27 @@ int sqlite_manual_list(Store *base, const ManualFilter *filter, ManualEntry **ou
     return 0;
 }
 
-/* The id of TASK_ID's open entry, or 0 if it has none; -1 on error. */
-static int64_t sqlite_manual_open_id(SqliteStore *store, int64_t task_id, char *err, size_t errlen)
+int sqlite_manual_open_id(Store *base, int64_t task_id, int64_t *entry_id, char *err,
+                          size_t errlen)
 {
+    SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_MANUAL_OPEN_ID, err, errlen);
     if (statement == NULL)
         return -1;
     sqlite3_bind_int64(statement, 1, task_id);
     int rc = sqlite_step(store, statement);
-    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0;
+    *entry_id = rc == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : 0;
+    int result = 0;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        id = sqlite_fail(store, "find open entry", err, errlen);
+        result = sqlite_fail(store, "find open entry", err, errlen);
     sqlite3_reset(statement);
-    return id;
+    return result;
 }
 
-static int sqlite_manual_close(SqliteStore *store, int64_t entry_id, const char *resolution,
-                               const char *note, int64_t now, char *err, size_t errlen)
+int sqlite_manual_close(Store *base, int64_t entry_id, const char *resolution, const char *note,
+                        int64_t now, char *err, size_t errlen)
 {
+    SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_MANUAL_CLOSE, err, errlen);
     if (statement == NULL)
         return -1;
@@ -148,10 +151,11 @@ static int sqlite_manual_close(SqliteStore *store, int64_t entry_id, const char 
     return sqlite_step_done(store, statement, "close entry", err, errlen);
 }
 
-static int sqlite_action_insert(SqliteStore *store, int64_t task_id, const char *action,
-                                const char *actor, const char *note, const char *details,
-                                int64_t now, char *err, size_t errlen)
+int sqlite_action_insert(Store *base, int64_t task_id, const char *action, const char *actor,
+                         const char *note, const char *details, int64_t now, char *err,
+                         size_t errlen)
 {
+    SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ACTION_INSERT, err, errlen);
     if (statement == NULL)
         return -1;
@@ -164,18 +168,11 @@ static int sqlite_action_insert(SqliteStore *store, int64_t task_id, const char 
     return sqlite_step_done(store, statement, "record action", err, errlen);
 }
 
-StoreResult sqlite_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
-                            const ManualRepair *repair,
-                                const char *action, const char *details, int64_t now, char **host,
-                                char *err, size_t errlen)
+StoreResult sqlite_manual_retry_task(Store *base, int64_t task_id, const ManualRepair *repair,
+                                     int64_t now, char **host, char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     *host = NULL;
-    int64_t entry = sqlite_manual_open_id(store, task_id, err, errlen);
-    if (entry <= 0)
-        return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
-    if (entry_id != 0 && entry != entry_id)
-        return STORE_NOT_FOUND; /* a newer failure than the one asked for */
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_MANUAL_RETRY_TASK, err, errlen);
     if (statement == NULL)
         return STORE_ERROR;
@@ -201,7 +198,7 @@ StoreResult sqlite_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
         }
         rc = sqlite_step(store, statement);
     } else if (rc == SQLITE_DONE) {
-        result = STORE_NOT_FOUND; /* an open entry whose task is not failed: not ours to send */
+        result = STORE_NOT_FOUND; /* the task is not failed */
     }
     if (rc != SQLITE_DONE && result == STORE_OK) {
         sqlite_fail(store, "retry task", err, errlen);
@@ -209,31 +206,11 @@ StoreResult sqlite_manual_retry(Store *base, int64_t task_id, int64_t entry_id,
     }
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
-    if (result != STORE_OK ||
-        sqlite_manual_close(store, entry, "retried", repair->note, now, err, errlen) != 0 ||
-        sqlite_action_insert(store, task_id, action, repair->actor, repair->note, details, now, err,
-                             errlen) != 0) {
+    if (result != STORE_OK) {
         free(*host);
         *host = NULL;
-        return result == STORE_NOT_FOUND ? STORE_NOT_FOUND : STORE_ERROR;
     }
-    return STORE_OK;
-}
-
-StoreResult sqlite_manual_resolve(Store *base, int64_t task_id, int64_t entry_id,
-                              const char *note, const char *actor,
-                                  int64_t now, char *err, size_t errlen)
-{
-    SqliteStore *store = sqlite_of(base);
-    int64_t entry = sqlite_manual_open_id(store, task_id, err, errlen);
-    if (entry <= 0)
-        return entry < 0 ? STORE_ERROR : STORE_NOT_FOUND;
-    if (entry_id != 0 && entry != entry_id)
-        return STORE_NOT_FOUND; /* a newer failure than the one asked for */
-    if (sqlite_manual_close(store, entry, "resolved", note, now, err, errlen) != 0 ||
-        sqlite_action_insert(store, task_id, "resolve", actor, note, NULL, now, err, errlen) != 0)
-        return STORE_ERROR;
-    return STORE_OK;
+    return result;
 }
 
 static int sqlite_manual_read_match(sqlite3_stmt *statement, void *element)
