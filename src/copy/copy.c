@@ -1,5 +1,5 @@
 /*
- * store/copy: the move from SQLite to PostgreSQL (heraldd --copy-to URL).
+ * copy: see copy.h. The move from SQLite to PostgreSQL (heraldd --copy-to URL).
  *
  * Both databases are opened as heraldd would (each brought to this
  * binary's schema), the PostgreSQL one must hold no tasks, attempts,
@@ -29,10 +29,10 @@
  *     no request can repeat it anyway, since the API takes only UTF-8.
  *     Counted in the report.
  *
- * Only store.c calls store_copy(); this file is the one place that speaks
- * to both engines at once, which is why it lives beside both backends.
+ * This file is the one place that speaks to both engines at once, which
+ * is why it sits above both backends (copy_to.c runs it).
  */
-#include "store.h"
+#include "copy.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -426,9 +426,14 @@ static int copy_all(SqliteStore *from, PgStore *to, StoreCopyReport *report, cha
                           "count renamed duplicates", &report->renamed_duplicates, err, errlen);
 }
 
-int store_copy_sqlite_to_postgresql(Store *source, Store *destination, StoreCopyReport *report,
-                                    char *err, size_t errlen)
+int copy_store(Store *source, Store *destination, StoreCopyReport *report, char *err,
+               size_t errlen)
 {
+    if (store_backend(source) != STORE_BACKEND_SQLITE ||
+        store_backend(destination) != STORE_BACKEND_POSTGRESQL) {
+        snprintf(err, errlen, "herald copies from SQLite to PostgreSQL only");
+        return -1;
+    }
     SqliteStore *from = sqlite_of(source);
     PgStore *to = pg_of(destination);
     memset(report, 0, sizeof *report);

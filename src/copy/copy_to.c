@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "instance.h"
 #include "log.h"
 
@@ -45,7 +46,7 @@ int copy_to_run(const StoreLocation *source, const char *url, const char *passwo
     Store *to = from != NULL ? store_open(&target, &options, err, sizeof err) : NULL;
     StoreCopyReport report;
     int status = 1;
-    if (to != NULL && store_copy(from, to, &report, err, sizeof err) == 0) {
+    if (to != NULL && copy_store(from, to, &report, err, sizeof err) == 0) {
         printf("copied %s to %s: %" PRId64 " tasks, %" PRId64 " attempts, %" PRId64
                " manual entries, %" PRId64 " actions, %" PRId64 " alerts; counts verified\n",
                source->path, store_location_name(&target, name, sizeof name), report.tasks,

@@ -5,7 +5,7 @@
  * so a running heraldd makes it refuse). Opens the SQLite database of the
  * configuration (bringing its schema to this binary's, as start-up would),
  * creates herald's schema in the empty PostgreSQL database at URL, copies
- * everything with store_copy() and prints what it copied. The password for
+ * everything with copy_store() and prints what it copied. The password for
  * URL comes from the URL or libpq's own PGPASSWORD / PGPASSFILE.
  */
 #ifndef HERALD_COPY_TO_H

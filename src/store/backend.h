@@ -188,8 +188,5 @@ const char *store_task_written_identity(const TaskRequest *request);
 extern const StoreBackend store_backend_sqlite;
 extern const StoreBackend store_backend_postgresql;
 
-/* store_copy() from an SQLite store to a PostgreSQL one (copy/copy.c). */
-int store_copy_sqlite_to_postgresql(Store *source, Store *destination, StoreCopyReport *report,
-                                    char *err, size_t errlen);
 
 #endif

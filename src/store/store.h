@@ -114,24 +114,6 @@ typedef struct StoreInspection {
  * binary, or (an SQLite file not existing yet) cannot be created. */
 int store_inspect(const StoreLocation *location, StoreInspection *out, char *err, size_t errlen);
 
-/* What store_copy() copied. */
-typedef struct StoreCopyReport {
-    int64_t tasks, attempts, manual, actions, alerts;
-    int64_t repaired_text;      /* text values that were not UTF-8 (or held NUL): U+FFFD */
-    int64_t renamed_duplicates; /* keyless tasks repeating an earlier one's dedup identity */
-    int64_t repaired_identities; /* keys and dedup identities given a suffix after repair */
-} StoreCopyReport;
-
-/* The move from SQLite to PostgreSQL (heraldd --copy-to): copies every
- * task, its body, attempts, manual entries, actions and alerts from SOURCE
- * (SQLite, only read) into DESTINATION (PostgreSQL, its schema current and
- * without rows), keeping ids, in one transaction that checks each table's
- * count against the source before it commits. Returns 0 with REPORT, or -1
- * with ERR and nothing written. Both stores stay the caller's; nothing else
- * may use them meanwhile (heraldd is stopped). */
-int store_copy(Store *source, Store *destination, StoreCopyReport *report, char *err,
-               size_t errlen);
-
 /* Which backend STORE uses, and its schema version. */
 StoreBackendKind store_backend(const Store *store);
 int store_schema_version(Store *store);
