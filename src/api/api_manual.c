@@ -12,7 +12,6 @@
 #include "auth.h"
 #include "clock.h"
 #include "log.h"
-#include "api_repair.h"
 #include "manual_json.h"
 #include "task_json.h"
 #include "task_render.h"
@@ -197,11 +196,7 @@ static const char *const api_manual_list_query[] = {"state", "business_type", "r
 
 const ApiRoute api_manual_routes[] = {
     {.method = "GET", .pattern = "/v1/manual", .query = api_manual_list_query, .handler = api_manual_list},
-    {.method = "POST", .pattern = "/v1/manual/retry", .json_body = true, .writes = true, .handler = api_repair_bulk_retry},
-    {.method = "POST", .pattern = "/v1/manual/resolve", .json_body = true, .writes = true, .handler = api_repair_bulk_resolve},
     {.method = "GET", .pattern = "/v1/manual/{id}", .handler = api_manual_show},
-    {.method = "POST", .pattern = "/v1/manual/{id}/retry", .json_body = true, .writes = true, .handler = api_repair_retry},
-    {.method = "POST", .pattern = "/v1/manual/{id}/resolve", .json_body = true, .writes = true, .handler = api_repair_resolve},
 };
 
 const size_t api_manual_route_count = sizeof api_manual_routes / sizeof api_manual_routes[0];

@@ -174,7 +174,7 @@ static void api_repair_retried(ApiCall *call)
     api_repair_describe(call, repair->task_id);
 }
 
-void api_repair_retry(ApiCall *call)
+static void api_repair_retry(ApiCall *call)
 {
     size_t length;
     const char *body = api_call_body(call, &length);
@@ -231,7 +231,7 @@ static void api_repair_resolved(ApiCall *call)
     api_repair_describe(call, repair->task_id);
 }
 
-void api_repair_resolve(ApiCall *call)
+static void api_repair_resolve(ApiCall *call)
 {
     size_t length;
     const char *body = api_call_body(call, &length);
@@ -462,12 +462,21 @@ static void api_repair_bulk(ApiCall *call, bool resolve)
         api_call_resume(call);
 }
 
-void api_repair_bulk_retry(ApiCall *call)
+static void api_repair_bulk_retry(ApiCall *call)
 {
     api_repair_bulk(call, false);
 }
 
-void api_repair_bulk_resolve(ApiCall *call)
+static void api_repair_bulk_resolve(ApiCall *call)
 {
     api_repair_bulk(call, true);
 }
+
+const ApiRoute api_repair_routes[] = {
+    {.method = "POST", .pattern = "/v1/manual/retry", .json_body = true, .writes = true, .handler = api_repair_bulk_retry},
+    {.method = "POST", .pattern = "/v1/manual/resolve", .json_body = true, .writes = true, .handler = api_repair_bulk_resolve},
+    {.method = "POST", .pattern = "/v1/manual/{id}/retry", .json_body = true, .writes = true, .handler = api_repair_retry},
+    {.method = "POST", .pattern = "/v1/manual/{id}/resolve", .json_body = true, .writes = true, .handler = api_repair_resolve},
+};
+
+const size_t api_repair_route_count = sizeof api_repair_routes / sizeof api_repair_routes[0];

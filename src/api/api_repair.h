@@ -1,8 +1,8 @@
 /*
  * api_repair: the handlers of the manual-handling API that write: retry a
  * failed task (with corrections), resolve it by hand, and retry or resolve
- * many at once (after an outage; an operator's selection).
- * api_manual.c routes to them.
+ * many at once (after an outage; an operator's selection): the POST routes
+ * under /v1/manual (api_repair_routes).
  *
  * Every repair commits through the intake writer, like new tasks: the
  * handler validates, suspends its connection and submits a job whose APPLY
@@ -20,9 +20,7 @@
 
 #define API_REPAIR_BULK_CHUNK 500
 
-void api_repair_retry(ApiCall *call);
-void api_repair_resolve(ApiCall *call);
-void api_repair_bulk_retry(ApiCall *call);
-void api_repair_bulk_resolve(ApiCall *call);
+extern const ApiRoute api_repair_routes[];
+extern const size_t api_repair_route_count;
 
 #endif
