@@ -42,25 +42,7 @@
 
 #define ALERT_RETENTION_BATCH 500
 #define ALERT_RETENTION_BATCHES_PER_TURN 20
-cJSON *alert_time(int64_t unix_ms)
-{
-    char text[CLOCK_RFC3339_SIZE];
-    clock_format_rfc3339(unix_ms, text);
-    return cJSON_CreateString(text);
-}
-
 /* ---- writes: each goes through the intake writer (intake_run) ---- */
-
-static StoreResult alert_apply_insert(Store *store, IntakeJob *job, char *err, size_t errlen)
-{
-    AlertInsert *insert = job->context;
-    StoreResult result = store_alert_insert(
-        store, insert->fence.term > 0 ? &insert->fence : NULL, &insert->record, &insert->id, err,
-        errlen);
-    /* Refused is an answer, not a failure: the job commits nothing either way. */
-    insert->refused = result == STORE_NOT_FOUND;
-    return result == STORE_ERROR ? STORE_ERROR : STORE_OK;
-}
 
 typedef struct AlertRetention {
     StoreFence fence;
@@ -78,14 +60,6 @@ static StoreResult alert_apply_retention_step(Store *store, IntakeJob *job, char
                                               &retention->deleted, err, errlen);
     retention->refused = result == STORE_NOT_FOUND;
     return result == STORE_ERROR ? STORE_ERROR : STORE_OK;
-}
-
-int alert_store(AlertChecker *checker, AlertInsert *insert, char *err, size_t errlen)
-{
-    return intake_run(checker->options.intake, alert_apply_insert, insert, err, errlen) ==
-                   STORE_OK
-               ? 0
-               : -1;
 }
 
 /* Writes ALERT (its details JSON) unsent, logs it and counts it. An alert
