@@ -284,9 +284,11 @@ test: test-deps
 	@$(MAKE) --no-print-directory unit integration fuzz-smoke bench-smoke
 
 # The store's tests run once per backend (tests/unit/run.sh starts PostgreSQL); first,
-# no header is included across src/'s layers (src/README.md).
+# no header is included across src/'s layers (src/README.md), and no two files call
+# each other, directly or round a ring.
 unit: asan
 	@python3 tools/check_layers.py
+	@python3 tools/check_cycles.py $(call objects,asan,$(LIB_SRC) $(PROGRAM_SRC) $(CTL_SRC))
 	@tests/unit/run.sh $(UNIT_TESTS)
 
 # Every answer the tests receive is kept in build/contract and checked against

@@ -1,14 +1,13 @@
 /*
- * store/pg: the PostgreSQL backend's connections: connecting and
- * reconnecting with a backoff, session settings, running statements
- * (prepared once per connection, binary results) with the fault seam's
- * hook, transactions, and the backend's table of
- * functions. See pg.h for the file family and what is PostgreSQL's own.
+ * store/pg: the PostgreSQL backend's helpers every file of it uses: running
+ * statements (sent asynchronously, prepared once per connection, binary
+ * results) with the fault seam's hook, reconnecting before a transaction,
+ * transactions and savepoints, closing. Opening is pg_open.c, the session
+ * pg_connect.c, the table of functions pg_backend.c. See pg.h for the file
+ * family and what is PostgreSQL's own.
  */
 #include "pg.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,57 +81,6 @@ static PGresult *pg_finish_statement(PgStore *store, PGresult *result, const cha
     pg_note_failure(store, result);
     PQclear(result);
     return NULL;
-}
-
-PGresult *pg_await(PgStore *store, int64_t wait_ms, const char *what, bool *timed_out,
-                   char *err, size_t errlen)
-{
-    *timed_out = false;
-    int64_t deadline = wait_ms > 0 ? clock_monotonic_ms() + wait_ms : 0;
-    PGresult *last = NULL;
-    for (;;) {
-        while (PQisBusy(store->conn)) {
-            int64_t left = deadline == 0 ? 1000 : deadline - clock_monotonic_ms();
-            if (left <= 0) {
-                PQclear(last);
-                *timed_out = true;
-                snprintf(err, errlen, "%s: no answer from the server within %lld ms; whether it "
-                                      "took effect is not known", what, (long long)wait_ms);
-                if (store->committing) {
-                    /* Kept, with its answer to come: see pg_run_commit. */
-                    pg_note_outage("database_commit_unanswered", err);
-                    store->commit_unanswered = true;
-                } else {
-                    /* A server that does not answer (stopped, its storage hung):
-                     * the transaction dies with the connection. */
-                    pg_note_outage("database_unanswered", err);
-                    pg_drop_connection(store);
-                }
-                return NULL;
-            }
-            struct pollfd socket = {.fd = PQsocket(store->conn), .events = POLLIN};
-            if (poll(&socket, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR) {
-                PQclear(last);
-                snprintf(err, errlen, "%s: poll: %s", what, strerror(errno));
-                pg_drop_connection(store);
-                return NULL;
-            }
-            if (PQconsumeInput(store->conn) == 0)
-                break; /* the connection failed: PQgetResult says how */
-        }
-        PGresult *result = PQgetResult(store->conn);
-        if (result == NULL)
-            return last;
-        ExecStatusType status = PQresultStatus(result);
-        if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
-            PQclear(result); /* the first error is the one to report */
-        } else {
-            PQclear(last);
-            last = result;
-        }
-        if (status == PGRES_FATAL_ERROR && PQstatus(store->conn) == CONNECTION_BAD)
-            return last;
-    }
 }
 
 /* How long to wait for a statement's answer: the server's statement_timeout
@@ -287,7 +235,6 @@ PgStore *pg_store_new(const StoreLocation *location, StoreDurability durability,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    store->base.backend = &store_backend_postgresql;
     store->location = location;
     snprintf(store->application_name, sizeof store->application_name, "heraldd");
     store->durability = durability;
@@ -298,30 +245,6 @@ PgStore *pg_store_new(const StoreLocation *location, StoreDurability durability,
         return NULL;
     }
     return store;
-}
-
-Store *pg_open(const StoreLocation *location, const StoreOptions *options, char *err,
-               size_t errlen)
-{
-    PgStore *store = pg_store_new(location, options->durability, err, errlen);
-    if (store == NULL)
-        return NULL;
-    if (options->application_name != NULL)
-        snprintf(store->application_name, sizeof store->application_name, "%s",
-                 options->application_name);
-    const Migration *migrations =
-        options->migrations ? options->migrations : migrations_postgresql.list;
-    size_t count = options->migrations ? options->migration_count : migrations_postgresql.count;
-    char detail[512];
-    if (pg_connect_now(store, options->wait_ms, detail, sizeof detail) != 0 ||
-        pg_check_schema(store, migrations, count, options->migrate, detail, sizeof detail) != 0) {
-        char name[512];
-        snprintf(err, errlen, "database %s: %s", store_location_name(location, name, sizeof name),
-                 detail);
-        pg_close(&store->base);
-        return NULL;
-    }
-    return &store->base;
 }
 
 void pg_close(Store *base)
@@ -457,65 +380,3 @@ int pg_savepoint_rollback(Store *base, char *err, size_t errlen)
         return -1;
     return pg_exec(store, "RELEASE herald_item", "release savepoint", err, errlen);
 }
-
-const StoreBackend store_backend_postgresql = {
-    .name = "postgresql",
-    .shared = true,
-    .open = pg_open,
-    .close = pg_close,
-    .inspect = pg_inspect,
-    .schema_version = pg_schema_version,
-    .tidy = pg_tidy,
-    .ping = pg_ping,
-    .leader_acquire = pg_leader_acquire,
-    .leader_release = pg_leader_release,
-    .leader_hold = pg_leader_hold,
-    .signal_send = pg_signal_send,
-    .signal_listen = pg_signal_listen,
-    .signal_fd = pg_signal_fd,
-    .signal_take = pg_signal_take,
-    .instance_beat = pg_instance_beat,
-    .instance_leave = pg_instance_leave,
-    .instance_list = pg_instance_list,
-    .begin = pg_begin,
-    .commit = pg_commit,
-    .rollback = pg_rollback,
-    .savepoint = pg_savepoint,
-    .savepoint_release = pg_savepoint_release,
-    .savepoint_rollback = pg_savepoint_rollback,
-    .task_create = pg_task_create,
-    .task_create_many = pg_task_create_many,
-    .task_get = pg_task_get,
-    .task_list = pg_task_list,
-    .host_list_pending = pg_host_list_pending,
-    .host_next_due = pg_host_next_due,
-    .claim_due = pg_claim_due,
-    .claim_count = pg_claim_count,
-    .record_outcomes = pg_record_outcomes,
-    .recover_interrupted = pg_recover_interrupted,
-    .attempt_list = pg_attempt_list,
-    .manual_list = pg_manual_list,
-    .manual_open_id = pg_manual_open_id,
-    .manual_retry_task = pg_manual_retry_task,
-    .manual_close = pg_manual_close,
-    .action_insert = pg_action_insert,
-    .manual_open_matching = pg_manual_open_matching,
-    .action_list = pg_action_list,
-    .alert_backlog = pg_alert_backlog,
-    .alert_insert = pg_alert_insert,
-    .alert_mark = pg_alert_mark,
-    .alert_unsent = pg_alert_unsent,
-    .alert_list = pg_alert_list,
-    .alert_latest = pg_alert_latest,
-    .alert_claim = pg_alert_claim,
-    .alert_firing = pg_alert_firing,
-    .retention_boundary = pg_retention_boundary,
-    .retention_select = pg_retention_select,
-    .retention_delete_tasks = pg_retention_delete_tasks,
-    .retention_delete_alerts = pg_retention_delete_alerts,
-    .database_health = pg_database_health,
-    .clock_read = pg_clock_read,
-    .count_gauges = pg_count_gauges,
-    .attempt_series = pg_attempt_series,
-    .receiver_load = pg_receiver_load,
-};

@@ -1,12 +1,16 @@
 /*
  * store/pg: the PostgreSQL backend's shared parts. pg_connect.c connects
- * (and reconnects, to whichever host is the primary); pg.c runs statements
- * and transactions and holds the backend's table of functions; pg_values.c turns parameters and results into
- * herald's types; pg_sql.c has the text of every statement;
- * pg_schema.c migrates and inspects; pg_signal.c carries wake-ups between
- * instances; pg_stats.c reads what operators look at first; pg_tasks.c, pg_delivery.c,
+ * (and reconnects, to whichever host is the primary) and waits for answers;
+ * pg.c runs statements and transactions; pg_open.c opens a session;
+ * pg_values.c turns parameters and results into herald's types; pg_sql.c
+ * has the text of every statement; pg_schema.c and pg_migration.c migrate
+ * and inspect; pg_signal.c carries wake-ups between instances; pg_stats.c
+ * reads what operators look at first; pg_tasks.c, pg_delivery.c,
  * pg_manual.c and pg_alerts.c hold the queries by subject. The functions
- * taking a Store * are the backend's entries in store_backend_postgresql.
+ * taking a Store * are the backend's entries in store_backend_postgresql
+ * (pg_backend.c). No file calls one above it: the table calls them all,
+ * opening calls the schema's runner and the connection, and everything
+ * calls pg.c's helpers, which call the connection's.
  *
  * What is PostgreSQL's own stays here:
  *   - A connection can be lost at any time (a restart, a failover,

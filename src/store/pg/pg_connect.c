@@ -16,6 +16,8 @@
  * log and in /metrics, and the process counts the times its sessions moved
  * to another server (a failover, as far as heraldd can see one).
  */
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -460,4 +462,55 @@ void pg_note_failure(PgStore *store, const PGresult *result)
         return;
     }
     pg_check_connection(store);
+}
+
+PGresult *pg_await(PgStore *store, int64_t wait_ms, const char *what, bool *timed_out,
+                   char *err, size_t errlen)
+{
+    *timed_out = false;
+    int64_t deadline = wait_ms > 0 ? clock_monotonic_ms() + wait_ms : 0;
+    PGresult *last = NULL;
+    for (;;) {
+        while (PQisBusy(store->conn)) {
+            int64_t left = deadline == 0 ? 1000 : deadline - clock_monotonic_ms();
+            if (left <= 0) {
+                PQclear(last);
+                *timed_out = true;
+                snprintf(err, errlen, "%s: no answer from the server within %lld ms; whether it "
+                                      "took effect is not known", what, (long long)wait_ms);
+                if (store->committing) {
+                    /* Kept, with its answer to come: see pg_run_commit. */
+                    pg_note_outage("database_commit_unanswered", err);
+                    store->commit_unanswered = true;
+                } else {
+                    /* A server that does not answer (stopped, its storage hung):
+                     * the transaction dies with the connection. */
+                    pg_note_outage("database_unanswered", err);
+                    pg_drop_connection(store);
+                }
+                return NULL;
+            }
+            struct pollfd socket = {.fd = PQsocket(store->conn), .events = POLLIN};
+            if (poll(&socket, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR) {
+                PQclear(last);
+                snprintf(err, errlen, "%s: poll: %s", what, strerror(errno));
+                pg_drop_connection(store);
+                return NULL;
+            }
+            if (PQconsumeInput(store->conn) == 0)
+                break; /* the connection failed: PQgetResult says how */
+        }
+        PGresult *result = PQgetResult(store->conn);
+        if (result == NULL)
+            return last;
+        ExecStatusType status = PQresultStatus(result);
+        if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+            PQclear(result); /* the first error is the one to report */
+        } else {
+            PQclear(last);
+            last = result;
+        }
+        if (status == PGRES_FATAL_ERROR && PQstatus(store->conn) == CONNECTION_BAD)
+            return last;
+    }
 }

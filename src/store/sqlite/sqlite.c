@@ -1,7 +1,8 @@
 /*
- * store/sqlite: the SQLite backend's connections: opening, pragmas,
- * transactions, the statement cache and the fault seam's hook, and the
- * backend's table of functions. See sqlite.h for the file family.
+ * store/sqlite: the SQLite backend's helpers every file of it uses:
+ * failures, steps (with the fault seam's hook), the statement cache, rows,
+ * transactions and savepoints, closing. Opening is sqlite_open.c, the
+ * table of functions sqlite_backend.c. See sqlite.h for the file family.
  */
 #include "sqlite.h"
 
@@ -205,89 +206,6 @@ int sqlite_query_int(SqliteStore *store, const char *sql, int *out, char *err, s
     return 0;
 }
 
-static int sqlite_set_pragmas(SqliteStore *store, int64_t busy_timeout_ms, bool durable, char *err,
-                              size_t errlen)
-{
-    if (sqlite3_busy_timeout(store->db, (int)busy_timeout_ms) != SQLITE_OK)
-        return sqlite_fail(store, "busy_timeout", err, errlen);
-    sqlite3_stmt *statement = NULL;
-    if (sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &statement, NULL) != SQLITE_OK)
-        return sqlite_fail(store, "journal_mode", err, errlen);
-    int rc = sqlite3_step(statement);
-    bool wal =
-        rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(statement, 0), "wal") == 0;
-    sqlite3_finalize(statement);
-    if (rc != SQLITE_ROW)
-        return sqlite_fail(store, "journal_mode", err, errlen);
-    if (!wal) {
-        snprintf(err, errlen,
-                 "the database could not be put in WAL mode (is the filesystem "
-                 "one that supports shared memory?)");
-        return -1;
-    }
-    /* FULL: a commit is fsynced before it returns; that is what a 201 promises.
-     * NORMAL (the scheduler's claims and outcomes): a commit lost to a power
-     * failure only makes a task go out again, which at-least-once allows. */
-    return sqlite_exec(store,
-                       durable ? "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                                 " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;"
-                               : "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                                 " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;",
-                       "pragmas", err, errlen);
-}
-
-Store *sqlite_open(const StoreLocation *location, const StoreOptions *options, char *err,
-                   size_t errlen)
-{
-    const char *path = location->path;
-    SqliteStore *store = calloc(1, sizeof *store);
-    if (store == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    store->base.backend = &store_backend_sqlite;
-    snprintf(store->path, sizeof store->path, "%s", path);
-    const Migration *migrations =
-        options->migrations ? options->migrations : migrations_sqlite.list;
-    size_t count = options->migrations ? options->migration_count : migrations_sqlite.count;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open database %s: %s", path,
-                 store->db ? sqlite3_errmsg(store->db) : "out of memory");
-        goto fail;
-    }
-    sqlite3_extended_result_codes(store->db, 1);
-    char detail[512];
-    if (sqlite_set_pragmas(store, location->busy_timeout_ms,
-                           options->durability == STORE_DURABILITY_FULL, detail,
-                           sizeof detail) != 0) {
-        snprintf(err, errlen, "database %s: %s", path, detail);
-        goto fail;
-    }
-    if (options->migrate) {
-        if (sqlite_apply_migrations(store, migrations, count, detail, sizeof detail) != 0) {
-            snprintf(err, errlen, "database %s: %s", path, detail);
-            goto fail;
-        }
-    } else {
-        int version = 0;
-        if (sqlite_query_int(store, "PRAGMA user_version", &version, detail, sizeof detail) != 0) {
-            snprintf(err, errlen, "database %s: %s", path, detail);
-            goto fail;
-        }
-        if (version != (int)count) {
-            snprintf(err, errlen, "database %s: schema version %d, expected %zu", path, version,
-                     count);
-            goto fail;
-        }
-        store->schema_version = version;
-    }
-    return &store->base;
-fail:
-    sqlite_close(&store->base);
-    return NULL;
-}
-
 void sqlite_close(Store *base)
 {
     SqliteStore *store = sqlite_of(base);
@@ -425,57 +343,3 @@ int sqlite_savepoint_rollback(Store *base, char *err, size_t errlen)
         return -1;
     return sqlite_run(store, STORE_SQL_RELEASE, "release savepoint", err, errlen);
 }
-
-const StoreBackend store_backend_sqlite = {
-    .name = "sqlite",
-    .open = sqlite_open,
-    .close = sqlite_close,
-    .inspect = sqlite_inspect,
-    .schema_version = sqlite_schema_version,
-    .tidy = sqlite_tidy,
-    .ping = sqlite_ping,
-    .instance_beat = sqlite_instance_beat,
-    .instance_leave = sqlite_instance_leave,
-    .instance_list = sqlite_instance_list,
-    .begin = sqlite_begin,
-    .commit = sqlite_commit,
-    .rollback = sqlite_rollback,
-    .savepoint = sqlite_savepoint,
-    .savepoint_release = sqlite_savepoint_release,
-    .savepoint_rollback = sqlite_savepoint_rollback,
-    .task_create = sqlite_task_create,
-    .task_get = sqlite_task_get,
-    .task_list = sqlite_task_list,
-    .host_list_pending = sqlite_host_list_pending,
-    .host_next_due = sqlite_host_next_due,
-    .claim_due = sqlite_claim_due,
-    .claim_count = sqlite_claim_count,
-    .record_outcomes = sqlite_record_outcomes,
-    .recover_interrupted = sqlite_recover_interrupted,
-    .attempt_list = sqlite_attempt_list,
-    .manual_list = sqlite_manual_list,
-    .manual_open_id = sqlite_manual_open_id,
-    .manual_retry_task = sqlite_manual_retry_task,
-    .manual_close = sqlite_manual_close,
-    .action_insert = sqlite_action_insert,
-    .manual_open_matching = sqlite_manual_open_matching,
-    .action_list = sqlite_action_list,
-    .alert_backlog = sqlite_alert_backlog,
-    .alert_insert = sqlite_alert_insert,
-    .alert_mark = sqlite_alert_mark,
-    .alert_unsent = sqlite_alert_unsent,
-    .alert_list = sqlite_alert_list,
-    .alert_latest = sqlite_alert_latest,
-    .alert_claim = sqlite_alert_claim,
-    .alert_firing = sqlite_alert_firing,
-    .leader_acquire = sqlite_leader_acquire,
-    .leader_release = sqlite_leader_release,
-    .leader_hold = sqlite_leader_hold,
-    .retention_boundary = sqlite_retention_boundary,
-    .retention_select = sqlite_retention_select,
-    .retention_delete_tasks = sqlite_retention_delete_tasks,
-    .retention_delete_alerts = sqlite_retention_delete_alerts,
-    .count_gauges = sqlite_count_gauges,
-    .attempt_series = sqlite_attempt_series,
-    .receiver_load = sqlite_receiver_load,
-};

@@ -1,10 +1,13 @@
 /*
- * store/sqlite: the SQLite backend's shared parts. sqlite.c opens
- * connections, runs transactions and caches statements (with the text of
- * every statement); sqlite_schema.c migrates and inspects; sqlite_tasks.c,
- * sqlite_delivery.c, sqlite_manual.c, sqlite_alerts.c and sqlite_stats.c
- * hold the queries by subject. The functions taking a Store * are the backend's entries in
- * store_backend_sqlite (sqlite.c); see store.h for what each does.
+ * store/sqlite: the SQLite backend's shared parts. sqlite.c runs
+ * transactions and caches statements (sqlite_sql.c holds the text of every
+ * statement); sqlite_open.c opens connections; sqlite_schema.c migrates and
+ * inspects; sqlite_tasks.c, sqlite_delivery.c, sqlite_manual.c,
+ * sqlite_alerts.c and sqlite_stats.c hold the queries by subject. The
+ * functions taking a Store * are the backend's entries in
+ * store_backend_sqlite (sqlite_backend.c); see store.h for what each does.
+ * No file calls one above it: the table calls them all, opening calls the
+ * schema's runner, and everything calls sqlite.c's helpers.
  *
  * What is SQLite's own stays here: one writer at a time (the process-wide
  * sqlite_write_lock, so this process's writers queue on a mutex instead of
