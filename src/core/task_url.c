@@ -231,6 +231,16 @@ static char *task_url_normal_host(const char *host)
     if (normal[0] == '[' || strchr(normal, '%') != NULL)
         return normal;
     size_t length = strlen(normal);
+    /* Only a number reads otherwise, and IPv4's forms are written with
+     * digits, dots, "x" and hex letters: a name with any other character
+     * (most names), or an address written as four decimals already, is as
+     * libcurl would read it. */
+    struct in_addr v4;
+    char dotted[INET_ADDRSTRLEN];
+    if (strspn(normal, "0123456789abcdefx.") != length ||
+        (inet_pton(AF_INET, normal, &v4) == 1 &&
+         inet_ntop(AF_INET, &v4, dotted, sizeof dotted) != NULL && strcmp(dotted, normal) == 0))
+        return normal;
     char *again = malloc(length + 9);
     CURLU *handle = again ? curl_url() : NULL;
     char *reread = NULL;

@@ -66,12 +66,14 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_TASK_GET] = "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE id = ?",
     [STORE_SQL_TASK_BY_KEY] =
         "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks WHERE idempotency_key = ?",
-    /* business_id, business_type, the URL's normal form, the URL as written
-     * (a task stored before herald normalised is known by it). The
-     * expression matches the tasks_business index (migration 005). */
+    /* business_id, business_type, and the URL's normal form, or the URL as
+     * written (a task stored before herald normalised is known by it): one
+     * value a statement, so it is one seek of the tasks_business index
+     * (migration 005), whose expression this matches; IN (?, ?) cost every
+     * insert an ephemeral table. */
     [STORE_SQL_TASK_BY_BUSINESS] =
         "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks"
-        " WHERE business_id = ? AND business_type = ? AND coalesce(dedup_url, target_url) IN (?, ?)"
+        " WHERE business_id = ? AND business_type = ? AND coalesce(dedup_url, target_url) = ?"
         " AND idempotency_key IS NULL ORDER BY id LIMIT 1",
     /* The first host after :after with pending work, and its earliest due time:
      * one index seek, so listing hosts costs O(hosts), not O(tasks). */

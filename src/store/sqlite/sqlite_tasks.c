@@ -117,17 +117,25 @@ static StoreResult sqlite_task_find_repeated(SqliteStore *store, const TaskReque
         if (statement == NULL)
             return STORE_ERROR;
         sqlite3_bind_text(statement, 1, request->idempotency_key, -1, SQLITE_STATIC);
-    } else {
+        return sqlite_task_fetch_one(store, statement, &out->existing, out->existing_hash, err,
+                                     errlen);
+    }
+    /* By the normal form, then (a task stored before herald normalised, if
+     * the URL was written otherwise) by the URL as written. */
+    const char *identities[2] = {task_request_identity(request),
+                                 store_task_written_identity(request)};
+    StoreResult result = STORE_NOT_FOUND;
+    for (size_t i = 0; i < 2 && result == STORE_NOT_FOUND && identities[i] != NULL; i++) {
         statement = sqlite_statement(store, STORE_SQL_TASK_BY_BUSINESS, err, errlen);
         if (statement == NULL)
             return STORE_ERROR;
         sqlite3_bind_text(statement, 1, request->business_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(statement, 2, request->business_type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(statement, 3, task_request_identity(request), -1, SQLITE_STATIC);
-        sqlite3_bind_text(statement, 4, request->target_url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(statement, 3, identities[i], -1, SQLITE_STATIC);
+        result = sqlite_task_fetch_one(store, statement, &out->existing, out->existing_hash, err,
+                                       errlen);
     }
-    return sqlite_task_fetch_one(store, statement, &out->existing, out->existing_hash, err,
-                                 errlen);
+    return result;
 }
 
 /* One writer at a time (the process lock and SQLite's own), so looking
