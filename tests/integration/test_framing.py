@@ -8,25 +8,33 @@ import unittest
 from harness import HeraldTestCase, task_request
 
 
+HIDDEN = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def exchange(port, raw, timeout=5):
+    """Sends RAW on one connection to PORT; returns (everything read until EOF or a
+    timeout, whether the server closed the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(raw)
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return data, True
+                data += chunk
+        except (socket.timeout, ConnectionResetError):
+            return data, False
+
+
 class SmugglingTest(HeraldTestCase, unittest.TestCase):
     """Item 9: every ambiguous framing (RFC 9112 sections 5.1, 6.1, 6.3) is refused
     and the connection closed, so a request hidden in a body is never answered."""
 
-    HIDDEN = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    HIDDEN = HIDDEN
 
     def exchange(self, raw, timeout=5):
-        """Sends RAW on one connection; returns everything read until EOF (or a timeout)."""
-        with socket.create_connection(("127.0.0.1", self.herald.port), timeout=timeout) as s:
-            s.sendall(raw)
-            data = b""
-            try:
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        return data, True
-                    data += chunk
-            except (socket.timeout, ConnectionResetError):
-                return data, False
+        return exchange(self.herald.port, raw, timeout)
 
     def cases(self):
         task = json.dumps(task_request("SMUGGLED")).encode()
@@ -109,21 +117,10 @@ class MalformedFramingTest(HeraldTestCase, unittest.TestCase):
     closed, what libmicrohttpd refuses itself is one plain response, and what is
     taken (a bare LF) keeps the connection for the next request."""
 
-    HIDDEN = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    HIDDEN = HIDDEN
 
     def exchange(self, raw, timeout=5):
-        """Sends RAW on one connection; returns everything read until EOF (or a timeout)."""
-        with socket.create_connection(("127.0.0.1", self.herald.port), timeout=timeout) as s:
-            s.sendall(raw)
-            data = b""
-            try:
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        return data, True
-                    data += chunk
-            except (socket.timeout, ConnectionResetError):
-                return data, False
+        return exchange(self.herald.port, raw, timeout)
 
     def response(self, data):
         """The first HTTP response in DATA, read strictly: one status line, a head of
