@@ -31,8 +31,9 @@ def schema_version(backend=None):
 def schema_stops(backend=None):
     """The schemas (version, whether the tasks table exists) a start-up that fails part-way
     may leave: none, or all, or (PostgreSQL) all the migrations before one that runs
-    outside a transaction (the line "-- herald: no-transaction"), since each of those
-    is recorded on its own, once it succeeded."""
+    outside a transaction (the line "-- herald: no-transaction") or up to it, since each
+    of those is recorded on its own, once it succeeded, apart from the transactions of
+    the migrations around it."""
     folder = os.path.join(MIGRATIONS, backend or BACKEND)
     stops = {(0, 0), (schema_version(backend), 1)}
     for name in os.listdir(folder):
@@ -40,6 +41,7 @@ def schema_stops(backend=None):
             with open(os.path.join(folder, name)) as f:
                 if "-- herald: no-transaction" in f.read().splitlines():
                     stops.add((int(name.split("_")[0]) - 1, 1))
+                    stops.add((int(name.split("_")[0]), 1))
     return stops
 
 
