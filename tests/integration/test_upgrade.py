@@ -1,6 +1,7 @@
 """A rolling upgrade of several heraldd on one PostgreSQL, with real binaries of two
-versions: the previous one is built from this repository's history (the last commit
-before the newest PostgreSQL migration), the new one is the binary under test.
+versions: the previous one is built from this repository's history (the commit before
+the one that added the newest PostgreSQL migration: an edit to an older migration's
+comment or form does not count), the new one is the binary under test.
 
 The procedure (README, "Upgrading several heraldd"): stop one old instance, start the
 new binary in its place (it migrates the schema on start), then the next. Old
@@ -41,7 +42,8 @@ def setUpModule():
     if database.BACKEND != "postgresql":
         raise unittest.SkipTest("PostgreSQL only: several heraldd share PostgreSQL")
     try:
-        newest = git("log", "-1", "--format=%H", "--", "migrations/postgresql")
+        newest = git("log", "-1", "--diff-filter=A", "--format=%H", "--",
+                     "migrations/postgresql")
         previous_commit = git("rev-parse", "--short", newest + "^")
     except (subprocess.CalledProcessError, OSError) as error:
         # A shallow clone or a tarball has no history to build the previous version from.
