@@ -16,7 +16,8 @@
  *   - A connection can be lost at any time (a restart, a failover,
  *     pg_terminate_backend). The statement that finds out fails (the caller
  *     answers 503 or retries later); the next call outside a transaction
- *     reconnects, at most every PG_RECONNECT_MAX_MS after repeated failures,
+ *     reconnects, at most every PG_RECONNECT_MAX_MS after repeated failures
+ *     (at once when another session of the process connected meanwhile),
  *     and re-prepares statements as they are used. A transaction whose
  *     connection was lost is never continued on a new one. A server that
  *     is no longer the primary (25006, 57P01-57P03, in recovery) is left
@@ -149,6 +150,7 @@ typedef struct PgStore {
     bool lose_reply;         /* the fault seam: run the statement, then lose its reply */
     int64_t next_connect_ms; /* monotonic: no new connection before this */
     int64_t backoff_ms;      /* the wait after the next failed connection */
+    uint64_t connected_seen; /* pg_connect.c's count of connections at the last try */
     char connect_error[256]; /* why the last connection failed */
     bool prepared[PG_SLOTS];
     uint64_t connection;        /* counts connections made: which session this is */

@@ -65,6 +65,14 @@ static char pg_server_current[PG_SERVER_NAME_MAX];
  * failing one first. */
 static atomic_ullong pg_not_primary_epoch;
 
+/* Counts the connections the process's sessions made. A session waiting
+ * out its backoff tries again at its next use once a sibling connected
+ * after its own failure: the server is back, and the thread that drives
+ * deliveries should not wait up to PG_RECONNECT_MAX_MS longer than the one
+ * that answers /healthz. The backoff still spaces a process's attempts
+ * while the server is down. */
+static atomic_ullong pg_connected_count;
+
 void pg_note_outage(const char *event, const char *reason)
 {
     int expected = 0;
@@ -353,12 +361,14 @@ int pg_ensure_connected(PgStore *store, char *err, size_t errlen)
         return -1;
     }
     int64_t now = clock_monotonic_ms();
-    if (now < store->next_connect_ms) {
+    if (now < store->next_connect_ms &&
+        store->connected_seen == atomic_load(&pg_connected_count)) {
         snprintf(err, errlen, "%s (next try in %lld ms)", store->connect_error,
                  (long long)(store->next_connect_ms - now));
         return -1;
     }
     store->epoch = atomic_load(&pg_not_primary_epoch);
+    store->connected_seen = atomic_load(&pg_connected_count);
     if (pg_connect_once(store, store->connect_error, sizeof store->connect_error) != 0) {
         if (store->lost_reason[0] != '\0')
             pg_note_outage("database_connection_lost", store->lost_reason);
@@ -382,6 +392,7 @@ int pg_ensure_connected(PgStore *store, char *err, size_t errlen)
     store->backoff_ms = 0;
     store->next_connect_ms = 0;
     store->connection++;
+    atomic_fetch_add(&pg_connected_count, 1);
     pg_note_reachable();
     pg_note_server(store);
     return 0;

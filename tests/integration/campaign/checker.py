@@ -286,14 +286,17 @@ class Checker:
         windows = [w for w in self.windows if w["kind"] == "dns"]
         if not windows:
             return
-        latencies = []
+        waits = []  # (seconds to the first attempt, task, its window)
         for task in self.tasks:
-            if not task["target"].startswith("healthy") or not any(
-                    w["start"] <= task["posted"] <= w["end"] for w in windows):
+            window = next((w for w in windows if w["start"] <= task["posted"] <= w["end"]),
+                          None)
+            if not task["target"].startswith("healthy") or window is None:
                 continue
             first = [e for e in self.by_webhook.get(task["webhook_id"], []) if e["attempt"] == 1]
-            latencies.append((first[0]["time"] - task["acked"]) if first else float("inf"))
-        latencies.sort()
+            waits.append(((first[0]["time"] - task["acked"]) if first else float("inf"),
+                          task, window))
+        waits.sort(key=lambda entry: entry[0])
+        latencies = [wait for wait, _, _ in waits]
         if len(latencies) < 10:
             self.fail("6 dns_isolation", "only %d healthy tasks posted during the slow-DNS "
                       "window" % len(latencies))
@@ -302,9 +305,23 @@ class Checker:
         self.figures["healthy first attempts during slow DNS"] = \
             "%d, p50 %.3f s, p99 %.3f s, max %.3f s" % (
                 len(latencies), latencies[len(latencies) // 2], p99, latencies[-1])
-        if p99 >= HEALTHY_P99_MAX:
-            self.fail("6 dns_isolation", "p99 %.3f s >= %.1f s over %d tasks; slowest: %s" % (
-                p99, HEALTHY_P99_MAX, len(latencies), ["%.3f" % x for x in latencies[-5:]]))
+        if p99 < HEALTHY_P99_MAX:
+            return
+        slowest = waits[-5:]
+        # What the instances logged from just before the slowest were posted.
+        began = min(window["wall_start"] + task["posted"] - window["start"]
+                    for _, task, window in slowest) - 0.5
+        logged = sorted(
+            (log_time(line) or 0, "heraldd#%d %s" % (instance.index, line))
+            for instance in self.world.instances for line in instance.all_lines()
+            if began <= (log_time(line) or 0) <= began + 3)
+        self.fail("6 dns_isolation", "p99 %.3f s >= %.1f s over %d tasks; slowest: %s; "
+                  "logged from %s:\n      %s" % (
+                      p99, HEALTHY_P99_MAX, len(latencies),
+                      ["%.3f s (task %d via heraldd#%d, +%.2f s into the window)" % (
+                          wait, task["task_id"], task["instance"],
+                          task["posted"] - window["start"]) for wait, task, window in slowest],
+                      clock(began), "\n      ".join(text for _, text in logged[:40])))
 
     # ---- the API agrees with the database ----
     def check_api(self):
