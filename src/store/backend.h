@@ -4,8 +4,9 @@
  * backend's connection struct starts with. Most entries are one operation
  * of store.h, called with the same arguments, so store.h's contract is each
  * backend's contract (the store unit tests run it against both). Where a
- * workflow is written once in the front (retention, manual retry and
- * resolve), its entries are only the statements it runs. An entry whose
+ * workflow is written once in the front (an attempt's end and the rescue,
+ * retention, manual retry and resolve), its entries are only the
+ * statements it runs. An entry whose
  * comment begins "NULL:" is optional: without task_create_many, for one,
  * the front loops over task_create.
  *
@@ -29,6 +30,107 @@ typedef enum StoreRetentionSet {
     STORE_RETENTION_RESOLVED,
     STORE_RETENTION_ALERTS,
 } StoreRetentionSet;
+
+/* A listing (store_list.c decides it from a filter): its conditions, in a
+ * fixed order, each with its value, and a limit. A backend has a fragment
+ * of SQL for each condition and a head and tail for each listing, and
+ * makes one statement per VARIANT (which conditions apply), so each shape
+ * gets a plan that uses the right index ("? IS NULL OR col = ?" would
+ * defeat it). Rows are newest first for tasks, oldest first for entries. */
+typedef enum StoreListing {
+    STORE_LISTING_TASKS,  /* Task rows */
+    STORE_LISTING_MANUAL, /* ManualEntry rows */
+    STORE_LISTING_COUNT,
+} StoreListing;
+
+typedef enum StoreListCondition {
+    STORE_LIST_TASK_BUSINESS_ID, /* text */
+    STORE_LIST_TASK_TYPE,        /* text */
+    STORE_LIST_TASK_STATUS,      /* text */
+    STORE_LIST_TASK_KEY,         /* text: the idempotency key */
+    STORE_LIST_TASK_BELOW,       /* number: id < value (keyset pagination) */
+    STORE_LIST_MANUAL_ABOVE,     /* number: entry id > value (keyset pagination) */
+    STORE_LIST_MANUAL_SINCE,     /* number: moved_at >= value */
+    STORE_LIST_MANUAL_UNTIL,     /* number: moved_at < value */
+    STORE_LIST_MANUAL_OPEN,      /* no value */
+    STORE_LIST_MANUAL_RESOLVED,  /* no value */
+    STORE_LIST_MANUAL_TYPE,      /* text: the task's business type */
+    STORE_LIST_MANUAL_TASK,      /* number */
+    STORE_LIST_MANUAL_REASON,    /* text */
+    STORE_LIST_CONDITIONS,
+} StoreListCondition;
+
+enum { STORE_LIST_TERMS_MAX = 8, STORE_LIST_VARIANTS = 32 };
+
+typedef enum StoreListValue {
+    STORE_LIST_NO_VALUE,
+    STORE_LIST_TEXT,
+    STORE_LIST_NUMBER,
+} StoreListValue;
+
+typedef struct StoreListTerm {
+    StoreListCondition condition;
+    StoreListValue value;
+    const char *text; /* borrowed */
+    int64_t number;
+} StoreListTerm;
+
+typedef struct StoreListQuery {
+    StoreListing listing;
+    unsigned variant; /* < STORE_LIST_VARIANTS: names the statement, with LISTING */
+    StoreListTerm terms[STORE_LIST_TERMS_MAX];
+    size_t count;
+    int limit; /* >= 1 */
+} StoreListQuery;
+
+/* What a backend gives store_list_text: the SQL of each condition without
+ * its value, each listing's head (up to WHERE and a true condition) and
+ * tail (up to LIMIT), and its parameter's spelling (NUMBER: which; VALUE:
+ * its type; STORE_LIST_NO_VALUE for the limit). */
+typedef struct StoreListSql {
+    const char *conditions[STORE_LIST_CONDITIONS];
+    const char *heads[STORE_LISTING_COUNT];
+    const char *tails[STORE_LISTING_COUNT];
+    void (*parameter)(char *out, size_t size, int number, StoreListValue value);
+} StoreListSql;
+
+/* QUERY's statement in SQL's words, into OUT (SIZE bytes): the head, " AND "
+ * and each condition with its parameter, then the tail and the limit's
+ * parameter. Returns 0, or -1 if it does not fit. */
+int store_list_text(const StoreListQuery *query, const StoreListSql *sql, char *out,
+                    size_t size);
+
+/* A task's new state at the end of an attempt, as store_outcome.c decides
+ * it; task_end applies it only while the claim that made the attempt holds
+ * (the task still 'delivering' under CLAIM_TOKEN and ATTEMPT). */
+typedef struct StoreTaskEnd {
+    int64_t task_id;
+    int attempt;             /* the claim's attempt number */
+    const char *claim_token; /* borrowed; NULL: a claim made before herald had tokens */
+    const char *status;      /* "succeeded", "pending" or "failed" */
+    int64_t next_attempt_at; /* set when pending; kept otherwise */
+    int last_status_code;    /* 0: none */
+    const char *last_error;  /* borrowed; NULL: none */
+    bool applied;            /* out: the claim held and the task changed */
+} StoreTaskEnd;
+
+/* A task a rescue takes over (rescue_select): delivering, and its lease
+ * ended (or any, at start-up). Owned by the array rescue_select returns:
+ * store_rescued_free(). */
+typedef struct StoreRescued {
+    int64_t task_id;
+    int attempts;           /* the attempt in flight */
+    int max_retry;
+    int64_t claimed_at;     /* updated_at, which the claim set */
+    int last_status_code;   /* 0: none */
+    int interrupted_before; /* cut off among the previous STORE_RESCUE_STREAK - 1 attempts */
+    char *claim_token;      /* NULL: none */
+    char *target_host;      /* NULL: none */
+} StoreRescued;
+
+/* Frees what one StoreRescued (ELEMENT) owns; the array with its elements. */
+void store_rescued_clear(void *element);
+void store_rescued_free(StoreRescued *rescued, size_t count);
 
 /* The first member of every backend's connection (SqliteStore, PgStore). */
 struct Store {
@@ -72,8 +174,10 @@ struct StoreBackend {
     StoreResult (*task_create_many)(Store *store, const TaskCreateItem *items, size_t count,
                                     int64_t now, TaskCreation *out, char *err, size_t errlen);
     StoreResult (*task_get)(Store *store, int64_t id, Task *out, char *err, size_t errlen);
-    int (*task_list)(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
-                     char *err, size_t errlen);
+    /* QUERY's rows (Task or ManualEntry) in a new array *OUT of *COUNT the
+     * caller owns (store_task_list_free, store_manual_list_free). */
+    int (*list)(Store *store, const StoreListQuery *query, void **out, size_t *count, char *err,
+                size_t errlen);
 
     int (*host_list_pending)(Store *store, StoreHost **out, size_t *count, char *err,
                              size_t errlen);
@@ -84,16 +188,27 @@ struct StoreBackend {
                      size_t errlen);
     int (*claim_count)(Store *store, const char *claim_token, int64_t task_id, int64_t *count,
                        char *err, size_t errlen);
-    /* One chunk (store.c bounds its size); sets each outcome's fenced. */
-    int (*record_outcomes)(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
-                           char *err, size_t errlen);
-    int (*recover_interrupted)(Store *store, int64_t now, StoreRescueScope scope, int *recovered,
-                               int *moved, char *err, size_t errlen);
+    /* The statements of an attempt's end and of a rescue (store_outcome.c
+     * runs them in the caller's transaction, in chunks it bounds).
+     * task_end: each task's new state where its claim holds, setting
+     * applied. attempt_insert: the history rows. manual_insert: an open
+     * entry for each task TASK_IDS[i] (failed by now) with REASONS[i],
+     * copying its attempts, last_status_code and last_error.
+     * rescue_select: the tasks delivering whose lease ended by the
+     * database's clock (NOW where it has none; ALL: every one), locked until the transaction ends
+     * where the engine has row locks and skipping those another holds;
+     * *OUT on the heap. */
+    int (*task_end)(Store *store, StoreTaskEnd *ends, size_t count, int64_t now, char *err,
+                    size_t errlen);
+    int (*attempt_insert)(Store *store, const Attempt *const *attempts, size_t count, char *err,
+                          size_t errlen);
+    int (*manual_insert)(Store *store, const int64_t *task_ids, const char *const *reasons,
+                         size_t count, int64_t now, char *err, size_t errlen);
+    int (*rescue_select)(Store *store, int64_t now, bool all, StoreRescued **out, size_t *count,
+                         char *err, size_t errlen);
     int (*attempt_list)(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
                         size_t errlen);
 
-    int (*manual_list)(Store *store, const ManualFilter *filter, ManualEntry **out, size_t *count,
-                       char *err, size_t errlen);
     /* The statements of a manual retry and resolve (store_manual.c), run in
      * the caller's transaction. manual_open_id: the id of the task's open
      * entry in *ENTRY_ID (0: none), locked until the transaction ends where

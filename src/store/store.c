@@ -121,12 +121,6 @@ StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_
     return store->backend->task_get(store, id, out, err, errlen);
 }
 
-int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
-                    char *err, size_t errlen)
-{
-    return store->backend->task_list(store, filter, out_tasks, out_count, err, errlen);
-}
-
 int store_host_list_pending(Store *store, StoreHost **out, size_t *count, char *err, size_t errlen)
 {
     return store->backend->host_list_pending(store, out, count, err, errlen);
@@ -226,59 +220,10 @@ int store_claim_count(Store *store, const char *claim_token, int64_t task_id, in
     return store->backend->claim_count(store, claim_token, task_id, count, err, errlen);
 }
 
-/* The size of one outcome in a statement: its response (at most
- * max_response_bytes) and the fixed part (messages, ids). */
-static size_t store_outcome_bytes(const AttemptOutcome *outcome)
-{
-    return outcome->attempt.response_length + sizeof *outcome;
-}
-
-int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
-                          size_t *fenced, char *err, size_t errlen)
-{
-    *fenced = 0;
-    /* Chunks of at most STORE_OUTCOME_CHUNK_BYTES (or one outcome): a turn's
-     * outcomes with large responses would otherwise make one statement past
-     * what the server or the client library accepts, and every retry of it
-     * would fail the same way. */
-    size_t start = 0;
-    while (start < count) {
-        size_t end = start;
-        size_t bytes = 0;
-        while (end < count && end - start < STORE_OUTCOME_CHUNK_COUNT &&
-               (end == start || bytes + store_outcome_bytes(&outcomes[end]) <=
-                                    STORE_OUTCOME_CHUNK_BYTES))
-            bytes += store_outcome_bytes(&outcomes[end++]);
-        for (size_t i = start; i < end; i++)
-            outcomes[i].fenced = false;
-        if (store->backend->record_outcomes(store, outcomes + start, end - start, now, err,
-                                            errlen) != 0)
-            return -1;
-        for (size_t i = start; i < end; i++)
-            *fenced += outcomes[i].fenced ? 1 : 0;
-        start = end;
-    }
-    return 0;
-}
-
-int store_recover_interrupted(Store *store, int64_t now, StoreRescueScope scope, int *recovered,
-                              int *moved, char *err, size_t errlen)
-{
-    *recovered = 0;
-    *moved = 0;
-    return store->backend->recover_interrupted(store, now, scope, recovered, moved, err, errlen);
-}
-
 int store_attempt_list(Store *store, int64_t task_id, Attempt **out, size_t *count, char *err,
                        size_t errlen)
 {
     return store->backend->attempt_list(store, task_id, out, count, err, errlen);
-}
-
-int store_manual_list(Store *store, const ManualFilter *filter, ManualEntry **out, size_t *count,
-                      char *err, size_t errlen)
-{
-    return store->backend->manual_list(store, filter, out, count, err, errlen);
 }
 
 int store_manual_open_matching(Store *store, const ManualMatchFilter *filter, ManualMatch **out,

@@ -3,7 +3,7 @@
  * the store hands out and their freeing (store.h's *_free functions), the
  * receivers' list a backend fills in, a location's name fit for a log, a
  * task's identity as the unique indexes see it, and the tables the health
- * check counts. Apart from the front, so that a backend calls no function
+ * check counts, a listing's statement text. Apart from the front, so that a backend calls no function
  * of the file that calls it.
  */
 #include "backend.h"
@@ -59,6 +59,54 @@ void store_alert_list_free(StoredAlert *alerts, size_t count)
     for (size_t i = 0; i < count; i++)
         stored_alert_clear(&alerts[i]);
     free(alerts);
+}
+
+/* Appends TEXT to OUT at *USED; false once it does not fit. */
+static bool store_list_append(char *out, size_t size, size_t *used, const char *text)
+{
+    size_t length = strlen(text);
+    if (*used + length >= size)
+        return false;
+    memcpy(out + *used, text, length + 1);
+    *used += length;
+    return true;
+}
+
+int store_list_text(const StoreListQuery *query, const StoreListSql *sql, char *out,
+                    size_t size)
+{
+    char parameter[32];
+    int number = 0;
+    size_t used = 0;
+    bool fits = size > 0 && store_list_append(out, size, &used, sql->heads[query->listing]);
+    for (size_t i = 0; i < query->count && fits; i++) {
+        const StoreListTerm *term = &query->terms[i];
+        fits = store_list_append(out, size, &used, " AND ") &&
+               store_list_append(out, size, &used, sql->conditions[term->condition]);
+        if (fits && term->value != STORE_LIST_NO_VALUE) {
+            sql->parameter(parameter, sizeof parameter, ++number, term->value);
+            fits = store_list_append(out, size, &used, parameter);
+        }
+    }
+    sql->parameter(parameter, sizeof parameter, ++number, STORE_LIST_NO_VALUE);
+    fits = fits && store_list_append(out, size, &used, sql->tails[query->listing]) &&
+           store_list_append(out, size, &used, parameter);
+    return fits ? 0 : -1;
+}
+
+void store_rescued_clear(void *element)
+{
+    StoreRescued *rescued = element;
+    free(rescued->claim_token);
+    free(rescued->target_host);
+    rescued->claim_token = rescued->target_host = NULL;
+}
+
+void store_rescued_free(StoreRescued *rescued, size_t count)
+{
+    for (size_t i = 0; rescued != NULL && i < count; i++)
+        store_rescued_clear(&rescued[i]);
+    free(rescued);
 }
 
 void store_receiver_list_free(StoreReceiver *receivers, size_t count)

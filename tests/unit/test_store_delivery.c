@@ -321,6 +321,42 @@ static void test_a_cut_off_attempt_never_ends_a_task_alone(void **state)
     assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual WHERE reason = 'interrupted'"), 1);
 }
 
+/* A rescued task says 'interrupted' and keeps the status code of its last
+ * answer (the cut-off attempt had none); its manual entry copies both. A
+ * claim made before herald had tokens (NULL) is rescued like any other. */
+static void test_a_rescue_keeps_the_last_answer(void **state)
+{
+    Fixture *fixture = *state;
+    int64_t id = insert(fixture->store, "OLD", "T", "http://a/1", NULL, 100); /* budget 5 */
+    Task tasks[1];
+    assert_int_equal(claim(fixture->store, "http://a", 1000, 1, tasks), 1);
+    task_clear(&tasks[0]);
+    AttemptOutcome failed = outcome(id, 1, ATTEMPT_OUTCOME_RETRY, 503, "http_status");
+    failed.next_attempt_at = 1500;
+    assert_int_equal(record(fixture->store, &failed, 1), 0);
+    /* Attempts 2 to 5 are cut off: the budget is spent with a streak. */
+    for (int attempt = 2; attempt <= 5; attempt++) {
+        assert_int_equal(claim(fixture->store, "http://a", 1000 * attempt, 1, tasks), 1);
+        task_clear(&tasks[0]);
+        if (attempt == 2) /* as a claim of an older version left it */
+            assert_int_equal(test_store_query(fixture, "UPDATE tasks SET claim_token = NULL"
+                                                       " RETURNING 1"), 1);
+        assert_int_equal(rescue(fixture->store, 1000 * attempt + 100, STORE_RESCUE_ALL, NULL), 1);
+    }
+    char err[256];
+    Task task;
+    assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_FAILED);
+    assert_int_equal(task.last_status_code, 503);
+    assert_string_equal(task.last_error, "interrupted");
+    task_clear(&task);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual WHERE reason ="
+                                               " 'interrupted' AND last_status_code = 503 AND"
+                                               " last_error = 'interrupted' AND attempts = 5"), 1);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM attempts WHERE error_class"
+                                               " = 'interrupted' AND status_code IS NULL"), 4);
+}
+
 /* The attempt number is no fence on its own: a claim whose commit was lost
  * (asynchronous commit, a crash, a failover) leaves the count where it was,
  * and the next claim takes the same number. Its token differs, so the first
@@ -437,6 +473,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recover_interrupted, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_rescues_spend_the_budget, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_a_cut_off_attempt_never_ends_a_task_alone, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_a_rescue_keeps_the_last_answer, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes_are_fenced_by_token_not_attempt_number, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes_are_written_in_chunks, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes_are_fenced_by_their_claim, test_store_setup, test_store_teardown),

@@ -64,8 +64,10 @@ typedef enum {
     PG_SQL_HOSTS_PENDING,
     PG_SQL_HOST_NEXT_DUE,
     PG_SQL_CLAIM,
-    PG_SQL_OUTCOME,
-    PG_SQL_RESCUE,
+    PG_SQL_TASK_END,
+    PG_SQL_ATTEMPT_INSERT,
+    PG_SQL_MANUAL_INSERT,
+    PG_SQL_RESCUE_SELECT,
     PG_SQL_CLAIM_COUNT,
     PG_SQL_ATTEMPT_LIST,
     PG_SQL_MANUAL_OPEN_ID,
@@ -122,13 +124,10 @@ extern const char *const pg_sql_text[PG_SQL_COUNT];
     " t.target_host"
 #define PG_TASK_COLUMN_COUNT 18
 
-/* The filtered listings' statements (32 task shapes, 24 manual shapes)
- * come after the fixed ones in the prepared-statement slots. */
-#define PG_LIST_VARIANTS 32
-#define PG_MANUAL_LIST_VARIANTS 24
+/* The listings' statements (pg_list.c: STORE_LIST_VARIANTS shapes of each
+ * listing) come after the fixed ones in the prepared-statement slots. */
 #define PG_SLOT_LIST PG_SQL_COUNT
-#define PG_SLOT_MANUAL_LIST (PG_SLOT_LIST + PG_LIST_VARIANTS)
-#define PG_SLOTS (PG_SLOT_MANUAL_LIST + PG_MANUAL_LIST_VARIANTS)
+#define PG_SLOTS (PG_SLOT_LIST + STORE_LISTING_COUNT * STORE_LIST_VARIANTS)
 
 /* Most parameters one statement takes. */
 #define PG_PARAMS_MAX 16
@@ -375,8 +374,8 @@ StoreResult pg_task_create(Store *base, const TaskRequest *request, int max_retr
                            const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                            size_t errlen);
 StoreResult pg_task_get(Store *base, int64_t id, Task *out, char *err, size_t errlen);
-int pg_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
-                 char *err, size_t errlen);
+int pg_list(Store *base, const StoreListQuery *query, void **out, size_t *count, char *err,
+            size_t errlen);
 int pg_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen);
 StoreResult pg_host_next_due(Store *base, const char *host, int64_t *out, char *err,
                              size_t errlen);
@@ -386,14 +385,16 @@ int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
                  size_t errlen);
 int pg_claim_count(Store *base, const char *claim_token, int64_t task_id, int64_t *count,
                    char *err, size_t errlen);
-int pg_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now, char *err,
-                       size_t errlen);
-int pg_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,
-                           int *moved, char *err, size_t errlen);
+int pg_task_end(Store *base, StoreTaskEnd *ends, size_t count, int64_t now, char *err,
+                size_t errlen);
+int pg_attempt_insert(Store *base, const Attempt *const *attempts, size_t count, char *err,
+                      size_t errlen);
+int pg_manual_insert(Store *base, const int64_t *task_ids, const char *const *reasons,
+                     size_t count, int64_t now, char *err, size_t errlen);
+int pg_rescue_select(Store *base, int64_t now, bool all, StoreRescued **out, size_t *count,
+                     char *err, size_t errlen);
 int pg_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, char *err,
                     size_t errlen);
-int pg_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,
-                   char *err, size_t errlen);
 int pg_manual_open_id(Store *base, int64_t task_id, int64_t *entry_id, char *err,
                       size_t errlen);
 StoreResult pg_manual_retry_task(Store *base, int64_t task_id, const ManualRepair *repair,

@@ -1,8 +1,9 @@
 /*
  * store/pg_delivery: the PostgreSQL backend's scheduler queries (see
  * store.h): which hosts have work, claiming a host's due tasks (FOR UPDATE
- * SKIP LOCKED), recording a turn's outcomes (one statement), recovering
- * attempts cut off by a crash, the attempt log and the gauges.
+ * SKIP LOCKED), the statements of an attempt's end (store_outcome.c; one
+ * array-bound statement per step and chunk), the rescue's select, the
+ * attempt log and the gauges.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,106 +108,178 @@ static void pg_fit_utf8(char *out, size_t size, const char *text)
     utf8_repair(out);
 }
 
-/* The arrays of PG_SQL_OUTCOME, in its order. */
-enum { PG_OUTCOME_COLUMNS = 15 };
-static const Oid pg_outcome_types[PG_OUTCOME_COLUMNS] = {
-    PG_OID_INT8, PG_OID_INT4, PG_OID_INT8, PG_OID_INT8, PG_OID_INT4, PG_OID_TEXT, PG_OID_TEXT,
-    PG_OID_BYTEA, PG_OID_BOOL, PG_OID_TEXT, PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
-    PG_OID_TEXT,
-};
-
 static int pg_text_element(PgArray *array, const char *text)
 {
     return pg_array_add(array, text, text ? strlen(text) : 0);
 }
 
-static int pg_outcome_add(PgArray *columns, const AttemptOutcome *outcome)
+/* Runs SQL, which takes COUNT arrays of TYPES (filled by ADD for each of
+ * ROWS rows of ITEMS), then *NOW unless NULL: the statements of an
+ * attempt's end, one per chunk. Returns its result, or NULL with ERR
+ * naming WHAT. */
+static PGresult *pg_run_rows(PgStore *store, PgSql sql, const Oid *types, int count,
+                             int (*add)(PgArray *columns, const void *item), const void *items,
+                             size_t item_size, size_t rows, const int64_t *now, const char *what,
+                             char *err, size_t errlen)
 {
-    static const char *const statuses[] = {
-        [ATTEMPT_OUTCOME_SUCCEEDED] = "succeeded",
-        [ATTEMPT_OUTCOME_RETRY] = "pending",
-        [ATTEMPT_OUTCOME_MANUAL] = "failed",
-    };
-    const Attempt *attempt = &outcome->attempt;
-    char message[ATTEMPT_ERROR_MESSAGE_MAX];
+    enum { PG_ROWS_COLUMNS_MAX = 12 };
+    PgArray columns[PG_ROWS_COLUMNS_MAX];
+    int status = count <= PG_ROWS_COLUMNS_MAX ? 0 : -1;
+    for (int i = 0; i < count && status == 0; i++)
+        status |= pg_array_init(&columns[i], types[i]);
+    for (size_t i = 0; i < rows && status == 0; i++)
+        status = add(columns, (const char *)items + i * item_size);
+    PGresult *result = NULL;
+    if (status != 0) {
+        snprintf(err, errlen, "%s: out of memory", what);
+    } else {
+        PgParams params = {0};
+        for (int i = 0; i < count; i++)
+            pg_param_array(&params, &columns[i]);
+        if (now != NULL)
+            pg_param_int64(&params, *now);
+        result = pg_run(store, sql, &params, what, err, errlen);
+    }
+    for (int i = 0; i < count && i < PG_ROWS_COLUMNS_MAX; i++)
+        pg_array_free(&columns[i]);
+    return result;
+}
+
+/* PG_SQL_TASK_END's arrays, in its order. */
+static const Oid pg_task_end_types[] = {PG_OID_INT8, PG_OID_INT4, PG_OID_TEXT, PG_OID_TEXT,
+                                        PG_OID_INT8, PG_OID_INT4, PG_OID_TEXT};
+
+static int pg_task_end_add(PgArray *columns, const void *item)
+{
+    const StoreTaskEnd *end = item;
     char last_error[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
-    char described[sizeof last_error];
-    pg_fit_utf8(message, sizeof message, attempt->error_message);
-    attempt_describe(attempt, described, sizeof described);
-    pg_fit_utf8(last_error, sizeof last_error, described);
-    bool failed = attempt->error_class[0] != '\0';
-    int32_t status_code = attempt->status_code;
-    int status = pg_array_add_int8(&columns[0], attempt->task_id);
-    status |= pg_array_add_int4(&columns[1], attempt->attempt);
-    status |= pg_array_add_int8(&columns[2], attempt->started_at);
-    status |= pg_array_add_int8(&columns[3], attempt->duration_ms);
-    status |= status_code != 0 ? pg_array_add_int4(&columns[4], status_code)
-                               : pg_array_add(&columns[4], NULL, 0);
-    status |= pg_text_element(&columns[5], failed ? attempt->error_class : NULL);
-    status |= pg_text_element(&columns[6], failed ? message : NULL);
-    status |= pg_array_add(&columns[7], attempt->response_body, attempt->response_length);
-    status |= pg_array_add_bool(&columns[8], attempt->response_truncated);
-    status |= pg_text_element(&columns[9], statuses[outcome->kind]);
-    status |= pg_array_add_int8(&columns[10], outcome->next_attempt_at);
-    status |= pg_text_element(&columns[11], last_error[0] ? last_error : NULL);
-    status |= pg_text_element(&columns[12], outcome->kind == ATTEMPT_OUTCOME_MANUAL
-                                                ? outcome->manual_reason
-                                                : NULL);
-    status |= pg_text_element(&columns[13], attempt->receiver);
-    status |= pg_text_element(&columns[14], outcome->claim_token);
+    if (end->last_error != NULL)
+        pg_fit_utf8(last_error, sizeof last_error, end->last_error);
+    int status = pg_array_add_int8(&columns[0], end->task_id);
+    status |= pg_array_add_int4(&columns[1], end->attempt);
+    status |= pg_text_element(&columns[2], end->claim_token);
+    status |= pg_text_element(&columns[3], end->status);
+    status |= pg_array_add_int8(&columns[4], end->next_attempt_at);
+    status |= end->last_status_code > 0 ? pg_array_add_int4(&columns[5], end->last_status_code)
+                                        : pg_array_add(&columns[5], NULL, 0);
+    status |= pg_text_element(&columns[6], end->last_error != NULL ? last_error : NULL);
     return status;
 }
 
-int pg_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now, char *err,
-                       size_t errlen)
+int pg_task_end(Store *base, StoreTaskEnd *ends, size_t count, int64_t now, char *err,
+                size_t errlen)
 {
-    if (count == 0)
-        return 0;
-    PgArray columns[PG_OUTCOME_COLUMNS];
-    int status = 0;
-    for (int i = 0; i < PG_OUTCOME_COLUMNS; i++)
-        status |= pg_array_init(&columns[i], pg_outcome_types[i]);
-    for (size_t i = 0; i < count && status == 0; i++)
-        status = pg_outcome_add(columns, &outcomes[i]);
-    PGresult *result = NULL;
-    if (status != 0) {
-        snprintf(err, errlen, "record outcomes: out of memory");
-    } else {
-        PgParams params = {0};
-        for (int i = 0; i < PG_OUTCOME_COLUMNS; i++)
-            pg_param_array(&params, &columns[i]);
-        pg_param_int64(&params, now);
-        result = pg_run(pg_of(base), PG_SQL_OUTCOME, &params, "record outcomes", err, errlen);
-    }
-    for (int i = 0; i < PG_OUTCOME_COLUMNS; i++)
-        pg_array_free(&columns[i]);
+    PGresult *result = pg_run_rows(pg_of(base), PG_SQL_TASK_END, pg_task_end_types,
+                                   (int)(sizeof pg_task_end_types / sizeof *pg_task_end_types),
+                                   pg_task_end_add, ends, sizeof *ends, count, &now,
+                                   "end the tasks' attempts", err, errlen);
     if (result == NULL)
         return -1;
-    /* The statement returns the ordinals of the outcomes that applied. */
+    /* The statement returns the ordinals of the ends that applied. */
     for (size_t i = 0; i < count; i++)
-        outcomes[i].fenced = true;
+        ends[i].applied = false;
     for (int row = 0; row < PQntuples(result); row++) {
         int64_t ordinal = pg_column_int64(result, row, 0);
         if (ordinal >= 1 && ordinal <= (int64_t)count)
-            outcomes[ordinal - 1].fenced = false;
+            ends[ordinal - 1].applied = true;
     }
     PQclear(result);
     return 0;
 }
 
-int pg_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,
-                           int *moved, char *err, size_t errlen)
+/* PG_SQL_ATTEMPT_INSERT's arrays, in its order. */
+static const Oid pg_attempt_types[] = {PG_OID_INT8, PG_OID_INT4,  PG_OID_INT8, PG_OID_INT8,
+                                       PG_OID_INT4, PG_OID_TEXT,  PG_OID_TEXT, PG_OID_BYTEA,
+                                       PG_OID_BOOL, PG_OID_TEXT};
+
+static int pg_attempt_add(PgArray *columns, const void *item)
 {
-    PgParams params = {0};
-    pg_param_int64(&params, now);
-    pg_param_bool(&params, scope == STORE_RESCUE_ALL);
-    PGresult *result =
-        pg_run(pg_of(base), PG_SQL_RESCUE, &params, "rescue interrupted tasks", err, errlen);
+    const Attempt *attempt = *(const Attempt *const *)item;
+    char message[ATTEMPT_ERROR_MESSAGE_MAX];
+    pg_fit_utf8(message, sizeof message, attempt->error_message);
+    bool failed = attempt->error_class[0] != '\0';
+    int status = pg_array_add_int8(&columns[0], attempt->task_id);
+    status |= pg_array_add_int4(&columns[1], attempt->attempt);
+    status |= pg_array_add_int8(&columns[2], attempt->started_at);
+    status |= pg_array_add_int8(&columns[3], attempt->duration_ms);
+    status |= attempt->status_code > 0 ? pg_array_add_int4(&columns[4], attempt->status_code)
+                                       : pg_array_add(&columns[4], NULL, 0);
+    status |= pg_text_element(&columns[5], failed ? attempt->error_class : NULL);
+    status |= pg_text_element(&columns[6], failed ? message : NULL);
+    status |= pg_array_add(&columns[7], attempt->response_body, attempt->response_length);
+    status |= pg_array_add_bool(&columns[8], attempt->response_truncated);
+    status |= pg_text_element(&columns[9], attempt->receiver);
+    return status;
+}
+
+int pg_attempt_insert(Store *base, const Attempt *const *attempts, size_t count, char *err,
+                      size_t errlen)
+{
+    PGresult *result = pg_run_rows(pg_of(base), PG_SQL_ATTEMPT_INSERT, pg_attempt_types,
+                                   (int)(sizeof pg_attempt_types / sizeof *pg_attempt_types),
+                                   pg_attempt_add, attempts, sizeof *attempts, count, NULL,
+                                   "insert attempts", err, errlen);
     if (result == NULL)
         return -1;
-    *recovered = (int)pg_column_int64(result, 0, 0);
-    *moved = (int)pg_column_int64(result, 0, 1);
     PQclear(result);
+    return 0;
+}
+
+int pg_manual_insert(Store *base, const int64_t *task_ids, const char *const *reasons,
+                     size_t count, int64_t now, char *err, size_t errlen)
+{
+    PgArray ids, texts;
+    int status = pg_array_init(&ids, PG_OID_INT8);
+    status |= pg_array_init(&texts, PG_OID_TEXT);
+    for (size_t i = 0; i < count && status == 0; i++)
+        status = pg_array_add_int8(&ids, task_ids[i]) | pg_text_element(&texts, reasons[i]);
+    if (status != 0) {
+        snprintf(err, errlen, "insert manual: out of memory");
+    } else {
+        PgParams params = {0};
+        pg_param_array(&params, &ids);
+        pg_param_array(&params, &texts);
+        pg_param_int64(&params, now);
+        status = pg_run_done(pg_of(base), PG_SQL_MANUAL_INSERT, &params, "insert manual", err,
+                             errlen);
+    }
+    pg_array_free(&ids);
+    pg_array_free(&texts);
+    return status;
+}
+
+static int pg_rescued_read(const PGresult *result, int row, void *element)
+{
+    StoreRescued *out = element;
+    out->task_id = pg_column_int64(result, row, 0);
+    out->attempts = (int)pg_column_int64(result, row, 1);
+    out->max_retry = (int)pg_column_int64(result, row, 2);
+    out->claimed_at = pg_column_int64(result, row, 3);
+    out->last_status_code = (int)pg_column_int64(result, row, 4);
+    out->interrupted_before = (int)pg_column_int64(result, row, 5);
+    return pg_column_text(result, row, 6, &out->claim_token, NULL) != 0 ||
+                   pg_column_text(result, row, 7, &out->target_host, NULL) != 0
+               ? -1
+               : 0;
+}
+
+int pg_rescue_select(Store *base, int64_t now, bool all, StoreRescued **out, size_t *count,
+                     char *err, size_t errlen)
+{
+    (void)now; /* the lease ends by the server's clock */
+    *out = NULL;
+    *count = 0;
+    PgParams params = {0};
+    pg_param_bool(&params, all);
+    PGresult *result = pg_run(pg_of(base), PG_SQL_RESCUE_SELECT, &params,
+                              "select interrupted tasks", err, errlen);
+    if (result == NULL)
+        return -1;
+    void *rows = NULL;
+    if (pg_collect_rows(result, sizeof(StoreRescued), pg_rescued_read, store_rescued_clear,
+                        "select interrupted tasks", &rows, count, err, errlen) != 0)
+        return -1;
+    *out = rows;
     return 0;
 }
 

@@ -1,108 +1,14 @@
 /*
  * store/pg_manual: the PostgreSQL backend's manual-handling queries (see
- * store.h): listing entries, retrying and resolving them (the open entry is
- * locked first, so two operators or two heraldd repair a task once), and
- * the actions log.
+ * store.h): the statements of retrying and resolving entries
+ * (store_manual.c; the open entry is locked first, so two operators or two
+ * heraldd repair a task once), and the actions log.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pg.h"
-
-#define PG_ENTRY_COLUMNS                                                                           \
-    "m.id, m.task_id, t.business_id, t.business_type, t.target_url, m.reason, m.attempts,"         \
-    " m.last_status_code, m.last_error, m.moved_at, m.state, m.resolved_at, m.resolution,"         \
-    " m.note"
-
-enum {
-    PG_MANUAL_BY_TYPE = 1,
-    PG_MANUAL_BY_TASK = 2,
-    PG_MANUAL_BY_REASON = 4,
-};
-
-/* Assembled from fixed fragments by which filters are set (never from user
- * data): state (3 ways) x business type x task x reason. Parameters: after,
- * since, until, then type, task and reason when filtered, then the limit. */
-static void pg_manual_list_text(const ManualFilter *filter, int flags, char *sql, size_t size)
-{
-    static const char *const states[] = {" AND m.state = 'open'", " AND m.state = 'resolved'", ""};
-    int n = 3;
-    char type[64] = "", task[64] = "", reason[64] = "";
-    if (flags & PG_MANUAL_BY_TYPE)
-        snprintf(type, sizeof type, " AND t.business_type = $%d::text", ++n);
-    if (flags & PG_MANUAL_BY_TASK)
-        snprintf(task, sizeof task, " AND m.task_id = $%d::bigint", ++n);
-    if (flags & PG_MANUAL_BY_REASON)
-        snprintf(reason, sizeof reason, " AND m.reason = $%d::text", ++n);
-    snprintf(sql, size,
-             "SELECT " PG_ENTRY_COLUMNS " FROM manual m JOIN tasks t ON t.id = m.task_id"
-             " WHERE m.id > $1::bigint AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint"
-             "%s%s%s%s ORDER BY m.id LIMIT $%d::integer",
-             states[filter->state], type, task, reason, n + 1);
-}
-
-static int pg_entry_read(const PGresult *result, int row, void *element)
-{
-    ManualEntry *out = element;
-    out->id = pg_column_int64(result, row, 0);
-    out->task_id = pg_column_int64(result, row, 1);
-    pg_column_copy(result, row, 5, out->reason, sizeof out->reason);
-    out->attempts = (int)pg_column_int64(result, row, 6);
-    out->last_status_code = (int)pg_column_int64(result, row, 7);
-    out->moved_at = pg_column_int64(result, row, 9);
-    char state[16];
-    pg_column_copy(result, row, 10, state, sizeof state);
-    out->open = strcmp(state, "open") == 0;
-    out->resolved_at = pg_column_int64(result, row, 11);
-    pg_column_copy(result, row, 12, out->resolution, sizeof out->resolution);
-    if (pg_column_text(result, row, 2, &out->business_id, NULL) != 0 ||
-        pg_column_text(result, row, 3, &out->business_type, NULL) != 0 ||
-        pg_column_text(result, row, 4, &out->target_url, NULL) != 0 ||
-        pg_column_text(result, row, 8, &out->last_error, NULL) != 0 ||
-        pg_column_text(result, row, 13, &out->note, NULL) != 0)
-        return -1;
-    return 0;
-}
-
-static void pg_entry_clear(void *element)
-{
-    manual_entry_clear(element);
-}
-
-int pg_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,
-                   char *err, size_t errlen)
-{
-    *out = NULL;
-    *count = 0;
-    int flags = (filter->business_type ? PG_MANUAL_BY_TYPE : 0) |
-                (filter->task_id > 0 ? PG_MANUAL_BY_TASK : 0) |
-                (filter->reason ? PG_MANUAL_BY_REASON : 0);
-    int variant = (int)filter->state * 8 + flags;
-    char sql[1024];
-    pg_manual_list_text(filter, flags, sql, sizeof sql);
-    PgParams params = {0};
-    pg_param_int64(&params, filter->after);
-    pg_param_int64(&params, filter->since);
-    pg_param_int64(&params, filter->until);
-    if (flags & PG_MANUAL_BY_TYPE)
-        pg_param_text(&params, filter->business_type);
-    if (flags & PG_MANUAL_BY_TASK)
-        pg_param_int64(&params, filter->task_id);
-    if (flags & PG_MANUAL_BY_REASON)
-        pg_param_text(&params, filter->reason);
-    pg_param_int64(&params, filter->limit > 0 ? filter->limit : 1);
-    PGresult *result = pg_run_slot(pg_of(base), PG_SLOT_MANUAL_LIST + variant, sql, &params,
-                                   "list manual entries", err, errlen);
-    if (result == NULL)
-        return -1;
-    void *entries = NULL;
-    if (pg_collect_rows(result, sizeof(ManualEntry), pg_entry_read, pg_entry_clear,
-                        "list manual entries", &entries, count, err, errlen) != 0)
-        return -1;
-    *out = entries;
-    return 0;
-}
 
 int pg_manual_open_id(Store *base, int64_t task_id, int64_t *entry_id, char *err,
                       size_t errlen)

@@ -143,68 +143,51 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " next_attempt_at = " PG_CLOCK_MS " + $4::bigint, claim_token = $5::text,"
         " updated_at = $2 FROM due WHERE t.id = due.id RETURNING t.*)"
         " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id",
-    /* A chunk of a scheduler turn's outcomes in one statement: each task's new
-     * state, only while its claim holds (still delivering under the same token
-     * and attempt), and for those alone the attempt row and the manual entry;
-     * returns the ordinal (1-based) of each outcome that applied. Arrays, one
-     * element per outcome: task_id, attempt, started_at, duration_ms,
-     * status_code, error_class, error_message, response_body,
-     * response_truncated, new status, next_attempt_at, last_error, manual
-     * reason (NULL: none), receiver, claim_token; then now. */
-    [PG_SQL_OUTCOME] =
-        "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[],"
-        " $4::bigint[], $5::integer[], $6::text[], $7::text[], $8::bytea[], $9::boolean[],"
-        " $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[])"
-        " WITH ORDINALITY AS i (task_id, attempt, started_at, duration_ms, status_code,"
-        " error_class, error_message, response_body, response_truncated, status,"
-        " next_attempt_at, last_error, reason, receiver, claim_token, ord)),"
-        " task AS (UPDATE tasks t SET status = i.status,"
-        " next_attempt_at = CASE WHEN i.status = 'pending' THEN i.next_attempt_at"
-        " ELSE t.next_attempt_at END, updated_at = $16::bigint,"
+    /* The steps of an attempt's end (store_outcome.c), each one statement
+     * for a chunk of rows, one array element a row. TASK_END: each task's
+     * new state, only while its claim holds (still delivering under the same
+     * attempt and token; a NULL token is a claim made before herald had
+     * tokens, which only a rescue ends); returns the ordinal (1-based) of
+     * each row that applied. Arrays: task_id, attempt, claim_token, status,
+     * next_attempt_at (when pending), last_status_code, last_error; then
+     * now. */
+    [PG_SQL_TASK_END] =
+        "UPDATE tasks t SET status = i.status, next_attempt_at = CASE WHEN i.status = 'pending'"
+        " THEN i.next_attempt_at ELSE t.next_attempt_at END, updated_at = $8::bigint,"
         " last_status_code = i.status_code, last_error = i.last_error, claim_token = NULL"
-        " FROM input i WHERE t.id = i.task_id AND t.status = 'delivering'"
-        " AND t.attempts = i.attempt AND t.claim_token = i.claim_token"
-        " RETURNING t.id, t.attempts, t.last_status_code, t.last_error, i.reason, i.ord),"
-        " attempt AS (INSERT INTO attempts (task_id, attempt, started_at, duration_ms,"
-        " status_code, error_class, error_message, response_body, response_truncated,"
-        " target_host)"
-        " SELECT i.task_id, i.attempt, i.started_at, i.duration_ms, i.status_code,"
-        " i.error_class, i.error_message, i.response_body, i.response_truncated, i.receiver"
-        " FROM input i JOIN task ON task.ord = i.ord),"
-        " moved AS (INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error,"
-        " moved_at) SELECT id, reason, attempts, last_status_code, last_error, $16 FROM task"
-        " WHERE reason IS NOT NULL)"
-        " SELECT ord FROM task",
-    /* now, all (true: every task delivering; false: those whose lease ended by
-     * the server's clock). One statement: the rows are locked as they are
-     * picked (SKIP LOCKED: a concurrent rescue, or an outcome being written,
-     * has them), so two sweeps never record one attempt twice. The attempt
-     * is recorded at the claim's time (updated_at, set by the claim); a task
-     * whose budget is spent and whose previous STORE_RESCUE_STREAK - 1 attempts
-     * were cut off too goes to manual handling (store.h). The statement's
-     * snapshot does not see the row it inserts, hence the previous ones. Returns how
-     * many were rescued and how many of them moved to manual handling. */
-    [PG_SQL_RESCUE] =
-        "WITH expired AS MATERIALIZED (SELECT id, updated_at AS claimed_at FROM tasks"
-        " WHERE status = 'delivering' AND ($2::boolean OR next_attempt_at <= " PG_CLOCK_MS ")"
-        " FOR UPDATE SKIP LOCKED),"
-        " rescued AS (UPDATE tasks t SET status = CASE WHEN t.attempts >= t.max_retry"
-        " AND (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"
-        " WHERE a.task_id = t.id ORDER BY a.attempt DESC, a.id DESC"
+        " FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[], $5::bigint[],"
+        " $6::integer[], $7::text[]) WITH ORDINALITY AS i (task_id, attempt, claim_token,"
+        " status, next_attempt_at, status_code, last_error, ord)"
+        " WHERE t.id = i.task_id AND t.status = 'delivering' AND t.attempts = i.attempt"
+        " AND t.claim_token IS NOT DISTINCT FROM i.claim_token RETURNING i.ord",
+    /* Arrays: task_id, attempt, started_at, duration_ms, status_code,
+     * error_class, error_message, response_body, response_truncated,
+     * receiver. */
+    [PG_SQL_ATTEMPT_INSERT] =
+        "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, status_code,"
+        " error_class, error_message, response_body, response_truncated, target_host)"
+        " SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[], $4::bigint[],"
+        " $5::integer[], $6::text[], $7::text[], $8::bytea[], $9::boolean[], $10::text[])",
+    /* Arrays: task_id, reason; then now. Each entry copies its task's state,
+     * which TASK_END has just written. */
+    [PG_SQL_MANUAL_INSERT] =
+        "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
+        " SELECT t.id, i.reason, t.attempts, t.last_status_code, t.last_error, $3::bigint"
+        " FROM unnest($1::bigint[], $2::text[]) AS i (task_id, reason)"
+        " JOIN tasks t ON t.id = i.task_id",
+    /* all (true: every task delivering; false: those whose lease ended by
+     * the server's clock). The rows are locked as they are picked, and those
+     * another session holds (a concurrent rescue, an outcome being written)
+     * are skipped, so two sweeps never record one attempt twice. The streak
+     * counts the cut-off attempts among the previous STORE_RESCUE_STREAK - 1. */
+    [PG_SQL_RESCUE_SELECT] =
+        "SELECT id, attempts, max_retry, updated_at, last_status_code,"
+        " (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"
+        " WHERE a.task_id = tasks.id ORDER BY a.attempt DESC, a.id DESC"
         " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) " - 1) AS latest"
-        " WHERE latest.error_class = 'interrupted') = " STORE_STRINGIFY(STORE_RESCUE_STREAK)
-        " - 1 THEN 'failed' ELSE 'pending' END, next_attempt_at = $1::bigint, updated_at = $1,"
-        " last_error = 'interrupted', claim_token = NULL FROM expired e WHERE t.id = e.id"
-        " RETURNING t.id, t.attempts, t.status, t.target_host, t.last_status_code,"
-        " e.claimed_at),"
-        " logged AS (INSERT INTO attempts (task_id, attempt, started_at, duration_ms,"
-        " error_class, error_message, response_truncated, target_host)"
-        " SELECT id, attempts, claimed_at, greatest($1 - claimed_at, 0), 'interrupted',"
-        " '" STORE_INTERRUPTED_MESSAGE "', false, target_host FROM rescued),"
-        " moved AS (INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error,"
-        " moved_at) SELECT id, 'interrupted', attempts, last_status_code, 'interrupted', $1"
-        " FROM rescued WHERE status = 'failed')"
-        " SELECT count(*), count(*) FILTER (WHERE status = 'failed') FROM rescued",
+        " WHERE latest.error_class = 'interrupted'), claim_token, target_host FROM tasks"
+        " WHERE status = 'delivering' AND ($1::boolean OR next_attempt_at <= " PG_CLOCK_MS ")"
+        " ORDER BY id FOR UPDATE SKIP LOCKED",
     /* claim_token, task_id (0: any) */
     [PG_SQL_CLAIM_COUNT] = "SELECT count(*) FROM tasks WHERE claim_token = $1::text"
                            " AND ($2::bigint = 0 OR id = $2)",

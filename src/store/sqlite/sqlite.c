@@ -152,6 +152,12 @@ void sqlite_bind_int64(sqlite3_stmt *statement, const char *name, int64_t value)
         sqlite3_bind_int64(statement, index, value);
 }
 
+void sqlite_copy_word(sqlite3_stmt *statement, int column, char out[MANUAL_WORD_MAX])
+{
+    const char *text = (const char *)sqlite3_column_text(statement, column);
+    snprintf(out, MANUAL_WORD_MAX, "%s", text ? text : "");
+}
+
 int sqlite_column_text(sqlite3_stmt *statement, int column, char **out, size_t *out_length)
 {
     *out = NULL;
@@ -215,10 +221,9 @@ void sqlite_close(Store *base)
         sqlite_rollback(base);
     for (int i = 0; i < STORE_SQL_COUNT; i++)
         sqlite3_finalize(store->statements[i]);
-    for (int i = 0; i < STORE_LIST_VARIANTS; i++)
-        sqlite3_finalize(store->list_statements[i]);
-    for (int i = 0; i < STORE_MANUAL_LIST_VARIANTS; i++)
-        sqlite3_finalize(store->manual_list_statements[i]);
+    for (int listing = 0; listing < STORE_LISTING_COUNT; listing++)
+        for (int i = 0; i < STORE_LIST_VARIANTS; i++)
+            sqlite3_finalize(store->list_statements[listing][i]);
     sqlite3_close(store->db); /* all statements are finalized, so this closes */
     free(store);
 }

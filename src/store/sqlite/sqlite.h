@@ -49,14 +49,10 @@ typedef enum {
     STORE_SQL_HOST_NEXT_DUE,
     STORE_SQL_CLAIM,
     STORE_SQL_ATTEMPT_INSERT,
-    STORE_SQL_TASK_SUCCEEDED,
-    STORE_SQL_TASK_RETRY,
-    STORE_SQL_TASK_FAILED,
+    STORE_SQL_TASK_END,
     STORE_SQL_MANUAL_INSERT,
     STORE_SQL_CLAIM_COUNT,
-    STORE_SQL_RESCUE_ATTEMPTS,
-    STORE_SQL_RESCUE_MANUAL,
-    STORE_SQL_RESCUE_TASKS,
+    STORE_SQL_RESCUE_SELECT,
     STORE_SQL_ATTEMPT_LIST,
     STORE_SQL_MANUAL_OPEN_ID,
     STORE_SQL_MANUAL_RETRY_TASK,
@@ -96,8 +92,6 @@ extern const char *const sqlite_sql_text[STORE_SQL_COUNT];
 
 /* Filter combinations of sqlite_task_list and sqlite_manual_list, one prepared
  * statement each. */
-#define STORE_LIST_VARIANTS 32
-#define STORE_MANUAL_LIST_VARIANTS 24
 
 typedef struct SqliteStore {
     Store base; /* first: a Store * of this backend is a SqliteStore * */
@@ -107,8 +101,7 @@ typedef struct SqliteStore {
     bool in_transaction; /* holding sqlite_write_lock */
     int injected;        /* the error the fault seam just returned (SQLITE_OK: none) */
     sqlite3_stmt *statements[STORE_SQL_COUNT];
-    sqlite3_stmt *list_statements[STORE_LIST_VARIANTS];
-    sqlite3_stmt *manual_list_statements[STORE_MANUAL_LIST_VARIANTS];
+    sqlite3_stmt *list_statements[STORE_LISTING_COUNT][STORE_LIST_VARIANTS]; /* sqlite_list.c */
 } SqliteStore;
 
 static inline SqliteStore *sqlite_of(Store *store)
@@ -171,6 +164,8 @@ int sqlite_task_read_row(sqlite3_stmt *statement, Task *out);
 /* Duplicates column COLUMN as a NUL-terminated heap string (NULL for SQL NULL).
  * Returns 0, or -1 if out of memory. */
 int sqlite_column_text(sqlite3_stmt *statement, int column, char **out, size_t *out_length);
+/* Copies column COLUMN into OUT ("" for SQL NULL), cut to fit. */
+void sqlite_copy_word(sqlite3_stmt *statement, int column, char out[MANUAL_WORD_MAX]);
 
 /* The backend's entries (store.h says what each does). */
 Store *sqlite_open(const StoreLocation *location, const StoreOptions *options, char *err,
@@ -201,8 +196,8 @@ StoreResult sqlite_task_create(Store *base, const TaskRequest *request, int max_
                                const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                                size_t errlen);
 StoreResult sqlite_task_get(Store *base, int64_t id, Task *out, char *err, size_t errlen);
-int sqlite_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
-                     char *err, size_t errlen);
+int sqlite_list(Store *base, const StoreListQuery *query, void **out, size_t *count, char *err,
+                size_t errlen);
 int sqlite_host_list_pending(Store *base, StoreHost **out, size_t *count, char *err, size_t errlen);
 StoreResult sqlite_host_next_due(Store *base, const char *host, int64_t *out, char *err,
                                  size_t errlen);
@@ -211,14 +206,16 @@ int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_m
                      size_t errlen);
 int sqlite_claim_count(Store *base, const char *claim_token, int64_t task_id, int64_t *count,
                        char *err, size_t errlen);
-int sqlite_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now,
-                           char *err, size_t errlen);
-int sqlite_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,
-                               int *moved, char *err, size_t errlen);
+int sqlite_task_end(Store *base, StoreTaskEnd *ends, size_t count, int64_t now, char *err,
+                    size_t errlen);
+int sqlite_attempt_insert(Store *base, const Attempt *const *attempts, size_t count, char *err,
+                          size_t errlen);
+int sqlite_manual_insert(Store *base, const int64_t *task_ids, const char *const *reasons,
+                         size_t count, int64_t now, char *err, size_t errlen);
+int sqlite_rescue_select(Store *base, int64_t now, bool all, StoreRescued **out, size_t *count,
+                         char *err, size_t errlen);
 int sqlite_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *count, char *err,
                         size_t errlen);
-int sqlite_manual_list(Store *base, const ManualFilter *filter, ManualEntry **out, size_t *count,
-                       char *err, size_t errlen);
 int sqlite_manual_open_id(Store *base, int64_t task_id, int64_t *entry_id, char *err,
                           size_t errlen);
 StoreResult sqlite_manual_retry_task(Store *base, int64_t task_id, const ManualRepair *repair,

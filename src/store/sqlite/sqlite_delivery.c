@@ -1,7 +1,9 @@
 /*
  * store/sqlite_delivery: the SQLite backend's scheduler queries (see
- * store.h): which hosts have work, claiming a host's due tasks, recording
- * outcomes, recovering attempts cut off by a crash, and the attempt log.
+ * store.h): which hosts have work, claiming a host's due tasks, the
+ * statements of an attempt's end (store_outcome.c; one statement a row:
+ * SQLite runs in-process, so a row costs no round trip), the rescue's
+ * select, and the attempt log.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,126 +136,112 @@ int sqlite_claim_count(Store *base, const char *claim_token, int64_t task_id, in
     return sqlite_single_int64(store, statement, count, "read a claim back", err, errlen);
 }
 
-static int sqlite_insert_attempt(SqliteStore *store, const Attempt *attempt, char *err,
-                                 size_t errlen)
-{
-    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ATTEMPT_INSERT, err, errlen);
-    if (statement == NULL)
-        return -1;
-    sqlite3_bind_int64(statement, 1, attempt->task_id);
-    sqlite3_bind_int(statement, 2, attempt->attempt);
-    sqlite3_bind_int64(statement, 3, attempt->started_at);
-    sqlite3_bind_int64(statement, 4, attempt->duration_ms);
-    if (attempt->status_code > 0)
-        sqlite3_bind_int(statement, 5, attempt->status_code);
-    if (attempt->error_class[0] != '\0') {
-        sqlite3_bind_text(statement, 6, attempt->error_class, -1, SQLITE_STATIC);
-        sqlite3_bind_text(statement, 7, attempt->error_message, -1, SQLITE_STATIC);
-    }
-    if (attempt->response_body != NULL)
-        sqlite3_bind_blob(statement, 8, attempt->response_body, (int)attempt->response_length,
-                          SQLITE_STATIC);
-    sqlite3_bind_int(statement, 9, attempt->response_truncated ? 1 : 0);
-    if (attempt->receiver != NULL)
-        sqlite3_bind_text(statement, 10, attempt->receiver, -1, SQLITE_STATIC);
-    return sqlite_step_done(store, statement, "insert attempt", err, errlen);
-}
-
-/* Applies OUTCOME to its task. Returns 1 if the task was updated, 0 if its
- * claim had ended (see store_record_outcomes), -1 on error. */
-static int sqlite_update_task(SqliteStore *store, const AttemptOutcome *outcome, int64_t now,
-                              char *err, size_t errlen)
-{
-    static const StoreSql statements[] = {
-        [ATTEMPT_OUTCOME_SUCCEEDED] = STORE_SQL_TASK_SUCCEEDED,
-        [ATTEMPT_OUTCOME_RETRY] = STORE_SQL_TASK_RETRY,
-        [ATTEMPT_OUTCOME_MANUAL] = STORE_SQL_TASK_FAILED,
-    };
-    const Attempt *attempt = &outcome->attempt;
-    sqlite3_stmt *statement = sqlite_statement(store, statements[outcome->kind], err, errlen);
-    if (statement == NULL)
-        return -1;
-    char last_error[ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4];
-    attempt_describe(attempt, last_error, sizeof last_error);
-    sqlite_bind_int64(statement, ":now", now);
-    sqlite_bind_int64(statement, ":id", attempt->task_id);
-    sqlite_bind_int64(statement, ":attempt", attempt->attempt);
-    sqlite_bind_text(statement, ":token", outcome->claim_token);
-    sqlite_bind_int64(statement, ":next", outcome->next_attempt_at);
-    sqlite_bind_text(statement, ":error", last_error[0] ? last_error : NULL);
-    int code_index = sqlite3_bind_parameter_index(statement, ":code");
-    if (attempt->status_code > 0)
-        sqlite3_bind_int(statement, code_index, attempt->status_code);
-    if (sqlite_step_done(store, statement, "update task", err, errlen) != 0)
-        return -1;
-    return sqlite3_changes(store->db) > 0;
-}
-
-static int sqlite_insert_manual(SqliteStore *store, const AttemptOutcome *outcome, int64_t now,
-                                char *err, size_t errlen)
-{
-    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_MANUAL_INSERT, err, errlen);
-    if (statement == NULL)
-        return -1;
-    sqlite_bind_text(statement, ":reason", outcome->manual_reason);
-    sqlite_bind_int64(statement, ":now", now);
-    sqlite_bind_int64(statement, ":id", outcome->attempt.task_id);
-    return sqlite_step_done(store, statement, "insert manual", err, errlen);
-}
-
-int sqlite_record_outcomes(Store *base, AttemptOutcome *outcomes, size_t count, int64_t now,
-                           char *err, size_t errlen)
+int sqlite_attempt_insert(Store *base, const Attempt *const *attempts, size_t count, char *err,
+                          size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     for (size_t i = 0; i < count; i++) {
-        /* The task first: only an outcome whose claim holds is recorded. */
-        int updated = sqlite_update_task(store, &outcomes[i], now, err, errlen);
-        if (updated < 0)
+        const Attempt *attempt = attempts[i];
+        sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ATTEMPT_INSERT, err, errlen);
+        if (statement == NULL)
             return -1;
-        outcomes[i].fenced = !updated;
-        if (!updated)
-            continue;
-        if (sqlite_insert_attempt(store, &outcomes[i].attempt, err, errlen) != 0)
-            return -1;
-        if (outcomes[i].kind == ATTEMPT_OUTCOME_MANUAL &&
-            sqlite_insert_manual(store, &outcomes[i], now, err, errlen) != 0)
+        sqlite3_bind_int64(statement, 1, attempt->task_id);
+        sqlite3_bind_int(statement, 2, attempt->attempt);
+        sqlite3_bind_int64(statement, 3, attempt->started_at);
+        sqlite3_bind_int64(statement, 4, attempt->duration_ms);
+        if (attempt->status_code > 0)
+            sqlite3_bind_int(statement, 5, attempt->status_code);
+        if (attempt->error_class[0] != '\0') {
+            sqlite3_bind_text(statement, 6, attempt->error_class, -1, SQLITE_STATIC);
+            sqlite3_bind_text(statement, 7, attempt->error_message, -1, SQLITE_STATIC);
+        }
+        if (attempt->response_body != NULL)
+            sqlite3_bind_blob(statement, 8, attempt->response_body,
+                              (int)attempt->response_length, SQLITE_STATIC);
+        sqlite3_bind_int(statement, 9, attempt->response_truncated ? 1 : 0);
+        if (attempt->receiver != NULL)
+            sqlite3_bind_text(statement, 10, attempt->receiver, -1, SQLITE_STATIC);
+        if (sqlite_step_done(store, statement, "insert attempt", err, errlen) != 0)
             return -1;
     }
     return 0;
 }
 
-/* Runs one statement of the rescue; returns its changes, or -1. */
-static int sqlite_rescue_step(SqliteStore *store, StoreSql sql, int64_t now, bool all,
-                              const char *what, char *err, size_t errlen)
+int sqlite_task_end(Store *base, StoreTaskEnd *ends, size_t count, int64_t now, char *err,
+                    size_t errlen)
 {
-    sqlite3_stmt *statement = sqlite_statement(store, sql, err, errlen);
+    SqliteStore *store = sqlite_of(base);
+    for (size_t i = 0; i < count; i++) {
+        const StoreTaskEnd *end = &ends[i];
+        sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_TASK_END, err, errlen);
+        if (statement == NULL)
+            return -1;
+        sqlite_bind_text(statement, ":status", end->status);
+        sqlite_bind_int64(statement, ":next", end->next_attempt_at);
+        sqlite_bind_int64(statement, ":now", now);
+        sqlite_bind_text(statement, ":error", end->last_error);
+        sqlite_bind_int64(statement, ":id", end->task_id);
+        sqlite_bind_int64(statement, ":attempt", end->attempt);
+        sqlite_bind_text(statement, ":token", end->claim_token);
+        if (end->last_status_code > 0)
+            sqlite3_bind_int(statement, sqlite3_bind_parameter_index(statement, ":code"),
+                             end->last_status_code);
+        if (sqlite_step_done(store, statement, "end the task's attempt", err, errlen) != 0)
+            return -1;
+        ends[i].applied = sqlite3_changes(store->db) > 0;
+    }
+    return 0;
+}
+
+int sqlite_manual_insert(Store *base, const int64_t *task_ids, const char *const *reasons,
+                         size_t count, int64_t now, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    for (size_t i = 0; i < count; i++) {
+        sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_MANUAL_INSERT, err, errlen);
+        if (statement == NULL)
+            return -1;
+        sqlite_bind_text(statement, ":reason", reasons[i]);
+        sqlite_bind_int64(statement, ":now", now);
+        sqlite_bind_int64(statement, ":id", task_ids[i]);
+        if (sqlite_step_done(store, statement, "insert manual", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int sqlite_rescued_read_row(sqlite3_stmt *statement, void *element)
+{
+    StoreRescued *out = element;
+    out->task_id = sqlite3_column_int64(statement, 0);
+    out->attempts = sqlite3_column_int(statement, 1);
+    out->max_retry = sqlite3_column_int(statement, 2);
+    out->claimed_at = sqlite3_column_int64(statement, 3);
+    out->last_status_code = sqlite3_column_int(statement, 4);
+    out->interrupted_before = sqlite3_column_int(statement, 5);
+    return sqlite_column_text(statement, 6, &out->claim_token, NULL) != 0 ||
+                   sqlite_column_text(statement, 7, &out->target_host, NULL) != 0
+               ? -1
+               : 0;
+}
+
+int sqlite_rescue_select(Store *base, int64_t now, bool all, StoreRescued **out, size_t *count,
+                         char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_RESCUE_SELECT, err, errlen);
     if (statement == NULL)
         return -1;
     sqlite_bind_int64(statement, ":now", now);
     sqlite_bind_int64(statement, ":all", all ? 1 : 0);
-    if (sqlite_step_done(store, statement, what, err, errlen) != 0)
+    void *rows = NULL;
+    if (sqlite_collect_rows(store, statement, sizeof(StoreRescued), sqlite_rescued_read_row,
+                            store_rescued_clear, "select interrupted tasks", &rows,
+                            count, err, errlen) != 0)
         return -1;
-    return sqlite3_changes(store->db);
-}
-
-int sqlite_recover_interrupted(Store *base, int64_t now, StoreRescueScope scope, int *recovered,
-                               int *moved, char *err, size_t errlen)
-{
-    SqliteStore *store = sqlite_of(base);
-    bool all = scope == STORE_RESCUE_ALL;
-    if (sqlite_rescue_step(store, STORE_SQL_RESCUE_ATTEMPTS, now, all,
-                           "record interrupted attempts", err, errlen) < 0)
-        return -1;
-    int entries = sqlite_rescue_step(store, STORE_SQL_RESCUE_MANUAL, now, all,
-                                     "move interrupted tasks to manual handling", err, errlen);
-    if (entries < 0)
-        return -1;
-    int tasks = sqlite_rescue_step(store, STORE_SQL_RESCUE_TASKS, now, all,
-                                   "rescue interrupted tasks", err, errlen);
-    if (tasks < 0)
-        return -1;
-    *recovered = tasks;
-    *moved = entries;
+    *out = rows;
     return 0;
 }
 

@@ -16,15 +16,6 @@
     "EXISTS (SELECT 1 FROM leadership WHERE name = 'herald' AND holder = :holder"                  \
     " AND term = :term AND expires_at > :now)"
 
-/* A rescued task ends in manual handling (store.h): its budget is spent and
- * its last STORE_RESCUE_STREAK attempts, the one just recorded among them,
- * were all cut off. */
-#define SQLITE_RESCUE_ENDS                                                                         \
-    "(attempts >= max_retry AND (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"       \
-    " WHERE a.task_id = tasks.id ORDER BY a.attempt DESC, a.id DESC"                              \
-    " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) ") AS latest"                                  \
-    " WHERE latest.error_class = 'interrupted') = " STORE_STRINGIFY(STORE_RESCUE_STREAK) ")"
-
 const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_BEGIN] = "BEGIN IMMEDIATE",
     [STORE_SQL_COMMIT] = "COMMIT",
@@ -95,45 +86,29 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, status_code,"
         " error_class, error_message, response_body, response_truncated, target_host)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [STORE_SQL_TASK_SUCCEEDED] =
-        "UPDATE tasks SET status = 'succeeded', updated_at = :now, last_status_code = :code,"
-        " last_error = NULL, claim_token = NULL WHERE id = :id AND status = 'delivering'"
-        " AND attempts = :attempt AND claim_token = :token",
-    [STORE_SQL_TASK_RETRY] =
-        "UPDATE tasks SET status = 'pending', next_attempt_at = :next, updated_at = :now,"
-        " last_status_code = :code, last_error = :error, claim_token = NULL"
-        " WHERE id = :id AND status = 'delivering' AND attempts = :attempt"
-        " AND claim_token = :token",
-    [STORE_SQL_TASK_FAILED] =
-        "UPDATE tasks SET status = 'failed', updated_at = :now, last_status_code = :code,"
+    /* An attempt's end (store_outcome.c), only while its claim holds; a
+     * NULL token is a claim made before herald had tokens (the rescue's). */
+    [STORE_SQL_TASK_END] =
+        "UPDATE tasks SET status = :status, next_attempt_at = CASE WHEN :status = 'pending'"
+        " THEN :next ELSE next_attempt_at END, updated_at = :now, last_status_code = :code,"
         " last_error = :error, claim_token = NULL WHERE id = :id AND status = 'delivering'"
-        " AND attempts = :attempt AND claim_token = :token",
+        " AND attempts = :attempt AND claim_token IS :token",
     [STORE_SQL_MANUAL_INSERT] =
         "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
         " SELECT id, :reason, attempts, last_status_code, last_error, :now FROM tasks"
         " WHERE id = :id",
     [STORE_SQL_CLAIM_COUNT] = "SELECT count(*) FROM tasks WHERE claim_token = :token"
                               " AND (:id = 0 OR id = :id)",
-    /* The rescue, in three statements that select the same tasks (the
-     * writer holds the database: nothing changes between them): the attempt
-     * rows, at the claim's time (updated_at); the manual entries of those
-     * that end (SQLITE_RESCUE_ENDS); then the tasks. */
-    [STORE_SQL_RESCUE_ATTEMPTS] =
-        "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, error_class,"
-        " error_message, response_truncated, target_host)"
-        " SELECT id, attempts, updated_at, max(:now - updated_at, 0), 'interrupted',"
-        " '" STORE_INTERRUPTED_MESSAGE "', 0, target_host FROM tasks"
-        " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now)",
-    [STORE_SQL_RESCUE_MANUAL] =
-        "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
-        " SELECT id, 'interrupted', attempts, last_status_code, 'interrupted', :now FROM tasks"
-        " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now)"
-        " AND " SQLITE_RESCUE_ENDS,
-    [STORE_SQL_RESCUE_TASKS] =
-        "UPDATE tasks SET status = CASE WHEN " SQLITE_RESCUE_ENDS " THEN 'failed'"
-        " ELSE 'pending' END, next_attempt_at = :now, updated_at = :now,"
-        " last_error = 'interrupted', claim_token = NULL"
-        " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now)",
+    /* The tasks a rescue takes over (store_outcome.c): the writer holds the
+     * database until the rescue's transaction ends. The streak counts the
+     * cut-off attempts among the previous STORE_RESCUE_STREAK - 1. */
+    [STORE_SQL_RESCUE_SELECT] =
+        "SELECT id, attempts, max_retry, updated_at, last_status_code,"
+        " (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"
+        " WHERE a.task_id = tasks.id ORDER BY a.attempt DESC, a.id DESC"
+        " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) " - 1) AS latest"
+        " WHERE latest.error_class = 'interrupted'), claim_token, target_host FROM tasks"
+        " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now) ORDER BY id",
     [STORE_SQL_ATTEMPT_LIST] =
         "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
         " error_message, response_body, response_truncated, target_host FROM attempts"

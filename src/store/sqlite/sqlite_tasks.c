@@ -1,7 +1,6 @@
 /*
  * store/sqlite_tasks: the SQLite backend's task queries (see store.h):
- * creating a task unless it repeats one, get by id, and the filtered
- * newest-first listing.
+ * creating a task unless it repeats one, and get by id.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,88 +153,4 @@ StoreResult sqlite_task_create(Store *base, const TaskRequest *request, int max_
         return STORE_ERROR;
     out->created = true;
     return STORE_OK;
-}
-
-enum {
-    STORE_LIST_BY_BUSINESS_ID = 1,
-    STORE_LIST_BY_TYPE = 2,
-    STORE_LIST_BY_STATUS = 4,
-    STORE_LIST_AFTER = 8,
-    STORE_LIST_BY_KEY = 16,
-};
-
-/* The listing SQL is assembled from fixed fragments by which filters are set
- * (never from user data), so each of the 32 shapes gets a plan that uses the
- * right index, which "(? IS NULL OR col = ?)" would defeat. */
-static sqlite3_stmt *sqlite_task_list_statement(SqliteStore *store, int variant, char *err,
-                                                size_t errlen)
-{
-    if (store->list_statements[variant] != NULL)
-        return store->list_statements[variant];
-    char sql[1024];
-    size_t used =
-        (size_t)snprintf(sql, sizeof sql, "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE 1");
-    if (variant & STORE_LIST_BY_BUSINESS_ID)
-        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND business_id = :business_id");
-    if (variant & STORE_LIST_BY_TYPE)
-        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND business_type = :type");
-    if (variant & STORE_LIST_BY_STATUS)
-        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND status = :status");
-    if (variant & STORE_LIST_BY_KEY)
-        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND idempotency_key = :key");
-    if (variant & STORE_LIST_AFTER)
-        used += (size_t)snprintf(sql + used, sizeof sql - used, " AND id < :after");
-    snprintf(sql + used, sizeof sql - used, " ORDER BY id DESC LIMIT :limit");
-    return sqlite_prepare_cached(store, &store->list_statements[variant], sql, err, errlen);
-}
-
-int sqlite_task_list(Store *base, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
-                     char *err, size_t errlen)
-{
-    SqliteStore *store = sqlite_of(base);
-    *out_tasks = NULL;
-    *out_count = 0;
-    int variant = (filter->business_id ? STORE_LIST_BY_BUSINESS_ID : 0) |
-                  (filter->business_type ? STORE_LIST_BY_TYPE : 0) |
-                  (filter->has_status ? STORE_LIST_BY_STATUS : 0) |
-                  (filter->after > 0 ? STORE_LIST_AFTER : 0) |
-                  (filter->idempotency_key ? STORE_LIST_BY_KEY : 0);
-    sqlite3_stmt *statement = sqlite_task_list_statement(store, variant, err, errlen);
-    if (statement == NULL)
-        return -1;
-    int limit = filter->limit > 0 ? filter->limit : 1;
-    Task *tasks = calloc((size_t)limit, sizeof *tasks);
-    if (tasks == NULL) {
-        snprintf(err, errlen, "list tasks: out of memory");
-        return -1;
-    }
-    sqlite_bind_text(statement, ":business_id", filter->business_id);
-    sqlite_bind_text(statement, ":type", filter->business_type);
-    sqlite_bind_text(statement, ":key", filter->idempotency_key);
-    sqlite_bind_text(statement, ":status",
-                     filter->has_status ? task_status_name(filter->status) : NULL);
-    sqlite_bind_int64(statement, ":after", filter->after);
-    sqlite_bind_int64(statement, ":limit", limit);
-    size_t count = 0;
-    int rc;
-    int result = 0;
-    while ((rc = sqlite_step(store, statement)) == SQLITE_ROW && count < (size_t)limit) {
-        if (sqlite_task_read_row(statement, &tasks[count]) != 0) {
-            snprintf(err, errlen, "list tasks: out of memory");
-            result = -1;
-            break;
-        }
-        count++;
-    }
-    if (result == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        result = sqlite_fail(store, "list tasks", err, errlen);
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-    if (result != 0) {
-        store_task_list_free(tasks, count);
-        return -1;
-    }
-    *out_tasks = tasks;
-    *out_count = count;
-    return 0;
 }

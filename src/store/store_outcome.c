@@ -1,0 +1,231 @@
+/*
+ * store_outcome: how an attempt ends in the database, written once above
+ * the backends (see store.h): the scheduler's outcomes and the rescue of
+ * attempts whose lease ended are the same three steps. First each task's
+ * new state, only where the claim that made the attempt still holds (an
+ * outcome that lost its claim writes nothing: the rescue recorded that
+ * attempt); then the attempt rows of the tasks that changed; then a manual
+ * entry for those that failed, which copies the task's state just written.
+ * A backend supplies each step as statements (one per row on SQLite, one
+ * array-bound statement per chunk on PostgreSQL) and the rescue's select,
+ * which on PostgreSQL locks the rows it returns and skips those another
+ * session holds, so two sweeps never record one attempt twice.
+ */
+#include "backend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One chunk's steps: ENDS[i] belongs to ATTEMPTS[i], and REASONS[i] is its
+ * manual entry's reason (NULL: none). Sets each end's applied. */
+static int store_outcome_write(Store *store, StoreTaskEnd *ends, const Attempt *const *attempts,
+                               const char *const *reasons, size_t count, int64_t now, char *err,
+                               size_t errlen)
+{
+    const StoreBackend *backend = store->backend;
+    if (count == 0)
+        return 0;
+    if (backend->task_end(store, ends, count, now, err, errlen) != 0)
+        return -1;
+    /* The attempts and manual entries of the tasks that changed. */
+    const Attempt **written = malloc(count * sizeof *written);
+    int64_t *failed = malloc(count * sizeof *failed);
+    const char **failed_reasons = malloc(count * sizeof *failed_reasons);
+    int status = -1;
+    if (written == NULL || failed == NULL || failed_reasons == NULL) {
+        snprintf(err, errlen, "record outcomes: out of memory");
+        goto out;
+    }
+    size_t written_count = 0, failed_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!ends[i].applied)
+            continue;
+        written[written_count++] = attempts[i];
+        if (reasons[i] != NULL) {
+            failed[failed_count] = ends[i].task_id;
+            failed_reasons[failed_count++] = reasons[i];
+        }
+    }
+    if (written_count > 0 &&
+        backend->attempt_insert(store, written, written_count, err, errlen) != 0)
+        goto out;
+    if (failed_count > 0 && backend->manual_insert(store, failed, failed_reasons, failed_count,
+                                                   now, err, errlen) != 0)
+        goto out;
+    status = 0;
+out:
+    free(written);
+    free(failed);
+    free(failed_reasons);
+    return status;
+}
+
+/* The size of one outcome in a statement: its response (at most
+ * max_response_bytes) and the fixed part (messages, ids). */
+static size_t store_outcome_bytes(const AttemptOutcome *outcome)
+{
+    return outcome->attempt.response_length + sizeof *outcome;
+}
+
+/* The end of OUTCOME's task: its status, and what it says of the attempt.
+ * LAST_ERROR is the end's storage. */
+static void store_outcome_end(const AttemptOutcome *outcome, StoreTaskEnd *end, char *last_error,
+                              size_t size)
+{
+    static const char *const statuses[] = {
+        [ATTEMPT_OUTCOME_SUCCEEDED] = "succeeded",
+        [ATTEMPT_OUTCOME_RETRY] = "pending",
+        [ATTEMPT_OUTCOME_MANUAL] = "failed",
+    };
+    const Attempt *attempt = &outcome->attempt;
+    attempt_describe(attempt, last_error, size);
+    *end = (StoreTaskEnd){
+        .task_id = attempt->task_id,
+        .attempt = attempt->attempt,
+        .claim_token = outcome->claim_token,
+        .status = statuses[outcome->kind],
+        .next_attempt_at = outcome->next_attempt_at,
+        .last_status_code = attempt->status_code,
+        .last_error = last_error[0] != '\0' ? last_error : NULL,
+    };
+}
+
+enum { STORE_LAST_ERROR_MAX = ATTEMPT_ERROR_CLASS_MAX + ATTEMPT_ERROR_MESSAGE_MAX + 4 };
+
+/* One chunk of the scheduler's outcomes. */
+static int store_outcome_chunk(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
+                               char *err, size_t errlen)
+{
+    StoreTaskEnd *ends = calloc(count, sizeof *ends);
+    const Attempt **attempts = calloc(count, sizeof *attempts);
+    const char **reasons = calloc(count, sizeof *reasons);
+    char (*last_errors)[STORE_LAST_ERROR_MAX] = calloc(count, sizeof *last_errors);
+    int status = -1;
+    if (ends == NULL || attempts == NULL || reasons == NULL || last_errors == NULL) {
+        snprintf(err, errlen, "record outcomes: out of memory");
+    } else {
+        for (size_t i = 0; i < count; i++) {
+            store_outcome_end(&outcomes[i], &ends[i], last_errors[i], sizeof last_errors[i]);
+            attempts[i] = &outcomes[i].attempt;
+            reasons[i] = outcomes[i].kind == ATTEMPT_OUTCOME_MANUAL ? outcomes[i].manual_reason
+                                                                    : NULL;
+        }
+        status = store_outcome_write(store, ends, attempts, reasons, count, now, err, errlen);
+        for (size_t i = 0; i < count && status == 0; i++)
+            outcomes[i].fenced = !ends[i].applied;
+    }
+    free(ends);
+    free(attempts);
+    free(reasons);
+    free(last_errors);
+    return status;
+}
+
+int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
+                          size_t *fenced, char *err, size_t errlen)
+{
+    *fenced = 0;
+    /* Chunks of at most STORE_OUTCOME_CHUNK_BYTES (or one outcome): a turn's
+     * outcomes with large responses would otherwise make one statement past
+     * what the server or the client library accepts, and every retry of it
+     * would fail the same way. */
+    size_t start = 0;
+    while (start < count) {
+        size_t end = start;
+        size_t bytes = 0;
+        while (end < count && end - start < STORE_OUTCOME_CHUNK_COUNT &&
+               (end == start || bytes + store_outcome_bytes(&outcomes[end]) <=
+                                    STORE_OUTCOME_CHUNK_BYTES))
+            bytes += store_outcome_bytes(&outcomes[end++]);
+        if (store_outcome_chunk(store, outcomes + start, end - start, now, err, errlen) != 0)
+            return -1;
+        for (size_t i = start; i < end; i++)
+            *fenced += outcomes[i].fenced ? 1 : 0;
+        start = end;
+    }
+    return 0;
+}
+
+/* The cut-off attempt of RESCUED, and its task's end: pending again at NOW,
+ * or failed once its budget is spent and this attempt ends a streak of
+ * STORE_RESCUE_STREAK cut off (store.h). The task keeps its last status
+ * code (the attempt had no answer) and says 'interrupted'. Returns true if
+ * it fails. */
+static bool store_rescue_end(const StoreRescued *rescued, int64_t now, Attempt *attempt,
+                             StoreTaskEnd *end)
+{
+    bool fails = rescued->attempts >= rescued->max_retry &&
+                 rescued->interrupted_before == STORE_RESCUE_STREAK - 1;
+    *attempt = (Attempt){
+        .task_id = rescued->task_id,
+        .attempt = rescued->attempts,
+        .started_at = rescued->claimed_at,
+        .duration_ms = now > rescued->claimed_at ? now - rescued->claimed_at : 0,
+        .receiver = rescued->target_host,
+    };
+    snprintf(attempt->error_class, sizeof attempt->error_class, "interrupted");
+    snprintf(attempt->error_message, sizeof attempt->error_message, "%s",
+             STORE_INTERRUPTED_MESSAGE);
+    *end = (StoreTaskEnd){
+        .task_id = rescued->task_id,
+        .attempt = rescued->attempts,
+        .claim_token = rescued->claim_token,
+        .status = fails ? "failed" : "pending",
+        .next_attempt_at = now,
+        .last_status_code = rescued->last_status_code,
+        .last_error = "interrupted",
+    };
+    return fails;
+}
+
+/* One chunk of a rescue: COUNT tasks of RESCUED. */
+static int store_rescue_chunk(Store *store, const StoreRescued *rescued, size_t count,
+                              int64_t now, int *recovered, int *moved, char *err, size_t errlen)
+{
+    StoreTaskEnd *ends = calloc(count, sizeof *ends);
+    Attempt *attempts = calloc(count, sizeof *attempts);
+    const Attempt **pointers = calloc(count, sizeof *pointers);
+    const char **reasons = calloc(count, sizeof *reasons);
+    int status = -1;
+    if (ends == NULL || attempts == NULL || pointers == NULL || reasons == NULL) {
+        snprintf(err, errlen, "rescue interrupted tasks: out of memory");
+    } else {
+        for (size_t i = 0; i < count; i++) {
+            bool fails = store_rescue_end(&rescued[i], now, &attempts[i], &ends[i]);
+            pointers[i] = &attempts[i];
+            reasons[i] = fails ? "interrupted" : NULL;
+        }
+        status = store_outcome_write(store, ends, pointers, reasons, count, now, err, errlen);
+        for (size_t i = 0; i < count && status == 0; i++) {
+            *recovered += ends[i].applied ? 1 : 0;
+            *moved += ends[i].applied && reasons[i] != NULL ? 1 : 0;
+        }
+    }
+    free(ends);
+    free(attempts); /* their receivers belong to RESCUED */
+    free(pointers);
+    free(reasons);
+    return status;
+}
+
+int store_recover_interrupted(Store *store, int64_t now, StoreRescueScope scope, int *recovered,
+                              int *moved, char *err, size_t errlen)
+{
+    *recovered = 0;
+    *moved = 0;
+    StoreRescued *rescued = NULL;
+    size_t count = 0;
+    if (store->backend->rescue_select(store, now, scope == STORE_RESCUE_ALL, &rescued, &count,
+                                      err, errlen) != 0)
+        return -1;
+    int status = 0;
+    for (size_t start = 0; start < count && status == 0; start += STORE_OUTCOME_CHUNK_COUNT) {
+        size_t chunk = count - start < STORE_OUTCOME_CHUNK_COUNT ? count - start
+                                                                 : STORE_OUTCOME_CHUNK_COUNT;
+        status = store_rescue_chunk(store, rescued + start, chunk, now, recovered, moved, err,
+                                    errlen);
+    }
+    store_rescued_free(rescued, count);
+    return status;
+}
