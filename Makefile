@@ -6,6 +6,7 @@
 #   make install  PREFIX=/usr/local DESTDIR= : binaries, config, migrations, unit, man pages
 #   make fuzz     FUZZ_SECONDS=600 : run the libFuzzer harnesses (tests/fuzz/)
 #   make bench    the performance scenarios; writes bench/results.md
+#   make bench-compare REF=<git ref>   that build's heraldd against this tree's, A B A B
 #                 (BACKEND=postgresql: also on PostgreSQL, beside SQLite)
 
 PREFIX     ?= /usr/local
@@ -85,7 +86,7 @@ endif
 objects = $(patsubst %.c,build/$(1)/obj/%.o,$(notdir $(2)))
 
 .SECONDARY:
-.PHONY: all deps test-deps run test unit integration campaign openapi install clean asan fuzz fuzz-smoke bench bench-smoke
+.PHONY: all deps test-deps run test unit integration campaign openapi install clean asan fuzz fuzz-smoke bench bench-compare bench-smoke
 all: build/heraldd build/heraldctl
 
 deps:
@@ -261,12 +262,28 @@ bench: deps all $(BENCH_BIN)
 	python3 bench/run.py --backend $(BACKEND) $(if $(INSTANCES),--instances $(INSTANCES)) \
 	    $(if $(STANDBY),--standby $(STANDBY))
 
+# make bench-compare REF=<git ref>: REF's heraldd (built in a temporary worktree) against
+# the working tree's, A B A B (PAIRS pairs), on SQLite and PostgreSQL (COMPARE_BACKEND=
+# sqlite: SQLite only), SCENARIOS as run.py --only; each figure's medians, the median
+# ratio B / A and its spread; written to build/bench/compare.md.
+REF ?=
+PAIRS ?= 3
+SCENARIOS ?= 3
+COMPARE_BACKEND ?= postgresql
+bench-compare: deps all $(BENCH_BIN)
+	@test -n "$(REF)" || { echo "usage: make bench-compare REF=<git ref> [PAIRS=3] [SCENARIOS=3]"; exit 2; }
+	@if [ "$(COMPARE_BACKEND)" = postgresql ]; then tools/deps.sh postgresql; fi
+	python3 bench/compare.py --ref $(REF) --pairs $(PAIRS) --only $(SCENARIOS) \
+	    --backend $(COMPARE_BACKEND)
+
 # Every scenario, tiny, so the harness keeps working (part of make test): all of them on
 # SQLite, and those that also run on PostgreSQL (and scenario 9 with 1 and 2 instances)
 # on a cluster of its own, then 2-4 with a synchronous standby.
 bench-smoke: all $(BENCH_BIN)
 	python3 bench/run.py --smoke --backend postgresql --only 1,2,3,4,5,6,7,8,9 \
 	    --instances 1,2 --standby sync --out build/bench/results-smoke.md
+	python3 bench/compare.py --smoke --ref HEAD --ref-heraldd build/heraldd --pairs 1 \
+	    --only 3 --backend sqlite --out build/bench/compare-smoke.md
 
 # ---- the two commands ----
 # CONFIG=FILE runs heraldd with another configuration (the README's tour).

@@ -2,7 +2,7 @@
 """make bench: every scenario of the performance issue against the real heraldd.
 
 Usage: run.py [--smoke] [--out bench/results.md] [--only 1,2,...] [--backend sqlite|postgresql]
-              [--instances 1,2,3] [--standby sync]
+              [--instances 1,2,3] [--standby sync] [--heraldd PATH]
 
 Each scenario starts a fresh heraldd (release build, fresh database in a temporary
 directory on the real disk, config written here, private targets allowed) with the
@@ -487,7 +487,10 @@ def main():
     parser.add_argument("--instances", default=os.environ.get("INSTANCES") or "",
                         help="with --backend postgresql: scenario 9, several heraldd on one "
                         "database, for each of these instance counts (e.g. 1,2,3)")
+    parser.add_argument("--heraldd", default=processes.HERALDD,
+                        help="the heraldd to measure (make bench-compare: another build's)")
     options = parser.parse_args()
+    processes.HERALDD = os.path.abspath(options.heraldd)
     instance_counts = [int(n) for n in options.instances.split(",") if n.strip()]
     if instance_counts and options.backend != "postgresql":
         parser.error("--instances needs --backend postgresql")
