@@ -7,6 +7,7 @@ bench/run.py runs the scenarios; bench/cluster.py scenario 9.
 PG is the cluster heraldd uses now (run.py sets it for the PostgreSQL half of a
 run); None means SQLite.
 """
+import glob
 import json
 import os
 import re
@@ -146,6 +147,28 @@ class PgCluster:
     def standby_cpu_seconds(self):
         return server_cpu_seconds(self.standby_postmaster) if self.standby_postmaster else 0.0
 
+    def wal_lsn(self):
+        return self.query("postgres", "SELECT pg_current_wal_lsn()::text", user="postgres")[0][0]
+
+    def wal_by_record(self, start, end):
+        """pg_waldump --stats=record over START..END (LSNs): {record type: (records,
+        bytes with full-page images)}, or {} if the WAL is no longer there."""
+        bindirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                         key=lambda path: int(path.split("/")[-2]))
+        if not bindirs or start == end:
+            return {}
+        result = subprocess.run(
+            [os.path.join(bindirs[-1], "pg_waldump"), "--stats=record", "-p",
+             os.path.join(self.directory, "data", "pg_wal"), "-s", start, "-e", end],
+            capture_output=True, text=True)
+        records = {}
+        for line in result.stdout.splitlines():
+            found = re.match(r"^(\S+)\s+(\d+)\s+\(\s*[\d.]+\)\s+\d+\s+\(\s*[\d.]+\)\s+\d+"
+                             r"\s+\(\s*[\d.]+\)\s+(\d+)", line)
+            if found and found.group(1) != "Total":
+                records[found.group(1)] = (int(found.group(2)), int(found.group(3)))
+        return records
+
     def wal_bytes(self):
         return int(self.query("postgres", "SELECT (pg_current_wal_lsn() - '0/0')::bigint",
                               user="postgres")[0][0])
@@ -246,6 +269,24 @@ class Herald:
         with open("/proc/%d/stat" % self.process.pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def thread_cpu_seconds(self):
+        """CPU seconds of each live thread, summed by its name (herald-sched, ...): a
+        thread that ended since is not counted, so the parts may add up to less than
+        cpu_seconds()."""
+        by_name = {}
+        tasks = "/proc/%d/task" % self.process.pid
+        for tid in os.listdir(tasks):
+            try:
+                with open(os.path.join(tasks, tid, "stat")) as f:
+                    text = f.read()
+            except OSError:
+                continue  # ended meanwhile
+            name = text[text.index("(") + 1:text.rindex(")")]
+            fields = text.rsplit(")", 1)[1].split()
+            seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            by_name[name] = by_name.get(name, 0.0) + seconds
+        return by_name
 
     def stop(self):
         self.process.terminate()

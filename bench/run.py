@@ -169,18 +169,32 @@ class Bench:
     def usage_start(self, herald):
         pg = processes.PG
         return (herald.cpu_seconds(), pg.cpu_seconds() if pg else 0.0,
-                pg.wal_bytes() if pg else 0, pg.standby_cpu_seconds() if pg else 0.0)
+                pg.wal_bytes() if pg else 0, pg.standby_cpu_seconds() if pg else 0.0,
+                herald.thread_cpu_seconds(), pg.wal_lsn() if pg else None)
 
     def usage_rows(self, scenario, name, usage, herald, tasks, seconds):
-        """CPU per task of heraldd (and of PostgreSQL, with its share of the machine
-        and WAL bytes per task) since usage_start()."""
+        """CPU per task of heraldd, also by thread (and of PostgreSQL, with its share
+        of the machine, WAL bytes per task and, for the end-to-end run, those bytes by
+        record type) since usage_start()."""
         herald_cpu = herald.cpu_seconds() - usage[0]
         self.row(scenario, "%s: heraldd CPU per task" % name, 1e6 * herald_cpu / max(tasks, 1),
                  "us")
+        threads = herald.thread_cpu_seconds()
+        for thread in sorted(threads, key=lambda t: usage[4].get(t, 0.0) - threads[t]):
+            spent = threads[thread] - usage[4].get(thread, 0.0)
+            if spent >= 0.01 * herald_cpu and spent > 0:
+                self.row(scenario, "%s: heraldd CPU per task, thread %s" % (name, thread),
+                         1e6 * spent / max(tasks, 1), "us")
         if not processes.PG:
             return
         pg_cpu = processes.PG.cpu_seconds() - usage[1]
         wal = processes.PG.wal_bytes() - usage[2]
+        if scenario == "3 end to end" and not self.standby:
+            records = processes.PG.wal_by_record(usage[5], processes.PG.wal_lsn())
+            top = sorted(records.items(), key=lambda item: -item[1][1])[:8]
+            for record, (count, size) in top:
+                self.row(scenario, "%s: WAL bytes per task, %s" % (name, record),
+                         size / max(tasks, 1), "bytes")
         self.row(scenario, "%s: PostgreSQL CPU per task" % name, 1e6 * pg_cpu / max(tasks, 1),
                  "us")
         self.row(scenario, "%s: PostgreSQL share of the machine's CPU" % name,
