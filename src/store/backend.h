@@ -108,7 +108,7 @@ typedef struct StoreTaskEnd {
     int attempt;             /* the claim's attempt number */
     const char *claim_token; /* borrowed; NULL: a claim made before herald had tokens */
     const char *status;      /* "succeeded", "pending" or "failed" */
-    int64_t next_attempt_at; /* set when pending; kept otherwise */
+    int64_t next_attempt_at; /* 0: kept (an outcome that ends the task keeps its lease's end) */
     int last_status_code;    /* 0: none */
     const char *last_error;  /* borrowed; NULL: none */
     bool applied;            /* out: the claim held and the task changed */

@@ -85,7 +85,8 @@ static void store_outcome_end(const AttemptOutcome *outcome, StoreTaskEnd *end, 
         .attempt = attempt->attempt,
         .claim_token = outcome->claim_token,
         .status = statuses[outcome->kind],
-        .next_attempt_at = outcome->next_attempt_at,
+        .next_attempt_at =
+            outcome->kind == ATTEMPT_OUTCOME_RETRY ? outcome->next_attempt_at : 0,
         .last_status_code = attempt->status_code,
         .last_error = last_error[0] != '\0' ? last_error : NULL,
     };
@@ -149,9 +150,10 @@ int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, 
 
 /* The cut-off attempt of RESCUED, and its task's end: pending again at NOW,
  * or failed once its budget is spent and this attempt ends a streak of
- * STORE_RESCUE_STREAK cut off (store.h). The task keeps its last status
- * code (the attempt had no answer) and says 'interrupted'. Returns true if
- * it fails. */
+ * STORE_RESCUE_STREAK cut off (store.h), its next_attempt_at NOW either way
+ * (not the lease's end, which may be on the server's clock). The task keeps
+ * its last status code (the attempt had no answer) and says 'interrupted'.
+ * Returns true if it fails. */
 static bool store_rescue_end(const StoreRescued *rescued, int64_t now, Attempt *attempt,
                              StoreTaskEnd *end)
 {

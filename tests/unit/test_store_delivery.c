@@ -322,8 +322,9 @@ static void test_a_cut_off_attempt_never_ends_a_task_alone(void **state)
 }
 
 /* A rescued task says 'interrupted' and keeps the status code of its last
- * answer (the cut-off attempt had none); its manual entry copies both. A
- * claim made before herald had tokens (NULL) is rescued like any other. */
+ * answer (the cut-off attempt had none); its manual entry copies both; its
+ * next_attempt_at is the rescue's time, failed or not. A claim made before
+ * herald had tokens (NULL) is rescued like any other. */
 static void test_a_rescue_keeps_the_last_answer(void **state)
 {
     Fixture *fixture = *state;
@@ -347,6 +348,7 @@ static void test_a_rescue_keeps_the_last_answer(void **state)
     Task task;
     assert_int_equal(store_task_get(fixture->store, id, &task, err, sizeof err), STORE_OK);
     assert_int_equal(task.status, TASK_STATUS_FAILED);
+    assert_int_equal(task.next_attempt_at, 5100); /* the rescue's time, not the lease's end */
     assert_int_equal(task.last_status_code, 503);
     assert_string_equal(task.last_error, "interrupted");
     task_clear(&task);

@@ -125,8 +125,9 @@ static PGresult *pg_run_rows(PgStore *store, PgSql sql, const Oid *types, int co
     enum { PG_ROWS_COLUMNS_MAX = 12 };
     PgArray columns[PG_ROWS_COLUMNS_MAX];
     int status = count <= PG_ROWS_COLUMNS_MAX ? 0 : -1;
-    for (int i = 0; i < count && status == 0; i++)
-        status |= pg_array_init(&columns[i], types[i]);
+    int initialised = 0;
+    for (; initialised < count && status == 0; initialised++)
+        status = pg_array_init(&columns[initialised], types[initialised]);
     for (size_t i = 0; i < rows && status == 0; i++)
         status = add(columns, (const char *)items + i * item_size);
     PGresult *result = NULL;
@@ -140,7 +141,7 @@ static PGresult *pg_run_rows(PgStore *store, PgSql sql, const Oid *types, int co
             pg_param_int64(&params, *now);
         result = pg_run(store, sql, &params, what, err, errlen);
     }
-    for (int i = 0; i < count && i < PG_ROWS_COLUMNS_MAX; i++)
+    for (int i = 0; i < initialised; i++)
         pg_array_free(&columns[i]);
     return result;
 }

@@ -149,10 +149,9 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * attempt and token; a NULL token is a claim made before herald had
      * tokens, which only a rescue ends); returns the ordinal (1-based) of
      * each row that applied. Arrays: task_id, attempt, claim_token, status,
-     * next_attempt_at (when pending), last_status_code, last_error; then
-     * now. */
+     * next_attempt_at (0: kept), last_status_code, last_error; then now. */
     [PG_SQL_TASK_END] =
-        "UPDATE tasks t SET status = i.status, next_attempt_at = CASE WHEN i.status = 'pending'"
+        "UPDATE tasks t SET status = i.status, next_attempt_at = CASE WHEN i.next_attempt_at <> 0"
         " THEN i.next_attempt_at ELSE t.next_attempt_at END, updated_at = $8::bigint,"
         " last_status_code = i.status_code, last_error = i.last_error, claim_token = NULL"
         " FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[], $5::bigint[],"

@@ -89,7 +89,7 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     /* An attempt's end (store_outcome.c), only while its claim holds; a
      * NULL token is a claim made before herald had tokens (the rescue's). */
     [STORE_SQL_TASK_END] =
-        "UPDATE tasks SET status = :status, next_attempt_at = CASE WHEN :status = 'pending'"
+        "UPDATE tasks SET status = :status, next_attempt_at = CASE WHEN :next <> 0"
         " THEN :next ELSE next_attempt_at END, updated_at = :now, last_status_code = :code,"
         " last_error = :error, claim_token = NULL WHERE id = :id AND status = 'delivering'"
         " AND attempts = :attempt AND claim_token IS :token",
