@@ -241,8 +241,9 @@ struct StoreBackend {
     int (*alert_unsent)(Store *store, StoredAlert **out, size_t *count, char *err, size_t errlen);
     int (*alert_list)(Store *store, int64_t before, int limit, StoredAlert **out, size_t *count,
                       char *err, size_t errlen);
-    StoreResult (*alert_latest)(Store *store, const char *kind, const char *instance,
-                                StoredAlert *out, char *err, size_t errlen);
+    /* The latest alert of KIND and INSTANCE: a list of at most one. */
+    int (*alert_latest)(Store *store, const char *kind, const char *instance, StoredAlert **out,
+                        size_t *count, char *err, size_t errlen);
     /* Retention's statements; store_retention.c runs them. The boundary is
      * the first task id created at or after CUTOFF (INT64_MAX if none). */
     int (*retention_boundary)(Store *store, int64_t cutoff, int64_t *boundary, char *err,

@@ -281,7 +281,17 @@ int store_alert_list(Store *store, int64_t before, int limit, StoredAlert **out,
 StoreResult store_alert_latest(Store *store, const char *kind, const char *instance,
                                StoredAlert *out, char *err, size_t errlen)
 {
-    return store->backend->alert_latest(store, kind, instance, out, err, errlen);
+    StoredAlert *alerts = NULL;
+    size_t count = 0;
+    if (store->backend->alert_latest(store, kind, instance, &alerts, &count, err, errlen) != 0)
+        return STORE_ERROR;
+    StoreResult found = count > 0 ? STORE_OK : STORE_NOT_FOUND;
+    if (count > 0) {
+        *out = alerts[0];
+        alerts[0] = (StoredAlert){0}; /* now the caller's */
+    }
+    store_alert_list_free(alerts, count);
+    return found;
 }
 
 int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,

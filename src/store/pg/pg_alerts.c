@@ -220,24 +220,13 @@ int pg_alert_firing(Store *base, StoredAlert **out, size_t *count, char *err, si
     return pg_alert_collect(pg_of(base), PG_SQL_ALERT_FIRING, NULL, out, count, err, errlen);
 }
 
-StoreResult pg_alert_latest(Store *base, const char *kind, const char *instance,
-                            StoredAlert *out, char *err, size_t errlen)
+int pg_alert_latest(Store *base, const char *kind, const char *instance, StoredAlert **out,
+                    size_t *count, char *err, size_t errlen)
 {
     PgParams params = {0};
     pg_param_text(&params, kind);
     pg_param_text(&params, instance);
-    StoredAlert *alerts;
-    size_t count;
-    if (pg_alert_collect(pg_of(base), PG_SQL_ALERT_LATEST, &params, &alerts, &count, err,
-                         errlen) != 0)
-        return STORE_ERROR;
-    if (count == 0) {
-        free(alerts);
-        return STORE_NOT_FOUND;
-    }
-    *out = alerts[0];
-    free(alerts);
-    return STORE_OK;
+    return pg_alert_collect(pg_of(base), PG_SQL_ALERT_LATEST, &params, out, count, err, errlen);
 }
 
 int pg_retention_boundary(Store *base, int64_t cutoff, int64_t *boundary, char *err,

@@ -241,8 +241,8 @@ int sqlite_alert_firing(Store *base, StoredAlert **out, size_t *count, char *err
 int sqlite_alert_unsent(Store *base, StoredAlert **out, size_t *count, char *err, size_t errlen);
 int sqlite_alert_list(Store *base, int64_t before, int limit, StoredAlert **out, size_t *count,
                       char *err, size_t errlen);
-StoreResult sqlite_alert_latest(Store *base, const char *kind, const char *instance,
-                                StoredAlert *out, char *err, size_t errlen);
+int sqlite_alert_latest(Store *base, const char *kind, const char *instance, StoredAlert **out,
+                        size_t *count, char *err, size_t errlen);
 int sqlite_retention_boundary(Store *base, int64_t cutoff, int64_t *boundary, char *err,
                               size_t errlen);
 int sqlite_retention_select(Store *base, StoreRetentionSet set, int64_t cutoff, int64_t boundary,

@@ -255,26 +255,16 @@ int sqlite_alert_firing(Store *base, StoredAlert **out, size_t *count, char *err
     return sqlite_alert_collect(store, statement, out, count, err, errlen);
 }
 
-StoreResult sqlite_alert_latest(Store *base, const char *kind, const char *instance,
-                                StoredAlert *out, char *err, size_t errlen)
+int sqlite_alert_latest(Store *base, const char *kind, const char *instance, StoredAlert **out,
+                        size_t *count, char *err, size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_ALERT_LATEST, err, errlen);
     if (statement == NULL)
-        return STORE_ERROR;
+        return -1;
     sqlite_bind_text(statement, ":kind", kind);
     sqlite_bind_text(statement, ":instance", instance);
-    StoredAlert *alerts;
-    size_t count;
-    if (sqlite_alert_collect(store, statement, &alerts, &count, err, errlen) != 0)
-        return STORE_ERROR;
-    if (count == 0) {
-        free(alerts);
-        return STORE_NOT_FOUND;
-    }
-    *out = alerts[0];
-    free(alerts);
-    return STORE_OK;
+    return sqlite_alert_collect(store, statement, out, count, err, errlen);
 }
 
 int sqlite_retention_boundary(Store *base, int64_t cutoff, int64_t *boundary, char *err,
