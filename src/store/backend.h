@@ -1,14 +1,14 @@
 /*
- * store/backend: what a storage backend gives the store front (store.c,
- * store_retention.c): a table of functions, and the Store header every
- * backend's connection struct starts with. Most entries are one operation
+ * store/backend: what a storage backend gives the store front (store.c and
+ * the store_*.c workflows): a table of functions, and the Store header every
+ * backend's connection struct starts with. Many entries are one operation
  * of store.h, called with the same arguments, so store.h's contract is each
  * backend's contract (the store unit tests run it against both). Where a
  * workflow is written once in the front (an attempt's end and the rescue,
- * retention, manual retry and resolve), its entries are only the
- * statements it runs. An entry whose
- * comment begins "NULL:" is optional: without task_create_many, for one,
- * the front loops over task_create.
+ * the listings, manual retry and resolve, retention, leadership), its
+ * entries are only the statements it runs, as River's driver supplies its
+ * queries to one core. An entry whose comment begins "NULL:" is optional:
+ * without task_create_many, for one, the front loops over task_create.
  *
  * The model is curl's struct Curl_ssl (lib/vtls/vtls_int.h) and OpenSMTPD's
  * queue_backend. Only the front's files and the backends include this header.
