@@ -386,13 +386,13 @@ static void main_reload(Daemon *daemon)
  * system clock wandered. */
 static void main_report_status(Daemon *daemon)
 {
-    int64_t tasks[4], manual_open;
+    StoreActiveCounts active;
     char err[256], quoted[320];
-    if (store_count_gauges(daemon->status_store, tasks, &manual_open, err, sizeof err) == 0)
+    if (store_count_active(daemon->status_store, &active, err, sizeof err) == 0)
         sd_notifyf(0, "STATUS=pending %lld, delivering %lld, manual open %lld, lag %llds; "
                    "instance %s%s, %llu attempts",
-                   (long long)tasks[TASK_STATUS_PENDING], (long long)tasks[TASK_STATUS_DELIVERING],
-                   (long long)manual_open, (long long)(metrics_scheduler_lag() / 1000),
+                   (long long)active.pending, (long long)active.delivering,
+                   (long long)active.manual_open, (long long)(metrics_scheduler_lag() / 1000),
                    daemon->self.id, metrics_leader() ? " (leader)" : "",
                    (unsigned long long)metrics_deliveries_total());
     main_sync_clock(daemon);

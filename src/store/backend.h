@@ -268,6 +268,7 @@ struct StoreBackend {
     int (*clock_read)(Store *store, int64_t *server_ms, char *err, size_t errlen);
     /* NULL: nothing known (store_database_health). */
     int (*database_health)(Store *store, StoreDatabaseHealth *out, char *err, size_t errlen);
+    int (*count_active)(Store *store, StoreActiveCounts *out, char *err, size_t errlen);
     int (*count_gauges)(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                         size_t errlen);
     int (*attempt_series)(Store *store, int64_t since, int64_t bucket_ms, size_t count,

@@ -294,6 +294,12 @@ StoreResult store_alert_latest(Store *store, const char *kind, const char *insta
     return found;
 }
 
+int store_count_active(Store *store, StoreActiveCounts *out, char *err, size_t errlen)
+{
+    *out = (StoreActiveCounts){0};
+    return store->backend->count_active(store, out, err, errlen);
+}
+
 int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                        size_t errlen)
 {

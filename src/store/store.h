@@ -555,6 +555,18 @@ typedef struct StoreDatabaseHealth {
 } StoreDatabaseHealth;
 int store_database_health(Store *store, StoreDatabaseHealth *out, char *err, size_t errlen);
 
+/* The work in hand, for the status line systemd shows every few seconds:
+ * pending and delivering tasks and open manual entries, each counted
+ * through its partial index, so the cost follows the backlog, not the
+ * history (store_count_gauges reads an index entry for every task ever
+ * kept). */
+typedef struct StoreActiveCounts {
+    int64_t pending;
+    int64_t delivering;
+    int64_t manual_open;
+} StoreActiveCounts;
+int store_count_active(Store *store, StoreActiveCounts *out, char *err, size_t errlen);
+
 /* Gauges for /metrics: tasks per TaskStatus, and open manual entries. */
 int store_count_gauges(Store *store, int64_t tasks_by_status[4], int64_t *manual_open,
                        char *err, size_t errlen);

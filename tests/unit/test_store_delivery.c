@@ -1,7 +1,7 @@
 /* Unit tests for the store's delivery (store.h), run against each backend
  * (HERALD_TEST_BACKEND): claims in due order, outcomes fenced by their claim's
- * token, rescues that spend the budget, one history row per attempt, and
- * outcomes written in bounded chunks. */
+ * token, rescues that spend the budget, one history row per attempt,
+ * outcomes written in bounded chunks, and the status line's counts. */
 #include "test_support.h"
 
 #include <stdio.h>
@@ -204,6 +204,44 @@ static void test_outcomes(void **state)
     assert_int_equal(attempts[0].status_code, 410);
     assert_null(attempts[0].receiver); /* not given: not known */
     store_attempt_list_free(attempts, count);
+}
+
+/* The status line's counts (through the partial indexes) agree with the
+ * gauges (a count of every task) at each step of the tasks' lives. */
+static void assert_counts(Store *store, int64_t pending, int64_t delivering, int64_t manual_open)
+{
+    char err[256];
+    StoreActiveCounts active;
+    int64_t by_status[4], gauge_open;
+    assert_int_equal(store_count_active(store, &active, err, sizeof err), 0);
+    assert_int_equal(store_count_gauges(store, by_status, &gauge_open, err, sizeof err), 0);
+    assert_int_equal(active.pending, pending);
+    assert_int_equal(active.delivering, delivering);
+    assert_int_equal(active.manual_open, manual_open);
+    assert_int_equal(by_status[TASK_STATUS_PENDING], pending);
+    assert_int_equal(by_status[TASK_STATUS_DELIVERING], delivering);
+    assert_int_equal(gauge_open, manual_open);
+}
+
+static void test_counts_of_the_work_in_hand(void **state)
+{
+    Fixture *fixture = *state;
+    assert_counts(fixture->store, 0, 0, 0);
+    int64_t ok = insert(fixture->store, "OK", "T", "http://a/1", NULL, 100);
+    int64_t gone = insert(fixture->store, "GONE", "T", "http://a/2", NULL, 100);
+    insert(fixture->store, "LATER", "T", "http://b/1", NULL, 100);
+    assert_counts(fixture->store, 3, 0, 0);
+    Task tasks[2];
+    assert_int_equal(claim(fixture->store, "http://a", 1000, 2, tasks), 2);
+    task_clear(&tasks[0]);
+    task_clear(&tasks[1]);
+    assert_counts(fixture->store, 1, 2, 0);
+    AttemptOutcome outcomes[2] = {
+        outcome(ok, 1, ATTEMPT_OUTCOME_SUCCEEDED, 200, ""),
+        outcome(gone, 1, ATTEMPT_OUTCOME_MANUAL, 410, "http_status"),
+    };
+    record(fixture->store, outcomes, 2);
+    assert_counts(fixture->store, 1, 0, 1);
 }
 
 static void test_recover_interrupted(void **state)
@@ -472,6 +510,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_claim_by_host_in_due_order, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_outcomes, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_counts_of_the_work_in_hand, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_recover_interrupted, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_rescues_spend_the_budget, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_a_cut_off_attempt_never_ends_a_task_alone, test_store_setup, test_store_teardown),

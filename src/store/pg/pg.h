@@ -76,6 +76,7 @@ typedef enum {
     PG_SQL_MANUAL_MATCHING,
     PG_SQL_ACTION_INSERT,
     PG_SQL_ACTION_LIST,
+    PG_SQL_COUNT_ACTIVE,
     PG_SQL_COUNT_BY_STATUS,
     PG_SQL_COUNT_MANUAL_OPEN,
     PG_SQL_BACKLOG_COUNT,
@@ -430,6 +431,7 @@ int pg_retention_delete_tasks(Store *base, const int64_t *ids, size_t count, int
 int pg_retention_delete_alerts(Store *base, const int64_t *ids, size_t count, int64_t *deleted,
                                char *err, size_t errlen);
 int pg_database_health(Store *base, StoreDatabaseHealth *out, char *err, size_t errlen);
+int pg_count_active(Store *base, StoreActiveCounts *out, char *err, size_t errlen);
 int pg_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                     size_t errlen);
 int pg_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t count,

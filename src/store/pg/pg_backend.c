@@ -65,6 +65,7 @@ const StoreBackend store_backend_postgresql = {
     .retention_delete_alerts = pg_retention_delete_alerts,
     .database_health = pg_database_health,
     .clock_read = pg_clock_read,
+    .count_active = pg_count_active,
     .count_gauges = pg_count_gauges,
     .attempt_series = pg_attempt_series,
     .receiver_load = pg_receiver_load,

@@ -349,6 +349,19 @@ int pg_database_health(Store *base, StoreDatabaseHealth *out, char *err, size_t 
     return 0;
 }
 
+int pg_count_active(Store *base, StoreActiveCounts *out, char *err, size_t errlen)
+{
+    PGresult *result =
+        pg_run(pg_of(base), PG_SQL_COUNT_ACTIVE, NULL, "count the work in hand", err, errlen);
+    if (result == NULL)
+        return -1;
+    out->pending = pg_column_int64(result, 0, 0);
+    out->delivering = pg_column_int64(result, 0, 1);
+    out->manual_open = pg_column_int64(result, 0, 2);
+    PQclear(result);
+    return 0;
+}
+
 int pg_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                     size_t errlen)
 {

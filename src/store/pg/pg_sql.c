@@ -232,6 +232,11 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* task_id */
     [PG_SQL_ACTION_LIST] = "SELECT id, task_id, action, actor, note, details, created_at"
                            " FROM actions WHERE task_id = $1::bigint ORDER BY id",
+    /* Each through its partial index: the backlog's size, not the history's. */
+    [PG_SQL_COUNT_ACTIVE] =
+        "SELECT (SELECT count(*) FROM tasks WHERE status = 'pending'),"
+        " (SELECT count(*) FROM tasks WHERE status = 'delivering'),"
+        " (SELECT count(*) FROM manual WHERE state = 'open')",
     [PG_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [PG_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
     /* since, bucket, until: the attempts_started index (migration 004). */

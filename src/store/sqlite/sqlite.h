@@ -60,6 +60,7 @@ typedef enum {
     STORE_SQL_MANUAL_MATCHING,
     STORE_SQL_ACTION_INSERT,
     STORE_SQL_ACTION_LIST,
+    STORE_SQL_COUNT_ACTIVE,
     STORE_SQL_COUNT_BY_STATUS,
     STORE_SQL_COUNT_MANUAL_OPEN,
     STORE_SQL_ATTEMPT_SERIES,
@@ -251,6 +252,7 @@ int sqlite_retention_delete_tasks(Store *base, const int64_t *ids, size_t count,
                                   int64_t *deleted, char *err, size_t errlen);
 int sqlite_retention_delete_alerts(Store *base, const int64_t *ids, size_t count,
                                    int64_t *deleted, char *err, size_t errlen);
+int sqlite_count_active(Store *base, StoreActiveCounts *out, char *err, size_t errlen);
 int sqlite_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                         size_t errlen);
 int sqlite_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t count,

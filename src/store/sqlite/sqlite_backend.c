@@ -57,6 +57,7 @@ const StoreBackend store_backend_sqlite = {
     .retention_select = sqlite_retention_select,
     .retention_delete_tasks = sqlite_retention_delete_tasks,
     .retention_delete_alerts = sqlite_retention_delete_alerts,
+    .count_active = sqlite_count_active,
     .count_gauges = sqlite_count_gauges,
     .attempt_series = sqlite_attempt_series,
     .receiver_load = sqlite_receiver_load,

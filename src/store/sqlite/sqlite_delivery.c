@@ -289,6 +289,23 @@ int sqlite_attempt_list(Store *base, int64_t task_id, Attempt **out, size_t *cou
     return 0;
 }
 
+int sqlite_count_active(Store *base, StoreActiveCounts *out, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement = sqlite_statement(store, STORE_SQL_COUNT_ACTIVE, err, errlen);
+    if (statement == NULL)
+        return -1;
+    int rc = sqlite_step(store, statement);
+    if (rc == SQLITE_ROW) {
+        out->pending = sqlite3_column_int64(statement, 0);
+        out->delivering = sqlite3_column_int64(statement, 1);
+        out->manual_open = sqlite3_column_int64(statement, 2);
+    }
+    int status = rc == SQLITE_ROW ? 0 : sqlite_fail(store, "count the work in hand", err, errlen);
+    sqlite3_reset(statement);
+    return status;
+}
+
 int sqlite_count_gauges(Store *base, int64_t tasks_by_status[4], int64_t *manual_open, char *err,
                         size_t errlen)
 {

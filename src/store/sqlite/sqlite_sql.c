@@ -142,6 +142,11 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_ACTION_LIST] = "SELECT id, task_id, action, actor, note, details, created_at"
                               " FROM actions WHERE task_id = ? ORDER BY id",
     /* A scan of the (status, id) index: fine for a scrape every few seconds. */
+    /* Each through its partial index (or tasks_status's range of one status). */
+    [STORE_SQL_COUNT_ACTIVE] =
+        "SELECT (SELECT count(*) FROM tasks WHERE status = 'pending'),"
+        " (SELECT count(*) FROM tasks WHERE status = 'delivering'),"
+        " (SELECT count(*) FROM manual WHERE state = 'open')",
     [STORE_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [STORE_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
     /* The attempts_started index (migration 007). */
