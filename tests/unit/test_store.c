@@ -1,5 +1,6 @@
 /* Unit tests for the store (store.h), run against each backend
- * (HERALD_TEST_BACKEND): opening, the task queries, claims and outcomes. */
+ * (HERALD_TEST_BACKEND): opening, the task queries and every shape of the
+ * task listing. */
 #include "test_support.h"
 
 #include <sqlite3.h>
@@ -328,6 +329,102 @@ static void test_list_filters_and_pages(void **state)
     expect_ids(fixture->store, &failed, NULL, 0);
 }
 
+/* A task of test_every_filter_shape, as the filters see it. */
+typedef struct ShapeTask {
+    int64_t id;
+    const char *business_id, *type, *key;
+    TaskStatus status;
+} ShapeTask;
+
+static bool shape_matches(const ShapeTask *task, const TaskFilter *filter)
+{
+    return (filter->business_id == NULL || strcmp(task->business_id, filter->business_id) == 0) &&
+           (filter->business_type == NULL || strcmp(task->type, filter->business_type) == 0) &&
+           (!filter->has_status || task->status == filter->status) &&
+           (filter->idempotency_key == NULL ||
+            (task->key != NULL && strcmp(task->key, filter->idempotency_key) == 0)) &&
+           (filter->after == 0 || task->id < filter->after);
+}
+
+/* Every shape of the task listing (each filter on or off: 32 statements,
+ * each prepared once and used again), paged two at a time, against the
+ * same filter applied here: the right tasks, newest first, none twice. */
+static void test_every_filter_shape(void **state)
+{
+    Fixture *fixture = *state;
+    static const char *const ids[] = {"A", "B"}, *const types[] = {"PAY", "REFUND"};
+    ShapeTask tasks[16];
+    size_t count = 0;
+    for (int i = 0; i < 16; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "K%d", i / 4);
+        ShapeTask *task = &tasks[count++];
+        *task = (ShapeTask){.business_id = ids[i % 2], .type = types[(i / 2) % 2],
+                            .key = i % 4 == 3 ? strdup(key) : NULL,
+                            .status = TASK_STATUS_PENDING};
+        char url[32]; /* distinct, so that keyless tasks do not repeat each other */
+        snprintf(url, sizeof url, "http://%s/%d", i < 4 ? "claimed" : "waiting", i);
+        task->id = insert(fixture->store, task->business_id, task->type, url, task->key, i + 1);
+    }
+    /* The first four are delivering. */
+    char err[256];
+    Task claimed[4];
+    size_t got = 0;
+    assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
+    assert_int_equal(store_claim_due(fixture->store, "http://claimed", 100, 60000,
+                                     "0123456789abcdef0123456789abcdef", 4, claimed, &got, err,
+                                     sizeof err), 0);
+    assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
+    assert_int_equal(got, 4);
+    for (size_t i = 0; i < got; i++) {
+        task_clear(&claimed[i]);
+        tasks[i].status = TASK_STATUS_DELIVERING;
+    }
+    for (int round = 0; round < 2; round++)
+        for (unsigned shape = 0; shape < 32; shape++) {
+            TaskFilter filter = {
+                .business_id = shape & 1 ? ids[round] : NULL,
+                .business_type = shape & 2 ? types[round] : NULL,
+                .has_status = (shape & 4) != 0,
+                .status = round ? TASK_STATUS_DELIVERING : TASK_STATUS_PENDING,
+                .idempotency_key = shape & 8 ? (round ? "K0" : "K2") : NULL,
+                .after = shape & 16 ? tasks[12].id : 0,
+                .limit = 2,
+            };
+            int64_t next = filter.after;
+            size_t seen = 0;
+            for (;;) { /* pages newest first: what the filter leaves, in id order down */
+                filter.after = next;
+                Task *page;
+                size_t found;
+                assert_int_equal(store_task_list(fixture->store, &filter, &page, &found, err,
+                                                 sizeof err), 0);
+                for (size_t i = 0; i < found; i++) {
+                    size_t expected = count;
+                    while (expected-- > 0)
+                        if (shape_matches(&tasks[expected], &filter) &&
+                            (seen == 0 || tasks[expected].id < next))
+                            break;
+                    assert_true(expected < count);
+                    assert_int_equal(page[i].id, tasks[expected].id);
+                    next = page[i].id;
+                    filter.after = next;
+                    seen++;
+                }
+                store_task_list_free(page, found);
+                if (found < 2)
+                    break;
+            }
+            size_t wanted = 0;
+            filter.after = shape & 16 ? tasks[12].id : 0;
+            for (size_t i = 0; i < count; i++)
+                wanted += shape_matches(&tasks[i], &filter) ? 1 : 0;
+            assert_int_equal(seen, wanted);
+        }
+    for (size_t i = 0; i < count; i++)
+        free((char *)tasks[i].key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +436,7 @@ int main(void)
                                         test_store_teardown),
         cmocka_unit_test_setup_teardown(test_create_many_is_create_in_order, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_every_filter_shape, test_store_setup, test_store_teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* Unit tests for the store's manual-handling queries: listing, retrying, resolving and the
- * action log of the manual-handling table. */
+/* Unit tests for the store's manual-handling queries: listing (every filter
+ * shape), retrying, resolving and the action log of the manual-handling
+ * table. */
 #include "test_support.h"
 
 #include <stdio.h>
@@ -97,6 +98,78 @@ static void test_list_filters_and_pages(void **state)
     assert_int_equal(list(fixture->store, page, ids), 1);
     assert_int_equal(ids[0], c);
     assert_int_equal(list(fixture->store, (ManualFilter){.state = MANUAL_STATE_RESOLVED}, ids), 0);
+}
+
+static const char *const shape_types[] = {"PAY", "ORDER"};
+
+/* Whether FILTER picks the I-th entry of test_every_filter_shape (type
+ * shape_types[I % 2], moved at 1000 * (I + 1), reason "exhausted"). */
+static bool shape_picks(const ManualFilter *filter, int i, const bool *open, const int64_t *ids)
+{
+    return (filter->state == MANUAL_STATE_ALL || open[i] == (filter->state == MANUAL_STATE_OPEN)) &&
+           (filter->business_type == NULL || strcmp(shape_types[i % 2], filter->business_type) == 0) &&
+           (filter->task_id == 0 || ids[i] == filter->task_id) &&
+           (filter->reason == NULL || strcmp(filter->reason, "exhausted") == 0) &&
+           1000 * (i + 1) >= filter->since;
+}
+
+/* Every shape of the manual listing (three states, each of type, task and
+ * reason on or off), twice, so each prepared statement is used again, paged
+ * two at a time: the entries the same filter picks here, oldest first. */
+static void test_every_filter_shape(void **state)
+{
+    Fixture *fixture = *state;
+    const char *const *types = shape_types;
+    int64_t ids[8];
+    bool open[8];
+    for (int i = 0; i < 8; i++) {
+        char business_id[16];
+        snprintf(business_id, sizeof business_id, "S%d", i);
+        ids[i] = failed_task(fixture->store, business_id, types[i % 2], 1000 * (i + 1));
+        open[i] = i % 3 != 0;
+    }
+    char err[256];
+    for (int i = 0; i < 8; i++)
+        if (!open[i])
+            assert_int_equal(store_manual_resolve(fixture->store, ids[i], 0, "done", "ops",
+                                                  9000, err, sizeof err), STORE_OK);
+    for (int round = 0; round < 2; round++)
+        for (int shape = 0; shape < 24; shape++) {
+            ManualFilter filter = {
+                .state = shape % 3 == 0   ? MANUAL_STATE_OPEN
+                         : shape % 3 == 1 ? MANUAL_STATE_RESOLVED
+                                          : MANUAL_STATE_ALL,
+                .business_type = shape / 3 & 1 ? types[round] : NULL,
+                .task_id = shape / 3 & 2 ? ids[round ? 3 : 4] : 0,
+                .reason = shape / 3 & 4 ? (round ? "exhausted" : "gone") : NULL,
+                .since = round ? 2000 : 0,
+                .until = INT64_MAX,
+                .limit = 2,
+            };
+            int next = 0; /* the next of IDS the listing should give */
+            for (;;) {
+                ManualEntry *entries;
+                size_t count;
+                assert_int_equal(store_manual_list(fixture->store, &filter, &entries, &count, err,
+                                                   sizeof err), 0);
+                for (size_t e = 0; e < count; e++) {
+                    while (next < 8 &&
+                           !shape_picks(&filter, next, open, ids))
+                        next++;
+                    assert_true(next < 8);
+                    assert_int_equal(entries[e].task_id, ids[next++]);
+                    filter.after = entries[e].id;
+                }
+                store_manual_list_free(entries, count);
+                if (count < 2)
+                    break;
+            }
+            /* Nothing the filter picks was left out after the last one given. */
+            while (next < 8 &&
+                   !shape_picks(&filter, next, open, ids))
+                next++;
+            assert_int_equal(next, 8);
+        }
 }
 
 static void test_retry_with_corrections(void **state)
@@ -276,6 +349,7 @@ static void test_resolve_and_matching(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_every_filter_shape, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_and_pages, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retry_with_corrections, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retry_without_corrections_keeps_the_task, test_store_setup, test_store_teardown),
