@@ -111,7 +111,11 @@ typedef struct StoreTaskEnd {
     int64_t next_attempt_at; /* 0: kept (an outcome that ends the task keeps its lease's end) */
     int last_status_code;    /* 0: none */
     const char *last_error;  /* borrowed; NULL: none */
-    bool applied;            /* out: the claim held and the task changed */
+    /* For store_outcome.c's later steps, not task_end: the attempt's history
+     * row, and the reason of the manual entry the task gets (NULL: none). */
+    const Attempt *ended;      /* borrowed */
+    const char *manual_reason; /* borrowed */
+    bool applied;              /* out: the claim held and the task changed */
 } StoreTaskEnd;
 
 /* A task a rescue takes over (rescue_select): delivering, and its lease

@@ -22,6 +22,13 @@ static void store_list_add(StoreListQuery *query, int bit, StoreListCondition co
         query->variant |= 1u << bit;
 }
 
+/* Adds CONDITION, which takes no value, to QUERY, with BIT as above. */
+static void store_list_flag(StoreListQuery *query, int bit, StoreListCondition condition)
+{
+    store_list_add(query, bit, condition, NULL, 0);
+    query->terms[query->count - 1].value = STORE_LIST_NO_VALUE;
+}
+
 int store_task_list(Store *store, const TaskFilter *filter, Task **out_tasks, size_t *out_count,
                     char *err, size_t errlen)
 {
@@ -54,12 +61,10 @@ int store_manual_list(Store *store, const ManualFilter *filter, ManualEntry **ou
     store_list_add(&query, -1, STORE_LIST_MANUAL_ABOVE, NULL, filter->after);
     store_list_add(&query, -1, STORE_LIST_MANUAL_SINCE, NULL, filter->since);
     store_list_add(&query, -1, STORE_LIST_MANUAL_UNTIL, NULL, filter->until);
-    if (filter->state != MANUAL_STATE_ALL) {
-        bool open = filter->state == MANUAL_STATE_OPEN;
-        store_list_add(&query, open ? 0 : 1,
-                       open ? STORE_LIST_MANUAL_OPEN : STORE_LIST_MANUAL_RESOLVED, NULL, 0);
-        query.terms[query.count - 1].value = STORE_LIST_NO_VALUE;
-    }
+    if (filter->state == MANUAL_STATE_OPEN)
+        store_list_flag(&query, 0, STORE_LIST_MANUAL_OPEN);
+    else if (filter->state == MANUAL_STATE_RESOLVED)
+        store_list_flag(&query, 1, STORE_LIST_MANUAL_RESOLVED);
     if (filter->business_type != NULL)
         store_list_add(&query, 2, STORE_LIST_MANUAL_TYPE, filter->business_type, 0);
     if (filter->task_id > 0)

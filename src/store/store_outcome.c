@@ -17,18 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One chunk's steps: ENDS[i] belongs to ATTEMPTS[i], and REASONS[i] is its
- * manual entry's reason (NULL: none). Sets each end's applied. */
-static int store_outcome_write(Store *store, StoreTaskEnd *ends, const Attempt *const *attempts,
-                               const char *const *reasons, size_t count, int64_t now, char *err,
-                               size_t errlen)
+/* One chunk's steps: the tasks' new states (setting each end's applied),
+ * then the history rows and manual entries of the tasks that changed. */
+static int store_outcome_write(Store *store, StoreTaskEnd *ends, size_t count, int64_t now,
+                               char *err, size_t errlen)
 {
     const StoreBackend *backend = store->backend;
     if (count == 0)
         return 0;
     if (backend->task_end(store, ends, count, now, err, errlen) != 0)
         return -1;
-    /* The attempts and manual entries of the tasks that changed. */
     const Attempt **written = malloc(count * sizeof *written);
     int64_t *failed = malloc(count * sizeof *failed);
     const char **failed_reasons = malloc(count * sizeof *failed_reasons);
@@ -41,10 +39,10 @@ static int store_outcome_write(Store *store, StoreTaskEnd *ends, const Attempt *
     for (size_t i = 0; i < count; i++) {
         if (!ends[i].applied)
             continue;
-        written[written_count++] = attempts[i];
-        if (reasons[i] != NULL) {
+        written[written_count++] = ends[i].ended;
+        if (ends[i].manual_reason != NULL) {
             failed[failed_count] = ends[i].task_id;
-            failed_reasons[failed_count++] = reasons[i];
+            failed_reasons[failed_count++] = ends[i].manual_reason;
         }
     }
     if (written_count > 0 &&
@@ -89,6 +87,8 @@ static void store_outcome_end(const AttemptOutcome *outcome, StoreTaskEnd *end, 
             outcome->kind == ATTEMPT_OUTCOME_RETRY ? outcome->next_attempt_at : 0,
         .last_status_code = attempt->status_code,
         .last_error = last_error[0] != '\0' ? last_error : NULL,
+        .ended = attempt,
+        .manual_reason = outcome->kind == ATTEMPT_OUTCOME_MANUAL ? outcome->manual_reason : NULL,
     };
 }
 
@@ -99,26 +99,18 @@ static int store_outcome_chunk(Store *store, AttemptOutcome *outcomes, size_t co
                                char *err, size_t errlen)
 {
     StoreTaskEnd *ends = calloc(count, sizeof *ends);
-    const Attempt **attempts = calloc(count, sizeof *attempts);
-    const char **reasons = calloc(count, sizeof *reasons);
     char (*last_errors)[STORE_LAST_ERROR_MAX] = calloc(count, sizeof *last_errors);
     int status = -1;
-    if (ends == NULL || attempts == NULL || reasons == NULL || last_errors == NULL) {
+    if (ends == NULL || last_errors == NULL) {
         snprintf(err, errlen, "record outcomes: out of memory");
     } else {
-        for (size_t i = 0; i < count; i++) {
+        for (size_t i = 0; i < count; i++)
             store_outcome_end(&outcomes[i], &ends[i], last_errors[i], sizeof last_errors[i]);
-            attempts[i] = &outcomes[i].attempt;
-            reasons[i] = outcomes[i].kind == ATTEMPT_OUTCOME_MANUAL ? outcomes[i].manual_reason
-                                                                    : NULL;
-        }
-        status = store_outcome_write(store, ends, attempts, reasons, count, now, err, errlen);
+        status = store_outcome_write(store, ends, count, now, err, errlen);
         for (size_t i = 0; i < count && status == 0; i++)
             outcomes[i].fenced = !ends[i].applied;
     }
     free(ends);
-    free(attempts);
-    free(reasons);
     free(last_errors);
     return status;
 }
@@ -149,12 +141,12 @@ int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, 
 }
 
 /* The cut-off attempt of RESCUED, and its task's end: pending again at NOW,
- * or failed once its budget is spent and this attempt ends a streak of
- * STORE_RESCUE_STREAK cut off (store.h), its next_attempt_at NOW either way
- * (not the lease's end, which may be on the server's clock). The task keeps
- * its last status code (the attempt had no answer) and says 'interrupted'.
- * Returns true if it fails. */
-static bool store_rescue_end(const StoreRescued *rescued, int64_t now, Attempt *attempt,
+ * or failed (with an entry) once its budget is spent and this attempt ends
+ * a streak of STORE_RESCUE_STREAK cut off (store.h), its next_attempt_at NOW
+ * either way (not the lease's end, which may be on the server's clock). The
+ * task keeps its last status code (the attempt had no answer) and says
+ * 'interrupted'. */
+static void store_rescue_end(const StoreRescued *rescued, int64_t now, Attempt *attempt,
                              StoreTaskEnd *end)
 {
     bool fails = rescued->attempts >= rescued->max_retry &&
@@ -177,8 +169,9 @@ static bool store_rescue_end(const StoreRescued *rescued, int64_t now, Attempt *
         .next_attempt_at = now,
         .last_status_code = rescued->last_status_code,
         .last_error = "interrupted",
+        .ended = attempt,
+        .manual_reason = fails ? "interrupted" : NULL,
     };
-    return fails;
 }
 
 /* One chunk of a rescue: COUNT tasks of RESCUED. */
@@ -187,27 +180,20 @@ static int store_rescue_chunk(Store *store, const StoreRescued *rescued, size_t 
 {
     StoreTaskEnd *ends = calloc(count, sizeof *ends);
     Attempt *attempts = calloc(count, sizeof *attempts);
-    const Attempt **pointers = calloc(count, sizeof *pointers);
-    const char **reasons = calloc(count, sizeof *reasons);
     int status = -1;
-    if (ends == NULL || attempts == NULL || pointers == NULL || reasons == NULL) {
+    if (ends == NULL || attempts == NULL) {
         snprintf(err, errlen, "rescue interrupted tasks: out of memory");
     } else {
-        for (size_t i = 0; i < count; i++) {
-            bool fails = store_rescue_end(&rescued[i], now, &attempts[i], &ends[i]);
-            pointers[i] = &attempts[i];
-            reasons[i] = fails ? "interrupted" : NULL;
-        }
-        status = store_outcome_write(store, ends, pointers, reasons, count, now, err, errlen);
+        for (size_t i = 0; i < count; i++)
+            store_rescue_end(&rescued[i], now, &attempts[i], &ends[i]);
+        status = store_outcome_write(store, ends, count, now, err, errlen);
         for (size_t i = 0; i < count && status == 0; i++) {
             *recovered += ends[i].applied ? 1 : 0;
-            *moved += ends[i].applied && reasons[i] != NULL ? 1 : 0;
+            *moved += ends[i].applied && ends[i].manual_reason != NULL ? 1 : 0;
         }
     }
     free(ends);
     free(attempts); /* their receivers belong to RESCUED */
-    free(pointers);
-    free(reasons);
     return status;
 }
 
