@@ -3,8 +3,9 @@
  *
  * Both databases are opened as heraldd would (each brought to this
  * binary's schema), the PostgreSQL one must hold no tasks, attempts,
- * manual entries, actions or alerts, and then every row is streamed with
- * COPY ... FROM STDIN (text format) inside one PostgreSQL transaction that
+ * manual entries, actions, alerts or queue rows, and then every row is
+ * streamed with COPY ... FROM STDIN (text format) inside one PostgreSQL
+ * transaction that
  * also moves each identity past the largest id copied and compares every
  * table's count with the source's. Anything failing rolls the whole copy
  * back: the destination is left as empty as it was, the source untouched
@@ -397,7 +398,7 @@ static int copy_check_empty(PgStore *to, char *err, size_t errlen)
     if (pg_query_int64(to,
                        "SELECT (SELECT count(*) FROM tasks) + (SELECT count(*) FROM attempts) +"
                        " (SELECT count(*) FROM manual) + (SELECT count(*) FROM actions) +"
-                       " (SELECT count(*) FROM alerts)",
+                       " (SELECT count(*) FROM alerts) + (SELECT count(*) FROM task_queue)",
                        "check the destination is empty", &rows, err, errlen) != 0)
         return -1;
     if (rows != 0) {
@@ -420,6 +421,14 @@ static int copy_all(SqliteStore *from, PgStore *to, StoreCopyReport *report, cha
             copy_finish_table(from, to, &copy_tables[i], *rows, err, errlen) != 0)
             return -1;
     }
+    /* The hot queue (migrations/postgresql/009): the work in hand. */
+    if (pg_exec(to,
+                "INSERT INTO task_queue (task_id, target_host, due_at, delivering, lease_until)"
+                " SELECT id, target_host, next_attempt_at, status = 'delivering', CASE WHEN"
+                " status = 'delivering' THEN next_attempt_at END FROM tasks"
+                " WHERE status IN ('pending', 'delivering')",
+                "fill the queue", err, errlen) != 0)
+        return -1;
     return pg_query_int64(to,
                           "SELECT count(*) FROM tasks WHERE dedup_url LIKE '%#herald-copy-%'"
                           " AND dedup_url NOT LIKE '%#herald-copy-repaired-%'",

@@ -557,9 +557,9 @@ int store_database_health(Store *store, StoreDatabaseHealth *out, char *err, siz
 
 /* The work in hand, for the status line systemd shows every few seconds:
  * pending and delivering tasks and open manual entries, each counted
- * through its partial index, so the cost follows the backlog, not the
- * history (store_count_gauges reads an index entry for every task ever
- * kept). */
+ * through a partial index (SQLite) or the queue table (PostgreSQL), so the
+ * cost follows the backlog, not the history (store_count_gauges reads an
+ * entry for every task ever kept). */
 typedef struct StoreActiveCounts {
     int64_t pending;
     int64_t delivering;

@@ -28,6 +28,22 @@ def schema_version(backend=None):
     return max(int(name.split("_")[0]) for name in os.listdir(folder) if name.endswith(".sql"))
 
 
+def schema_beside_older(older, backend=None):
+    """The schema a start-up leaves while a heraldd that knows only OLDER migrations
+    still runs: up to the first migration that waits for such heraldd to be gone (the
+    line "-- herald: once-no-heraldd-before N" with N > OLDER), or all of it."""
+    folder = os.path.join(MIGRATIONS, backend or BACKEND)
+    held = []
+    for name in os.listdir(folder):
+        if name.endswith(".sql"):
+            with open(os.path.join(folder, name)) as f:
+                for line in f.read().splitlines():
+                    if line.startswith("-- herald: once-no-heraldd-before ") and \
+                            int(line.rsplit(" ", 1)[1]) > older:
+                        held.append(int(name.split("_")[0]))
+    return min(held) - 1 if held else schema_version(backend)
+
+
 def schema_stops(backend=None):
     """The schemas (version, whether the tasks table exists) a start-up that fails part-way
     may leave: none, or all, or (PostgreSQL) all the migrations before one that runs

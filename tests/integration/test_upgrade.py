@@ -9,9 +9,11 @@ instances keep accepting and delivering on the newer schema meanwhile (herald's
 migrations within a release only add), and an old binary started after the migration
 refuses the newer schema. PostgreSQL only: SQLite has one heraldd at a time.
 
-The newest migration builds an index on attempts, herald's largest table, while the
-old instance delivers (LargeTableMigrationTest): concurrently, past a short
-statement_timeout, and again after a heraldd killed in the middle of the build.
+Migration 008 builds an index on attempts, herald's largest table, while an instance of
+the release before it delivers (LargeTableMigrationTest): concurrently, past a short
+statement_timeout, and again after a heraldd killed in the middle of the build. The new
+heraldd goes on through the later migrations (009's queue and its trigger, 010's copy
+into it) with that old instance still at work; 011 waits for it to be gone.
 """
 import json
 import os
@@ -23,7 +25,7 @@ import time
 import unittest
 
 import database
-from database import PgConnection, TestDatabase, schema_version
+from database import PgConnection, TestDatabase, schema_beside_older, schema_version
 from harness import FrozenThread, Herald, Receiver, task_request, wait_until
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -36,25 +38,24 @@ def git(*args):
                           text=True, timeout=60).stdout.strip()
 
 
-def setUpModule():
-    """Builds the previous heraldd once (kept under build/previous/COMMIT)."""
-    global previous_heraldd, previous_commit
-    if database.BACKEND != "postgresql":
-        raise unittest.SkipTest("PostgreSQL only: several heraldd share PostgreSQL")
+def build_before(migration):
+    """The heraldd of the commit before the one that added MIGRATION (a path under
+    migrations/postgresql, or that folder for the newest), built once and kept under
+    build/previous/COMMIT; returns (binary, commit)."""
     try:
-        newest = git("log", "-1", "--diff-filter=A", "--format=%H", "--",
-                     "migrations/postgresql")
-        previous_commit = git("rev-parse", "--short", newest + "^")
+        added = git("log", "-1", "--diff-filter=A", "--format=%H", "--",
+                    os.path.join("migrations/postgresql", migration))
+        commit = git("rev-parse", "--short", added + "^")
     except (subprocess.CalledProcessError, OSError) as error:
         # A shallow clone or a tarball has no history to build the previous version from.
         raise unittest.SkipTest("no git history for the previous version: %s" % error)
-    directory = os.path.join(ROOT, "build", "previous", previous_commit)
-    previous_heraldd = os.path.join(directory, "build", "heraldd")
-    if os.path.exists(previous_heraldd):
-        return
+    directory = os.path.join(ROOT, "build", "previous", commit)
+    binary = os.path.join(directory, "build", "heraldd")
+    if os.path.exists(binary):
+        return binary, commit
     os.makedirs(directory, exist_ok=True)
     with tempfile.TemporaryFile() as archive:
-        subprocess.run(["git", "-C", ROOT, "archive", previous_commit], stdout=archive,
+        subprocess.run(["git", "-C", ROOT, "archive", commit], stdout=archive,
                        check=True, timeout=60)
         archive.seek(0)
         with tarfile.open(fileobj=archive) as tar:
@@ -66,6 +67,15 @@ def setUpModule():
                 tar.extractall(directory)
     subprocess.run(["make", "-C", directory, "-j2", "build/heraldd"], check=True, timeout=600,
                    stdout=subprocess.DEVNULL)
+    return binary, commit
+
+
+def setUpModule():
+    """Builds the previous heraldd once."""
+    global previous_heraldd, previous_commit
+    if database.BACKEND != "postgresql":
+        raise unittest.SkipTest("PostgreSQL only: several heraldd share PostgreSQL")
+    previous_heraldd, previous_commit = build_before("")
 
 
 class RollingUpgradeTest(unittest.TestCase):
@@ -119,7 +129,17 @@ class RollingUpgradeTest(unittest.TestCase):
             old_a.stop()
             new_a = instance().start()
             live.append(new_a)
+            # A migration that takes away what the old binary uses waits while the
+            # other old instance runs (migration 011: tasks' indexes on status).
+            beside_old = schema_beside_older(old_schema)
             self.assertGreater(self.schema_version(db), old_schema)
+            self.assertEqual(self.schema_version(db), beside_old)
+            if beside_old < schema_version():
+                self.assertIn("event=migration_deferred version=%d " % (beside_old + 1),
+                              new_a.log())
+            if old_schema < 11 <= beside_old or beside_old < 11 <= schema_version():
+                self.assertEqual(db.value("SELECT to_regclass('tasks_status') IS NOT NULL"),
+                                 beside_old < 11)
             mark = len(old_b.lines)
             wait_until(lambda: len(posted) >= 2 * self.PER_PHASE, message="tasks in between")
             # The old instance works on the new schema: with the new one's scheduler
@@ -146,6 +166,10 @@ class RollingUpgradeTest(unittest.TestCase):
             old_b.stop()
             new_b = instance().start()
             live.append(new_b)
+            # No old instance beats any longer (a clean stop removes its row): the
+            # last start-up applies what waited.
+            self.assertEqual(self.schema_version(db), schema_version())
+            self.assertEqual(db.value("SELECT to_regclass('tasks_status') IS NULL"), True)
             wait_until(lambda: len(posted) >= 3 * self.PER_PHASE, message="tasks after")
         finally:
             stop_posting.set()
@@ -180,7 +204,12 @@ class LargeTableMigrationTest(unittest.TestCase):
     first new heraldd is killed (SIGKILL) in the middle of the build; the server must
     end that build by itself (nobody is left to wait for it), leaving an INVALID index
     that the next start drops and builds again. Throughout, the old instance's intake
-    and deliveries must not wait for the migration."""
+    and deliveries must not wait for the migration. The old heraldd is built from the
+    commit before 008; the new one applies the later migrations too (but 011, which
+    waits for the old one to be gone), with the old one still taking and delivering
+    tasks."""
+    MIGRATION = 8
+    MIGRATION_FILE = "008_attempts_failed.sql"
     ROWS = int(os.environ.get("HERALD_TEST_MIGRATION_ROWS", "2000000"))
     STATEMENT_TIMEOUT_MS = 500
     INTAKE_BOUND = 2.0     # s: the longest a 201 from the old instance may take meanwhile
@@ -210,11 +239,12 @@ class LargeTableMigrationTest(unittest.TestCase):
         self.addCleanup(db.drop)
         receiver = Receiver()
         self.addCleanup(receiver.close)
-        old = Herald(db=db, binary=previous_heraldd)
+        old_heraldd, _ = build_before(self.MIGRATION_FILE)
+        old = Herald(db=db, binary=old_heraldd)
         self.addCleanup(old.cleanup)
         old.start()
         old_schema = db.value("SELECT max(version) FROM schema_migrations")
-        self.assertEqual(old_schema, schema_version() - 1)
+        self.assertEqual(old_schema, self.MIGRATION - 1)
 
         # The large table: attempts over the last hour (of tasks retention removed),
         # one in 50 a failure.
@@ -296,13 +326,13 @@ class LargeTableMigrationTest(unittest.TestCase):
             self.assertIsNotNone(new.port, new.log())
             migrated = time.monotonic()
             self.assertEqual(db.value("SELECT max(version) FROM schema_migrations"),
-                             schema_version())
+                             schema_beside_older(old_schema))
             self.assertIs(db.value("SELECT indisvalid FROM pg_index WHERE indexrelid ="
                                    " 'attempts_failed'::regclass"), True)
             self.assertIn("event=migration_repair version=%d index=attempts_failed"
-                          % schema_version(), new.log())
+                          % self.MIGRATION, new.log())
             applied = new.wait_for_log(r"event=migration_applied version=%d .*ms=(\d+)"
-                                       % schema_version())
+                                       % self.MIGRATION)
             migration_ms = int(applied.rsplit("ms=", 1)[1])
             self.assertGreater(migration_ms, 3 * self.STATEMENT_TIMEOUT_MS)
             count = len(posted)
@@ -340,7 +370,7 @@ class LargeTableMigrationTest(unittest.TestCase):
         print("migration %d on %d attempts (filled in %.1f s): %d ms past a %d ms"
               " statement_timeout, after a killed build; meanwhile the old instance took %d"
               " tasks, longest 201 %.0f ms, longest delivery %.0f ms"
-              % (schema_version(), self.ROWS, fill_seconds, migration_ms,
+              % (self.MIGRATION, self.ROWS, fill_seconds, migration_ms,
                  self.STATEMENT_TIMEOUT_MS, len(during), intake * 1000, delivery * 1000))
         new.stop()
         old.stop()

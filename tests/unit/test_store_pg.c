@@ -384,9 +384,11 @@ static void test_claim_uses_the_due_work_index(void **state)
             "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, target_host,"
             " payload_is_json, request_hash, status, attempts, max_retry, next_attempt_at,"
             " created_at, updated_at) SELECT 'm' || i, 'B' || i, 'T', 'http://h' || (i % 20) ||"
-            " '/x', 'http://h' || (i % 20) || ':80', true, '\\x00', CASE WHEN i % 100 = 0 THEN"
+            " '/x', 'http://h' || (i % 20) || ':80', true, '\\x00', CASE WHEN i % 5 = 0 THEN"
             " 'pending' ELSE 'succeeded' END, 0, 5, 1000 + i, 0, 0"
-            " FROM generate_series(1, 50000) i; ANALYZE tasks");
+            " FROM generate_series(1, 50000) i; INSERT INTO task_queue (task_id, target_host,"
+            " due_at) SELECT id, target_host, next_attempt_at FROM tasks WHERE status = 'pending'"
+            " ON CONFLICT DO NOTHING; ANALYZE tasks; ANALYZE task_queue");
     const char *keywords[] = {"dbname", NULL};
     const char *values[] = {fixture->url, NULL};
     PGconn *conn = PQconnectdbParams(keywords, values, 1);
@@ -394,6 +396,8 @@ static void test_claim_uses_the_due_work_index(void **state)
     PGresult *prepared = PQprepare(conn, "claim", pg_sql_text[PG_SQL_CLAIM], 0, NULL);
     assert_int_equal(PQresultStatus(prepared), PGRES_COMMAND_OK);
     PQclear(prepared);
+    /* As the scheduler's session plans (pg_connect.c says why). */
+    PQclear(PQexec(conn, "SET enable_bitmapscan = off; SET enable_seqscan = off"));
     static const char *const modes[] = {"force_generic_plan", "force_custom_plan"};
     for (size_t m = 0; m < 2; m++) {
         char sql[256];
@@ -407,14 +411,14 @@ static void test_claim_uses_the_due_work_index(void **state)
             strcat(plan, "\n");
         }
         PQclear(result);
-        const char *index = strstr(plan, "Index Scan using tasks_host_due on tasks");
+        const char *index = strstr(plan, "Index Scan using task_queue_due on task_queue");
         const char *lock = strstr(plan, "LockRows");
         const char *limit = strstr(plan, "Limit");
         if (index == NULL || lock == NULL || limit == NULL || !(limit < lock && lock < index))
             fail_msg("%s: the claim does not read the due-work index under LIMIT and LockRows:\n%s",
                      modes[m], plan);
         assert_null(strstr(plan, "Bitmap"));
-        assert_null(strstr(plan, "Seq Scan on tasks"));
+        assert_null(strstr(plan, "Seq Scan"));
     }
     PQfinish(conn);
 }

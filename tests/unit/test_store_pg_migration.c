@@ -5,7 +5,8 @@
  * builds its index concurrently, is recorded only once it succeeded, and an
  * index a cut-short build left INVALID is dropped and built again; a
  * migration that waits for a table's lock gives up after its short
- * lock_timeout and is tried again; two start-ups run a slow migration once.
+ * lock_timeout and is tried again; two start-ups run a slow migration once;
+ * a migration that takes away what older heraldd use waits for them.
  * The text tests run anywhere; the others with a cluster (tests/unit/run.sh)
  * and skip without one. */
 #include "test_support.h"
@@ -81,6 +82,10 @@ static void test_text_rules(void **state)
     assert_true(pg_migration_outside_transaction(
         &migrations_postgresql.list[migrations_postgresql.count - 1]));
     assert_false(pg_migration_outside_transaction(&migrations_postgresql.list[0]));
+    /* Only 011 (tasks' indexes on status) waits, for heraldd before 009. */
+    for (size_t i = 0; i < migrations_postgresql.count; i++)
+        assert_int_equal(pg_migration_needs_no_older(&migrations_postgresql.list[i]),
+                         migrations_postgresql.list[i].version == 11 ? 9 : 0);
 
     const Migration split = {
         9, "split",
@@ -117,6 +122,7 @@ static void test_text_rules(void **state)
         {9, "drop", PG_MIGRATION_NO_TRANSACTION "\nDROP INDEX a_b;\n"},
         {9, "inside", "CREATE INDEX CONCURRENTLY IF NOT EXISTS a_b ON a (b);\n"},
         {9, "empty", PG_MIGRATION_NO_TRANSACTION "\n-- nothing\n"},
+        {9, "held", PG_MIGRATION_ONCE_NO_OLDER "008\nDROP TABLE a;\n"},
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         err[0] = '\0';
@@ -321,6 +327,84 @@ static void test_two_start_ups_run_a_slow_migration_once(void **state)
     assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM schema_migrations"), 2);
 }
 
+/* A migration that takes away what older heraldd use waits while one of them
+ * beats: the start-up applies what comes before it, leaves it and what
+ * follows, and the other sessions accept that schema; once the older
+ * heraldd's heartbeat is a minute old, the next start-up applies it. */
+static void test_a_migration_waits_for_older_heraldd(void **state)
+{
+    TestStore *fixture = *state;
+    static const Migration list[] = {
+        {1, "instances", "CREATE TABLE instances (id text PRIMARY KEY, heartbeat_at bigint,"
+                         " schema_known integer NOT NULL DEFAULT 0);\n"},
+        {2, "things", "CREATE TABLE things (id bigint PRIMARY KEY);\n"},
+        {3, "drop", PG_MIGRATION_ONCE_NO_OLDER "002\n" PG_MIGRATION_NO_TRANSACTION "\n"
+                    "DROP TABLE IF EXISTS things;\n"},
+        {4, "after", "CREATE TABLE later (id bigint);\n"},
+    };
+    assert_int_equal(pg_migration_needs_no_older(&list[2]), 2);
+    assert_int_equal(pg_migration_needs_no_older(&list[1]), 0);
+    char err[512];
+    Store *store = open_with(fixture, list, 1, err, sizeof err);
+    assert_non_null(store);
+    /* An older heraldd (it knows one migration) beats now, a newer one too. */
+    assert_int_equal(test_store_query(fixture, "INSERT INTO instances VALUES ('old', (extract("
+                                               "epoch FROM clock_timestamp()) * 1000)::bigint, 1),"
+                                               " ('new', 0, 4) RETURNING 1"),
+                     1);
+    store_close(store);
+    store = open_with(fixture, list, 4, err, sizeof err);
+    if (store == NULL)
+        fail_msg("%s", err);
+    assert_int_equal(store_schema_version(store), 2);
+    store_close(store);
+    assert_int_equal(test_store_query(fixture, "SELECT max(version) FROM schema_migrations"), 2);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM things"), 0);
+    StoreOptions check = {.migrations = list, .migration_count = 4, .migrate = false};
+    store = store_open(&fixture->location, &check, err, sizeof err);
+    if (store == NULL)
+        fail_msg("a session that does not migrate refused the held-back schema: %s", err);
+    store_close(store);
+    /* Its heartbeat is over a minute old: applied, with what follows. */
+    assert_int_equal(test_store_query(fixture, "UPDATE instances SET heartbeat_at ="
+                                               " heartbeat_at - 61000 WHERE id = 'old'"
+                                               " RETURNING 1"),
+                     1);
+    store = open_with(fixture, list, 4, err, sizeof err);
+    if (store == NULL)
+        fail_msg("%s", err);
+    assert_int_equal(store_schema_version(store), 4);
+    store_close(store);
+    assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM pg_class WHERE relname"
+                                               " IN ('things', 'later')"), 1);
+}
+
+/* Every built-in migration run outside a transaction can be run again from
+ * its start after a crash that cut it short, even after its last statement
+ * (it is recorded only after that): the schema is brought up to each such
+ * migration, its record removed, and the next start-up must finish. */
+static void test_each_migration_runs_again_after_a_crash(void **state)
+{
+    TestStore *fixture = *state;
+    char err[512];
+    for (size_t n = 1; n <= migrations_postgresql.count; n++) {
+        if (!pg_migration_outside_transaction(&migrations_postgresql.list[n - 1]))
+            continue;
+        Store *store = open_with(fixture, migrations_postgresql.list, n, err, sizeof err);
+        if (store == NULL)
+            fail_msg("up to %zu: %s", n, err);
+        store_close(store);
+        char sql[128];
+        snprintf(sql, sizeof sql, "DELETE FROM schema_migrations WHERE version = %d RETURNING 1",
+                 migrations_postgresql.list[n - 1].version);
+        assert_int_equal(test_store_query(fixture, sql), 1);
+        store = open_with(fixture, migrations_postgresql.list, n, err, sizeof err);
+        if (store == NULL)
+            fail_msg("migration %d run again: %s", migrations_postgresql.list[n - 1].version, err);
+        store_close(store);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +413,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_invalid_index_is_built_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_timeout_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_migration_waits_for_older_heraldd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_migration_runs_again_after_a_crash, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_two_start_ups_run_a_slow_migration_once, setup,
                                         teardown),
     };

@@ -145,6 +145,7 @@ typedef struct PgStore {
     char password[256];      /* from password_file, read once at open */
     char application_name[64]; /* what pg_stat_activity shows of each session */
     int schema_version;
+    int schema_known; /* the migrations this heraldd knows (instances.schema_known) */
     bool in_transaction;     /* BEGIN sent, COMMIT/ROLLBACK not yet */
     bool migrating;          /* statement_timeout is off: answers are waited for unbounded */
     bool lose_reply;         /* the fault seam: run the statement, then lose its reply */
@@ -318,8 +319,9 @@ void pg_message_line(const char *message, char *out, size_t size);
  * to answer, retrying with a backoff). Returns 0, or -1 with ERR. */
 int pg_connect_now(PgStore *store, int64_t wait_ms, char *err, size_t errlen);
 
-/* Brings the schema up to the COUNT MIGRATIONS under an advisory lock, or
- * refuses a newer one; or (MIGRATE false) checks it is current
+/* Brings the schema up to the COUNT MIGRATIONS under an advisory lock (but
+ * for those held back while older heraldd run), or refuses a newer one; or
+ * (MIGRATE false) checks it is current or short only by those held back
  * (pg_schema.c, which says how a migration runs and the rules for writing
  * one). */
 int pg_check_schema(PgStore *store, const Migration *migrations, size_t count, bool migrate,
@@ -329,6 +331,15 @@ int pg_check_schema(PgStore *store, const Migration *migrations, size_t count, b
  * runs outside any transaction, statement by statement. */
 #define PG_MIGRATION_NO_TRANSACTION "-- herald: no-transaction"
 bool pg_migration_outside_transaction(const Migration *migration);
+/* A migration that takes away what heraldd of earlier releases still use
+ * holds the line "-- herald: once-no-heraldd-before N": it waits (start-ups
+ * leave it and every later one for a later start-up) while a heraldd that
+ * knows fewer than N migrations has beaten in the last
+ * PG_MIGRATION_OLDER_BEAT_MS (instances.schema_known, migration 009; older
+ * heraldd do not write it, so it reads 0). Returns N, or 0 without the line. */
+#define PG_MIGRATION_ONCE_NO_OLDER "-- herald: once-no-heraldd-before "
+#define PG_MIGRATION_OLDER_BEAT_MS 60000
+int pg_migration_needs_no_older(const Migration *migration);
 /* The next statement from CURSOR: *START and *LENGTH (up to and with its
  * ";", leading blank and comment lines skipped); returns where the one after
  * starts, or NULL when there is none (*START NULL). */

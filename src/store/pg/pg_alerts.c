@@ -317,6 +317,7 @@ int pg_instance_beat(Store *base, const StoreInstance *instance, int64_t forget_
     pg_param_int64(&params, instance->heartbeat_at);
     pg_param_bool(&params, instance->leader);
     pg_param_int64(&params, instance->deliveries);
+    pg_param_int64(&params, store->schema_known);
     PgParams forget = {0};
     pg_param_int64(&forget, forget_before);
     return pg_run_done(store, PG_SQL_INSTANCE_BEAT, &params, "instance heartbeat", err, errlen) ||

@@ -221,24 +221,32 @@ static int pg_setup_session(PgStore *store, char *err, size_t errlen)
         return -1;
     }
     /* The scheduler's session (the replayable one) reads a few rows at a time
-     * through the partial indexes of pending and delivering tasks, which hold
-     * an entry for every task that passed through since the last vacuum. A
-     * plain index scan marks the dead ones as it meets them, so the next scan
-     * skips them; a bitmap scan (which the planner picks for the few live
-     * rows it expects) visits them all, every time: an outcome statement took
-     * 5 ms for 50 rows after 8,000 deliveries. So that session does without. */
+     * by key: through the queue's index of due work, which holds an entry
+     * for every task that passed through since the last vacuum, and tasks by
+     * id.
+     * A plain index scan marks the dead entries as it meets them, so the next
+     * scan skips them; a bitmap scan (which the planner picks for the few
+     * live rows it expects) visits them all, every time: an outcome statement
+     * took 5 ms for 50 rows after 8,000 deliveries. A sequential scan is
+     * never right here either, but the planner picks one whenever its
+     * statistics are of a smaller table than there is (a new database, before
+     * autovacuum's first ANALYZE): an outcome statement read 10,000 tasks to
+     * end 30 of them. So that session does without both. No session compiles
+     * plans (jit): herald's statements are short, and a plan made costly by
+     * enable_seqscan = off would be compiled every time. herald.queue says
+     * this session writes task_queue itself (migrations/postgresql/009). */
     /* A commit that must be durable waits for the WAL on disk (on), and
      * with synchronous_standby_names set, for the standby to have it too;
      * remote_apply, when the server or the role asks for it, is kept (it
      * promises more). The scheduler's writes do not wait (off). */
-    char sql[640];
+    char sql[768];
     snprintf(sql, sizeof sql,
              "%s; SET statement_timeout = %lld; SET lock_timeout = %lld;"
              " SET idle_in_transaction_session_timeout = %d;"
              " SET tcp_keepalives_idle = " PG_KEEPALIVES_IDLE ";"
              " SET tcp_keepalives_interval = " PG_KEEPALIVES_INTERVAL ";"
              " SET tcp_keepalives_count = " PG_KEEPALIVES_COUNT ";"
-             " SET tcp_user_timeout = " PG_TCP_USER_TIMEOUT "%s%s",
+             " SET tcp_user_timeout = " PG_TCP_USER_TIMEOUT "; SET herald.queue = 'on'; SET jit = off%s%s",
              store->durability == STORE_DURABILITY_FULL
                  ? "SELECT set_config('synchronous_commit', CASE current_setting("
                    "'synchronous_commit') WHEN 'remote_apply' THEN 'remote_apply' ELSE 'on' END,"
@@ -246,7 +254,9 @@ static int pg_setup_session(PgStore *store, char *err, size_t errlen)
                  : "SET synchronous_commit = off",
              (long long)store->location->statement_timeout_ms,
              (long long)store->location->busy_timeout_ms, PG_IDLE_IN_TRANSACTION_MS,
-             store->durability == STORE_DURABILITY_FULL ? "" : "; SET enable_bitmapscan = off",
+             store->durability == STORE_DURABILITY_FULL
+                 ? ""
+                 : "; SET enable_bitmapscan = off; SET enable_seqscan = off",
              store->listening ? "; LISTEN " PG_SIGNAL_CHANNEL : "");
     char line[256];
     PGresult *result = pg_setup_query(store, sql, line, sizeof line);

@@ -6,7 +6,9 @@
  * file's statements each end with ";" at the end of a line, and no line
  * inside a statement does (our own files; nothing here parses SQL strings).
  * pg_migration_check() enforces what makes such a migration safe to run
- * again after a crash part-way (see pg_schema.c for the whole rule).
+ * again after a crash part-way (see pg_schema.c for the whole rule). A
+ * migration may also say it waits for heraldd of earlier releases to be
+ * gone (pg_migration_needs_no_older).
  * Nothing here talks to the server, so the unit tests check every migration
  * built into heraldd with it.
  */
@@ -41,6 +43,27 @@ bool pg_migration_outside_transaction(const Migration *migration)
         line = *end == '\n' ? end + 1 : end;
     }
     return false;
+}
+
+int pg_migration_needs_no_older(const Migration *migration)
+{
+    static const char marker[] = PG_MIGRATION_ONCE_NO_OLDER;
+    const char *line = migration->sql;
+    while (*line != '\0') {
+        const char *end = strchr(line, '\n');
+        if (end == NULL)
+            end = line + strlen(line);
+        if ((size_t)(end - line) > sizeof marker - 1 &&
+            memcmp(line, marker, sizeof marker - 1) == 0) {
+            int version = 0;
+            for (const char *p = line + sizeof marker - 1; p < end && isdigit((unsigned char)*p);
+                 p++)
+                version = version * 10 + (*p - '0');
+            return version;
+        }
+        line = *end == '\n' ? end + 1 : end;
+    }
+    return 0;
 }
 
 /* A line that is blank or only a comment. */
@@ -189,6 +212,13 @@ int pg_migration_check(const Migration *migration, char *err, size_t errlen)
     if (statements == 0) {
         snprintf(err, errlen, "migration %03d_%s: no statement", migration->version,
                  migration->name);
+        return -1;
+    }
+    if (pg_migration_needs_no_older(migration) > 0 && !outside) {
+        snprintf(err, errlen,
+                 "migration %03d_%s: one held back for older heraldd runs on its own, outside a "
+                 "transaction (the line \"%s\"), so no batch carries it past the check",
+                 migration->version, migration->name, PG_MIGRATION_NO_TRANSACTION);
         return -1;
     }
     return 0;

@@ -21,6 +21,7 @@ Store *pg_open(const StoreLocation *location, const StoreOptions *options, char 
     const Migration *migrations =
         options->migrations ? options->migrations : migrations_postgresql.list;
     size_t count = options->migrations ? options->migration_count : migrations_postgresql.count;
+    store->schema_known = (int)count;
     char detail[512];
     if (pg_connect_now(store, options->wait_ms, detail, sizeof detail) != 0 ||
         pg_check_schema(store, migrations, count, options->migrate, detail, sizeof detail) != 0) {

@@ -36,7 +36,18 @@
  *   (it stops the table's writes until it is built), a column or constraint
  *   whose check reads the table under its lock (SET NOT NULL, a CHECK or
  *   foreign key not declared NOT VALID), a type change that rewrites the
- *   table, or a removal or rename an older heraldd still uses.
+ *   table, or a removal or rename an older heraldd still uses, unless the
+ *   migration waits for those heraldd to be gone: the line
+ *   "-- herald: once-no-heraldd-before N" holds it (and every later one)
+ *   back while a heraldd that knows fewer than N migrations beats
+ *   (instances.schema_known), for a later start-up to apply.
+ * - A copy of many rows (a backfill) runs outside a transaction, in batches
+ *   that commit one by one (a procedure created by the migration before,
+ *   and dropped only by one after, so that a run cut short finds it again),
+ *   so no table's writes wait for the whole of it.
+ * - A migration held back for older heraldd runs outside a transaction
+ *   (pg_migration_check), and holds back every later one with it: while it
+ *   can be held, no code may depend on it or on a migration after it.
  *
  * The whole session runs with statement_timeout off (a build takes what it
  * takes; its answer is waited for without limit) and, on PostgreSQL 14+,
@@ -281,6 +292,29 @@ static int pg_schema_settings(PgStore *store, uint64_t session, bool on, char *e
     return pg_schema_exec(store, session, sql, "migration settings", err, errlen);
 }
 
+/* *OLDER: how many heraldd that know fewer migrations than MIGRATION asks
+ * for (pg_migration_needs_no_older) have beaten lately, by the server's
+ * clock; 0 for a migration that asks nothing. */
+static int pg_schema_older_running(PgStore *store, uint64_t session, const Migration *migration,
+                                   int *older, char *err, size_t errlen)
+{
+    *older = 0;
+    int before = pg_migration_needs_no_older(migration);
+    if (before == 0)
+        return 0;
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM instances WHERE schema_known < %d AND heartbeat_at > " PG_CLOCK_MS
+             " - %d",
+             before, PG_MIGRATION_OLDER_BEAT_MS);
+    int64_t count = 0;
+    if (pg_schema_query(store, session, sql, "heraldd of earlier releases", &count, err,
+                        errlen) != 0)
+        return -1;
+    *older = (int)count;
+    return 0;
+}
+
 static int pg_schema_migrate(PgStore *store, const Migration *migrations, size_t count, char *err,
                              size_t errlen)
 {
@@ -299,7 +333,20 @@ static int pg_schema_migrate(PgStore *store, const Migration *migrations, size_t
                  (long long)current, count);
         goto fail;
     }
+    size_t applied = count;
     for (size_t i = (size_t)current; i < count;) {
+        int older = 0;
+        if (pg_schema_older_running(store, session, &migrations[i], &older, err, errlen) != 0)
+            goto fail;
+        if (older > 0) {
+            log_warning("event=migration_deferred version=%d name=%s older_heraldd=%d reason=\"it "
+                        "takes away what heraldd before migration %03d use; a start-up once "
+                        "they are all upgraded applies it\"",
+                        migrations[i].version, migrations[i].name, older,
+                        pg_migration_needs_no_older(&migrations[i]));
+            applied = i;
+            break;
+        }
         if (pg_migration_outside_transaction(&migrations[i])) {
             if (pg_schema_run_outside(store, session, &migrations[i], err, errlen) != 0)
                 goto fail;
@@ -317,7 +364,7 @@ static int pg_schema_migrate(PgStore *store, const Migration *migrations, size_t
                        "migration lock", err, errlen) != 0 ||
         pg_schema_settings(store, session, false, err, errlen) != 0)
         goto fail;
-    store->schema_version = (int)count;
+    store->schema_version = (int)applied;
     return 0;
 fail:
     /* The session ends with its lock, its settings and any transaction. */
@@ -335,7 +382,11 @@ int pg_check_schema(PgStore *store, const Migration *migrations, size_t count, b
     int64_t version;
     if (pg_schema_read_version(store, &version, err, errlen) != 0)
         return -1;
-    if (version != (int64_t)count) {
+    /* Short of the newest only by a migration held back for older heraldd
+     * (and those after it), as a migrating start-up leaves it. */
+    bool held = version >= 0 && version < (int64_t)count &&
+                pg_migration_needs_no_older(&migrations[version]) > 0;
+    if (version != (int64_t)count && !held) {
         snprintf(err, errlen, "schema version %lld, expected %zu", (long long)version, count);
         return -1;
     }

@@ -47,7 +47,9 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text,"
         " $8::bytea, 'pending', 0, $9::integer, $10::bigint, $10, $10, $13::text"
         " WHERE " PG_WRITTEN_ABSENT("$3::text", "$2::text", "$14::text")
-        " ON CONFLICT DO NOTHING RETURNING id)"
+        " ON CONFLICT DO NOTHING RETURNING id),"
+        " q AS (INSERT INTO task_queue (task_id, target_host, due_at)"
+        " SELECT id, $5, $10 FROM t)"
         " INSERT INTO task_bodies (task_id, payload, headers)"
         " SELECT id, $11::bytea, $12::text FROM t RETURNING task_id",
     /* Many tasks in one statement, as arrays (one element per task, in order):
@@ -69,7 +71,9 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " payload_is_json, idempotency_key, request_hash, 'pending', 0, max_retry,"
         " $14::bigint, $14, $14, dedup_url FROM input"
         " WHERE " PG_WRITTEN_ABSENT("input.business_type", "input.business_id", "input.written")
-        " ORDER BY n ON CONFLICT DO NOTHING RETURNING id, webhook_id),"
+        " ORDER BY n ON CONFLICT DO NOTHING RETURNING id, webhook_id, target_host),"
+        " q AS (INSERT INTO task_queue (task_id, target_host, due_at)"
+        " SELECT id, target_host, $14 FROM t),"
         " b AS (INSERT INTO task_bodies (task_id, payload, headers)"
         " SELECT t.id, input.payload, input.headers FROM t JOIN input USING (webhook_id))"
         " SELECT input.n, t.id FROM t JOIN input USING (webhook_id)",
@@ -115,33 +119,45 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * (pg_task_find_repeated says why). The body, not the task: the
      * scheduler never locks it. */
     [PG_SQL_TASK_TOUCH] = "UPDATE task_bodies SET headers = headers WHERE task_id = $1::bigint",
-    /* Each host with pending work and its earliest due time, one index seek
-     * per host (a loose index scan), so listing costs O(hosts). */
+    /* Each host with pending work and its earliest due time, one seek of
+     * task_queue_due per host (a loose index scan, past the host's tasks in
+     * flight), so listing costs O(hosts). */
     [PG_SQL_HOSTS_PENDING] =
         "WITH RECURSIVE hosts AS ("
-        " (SELECT target_host, next_attempt_at FROM tasks WHERE status = 'pending'"
-        " ORDER BY target_host, next_attempt_at LIMIT 1)"
+        " (SELECT target_host, due_at FROM task_queue WHERE NOT delivering"
+        " ORDER BY target_host, due_at LIMIT 1)"
         " UNION ALL"
-        " SELECT next.target_host, next.next_attempt_at FROM hosts, LATERAL"
-        " (SELECT target_host, next_attempt_at FROM tasks WHERE status = 'pending'"
-        " AND target_host > hosts.target_host ORDER BY target_host, next_attempt_at LIMIT 1)"
+        " SELECT next.target_host, next.due_at FROM hosts, LATERAL"
+        " (SELECT target_host, due_at FROM task_queue WHERE NOT delivering"
+        " AND target_host > hosts.target_host ORDER BY target_host, due_at LIMIT 1)"
         " AS next)"
-        " SELECT target_host, next_attempt_at FROM hosts",
+        " SELECT target_host, due_at FROM hosts",
     /* target_host */
-    [PG_SQL_HOST_NEXT_DUE] = "SELECT next_attempt_at FROM tasks WHERE status = 'pending'"
-                             " AND target_host = $1::text ORDER BY next_attempt_at LIMIT 1",
+    [PG_SQL_HOST_NEXT_DUE] = "SELECT due_at FROM task_queue WHERE NOT delivering"
+                             " AND target_host = $1::text ORDER BY due_at LIMIT 1",
     /* target_host, now, limit, lease_ms, claim_token. As queues on PostgreSQL
-     * claim: the due rows are picked and locked first (SKIP LOCKED: another
-     * heraldd's claim in progress is passed over, not waited for), then
-     * updated. The lease ends on the server's clock, which every heraldd
-     * sharing the database reads alike (an instance's own clock may be off). */
+     * claim: the due tasks are picked from the queue and locked first (SKIP
+     * LOCKED: another heraldd's claim in progress is passed over, not waited
+     * for), then each task and its queue row are updated. Both rows are
+     * locked, and neither waited for: a heraldd of an earlier release locks
+     * the task first and its trigger the queue row next (migration 009), so
+     * waiting for either could close a cycle. Locking the queue row is also
+     * what checks it again when it changed since this statement's snapshot
+     * (a retry's later due time, a row deleted and written anew): a lock
+     * re-reads the latest version of each locked row and applies the
+     * conditions on it. The lease ends on the server's clock, which every
+     * heraldd sharing the database reads alike (an instance's own clock may
+     * be off). */
     [PG_SQL_CLAIM] =
-        "WITH due AS MATERIALIZED (SELECT id FROM tasks WHERE status = 'pending'"
-        " AND target_host = $1::text AND next_attempt_at <= $2::bigint"
-        " ORDER BY next_attempt_at LIMIT $3::integer FOR UPDATE SKIP LOCKED),"
+        "WITH due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"
+        " ON t.id = q.task_id WHERE NOT q.delivering AND q.target_host = $1::text"
+        " AND q.due_at <= $2::bigint AND t.status = 'pending'"
+        " ORDER BY q.due_at LIMIT $3::integer FOR UPDATE OF q, t SKIP LOCKED),"
         " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"
         " next_attempt_at = " PG_CLOCK_MS " + $4::bigint, claim_token = $5::text,"
-        " updated_at = $2 FROM due WHERE t.id = due.id RETURNING t.*)"
+        " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"
+        " leased AS (UPDATE task_queue q SET delivering = true,"
+        " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"
         " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id",
     /* The steps of an attempt's end (store_outcome.c), each one statement
      * for a chunk of rows, one array element a row. TASK_END: each task's
@@ -149,16 +165,26 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * attempt and token; a NULL token is a claim made before herald had
      * tokens, which only a rescue ends); returns the ordinal (1-based) of
      * each row that applied. Arrays: task_id, attempt, claim_token, status,
-     * next_attempt_at (0: kept), last_status_code, last_error; then now. */
+     * next_attempt_at (0: kept), last_status_code, last_error; then now. The
+     * queue row follows: due again, or gone. */
     [PG_SQL_TASK_END] =
-        "UPDATE tasks t SET status = i.status, next_attempt_at = CASE WHEN i.next_attempt_at <> 0"
+        "WITH ended AS (UPDATE tasks t SET status = i.status,"
+        " next_attempt_at = CASE WHEN i.next_attempt_at <> 0"
         " THEN i.next_attempt_at ELSE t.next_attempt_at END, updated_at = $8::bigint,"
         " last_status_code = i.status_code, last_error = i.last_error, claim_token = NULL"
         " FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[], $5::bigint[],"
         " $6::integer[], $7::text[]) WITH ORDINALITY AS i (task_id, attempt, claim_token,"
         " status, next_attempt_at, status_code, last_error, ord)"
         " WHERE t.id = i.task_id AND t.status = 'delivering' AND t.attempts = i.attempt"
-        " AND t.claim_token IS NOT DISTINCT FROM i.claim_token RETURNING i.ord",
+        " AND t.claim_token IS NOT DISTINCT FROM i.claim_token"
+        " RETURNING t.id, t.target_host, t.status, t.next_attempt_at, i.ord),"
+        " requeued AS (INSERT INTO task_queue (task_id, target_host, due_at)"
+        " SELECT id, target_host, next_attempt_at FROM ended WHERE status = 'pending'"
+        " ON CONFLICT (task_id) DO UPDATE SET target_host = excluded.target_host,"
+        " due_at = excluded.due_at, delivering = false, lease_until = NULL),"
+        " gone AS (DELETE FROM task_queue q USING ended WHERE q.task_id = ended.id"
+        " AND ended.status <> 'pending')"
+        " SELECT ord FROM ended",
     /* Arrays: task_id, attempt, started_at, duration_ms, status_code,
      * error_class, error_message, response_body, response_truncated,
      * receiver. */
@@ -177,16 +203,22 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* all (true: every task delivering; false: those whose lease ended by
      * the server's clock). The rows are locked as they are picked, and those
      * another session holds (a concurrent rescue, an outcome being written)
-     * are skipped, so two sweeps never record one attempt twice. The streak
-     * counts the cut-off attempts among the previous STORE_RESCUE_STREAK - 1. */
+     * are skipped, so two sweeps never record one attempt twice. A task
+     * changed since this statement's snapshot is checked again as it is
+     * locked, against the conditions on tasks only, so the lease's end is
+     * read there too: a sweep that began before another's rescue and the
+     * claim after it must not cut that newer claim off. The streak counts the
+     * cut-off attempts among the previous STORE_RESCUE_STREAK - 1. */
     [PG_SQL_RESCUE_SELECT] =
-        "SELECT id, attempts, max_retry, updated_at, last_status_code,"
+        "SELECT t.id, t.attempts, t.max_retry, t.updated_at, t.last_status_code,"
         " (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"
-        " WHERE a.task_id = tasks.id ORDER BY a.attempt DESC, a.id DESC"
+        " WHERE a.task_id = t.id ORDER BY a.attempt DESC, a.id DESC"
         " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) " - 1) AS latest"
-        " WHERE latest.error_class = 'interrupted'), claim_token, target_host FROM tasks"
-        " WHERE status = 'delivering' AND ($1::boolean OR next_attempt_at <= " PG_CLOCK_MS ")"
-        " ORDER BY id FOR UPDATE SKIP LOCKED",
+        " WHERE latest.error_class = 'interrupted'), t.claim_token, t.target_host"
+        " FROM task_queue q JOIN tasks t ON t.id = q.task_id WHERE q.delivering"
+        " AND t.status = 'delivering' AND ($1::boolean OR q.lease_until <= " PG_CLOCK_MS ")"
+        " AND ($1 OR t.next_attempt_at <= " PG_CLOCK_MS ")"
+        " ORDER BY t.id FOR UPDATE OF t SKIP LOCKED",
     /* claim_token, task_id (0: any) */
     [PG_SQL_CLAIM_COUNT] = "SELECT count(*) FROM tasks WHERE claim_token = $1::text"
                            " AND ($2::bigint = 0 OR id = $2)",
@@ -210,6 +242,10 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " ELSE coalesce(dedup_url, target_url) END,"
         " payload_is_json = CASE WHEN $6::boolean THEN $7::boolean ELSE payload_is_json END"
         " WHERE id = $1::bigint AND status = 'failed' RETURNING id, target_host),"
+        " queued AS (INSERT INTO task_queue (task_id, target_host, due_at)"
+        " SELECT id, target_host, $2 FROM t ON CONFLICT (task_id) DO UPDATE SET"
+        " target_host = excluded.target_host, due_at = excluded.due_at, delivering = false,"
+        " lease_until = NULL),"
         " body AS (UPDATE task_bodies"
         " SET payload = CASE WHEN $6 THEN $8::bytea ELSE payload END,"
         " headers = CASE WHEN $9::boolean THEN $10::text ELSE headers END FROM t"
@@ -232,10 +268,11 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* task_id */
     [PG_SQL_ACTION_LIST] = "SELECT id, task_id, action, actor, note, details, created_at"
                            " FROM actions WHERE task_id = $1::bigint ORDER BY id",
-    /* Each through its partial index: the backlog's size, not the history's. */
+    /* From the queue (its rows are the pending and delivering tasks) and a
+     * partial index: the backlog's size, not the history's. */
     [PG_SQL_COUNT_ACTIVE] =
-        "SELECT (SELECT count(*) FROM tasks WHERE status = 'pending'),"
-        " (SELECT count(*) FROM tasks WHERE status = 'delivering'),"
+        "SELECT (SELECT count(*) FROM task_queue WHERE NOT delivering),"
+        " (SELECT count(*) FROM task_queue WHERE delivering),"
         " (SELECT count(*) FROM manual WHERE state = 'open')",
     [PG_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [PG_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
@@ -247,9 +284,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " WHERE started_at >= $1::bigint AND started_at < $3::bigint GROUP BY 1",
     /* limit */
     [PG_SQL_RECEIVER_BACKLOG] =
-        "SELECT target_host, count(*) FILTER (WHERE status = 'pending'),"
-        " count(*) FILTER (WHERE status = 'delivering') FROM tasks"
-        " WHERE status IN ('pending', 'delivering') GROUP BY target_host"
+        "SELECT target_host, count(*) FILTER (WHERE NOT delivering),"
+        " count(*) FILTER (WHERE delivering) FROM task_queue GROUP BY target_host"
         " ORDER BY count(*) DESC LIMIT $1::integer",
     /* since, limit */
     [PG_SQL_RECEIVER_FAILURES] =
@@ -335,13 +371,15 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " SELECT count(*) FROM gone",
     /* ids */
     [PG_SQL_RETENTION_DELETE_ALERTS] = "DELETE FROM alerts WHERE id = ANY($1::bigint[])",
-    /* id, host, pid, version, started_at, heartbeat_at, leader, deliveries */
+    /* id, host, pid, version, started_at, heartbeat_at, leader, deliveries,
+     * schema_known (the migrations this heraldd knows: pg_schema.c holds
+     * back one that takes away what older heraldd use) */
     [PG_SQL_INSTANCE_BEAT] =
         "INSERT INTO instances (id, host, pid, version, started_at, heartbeat_at, leader,"
-        " deliveries) VALUES ($1::text, $2::text, $3::integer, $4::text, $5::bigint, $6::bigint,"
-        " $7::boolean, $8::bigint) ON CONFLICT (id) DO UPDATE SET"
-        " heartbeat_at = excluded.heartbeat_at, leader = excluded.leader,"
-        " deliveries = excluded.deliveries",
+        " deliveries, schema_known) VALUES ($1::text, $2::text, $3::integer, $4::text,"
+        " $5::bigint, $6::bigint, $7::boolean, $8::bigint, $9::integer) ON CONFLICT (id)"
+        " DO UPDATE SET heartbeat_at = excluded.heartbeat_at, leader = excluded.leader,"
+        " deliveries = excluded.deliveries, schema_known = excluded.schema_known",
     /* forget_before */
     [PG_SQL_INSTANCE_FORGET] = "DELETE FROM instances WHERE heartbeat_at < $1::bigint",
     /* id */
