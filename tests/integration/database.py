@@ -22,25 +22,27 @@ MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."
 _names = itertools.count(1)
 
 
+def migration_files(backend=None):
+    """(version, lines) of each migrations/BACKEND/NNN_name.sql."""
+    folder = os.path.join(MIGRATIONS, backend or BACKEND)
+    for name in os.listdir(folder):
+        if name.endswith(".sql"):
+            with open(os.path.join(folder, name)) as f:
+                yield int(name.split("_")[0]), f.read().splitlines()
+
+
 def schema_version(backend=None):
     """The newest migrations/BACKEND/NNN_name.sql: all of that backend's schema."""
-    folder = os.path.join(MIGRATIONS, backend or BACKEND)
-    return max(int(name.split("_")[0]) for name in os.listdir(folder) if name.endswith(".sql"))
+    return max(version for version, _ in migration_files(backend))
 
 
 def schema_beside_older(older, backend=None):
     """The schema a start-up leaves while a heraldd that knows only OLDER migrations
     still runs: up to the first migration that waits for such heraldd to be gone (the
     line "-- herald: once-no-heraldd-before N" with N > OLDER), or all of it."""
-    folder = os.path.join(MIGRATIONS, backend or BACKEND)
-    held = []
-    for name in os.listdir(folder):
-        if name.endswith(".sql"):
-            with open(os.path.join(folder, name)) as f:
-                for line in f.read().splitlines():
-                    if line.startswith("-- herald: once-no-heraldd-before ") and \
-                            int(line.rsplit(" ", 1)[1]) > older:
-                        held.append(int(name.split("_")[0]))
+    held = [version for version, lines in migration_files(backend) for line in lines
+            if line.startswith("-- herald: once-no-heraldd-before ")
+            and int(line.rsplit(" ", 1)[1]) > older]
     return min(held) - 1 if held else schema_version(backend)
 
 
@@ -50,14 +52,11 @@ def schema_stops(backend=None):
     outside a transaction (the line "-- herald: no-transaction") or up to it, since each
     of those is recorded on its own, once it succeeded, apart from the transactions of
     the migrations around it."""
-    folder = os.path.join(MIGRATIONS, backend or BACKEND)
     stops = {(0, 0), (schema_version(backend), 1)}
-    for name in os.listdir(folder):
-        if name.endswith(".sql"):
-            with open(os.path.join(folder, name)) as f:
-                if "-- herald: no-transaction" in f.read().splitlines():
-                    stops.add((int(name.split("_")[0]) - 1, 1))
-                    stops.add((int(name.split("_")[0]), 1))
+    for version, lines in migration_files(backend):
+        if "-- herald: no-transaction" in lines:
+            stops.add((version - 1, 1))
+            stops.add((version, 1))
     return stops
 
 

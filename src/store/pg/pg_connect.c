@@ -223,9 +223,8 @@ static int pg_setup_session(PgStore *store, char *err, size_t errlen)
     /* The scheduler's session (the replayable one) reads a few rows at a time
      * by key: through the queue's index of due work, which holds an entry
      * for every task that passed through since the last vacuum, and tasks by
-     * id.
-     * A plain index scan marks the dead entries as it meets them, so the next
-     * scan skips them; a bitmap scan (which the planner picks for the few
+     * id. A plain index scan marks the dead entries as it meets them, so the
+     * next scan skips them; a bitmap scan (which the planner picks for the few
      * live rows it expects) visits them all, every time: an outcome statement
      * took 5 ms for 50 rows after 8,000 deliveries. A sequential scan is
      * never right here either, but the planner picks one whenever its
@@ -246,7 +245,8 @@ static int pg_setup_session(PgStore *store, char *err, size_t errlen)
              " SET tcp_keepalives_idle = " PG_KEEPALIVES_IDLE ";"
              " SET tcp_keepalives_interval = " PG_KEEPALIVES_INTERVAL ";"
              " SET tcp_keepalives_count = " PG_KEEPALIVES_COUNT ";"
-             " SET tcp_user_timeout = " PG_TCP_USER_TIMEOUT "; SET herald.queue = 'on'; SET jit = off%s%s",
+             " SET tcp_user_timeout = " PG_TCP_USER_TIMEOUT ";"
+             " SET herald.queue = 'on'; SET jit = off%s%s",
              store->durability == STORE_DURABILITY_FULL
                  ? "SELECT set_config('synchronous_commit', CASE current_setting("
                    "'synchronous_commit') WHEN 'remote_apply' THEN 'remote_apply' ELSE 'on' END,"

@@ -31,6 +31,13 @@
     " AND md5(coalesce(o.dedup_url, o.target_url)) = md5(" written ")"                             \
     " AND coalesce(o.dedup_url, o.target_url) = " written "))"
 
+/* Makes the tasks SELECT gives (task_id, target_host, due_at) due in the
+ * hot queue (migration 009), whether or not they have a row there. */
+#define PG_QUEUE_DUE(select)                                                                       \
+    "INSERT INTO task_queue (task_id, target_host, due_at) " select                                \
+    " ON CONFLICT (task_id) DO UPDATE SET target_host = excluded.target_host,"                    \
+    " due_at = excluded.due_at, delivering = false, lease_until = NULL"
+
 const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_PING] = "SELECT 1",
     [PG_SQL_CLOCK] = "SELECT " PG_CLOCK_MS,
@@ -178,10 +185,9 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " WHERE t.id = i.task_id AND t.status = 'delivering' AND t.attempts = i.attempt"
         " AND t.claim_token IS NOT DISTINCT FROM i.claim_token"
         " RETURNING t.id, t.target_host, t.status, t.next_attempt_at, i.ord),"
-        " requeued AS (INSERT INTO task_queue (task_id, target_host, due_at)"
-        " SELECT id, target_host, next_attempt_at FROM ended WHERE status = 'pending'"
-        " ON CONFLICT (task_id) DO UPDATE SET target_host = excluded.target_host,"
-        " due_at = excluded.due_at, delivering = false, lease_until = NULL),"
+        " requeued AS ("
+        PG_QUEUE_DUE("SELECT id, target_host, next_attempt_at FROM ended WHERE status = 'pending'")
+        "),"
         " gone AS (DELETE FROM task_queue q USING ended WHERE q.task_id = ended.id"
         " AND ended.status <> 'pending')"
         " SELECT ord FROM ended",
@@ -242,10 +248,7 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " ELSE coalesce(dedup_url, target_url) END,"
         " payload_is_json = CASE WHEN $6::boolean THEN $7::boolean ELSE payload_is_json END"
         " WHERE id = $1::bigint AND status = 'failed' RETURNING id, target_host),"
-        " queued AS (INSERT INTO task_queue (task_id, target_host, due_at)"
-        " SELECT id, target_host, $2 FROM t ON CONFLICT (task_id) DO UPDATE SET"
-        " target_host = excluded.target_host, due_at = excluded.due_at, delivering = false,"
-        " lease_until = NULL),"
+        " queued AS (" PG_QUEUE_DUE("SELECT id, target_host, $2 FROM t") "),"
         " body AS (UPDATE task_bodies"
         " SET payload = CASE WHEN $6 THEN $8::bytea ELSE payload END,"
         " headers = CASE WHEN $9::boolean THEN $10::text ELSE headers END FROM t"
@@ -271,9 +274,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* From the queue (its rows are the pending and delivering tasks) and a
      * partial index: the backlog's size, not the history's. */
     [PG_SQL_COUNT_ACTIVE] =
-        "SELECT (SELECT count(*) FROM task_queue WHERE NOT delivering),"
-        " (SELECT count(*) FROM task_queue WHERE delivering),"
-        " (SELECT count(*) FROM manual WHERE state = 'open')",
+        "SELECT count(*) FILTER (WHERE NOT delivering), count(*) FILTER (WHERE delivering),"
+        " (SELECT count(*) FROM manual WHERE state = 'open') FROM task_queue",
     [PG_SQL_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
     [PG_SQL_COUNT_MANUAL_OPEN] = "SELECT count(*) FROM manual WHERE state = 'open'",
     /* since, bucket, until: the attempts_started index (migration 004). */
