@@ -33,13 +33,15 @@ class BulkRaceTest(unittest.TestCase):
         self.addCleanup(b.cleanup)
         b.start()
         ids = []
+        # One after the other, so E1's id is below E2a's and the bulk (in entry id
+        # order) waits on E1 before it touches T2: two failures in one outcome
+        # statement get their entries' ids in no set order.
         for name in ("T1", "T2"):
             status, _, body = a.create(business_id=name, target_url=gone.url())
             self.assertEqual(status, 201, body)
             ids.append(body["task"]["id"])
+            a.wait_for_status(ids[-1], "failed")
         t1, t2 = ids
-        for task_id in ids:
-            a.wait_for_status(task_id, "failed")
         wait_until(lambda: a.db.value("SELECT count(*) FROM manual WHERE state = 'open'") == 2
                    or None, message="two open entries")
         e2a = a.db.value("SELECT id FROM manual WHERE task_id = ?", t2)
