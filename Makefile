@@ -7,7 +7,7 @@
 #   make fuzz     FUZZ_SECONDS=600 : run the libFuzzer harnesses (tests/fuzz/)
 #   make bench    the performance scenarios; writes bench/results.md
 #   make bench-compare REF=<git ref>   that build's heraldd against this tree's, A B A B
-#                 (BACKEND=postgresql: also on PostgreSQL, beside SQLite)
+#                 (on SQLite and PostgreSQL; COMPARE_BACKEND=sqlite: SQLite only)
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=

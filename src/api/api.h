@@ -38,7 +38,9 @@ typedef struct ApiOptions {
     const Auth *auth;               /* NULL = no authentication; not owned */
     Intake *intake;                 /* not owned; must outlive the Api */
     const StoreLocation *store_location; /* for the read connections; not owned */
-    const PolicySet *(*policies)(void); /* now: budgets of manual retries (reloadable) */
+    /* The policies now (a reload replaces them): manual retries' budgets,
+     * GET /v1/policies. */
+    const PolicySet *(*policies)(void);
     const NetGuard *guard;          /* literal target addresses refused at intake; not owned */
     /* Tells the scheduler that tasks for HOSTS became due at DUE (manual
      * retries); called on the HTTP thread after the commit. */

@@ -26,7 +26,7 @@ typedef void (*ApiHandler)(ApiCall *call);
 
 typedef struct ApiRoute {
     const char *method;  /* "GET" (also answers HEAD) or "POST" */
-    const char *pattern; /* "/v1/tasks/{id}": at most one {id} segment */
+    const char *pattern; /* "/v1/tasks/{id}": at most one {name} segment */
     const char *const *query; /* the query parameters it takes (NULL-terminated); NULL: none */
     bool json_body;      /* a body, if any, must be JSON (Content-Type is checked) */
     bool writes;         /* refused with 503 while herald shuts down */
@@ -35,7 +35,8 @@ typedef struct ApiRoute {
     bool intake;         /* counted in herald_intake_requests_total */
 } ApiRoute;
 
-/* The {id} segment of the path, or "" if the route has none. */
+/* The {name} segment of the path ({id}, {business_type}), or "" if the
+ * route has none. */
 const char *api_call_path_parameter(const ApiCall *call);
 
 /* A query-string argument or request header, or NULL. */

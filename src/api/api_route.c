@@ -1,7 +1,7 @@
 /*
  * api_route: the API's route table (the tables of api_tasks.c, api_manual.c,
- * api_repair.c, api_system.c, api_overview.c and api_console.c) and how a
- * request finds its route. See api_route.h.
+ * api_repair.c, api_system.c, api_overview.c, api_policy.c and
+ * api_console.c) and how a request finds its route. See api_route.h.
  */
 #include "api_route.h"
 
@@ -11,6 +11,7 @@
 #include "api_console.h"
 #include "api_manual.h"
 #include "api_overview.h"
+#include "api_policy.h"
 #include "api_repair.h"
 #include "api_system.h"
 #include "api_tasks.h"
@@ -18,11 +19,12 @@
 static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
                                                    api_repair_routes,
                                                    api_system_routes, api_overview_routes,
-                                                   api_console_routes};
+                                                   api_policy_routes, api_console_routes};
 static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
                                                  &api_repair_route_count,
                                                  &api_system_route_count,
                                                  &api_overview_route_count,
+                                                 &api_policy_route_count,
                                                  &api_console_route_count};
 
 void api_route_print(FILE *out)
@@ -34,15 +36,15 @@ void api_route_print(FILE *out)
     }
 }
 
-/* Matches PATH against PATTERN; a "{id}" segment captures into PARAMETER. */
+/* Matches PATH against PATTERN; a "{name}" segment captures into PARAMETER. */
 static bool api_route_matches(const char *pattern, const char *path,
                               char parameter[API_PATH_PARAMETER_MAX])
 {
-    const char *placeholder = strstr(pattern, "{id}");
+    const char *placeholder = strchr(pattern, '{');
     if (placeholder == NULL)
         return strcmp(pattern, path) == 0;
     size_t prefix = (size_t)(placeholder - pattern);
-    const char *suffix = placeholder + 4;
+    const char *suffix = strchr(placeholder, '}') + 1; /* the tables' patterns close it */
     if (strncmp(pattern, path, prefix) != 0)
         return false;
     const char *segment = path + prefix;
@@ -65,7 +67,7 @@ const ApiRoute *api_route_find(const char *method, const char *path,
         for (size_t t = 0; t < sizeof api_route_tables / sizeof api_route_tables[0]; t++) {
             for (size_t i = 0; i < *api_route_counts[t]; i++) {
                 const ApiRoute *route = &api_route_tables[t][i];
-                if ((strstr(route->pattern, "{id}") == NULL) != literal ||
+                if ((strchr(route->pattern, '{') == NULL) != literal ||
                     !api_route_matches(route->pattern, path, parameter))
                     continue;
                 if (strcmp(route->method, wanted) == 0)

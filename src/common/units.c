@@ -78,3 +78,27 @@ int units_parse_size(const char *text, uint64_t *out_bytes, char *err, size_t er
                        sizeof units_size_suffixes / sizeof units_size_suffixes[0], "size",
                        "4096, 4KiB, 256KiB, 1MiB", UINT64_MAX, out_bytes, err, errlen);
 }
+
+void units_format_duration_ms(int64_t ms, char out[UNITS_DURATION_TEXT_MAX])
+{
+    static const struct {
+        int64_t ms;
+        const char *unit;
+    } units[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
+    /* INT64_MAX ms is 106,751,991,167 days: the longest text fits with room. */
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        int64_t count = ms > 0 ? ms / units[i].ms : 0;
+        ms -= count * units[i].ms;
+        if (count > 0) {
+            int written = snprintf(out + used, UNITS_DURATION_TEXT_MAX - used, "%s%lld%s",
+                                   used ? " " : "", (long long)count, units[i].unit);
+            if (written < 0 || (size_t)written >= UNITS_DURATION_TEXT_MAX - used)
+                break;
+            used += (size_t)written;
+        }
+    }
+    if (used == 0)
+        snprintf(out, UNITS_DURATION_TEXT_MAX, "0s");
+}

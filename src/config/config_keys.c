@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "task.h"
+
 #define CONFIG_DAY_MS (86400LL * 1000)
 
 #define CONFIG_FIELD(field) offsetof(Config, field), sizeof(((Config *)0)->field)
@@ -106,8 +108,8 @@ const ConfigKey config_keys[] = {
 };
 
 const ConfigKey config_policy_keys[] = {
-    {"retry", "max_retry", CONFIG_TYPE_INTEGER, POLICY_FIELD(max_retry), 1, 100, "5",
-     CONFIG_RELOAD},
+    {"retry", "max_retry", CONFIG_TYPE_INTEGER, POLICY_FIELD(max_retry), 1,
+     TASK_MAX_RETRY_MAX, "5", CONFIG_RELOAD},
     {"retry", "base_delay", CONFIG_TYPE_DURATION, POLICY_FIELD(base_delay_ms), 0,
      30 * CONFIG_DAY_MS, "1m", CONFIG_RELOAD},
     {"retry", "max_delay", CONFIG_TYPE_DURATION, POLICY_FIELD(max_delay_ms), 0, 30 * CONFIG_DAY_MS,

@@ -61,6 +61,38 @@ int64_t policy_apply_retry_after(const Policy *policy, int64_t delay_ms, int64_t
     return retry_after_ms > delay_ms ? retry_after_ms : delay_ms;
 }
 
+/* A + B, held at INT64_MAX rather than wrapping. */
+static int64_t policy_add_ms(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+size_t policy_plan_attempts(const Policy *policy, int64_t timeout_ms, PolicyPlannedAttempt *plan,
+                            size_t capacity)
+{
+    size_t count = policy->max_retry > 0 ? (size_t)policy->max_retry : 0;
+    if (count > capacity)
+        count = capacity;
+    int64_t nominal = 0, earliest = 0, latest = 0;
+    for (size_t i = 0; i < count; i++) {
+        int64_t wait = 0;
+        if (i > 0) {
+            int failure = (int)i;
+            wait = policy_base_delay_ms(policy, failure);
+            nominal = policy_add_ms(nominal, wait);
+            earliest = policy_add_ms(earliest, policy_next_delay_ms(policy, failure, 0.0));
+            latest = policy_add_ms(policy_add_ms(latest, timeout_ms),
+                                   policy_next_delay_ms(policy, failure, 1.0));
+        }
+        plan[i] = (PolicyPlannedAttempt){.attempt = (int)i + 1,
+                                         .wait_ms = wait,
+                                         .nominal_ms = nominal,
+                                         .earliest_ms = earliest,
+                                         .latest_ms = latest};
+    }
+    return count;
+}
+
 bool policy_is_exhausted(int64_t max_retry, int64_t attempts)
 {
     return attempts >= max_retry;

@@ -73,6 +73,26 @@ int64_t policy_next_delay_ms(const Policy *policy, int failure, double random_un
  * itself capped at the policy's max_delay. */
 int64_t policy_apply_retry_after(const Policy *policy, int64_t delay_ms, int64_t retry_after_ms);
 
+/* One attempt of a policy's planned schedule, in milliseconds after the
+ * first attempt started. NOMINAL: the waits before jitter, attempts taking
+ * no time. EARLIEST: the jitter's shortest waits. LATEST: its longest waits,
+ * and each earlier attempt running to the request timeout (a wait starts
+ * when the attempt before it ended). A receiver's Retry-After can push an
+ * attempt past LATEST (each wait up to max_delay); a manual retry starts a
+ * new schedule. */
+typedef struct PolicyPlannedAttempt {
+    int attempt;     /* 1-based */
+    int64_t wait_ms; /* before jitter, from the end of the attempt before; 0 for the first */
+    int64_t nominal_ms;
+    int64_t earliest_ms;
+    int64_t latest_ms;
+} PolicyPlannedAttempt;
+
+/* Fills PLAN with the policy's attempts (max_retry of them, at most
+ * CAPACITY) for requests that time out after TIMEOUT_MS; returns how many. */
+size_t policy_plan_attempts(const Policy *policy, int64_t timeout_ms, PolicyPlannedAttempt *plan,
+                            size_t capacity);
+
 /* True if a task that has made ATTEMPTS attempts with budget MAX_RETRY may
  * not try again. */
 bool policy_is_exhausted(int64_t max_retry, int64_t attempts);

@@ -46,6 +46,8 @@ extern const CtlCommand ctl_manual_commands[];
 extern const size_t ctl_manual_command_count;
 extern const CtlCommand ctl_secret_commands[];
 extern const size_t ctl_secret_command_count;
+extern const CtlCommand ctl_policy_commands[];
+extern const size_t ctl_policy_command_count;
 extern const CtlCommand ctl_overview_commands[];
 extern const size_t ctl_overview_command_count;
 
@@ -76,6 +78,9 @@ int ctl_list(Ctl *ctl, const CtlCommand *command, int argc, char **argv, const c
  * *_at, as "YYYY-MM-DD HH:MM:SS" in local time, or with a "Z" in UTC), null
  * as "-", else JSON. The caller frees it. */
 char *ctl_cell(const cJSON *object, const char *member);
+
+/* Prints COUNT name/value ROWS as a two-column table without a header. */
+void ctl_print_pairs(const char *const (*rows)[2], size_t count);
 
 /* Prints the "task" member of ANSWER as key/value lines, the payload as sent. */
 void ctl_print_task(const CtlAnswer *answer);

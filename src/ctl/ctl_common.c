@@ -141,6 +141,16 @@ char *ctl_cell(const cJSON *object, const char *member)
     return cJSON_PrintUnformatted(item);
 }
 
+void ctl_print_pairs(const char *const (*rows)[2], size_t count)
+{
+    CtlTable table;
+    ctl_table_init(&table, 2, NULL);
+    for (size_t i = 0; i < count; i++)
+        ctl_table_add(&table, rows[i]);
+    ctl_table_print(&table, stdout, ctl_table_width(stdout));
+    ctl_table_free(&table);
+}
+
 void ctl_print_rows(const cJSON *array, size_t columns, const char *const *header,
                     const char *const *members)
 {

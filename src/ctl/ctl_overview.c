@@ -53,12 +53,7 @@ static void ctl_overview_show(const CtlAnswer *answer)
                              {"alerts firing", alerts[0] ? alerts : "none"},
                              {"last hour", line[2]},
                              {"delivery lag", line[3]}};
-    CtlTable table;
-    ctl_table_init(&table, 2, NULL);
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        ctl_table_add(&table, rows[i]);
-    ctl_table_print(&table, stdout, ctl_table_width(stdout));
-    ctl_table_free(&table);
+    ctl_print_pairs(rows, sizeof rows / sizeof rows[0]);
 }
 
 static void ctl_receivers_show(const CtlAnswer *answer)

@@ -8,9 +8,10 @@
  * (up to a "--"); -h or --help anywhere prints the usage of the program, the
  * group or the command named, on stdout, and exits 0; an unknown command or
  * option exits 2 with a one-line hint. Each command (ctl_overview.c,
- * ctl_tasks.c, ctl_manual.c, ctl_secret.c) parses its own options. Output is a table for
- * people (fitted to the terminal, 80 columns when not one; times in local
- * time unless --utc), or the API's JSON unchanged with --json.
+ * ctl_tasks.c, ctl_manual.c, ctl_policy.c, ctl_secret.c) parses its own
+ * options. Output is a table for people (fitted to the terminal, 80 columns
+ * when not one; times in local time unless --utc), or the API's JSON
+ * unchanged with --json.
  *
  * Exit status: 0 success; 1 the API refused the request or the object was
  * not found (any error answer); 2 usage; 3 heraldd could not be reached (or
@@ -32,6 +33,7 @@ static const struct {
     {ctl_overview_commands, &ctl_overview_command_count},
     {ctl_task_commands, &ctl_task_command_count},
     {ctl_manual_commands, &ctl_manual_command_count},
+    {ctl_policy_commands, &ctl_policy_command_count},
     {ctl_secret_commands, &ctl_secret_command_count},
 };
 

@@ -90,7 +90,7 @@ class BrowserGuardTest(Pages, unittest.TestCase):
         task_id = failed_task(self.herald, self.broken, "P-HOST")
         before = manual_state(self.herald, task_id)
         paths = ["/v1/tasks", "/v1/tasks/%d" % task_id, "/v1/manual/%d" % task_id,
-                 "/v1/overview", "/healthz", "/ui/", "/v1/openapi.yaml"]
+                 "/v1/overview", "/v1/policies", "/healthz", "/ui/", "/v1/openapi.yaml"]
         for host in FOREIGN_HOSTS:
             host = host % self.fields
             for path in paths:

@@ -118,6 +118,42 @@ static void test_set_lookup(void **state)
     assert_ptr_equal(policy_set_find(&set, "order_update"), &set.fallback);
 }
 
+static void test_plan(void **state)
+{
+    (void)state;
+    Policy policy = make_policy(); /* 5 attempts: waits 1, 2, 4, 8 minutes */
+    policy.jitter = 0.1;
+    PolicyPlannedAttempt plan[POLICY_SCHEDULE_MAX];
+    assert_int_equal(policy_plan_attempts(&policy, 10000, plan, 32), 5);
+    static const int64_t nominal[] = {0, 1, 3, 7, 15};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(plan[i].attempt, i + 1);
+        assert_int_equal(plan[i].nominal_ms, nominal[i] * MINUTE);
+        assert_int_equal(plan[i].wait_ms, i == 0 ? 0 : ((int64_t)1 << (i - 1)) * MINUTE);
+        /* +-10% of each wait, and the latest adds each earlier attempt's 10 s. */
+        assert_int_equal(plan[i].earliest_ms, nominal[i] * MINUTE * 9 / 10);
+        assert_int_equal(plan[i].latest_ms, nominal[i] * MINUTE * 11 / 10 + i * 10000);
+    }
+    /* A schedule's waits, repeating its last; no jitter: all three agree. */
+    policy.jitter = 0;
+    policy.schedule.count = 2;
+    policy.schedule.delays_ms[0] = 5000;
+    policy.schedule.delays_ms[1] = 60000;
+    assert_int_equal(policy_plan_attempts(&policy, 0, plan, 32), 5);
+    assert_int_equal(plan[4].nominal_ms, 5000 + 3 * 60000);
+    assert_int_equal(plan[4].earliest_ms, plan[4].nominal_ms);
+    assert_int_equal(plan[4].latest_ms, plan[4].nominal_ms);
+    /* The capacity bounds the plan; a huge wait saturates, never wraps. */
+    assert_int_equal(policy_plan_attempts(&policy, 0, plan, 3), 3);
+    policy.schedule.count = 0;
+    policy.max_delay_ms = INT64_MAX;
+    policy.base_delay_ms = INT64_MAX / 2;
+    policy.max_retry = 4;
+    assert_int_equal(policy_plan_attempts(&policy, 10000, plan, 32), 4);
+    assert_int_equal(plan[3].nominal_ms, INT64_MAX);
+    assert_int_equal(plan[3].latest_ms, INT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_exhaustion),
         cmocka_unit_test(test_set_lookup),
+        cmocka_unit_test(test_plan),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

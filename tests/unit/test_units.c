@@ -87,6 +87,25 @@ static void test_error_names_the_problem(void **state)
     assert_non_null(strstr(err, "invalid size \"abc\""));
 }
 
+static void test_durations_written_for_people(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t ms;
+        const char *text;
+    } cases[] = {
+        {0, "0s"},           {-5, "0s"},          {1, "1ms"},
+        {1500, "1s 500ms"},  {60000, "1m"},       {15300000, "4h 15m"},
+        {90061001, "1d 1h 1m 1s 1ms"},
+        {INT64_MAX, "106751991167d 7h 12m 55s 807ms"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[UNITS_DURATION_TEXT_MAX];
+        units_format_duration_ms(cases[i].ms, text);
+        assert_string_equal(text, cases[i].text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -95,6 +114,7 @@ int main(void)
         cmocka_unit_test(test_durations_reject_overflow),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_error_names_the_problem),
+        cmocka_unit_test(test_durations_written_for_people),
     };
     return cmocka_run_group_tests_name("units", tests, NULL, NULL);
 }
