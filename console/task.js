@@ -3,7 +3,9 @@
 // sent unchanged), the attempt timeline, its manual entries and the audit
 // trail of operator actions; while it is in manual handling, retry it (as it
 // is, or with an edited target_url, headers or payload) or resolve it with a
-// note (POST /v1/manual/{id}/retry|resolve; heraldctl manual show|retry|resolve).
+// note (POST /v1/manual/{id}/retry|resolve; heraldctl manual show|retry|resolve);
+// once it succeeded, or failed and was resolved, send it again as it is with a
+// reason (POST /v1/tasks/{id}/redeliver; heraldctl tasks redeliver).
 import { call, post } from "./api.js";
 import { errorBox, fields, h, notice, orDash, show, table, time } from "./dom.js";
 import { pretty, spanOf } from "./rawjson.js";
@@ -126,6 +128,27 @@ function repairForms(task, payload, reload) {
   return [retry, resolve];
 }
 
+// Sending a finished task again, as it is (same webhook-id), with a reason.
+function redeliverForm(task, reload) {
+  const reason = h("input", { id: "redeliver-reason", name: "reason", class: "wide", required: true,
+    placeholder: "why it is sent again (required)" });
+  const schedule = h("select", { id: "redeliver-schedule", name: "schedule" },
+    h("option", { value: "once" }, "one attempt"),
+    h("option", { value: "full" }, "the business type's whole retry schedule"));
+  const area = h("div", { "aria-live": "polite" });
+  return h("form", { class: "panel stack", "aria-labelledby": "redeliver-heading", onsubmit: async (event) => {
+    event.preventDefault();
+    await repair(area, () => post(`/v1/tasks/${task.id}/redeliver`, { reason: reason.value.trim(), schedule: schedule.value }),
+      schedule.value === "full" ? "Sent again, with its whole schedule." : "Sent again: one attempt.", reload);
+  } },
+  h("h2", { id: "redeliver-heading" }, "Send again"),
+  h("p", { class: "muted" }, "The same bytes and webhook-id, for a receiver that lost what it got. Its earlier attempts stay in the timeline."),
+  h("label", {}, "Reason", reason),
+  h("label", {}, "Attempts", schedule),
+  h("div", {}, h("button", { type: "submit", id: "redeliver-submit" }, "Send again")),
+  area);
+}
+
 export async function render(container, args) {
   const id = args[0] || "";
   const { data, text } = await call("GET", `/v1/manual/${encodeURIComponent(id)}`);
@@ -169,5 +192,6 @@ export async function render(container, args) {
       table([["when", (a) => time(a.created_at)], ["action", (a) => a.action], ["by", (a) => a.actor],
         ["note", (a) => orDash(a.note), "wrap"],
         ["details", (a) => (a.details ? h("code", {}, JSON.stringify(a.details)) : orDash(null)), "wrap"]], data.actions),
-    open ? repairForms(task, payload, reload) : null);
+    open ? repairForms(task, payload, reload) : null,
+    !open && (task.status === "succeeded" || task.status === "failed") ? redeliverForm(task, reload) : null);
 }

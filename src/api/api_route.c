@@ -1,7 +1,7 @@
 /*
  * api_route: the API's route table (the tables of api_tasks.c, api_manual.c,
- * api_repair.c, api_system.c, api_overview.c, api_policy.c and
- * api_console.c) and how a request finds its route. See api_route.h.
+ * api_repair.c, api_redeliver.c, api_system.c, api_overview.c, api_policy.c
+ * and api_console.c) and how a request finds its route. See api_route.h.
  */
 #include "api_route.h"
 
@@ -12,16 +12,18 @@
 #include "api_manual.h"
 #include "api_overview.h"
 #include "api_policy.h"
+#include "api_redeliver.h"
 #include "api_repair.h"
 #include "api_system.h"
 #include "api_tasks.h"
 
 static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
-                                                   api_repair_routes,
+                                                   api_repair_routes, api_redeliver_routes,
                                                    api_system_routes, api_overview_routes,
                                                    api_policy_routes, api_console_routes};
 static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
                                                  &api_repair_route_count,
+                                                 &api_redeliver_route_count,
                                                  &api_system_route_count,
                                                  &api_overview_route_count,
                                                  &api_policy_route_count,

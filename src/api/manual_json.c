@@ -33,23 +33,35 @@ static cJSON *manual_json_parse(const char *body, size_t length, bool empty_allo
     return document;
 }
 
-static int manual_json_read_note(const cJSON *item, char **note, ApiError *error)
+/* A note (or a redelivery's reason, FIELD): 1 to MANUAL_NOTE_MAX characters. */
+static int manual_json_read_text(const cJSON *item, const char *field, char **note,
+                                 ApiError *error)
 {
     if (!cJSON_IsString(item) || item->valuestring[0] == '\0' ||
-        utf8_count_code_points(item->valuestring) > MANUAL_NOTE_MAX)
-        return manual_json_fail(error, "note", "note must be a string of 1 to 1024 characters");
+        utf8_count_code_points(item->valuestring) > MANUAL_NOTE_MAX) {
+        api_error_set(error, 422, "validation_failed", field,
+                      "%s must be a string of 1 to %d characters", field, MANUAL_NOTE_MAX);
+        return -1;
+    }
     /* Notes are printed in operators' terminals and tables: lines and tabs
      * only, no escape sequences (C0, DEL, or C1: U+0080-U+009F, which is
      * 0xC2 0x80-0x9F in UTF-8). */
     for (const unsigned char *p = (const unsigned char *)item->valuestring; *p; p++) {
         bool c1 = p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
-        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f || c1)
-            return manual_json_fail(error, "note",
-                                    "note may not contain control characters other than "
-                                    "newline and tab");
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f || c1) {
+            api_error_set(error, 422, "validation_failed", field,
+                          "%s may not contain control characters other than newline and tab",
+                          field);
+            return -1;
+        }
     }
     *note = strdup(item->valuestring);
-    return *note ? 0 : manual_json_fail(error, "note", "out of memory");
+    return *note ? 0 : manual_json_fail(error, field, "out of memory");
+}
+
+static int manual_json_read_note(const cJSON *item, char **note, ApiError *error)
+{
+    return manual_json_read_text(item, "note", note, error);
 }
 
 static int manual_json_read_time(const cJSON *item, const char *field, int64_t *out,
@@ -128,6 +140,41 @@ int manual_json_read_resolve(const char *body, size_t length, char **note, ApiEr
     }
     if (result == 0 && *note == NULL)
         result = manual_json_fail(error, "note", "note is required: say how it was resolved");
+    cJSON_Delete(document);
+    return result;
+}
+
+int manual_json_read_redeliver(const char *body, size_t length, ManualRedeliverRequest *out,
+                               ApiError *error)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *document = manual_json_parse(body, length, false, error);
+    if (document == NULL)
+        return -1;
+    int result = 0;
+    bool schedule_given = false;
+    for (const cJSON *member = document->child; member != NULL && result == 0;
+         member = member->next) {
+        if (strcmp(member->string, "reason") == 0 && out->reason == NULL) {
+            result = manual_json_read_text(member, "reason", &out->reason, error);
+        } else if (strcmp(member->string, "schedule") == 0 && !schedule_given) {
+            schedule_given = true;
+            if (cJSON_IsString(member) && strcmp(member->valuestring, "once") == 0)
+                out->full_schedule = false;
+            else if (cJSON_IsString(member) && strcmp(member->valuestring, "full") == 0)
+                out->full_schedule = true;
+            else
+                result = manual_json_fail(error, "schedule",
+                                          "schedule must be \"once\" (one attempt) or \"full\" "
+                                          "(the business type's whole retry schedule)");
+        } else {
+            api_error_set(error, 422, "validation_failed", member->string,
+                          "unknown or repeated field \"%.64s\"", member->string);
+            result = -1;
+        }
+    }
+    if (result == 0 && out->reason == NULL)
+        result = manual_json_fail(error, "reason", "reason is required: say why it is sent again");
     cJSON_Delete(document);
     return result;
 }

@@ -50,12 +50,20 @@ typedef struct ManualBulkRequest {
     char *note;
 } ManualBulkRequest;
 
+/* POST /v1/tasks/{id}/redeliver. The reason is owned. */
+typedef struct ManualRedeliverRequest {
+    char *reason;       /* required: for the audit trail */
+    bool full_schedule; /* the business type's whole schedule; false: one attempt */
+} ManualRedeliverRequest;
+
 /* Each reads BODY (LENGTH bytes; an empty body is allowed where every field
  * is optional). Returns 0, or -1 with a 400/422 in ERROR. The caller clears
  * OUT with the matching _clear function either way. */
 int manual_json_read_retry(const char *body, size_t length, const NetGuard *guard,
                            ManualRetryRequest *out, ApiError *error);
 int manual_json_read_resolve(const char *body, size_t length, char **note, ApiError *error);
+int manual_json_read_redeliver(const char *body, size_t length, ManualRedeliverRequest *out,
+                               ApiError *error);
 /* NOTE_REQUIRED: a bulk resolve must say why (unless it is a dry run). */
 int manual_json_read_bulk(const char *body, size_t length, bool note_required,
                           ManualBulkRequest *out, ApiError *error);

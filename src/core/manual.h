@@ -32,14 +32,16 @@ typedef struct ManualEntry {
 typedef struct ManualAction {
     int64_t id;
     int64_t task_id;
-    char action[MANUAL_WORD_MAX]; /* "retry", "resolve", "bulk_retry" */
+    char action[MANUAL_WORD_MAX]; /* "retry", "resolve", "bulk_retry", "redeliver", ... */
     char *actor;
     char *note;    /* NULL if none */
     char *details; /* JSON object text, NULL if none */
     int64_t created_at;
 } ManualAction;
 
-/* A retry with optional corrections; NULL fields are left as they are. */
+/* A retry with optional corrections; NULL fields are left as they are. A
+ * redelivery is a retry without corrections of a task that succeeded or
+ * failed, whether or not it is in manual handling. */
 typedef struct ManualRepair {
     const char *target_url;
     const char *target_host; /* with target_url */
@@ -51,6 +53,7 @@ typedef struct ManualRepair {
     int max_retry;           /* the fresh attempt budget */
     const char *note;
     const char *actor;
+    bool redeliver;          /* a task that succeeded is sent again too */
 } ManualRepair;
 
 typedef struct ManualFilter {

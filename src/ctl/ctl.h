@@ -69,6 +69,9 @@ bool ctl_is_id(const char *text);
 int ctl_request_and_show(Ctl *ctl, const char *method, const char *path, const char *body,
                          void (*show)(const CtlAnswer *answer));
 
+/* POSTs BODY (which it frees) as JSON to PATH, as ctl_request_and_show. */
+int ctl_post_json(Ctl *ctl, const char *path, cJSON *body, void (*show)(const CtlAnswer *answer));
+
 /* "LIST [--OPTION VALUE]...": GETs PATH with the options as query arguments. */
 int ctl_list(Ctl *ctl, const CtlCommand *command, int argc, char **argv, const char *path,
              const CtlQueryOption *options, size_t option_count,
@@ -82,7 +85,8 @@ char *ctl_cell(const cJSON *object, const char *member);
 /* Prints COUNT name/value ROWS as a two-column table without a header. */
 void ctl_print_pairs(const char *const (*rows)[2], size_t count);
 
-/* Prints the "task" member of ANSWER as key/value lines, the payload as sent. */
+/* Prints the "task" member of ANSWER as key/value lines, the payload as sent
+ * (ctl_show.c). */
 void ctl_print_task(const CtlAnswer *answer);
 
 /* Prints ARRAY's objects as a table of COLUMNS columns: HEADER names them,
@@ -90,6 +94,14 @@ void ctl_print_task(const CtlAnswer *answer);
  * it). */
 void ctl_print_rows(const cJSON *array, size_t columns, const char *const *header,
                     const char *const *members);
+
+/* Prints a task's whole case as GET /v1/manual/ID answers it: the task, its
+ * attempts, its manual entries and the actions taken on it (ctl_show.c). */
+void ctl_print_case(const CtlAnswer *answer);
+
+/* Prints manual entries, and operators' actions, as tables (ctl_show.c). */
+void ctl_print_entries(const cJSON *entries);
+void ctl_print_actions(const cJSON *actions);
 
 /* Prints the attempts array of ANSWER as a table (shared by tasks and manual). */
 void ctl_print_attempts(const cJSON *attempts);

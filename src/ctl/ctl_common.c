@@ -98,6 +98,17 @@ int ctl_request_and_show(Ctl *ctl, const char *method, const char *path, const c
     return CTL_EXIT_OK;
 }
 
+int ctl_post_json(Ctl *ctl, const char *path, cJSON *body, void (*show)(const CtlAnswer *answer))
+{
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (text == NULL)
+        return ctl_fail("out of memory");
+    int status = ctl_request_and_show(ctl, "POST", path, text, show);
+    free(text);
+    return status;
+}
+
 int ctl_list(Ctl *ctl, const CtlCommand *command, int argc, char **argv, const char *path,
              const CtlQueryOption *options, size_t option_count,
              void (*show)(const CtlAnswer *answer))

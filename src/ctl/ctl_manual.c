@@ -16,56 +16,12 @@
 
 #define CTL_PAYLOAD_FILE_MAX (64 * 1024 * 1024)
 
-static void ctl_manual_show_entries(const cJSON *entries)
-{
-    static const char *const header[] = {"TASK", "STATE", "REASON", "ATTEMPTS", "TYPE",
-                                         "BUSINESS_ID", "MOVED_AT", "LAST_ERROR"};
-    static const char *const members[] = {"task_id", "state", "reason", "attempts",
-                                          "business_type", "business_id", "moved_at",
-                                          "last_error"};
-    CtlTable table;
-    ctl_table_init(&table, 8, header);
-    const cJSON *entry;
-    cJSON_ArrayForEach(entry, entries)
-    {
-        char *cells[8];
-        for (int i = 0; i < 8; i++)
-            cells[i] = ctl_cell(entry, members[i]);
-        if (strlen(cells[7]) > 60)
-            strcpy(cells[7] + 57, "...");
-        ctl_table_add(&table, (const char *const *)cells);
-        for (int i = 0; i < 8; i++)
-            free(cells[i]);
-    }
-    ctl_table_print(&table, stdout, ctl_table_width(stdout));
-    ctl_table_free(&table);
-}
-
 static void ctl_manual_show_list(const CtlAnswer *answer)
 {
-    ctl_manual_show_entries(cJSON_GetObjectItemCaseSensitive(answer->json, "entries"));
+    ctl_print_entries(cJSON_GetObjectItemCaseSensitive(answer->json, "entries"));
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(answer->json, "next_after");
     if (cJSON_IsNumber(next))
         printf("(more: add --after %.0f)\n", next->valuedouble);
-}
-
-static void ctl_manual_show_actions(const cJSON *actions)
-{
-    static const char *const header[] = {"WHEN", "ACTION", "ACTOR", "NOTE", "DETAILS"};
-    static const char *const members[] = {"created_at", "action", "actor", "note", "details"};
-    ctl_print_rows(actions, 5, header, members);
-}
-
-/* Task, attempts, manual entries and actions, in that order. */
-static void ctl_manual_show_detail(const CtlAnswer *answer)
-{
-    ctl_print_task(answer);
-    printf("\nattempts:\n");
-    ctl_print_attempts(cJSON_GetObjectItemCaseSensitive(answer->json, "attempts"));
-    printf("\nmanual entries:\n");
-    ctl_manual_show_entries(cJSON_GetObjectItemCaseSensitive(answer->json, "entries"));
-    printf("\nactions:\n");
-    ctl_manual_show_actions(cJSON_GetObjectItemCaseSensitive(answer->json, "actions"));
 }
 
 static void ctl_manual_show_bulk(const CtlAnswer *answer)
@@ -103,7 +59,7 @@ static int ctl_manual_show(Ctl *ctl, const CtlCommand *command, int argc, char *
         return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
     char path[128];
     snprintf(path, sizeof path, "/v1/manual/%s", argv[1]);
-    return ctl_request_and_show(ctl, "GET", path, NULL, ctl_manual_show_detail);
+    return ctl_request_and_show(ctl, "GET", path, NULL, ctl_print_case);
 }
 
 /* A payload file as the JSON value to send: with AS_TEXT, its bytes as a
@@ -148,18 +104,6 @@ static cJSON *ctl_manual_read_payload(const char *path, bool as_text, char *err,
         snprintf(err, errlen, "out of memory");
     buffer_free(&content);
     return value;
-}
-
-static int ctl_manual_post(Ctl *ctl, const char *path, cJSON *body,
-                           void (*show)(const CtlAnswer *answer))
-{
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    if (text == NULL)
-        return ctl_fail("out of memory");
-    int status = ctl_request_and_show(ctl, "POST", path, text, show);
-    free(text);
-    return status;
 }
 
 /* --header "Name: value" (LINE) adds one header to the retry's "headers",
@@ -256,7 +200,7 @@ static int ctl_manual_retry(Ctl *ctl, const CtlCommand *command, int argc, char 
     }
     char path[128];
     snprintf(path, sizeof path, "/v1/manual/%s/retry", argv[optind]);
-    return ctl_manual_post(ctl, path, body, ctl_manual_show_detail);
+    return ctl_post_json(ctl, path, body, ctl_print_case);
 }
 
 static int ctl_manual_resolve(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
@@ -280,7 +224,7 @@ static int ctl_manual_resolve(Ctl *ctl, const CtlCommand *command, int argc, cha
     cJSON_AddStringToObject(body, "note", note);
     char path[128];
     snprintf(path, sizeof path, "/v1/manual/%s/resolve", argv[optind]);
-    return ctl_manual_post(ctl, path, body, ctl_manual_show_detail);
+    return ctl_post_json(ctl, path, body, ctl_print_case);
 }
 
 /* "retry-all" and "resolve-all": the selection (every filter given must
@@ -356,7 +300,7 @@ static int ctl_manual_bulk(Ctl *ctl, const CtlCommand *command, int argc, char *
         }
         return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
     }
-    return ctl_manual_post(ctl, path, body, ctl_manual_show_bulk);
+    return ctl_post_json(ctl, path, body, ctl_manual_show_bulk);
 }
 
 static int ctl_manual_retry_all(Ctl *ctl, const CtlCommand *command, int argc, char **argv)

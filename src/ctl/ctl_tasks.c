@@ -1,36 +1,13 @@
 /*
- * ctl_tasks: heraldctl's "tasks" commands: get, list, attempts.
+ * ctl_tasks: heraldctl's "tasks" commands: get, list, attempts, redeliver.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
 #include "ctl_table.h"
-
-void ctl_print_task(const CtlAnswer *answer)
-{
-    static const char *const fields[] = {
-        "id",         "webhook_id", "business_id",      "business_type", "target_url",
-        "status",     "attempts",   "max_retry",        "next_attempt_at", "created_at",
-        "updated_at", "last_status_code", "last_error", "idempotency_key", "headers",
-        "payload"};
-    static const char *const task_path[] = {"task", NULL};
-    const cJSON *task = cJSON_GetObjectItemCaseSensitive(answer->json, "task");
-    CtlTable table;
-    ctl_table_init(&table, 2, NULL);
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        /* The payload is shown as sent, not as cJSON would re-print it. */
-        char *value = strcmp(fields[i], "payload") == 0
-                          ? ctl_answer_raw_member(answer, task_path, "payload")
-                          : ctl_cell(task, fields[i]);
-        const char *row[] = {fields[i], value};
-        ctl_table_add(&table, row);
-        free(value);
-    }
-    ctl_table_print(&table, stdout, ctl_table_width(stdout));
-    ctl_table_free(&table);
-}
 
 static void ctl_tasks_show_list(const CtlAnswer *answer)
 {
@@ -101,6 +78,38 @@ static int ctl_tasks_list(Ctl *ctl, const CtlCommand *command, int argc, char **
                     sizeof options / sizeof options[0], ctl_tasks_show_list);
 }
 
+/* "redeliver ID --reason TEXT [--full]": POST /v1/tasks/ID/redeliver. */
+static int ctl_tasks_redeliver(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"reason", required_argument, NULL, 'r'},
+        {"full", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *reason = NULL;
+    bool full = false;
+    int option;
+    optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at the first word) */
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (option == 'r')
+            reason = optarg;
+        else if (option == 'f')
+            full = true;
+        else
+            return ctl_command_usage(command, option == 'h' ? stdout : stderr,
+                                     option == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE);
+    }
+    if (reason == NULL || optind != argc - 1 || !ctl_is_id(argv[optind]))
+        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "reason", reason);
+    cJSON_AddStringToObject(body, "schedule", full ? "full" : "once");
+    char path[128];
+    snprintf(path, sizeof path, "/v1/tasks/%s/redeliver", argv[optind]);
+    return ctl_post_json(ctl, path, body, ctl_print_case);
+}
+
 const CtlCommand ctl_task_commands[] = {
     {"tasks", "get", ctl_tasks_get, "tasks get ID", "show one task"},
     {"tasks", "list", ctl_tasks_list,
@@ -109,6 +118,9 @@ const CtlCommand ctl_task_commands[] = {
      "list tasks, newest first (find one by business id or idempotency key)"},
     {"tasks", "attempts", ctl_tasks_attempts, "tasks attempts ID",
      "show every delivery attempt of a task, oldest first"},
+    {"tasks", "redeliver", ctl_tasks_redeliver, "tasks redeliver ID --reason TEXT [--full]",
+     "send a task that succeeded or failed again, as it is (same webhook-id): one attempt, or"
+     " with --full its business type's whole retry schedule"},
 };
 
 const size_t ctl_task_command_count = sizeof ctl_task_commands / sizeof ctl_task_commands[0];

@@ -217,8 +217,8 @@ struct StoreBackend {
      * the caller's transaction. manual_open_id: the id of the task's open
      * entry in *ENTRY_ID (0: none), locked until the transaction ends where
      * the engine has row locks. manual_retry_task: the task made due again
-     * with the repair applied, if it is failed (else STORE_NOT_FOUND); *HOST
-     * its receiver, on the heap. */
+     * with the repair applied, if it is failed, or succeeded for a
+     * redelivery (else STORE_NOT_FOUND); *HOST its receiver, on the heap. */
     int (*manual_open_id)(Store *store, int64_t task_id, int64_t *entry_id, char *err,
                           size_t errlen);
     StoreResult (*manual_retry_task)(Store *store, int64_t task_id, const ManualRepair *repair,

@@ -429,6 +429,17 @@ StoreResult store_manual_retry(Store *store, int64_t task_id, int64_t entry_id,
                                const char *action, const char *details, int64_t now, char **host,
                                char *err, size_t errlen);
 
+/* Inside a transaction: sends task TASK_ID again, as it is (same webhook-id),
+ * if it succeeded or failed: pending and due at NOW with REPAIR's budget
+ * (its max_retry) on top of the attempts made; an open entry of a failed
+ * task closed as 'retried' with REPAIR's note, and the action "redeliver"
+ * recorded with REPAIR's actor and note and DETAILS. *HOST as for
+ * store_manual_retry. STORE_NOT_FOUND: the task is pending or delivering
+ * (or gone). */
+StoreResult store_task_redeliver(Store *store, int64_t task_id, const ManualRepair *repair,
+                                 const char *details, int64_t now, char **host, char *err,
+                                 size_t errlen);
+
 /* Inside a transaction: closes the open entry of TASK_ID (ENTRY_ID as for
  * store_manual_retry) without sending, as 'resolved' with NOTE, and records
  * the action. STORE_NOT_FOUND: none open (or not ENTRY_ID). */

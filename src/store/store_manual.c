@@ -8,7 +8,9 @@
  * with the repair applied, which only a failed task takes; close the entry
  * with its resolution; record the action in the audit trail. A step that
  * fails leaves the rest undone, and the caller rolls the transaction back.
- * A backend supplies the four statements.
+ * A redelivery (store_task_redeliver) is the same steps for a task that
+ * succeeded or failed, with or without an open entry. A backend supplies the
+ * four statements.
  */
 #include "backend.h"
 
@@ -43,6 +45,34 @@ StoreResult store_manual_retry(Store *store, int64_t task_id, int64_t entry_id,
     if (backend->manual_close(store, entry, "retried", repair->note, now, err, errlen) != 0 ||
         backend->action_insert(store, task_id, action, repair->actor, repair->note, details, now,
                                err, errlen) != 0) {
+        free(*host);
+        *host = NULL;
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+StoreResult store_task_redeliver(Store *store, int64_t task_id, const ManualRepair *repair,
+                                 const char *details, int64_t now, char **host, char *err,
+                                 size_t errlen)
+{
+    const StoreBackend *backend = store->backend;
+    *host = NULL;
+    /* Locked first on PostgreSQL, as for a retry: a concurrent operator's
+     * retry or resolve of the same entry waits for this transaction. */
+    int64_t entry;
+    StoreResult open = store_manual_entry(store, task_id, 0, &entry, err, errlen);
+    if (open == STORE_ERROR)
+        return STORE_ERROR;
+    ManualRepair again = *repair;
+    again.redeliver = true;
+    StoreResult result = backend->manual_retry_task(store, task_id, &again, now, host, err, errlen);
+    if (result != STORE_OK)
+        return result;
+    if ((open == STORE_OK &&
+         backend->manual_close(store, entry, "retried", repair->note, now, err, errlen) != 0) ||
+        backend->action_insert(store, task_id, "redeliver", repair->actor, repair->note, details,
+                               now, err, errlen) != 0) {
         free(*host);
         *host = NULL;
         return STORE_ERROR;

@@ -71,6 +71,7 @@ class Pages:
                 ("POST", "/v1/manual/%d/resolve" % task_id, note),
                 ("POST", "/v1/manual/retry", {"task_ids": [task_id]}),
                 ("POST", "/v1/manual/resolve", {"task_ids": [task_id], "note": "x"}),
+                ("POST", "/v1/tasks/%d/redeliver" % task_id, {"reason": "by a web page"}),
                 ("POST", "/v1/tasks", task_request("PAGE-1", target_url=self.broken.url())),
                 ("POST", "/v1/tasks/batch", {"tasks": [task_request(
                     "PAGE-2", target_url=self.broken.url())]})]

@@ -186,6 +186,14 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.assertEqual((detail["actions"][0]["actor"], detail["actions"][0]["note"],
                           detail["actions"][0]["details"]["target_url"]),
                          ("ops", "receiver moved", self.healthy.url()))
+        # Then sent again from the page: the same bytes and webhook-id, attempt 4.
+        self.assertEqual((detail["actions"][1]["action"], detail["actions"][1]["note"],
+                          detail["actions"][1]["details"]),
+                         ("redeliver", "lost by the receiver", {"schedule": "once", "max_retry": 1}))
+        delivered = self.healthy.wait_for(2)
+        self.assertEqual(delivered[1].body, delivered[0].body)
+        self.assertEqual(delivered[1].headers["webhook-id"], delivered[0].headers["webhook-id"])
+        self.assertEqual(delivered[1].headers["x-herald-attempt"], "4")
         for task_id in resolve:
             _, _, detail = self.herald.request("GET", "/v1/manual/%d" % task_id,
                                                headers=self.herald.auth_headers())
@@ -198,7 +206,7 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.assertEqual(sorted(n for n in os.listdir(SCREENSHOTS) if n != "failure.png"),
                          ["01-token.png", "02-wrong-token.png", "03-overview.png",
                           "04-manual-queue.png", "05-task-failed.png", "05b-retry-refused.png",
-                          "06-task-retried.png",
+                          "06-task-retried.png", "06b-task-redelivered.png",
                           "07-bulk-dry-run.png", "08-bulk-resolved.png", "09-find.png",
                           "10-receivers.png", "11-alerts.png", "12-phone-manual.png",
                           "13-phone-task.png"])

@@ -7,7 +7,8 @@
 // SCENARIO: {url, token, healthy_url, broken_url, fix_task, resolve_tasks: [id, id],
 // fix_business_id, screenshots, profile, contract_dir}. Walks an operator's session: a wrong token,
 // the right one, the overview, the manual queue, a failed task's attempts, a
-// retry with an edited URL that then succeeds, a bulk resolve of two entries
+// retry with an edited URL that then succeeds, sending it again with a reason, a
+// bulk resolve of two entries
 // after its dry-run count, find and receivers; at 1280x800 and at a phone's
 // 390x844. Saves a screenshot of each step in SCENARIO.screenshots. Fails on
 // any uncaught error in the page or any Content-Security-Policy violation.
@@ -149,6 +150,20 @@ async function run() {
   }
   await waitForText("main", /receiver moved/); // the audit trail
   await shot("06-task-retried");
+
+  step("the delivered task is sent again, with a reason");
+  await page.type("#redeliver-reason", "lost by the receiver");
+  await page.click("#redeliver-submit");
+  await waitForText(".notice", /Sent again: one attempt/);
+  const again = Date.now() + STEP_MS;
+  while (!/succeeded/.test(await text("#task-status")) || !/Attempt 4/.test(await text("#attempts"))) {
+    if (Date.now() > again) throw new Error("the task sent again did not succeed");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await page.click("#refresh");
+    await page.waitForSelector("#task-status");
+  }
+  await waitForText("main", /lost by the receiver/); // the audit trail
+  await shot("06b-task-redelivered");
 
   step("bulk resolve two entries, after the dry run's count");
   await page.goto(`${scenario.url}/ui/#/manual`);

@@ -11,9 +11,10 @@
 
 typedef TestStore Fixture;
 
-/* A task of TYPE that failed for good at MOVED_AT (reason "exhausted", 1 attempt). */
-static int64_t failed_task(Store *store, const char *business_id, const char *type,
-                           int64_t moved_at)
+/* A task of TYPE whose one attempt ended at MOVED_AT as KIND (failed for good,
+ * reason "exhausted", or succeeded). */
+static int64_t finished_task(Store *store, const char *business_id, const char *type,
+                             int64_t moved_at, AttemptOutcomeKind kind)
 {
     TaskRequest request;
     test_task_request(&request, business_id, type, "http://a/x", NULL, "{}");
@@ -34,14 +35,23 @@ static int64_t failed_task(Store *store, const char *business_id, const char *ty
     outcome.attempt.status_code = 500;
     strcpy(outcome.attempt.error_class, "http_status");
     strcpy(outcome.attempt.error_message, "HTTP 500");
-    outcome.kind = ATTEMPT_OUTCOME_MANUAL;
-    outcome.manual_reason = "exhausted";
+    outcome.kind = kind;
+    if (kind == ATTEMPT_OUTCOME_MANUAL)
+        outcome.manual_reason = "exhausted";
+    else
+        outcome.attempt.status_code = 200;
     strcpy(outcome.claim_token, "0123456789abcdef0123456789abcdef");
     size_t fenced;
     assert_int_equal(store_record_outcomes(store, &outcome, 1, moved_at, &fenced, err, sizeof err), 0);
     assert_int_equal(store_commit(store, err, sizeof err), 0);
     task_request_clear(&request);
     return id;
+}
+
+static int64_t failed_task(Store *store, const char *business_id, const char *type,
+                           int64_t moved_at)
+{
+    return finished_task(store, business_id, type, moved_at, ATTEMPT_OUTCOME_MANUAL);
 }
 
 static size_t list(Store *store, ManualFilter filter, int64_t *task_ids)
@@ -346,6 +356,67 @@ static void test_resolve_and_matching(void **state)
     store_manual_matches_free(matches, count);
 }
 
+/* A redelivery sends a task that succeeded or failed again, as it is, with a
+ * budget on top of its attempts; a failed task's open entry is closed; a task
+ * in hand is refused and nothing is written. */
+static void test_redeliver(void **state)
+{
+    Fixture *fixture = *state;
+    Store *store = fixture->store;
+    int64_t ok = finished_task(store, "OK", "PAY", 1000, ATTEMPT_OUTCOME_SUCCEEDED);
+    int64_t failed = failed_task(store, "NO", "PAY", 1000);
+    ManualRepair repair = {.max_retry = 1, .note = "lost by the receiver", .actor = "ops"};
+    char err[256];
+    char *host = NULL;
+    assert_int_equal(store_begin(store, err, sizeof err), 0);
+    assert_int_equal(store_task_redeliver(store, ok, &repair, "{\"schedule\":\"once\"}", 5000,
+                                          &host, err, sizeof err), STORE_OK);
+    assert_string_equal(host, "http://a");
+    free(host);
+    /* Now pending: a second redelivery is refused. */
+    assert_int_equal(store_task_redeliver(store, ok, &repair, NULL, 5000, &host, err, sizeof err),
+                     STORE_NOT_FOUND);
+    assert_null(host);
+    repair.max_retry = 3;
+    assert_int_equal(store_task_redeliver(store, failed, &repair, NULL, 6000, &host, err,
+                                          sizeof err), STORE_OK);
+    free(host);
+    assert_int_equal(store_commit(store, err, sizeof err), 0);
+    Task task;
+    assert_int_equal(store_task_get(store, ok, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_PENDING);
+    assert_int_equal(task.attempts, 1);
+    assert_int_equal(task.max_retry, 2);
+    assert_int_equal(task.next_attempt_at, 5000);
+    assert_string_equal(task.webhook_id, "msg_m");
+    assert_string_equal(task.payload, "{}");
+    task_clear(&task);
+    assert_int_equal(store_task_get(store, failed, &task, err, sizeof err), STORE_OK);
+    assert_int_equal(task.status, TASK_STATUS_PENDING);
+    assert_int_equal(task.max_retry, 4);
+    task_clear(&task);
+    int64_t ids[4];
+    assert_int_equal(list(store, (ManualFilter){.state = MANUAL_STATE_OPEN}, ids), 0);
+    ManualEntry *entries;
+    size_t count;
+    assert_int_equal(store_manual_list(store, &(ManualFilter){.state = MANUAL_STATE_ALL,
+                                                              .task_id = failed, .limit = 10,
+                                                              .until = INT64_MAX},
+                                       &entries, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_string_equal(entries[0].resolution, "retried");
+    assert_string_equal(entries[0].note, "lost by the receiver");
+    store_manual_list_free(entries, count);
+    ManualAction *actions;
+    assert_int_equal(store_action_list(store, ok, &actions, &count, err, sizeof err), 0);
+    assert_int_equal(count, 1);
+    assert_string_equal(actions[0].action, "redeliver");
+    assert_string_equal(actions[0].actor, "ops");
+    assert_string_equal(actions[0].note, "lost by the receiver");
+    assert_string_equal(actions[0].details, "{\"schedule\":\"once\"}");
+    store_action_list_free(actions, count);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +426,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_without_corrections_keeps_the_task, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_retry_can_drop_the_headers, test_store_setup, test_store_teardown),
         cmocka_unit_test_setup_teardown(test_resolve_and_matching, test_store_setup, test_store_teardown),
+        cmocka_unit_test_setup_teardown(test_redeliver, test_store_setup, test_store_teardown),
     };
     return cmocka_run_group_tests_name("store_manual", tests, NULL, NULL);
 }

@@ -65,11 +65,12 @@ StoreResult pg_manual_retry_task(Store *base, int64_t task_id, const ManualRepai
     pg_param_bytes(&params, repair->payload ? repair->payload : "", repair->payload_length);
     pg_param_bool(&params, repair->replace_headers);
     pg_param_text(&params, repair->headers_json);
+    pg_param_bool(&params, repair->redeliver);
     PGresult *result =
         pg_run(pg_of(base), PG_SQL_MANUAL_RETRY_TASK, &params, "retry task", err, errlen);
     if (result == NULL)
         return STORE_ERROR;
-    StoreResult found = STORE_NOT_FOUND; /* the task is not failed */
+    StoreResult found = STORE_NOT_FOUND; /* not failed (or succeeded, to redeliver) */
     if (PQntuples(result) > 0) {
         found = STORE_OK;
         if (pg_column_text(result, 0, 0, host, NULL) != 0) {

@@ -237,7 +237,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_MANUAL_OPEN_ID] =
         "SELECT id FROM manual WHERE task_id = $1::bigint AND state = 'open' FOR UPDATE",
     /* task_id, now, budget, target_url (NULL: unchanged), target_host,
-     * has_payload, payload_is_json, payload, has_headers, headers. A fresh
+     * has_payload, payload_is_json, payload, has_headers, headers, redeliver
+     * (a task that succeeded is taken too). A fresh
      * budget on top of the attempts made, so attempt numbers keep growing. */
     [PG_SQL_MANUAL_RETRY_TASK] =
         "WITH t AS (UPDATE tasks SET status = 'pending', next_attempt_at = $2::bigint,"
@@ -247,7 +248,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " dedup_url = CASE WHEN $4 IS NULL THEN dedup_url"
         " ELSE coalesce(dedup_url, target_url) END,"
         " payload_is_json = CASE WHEN $6::boolean THEN $7::boolean ELSE payload_is_json END"
-        " WHERE id = $1::bigint AND status = 'failed' RETURNING id, target_host),"
+        " WHERE id = $1::bigint AND (status = 'failed' OR ($11::boolean AND status = 'succeeded'))"
+        " RETURNING id, target_host),"
         " queued AS (" PG_QUEUE_DUE("SELECT id, target_host, $2 FROM t") "),"
         " body AS (UPDATE task_bodies"
         " SET payload = CASE WHEN $6 THEN $8::bytea ELSE payload END,"

@@ -78,6 +78,7 @@ StoreResult sqlite_manual_retry_task(Store *base, int64_t task_id, const ManualR
     sqlite_bind_int64(statement, ":has_headers", repair->replace_headers);
     sqlite_bind_text(statement, ":headers", repair->headers_json);
     sqlite_bind_int64(statement, ":id", task_id);
+    sqlite_bind_int64(statement, ":redeliver", repair->redeliver);
     int rc = sqlite_step(store, statement);
     StoreResult result = STORE_OK;
     if (rc == SQLITE_ROW) {
@@ -87,7 +88,7 @@ StoreResult sqlite_manual_retry_task(Store *base, int64_t task_id, const ManualR
         }
         rc = sqlite_step(store, statement);
     } else if (rc == SQLITE_DONE) {
-        result = STORE_NOT_FOUND; /* the task is not failed */
+        result = STORE_NOT_FOUND; /* the task is not failed (or succeeded, to redeliver) */
     }
     if (rc != SQLITE_DONE && result == STORE_OK) {
         sqlite_fail(store, "retry task", err, errlen);

@@ -126,7 +126,8 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " payload = CASE WHEN :has_payload THEN :payload ELSE payload END,"
         " payload_is_json = CASE WHEN :has_payload THEN :is_json ELSE payload_is_json END,"
         " headers = CASE WHEN :has_headers THEN :headers ELSE headers END"
-        " WHERE id = :id AND status = 'failed' RETURNING target_host",
+        " WHERE id = :id AND (status = 'failed' OR (:redeliver AND status = 'succeeded'))"
+        " RETURNING target_host",
     [STORE_SQL_MANUAL_CLOSE] =
         "UPDATE manual SET state = 'resolved', resolved_at = :now, resolution = :resolution,"
         " note = :note WHERE id = :id",
