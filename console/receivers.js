@@ -1,6 +1,6 @@
 // receivers: per scheme://host:port, tasks pending, requests in flight,
-// attempts failed in the last hour and the latest failure (GET /v1/receivers;
-// heraldctl receivers).
+// attempts failed in the last hour, the latest failure, and until when it is
+// held (its Retry-After) (GET /v1/receivers; heraldctl receivers).
 import { get } from "./api.js";
 import { h, orDash, show, table, time } from "./dom.js";
 
@@ -16,6 +16,7 @@ export async function render(container) {
         ["in flight", (r) => String(r.in_flight), "num"],
         ["failures (1 h)", (r) => String(r.failures), "num"],
         ["last failure", (r) => time(r.last_failure_at)],
+        ["held until", (r) => time(r.held_until)],
         ["last error", (r) => orDash(r.last_error), "wrap"],
       ], data.receivers));
 }

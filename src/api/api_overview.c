@@ -103,6 +103,11 @@ static void api_overview_receivers(ApiCall *call)
         cJSON_AddItemToObject(object, "last_error",
                               receiver->last_error ? cJSON_CreateString(receiver->last_error)
                                                    : cJSON_CreateNull());
+        /* This heraldd's hold (the scheduler's snapshot, a second old at most). */
+        int64_t held_until = metrics_receiver_held_until(receiver->host);
+        cJSON_AddItemToObject(object, "held_until",
+                              held_until > clock_now_ms() ? task_render_time(held_until)
+                                                          : cJSON_CreateNull());
         cJSON_AddItemToArray(array, object);
     }
     store_receiver_list_free(receivers, count);

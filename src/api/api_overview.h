@@ -7,7 +7,8 @@
  *                      (across every instance sharing the database);
  *   GET /v1/receivers  per scheme://host:port: tasks pending, requests in
  *                      flight, attempts failed in the last hour, the latest
- *                      failure.
+ *                      failure, and until when this heraldd holds it (its
+ *                      Retry-After).
  * Reads only, on the HTTP thread's borrowed connection.
  */
 #ifndef HERALD_API_OVERVIEW_H

@@ -273,16 +273,29 @@ int metrics_set_receivers(const MetricsReceiver *receivers, size_t count)
     return 0;
 }
 
-int metrics_receiver_in_flight(const char *key)
+/* A copy of receiver KEY's row of the last snapshot (without its key), or
+ * zeros if it has none. */
+static MetricsReceiver metrics_receiver_get(const char *key)
 {
-    int in_flight = 0;
+    MetricsReceiver found = {0};
     pthread_mutex_lock(&metrics_receivers_lock);
     for (size_t i = 0; i < metrics_receiver_count; i++) {
         if (strcmp(metrics_receivers[i].key, key) == 0)
-            in_flight = metrics_receivers[i].in_flight;
+            found = metrics_receivers[i];
     }
     pthread_mutex_unlock(&metrics_receivers_lock);
-    return in_flight;
+    found.key = NULL;
+    return found;
+}
+
+int metrics_receiver_in_flight(const char *key)
+{
+    return metrics_receiver_get(key).in_flight;
+}
+
+int64_t metrics_receiver_held_until(const char *key)
+{
+    return metrics_receiver_get(key).held_until;
 }
 
 void metrics_free(void)
@@ -362,6 +375,19 @@ static int metrics_render_receivers(Buffer *out)
         metrics_label(metrics_receivers[i].key, label, sizeof label);
         failed |= metrics_printf(out, "herald_receiver_lag_seconds{receiver=\"%s\"} %.3f\n",
                                  label, (double)metrics_receivers[i].lag_ms / 1000.0);
+    }
+    failed |= metrics_printf(out, "# HELP herald_receiver_held_seconds How much longer this "
+                                  "heraldd leaves a receiver alone, as its 429 or 503 "
+                                  "Retry-After asked.\n"
+                                  "# TYPE herald_receiver_held_seconds gauge\n");
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; i < metrics_receiver_count; i++) {
+        if (metrics_receivers[i].held_until <= now)
+            continue;
+        metrics_label(metrics_receivers[i].key, label, sizeof label);
+        failed |= metrics_printf(out, "herald_receiver_held_seconds{receiver=\"%s\"} %.3f\n",
+                                 label,
+                                 (double)(metrics_receivers[i].held_until - now) / 1000.0);
     }
     pthread_mutex_unlock(&metrics_receivers_lock);
     return failed;

@@ -94,9 +94,10 @@ typedef struct MetricsReceiver {
     const char *key; /* borrowed for the call */
     int in_flight;
     int64_t lag_ms; /* how long its earliest due task has waited; 0 if none is due */
+    int64_t held_until; /* Unix ms: it asked (Retry-After) to be left alone until then; 0 */
 } MetricsReceiver;
 
-/* The receivers with requests in flight or due tasks waiting, most overdue
+/* The receivers with requests in flight, due tasks waiting or a hold, most overdue
  * first, at most METRICS_RECEIVERS_MAX (the scheduler publishes them once a
  * second; they are copied). Returns 0, or -1 if out of memory (the old
  * snapshot stays). */
@@ -105,6 +106,10 @@ int metrics_set_receivers(const MetricsReceiver *receivers, size_t count);
 
 /* The in-flight count of receiver KEY in the last snapshot (0 if absent). */
 int metrics_receiver_in_flight(const char *key);
+
+/* Until when this heraldd holds receiver KEY (Retry-After), as of the last
+ * snapshot: Unix ms, or 0. */
+int64_t metrics_receiver_held_until(const char *key);
 
 /* Frees the snapshot (at exit). */
 void metrics_free(void);

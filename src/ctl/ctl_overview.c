@@ -58,10 +58,10 @@ static void ctl_overview_show(const CtlAnswer *answer)
 
 static void ctl_receivers_show(const CtlAnswer *answer)
 {
-    static const char *const header[] = {"RECEIVER", "PENDING", "IN_FLIGHT", "FAILED_1H",
-                                         "LAST_FAILURE", "LAST_ERROR"};
-    static const char *const members[] = {"receiver", "pending", "in_flight", "failures",
-                                          "last_failure_at", "last_error"};
+    static const char *const header[] = {"RECEIVER",     "PENDING",   "IN_FLIGHT", "FAILED_1H",
+                                         "LAST_FAILURE", "HELD_UNTIL", "LAST_ERROR"};
+    static const char *const members[] = {"receiver",        "pending",    "in_flight", "failures",
+                                          "last_failure_at", "held_until", "last_error"};
     ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "receivers"),
                    sizeof header / sizeof header[0], header, members);
 }

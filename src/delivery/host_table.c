@@ -1,6 +1,7 @@
 /*
  * host_table: see host_table.h. A chained hash (FNV-1a, doubling) and a
- * binary min-heap keyed by next_due with back-pointers for O(log n) updates.
+ * binary min-heap keyed by ready_at (next_due, or a later hold's end) with
+ * back-pointers for O(log n) updates.
  */
 #include "host_table.h"
 
@@ -13,6 +14,8 @@ struct Host {
     char *key;          /* owned */
     int in_flight;
     int64_t next_due;   /* Unix ms, or HOST_TABLE_IDLE */
+    int64_t held_until; /* Unix ms; 0: not held */
+    int64_t ready_at;   /* the heap's key: next_due, or held_until if later */
     size_t heap_index;  /* valid while in the heap */
     int in_heap;
     struct Host *next_in_bucket;
@@ -31,6 +34,16 @@ int host_in_flight(const Host *host)
 int64_t host_next_due(const Host *host)
 {
     return host->next_due;
+}
+
+int64_t host_held_until(const Host *host)
+{
+    return host->held_until;
+}
+
+int64_t host_ready_at(const Host *host)
+{
+    return host->ready_at;
 }
 
 static uint64_t host_table_hash(const char *key)
@@ -111,6 +124,7 @@ Host *host_table_get(HostTable *table, const char *key)
         return NULL;
     }
     host->next_due = HOST_TABLE_IDLE;
+    host->ready_at = HOST_TABLE_IDLE;
     if (table->count + 1 > table->bucket_count)
         host_table_grow_buckets(table);
     size_t index = host_table_hash(key) & (table->bucket_count - 1);
@@ -133,7 +147,7 @@ static void host_table_sift_up(HostTable *table, size_t index)
     Host *host = table->heap[index];
     while (index > 0) {
         size_t parent = (index - 1) / 2;
-        if (table->heap[parent]->next_due <= host->next_due)
+        if (table->heap[parent]->ready_at <= host->ready_at)
             break;
         host_table_heap_place(table, index, table->heap[parent]);
         index = parent;
@@ -149,9 +163,9 @@ static void host_table_sift_down(HostTable *table, size_t index)
         if (child >= table->heap_count)
             break;
         if (child + 1 < table->heap_count &&
-            table->heap[child + 1]->next_due < table->heap[child]->next_due)
+            table->heap[child + 1]->ready_at < table->heap[child]->ready_at)
             child++;
-        if (host->next_due <= table->heap[child]->next_due)
+        if (host->ready_at <= table->heap[child]->ready_at)
             break;
         host_table_heap_place(table, index, table->heap[child]);
         index = child;
@@ -200,6 +214,9 @@ static void host_table_remove(HostTable *table, Host *host)
 
 void host_table_settle(HostTable *table, Host *host)
 {
+    host->ready_at = host->next_due != HOST_TABLE_IDLE && host->held_until > host->next_due
+                         ? host->held_until
+                         : host->next_due;
     int claimable = host->next_due != HOST_TABLE_IDLE && host->in_flight < table->per_host_limit;
     if (host->in_heap && !claimable) {
         host_table_heap_remove(table, host);
@@ -209,8 +226,33 @@ void host_table_settle(HostTable *table, Host *host)
     } else if (claimable && host_table_heap_insert(table, host) != 0) {
         /* Out of memory: the host is found again when a task of it is notified. */
     }
-    if (!host->in_heap && host->in_flight == 0 && host->next_due == HOST_TABLE_IDLE)
+    if (!host->in_heap && host->in_flight == 0 && host->next_due == HOST_TABLE_IDLE &&
+        host->held_until == 0)
         host_table_remove(table, host);
+}
+
+bool host_table_hold(HostTable *table, Host *host, int64_t until)
+{
+    if (until <= host->held_until)
+        return false;
+    host->held_until = until;
+    host_table_settle(table, host);
+    return true;
+}
+
+void host_table_expire_holds(HostTable *table, int64_t now)
+{
+    for (size_t i = 0; i < table->bucket_count; i++) {
+        Host *host = table->buckets[i];
+        while (host != NULL) {
+            Host *next = host->next_in_bucket; /* settle may free HOST */
+            if (host->held_until != 0 && host->held_until <= now) {
+                host->held_until = 0;
+                host_table_settle(table, host);
+            }
+            host = next;
+        }
+    }
 }
 
 void host_table_set_due(HostTable *table, Host *host, int64_t next_due)

@@ -2,18 +2,21 @@
  * host_table: the scheduler's view of receivers.
  *
  * One entry per "scheme://host:port" that has work: how many requests are in
- * flight to it and when its earliest pending task is due. A min-heap holds
- * the hosts that could take a request now (due work known, fewer than
- * per_host_limit in flight), earliest due first, so the scheduler claims
- * host by host without ever looking at another host's backlog. Memory is
- * O(hosts with work), never O(tasks): an entry with nothing in flight and
- * nothing due is dropped.
+ * flight to it, when its earliest pending task is due, and until when the
+ * receiver asked to be left alone (a 429 or 503 with Retry-After holds the
+ * receiver, not only the task that got it). A min-heap holds the hosts that
+ * could take a request (due work known, fewer than per_host_limit in
+ * flight), the earliest ready first (due, and past any hold), so the
+ * scheduler claims host by host without ever looking at another host's
+ * backlog. Memory is O(hosts with work or a hold), never O(tasks): an entry
+ * with nothing in flight, nothing due and no hold is dropped.
  *
  * Used by the scheduler thread only; no lock.
  */
 #ifndef HERALD_HOST_TABLE_H
 #define HERALD_HOST_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +34,13 @@ int host_in_flight(const Host *host);
 
 /* When its earliest known pending task is due (Unix ms), or HOST_TABLE_IDLE. */
 int64_t host_next_due(const Host *host);
+
+/* Until when the receiver is held (Unix ms; 0: not held). */
+int64_t host_held_until(const Host *host);
+
+/* When a request to it may start: its next due time, or the end of its
+ * hold if later (HOST_TABLE_IDLE with nothing due). */
+int64_t host_ready_at(const Host *host);
 
 typedef struct HostTable {
     Host **buckets;
@@ -58,6 +68,14 @@ void host_table_set_due(HostTable *table, Host *host, int64_t next_due);
 /* Lowers HOST's due time to DUE if DUE is earlier. */
 void host_table_note_due(HostTable *table, Host *host, int64_t due);
 
+/* Holds HOST until UNTIL (Unix ms), unless it is held longer already.
+ * Returns whether the hold was set or lengthened. */
+bool host_table_hold(HostTable *table, Host *host, int64_t until);
+
+/* Lifts the holds that ended at NOW and drops the entries they alone kept:
+ * O(hosts); the scheduler calls it once a second. */
+void host_table_expire_holds(HostTable *table, int64_t now);
+
 /* Changes HOST's in-flight count by DELTA. May free HOST (idle, nothing in
  * flight): do not use the pointer afterwards. */
 void host_table_add_in_flight(HostTable *table, Host *host, int delta);
@@ -67,7 +85,7 @@ void host_table_add_in_flight(HostTable *table, Host *host, int delta);
 void host_table_visit(const HostTable *table, void (*visit)(const Host *host, void *argument),
                       void *argument);
 
-/* The claimable host due earliest, or NULL. */
+/* The claimable host ready earliest (host_ready_at), or NULL. */
 Host *host_table_peek(const HostTable *table);
 
 /* Re-files HOST after changes to it; frees it if idle. Do not use the

@@ -9,7 +9,8 @@
 #include "log.h"
 #include "metrics.h"
 
-/* The receivers worth showing: those with requests in flight or due tasks. */
+/* The receivers worth showing: those with requests in flight, due tasks or a
+ * hold. */
 typedef struct Receivers {
     MetricsReceiver *items;
     size_t count;
@@ -22,7 +23,8 @@ static void receivers_visit(const Host *host, void *argument)
     Receivers *receivers = argument;
     int64_t next_due = host_next_due(host);
     bool due = next_due != HOST_TABLE_IDLE && next_due <= receivers->now;
-    if (host_in_flight(host) == 0 && !due)
+    bool held = host_held_until(host) > receivers->now;
+    if (host_in_flight(host) == 0 && !due && !held)
         return;
     if (receivers->count == receivers->capacity) {
         size_t capacity = receivers->capacity ? receivers->capacity * 2 : 64;
@@ -36,6 +38,7 @@ static void receivers_visit(const Host *host, void *argument)
         .key = host_key(host),
         .in_flight = host_in_flight(host),
         .lag_ms = due ? receivers->now - next_due : 0,
+        .held_until = held ? host_held_until(host) : 0,
     };
 }
 

@@ -158,6 +158,31 @@ static void scheduler_take_inbox(Scheduler *scheduler)
     free(notices);
 }
 
+/* A 429 or 503 with Retry-After holds the receiver, not only the task that
+ * got it: no request to it starts here before then (the wait capped at the
+ * task's policy's max_delay, as the task's own next attempt is). Requests
+ * in flight finish; tasks that fall due meanwhile wait without spending an
+ * attempt. */
+static void scheduler_hold_receiver(Scheduler *scheduler, Host *host, const Delivery *delivery,
+                                    const AttemptOutcome *outcome)
+{
+    int status = outcome->attempt.status_code;
+    if ((status != 429 && status != 503) || delivery->retry_after_ms < 0)
+        return;
+    int64_t wait = policy_apply_retry_after(delivery->policy, 0, delivery->retry_after_ms);
+    int64_t now = clock_now_ms();
+    int64_t before = host_held_until(host);
+    if (wait <= 0 || !host_table_hold(&scheduler->hosts, host, now + wait))
+        return;
+    /* A line when a hold starts or grows by a second or more, not one per
+     * answer of the requests that were in flight together. */
+    if (before <= now || now + wait - before >= 1000) {
+        log_info("event=receiver_held receiver=%s status=%d seconds=%.1f", host_key(host),
+                 status, (double)wait / 1000.0);
+        scheduler->next_receivers = 0; /* shown now, not after a sleep as long as the hold */
+    }
+}
+
 /* Turns finished transfers into outcomes and frees their slots. */
 static void scheduler_collect_finished(Scheduler *scheduler)
 {
@@ -188,6 +213,8 @@ static void scheduler_collect_finished(Scheduler *scheduler)
         Host *host = delivery->owner;
         if (outcome != NULL && outcome->kind == ATTEMPT_OUTCOME_RETRY)
             host_table_note_due(&scheduler->hosts, host, outcome->next_attempt_at);
+        if (outcome != NULL)
+            scheduler_hold_receiver(scheduler, host, delivery, outcome);
         host_table_add_in_flight(&scheduler->hosts, host, -1);
         deliver_release(delivery);
         scheduler->free_slots[scheduler->free_count++] = delivery;
@@ -248,7 +275,7 @@ static void scheduler_submit_turn(Scheduler *scheduler, int64_t now, bool may_cl
     size_t reserved = 0, count = 0;
     Host *host;
     while (may_claim && reserved < room && (host = host_table_peek(&scheduler->hosts)) != NULL &&
-           host_next_due(host) <= now) {
+           host_ready_at(host) <= now) {
         size_t limit = (size_t)(scheduler->options.per_host_concurrency - host_in_flight(host));
         if (limit > room - reserved)
             limit = room - reserved;
@@ -370,7 +397,7 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
     Host *top = host_table_peek(&scheduler->hosts);
     if (!stopping && !scheduler->turn_out && top != NULL &&
         scheduler->in_flight < scheduler->options.concurrency) {
-        int64_t due_in = host_next_due(top) - now;
+        int64_t due_in = host_ready_at(top) - now;
         if (due_in < retry_in)
             due_in = retry_in; /* a failing database is not asked again sooner */
         if (due_in < wait)
@@ -388,9 +415,9 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
  * whatever the loop does next), and once a second the receivers. Work that
  * waits: the earliest-due host with a free slot of its own (the heap's top,
  * O(1)) and the hosts of the turn out. Tasks that wait because their
- * receiver is at its own concurrency limit, or backs off, are that
- * receiver's lag, not the scheduler's, and do not make the instance "not
- * ready". */
+ * receiver is at its own concurrency limit, or backs off (a hold its
+ * Retry-After asked for), are that receiver's lag, not the scheduler's, and
+ * do not make the instance "not ready". */
 static void scheduler_publish(Scheduler *scheduler, int64_t now)
 {
     int64_t monotonic = clock_monotonic_ms();
@@ -401,7 +428,7 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
         scheduler->next_watchdog = monotonic + scheduler->options.watchdog_ms;
     }
     Host *top = host_table_peek(&scheduler->hosts);
-    int64_t waiting = top != NULL ? host_next_due(top) : HOST_TABLE_IDLE;
+    int64_t waiting = top != NULL ? host_ready_at(top) : HOST_TABLE_IDLE;
     for (size_t i = 0; scheduler->turn_out && i < scheduler->turn.claim_count; i++)
         if (scheduler->claims[i].due < waiting)
             waiting = scheduler->claims[i].due;
@@ -413,6 +440,7 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
     if (monotonic < scheduler->next_receivers)
         return;
     scheduler->next_receivers = monotonic + 1000;
+    host_table_expire_holds(&scheduler->hosts, now);
     receivers_publish(&scheduler->hosts, now);
 }
 

@@ -1,4 +1,5 @@
-/* Unit tests for src/delivery/host_table.c: entries, limits, heap order, forgetting idle hosts. */
+/* Unit tests for src/delivery/host_table.c: entries, limits, heap order, holds,
+ * forgetting idle hosts. */
 #include "test_support.h"
 
 #include <stdio.h>
@@ -79,12 +80,53 @@ static void test_many_hosts_keep_heap_order(void **state)
     host_table_free(&table);
 }
 
+/* A hold (a receiver's Retry-After) makes a host ready only at its end, only
+ * lengthens, keeps an idle host known until it ends, and ends by the clock. */
+static void test_holds(void **state)
+{
+    (void)state;
+    HostTable table;
+    assert_int_equal(host_table_init(&table, 2), 0);
+    Host *a = host_table_get(&table, "http://a:80");
+    Host *b = host_table_get(&table, "http://b:80");
+    host_table_set_due(&table, a, 100);
+    host_table_set_due(&table, b, 200);
+    assert_ptr_equal(host_table_peek(&table), a);
+    assert_true(host_table_hold(&table, a, 1000));
+    assert_int_equal(host_ready_at(a), 1000);
+    assert_int_equal(host_next_due(a), 100); /* the tasks' own due time stays */
+    assert_ptr_equal(host_table_peek(&table), b);
+    assert_false(host_table_hold(&table, a, 900)); /* never shortened */
+    assert_true(host_table_hold(&table, a, 1500));
+    assert_int_equal(host_held_until(a), 1500);
+    /* Work due after the hold is ready when due. */
+    host_table_set_due(&table, b, 5000);
+    assert_true(host_table_hold(&table, b, 3000));
+    assert_int_equal(host_ready_at(b), 5000);
+    /* Idle and held: kept, so a task that comes meanwhile still waits. */
+    host_table_set_due(&table, a, HOST_TABLE_IDLE);
+    assert_ptr_equal(host_table_find(&table, "http://a:80"), a);
+    host_table_expire_holds(&table, 1499);
+    assert_ptr_equal(host_table_find(&table, "http://a:80"), a);
+    host_table_note_due(&table, a, 1200);
+    assert_int_equal(host_ready_at(a), 1500);
+    host_table_set_due(&table, a, HOST_TABLE_IDLE);
+    host_table_expire_holds(&table, 1500); /* ended: lifted, and the idle entry dropped */
+    assert_null(host_table_find(&table, "http://a:80"));
+    host_table_expire_holds(&table, 3000);
+    assert_int_equal(host_held_until(b), 0);
+    assert_int_equal(host_ready_at(b), 5000);
+    assert_ptr_equal(host_table_peek(&table), b);
+    host_table_free(&table);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_claimable_hosts_in_due_order),
         cmocka_unit_test(test_idle_hosts_are_forgotten),
         cmocka_unit_test(test_many_hosts_keep_heap_order),
+        cmocka_unit_test(test_holds),
     };
     return cmocka_run_group_tests_name("host_table", tests, NULL, NULL);
 }
