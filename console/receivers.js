@@ -1,22 +1,61 @@
-// receivers: per scheme://host:port, tasks pending, requests in flight,
-// attempts failed in the last hour, the latest failure, and until when it is
-// held (its Retry-After) (GET /v1/receivers; heraldctl receivers).
-import { get } from "./api.js";
-import { h, orDash, show, table, time } from "./dom.js";
+// receivers: per scheme://host:port, whether an operator paused it, tasks
+// pending, requests in flight, attempts failed in the last hour, the latest
+// failure, and until when it is held (its Retry-After) (GET /v1/receivers;
+// heraldctl receivers). Pause one (nothing is sent to it until resumed; its
+// tasks wait without spending attempts) or resume it, with a note (POST
+// /v1/receivers/{receiver}/pause|resume; heraldctl receivers pause|resume).
+import { post, get } from "./api.js";
+import { errorBox, h, notice, orDash, show, table, time } from "./dom.js";
+
+let lastNotice = null;
+
+// The form that pauses or resumes RECEIVER, shown under the table.
+function changeForm(area, receiver, pause, reload) {
+  const note = h("input", { id: "receiver-note", name: "note", class: "wide",
+    placeholder: pause ? "why (for example a ticket); optional" : "optional" });
+  const errors = h("div", { "aria-live": "polite" });
+  show(area, h("form", { class: "panel stack", "aria-labelledby": "receiver-change-heading", onsubmit: async (event) => {
+    event.preventDefault();
+    const body = note.value.trim() ? { note: note.value.trim() } : {};
+    try {
+      await post(`/v1/receivers/${encodeURIComponent(receiver)}/${pause ? "pause" : "resume"}`, body);
+      lastNotice = pause ? `Paused ${receiver}: nothing is sent to it until it is resumed.` : `Resumed ${receiver}.`;
+      reload();
+    } catch (error) {
+      show(errors, errorBox(error));
+    }
+  } },
+  h("h2", { id: "receiver-change-heading" }, `${pause ? "Pause" : "Resume"} ${receiver}`),
+  h("p", { class: "muted" }, pause ? "Its tasks wait, due or not, without spending attempts; requests in flight finish. herald never resumes it on its own."
+    : "Its waiting tasks go out through the usual per-receiver limit."),
+  h("label", {}, "Note", note),
+  h("div", {}, h("button", { type: "submit", id: "receiver-confirm", class: pause ? "danger" : null }, pause ? "Pause" : "Resume")),
+  errors));
+  note.focus();
+}
 
 export async function render(container) {
   const data = await get("/v1/receivers");
+  const message = lastNotice;
+  lastNotice = null;
+  const reload = () => render(container);
+  const area = h("div", {});
   show(container,
     h("h1", {}, "Receivers"),
-    h("p", { class: "muted" }, "Receivers with work waiting, in flight, or failures since ", time(data.failures_since), "."),
+    message ? notice(message) : null,
+    h("p", { class: "muted" }, "Receivers with work waiting, in flight, paused, or failures since ", time(data.failures_since), "."),
     data.receivers.length === 0 ? h("p", {}, "No receiver has work waiting or failed in the last hour.") :
       table([
         ["receiver", (r) => h("code", {}, r.receiver), "wrap"],
+        ["paused", (r) => (r.paused ? h("span", { class: "state-open", title: `by ${r.paused_by}${r.pause_note ? `: ${r.pause_note}` : ""}` }, "paused") : "—")],
         ["pending", (r) => String(r.pending), "num"],
         ["in flight", (r) => String(r.in_flight), "num"],
         ["failures (1 h)", (r) => String(r.failures), "num"],
         ["last failure", (r) => time(r.last_failure_at)],
         ["held until", (r) => time(r.held_until)],
         ["last error", (r) => orDash(r.last_error), "wrap"],
-      ], data.receivers));
+        ["", (r) => h("button", { type: "button", class: "secondary", "aria-label": `${r.paused ? "resume" : "pause"} ${r.receiver}`,
+          onclick: () => changeForm(area, r.receiver, !r.paused, reload) }, r.paused ? "Resume…" : "Pause…")],
+      ], data.receivers),
+    area);
 }

@@ -46,6 +46,9 @@ typedef struct ApiOptions {
      * retries); called on the HTTP thread after the commit. */
     void (*on_tasks_due)(void *argument, const char *const *hosts, size_t count, int64_t due);
     void *on_tasks_due_argument;
+    /* Tells the scheduler that a receiver was paused or resumed (committed);
+     * called on the HTTP thread with on_tasks_due_argument. */
+    void (*on_receivers_changed)(void *argument);
     /* The configuration in force now (a reload replaces it): /readyz reads
      * [alert] max_lag from it. */
     const struct Config *(*config)(void);

@@ -69,6 +69,13 @@ const PolicySet *api_call_policies(const ApiCall *call)
     return call->api->options.policies();
 }
 
+void api_call_announce_receivers(ApiCall *call)
+{
+    const ApiOptions *options = &call->api->options;
+    if (options->on_receivers_changed != NULL)
+        options->on_receivers_changed(options->on_tasks_due_argument);
+}
+
 void api_call_announce_due(ApiCall *call, const char *const *hosts, size_t count, int64_t due)
 {
     const ApiOptions *options = &call->api->options;

@@ -64,6 +64,9 @@ const NetGuard *api_call_guard(const ApiCall *call);
 /* The server's options (readiness limits and the like). */
 const struct ApiOptions *api_call_options(const ApiCall *call);
 
+/* Tells the scheduler that this call paused or resumed a receiver. */
+void api_call_announce_receivers(ApiCall *call);
+
 /* Wakes the scheduler for tasks of HOSTS made due at DUE by this call. */
 void api_call_announce_due(ApiCall *call, const char *const *hosts, size_t count, int64_t due);
 

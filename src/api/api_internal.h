@@ -18,9 +18,10 @@
 #include "buffer.h"
 #include "store_pool.h"
 
-/* A path segment a route captures: a task id (19 digits), a business type
- * (64 characters); a longer one is refused by the handler, up to this. */
-#define API_PATH_PARAMETER_MAX 128
+/* What a route captures from a path: a task id (19 digits), a business type
+ * (64 characters), a receiver (scheme://host:port, a host of up to 253); a
+ * longer one is refused by the handler, up to this. */
+#define API_PATH_PARAMETER_MAX 320
 #define API_ALLOW_MAX 24 /* "GET, HEAD, POST" */
 #define API_QUERY_MAX 16 /* query parameters one request may give */
 

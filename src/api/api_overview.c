@@ -108,6 +108,16 @@ static void api_overview_receivers(ApiCall *call)
         cJSON_AddItemToObject(object, "held_until",
                               held_until > clock_now_ms() ? task_render_time(held_until)
                                                           : cJSON_CreateNull());
+        cJSON_AddBoolToObject(object, "paused", receiver->paused);
+        cJSON_AddItemToObject(object, "paused_at", receiver->paused
+                                                       ? task_render_time(receiver->paused_at)
+                                                       : cJSON_CreateNull());
+        cJSON_AddItemToObject(object, "paused_by", receiver->paused_by
+                                                       ? cJSON_CreateString(receiver->paused_by)
+                                                       : cJSON_CreateNull());
+        cJSON_AddItemToObject(object, "pause_note", receiver->pause_note
+                                                        ? cJSON_CreateString(receiver->pause_note)
+                                                        : cJSON_CreateNull());
         cJSON_AddItemToArray(array, object);
     }
     store_receiver_list_free(receivers, count);

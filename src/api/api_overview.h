@@ -7,8 +7,9 @@
  *                      (across every instance sharing the database);
  *   GET /v1/receivers  per scheme://host:port: tasks pending, requests in
  *                      flight, attempts failed in the last hour, the latest
- *                      failure, and until when this heraldd holds it (its
- *                      Retry-After).
+ *                      failure, until when this heraldd holds it (its
+ *                      Retry-After), and whether an operator paused it
+ *                      (api_receivers.c), when, who and why.
  * Reads only, on the HTTP thread's borrowed connection.
  */
 #ifndef HERALD_API_OVERVIEW_H

@@ -65,8 +65,22 @@ static void api_redeliver_done(ApiCall *call)
 {
     Redelivery *redelivery = api_call_state(call);
     if (redelivery->job.result == INTAKE_JOB_REFUSED) {
-        /* Between the look and the write, someone sent it again first. */
-        api_redeliver_not_finished(call, redelivery->task_id, "pending again");
+        /* Between the look and the write the task changed: sent again by
+         * someone else (pending again), or gone (retention). Read what it is. */
+        Task task;
+        char err[256];
+        StoreResult found =
+            store_task_get(api_call_reader(call), redelivery->task_id, &task, err, sizeof err);
+        if (found == STORE_NOT_FOUND) {
+            api_call_fail(call, 404, "not_found", "id", "no task with id \"%lld\"",
+                          (long long)redelivery->task_id);
+        } else if (found != STORE_OK) {
+            api_manual_unavailable(call, err);
+        } else {
+            api_redeliver_not_finished(call, redelivery->task_id,
+                                       task_status_name(task.status));
+            task_clear(&task);
+        }
         return;
     }
     if (redelivery->job.result != INTAKE_JOB_OK) {

@@ -1,7 +1,8 @@
 /*
  * api_route: the API's route table (the tables of api_tasks.c, api_manual.c,
- * api_repair.c, api_redeliver.c, api_system.c, api_overview.c, api_policy.c
- * and api_console.c) and how a request finds its route. See api_route.h.
+ * api_repair.c, api_redeliver.c, api_receivers.c, api_system.c,
+ * api_overview.c, api_policy.c and api_console.c) and how a request finds
+ * its route. See api_route.h.
  */
 #include "api_route.h"
 
@@ -12,6 +13,7 @@
 #include "api_manual.h"
 #include "api_overview.h"
 #include "api_policy.h"
+#include "api_receivers.h"
 #include "api_redeliver.h"
 #include "api_repair.h"
 #include "api_system.h"
@@ -19,11 +21,13 @@
 
 static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
                                                    api_repair_routes, api_redeliver_routes,
+                                                   api_receivers_routes,
                                                    api_system_routes, api_overview_routes,
                                                    api_policy_routes, api_console_routes};
 static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
                                                  &api_repair_route_count,
                                                  &api_redeliver_route_count,
+                                                 &api_receivers_route_count,
                                                  &api_system_route_count,
                                                  &api_overview_route_count,
                                                  &api_policy_route_count,
@@ -38,7 +42,10 @@ void api_route_print(FILE *out)
     }
 }
 
-/* Matches PATH against PATTERN; a "{name}" segment captures into PARAMETER. */
+/* Matches PATH against PATTERN; a "{name}" captures into PARAMETER: one
+ * segment at the end of the pattern, or, before a fixed end ("/pause"),
+ * everything up to it, slashes too (a receiver, "https://host:443", comes
+ * percent-encoded and libmicrohttpd decodes it). */
 static bool api_route_matches(const char *pattern, const char *path,
                               char parameter[API_PATH_PARAMETER_MAX])
 {
@@ -50,7 +57,10 @@ static bool api_route_matches(const char *pattern, const char *path,
     if (strncmp(pattern, path, prefix) != 0)
         return false;
     const char *segment = path + prefix;
-    size_t segment_length = strcspn(segment, "/");
+    size_t suffix_length = strlen(suffix), rest = strlen(segment);
+    size_t segment_length = suffix_length == 0 ? strcspn(segment, "/")
+                            : rest > suffix_length ? rest - suffix_length
+                                                   : 0;
     if (segment_length == 0 || segment_length >= API_PATH_PARAMETER_MAX ||
         strcmp(segment + segment_length, suffix) != 0)
         return false;

@@ -121,7 +121,10 @@ int manual_json_read_retry(const char *body, size_t length, const NetGuard *guar
     return result;
 }
 
-int manual_json_read_resolve(const char *body, size_t length, char **note, ApiError *error)
+/* A body with at most a "note" (an empty body is an empty object); REQUIRED:
+ * the note must be there, else MISSING says why. */
+static int manual_json_read_note_only(const char *body, size_t length, bool required,
+                                      const char *missing, char **note, ApiError *error)
 {
     *note = NULL;
     cJSON *document = manual_json_parse(body, length, true, error);
@@ -138,10 +141,21 @@ int manual_json_read_resolve(const char *body, size_t length, char **note, ApiEr
             result = -1;
         }
     }
-    if (result == 0 && *note == NULL)
-        result = manual_json_fail(error, "note", "note is required: say how it was resolved");
+    if (result == 0 && *note == NULL && required)
+        result = manual_json_fail(error, "note", missing);
     cJSON_Delete(document);
     return result;
+}
+
+int manual_json_read_resolve(const char *body, size_t length, char **note, ApiError *error)
+{
+    return manual_json_read_note_only(body, length, true,
+                                      "note is required: say how it was resolved", note, error);
+}
+
+int manual_json_read_pause(const char *body, size_t length, char **note, ApiError *error)
+{
+    return manual_json_read_note_only(body, length, false, NULL, note, error);
 }
 
 int manual_json_read_redeliver(const char *body, size_t length, ManualRedeliverRequest *out,

@@ -62,6 +62,8 @@ typedef struct ManualRedeliverRequest {
 int manual_json_read_retry(const char *body, size_t length, const NetGuard *guard,
                            ManualRetryRequest *out, ApiError *error);
 int manual_json_read_resolve(const char *body, size_t length, char **note, ApiError *error);
+/* POST /v1/receivers/{receiver}/pause and /resume: an optional note. */
+int manual_json_read_pause(const char *body, size_t length, char **note, ApiError *error);
 int manual_json_read_redeliver(const char *body, size_t length, ManualRedeliverRequest *out,
                                ApiError *error);
 /* NOTE_REQUIRED: a bulk resolve must say why (unless it is a dry run). */

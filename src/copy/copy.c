@@ -3,9 +3,9 @@
  *
  * Both databases are opened as heraldd would (each brought to this
  * binary's schema), the PostgreSQL one must hold no tasks, attempts,
- * manual entries, actions, alerts or queue rows, and then every row is
- * streamed with COPY ... FROM STDIN (text format) inside one PostgreSQL
- * transaction that
+ * manual entries, actions, alerts, queue rows or receivers, and then every
+ * row is streamed with COPY ... FROM STDIN (text format) inside one
+ * PostgreSQL transaction that
  * also moves each identity past the largest id copied and compares every
  * table's count with the source's. Anything failing rolls the whole copy
  * back: the destination is left as empty as it was, the source untouched
@@ -101,6 +101,14 @@ static const CopyTable copy_tables[] = {
      "SELECT id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"
      " command_sent_at, instance FROM alerts ORDER BY id",
      "ittitiitiit", "id"},
+    /* Receivers an operator paused stay paused, and their audit trail goes along. */
+    {"receivers", "receiver, paused, paused_at, paused_by, note, updated_at",
+     "SELECT receiver, paused, paused_at, paused_by, note, updated_at FROM receivers"
+     " ORDER BY receiver",
+     "toitti", NULL},
+    {"receiver_actions", "id, receiver, action, actor, note, created_at",
+     "SELECT id, receiver, action, actor, note, created_at FROM receiver_actions ORDER BY id",
+     "itttti", "id"},
 };
 #define COPY_TABLE_COUNT (sizeof copy_tables / sizeof copy_tables[0])
 
@@ -398,7 +406,9 @@ static int copy_check_empty(PgStore *to, char *err, size_t errlen)
     if (pg_query_int64(to,
                        "SELECT (SELECT count(*) FROM tasks) + (SELECT count(*) FROM attempts) +"
                        " (SELECT count(*) FROM manual) + (SELECT count(*) FROM actions) +"
-                       " (SELECT count(*) FROM alerts) + (SELECT count(*) FROM task_queue)",
+                       " (SELECT count(*) FROM alerts) + (SELECT count(*) FROM task_queue) +"
+                       " (SELECT count(*) FROM receivers) +"
+                       " (SELECT count(*) FROM receiver_actions)",
                        "check the destination is empty", &rows, err, errlen) != 0)
         return -1;
     if (rows != 0) {

@@ -98,6 +98,16 @@ bool policy_is_exhausted(int64_t max_retry, int64_t attempts)
     return attempts >= max_retry;
 }
 
+int64_t policy_set_shortest_max_delay_ms(const PolicySet *set)
+{
+    int64_t shortest = set->fallback.max_delay_ms;
+    for (size_t i = 0; i < set->business_count; i++) {
+        if (set->business[i].policy.max_delay_ms < shortest)
+            shortest = set->business[i].policy.max_delay_ms;
+    }
+    return shortest;
+}
+
 int64_t policy_set_lease_ms(const PolicySet *set, int64_t delivery_timeout_ms)
 {
     int64_t longest = delivery_timeout_ms;

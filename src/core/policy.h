@@ -105,4 +105,9 @@ bool policy_is_exhausted(int64_t max_retry, int64_t attempts);
 #define POLICY_LEASE_MARGIN_MS 10000
 int64_t policy_set_lease_ms(const PolicySet *set, int64_t delivery_timeout_ms);
 
+/* The shortest max_delay of SET's policies: how long a receiver may be held
+ * for all of its tasks (a Retry-After), so that no business type waits past
+ * its own cap because of another's answer. */
+int64_t policy_set_shortest_max_delay_ms(const PolicySet *set);
+
 #endif

@@ -69,6 +69,13 @@ bool ctl_is_id(const char *text);
 int ctl_request_and_show(Ctl *ctl, const char *method, const char *path, const char *body,
                          void (*show)(const CtlAnswer *answer));
 
+/* "COMMAND ARGUMENT [--note TEXT]": sets *ARGUMENT (non-empty) and *NOTE
+ * (NULL if not given) and returns CTL_PARSED, or returns the exit status of
+ * the usage it printed (--help, or a usage error). */
+#define CTL_PARSED (-1)
+int ctl_parse_note_and_argument(const CtlCommand *command, int argc, char **argv,
+                                const char **argument, const char **note);
+
 /* POSTs BODY (which it frees) as JSON to PATH, as ctl_request_and_show. */
 int ctl_post_json(Ctl *ctl, const char *path, cJSON *body, void (*show)(const CtlAnswer *answer));
 

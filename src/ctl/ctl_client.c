@@ -131,6 +131,8 @@ CtlResult ctl_client_request(CtlClient *client, const char *method, const char *
     buffer_init(&response, CTL_RESPONSE_MAX);
     char curl_error[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(curl, CURLOPT_URL, url);
+    /* The path as built: a business type "." or ".." is one, not a dot segment. */
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "heraldctl/" HERALD_VERSION);

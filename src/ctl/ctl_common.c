@@ -98,6 +98,30 @@ int ctl_request_and_show(Ctl *ctl, const char *method, const char *path, const c
     return CTL_EXIT_OK;
 }
 
+int ctl_parse_note_and_argument(const CtlCommand *command, int argc, char **argv,
+                                const char **argument, const char **note)
+{
+    static const struct option options[] = {
+        {"note", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *note = NULL;
+    int option;
+    optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at the first word) */
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (option == 'n')
+            *note = optarg;
+        else
+            return ctl_command_usage(command, option == 'h' ? stdout : stderr,
+                                     option == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE);
+    }
+    if (optind != argc - 1 || argv[optind][0] == '\0')
+        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+    *argument = argv[optind];
+    return CTL_PARSED;
+}
+
 int ctl_post_json(Ctl *ctl, const char *path, cJSON *body, void (*show)(const CtlAnswer *answer))
 {
     char *text = cJSON_PrintUnformatted(body);

@@ -205,25 +205,16 @@ static int ctl_manual_retry(Ctl *ctl, const CtlCommand *command, int argc, char 
 
 static int ctl_manual_resolve(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"note", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
-    const char *note = NULL;
-    int option;
-    optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at the first word) */
-    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (option == 'n')
-            note = optarg;
-        else
-            return ctl_command_usage(command, option == 'h' ? stdout : stderr,
-                                     option == 'h' ? CTL_EXIT_OK : CTL_EXIT_USAGE);
-    }
-    if (note == NULL || optind != argc - 1 || !ctl_is_id(argv[optind]))
+    const char *task_id, *note;
+    int parsed = ctl_parse_note_and_argument(command, argc, argv, &task_id, &note);
+    if (parsed != CTL_PARSED)
+        return parsed;
+    if (note == NULL || !ctl_is_id(task_id))
         return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "note", note);
     char path[128];
-    snprintf(path, sizeof path, "/v1/manual/%s/resolve", argv[optind]);
+    snprintf(path, sizeof path, "/v1/manual/%s/resolve", task_id);
     return ctl_post_json(ctl, path, body, ctl_print_case);
 }
 

@@ -1,7 +1,9 @@
 /*
  * ctl_overview: heraldctl's "overview" and "receivers", the CLI side of the
- * console's first pages (GET /v1/overview, GET /v1/receivers).
+ * console's first pages (GET /v1/overview, GET /v1/receivers), and "receivers
+ * pause|resume" (POST /v1/receivers/{receiver}/pause|resume).
  */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +60,12 @@ static void ctl_overview_show(const CtlAnswer *answer)
 
 static void ctl_receivers_show(const CtlAnswer *answer)
 {
-    static const char *const header[] = {"RECEIVER",     "PENDING",   "IN_FLIGHT", "FAILED_1H",
-                                         "LAST_FAILURE", "HELD_UNTIL", "LAST_ERROR"};
-    static const char *const members[] = {"receiver",        "pending",    "in_flight", "failures",
-                                          "last_failure_at", "held_until", "last_error"};
+    static const char *const header[] = {"RECEIVER",     "PAUSED",     "PENDING",
+                                         "IN_FLIGHT",    "FAILED_1H",  "LAST_FAILURE",
+                                         "HELD_UNTIL",   "LAST_ERROR"};
+    static const char *const members[] = {"receiver",  "paused",          "pending",
+                                          "in_flight", "failures",        "last_failure_at",
+                                          "held_until", "last_error"};
     ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "receivers"),
                    sizeof header / sizeof header[0], header, members);
 }
@@ -76,12 +80,50 @@ static int ctl_receivers(Ctl *ctl, const CtlCommand *command, int argc, char **a
     return ctl_list(ctl, command, argc, argv, "/v1/receivers", NULL, 0, ctl_receivers_show);
 }
 
+static void ctl_receivers_show_change(const CtlAnswer *answer)
+{
+    const cJSON *receiver = cJSON_GetObjectItemCaseSensitive(answer->json, "receiver");
+    bool paused = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer->json, "paused"));
+    bool changed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer->json, "changed"));
+    printf("%s %s%s\n", cJSON_IsString(receiver) ? receiver->valuestring : "?",
+           paused ? "paused" : "resumed", changed ? "" : " (it was already)");
+}
+
+/* "receivers pause|resume RECEIVER [--note TEXT]". */
+static int ctl_receivers_change(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    const char *receiver, *note;
+    int parsed = ctl_parse_note_and_argument(command, argc, argv, &receiver, &note);
+    if (parsed != CTL_PARSED)
+        return parsed;
+    /* Encoded whole: the key's "//" and ":" are one path segment. */
+    char *escaped = curl_easy_escape(NULL, receiver, 0);
+    if (escaped == NULL)
+        return ctl_fail("out of memory");
+    char path[1024];
+    int written = snprintf(path, sizeof path, "/v1/receivers/%s/%s", escaped, command->name);
+    curl_free(escaped);
+    if (written < 0 || (size_t)written >= sizeof path)
+        return ctl_fail("receiver too long");
+    cJSON *body = cJSON_CreateObject();
+    if (note != NULL)
+        cJSON_AddStringToObject(body, "note", note);
+    return ctl_post_json(ctl, path, body, ctl_receivers_show_change);
+}
+
 const CtlCommand ctl_overview_commands[] = {
     {"overview", NULL, ctl_overview, "overview",
      "tasks by status, manual entries open, alerts firing, deliveries and failures in the"
      " last hour, delivery lag"},
+    /* Before "receivers" alone, which would take any word after it. */
+    {"receivers", "pause", ctl_receivers_change, "receivers pause RECEIVER [--note TEXT]",
+     "send a receiver (scheme://host:port, or a URL of it) nothing until it is resumed; its"
+     " tasks wait without spending attempts"},
+    {"receivers", "resume", ctl_receivers_change, "receivers resume RECEIVER [--note TEXT]",
+     "send a paused receiver its tasks again"},
     {"receivers", NULL, ctl_receivers, "receivers",
-     "each receiver's pending tasks, requests in flight and failures in the last hour"},
+     "each receiver's pending tasks, requests in flight, failures in the last hour, and"
+     " whether it is paused or held"},
 };
 
 const size_t ctl_overview_command_count =

@@ -13,6 +13,7 @@
 #include "units.h"
 
 #define CTL_POLICY_PATH_MAX 512
+#define CTL_BUSINESS_TYPE_MAX 64 /* intake's rule (task.h), which heraldctl does not link */
 
 static double ctl_policy_number(const cJSON *object, const char *member)
 {
@@ -155,7 +156,18 @@ static int ctl_policy_show(Ctl *ctl, const CtlCommand *command, int argc, char *
 {
     if (argc != 2 || argv[1][0] == '\0')
         return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
-    /* Escaped, so a TYPE with "/" or "?" is the API's to refuse, as a whole. */
+    /* Checked here too: a "/" or ".." would be taken apart on the way (the
+     * path is decoded before it is routed) and come back as "no such
+     * endpoint", not as what is wrong with the type. */
+    size_t length = strlen(argv[1]);
+    if (length > CTL_BUSINESS_TYPE_MAX ||
+        strspn(argv[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-") !=
+            length) {
+        fprintf(stderr, "heraldctl: a business type is 1 to %d of A-Z a-z 0-9 _ . : -\n",
+                CTL_BUSINESS_TYPE_MAX);
+        return CTL_EXIT_USAGE;
+    }
+    /* Escaped all the same: the path carries it as one segment. */
     char *escaped = curl_easy_escape(NULL, argv[1], 0);
     if (escaped == NULL)
         return ctl_fail("out of memory");

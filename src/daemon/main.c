@@ -114,6 +114,16 @@ static void main_announce_tasks(void *argument, const char *const *hosts, size_t
     beacon_ring(daemon->beacon);
 }
 
+/* An operator paused or resumed a receiver: this scheduler reads the list
+ * again at once, the others sharing the database at their next look (which
+ * the beacon brings forward). The claims pass over a paused receiver anyway. */
+static void main_receivers_changed(void *argument)
+{
+    Daemon *daemon = argument;
+    scheduler_refresh_paused(daemon->scheduler);
+    beacon_ring(daemon->beacon);
+}
+
 static void main_alert_options(const Daemon *daemon, const Config *config, AlertOptions *out)
 {
     *out = (AlertOptions){
@@ -326,6 +336,7 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
         .guard = &daemon->guard,
         .on_tasks_due = main_announce_tasks,
         .on_tasks_due_argument = daemon,
+        .on_receivers_changed = main_receivers_changed,
         .config = main_current_config,
     };
     daemon->api = api_start(&api_options, err, errlen);

@@ -16,6 +16,7 @@ struct Host {
     int64_t next_due;   /* Unix ms, or HOST_TABLE_IDLE */
     int64_t held_until; /* Unix ms; 0: not held */
     int64_t ready_at;   /* the heap's key: next_due, or held_until if later */
+    bool paused;        /* by an operator: never claimable, kept while paused */
     size_t heap_index;  /* valid while in the heap */
     int in_heap;
     struct Host *next_in_bucket;
@@ -39,6 +40,11 @@ int64_t host_next_due(const Host *host)
 int64_t host_held_until(const Host *host)
 {
     return host->held_until;
+}
+
+bool host_paused(const Host *host)
+{
+    return host->paused;
 }
 
 int64_t host_ready_at(const Host *host)
@@ -217,7 +223,8 @@ void host_table_settle(HostTable *table, Host *host)
     host->ready_at = host->next_due != HOST_TABLE_IDLE && host->held_until > host->next_due
                          ? host->held_until
                          : host->next_due;
-    int claimable = host->next_due != HOST_TABLE_IDLE && host->in_flight < table->per_host_limit;
+    int claimable = host->next_due != HOST_TABLE_IDLE && host->in_flight < table->per_host_limit &&
+                    !host->paused;
     if (host->in_heap && !claimable) {
         host_table_heap_remove(table, host);
     } else if (host->in_heap) {
@@ -227,8 +234,43 @@ void host_table_settle(HostTable *table, Host *host)
         /* Out of memory: the host is found again when a task of it is notified. */
     }
     if (!host->in_heap && host->in_flight == 0 && host->next_due == HOST_TABLE_IDLE &&
-        host->held_until == 0)
+        host->held_until == 0 && !host->paused)
         host_table_remove(table, host);
+}
+
+static int host_table_compare_key(const void *key, const void *element)
+{
+    return strcmp(key, *(const char *const *)element);
+}
+
+int host_table_set_paused(HostTable *table, const char *const *keys, size_t count)
+{
+    /* First every host that is there (settling may drop one, not add). */
+    for (size_t i = 0; i < table->bucket_count; i++) {
+        Host *host = table->buckets[i];
+        while (host != NULL) {
+            Host *next = host->next_in_bucket;
+            bool paused = count > 0 && bsearch(host->key, keys, count, sizeof *keys,
+                                               host_table_compare_key) != NULL;
+            if (paused != host->paused) {
+                host->paused = paused;
+                host_table_settle(table, host);
+            }
+            host = next;
+        }
+    }
+    /* Then an entry for each paused receiver with none, so its tasks wait. */
+    int status = 0;
+    for (size_t i = 0; i < count; i++) {
+        Host *host = host_table_get(table, keys[i]);
+        if (host == NULL) {
+            status = -1;
+            continue;
+        }
+        host->paused = true;
+        host_table_settle(table, host);
+    }
+    return status;
 }
 
 bool host_table_hold(HostTable *table, Host *host, int64_t until)
@@ -247,6 +289,10 @@ void host_table_expire_holds(HostTable *table, int64_t now)
         while (host != NULL) {
             Host *next = host->next_in_bucket; /* settle may free HOST */
             if (host->held_until != 0 && host->held_until <= now) {
+                /* Work due during the hold became sendable at its end: the
+                 * scheduler's lag counts from then, not from before it. */
+                if (host->next_due != HOST_TABLE_IDLE && host->next_due < host->held_until)
+                    host->next_due = host->held_until;
                 host->held_until = 0;
                 host_table_settle(table, host);
             }

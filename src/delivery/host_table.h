@@ -4,12 +4,13 @@
  * One entry per "scheme://host:port" that has work: how many requests are in
  * flight to it, when its earliest pending task is due, and until when the
  * receiver asked to be left alone (a 429 or 503 with Retry-After holds the
- * receiver, not only the task that got it). A min-heap holds the hosts that
- * could take a request (due work known, fewer than per_host_limit in
- * flight), the earliest ready first (due, and past any hold), so the
- * scheduler claims host by host without ever looking at another host's
- * backlog. Memory is O(hosts with work or a hold), never O(tasks): an entry
- * with nothing in flight, nothing due and no hold is dropped.
+ * receiver, not only the task that got it), or whether an operator paused
+ * it. A min-heap holds the hosts that could take a request (due work known,
+ * fewer than per_host_limit in flight, not paused), the earliest ready first
+ * (due, and past any hold), so the scheduler claims host by host without
+ * ever looking at another host's backlog. Memory is O(hosts with work, a
+ * hold or a pause), never O(tasks): an entry with nothing in flight,
+ * nothing due, no hold and no pause is dropped.
  *
  * Used by the scheduler thread only; no lock.
  */
@@ -37,6 +38,9 @@ int64_t host_next_due(const Host *host);
 
 /* Until when the receiver is held (Unix ms; 0: not held). */
 int64_t host_held_until(const Host *host);
+
+/* Whether an operator paused it (host_table_set_paused). */
+bool host_paused(const Host *host);
 
 /* When a request to it may start: its next due time, or the end of its
  * hold if later (HOST_TABLE_IDLE with nothing due). */
@@ -72,8 +76,15 @@ void host_table_note_due(HostTable *table, Host *host, int64_t due);
  * Returns whether the hold was set or lengthened. */
 bool host_table_hold(HostTable *table, Host *host, int64_t until);
 
-/* Lifts the holds that ended at NOW and drops the entries they alone kept:
- * O(hosts); the scheduler calls it once a second. */
+/* The paused receivers are exactly KEYS (COUNT of them, sorted with
+ * strcmp): each is paused (an entry made for it if it has none), every other
+ * host is not. Returns 0, or -1 if out of memory (a key left without its
+ * entry is paused at the next call; the claim passes over it meanwhile). */
+int host_table_set_paused(HostTable *table, const char *const *keys, size_t count);
+
+/* Lifts the holds that ended at NOW (work due meanwhile counts as due from
+ * the hold's end) and drops the entries they alone kept: O(hosts); the
+ * scheduler calls it once a second. */
 void host_table_expire_holds(HostTable *table, int64_t now);
 
 /* Changes HOST's in-flight count by DELTA. May free HOST (idle, nothing in

@@ -3,8 +3,11 @@
  */
 #include "outcome_list.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "log.h"
 
 void outcome_list_clear(OutcomeList *list)
 {
@@ -47,4 +50,17 @@ void outcome_list_free(OutcomeList *list)
     free(list->items);
     list->items = NULL;
     list->capacity = 0;
+}
+
+void outcome_list_log_unwritten(const OutcomeList *list)
+{
+    char ids[512];
+    size_t used = 0;
+    ids[0] = '\0';
+    for (size_t i = 0; i < list->count && used + 24 < sizeof ids; i++)
+        used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%lld", i ? "," : "",
+                                 (long long)list->items[i].attempt.task_id);
+    log_error("event=outcomes_unwritten tasks=%zu task_ids=%s%s detail=\"the database took no "
+              "write before the stop's deadline; these tasks are delivered again\"",
+              list->count, ids, used + 24 >= sizeof ids && list->count > 0 ? ",..." : "");
 }

@@ -29,4 +29,9 @@ void outcome_list_clear(OutcomeList *list);
 /* outcome_list_clear, and the room too. */
 void outcome_list_free(OutcomeList *list);
 
+/* At stop, LIST's outcomes could not be written by the deadline: logs their
+ * tasks (the first few ids), which are sent again (the next start, or
+ * another heraldd's sweep). */
+void outcome_list_log_unwritten(const OutcomeList *list);
+
 #endif

@@ -62,6 +62,7 @@ struct Scheduler {
     SchedulerNotice *inbox;
     size_t inbox_count;
     size_t inbox_capacity;
+    PausedMailbox paused; /* the receivers an operator paused, from the worker */
     bool stopping;
     bool turn_done; /* the worker finished the turn it was given */
 
@@ -129,6 +130,19 @@ static void scheduler_note_host(void *argument, const char *host, int64_t due)
     scheduler_notify(argument, &host, 1, due);
 }
 
+/* The worker's list of paused receivers. */
+static void scheduler_note_paused(void *argument, const char *const *receivers, size_t count)
+{
+    Scheduler *scheduler = argument;
+    if (paused_mailbox_post(&scheduler->paused, receivers, count) == 0)
+        curl_multi_wakeup(scheduler->multi);
+}
+
+void scheduler_refresh_paused(Scheduler *scheduler)
+{
+    scheduler_db_refresh_paused(scheduler->db);
+}
+
 static void scheduler_turn_done(void *argument)
 {
     Scheduler *scheduler = argument;
@@ -138,9 +152,11 @@ static void scheduler_turn_done(void *argument)
     curl_multi_wakeup(scheduler->multi);
 }
 
-/* Moves the inbox into the host table. */
+/* Moves the inbox into the host table: first which receivers are paused,
+ * then the hosts with new work. */
 static void scheduler_take_inbox(Scheduler *scheduler)
 {
+    paused_mailbox_apply(&scheduler->paused, &scheduler->hosts);
     pthread_mutex_lock(&scheduler->lock);
     SchedulerNotice *notices = scheduler->inbox;
     size_t count = scheduler->inbox_count;
@@ -156,31 +172,6 @@ static void scheduler_take_inbox(Scheduler *scheduler)
         free(notices[i].host);
     }
     free(notices);
-}
-
-/* A 429 or 503 with Retry-After holds the receiver, not only the task that
- * got it: no request to it starts here before then (the wait capped at the
- * task's policy's max_delay, as the task's own next attempt is). Requests
- * in flight finish; tasks that fall due meanwhile wait without spending an
- * attempt. */
-static void scheduler_hold_receiver(Scheduler *scheduler, Host *host, const Delivery *delivery,
-                                    const AttemptOutcome *outcome)
-{
-    int status = outcome->attempt.status_code;
-    if ((status != 429 && status != 503) || delivery->retry_after_ms < 0)
-        return;
-    int64_t wait = policy_apply_retry_after(delivery->policy, 0, delivery->retry_after_ms);
-    int64_t now = clock_now_ms();
-    int64_t before = host_held_until(host);
-    if (wait <= 0 || !host_table_hold(&scheduler->hosts, host, now + wait))
-        return;
-    /* A line when a hold starts or grows by a second or more, not one per
-     * answer of the requests that were in flight together. */
-    if (before <= now || now + wait - before >= 1000) {
-        log_info("event=receiver_held receiver=%s status=%d seconds=%.1f", host_key(host),
-                 status, (double)wait / 1000.0);
-        scheduler->next_receivers = 0; /* shown now, not after a sleep as long as the hold */
-    }
 }
 
 /* Turns finished transfers into outcomes and frees their slots. */
@@ -213,8 +204,14 @@ static void scheduler_collect_finished(Scheduler *scheduler)
         Host *host = delivery->owner;
         if (outcome != NULL && outcome->kind == ATTEMPT_OUTCOME_RETRY)
             host_table_note_due(&scheduler->hosts, host, outcome->next_attempt_at);
-        if (outcome != NULL)
-            scheduler_hold_receiver(scheduler, host, delivery, outcome);
+        /* A Retry-After holds the receiver (receivers.h); shown at once, not
+         * after a sleep as long as the hold. */
+        if (outcome != NULL &&
+            receivers_hold(&scheduler->hosts, host, outcome->attempt.status_code,
+                           delivery->retry_after_ms,
+                           policy_set_shortest_max_delay_ms(scheduler->options.policies()),
+                           clock_now_ms()))
+            scheduler->next_receivers = 0;
         host_table_add_in_flight(&scheduler->hosts, host, -1);
         deliver_release(delivery);
         scheduler->free_slots[scheduler->free_count++] = delivery;
@@ -286,7 +283,7 @@ static void scheduler_submit_turn(Scheduler *scheduler, int64_t now, bool may_cl
             break; /* the rest next turn */
         claim->host = host;
         claim->limit = limit;
-        claim->due = host_next_due(host);
+        claim->due = host_ready_at(host); /* past a hold, the lag counts from its end */
         host_table_add_in_flight(&scheduler->hosts, host, (int)limit);
         host_table_set_due(&scheduler->hosts, host, HOST_TABLE_IDLE);
         reserved += limit;
@@ -444,22 +441,6 @@ static void scheduler_publish(Scheduler *scheduler, int64_t now)
     receivers_publish(&scheduler->hosts, now);
 }
 
-/* At stop, outcomes that could not be written by the deadline: their tasks
- * are sent again (the next start, or another heraldd's sweep). */
-static void scheduler_log_unwritten(const Scheduler *scheduler)
-{
-    char ids[512];
-    size_t used = 0;
-    ids[0] = '\0';
-    for (size_t i = 0; i < scheduler->waiting.count && used + 24 < sizeof ids; i++)
-        used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%lld", i ? "," : "",
-                                 (long long)scheduler->waiting.items[i].attempt.task_id);
-    log_error("event=outcomes_unwritten tasks=%zu task_ids=%s%s detail=\"the database took no "
-              "write before the stop's deadline; these tasks are delivered again\"",
-              scheduler->waiting.count, ids,
-              used + 24 >= sizeof ids && scheduler->waiting.count > 0 ? ",..." : "");
-}
-
 static void *scheduler_main(void *argument)
 {
     Scheduler *scheduler = argument;
@@ -490,7 +471,7 @@ static void *scheduler_main(void *argument)
         if (stopping && scheduler->in_flight == 0 && !scheduler->turn_out &&
             (scheduler->waiting.count == 0 || clock_monotonic_ms() >= scheduler->stop_deadline)) {
             if (scheduler->waiting.count > 0)
-                scheduler_log_unwritten(scheduler);
+                outcome_list_log_unwritten(&scheduler->waiting);
             break;
         }
         if (started > 0)
@@ -522,6 +503,7 @@ static void scheduler_free(Scheduler *scheduler)
     free(scheduler->free_slots);
     free(scheduler->claims);
     free(scheduler->claimed);
+    paused_mailbox_free(&scheduler->paused);
     pthread_mutex_destroy(&scheduler->lock);
     free(scheduler);
 }
@@ -534,6 +516,7 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
         return NULL;
     }
     pthread_mutex_init(&scheduler->lock, NULL);
+    paused_mailbox_init(&scheduler->paused);
     scheduler->options = *options;
     scheduler->write_backoff = SCHEDULER_WRITE_RETRY_MS;
     size_t concurrency = (size_t)options->concurrency;
@@ -573,6 +556,7 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
         .config = options->config,
         .on_turn_done = scheduler_turn_done,
         .on_host_due = scheduler_note_host,
+        .on_paused = scheduler_note_paused,
         .argument = scheduler,
     };
     scheduler->db = scheduler_db_start(&db_options, err, errlen);

@@ -72,6 +72,10 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
  * with ERR set. */
 int scheduler_run(Scheduler *scheduler, char *err, size_t errlen);
 
+/* An operator paused or resumed a receiver: the scheduler reads which are
+ * paused again (the claim passes over them meanwhile). Thread-safe. */
+void scheduler_refresh_paused(Scheduler *scheduler);
+
 /* Tells the scheduler that tasks for HOSTS (COUNT of them, repeats allowed)
  * are due at DUE, and wakes it. Thread-safe. */
 void scheduler_notify(Scheduler *scheduler, const char *const *hosts, size_t count, int64_t due);

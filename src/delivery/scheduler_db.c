@@ -41,6 +41,7 @@ struct SchedulerDb {
     SchedulerTurn *turn;  /* submitted, not yet run */
     bool stopping;
     bool hurrying; /* heraldd stops: a read-back does not wait out a lease */
+    bool paused_stale; /* the paused receivers must be read again */
 
     int64_t next_sweep;    /* monotonic ms */
     int64_t next_poll;     /* monotonic ms; shared database only */
@@ -61,6 +62,43 @@ static void scheduler_db_load_hosts(SchedulerDb *db)
     for (size_t i = 0; i < count; i++)
         db->options.on_host_due(db->options.argument, hosts[i].target_host, hosts[i].next_due);
     store_host_list_free(hosts, count);
+}
+
+static int scheduler_db_compare_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Reads the paused receivers and hands the loop the whole list; on failure
+ * they are read again at the next turn of the worker. */
+static void scheduler_db_load_paused(SchedulerDb *db)
+{
+    pthread_mutex_lock(&db->lock);
+    db->paused_stale = false;
+    pthread_mutex_unlock(&db->lock);
+    StorePaused *paused;
+    size_t count;
+    char err[512];
+    if (store_paused_list(db->store, &paused, &count, err, sizeof err) == 0) {
+        const char **keys = count > 0 ? calloc(count, sizeof *keys) : NULL;
+        if (count == 0 || keys != NULL) {
+            for (size_t i = 0; i < count; i++)
+                keys[i] = paused[i].receiver;
+            /* strcmp's order, which a server's collation need not be. */
+            if (count > 1)
+                qsort(keys, count, sizeof *keys, scheduler_db_compare_keys);
+            db->options.on_paused(db->options.argument, keys, count);
+            free(keys);
+            store_paused_list_free(paused, count);
+            return;
+        }
+        store_paused_list_free(paused, count);
+        snprintf(err, sizeof err, "out of memory");
+    }
+    log_error("event=paused_list_failed error=\"%s\"", err);
+    pthread_mutex_lock(&db->lock);
+    db->paused_stale = true;
+    pthread_mutex_unlock(&db->lock);
 }
 
 /* Logs what a rescue did. */
@@ -232,10 +270,16 @@ static void scheduler_db_run_timers(SchedulerDb *db, int64_t monotonic)
             db->next_poll = monotonic + SCHEDULER_DB_POLL_MS;
         }
     }
+    pthread_mutex_lock(&db->lock);
+    bool stale = db->paused_stale;
+    pthread_mutex_unlock(&db->lock);
     if (shared && monotonic >= db->next_poll) {
         db->last_poll = monotonic;
         db->next_poll = monotonic + SCHEDULER_DB_POLL_MS;
+        scheduler_db_load_paused(db); /* another heraldd's pause, before their work */
         scheduler_db_load_hosts(db);
+    } else if (stale) {
+        scheduler_db_load_paused(db);
     }
 }
 
@@ -298,6 +342,14 @@ static void scheduler_db_wake(SchedulerDb *db)
         log_error("event=wake_failed error=\"%s\"", strerror(errno));
 }
 
+void scheduler_db_refresh_paused(SchedulerDb *db)
+{
+    pthread_mutex_lock(&db->lock);
+    db->paused_stale = true;
+    pthread_mutex_unlock(&db->lock);
+    scheduler_db_wake(db);
+}
+
 void scheduler_db_hurry(SchedulerDb *db)
 {
     pthread_mutex_lock(&db->lock);
@@ -351,6 +403,7 @@ SchedulerDb *scheduler_db_start(const SchedulerDbOptions *options, char *err, si
     char listen_err[320];
     if (shared && store_signal_listen(db->store, listen_err, sizeof listen_err) != 0)
         log_warning("event=listen_failed error=\"%s\"", listen_err); /* again on reconnecting */
+    scheduler_db_load_paused(db); /* before the hosts: no claim for a paused one */
     scheduler_db_load_hosts(db);
     int64_t monotonic = clock_monotonic_ms();
     db->next_sweep = monotonic + options->config()->lease_sweep_interval_ms;

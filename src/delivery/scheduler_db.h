@@ -22,7 +22,11 @@
  * shared database the look for work other heraldd accepted (every second, and
  * within milliseconds of a signal from one of them: it polls its connection's
  * LISTEN socket). What those find is passed to the loop as notices through
- * on_hosts_due, like intake's.
+ * on_hosts_due, like intake's. It also reads which receivers an operator
+ * paused: at start, when asked (scheduler_db_refresh_paused, after a pause
+ * or resume here) and, on a shared database, every second (another
+ * heraldd's), and passes the whole list through on_paused. The claim itself
+ * passes over a paused receiver's tasks; the list spares the loop asking.
  *
  * Threads: scheduler_db_submit and scheduler_db_stop are called by the loop;
  * a SchedulerTurn belongs to the worker from submit until on_turn_done, and
@@ -78,6 +82,8 @@ typedef struct SchedulerDbOptions {
     /* Called on the worker thread with a host that has pending work due at DUE
      * (a sweep, or another heraldd's work). */
     void (*on_host_due)(void *argument, const char *host, int64_t due);
+    /* Called on the worker thread with every paused receiver (sorted). */
+    void (*on_paused)(void *argument, const char *const *receivers, size_t count);
     void *argument;
 } SchedulerDbOptions;
 
@@ -94,6 +100,10 @@ int scheduler_db_run(SchedulerDb *db, char *err, size_t errlen);
 
 /* Hands TURN to the worker (at most one at a time). */
 void scheduler_db_submit(SchedulerDb *db, SchedulerTurn *turn);
+
+/* Asks the worker to read the paused receivers again soon (a pause or
+ * resume was committed). Thread-safe. */
+void scheduler_db_refresh_paused(SchedulerDb *db);
 
 /* heraldd is stopping: turns are still run, but a read-back that cannot
  * reach the database gives up at once instead of retrying for a lease (what

@@ -280,6 +280,19 @@ struct StoreBackend {
     /* The backend's rows; store.c merges them into receivers. */
     int (*receiver_load)(Store *store, int64_t since, size_t limit, StoreReceiver **out,
                          size_t *count, char *err, size_t errlen);
+
+    /* Paused receivers (store_receivers.c), in the caller's transaction:
+     * receiver_pause and receiver_resume set *CHANGED when the row changed
+     * (a pause of a paused receiver, or a resume of one that is not, changes
+     * nothing); receiver_action_insert records an operator's decision. */
+    int (*paused_list)(Store *store, StorePaused **out, size_t *count, char *err, size_t errlen);
+    int (*receiver_pause)(Store *store, const char *receiver, const char *actor, const char *note,
+                          int64_t now, bool *changed, char *err, size_t errlen);
+    int (*receiver_resume)(Store *store, const char *receiver, int64_t now, bool *changed,
+                           char *err, size_t errlen);
+    int (*receiver_action_insert)(Store *store, const char *receiver, const char *action,
+                                  const char *actor, const char *note, int64_t now, char *err,
+                                  size_t errlen);
 };
 
 /* For receiver_load: the entry of HOST in *LIST (*COUNT of *CAPACITY), added

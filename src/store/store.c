@@ -313,8 +313,3 @@ int store_attempt_series(Store *store, int64_t since, int64_t bucket_ms, size_t 
                                           errlen);
 }
 
-int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver **out,
-                        size_t *count, char *err, size_t errlen)
-{
-    return store->backend->receiver_load(store, since, limit, out, count, err, errlen);
-}

@@ -332,13 +332,41 @@ typedef struct StoreReceiver {
     int64_t failures;        /* attempts that failed since SINCE */
     int64_t last_failure_at; /* the latest of them; 0: none */
     char *last_error;        /* its class and message; NULL: none */
+    bool paused;             /* an operator paused it (store_receiver_set_paused) */
+    int64_t paused_at;       /* then: when, */
+    char *paused_by;         /* who, */
+    char *pause_note;        /* and why (NULL: not said) */
 } StoreReceiver;
 
 /* The receivers with tasks pending or in flight, or attempts that failed
- * since SINCE: at most LIMIT of each kind, the busiest first. */
+ * since SINCE (at most LIMIT of each kind, the busiest first), and every
+ * paused one. */
 int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver **out,
                         size_t *count, char *err, size_t errlen);
 void store_receiver_list_free(StoreReceiver *receivers, size_t count);
+
+/* ---- receivers an operator paused ---- */
+
+/* One paused receiver. Strings owned: store_paused_list_free(). */
+typedef struct StorePaused {
+    char *receiver; /* scheme://host:port */
+    int64_t paused_at;
+    char *paused_by;
+    char *note; /* NULL: none */
+} StorePaused;
+
+/* Every paused receiver, in key order. */
+int store_paused_list(Store *store, StorePaused **out, size_t *count, char *err, size_t errlen);
+void store_paused_list_free(StorePaused *list, size_t count);
+
+/* Inside a transaction: pauses (PAUSED) or resumes RECEIVER, a key as
+ * task_url_check gives it. While a receiver is paused no claim takes its
+ * tasks (store_claim_due), on any heraldd sharing the database. *CHANGED:
+ * whether it was not so already; only then is the action ("pause",
+ * "resume") recorded, with ACTOR and NOTE (NULL: none). */
+int store_receiver_set_paused(Store *store, const char *receiver, bool paused, const char *actor,
+                              const char *note, int64_t now, bool *changed, char *err,
+                              size_t errlen);
 
 /* The database server's clock now, Unix ms (PostgreSQL's clock_timestamp()):
  * the clock every heraldd sharing the database keeps its time by

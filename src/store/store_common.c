@@ -114,6 +114,8 @@ void store_receiver_list_free(StoreReceiver *receivers, size_t count)
     for (size_t i = 0; i < count; i++) {
         free(receivers[i].host);
         free(receivers[i].last_error);
+        free(receivers[i].paused_by);
+        free(receivers[i].pause_note);
     }
     free(receivers);
 }

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import unittest
+import urllib.parse
 
 from harness import Herald, Receiver, backend_independent, task_request
 
@@ -72,6 +73,8 @@ class Pages:
                 ("POST", "/v1/manual/retry", {"task_ids": [task_id]}),
                 ("POST", "/v1/manual/resolve", {"task_ids": [task_id], "note": "x"}),
                 ("POST", "/v1/tasks/%d/redeliver" % task_id, {"reason": "by a web page"}),
+                ("POST", "/v1/receivers/%s/pause" % urllib.parse.quote(self.broken.url(""), safe=""),
+                 None),
                 ("POST", "/v1/tasks", task_request("PAGE-1", target_url=self.broken.url())),
                 ("POST", "/v1/tasks/batch", {"tasks": [task_request(
                     "PAGE-2", target_url=self.broken.url())]})]
@@ -129,6 +132,7 @@ class BrowserGuardTest(Pages, unittest.TestCase):
                                       answer["error"]["field"]),
                                      (403, "cross_site_request", evidence))
         self.assertEqual(manual_state(self.herald, task_id), before)
+        self.assertEqual(self.herald.db.value("SELECT count(*) FROM receivers"), 0)
         status, _, listing = self.herald.request("GET", "/v1/tasks?business_id=PAGE-1")
         self.assertEqual((status, listing["tasks"]), (200, []))
         # herald's own pages, and clients that are not browsers, still write

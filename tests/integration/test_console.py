@@ -199,6 +199,11 @@ class ConsoleBrowserTest(unittest.TestCase):
                                                headers=self.herald.auth_headers())
             self.assertEqual((detail["entries"][0]["resolution"], detail["entries"][0]["note"]),
                              ("resolved", "settled by hand"))
+        # The receiver paused and resumed from the page, each with its actor.
+        actions = self.herald.db.query("SELECT action, actor, note FROM receiver_actions"
+                                       " ORDER BY id")
+        self.assertEqual([tuple(a) for a in actions], [("pause", "ops", "their maintenance"),
+                                                       ("resume", "ops", None)])
         # The confirmed resolve carried its dry run's bound (the higher entry).
         bound = detail["entries"][0]["id"]
         self.herald.wait_for_log(r"event=manual_bulk_resolve .* dry_run=no .*through_id=%d "
@@ -208,5 +213,6 @@ class ConsoleBrowserTest(unittest.TestCase):
                           "04-manual-queue.png", "05-task-failed.png", "05b-retry-refused.png",
                           "06-task-retried.png", "06b-task-redelivered.png",
                           "07-bulk-dry-run.png", "08-bulk-resolved.png", "09-find.png",
-                          "10-receivers.png", "11-alerts.png", "12-phone-manual.png",
+                          "10-receivers.png", "10b-receiver-paused.png", "11-alerts.png",
+                          "12-phone-manual.png",
                           "13-phone-task.png"])

@@ -204,7 +204,9 @@ class ConventionTest(HeraldTestCase, unittest.TestCase):
             self.assertIn(words[0], self.complete("heraldctl "))
             if len(words) == 2:
                 self.assertIn(words[1], self.complete("heraldctl %s " % words[0]))
-            usage = [l for l in help_text.splitlines() if l.startswith("  " + " ".join(words))]
+            # This command's own line ("receivers" is not "receivers pause ...").
+            usage = [l for l in help_text.splitlines()
+                     if re.match(r"^  %s(?: [^a-z]|$)" % re.escape(" ".join(words)), l)]
             for option in re.findall(r"--[a-z-]+", usage[0]):
                 self.assertIn(option, self.complete("heraldctl %s --" % " ".join(words)),
                               (words, option))

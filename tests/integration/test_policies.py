@@ -85,13 +85,13 @@ class PolicyTest(unittest.TestCase):
         self.assertEqual(body["attempts"][-1]["after_first"], "15m")  # waits 1, 2, 4, 8
 
     def test_bad_business_types_are_refused_by_name(self):
-        for bad in ("x" * 65, "x" * 127, "with%20space", "%C3%A9t%C3%A9", "a%22b"):
+        for bad in ("x" * 65, "x" * 319, "with%20space", "%C3%A9t%C3%A9", "a%22b"):
             status, body = self.get("/v1/policies/" + bad)
             self.assertEqual(status, 400, bad)
             self.assertEqual((body["error"]["code"], body["error"]["field"]),
                              ("invalid_parameter", "business_type"), bad)
         # Past what a path segment can hold: no such route.
-        self.assertEqual(self.get("/v1/policies/" + "x" * 200)[0], 404)
+        self.assertEqual(self.get("/v1/policies/" + "x" * 320)[0], 404)
         self.assertEqual(self.get("/v1/policies/" + "x" * 64)[0], 200)
 
     def test_the_plan_is_when_attempts_come(self):
@@ -149,10 +149,16 @@ class PolicyTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual(json.loads(out), self.get("/v1/policies/FAST")[1])
 
-        # What the API refuses is an error; what is not a command is a usage error.
-        code, out, err = self.herald.ctl("policy", "show", "no such/type?")
-        self.assertEqual(code, 1)
-        self.assertIn("heraldctl:", err)
+        # A type that cannot be one is a usage error, said as such (not as "no such
+        # endpoint" once the path is decoded); so is a command without its type.
+        for bad in ("no such/type?", "a/b", "x" * 65):
+            code, out, err = self.herald.ctl("policy", "show", bad)
+            self.assertEqual(code, 2, bad)
+            self.assertIn("a business type is 1 to 64 of", err)
+        # ".." is a business type like any other, not a step up the path.
+        code, out, err = self.herald.ctl("policy", "show", "..")
+        self.assertEqual(code, 0, err)
+        self.assertIn(".. (no section of its own: the default)", out)
         self.assertEqual(self.herald.ctl("policy", "show")[0], 2)
         self.assertEqual(self.herald.ctl("policy", "list", "extra")[0], 2)
 

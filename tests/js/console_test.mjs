@@ -8,7 +8,7 @@
 // fix_business_id, screenshots, profile, contract_dir}. Walks an operator's session: a wrong token,
 // the right one, the overview, the manual queue, a failed task's attempts, a
 // retry with an edited URL that then succeeds, sending it again with a reason, a
-// bulk resolve of two entries
+// bulk resolve of two entries, pausing and resuming a receiver
 // after its dry-run count, find and receivers; at 1280x800 and at a phone's
 // 390x844. Saves a screenshot of each step in SCENARIO.screenshots. Fails on
 // any uncaught error in the page or any Content-Security-Policy violation.
@@ -199,6 +199,21 @@ async function run() {
   if ((await text("main")).includes(new URL(scenario.healthy_url).host))
     throw new Error("the healthy receiver is listed with the broken one's failures");
   await shot("10-receivers");
+
+  step("pause the broken receiver with a note, then resume it");
+  const brokenKey = new URL(scenario.broken_url).origin;
+  await page.click(`button[aria-label="pause ${brokenKey}"]`);
+  await page.waitForSelector("#receiver-note");
+  await page.type("#receiver-note", "their maintenance");
+  await page.click("#receiver-confirm");
+  await waitForText(".notice", /Paused .*nothing is sent to it until it is resumed/);
+  await page.waitForSelector(`button[aria-label="resume ${brokenKey}"]`);
+  await shot("10b-receiver-paused");
+  await page.click(`button[aria-label="resume ${brokenKey}"]`);
+  await page.waitForSelector("#receiver-confirm");
+  await page.click("#receiver-confirm");
+  await waitForText(".notice", /Resumed/);
+  await page.waitForSelector(`button[aria-label="pause ${brokenKey}"]`);
 
   step("alerts");
   await page.click('nav a[href="#/alerts"]');

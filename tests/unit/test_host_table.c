@@ -120,6 +120,39 @@ static void test_holds(void **state)
     host_table_free(&table);
 }
 
+/* The paused set is exactly the list given: hosts on it are never claimable
+ * and kept while idle; one that is no longer on it is claimable again (or
+ * dropped when idle); a paused receiver with no entry gets one. */
+static void test_paused(void **state)
+{
+    (void)state;
+    HostTable table;
+    assert_int_equal(host_table_init(&table, 2), 0);
+    Host *a = host_table_get(&table, "http://a:80");
+    Host *b = host_table_get(&table, "http://b:80");
+    host_table_set_due(&table, a, 100);
+    host_table_set_due(&table, b, 200);
+    const char *const paused[] = {"http://a:80", "http://c:80"}; /* sorted */
+    assert_int_equal(host_table_set_paused(&table, paused, 2), 0);
+    assert_true(host_paused(a));
+    assert_false(host_paused(b));
+    assert_ptr_equal(host_table_peek(&table), b); /* a is due first, but paused */
+    Host *c = host_table_find(&table, "http://c:80");
+    assert_non_null(c);
+    assert_true(host_paused(c));
+    host_table_note_due(&table, c, 50); /* work for a paused receiver waits */
+    assert_ptr_equal(host_table_peek(&table), b);
+    host_table_set_due(&table, b, HOST_TABLE_IDLE);
+    assert_null(host_table_peek(&table));
+    /* Resumed: a is claimable again; c, idle once its work is gone, is dropped. */
+    host_table_set_due(&table, c, HOST_TABLE_IDLE);
+    assert_int_equal(host_table_set_paused(&table, NULL, 0), 0);
+    assert_false(host_paused(a));
+    assert_ptr_equal(host_table_peek(&table), a);
+    assert_null(host_table_find(&table, "http://c:80"));
+    host_table_free(&table);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +160,7 @@ int main(void)
         cmocka_unit_test(test_idle_hosts_are_forgotten),
         cmocka_unit_test(test_many_hosts_keep_heap_order),
         cmocka_unit_test(test_holds),
+        cmocka_unit_test(test_paused),
     };
     return cmocka_run_group_tests_name("host_table", tests, NULL, NULL);
 }

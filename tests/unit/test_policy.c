@@ -116,6 +116,12 @@ static void test_set_lookup(void **state)
     assert_int_equal(policy_set_find(&set, "INVENTORY_DEDUCT")->max_retry, 7);
     assert_ptr_equal(policy_set_find(&set, "UNKNOWN"), &set.fallback);
     assert_ptr_equal(policy_set_find(&set, "order_update"), &set.fallback);
+    /* The cap of a receiver's hold: the shortest max_delay, the fallback's too. */
+    assert_int_equal(policy_set_shortest_max_delay_ms(&set), 30 * MINUTE);
+    business[1].policy.max_delay_ms = MINUTE;
+    assert_int_equal(policy_set_shortest_max_delay_ms(&set), MINUTE);
+    set.fallback.max_delay_ms = 1000;
+    assert_int_equal(policy_set_shortest_max_delay_ms(&set), 1000);
 }
 
 static void test_plan(void **state)

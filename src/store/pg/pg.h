@@ -104,6 +104,10 @@ typedef enum {
     PG_SQL_ATTEMPT_SERIES,
     PG_SQL_RECEIVER_BACKLOG,
     PG_SQL_RECEIVER_FAILURES,
+    PG_SQL_PAUSED_LIST,
+    PG_SQL_RECEIVER_PAUSE,
+    PG_SQL_RECEIVER_RESUME,
+    PG_SQL_RECEIVER_ACTION_INSERT,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -449,5 +453,15 @@ int pg_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t coun
                        int64_t *delivered, int64_t *failed, char *err, size_t errlen);
 int pg_receiver_load(Store *base, int64_t since, size_t limit, StoreReceiver **out,
                       size_t *count, char *err, size_t errlen);
+
+/* Paused receivers (pg_receivers.c). */
+int pg_paused_list(Store *base, StorePaused **out, size_t *count, char *err, size_t errlen);
+int pg_receiver_pause(Store *base, const char *receiver, const char *actor, const char *note,
+                      int64_t now, bool *changed, char *err, size_t errlen);
+int pg_receiver_resume(Store *base, const char *receiver, int64_t now, bool *changed, char *err,
+                       size_t errlen);
+int pg_receiver_action_insert(Store *base, const char *receiver, const char *action,
+                              const char *actor, const char *note, int64_t now, char *err,
+                              size_t errlen);
 
 #endif

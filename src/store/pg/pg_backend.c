@@ -69,4 +69,8 @@ const StoreBackend store_backend_postgresql = {
     .count_gauges = pg_count_gauges,
     .attempt_series = pg_attempt_series,
     .receiver_load = pg_receiver_load,
+    .paused_list = pg_paused_list,
+    .receiver_pause = pg_receiver_pause,
+    .receiver_resume = pg_receiver_resume,
+    .receiver_action_insert = pg_receiver_action_insert,
 };

@@ -154,11 +154,13 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * re-reads the latest version of each locked row and applies the
      * conditions on it. The lease ends on the server's clock, which every
      * heraldd sharing the database reads alike (an instance's own clock may
-     * be off). */
+     * be off). A paused receiver's tasks are not taken (store_receivers.c):
+     * a claim that starts after the pause committed sees it. */
     [PG_SQL_CLAIM] =
         "WITH due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"
         " ON t.id = q.task_id WHERE NOT q.delivering AND q.target_host = $1::text"
         " AND q.due_at <= $2::bigint AND t.status = 'pending'"
+        " AND NOT EXISTS (SELECT 1 FROM receivers r WHERE r.receiver = $1 AND r.paused)"
         " ORDER BY q.due_at LIMIT $3::integer FOR UPDATE OF q, t SKIP LOCKED),"
         " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"
         " next_attempt_at = " PG_CLOCK_MS " + $4::bigint, claim_token = $5::text,"
@@ -401,4 +403,21 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " l.holder IS NOT NULL, i.deliveries FROM instances i LEFT JOIN leadership l"
         " ON l.name = 'herald' AND l.holder = i.id AND l.expires_at > " PG_CLOCK_MS
         " ORDER BY i.heartbeat_at DESC, i.id",
+    /* Receivers an operator paused (pg_receivers.c). A pause or resume
+     * returns the row only when it changed it. receiver, now, actor, note. */
+    [PG_SQL_PAUSED_LIST] = "SELECT receiver, paused_at, paused_by, note FROM receivers"
+                           " WHERE paused ORDER BY receiver",
+    [PG_SQL_RECEIVER_PAUSE] =
+        "INSERT INTO receivers (receiver, paused, paused_at, paused_by, note, updated_at)"
+        " VALUES ($1::text, true, $2::bigint, $3::text, $4::text, $2) ON CONFLICT (receiver)"
+        " DO UPDATE SET paused = true, paused_at = $2, paused_by = $3, note = $4,"
+        " updated_at = $2 WHERE NOT receivers.paused RETURNING receiver",
+    /* receiver, now */
+    [PG_SQL_RECEIVER_RESUME] =
+        "UPDATE receivers SET paused = false, paused_at = NULL, paused_by = NULL, note = NULL,"
+        " updated_at = $2::bigint WHERE receiver = $1::text AND paused RETURNING receiver",
+    /* receiver, action, actor, note, now */
+    [PG_SQL_RECEIVER_ACTION_INSERT] =
+        "INSERT INTO receiver_actions (receiver, action, actor, note, created_at)"
+        " VALUES ($1::text, $2::text, $3::text, $4::text, $5::bigint)",
 };

@@ -85,6 +85,10 @@ typedef enum {
     STORE_SQL_RETENTION_ALERTS,
     STORE_SQL_RETENTION_DELETE_TASK,
     STORE_SQL_RETENTION_DELETE_ALERT,
+    STORE_SQL_PAUSED_LIST,
+    STORE_SQL_RECEIVER_PAUSE,
+    STORE_SQL_RECEIVER_RESUME,
+    STORE_SQL_RECEIVER_ACTION_INSERT,
     STORE_SQL_COUNT,
 } StoreSql;
 
@@ -259,5 +263,15 @@ int sqlite_attempt_series(Store *base, int64_t since, int64_t bucket_ms, size_t 
                            int64_t *delivered, int64_t *failed, char *err, size_t errlen);
 int sqlite_receiver_load(Store *base, int64_t since, size_t limit, StoreReceiver **out,
                           size_t *count, char *err, size_t errlen);
+
+/* Paused receivers (sqlite_receivers.c). */
+int sqlite_paused_list(Store *base, StorePaused **out, size_t *count, char *err, size_t errlen);
+int sqlite_receiver_pause(Store *base, const char *receiver, const char *actor, const char *note,
+                          int64_t now, bool *changed, char *err, size_t errlen);
+int sqlite_receiver_resume(Store *base, const char *receiver, int64_t now, bool *changed,
+                           char *err, size_t errlen);
+int sqlite_receiver_action_insert(Store *base, const char *receiver, const char *action,
+                                  const char *actor, const char *note, int64_t now, char *err,
+                                  size_t errlen);
 
 #endif

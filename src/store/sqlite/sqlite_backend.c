@@ -61,4 +61,8 @@ const StoreBackend store_backend_sqlite = {
     .count_gauges = sqlite_count_gauges,
     .attempt_series = sqlite_attempt_series,
     .receiver_load = sqlite_receiver_load,
+    .paused_list = sqlite_paused_list,
+    .receiver_pause = sqlite_receiver_pause,
+    .receiver_resume = sqlite_receiver_resume,
+    .receiver_action_insert = sqlite_receiver_action_insert,
 };

@@ -75,12 +75,15 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_HOST_NEXT_DUE] = "SELECT next_attempt_at FROM tasks"
                                 " WHERE status = 'pending' AND target_host = ?"
                                 " ORDER BY next_attempt_at LIMIT 1",
-    /* This heraldd is the database's only one: its clock is the database's. */
+    /* This heraldd is the database's only one: its clock is the database's.
+     * A paused receiver's tasks are not taken (store_receivers.c). */
     [STORE_SQL_CLAIM] =
         "UPDATE tasks SET status = 'delivering', attempts = attempts + 1,"
         " next_attempt_at = :now + :lease_ms, claim_token = :token, updated_at = :now"
         " WHERE id IN (SELECT id FROM tasks WHERE status = 'pending' AND target_host = :host"
-        " AND next_attempt_at <= :now ORDER BY next_attempt_at LIMIT :limit)"
+        " AND next_attempt_at <= :now"
+        " AND NOT EXISTS (SELECT 1 FROM receivers WHERE receiver = :host AND paused)"
+        " ORDER BY next_attempt_at LIMIT :limit)"
         " RETURNING " STORE_TASK_COLUMNS,
     [STORE_SQL_ATTEMPT_INSERT] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, status_code,"
@@ -220,4 +223,19 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_RETENTION_DELETE_TASK] =
         "DELETE FROM tasks WHERE id = :id AND status IN ('succeeded', 'failed')",
     [STORE_SQL_RETENTION_DELETE_ALERT] = "DELETE FROM alerts WHERE id = :id",
+    /* Receivers an operator paused (sqlite_receivers.c). A pause or resume
+     * returns the row only when it changed it. */
+    [STORE_SQL_PAUSED_LIST] = "SELECT receiver, paused_at, paused_by, note FROM receivers"
+                              " WHERE paused ORDER BY receiver",
+    [STORE_SQL_RECEIVER_PAUSE] =
+        "INSERT INTO receivers (receiver, paused, paused_at, paused_by, note, updated_at)"
+        " VALUES (:receiver, 1, :now, :actor, :note, :now) ON CONFLICT (receiver) DO UPDATE"
+        " SET paused = 1, paused_at = :now, paused_by = :actor, note = :note, updated_at = :now"
+        " WHERE NOT receivers.paused RETURNING receiver",
+    [STORE_SQL_RECEIVER_RESUME] =
+        "UPDATE receivers SET paused = 0, paused_at = NULL, paused_by = NULL, note = NULL,"
+        " updated_at = :now WHERE receiver = :receiver AND paused RETURNING receiver",
+    [STORE_SQL_RECEIVER_ACTION_INSERT] =
+        "INSERT INTO receiver_actions (receiver, action, actor, note, created_at)"
+        " VALUES (:receiver, :action, :actor, :note, :now)",
 };

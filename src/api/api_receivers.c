@@ -1,0 +1,131 @@
+/*
+ * api_receivers: see api_receivers.h. A ReceiverChange is attached to its
+ * call across the suspension: APPLY runs on the writer thread inside its
+ * transaction, on_done resumes the call, and the resumed handler answers on
+ * an HTTP thread and tells the scheduler.
+ */
+#include "api_receivers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_manual.h"
+#include "auth.h"
+#include "clock.h"
+#include "log.h"
+#include "manual_json.h"
+#include "task_url.h"
+
+typedef struct ReceiverChange {
+    ApiCall *call;
+    IntakeJob job;
+    char *receiver; /* the key */
+    char *note;     /* NULL: none */
+    bool pause;
+    int64_t now;
+    bool changed; /* set by APPLY */
+} ReceiverChange;
+
+static void api_receivers_free(void *state)
+{
+    ReceiverChange *change = state;
+    free(change->receiver);
+    free(change->note);
+    free(change);
+}
+
+static StoreResult api_receivers_apply(Store *store, IntakeJob *job, char *err, size_t errlen)
+{
+    ReceiverChange *change = job->context;
+    change->changed = false;
+    return store_receiver_set_paused(store, change->receiver, change->pause,
+                                     api_call_actor(change->call), change->note, change->now,
+                                     &change->changed, err, errlen) == 0
+               ? STORE_OK
+               : STORE_ERROR;
+}
+
+static void api_receivers_committed(IntakeJob *job)
+{
+    ReceiverChange *change = job->context;
+    api_call_resume(change->call);
+}
+
+static void api_receivers_done(ApiCall *call)
+{
+    ReceiverChange *change = api_call_state(call);
+    if (change->job.result != INTAKE_JOB_OK) {
+        api_manual_unavailable(call, change->job.message);
+        return;
+    }
+    if (change->changed) {
+        char actor[AUTH_NAME_MAX + 8], note[MANUAL_NOTE_MAX * 4 + 8];
+        log_warning("event=receiver_%s receiver=%s actor=%s note=%s",
+                    change->pause ? "paused" : "resumed", change->receiver,
+                    log_quote(actor, sizeof actor, api_call_actor(call)),
+                    log_quote(note, sizeof note, change->note ? change->note : ""));
+        api_call_announce_receivers(call);
+    }
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "receiver", change->receiver);
+    cJSON_AddBoolToObject(body, "paused", change->pause);
+    cJSON_AddBoolToObject(body, "changed", change->changed);
+    api_call_reply(call, 200, body);
+}
+
+/* POST /v1/receivers/{receiver}/pause and /resume */
+static void api_receivers_change(ApiCall *call, bool pause)
+{
+    size_t length;
+    const char *body = api_call_body(call, &length);
+    char *note = NULL;
+    ApiError error;
+    if (manual_json_read_pause(body, length, &note, &error) != 0) {
+        free(note);
+        api_call_reply_error(call, &error);
+        return;
+    }
+    char *receiver = NULL, message[256];
+    if (task_url_check(api_call_path_parameter(call), NULL, &receiver, NULL, message,
+                       sizeof message) != 0) {
+        free(note);
+        api_call_fail(call, 400, "invalid_parameter", "receiver",
+                      "the receiver must be scheme://host:port as GET /v1/receivers lists it "
+                      "(percent-encoded in the path), or a URL of it");
+        return;
+    }
+    ReceiverChange *change = calloc(1, sizeof *change);
+    if (change == NULL) {
+        free(note);
+        free(receiver);
+        api_call_fail(call, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    *change = (ReceiverChange){.call = call, .receiver = receiver, .note = note, .pause = pause,
+                               .now = clock_now_ms()};
+    api_call_set_state(call, change, api_receivers_free);
+    change->job = (IntakeJob){.count = 1, .apply = api_receivers_apply,
+                              .on_done = api_receivers_committed, .context = change};
+    api_call_submit(call, &change->job, api_receivers_done);
+}
+
+static void api_receivers_pause(ApiCall *call)
+{
+    api_receivers_change(call, true);
+}
+
+static void api_receivers_resume(ApiCall *call)
+{
+    api_receivers_change(call, false);
+}
+
+const ApiRoute api_receivers_routes[] = {
+    {.method = "POST", .pattern = "/v1/receivers/{receiver}/pause", .json_body = true,
+     .writes = true, .handler = api_receivers_pause},
+    {.method = "POST", .pattern = "/v1/receivers/{receiver}/resume", .json_body = true,
+     .writes = true, .handler = api_receivers_resume},
+};
+
+const size_t api_receivers_route_count =
+    sizeof api_receivers_routes / sizeof api_receivers_routes[0];
