@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "manual_json.h"
+#include "task_render.h"
 #include "task_url.h"
 
 typedef struct ReceiverChange {
@@ -74,6 +75,54 @@ static void api_receivers_done(ApiCall *call)
     api_call_reply(call, 200, body);
 }
 
+/* The path's receiver as its key (the caller frees it), or NULL with a 400
+ * set. */
+static char *api_receivers_key(ApiCall *call)
+{
+    char *receiver = NULL, message[256];
+    if (task_url_check(api_call_path_parameter(call), NULL, &receiver, NULL, message,
+                       sizeof message) != 0) {
+        api_call_fail(call, 400, "invalid_parameter", "receiver",
+                      "the receiver must be scheme://host:port as GET /v1/receivers lists it "
+                      "(percent-encoded in the path), or a URL of it");
+        return NULL;
+    }
+    return receiver;
+}
+
+/* GET /v1/receivers/{receiver}/actions */
+static void api_receivers_actions(ApiCall *call)
+{
+    char *receiver = api_receivers_key(call);
+    if (receiver == NULL)
+        return;
+    StoreReceiverAction *actions;
+    size_t count;
+    char err[256];
+    if (store_receiver_actions(api_call_reader(call), receiver, &actions, &count, err,
+                               sizeof err) != 0) {
+        free(receiver);
+        api_manual_unavailable(call, err);
+        return;
+    }
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "receiver", receiver);
+    cJSON *array = cJSON_AddArrayToObject(body, "actions");
+    for (size_t i = 0; i < count; i++) {
+        cJSON *object = cJSON_CreateObject();
+        cJSON_AddNumberToObject(object, "id", (double)actions[i].id);
+        cJSON_AddStringToObject(object, "action", actions[i].action);
+        cJSON_AddStringToObject(object, "actor", actions[i].actor ? actions[i].actor : "");
+        cJSON_AddItemToObject(object, "note", actions[i].note ? cJSON_CreateString(actions[i].note)
+                                                              : cJSON_CreateNull());
+        cJSON_AddItemToObject(object, "created_at", task_render_time(actions[i].created_at));
+        cJSON_AddItemToArray(array, object);
+    }
+    store_receiver_actions_free(actions, count);
+    free(receiver);
+    api_call_reply(call, 200, body);
+}
+
 /* POST /v1/receivers/{receiver}/pause and /resume */
 static void api_receivers_change(ApiCall *call, bool pause)
 {
@@ -86,13 +135,9 @@ static void api_receivers_change(ApiCall *call, bool pause)
         api_call_reply_error(call, &error);
         return;
     }
-    char *receiver = NULL, message[256];
-    if (task_url_check(api_call_path_parameter(call), NULL, &receiver, NULL, message,
-                       sizeof message) != 0) {
+    char *receiver = api_receivers_key(call);
+    if (receiver == NULL) {
         free(note);
-        api_call_fail(call, 400, "invalid_parameter", "receiver",
-                      "the receiver must be scheme://host:port as GET /v1/receivers lists it "
-                      "(percent-encoded in the path), or a URL of it");
         return;
     }
     ReceiverChange *change = calloc(1, sizeof *change);
@@ -121,6 +166,8 @@ static void api_receivers_resume(ApiCall *call)
 }
 
 const ApiRoute api_receivers_routes[] = {
+    {.method = "GET", .pattern = "/v1/receivers/{receiver}/actions",
+     .handler = api_receivers_actions},
     {.method = "POST", .pattern = "/v1/receivers/{receiver}/pause", .json_body = true,
      .writes = true, .handler = api_receivers_pause},
     {.method = "POST", .pattern = "/v1/receivers/{receiver}/resume", .json_body = true,

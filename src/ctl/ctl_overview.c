@@ -1,7 +1,8 @@
 /*
  * ctl_overview: heraldctl's "overview" and "receivers", the CLI side of the
  * console's first pages (GET /v1/overview, GET /v1/receivers), and "receivers
- * pause|resume" (POST /v1/receivers/{receiver}/pause|resume).
+ * pause|resume|actions" (POST /v1/receivers/{receiver}/pause|resume, GET
+ * /v1/receivers/{receiver}/actions).
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -89,6 +90,38 @@ static void ctl_receivers_show_change(const CtlAnswer *answer)
            paused ? "paused" : "resumed", changed ? "" : " (it was already)");
 }
 
+static void ctl_receivers_show_actions(const CtlAnswer *answer)
+{
+    static const char *const header[] = {"WHEN", "ACTION", "ACTOR", "NOTE"};
+    static const char *const members[] = {"created_at", "action", "actor", "note"};
+    ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "actions"), 4, header, members);
+}
+
+/* The path /v1/receivers/RECEIVER/WHAT into PATH, the receiver encoded whole
+ * (its "//" and ":" are one segment). Returns 0, or not with why printed. */
+static int ctl_receivers_path(const char *receiver, const char *what, char *path, size_t size)
+{
+    char *escaped = curl_easy_escape(NULL, receiver, 0);
+    if (escaped == NULL)
+        return ctl_fail("out of memory");
+    int written = snprintf(path, size, "/v1/receivers/%s/%s", escaped, what);
+    curl_free(escaped);
+    if (written < 0 || (size_t)written >= size)
+        return ctl_fail("receiver too long");
+    return 0;
+}
+
+/* "receivers actions RECEIVER". */
+static int ctl_receivers_actions(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '\0')
+        return ctl_command_usage(command, stderr, CTL_EXIT_USAGE);
+    char path[1024];
+    if (ctl_receivers_path(argv[1], "actions", path, sizeof path) != 0)
+        return CTL_EXIT_API;
+    return ctl_request_and_show(ctl, "GET", path, NULL, ctl_receivers_show_actions);
+}
+
 /* "receivers pause|resume RECEIVER [--note TEXT]". */
 static int ctl_receivers_change(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
 {
@@ -96,15 +129,9 @@ static int ctl_receivers_change(Ctl *ctl, const CtlCommand *command, int argc, c
     int parsed = ctl_parse_note_and_argument(command, argc, argv, &receiver, &note);
     if (parsed != CTL_PARSED)
         return parsed;
-    /* Encoded whole: the key's "//" and ":" are one path segment. */
-    char *escaped = curl_easy_escape(NULL, receiver, 0);
-    if (escaped == NULL)
-        return ctl_fail("out of memory");
     char path[1024];
-    int written = snprintf(path, sizeof path, "/v1/receivers/%s/%s", escaped, command->name);
-    curl_free(escaped);
-    if (written < 0 || (size_t)written >= sizeof path)
-        return ctl_fail("receiver too long");
+    if (ctl_receivers_path(receiver, command->name, path, sizeof path) != 0)
+        return CTL_EXIT_API;
     cJSON *body = cJSON_CreateObject();
     if (note != NULL)
         cJSON_AddStringToObject(body, "note", note);
@@ -121,6 +148,8 @@ const CtlCommand ctl_overview_commands[] = {
      " tasks wait without spending attempts"},
     {"receivers", "resume", ctl_receivers_change, "receivers resume RECEIVER [--note TEXT]",
      "send a paused receiver its tasks again"},
+    {"receivers", "actions", ctl_receivers_actions, "receivers actions RECEIVER",
+     "who paused and resumed a receiver, when and why, oldest first"},
     {"receivers", NULL, ctl_receivers, "receivers",
      "each receiver's pending tasks, requests in flight, failures in the last hour, and"
      " whether it is paused or held"},

@@ -293,6 +293,8 @@ struct StoreBackend {
     int (*receiver_action_insert)(Store *store, const char *receiver, const char *action,
                                   const char *actor, const char *note, int64_t now, char *err,
                                   size_t errlen);
+    int (*receiver_action_list)(Store *store, const char *receiver, StoreReceiverAction **out,
+                                size_t *count, char *err, size_t errlen);
 };
 
 /* For receiver_load: the entry of HOST in *LIST (*COUNT of *CAPACITY), added

@@ -359,6 +359,21 @@ typedef struct StorePaused {
 int store_paused_list(Store *store, StorePaused **out, size_t *count, char *err, size_t errlen);
 void store_paused_list_free(StorePaused *list, size_t count);
 
+/* One pause or resume of a receiver, as recorded. Strings owned:
+ * store_receiver_actions_free(). */
+typedef struct StoreReceiverAction {
+    int64_t id;
+    char action[MANUAL_WORD_MAX]; /* "pause", "resume" */
+    char *actor;
+    char *note; /* NULL: none */
+    int64_t created_at;
+} StoreReceiverAction;
+
+/* RECEIVER's recorded pauses and resumes, oldest first. */
+int store_receiver_actions(Store *store, const char *receiver, StoreReceiverAction **out,
+                           size_t *count, char *err, size_t errlen);
+void store_receiver_actions_free(StoreReceiverAction *actions, size_t count);
+
 /* Inside a transaction: pauses (PAUSED) or resumes RECEIVER, a key as
  * task_url_check gives it. While a receiver is paused no claim takes its
  * tasks (store_claim_due), on any heraldd sharing the database. *CHANGED:

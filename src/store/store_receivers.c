@@ -77,6 +77,23 @@ void store_paused_list_free(StorePaused *list, size_t count)
     free(list);
 }
 
+int store_receiver_actions(Store *store, const char *receiver, StoreReceiverAction **out,
+                           size_t *count, char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    return store->backend->receiver_action_list(store, receiver, out, count, err, errlen);
+}
+
+void store_receiver_actions_free(StoreReceiverAction *actions, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(actions[i].actor);
+        free(actions[i].note);
+    }
+    free(actions);
+}
+
 int store_receiver_set_paused(Store *store, const char *receiver, bool paused, const char *actor,
                               const char *note, int64_t now, bool *changed, char *err,
                               size_t errlen)

@@ -82,10 +82,18 @@ class ReceiverPauseTest(unittest.TestCase):
         for task_id in waiting:
             self.assertEqual(herald.wait_for_status(task_id, "succeeded")["attempts"], 1)
         self.assertEqual(self.api(herald, "POST", path(self.key, "resume"))[2]["changed"], False)
-        actions = herald.db.query("SELECT action, actor, note FROM receiver_actions"
-                                  " WHERE receiver = ? ORDER BY id", self.key)
-        self.assertEqual([tuple(a) for a in actions], [("pause", "ops", "their maintenance, OPS-1"),
-                                                       ("resume", "ops", "back")])
+        code, _, body = self.api(herald, "GET", path(self.key, "actions"))
+        self.assertEqual(code, 200, body)
+        self.assertEqual(body["receiver"], self.key)
+        self.assertEqual([(a["action"], a["actor"], a["note"]) for a in body["actions"]],
+                         [("pause", "ops", "their maintenance, OPS-1"), ("resume", "ops", "back")])
+        code, out, err = herald.ctl("receivers", "actions", self.paused.url("/hook"),
+                                    token_file=herald.token_file, env={"COLUMNS": "200"})
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out, r"pause\s+ops\s+their maintenance, OPS-1")
+        self.assertRegex(out, r"resume\s+ops\s+back")
+        self.assertEqual(self.api(herald, "GET", path(self.other.url(""), "actions"))[2]
+                         ["actions"], [])
         herald.stop()
 
     def test_a_restart_keeps_the_pause(self):
@@ -135,6 +143,8 @@ class ReceiverPauseTest(unittest.TestCase):
             code, _, answer = self.api(herald, "POST", path(self.key, "pause"), body)
             self.assertEqual((code, answer["error"]["field"]), (422, field), body)
         self.assertEqual(self.api(herald, "GET", path(self.key, "pause"))[0], 405)
+        code, _, body = self.api(herald, "GET", "/v1/receivers/nonsense/actions")
+        self.assertEqual((code, body["error"]["field"]), (400, "receiver"))
         self.assertEqual(herald.db.value("SELECT count(*) FROM receiver_actions"), 0)
         herald.stop()
 

@@ -73,4 +73,5 @@ const StoreBackend store_backend_postgresql = {
     .receiver_pause = pg_receiver_pause,
     .receiver_resume = pg_receiver_resume,
     .receiver_action_insert = pg_receiver_action_insert,
+    .receiver_action_list = pg_receiver_action_list,
 };

@@ -1,6 +1,6 @@
 /*
  * store/pg_receivers: receivers an operator paused, on PostgreSQL: the
- * list, a pause, a resume and the audit row (store_receivers.c runs them).
+ * list, a pause, a resume and the audit rows (store_receivers.c runs them).
  * The claim statement (pg_sql.c) reads the same rows, so a pause holds for
  * every heraldd sharing the database from its commit on.
  */
@@ -90,4 +90,42 @@ int pg_receiver_action_insert(Store *base, const char *receiver, const char *act
     pg_param_int64(&params, now);
     return pg_run_done(pg_of(base), PG_SQL_RECEIVER_ACTION_INSERT, &params,
                        "record receiver action", err, errlen);
+}
+
+static int pg_receiver_action_read(const PGresult *result, int row, void *element)
+{
+    StoreReceiverAction *action = element;
+    action->id = pg_column_int64(result, row, 0);
+    pg_column_copy(result, row, 1, action->action, sizeof action->action);
+    action->created_at = pg_column_int64(result, row, 4);
+    if (pg_column_text(result, row, 2, &action->actor, NULL) != 0 ||
+        pg_column_text(result, row, 3, &action->note, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void pg_receiver_action_clear(void *element)
+{
+    StoreReceiverAction *action = element;
+    free(action->actor);
+    free(action->note);
+    action->actor = action->note = NULL;
+}
+
+int pg_receiver_action_list(Store *base, const char *receiver, StoreReceiverAction **out,
+                            size_t *count, char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_text(&params, receiver);
+    PGresult *result = pg_run(pg_of(base), PG_SQL_RECEIVER_ACTION_LIST, &params,
+                              "list receiver actions", err, errlen);
+    if (result == NULL)
+        return -1;
+    void *rows = NULL;
+    if (pg_collect_rows(result, sizeof(StoreReceiverAction), pg_receiver_action_read,
+                        pg_receiver_action_clear, "list receiver actions", &rows, count, err,
+                        errlen) != 0)
+        return -1;
+    *out = rows;
+    return 0;
 }

@@ -420,4 +420,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_RECEIVER_ACTION_INSERT] =
         "INSERT INTO receiver_actions (receiver, action, actor, note, created_at)"
         " VALUES ($1::text, $2::text, $3::text, $4::text, $5::bigint)",
+    /* receiver */
+    [PG_SQL_RECEIVER_ACTION_LIST] = "SELECT id, action, actor, note, created_at"
+                                    " FROM receiver_actions WHERE receiver = $1::text"
+                                    " ORDER BY id",
 };

@@ -65,4 +65,5 @@ const StoreBackend store_backend_sqlite = {
     .receiver_pause = sqlite_receiver_pause,
     .receiver_resume = sqlite_receiver_resume,
     .receiver_action_insert = sqlite_receiver_action_insert,
+    .receiver_action_list = sqlite_receiver_action_list,
 };

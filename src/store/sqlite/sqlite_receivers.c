@@ -1,6 +1,6 @@
 /*
  * store/sqlite_receivers: receivers an operator paused, on SQLite: the list,
- * a pause, a resume and the audit row (store_receivers.c runs them).
+ * a pause, a resume and the audit rows (store_receivers.c runs them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,4 +101,42 @@ int sqlite_receiver_action_insert(Store *base, const char *receiver, const char 
     sqlite_bind_text(statement, ":note", note);
     sqlite_bind_int64(statement, ":now", now);
     return sqlite_step_done(store, statement, "record receiver action", err, errlen);
+}
+
+static int sqlite_receiver_action_read(sqlite3_stmt *statement, void *element)
+{
+    StoreReceiverAction *action = element;
+    action->id = sqlite3_column_int64(statement, 0);
+    sqlite_copy_word(statement, 1, action->action);
+    action->created_at = sqlite3_column_int64(statement, 4);
+    if (sqlite_column_text(statement, 2, &action->actor, NULL) != 0 ||
+        sqlite_column_text(statement, 3, &action->note, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void sqlite_receiver_action_clear(void *element)
+{
+    StoreReceiverAction *action = element;
+    free(action->actor);
+    free(action->note);
+    action->actor = action->note = NULL;
+}
+
+int sqlite_receiver_action_list(Store *base, const char *receiver, StoreReceiverAction **out,
+                                size_t *count, char *err, size_t errlen)
+{
+    SqliteStore *store = sqlite_of(base);
+    sqlite3_stmt *statement =
+        sqlite_statement(store, STORE_SQL_RECEIVER_ACTION_LIST, err, errlen);
+    if (statement == NULL)
+        return -1;
+    sqlite_bind_text(statement, ":receiver", receiver);
+    void *rows = NULL;
+    if (sqlite_collect_rows(store, statement, sizeof(StoreReceiverAction),
+                            sqlite_receiver_action_read, sqlite_receiver_action_clear,
+                            "list receiver actions", &rows, count, err, errlen) != 0)
+        return -1;
+    *out = rows;
+    return 0;
 }

@@ -238,4 +238,7 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_RECEIVER_ACTION_INSERT] =
         "INSERT INTO receiver_actions (receiver, action, actor, note, created_at)"
         " VALUES (:receiver, :action, :actor, :note, :now)",
+    [STORE_SQL_RECEIVER_ACTION_LIST] =
+        "SELECT id, action, actor, note, created_at FROM receiver_actions"
+        " WHERE receiver = :receiver ORDER BY id",
 };
