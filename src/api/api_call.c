@@ -54,6 +54,29 @@ const char *api_call_actor(const ApiCall *call)
     return call->actor ? call->actor : "local";
 }
 
+bool api_call_read_page(ApiCall *call, long default_limit, const char *what, long *limit,
+                        int64_t *before)
+{
+    const char *limit_text = api_call_query(call, "limit");
+    const char *before_text = api_call_query(call, "before");
+    char *end = NULL;
+    *limit = limit_text ? strtol(limit_text, &end, 10) : default_limit;
+    if (limit_text != NULL &&
+        (*limit_text == '\0' || *end != '\0' || *limit < 1 || *limit > 500)) {
+        api_call_fail(call, 400, "invalid_parameter", "limit",
+                      "limit must be an integer from 1 to 500");
+        return false;
+    }
+    long long value = before_text ? strtoll(before_text, &end, 10) : INT64_MAX;
+    if (before_text != NULL && (*before_text == '\0' || *end != '\0' || value < 1)) {
+        api_call_fail(call, 400, "invalid_parameter", "before",
+                      "before must be %s (a positive integer)", what);
+        return false;
+    }
+    *before = value;
+    return true;
+}
+
 const ApiOptions *api_call_options(const ApiCall *call)
 {
     return &call->api->options;

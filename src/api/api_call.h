@@ -35,6 +35,13 @@ typedef struct ApiRoute {
     bool intake;         /* counted in herald_intake_requests_total */
 } ApiRoute;
 
+/* A newest-first page's query: "limit" (1 to 500, DEFAULT_LIMIT when not
+ * given) into *LIMIT and "before" (an id, INT64_MAX when not given) into
+ * *BEFORE. Returns false with a 400 naming the parameter (WHAT: "an alert
+ * id") already set. */
+bool api_call_read_page(ApiCall *call, long default_limit, const char *what, long *limit,
+                        int64_t *before);
+
 /* The {name} segment of the path ({id}, {business_type}), or "" if the
  * route has none. */
 const char *api_call_path_parameter(const ApiCall *call);

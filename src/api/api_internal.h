@@ -17,11 +17,12 @@
 #include "api_call.h"
 #include "buffer.h"
 #include "store_pool.h"
+#include "task.h"
 
 /* What a route captures from a path: a task id (19 digits), a business type
- * (64 characters), a receiver (scheme://host:port, a host of up to 253); a
- * longer one is refused by the handler, up to this. */
-#define API_PATH_PARAMETER_MAX 320
+ * (64 characters), a receiver (scheme://host:port, or any target URL of it);
+ * a longer one is refused by the handler, up to this. */
+#define API_PATH_PARAMETER_MAX (TASK_TARGET_URL_MAX + 1)
 #define API_ALLOW_MAX 24 /* "GET, HEAD, POST" */
 #define API_QUERY_MAX 16 /* query parameters one request may give */
 

@@ -25,7 +25,8 @@ typedef struct ReceiverChange {
     char *note;     /* NULL: none */
     bool pause;
     int64_t now;
-    bool changed; /* set by APPLY */
+    bool changed;  /* set by APPLY */
+    int64_t older; /* set by APPLY: heraldd that would not honour a pause */
 } ReceiverChange;
 
 static void api_receivers_free(void *state)
@@ -40,6 +41,13 @@ static StoreResult api_receivers_apply(Store *store, IntakeJob *job, char *err, 
 {
     ReceiverChange *change = job->context;
     change->changed = false;
+    /* A heraldd of an earlier release (a rolling upgrade under way) claims
+     * without looking at pauses: a pause it would not keep is refused. */
+    if (change->pause && store_count_older_instances(store, STORE_PAUSE_MIGRATION,
+                                                     &change->older, err, errlen) != 0)
+        return STORE_ERROR;
+    if (change->older > 0)
+        return STORE_NOT_FOUND;
     return store_receiver_set_paused(store, change->receiver, change->pause,
                                      api_call_actor(change->call), change->note, change->now,
                                      &change->changed, err, errlen) == 0
@@ -56,6 +64,17 @@ static void api_receivers_committed(IntakeJob *job)
 static void api_receivers_done(ApiCall *call)
 {
     ReceiverChange *change = api_call_state(call);
+    /* Whatever the answer, the scheduler reads the list again: a commit whose
+     * reply was lost (a 503 here, "changed": false when asked again) may have
+     * changed it all the same, and the read is cheap. */
+    api_call_announce_receivers(call);
+    if (change->job.result == INTAKE_JOB_REFUSED) {
+        api_call_fail(call, 409, "upgrade_in_progress", NULL,
+                      "%lld heraldd of an earlier release share the database and would go on "
+                      "sending to a paused receiver; pause it once every heraldd is upgraded",
+                      (long long)change->older);
+        return;
+    }
     if (change->job.result != INTAKE_JOB_OK) {
         api_manual_unavailable(call, change->job.message);
         return;
@@ -66,7 +85,6 @@ static void api_receivers_done(ApiCall *call)
                     change->pause ? "paused" : "resumed", change->receiver,
                     log_quote(actor, sizeof actor, api_call_actor(call)),
                     log_quote(note, sizeof note, change->note ? change->note : ""));
-        api_call_announce_receivers(call);
     }
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "receiver", change->receiver);
@@ -82,25 +100,32 @@ static char *api_receivers_key(ApiCall *call)
     char *receiver = NULL, message[256];
     if (task_url_check(api_call_path_parameter(call), NULL, &receiver, NULL, message,
                        sizeof message) != 0) {
+        /* task_url_check names target_url: here it is the receiver. */
+        const char *reason = strncmp(message, "target_url ", 11) == 0 ? message + 11 : message;
         api_call_fail(call, 400, "invalid_parameter", "receiver",
                       "the receiver must be scheme://host:port as GET /v1/receivers lists it "
-                      "(percent-encoded in the path), or a URL of it");
+                      "(percent-encoded in the path), or a URL of it: %s",
+                      reason);
         return NULL;
     }
     return receiver;
 }
 
-/* GET /v1/receivers/{receiver}/actions */
+/* GET /v1/receivers/{receiver}/actions?limit=&before= */
 static void api_receivers_actions(ApiCall *call)
 {
+    long limit;
+    int64_t before;
+    if (!api_call_read_page(call, 100, "an action id", &limit, &before))
+        return;
     char *receiver = api_receivers_key(call);
     if (receiver == NULL)
         return;
     StoreReceiverAction *actions;
     size_t count;
     char err[256];
-    if (store_receiver_actions(api_call_reader(call), receiver, &actions, &count, err,
-                               sizeof err) != 0) {
+    if (store_receiver_actions(api_call_reader(call), receiver, before, (int)limit + 1, &actions,
+                               &count, err, sizeof err) != 0) {
         free(receiver);
         api_manual_unavailable(call, err);
         return;
@@ -108,7 +133,9 @@ static void api_receivers_actions(ApiCall *call)
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "receiver", receiver);
     cJSON *array = cJSON_AddArrayToObject(body, "actions");
-    for (size_t i = 0; i < count; i++) {
+    bool more = count > (size_t)limit;
+    size_t shown = more ? (size_t)limit : count;
+    for (size_t i = 0; i < shown; i++) {
         cJSON *object = cJSON_CreateObject();
         cJSON_AddNumberToObject(object, "id", (double)actions[i].id);
         cJSON_AddStringToObject(object, "action", actions[i].action);
@@ -118,6 +145,10 @@ static void api_receivers_actions(ApiCall *call)
         cJSON_AddItemToObject(object, "created_at", task_render_time(actions[i].created_at));
         cJSON_AddItemToArray(array, object);
     }
+    if (more)
+        cJSON_AddNumberToObject(body, "next_before", (double)actions[shown - 1].id);
+    else
+        cJSON_AddNullToObject(body, "next_before");
     store_receiver_actions_free(actions, count);
     free(receiver);
     api_call_reply(call, 200, body);
@@ -165,9 +196,11 @@ static void api_receivers_resume(ApiCall *call)
     api_receivers_change(call, false);
 }
 
+static const char *const api_receivers_actions_query[] = {"limit", "before", NULL};
+
 const ApiRoute api_receivers_routes[] = {
     {.method = "GET", .pattern = "/v1/receivers/{receiver}/actions",
-     .handler = api_receivers_actions},
+     .query = api_receivers_actions_query, .handler = api_receivers_actions},
     {.method = "POST", .pattern = "/v1/receivers/{receiver}/pause", .json_body = true,
      .writes = true, .handler = api_receivers_pause},
     {.method = "POST", .pattern = "/v1/receivers/{receiver}/resume", .json_body = true,

@@ -11,7 +11,8 @@
  * with its actor and note (receiver_actions) and logged; pausing a paused
  * receiver (or resuming one that is not) changes and records nothing. The
  * write goes through the intake writer (store_receiver_set_paused).
- *   GET /v1/receivers/{receiver}/actions  those decisions, oldest first.
+ *   GET /v1/receivers/{receiver}/actions?limit=&before=  those decisions,
+ *                                         newest first, a page at a time.
  */
 #ifndef HERALD_API_RECEIVERS_H
 #define HERALD_API_RECEIVERS_H

@@ -76,9 +76,16 @@ static void api_redeliver_done(ApiCall *call)
                           (long long)redelivery->task_id);
         } else if (found != STORE_OK) {
             api_manual_unavailable(call, err);
-        } else {
+        } else if (task.status == TASK_STATUS_PENDING || task.status == TASK_STATUS_DELIVERING) {
             api_redeliver_not_finished(call, redelivery->task_id,
                                        task_status_name(task.status));
+            task_clear(&task);
+        } else {
+            /* Sent again by another request and finished already. */
+            api_call_fail(call, 409, "task_changed", "id",
+                          "task %lld was sent again by another request while this one waited "
+                          "and is %s now; ask again to send it once more",
+                          (long long)redelivery->task_id, task_status_name(task.status));
             task_clear(&task);
         }
         return;

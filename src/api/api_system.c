@@ -150,21 +150,10 @@ cJSON *api_system_render_alert(const StoredAlert *alert)
 /* GET /v1/alerts?limit=&before=: newest first. */
 static void api_system_alerts(ApiCall *call)
 {
-    const char *limit_text = api_call_query(call, "limit");
-    const char *before_text = api_call_query(call, "before");
-    char *end = NULL;
-    long limit = limit_text ? strtol(limit_text, &end, 10) : 50;
-    if (limit_text != NULL && (*limit_text == '\0' || *end != '\0' || limit < 1 || limit > 500)) {
-        api_call_fail(call, 400, "invalid_parameter", "limit",
-                      "limit must be an integer from 1 to 500");
+    long limit;
+    int64_t before;
+    if (!api_call_read_page(call, 50, "an alert id", &limit, &before))
         return;
-    }
-    long long before = before_text ? strtoll(before_text, &end, 10) : INT64_MAX;
-    if (before_text != NULL && (*before_text == '\0' || *end != '\0' || before < 1)) {
-        api_call_fail(call, 400, "invalid_parameter", "before",
-                      "before must be an alert id (a positive integer)");
-        return;
-    }
     StoredAlert *alerts;
     size_t count;
     char err[256];

@@ -376,6 +376,15 @@ static int metrics_render_receivers(Buffer *out)
         failed |= metrics_printf(out, "herald_receiver_lag_seconds{receiver=\"%s\"} %.3f\n",
                                  label, (double)metrics_receivers[i].lag_ms / 1000.0);
     }
+    failed |= metrics_printf(out, "# HELP herald_receiver_paused 1 for a receiver an operator "
+                                  "paused (nothing is sent to it until resumed).\n"
+                                  "# TYPE herald_receiver_paused gauge\n");
+    for (size_t i = 0; i < metrics_receiver_count; i++) {
+        if (!metrics_receivers[i].paused)
+            continue;
+        metrics_label(metrics_receivers[i].key, label, sizeof label);
+        failed |= metrics_printf(out, "herald_receiver_paused{receiver=\"%s\"} 1\n", label);
+    }
     failed |= metrics_printf(out, "# HELP herald_receiver_held_seconds How much longer this "
                                   "heraldd leaves a receiver alone, as its 429 or 503 "
                                   "Retry-After asked.\n"

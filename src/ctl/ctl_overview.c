@@ -95,6 +95,9 @@ static void ctl_receivers_show_actions(const CtlAnswer *answer)
     static const char *const header[] = {"WHEN", "ACTION", "ACTOR", "NOTE"};
     static const char *const members[] = {"created_at", "action", "actor", "note"};
     ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "actions"), 4, header, members);
+    const cJSON *next = cJSON_GetObjectItemCaseSensitive(answer->json, "next_before");
+    if (cJSON_IsNumber(next))
+        printf("(older ones: GET /v1/receivers/.../actions?before=%.0f)\n", next->valuedouble);
 }
 
 /* The path /v1/receivers/RECEIVER/WHAT into PATH, the receiver encoded whole
@@ -149,7 +152,7 @@ const CtlCommand ctl_overview_commands[] = {
     {"receivers", "resume", ctl_receivers_change, "receivers resume RECEIVER [--note TEXT]",
      "send a paused receiver its tasks again"},
     {"receivers", "actions", ctl_receivers_actions, "receivers actions RECEIVER",
-     "who paused and resumed a receiver, when and why, oldest first"},
+     "who paused and resumed a receiver, when and why, newest first (the latest 100)"},
     {"receivers", NULL, ctl_receivers, "receivers",
      "each receiver's pending tasks, requests in flight, failures in the last hour, and"
      " whether it is paused or held"},

@@ -10,8 +10,8 @@
 #include "log.h"
 #include "metrics.h"
 
-/* The receivers worth showing: those with requests in flight, due tasks or a
- * hold. */
+/* The receivers worth showing: those with requests in flight, due tasks, a
+ * hold or a pause. */
 typedef struct Receivers {
     MetricsReceiver *items;
     size_t count;
@@ -25,7 +25,8 @@ static void receivers_visit(const Host *host, void *argument)
     int64_t next_due = host_next_due(host);
     bool due = next_due != HOST_TABLE_IDLE && next_due <= receivers->now;
     bool held = host_held_until(host) > receivers->now;
-    if (host_in_flight(host) == 0 && !due && !held)
+    bool paused = host_paused(host);
+    if (host_in_flight(host) == 0 && !due && !held && !paused)
         return;
     if (receivers->count == receivers->capacity) {
         size_t capacity = receivers->capacity ? receivers->capacity * 2 : 64;
@@ -38,18 +39,22 @@ static void receivers_visit(const Host *host, void *argument)
     receivers->items[receivers->count++] = (MetricsReceiver){
         .key = host_key(host),
         .in_flight = host_in_flight(host),
-        .lag_ms = due ? receivers->now - next_due : 0,
+        /* A paused receiver's tasks wait by an operator's decision: not lag. */
+        .lag_ms = due && !paused ? receivers->now - next_due : 0,
         .held_until = held ? host_held_until(host) : 0,
+        .paused = paused,
     };
 }
 
-/* Held first (a hold must show, however many receivers are busy), then the
- * most overdue, then the busiest. */
+/* Paused or held first (they must show, however many receivers are busy),
+ * then the most overdue, then the busiest. */
 static int receivers_compare(const void *a, const void *b)
 {
     const MetricsReceiver *left = a, *right = b;
-    if ((left->held_until != 0) != (right->held_until != 0))
-        return left->held_until != 0 ? -1 : 1;
+    bool left_first = left->paused || left->held_until != 0;
+    bool right_first = right->paused || right->held_until != 0;
+    if (left_first != right_first)
+        return left_first ? -1 : 1;
     if (left->lag_ms != right->lag_ms)
         return left->lag_ms > right->lag_ms ? -1 : 1;
     return right->in_flight - left->in_flight;
@@ -128,7 +133,7 @@ int paused_mailbox_post(PausedMailbox *mailbox, const char *const *keys, size_t 
     return 0;
 }
 
-void paused_mailbox_apply(PausedMailbox *mailbox, HostTable *hosts)
+bool paused_mailbox_apply(PausedMailbox *mailbox, HostTable *hosts)
 {
     pthread_mutex_lock(&mailbox->lock);
     bool posted = mailbox->posted;
@@ -141,4 +146,5 @@ void paused_mailbox_apply(PausedMailbox *mailbox, HostTable *hosts)
     if (posted && host_table_set_paused(hosts, (const char *const *)keys, count) != 0)
         log_debug("event=paused_list_partial error=\"out of memory\"");
     paused_mailbox_clear_keys(keys, count);
+    return posted;
 }

@@ -1,9 +1,9 @@
 /*
  * receivers: the scheduler's receivers beyond their slots. The per-receiver
  * figures of /metrics (herald_receiver_in_flight, herald_receiver_lag_seconds,
- * herald_receiver_held_seconds), taken from the host table once a second:
- * the receivers with requests in flight, tasks due or a hold, most overdue
- * first, then busiest. The holds a 429 or 503 with Retry-After puts on a
+ * herald_receiver_held_seconds, herald_receiver_paused), taken from the host
+ * table once a second: the receivers paused or held first, then those with
+ * requests in flight or tasks due, most overdue first, then busiest. The holds a 429 or 503 with Retry-After puts on a
  * receiver. And the mailbox through which the database worker hands the loop
  * the receivers an operator paused. All but the mailbox run on the
  * scheduler's thread, which owns the table; metrics keeps a copy for the
@@ -50,7 +50,7 @@ void paused_mailbox_free(PausedMailbox *mailbox);
 int paused_mailbox_post(PausedMailbox *mailbox, const char *const *keys, size_t count);
 
 /* If a list was posted, makes it HOSTS' paused receivers
- * (host_table_set_paused). The loop's thread. */
-void paused_mailbox_apply(PausedMailbox *mailbox, HostTable *hosts);
+ * (host_table_set_paused) and returns true. The loop's thread. */
+bool paused_mailbox_apply(PausedMailbox *mailbox, HostTable *hosts);
 
 #endif

@@ -156,7 +156,8 @@ static void scheduler_turn_done(void *argument)
  * then the hosts with new work. */
 static void scheduler_take_inbox(Scheduler *scheduler)
 {
-    paused_mailbox_apply(&scheduler->paused, &scheduler->hosts);
+    if (paused_mailbox_apply(&scheduler->paused, &scheduler->hosts))
+        scheduler->next_receivers = 0; /* shown now, not after the next long sleep */
     pthread_mutex_lock(&scheduler->lock);
     SchedulerNotice *notices = scheduler->inbox;
     size_t count = scheduler->inbox_count;

@@ -264,7 +264,9 @@ static void scheduler_db_run_timers(SchedulerDb *db, int64_t monotonic)
             db->sweep_failing = true;
         } else {
             db->sweep_failing = false;
-            /* Tasks rescued, or made due behind our back, are found here. */
+            /* Tasks rescued, or made due behind our back, are found here; and
+             * the paused receivers again (a change whose reply was lost). */
+            scheduler_db_load_paused(db);
             scheduler_db_load_hosts(db);
             db->last_poll = monotonic;
             db->next_poll = monotonic + SCHEDULER_DB_POLL_MS;

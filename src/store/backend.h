@@ -293,8 +293,11 @@ struct StoreBackend {
     int (*receiver_action_insert)(Store *store, const char *receiver, const char *action,
                                   const char *actor, const char *note, int64_t now, char *err,
                                   size_t errlen);
-    int (*receiver_action_list)(Store *store, const char *receiver, StoreReceiverAction **out,
-                                size_t *count, char *err, size_t errlen);
+    int (*receiver_action_list)(Store *store, const char *receiver, int64_t before, int limit,
+                                StoreReceiverAction **out, size_t *count, char *err,
+                                size_t errlen);
+    /* NULL: one heraldd has the database (store_count_older_instances). */
+    int (*older_instances)(Store *store, int version, int64_t *count, char *err, size_t errlen);
 };
 
 /* For receiver_load: the entry of HOST in *LIST (*COUNT of *CAPACITY), added

@@ -369,10 +369,22 @@ typedef struct StoreReceiverAction {
     int64_t created_at;
 } StoreReceiverAction;
 
-/* RECEIVER's recorded pauses and resumes, oldest first. */
-int store_receiver_actions(Store *store, const char *receiver, StoreReceiverAction **out,
-                           size_t *count, char *err, size_t errlen);
+/* RECEIVER's recorded pauses and resumes with ids below BEFORE, newest
+ * first, at most LIMIT. */
+int store_receiver_actions(Store *store, const char *receiver, int64_t before, int limit,
+                           StoreReceiverAction **out, size_t *count, char *err, size_t errlen);
 void store_receiver_actions_free(StoreReceiverAction *actions, size_t count);
+
+/* How many heraldd sharing the database know fewer than VERSION migrations
+ * and beat within the last minute (PostgreSQL's instances.schema_known; 0 on
+ * SQLite, which one heraldd has to itself): instances of an earlier release
+ * that would not honour what migration VERSION brought. */
+int store_count_older_instances(Store *store, int version, int64_t *count, char *err,
+                                size_t errlen);
+
+/* The migration (012 on both backends) that brought paused receivers: a
+ * heraldd that knows fewer would send to a paused receiver. */
+#define STORE_PAUSE_MIGRATION 12
 
 /* Inside a transaction: pauses (PAUSED) or resumes RECEIVER, a key as
  * task_url_check gives it. While a receiver is paused no claim takes its

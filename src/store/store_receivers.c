@@ -77,12 +77,13 @@ void store_paused_list_free(StorePaused *list, size_t count)
     free(list);
 }
 
-int store_receiver_actions(Store *store, const char *receiver, StoreReceiverAction **out,
-                           size_t *count, char *err, size_t errlen)
+int store_receiver_actions(Store *store, const char *receiver, int64_t before, int limit,
+                           StoreReceiverAction **out, size_t *count, char *err, size_t errlen)
 {
     *out = NULL;
     *count = 0;
-    return store->backend->receiver_action_list(store, receiver, out, count, err, errlen);
+    return store->backend->receiver_action_list(store, receiver, before, limit, out, count, err,
+                                                errlen);
 }
 
 void store_receiver_actions_free(StoreReceiverAction *actions, size_t count)
@@ -92,6 +93,15 @@ void store_receiver_actions_free(StoreReceiverAction *actions, size_t count)
         free(actions[i].note);
     }
     free(actions);
+}
+
+int store_count_older_instances(Store *store, int version, int64_t *count, char *err,
+                                size_t errlen)
+{
+    *count = 0;
+    if (store->backend->older_instances == NULL)
+        return 0;
+    return store->backend->older_instances(store, version, count, err, errlen);
 }
 
 int store_receiver_set_paused(Store *store, const char *receiver, bool paused, const char *actor,

@@ -3,6 +3,7 @@ while an operator has a receiver paused nothing is sent to it, by any heraldd sh
 the database, across restarts; its tasks wait and spend no attempt; resuming sends
 them. Each decision is recorded with its actor; a storage failure at any step of one
 leaves neither the change nor its record. Both backends."""
+import time
 import unittest
 import urllib.parse
 
@@ -63,6 +64,11 @@ class ReceiverPauseTest(unittest.TestCase):
         waiting = [self.post(herald, "P-%d" % i, self.paused) for i in range(5)]
         self.settled(herald, "P")
         self.assertEqual(self.paused.received(), [])
+        # /metrics says it is paused, and its waiting tasks are not lag.
+        metrics = wait_until(lambda: (lambda m: m if 'herald_receiver_paused{receiver="%s"} 1'
+                                      % self.key in m else None)(
+            self.api(herald, "GET", "/metrics")[2]), message="herald_receiver_paused")
+        self.assertIn('herald_receiver_lag_seconds{receiver="%s"} 0.000' % self.key, metrics)
         for task_id in waiting:
             task = herald.get_task(task_id)
             self.assertEqual((task["status"], task["attempts"]), ("pending", 0))
@@ -70,7 +76,7 @@ class ReceiverPauseTest(unittest.TestCase):
         row = rows[self.key]
         self.assertEqual((row["paused"], row["paused_by"], row["pause_note"], row["pending"]),
                          (True, "ops", "their maintenance, OPS-1", 5))
-        self.assertFalse(rows[self.other.url("")]["paused"])
+        self.assertFalse(rows.get(self.other.url(""), {"paused": False})["paused"])
         code, out, err = herald.ctl("receivers", token_file=herald.token_file,
                                     env={"COLUMNS": "250"})
         self.assertEqual(code, 0, err)
@@ -86,7 +92,14 @@ class ReceiverPauseTest(unittest.TestCase):
         self.assertEqual(code, 200, body)
         self.assertEqual(body["receiver"], self.key)
         self.assertEqual([(a["action"], a["actor"], a["note"]) for a in body["actions"]],
-                         [("pause", "ops", "their maintenance, OPS-1"), ("resume", "ops", "back")])
+                         [("resume", "ops", "back"), ("pause", "ops", "their maintenance, OPS-1")])
+        self.assertIsNone(body["next_before"])
+        page = self.api(herald, "GET", path(self.key, "actions") + "?limit=1")[2]
+        self.assertEqual([a["action"] for a in page["actions"]], ["resume"])
+        older = self.api(herald, "GET", path(self.key, "actions") + "?limit=1&before=%d"
+                         % page["next_before"])[2]
+        self.assertEqual(([a["action"] for a in older["actions"]], older["next_before"]),
+                         (["pause"], None))
         code, out, err = herald.ctl("receivers", "actions", self.paused.url("/hook"),
                                     token_file=herald.token_file, env={"COLUMNS": "200"})
         self.assertEqual(code, 0, err)
@@ -145,7 +158,68 @@ class ReceiverPauseTest(unittest.TestCase):
         self.assertEqual(self.api(herald, "GET", path(self.key, "pause"))[0], 405)
         code, _, body = self.api(herald, "GET", "/v1/receivers/nonsense/actions")
         self.assertEqual((code, body["error"]["field"]), (400, "receiver"))
-        self.assertEqual(herald.db.value("SELECT count(*) FROM receiver_actions"), 0)
+        # The reason is named.
+        code, _, body = self.api(herald, "POST", path("http://example.com:0", "pause"))
+        self.assertEqual(code, 400)
+        self.assertRegex(body["error"]["message"], r"or a URL of it: .*port")
+        for query, field in (("limit=0", "limit"), ("limit=x", "limit"), ("before=0", "before")):
+            code, _, body = self.api(herald, "GET", path(self.key, "actions") + "?" + query)
+            self.assertEqual((code, body["error"]["field"]), (400, field), query)
+        # Any URL of the receiver will do, a long one too.
+        long_url = self.paused.url("/" + "p" * 1500)
+        code, _, body = self.api(herald, "POST", path(long_url, "pause"))
+        self.assertEqual((code, body["receiver"]), (200, self.key), body)
+        self.assertEqual(herald.db.value("SELECT count(*) FROM receiver_actions"), 1)
+        herald.stop()
+
+    @unittest.skipUnless(database.BACKEND == "postgresql", "several heraldd share PostgreSQL")
+    def test_no_pause_while_an_earlier_release_shares_the_database(self):
+        """A heraldd that knows fewer migrations than 012 claims without looking at
+        pauses: while one beats, a pause is refused (nothing recorded); a resume is not."""
+        herald = self.herald()
+        self.assertEqual(self.api(herald, "POST", path(self.key, "pause"))[0], 200)
+        herald.db.execute("INSERT INTO instances (id, host, pid, version, started_at,"
+                          " heartbeat_at, leader, deliveries, schema_known) VALUES"
+                          " ('old:1:1', 'old', 1, '0.0.9', ?, ?, false, 0, 11)",
+                          int(time.time() * 1000), int(time.time() * 1000))
+        other = self.other.url("")
+        code, _, body = self.api(herald, "POST", path(other, "pause"))
+        self.assertEqual((code, body["error"]["code"]), (409, "upgrade_in_progress"), body)
+        self.assertIn("1 heraldd of an earlier release", body["error"]["message"])
+        self.assertEqual(self.api(herald, "POST", path(self.key, "resume"))[0], 200)
+        self.assertEqual(herald.db.value("SELECT count(*) FROM receivers WHERE paused"), 0)
+        # Once it is gone (no heartbeat for a minute), pausing works again.
+        herald.db.execute("UPDATE instances SET heartbeat_at = heartbeat_at - 120000"
+                          " WHERE id = 'old:1:1'")
+        self.assertEqual(self.api(herald, "POST", path(other, "pause"))[0], 200)
+        herald.stop()
+
+    @unittest.skipUnless(seam_built(), "the fault seam is only in the test build")
+    def test_a_change_whose_reply_is_lost_is_seen_by_the_scheduler(self):
+        """A resume whose COMMIT took effect but whose reply was lost answers 503; asked
+        again it changes nothing (changed: false). The scheduler reads the list again
+        after each request all the same, so the receiver's tasks go."""
+        herald = Herald()
+        herald.env["HERALD_FAULT_FILE"] = "%s/fault" % herald.directory
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        seam = Seam(herald)
+        self.assertEqual(herald.request("POST", path(self.key, "pause"))[0], 200)
+        task_id = self.post(herald, "LOST-1", self.paused)
+        self.settled(herald, "LOST")
+        # Count the writer's statements of a resume, then lose the last one's reply.
+        seam.lift()
+        self.assertEqual(herald.request("POST", path(self.key, "resume"))[0], 200)
+        count = seam.lift()["writer"]
+        self.assertEqual(herald.request("POST", path(self.key, "pause"))[0], 200)
+        seam.arm("writer:%d:1:lost" % count)
+        code, _, _ = herald.request("POST", path(self.key, "resume"))
+        seam.lift()
+        self.assertEqual(code, 503)
+        self.assertEqual(herald.db.value("SELECT count(*) FROM receivers WHERE paused"), 0)
+        code, _, body = herald.request("POST", path(self.key, "resume"))
+        self.assertEqual((code, body["changed"]), (200, False))
+        herald.wait_for_status(task_id, "succeeded")
         herald.stop()
 
     @unittest.skipUnless(seam_built(), "the fault seam is only in the test build")

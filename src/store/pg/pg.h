@@ -109,6 +109,7 @@ typedef enum {
     PG_SQL_RECEIVER_RESUME,
     PG_SQL_RECEIVER_ACTION_INSERT,
     PG_SQL_RECEIVER_ACTION_LIST,
+    PG_SQL_OLDER_INSTANCES,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -464,7 +465,8 @@ int pg_receiver_resume(Store *base, const char *receiver, int64_t now, bool *cha
 int pg_receiver_action_insert(Store *base, const char *receiver, const char *action,
                               const char *actor, const char *note, int64_t now, char *err,
                               size_t errlen);
-int pg_receiver_action_list(Store *base, const char *receiver, StoreReceiverAction **out,
-                            size_t *count, char *err, size_t errlen);
+int pg_receiver_action_list(Store *base, const char *receiver, int64_t before, int limit,
+                            StoreReceiverAction **out, size_t *count, char *err, size_t errlen);
+int pg_older_instances(Store *base, int version, int64_t *count, char *err, size_t errlen);
 
 #endif

@@ -74,4 +74,5 @@ const StoreBackend store_backend_postgresql = {
     .receiver_resume = pg_receiver_resume,
     .receiver_action_insert = pg_receiver_action_insert,
     .receiver_action_list = pg_receiver_action_list,
+    .older_instances = pg_older_instances,
 };

@@ -112,11 +112,13 @@ static void pg_receiver_action_clear(void *element)
     action->actor = action->note = NULL;
 }
 
-int pg_receiver_action_list(Store *base, const char *receiver, StoreReceiverAction **out,
-                            size_t *count, char *err, size_t errlen)
+int pg_receiver_action_list(Store *base, const char *receiver, int64_t before, int limit,
+                            StoreReceiverAction **out, size_t *count, char *err, size_t errlen)
 {
     PgParams params = {0};
     pg_param_text(&params, receiver);
+    pg_param_int64(&params, before);
+    pg_param_int64(&params, limit);
     PGresult *result = pg_run(pg_of(base), PG_SQL_RECEIVER_ACTION_LIST, &params,
                               "list receiver actions", err, errlen);
     if (result == NULL)
@@ -127,5 +129,18 @@ int pg_receiver_action_list(Store *base, const char *receiver, StoreReceiverActi
                         errlen) != 0)
         return -1;
     *out = rows;
+    return 0;
+}
+
+int pg_older_instances(Store *base, int version, int64_t *count, char *err, size_t errlen)
+{
+    PgParams params = {0};
+    pg_param_int64(&params, version);
+    PGresult *result = pg_run(pg_of(base), PG_SQL_OLDER_INSTANCES, &params,
+                              "count heraldd of earlier releases", err, errlen);
+    if (result == NULL)
+        return -1;
+    *count = PQntuples(result) > 0 ? pg_column_int64(result, 0, 0) : 0;
+    PQclear(result);
     return 0;
 }

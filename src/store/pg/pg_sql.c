@@ -420,8 +420,13 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_RECEIVER_ACTION_INSERT] =
         "INSERT INTO receiver_actions (receiver, action, actor, note, created_at)"
         " VALUES ($1::text, $2::text, $3::text, $4::text, $5::bigint)",
-    /* receiver */
+    /* version: heraldd that know fewer migrations, beating lately by the
+     * server's clock (pg_schema.c holds a migration back the same way). */
+    [PG_SQL_OLDER_INSTANCES] = "SELECT count(*) FROM instances WHERE schema_known < $1::integer"
+                               " AND heartbeat_at > " PG_CLOCK_MS " - "
+                               STORE_STRINGIFY(PG_MIGRATION_OLDER_BEAT_MS),
+    /* receiver, before, limit */
     [PG_SQL_RECEIVER_ACTION_LIST] = "SELECT id, action, actor, note, created_at"
                                     " FROM receiver_actions WHERE receiver = $1::text"
-                                    " ORDER BY id",
+                                    " AND id < $2::bigint ORDER BY id DESC LIMIT $3::integer",
 };

@@ -274,7 +274,8 @@ int sqlite_receiver_resume(Store *base, const char *receiver, int64_t now, bool 
 int sqlite_receiver_action_insert(Store *base, const char *receiver, const char *action,
                                   const char *actor, const char *note, int64_t now, char *err,
                                   size_t errlen);
-int sqlite_receiver_action_list(Store *base, const char *receiver, StoreReceiverAction **out,
-                                size_t *count, char *err, size_t errlen);
+int sqlite_receiver_action_list(Store *base, const char *receiver, int64_t before, int limit,
+                                StoreReceiverAction **out, size_t *count, char *err,
+                                size_t errlen);
 
 #endif

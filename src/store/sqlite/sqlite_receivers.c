@@ -123,8 +123,9 @@ static void sqlite_receiver_action_clear(void *element)
     action->actor = action->note = NULL;
 }
 
-int sqlite_receiver_action_list(Store *base, const char *receiver, StoreReceiverAction **out,
-                                size_t *count, char *err, size_t errlen)
+int sqlite_receiver_action_list(Store *base, const char *receiver, int64_t before, int limit,
+                                StoreReceiverAction **out, size_t *count, char *err,
+                                size_t errlen)
 {
     SqliteStore *store = sqlite_of(base);
     sqlite3_stmt *statement =
@@ -132,6 +133,8 @@ int sqlite_receiver_action_list(Store *base, const char *receiver, StoreReceiver
     if (statement == NULL)
         return -1;
     sqlite_bind_text(statement, ":receiver", receiver);
+    sqlite_bind_int64(statement, ":before", before);
+    sqlite_bind_int64(statement, ":limit", limit);
     void *rows = NULL;
     if (sqlite_collect_rows(store, statement, sizeof(StoreReceiverAction),
                             sqlite_receiver_action_read, sqlite_receiver_action_clear,

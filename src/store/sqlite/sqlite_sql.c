@@ -240,5 +240,5 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " VALUES (:receiver, :action, :actor, :note, :now)",
     [STORE_SQL_RECEIVER_ACTION_LIST] =
         "SELECT id, action, actor, note, created_at FROM receiver_actions"
-        " WHERE receiver = :receiver ORDER BY id",
+        " WHERE receiver = :receiver AND id < :before ORDER BY id DESC LIMIT :limit",
 };
