@@ -214,5 +214,5 @@ class ConsoleBrowserTest(unittest.TestCase):
                           "06-task-retried.png", "06b-task-redelivered.png",
                           "07-bulk-dry-run.png", "08-bulk-resolved.png", "09-find.png",
                           "10-receivers.png", "10b-receiver-paused.png", "11-alerts.png",
-                          "12-phone-manual.png",
+                          "11b-policy.png", "12-phone-manual.png",
                           "13-phone-task.png"])

@@ -8,7 +8,7 @@
 // fix_business_id, screenshots, profile, contract_dir}. Walks an operator's session: a wrong token,
 // the right one, the overview, the manual queue, a failed task's attempts, a
 // retry with an edited URL that then succeeds, sending it again with a reason, a
-// bulk resolve of two entries, pausing and resuming a receiver
+// bulk resolve of two entries, pausing and resuming a receiver, the policies
 // after its dry-run count, find and receivers; at 1280x800 and at a phone's
 // 390x844. Saves a screenshot of each step in SCENARIO.screenshots. Fails on
 // any uncaught error in the page or any Content-Security-Policy violation.
@@ -219,6 +219,16 @@ async function run() {
   await page.click('nav a[href="#/alerts"]');
   await waitForText("h1", /^Alerts$/);
   await shot("11-alerts");
+
+  step("policies: the default, and when a type's attempts come");
+  await page.click('nav a[href="#/policies"]');
+  await waitForText("h1", /^Policies$/);
+  await waitForText("main", /\(default\)\s*2\s*50ms doubling to 30m/);
+  await page.goto(`${scenario.url}/ui/#/policies/PAYMENT_SUCCESS`);
+  await waitForText("h1", /^Policy of PAYMENT_SUCCESS$/);
+  await waitForText("main", /No section of its own/);
+  await waitForText("main", /When each attempt comes/);
+  await shot("11b-policy");
 
   step("a retry of a task nobody edited changes nothing (line ends, padded and odd headers)");
   await page.goto(`${scenario.url}/ui/#/task/${scenario.untouched_task}`);
