@@ -201,7 +201,13 @@ static void api_begin_call(ApiCall *call, const char *url, const char *method,
 {
     if (api_framing_check(call, version) != 0)
         return;
-    call->route = api_route_find(method, url, call->path_parameter, call->allow);
+    char parameter[API_PATH_PARAMETER_MAX];
+    parameter[0] = '\0';
+    call->route = api_route_find(method, url, parameter, call->allow);
+    if (parameter[0] != '\0' && (call->path_parameter = strdup(parameter)) == NULL) {
+        api_call_fail(call, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, "out of memory");
+        return;
+    }
     const ApiRoute *route = call->route;
     const Auth *auth = call->api->options.auth;
     bool public = route ? route->public : call->allow[0] == '\0';
@@ -358,6 +364,7 @@ static void api_completed(void *cls, struct MHD_Connection *connection, void **c
         call->free_state(call->state);
     cJSON_Delete(call->reply_body);
     free(call->reply_text);
+    free(call->path_parameter);
     buffer_free(&call->body);
     free(call);
     *con_cls = NULL;

@@ -18,7 +18,7 @@
 
 const char *api_call_path_parameter(const ApiCall *call)
 {
-    return call->path_parameter;
+    return call->path_parameter ? call->path_parameter : "";
 }
 
 const char *api_call_query(ApiCall *call, const char *name)

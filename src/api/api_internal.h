@@ -48,7 +48,7 @@ struct ApiCall {
     Api *api;
     struct MHD_Connection *connection;
     const ApiRoute *route;
-    char path_parameter[API_PATH_PARAMETER_MAX];
+    char *path_parameter; /* heap, NULL: none (long enough for a URL, so not inline) */
     Buffer body;
     size_t discarded; /* bytes of an over-long body thrown away */
     ApiCallStage stage;
