@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "metrics.h"
 #include "store.h"
+#include "store_receivers.h"
 #include "task_render.h"
 
 #define API_OVERVIEW_MINUTE_MS 60000

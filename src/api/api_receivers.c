@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "manual_json.h"
+#include "store_receivers.h"
 #include "task_render.h"
 #include "task_url.h"
 

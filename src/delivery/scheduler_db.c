@@ -20,6 +20,7 @@
 #include "config.h"
 #include "fault.h"
 #include "log.h"
+#include "store_receivers.h"
 
 /* On a database other heraldd share, how often to look for work they
  * accepted (a read of the hosts with pending tasks, one index seek each). */

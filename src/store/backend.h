@@ -17,6 +17,7 @@
 #define HERALD_STORE_BACKEND_H
 
 #include "store.h"
+#include "store_receivers.h"
 
 typedef struct StoreBackend StoreBackend;
 

@@ -1,6 +1,6 @@
 /*
- * store_receivers: receivers an operator paused, written once above the
- * backends (see store.h). A pause or resume changes the receiver's row and,
+ * store_receivers: see store_receivers.h, written once above the backends.
+ * A pause or resume changes the receiver's row and,
  * only when it changed, records the decision in receiver_actions, in the
  * caller's transaction (the intake writer's): both or neither. What a pause
  * does is in the backends' claim statements, which pass over a paused

@@ -1,0 +1,88 @@
+/*
+ * store_receivers: the receivers as the database sees them (the listing of
+ * GET /v1/receivers), the ones an operator paused and the record of those
+ * decisions, and the check that no heraldd of an earlier release, which
+ * would not honour a pause, shares the database. Written once above the
+ * backends in store_receivers.c; part of the storage front (store.h).
+ */
+#ifndef HERALD_STORE_RECEIVERS_H
+#define HERALD_STORE_RECEIVERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "manual.h"
+#include "store.h"
+
+/* One receiver (scheme://host:port) as the database sees it, across every
+ * heraldd sharing it. Strings owned: store_receiver_list_free(). */
+typedef struct StoreReceiver {
+    char *host;
+    int64_t pending;         /* tasks waiting for it, due or not */
+    int64_t delivering;      /* its requests in flight (claimed) */
+    int64_t failures;        /* attempts that failed since SINCE */
+    int64_t last_failure_at; /* the latest of them; 0: none */
+    char *last_error;        /* its class and message; NULL: none */
+    bool paused;             /* an operator paused it (store_receiver_set_paused) */
+    int64_t paused_at;       /* then: when, */
+    char *paused_by;         /* who, */
+    char *pause_note;        /* and why (NULL: not said) */
+} StoreReceiver;
+
+/* The receivers with tasks pending or in flight, or attempts that failed
+ * since SINCE (at most LIMIT of each kind, the busiest first), and every
+ * paused one. */
+int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver **out,
+                        size_t *count, char *err, size_t errlen);
+void store_receiver_list_free(StoreReceiver *receivers, size_t count);
+
+/* One paused receiver. Strings owned: store_paused_list_free(). */
+typedef struct StorePaused {
+    char *receiver; /* scheme://host:port */
+    int64_t paused_at;
+    char *paused_by;
+    char *note; /* NULL: none */
+} StorePaused;
+
+/* Every paused receiver, in key order. */
+int store_paused_list(Store *store, StorePaused **out, size_t *count, char *err, size_t errlen);
+void store_paused_list_free(StorePaused *list, size_t count);
+
+/* One pause or resume of a receiver, as recorded. Strings owned:
+ * store_receiver_actions_free(). */
+typedef struct StoreReceiverAction {
+    int64_t id;
+    char action[MANUAL_WORD_MAX]; /* "pause", "resume" */
+    char *actor;
+    char *note; /* NULL: none */
+    int64_t created_at;
+} StoreReceiverAction;
+
+/* RECEIVER's recorded pauses and resumes with ids below BEFORE, newest
+ * first, at most LIMIT. */
+int store_receiver_actions(Store *store, const char *receiver, int64_t before, int limit,
+                           StoreReceiverAction **out, size_t *count, char *err, size_t errlen);
+void store_receiver_actions_free(StoreReceiverAction *actions, size_t count);
+
+/* How many heraldd sharing the database know fewer than VERSION migrations
+ * and beat within the last minute (PostgreSQL's instances.schema_known; 0 on
+ * SQLite, which one heraldd has to itself): instances of an earlier release
+ * that would not honour what migration VERSION brought. */
+int store_count_older_instances(Store *store, int version, int64_t *count, char *err,
+                                size_t errlen);
+
+/* The migration (012 on both backends) that brought paused receivers: a
+ * heraldd that knows fewer would send to a paused receiver. */
+#define STORE_PAUSE_MIGRATION 12
+
+/* Inside a transaction: pauses (PAUSED) or resumes RECEIVER, a key as
+ * task_url_check gives it. While a receiver is paused no claim takes its
+ * tasks (store_claim_due), on any heraldd sharing the database. *CHANGED:
+ * whether it was not so already; only then is the action ("pause",
+ * "resume") recorded, with ACTOR and NOTE (NULL: none). */
+int store_receiver_set_paused(Store *store, const char *receiver, bool paused, const char *actor,
+                              const char *note, int64_t now, bool *changed, char *err,
+                              size_t errlen);
+
+#endif
