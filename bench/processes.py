@@ -45,9 +45,11 @@ def kill_children():
 
 
 class Receiver:
-    def __init__(self, directory, mode, max_seq):
+    def __init__(self, directory, mode, max_seq, port=None):
+        """PORT: listen there (a receiver brought back where it was), not on a free one."""
         port_file = os.path.join(directory, "receiver-%s-%d.port" % (mode, time.monotonic_ns()))
-        self.process = spawn([RECEIVER, port_file, mode, str(max_seq)])
+        env = dict(os.environ, RECEIVER_PORT=str(port)) if port else None
+        self.process = spawn([RECEIVER, port_file, mode, str(max_seq)], env=env)
         deadline = time.monotonic() + 10
         while not (os.path.exists(port_file) and open(port_file).read().strip()):
             if time.monotonic() > deadline:

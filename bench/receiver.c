@@ -3,11 +3,14 @@
  *
  *   receiver PORT_FILE MODE [MAX_SEQ]
  *
- * Listens on 127.0.0.1 (a free port, written to PORT_FILE) and answers every
- * POST according to MODE: "ok" (200), "fail" (500) or "hang" (never). Each
+ * Listens on 127.0.0.1 (a free port, or $RECEIVER_PORT: a receiver brought back
+ * where it was; written to PORT_FILE) and answers every
+ * POST according to MODE: "ok" (200), "slow" (200 after 50 ms), "fail" (500) or
+ * "hang" (never). Each
  * payload carries {"seq": N, "sent_ns": T} from the load generator; the
- * receiver counts arrivals, duplicates (a bitmap of seq up to MAX_SEQ) and the
- * latency now - sent_ns (CLOCK_REALTIME: all on one machine), in a log-scale
+ * receiver counts arrivals, duplicates (a bitmap of seq up to MAX_SEQ), the
+ * most requests in flight at once (begun, not yet answered) and the latency
+ * now - sent_ns (CLOCK_REALTIME: all on one machine), in a log-scale
  * histogram. GET /stats answers the totals as JSON; GET /reset clears them.
  */
 #include <inttypes.h>
@@ -36,6 +39,8 @@ static uint64_t receiver_max_seq;
 static atomic_uchar *receiver_seen;
 static atomic_ullong receiver_received, receiver_duplicates, receiver_first_ns, receiver_last_ns;
 static atomic_ullong receiver_latency[RECEIVER_BUCKETS];
+/* Requests begun and not yet completed, and the most at once. */
+static atomic_llong receiver_in_flight, receiver_peak_in_flight;
 
 static uint64_t receiver_now_ns(void)
 {
@@ -103,10 +108,12 @@ static enum MHD_Result receiver_stats(struct MHD_Connection *connection)
     char text[512];
     snprintf(text, sizeof text,
              "{\"received\":%llu,\"duplicates\":%llu,\"first_ns\":%llu,\"last_ns\":%llu,"
-             "\"p50_ms\":%.3f,\"p99_ms\":%.3f}",
+             "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"in_flight\":%lld,\"peak_in_flight\":%lld}",
              atomic_load(&receiver_received), atomic_load(&receiver_duplicates),
              atomic_load(&receiver_first_ns), atomic_load(&receiver_last_ns),
-             receiver_percentile(0.50), receiver_percentile(0.99));
+             receiver_percentile(0.50), receiver_percentile(0.99),
+             (long long)atomic_load(&receiver_in_flight),
+             (long long)atomic_load(&receiver_peak_in_flight));
     return receiver_reply(connection, 200, text);
 }
 
@@ -116,6 +123,7 @@ static void receiver_reset(void)
     atomic_store(&receiver_duplicates, 0);
     atomic_store(&receiver_first_ns, 0);
     atomic_store(&receiver_last_ns, 0);
+    atomic_store(&receiver_peak_in_flight, 0);
     for (int i = 0; i < RECEIVER_BUCKETS; i++)
         atomic_store(&receiver_latency[i], 0);
     for (uint64_t i = 0; i < receiver_max_seq; i++)
@@ -137,6 +145,12 @@ static enum MHD_Result receiver_handle(void *cls, struct MHD_Connection *connect
     if (request == NULL) {
         request = calloc(1, sizeof *request);
         *state = request;
+        if (request != NULL) {
+            long long now = atomic_fetch_add(&receiver_in_flight, 1) + 1;
+            long long peak = atomic_load(&receiver_peak_in_flight);
+            while (now > peak && !atomic_compare_exchange_weak(&receiver_peak_in_flight, &peak, now))
+                ;
+        }
         return request ? MHD_YES : MHD_NO;
     }
     if (*size > 0) {
@@ -154,6 +168,8 @@ static enum MHD_Result receiver_handle(void *cls, struct MHD_Connection *connect
         for (;;)
             pause();
     }
+    if (strcmp(receiver_mode, "slow") == 0) /* a thread per connection too */
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000L}, NULL);
     return strcmp(receiver_mode, "fail") == 0 ? receiver_reply(connection, 500, "no")
                                               : receiver_reply(connection, 200, "ok");
 }
@@ -164,6 +180,8 @@ static void receiver_completed(void *cls, struct MHD_Connection *connection, voi
     (void)cls;
     (void)connection;
     (void)code;
+    if (*state != NULL)
+        atomic_fetch_sub(&receiver_in_flight, 1);
     free(*state);
     *state = NULL;
 }
@@ -171,7 +189,7 @@ static void receiver_completed(void *cls, struct MHD_Connection *connection, voi
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: receiver PORT_FILE ok|fail|hang [MAX_SEQ]\n");
+        fprintf(stderr, "usage: receiver PORT_FILE ok|slow|fail|hang [MAX_SEQ]\n");
         return 2;
     }
     receiver_mode = argv[2];
@@ -181,14 +199,17 @@ int main(int argc, char **argv)
     int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    const char *port = getenv("RECEIVER_PORT");
+    if (port != NULL)
+        address.sin_port = htons((unsigned short)strtoul(port, NULL, 10));
     socklen_t length = sizeof address;
     if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, 4096) != 0 ||
         getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
         perror("receiver: listen");
         return 1;
     }
-    /* A hanging receiver needs a thread per connection; the others an epoll pool. */
-    bool hang = strcmp(receiver_mode, "hang") == 0;
+    /* A hanging or slow receiver needs a thread per connection; the others an epoll pool. */
+    bool hang = strcmp(receiver_mode, "hang") == 0 || strcmp(receiver_mode, "slow") == 0;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
                          (hang ? MHD_USE_THREAD_PER_CONNECTION : MHD_USE_EPOLL);
     struct MHD_Daemon *daemon = MHD_start_daemon(

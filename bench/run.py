@@ -10,7 +10,10 @@ C receiver and load generator in bench/. Figures are also given as a fraction of
 ceiling measured in the same run, since absolute numbers drift on shared machines.
 Nothing here asserts a speed; --smoke runs everything tiny so the harness keeps working.
 
---backend postgresql runs the chosen scenarios on SQLite and then scenarios 2-4 and 6
+Scenario 10 (bench/outage.py): one of two receivers down for 20 s, then back (the
+circuit breaker).
+
+--backend postgresql runs the chosen scenarios on SQLite and then scenarios 2-4, 6 and 10
 again on PostgreSQL, in the same run, each PostgreSQL figure also given as a ratio to
 SQLite's. The bench starts its own cluster (tools/pg_cluster.sh: a temporary
 directory, Unix socket only, default settings but fsync and synchronous_commit on),
@@ -519,23 +522,26 @@ def main():
     # A terminated run (a CI timeout, kill) unwinds like a failed one: the clusters,
     # the standby among them, are stopped and removed below.
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
-    only = options.only or ("1,2,3,4,6" if options.backend == "postgresql" else "1,2,3,4,5,6,7,8")
+    only = options.only or ("1,2,3,4,6,10" if options.backend == "postgresql"
+                            else "1,2,3,4,5,6,7,8,10")
     if instance_counts and not options.only:
         only += ",9"
     bench = Bench(0.002 if options.smoke else 1.0, options.smoke)
     started = time.monotonic()
     try:
         import cluster  # scenario 9 (bench/cluster.py)
+        import outage  # scenario 10 (bench/outage.py)
         scenarios = (bench.ceilings, bench.intake, bench.end_to_end, bench.latency,
                      bench.isolation, bench.backlog, bench.retry_storm, bench.bulk_retry,
-                     lambda: cluster.instances(bench, instance_counts))
+                     lambda: cluster.instances(bench, instance_counts),
+                     lambda: outage.outage(bench))
         numbers = sorted(set(int(n) for n in only.split(",")))
         for number in [n for n in numbers if n != 9]:
             scenarios[number - 1]()
         if options.backend == "postgresql":
             settings = cluster.pg_settings() if instance_counts else ()
             processes.PG = bench.pg = PgCluster(settings)
-            for number in [n for n in numbers if n in (2, 3, 4, 6) or
+            for number in [n for n in numbers if n in (2, 3, 4, 6, 10) or
                            (n == 9 and instance_counts)]:
                 scenarios[number - 1]()
             standby_numbers = [n for n in numbers if n in (2, 3, 4)]

@@ -1,6 +1,8 @@
-// receivers: per scheme://host:port, whether an operator paused it, tasks
-// pending, requests in flight, attempts failed in the last hour, the latest
-// failure, and until when it is held (its Retry-After) (GET /v1/receivers;
+// receivers: per scheme://host:port, whether an operator paused it, its
+// circuit breaker (closed, open: its tasks parked, or probing; when the next
+// probe may go), tasks pending, requests in flight, attempts failed in the
+// last hour, the latest failure, and until when it is held (its Retry-After)
+// (GET /v1/receivers;
 // heraldctl receivers). Pause one (nothing is sent to it until resumed; its
 // tasks wait without spending attempts) or resume it, with a note (POST
 // /v1/receivers/{receiver}/pause|resume; heraldctl receivers pause|resume).
@@ -43,11 +45,15 @@ export async function render(container) {
   show(container,
     h("h1", {}, "Receivers"),
     message ? notice(message) : null,
-    h("p", { class: "muted" }, "Receivers with work waiting, in flight, paused, or failures since ", time(data.failures_since), "."),
+    h("p", { class: "muted" }, "Receivers with work waiting, in flight, paused, with an open circuit, or failures since ", time(data.failures_since), ". While a receiver's circuit is open its tasks are parked (they spend no attempts) and one probe at a time goes; a success closes it."),
     data.receivers.length === 0 ? h("p", {}, "No receiver has work waiting or failed in the last hour.") :
       table([
         ["receiver", (r) => h("code", {}, r.receiver), "wrap"],
         ["paused", (r) => (r.paused ? h("span", { class: "state-open", title: `by ${r.paused_by}${r.pause_note ? `: ${r.pause_note}` : ""}` }, "paused") : "—")],
+        ["circuit", (r) => (r.circuit === "closed"
+          ? (r.consecutive_failures > 0 ? `closed (${r.consecutive_failures} failing)` : "closed")
+          : h("span", { class: "state-open", title: `open since ${r.opened_at}; ${r.parked} tasks parked` }, r.circuit))],
+        ["next probe", (r) => time(r.next_probe_at)],
         ["pending", (r) => String(r.pending), "num"],
         ["in flight", (r) => String(r.in_flight), "num"],
         ["failures (1 h)", (r) => String(r.failures), "num"],

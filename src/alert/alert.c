@@ -62,75 +62,6 @@ static StoreResult alert_apply_retention_step(Store *store, IntakeJob *job, char
     return result == STORE_ERROR ? STORE_ERROR : STORE_OK;
 }
 
-/* Writes ALERT (its details JSON) unsent, logs it and counts it. An alert
- * that cannot be stored changes no state: the next interval fires it again,
- * so a bad moment of the disk delays an alert and never loses it. */
-static void alert_record(AlertChecker *checker, AlertState *state, bool firing, int64_t count,
-                         cJSON *details, int64_t now)
-{
-    cJSON_AddStringToObject(details, "kind", state->kind);
-    if (state->instance != NULL)
-        cJSON_AddStringToObject(details, "instance", state->instance);
-    cJSON_AddStringToObject(details, "state", firing ? "firing" : "resolved");
-    cJSON_AddNumberToObject(details, "count", (double)count);
-    cJSON_AddItemToObject(details, "created_at", alert_time(now));
-    char *text = cJSON_PrintUnformatted(details);
-    const cJSON *summary = cJSON_GetObjectItemCaseSensitive(details, "text");
-    char quoted[600];
-    log_quote(quoted, sizeof quoted, cJSON_IsString(summary) ? summary->valuestring : "");
-    cJSON_Delete(details);
-    char err[512];
-    AlertInsert insert = {
-        .fence = state->fenced ? alert_lead_fence(&checker->lead) : (StoreFence){0},
-        .record = {.kind = state->kind, .instance = state->instance, .firing = firing,
-                   .count = count, .details = text, .now = now}};
-    if (state->fenced && insert.fence.term == 0) {
-        free(text);
-        return; /* no longer leading */
-    }
-    if (text == NULL || alert_store(checker, &insert, err, sizeof err) != 0) {
-        char reason[600];
-        log_error("event=alert_not_recorded kind=%s state=%s text=%s error=%s retry=next_interval",
-                  state->kind, firing ? "firing" : "resolved", quoted,
-                  log_quote(reason, sizeof reason, text ? err : "out of memory"));
-        free(text);
-        return;
-    }
-    free(text);
-    if (insert.refused) {
-        alert_lead_fenced(&checker->lead, "the alert");
-        return;
-    }
-    char instance[ALERT_INSTANCE_MAX + 16] = "";
-    if (state->instance != NULL)
-        snprintf(instance, sizeof instance, " instance=%s", state->instance);
-    log_error("event=alert kind=%s%s state=%s count=%lld alert_id=%lld text=%s", state->kind,
-              instance, firing ? "firing" : "resolved", (long long)count, (long long)insert.id,
-              quoted);
-    if (firing) {
-        metrics_count_alert(state->kind);
-        state->last_count = count;
-        state->last_fired_at = now;
-    }
-    state->firing = firing;
-}
-
-/* Decides whether STATE fires, repeats, resolves or stays quiet. DETAILS
- * (owned) describes the current condition. */
-static void alert_evaluate(AlertChecker *checker, AlertState *state, bool condition,
-                           int64_t count, cJSON *details, int64_t now)
-{
-    bool repeat = state->firing && (now - state->last_fired_at >= checker->options.cooldown_ms ||
-                                    count >= 2 * state->last_count);
-    if (condition && (!state->firing || repeat)) {
-        alert_record(checker, state, true, count, details, now);
-    } else if (!condition && state->firing) {
-        alert_record(checker, state, false, count, details, now);
-    } else {
-        cJSON_Delete(details);
-    }
-}
-
 static void alert_check_backlog(AlertChecker *checker, int64_t now)
 {
     const AlertOptions *options = &checker->options;
@@ -280,8 +211,10 @@ static void alert_lead(AlertChecker *checker)
 {
     bool acquired = false;
     int64_t lease_ms = alert_lead_lease_ms(checker->options.interval_ms);
-    if (alert_lead_renew(&checker->lead, lease_ms, &acquired) && acquired)
+    if (alert_lead_renew(&checker->lead, lease_ms, &acquired) && acquired) {
         alert_restore(checker, &checker->backlog);
+        alert_restore(checker, &checker->circuits);
+    }
 }
 
 /* One turn. Every instance watches its own deliveries (delivery_lag); the
@@ -296,6 +229,7 @@ static void alert_turn(AlertChecker *checker)
     if (!checker->lead.leader)
         return;
     alert_check_backlog(checker, now);
+    alert_check_circuits(checker, now);
     alert_resolve_gone(checker, now);
     if (checker->webhook_url != NULL || checker->command != NULL)
         alert_send_pending(checker);
@@ -312,6 +246,7 @@ static void alert_take_pending(AlertChecker *checker)
     checker->options.threshold = checker->pending.threshold;
     checker->options.cooldown_ms = checker->pending.cooldown_ms;
     checker->options.max_lag_ms = checker->pending.max_lag_ms;
+    checker->options.breaker_alert_after_ms = checker->pending.breaker_alert_after_ms;
     checker->options.scheduler_alive_ms = checker->pending.scheduler_alive_ms;
     checker->options.retention_ms = checker->pending.retention_ms;
     free(checker->webhook_url);
@@ -392,6 +327,8 @@ AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen)
     checker->options = *options;
     checker->backlog.kind = "manual_backlog";
     checker->backlog.fenced = true;
+    checker->circuits.kind = "circuit_open";
+    checker->circuits.fenced = true;
     checker->lag.kind = "delivery_lag";
     checker->lag.instance = options->instance_id;
     pthread_mutex_init(&checker->lock, NULL);

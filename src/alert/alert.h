@@ -47,6 +47,7 @@ typedef struct AlertOptions {
     int64_t threshold;
     int64_t cooldown_ms;
     int64_t max_lag_ms;
+    int64_t breaker_alert_after_ms; /* circuit_open: a receiver's circuit open this long */
     int64_t scheduler_alive_ms; /* a scheduler silent longer than this is stuck */
     const char *webhook_url; /* "" = none */
     const char *command;     /* "" = none */

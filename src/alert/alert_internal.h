@@ -1,7 +1,8 @@
 /*
  * alert_internal: what the alert checker's files share (alert.c: the
  * thread, the alerts' state machines, retention; alert_send.c: the
- * leader's sending and its resolving of gone instances' alerts). Nothing
+ * leader's sending and its resolving of gone instances' alerts;
+ * alert_circuit.c: the receivers whose circuit stays open). Nothing
  * else includes it.
  */
 #ifndef HERALD_ALERT_INTERNAL_H
@@ -46,6 +47,7 @@ struct AlertChecker {
     bool stopping;
     AlertState backlog;
     AlertState lag;
+    AlertState circuits; /* circuit_open (alert_circuit.c) */
     AlertLead lead; /* runs the singletons while lead.leader */
     int64_t next_full_turn; /* monotonic ms: the next turn that checks and sends */
 };
@@ -63,6 +65,15 @@ cJSON *alert_time(int64_t unix_ms);
 /* Runs INSERT through the writer. Returns 0 (see insert->refused), or -1
  * with ERR. */
 int alert_store(AlertChecker *checker, AlertInsert *insert, char *err, size_t errlen);
+
+/* Decides whether STATE fires, repeats, resolves or stays quiet, given
+ * whether its CONDITION holds with COUNT; DETAILS (owned) describes it
+ * (alert_write.c). */
+void alert_evaluate(AlertChecker *checker, AlertState *state, bool condition, int64_t count,
+                    cJSON *details, int64_t now);
+
+/* The leader's circuit_open alert (alert_circuit.c), at NOW. */
+void alert_check_circuits(AlertChecker *checker, int64_t now);
 
 /* The leader's duties of alert_send.c: sending every unsent alert, and
  * resolving the alerts of instances that are gone, at NOW. */

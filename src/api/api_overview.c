@@ -77,6 +77,23 @@ static void api_overview_show(ApiCall *call)
     api_call_reply(call, 200, body);
 }
 
+/* RECEIVER's circuit breaker (store_breaker.c): "closed", "open" (its tasks
+ * parked), or "probing" (open, its probe out); its failures in a row that
+ * count; when it opened and when the next probe may go. */
+static void api_overview_add_circuit(cJSON *object, const StoreReceiver *receiver)
+{
+    const char *circuit = !receiver->circuit_open                  ? "closed"
+                          : receiver->probe_until > clock_now_ms() ? "probing"
+                                                                   : "open";
+    cJSON_AddStringToObject(object, "circuit", circuit);
+    cJSON_AddNumberToObject(object, "consecutive_failures",
+                            (double)receiver->consecutive_failures);
+    cJSON_AddItemToObject(object, "opened_at", task_render_time(receiver->opened_at));
+    cJSON_AddItemToObject(object, "next_probe_at", task_render_time(receiver->next_probe_at));
+    cJSON_AddNumberToObject(object, "parked",
+                            receiver->circuit_open ? (double)receiver->pending : 0.0);
+}
+
 /* GET /v1/receivers */
 static void api_overview_receivers(ApiCall *call)
 {
@@ -119,6 +136,7 @@ static void api_overview_receivers(ApiCall *call)
         cJSON_AddItemToObject(object, "pause_note", receiver->pause_note
                                                         ? cJSON_CreateString(receiver->pause_note)
                                                         : cJSON_CreateNull());
+        api_overview_add_circuit(object, receiver);
         cJSON_AddItemToArray(array, object);
     }
     store_receiver_list_free(receivers, count);

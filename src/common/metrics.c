@@ -37,7 +37,8 @@ static const char *const metrics_outcomes[] = {
 static const int metrics_intake_codes[] = {200, 201, 400, 401, 404, 405, 409, 413, 415, 422, 503};
 #define METRICS_INTAKE_CODE_COUNT (sizeof metrics_intake_codes / sizeof metrics_intake_codes[0])
 
-static const char *const metrics_alert_kinds[] = {"manual_backlog", "delivery_lag"};
+static const char *const metrics_alert_kinds[] = {"manual_backlog", "delivery_lag",
+                                                  "circuit_open"};
 #define METRICS_ALERT_KIND_COUNT (sizeof metrics_alert_kinds / sizeof metrics_alert_kinds[0])
 
 static atomic_ullong metrics_deliveries[METRICS_OUTCOME_COUNT];
@@ -384,6 +385,25 @@ static int metrics_render_receivers(Buffer *out)
             continue;
         metrics_label(metrics_receivers[i].key, label, sizeof label);
         failed |= metrics_printf(out, "herald_receiver_paused{receiver=\"%s\"} 1\n", label);
+    }
+    size_t open_count = 0;
+    for (size_t i = 0; i < metrics_receiver_count; i++)
+        open_count += metrics_receivers[i].circuit_open ? 1 : 0;
+    failed |= metrics_printf(out, "# HELP herald_receivers_circuit_open Receivers whose circuit "
+                                  "breaker is open (their tasks are parked; one probe at a "
+                                  "time).\n"
+                                  "# TYPE herald_receivers_circuit_open gauge\n"
+                                  "herald_receivers_circuit_open %zu\n"
+                                  "# HELP herald_receiver_circuit_open 1 for a receiver whose "
+                                  "circuit breaker is open.\n"
+                                  "# TYPE herald_receiver_circuit_open gauge\n",
+                             open_count);
+    for (size_t i = 0; i < metrics_receiver_count; i++) {
+        if (!metrics_receivers[i].circuit_open)
+            continue;
+        metrics_label(metrics_receivers[i].key, label, sizeof label);
+        failed |= metrics_printf(out, "herald_receiver_circuit_open{receiver=\"%s\"} 1\n",
+                                 label);
     }
     failed |= metrics_printf(out, "# HELP herald_receiver_held_seconds How much longer this "
                                   "heraldd leaves a receiver alone, as its 429 or 503 "

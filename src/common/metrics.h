@@ -96,9 +96,11 @@ typedef struct MetricsReceiver {
     int64_t lag_ms; /* how long its earliest due task has waited; 0 if none is due */
     int64_t held_until; /* Unix ms: it asked (Retry-After) to be left alone until then; 0 */
     bool paused;        /* an operator paused it (its waiting is not lag) */
+    bool circuit_open;  /* its circuit breaker is open (its waiting is not lag) */
 } MetricsReceiver;
 
-/* The receivers with requests in flight, due tasks waiting, a hold or a pause, most overdue
+/* The receivers with requests in flight, due tasks waiting, a hold, a pause or an open
+ * circuit, most overdue
  * first, at most METRICS_RECEIVERS_MAX (the scheduler publishes them once a
  * second; they are copied). Returns 0, or -1 if out of memory (the old
  * snapshot stays). */

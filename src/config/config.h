@@ -51,6 +51,10 @@ typedef struct Config {
     int64_t connect_timeout_ms;
     int64_t concurrency;          /* requests in flight in total */
     int64_t per_host_concurrency; /* requests in flight to one scheme://host:port */
+    /* A receiver's open circuit (store_breaker.c): the first wait for a probe,
+     * doubling while probes fail up to the max. */
+    int64_t breaker_probe_interval_ms;
+    int64_t breaker_probe_max_interval_ms;
     uint64_t max_response_bytes;  /* response body kept in the attempt log */
     bool allow_private_targets;   /* switch the SSRF guard off entirely */
     bool console;                 /* serve the web console at /ui/ */
@@ -72,6 +76,7 @@ typedef struct Config {
     char alert_webhook_url[CONFIG_PATH_MAX]; /* "" = none */
     char alert_command[CONFIG_PATH_MAX];     /* "" = none */
     int64_t alert_max_lag_ms;
+    int64_t alert_breaker_after_ms; /* circuit_open: a receiver's circuit open this long */
     /* [storage] retention */
     int64_t retention_ms;
     /* [business.NAME]: owned, freed by config_free() */

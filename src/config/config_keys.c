@@ -90,6 +90,10 @@ const ConfigKey config_keys[] = {
      CONFIG_FIELD(delivery_previous_secret_until), 0, 0, "", CONFIG_RELOAD},
     {"delivery", "lease_sweep_interval", CONFIG_TYPE_DURATION,
      CONFIG_FIELD(lease_sweep_interval_ms), 100, CONFIG_DAY_MS, "60s", CONFIG_RELOAD},
+    {"delivery", "breaker_probe_interval", CONFIG_TYPE_DURATION,
+     CONFIG_FIELD(breaker_probe_interval_ms), 100, CONFIG_DAY_MS, "5s", CONFIG_RELOAD},
+    {"delivery", "breaker_probe_max_interval", CONFIG_TYPE_DURATION,
+     CONFIG_FIELD(breaker_probe_max_interval_ms), 100, CONFIG_DAY_MS, "5m", CONFIG_RELOAD},
     {"retry", "retry_interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(retry_interval_ms), 10,
      CONFIG_DAY_MS, "30s", CONFIG_RELOAD},
     {"alert", "interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_interval_ms), 100, CONFIG_DAY_MS,
@@ -105,6 +109,8 @@ const ConfigKey config_keys[] = {
     {"alert", "command", CONFIG_TYPE_STRING, CONFIG_FIELD(alert_command), 0, 0, "", CONFIG_RELOAD},
     {"alert", "max_lag", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_max_lag_ms), 1000,
      30 * CONFIG_DAY_MS, "5m", CONFIG_RELOAD},
+    {"alert", "breaker_alert_after", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_breaker_after_ms),
+     0, 30 * CONFIG_DAY_MS, "10m", CONFIG_RELOAD},
 };
 
 const ConfigKey config_policy_keys[] = {
@@ -117,6 +123,8 @@ const ConfigKey config_policy_keys[] = {
     {"retry", "exponential_backoff", CONFIG_TYPE_BOOLEAN, POLICY_FIELD(exponential_backoff), 0, 0,
      "true", CONFIG_RELOAD},
     {"retry", "jitter", CONFIG_TYPE_REAL, POLICY_FIELD(jitter), 0, 1, "0.1", CONFIG_RELOAD},
+    {"retry", "breaker_failures", CONFIG_TYPE_INTEGER, POLICY_FIELD(breaker_failures), 0,
+     1000000, "10", CONFIG_RELOAD},
     {"retry", "schedule", CONFIG_TYPE_SCHEDULE, POLICY_FIELD(schedule), 0, 30 * CONFIG_DAY_MS, "",
      CONFIG_RELOAD},
     {"business", "success_body", CONFIG_TYPE_STRING, POLICY_FIELD(success_body), 0, 0, "",

@@ -37,6 +37,16 @@ typedef enum {
     ATTEMPT_OUTCOME_MANUAL, /* failed: into the manual-handling table with manual_reason */
 } AttemptOutcomeKind;
 
+/* What an outcome did to its receiver's circuit breaker. */
+typedef enum {
+    ATTEMPT_BREAKER_KEPT,         /* nothing worth a log line */
+    ATTEMPT_BREAKER_OPENED,       /* the failures reached breaker_failures */
+    ATTEMPT_BREAKER_PROBE_FAILED, /* still open; the next probe later */
+    ATTEMPT_BREAKER_CLOSED,       /* a success: the receiver is back */
+    ATTEMPT_BREAKER_DEFERRED,     /* it would open, but a heraldd of an earlier release is
+                                     on the database (it would not honour it) */
+} AttemptBreakerChange;
+
 typedef struct AttemptOutcome {
     Attempt attempt;
     AttemptOutcomeKind kind;
@@ -48,6 +58,28 @@ typedef struct AttemptOutcome {
     /* Set by store_record_outcomes: the claim had ended (its lease expired and
      * the task was rescued, perhaps claimed again), so nothing was written. */
     bool fenced;
+    /* The receiver's circuit breaker (store_breaker.c), set by the scheduler
+     * from the task's policy: the consecutive failures that open it
+     * (breaker_failures; 0: this attempt does not count against the
+     * receiver, attempt_counts_against_receiver), the first wait before a
+     * probe and the cap of its backoff. */
+    int breaker_failures;
+    int64_t breaker_probe_ms;
+    int64_t breaker_probe_max_ms;
+    /* Set by store_record_outcomes: the receiver's circuit is open, so a
+     * failure parked the task (pending, never into manual handling: kind is
+     * then RETRY), with EXTRA_ATTEMPTS given back to its budget; and what
+     * the breaker did and its count of failures then (on the last outcome
+     * of its receiver in the turn). The scheduler's own decision is kept
+     * aside (decided_*) for a turn written again. */
+    bool parked;
+    int extra_attempts;
+    AttemptBreakerChange breaker_change;
+    int breaker_count;
+    bool breaker_saved;
+    AttemptOutcomeKind decided_kind;
+    int64_t decided_next_attempt_at;
+    const char *decided_manual_reason;
     /* For the log line written once the outcome is stored. */
     char business_type[TASK_BUSINESS_TYPE_MAX + 1];
     char business_id[TASK_BUSINESS_ID_MAX * 4 + 1];
@@ -55,6 +87,15 @@ typedef struct AttemptOutcome {
 
 /* "timeout: Operation timed out..." or "http_status: HTTP 500": the task's last_error. */
 void attempt_describe(const Attempt *attempt, char *out, size_t size);
+
+/* Whether ATTEMPT's failure is its receiver's (5xx, a timeout, a refused
+ * or failed connection, TLS, DNS, a broken transfer or a reply that is not
+ * HTTP): those count toward
+ * opening its circuit. A success, an answer the receiver meant (4xx, 410,
+ * a redirect, a body that does not match, a response too large, 429 which
+ * holds the receiver instead) and herald's own refusals and interruptions
+ * (blocked_address, interrupted) do not. */
+bool attempt_counts_against_receiver(const Attempt *attempt);
 
 /* Frees the response body and the receiver and zeroes the struct. */
 void attempt_clear(Attempt *attempt);

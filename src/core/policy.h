@@ -38,6 +38,10 @@ typedef struct Policy {
     PolicySchedule schedule;
     char success_body[POLICY_SUCCESS_BODY_MAX]; /* "" = any 2xx body is success */
     int64_t timeout_ms;                         /* 0 = the [delivery] timeout */
+    /* Consecutive failures of a receiver (store_breaker.c) at which this
+     * type's failure opens the receiver's circuit; 0: its failures do not
+     * count. */
+    int64_t breaker_failures;
     /* Signing (sign.h): the secrets as configured, and decoded. An empty
      * secret means the [delivery] one; no secret at all means unsigned. */
     char secret[SIGN_SECRET_MAX];

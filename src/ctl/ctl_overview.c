@@ -61,12 +61,14 @@ static void ctl_overview_show(const CtlAnswer *answer)
 
 static void ctl_receivers_show(const CtlAnswer *answer)
 {
-    static const char *const header[] = {"RECEIVER",     "PAUSED",     "PENDING",
-                                         "IN_FLIGHT",    "FAILED_1H",  "LAST_FAILURE",
-                                         "HELD_UNTIL",   "LAST_ERROR"};
-    static const char *const members[] = {"receiver",  "paused",          "pending",
-                                          "in_flight", "failures",        "last_failure_at",
-                                          "held_until", "last_error"};
+    static const char *const header[] = {"RECEIVER",   "PAUSED",       "PENDING",
+                                         "IN_FLIGHT",  "CIRCUIT",      "FAILED_1H",
+                                         "LAST_FAILURE", "NEXT_PROBE", "HELD_UNTIL",
+                                         "LAST_ERROR"};
+    static const char *const members[] = {"receiver",        "paused",        "pending",
+                                          "in_flight",       "circuit",       "failures",
+                                          "last_failure_at", "next_probe_at", "held_until",
+                                          "last_error"};
     ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "receivers"),
                    sizeof header / sizeof header[0], header, members);
 }
@@ -154,8 +156,8 @@ const CtlCommand ctl_overview_commands[] = {
     {"receivers", "actions", ctl_receivers_actions, "receivers actions RECEIVER",
      "who paused and resumed a receiver, when and why, newest first (the latest 100)"},
     {"receivers", NULL, ctl_receivers, "receivers",
-     "each receiver's pending tasks, requests in flight, failures in the last hour, and"
-     " whether it is paused or held"},
+     "each receiver's pending tasks, requests in flight, circuit breaker (closed, open,"
+     " probing; its next probe), failures in the last hour, and whether it is paused or held"},
 };
 
 const size_t ctl_overview_command_count =

@@ -525,6 +525,13 @@ void deliver_log_outcome(const AttemptOutcome *outcome, int64_t now_ms)
                   attempt->attempt, attempt->status_code, (long long)attempt->duration_ms);
         break;
     case ATTEMPT_OUTCOME_RETRY:
+        if (outcome->parked) { /* its receiver's open circuit holds it, not a backoff */
+            log_info("event=attempt_failed task_id=%lld business_type=%s business_id=%s "
+                     "attempt=%d error=%s parked=true attempts_given_back=%d",
+                     (long long)attempt->task_id, outcome->business_type, business_id,
+                     attempt->attempt, error, outcome->extra_attempts);
+            break;
+        }
         log_info("event=attempt_failed task_id=%lld business_type=%s business_id=%s attempt=%d "
                  "error=%s retry_in_ms=%lld",
                  (long long)attempt->task_id, outcome->business_type, business_id,

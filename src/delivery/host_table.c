@@ -17,6 +17,10 @@ struct Host {
     int64_t held_until; /* Unix ms; 0: not held */
     int64_t ready_at;   /* the heap's key: next_due, or held_until if later */
     bool paused;        /* by an operator: never claimable, kept while paused */
+    bool open;          /* its circuit: one probe at a time, kept while open */
+    int64_t probe_at;   /* while open: the next probe not before (Unix ms) */
+    int ramp;           /* after its circuit closed: its limit now; 0: no ramp (an
+                           entry dropped idle forgets it: no backlog to ramp into) */
     size_t heap_index;  /* valid while in the heap */
     int in_heap;
     struct Host *next_in_bucket;
@@ -45,6 +49,20 @@ int64_t host_held_until(const Host *host)
 bool host_paused(const Host *host)
 {
     return host->paused;
+}
+
+bool host_open(const Host *host)
+{
+    return host->open;
+}
+
+int host_table_limit(const HostTable *table, const Host *host)
+{
+    if (host->open)
+        return 1;
+    if (host->ramp > 0 && host->ramp < table->per_host_limit)
+        return host->ramp;
+    return table->per_host_limit;
 }
 
 int64_t host_ready_at(const Host *host)
@@ -220,11 +238,14 @@ static void host_table_remove(HostTable *table, Host *host)
 
 void host_table_settle(HostTable *table, Host *host)
 {
-    host->ready_at = host->next_due != HOST_TABLE_IDLE && host->held_until > host->next_due
-                         ? host->held_until
-                         : host->next_due;
-    int claimable = host->next_due != HOST_TABLE_IDLE && host->in_flight < table->per_host_limit &&
-                    !host->paused;
+    int64_t ready_at = host->next_due;
+    if (ready_at != HOST_TABLE_IDLE && host->held_until > ready_at)
+        ready_at = host->held_until;
+    if (ready_at != HOST_TABLE_IDLE && host->open && host->probe_at > ready_at)
+        ready_at = host->probe_at;
+    host->ready_at = ready_at;
+    int claimable = host->next_due != HOST_TABLE_IDLE &&
+                    host->in_flight < host_table_limit(table, host) && !host->paused;
     if (host->in_heap && !claimable) {
         host_table_heap_remove(table, host);
     } else if (host->in_heap) {
@@ -234,43 +255,74 @@ void host_table_settle(HostTable *table, Host *host)
         /* Out of memory: the host is found again when a task of it is notified. */
     }
     if (!host->in_heap && host->in_flight == 0 && host->next_due == HOST_TABLE_IDLE &&
-        host->held_until == 0 && !host->paused)
+        host->held_until == 0 && !host->paused && !host->open)
         host_table_remove(table, host);
 }
 
-static int host_table_compare_key(const void *key, const void *element)
+static int host_table_compare_gate(const void *key, const void *element)
 {
-    return strcmp(key, *(const char *const *)element);
+    return strcmp(key, ((const HostGate *)element)->key);
 }
 
-int host_table_set_paused(HostTable *table, const char *const *keys, size_t count)
+/* Gives HOST the gate GATE (NULL: none) and settles it. */
+static void host_table_apply_gate(HostTable *table, Host *host, const HostGate *gate)
+{
+    bool open = gate != NULL && gate->open;
+    /* A due time the scheduler put off while the circuit was open (a probe
+     * another heraldd had, or not yet due) comes back to the probe's time:
+     * the next probe, or the backlog once it closed, goes then. */
+    int64_t probe_at = open ? gate->probe_at : host->probe_at;
+    if (host->open && host->next_due != HOST_TABLE_IDLE && probe_at < host->next_due &&
+        (!open || probe_at != host->probe_at))
+        host->next_due = probe_at;
+    if (host->open && !open)
+        host->ramp = 1; /* back: not flattened by its backlog */
+    else if (open)
+        host->ramp = 0;
+    host->paused = gate != NULL && gate->paused;
+    host->open = open;
+    host->probe_at = open ? gate->probe_at : 0;
+    host_table_settle(table, host);
+}
+
+int host_table_set_gates(HostTable *table, const HostGate *gates, size_t count)
 {
     /* First every host that is there (settling may drop one, not add). */
     for (size_t i = 0; i < table->bucket_count; i++) {
         Host *host = table->buckets[i];
         while (host != NULL) {
             Host *next = host->next_in_bucket;
-            bool paused = count > 0 && bsearch(host->key, keys, count, sizeof *keys,
-                                               host_table_compare_key) != NULL;
-            if (paused != host->paused) {
-                host->paused = paused;
-                host_table_settle(table, host);
-            }
+            const HostGate *gate = count > 0 ? bsearch(host->key, gates, count, sizeof *gates,
+                                                       host_table_compare_gate)
+                                             : NULL;
+            host_table_apply_gate(table, host, gate);
             host = next;
         }
     }
-    /* Then an entry for each paused receiver with none, so its tasks wait. */
+    /* Then an entry for each gated receiver with none, so its tasks wait. */
     int status = 0;
     for (size_t i = 0; i < count; i++) {
-        Host *host = host_table_get(table, keys[i]);
+        if (!gates[i].paused && !gates[i].open)
+            continue;
+        Host *host = host_table_get(table, gates[i].key);
         if (host == NULL) {
             status = -1;
             continue;
         }
-        host->paused = true;
-        host_table_settle(table, host);
+        host_table_apply_gate(table, host, &gates[i]);
     }
     return status;
+}
+
+void host_table_note_success(HostTable *table, Host *host)
+{
+    if (host->ramp == 0)
+        return;
+    /* One more per success: the limit doubles each round trip (1, 2, 4, ...). */
+    host->ramp++;
+    if (host->ramp >= table->per_host_limit)
+        host->ramp = 0;
+    host_table_settle(table, host);
 }
 
 bool host_table_hold(HostTable *table, Host *host, int64_t until)

@@ -4,8 +4,9 @@
  * One entry per "scheme://host:port" that has work: how many requests are in
  * flight to it, when its earliest pending task is due, and until when the
  * receiver asked to be left alone (a 429 or 503 with Retry-After holds the
- * receiver, not only the task that got it), or whether an operator paused
- * it. A min-heap holds the hosts that could take a request (due work known,
+ * receiver, not only the task that got it), whether an operator paused
+ * it, or whether its circuit breaker is open (one probe at a time, from its
+ * next probe time) or ramping up after it closed. A min-heap holds the hosts that could take a request (due work known,
  * fewer than per_host_limit in flight, not paused), the earliest ready first
  * (due, and past any hold), so the scheduler claims host by host without
  * ever looking at another host's backlog. Memory is O(hosts with work, a
@@ -39,11 +40,14 @@ int64_t host_next_due(const Host *host);
 /* Until when the receiver is held (Unix ms; 0: not held). */
 int64_t host_held_until(const Host *host);
 
-/* Whether an operator paused it (host_table_set_paused). */
+/* Whether an operator paused it (host_table_set_gates). */
 bool host_paused(const Host *host);
 
+/* Whether its circuit is open (host_table_set_gates): only a probe goes. */
+bool host_open(const Host *host);
+
 /* When a request to it may start: its next due time, or the end of its
- * hold if later (HOST_TABLE_IDLE with nothing due). */
+ * hold or its next probe if later (HOST_TABLE_IDLE with nothing due). */
 int64_t host_ready_at(const Host *host);
 
 typedef struct HostTable {
@@ -76,11 +80,30 @@ void host_table_note_due(HostTable *table, Host *host, int64_t due);
  * Returns whether the hold was set or lengthened. */
 bool host_table_hold(HostTable *table, Host *host, int64_t until);
 
-/* The paused receivers are exactly KEYS (COUNT of them, sorted with
- * strcmp): each is paused (an entry made for it if it has none), every other
- * host is not. Returns 0, or -1 if out of memory (a key left without its
- * entry is paused at the next call; the claim passes over it meanwhile). */
-int host_table_set_paused(HostTable *table, const char *const *keys, size_t count);
+/* A receiver an operator paused, or whose circuit breaker is open. */
+typedef struct HostGate {
+    const char *key; /* borrowed */
+    bool paused;
+    bool open;        /* its circuit: only a probe may go, one at a time */
+    int64_t probe_at; /* then: not before this (Unix ms) */
+} HostGate;
+
+/* The gated receivers are exactly GATES (COUNT of them, sorted by key with
+ * strcmp): each is paused or open as it says (an entry made for it if it
+ * has none), every other host neither. A host whose circuit closes ramps
+ * up: one request at a time, one more for each success
+ * (host_table_note_success), up to per_host_limit. Returns 0, or -1 if out
+ * of memory (a key left without its entry is gated at the next call; the
+ * claim passes over it meanwhile). */
+int host_table_set_gates(HostTable *table, const HostGate *gates, size_t count);
+
+/* A request to HOST succeeded: a host ramping up after its circuit closed
+ * may have one more in flight. */
+void host_table_note_success(HostTable *table, Host *host);
+
+/* How many requests HOST may have in flight now: 1 while its circuit is
+ * open (the probe), its ramp after it closed, else per_host_limit. */
+int host_table_limit(const HostTable *table, const Host *host);
 
 /* Lifts the holds that ended at NOW (work due meanwhile counts as due from
  * the hold's end) and drops the entries they alone kept: O(hosts); the

@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "metrics.h"
 
 /* The receivers worth showing: those with requests in flight, due tasks, a
- * hold or a pause. */
+ * hold, a pause or an open circuit. */
 typedef struct Receivers {
     MetricsReceiver *items;
     size_t count;
@@ -26,7 +28,8 @@ static void receivers_visit(const Host *host, void *argument)
     bool due = next_due != HOST_TABLE_IDLE && next_due <= receivers->now;
     bool held = host_held_until(host) > receivers->now;
     bool paused = host_paused(host);
-    if (host_in_flight(host) == 0 && !due && !held && !paused)
+    bool open = host_open(host);
+    if (host_in_flight(host) == 0 && !due && !held && !paused && !open)
         return;
     if (receivers->count == receivers->capacity) {
         size_t capacity = receivers->capacity ? receivers->capacity * 2 : 64;
@@ -39,20 +42,22 @@ static void receivers_visit(const Host *host, void *argument)
     receivers->items[receivers->count++] = (MetricsReceiver){
         .key = host_key(host),
         .in_flight = host_in_flight(host),
-        /* A paused receiver's tasks wait by an operator's decision: not lag. */
-        .lag_ms = due && !paused ? receivers->now - next_due : 0,
+        /* A paused receiver's tasks wait by an operator's decision, an open
+         * circuit's for their receiver to come back: not lag. */
+        .lag_ms = due && !paused && !open ? receivers->now - next_due : 0,
         .held_until = held ? host_held_until(host) : 0,
         .paused = paused,
+        .circuit_open = open,
     };
 }
 
-/* Paused or held first (they must show, however many receivers are busy),
+/* Paused, open or held first (they must show, however many receivers are busy),
  * then the most overdue, then the busiest. */
 static int receivers_compare(const void *a, const void *b)
 {
     const MetricsReceiver *left = a, *right = b;
-    bool left_first = left->paused || left->held_until != 0;
-    bool right_first = right->paused || right->held_until != 0;
+    bool left_first = left->paused || left->circuit_open || left->held_until != 0;
+    bool right_first = right->paused || right->circuit_open || right->held_until != 0;
     if (left_first != right_first)
         return left_first ? -1 : 1;
     if (left->lag_ms != right->lag_ms)
@@ -88,63 +93,118 @@ bool receivers_hold(HostTable *hosts, Host *host, int status, int64_t retry_afte
     return true;
 }
 
-void paused_mailbox_init(PausedMailbox *mailbox)
+bool receivers_judge(HostTable *hosts, Host *host, AttemptOutcome *outcome,
+                     int64_t retry_after_ms, const PolicySet *policies, const Config *config)
+{
+    if (outcome->kind == ATTEMPT_OUTCOME_RETRY)
+        host_table_note_due(hosts, host, outcome->next_attempt_at);
+    else if (outcome->kind == ATTEMPT_OUTCOME_SUCCEEDED)
+        host_table_note_success(hosts, host);
+    const Policy *policy = policy_set_find(policies, outcome->business_type);
+    outcome->breaker_failures = attempt_counts_against_receiver(&outcome->attempt)
+                                    ? (int)policy->breaker_failures
+                                    : 0;
+    outcome->breaker_probe_ms = config->breaker_probe_interval_ms;
+    outcome->breaker_probe_max_ms = config->breaker_probe_max_interval_ms;
+    return receivers_hold(hosts, host, outcome->attempt.status_code, retry_after_ms,
+                          policy_set_shortest_max_delay_ms(policies), clock_now_ms());
+}
+
+void receivers_note_written(HostTable *hosts, const AttemptOutcome *outcomes, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const AttemptOutcome *outcome = &outcomes[i];
+        const char *receiver = outcome->attempt.receiver;
+        if (receiver == NULL || outcome->fenced)
+            continue;
+        if (outcome->parked && outcome->kind == ATTEMPT_OUTCOME_RETRY) {
+            Host *host = host_table_get(hosts, receiver);
+            if (host != NULL) /* else found by the next sweep */
+                host_table_note_due(hosts, host, outcome->next_attempt_at);
+        }
+        switch (outcome->breaker_change) {
+        case ATTEMPT_BREAKER_OPENED:
+            log_warning("event=circuit_opened receiver=%s failures=%d detail=\"its tasks wait, "
+                        "spending no attempts; one probe at a time until it answers\"",
+                        receiver, outcome->breaker_count);
+            break;
+        case ATTEMPT_BREAKER_DEFERRED:
+            log_warning("event=circuit_not_opened receiver=%s failures=%d reason=\"a heraldd "
+                        "of an earlier release shares the database: it would not honour an "
+                        "open circuit\"",
+                        receiver, outcome->breaker_count);
+            break;
+        case ATTEMPT_BREAKER_PROBE_FAILED:
+            log_info("event=circuit_probe_failed receiver=%s task_id=%lld", receiver,
+                     (long long)outcome->attempt.task_id);
+            break;
+        case ATTEMPT_BREAKER_CLOSED:
+            log_info("event=circuit_closed receiver=%s", receiver);
+            break;
+        case ATTEMPT_BREAKER_KEPT:
+            break;
+        }
+    }
+}
+
+void gate_mailbox_init(GateMailbox *mailbox)
 {
     memset(mailbox, 0, sizeof *mailbox);
     pthread_mutex_init(&mailbox->lock, NULL);
 }
 
-static void paused_mailbox_clear_keys(char **keys, size_t count)
+static void gate_mailbox_clear(HostGate *gates, size_t count)
 {
     for (size_t i = 0; i < count; i++)
-        free(keys[i]);
-    free(keys);
+        free((char *)gates[i].key);
+    free(gates);
 }
 
-void paused_mailbox_free(PausedMailbox *mailbox)
+void gate_mailbox_free(GateMailbox *mailbox)
 {
-    paused_mailbox_clear_keys(mailbox->keys, mailbox->count);
+    gate_mailbox_clear(mailbox->gates, mailbox->count);
     pthread_mutex_destroy(&mailbox->lock);
 }
 
-int paused_mailbox_post(PausedMailbox *mailbox, const char *const *keys, size_t count)
+int gate_mailbox_post(GateMailbox *mailbox, const HostGate *gates, size_t count)
 {
-    char **copy = count > 0 ? calloc(count, sizeof *copy) : NULL;
+    HostGate *copy = count > 0 ? calloc(count, sizeof *copy) : NULL;
     for (size_t i = 0; copy != NULL && i < count; i++) {
-        copy[i] = strdup(keys[i]);
-        if (copy[i] == NULL) {
-            paused_mailbox_clear_keys(copy, i);
+        copy[i] = gates[i];
+        copy[i].key = strdup(gates[i].key);
+        if (copy[i].key == NULL) {
+            gate_mailbox_clear(copy, i);
             copy = NULL;
         }
     }
     if (count > 0 && copy == NULL) {
         /* The claim still passes over them; the next list brings them. */
-        log_error("event=paused_list_lost error=\"out of memory\"");
+        log_error("event=gate_list_lost error=\"out of memory\"");
         return -1;
     }
     pthread_mutex_lock(&mailbox->lock);
-    char **old = mailbox->keys;
+    HostGate *old = mailbox->gates;
     size_t old_count = mailbox->count;
-    mailbox->keys = copy;
+    mailbox->gates = copy;
     mailbox->count = count;
     mailbox->posted = true;
     pthread_mutex_unlock(&mailbox->lock);
-    paused_mailbox_clear_keys(old, old_count);
+    gate_mailbox_clear(old, old_count);
     return 0;
 }
 
-bool paused_mailbox_apply(PausedMailbox *mailbox, HostTable *hosts)
+bool gate_mailbox_apply(GateMailbox *mailbox, HostTable *hosts)
 {
     pthread_mutex_lock(&mailbox->lock);
     bool posted = mailbox->posted;
-    char **keys = mailbox->keys;
+    HostGate *gates = mailbox->gates;
     size_t count = mailbox->count;
-    mailbox->keys = NULL;
+    mailbox->gates = NULL;
     mailbox->count = 0;
     mailbox->posted = false;
     pthread_mutex_unlock(&mailbox->lock);
-    if (posted && host_table_set_paused(hosts, (const char *const *)keys, count) != 0)
-        log_debug("event=paused_list_partial error=\"out of memory\"");
-    paused_mailbox_clear_keys(keys, count);
+    if (posted && host_table_set_gates(hosts, gates, count) != 0)
+        log_debug("event=gate_list_partial error=\"out of memory\"");
+    gate_mailbox_clear(gates, count);
     return posted;
 }

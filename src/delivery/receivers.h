@@ -1,11 +1,12 @@
 /*
  * receivers: the scheduler's receivers beyond their slots. The per-receiver
  * figures of /metrics (herald_receiver_in_flight, herald_receiver_lag_seconds,
- * herald_receiver_held_seconds, herald_receiver_paused), taken from the host
+ * herald_receiver_held_seconds, herald_receiver_paused,
+ * herald_receiver_circuit_open), taken from the host
  * table once a second: the receivers paused or held first, then those with
  * requests in flight or tasks due, most overdue first, then busiest. The holds a 429 or 503 with Retry-After puts on a
  * receiver. And the mailbox through which the database worker hands the loop
- * the receivers an operator paused. All but the mailbox run on the
+ * the receivers an operator paused or whose circuit breaker is open. All but the mailbox run on the
  * scheduler's thread, which owns the table; metrics keeps a copy for the
  * HTTP threads.
  */
@@ -17,7 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attempt.h"
 #include "host_table.h"
+#include "policy.h"
+
+struct Config;
 
 /* Publishes HOSTS' receivers as of NOW (Unix ms) to metrics. */
 void receivers_publish(const HostTable *hosts, int64_t now);
@@ -33,24 +38,42 @@ void receivers_publish(const HostTable *hosts, int64_t now);
 bool receivers_hold(HostTable *hosts, Host *host, int status, int64_t retry_after_ms,
                     int64_t cap_ms, int64_t now);
 
-/* The paused receivers, from the database worker to the loop: the latest
- * whole list posted, taken once. */
-typedef struct PausedMailbox {
+/* A request to HOST ended in OUTCOME (not yet written), with the
+ * receiver's Retry-After (RETRY_AFTER_MS; < 0: none), under POLICIES and
+ * CONFIG: a retry's due time is noted; a Retry-After holds the receiver
+ * (receivers_hold, capped at policy_set_shortest_max_delay_ms); a success
+ * lets a host ramping up after its circuit closed take one more; and
+ * OUTCOME learns what its circuit breaker needs (breaker_failures: its
+ * type's if the failure counts against the receiver,
+ * attempt_counts_against_receiver; the probe interval and its cap).
+ * Returns whether a hold started or grew (receivers_hold). */
+bool receivers_judge(HostTable *hosts, Host *host, AttemptOutcome *outcome,
+                     int64_t retry_after_ms, const PolicySet *policies,
+                     const struct Config *config);
+
+/* OUTCOMES (COUNT) are written: each task an open circuit parked is due at
+ * its receiver again, and what the breakers did is logged
+ * (event=circuit_opened, circuit_probe_failed, circuit_closed). */
+void receivers_note_written(HostTable *hosts, const AttemptOutcome *outcomes, size_t count);
+
+/* The gated receivers (paused, or with an open circuit), from the database
+ * worker to the loop: the latest whole list posted, taken once. */
+typedef struct GateMailbox {
     pthread_mutex_t lock;
-    char **keys; /* owned; sorted with strcmp */
+    HostGate *gates; /* owned, with their keys; sorted by key with strcmp */
     size_t count;
     bool posted; /* a list waits to be taken */
-} PausedMailbox;
+} GateMailbox;
 
-void paused_mailbox_init(PausedMailbox *mailbox);
-void paused_mailbox_free(PausedMailbox *mailbox);
+void gate_mailbox_init(GateMailbox *mailbox);
+void gate_mailbox_free(GateMailbox *mailbox);
 
-/* Copies KEYS (COUNT, sorted) in, replacing a list not taken yet. Any
+/* Copies GATES (COUNT, sorted) in, replacing a list not taken yet. Any
  * thread. Returns 0, or -1 if out of memory (nothing posted). */
-int paused_mailbox_post(PausedMailbox *mailbox, const char *const *keys, size_t count);
+int gate_mailbox_post(GateMailbox *mailbox, const HostGate *gates, size_t count);
 
-/* If a list was posted, makes it HOSTS' paused receivers
- * (host_table_set_paused) and returns true. The loop's thread. */
-bool paused_mailbox_apply(PausedMailbox *mailbox, HostTable *hosts);
+/* If a list was posted, makes it HOSTS' gates (host_table_set_gates) and
+ * returns true. The loop's thread. */
+bool gate_mailbox_apply(GateMailbox *mailbox, HostTable *hosts);
 
 #endif

@@ -37,6 +37,9 @@
 
 /* Due tasks another heraldd is claiming are looked at again after this. */
 #define SCHEDULER_CONTENDED_MS 25
+/* An open circuit's probe another heraldd took, or not yet due by the
+ * database's clock, is asked for again after this. */
+#define SCHEDULER_PROBE_AGAIN_MS 500
 /* After a failed write, how soon to try again; doubling up to the max. */
 #define SCHEDULER_WRITE_RETRY_MS 100
 #define SCHEDULER_WRITE_RETRY_MAX_MS 2000
@@ -62,7 +65,7 @@ struct Scheduler {
     SchedulerNotice *inbox;
     size_t inbox_count;
     size_t inbox_capacity;
-    PausedMailbox paused; /* the receivers an operator paused, from the worker */
+    GateMailbox gates; /* the receivers paused or with an open circuit, from the worker */
     bool stopping;
     bool turn_done; /* the worker finished the turn it was given */
 
@@ -130,11 +133,11 @@ static void scheduler_note_host(void *argument, const char *host, int64_t due)
     scheduler_notify(argument, &host, 1, due);
 }
 
-/* The worker's list of paused receivers. */
-static void scheduler_note_paused(void *argument, const char *const *receivers, size_t count)
+/* The worker's list of gated receivers. */
+static void scheduler_note_gates(void *argument, const HostGate *gates, size_t count)
 {
     Scheduler *scheduler = argument;
-    if (paused_mailbox_post(&scheduler->paused, receivers, count) == 0)
+    if (gate_mailbox_post(&scheduler->gates, gates, count) == 0)
         curl_multi_wakeup(scheduler->multi);
 }
 
@@ -152,11 +155,11 @@ static void scheduler_turn_done(void *argument)
     curl_multi_wakeup(scheduler->multi);
 }
 
-/* Moves the inbox into the host table: first which receivers are paused,
+/* Moves the inbox into the host table: first which receivers are gated,
  * then the hosts with new work. */
 static void scheduler_take_inbox(Scheduler *scheduler)
 {
-    if (paused_mailbox_apply(&scheduler->paused, &scheduler->hosts))
+    if (gate_mailbox_apply(&scheduler->gates, &scheduler->hosts))
         scheduler->next_receivers = 0; /* shown now, not after the next long sleep */
     pthread_mutex_lock(&scheduler->lock);
     SchedulerNotice *notices = scheduler->inbox;
@@ -203,15 +206,10 @@ static void scheduler_collect_finished(Scheduler *scheduler)
                       (long long)delivery->task.id);
         }
         Host *host = delivery->owner;
-        if (outcome != NULL && outcome->kind == ATTEMPT_OUTCOME_RETRY)
-            host_table_note_due(&scheduler->hosts, host, outcome->next_attempt_at);
-        /* A Retry-After holds the receiver (receivers.h); shown at once, not
-         * after a sleep as long as the hold. */
+        /* A hold (Retry-After) is shown at once, not after a sleep as long. */
         if (outcome != NULL &&
-            receivers_hold(&scheduler->hosts, host, outcome->attempt.status_code,
-                           delivery->retry_after_ms,
-                           policy_set_shortest_max_delay_ms(scheduler->options.policies()),
-                           clock_now_ms()))
+            receivers_judge(&scheduler->hosts, host, outcome, delivery->retry_after_ms,
+                            scheduler->options.policies(), scheduler->options.config()))
             scheduler->next_receivers = 0;
         host_table_add_in_flight(&scheduler->hosts, host, -1);
         deliver_release(delivery);
@@ -247,7 +245,6 @@ static bool scheduler_start_transfer(Scheduler *scheduler, Task *task, Host *hos
     return true;
 }
 
-
 /* A claim's lease: twice the longest timeout and a margin (policy.c) and,
  * on PostgreSQL, [storage] failover_grace, so that a failover shorter than
  * the grace ends before the leases of the requests in flight: their
@@ -274,7 +271,7 @@ static void scheduler_submit_turn(Scheduler *scheduler, int64_t now, bool may_cl
     Host *host;
     while (may_claim && reserved < room && (host = host_table_peek(&scheduler->hosts)) != NULL &&
            host_ready_at(host) <= now) {
-        size_t limit = (size_t)(scheduler->options.per_host_concurrency - host_in_flight(host));
+        size_t limit = (size_t)(host_table_limit(&scheduler->hosts, host) - host_in_flight(host));
         if (limit > room - reserved)
             limit = room - reserved;
         SchedulerClaim *claim = &scheduler->claims[count];
@@ -284,6 +281,7 @@ static void scheduler_submit_turn(Scheduler *scheduler, int64_t now, bool may_cl
             break; /* the rest next turn */
         claim->host = host;
         claim->limit = limit;
+        claim->probe = host_open(host);
         claim->due = host_ready_at(host); /* past a hold, the lag counts from its end */
         host_table_add_in_flight(&scheduler->hosts, host, (int)limit);
         host_table_set_due(&scheduler->hosts, host, HOST_TABLE_IDLE);
@@ -323,6 +321,8 @@ static int scheduler_finish_turn(Scheduler *scheduler, int64_t now)
         scheduler->write_backoff = SCHEDULER_WRITE_RETRY_MS;
         for (size_t i = 0; i < scheduler->writing.count; i++)
             deliver_log_outcome(&scheduler->writing.items[i], now);
+        receivers_note_written(&scheduler->hosts, scheduler->writing.items,
+                               scheduler->writing.count);
         if (turn->fenced > 0) /* their leases ended first: delivered again, same id */
             log_warning("event=outcomes_fenced tasks=%zu reason=\"the claim's lease ended before "
                         "its outcome was written\"", turn->fenced);
@@ -366,8 +366,9 @@ static int scheduler_finish_turn(Scheduler *scheduler, int64_t now)
         else if (next_due <= now && claim->count < claim->limit)
             /* Due, yet not claimed: rows another heraldd's claim holds (the
              * claim skips locked rows, the next-due read does not). Theirs,
-             * unless their transaction fails: look again shortly. */
-            next_due = now + SCHEDULER_CONTENDED_MS;
+             * unless their transaction fails: look again shortly. A probe
+             * not taken is another's, or not due by the database's clock. */
+            next_due = now + (claim->probe ? SCHEDULER_PROBE_AGAIN_MS : SCHEDULER_CONTENDED_MS);
         host_table_set_due(&scheduler->hosts, host, next_due);
         size_t release = claim->limit - claim->count;
         for (size_t j = 0; j < claim->count; j++) {
@@ -411,11 +412,9 @@ static int scheduler_wait_ms(Scheduler *scheduler, int64_t now, bool stopping)
 /* Publishes the heartbeat and the earliest due time of work that waits
  * (metrics.h derives the lag from it when asked, so /readyz is current
  * whatever the loop does next), and once a second the receivers. Work that
- * waits: the earliest-due host with a free slot of its own (the heap's top,
- * O(1)) and the hosts of the turn out. Tasks that wait because their
- * receiver is at its own concurrency limit, or backs off (a hold its
- * Retry-After asked for), are that receiver's lag, not the scheduler's, and
- * do not make the instance "not ready". */
+ * waits: the heap's top (O(1)) and the hosts of the turn out. Tasks waiting
+ * for their receiver's own limit, hold, pause or open circuit are that
+ * receiver's lag, not the scheduler's: the instance stays ready. */
 static void scheduler_publish(Scheduler *scheduler, int64_t now)
 {
     int64_t monotonic = clock_monotonic_ms();
@@ -504,7 +503,7 @@ static void scheduler_free(Scheduler *scheduler)
     free(scheduler->free_slots);
     free(scheduler->claims);
     free(scheduler->claimed);
-    paused_mailbox_free(&scheduler->paused);
+    gate_mailbox_free(&scheduler->gates);
     pthread_mutex_destroy(&scheduler->lock);
     free(scheduler);
 }
@@ -517,7 +516,7 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
         return NULL;
     }
     pthread_mutex_init(&scheduler->lock, NULL);
-    paused_mailbox_init(&scheduler->paused);
+    gate_mailbox_init(&scheduler->gates);
     scheduler->options = *options;
     scheduler->write_backoff = SCHEDULER_WRITE_RETRY_MS;
     size_t concurrency = (size_t)options->concurrency;
@@ -557,7 +556,7 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
         .config = options->config,
         .on_turn_done = scheduler_turn_done,
         .on_host_due = scheduler_note_host,
-        .on_paused = scheduler_note_paused,
+        .on_gates = scheduler_note_gates,
         .argument = scheduler,
     };
     scheduler->db = scheduler_db_start(&db_options, err, errlen);

@@ -42,7 +42,7 @@ struct SchedulerDb {
     SchedulerTurn *turn;  /* submitted, not yet run */
     bool stopping;
     bool hurrying; /* heraldd stops: a read-back does not wait out a lease */
-    bool paused_stale; /* the paused receivers must be read again */
+    bool gates_stale; /* the gated receivers must be read again */
 
     int64_t next_sweep;    /* monotonic ms */
     int64_t next_poll;     /* monotonic ms; shared database only */
@@ -65,40 +65,48 @@ static void scheduler_db_load_hosts(SchedulerDb *db)
     store_host_list_free(hosts, count);
 }
 
-static int scheduler_db_compare_keys(const void *a, const void *b)
+static int scheduler_db_compare_gates(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const HostGate *)a)->key, ((const HostGate *)b)->key);
 }
 
-/* Reads the paused receivers and hands the loop the whole list; on failure
- * they are read again at the next turn of the worker. */
-static void scheduler_db_load_paused(SchedulerDb *db)
+/* Reads the gated receivers (paused, or with an open circuit) and hands the
+ * loop the whole list; on failure they are read again at the next turn of
+ * the worker. */
+static void scheduler_db_load_gates(SchedulerDb *db)
 {
     pthread_mutex_lock(&db->lock);
-    db->paused_stale = false;
+    db->gates_stale = false;
     pthread_mutex_unlock(&db->lock);
-    StorePaused *paused;
+    StoreGate *rows;
     size_t count;
     char err[512];
-    if (store_paused_list(db->store, &paused, &count, err, sizeof err) == 0) {
-        const char **keys = count > 0 ? calloc(count, sizeof *keys) : NULL;
-        if (count == 0 || keys != NULL) {
-            for (size_t i = 0; i < count; i++)
-                keys[i] = paused[i].receiver;
+    if (store_gate_list(db->store, &rows, &count, err, sizeof err) == 0) {
+        HostGate *gates = count > 0 ? calloc(count, sizeof *gates) : NULL;
+        if (count == 0 || gates != NULL) {
+            size_t gated = 0;
+            for (size_t i = 0; i < count; i++) {
+                if (!rows[i].paused && !rows[i].open)
+                    continue; /* only counting failures */
+                gates[gated++] = (HostGate){.key = rows[i].receiver,
+                                            .paused = rows[i].paused,
+                                            .open = rows[i].open,
+                                            .probe_at = rows[i].next_probe_at};
+            }
             /* strcmp's order, which a server's collation need not be. */
-            if (count > 1)
-                qsort(keys, count, sizeof *keys, scheduler_db_compare_keys);
-            db->options.on_paused(db->options.argument, keys, count);
-            free(keys);
-            store_paused_list_free(paused, count);
+            if (gated > 1)
+                qsort(gates, gated, sizeof *gates, scheduler_db_compare_gates);
+            db->options.on_gates(db->options.argument, gates, gated);
+            free(gates);
+            store_gate_list_free(rows, count);
             return;
         }
-        store_paused_list_free(paused, count);
+        store_gate_list_free(rows, count);
         snprintf(err, sizeof err, "out of memory");
     }
-    log_error("event=paused_list_failed error=\"%s\"", err);
+    log_error("event=gate_list_failed error=\"%s\"", err);
     pthread_mutex_lock(&db->lock);
-    db->paused_stale = true;
+    db->gates_stale = true;
     pthread_mutex_unlock(&db->lock);
 }
 
@@ -142,8 +150,14 @@ static int scheduler_db_claim(SchedulerDb *db, SchedulerTurn *turn, char *err, s
         }
         size_t before = filled;
         /* All of the host's claims or none (store_claim_due cleans up after itself). */
-        if (store_claim_due(db->store, claim->host_key, turn->now, turn->lease_ms, claim->token,
-                            claim->limit, turn->tasks, &filled, err, errlen) != 0)
+        int claimed = claim->probe
+                          ? store_claim_probe(db->store, claim->host_key, turn->now,
+                                              turn->lease_ms, claim->token, turn->tasks, &filled,
+                                              err, errlen)
+                          : store_claim_due(db->store, claim->host_key, turn->now, turn->lease_ms,
+                                            claim->token, claim->limit, turn->tasks, &filled,
+                                            err, errlen);
+        if (claimed != 0)
             return -1;
         claim->count = filled - before;
         if (store_host_next_due(db->store, claim->host_key, &claim->next_due, err, errlen) ==
@@ -233,6 +247,15 @@ static void scheduler_db_run_turn(SchedulerDb *db, SchedulerTurn *turn)
     }
     if (store_commit(db->store, err, errlen) == 0 || scheduler_db_read_back(db, turn)) {
         turn->committed = true;
+        /* A circuit opened or closed, or its next probe moved: the loop
+         * learns it before its next turn (scheduler_db_main reads them). */
+        for (size_t i = 0; i < turn->outcome_count; i++)
+            if (turn->outcomes[i].breaker_change != ATTEMPT_BREAKER_KEPT) {
+                pthread_mutex_lock(&db->lock);
+                db->gates_stale = true;
+                pthread_mutex_unlock(&db->lock);
+                break;
+            }
         return;
     }
     scheduler_db_drop_claims(turn);
@@ -266,23 +289,23 @@ static void scheduler_db_run_timers(SchedulerDb *db, int64_t monotonic)
         } else {
             db->sweep_failing = false;
             /* Tasks rescued, or made due behind our back, are found here; and
-             * the paused receivers again (a change whose reply was lost). */
-            scheduler_db_load_paused(db);
+             * the gated receivers again (a change whose reply was lost). */
+            scheduler_db_load_gates(db);
             scheduler_db_load_hosts(db);
             db->last_poll = monotonic;
             db->next_poll = monotonic + SCHEDULER_DB_POLL_MS;
         }
     }
     pthread_mutex_lock(&db->lock);
-    bool stale = db->paused_stale;
+    bool stale = db->gates_stale;
     pthread_mutex_unlock(&db->lock);
     if (shared && monotonic >= db->next_poll) {
         db->last_poll = monotonic;
         db->next_poll = monotonic + SCHEDULER_DB_POLL_MS;
-        scheduler_db_load_paused(db); /* another heraldd's pause, before their work */
+        scheduler_db_load_gates(db); /* another heraldd's pause or circuit, before their work */
         scheduler_db_load_hosts(db);
     } else if (stale) {
-        scheduler_db_load_paused(db);
+        scheduler_db_load_gates(db);
     }
 }
 
@@ -348,7 +371,7 @@ static void scheduler_db_wake(SchedulerDb *db)
 void scheduler_db_refresh_paused(SchedulerDb *db)
 {
     pthread_mutex_lock(&db->lock);
-    db->paused_stale = true;
+    db->gates_stale = true;
     pthread_mutex_unlock(&db->lock);
     scheduler_db_wake(db);
 }
@@ -406,7 +429,7 @@ SchedulerDb *scheduler_db_start(const SchedulerDbOptions *options, char *err, si
     char listen_err[320];
     if (shared && store_signal_listen(db->store, listen_err, sizeof listen_err) != 0)
         log_warning("event=listen_failed error=\"%s\"", listen_err); /* again on reconnecting */
-    scheduler_db_load_paused(db); /* before the hosts: no claim for a paused one */
+    scheduler_db_load_gates(db); /* before the hosts: no claim for a gated one */
     scheduler_db_load_hosts(db);
     int64_t monotonic = clock_monotonic_ms();
     db->next_sweep = monotonic + options->config()->lease_sweep_interval_ms;

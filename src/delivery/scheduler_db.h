@@ -22,11 +22,15 @@
  * shared database the look for work other heraldd accepted (every second, and
  * within milliseconds of a signal from one of them: it polls its connection's
  * LISTEN socket). What those find is passed to the loop as notices through
- * on_hosts_due, like intake's. It also reads which receivers an operator
- * paused: at start, when asked (scheduler_db_refresh_paused, after a pause
- * or resume here) and, on a shared database, every second (another
- * heraldd's), and passes the whole list through on_paused. The claim itself
- * passes over a paused receiver's tasks; the list spares the loop asking.
+ * on_hosts_due, like intake's. It also reads which receivers are gated (an
+ * operator paused them, or their circuit breaker is open): at start, when
+ * asked (scheduler_db_refresh_paused, after a pause or resume here), after a
+ * turn whose outcomes opened or closed a circuit or failed a probe, at each
+ * lease sweep and, on a shared database, every second (another heraldd's),
+ * and passes the whole list through on_gates. The claim itself passes over
+ * a gated receiver's tasks; the list spares the loop asking, and tells it
+ * when an open circuit's next probe is due (a claim with probe set:
+ * store_claim_probe).
  *
  * Threads: scheduler_db_submit and scheduler_db_stop are called by the loop;
  * a SchedulerTurn belongs to the worker from submit until on_turn_done, and
@@ -40,6 +44,7 @@
 #include <stdint.h>
 
 #include "attempt.h"
+#include "host_table.h"
 #include "store.h"
 #include "task.h"
 
@@ -50,6 +55,7 @@ typedef struct SchedulerClaim {
     void *host;        /* the loop's (host_table.h); never touched by the worker */
     char *host_key;    /* owned by the turn (strdup) */
     size_t limit;      /* claim at most this many */
+    bool probe;        /* the host's circuit is open: its probe (limit 1) */
     int64_t due;       /* the host's due time when asked (for the lag meanwhile) */
     /* Results: tasks[first .. first + count) of the turn, and the host's next
      * due time after the claim (HOST_TABLE_IDLE-like INT64_MAX: none). */
@@ -82,8 +88,8 @@ typedef struct SchedulerDbOptions {
     /* Called on the worker thread with a host that has pending work due at DUE
      * (a sweep, or another heraldd's work). */
     void (*on_host_due)(void *argument, const char *host, int64_t due);
-    /* Called on the worker thread with every paused receiver (sorted). */
-    void (*on_paused)(void *argument, const char *const *receivers, size_t count);
+    /* Called on the worker thread with every gated receiver (sorted by key). */
+    void (*on_gates)(void *argument, const HostGate *gates, size_t count);
     void *argument;
 } SchedulerDbOptions;
 

@@ -116,8 +116,30 @@ typedef struct StoreTaskEnd {
      * row, and the reason of the manual entry the task gets (NULL: none). */
     const Attempt *ended;      /* borrowed */
     const char *manual_reason; /* borrowed */
+    /* Attempts given back to its budget (max_retry grows by this): an
+     * attempt its receiver's open circuit parked (store_breaker.c). */
+    int extra_attempts;
     bool applied;              /* out: the claim held and the task changed */
 } StoreTaskEnd;
+
+/* A receiver's circuit breaker as its row holds it (store_breaker.c). */
+typedef struct StoreBreaker {
+    bool open;
+    int failures;              /* consecutive failures that count against it */
+    int64_t opened_at;         /* Unix ms; 0: closed */
+    int64_t probe_interval_ms; /* the wait before the next probe; 0: closed */
+    char probe_token[TASK_CLAIM_TOKEN_SIZE]; /* the probe's claim; "": none */
+} StoreBreaker;
+
+/* What breaker_write makes of the row: STATE, and next_probe_at PROBE_IN_MS
+ * after now on the database's clock (< 0: kept); the probe's token cleared
+ * if CLEAR_PROBE; closed_at set to now if CLOSED. */
+typedef struct StoreBreakerWrite {
+    StoreBreaker state;
+    int64_t probe_in_ms;
+    bool clear_probe;
+    bool closed;
+} StoreBreakerWrite;
 
 /* A task a rescue takes over (rescue_select): delivering, and its lease
  * ended (or any, at start-up). Owned by the array rescue_select returns:
@@ -131,6 +153,7 @@ typedef struct StoreRescued {
     int interrupted_before; /* cut off among the previous STORE_RESCUE_STREAK - 1 attempts */
     char *claim_token;      /* NULL: none */
     char *target_host;      /* NULL: none */
+    bool receiver_open;     /* its receiver's circuit is open: it is parked, never failed */
 } StoreRescued;
 
 /* Frees what one StoreRescued (ELEMENT) owns; the array with its elements. */
@@ -193,6 +216,28 @@ struct StoreBackend {
                      size_t errlen);
     int (*claim_count)(Store *store, const char *claim_token, int64_t task_id, int64_t *count,
                        char *err, size_t errlen);
+    /* store_claim_probe: at most one task, and only while HOST's circuit is
+     * open, its next probe due and no other probe holds it; the receiver's
+     * row then names CLAIM_TOKEN as its probe, leased like the task. */
+    int (*claim_probe)(Store *store, const char *host, int64_t now, int64_t lease_ms,
+                       const char *claim_token, Task *out, size_t *count, char *err,
+                       size_t errlen);
+    /* A receiver's breaker (store_breaker.c, in the caller's transaction):
+     * breaker_read its row (*FOUND: there is one; LOCK: locked until the
+     * transaction ends, after breaker_ensure made sure there is one),
+     * breaker_write changes it. */
+    int (*breaker_read)(Store *store, const char *receiver, bool lock, StoreBreaker *out,
+                        bool *found, char *err, size_t errlen);
+    int (*breaker_ensure)(Store *store, const char *receiver, int64_t now, char *err,
+                          size_t errlen);
+    int (*breaker_write)(Store *store, const char *receiver, const StoreBreakerWrite *write,
+                         int64_t now, char *err, size_t errlen);
+    /* At start, with the database to itself (a rescue of every task in
+     * flight): no probe is out, so none holds back the next. NULL: shared. */
+    int (*breaker_forget_probes)(Store *store, char *err, size_t errlen);
+    /* Whether the schema has the receivers' breakers (PostgreSQL: not while
+     * migration 011 is held back, and 012 and 013 with it). NULL: always. */
+    bool (*breaker_ready)(Store *store);
     /* The statements of an attempt's end and of a rescue (store_outcome.c
      * runs them in the caller's transaction, in chunks it bounds).
      * task_end: each task's new state where its claim holds, setting
@@ -286,7 +331,7 @@ struct StoreBackend {
      * receiver_pause and receiver_resume set *CHANGED when the row changed
      * (a pause of a paused receiver, or a resume of one that is not, changes
      * nothing); receiver_action_insert records an operator's decision. */
-    int (*paused_list)(Store *store, StorePaused **out, size_t *count, char *err, size_t errlen);
+    int (*gate_list)(Store *store, StoreGate **out, size_t *count, char *err, size_t errlen);
     int (*receiver_pause)(Store *store, const char *receiver, const char *actor, const char *note,
                           int64_t now, bool *changed, char *err, size_t errlen);
     int (*receiver_resume)(Store *store, const char *receiver, int64_t now, bool *changed,
@@ -300,6 +345,13 @@ struct StoreBackend {
     /* NULL: one heraldd has the database (store_count_older_instances). */
     int (*older_instances)(Store *store, int version, int64_t *count, char *err, size_t errlen);
 };
+
+/* store_breaker.c: counts OUTCOMES (COUNT of them) against their
+ * receivers' circuit breakers, and parks those a open circuit holds
+ * (AttemptOutcome.parked, extra_attempts, breaker_change). Inside the
+ * turn's transaction, before the tasks' ends. */
+int store_breaker_count(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
+                        char *err, size_t errlen);
 
 /* For receiver_load: the entry of HOST in *LIST (*COUNT of *CAPACITY), added
  * zeroed (with a copy of HOST) if it is not there. NULL if out of memory. */

@@ -145,6 +145,21 @@ int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_m
     return 0;
 }
 
+int store_claim_probe(Store *store, const char *host, int64_t now, int64_t lease_ms,
+                      const char *claim_token, Task *out, size_t *count, char *err,
+                      size_t errlen)
+{
+    size_t before = *count;
+    if (store->backend->claim_probe == NULL)
+        return 0;
+    if (store->backend->claim_probe(store, host, now, lease_ms, claim_token, out, count, err,
+                                    errlen) != 0)
+        return -1;
+    for (size_t i = before; i < *count; i++)
+        snprintf(out[i].claim_token, sizeof out[i].claim_token, "%s", claim_token);
+    return 0;
+}
+
 int store_instance_beat(Store *store, const StoreInstance *instance, int64_t forget_before,
                         char *err, size_t errlen)
 {

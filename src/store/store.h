@@ -226,15 +226,17 @@ int store_claim_due(Store *store, const char *host, int64_t now, int64_t lease_m
                     const char *claim_token, size_t limit, Task *out, size_t *count, char *err,
                     size_t errlen);
 
-/* Inside a transaction: writes each outcome's task update, its attempt row,
- * and a manual-handling row for ATTEMPT_OUTCOME_MANUAL. Each applies only
- * while its claim holds: the task still 'delivering' under the outcome's
- * claim_token and attempt number. An outcome whose claim ended (its lease
- * expired and a sweep rescued the task, which recorded that attempt as
- * 'interrupted'; perhaps it was claimed again since) writes nothing: it is
- * marked fenced and counted in *FENCED, so each attempt has one row in the
- * history. Outcomes are written in chunks of bounded size (a turn's responses
- * may be large), all inside the caller's transaction. */
+/* Inside a transaction: the probe of HOST's open circuit (store_breaker.c),
+ * as store_claim_due claims, but at most one task, and only while the
+ * circuit is open, its next probe due on the database's clock and no other
+ * probe holds it (on a shared database, one probe at a time for every
+ * heraldd). The receiver's row then names CLAIM_TOKEN as its probe until
+ * the probe's outcome is written or its lease ends. Nothing claimed is not
+ * an error: *COUNT is unchanged. */
+int store_claim_probe(Store *store, const char *host, int64_t now, int64_t lease_ms,
+                      const char *claim_token, Task *out, size_t *count, char *err,
+                      size_t errlen);
+
 /* How many tasks hold CLAIM_TOKEN now (TASK_ID: that task only; 0: any):
  * after a COMMIT whose reply was lost, whether it took effect is read back
  * this way (a fresh token is in the database only if its claim committed; an
@@ -244,6 +246,18 @@ int store_claim_count(Store *store, const char *claim_token, int64_t task_id, in
 
 #define STORE_OUTCOME_CHUNK_BYTES (8 * 1024 * 1024)
 #define STORE_OUTCOME_CHUNK_COUNT 512
+/* Inside a transaction: first counts the outcomes against their receivers'
+ * circuit breakers (store_breaker.c), which may park failures (an open
+ * circuit: pending again, never into manual handling); then writes each
+ * outcome's task update, its attempt row
+ * and a manual-handling row for ATTEMPT_OUTCOME_MANUAL. Each applies only
+ * while its claim holds: the task still 'delivering' under the outcome's
+ * claim_token and attempt number. An outcome whose claim ended (its lease
+ * expired and a sweep rescued the task, which recorded that attempt as
+ * 'interrupted'; perhaps it was claimed again since) writes nothing: it is
+ * marked fenced and counted in *FENCED, so each attempt has one row in the
+ * history. Outcomes are written in chunks of bounded size (a turn's responses
+ * may be large), all inside the caller's transaction. */
 int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
                           size_t *fenced, char *err, size_t errlen);
 

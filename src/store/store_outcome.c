@@ -89,6 +89,7 @@ static void store_outcome_end(const AttemptOutcome *outcome, StoreTaskEnd *end, 
         .last_error = last_error[0] != '\0' ? last_error : NULL,
         .ended = attempt,
         .manual_reason = outcome->kind == ATTEMPT_OUTCOME_MANUAL ? outcome->manual_reason : NULL,
+        .extra_attempts = outcome->extra_attempts,
     };
 }
 
@@ -119,6 +120,9 @@ int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, 
                           size_t *fenced, char *err, size_t errlen)
 {
     *fenced = 0;
+    /* The receivers' breakers first: they decide which failures park. */
+    if (store_breaker_count(store, outcomes, count, now, err, errlen) != 0)
+        return -1;
     /* Chunks of at most STORE_OUTCOME_CHUNK_BYTES (or one outcome): a turn's
      * outcomes with large responses would otherwise make one statement past
      * what the server or the client library accepts, and every retry of it
@@ -149,8 +153,11 @@ int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, 
 static void store_rescue_end(const StoreRescued *rescued, int64_t now, Attempt *attempt,
                              StoreTaskEnd *end)
 {
+    /* While its receiver's circuit is open it is parked, as a failure would
+     * be (store_breaker.c). */
     bool fails = rescued->attempts >= rescued->max_retry &&
-                 rescued->interrupted_before == STORE_RESCUE_STREAK - 1;
+                 rescued->interrupted_before == STORE_RESCUE_STREAK - 1 &&
+                 !rescued->receiver_open;
     *attempt = (Attempt){
         .task_id = rescued->task_id,
         .attempt = rescued->attempts,
@@ -204,6 +211,9 @@ int store_recover_interrupted(Store *store, int64_t now, StoreRescueScope scope,
     *moved = 0;
     StoreRescued *rescued = NULL;
     size_t count = 0;
+    if (scope == STORE_RESCUE_ALL && store->backend->breaker_forget_probes != NULL &&
+        store->backend->breaker_forget_probes(store, err, errlen) != 0)
+        return -1;
     if (store->backend->rescue_select(store, now, scope == STORE_RESCUE_ALL, &rescued, &count,
                                       err, errlen) != 0)
         return -1;

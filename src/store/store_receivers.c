@@ -28,9 +28,9 @@ int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver
 {
     if (store->backend->receiver_load(store, since, limit, out, count, err, errlen) != 0)
         return -1;
-    StorePaused *paused;
+    StoreGate *paused;
     size_t paused_count;
-    if (store_paused_list(store, &paused, &paused_count, err, errlen) != 0) {
+    if (store_gate_list(store, &paused, &paused_count, err, errlen) != 0) {
         store_receiver_list_free(*out, *count);
         *out = NULL;
         *count = 0;
@@ -44,12 +44,17 @@ int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver
             failed = true;
             break;
         }
-        entry->paused = true;
+        entry->paused = paused[i].paused;
         entry->paused_at = paused[i].paused_at;
         entry->paused_by = store_receivers_copy(paused[i].paused_by, &failed);
         entry->pause_note = store_receivers_copy(paused[i].note, &failed);
+        entry->circuit_open = paused[i].open;
+        entry->consecutive_failures = paused[i].failures;
+        entry->opened_at = paused[i].opened_at;
+        entry->next_probe_at = paused[i].next_probe_at;
+        entry->probe_until = paused[i].probe_until;
     }
-    store_paused_list_free(paused, paused_count);
+    store_gate_list_free(paused, paused_count);
     if (failed) {
         snprintf(err, errlen, "list receivers: out of memory");
         store_receiver_list_free(*out, *count);
@@ -60,14 +65,14 @@ int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver
     return 0;
 }
 
-int store_paused_list(Store *store, StorePaused **out, size_t *count, char *err, size_t errlen)
+int store_gate_list(Store *store, StoreGate **out, size_t *count, char *err, size_t errlen)
 {
     *out = NULL;
     *count = 0;
-    return store->backend->paused_list(store, out, count, err, errlen);
+    return store->backend->gate_list(store, out, count, err, errlen);
 }
 
-void store_paused_list_free(StorePaused *list, size_t count)
+void store_gate_list_free(StoreGate *list, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         free(list[i].receiver);

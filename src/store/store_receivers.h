@@ -28,26 +28,38 @@ typedef struct StoreReceiver {
     int64_t paused_at;       /* then: when, */
     char *paused_by;         /* who, */
     char *pause_note;        /* and why (NULL: not said) */
+    bool circuit_open;       /* its circuit breaker (store_breaker.c): open, */
+    int consecutive_failures; /* its failures in a row that count, */
+    int64_t opened_at;       /* since when (0: closed), */
+    int64_t next_probe_at;   /* and when a probe may go next (0: closed) */
+    int64_t probe_until;     /* a probe is out until then; 0: none */
 } StoreReceiver;
 
 /* The receivers with tasks pending or in flight, or attempts that failed
  * since SINCE (at most LIMIT of each kind, the busiest first), and every
- * paused one. */
+ * one paused, open or counting failures. */
 int store_receiver_list(Store *store, int64_t since, size_t limit, StoreReceiver **out,
                         size_t *count, char *err, size_t errlen);
 void store_receiver_list_free(StoreReceiver *receivers, size_t count);
 
-/* One paused receiver. Strings owned: store_paused_list_free(). */
-typedef struct StorePaused {
+/* One receiver an operator paused, or whose circuit breaker is open or
+ * counting failures (store_breaker.c). Strings owned: store_gate_list_free(). */
+typedef struct StoreGate {
     char *receiver; /* scheme://host:port */
+    bool paused;
     int64_t paused_at;
     char *paused_by;
     char *note; /* NULL: none */
-} StorePaused;
+    bool open;             /* its circuit is open */
+    int failures;          /* its consecutive failures that count */
+    int64_t opened_at;     /* Unix ms; 0: closed */
+    int64_t next_probe_at; /* Unix ms on the database's clock; 0: closed */
+    int64_t probe_until;   /* the probe out's lease end; 0: none */
+} StoreGate;
 
-/* Every paused receiver, in key order. */
-int store_paused_list(Store *store, StorePaused **out, size_t *count, char *err, size_t errlen);
-void store_paused_list_free(StorePaused *list, size_t count);
+/* Every receiver paused, open or failing, in key order. */
+int store_gate_list(Store *store, StoreGate **out, size_t *count, char *err, size_t errlen);
+void store_gate_list_free(StoreGate *list, size_t count);
 
 /* One pause or resume of a receiver, as recorded. Strings owned:
  * store_receiver_actions_free(). */

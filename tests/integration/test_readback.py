@@ -88,7 +88,9 @@ class ReadBackTest(unittest.TestCase):
         herald.wait_for_log(r"event=leases_expired tasks=1 moved_to_manual=1", timeout=30)
         self.assertLess(time.monotonic() - t0, 22, "Y's lease would be over too")
         time.sleep(0.05)
-        seam.arm("scheduler:5:1:busy")  # the next turn's COMMIT fails, not run
+        # The next turn's COMMIT fails, not run: its 7th statement (BEGIN, the two
+        # receivers' breakers read, the two tasks' ends, Y's attempt, COMMIT).
+        seam.arm("scheduler:7:1:busy")
         frozen.release()
         herald.wait_for_log(r"event=commit_read_back committed=no", timeout=10)
         # Y's receiver acknowledged attempt 1: that is what is recorded, once.

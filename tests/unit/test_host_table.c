@@ -132,8 +132,9 @@ static void test_paused(void **state)
     Host *b = host_table_get(&table, "http://b:80");
     host_table_set_due(&table, a, 100);
     host_table_set_due(&table, b, 200);
-    const char *const paused[] = {"http://a:80", "http://c:80"}; /* sorted */
-    assert_int_equal(host_table_set_paused(&table, paused, 2), 0);
+    const HostGate paused[] = {{.key = "http://a:80", .paused = true},
+                               {.key = "http://c:80", .paused = true}}; /* sorted */
+    assert_int_equal(host_table_set_gates(&table, paused, 2), 0);
     assert_true(host_paused(a));
     assert_false(host_paused(b));
     assert_ptr_equal(host_table_peek(&table), b); /* a is due first, but paused */
@@ -146,10 +147,55 @@ static void test_paused(void **state)
     assert_null(host_table_peek(&table));
     /* Resumed: a is claimable again; c, idle once its work is gone, is dropped. */
     host_table_set_due(&table, c, HOST_TABLE_IDLE);
-    assert_int_equal(host_table_set_paused(&table, NULL, 0), 0);
+    assert_int_equal(host_table_set_gates(&table, NULL, 0), 0);
     assert_false(host_paused(a));
     assert_ptr_equal(host_table_peek(&table), a);
     assert_null(host_table_find(&table, "http://c:80"));
+    host_table_free(&table);
+}
+
+/* An open circuit: one request at a time, not before its next probe, kept
+ * while idle. Closed: it ramps up by one per success to per_host_limit. */
+static void test_open_circuit_and_ramp(void **state)
+{
+    (void)state;
+    HostTable table;
+    assert_int_equal(host_table_init(&table, 4), 0);
+    Host *a = host_table_get(&table, "http://a:80");
+    host_table_set_due(&table, a, 100);
+    HostGate open = {.key = "http://a:80", .open = true, .probe_at = 500};
+    assert_int_equal(host_table_set_gates(&table, &open, 1), 0);
+    assert_true(host_open(a));
+    assert_int_equal(host_table_limit(&table, a), 1);
+    assert_int_equal(host_ready_at(a), 500); /* due at 100, but the probe waits */
+    assert_ptr_equal(host_table_peek(&table), a);
+    host_table_add_in_flight(&table, a, 1); /* the probe */
+    assert_null(host_table_peek(&table));
+    host_table_add_in_flight(&table, a, -1);
+    host_table_set_due(&table, a, HOST_TABLE_IDLE);
+    assert_ptr_equal(host_table_find(&table, "http://a:80"), a); /* kept while open */
+    /* Closed with its backlog: 1, then one more per success, then the full
+     * limit (an idle host is dropped: nothing to ramp into). */
+    host_table_set_due(&table, a, 100);
+    assert_int_equal(host_table_set_gates(&table, NULL, 0), 0);
+    assert_false(host_open(a));
+    assert_int_equal(host_table_limit(&table, a), 1);
+    assert_int_equal(host_ready_at(a), 100);
+    host_table_add_in_flight(&table, a, 1);
+    assert_null(host_table_peek(&table)); /* at its ramp's limit */
+    host_table_note_success(&table, a);
+    assert_int_equal(host_table_limit(&table, a), 2);
+    assert_ptr_equal(host_table_peek(&table), a);
+    host_table_note_success(&table, a);
+    assert_int_equal(host_table_limit(&table, a), 3);
+    host_table_note_success(&table, a);
+    assert_int_equal(host_table_limit(&table, a), 4);
+    host_table_note_success(&table, a); /* past the limit: no ramp any more */
+    assert_int_equal(host_table_limit(&table, a), 4);
+    /* Open again while ramping: back to the probe alone. */
+    assert_int_equal(host_table_set_gates(&table, &open, 1), 0);
+    assert_int_equal(host_table_limit(&table, a), 1);
+    assert_null(host_table_peek(&table)); /* one in flight already */
     host_table_free(&table);
 }
 
@@ -161,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_many_hosts_keep_heap_order),
         cmocka_unit_test(test_holds),
         cmocka_unit_test(test_paused),
+        cmocka_unit_test(test_open_circuit_and_ramp),
     };
     return cmocka_run_group_tests_name("host_table", tests, NULL, NULL);
 }

@@ -104,12 +104,19 @@ typedef enum {
     PG_SQL_ATTEMPT_SERIES,
     PG_SQL_RECEIVER_BACKLOG,
     PG_SQL_RECEIVER_FAILURES,
-    PG_SQL_PAUSED_LIST,
+    PG_SQL_GATE_LIST,
     PG_SQL_RECEIVER_PAUSE,
     PG_SQL_RECEIVER_RESUME,
     PG_SQL_RECEIVER_ACTION_INSERT,
     PG_SQL_RECEIVER_ACTION_LIST,
     PG_SQL_OLDER_INSTANCES,
+    PG_SQL_CLAIM_PROBE,
+    PG_SQL_CLAIM_UNGATED,
+    PG_SQL_RESCUE_SELECT_UNGATED,
+    PG_SQL_BREAKER_READ,
+    PG_SQL_BREAKER_READ_LOCK,
+    PG_SQL_BREAKER_ENSURE,
+    PG_SQL_BREAKER_WRITE,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -152,6 +159,7 @@ typedef struct PgStore {
     char application_name[64]; /* what pg_stat_activity shows of each session */
     int schema_version;
     int schema_known; /* the migrations this heraldd knows (instances.schema_known) */
+    int64_t schema_checked_at; /* monotonic ms: schema_version read again (pg_schema_has) */
     bool in_transaction;     /* BEGIN sent, COMMIT/ROLLBACK not yet */
     bool migrating;          /* statement_timeout is off: answers are waited for unbounded */
     bool lose_reply;         /* the fault seam: run the statement, then lose its reply */
@@ -363,6 +371,20 @@ Store *pg_open(const StoreLocation *location, const StoreOptions *options, char 
 void pg_close(Store *base);
 int pg_inspect(const StoreLocation *location, StoreInspection *out, char *err, size_t errlen);
 int pg_schema_version(Store *base);
+
+/* The migration that brought the receivers' breakers (013, with 012's
+ * receivers): while migration 011 is held back for older heraldd, 012 and
+ * 013 are too, and the statements that read receivers have variants
+ * without them (pg_schema.c: no code may depend on a migration that can be
+ * held back). */
+#define PG_SCHEMA_RECEIVERS 13
+
+/* Whether the schema has migration VERSION: as read at start, or again at
+ * most every PG_SCHEMA_RECHECK_MS while it did not (another heraldd's
+ * start-up applies a held migration once the older heraldd are gone). A
+ * failed read answers false until the next. */
+#define PG_SCHEMA_RECHECK_MS 10000
+bool pg_schema_has(PgStore *store, int version);
 int pg_tidy(Store *base, char *err, size_t errlen);
 int pg_ping(Store *base, char *err, size_t errlen);
 int pg_leader_acquire(Store *base, const char *holder, int64_t now, int64_t lease_ms,
@@ -457,7 +479,15 @@ int pg_receiver_load(Store *base, int64_t since, size_t limit, StoreReceiver **o
                       size_t *count, char *err, size_t errlen);
 
 /* Paused receivers (pg_receivers.c). */
-int pg_paused_list(Store *base, StorePaused **out, size_t *count, char *err, size_t errlen);
+int pg_claim_probe(Store *base, const char *host, int64_t now, int64_t lease_ms,
+                   const char *claim_token, Task *out, size_t *count, char *err, size_t errlen);
+int pg_breaker_read(Store *base, const char *receiver, bool lock, StoreBreaker *out,
+                    bool *found, char *err, size_t errlen);
+bool pg_breaker_ready(Store *base);
+int pg_breaker_ensure(Store *base, const char *receiver, int64_t now, char *err, size_t errlen);
+int pg_breaker_write(Store *base, const char *receiver, const StoreBreakerWrite *write,
+                     int64_t now, char *err, size_t errlen);
+int pg_gate_list(Store *base, StoreGate **out, size_t *count, char *err, size_t errlen);
 int pg_receiver_pause(Store *base, const char *receiver, const char *actor, const char *note,
                       int64_t now, bool *changed, char *err, size_t errlen);
 int pg_receiver_resume(Store *base, const char *receiver, int64_t now, bool *changed, char *err,

@@ -66,7 +66,11 @@ int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
     pg_param_int64(&params, (int64_t)limit);
     pg_param_int64(&params, lease_ms);
     pg_param_text(&params, claim_token);
-    PGresult *result = pg_run(pg_of(base), PG_SQL_CLAIM, &params, "claim", err, errlen);
+    PgStore *store = pg_of(base);
+    PGresult *result = pg_run(store,
+                              pg_schema_has(store, PG_SCHEMA_RECEIVERS) ? PG_SQL_CLAIM
+                                                                        : PG_SQL_CLAIM_UNGATED,
+                              &params, "claim", err, errlen);
     if (result == NULL)
         return -1;
     size_t rows = (size_t)PQntuples(result);
@@ -148,7 +152,7 @@ static PGresult *pg_run_rows(PgStore *store, PgSql sql, const Oid *types, int co
 
 /* PG_SQL_TASK_END's arrays, in its order. */
 static const Oid pg_task_end_types[] = {PG_OID_INT8, PG_OID_INT4, PG_OID_TEXT, PG_OID_TEXT,
-                                        PG_OID_INT8, PG_OID_INT4, PG_OID_TEXT};
+                                        PG_OID_INT8, PG_OID_INT4, PG_OID_TEXT, PG_OID_INT4};
 
 static int pg_task_end_add(PgArray *columns, const void *item)
 {
@@ -164,6 +168,7 @@ static int pg_task_end_add(PgArray *columns, const void *item)
     status |= end->last_status_code > 0 ? pg_array_add_int4(&columns[5], end->last_status_code)
                                         : pg_array_add(&columns[5], NULL, 0);
     status |= pg_text_element(&columns[6], end->last_error != NULL ? last_error : NULL);
+    status |= pg_array_add_int4(&columns[7], end->extra_attempts);
     return status;
 }
 
@@ -258,6 +263,7 @@ static int pg_rescued_read(const PGresult *result, int row, void *element)
     out->claimed_at = pg_column_int64(result, row, 3);
     out->last_status_code = (int)pg_column_int64(result, row, 4);
     out->interrupted_before = (int)pg_column_int64(result, row, 5);
+    out->receiver_open = pg_column_bool(result, row, 8);
     return pg_column_text(result, row, 6, &out->claim_token, NULL) != 0 ||
                    pg_column_text(result, row, 7, &out->target_host, NULL) != 0
                ? -1
@@ -272,7 +278,12 @@ int pg_rescue_select(Store *base, int64_t now, bool all, StoreRescued **out, siz
     *count = 0;
     PgParams params = {0};
     pg_param_bool(&params, all);
-    PGresult *result = pg_run(pg_of(base), PG_SQL_RESCUE_SELECT, &params,
+    PgStore *store = pg_of(base);
+    PGresult *result = pg_run(store,
+                              pg_schema_has(store, PG_SCHEMA_RECEIVERS)
+                                  ? PG_SQL_RESCUE_SELECT
+                                  : PG_SQL_RESCUE_SELECT_UNGATED,
+                              &params,
                               "select interrupted tasks", err, errlen);
     if (result == NULL)
         return -1;

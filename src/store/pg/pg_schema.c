@@ -93,6 +93,22 @@ static int pg_schema_read_version(PgStore *store, int64_t *version, char *err, s
                           "schema version", version, err, errlen);
 }
 
+bool pg_schema_has(PgStore *store, int version)
+{
+    if (store->schema_version >= version)
+        return true;
+    int64_t now = clock_monotonic_ms();
+    if (store->schema_checked_at != 0 && now - store->schema_checked_at < PG_SCHEMA_RECHECK_MS)
+        return false;
+    store->schema_checked_at = now;
+    int64_t found;
+    char err[256];
+    if (pg_schema_read_version(store, &found, err, sizeof err) == 0 &&
+        found > store->schema_version)
+        store->schema_version = (int)found;
+    return store->schema_version >= version;
+}
+
 /* A statement on the migration's own session only: a new connection would
  * have neither the lock nor the settings, so a lost one ends the migration. */
 static int pg_schema_exec(PgStore *store, uint64_t session, const char *sql, const char *what,

@@ -38,6 +38,33 @@
     " ON CONFLICT (task_id) DO UPDATE SET target_host = excluded.target_host,"                    \
     " due_at = excluded.due_at, delivering = false, lease_until = NULL"
 
+/* PG_SQL_CLAIM's text with GATE, the condition on the receiver's row (see
+ * there), so its variant before the receivers table differs by that alone. */
+#define PG_CLAIM_SQL(gate)                                                                    \
+    "WITH due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"                \
+    " ON t.id = q.task_id WHERE NOT q.delivering AND q.target_host = $1::text"                 \
+    " AND q.due_at <= $2::bigint AND t.status = 'pending'" gate                                \
+    " ORDER BY q.due_at LIMIT $3::integer FOR UPDATE OF q, t SKIP LOCKED),"                    \
+    " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"        \
+    " next_attempt_at = " PG_CLOCK_MS " + $4::bigint, claim_token = $5::text,"                 \
+    " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"                       \
+    " leased AS (UPDATE task_queue q SET delivering = true,"                                   \
+    " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"        \
+    " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
+
+/* PG_SQL_RESCUE_SELECT's text with OPEN, whether the task's receiver's
+ * circuit is open, so its variant before migration 013 differs by that alone. */
+#define PG_RESCUE_SQL(open)                                                                   \
+    "SELECT t.id, t.attempts, t.max_retry, t.updated_at, t.last_status_code,"                  \
+    " (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"                             \
+    " WHERE a.task_id = t.id ORDER BY a.attempt DESC, a.id DESC"                               \
+    " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) " - 1) AS latest"                           \
+    " WHERE latest.error_class = 'interrupted'), t.claim_token, t.target_host, " open         \
+    " FROM task_queue q JOIN tasks t ON t.id = q.task_id WHERE q.delivering"                   \
+    " AND t.status = 'delivering' AND ($1::boolean OR q.lease_until <= " PG_CLOCK_MS ")"       \
+    " AND ($1 OR t.next_attempt_at <= " PG_CLOCK_MS ")"                                        \
+    " ORDER BY t.id FOR UPDATE OF t SKIP LOCKED"
+
 const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_PING] = "SELECT 1",
     [PG_SQL_CLOCK] = "SELECT " PG_CLOCK_MS,
@@ -155,35 +182,32 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * conditions on it. The lease ends on the server's clock, which every
      * heraldd sharing the database reads alike (an instance's own clock may
      * be off). A paused receiver's tasks are not taken (store_receivers.c):
-     * a claim that starts after the pause committed sees it. */
-    [PG_SQL_CLAIM] =
-        "WITH due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"
-        " ON t.id = q.task_id WHERE NOT q.delivering AND q.target_host = $1::text"
-        " AND q.due_at <= $2::bigint AND t.status = 'pending'"
-        " AND NOT EXISTS (SELECT 1 FROM receivers r WHERE r.receiver = $1 AND r.paused)"
-        " ORDER BY q.due_at LIMIT $3::integer FOR UPDATE OF q, t SKIP LOCKED),"
-        " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"
-        " next_attempt_at = " PG_CLOCK_MS " + $4::bigint, claim_token = $5::text,"
-        " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"
-        " leased AS (UPDATE task_queue q SET delivering = true,"
-        " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"
-        " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id",
+     * a claim that starts after the pause committed sees it; nor those of a
+     * receiver whose circuit is open (store_breaker.c) but by its probe,
+     * PG_SQL_CLAIM_PROBE. */
+    [PG_SQL_CLAIM] = PG_CLAIM_SQL(" AND NOT EXISTS (SELECT 1 FROM receivers r"
+                                  " WHERE r.receiver = $1 AND (r.paused OR r.breaker_open))"),
+    /* The same while migration 011 is held back for older heraldd, and 012
+     * and 013 with it: there are no receivers to pause or open yet. */
+    [PG_SQL_CLAIM_UNGATED] = PG_CLAIM_SQL(""),
     /* The steps of an attempt's end (store_outcome.c), each one statement
      * for a chunk of rows, one array element a row. TASK_END: each task's
      * new state, only while its claim holds (still delivering under the same
      * attempt and token; a NULL token is a claim made before herald had
      * tokens, which only a rescue ends); returns the ordinal (1-based) of
      * each row that applied. Arrays: task_id, attempt, claim_token, status,
-     * next_attempt_at (0: kept), last_status_code, last_error; then now. The
+     * next_attempt_at (0: kept), last_status_code, last_error, the attempts
+     * given back to the budget (store_breaker.c); then now. The
      * queue row follows: due again, or gone. */
     [PG_SQL_TASK_END] =
         "WITH ended AS (UPDATE tasks t SET status = i.status,"
         " next_attempt_at = CASE WHEN i.next_attempt_at <> 0"
-        " THEN i.next_attempt_at ELSE t.next_attempt_at END, updated_at = $8::bigint,"
-        " last_status_code = i.status_code, last_error = i.last_error, claim_token = NULL"
+        " THEN i.next_attempt_at ELSE t.next_attempt_at END, updated_at = $9::bigint,"
+        " last_status_code = i.status_code, last_error = i.last_error, claim_token = NULL,"
+        " max_retry = t.max_retry + i.extra"
         " FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[], $5::bigint[],"
-        " $6::integer[], $7::text[]) WITH ORDINALITY AS i (task_id, attempt, claim_token,"
-        " status, next_attempt_at, status_code, last_error, ord)"
+        " $6::integer[], $7::text[], $8::integer[]) WITH ORDINALITY AS i (task_id, attempt,"
+        " claim_token, status, next_attempt_at, status_code, last_error, extra, ord)"
         " WHERE t.id = i.task_id AND t.status = 'delivering' AND t.attempts = i.attempt"
         " AND t.claim_token IS NOT DISTINCT FROM i.claim_token"
         " RETURNING t.id, t.target_host, t.status, t.next_attempt_at, i.ord),"
@@ -216,17 +240,13 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * locked, against the conditions on tasks only, so the lease's end is
      * read there too: a sweep that began before another's rescue and the
      * claim after it must not cut that newer claim off. The streak counts the
-     * cut-off attempts among the previous STORE_RESCUE_STREAK - 1. */
-    [PG_SQL_RESCUE_SELECT] =
-        "SELECT t.id, t.attempts, t.max_retry, t.updated_at, t.last_status_code,"
-        " (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"
-        " WHERE a.task_id = t.id ORDER BY a.attempt DESC, a.id DESC"
-        " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) " - 1) AS latest"
-        " WHERE latest.error_class = 'interrupted'), t.claim_token, t.target_host"
-        " FROM task_queue q JOIN tasks t ON t.id = q.task_id WHERE q.delivering"
-        " AND t.status = 'delivering' AND ($1::boolean OR q.lease_until <= " PG_CLOCK_MS ")"
-        " AND ($1 OR t.next_attempt_at <= " PG_CLOCK_MS ")"
-        " ORDER BY t.id FOR UPDATE OF t SKIP LOCKED",
+     * cut-off attempts among the previous STORE_RESCUE_STREAK - 1; the last
+     * column is whether the task's receiver's circuit is open (read, not
+     * locked: a rescue never waits for a receiver's row). */
+    [PG_SQL_RESCUE_SELECT] = PG_RESCUE_SQL("EXISTS (SELECT 1 FROM receivers r"
+                                           " WHERE r.receiver = t.target_host"
+                                           " AND r.breaker_open)"),
+    [PG_SQL_RESCUE_SELECT_UNGATED] = PG_RESCUE_SQL("false"), /* before 013, as the claim */
     /* claim_token, task_id (0: any) */
     [PG_SQL_CLAIM_COUNT] = "SELECT count(*) FROM tasks WHERE claim_token = $1::text"
                            " AND ($2::bigint = 0 OR id = $2)",
@@ -405,8 +425,12 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " ORDER BY i.heartbeat_at DESC, i.id",
     /* Receivers an operator paused (pg_receivers.c). A pause or resume
      * returns the row only when it changed it. receiver, now, actor, note. */
-    [PG_SQL_PAUSED_LIST] = "SELECT receiver, paused_at, paused_by, note FROM receivers"
-                           " WHERE paused ORDER BY receiver",
+    /* The receivers paused, or whose circuit is open or counting failures. */
+    [PG_SQL_GATE_LIST] =
+        "SELECT receiver, paused_at, paused_by, note, paused, breaker_open, failures,"
+        " coalesce(opened_at, 0), coalesce(next_probe_at, 0),"
+        " CASE WHEN probe_token IS NULL THEN 0 ELSE coalesce(probe_until, 0) END"
+        " FROM receivers WHERE paused OR breaker_open OR failures > 0 ORDER BY receiver",
     [PG_SQL_RECEIVER_PAUSE] =
         "INSERT INTO receivers (receiver, paused, paused_at, paused_by, note, updated_at)"
         " VALUES ($1::text, true, $2::bigint, $3::text, $4::text, $2) ON CONFLICT (receiver)"
@@ -429,4 +453,50 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_RECEIVER_ACTION_LIST] = "SELECT id, action, actor, note, created_at"
                                     " FROM receiver_actions WHERE receiver = $1::text"
                                     " AND id < $2::bigint ORDER BY id DESC LIMIT $3::integer",
+    /* target_host, now, lease_ms, claim_token. The probe of an open circuit
+     * (store_breaker.c): the receiver's row is locked first, and passed over
+     * if another session holds it (SKIP LOCKED, never waited for: an outcome
+     * counting a failure, another heraldd's probe), then one due task as
+     * PG_SQL_CLAIM takes it; the row names the claim's token as its probe,
+     * leased on the server's clock, only if a task was claimed. */
+    [PG_SQL_CLAIM_PROBE] =
+        "WITH gate AS MATERIALIZED (SELECT r.receiver FROM receivers r"
+        " WHERE r.receiver = $1::text AND r.breaker_open AND NOT r.paused"
+        " AND r.next_probe_at <= " PG_CLOCK_MS
+        " AND (r.probe_token IS NULL OR r.probe_until <= " PG_CLOCK_MS ")"
+        " FOR UPDATE SKIP LOCKED),"
+        " due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"
+        " ON t.id = q.task_id WHERE EXISTS (SELECT 1 FROM gate) AND NOT q.delivering"
+        " AND q.target_host = $1 AND q.due_at <= $2::bigint AND t.status = 'pending'"
+        " ORDER BY q.due_at LIMIT 1 FOR UPDATE OF q, t SKIP LOCKED),"
+        " probe AS (UPDATE receivers r SET probe_token = $4::text,"
+        " probe_until = " PG_CLOCK_MS " + $3::bigint FROM due WHERE r.receiver = $1),"
+        " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"
+        " next_attempt_at = " PG_CLOCK_MS " + $3, claim_token = $4,"
+        " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"
+        " leased AS (UPDATE task_queue q SET delivering = true,"
+        " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"
+        " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id",
+    /* receiver */
+    [PG_SQL_BREAKER_READ] =
+        "SELECT breaker_open, failures, coalesce(opened_at, 0), coalesce(probe_interval_ms, 0),"
+        " probe_token FROM receivers WHERE receiver = $1::text",
+    [PG_SQL_BREAKER_READ_LOCK] =
+        "SELECT breaker_open, failures, coalesce(opened_at, 0), coalesce(probe_interval_ms, 0),"
+        " probe_token FROM receivers WHERE receiver = $1::text FOR UPDATE",
+    /* receiver, now */
+    [PG_SQL_BREAKER_ENSURE] = "INSERT INTO receivers (receiver, updated_at)"
+                              " VALUES ($1::text, $2::bigint) ON CONFLICT (receiver) DO NOTHING",
+    /* receiver, open, failures, opened_at, probe_interval_ms, probe_in_ms,
+     * clear_probe, closed, now. The next probe is due on the server's clock,
+     * which every heraldd's probe claim reads. */
+    [PG_SQL_BREAKER_WRITE] =
+        "UPDATE receivers SET breaker_open = $2::boolean, failures = $3::integer,"
+        " opened_at = nullif($4::bigint, 0), probe_interval_ms = nullif($5::bigint, 0),"
+        " next_probe_at = CASE WHEN NOT $2 THEN NULL WHEN $6::bigint >= 0"
+        " THEN " PG_CLOCK_MS " + $6 ELSE next_probe_at END,"
+        " probe_token = CASE WHEN $7::boolean THEN NULL ELSE probe_token END,"
+        " probe_until = CASE WHEN $7 THEN NULL ELSE probe_until END,"
+        " closed_at = CASE WHEN $8::boolean THEN $9::bigint ELSE closed_at END,"
+        " updated_at = $9 WHERE receiver = $1",
 };

@@ -85,11 +85,16 @@ typedef enum {
     STORE_SQL_RETENTION_ALERTS,
     STORE_SQL_RETENTION_DELETE_TASK,
     STORE_SQL_RETENTION_DELETE_ALERT,
-    STORE_SQL_PAUSED_LIST,
+    STORE_SQL_GATE_LIST,
     STORE_SQL_RECEIVER_PAUSE,
     STORE_SQL_RECEIVER_RESUME,
     STORE_SQL_RECEIVER_ACTION_INSERT,
     STORE_SQL_RECEIVER_ACTION_LIST,
+    STORE_SQL_PROBE_GATE,
+    STORE_SQL_BREAKER_READ,
+    STORE_SQL_BREAKER_ENSURE,
+    STORE_SQL_BREAKER_WRITE,
+    STORE_SQL_BREAKER_FORGET_PROBES,
     STORE_SQL_COUNT,
 } StoreSql;
 
@@ -266,7 +271,17 @@ int sqlite_receiver_load(Store *base, int64_t since, size_t limit, StoreReceiver
                           size_t *count, char *err, size_t errlen);
 
 /* Paused receivers (sqlite_receivers.c). */
-int sqlite_paused_list(Store *base, StorePaused **out, size_t *count, char *err, size_t errlen);
+int sqlite_claim_probe(Store *base, const char *host, int64_t now, int64_t lease_ms,
+                       const char *claim_token, Task *out, size_t *count, char *err,
+                       size_t errlen);
+int sqlite_breaker_read(Store *base, const char *receiver, bool lock, StoreBreaker *out,
+                        bool *found, char *err, size_t errlen);
+int sqlite_breaker_ensure(Store *base, const char *receiver, int64_t now, char *err,
+                          size_t errlen);
+int sqlite_breaker_write(Store *base, const char *receiver, const StoreBreakerWrite *write,
+                         int64_t now, char *err, size_t errlen);
+int sqlite_breaker_forget_probes(Store *base, char *err, size_t errlen);
+int sqlite_gate_list(Store *base, StoreGate **out, size_t *count, char *err, size_t errlen);
 int sqlite_receiver_pause(Store *base, const char *receiver, const char *actor, const char *note,
                           int64_t now, bool *changed, char *err, size_t errlen);
 int sqlite_receiver_resume(Store *base, const char *receiver, int64_t now, bool *changed,

@@ -183,6 +183,7 @@ int sqlite_task_end(Store *base, StoreTaskEnd *ends, size_t count, int64_t now, 
         sqlite_bind_int64(statement, ":id", end->task_id);
         sqlite_bind_int64(statement, ":attempt", end->attempt);
         sqlite_bind_text(statement, ":token", end->claim_token);
+        sqlite_bind_int64(statement, ":extra", end->extra_attempts);
         if (end->last_status_code > 0)
             sqlite3_bind_int(statement, sqlite3_bind_parameter_index(statement, ":code"),
                              end->last_status_code);
@@ -219,6 +220,7 @@ static int sqlite_rescued_read_row(sqlite3_stmt *statement, void *element)
     out->claimed_at = sqlite3_column_int64(statement, 3);
     out->last_status_code = sqlite3_column_int(statement, 4);
     out->interrupted_before = sqlite3_column_int(statement, 5);
+    out->receiver_open = sqlite3_column_int(statement, 8) != 0;
     return sqlite_column_text(statement, 6, &out->claim_token, NULL) != 0 ||
                    sqlite_column_text(statement, 7, &out->target_host, NULL) != 0
                ? -1

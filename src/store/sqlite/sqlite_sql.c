@@ -76,13 +76,16 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
                                 " WHERE status = 'pending' AND target_host = ?"
                                 " ORDER BY next_attempt_at LIMIT 1",
     /* This heraldd is the database's only one: its clock is the database's.
-     * A paused receiver's tasks are not taken (store_receivers.c). */
+     * A paused receiver's tasks are not taken (store_receivers.c), nor those
+     * of a receiver whose circuit is open (store_breaker.c), except by its
+     * probe, whose token STORE_SQL_PROBE_GATE has just written there. */
     [STORE_SQL_CLAIM] =
         "UPDATE tasks SET status = 'delivering', attempts = attempts + 1,"
         " next_attempt_at = :now + :lease_ms, claim_token = :token, updated_at = :now"
         " WHERE id IN (SELECT id FROM tasks WHERE status = 'pending' AND target_host = :host"
         " AND next_attempt_at <= :now"
-        " AND NOT EXISTS (SELECT 1 FROM receivers WHERE receiver = :host AND paused)"
+        " AND NOT EXISTS (SELECT 1 FROM receivers WHERE receiver = :host AND (paused"
+        " OR (breaker_open AND probe_token IS NOT :token)))"
         " ORDER BY next_attempt_at LIMIT :limit)"
         " RETURNING " STORE_TASK_COLUMNS,
     [STORE_SQL_ATTEMPT_INSERT] =
@@ -94,7 +97,8 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_TASK_END] =
         "UPDATE tasks SET status = :status, next_attempt_at = CASE WHEN :next <> 0"
         " THEN :next ELSE next_attempt_at END, updated_at = :now, last_status_code = :code,"
-        " last_error = :error, claim_token = NULL WHERE id = :id AND status = 'delivering'"
+        " last_error = :error, claim_token = NULL, max_retry = max_retry + :extra"
+        " WHERE id = :id AND status = 'delivering'"
         " AND attempts = :attempt AND claim_token IS :token",
     [STORE_SQL_MANUAL_INSERT] =
         "INSERT INTO manual (task_id, reason, attempts, last_status_code, last_error, moved_at)"
@@ -104,13 +108,16 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
                               " AND (:id = 0 OR id = :id)",
     /* The tasks a rescue takes over (store_outcome.c): the writer holds the
      * database until the rescue's transaction ends. The streak counts the
-     * cut-off attempts among the previous STORE_RESCUE_STREAK - 1. */
+     * cut-off attempts among the previous STORE_RESCUE_STREAK - 1; and
+     * whether the task's receiver's circuit is open (store_breaker.c). */
     [STORE_SQL_RESCUE_SELECT] =
         "SELECT id, attempts, max_retry, updated_at, last_status_code,"
         " (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"
         " WHERE a.task_id = tasks.id ORDER BY a.attempt DESC, a.id DESC"
         " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) " - 1) AS latest"
-        " WHERE latest.error_class = 'interrupted'), claim_token, target_host FROM tasks"
+        " WHERE latest.error_class = 'interrupted'), claim_token, target_host,"
+        " EXISTS (SELECT 1 FROM receivers r WHERE r.receiver = tasks.target_host"
+        " AND r.breaker_open) FROM tasks"
         " WHERE status = 'delivering' AND (:all OR next_attempt_at <= :now) ORDER BY id",
     [STORE_SQL_ATTEMPT_LIST] =
         "SELECT task_id, attempt, started_at, duration_ms, status_code, error_class,"
@@ -225,8 +232,12 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_RETENTION_DELETE_ALERT] = "DELETE FROM alerts WHERE id = :id",
     /* Receivers an operator paused (sqlite_receivers.c). A pause or resume
      * returns the row only when it changed it. */
-    [STORE_SQL_PAUSED_LIST] = "SELECT receiver, paused_at, paused_by, note FROM receivers"
-                              " WHERE paused ORDER BY receiver",
+    /* The receivers paused, or whose circuit is open or counting failures. */
+    [STORE_SQL_GATE_LIST] =
+        "SELECT receiver, paused_at, paused_by, note, paused, breaker_open, failures,"
+        " coalesce(opened_at, 0), coalesce(next_probe_at, 0),"
+        " CASE WHEN probe_token IS NULL THEN 0 ELSE coalesce(probe_until, 0) END"
+        " FROM receivers WHERE paused OR breaker_open OR failures > 0 ORDER BY receiver",
     [STORE_SQL_RECEIVER_PAUSE] =
         "INSERT INTO receivers (receiver, paused, paused_at, paused_by, note, updated_at)"
         " VALUES (:receiver, 1, :now, :actor, :note, :now) ON CONFLICT (receiver) DO UPDATE"
@@ -241,4 +252,31 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_RECEIVER_ACTION_LIST] =
         "SELECT id, action, actor, note, created_at FROM receiver_actions"
         " WHERE receiver = :receiver AND id < :before ORDER BY id DESC LIMIT :limit",
+    /* The probe of an open circuit (store_breaker.c): the receiver's row
+     * takes the claim's token if a probe is due, none is out, and a task is
+     * due; the claim (STORE_SQL_CLAIM, limit 1) then passes the circuit. */
+    [STORE_SQL_PROBE_GATE] =
+        "UPDATE receivers SET probe_token = :token, probe_until = :now + :lease_ms"
+        " WHERE receiver = :host AND breaker_open AND NOT paused AND next_probe_at <= :now"
+        " AND (probe_token IS NULL OR probe_until <= :now)"
+        " AND EXISTS (SELECT 1 FROM tasks WHERE status = 'pending' AND target_host = :host"
+        " AND next_attempt_at <= :now)",
+    [STORE_SQL_BREAKER_READ] =
+        "SELECT breaker_open, failures, coalesce(opened_at, 0), coalesce(probe_interval_ms, 0),"
+        " probe_token FROM receivers WHERE receiver = :receiver",
+    [STORE_SQL_BREAKER_ENSURE] = "INSERT INTO receivers (receiver, updated_at)"
+                                 " VALUES (:receiver, :now) ON CONFLICT (receiver) DO NOTHING",
+    /* At start, alone on the database: no probe is out any more. */
+    [STORE_SQL_BREAKER_FORGET_PROBES] =
+        "UPDATE receivers SET probe_token = NULL, probe_until = NULL"
+        " WHERE probe_token IS NOT NULL",
+    [STORE_SQL_BREAKER_WRITE] =
+        "UPDATE receivers SET breaker_open = :open, failures = :failures,"
+        " opened_at = nullif(:opened_at, 0), probe_interval_ms = nullif(:interval, 0),"
+        " next_probe_at = CASE WHEN NOT :open THEN NULL WHEN :probe_in >= 0"
+        " THEN :now + :probe_in ELSE next_probe_at END,"
+        " probe_token = CASE WHEN :clear THEN NULL ELSE probe_token END,"
+        " probe_until = CASE WHEN :clear THEN NULL ELSE probe_until END,"
+        " closed_at = CASE WHEN :closed THEN :now ELSE closed_at END, updated_at = :now"
+        " WHERE receiver = :receiver",
 };
