@@ -210,6 +210,18 @@ def server_cpu_seconds(postmaster):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+_KNOWN_KEYS = {}
+
+
+def known_keys():
+    """The configuration keys HERALDD knows ("section.key"), from --list-keys."""
+    if HERALDD not in _KNOWN_KEYS:
+        listed = subprocess.run([HERALDD, "--list-keys"], capture_output=True, text=True,
+                                check=True).stdout
+        _KNOWN_KEYS[HERALDD] = {line.split()[0] for line in listed.splitlines() if line.strip()}
+    return _KNOWN_KEYS[HERALDD]
+
+
 class Herald:
     def __init__(self, directory, delivery=None, retry=None, pg_database=None):
         """delivery and retry: keys that override or add to those sections;
@@ -229,6 +241,12 @@ class Herald:
         }
         sections["delivery"].update(delivery or {})
         sections["retry"].update(retry or {})
+        # A key this heraldd does not know (bench-compare against a build from
+        # before it, e.g. the breaker's) is left out: that build has no such thing.
+        known = known_keys()
+        for section in ("delivery", "retry"):
+            sections[section] = {key: value for key, value in sections[section].items()
+                                 if "%s.%s" % (section, key) in known}
         with open(self.config, "w") as f:
             for section, keys in sections.items():
                 if keys:

@@ -182,7 +182,7 @@ static void api_receivers_change(ApiCall *call, bool pause)
     *change = (ReceiverChange){.call = call, .receiver = receiver, .note = note, .pause = pause,
                                .now = clock_now_ms()};
     api_call_set_state(call, change, api_receivers_free);
-    change->job = (IntakeJob){.count = 1, .apply = api_receivers_apply,
+    change->job = (IntakeJob){.count = 1, .apply = api_receivers_apply, .alone = true,
                               .on_done = api_receivers_committed, .context = change};
     api_call_submit(call, &change->job, api_receivers_done);
 }

@@ -98,7 +98,9 @@ bool receivers_judge(HostTable *hosts, Host *host, AttemptOutcome *outcome,
 {
     if (outcome->kind == ATTEMPT_OUTCOME_RETRY)
         host_table_note_due(hosts, host, outcome->next_attempt_at);
-    else if (outcome->kind == ATTEMPT_OUTCOME_SUCCEEDED)
+    /* Any answer of the receiver (a success, a 4xx) shows it takes requests:
+     * a ramp after its circuit closed grows (store_breaker.c counts alike). */
+    if (outcome->attempt.status_code > 0 && !attempt_counts_against_receiver(&outcome->attempt))
         host_table_note_success(hosts, host);
     const Policy *policy = policy_set_find(policies, outcome->business_type);
     outcome->breaker_failures = attempt_counts_against_receiver(&outcome->attempt)

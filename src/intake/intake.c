@@ -341,14 +341,16 @@ static void intake_commit_jobs(Intake *intake, IntakeJob *jobs)
 }
 
 /* Detaches queued jobs holding at most INTAKE_TASKS_PER_COMMIT tasks (always
- * at least one job). Called with the lock held. */
+ * at least one job; a job that must be alone, alone). Called with the lock
+ * held. */
 static IntakeJob *intake_take_jobs(Intake *intake)
 {
     IntakeJob *first = intake->head;
     IntakeJob *last = first;
     size_t tasks = first->count;
     size_t jobs = 1;
-    while (last->next != NULL && tasks + last->next->count <= INTAKE_TASKS_PER_COMMIT) {
+    while (!first->alone && last->next != NULL && !last->next->alone &&
+           tasks + last->next->count <= INTAKE_TASKS_PER_COMMIT) {
         last = last->next;
         tasks += last->count;
         jobs++;

@@ -56,6 +56,11 @@ struct IntakeJob {
     const TaskRequest *requests;
     size_t count;
     IntakeApply apply;
+    /* Committed in a transaction of its own, with no other job: an APPLY that
+     * locks rows other sessions lock in an order of their own (a receiver's
+     * pause: the scheduler locks receivers in key order, store_breaker.c), so
+     * two such jobs in one commit cannot deadlock with them. */
+    bool alone;
     void (*on_done)(IntakeJob *job); /* called exactly once, on the writer thread */
     void *context;
 

@@ -159,7 +159,8 @@ static int store_breaker_receiver(Store *store, AttemptOutcome **items, size_t c
         bool open_before = state.open;
         bool probe = store_breaker_is_probe(&before, outcome);
         probed |= probe;
-        probe_failed |= probe && verdict == BREAKER_FAILED;
+        /* A probe that did not get an answer failed, counted or not. */
+        probe_failed |= probe && verdict != BREAKER_HEALTHY;
         if (verdict == BREAKER_HEALTHY) {
             state.open = false;
             state.failures = 0;

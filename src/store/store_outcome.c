@@ -178,6 +178,8 @@ static void store_rescue_end(const StoreRescued *rescued, int64_t now, Attempt *
         .last_error = "interrupted",
         .ended = attempt,
         .manual_reason = fails ? "interrupted" : NULL,
+        /* Parked: a probe cut off spends nothing, as a failed one. */
+        .extra_attempts = rescued->receiver_open ? 1 : 0,
     };
 }
 

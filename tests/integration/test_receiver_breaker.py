@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 import unittest
+import urllib.parse
 
 import database
 from database import TestDatabase
@@ -237,9 +238,12 @@ class ReceiverBreakerTest(unittest.TestCase):
         mark = len(herald.lines)
         herald.process.send_signal(signal.SIGHUP)
         herald.wait_for_log(r"event=reloaded ", start=mark)
-        probes = self.flaky.started()
-        wait_until(lambda: self.flaky.started() >= probes + 2, timeout=20,
-                   message="two more probes after the reload")
+        start = time.monotonic()
+        time.sleep(4)  # probes that get no answer back off to the cap (found by review:
+        probes = [e for e in self.flaky.entries() if e[0] >= start]  # they came every 0.5 s)
+        gaps = [round(b[0] - a[1], 2) for a, b in zip(probes, probes[1:])]
+        self.assertGreaterEqual(len(probes), 1, "probes after the reload")
+        self.assertLessEqual(len(probes), 1 + 4000 // PROBE_MAX_MS + 1, gaps)
         self.assertEqual(self.api(herald, "GET", "/v1/manual")[2]["entries"], [])
         self.assertNotEqual(self.row(herald)["circuit"], "closed")
         with self.flaky.lock:
@@ -319,6 +323,54 @@ class ReceiverBreakerTest(unittest.TestCase):
             self.flaky.up = True
         for task_id in tasks:
             herald.wait_for_status(task_id, ("succeeded", "failed"), timeout=30)
+        herald.stop()
+
+    @unittest.skipUnless(database.BACKEND == "postgresql", "PostgreSQL's row locks")
+    def test_pauses_never_deadlock_with_a_turn_counting_failures(self):
+        """A turn locks receivers' rows in key order (store_breaker.c); pauses arriving
+        R2 then R1 would lock them the other way if they shared one commit, and a
+        deadlock would fail every job in it, tasks too (found by review). A session
+        stands in for the turn here. Each pause commits alone."""
+        herald = self.herald()
+        keys = ["http://r%d.example:80" % i for i in range(3)]
+        now = int(time.time() * 1000)
+        for key in keys:
+            herald.db.execute("INSERT INTO receivers (receiver, updated_at) VALUES (?, ?)",
+                              key, now)
+        sessions = [database.PgConnection(herald.db.name, user="herald",
+                                          directory=herald.db.pg_dir) for _ in range(2)]
+        sessions[0].query("BEGIN; SELECT 1 FROM receivers WHERE receiver = '%s' FOR UPDATE"
+                          % keys[0])
+        sessions[1].query("BEGIN; SELECT 1 FROM receivers WHERE receiver = '%s' FOR UPDATE"
+                          % keys[1])
+        results = {}
+
+        def pause(key):
+            results[key] = self.api(herald, "POST", "/v1/receivers/%s/pause"
+                                    % urllib.parse.quote(key, safe=""), {"note": "x"})[0]
+
+        def task():
+            results["task"] = herald.request("POST", "/v1/tasks", body=task_request(
+                "DL-1", target_url="https://example.com/x"), headers=herald.auth_headers())[0]
+
+        threads = [threading.Thread(target=pause, args=(keys[0],))]
+        threads[0].start()
+        time.sleep(0.5)  # the writer waits for R0: what follows queues behind it
+        for target, args in ((pause, (keys[2],)), (task, ()), (pause, (keys[1],))):
+            threads.append(threading.Thread(target=target, args=args))
+            threads[-1].start()
+            time.sleep(0.2)
+        sessions[0].query("COMMIT")
+        time.sleep(0.5)
+        # The "turn" now wants R2, after R1 as a turn would.
+        sessions[1].query("SELECT 1 FROM receivers WHERE receiver = '%s' FOR UPDATE" % keys[2])
+        sessions[1].query("COMMIT")
+        for thread in threads:
+            thread.join(15)
+        for session in sessions:
+            session.close()
+        self.assertEqual(results, {keys[0]: 200, keys[2]: 200, "task": 201, keys[1]: 200})
+        self.assertNotIn("deadlock", herald.log())
         herald.stop()
 
     @unittest.skipUnless(database.BACKEND == "postgresql", "several heraldd share PostgreSQL")

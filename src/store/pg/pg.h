@@ -383,7 +383,7 @@ int pg_schema_version(Store *base);
  * most every PG_SCHEMA_RECHECK_MS while it did not (another heraldd's
  * start-up applies a held migration once the older heraldd are gone). A
  * failed read answers false until the next. */
-#define PG_SCHEMA_RECHECK_MS 10000
+#define PG_SCHEMA_RECHECK_MS 1000
 bool pg_schema_has(PgStore *store, int version);
 int pg_tidy(Store *base, char *err, size_t errlen);
 int pg_ping(Store *base, char *err, size_t errlen);
