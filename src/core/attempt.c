@@ -25,6 +25,8 @@ bool attempt_counts_against_receiver(const Attempt *attempt)
     static const char *const counted[] = {"timeout", "connect", "dns", "tls", "network",
                                           "protocol"};
     const char *error_class = attempt->error_class;
+    if (error_class[0] == '\0')
+        return false; /* a success: the common case, first */
     if (strcmp(error_class, "http_status") == 0)
         return attempt->status_code >= 500 && attempt->status_code <= 599;
     for (size_t i = 0; i < sizeof counted / sizeof counted[0]; i++)

@@ -100,12 +100,11 @@ bool receivers_judge(HostTable *hosts, Host *host, AttemptOutcome *outcome,
         host_table_note_due(hosts, host, outcome->next_attempt_at);
     /* Any answer of the receiver (a success, a 4xx) shows it takes requests:
      * a ramp after its circuit closed grows (store_breaker.c counts alike). */
-    if (outcome->attempt.status_code > 0 && !attempt_counts_against_receiver(&outcome->attempt))
+    bool counts = attempt_counts_against_receiver(&outcome->attempt);
+    if (outcome->attempt.status_code > 0 && !counts)
         host_table_note_success(hosts, host);
-    const Policy *policy = policy_set_find(policies, outcome->business_type);
-    outcome->breaker_failures = attempt_counts_against_receiver(&outcome->attempt)
-                                    ? (int)policy->breaker_failures
-                                    : 0;
+    outcome->breaker_failures =
+        counts ? (int)policy_set_find(policies, outcome->business_type)->breaker_failures : 0;
     outcome->breaker_probe_ms = config->breaker_probe_interval_ms;
     outcome->breaker_probe_max_ms = config->breaker_probe_max_interval_ms;
     return receivers_hold(hosts, host, outcome->attempt.status_code, retry_after_ms,

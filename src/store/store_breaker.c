@@ -230,25 +230,38 @@ int store_breaker_count(Store *store, AttemptOutcome *outcomes, size_t count, in
     if (relevant == 0 || store->backend->breaker_read == NULL ||
         (store->backend->breaker_ready != NULL && !store->backend->breaker_ready(store)))
         return 0; /* no breakers yet: nothing parks (a claim would not wait for them) */
-    AttemptOutcome **sorted = malloc(relevant * sizeof *sorted);
+    /* Usually a turn's outcomes are of a few receivers, often one: a small
+     * array on the stack, and no sort when they are all one receiver's. */
+    enum { STORE_BREAKER_STACK = 64 };
+    AttemptOutcome *stack[STORE_BREAKER_STACK];
+    AttemptOutcome **sorted = relevant <= STORE_BREAKER_STACK ? stack
+                                                              : malloc(relevant * sizeof *sorted);
     if (sorted == NULL) {
         snprintf(err, errlen, "count the receivers' failures: out of memory");
         return -1;
     }
     relevant = 0;
-    for (size_t i = 0; i < count; i++)
-        if (outcomes[i].attempt.receiver != NULL)
-            sorted[relevant++] = &outcomes[i];
-    qsort(sorted, relevant, sizeof *sorted, store_breaker_compare);
+    bool one_receiver = true;
+    for (size_t i = 0; i < count; i++) {
+        if (outcomes[i].attempt.receiver == NULL)
+            continue;
+        sorted[relevant] = &outcomes[i];
+        one_receiver = one_receiver && (relevant == 0 || strcmp(sorted[0]->attempt.receiver,
+                                                                outcomes[i].attempt.receiver) == 0);
+        relevant++;
+    }
+    if (!one_receiver) /* already in the turn's order when one */
+        qsort(sorted, relevant, sizeof *sorted, store_breaker_compare);
     int status = 0;
     for (size_t start = 0; start < relevant && status == 0;) {
-        size_t end = start + 1;
+        size_t end = one_receiver ? relevant : start + 1;
         while (end < relevant &&
                strcmp(sorted[end]->attempt.receiver, sorted[start]->attempt.receiver) == 0)
             end++;
         status = store_breaker_receiver(store, sorted + start, end - start, now, err, errlen);
         start = end;
     }
-    free(sorted);
+    if (sorted != stack)
+        free(sorted);
     return status;
 }
