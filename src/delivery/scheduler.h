@@ -73,7 +73,8 @@ Scheduler *scheduler_start(const SchedulerOptions *options, char *err, size_t er
 int scheduler_run(Scheduler *scheduler, char *err, size_t errlen);
 
 /* An operator paused or resumed a receiver: the scheduler reads which are
- * paused again (the claim passes over them meanwhile). Thread-safe. */
+ * paused (or have an open circuit) again (the claim passes over them
+ * meanwhile). Thread-safe. */
 void scheduler_refresh_paused(Scheduler *scheduler);
 
 /* Tells the scheduler that tasks for HOSTS (COUNT of them, repeats allowed)

@@ -107,8 +107,8 @@ int scheduler_db_run(SchedulerDb *db, char *err, size_t errlen);
 /* Hands TURN to the worker (at most one at a time). */
 void scheduler_db_submit(SchedulerDb *db, SchedulerTurn *turn);
 
-/* Asks the worker to read the paused receivers again soon (a pause or
- * resume was committed). Thread-safe. */
+/* Asks the worker to read the gated receivers (paused, or with an open
+ * circuit) again soon (a pause or resume was committed). Thread-safe. */
 void scheduler_db_refresh_paused(SchedulerDb *db);
 
 /* heraldd is stopping: turns are still run, but a read-back that cannot

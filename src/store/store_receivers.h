@@ -1,9 +1,11 @@
 /*
  * store_receivers: the receivers as the database sees them (the listing of
  * GET /v1/receivers), the ones an operator paused and the record of those
- * decisions, and the check that no heraldd of an earlier release, which
- * would not honour a pause, shares the database. Written once above the
- * backends in store_receivers.c; part of the storage front (store.h).
+ * decisions, those whose circuit breaker is open or counting failures
+ * (store_breaker.c keeps that state), and the check that no heraldd of an
+ * earlier release, which would not honour a pause or a circuit, shares the
+ * database. Written once above the backends in store_receivers.c; part of
+ * the storage front (store.h).
  */
 #ifndef HERALD_STORE_RECEIVERS_H
 #define HERALD_STORE_RECEIVERS_H
