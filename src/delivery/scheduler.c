@@ -245,11 +245,9 @@ static bool scheduler_start_transfer(Scheduler *scheduler, Task *task, Host *hos
     return true;
 }
 
-/* A claim's lease: twice the longest timeout and a margin (policy.c) and,
- * on PostgreSQL, [storage] failover_grace, so that a failover shorter than
- * the grace ends before the leases of the requests in flight: their
- * outcomes are written on the new primary and no other heraldd takes
- * those tasks for abandoned. */
+/* A claim's lease: twice the longest timeout and a margin (policy.c) and, on
+ * PostgreSQL, [storage] failover_grace: a shorter failover ends before the
+ * leases in flight, so no other heraldd takes those tasks for abandoned. */
 static int64_t scheduler_lease_ms(const Scheduler *scheduler)
 {
     const Config *config = scheduler->options.config();

@@ -222,8 +222,8 @@ struct StoreBackend {
     int (*claim_probe)(Store *store, const char *host, int64_t now, int64_t lease_ms,
                        const char *claim_token, Task *out, size_t *count, char *err,
                        size_t errlen);
-    /* A receiver's breaker (store_breaker.c, in the caller's transaction):
-     * breaker_read its row (*FOUND: there is one; LOCK: locked until the
+    /* A receiver's breaker (store_breaker.c, in the caller's transaction,
+     * only once breaker_ready says the schema has it): breaker_read its row (*FOUND: there is one; LOCK: locked until the
      * transaction ends, after breaker_ensure made sure there is one),
      * breaker_write changes it. */
     int (*breaker_read)(Store *store, const char *receiver, bool lock, StoreBreaker *out,

@@ -189,8 +189,6 @@ int pg_breaker_read(Store *base, const char *receiver, bool lock, StoreBreaker *
 {
     memset(out, 0, sizeof *out);
     *found = false;
-    if (!pg_schema_has(pg_of(base), PG_SCHEMA_RECEIVERS))
-        return 0; /* no circuit yet: pg.h */
     PgParams params = {0};
     pg_param_text(&params, receiver);
     PGresult *result = pg_run(pg_of(base), lock ? PG_SQL_BREAKER_READ_LOCK : PG_SQL_BREAKER_READ,
@@ -213,8 +211,6 @@ int pg_breaker_read(Store *base, const char *receiver, bool lock, StoreBreaker *
 
 int pg_breaker_ensure(Store *base, const char *receiver, int64_t now, char *err, size_t errlen)
 {
-    if (!pg_schema_has(pg_of(base), PG_SCHEMA_RECEIVERS))
-        return 0; /* no circuit yet: pg.h */
     PgParams params = {0};
     pg_param_text(&params, receiver);
     pg_param_int64(&params, now);
@@ -229,8 +225,6 @@ int pg_breaker_ensure(Store *base, const char *receiver, int64_t now, char *err,
 int pg_breaker_write(Store *base, const char *receiver, const StoreBreakerWrite *write,
                      int64_t now, char *err, size_t errlen)
 {
-    if (!pg_schema_has(pg_of(base), PG_SCHEMA_RECEIVERS))
-        return 0; /* no circuit yet: pg.h */
     PgParams params = {0};
     pg_param_text(&params, receiver);
     pg_param_bool(&params, write->state.open);
