@@ -56,6 +56,7 @@ export async function render(container) {
         ["next probe", (r) => time(r.next_probe_at)],
         ["pending", (r) => String(r.pending), "num"],
         ["in flight", (r) => String(r.in_flight), "num"],
+        ["rate limit", (r) => (r.rate_limit ? `${r.rate_limit} (burst ${r.rate_burst})` : "—")],
         ["failures (1 h)", (r) => String(r.failures), "num"],
         ["last failure", (r) => time(r.last_failure_at)],
         ["held until", (r) => time(r.held_until)],

@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api.h"
 #include "api_system.h"
 #include "clock.h"
+#include "config.h"
+#include "config_receiver.h"
 #include "metrics.h"
 #include "store.h"
 #include "store_receivers.h"
@@ -137,6 +140,13 @@ static void api_overview_receivers(ApiCall *call)
                                                         ? cJSON_CreateString(receiver->pause_note)
                                                         : cJSON_CreateNull());
         api_overview_add_circuit(object, receiver);
+        /* Its [receiver.PATTERN] rate_limit, as this heraldd's configuration says. */
+        const RateLimit *rate = config_receiver_rate(api_call_options(call)->config(),
+                                                     receiver->host);
+        cJSON_AddItemToObject(object, "rate_limit",
+                              rate ? cJSON_CreateString(rate->text) : cJSON_CreateNull());
+        cJSON_AddItemToObject(object, "rate_burst", rate ? cJSON_CreateNumber((double)rate->burst)
+                                                         : cJSON_CreateNull());
         cJSON_AddItemToArray(array, object);
     }
     store_receiver_list_free(receivers, count);

@@ -25,6 +25,7 @@
 
 #include "address.h"
 #include "config_keys.h"
+#include "config_receiver.h"
 #include "config_value.h"
 #include "clock.h"
 #include "netguard.h"
@@ -69,6 +70,9 @@ void config_free(Config *config)
     free(config->business);
     config->business = NULL;
     config->business_count = 0;
+    free(config->receivers);
+    config->receivers = NULL;
+    config->receiver_count = 0;
 }
 
 PolicySet config_policy_set(const Config *config)
@@ -184,6 +188,14 @@ static int config_handle_pair(void *user, const char *section, const char *name,
     ConfigParse *parse = user;
     if (strncmp(section, CONFIG_BUSINESS_PREFIX, strlen(CONFIG_BUSINESS_PREFIX)) == 0)
         return config_handle_business(parse, section, name, value);
+    if (strncmp(section, CONFIG_RECEIVER_PREFIX, strlen(CONFIG_RECEIVER_PREFIX)) == 0) {
+        char err[CONFIG_MESSAGE_MAX];
+        if (config_receiver_pair(parse->config, section, name, value, parse->line, err,
+                                 sizeof err) == 0)
+            return 1;
+        config_fail(parse, "%s", err);
+        return 0;
+    }
     if (strcmp(section, "retry") == 0) {
         int key = config_find_key(config_policy_keys, config_policy_key_count, "retry", name);
         if (key >= 0)
@@ -365,6 +377,12 @@ static int config_settle(ConfigParse *parse, const char *file, char *err, size_t
         if (config_settle_policy(&config->business[i].policy, parse->business_line[i], section,
                                  file, err, errlen) != 0)
             return -1;
+    }
+    int line = 0;
+    char reason[CONFIG_MESSAGE_MAX];
+    if (config_receiver_settle(config, &line, reason, sizeof reason) != 0) {
+        snprintf(err, errlen, "%s:%d: %s", file, line, reason);
+        return -1;
     }
     return 0;
 }

@@ -82,6 +82,9 @@ typedef struct Config {
     /* [business.NAME]: owned, freed by config_free() */
     PolicyBusiness *business;
     size_t business_count;
+    /* [receiver.PATTERN] (config_receiver.h): owned, freed by config_free() */
+    struct ConfigReceiver *receivers;
+    size_t receiver_count;
 } Config;
 
 /* Fills every field with its default (no business sections). */

@@ -165,4 +165,7 @@ void config_print_keys(FILE *out)
             config_print_rows(out, &config_policy_keys[i], 1, NULL);
     }
     config_print_rows(out, config_policy_keys, config_policy_key_count, "business.NAME");
+    /* [receiver.PATTERN] (config_receiver.c): no limit unless given. */
+    fprintf(out, "receiver.PATTERN.rate_limit reload 0\n");
+    fprintf(out, "receiver.PATTERN.rate_burst reload rate/10\n");
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_keys.h"
+#include "config_receiver.h"
 
 /* Appends "SECTION.NAME" (or "SECTION") to OUT; a list too long for OUT is
  * cut short. */
@@ -56,4 +57,12 @@ void config_reload_changes(const Config *old, const Config *fresh, ConfigApply a
                                   sizeof old->business[i]) != 0;
     if (business_changed)
         config_reload_append(out, size, "business", NULL);
+    bool receivers_changed = old->receiver_count != fresh->receiver_count;
+    for (size_t i = 0; !receivers_changed && i < old->receiver_count; i++) {
+        const ConfigReceiver *before = &old->receivers[i], *after = &fresh->receivers[i];
+        receivers_changed = strcmp(before->pattern, after->pattern) != 0 ||
+                            memcmp(&before->rate, &after->rate, sizeof before->rate) != 0;
+    }
+    if (receivers_changed)
+        config_reload_append(out, size, "receiver", NULL);
 }

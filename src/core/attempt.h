@@ -66,6 +66,10 @@ typedef struct AttemptOutcome {
     int breaker_failures;
     int64_t breaker_probe_ms;
     int64_t breaker_probe_max_ms;
+    /* A 429 or 503 with Retry-After held the receiver this long from now
+     * (receivers_judge; 0: no new hold): shared with every heraldd on the
+     * database (store_receiver_hold) before the outcome is written. */
+    int64_t hold_ms;
     /* Set by store_record_outcomes: the receiver's circuit is open, so a
      * failure parked the task (pending, never into manual handling: kind is
      * then RETRY), with EXTRA_ATTEMPTS given back to its budget; and what

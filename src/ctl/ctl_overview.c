@@ -61,14 +61,13 @@ static void ctl_overview_show(const CtlAnswer *answer)
 
 static void ctl_receivers_show(const CtlAnswer *answer)
 {
-    static const char *const header[] = {"RECEIVER",   "PAUSED",       "PENDING",
-                                         "IN_FLIGHT",  "CIRCUIT",      "FAILED_1H",
-                                         "LAST_FAILURE", "NEXT_PROBE", "HELD_UNTIL",
-                                         "LAST_ERROR"};
+    static const char *const header[] = {"RECEIVER",     "PAUSED",     "PENDING",    "IN_FLIGHT",
+                                         "RATE_LIMIT",   "CIRCUIT",    "FAILED_1H",
+                                         "LAST_FAILURE", "NEXT_PROBE", "HELD_UNTIL", "LAST_ERROR"};
     static const char *const members[] = {"receiver",        "paused",        "pending",
-                                          "in_flight",       "circuit",       "failures",
-                                          "last_failure_at", "next_probe_at", "held_until",
-                                          "last_error"};
+                                          "in_flight",       "rate_limit",    "circuit",
+                                          "failures",        "last_failure_at", "next_probe_at",
+                                          "held_until",      "last_error"};
     ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "receivers"),
                    sizeof header / sizeof header[0], header, members);
 }

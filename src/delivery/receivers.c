@@ -9,8 +9,15 @@
 
 #include "clock.h"
 #include "config.h"
+#include "config_receiver.h"
 #include "log.h"
 #include "metrics.h"
+
+/* Due tasks another heraldd is claiming are looked at again after this. */
+#define RECEIVERS_CONTENDED_MS 25
+/* An open circuit's probe another heraldd took, or not yet due by the
+ * database's clock, is asked for again after this. */
+#define RECEIVERS_PROBE_AGAIN_MS 500
 
 /* The receivers worth showing: those with requests in flight, due tasks, a
  * hold, a pause or an open circuit. */
@@ -107,8 +114,11 @@ bool receivers_judge(HostTable *hosts, Host *host, AttemptOutcome *outcome,
         counts ? (int)policy_set_find(policies, outcome->business_type)->breaker_failures : 0;
     outcome->breaker_probe_ms = config->breaker_probe_interval_ms;
     outcome->breaker_probe_max_ms = config->breaker_probe_max_interval_ms;
-    return receivers_hold(hosts, host, outcome->attempt.status_code, retry_after_ms,
-                          policy_set_shortest_max_delay_ms(policies), clock_now_ms());
+    int64_t now = clock_now_ms();
+    bool held = receivers_hold(hosts, host, outcome->attempt.status_code, retry_after_ms,
+                               policy_set_shortest_max_delay_ms(policies), now);
+    outcome->hold_ms = held ? host_held_until(host) - now : 0; /* shared as it is written */
+    return held;
 }
 
 void receivers_note_written(HostTable *hosts, const AttemptOutcome *outcomes, size_t count)
@@ -208,4 +218,34 @@ bool gate_mailbox_apply(GateMailbox *mailbox, HostTable *hosts)
         log_debug("event=gate_list_partial error=\"out of memory\"");
     gate_mailbox_clear(gates, count);
     return posted;
+}
+
+void receivers_limit_claim(const Config *config, SchedulerClaim *claim)
+{
+    const RateLimit *rate = config_receiver_rate(config, claim->host_key);
+    if (rate == NULL) {
+        memset(&claim->rate, 0, sizeof claim->rate);
+        return;
+    }
+    claim->rate = *rate;
+    if ((int64_t)claim->limit > rate->burst)
+        claim->limit = (size_t)rate->burst;
+}
+
+int64_t receivers_after_claim(HostTable *hosts, Host *host, const SchedulerClaim *claim,
+                              int64_t now)
+{
+    if (claim->held_ms > 0)
+        host_table_hold(hosts, host, now + claim->held_ms);
+    int64_t next_due = claim->next_due;
+    /* Its tokens spent: the next one, not sooner (IDLE stays idle). */
+    if (claim->rate.interval_us > 0 && claim->count >= claim->granted && claim->wait_ms > 0 &&
+        next_due < now + claim->wait_ms)
+        return now + claim->wait_ms;
+    if (next_due <= now && claim->count < claim->limit)
+        /* Due, yet not claimed: rows another heraldd's claim holds (the
+         * claim skips locked rows, the next-due read does not). Theirs,
+         * unless their transaction fails: look again shortly. */
+        return now + (claim->probe ? RECEIVERS_PROBE_AGAIN_MS : RECEIVERS_CONTENDED_MS);
+    return next_due;
 }

@@ -4,9 +4,12 @@
  * herald_receiver_held_seconds, herald_receiver_paused,
  * herald_receiver_circuit_open), taken from the host
  * table once a second: the receivers paused or held first, then those with
- * requests in flight or tasks due, most overdue first, then busiest. The holds a 429 or 503 with Retry-After puts on a
- * receiver. And the mailbox through which the database worker hands the loop
- * the receivers an operator paused or whose circuit breaker is open. All but the mailbox run on the
+ * requests in flight or tasks due, most overdue first, then busiest. The
+ * holds a 429 or 503 with Retry-After puts on a receiver (shared with the
+ * heraldd on the database as the outcome is written, AttemptOutcome.hold_ms).
+ * A claim's rate limit, and when its host may go again after the claim. And
+ * the mailbox through which the database worker hands the loop the receivers
+ * an operator paused or whose circuit breaker is open. All but the mailbox run on the
  * scheduler's thread, which owns the table; metrics keeps a copy for the
  * HTTP threads.
  */
@@ -21,6 +24,7 @@
 #include "attempt.h"
 #include "host_table.h"
 #include "policy.h"
+#include "scheduler_db.h"
 
 struct Config;
 
@@ -55,6 +59,18 @@ bool receivers_judge(HostTable *hosts, Host *host, AttemptOutcome *outcome,
  * its receiver again, and what the breakers did is logged
  * (event=circuit_opened, circuit_probe_failed, circuit_closed). */
 void receivers_note_written(HostTable *hosts, const AttemptOutcome *outcomes, size_t count);
+
+/* CLAIM, for its host, learns the host's rate limit under CONFIG
+ * ([receiver.PATTERN]); with one, its limit is a burst at most. */
+void receivers_limit_claim(const struct Config *config, SchedulerClaim *claim);
+
+/* CLAIM of HOST committed at NOW: when HOST may be claimed for again. Its
+ * next due task's time, held past a hold another heraldd shared, or not
+ * before its rate's next token; or, due tasks left unclaimed (another
+ * heraldd's claim holds them, or an open circuit's probe is another's or
+ * not due by the database's clock), a look again shortly. */
+int64_t receivers_after_claim(HostTable *hosts, Host *host, const SchedulerClaim *claim,
+                              int64_t now);
 
 /* The gated receivers (paused, or with an open circuit), from the database
  * worker to the loop: the latest whole list posted, taken once. */

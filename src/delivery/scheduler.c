@@ -35,11 +35,6 @@
 #include "receivers.h"
 #include "scheduler_db.h"
 
-/* Due tasks another heraldd is claiming are looked at again after this. */
-#define SCHEDULER_CONTENDED_MS 25
-/* An open circuit's probe another heraldd took, or not yet due by the
- * database's clock, is asked for again after this. */
-#define SCHEDULER_PROBE_AGAIN_MS 500
 /* After a failed write, how soon to try again; doubling up to the max. */
 #define SCHEDULER_WRITE_RETRY_MS 100
 #define SCHEDULER_WRITE_RETRY_MAX_MS 2000
@@ -264,6 +259,7 @@ static void scheduler_submit_turn(Scheduler *scheduler, int64_t now, bool may_cl
 {
     if (scheduler->write_failing && clock_monotonic_ms() < scheduler->next_write)
         return;
+    const Config *config = scheduler->options.config();
     size_t room = (size_t)(scheduler->options.concurrency - scheduler->in_flight);
     size_t reserved = 0, count = 0;
     Host *host;
@@ -280,6 +276,8 @@ static void scheduler_submit_turn(Scheduler *scheduler, int64_t now, bool may_cl
         claim->host = host;
         claim->limit = limit;
         claim->probe = host_open(host);
+        receivers_limit_claim(config, claim); /* a rate limit claims a burst at most */
+        limit = claim->limit;
         claim->due = host_ready_at(host); /* past a hold, the lag counts from its end */
         host_table_add_in_flight(&scheduler->hosts, host, (int)limit);
         host_table_set_due(&scheduler->hosts, host, HOST_TABLE_IDLE);
@@ -358,15 +356,10 @@ static int scheduler_finish_turn(Scheduler *scheduler, int64_t now)
     for (size_t i = 0; i < turn->claim_count; i++) {
         SchedulerClaim *claim = &turn->claims[i];
         Host *host = claim->host;
-        int64_t next_due = claim->next_due;
-        if (!turn->committed)
-            next_due = claim->due; /* as it was: claimed again after the backoff */
-        else if (next_due <= now && claim->count < claim->limit)
-            /* Due, yet not claimed: rows another heraldd's claim holds (the
-             * claim skips locked rows, the next-due read does not). Theirs,
-             * unless their transaction fails: look again shortly. A probe
-             * not taken is another's, or not due by the database's clock. */
-            next_due = now + (claim->probe ? SCHEDULER_PROBE_AGAIN_MS : SCHEDULER_CONTENDED_MS);
+        /* As it was if the turn failed: claimed again after the backoff. */
+        int64_t next_due = turn->committed
+                               ? receivers_after_claim(&scheduler->hosts, host, claim, now)
+                               : claim->due;
         host_table_set_due(&scheduler->hosts, host, next_due);
         size_t release = claim->limit - claim->count;
         for (size_t j = 0; j < claim->count; j++) {

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "fault.h"
 #include "log.h"
+#include "scheduler_rate.h"
 #include "store_receivers.h"
 
 /* On a database other heraldd share, how often to look for work they
@@ -43,6 +44,7 @@ struct SchedulerDb {
     bool stopping;
     bool hurrying; /* heraldd stops: a read-back does not wait out a lease */
     bool gates_stale; /* the gated receivers must be read again */
+    RateBuckets buckets; /* the rate limits, when the database keeps none */
 
     int64_t next_sweep;    /* monotonic ms */
     int64_t next_poll;     /* monotonic ms; shared database only */
@@ -149,19 +151,26 @@ static int scheduler_db_claim(SchedulerDb *db, SchedulerTurn *turn, char *err, s
             return -1;
         }
         size_t before = filled;
+        size_t allowed = scheduler_rate_allowed(claim);
         /* All of the host's claims or none (store_claim_due cleans up after itself). */
-        int claimed = claim->probe
+        int claimed = allowed == 0 ? 0
+                      : claim->probe
                           ? store_claim_probe(db->store, claim->host_key, turn->now,
                                               turn->lease_ms, claim->token, turn->tasks, &filled,
                                               err, errlen)
                           : store_claim_due(db->store, claim->host_key, turn->now, turn->lease_ms,
-                                            claim->token, claim->limit, turn->tasks, &filled,
-                                            err, errlen);
+                                            claim->token, allowed, turn->tasks, &filled, err,
+                                            errlen);
         if (claimed != 0)
             return -1;
         claim->count = filled - before;
         if (store_host_next_due(db->store, claim->host_key, &claim->next_due, err, errlen) ==
             STORE_ERROR)
+            return -1;
+        /* Fewer than asked: perhaps another heraldd's Retry-After holds it. */
+        claim->held_ms = 0;
+        if (claim->count < allowed && store_is_shared(db->store) &&
+            store_receiver_held(db->store, claim->host_key, &claim->held_ms, err, errlen) != 0)
             return -1;
     }
     return 0;
@@ -236,16 +245,26 @@ static void scheduler_db_run_turn(SchedulerDb *db, SchedulerTurn *turn)
         turn->claims[i].count = 0;
     char *err = turn->err;
     size_t errlen = sizeof turn->err;
-    if (store_begin(db->store, err, errlen) != 0)
+    scheduler_rate_share_holds(db->store, turn);
+    if (scheduler_rate_take(db->store, &db->buckets, turn, err, errlen) != 0)
         return;
+    if (store_begin(db->store, err, errlen) != 0) {
+        scheduler_rate_give_back(db->store, &db->buckets, turn);
+        return;
+    }
     if (store_record_outcomes(db->store, turn->outcomes, turn->outcome_count, turn->now,
                               &turn->fenced, err, errlen) != 0 ||
         scheduler_db_claim(db, turn, err, errlen) != 0) {
         store_rollback(db->store);
         scheduler_db_drop_claims(turn);
+        scheduler_rate_give_back(db->store, &db->buckets, turn);
         return;
     }
-    if (store_commit(db->store, err, errlen) == 0 || scheduler_db_read_back(db, turn)) {
+    bool committed = store_commit(db->store, err, errlen) == 0 || scheduler_db_read_back(db, turn);
+    if (!committed)
+        scheduler_db_drop_claims(turn);
+    scheduler_rate_give_back(db->store, &db->buckets, turn);
+    if (committed) {
         turn->committed = true;
         /* A circuit opened or closed, or its next probe moved: the loop
          * learns it before its next turn (scheduler_db_main reads them). */
@@ -258,7 +277,6 @@ static void scheduler_db_run_turn(SchedulerDb *db, SchedulerTurn *turn)
             }
         return;
     }
-    scheduler_db_drop_claims(turn);
 }
 
 /* Reads the signals of other heraldd: one brings the next look for their
@@ -394,6 +412,7 @@ void scheduler_db_submit(SchedulerDb *db, SchedulerTurn *turn)
 static void scheduler_db_free(SchedulerDb *db)
 {
     store_close(db->store);
+    rate_buckets_free(&db->buckets);
     if (db->wake_fd >= 0)
         close(db->wake_fd);
     pthread_mutex_destroy(&db->lock);

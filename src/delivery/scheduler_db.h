@@ -4,9 +4,11 @@
  * (scheduler.c, "herald-sched") never waits for a statement.
  *
  * The transfer loop hands it one SchedulerTurn at a time: the outcomes to
- * write and the hosts to claim for, each with a limit. The worker runs the
- * turn as one transaction (outcomes first, then the claims, each followed by
- * a read of the host's next due time), and reports back through the
+ * write and the hosts to claim for, each with a limit (and a rate). The
+ * worker takes the rate-limited hosts' tokens and shares new Retry-After
+ * holds first, each in a statement of its own (scheduler_rate.h), then runs
+ * the turn as one transaction (outcomes first, then the claims, each followed
+ * by a read of the host's next due time), and reports back through the
  * on_turn_done callback (which wakes the loop); the loop then starts the
  * claimed requests. Meanwhile the loop goes on driving transfers and
  * collecting outcomes for the next turn.
@@ -45,6 +47,7 @@
 
 #include "attempt.h"
 #include "host_table.h"
+#include "rate_limit.h"
 #include "store.h"
 #include "task.h"
 
@@ -57,11 +60,18 @@ typedef struct SchedulerClaim {
     size_t limit;      /* claim at most this many */
     bool probe;        /* the host's circuit is open: its probe (limit 1) */
     int64_t due;       /* the host's due time when asked (for the lag meanwhile) */
+    RateLimit rate;    /* its [receiver.PATTERN] rate_limit; interval_us 0: none */
     /* Results: tasks[first .. first + count) of the turn, and the host's next
      * due time after the claim (HOST_TABLE_IDLE-like INT64_MAX: none). */
     size_t first;
     size_t count;
     int64_t next_due;
+    /* With a rate: the tokens taken for it (scheduler_rate.h; at most this
+     * many claimed), and how long until the next is free. */
+    size_t granted;
+    int64_t wait_ms;
+    bool rate_local; /* taken from the worker's own buckets, not the database's */
+    int64_t held_ms; /* left of the receiver's hold (any heraldd's Retry-After) */
     char token[TASK_CLAIM_TOKEN_SIZE];
 } SchedulerClaim;
 

@@ -238,6 +238,18 @@ struct StoreBackend {
     /* Whether the schema has the receivers' breakers (PostgreSQL: not while
      * migration 011 is held back, and 012 and 013 with it). NULL: always. */
     bool (*breaker_ready)(Store *store);
+    /* Rate limits and holds shared by every heraldd on the database
+     * (store_rate_take and the rest; outside a transaction). NULL: one
+     * heraldd has the database, which keeps them in memory. */
+    StoreResult (*rate_take)(Store *store, const char *receiver, const RateLimit *limit,
+                             int64_t want, int64_t *granted, int64_t *wait_ms, char *err,
+                             size_t errlen);
+    int (*rate_give_back)(Store *store, const char *receiver, const RateLimit *limit,
+                          int64_t count, char *err, size_t errlen);
+    int (*receiver_hold)(Store *store, const char *receiver, int64_t hold_ms, int64_t now,
+                         char *err, size_t errlen);
+    int (*receiver_held)(Store *store, const char *receiver, int64_t *held_ms, char *err,
+                         size_t errlen);
     /* The statements of an attempt's end and of a rescue (store_outcome.c
      * runs them in the caller's transaction, in chunks it bounds).
      * task_end: each task's new state where its claim holds, setting

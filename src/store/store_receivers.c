@@ -125,3 +125,38 @@ int store_receiver_set_paused(Store *store, const char *receiver, bool paused, c
     return backend->receiver_action_insert(store, receiver, paused ? "pause" : "resume", actor,
                                            note, now, err, errlen);
 }
+
+StoreResult store_rate_take(Store *store, const char *receiver, const RateLimit *limit,
+                            int64_t want, int64_t *granted, int64_t *wait_ms, char *err,
+                            size_t errlen)
+{
+    if (store->backend->rate_take == NULL)
+        return STORE_NOT_FOUND;
+    return store->backend->rate_take(store, receiver, limit, want, granted, wait_ms, err,
+                                     errlen);
+}
+
+int store_rate_give_back(Store *store, const char *receiver, const RateLimit *limit,
+                         int64_t count, char *err, size_t errlen)
+{
+    if (store->backend->rate_give_back == NULL || count <= 0)
+        return 0;
+    return store->backend->rate_give_back(store, receiver, limit, count, err, errlen);
+}
+
+int store_receiver_hold(Store *store, const char *receiver, int64_t hold_ms, int64_t now,
+                        char *err, size_t errlen)
+{
+    if (store->backend->receiver_hold == NULL)
+        return 0;
+    return store->backend->receiver_hold(store, receiver, hold_ms, now, err, errlen);
+}
+
+int store_receiver_held(Store *store, const char *receiver, int64_t *held_ms, char *err,
+                        size_t errlen)
+{
+    *held_ms = 0;
+    if (store->backend->receiver_held == NULL)
+        return 0;
+    return store->backend->receiver_held(store, receiver, held_ms, err, errlen);
+}

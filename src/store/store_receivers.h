@@ -4,8 +4,10 @@
  * decisions, those whose circuit breaker is open or counting failures
  * (store_breaker.c keeps that state), and the check that no heraldd of an
  * earlier release, which would not honour a pause or a circuit, shares the
- * database. Written once above the backends in store_receivers.c; part of
- * the storage front (store.h).
+ * database; and what every heraldd on a shared database takes from or tells
+ * each other about a receiver: its rate tokens and its Retry-After hold.
+ * Written once above the backends in store_receivers.c; part of the storage
+ * front (store.h).
  */
 #ifndef HERALD_STORE_RECEIVERS_H
 #define HERALD_STORE_RECEIVERS_H
@@ -15,6 +17,7 @@
 #include <stdint.h>
 
 #include "manual.h"
+#include "rate_limit.h"
 #include "store.h"
 
 /* One receiver (scheme://host:port) as the database sees it, across every
@@ -98,5 +101,31 @@ int store_count_older_instances(Store *store, int version, int64_t *count, char 
 int store_receiver_set_paused(Store *store, const char *receiver, bool paused, const char *actor,
                               const char *note, int64_t now, bool *changed, char *err,
                               size_t errlen);
+
+/* Outside a transaction, on a shared database: takes up to WANT of
+ * RECEIVER's rate tokens under LIMIT (rate_limit.h) from the bucket every
+ * heraldd takes from, on the database's clock: *GRANTED taken, *WAIT_MS
+ * until the next is free (0: now). STORE_NOT_FOUND: the database keeps no
+ * buckets (SQLite, one heraldd; PostgreSQL before migration 014): the
+ * caller keeps its own. */
+StoreResult store_rate_take(Store *store, const char *receiver, const RateLimit *limit,
+                            int64_t want, int64_t *granted, int64_t *wait_ms, char *err,
+                            size_t errlen);
+
+/* COUNT tokens store_rate_take gave and the claim did not use, given back. */
+int store_rate_give_back(Store *store, const char *receiver, const RateLimit *limit,
+                         int64_t count, char *err, size_t errlen);
+
+/* Outside a transaction: RECEIVER asked (a 429 or 503 with Retry-After) to
+ * be left alone for HOLD_MS. On a shared database every heraldd's claim
+ * passes over its tasks until then (the database's clock); with one heraldd
+ * its scheduler's own hold is all there is, and this does nothing. */
+int store_receiver_hold(Store *store, const char *receiver, int64_t hold_ms, int64_t now,
+                        char *err, size_t errlen);
+
+/* How long RECEIVER's hold (store_receiver_hold, any heraldd's) lasts yet,
+ * in ms: 0 if none. */
+int store_receiver_held(Store *store, const char *receiver, int64_t *held_ms, char *err,
+                        size_t errlen);
 
 #endif

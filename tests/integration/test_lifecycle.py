@@ -104,6 +104,8 @@ RELOAD_VALUES = {
     "business.NAME.secret": SECRET, "business.NAME.secret_file": "{dir}/secret",
     "business.NAME.previous_secret": SECRET_2 + "\nprevious_secret_until = 2030-01-01T00:00:00Z",
     "business.NAME.previous_secret_until": "2031-01-01T00:00:00Z",
+    "receiver.PATTERN.rate_limit": "5/s",
+    "receiver.PATTERN.rate_burst": "3\nrate_limit = 5/s",
 }
 
 
@@ -157,6 +159,7 @@ class ReloadEveryKeyTest(unittest.TestCase):
                 line = herald.wait_for_log(r"event=reload(ed|_failed)", start=mark)
                 self.assertIn("event=reloaded", line)
                 reported = "business" if section == "business.NAME" else \
+                    "receiver" if section == "receiver.PATTERN" else \
                     key.replace("secret_file", "secret")  # one field: reported as secret
                 if apply == "reload":
                     changed = re.search(r"changed=(\S+)", line).group(1).split(",")

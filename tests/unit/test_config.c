@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_receiver.h"
 
 #include <sys/stat.h>
 
@@ -384,6 +385,45 @@ static void test_shipped_config_loads(void **state)
     config_free(&config);
 }
 
+static void test_receiver_sections(void **state)
+{
+    (void)state;
+    Config config;
+    char err[512] = "";
+    const char *text = "[receiver.https://api.example.com:443]\n"
+                       "rate_limit = 50/s\n"
+                       "[receiver.http://127.0.0.1:*]\n"
+                       "rate_limit = 600/min\n"
+                       "rate_burst = 3\n"
+                       "[receiver.http://*]\n"
+                       "rate_limit = 0\n"
+                       "[receiver.https://*.example.com:443]\n"
+                       "rate_limit = 1/s\n";
+    assert_int_equal(config_load_text(&config, text, "t", err, sizeof err), 0);
+    const RateLimit *rate = config_receiver_rate(&config, "https://api.example.com:443");
+    assert_non_null(rate);
+    assert_int_equal(rate->interval_us, 20000);
+    assert_int_equal(rate->burst, 5);
+    rate = config_receiver_rate(&config, "http://127.0.0.1:8080");
+    assert_non_null(rate);
+    assert_int_equal(rate->interval_us, 100000);
+    assert_int_equal(rate->burst, 3);
+    /* The first section that matches decides, even with no limit. */
+    assert_null(config_receiver_rate(&config, "http://10.0.0.1:80"));
+    rate = config_receiver_rate(&config, "https://hooks.example.com:443");
+    assert_non_null(rate);
+    assert_int_equal(rate->interval_us, 1000000);
+    assert_null(config_receiver_rate(&config, "https://example.org:443"));
+    config_free(&config);
+
+    expect_error("[receiver.http://a:1]\nrate = 5/s\n", "[receiver.http://a:1] unknown key \"rate\"");
+    expect_error("[receiver.http://a:1]\nrate_limit = 5/s\nrate_limit = 6/s\n", "key given twice");
+    expect_error("[receiver.http://a:1]\nrate_limit = 5/h\n", "test.conf:2: [receiver.http://a:1] rate_limit: \"5/h\"");
+    expect_error("[receiver.http://a:1]\nrate_burst = 0\n", "rate_burst: \"0\": a whole number");
+    expect_error("\n[receiver.http://a:1]\nrate_burst = 4\n", "test.conf:3: [receiver.http://a:1] rate_burst needs a rate_limit");
+    expect_error("[receiver.]\nrate_limit = 5/s\n", "the pattern");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_long_line_refused),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_shipped_config_loads),
+        cmocka_unit_test(test_receiver_sections),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

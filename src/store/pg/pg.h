@@ -112,11 +112,16 @@ typedef enum {
     PG_SQL_OLDER_INSTANCES,
     PG_SQL_CLAIM_PROBE,
     PG_SQL_CLAIM_UNGATED,
+    PG_SQL_CLAIM_UNHELD,
     PG_SQL_RESCUE_SELECT_UNGATED,
     PG_SQL_BREAKER_READ,
     PG_SQL_BREAKER_READ_LOCK,
     PG_SQL_BREAKER_ENSURE,
     PG_SQL_BREAKER_WRITE,
+    PG_SQL_RATE_TAKE,
+    PG_SQL_RATE_GIVE_BACK,
+    PG_SQL_RECEIVER_HOLD,
+    PG_SQL_RECEIVER_HELD,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -130,6 +135,8 @@ extern const char *const pg_sql_text[PG_SQL_COUNT];
  * clock_timestamp(), not now(): the time the statement runs, not the time its
  * transaction began. */
 #define PG_CLOCK_MS "(SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint)"
+/* The same in microseconds (rate buckets: one request a millisecond would round). */
+#define PG_CLOCK_US "(SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)"
 
 #define PG_TASK_COLUMNS                                                                            \
     "t.id, t.webhook_id, t.business_id, t.business_type, t.target_url, b.payload,"                 \
@@ -378,6 +385,8 @@ int pg_schema_version(Store *base);
  * without them (pg_schema.c: no code may depend on a migration that can be
  * held back). */
 #define PG_SCHEMA_RECEIVERS 13
+/* receiver_rates and receivers.held_until (migration 014), held back alike. */
+#define PG_SCHEMA_RATES 14
 
 /* Whether the schema has migration VERSION: as read at start, or again at
  * most every PG_SCHEMA_RECHECK_MS while it did not (another heraldd's
@@ -484,6 +493,15 @@ int pg_claim_probe(Store *base, const char *host, int64_t now, int64_t lease_ms,
 int pg_breaker_read(Store *base, const char *receiver, bool lock, StoreBreaker *out,
                     bool *found, char *err, size_t errlen);
 bool pg_breaker_ready(Store *base);
+StoreResult pg_rate_take(Store *base, const char *receiver, const RateLimit *limit,
+                         int64_t want, int64_t *granted, int64_t *wait_ms, char *err,
+                         size_t errlen);
+int pg_rate_give_back(Store *base, const char *receiver, const RateLimit *limit, int64_t count,
+                      char *err, size_t errlen);
+int pg_receiver_hold(Store *base, const char *receiver, int64_t hold_ms, int64_t now, char *err,
+                     size_t errlen);
+int pg_receiver_held(Store *base, const char *receiver, int64_t *held_ms, char *err,
+                     size_t errlen);
 int pg_breaker_ensure(Store *base, const char *receiver, int64_t now, char *err, size_t errlen);
 int pg_breaker_write(Store *base, const char *receiver, const StoreBreakerWrite *write,
                      int64_t now, char *err, size_t errlen);

@@ -67,10 +67,10 @@ int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
     pg_param_int64(&params, lease_ms);
     pg_param_text(&params, claim_token);
     PgStore *store = pg_of(base);
-    PGresult *result = pg_run(store,
-                              pg_schema_has(store, PG_SCHEMA_RECEIVERS) ? PG_SQL_CLAIM
-                                                                        : PG_SQL_CLAIM_UNGATED,
-                              &params, "claim", err, errlen);
+    PgSql claim = pg_schema_has(store, PG_SCHEMA_RATES)       ? PG_SQL_CLAIM
+                  : pg_schema_has(store, PG_SCHEMA_RECEIVERS) ? PG_SQL_CLAIM_UNHELD
+                                                              : PG_SQL_CLAIM_UNGATED;
+    PGresult *result = pg_run(store, claim, &params, "claim", err, errlen);
     if (result == NULL)
         return -1;
     size_t rows = (size_t)PQntuples(result);

@@ -52,6 +52,12 @@
     " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"        \
     " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
 
+/* PG_SQL_RATE_TAKE's tokens taken from an existing bucket r ($2 the
+ * interval, $3 the burst, $4 wanted; excluded.taken_at_us the clock). */
+#define PG_RATE_TAKEN                                                                              \
+    "greatest(0, least($4, (excluded.taken_at_us + $3 * $2"                                       \
+    " - greatest(r.tat_us, excluded.taken_at_us)) / $2))"
+
 /* PG_SQL_RESCUE_SELECT's text with OPEN, whether the task's receiver's
  * circuit is open, so its variant before migration 013 differs by that alone. */
 #define PG_RESCUE_SQL(open)                                                                   \
@@ -186,7 +192,11 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * receiver whose circuit is open (store_breaker.c) but by its probe,
      * PG_SQL_CLAIM_PROBE. */
     [PG_SQL_CLAIM] = PG_CLAIM_SQL(" AND NOT EXISTS (SELECT 1 FROM receivers r"
-                                  " WHERE r.receiver = $1 AND (r.paused OR r.breaker_open))"),
+                                  " WHERE r.receiver = $1 AND (r.paused OR r.breaker_open"
+                                  " OR r.held_until > " PG_CLOCK_MS "))"),
+    /* The same before migration 014: no receiver is held (Retry-After) yet. */
+    [PG_SQL_CLAIM_UNHELD] = PG_CLAIM_SQL(" AND NOT EXISTS (SELECT 1 FROM receivers r"
+                                         " WHERE r.receiver = $1 AND (r.paused OR r.breaker_open))"),
     /* The same while migration 011 is held back for older heraldd, and 012
      * and 013 with it: there are no receivers to pause or open yet. */
     [PG_SQL_CLAIM_UNGATED] = PG_CLAIM_SQL(""),
@@ -499,4 +509,30 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " probe_until = CASE WHEN $7 THEN NULL ELSE probe_until END,"
         " closed_at = CASE WHEN $8::boolean THEN $9::bigint ELSE closed_at END,"
         " updated_at = $9 WHERE receiver = $1",
+    /* receiver, interval_us, burst, want. Takes up to WANT tokens from the
+     * receiver's bucket (rate_limit.h: the same arithmetic as
+     * rate_bucket_take) on the server's clock, which every heraldd reads
+     * alike; the row is locked for this statement only. Returns the tokens
+     * taken, the new TAT and the clock it was taken at. */
+    [PG_SQL_RATE_TAKE] =
+        "INSERT INTO receiver_rates AS r (receiver, tat_us, granted, taken_at_us)"
+        " SELECT $1::text, n.us + least($4::bigint, $3::bigint) * $2::bigint, least($4, $3), n.us"
+        " FROM (SELECT " PG_CLOCK_US " AS us) n ON CONFLICT (receiver) DO UPDATE"
+        " SET granted = " PG_RATE_TAKEN ", tat_us = greatest(r.tat_us, excluded.taken_at_us)"
+        " + " PG_RATE_TAKEN " * $2, taken_at_us = excluded.taken_at_us"
+        " RETURNING granted, tat_us, taken_at_us",
+    /* receiver, interval_us, count: tokens taken and not used, given back. */
+    [PG_SQL_RATE_GIVE_BACK] = "UPDATE receiver_rates SET tat_us = tat_us - $2::bigint * $3::bigint"
+                              " WHERE receiver = $1::text",
+    /* receiver, hold_ms, now. A 429 or 503 with Retry-After: the receiver is
+     * held until then on the server's clock, or longer if it is already. */
+    [PG_SQL_RECEIVER_HOLD] =
+        "INSERT INTO receivers (receiver, updated_at, held_until)"
+        " VALUES ($1::text, $3::bigint, " PG_CLOCK_MS " + $2::bigint) ON CONFLICT (receiver)"
+        " DO UPDATE SET held_until = greatest(coalesce(receivers.held_until, 0),"
+        " excluded.held_until)",
+    /* receiver: how much of its hold is left, in ms (none: no row) */
+    [PG_SQL_RECEIVER_HELD] = "SELECT greatest(coalesce(held_until, 0) - " PG_CLOCK_MS ", 0)"
+                             " FROM receivers WHERE receiver = $1::text",
 };
+

@@ -1,0 +1,97 @@
+/*
+ * scheduler_rate: see scheduler_rate.h.
+ */
+#include "scheduler_rate.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "clock.h"
+#include "log.h"
+#include "store_receivers.h"
+
+void scheduler_rate_share_holds(Store *store, SchedulerTurn *turn)
+{
+    for (size_t i = 0; i < turn->outcome_count; i++) {
+        AttemptOutcome *outcome = &turn->outcomes[i];
+        if (outcome->hold_ms <= 0 || outcome->attempt.receiver == NULL)
+            continue;
+        char err[320];
+        if (store_receiver_hold(store, outcome->attempt.receiver, outcome->hold_ms, turn->now,
+                                err, sizeof err) != 0) {
+            log_warning("event=receiver_hold_not_shared receiver=%s error=\"%s\" detail=\"only "
+                        "this heraldd holds it\"",
+                        outcome->attempt.receiver, err);
+            continue;
+        }
+        outcome->hold_ms = 0; /* once: a turn written again does not stretch it */
+    }
+}
+
+/* Gives back the tokens TURN's first COUNT claims took and did not use. */
+static void scheduler_rate_return(Store *store, RateBuckets *buckets, SchedulerTurn *turn,
+                                  size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        SchedulerClaim *claim = &turn->claims[i];
+        int64_t unused = (int64_t)claim->granted - (int64_t)claim->count;
+        if (claim->rate.interval_us == 0 || unused <= 0)
+            continue;
+        char err[320];
+        if (claim->rate_local)
+            rate_buckets_give_back(buckets, claim->host_key, &claim->rate, unused);
+        else if (store_rate_give_back(store, claim->host_key, &claim->rate, unused, err,
+                                      sizeof err) != 0)
+            /* Spent unused: the receiver gets less than its rate a moment. */
+            log_debug("event=rate_tokens_lost receiver=%s count=%lld error=\"%s\"",
+                      claim->host_key, (long long)unused, err);
+        claim->granted = claim->count;
+    }
+}
+
+int scheduler_rate_take(Store *store, RateBuckets *buckets, SchedulerTurn *turn, char *err,
+                        size_t errlen)
+{
+    for (size_t i = 0; i < turn->claim_count; i++) {
+        SchedulerClaim *claim = &turn->claims[i];
+        claim->granted = 0;
+        claim->wait_ms = 0;
+        claim->rate_local = false;
+        if (claim->rate.interval_us == 0)
+            continue;
+        int64_t granted = 0;
+        StoreResult taken = store_rate_take(store, claim->host_key, &claim->rate,
+                                            (int64_t)claim->limit, &granted, &claim->wait_ms,
+                                            err, errlen);
+        if (taken == STORE_NOT_FOUND) {
+            claim->rate_local = true;
+            granted = rate_buckets_take(buckets, claim->host_key, &claim->rate,
+                                        (int64_t)claim->limit, clock_monotonic_ms() * 1000,
+                                        &claim->wait_ms);
+            if (granted < 0) {
+                snprintf(err, errlen, "rate limit: out of memory");
+                taken = STORE_ERROR;
+            }
+        }
+        if (taken == STORE_ERROR) {
+            for (size_t j = 0; j < i; j++)
+                turn->claims[j].count = 0;
+            scheduler_rate_return(store, buckets, turn, i);
+            return -1;
+        }
+        claim->granted = (size_t)granted;
+    }
+    return 0;
+}
+
+size_t scheduler_rate_allowed(const SchedulerClaim *claim)
+{
+    if (claim->rate.interval_us == 0 || claim->granted >= claim->limit)
+        return claim->limit;
+    return claim->granted;
+}
+
+void scheduler_rate_give_back(Store *store, RateBuckets *buckets, SchedulerTurn *turn)
+{
+    scheduler_rate_return(store, buckets, turn, turn->claim_count);
+}
