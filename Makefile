@@ -51,7 +51,7 @@ ASAN_LDFLAGS := -fsanitize=address,undefined
 # each, as nginx does), so a file includes "store.h" wherever it lives; object
 # files are named by file alone.
 SRC_DIRS    := src/common src/core src/config src/store src/store/sqlite src/store/pg src/intake \
-               src/cluster src/delivery src/alert src/api src/copy src/daemon src/ctl
+               src/cluster src/delivery src/alert src/jobs src/api src/copy src/daemon src/ctl
 vpath %.c $(SRC_DIRS)
 PROGRAM_SRC := src/daemon/main.c src/ctl/heraldctl.c
 CTL_SRC     := $(filter-out $(PROGRAM_SRC),$(wildcard src/ctl/*.c))

@@ -10,10 +10,11 @@ import * as manual from "./manual.js";
 import * as task from "./task.js";
 import * as find from "./find.js";
 import * as receivers from "./receivers.js";
+import * as redeliveries from "./redeliveries.js";
 import * as alerts from "./alerts.js";
 import * as policies from "./policies.js";
 
-const pages = { "": overview, manual, task, find, receivers, alerts, policies };
+const pages = { "": overview, manual, task, find, receivers, redeliveries, alerts, policies };
 const main = document.getElementById("main");
 const forget = document.getElementById("forget-token");
 let leave = null; // the current page's clean-up (timers), if any

@@ -7,7 +7,7 @@ import re
 import sys
 
 # Folder -> the folders (besides itself) whose headers it may include.
-ORDER = ["common", "core", "config", "store", "intake", "cluster", "delivery", "alert",
+ORDER = ["common", "core", "config", "store", "intake", "cluster", "delivery", "alert", "jobs",
          "api", "copy", "daemon"]
 BELOW = {folder: set(ORDER[:i]) for i, folder in enumerate(ORDER)}
 BELOW["store"] = {"common", "core"}
@@ -17,9 +17,10 @@ BELOW["intake"] = {"common", "core", "store"}
 BELOW["cluster"] = {"common", "core", "store", "intake"}
 BELOW["delivery"] = {"common", "core", "config", "store", "intake", "cluster"}
 BELOW["alert"] = {"common", "core", "config", "store", "intake", "cluster"}
+BELOW["jobs"] = {"common", "core", "config", "store", "intake", "cluster"}
 BELOW["api"] = {"common", "core", "config", "store", "intake", "cluster", "alert"}
 BELOW["copy"] = {"common", "core", "config", "store", "store/sqlite", "store/pg", "cluster"}
-BELOW["daemon"] = set(BELOW) | {"delivery", "alert", "api", "copy"}
+BELOW["daemon"] = set(BELOW) | {"delivery", "alert", "jobs", "api", "copy"}
 BELOW["ctl"] = {"common"}
 # The backend table is the one header of the front a backend includes.
 BACKEND_TABLE = "store/backend.h"

@@ -49,6 +49,9 @@ typedef struct ApiOptions {
     /* Tells the scheduler that a receiver was paused or resumed (committed);
      * called on the HTTP thread with on_tasks_due_argument. */
     void (*on_receivers_changed)(void *argument);
+    /* Tells the redeliverer a redelivery job was created (committed); called
+     * on the HTTP thread with on_tasks_due_argument. */
+    void (*on_redelivery_created)(void *argument);
     /* The configuration in force now (a reload replaces it): /readyz reads
      * [alert] max_lag from it. */
     const struct Config *(*config)(void);

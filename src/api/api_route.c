@@ -1,6 +1,6 @@
 /*
  * api_route: the API's route table (the tables of api_tasks.c, api_manual.c,
- * api_repair.c, api_redeliver.c, api_receivers.c, api_system.c,
+ * api_repair.c, api_redeliver.c, api_redeliveries.c, api_receivers.c, api_system.c,
  * api_overview.c, api_policy.c and api_console.c) and how a request finds
  * its route. See api_route.h.
  */
@@ -15,18 +15,20 @@
 #include "api_policy.h"
 #include "api_receivers.h"
 #include "api_redeliver.h"
+#include "api_redeliveries.h"
 #include "api_repair.h"
 #include "api_system.h"
 #include "api_tasks.h"
 
 static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
                                                    api_repair_routes, api_redeliver_routes,
-                                                   api_receivers_routes,
+                                                   api_redeliveries_routes, api_receivers_routes,
                                                    api_system_routes, api_overview_routes,
                                                    api_policy_routes, api_console_routes};
 static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
                                                  &api_repair_route_count,
                                                  &api_redeliver_route_count,
+                                                 &api_redeliveries_route_count,
                                                  &api_receivers_route_count,
                                                  &api_system_route_count,
                                                  &api_overview_route_count,

@@ -15,15 +15,14 @@
 #include "task_render.h"
 #include "utf8.h"
 
-static int manual_json_fail(ApiError *error, const char *field, const char *message)
+int manual_json_fail(ApiError *error, const char *field, const char *message)
 {
     api_error_set(error, 422, "validation_failed", field, "%s", message);
     return -1;
 }
 
 /* Parses BODY; an empty body is an empty object when EMPTY_ALLOWED. */
-static cJSON *manual_json_parse(const char *body, size_t length, bool empty_allowed,
-                                ApiError *error)
+cJSON *manual_json_parse(const char *body, size_t length, bool empty_allowed, ApiError *error)
 {
     if (length == 0 && empty_allowed)
         return cJSON_CreateObject();
@@ -34,8 +33,7 @@ static cJSON *manual_json_parse(const char *body, size_t length, bool empty_allo
 }
 
 /* A note (or a redelivery's reason, FIELD): 1 to MANUAL_NOTE_MAX characters. */
-static int manual_json_read_text(const cJSON *item, const char *field, char **note,
-                                 ApiError *error)
+int manual_json_read_text(const cJSON *item, const char *field, char **note, ApiError *error)
 {
     if (!cJSON_IsString(item) || item->valuestring[0] == '\0' ||
         utf8_count_code_points(item->valuestring) > MANUAL_NOTE_MAX) {
@@ -64,8 +62,7 @@ static int manual_json_read_note(const cJSON *item, char **note, ApiError *error
     return manual_json_read_text(item, "note", note, error);
 }
 
-static int manual_json_read_time(const cJSON *item, const char *field, int64_t *out,
-                                 ApiError *error)
+int manual_json_read_time(const cJSON *item, const char *field, int64_t *out, ApiError *error)
 {
     if (!cJSON_IsString(item) || clock_parse_rfc3339(item->valuestring, out) != 0)
         return manual_json_fail(error, field, "must be an RFC 3339 time, e.g. 2026-11-21T08:00:00Z");

@@ -59,6 +59,17 @@ typedef struct ManualRedeliverRequest {
 /* Each reads BODY (LENGTH bytes; an empty body is allowed where every field
  * is optional). Returns 0, or -1 with a 400/422 in ERROR. The caller clears
  * OUT with the matching _clear function either way. */
+/* Helpers for the request readers of this folder (redelivery_json.c too).
+ * Each fails with a 422 validation_failed naming FIELD in ERROR and -1. */
+int manual_json_fail(ApiError *error, const char *field, const char *message);
+/* BODY as a JSON object (an empty body is {} when EMPTY_ALLOWED), or NULL. */
+cJSON *manual_json_parse(const char *body, size_t length, bool empty_allowed, ApiError *error);
+/* ITEM as a note: 1 to MANUAL_NOTE_MAX characters, no control characters but
+ * newline and tab; *NOTE on the heap. */
+int manual_json_read_text(const cJSON *item, const char *field, char **note, ApiError *error);
+/* ITEM as an RFC 3339 time into *OUT (Unix ms). */
+int manual_json_read_time(const cJSON *item, const char *field, int64_t *out, ApiError *error);
+
 int manual_json_read_retry(const char *body, size_t length, const NetGuard *guard,
                            ManualRetryRequest *out, ApiError *error);
 int manual_json_read_resolve(const char *body, size_t length, char **note, ApiError *error);

@@ -109,6 +109,17 @@ static const CopyTable copy_tables[] = {
     {"receiver_actions", "id, receiver, action, actor, note, created_at",
      "SELECT id, receiver, action, actor, note, created_at FROM receiver_actions ORDER BY id",
      "itttti", "id"},
+    /* Redelivery jobs, running ones too: a heraldd on PostgreSQL goes on with
+     * them from their cursor (the lease of the stopped one is not copied). */
+    {"redelivery_jobs",
+     "id, state, business_type, receiver, url_prefix, task_status, error_class, created_from,"
+     " created_to, full_schedule, pace, reason, actor, through_id, cursor_id, matched, sent,"
+     " skipped, created_at, updated_at, finished_at, cancelled_by",
+     "SELECT id, state, business_type, receiver, url_prefix, task_status, error_class,"
+     " created_from, created_to, full_schedule, pace, reason, actor, through_id, cursor_id,"
+     " matched, sent, skipped, created_at, updated_at, finished_at, cancelled_by"
+     " FROM redelivery_jobs ORDER BY id",
+     "ittttttii" "oittiiiiiiiit", "id"},
 };
 #define COPY_TABLE_COUNT (sizeof copy_tables / sizeof copy_tables[0])
 
@@ -408,7 +419,8 @@ static int copy_check_empty(PgStore *to, char *err, size_t errlen)
                        " (SELECT count(*) FROM manual) + (SELECT count(*) FROM actions) +"
                        " (SELECT count(*) FROM alerts) + (SELECT count(*) FROM task_queue) +"
                        " (SELECT count(*) FROM receivers) +"
-                       " (SELECT count(*) FROM receiver_actions)",
+                       " (SELECT count(*) FROM receiver_actions) +"
+                       " (SELECT count(*) FROM redelivery_jobs)",
                        "check the destination is empty", &rows, err, errlen) != 0)
         return -1;
     if (rows != 0) {

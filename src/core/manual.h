@@ -54,6 +54,8 @@ typedef struct ManualRepair {
     const char *note;
     const char *actor;
     bool redeliver;          /* a task that succeeded is sent again too */
+    bool hasten;             /* a pending task is taken too: made due now (a redelivery job) */
+    const char *expect_status; /* NULL, or only a task with this status is taken (a job's filter) */
 } ManualRepair;
 
 typedef struct ManualFilter {

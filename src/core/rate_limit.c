@@ -44,6 +44,10 @@ int64_t rate_bucket_take(int64_t *tat_us, int64_t now_us, const RateLimit *limit
 {
     int64_t interval = limit->interval_us;
     int64_t tat = *tat_us > now_us ? *tat_us : now_us;
+    /* A bucket charged under a slower rate (a reload raised it) holds no
+     * more than a burst under this one. */
+    if (tat > now_us + limit->burst * interval)
+        tat = now_us + limit->burst * interval;
     int64_t room = now_us + limit->burst * interval - tat; /* >= interval per token */
     int64_t taken = room > 0 ? room / interval : 0;
     if (taken > want)
@@ -61,4 +65,11 @@ int64_t rate_bucket_take(int64_t *tat_us, int64_t now_us, const RateLimit *limit
 void rate_bucket_give_back(int64_t *tat_us, const RateLimit *limit, int64_t count)
 {
     *tat_us -= count * limit->interval_us;
+}
+
+void rate_bucket_charge(int64_t *tat_us, int64_t now_us, const RateLimit *limit, int64_t count)
+{
+    int64_t sent = now_us + count * limit->interval_us;
+    if (*tat_us < sent)
+        *tat_us = sent;
 }

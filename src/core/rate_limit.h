@@ -10,7 +10,7 @@
  * and a receiver idle for a while gets a burst, never more.
  *
  * On SQLite (one heraldd) the buckets live in the scheduler's memory
- * (store_rate.c); on PostgreSQL TAT is a row of receiver_rates that every
+ * (src/delivery/rate_buckets.c); on PostgreSQL TAT is a row of receiver_rates that every
  * heraldd sharing the database takes from, the same arithmetic done in one
  * statement on the server's clock (PG_SQL_RATE_TAKE).
  */
@@ -43,7 +43,14 @@ int rate_limit_parse(const char *text, RateLimit *out, char *err, size_t errlen)
 int64_t rate_bucket_take(int64_t *tat_us, int64_t now_us, const RateLimit *limit, int64_t want,
                          int64_t *wait_us);
 
-/* Gives COUNT tokens taken but not used back to the bucket *TAT_US. */
+/* Gives COUNT tokens taken but not used back to the bucket *TAT_US (only
+ * while no other take came between: the caller's to check). */
 void rate_bucket_give_back(int64_t *tat_us, const RateLimit *limit, int64_t count);
+
+/* COUNT requests whose tokens were taken a while ago go out at NOW_US: the
+ * bucket counts them from now (the time between refilled it meanwhile, and
+ * another take then would let a second burst out beside them). At most
+ * burst tokens: the bucket stays within a burst of NOW_US. */
+void rate_bucket_charge(int64_t *tat_us, int64_t now_us, const RateLimit *limit, int64_t count);
 
 #endif

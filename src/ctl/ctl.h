@@ -41,6 +41,8 @@ typedef struct CtlQueryOption {
 } CtlQueryOption;
 
 extern const CtlCommand ctl_task_commands[];
+extern const CtlCommand ctl_redelivery_commands[];
+extern const size_t ctl_redelivery_command_count;
 extern const size_t ctl_task_command_count;
 extern const CtlCommand ctl_manual_commands[];
 extern const size_t ctl_manual_command_count;

@@ -32,6 +32,7 @@ static const struct {
 } ctl_groups[] = {
     {ctl_overview_commands, &ctl_overview_command_count},
     {ctl_task_commands, &ctl_task_command_count},
+    {ctl_redelivery_commands, &ctl_redelivery_command_count},
     {ctl_manual_commands, &ctl_manual_command_count},
     {ctl_policy_commands, &ctl_policy_command_count},
     {ctl_secret_commands, &ctl_secret_command_count},

@@ -50,6 +50,7 @@
 #include "log.h"
 #include "netguard.h"
 #include "policy.h"
+#include "redeliverer.h"
 #include "scheduler.h"
 #include "store.h"
 #include "version.h"
@@ -69,6 +70,7 @@ typedef struct Daemon {
     Scheduler *scheduler;
     Beacon *beacon; /* a shared database only: signals the other heraldd */
     AlertChecker *alerts;
+    Redeliverer *redeliverer;
     Intake *intake;
     Api *api;
     StoreLocation store_location; /* [storage] of the first snapshot */
@@ -122,6 +124,14 @@ static void main_receivers_changed(void *argument)
     Daemon *daemon = argument;
     scheduler_refresh_paused(daemon->scheduler);
     beacon_ring(daemon->beacon);
+}
+
+/* A redelivery job was created here: this heraldd's redeliverer looks now
+ * (the others find it at their next look). */
+static void main_redelivery_created(void *argument)
+{
+    Daemon *daemon = argument;
+    redeliverer_wake(daemon->redeliverer);
 }
 
 static void main_alert_options(const Daemon *daemon, const Config *config, AlertOptions *out)
@@ -315,6 +325,15 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
     daemon->intake = intake_start(&daemon->store_location, &intake_options, err, errlen);
     if (daemon->intake == NULL)
         return -1;
+    RedelivererOptions redeliverer_options = {
+        .intake = daemon->intake,
+        .policies = live_policies,
+        .on_tasks_due = main_announce_tasks,
+        .argument = daemon,
+    };
+    daemon->redeliverer = redeliverer_start(&redeliverer_options, err, errlen);
+    if (daemon->redeliverer == NULL)
+        return -1;
     AlertOptions alert_options;
     main_alert_options(daemon, config, &alert_options);
     daemon->alerts = alert_start(&alert_options, err, errlen);
@@ -338,6 +357,7 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
         .on_tasks_due = main_announce_tasks,
         .on_tasks_due_argument = daemon,
         .on_receivers_changed = main_receivers_changed,
+        .on_redelivery_created = main_redelivery_created,
         .config = main_current_config,
     };
     daemon->api = api_start(&api_options, err, errlen);
@@ -447,10 +467,12 @@ static void main_stop(Daemon *daemon)
     if (daemon->api != NULL)
         api_drain(daemon->api, live_current()->config.drain_timeout_ms);
     alert_stop(daemon->alerts); /* it writes through intake: stop it first */
+    redeliverer_stop(daemon->redeliverer); /* so does it */
     if (daemon->intake != NULL && daemon->self.heartbeat_at != 0)
         roster_leave(daemon->intake, &daemon->self);
     intake_stop(daemon->intake); /* stores what is queued and answers every waiting request */
     api_stop(daemon->api);
+    redeliverer_free(daemon->redeliverer); /* only now: a created job's handler wakes it */
     intake_free(daemon->intake); /* only now: an HTTP thread may have been inside submit */
     beacon_stop(daemon->beacon); /* nothing rings it any more */
     scheduler_stop(daemon->scheduler); /* lets requests in flight finish and records them */

@@ -88,3 +88,12 @@ void rate_buckets_give_back(RateBuckets *buckets, const char *receiver, const Ra
     if (found && count > 0)
         rate_bucket_give_back(&buckets->items[at].tat_us, limit, count);
 }
+
+void rate_buckets_charge(RateBuckets *buckets, const char *receiver, const RateLimit *limit,
+                         int64_t count, int64_t now_us)
+{
+    bool found;
+    size_t at = rate_buckets_find(buckets, receiver, &found);
+    if (found && count > 0)
+        rate_bucket_charge(&buckets->items[at].tat_us, now_us, limit, count);
+}

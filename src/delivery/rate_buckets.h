@@ -35,8 +35,13 @@ void rate_buckets_free(RateBuckets *buckets);
 int64_t rate_buckets_take(RateBuckets *buckets, const char *receiver, const RateLimit *limit,
                           int64_t want, int64_t now_us, int64_t *wait_ms);
 
-/* COUNT tokens taken and not used, given back. */
+/* COUNT tokens taken and not used, given back (one worker: no other take
+ * came between). */
 void rate_buckets_give_back(RateBuckets *buckets, const char *receiver, const RateLimit *limit,
                             int64_t count);
+
+/* COUNT requests taken a while ago go out at NOW_US (rate_bucket_charge). */
+void rate_buckets_charge(RateBuckets *buckets, const char *receiver, const RateLimit *limit,
+                         int64_t count, int64_t now_us);
 
 #endif

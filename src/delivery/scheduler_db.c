@@ -249,7 +249,7 @@ static void scheduler_db_run_turn(SchedulerDb *db, SchedulerTurn *turn)
     if (scheduler_rate_take(db->store, &db->buckets, turn, err, errlen) != 0)
         return;
     if (store_begin(db->store, err, errlen) != 0) {
-        scheduler_rate_give_back(db->store, &db->buckets, turn);
+        scheduler_rate_settle(db->store, &db->buckets, turn);
         return;
     }
     if (store_record_outcomes(db->store, turn->outcomes, turn->outcome_count, turn->now,
@@ -257,13 +257,13 @@ static void scheduler_db_run_turn(SchedulerDb *db, SchedulerTurn *turn)
         scheduler_db_claim(db, turn, err, errlen) != 0) {
         store_rollback(db->store);
         scheduler_db_drop_claims(turn);
-        scheduler_rate_give_back(db->store, &db->buckets, turn);
+        scheduler_rate_settle(db->store, &db->buckets, turn);
         return;
     }
     bool committed = store_commit(db->store, err, errlen) == 0 || scheduler_db_read_back(db, turn);
     if (!committed)
         scheduler_db_drop_claims(turn);
-    scheduler_rate_give_back(db->store, &db->buckets, turn);
+    scheduler_rate_settle(db->store, &db->buckets, turn);
     if (committed) {
         turn->committed = true;
         /* A circuit opened or closed, or its next probe moved: the loop

@@ -71,6 +71,8 @@ typedef struct SchedulerClaim {
     size_t granted;
     int64_t wait_ms;
     bool rate_local; /* taken from the worker's own buckets, not the database's */
+    int64_t rate_stamp_us; /* the database's clock at the take (its give-back checks it) */
+    int64_t rate_taken_ms; /* monotonic: when the tokens were taken */
     int64_t held_ms; /* left of the receiver's hold (any heraldd's Retry-After) */
     char token[TASK_CLAIM_TOKEN_SIZE];
 } SchedulerClaim;

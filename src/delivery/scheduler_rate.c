@@ -38,9 +38,10 @@ static void scheduler_rate_return(Store *store, RateBuckets *buckets, SchedulerT
         if (claim->rate.interval_us == 0 || unused <= 0)
             continue;
         char err[320];
+        StoreRateTake take = {.stamp_us = claim->rate_stamp_us};
         if (claim->rate_local)
             rate_buckets_give_back(buckets, claim->host_key, &claim->rate, unused);
-        else if (store_rate_give_back(store, claim->host_key, &claim->rate, unused, err,
+        else if (store_rate_give_back(store, claim->host_key, &claim->rate, unused, &take, err,
                                       sizeof err) != 0)
             /* Spent unused: the receiver gets less than its rate a moment. */
             log_debug("event=rate_tokens_lost receiver=%s count=%lld error=\"%s\"",
@@ -60,9 +61,13 @@ int scheduler_rate_take(Store *store, RateBuckets *buckets, SchedulerTurn *turn,
         if (claim->rate.interval_us == 0)
             continue;
         int64_t granted = 0;
+        StoreRateTake take = {0};
+        claim->rate_taken_ms = clock_monotonic_ms();
         StoreResult taken = store_rate_take(store, claim->host_key, &claim->rate,
-                                            (int64_t)claim->limit, &granted, &claim->wait_ms,
-                                            err, errlen);
+                                            (int64_t)claim->limit, &take, err, errlen);
+        granted = take.granted;
+        claim->wait_ms = take.wait_ms;
+        claim->rate_stamp_us = take.stamp_us;
         if (taken == STORE_NOT_FOUND) {
             claim->rate_local = true;
             granted = rate_buckets_take(buckets, claim->host_key, &claim->rate,
@@ -91,7 +96,24 @@ size_t scheduler_rate_allowed(const SchedulerClaim *claim)
     return claim->granted;
 }
 
-void scheduler_rate_give_back(Store *store, RateBuckets *buckets, SchedulerTurn *turn)
+void scheduler_rate_settle(Store *store, RateBuckets *buckets, SchedulerTurn *turn)
 {
     scheduler_rate_return(store, buckets, turn, turn->claim_count);
+    int64_t now = clock_monotonic_ms();
+    for (size_t i = 0; i < turn->claim_count; i++) {
+        SchedulerClaim *claim = &turn->claims[i];
+        /* A turn that took an interval or more: the bucket refilled meanwhile. */
+        if (claim->rate.interval_us == 0 || claim->count == 0 ||
+            (now - claim->rate_taken_ms) * 1000 < claim->rate.interval_us)
+            continue;
+        char err[320];
+        if (claim->rate_local)
+            rate_buckets_charge(buckets, claim->host_key, &claim->rate, (int64_t)claim->count,
+                                now * 1000);
+        else if (store_rate_charge(store, claim->host_key, &claim->rate, (int64_t)claim->count,
+                                   err, sizeof err) != 0)
+            log_warning("event=rate_charge_failed receiver=%s error=\"%s\" detail=\"a turn "
+                        "that took long: its requests may go beside another burst\"",
+                        claim->host_key, err);
+    }
 }

@@ -10,7 +10,8 @@
  * count) or the worker's own (SQLite). A claim claims at most the tokens it
  * got; with none it claims nothing and its host is due when the next token
  * is. After the turn, the tokens a claim did not use (fewer tasks due,
- * another heraldd's claim took them, the turn failed) are given back. A
+ * another heraldd's claim took them, the turn failed) are given back, and
+ * a turn that took long has its requests counted from when they go. A
  * token is spent when a task is claimed, so retries count like first tries,
  * and a task waiting for one spends no attempt and is not written.
  */
@@ -36,7 +37,10 @@ int scheduler_rate_take(Store *store, RateBuckets *buckets, SchedulerTurn *turn,
 /* How many CLAIM may claim: its limit, or its tokens if fewer. */
 size_t scheduler_rate_allowed(const SchedulerClaim *claim);
 
-/* After TURN (its claims' counts final): the tokens not used given back. */
-void scheduler_rate_give_back(Store *store, RateBuckets *buckets, SchedulerTurn *turn);
+/* After TURN (its claims' counts final): the tokens not used given back
+ * (store_rate_give_back), and the requests of a turn that took an interval
+ * or more counted from now (store_rate_charge): their tokens were taken
+ * before it, and the bucket refilled meanwhile. */
+void scheduler_rate_settle(Store *store, RateBuckets *buckets, SchedulerTurn *turn);
 
 #endif

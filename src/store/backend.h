@@ -18,6 +18,7 @@
 
 #include "store.h"
 #include "store_receivers.h"
+#include "store_redelivery.h"
 
 typedef struct StoreBackend StoreBackend;
 
@@ -121,6 +122,31 @@ typedef struct StoreTaskEnd {
     int extra_attempts;
     bool applied;              /* out: the claim held and the task changed */
 } StoreTaskEnd;
+
+/* A task a redelivery job's step takes next: its id and business type
+ * (owned: store_redelivery_tasks_free). */
+typedef struct StoreRedeliveryTask {
+    int64_t id;
+    char *business_type;
+} StoreRedeliveryTask;
+
+void store_redelivery_tasks_free(StoreRedeliveryTask *tasks, size_t count);
+
+/* What a redelivery job's step moves it on by. */
+typedef struct StoreRedeliveryAdvance {
+    int64_t cursor_id;
+    int64_t sent;
+    int64_t skipped;
+    bool done;
+    int64_t lease_ms;
+} StoreRedeliveryAdvance;
+
+/* A redelivery job's columns, in the order the backends read them. */
+#define STORE_REDELIVERY_COLUMNS                                                                   \
+    "id, state, business_type, receiver, url_prefix, task_status, error_class,"                   \
+    " coalesce(created_from, 0), coalesce(created_to, 0), full_schedule, pace, reason, actor,"    \
+    " cancelled_by, through_id, cursor_id, matched, sent, skipped, created_at, updated_at,"       \
+    " coalesce(finished_at, 0)"
 
 /* A receiver's circuit breaker as its row holds it (store_breaker.c). */
 typedef struct StoreBreaker {
@@ -242,14 +268,53 @@ struct StoreBackend {
      * (store_rate_take and the rest; outside a transaction). NULL: one
      * heraldd has the database, which keeps them in memory. */
     StoreResult (*rate_take)(Store *store, const char *receiver, const RateLimit *limit,
-                             int64_t want, int64_t *granted, int64_t *wait_ms, char *err,
-                             size_t errlen);
+                             int64_t want, StoreRateTake *out, char *err, size_t errlen);
     int (*rate_give_back)(Store *store, const char *receiver, const RateLimit *limit,
-                          int64_t count, char *err, size_t errlen);
+                          int64_t count, const StoreRateTake *take, char *err, size_t errlen);
+    int (*rate_charge)(Store *store, const char *receiver, const RateLimit *limit, int64_t count,
+                       char *err, size_t errlen);
     int (*receiver_hold)(Store *store, const char *receiver, int64_t hold_ms, int64_t now,
                          char *err, size_t errlen);
     int (*receiver_held)(Store *store, const char *receiver, int64_t *held_ms, char *err,
                          size_t errlen);
+    /* Redelivery jobs (store_redelivery.c says what each does); the step's
+     * statements: redelivery_lock, the job's row locked and its cursor read
+     * while TOKEN holds it (STORE_NOT_FOUND: no longer), redelivery_tasks, the next tasks after the cursor (id and
+     * type, in *OUT the caller frees with store_redelivery_tasks_free), and
+     * redelivery_advance, the job moved on only while TOKEN holds it
+     * (STORE_NOT_FOUND: no longer). redelivery_ready: whether the schema has
+     * them (PostgreSQL: not while migration 015 is held back); NULL: always. */
+    int (*redelivery_count)(Store *store, const RedeliveryFilter *filter, int64_t after_id,
+                            int64_t through_id, int64_t *count, char *err, size_t errlen);
+    int (*task_newest_id)(Store *store, int64_t *id, char *err, size_t errlen);
+    int (*redelivery_insert)(Store *store, RedeliveryJob *job, int64_t now, char *err,
+                             size_t errlen);
+    /* The running job with FILTER's terms exactly, if any (*ID 0: none). */
+    int (*redelivery_running)(Store *store, const RedeliveryFilter *filter, int64_t *id,
+                              char *err, size_t errlen);
+    StoreResult (*redelivery_get)(Store *store, int64_t id, RedeliveryJob *out, char *err,
+                                  size_t errlen);
+    int (*redelivery_list)(Store *store, int64_t before, int limit, RedeliveryJob **out,
+                           size_t *count, char *err, size_t errlen);
+    int (*redelivery_cancel)(Store *store, int64_t id, const char *actor, int64_t now,
+                             bool *changed, char *err, size_t errlen);
+    StoreResult (*redelivery_claim)(Store *store, const char *token, int64_t lease_ms,
+                                    int64_t now, RedeliveryJob *out, char *err, size_t errlen);
+    StoreResult (*redelivery_lock)(Store *store, int64_t id, const char *token,
+                                   int64_t *cursor_id, char *err, size_t errlen);
+    int (*redelivery_tasks)(Store *store, const RedeliveryJob *job, int limit,
+                            StoreRedeliveryTask **out, size_t *count, char *err, size_t errlen);
+    /* Locks TASKS (COUNT, in id order) and their open manual entries without
+     * waiting (SKIP LOCKED): *USABLE, how many of them from the first were all
+     * locked (a step sends those and stops before the first another session
+     * holds, so it never waits holding locks another session waits for).
+     * NULL: one writer, nothing to lock. */
+    int (*redelivery_lock_tasks)(Store *store, const StoreRedeliveryTask *tasks, size_t count,
+                                 size_t *usable, char *err, size_t errlen);
+    StoreResult (*redelivery_advance)(Store *store, const RedeliveryJob *job, const char *token,
+                                      const StoreRedeliveryAdvance *advance, int64_t now,
+                                      char *err, size_t errlen);
+    bool (*redelivery_ready)(Store *store);
     /* The statements of an attempt's end and of a rescue (store_outcome.c
      * runs them in the caller's transaction, in chunks it bounds).
      * task_end: each task's new state where its claim holds, setting

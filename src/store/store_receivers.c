@@ -127,21 +127,27 @@ int store_receiver_set_paused(Store *store, const char *receiver, bool paused, c
 }
 
 StoreResult store_rate_take(Store *store, const char *receiver, const RateLimit *limit,
-                            int64_t want, int64_t *granted, int64_t *wait_ms, char *err,
-                            size_t errlen)
+                            int64_t want, StoreRateTake *out, char *err, size_t errlen)
 {
     if (store->backend->rate_take == NULL)
         return STORE_NOT_FOUND;
-    return store->backend->rate_take(store, receiver, limit, want, granted, wait_ms, err,
-                                     errlen);
+    return store->backend->rate_take(store, receiver, limit, want, out, err, errlen);
 }
 
 int store_rate_give_back(Store *store, const char *receiver, const RateLimit *limit,
-                         int64_t count, char *err, size_t errlen)
+                         int64_t count, const StoreRateTake *take, char *err, size_t errlen)
 {
     if (store->backend->rate_give_back == NULL || count <= 0)
         return 0;
-    return store->backend->rate_give_back(store, receiver, limit, count, err, errlen);
+    return store->backend->rate_give_back(store, receiver, limit, count, take, err, errlen);
+}
+
+int store_rate_charge(Store *store, const char *receiver, const RateLimit *limit, int64_t count,
+                      char *err, size_t errlen)
+{
+    if (store->backend->rate_charge == NULL || count <= 0)
+        return 0;
+    return store->backend->rate_charge(store, receiver, limit, count, err, errlen);
 }
 
 int store_receiver_hold(Store *store, const char *receiver, int64_t hold_ms, int64_t now,

@@ -102,19 +102,35 @@ int store_receiver_set_paused(Store *store, const char *receiver, bool paused, c
                               const char *note, int64_t now, bool *changed, char *err,
                               size_t errlen);
 
+/* What store_rate_take gave: tokens, how long until the next is free, and
+ * the database's clock it was taken at (which store_rate_give_back checks). */
+typedef struct StoreRateTake {
+    int64_t granted;
+    int64_t wait_ms;
+    int64_t stamp_us;
+} StoreRateTake;
+
 /* Outside a transaction, on a shared database: takes up to WANT of
  * RECEIVER's rate tokens under LIMIT (rate_limit.h) from the bucket every
- * heraldd takes from, on the database's clock: *GRANTED taken, *WAIT_MS
- * until the next is free (0: now). STORE_NOT_FOUND: the database keeps no
+ * heraldd takes from, on the database's clock, into OUT. STORE_NOT_FOUND: the database keeps no
  * buckets (SQLite, one heraldd; PostgreSQL before migration 014): the
  * caller keeps its own. */
 StoreResult store_rate_take(Store *store, const char *receiver, const RateLimit *limit,
-                            int64_t want, int64_t *granted, int64_t *wait_ms, char *err,
-                            size_t errlen);
+                            int64_t want, StoreRateTake *out, char *err, size_t errlen);
 
-/* COUNT tokens store_rate_take gave and the claim did not use, given back. */
+/* COUNT tokens the take TAKE gave and the claim did not use, given back,
+ * unless another take came since (its clock may have counted them as spent
+ * already: given back then, they would count twice; kept, the receiver gets
+ * a little less than its rate a moment). */
 int store_rate_give_back(Store *store, const char *receiver, const RateLimit *limit,
-                         int64_t count, char *err, size_t errlen);
+                         int64_t count, const StoreRateTake *take, char *err, size_t errlen);
+
+/* COUNT requests whose tokens were taken before a turn that took long go
+ * out now: RECEIVER's bucket counts them from now on the database's clock
+ * (rate_bucket_charge), so a take meanwhile cannot send a second burst
+ * beside them. */
+int store_rate_charge(Store *store, const char *receiver, const RateLimit *limit, int64_t count,
+                      char *err, size_t errlen);
 
 /* Outside a transaction: RECEIVER asked (a 429 or 503 with Retry-After) to
  * be left alone for HOLD_MS. On a shared database every heraldd's claim

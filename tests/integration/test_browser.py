@@ -77,7 +77,8 @@ class Pages:
                  None),
                 ("POST", "/v1/tasks", task_request("PAGE-1", target_url=self.broken.url())),
                 ("POST", "/v1/tasks/batch", {"tasks": [task_request(
-                    "PAGE-2", target_url=self.broken.url())]})]
+                    "PAGE-2", target_url=self.broken.url())]}),
+                ("POST", "/v1/redeliveries", {"filter": {}, "reason": "by a web page"})]
 
     def send(self, method, path, body, headers):
         headers = dict(self.herald.auth_headers(), **headers)
@@ -133,6 +134,7 @@ class BrowserGuardTest(Pages, unittest.TestCase):
                                      (403, "cross_site_request", evidence))
         self.assertEqual(manual_state(self.herald, task_id), before)
         self.assertEqual(self.herald.db.value("SELECT count(*) FROM receivers"), 0)
+        self.assertEqual(self.herald.db.value("SELECT count(*) FROM redelivery_jobs"), 0)
         status, _, listing = self.herald.request("GET", "/v1/tasks?business_id=PAGE-1")
         self.assertEqual((status, listing["tasks"]), (200, []))
         # herald's own pages, and clients that are not browsers, still write

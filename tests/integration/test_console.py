@@ -204,6 +204,10 @@ class ConsoleBrowserTest(unittest.TestCase):
                                        " ORDER BY id")
         self.assertEqual([tuple(a) for a in actions], [("pause", "ops", "their maintenance"),
                                                        ("resume", "ops", None)])
+        # The redelivery job created from its page, with its actor and reason.
+        self.assertEqual([tuple(j) for j in self.herald.db.query(
+            "SELECT state, actor, reason, matched FROM redelivery_jobs")],
+            [("done", "ops", "browser check", 0)])
         # The confirmed resolve carried its dry run's bound (the higher entry).
         bound = detail["entries"][0]["id"]
         self.herald.wait_for_log(r"event=manual_bulk_resolve .* dry_run=no .*through_id=%d "
@@ -213,6 +217,7 @@ class ConsoleBrowserTest(unittest.TestCase):
                           "04-manual-queue.png", "05-task-failed.png", "05b-retry-refused.png",
                           "06-task-retried.png", "06b-task-redelivered.png",
                           "07-bulk-dry-run.png", "08-bulk-resolved.png", "09-find.png",
-                          "10-receivers.png", "10b-receiver-paused.png", "11-alerts.png",
+                          "10-receivers.png", "10b-receiver-paused.png",
+                          "10c-redeliveries.png", "11-alerts.png",
                           "11b-policy.png", "12-phone-manual.png",
                           "13-phone-task.png"])

@@ -60,6 +60,13 @@ class CopyToTest(unittest.TestCase):
                        " instance) VALUES ('delivery_lag', 'firing', 1, '{}', 3, 4, 'vm:7:8')")
             # Text SQLite took without checking, and a keyless repeat (before migration
             # 005 a repaired URL could make one).
+            # A redelivery job cancelled half way: the copy carries it, without the
+            # lease it had (running, a heraldd on PostgreSQL would take it on).
+            db.execute("INSERT INTO redelivery_jobs (state, task_status, full_schedule, pace,"
+                       " reason, actor, through_id, cursor_id, matched, sent, lease_token,"
+                       " lease_until, created_at, updated_at, finished_at, cancelled_by) VALUES"
+                       " ('cancelled', 'failed', 1, 5, 'moved', 'ops', 9, 4, 6, 3, 'old-lease',"
+                       " 99, 1, 2, 3, 'ops')")
             db.execute("UPDATE attempts SET error_message = CAST(X'6261640aff09' AS TEXT)"
                        " WHERE id = (SELECT min(id) FROM attempts WHERE error_message IS NOT NULL)")
             db.execute("INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
@@ -168,6 +175,9 @@ class CopyToTest(unittest.TestCase):
             "SELECT error_message FROM attempts")])
         alerts = "SELECT id, kind, state, count, created_at, sent_at, instance FROM alerts ORDER BY id"
         self.assertEqual(self.target.query(alerts), self.source.db.query(alerts))
+        self.assertEqual(self.target.query(
+            "SELECT state, full_schedule, reason, cursor_id, sent, lease_token FROM redelivery_jobs"),
+            [("cancelled", True, "moved", 4, 3, None)])
         # A heraldd on PostgreSQL delivers the copied pending work, under the same ids.
         type(self).receiver_up = True
         herald = Herald(db=self.target)

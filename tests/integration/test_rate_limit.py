@@ -4,12 +4,13 @@ summed over every heraldd sharing the database (PostgreSQL's receiver_rates; SQL
 one heraldd keeps it in memory). A task waiting for a token spends no attempt. Another
 receiver is not slowed. And a 429 with Retry-After that one heraldd got holds the
 receiver for every heraldd sharing the database."""
+import signal
 import threading
 import time
 import unittest
 
 import database
-from database import TestDatabase
+from database import PgConnection, TestDatabase
 from harness import Herald, Receiver, Seam, task_request, wait_until
 from test_torture import passes, seam_built
 
@@ -134,6 +135,129 @@ rate_burst = %d
         self.assertEqual([t for t in after if 0.4 < t < 1.9], [],
                          "requests while the receiver asked to be left alone")
         self.assertTrue(any(t >= 1.9 for t in after))
+
+
+class RateEdgesTest(unittest.TestCase):
+    """The bucket's edges, found by an adversarial review: a rate raised by SIGHUP does
+    not leave the receiver waiting out what the slower rate charged; a turn held up
+    (here by a lock the claim's gate must wait for) does not send its tokens beside a
+    second burst once it goes; a Retry-After hold holds another heraldd's circuit
+    probe too."""
+
+    def test_a_raised_rate_does_not_starve_the_receiver(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        base = """[retry]
+max_retry = 5
+base_delay = 100ms
+max_delay = 5s
+[delivery]
+per_host_concurrency = 32
+[receiver.http://127.0.0.1:%d]
+""" % receiver.port
+        herald = Herald(config=base + "rate_limit = 60/min\nrate_burst = 20\n")
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        self.addCleanup(herald.stop)
+
+        def post(prefix, n):
+            code, _, body = herald.request("POST", "/v1/tasks/batch", body={"tasks": [
+                task_request("%s-%d" % (prefix, i), target_url=receiver.url()) for i in range(n)]})
+            self.assertEqual(code, 201, body)
+        post("A", 20)  # the burst: twenty seconds' worth at 60/min
+        receiver.wait_for(20, timeout=10)
+        with open(herald.config_path, "w") as f:
+            f.write(base + "rate_limit = 100/s\n")
+        mark = len(herald.lines)
+        herald.process.send_signal(signal.SIGHUP)
+        herald.wait_for_log(r"event=reloaded", start=mark)
+        began = time.monotonic()
+        post("B", 5)
+        receiver.wait_for(25, timeout=40)
+        self.assertLess(time.monotonic() - began, 3.0, "starved after its rate was raised")
+
+    @unittest.skipUnless(database.BACKEND == "postgresql", "the shared bucket")
+    def test_a_turn_held_up_sends_no_second_burst(self):
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        rate, burst = 2, 4
+        herald = Herald(config="""[delivery]
+per_host_concurrency = 16
+[receiver.http://127.0.0.1:%d]
+rate_limit = %d/s
+rate_burst = %d
+""" % (receiver.port, rate, burst))
+        self.addCleanup(herald.cleanup)
+        herald.start()
+        self.addCleanup(herald.stop)
+        db = herald.db
+        locker = PgConnection(db.name, user="herald", directory=db.pg_dir)
+        self.addCleanup(locker.close)
+        locker.query("BEGIN")
+        locker.query("LOCK TABLE receivers IN ACCESS EXCLUSIVE MODE")
+        code, _, body = herald.request("POST", "/v1/tasks/batch", body={"tasks": [
+            task_request("S-%d" % i, target_url=receiver.url()) for i in range(12)]})
+        self.assertEqual(code, 201, body)
+        time.sleep(3)  # the claim waits for the lock, its tokens taken before
+        locker.query("COMMIT")
+        times = sorted(r.time for r in receiver.wait_for(12, timeout=30))
+        self.assertLessEqual(most_in_a_second(times), rate + burst)
+        in_50ms = max(sum(1 for u in times if t <= u < t + 0.05) for t in times)
+        self.assertLessEqual(in_50ms, burst, "more than a burst at once")
+
+    @unittest.skipUnless(database.BACKEND == "postgresql", "two heraldd")
+    def test_a_shared_hold_holds_another_heraldds_probe(self):
+        lock = threading.Lock()
+        state = {"mode": "down", "held_at": None}
+        log = []
+
+        def respond(received):
+            with lock:
+                now = time.monotonic()
+                log.append((now, state["mode"]))
+                if state["mode"] == "down":
+                    return (500, {}, b"down")
+                if state["held_at"] is None:
+                    state["held_at"] = now
+                return (503, {"Retry-After": "10"}, b"leave me alone")
+        receiver = Receiver(respond)
+        self.addCleanup(receiver.close)
+        db = TestDatabase(None)
+        heralds = []
+        for _ in range(2):
+            herald = Herald(config="""[retry]
+max_retry = 50
+base_delay = 100ms
+max_delay = 30s
+exponential_backoff = false
+jitter = 0
+breaker_failures = 3
+[delivery]
+breaker_probe_interval = 300ms
+breaker_probe_max_interval = 600ms
+""", db=db)
+            self.addCleanup(herald.cleanup)
+            herald.start()
+            self.addCleanup(herald.stop)
+            heralds.append(herald)
+        for i in range(10):
+            code, _, body = heralds[i % 2].request(
+                "POST", "/v1/tasks", body=task_request("P-%d" % i, target_url=receiver.url()))
+            self.assertEqual(code, 201, body)
+        key = receiver.url("")
+        wait_until(lambda: db.value("SELECT count(*) FROM receivers WHERE receiver = '%s'"
+                                    " AND breaker_open" % key) == 1,
+                   message="circuit open", timeout=20)
+        with lock:
+            state["mode"] = "hold"
+        wait_until(lambda: state["held_at"] is not None, message="the 503", timeout=10)
+        time.sleep(4)  # more than ten probe intervals
+        with lock:
+            after = [t - state["held_at"] for t, mode in log
+                     if mode == "hold" and t > state["held_at"]]
+        self.assertIsNotNone(db.value("SELECT held_until FROM receivers WHERE receiver = '%s'"
+                                      % key))
+        self.assertEqual(after, [], "a probe while the receiver asked to be left alone")
 
 
 @unittest.skipUnless(seam_built() and database.BACKEND == "postgresql",

@@ -215,6 +215,19 @@ async function run() {
   await waitForText(".notice", /Resumed/);
   await page.waitForSelector(`button[aria-label="pause ${brokenKey}"]`);
 
+  step("redeliveries: count what a filter chooses, then create a job and see it end");
+  await page.click('nav a[href="#/redeliveries"]');
+  await waitForText("h1", /^Redeliveries$/);
+  await page.select("#redelivery-status", "pending");
+  await page.type("#redelivery-prefix", "http://127.0.0.1:1/nothing-here");
+  await page.click("#redelivery-count");
+  await waitForText(".notice", /0 tasks match now/);
+  await page.type("#redelivery-reason", "browser check");
+  await page.click("#redelivery-create");
+  await waitForText(".notice", /Job \d+ created/);
+  await waitForText("main table", /done/);
+  await shot("10c-redeliveries");
+
   step("alerts");
   await page.click('nav a[href="#/alerts"]');
   await waitForText("h1", /^Alerts$/);

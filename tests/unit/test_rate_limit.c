@@ -113,6 +113,32 @@ static void test_bucket_waits_for_the_next_token(void **state)
     assert_int_equal(rate_bucket_take(&tat, now + 60000000, &limit, 5, &wait), 1);
 }
 
+static void test_bucket_after_a_faster_rate_and_a_late_charge(void **state)
+{
+    (void)state;
+    RateLimit slow, fast;
+    char err[128];
+    assert_int_equal(rate_limit_parse("60/min", &slow, err, sizeof err), 0);
+    slow.burst = 20;
+    assert_int_equal(rate_limit_parse("100/s", &fast, err, sizeof err), 0);
+    int64_t tat = 0, wait = 0, now = 1000000000;
+    assert_int_equal(rate_bucket_take(&tat, now, &slow, 20, &wait), 20);
+    /* Twenty seconds charged at the old rate; a reload raised it: a burst at
+     * most is owed under the new one, not twenty seconds. */
+    assert_int_equal(rate_bucket_take(&tat, now, &fast, 5, &wait), 0);
+    assert_true(wait <= fast.interval_us);
+    assert_int_equal(rate_bucket_take(&tat, now + fast.interval_us, &fast, 5, &wait), 1);
+    /* Tokens taken at NOW whose requests go out a second later count from then. */
+    int64_t late = 0;
+    assert_int_equal(rate_bucket_take(&late, now, &fast, 10, &wait), 10);
+    rate_bucket_charge(&late, now + 1000000, &fast, 10);
+    assert_int_equal(late, now + 1000000 + 10 * fast.interval_us);
+    assert_int_equal(rate_bucket_take(&late, now + 1000000, &fast, 10, &wait), 0);
+    /* A charge never lowers what is owed. */
+    rate_bucket_charge(&late, now, &fast, 1);
+    assert_int_equal(late, now + 1000000 + 10 * fast.interval_us);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_rates_reject_malformed),
         cmocka_unit_test(test_bucket_keeps_the_rate_in_every_window),
         cmocka_unit_test(test_bucket_waits_for_the_next_token),
+        cmocka_unit_test(test_bucket_after_a_faster_rate_and_a_late_charge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,6 +113,7 @@ typedef enum {
     PG_SQL_CLAIM_PROBE,
     PG_SQL_CLAIM_UNGATED,
     PG_SQL_CLAIM_UNHELD,
+    PG_SQL_CLAIM_PROBE_UNHELD,
     PG_SQL_RESCUE_SELECT_UNGATED,
     PG_SQL_BREAKER_READ,
     PG_SQL_BREAKER_READ_LOCK,
@@ -120,8 +121,21 @@ typedef enum {
     PG_SQL_BREAKER_WRITE,
     PG_SQL_RATE_TAKE,
     PG_SQL_RATE_GIVE_BACK,
+    PG_SQL_RATE_CHARGE,
     PG_SQL_RECEIVER_HOLD,
     PG_SQL_RECEIVER_HELD,
+    PG_SQL_REDELIVERY_COUNT,
+    PG_SQL_REDELIVERY_TASKS,
+    PG_SQL_TASK_NEWEST,
+    PG_SQL_REDELIVERY_INSERT,
+    PG_SQL_REDELIVERY_RUNNING,
+    PG_SQL_REDELIVERY_GET,
+    PG_SQL_REDELIVERY_LIST,
+    PG_SQL_REDELIVERY_CANCEL,
+    PG_SQL_REDELIVERY_CLAIM,
+    PG_SQL_REDELIVERY_LOCK,
+    PG_SQL_REDELIVERY_LOCK_TASKS,
+    PG_SQL_REDELIVERY_ADVANCE,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -387,6 +401,8 @@ int pg_schema_version(Store *base);
 #define PG_SCHEMA_RECEIVERS 13
 /* receiver_rates and receivers.held_until (migration 014), held back alike. */
 #define PG_SCHEMA_RATES 14
+/* redelivery_jobs (migration 015), held back alike. */
+#define PG_SCHEMA_REDELIVERY 15
 
 /* Whether the schema has migration VERSION: as read at start, or again at
  * most every PG_SCHEMA_RECHECK_MS while it did not (another heraldd's
@@ -494,10 +510,11 @@ int pg_breaker_read(Store *base, const char *receiver, bool lock, StoreBreaker *
                     bool *found, char *err, size_t errlen);
 bool pg_breaker_ready(Store *base);
 StoreResult pg_rate_take(Store *base, const char *receiver, const RateLimit *limit,
-                         int64_t want, int64_t *granted, int64_t *wait_ms, char *err,
-                         size_t errlen);
+                         int64_t want, StoreRateTake *out, char *err, size_t errlen);
 int pg_rate_give_back(Store *base, const char *receiver, const RateLimit *limit, int64_t count,
-                      char *err, size_t errlen);
+                      const StoreRateTake *take, char *err, size_t errlen);
+int pg_rate_charge(Store *base, const char *receiver, const RateLimit *limit, int64_t count,
+                   char *err, size_t errlen);
 int pg_receiver_hold(Store *base, const char *receiver, int64_t hold_ms, int64_t now, char *err,
                      size_t errlen);
 int pg_receiver_held(Store *base, const char *receiver, int64_t *held_ms, char *err,
@@ -516,5 +533,30 @@ int pg_receiver_action_insert(Store *base, const char *receiver, const char *act
 int pg_receiver_action_list(Store *base, const char *receiver, int64_t before, int limit,
                             StoreReceiverAction **out, size_t *count, char *err, size_t errlen);
 int pg_older_instances(Store *base, int version, int64_t *count, char *err, size_t errlen);
+
+int pg_redelivery_count(Store *base, const RedeliveryFilter *filter, int64_t after_id,
+                        int64_t through_id, int64_t *count, char *err, size_t errlen);
+int pg_task_newest_id(Store *base, int64_t *id, char *err, size_t errlen);
+int pg_redelivery_insert(Store *base, RedeliveryJob *job, int64_t now, char *err, size_t errlen);
+int pg_redelivery_running(Store *base, const RedeliveryFilter *filter, int64_t *id, char *err,
+                          size_t errlen);
+StoreResult pg_redelivery_get(Store *base, int64_t id, RedeliveryJob *out, char *err,
+                              size_t errlen);
+int pg_redelivery_list(Store *base, int64_t before, int limit, RedeliveryJob **out,
+                       size_t *count, char *err, size_t errlen);
+int pg_redelivery_cancel(Store *base, int64_t id, const char *actor, int64_t now, bool *changed,
+                         char *err, size_t errlen);
+StoreResult pg_redelivery_claim(Store *base, const char *token, int64_t lease_ms, int64_t now,
+                                RedeliveryJob *out, char *err, size_t errlen);
+StoreResult pg_redelivery_lock(Store *base, int64_t id, const char *token, int64_t *cursor_id,
+                               char *err, size_t errlen);
+int pg_redelivery_tasks(Store *base, const RedeliveryJob *job, int limit,
+                        StoreRedeliveryTask **out, size_t *count, char *err, size_t errlen);
+int pg_redelivery_lock_tasks(Store *base, const StoreRedeliveryTask *tasks, size_t count,
+                             size_t *usable, char *err, size_t errlen);
+StoreResult pg_redelivery_advance(Store *base, const RedeliveryJob *job, const char *token,
+                                  const StoreRedeliveryAdvance *advance, int64_t now, char *err,
+                                  size_t errlen);
+bool pg_redelivery_ready(Store *base);
 
 #endif

@@ -66,6 +66,8 @@ StoreResult pg_manual_retry_task(Store *base, int64_t task_id, const ManualRepai
     pg_param_bool(&params, repair->replace_headers);
     pg_param_text(&params, repair->headers_json);
     pg_param_bool(&params, repair->redeliver);
+    pg_param_bool(&params, repair->hasten);
+    pg_param_text(&params, repair->expect_status);
     PGresult *result =
         pg_run(pg_of(base), PG_SQL_MANUAL_RETRY_TASK, &params, "retry task", err, errlen);
     if (result == NULL)

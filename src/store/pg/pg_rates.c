@@ -14,8 +14,7 @@
 #include "pg.h"
 
 StoreResult pg_rate_take(Store *base, const char *receiver, const RateLimit *limit,
-                         int64_t want, int64_t *granted, int64_t *wait_ms, char *err,
-                         size_t errlen)
+                         int64_t want, StoreRateTake *out, char *err, size_t errlen)
 {
     PgStore *store = pg_of(base);
     if (!pg_schema_has(store, PG_SCHEMA_RATES))
@@ -29,29 +28,47 @@ StoreResult pg_rate_take(Store *base, const char *receiver, const RateLimit *lim
                               err, errlen);
     if (result == NULL)
         return STORE_ERROR;
-    *granted = pg_column_int64(result, 0, 0);
+    out->granted = pg_column_int64(result, 0, 0);
     int64_t tat_us = pg_column_int64(result, 0, 1);
-    int64_t now_us = pg_column_int64(result, 0, 2);
+    out->stamp_us = pg_column_int64(result, 0, 2);
     PQclear(result);
     /* As rate_bucket_take: the next token is free once TAT - NOW < burst * interval. */
-    int64_t next_us = tat_us - (limit->burst - 1) * limit->interval_us - now_us;
-    *wait_ms = next_us > 0 ? (next_us + 999) / 1000 : 0;
+    int64_t next_us = tat_us - (limit->burst - 1) * limit->interval_us - out->stamp_us;
+    out->wait_ms = next_us > 0 ? (next_us + 999) / 1000 : 0;
     return STORE_OK;
 }
 
-int pg_rate_give_back(Store *base, const char *receiver, const RateLimit *limit, int64_t count,
-                      char *err, size_t errlen)
+/* Runs SQL on RECEIVER's bucket with the interval, COUNT and, for a
+ * give-back, the take's STAMP. */
+static int pg_rate_update(Store *base, PgSql sql, const char *receiver, const RateLimit *limit,
+                          int64_t count, int64_t stamp_us, const char *what, char *err,
+                          size_t errlen)
 {
     PgParams params = {0};
     pg_param_text(&params, receiver);
     pg_param_int64(&params, limit->interval_us);
     pg_param_int64(&params, count);
-    PGresult *result = pg_run(pg_of(base), PG_SQL_RATE_GIVE_BACK, &params,
-                              "give rate tokens back", err, errlen);
+    if (sql == PG_SQL_RATE_GIVE_BACK)
+        pg_param_int64(&params, stamp_us);
+    PGresult *result = pg_run(pg_of(base), sql, &params, what, err, errlen);
     if (result == NULL)
         return -1;
     PQclear(result);
     return 0;
+}
+
+int pg_rate_give_back(Store *base, const char *receiver, const RateLimit *limit, int64_t count,
+                      const StoreRateTake *take, char *err, size_t errlen)
+{
+    return pg_rate_update(base, PG_SQL_RATE_GIVE_BACK, receiver, limit, count, take->stamp_us,
+                          "give rate tokens back", err, errlen);
+}
+
+int pg_rate_charge(Store *base, const char *receiver, const RateLimit *limit, int64_t count,
+                   char *err, size_t errlen)
+{
+    return pg_rate_update(base, PG_SQL_RATE_CHARGE, receiver, limit, count, 0,
+                          "count late requests in the rate", err, errlen);
 }
 
 int pg_receiver_hold(Store *base, const char *receiver, int64_t hold_ms, int64_t now, char *err,

@@ -167,8 +167,10 @@ int pg_claim_probe(Store *base, const char *host, int64_t now, int64_t lease_ms,
     pg_param_int64(&params, now);
     pg_param_int64(&params, lease_ms);
     pg_param_text(&params, claim_token);
-    PGresult *result = pg_run(pg_of(base), PG_SQL_CLAIM_PROBE, &params, "claim a probe", err,
-                              errlen);
+    /* From migration 014 a receiver's Retry-After hold (any heraldd's) holds its probe too. */
+    PgSql sql = pg_schema_has(pg_of(base), PG_SCHEMA_RATES) ? PG_SQL_CLAIM_PROBE
+                                                            : PG_SQL_CLAIM_PROBE_UNHELD;
+    PGresult *result = pg_run(pg_of(base), sql, &params, "claim a probe", err, errlen);
     if (result == NULL)
         return -1;
     int status = 0;

@@ -3,73 +3,11 @@
  * backend, indexed by PgSql (pg.h), each with the parameters it takes in
  * order. Parameters carry explicit casts, so a statement's types never
  * depend on inference. The filtered listings build theirs in pg_tasks.c and
- * pg_manual.c.
+ * pg_manual.c; the pieces several statements share are in pg_sql_parts.h.
  */
 #include "pg.h"
 
-#define PG_TASKS_WITH_BODIES "tasks t JOIN task_bodies b ON b.task_id = t.id"
-
-#define PG_ALERT_COLUMNS                                                                           \
-    "id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"           \
-    " command_sent_at, instance"
-
-/* A leader's fence (store.h, StoreFence): true while the lease of holder
- * HOLDER has term TERM and has not expired by the server's clock. FOR SHARE
- * keeps the row (and so the term) as it is until the transaction ends: a
- * takeover's UPDATE waits for it, then finds the newer lease. */
-#define PG_FENCE(holder, term)                                                                     \
-    "EXISTS (SELECT 1 FROM leadership WHERE name = 'herald' AND holder = " holder "::text"       \
-    " AND term = " term "::bigint AND expires_at > " PG_CLOCK_MS " FOR SHARE)"
-
-/* True unless WRITTEN (a URL as written, or NULL) is what a keyless task of
- * TYPE and ID stored before herald normalised URLs is known by. Only such
- * old tasks can be known by a URL not in its normal form, and none is ever
- * added, so this needs no unique index to hold against other writers. */
-#define PG_WRITTEN_ABSENT(type, id, written)                                                       \
-    "(" written " IS NULL OR NOT EXISTS (SELECT 1 FROM tasks o WHERE o.idempotency_key IS NULL"    \
-    " AND o.business_type = " type " AND o.business_id = " id                                      \
-    " AND md5(coalesce(o.dedup_url, o.target_url)) = md5(" written ")"                             \
-    " AND coalesce(o.dedup_url, o.target_url) = " written "))"
-
-/* Makes the tasks SELECT gives (task_id, target_host, due_at) due in the
- * hot queue (migration 009), whether or not they have a row there. */
-#define PG_QUEUE_DUE(select)                                                                       \
-    "INSERT INTO task_queue (task_id, target_host, due_at) " select                                \
-    " ON CONFLICT (task_id) DO UPDATE SET target_host = excluded.target_host,"                    \
-    " due_at = excluded.due_at, delivering = false, lease_until = NULL"
-
-/* PG_SQL_CLAIM's text with GATE, the condition on the receiver's row (see
- * there), so its variant before the receivers table differs by that alone. */
-#define PG_CLAIM_SQL(gate)                                                                    \
-    "WITH due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"                \
-    " ON t.id = q.task_id WHERE NOT q.delivering AND q.target_host = $1::text"                 \
-    " AND q.due_at <= $2::bigint AND t.status = 'pending'" gate                                \
-    " ORDER BY q.due_at LIMIT $3::integer FOR UPDATE OF q, t SKIP LOCKED),"                    \
-    " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"        \
-    " next_attempt_at = " PG_CLOCK_MS " + $4::bigint, claim_token = $5::text,"                 \
-    " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"                       \
-    " leased AS (UPDATE task_queue q SET delivering = true,"                                   \
-    " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"        \
-    " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
-
-/* PG_SQL_RATE_TAKE's tokens taken from an existing bucket r ($2 the
- * interval, $3 the burst, $4 wanted; excluded.taken_at_us the clock). */
-#define PG_RATE_TAKEN                                                                              \
-    "greatest(0, least($4, (excluded.taken_at_us + $3 * $2"                                       \
-    " - greatest(r.tat_us, excluded.taken_at_us)) / $2))"
-
-/* PG_SQL_RESCUE_SELECT's text with OPEN, whether the task's receiver's
- * circuit is open, so its variant before migration 013 differs by that alone. */
-#define PG_RESCUE_SQL(open)                                                                   \
-    "SELECT t.id, t.attempts, t.max_retry, t.updated_at, t.last_status_code,"                  \
-    " (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"                             \
-    " WHERE a.task_id = t.id ORDER BY a.attempt DESC, a.id DESC"                               \
-    " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) " - 1) AS latest"                           \
-    " WHERE latest.error_class = 'interrupted'), t.claim_token, t.target_host, " open         \
-    " FROM task_queue q JOIN tasks t ON t.id = q.task_id WHERE q.delivering"                   \
-    " AND t.status = 'delivering' AND ($1::boolean OR q.lease_until <= " PG_CLOCK_MS ")"       \
-    " AND ($1 OR t.next_attempt_at <= " PG_CLOCK_MS ")"                                        \
-    " ORDER BY t.id FOR UPDATE OF t SKIP LOCKED"
+#include "pg_sql_parts.h"
 
 const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_PING] = "SELECT 1",
@@ -270,17 +208,22 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         "SELECT id FROM manual WHERE task_id = $1::bigint AND state = 'open' FOR UPDATE",
     /* task_id, now, budget, target_url (NULL: unchanged), target_host,
      * has_payload, payload_is_json, payload, has_headers, headers, redeliver
-     * (a task that succeeded is taken too). A fresh
-     * budget on top of the attempts made, so attempt numbers keep growing. */
+     * (a task that succeeded is taken too), hasten (a pending one too, made
+     * due now: a redelivery job), expect (NULL, or only a task with this
+     * status: a job's filter, as it chose the task). A fresh
+     * budget on top of the attempts made, so attempt numbers keep growing (a
+     * pending task a job hastens keeps a larger budget it has). */
     [PG_SQL_MANUAL_RETRY_TASK] =
         "WITH t AS (UPDATE tasks SET status = 'pending', next_attempt_at = $2::bigint,"
-        " updated_at = $2, max_retry = attempts + $3::integer,"
+        " updated_at = $2, max_retry = CASE WHEN status = 'pending'"
+        " THEN greatest(max_retry, attempts + $3::integer) ELSE attempts + $3 END,"
         " target_url = coalesce($4::text, target_url),"
         " target_host = coalesce($5::text, target_host),"
         " dedup_url = CASE WHEN $4 IS NULL THEN dedup_url"
         " ELSE coalesce(dedup_url, target_url) END,"
         " payload_is_json = CASE WHEN $6::boolean THEN $7::boolean ELSE payload_is_json END"
-        " WHERE id = $1::bigint AND (status = 'failed' OR ($11::boolean AND status = 'succeeded'))"
+        " WHERE id = $1::bigint AND (status = 'failed' OR ($11::boolean AND status = 'succeeded')"
+        " OR ($12::boolean AND status = 'pending')) AND ($13::text IS NULL OR status = $13)"
         " RETURNING id, target_host),"
         " queued AS (" PG_QUEUE_DUE("SELECT id, target_host, $2 FROM t") "),"
         " body AS (UPDATE task_bodies"
@@ -469,24 +412,10 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * counting a failure, another heraldd's probe), then one due task as
      * PG_SQL_CLAIM takes it; the row names the claim's token as its probe,
      * leased on the server's clock, only if a task was claimed. */
-    [PG_SQL_CLAIM_PROBE] =
-        "WITH gate AS MATERIALIZED (SELECT r.receiver FROM receivers r"
-        " WHERE r.receiver = $1::text AND r.breaker_open AND NOT r.paused"
-        " AND r.next_probe_at <= " PG_CLOCK_MS
-        " AND (r.probe_token IS NULL OR r.probe_until <= " PG_CLOCK_MS ")"
-        " FOR UPDATE SKIP LOCKED),"
-        " due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"
-        " ON t.id = q.task_id WHERE EXISTS (SELECT 1 FROM gate) AND NOT q.delivering"
-        " AND q.target_host = $1 AND q.due_at <= $2::bigint AND t.status = 'pending'"
-        " ORDER BY q.due_at LIMIT 1 FOR UPDATE OF q, t SKIP LOCKED),"
-        " probe AS (UPDATE receivers r SET probe_token = $4::text,"
-        " probe_until = " PG_CLOCK_MS " + $3::bigint FROM due WHERE r.receiver = $1),"
-        " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"
-        " next_attempt_at = " PG_CLOCK_MS " + $3, claim_token = $4,"
-        " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"
-        " leased AS (UPDATE task_queue q SET delivering = true,"
-        " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"
-        " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id",
+    [PG_SQL_CLAIM_PROBE] = PG_CLAIM_PROBE_SQL(" AND (r.held_until IS NULL"
+                                              " OR r.held_until <= " PG_CLOCK_MS ")"),
+    /* The same before migration 014: no receiver is held (Retry-After) yet. */
+    [PG_SQL_CLAIM_PROBE_UNHELD] = PG_CLAIM_PROBE_SQL(""),
     /* receiver */
     [PG_SQL_BREAKER_READ] =
         "SELECT breaker_open, failures, coalesce(opened_at, 0), coalesce(probe_interval_ms, 0),"
@@ -518,12 +447,18 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         "INSERT INTO receiver_rates AS r (receiver, tat_us, granted, taken_at_us)"
         " SELECT $1::text, n.us + least($4::bigint, $3::bigint) * $2::bigint, least($4, $3), n.us"
         " FROM (SELECT " PG_CLOCK_US " AS us) n ON CONFLICT (receiver) DO UPDATE"
-        " SET granted = " PG_RATE_TAKEN ", tat_us = greatest(r.tat_us, excluded.taken_at_us)"
+        " SET granted = " PG_RATE_TAKEN ", tat_us = " PG_RATE_TAT
         " + " PG_RATE_TAKEN " * $2, taken_at_us = excluded.taken_at_us"
         " RETURNING granted, tat_us, taken_at_us",
-    /* receiver, interval_us, count: tokens taken and not used, given back. */
+    /* receiver, interval_us, count, the take's clock: tokens taken and not
+     * used, given back only if no take came since (store_rate_give_back). */
     [PG_SQL_RATE_GIVE_BACK] = "UPDATE receiver_rates SET tat_us = tat_us - $2::bigint * $3::bigint"
-                              " WHERE receiver = $1::text",
+                              " WHERE receiver = $1::text AND taken_at_us = $4::bigint",
+    /* receiver, interval_us, count: COUNT requests go out now
+     * (store_rate_charge); a give-back from before it no longer applies. */
+    [PG_SQL_RATE_CHARGE] =
+        "UPDATE receiver_rates SET tat_us = greatest(tat_us, " PG_CLOCK_US " + $2::bigint"
+        " * $3::bigint), taken_at_us = " PG_CLOCK_US " WHERE receiver = $1::text",
     /* receiver, hold_ms, now. A 429 or 503 with Retry-After: the receiver is
      * held until then on the server's clock, or longer if it is already. */
     [PG_SQL_RECEIVER_HOLD] =
@@ -534,5 +469,73 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* receiver: how much of its hold is left, in ms (none: no row) */
     [PG_SQL_RECEIVER_HELD] = "SELECT greatest(coalesce(held_until, 0) - " PG_CLOCK_MS ", 0)"
                              " FROM receivers WHERE receiver = $1::text",
+    /* Redelivery jobs (store_redelivery.c): after, through, status, type,
+     * receiver, prefix, from, to, class (NULL: any) */
+    [PG_SQL_REDELIVERY_COUNT] = "SELECT count(*) FROM tasks t WHERE " PG_REDELIVERY_MATCH,
+    /* ... then limit */
+    [PG_SQL_REDELIVERY_TASKS] = "SELECT t.id, t.business_type FROM tasks t WHERE "
+                                PG_REDELIVERY_MATCH " ORDER BY t.id LIMIT $10::integer",
+    [PG_SQL_TASK_NEWEST] = "SELECT coalesce(max(id), 0) FROM tasks",
+    /* type, receiver, prefix, status, class, from, to, full, pace, reason,
+     * actor, through, matched, now */
+    [PG_SQL_REDELIVERY_INSERT] =
+        "INSERT INTO redelivery_jobs (state, business_type, receiver, url_prefix, task_status,"
+        " error_class, created_from, created_to, full_schedule, pace, reason, actor, through_id,"
+        " matched, created_at, updated_at) VALUES ('running', $1::text, $2::text, $3::text,"
+        " $4::text, $5::text, $6::bigint, $7::bigint, $8::boolean, $9::integer, $10::text,"
+        " $11::text, $12::bigint, $13::bigint, $14::bigint, $14) RETURNING id",
+    /* status, type, receiver, prefix, from, to, class */
+    [PG_SQL_REDELIVERY_RUNNING] =
+        "SELECT id FROM redelivery_jobs WHERE state = 'running' AND task_status = $1::text"
+        " AND business_type IS NOT DISTINCT FROM $2::text"
+        " AND receiver IS NOT DISTINCT FROM $3::text AND url_prefix IS NOT DISTINCT FROM $4::text"
+        " AND created_from IS NOT DISTINCT FROM $5::bigint"
+        " AND created_to IS NOT DISTINCT FROM $6::bigint"
+        " AND error_class IS NOT DISTINCT FROM $7::text LIMIT 1",
+    [PG_SQL_REDELIVERY_GET] =
+        "SELECT " STORE_REDELIVERY_COLUMNS " FROM redelivery_jobs WHERE id = $1::bigint",
+    /* before, limit */
+    [PG_SQL_REDELIVERY_LIST] = "SELECT " STORE_REDELIVERY_COLUMNS " FROM redelivery_jobs"
+                               " WHERE id < $1::bigint ORDER BY id DESC LIMIT $2::integer",
+    /* id, actor, now */
+    [PG_SQL_REDELIVERY_CANCEL] =
+        "UPDATE redelivery_jobs SET state = 'cancelled', cancelled_by = $2::text,"
+        " finished_at = $3::bigint, updated_at = $3, lease_token = NULL"
+        " WHERE id = $1::bigint AND state = 'running' RETURNING id",
+    /* token, lease_ms, now. The lease on the server's clock, which every
+     * heraldd's claim compares alike; a job another session is claiming is
+     * passed over, not waited for. */
+    [PG_SQL_REDELIVERY_CLAIM] =
+        "UPDATE redelivery_jobs SET lease_token = $1::text,"
+        " lease_until = " PG_CLOCK_MS " + $2::bigint, updated_at = $3::bigint"
+        " WHERE id = (SELECT id FROM redelivery_jobs WHERE state = 'running'"
+        " AND (lease_until IS NULL OR lease_until <= " PG_CLOCK_MS ")"
+        " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " STORE_REDELIVERY_COLUMNS,
+    /* id, token: the job's row locked for the step, its cursor read, while the
+     * token holds it (a cancel or a takeover waits for the step, or the step
+     * finds it gone). */
+    [PG_SQL_REDELIVERY_LOCK] = "SELECT cursor_id FROM redelivery_jobs WHERE id = $1::bigint"
+                               " AND lease_token = $2::text AND state = 'running' FOR UPDATE",
+    /* ids (in order): the first of them that could not be locked, or whose
+     * open manual entry could not be (none: every one is locked now). */
+    [PG_SQL_REDELIVERY_LOCK_TASKS] =
+        "WITH chunk AS MATERIALIZED (SELECT unnest($1::bigint[]) AS id),"
+        " tasks_locked AS MATERIALIZED (SELECT t.id FROM tasks t WHERE t.id = ANY($1)"
+        " ORDER BY t.id FOR UPDATE SKIP LOCKED),"
+        " entries AS MATERIALIZED (SELECT m.task_id FROM manual m WHERE m.task_id = ANY($1)"
+        " AND m.state = 'open'),"
+        " entries_locked AS MATERIALIZED (SELECT m.task_id FROM manual m WHERE m.task_id = ANY($1)"
+        " AND m.state = 'open' ORDER BY m.id FOR UPDATE SKIP LOCKED)"
+        " SELECT min(c.id) FROM chunk c WHERE c.id NOT IN (SELECT id FROM tasks_locked)"
+        " OR (c.id IN (SELECT task_id FROM entries)"
+        " AND c.id NOT IN (SELECT task_id FROM entries_locked))",
+    /* id, token, cursor, sent, skipped, done, lease_ms, now */
+    [PG_SQL_REDELIVERY_ADVANCE] =
+        "UPDATE redelivery_jobs SET cursor_id = $3::bigint, sent = sent + $4::bigint,"
+        " skipped = skipped + $5::bigint, lease_until = " PG_CLOCK_MS " + $7::bigint,"
+        " updated_at = $8::bigint, state = CASE WHEN $6::boolean THEN 'done' ELSE state END,"
+        " finished_at = CASE WHEN $6 THEN $8 ELSE finished_at END,"
+        " lease_token = CASE WHEN $6 THEN NULL ELSE lease_token END"
+        " WHERE id = $1::bigint AND lease_token = $2::text AND state = 'running' RETURNING id",
 };
 

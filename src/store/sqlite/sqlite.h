@@ -91,6 +91,17 @@ typedef enum {
     STORE_SQL_RECEIVER_ACTION_INSERT,
     STORE_SQL_RECEIVER_ACTION_LIST,
     STORE_SQL_PROBE_GATE,
+    STORE_SQL_REDELIVERY_COUNT,
+    STORE_SQL_REDELIVERY_TASKS,
+    STORE_SQL_TASK_NEWEST,
+    STORE_SQL_REDELIVERY_INSERT,
+    STORE_SQL_REDELIVERY_RUNNING,
+    STORE_SQL_REDELIVERY_GET,
+    STORE_SQL_REDELIVERY_LIST,
+    STORE_SQL_REDELIVERY_CANCEL,
+    STORE_SQL_REDELIVERY_CLAIM,
+    STORE_SQL_REDELIVERY_LOCK,
+    STORE_SQL_REDELIVERY_ADVANCE,
     STORE_SQL_BREAKER_READ,
     STORE_SQL_BREAKER_ENSURE,
     STORE_SQL_BREAKER_WRITE,
@@ -292,5 +303,28 @@ int sqlite_receiver_action_insert(Store *base, const char *receiver, const char 
 int sqlite_receiver_action_list(Store *base, const char *receiver, int64_t before, int limit,
                                 StoreReceiverAction **out, size_t *count, char *err,
                                 size_t errlen);
+
+int sqlite_redelivery_count(Store *base, const RedeliveryFilter *filter, int64_t after_id,
+                            int64_t through_id, int64_t *count, char *err, size_t errlen);
+int sqlite_task_newest_id(Store *base, int64_t *id, char *err, size_t errlen);
+int sqlite_redelivery_insert(Store *base, RedeliveryJob *job, int64_t now, char *err,
+                             size_t errlen);
+int sqlite_redelivery_running(Store *base, const RedeliveryFilter *filter, int64_t *id,
+                              char *err, size_t errlen);
+StoreResult sqlite_redelivery_get(Store *base, int64_t id, RedeliveryJob *out, char *err,
+                                  size_t errlen);
+int sqlite_redelivery_list(Store *base, int64_t before, int limit, RedeliveryJob **out,
+                           size_t *count, char *err, size_t errlen);
+int sqlite_redelivery_cancel(Store *base, int64_t id, const char *actor, int64_t now,
+                             bool *changed, char *err, size_t errlen);
+StoreResult sqlite_redelivery_claim(Store *base, const char *token, int64_t lease_ms,
+                                    int64_t now, RedeliveryJob *out, char *err, size_t errlen);
+StoreResult sqlite_redelivery_lock(Store *base, int64_t id, const char *token,
+                                   int64_t *cursor_id, char *err, size_t errlen);
+int sqlite_redelivery_tasks(Store *base, const RedeliveryJob *job, int limit,
+                            StoreRedeliveryTask **out, size_t *count, char *err, size_t errlen);
+StoreResult sqlite_redelivery_advance(Store *base, const RedeliveryJob *job, const char *token,
+                                      const StoreRedeliveryAdvance *advance, int64_t now,
+                                      char *err, size_t errlen);
 
 #endif

@@ -79,6 +79,8 @@ StoreResult sqlite_manual_retry_task(Store *base, int64_t task_id, const ManualR
     sqlite_bind_text(statement, ":headers", repair->headers_json);
     sqlite_bind_int64(statement, ":id", task_id);
     sqlite_bind_int64(statement, ":redeliver", repair->redeliver);
+    sqlite_bind_int64(statement, ":hasten", repair->hasten);
+    sqlite_bind_text(statement, ":expect", repair->expect_status);
     int rc = sqlite_step(store, statement);
     StoreResult result = STORE_OK;
     if (rc == SQLITE_ROW) {

@@ -16,6 +16,18 @@
     "EXISTS (SELECT 1 FROM leadership WHERE name = 'herald' AND holder = :holder"                  \
     " AND term = :term AND expires_at > :now)"
 
+/* The tasks a redelivery job's filter matches after its cursor and up to
+ * its bound (a NULL term: any); the latest attempt's class by the attempts
+ * log's index on (task_id, attempt). */
+#define SQLITE_REDELIVERY_MATCH                                                                    \
+    "t.id > :after AND t.id <= :through AND t.status = :status"                                   \
+    " AND (:type IS NULL OR t.business_type = :type)"                                              \
+    " AND (:receiver IS NULL OR t.target_host = :receiver)"                                        \
+    " AND (:prefix IS NULL OR substr(t.target_url, 1, length(:prefix)) = :prefix)"                \
+    " AND (:from IS NULL OR t.created_at >= :from) AND (:to IS NULL OR t.created_at < :to)"        \
+    " AND (:class IS NULL OR EXISTS (SELECT 1 FROM attempts a WHERE a.task_id = t.id"              \
+    " AND a.attempt = t.attempts AND a.error_class = :class))"
+
 const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_BEGIN] = "BEGIN IMMEDIATE",
     [STORE_SQL_COMMIT] = "COMMIT",
@@ -126,17 +138,20 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " ORDER BY attempt, id",
     [STORE_SQL_MANUAL_OPEN_ID] = "SELECT id FROM manual WHERE task_id = ? AND state = 'open'",
     /* A fresh budget on top of the attempts made, so attempt numbers keep
-     * growing and the history stays readable. */
+     * growing and the history stays readable (a pending task a redelivery job
+     * hastens keeps a larger budget it has). */
     [STORE_SQL_MANUAL_RETRY_TASK] =
         "UPDATE tasks SET status = 'pending', next_attempt_at = :now, updated_at = :now,"
-        " max_retry = attempts + :budget,"
+        " max_retry = CASE WHEN status = 'pending' THEN max(max_retry, attempts + :budget)"
+        " ELSE attempts + :budget END,"
         " target_url = coalesce(:url, target_url), target_host = coalesce(:host, target_host),"
         " dedup_url = CASE WHEN :url IS NULL THEN dedup_url"
         " ELSE coalesce(dedup_url, target_url) END,"
         " payload = CASE WHEN :has_payload THEN :payload ELSE payload END,"
         " payload_is_json = CASE WHEN :has_payload THEN :is_json ELSE payload_is_json END,"
         " headers = CASE WHEN :has_headers THEN :headers ELSE headers END"
-        " WHERE id = :id AND (status = 'failed' OR (:redeliver AND status = 'succeeded'))"
+        " WHERE id = :id AND (status = 'failed' OR (:redeliver AND status = 'succeeded')"
+        " OR (:hasten AND status = 'pending')) AND (:expect IS NULL OR status = :expect)"
         " RETURNING target_host",
     [STORE_SQL_MANUAL_CLOSE] =
         "UPDATE manual SET state = 'resolved', resolved_at = :now, resolution = :resolution,"
@@ -279,4 +294,45 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " probe_until = CASE WHEN :clear THEN NULL ELSE probe_until END,"
         " closed_at = CASE WHEN :closed THEN :now ELSE closed_at END, updated_at = :now"
         " WHERE receiver = :receiver",
+    /* Redelivery jobs (store_redelivery.c). */
+    [STORE_SQL_REDELIVERY_COUNT] = "SELECT count(*) FROM tasks t WHERE " SQLITE_REDELIVERY_MATCH,
+    [STORE_SQL_REDELIVERY_TASKS] = "SELECT t.id, t.business_type FROM tasks t WHERE "
+                                   SQLITE_REDELIVERY_MATCH " ORDER BY t.id LIMIT :limit",
+    [STORE_SQL_TASK_NEWEST] = "SELECT coalesce(max(id), 0) FROM tasks",
+    [STORE_SQL_REDELIVERY_INSERT] =
+        "INSERT INTO redelivery_jobs (state, business_type, receiver, url_prefix, task_status,"
+        " error_class, created_from, created_to, full_schedule, pace, reason, actor, through_id,"
+        " matched, created_at, updated_at) VALUES ('running', :type, :receiver, :prefix, :status,"
+        " :class, :from, :to, :full, :pace, :reason, :actor, :through, :matched, :now, :now)",
+    [STORE_SQL_REDELIVERY_RUNNING] =
+        "SELECT id FROM redelivery_jobs WHERE state = 'running' AND task_status = :status"
+        " AND business_type IS :type AND receiver IS :receiver AND url_prefix IS :prefix"
+        " AND error_class IS :class AND created_from IS :from AND created_to IS :to LIMIT 1",
+    [STORE_SQL_REDELIVERY_GET] =
+        "SELECT " STORE_REDELIVERY_COLUMNS " FROM redelivery_jobs WHERE id = :id",
+    [STORE_SQL_REDELIVERY_LIST] = "SELECT " STORE_REDELIVERY_COLUMNS " FROM redelivery_jobs"
+                                  " WHERE id < :before ORDER BY id DESC LIMIT :limit",
+    [STORE_SQL_REDELIVERY_CANCEL] =
+        "UPDATE redelivery_jobs SET state = 'cancelled', cancelled_by = :actor,"
+        " finished_at = :now, updated_at = :now, lease_token = NULL"
+        " WHERE id = :id AND state = 'running' RETURNING id",
+    /* One heraldd has the database (its lock file says so) and one
+     * redeliverer: a lease left by its last run is its own, and a restart
+     * goes on at once. */
+    [STORE_SQL_REDELIVERY_CLAIM] =
+        "UPDATE redelivery_jobs SET lease_token = :token, lease_until = :now + :lease,"
+        " updated_at = :now WHERE id = (SELECT id FROM redelivery_jobs WHERE state = 'running'"
+        " ORDER BY id LIMIT 1)"
+        " RETURNING " STORE_REDELIVERY_COLUMNS,
+    /* The writer's transaction holds the database: no row lock to take. */
+    [STORE_SQL_REDELIVERY_LOCK] = "SELECT cursor_id FROM redelivery_jobs WHERE id = :id"
+                                  " AND lease_token = :token AND state = 'running'",
+    [STORE_SQL_REDELIVERY_ADVANCE] =
+        "UPDATE redelivery_jobs SET cursor_id = :cursor, sent = sent + :sent,"
+        " skipped = skipped + :skipped, lease_until = :now + :lease, updated_at = :now,"
+        " state = CASE WHEN :done THEN 'done' ELSE state END,"
+        " finished_at = CASE WHEN :done THEN :now ELSE finished_at END,"
+        " lease_token = CASE WHEN :done THEN NULL ELSE lease_token END"
+        " WHERE id = :id AND lease_token = :token AND state = 'running' RETURNING id",
 };
+

@@ -1,0 +1,110 @@
+/*
+ * store/pg_sql_parts: the pieces of SQL text several of pg_sql.c's
+ * statements share (a fence, a claim with or without a gate, a filter's
+ * match, a rate bucket's arithmetic), as string-literal macros. Included by
+ * pg_sql.c only.
+ */
+#ifndef HERALD_PG_SQL_PARTS_H
+#define HERALD_PG_SQL_PARTS_H
+
+#include "pg.h"
+
+#define PG_TASKS_WITH_BODIES "tasks t JOIN task_bodies b ON b.task_id = t.id"
+
+#define PG_ALERT_COLUMNS                                                                           \
+    "id, kind, state, count, details, created_at, sent_at, send_error, webhook_sent_at,"           \
+    " command_sent_at, instance"
+
+/* A leader's fence (store.h, StoreFence): true while the lease of holder
+ * HOLDER has term TERM and has not expired by the server's clock. FOR SHARE
+ * keeps the row (and so the term) as it is until the transaction ends: a
+ * takeover's UPDATE waits for it, then finds the newer lease. */
+#define PG_FENCE(holder, term)                                                                     \
+    "EXISTS (SELECT 1 FROM leadership WHERE name = 'herald' AND holder = " holder "::text"       \
+    " AND term = " term "::bigint AND expires_at > " PG_CLOCK_MS " FOR SHARE)"
+
+/* True unless WRITTEN (a URL as written, or NULL) is what a keyless task of
+ * TYPE and ID stored before herald normalised URLs is known by. Only such
+ * old tasks can be known by a URL not in its normal form, and none is ever
+ * added, so this needs no unique index to hold against other writers. */
+#define PG_WRITTEN_ABSENT(type, id, written)                                                       \
+    "(" written " IS NULL OR NOT EXISTS (SELECT 1 FROM tasks o WHERE o.idempotency_key IS NULL"    \
+    " AND o.business_type = " type " AND o.business_id = " id                                      \
+    " AND md5(coalesce(o.dedup_url, o.target_url)) = md5(" written ")"                             \
+    " AND coalesce(o.dedup_url, o.target_url) = " written "))"
+
+/* Makes the tasks SELECT gives (task_id, target_host, due_at) due in the
+ * hot queue (migration 009), whether or not they have a row there. */
+#define PG_QUEUE_DUE(select)                                                                       \
+    "INSERT INTO task_queue (task_id, target_host, due_at) " select                                \
+    " ON CONFLICT (task_id) DO UPDATE SET target_host = excluded.target_host,"                    \
+    " due_at = excluded.due_at, delivering = false, lease_until = NULL"
+
+/* PG_SQL_CLAIM's text with GATE, the condition on the receiver's row (see
+ * there), so its variant before the receivers table differs by that alone. */
+#define PG_CLAIM_SQL(gate)                                                                    \
+    "WITH due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"                \
+    " ON t.id = q.task_id WHERE NOT q.delivering AND q.target_host = $1::text"                 \
+    " AND q.due_at <= $2::bigint AND t.status = 'pending'" gate                                \
+    " ORDER BY q.due_at LIMIT $3::integer FOR UPDATE OF q, t SKIP LOCKED),"                    \
+    " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"        \
+    " next_attempt_at = " PG_CLOCK_MS " + $4::bigint, claim_token = $5::text,"                 \
+    " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"                       \
+    " leased AS (UPDATE task_queue q SET delivering = true,"                                   \
+    " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"        \
+    " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
+
+/* The tasks a redelivery job's filter matches after its cursor and up to
+ * its bound ($1, $2); a NULL term matches any. */
+#define PG_REDELIVERY_MATCH                                                                        \
+    "t.id > $1::bigint AND t.id <= $2::bigint AND t.status = $3::text"                            \
+    " AND ($4::text IS NULL OR t.business_type = $4) AND ($5::text IS NULL OR t.target_host = $5)" \
+    " AND ($6::text IS NULL OR substr(t.target_url, 1, length($6)) = $6)"                         \
+    " AND ($7::bigint IS NULL OR t.created_at >= $7) AND ($8::bigint IS NULL OR t.created_at < $8)"\
+    " AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM attempts a WHERE a.task_id = t.id"           \
+    " AND a.attempt = t.attempts AND a.error_class = $9))"
+
+/* PG_SQL_RATE_TAKE's tokens taken from an existing bucket r ($2 the
+ * interval, $3 the burst, $4 wanted; excluded.taken_at_us the clock), from
+ * its TAT as rate_bucket_take reads it: not in the past, and no more than a
+ * burst ahead (a bucket charged under a slower rate). */
+#define PG_RATE_TAT                                                                                \
+    "least(greatest(r.tat_us, excluded.taken_at_us), excluded.taken_at_us + $3 * $2)"
+#define PG_RATE_TAKEN                                                                              \
+    "greatest(0, least($4, (excluded.taken_at_us + $3 * $2 - " PG_RATE_TAT ") / $2))"
+
+/* PG_SQL_CLAIM_PROBE's text with HELD, the condition on the receiver's
+ * Retry-After hold, so its variant before migration 014 differs by that alone. */
+#define PG_CLAIM_PROBE_SQL(held)                                                                   \
+    "WITH gate AS MATERIALIZED (SELECT r.receiver FROM receivers r"                                \
+    " WHERE r.receiver = $1::text AND r.breaker_open AND NOT r.paused"                             \
+    " AND r.next_probe_at <= " PG_CLOCK_MS                                                         \
+    " AND (r.probe_token IS NULL OR r.probe_until <= " PG_CLOCK_MS ")" held                        \
+    " FOR UPDATE SKIP LOCKED),"                                                                    \
+    " due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"                        \
+    " ON t.id = q.task_id WHERE EXISTS (SELECT 1 FROM gate) AND NOT q.delivering"                  \
+    " AND q.target_host = $1 AND q.due_at <= $2::bigint AND t.status = 'pending'"                  \
+    " ORDER BY q.due_at LIMIT 1 FOR UPDATE OF q, t SKIP LOCKED),"                                  \
+    " probe AS (UPDATE receivers r SET probe_token = $4::text,"                                    \
+    " probe_until = " PG_CLOCK_MS " + $3::bigint FROM due WHERE r.receiver = $1),"                 \
+    " claimed AS (UPDATE tasks t SET status = 'delivering', attempts = t.attempts + 1,"            \
+    " next_attempt_at = " PG_CLOCK_MS " + $3, claim_token = $4,"                                   \
+    " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"                           \
+    " leased AS (UPDATE task_queue q SET delivering = true,"                                       \
+    " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"            \
+    " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
+
+/* PG_SQL_RESCUE_SELECT's text with OPEN, whether the task's receiver's
+ * circuit is open, so its variant before migration 013 differs by that alone. */
+#define PG_RESCUE_SQL(open)                                                                   \
+    "SELECT t.id, t.attempts, t.max_retry, t.updated_at, t.last_status_code,"                  \
+    " (SELECT count(*) FROM (SELECT a.error_class FROM attempts a"                             \
+    " WHERE a.task_id = t.id ORDER BY a.attempt DESC, a.id DESC"                               \
+    " LIMIT " STORE_STRINGIFY(STORE_RESCUE_STREAK) " - 1) AS latest"                           \
+    " WHERE latest.error_class = 'interrupted'), t.claim_token, t.target_host, " open         \
+    " FROM task_queue q JOIN tasks t ON t.id = q.task_id WHERE q.delivering"                   \
+    " AND t.status = 'delivering' AND ($1::boolean OR q.lease_until <= " PG_CLOCK_MS ")"       \
+    " AND ($1 OR t.next_attempt_at <= " PG_CLOCK_MS ")"                                        \
+    " ORDER BY t.id FOR UPDATE OF t SKIP LOCKED"
+
+#endif
