@@ -3,8 +3,9 @@
  *   POST /v1/tasks/{id}/redeliver {"reason": "...", "schedule": "once"|"full"}
  * A task that succeeded or failed (in manual handling or resolved) is made
  * pending again, as it is, with its webhook-id, for one attempt ("once", the
- * default) or as many as its business type's max_retry ("full"; the waits
- * go on from its earlier attempts, as a manual retry's do); an open manual
+ * default) or as many as its business type's max_retry ("full"; its
+ * schedule starts again from the first wait, as after a manual retry:
+ * tasks.retry_base); an open manual
  * entry is closed as retried; the audit trail records the actor and the
  * reason (action "redeliver"). A task still pending or delivering is
  * refused (409 task_not_finished): it will be sent anyway. The write goes

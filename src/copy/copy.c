@@ -70,11 +70,12 @@ static const CopyTable copy_tables[] = {
     {"tasks",
      "id, webhook_id, business_id, business_type, target_url, target_host, dedup_url,"
      " payload_is_json, idempotency_key, request_hash, status, attempts, max_retry,"
-     " next_attempt_at, created_at, updated_at, last_status_code, last_error",
+     " next_attempt_at, created_at, updated_at, last_status_code, last_error, retry_base",
      "SELECT id, webhook_id, business_id, business_type, target_url, target_host, " COPY_TASK_DEDUP
      ", payload_is_json, idempotency_key, request_hash, status, attempts, max_retry,"
-     " next_attempt_at, created_at, updated_at, last_status_code, last_error FROM tasks ORDER BY id",
-     "itttttd" "okbtiiiiiit", "id"},
+     " next_attempt_at, created_at, updated_at, last_status_code, last_error, retry_base"
+     " FROM tasks ORDER BY id",
+     "itttttd" "okbtiiiiiiti", "id"},
     {"task_bodies", "task_id, payload, headers", "SELECT id, payload, headers FROM tasks ORDER BY id",
      "ibt", NULL},
     {"attempts",

@@ -75,6 +75,10 @@ typedef struct Task {
     TaskStatus status;
     int attempts;
     int max_retry;
+    /* Attempts made when its retry schedule last (re)started (a retry or
+     * redelivery with a fresh budget): the waits count failures from here.
+     * Read by the claims only (0 elsewhere). */
+    int retry_base;
     int64_t next_attempt_at; /* Unix ms */
     int64_t created_at;
     int64_t updated_at;

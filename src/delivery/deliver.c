@@ -407,7 +407,7 @@ DeliverVerdict deliver_classify(const DeliverResponse *response, const Policy *p
 }
 
 void deliver_decide(DeliverVerdict verdict, const Policy *policy, int64_t max_retry,
-                    int64_t attempts, long status_code, int64_t retry_after_ms, int64_t now_ms,
+                    int64_t attempts, int64_t retry_base, long status_code, int64_t retry_after_ms, int64_t now_ms,
                     double random_unit, AttemptOutcome *outcome)
 {
     outcome->next_attempt_at = 0;
@@ -426,7 +426,9 @@ void deliver_decide(DeliverVerdict verdict, const Policy *policy, int64_t max_re
         outcome->manual_reason = "exhausted";
         return;
     }
-    int failure = attempts > INT32_MAX ? INT32_MAX : (int)attempts;
+    /* The schedule counts the failures since it (re)started. */
+    int64_t since = attempts - retry_base > 0 ? attempts - retry_base : 1;
+    int failure = since > INT32_MAX ? INT32_MAX : (int)since;
     int64_t delay = policy_next_delay_ms(policy, failure, random_unit);
     if (status_code == 429 || status_code == 503)
         delay = policy_apply_retry_after(policy, delay, retry_after_ms);
@@ -466,6 +468,7 @@ void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double 
     };
     DeliverVerdict verdict = deliver_classify(&response, delivery->policy, attempt);
     deliver_decide(verdict, delivery->policy, delivery->task.max_retry, delivery->task.attempts,
+                   delivery->task.retry_base,
                    status_code, delivery->retry_after_ms, now_ms, random_unit, outcome);
     /* The log keeps at most max_response_bytes of what was received. */
     size_t kept = delivery->response.length < delivery->log_limit ? delivery->response.length

@@ -93,10 +93,13 @@ DeliverVerdict deliver_classify(const DeliverResponse *response, const Policy *p
 
 /* What the task becomes after an attempt with VERDICT: the outcome kind and,
  * for a retry, when. ATTEMPTS is the number of attempts made so far (this one
- * included); RANDOM_UNIT in [0, 1) drives the jitter. */
+ * included), RETRY_BASE the attempts made when its schedule last started (the
+ * wait is the schedule's for ATTEMPTS - RETRY_BASE failures); RANDOM_UNIT in
+ * [0, 1) drives the jitter. */
 void deliver_decide(DeliverVerdict verdict, const Policy *policy, int64_t max_retry,
-                    int64_t attempts, long status_code, int64_t retry_after_ms, int64_t now_ms,
-                    double random_unit, AttemptOutcome *outcome);
+                    int64_t attempts, int64_t retry_base, long status_code,
+                    int64_t retry_after_ms, int64_t now_ms, double random_unit,
+                    AttemptOutcome *outcome);
 
 /* Turns a finished transfer into OUTCOME (which takes the response body). */
 void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double random_unit,

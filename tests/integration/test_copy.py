@@ -15,7 +15,7 @@ from harness import HERALDD, Herald, Receiver, wait_until
 TABLES = ("tasks", "attempts", "manual", "actions", "alerts")
 TASK_COLUMNS = ("id, webhook_id, business_id, business_type, target_url, target_host, status,"
                 " attempts, max_retry, next_attempt_at, created_at, updated_at,"
-                " last_status_code, idempotency_key")
+                " last_status_code, idempotency_key, retry_base")
 
 
 @unittest.skipUnless(database.BACKEND == "postgresql",
@@ -60,6 +60,8 @@ class CopyToTest(unittest.TestCase):
                        " instance) VALUES ('delivery_lag', 'firing', 1, '{}', 3, 4, 'vm:7:8')")
             # Text SQLite took without checking, and a keyless repeat (before migration
             # 005 a repaired URL could make one).
+            # A task whose retry schedule was started again by an operator's retry.
+            db.execute("UPDATE tasks SET retry_base = 2 WHERE id = ?", (created[1],))
             # A redelivery job cancelled half way: the copy carries it, without the
             # lease it had (running, a heraldd on PostgreSQL would take it on).
             db.execute("INSERT INTO redelivery_jobs (state, task_status, full_schedule, pace,"

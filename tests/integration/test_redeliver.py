@@ -3,6 +3,7 @@ that succeeded or failed goes out again as it is (same webhook-id, attempt numbe
 on), for one attempt or its whole schedule; an open manual entry is closed; the audit
 trail has the actor and the reason; a task still in hand is refused, and two
 redeliveries at once send it once."""
+import datetime
 import threading
 import unittest
 
@@ -18,6 +19,12 @@ base_delay = 1h
 [business.THREE]
 max_retry = 3
 base_delay = 50ms
+jitter = 0
+[business.GROW]
+max_retry = 4
+base_delay = 200ms
+max_delay = 1h
+exponential_backoff = true
 jitter = 0
 """
 TOKEN = "ops-token-0123456789abcdef"
@@ -116,6 +123,31 @@ class RedeliverTest(unittest.TestCase):
                          ("task_not_finished", "id"))
         self.assertIn("pending", body["error"]["message"])
         self.assertEqual(self.api("GET", "/v1/manual/%d" % task["id"])[2]["actions"], [])
+
+    def wait_after(self, task_id, attempts):
+        """The wait its policy set after attempt ATTEMPTS failed (s)."""
+        task = wait_until(lambda: (lambda t: t if t["attempts"] == attempts and
+                                   t["status"] == "pending" else None)(
+            self.herald.get_task(task_id)), message="attempt %d's outcome" % attempts)
+        when = datetime.datetime.fromisoformat(task["next_attempt_at"].replace("Z", "+00:00"))
+        then = datetime.datetime.fromisoformat(task["updated_at"].replace("Z", "+00:00"))
+        return (when - then).total_seconds()
+
+    def test_a_full_schedule_starts_again_from_its_first_wait(self):
+        # Four attempts: waits of 0.2, 0.4 and 0.8 s, then manual handling.
+        self.answers["GROW-1"] = 500
+        task = self.task("GROW-1", "failed", business_type="GROW")
+        self.assertEqual(task["attempts"], 4)
+        # Its fifth attempt's failure would wait 3.2 s going on; from the start, 0.2 s.
+        code, _, body = self.redeliver(task["id"], {"reason": "again", "schedule": "full"})
+        self.assertEqual(code, 200, body)
+        self.assertAlmostEqual(self.wait_after(task["id"], 5), 0.2, delta=0.15)
+        self.assertAlmostEqual(self.wait_after(task["id"], 6), 0.4, delta=0.15)
+        self.herald.wait_for_status(task["id"], "failed")
+        # A retry from the manual queue with a fresh budget starts it again too.
+        code, _, body = self.api("POST", "/v1/manual/%d/retry" % task["id"], {})
+        self.assertEqual(code, 200, body)
+        self.assertAlmostEqual(self.wait_after(task["id"], 9), 0.2, delta=0.15)
 
     def test_bad_requests_are_named(self):
         task = self.task("R-BAD", "succeeded")

@@ -101,27 +101,27 @@ static void test_decide(void **state)
     (void)state;
     Policy policy = make_policy("");
     AttemptOutcome outcome;
-    deliver_decide(DELIVER_SUCCESS, &policy, 3, 1, 200, -1, 1000, 0.5, &outcome);
+    deliver_decide(DELIVER_SUCCESS, &policy, 3, 1, 0, 200, -1, 1000, 0.5, &outcome);
     assert_int_equal(outcome.kind, ATTEMPT_OUTCOME_SUCCEEDED);
-    deliver_decide(DELIVER_GONE, &policy, 3, 1, 410, -1, 1000, 0.5, &outcome);
+    deliver_decide(DELIVER_GONE, &policy, 3, 1, 0, 410, -1, 1000, 0.5, &outcome);
     assert_int_equal(outcome.kind, ATTEMPT_OUTCOME_MANUAL);
     assert_string_equal(outcome.manual_reason, "gone");
-    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 500, -1, 1000, 0.5, &outcome);
+    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 0, 500, -1, 1000, 0.5, &outcome);
     assert_int_equal(outcome.kind, ATTEMPT_OUTCOME_RETRY);
     assert_int_equal(outcome.next_attempt_at, 1000 + 1000);
-    deliver_decide(DELIVER_FAILURE, &policy, 3, 2, 500, -1, 1000, 0.5, &outcome);
+    deliver_decide(DELIVER_FAILURE, &policy, 3, 2, 0, 500, -1, 1000, 0.5, &outcome);
     assert_int_equal(outcome.next_attempt_at, 1000 + 2000);
-    deliver_decide(DELIVER_FAILURE, &policy, 3, 3, 500, -1, 1000, 0.5, &outcome);
+    deliver_decide(DELIVER_FAILURE, &policy, 3, 3, 0, 500, -1, 1000, 0.5, &outcome);
     assert_int_equal(outcome.kind, ATTEMPT_OUTCOME_MANUAL);
     assert_string_equal(outcome.manual_reason, "exhausted");
     /* Retry-After counts on 429 and 503 only, and is capped by max_delay. */
-    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 429, 30000, 1000, 0.5, &outcome);
+    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 0, 429, 30000, 1000, 0.5, &outcome);
     assert_int_equal(outcome.next_attempt_at, 1000 + 30000);
-    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 503, 600000, 1000, 0.5, &outcome);
+    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 0, 503, 600000, 1000, 0.5, &outcome);
     assert_int_equal(outcome.next_attempt_at, 1000 + 60000);
-    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 500, 30000, 1000, 0.5, &outcome);
+    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 0, 500, 30000, 1000, 0.5, &outcome);
     assert_int_equal(outcome.next_attempt_at, 1000 + 1000);
-    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 429, 10, 1000, 0.5, &outcome);
+    deliver_decide(DELIVER_FAILURE, &policy, 3, 1, 0, 429, 10, 1000, 0.5, &outcome);
     assert_int_equal(outcome.next_attempt_at, 1000 + 1000); /* never sooner than the policy */
 }
 

@@ -113,6 +113,9 @@ typedef enum {
     PG_SQL_CLAIM_PROBE,
     PG_SQL_CLAIM_UNGATED,
     PG_SQL_CLAIM_UNHELD,
+    PG_SQL_CLAIM_NO_BASE,
+    PG_SQL_CLAIM_PROBE_NO_BASE,
+    PG_SQL_MANUAL_RETRY_TASK_NO_BASE,
     PG_SQL_CLAIM_PROBE_UNHELD,
     PG_SQL_RESCUE_SELECT_UNGATED,
     PG_SQL_BREAKER_READ,
@@ -403,6 +406,8 @@ int pg_schema_version(Store *base);
 #define PG_SCHEMA_RATES 14
 /* redelivery_jobs (migration 015), held back alike. */
 #define PG_SCHEMA_REDELIVERY 15
+/* tasks.retry_base (migration 016), held back alike. */
+#define PG_SCHEMA_RETRY_BASE 16
 
 /* Whether the schema has migration VERSION: as read at start, or again at
  * most every PG_SCHEMA_RECHECK_MS while it did not (another heraldd's

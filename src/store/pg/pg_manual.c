@@ -68,8 +68,10 @@ StoreResult pg_manual_retry_task(Store *base, int64_t task_id, const ManualRepai
     pg_param_bool(&params, repair->redeliver);
     pg_param_bool(&params, repair->hasten);
     pg_param_text(&params, repair->expect_status);
-    PGresult *result =
-        pg_run(pg_of(base), PG_SQL_MANUAL_RETRY_TASK, &params, "retry task", err, errlen);
+    /* From migration 016 the retry's schedule starts again (tasks.retry_base). */
+    PgSql sql = pg_schema_has(pg_of(base), PG_SCHEMA_RETRY_BASE) ? PG_SQL_MANUAL_RETRY_TASK
+                                                                 : PG_SQL_MANUAL_RETRY_TASK_NO_BASE;
+    PGresult *result = pg_run(pg_of(base), sql, &params, "retry task", err, errlen);
     if (result == NULL)
         return STORE_ERROR;
     StoreResult found = STORE_NOT_FOUND; /* not failed (or succeeded, to redeliver) */

@@ -129,15 +129,16 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * a claim that starts after the pause committed sees it; nor those of a
      * receiver whose circuit is open (store_breaker.c) but by its probe,
      * PG_SQL_CLAIM_PROBE. */
-    [PG_SQL_CLAIM] = PG_CLAIM_SQL(" AND NOT EXISTS (SELECT 1 FROM receivers r"
-                                  " WHERE r.receiver = $1 AND (r.paused OR r.breaker_open"
-                                  " OR r.held_until > " PG_CLOCK_MS "))"),
+    [PG_SQL_CLAIM] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, ", t.retry_base"),
+    /* The same before migration 016: every schedule starts at the first attempt. */
+    [PG_SQL_CLAIM_NO_BASE] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, ", 0"),
     /* The same before migration 014: no receiver is held (Retry-After) yet. */
     [PG_SQL_CLAIM_UNHELD] = PG_CLAIM_SQL(" AND NOT EXISTS (SELECT 1 FROM receivers r"
-                                         " WHERE r.receiver = $1 AND (r.paused OR r.breaker_open))"),
+                                         " WHERE r.receiver = $1 AND (r.paused OR r.breaker_open))",
+                                         ", 0"),
     /* The same while migration 011 is held back for older heraldd, and 012
      * and 013 with it: there are no receivers to pause or open yet. */
-    [PG_SQL_CLAIM_UNGATED] = PG_CLAIM_SQL(""),
+    [PG_SQL_CLAIM_UNGATED] = PG_CLAIM_SQL("", ", 0"),
     /* The steps of an attempt's end (store_outcome.c), each one statement
      * for a chunk of rows, one array element a row. TASK_END: each task's
      * new state, only while its claim holds (still delivering under the same
@@ -213,24 +214,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * status: a job's filter, as it chose the task). A fresh
      * budget on top of the attempts made, so attempt numbers keep growing (a
      * pending task a job hastens keeps a larger budget it has). */
-    [PG_SQL_MANUAL_RETRY_TASK] =
-        "WITH t AS (UPDATE tasks SET status = 'pending', next_attempt_at = $2::bigint,"
-        " updated_at = $2, max_retry = CASE WHEN status = 'pending'"
-        " THEN greatest(max_retry, attempts + $3::integer) ELSE attempts + $3 END,"
-        " target_url = coalesce($4::text, target_url),"
-        " target_host = coalesce($5::text, target_host),"
-        " dedup_url = CASE WHEN $4 IS NULL THEN dedup_url"
-        " ELSE coalesce(dedup_url, target_url) END,"
-        " payload_is_json = CASE WHEN $6::boolean THEN $7::boolean ELSE payload_is_json END"
-        " WHERE id = $1::bigint AND (status = 'failed' OR ($11::boolean AND status = 'succeeded')"
-        " OR ($12::boolean AND status = 'pending')) AND ($13::text IS NULL OR status = $13)"
-        " RETURNING id, target_host),"
-        " queued AS (" PG_QUEUE_DUE("SELECT id, target_host, $2 FROM t") "),"
-        " body AS (UPDATE task_bodies"
-        " SET payload = CASE WHEN $6 THEN $8::bytea ELSE payload END,"
-        " headers = CASE WHEN $9::boolean THEN $10::text ELSE headers END FROM t"
-        " WHERE task_bodies.task_id = t.id AND ($6 OR $9))"
-        " SELECT target_host FROM t",
+    [PG_SQL_MANUAL_RETRY_TASK] = PG_RETRY_TASK_SQL(" retry_base = attempts,"),
+    [PG_SQL_MANUAL_RETRY_TASK_NO_BASE] = PG_RETRY_TASK_SQL(""),
     /* entry id, now, resolution, note */
     [PG_SQL_MANUAL_CLOSE] = "UPDATE manual SET state = 'resolved', resolved_at = $2::bigint,"
                             " resolution = $3::text, note = $4::text WHERE id = $1::bigint",
@@ -412,10 +397,10 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * counting a failure, another heraldd's probe), then one due task as
      * PG_SQL_CLAIM takes it; the row names the claim's token as its probe,
      * leased on the server's clock, only if a task was claimed. */
-    [PG_SQL_CLAIM_PROBE] = PG_CLAIM_PROBE_SQL(" AND (r.held_until IS NULL"
-                                              " OR r.held_until <= " PG_CLOCK_MS ")"),
-    /* The same before migration 014: no receiver is held (Retry-After) yet. */
-    [PG_SQL_CLAIM_PROBE_UNHELD] = PG_CLAIM_PROBE_SQL(""),
+    [PG_SQL_CLAIM_PROBE] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, ", t.retry_base"),
+    /* The same before migration 016, and before 014: no receiver held yet. */
+    [PG_SQL_CLAIM_PROBE_NO_BASE] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, ", 0"),
+    [PG_SQL_CLAIM_PROBE_UNHELD] = PG_CLAIM_PROBE_SQL("", ", 0"),
     /* receiver */
     [PG_SQL_BREAKER_READ] =
         "SELECT breaker_open, failures, coalesce(opened_at, 0), coalesce(probe_interval_ms, 0),"

@@ -41,8 +41,10 @@
     " due_at = excluded.due_at, delivering = false, lease_until = NULL"
 
 /* PG_SQL_CLAIM's text with GATE, the condition on the receiver's row (see
- * there), so its variant before the receivers table differs by that alone. */
-#define PG_CLAIM_SQL(gate)                                                                    \
+ * there), so its variant before the receivers table differs by that alone,
+ * and BASE, the column that says where each task's retry schedule starts
+ * (", t.retry_base", or ", 0" before migration 016). */
+#define PG_CLAIM_SQL(gate, base)                                                                    \
     "WITH due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"                \
     " ON t.id = q.task_id WHERE NOT q.delivering AND q.target_host = $1::text"                 \
     " AND q.due_at <= $2::bigint AND t.status = 'pending'" gate                                \
@@ -52,7 +54,7 @@
     " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"                       \
     " leased AS (UPDATE task_queue q SET delivering = true,"                                   \
     " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"        \
-    " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
+    " SELECT " PG_TASK_COLUMNS base " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
 
 /* The tasks a redelivery job's filter matches after its cursor and up to
  * its bound ($1, $2); a NULL term matches any. */
@@ -73,9 +75,17 @@
 #define PG_RATE_TAKEN                                                                              \
     "greatest(0, least($4, (excluded.taken_at_us + $3 * $2 - " PG_RATE_TAT ") / $2))"
 
+/* The claim's gate from migration 014: paused, open, or held by a Retry-After. */
+#define PG_CLAIM_GATE_HELD                                                                         \
+    " AND NOT EXISTS (SELECT 1 FROM receivers r WHERE r.receiver = $1 AND (r.paused"               \
+    " OR r.breaker_open OR r.held_until > " PG_CLOCK_MS "))"
+/* The probe's, from migration 014: not while the receiver is held. */
+#define PG_PROBE_GATE_HELD " AND (r.held_until IS NULL OR r.held_until <= " PG_CLOCK_MS ")"
+
 /* PG_SQL_CLAIM_PROBE's text with HELD, the condition on the receiver's
- * Retry-After hold, so its variant before migration 014 differs by that alone. */
-#define PG_CLAIM_PROBE_SQL(held)                                                                   \
+ * Retry-After hold, so its variant before migration 014 differs by that
+ * alone, and BASE as PG_CLAIM_SQL's. */
+#define PG_CLAIM_PROBE_SQL(held, base)                                                                   \
     "WITH gate AS MATERIALIZED (SELECT r.receiver FROM receivers r"                                \
     " WHERE r.receiver = $1::text AND r.breaker_open AND NOT r.paused"                             \
     " AND r.next_probe_at <= " PG_CLOCK_MS                                                         \
@@ -92,7 +102,7 @@
     " updated_at = $2 FROM due WHERE t.id = due.task_id RETURNING t.*),"                           \
     " leased AS (UPDATE task_queue q SET delivering = true,"                                       \
     " lease_until = claimed.next_attempt_at FROM claimed WHERE q.task_id = claimed.id)"            \
-    " SELECT " PG_TASK_COLUMNS " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
+    " SELECT " PG_TASK_COLUMNS base " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
 
 /* PG_SQL_RESCUE_SELECT's text with OPEN, whether the task's receiver's
  * circuit is open, so its variant before migration 013 differs by that alone. */
@@ -106,5 +116,26 @@
     " AND t.status = 'delivering' AND ($1::boolean OR q.lease_until <= " PG_CLOCK_MS ")"       \
     " AND ($1 OR t.next_attempt_at <= " PG_CLOCK_MS ")"                                        \
     " ORDER BY t.id FOR UPDATE OF t SKIP LOCKED"
+
+/* PG_SQL_MANUAL_RETRY_TASK's text with BASE, where the task's retry schedule
+ * starts again (" retry_base = attempts,", or "" before migration 016). */
+#define PG_RETRY_TASK_SQL(base)                                                                    \
+    "WITH t AS (UPDATE tasks SET status = 'pending', next_attempt_at = $2::bigint,"                \
+    " updated_at = $2, max_retry = CASE WHEN status = 'pending'"                                   \
+    " THEN greatest(max_retry, attempts + $3::integer) ELSE attempts + $3 END," base               \
+    " target_url = coalesce($4::text, target_url),"                                                \
+    " target_host = coalesce($5::text, target_host),"                                              \
+    " dedup_url = CASE WHEN $4 IS NULL THEN dedup_url"                                             \
+    " ELSE coalesce(dedup_url, target_url) END,"                                                   \
+    " payload_is_json = CASE WHEN $6::boolean THEN $7::boolean ELSE payload_is_json END"           \
+    " WHERE id = $1::bigint AND (status = 'failed' OR ($11::boolean AND status = 'succeeded')"     \
+    " OR ($12::boolean AND status = 'pending')) AND ($13::text IS NULL OR status = $13)"           \
+    " RETURNING id, target_host),"                                                                 \
+    " queued AS (" PG_QUEUE_DUE("SELECT id, target_host, $2 FROM t") "),"                          \
+    " body AS (UPDATE task_bodies"                                                                 \
+    " SET payload = CASE WHEN $6 THEN $8::bytea ELSE payload END,"                                 \
+    " headers = CASE WHEN $9::boolean THEN $10::text ELSE headers END FROM t"                      \
+    " WHERE task_bodies.task_id = t.id AND ($6 OR $9))"                                            \
+    " SELECT target_host FROM t"
 
 #endif

@@ -107,6 +107,8 @@ int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_m
                 snprintf(err, errlen, "claim: out of memory");
                 result = -1;
             } else {
+                out[*count + claimed].retry_base =
+                    sqlite3_column_int(statement, STORE_TASK_COLUMN_COUNT);
                 claimed++;
             }
         }

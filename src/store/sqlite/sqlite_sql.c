@@ -99,7 +99,7 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " AND NOT EXISTS (SELECT 1 FROM receivers WHERE receiver = :host AND (paused"
         " OR (breaker_open AND probe_token IS NOT :token)))"
         " ORDER BY next_attempt_at LIMIT :limit)"
-        " RETURNING " STORE_TASK_COLUMNS,
+        " RETURNING " STORE_TASK_COLUMNS ", retry_base",
     [STORE_SQL_ATTEMPT_INSERT] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, status_code,"
         " error_class, error_message, response_body, response_truncated, target_host)"
@@ -143,7 +143,7 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_MANUAL_RETRY_TASK] =
         "UPDATE tasks SET status = 'pending', next_attempt_at = :now, updated_at = :now,"
         " max_retry = CASE WHEN status = 'pending' THEN max(max_retry, attempts + :budget)"
-        " ELSE attempts + :budget END,"
+        " ELSE attempts + :budget END, retry_base = attempts,"
         " target_url = coalesce(:url, target_url), target_host = coalesce(:host, target_host),"
         " dedup_url = CASE WHEN :url IS NULL THEN dedup_url"
         " ELSE coalesce(dedup_url, target_url) END,"
