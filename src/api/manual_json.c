@@ -348,7 +348,7 @@ void manual_json_bulk_clear(ManualBulkRequest *request)
     memset(request, 0, sizeof *request);
 }
 
-static cJSON *manual_json_text(const char *text)
+cJSON *manual_json_text(const char *text)
 {
     return text && text[0] ? cJSON_CreateString(text) : cJSON_CreateNull();
 }

@@ -67,6 +67,8 @@ cJSON *manual_json_parse(const char *body, size_t length, bool empty_allowed, Ap
 /* ITEM as a note: 1 to MANUAL_NOTE_MAX characters, no control characters but
  * newline and tab; *NOTE on the heap. */
 int manual_json_read_text(const cJSON *item, const char *field, char **note, ApiError *error);
+/* TEXT as a JSON string, or null for NULL. */
+cJSON *manual_json_text(const char *text);
 /* ITEM as an RFC 3339 time into *OUT (Unix ms). */
 int manual_json_read_time(const cJSON *item, const char *field, int64_t *out, ApiError *error);
 

@@ -179,11 +179,6 @@ int redelivery_json_read(const char *body, size_t length, RedeliveryRequest *out
     return result;
 }
 
-static cJSON *redelivery_json_string(const char *text)
-{
-    return text ? cJSON_CreateString(text) : cJSON_CreateNull();
-}
-
 static cJSON *redelivery_json_render_time(int64_t unix_ms)
 {
     return unix_ms != 0 ? task_render_time(unix_ms) : cJSON_CreateNull();
@@ -198,19 +193,19 @@ cJSON *redelivery_json_render(const RedeliveryJob *job)
         return NULL;
     }
     cJSON_AddItemToObject(filter, "business_type",
-                          redelivery_json_string(job->filter.business_type));
-    cJSON_AddItemToObject(filter, "receiver", redelivery_json_string(job->filter.receiver));
-    cJSON_AddItemToObject(filter, "url_prefix", redelivery_json_string(job->filter.url_prefix));
+                          manual_json_text(job->filter.business_type));
+    cJSON_AddItemToObject(filter, "receiver", manual_json_text(job->filter.receiver));
+    cJSON_AddItemToObject(filter, "url_prefix", manual_json_text(job->filter.url_prefix));
     cJSON_AddStringToObject(filter, "status", job->filter.task_status);
-    cJSON_AddItemToObject(filter, "error_class", redelivery_json_string(job->filter.error_class));
+    cJSON_AddItemToObject(filter, "error_class", manual_json_text(job->filter.error_class));
     cJSON_AddItemToObject(filter, "created_after", redelivery_json_render_time(job->filter.created_from));
     cJSON_AddItemToObject(filter, "created_before", redelivery_json_render_time(job->filter.created_to));
     cJSON_AddNumberToObject(object, "id", (double)job->id);
     cJSON_AddStringToObject(object, "state", job->state);
     cJSON_AddStringToObject(object, "schedule", job->full_schedule ? "full" : "once");
     cJSON_AddNumberToObject(object, "pace", (double)job->pace);
-    cJSON_AddItemToObject(object, "reason", redelivery_json_string(job->reason));
-    cJSON_AddItemToObject(object, "actor", redelivery_json_string(job->actor));
+    cJSON_AddItemToObject(object, "reason", manual_json_text(job->reason));
+    cJSON_AddItemToObject(object, "actor", manual_json_text(job->actor));
     cJSON_AddNumberToObject(object, "through_id", (double)job->through_id);
     cJSON_AddNumberToObject(object, "matched", (double)job->matched);
     cJSON_AddNumberToObject(object, "sent", (double)job->sent);
@@ -219,6 +214,6 @@ cJSON *redelivery_json_render(const RedeliveryJob *job)
     cJSON_AddItemToObject(object, "created_at", redelivery_json_render_time(job->created_at));
     cJSON_AddItemToObject(object, "updated_at", redelivery_json_render_time(job->updated_at));
     cJSON_AddItemToObject(object, "finished_at", redelivery_json_render_time(job->finished_at));
-    cJSON_AddItemToObject(object, "cancelled_by", redelivery_json_string(job->cancelled_by));
+    cJSON_AddItemToObject(object, "cancelled_by", manual_json_text(job->cancelled_by));
     return object;
 }

@@ -60,12 +60,11 @@ int scheduler_rate_take(Store *store, RateBuckets *buckets, SchedulerTurn *turn,
         claim->rate_local = false;
         if (claim->rate.interval_us == 0)
             continue;
-        int64_t granted = 0;
         StoreRateTake take = {0};
         claim->rate_taken_ms = clock_monotonic_ms();
         StoreResult taken = store_rate_take(store, claim->host_key, &claim->rate,
                                             (int64_t)claim->limit, &take, err, errlen);
-        granted = take.granted;
+        int64_t granted = take.granted;
         claim->wait_ms = take.wait_ms;
         claim->rate_stamp_us = take.stamp_us;
         if (taken == STORE_NOT_FOUND) {
@@ -78,9 +77,7 @@ int scheduler_rate_take(Store *store, RateBuckets *buckets, SchedulerTurn *turn,
                 taken = STORE_ERROR;
             }
         }
-        if (taken == STORE_ERROR) {
-            for (size_t j = 0; j < i; j++)
-                turn->claims[j].count = 0;
+        if (taken == STORE_ERROR) { /* nothing claimed yet: give back all taken */
             scheduler_rate_return(store, buckets, turn, i);
             return -1;
         }
