@@ -46,6 +46,8 @@ async function showType(container, type) {
       ["timeout", span(policy.timeout_ms)],
       ["success body", orDash(policy.success_body)],
       ["signed", policy.signed ? "yes" : "no"],
+      ["ordering on failure", policy.ordering_on_failure === "block"
+        ? "block: a task with an ordering_key in manual handling holds its key" : "skip: the next task of its key goes"],
     ]),
     h("h2", {}, "When each attempt comes"),
     table([

@@ -6,6 +6,9 @@
 // heraldctl receivers). Pause one (nothing is sent to it until resumed; its
 // tasks wait without spending attempts) or resume it, with a note (POST
 // /v1/receivers/{receiver}/pause|resume; heraldctl receivers pause|resume).
+// Below, the ordering keys a head in manual handling blocks (GET
+// /v1/ordering-keys?blocked=true; heraldctl ordering-keys --blocked true), each
+// with a link to that task: retry or resolve it to let the key go on.
 import { post, get } from "./api.js";
 import { errorBox, h, notice, orDash, show, table, time } from "./dom.js";
 
@@ -36,8 +39,26 @@ function changeForm(area, receiver, pause, reload) {
   note.focus();
 }
 
+// The blocked ordering keys, or nothing when none is.
+function blockedKeys(keys) {
+  if (keys.length === 0) return null;
+  return h("section", { "aria-labelledby": "blocked-keys-heading" },
+    h("h2", { id: "blocked-keys-heading" }, "Blocked ordering keys"),
+    h("p", { class: "muted" }, "Each key's head went to manual handling and the tasks behind it wait (ordering_on_failure = block). Retry or resolve the blocking task to let the key go on."),
+    table([
+      ["receiver", (k) => h("code", {}, k.receiver), "wrap"],
+      ["key", (k) => h("code", {}, k.ordering_key), "wrap"],
+      ["blocked by", (k) => h("a", { href: `#/task/${k.blocked_task_id}` }, `#${k.blocked_task_id}`)],
+      ["since", (k) => time(k.blocked_since)],
+      ["waiting", (k) => String(k.waiting), "num"],
+      ["head", (k) => String(k.head_sequence), "num"],
+      ["last", (k) => String(k.last_sequence), "num"],
+    ], keys));
+}
+
 export async function render(container) {
-  const data = await get("/v1/receivers");
+  const [data, ordering] = await Promise.all([get("/v1/receivers"),
+    get("/v1/ordering-keys?blocked=true&limit=100")]);
   const message = lastNotice;
   lastNotice = null;
   const reload = () => render(container);
@@ -64,5 +85,6 @@ export async function render(container) {
         ["", (r) => h("button", { type: "button", class: "secondary", "aria-label": `${r.paused ? "resume" : "pause"} ${r.receiver}`,
           onclick: () => changeForm(area, r.receiver, !r.paused, reload) }, r.paused ? "Resume…" : "Pause…")],
       ], data.receivers),
-    area);
+    area,
+    blockedKeys(ordering.ordering_keys));
 }

@@ -214,6 +214,7 @@ static void alert_lead(AlertChecker *checker)
     if (alert_lead_renew(&checker->lead, lease_ms, &acquired) && acquired) {
         alert_restore(checker, &checker->backlog);
         alert_restore(checker, &checker->circuits);
+        alert_restore(checker, &checker->ordering);
     }
 }
 
@@ -230,6 +231,7 @@ static void alert_turn(AlertChecker *checker)
         return;
     alert_check_backlog(checker, now);
     alert_check_circuits(checker, now);
+    alert_check_ordering(checker, now);
     alert_resolve_gone(checker, now);
     if (checker->webhook_url != NULL || checker->command != NULL)
         alert_send_pending(checker);
@@ -247,6 +249,7 @@ static void alert_take_pending(AlertChecker *checker)
     checker->options.cooldown_ms = checker->pending.cooldown_ms;
     checker->options.max_lag_ms = checker->pending.max_lag_ms;
     checker->options.breaker_alert_after_ms = checker->pending.breaker_alert_after_ms;
+    checker->options.ordering_alert_after_ms = checker->pending.ordering_alert_after_ms;
     checker->options.scheduler_alive_ms = checker->pending.scheduler_alive_ms;
     checker->options.retention_ms = checker->pending.retention_ms;
     free(checker->webhook_url);
@@ -329,6 +332,8 @@ AlertChecker *alert_start(const AlertOptions *options, char *err, size_t errlen)
     checker->backlog.fenced = true;
     checker->circuits.kind = "circuit_open";
     checker->circuits.fenced = true;
+    checker->ordering.kind = "ordering_blocked";
+    checker->ordering.fenced = true;
     checker->lag.kind = "delivery_lag";
     checker->lag.instance = options->instance_id;
     pthread_mutex_init(&checker->lock, NULL);

@@ -48,6 +48,7 @@ typedef struct AlertOptions {
     int64_t cooldown_ms;
     int64_t max_lag_ms;
     int64_t breaker_alert_after_ms; /* circuit_open: a receiver's circuit open this long */
+    int64_t ordering_alert_after_ms; /* ordering_blocked: an ordering key blocked this long */
     int64_t scheduler_alive_ms; /* a scheduler silent longer than this is stuck */
     const char *webhook_url; /* "" = none */
     const char *command;     /* "" = none */

@@ -48,6 +48,7 @@ struct AlertChecker {
     AlertState backlog;
     AlertState lag;
     AlertState circuits; /* circuit_open (alert_circuit.c) */
+    AlertState ordering; /* ordering_blocked (alert_ordering.c) */
     AlertLead lead; /* runs the singletons while lead.leader */
     int64_t next_full_turn; /* monotonic ms: the next turn that checks and sends */
 };
@@ -74,6 +75,9 @@ void alert_evaluate(AlertChecker *checker, AlertState *state, bool condition, in
 
 /* The leader's circuit_open alert (alert_circuit.c), at NOW. */
 void alert_check_circuits(AlertChecker *checker, int64_t now);
+
+/* The leader's ordering_blocked alert (alert_ordering.c), at NOW. */
+void alert_check_ordering(AlertChecker *checker, int64_t now);
 
 /* The leader's duties of alert_send.c: sending every unsent alert, and
  * resolving the alerts of instances that are gone, at NOW. */

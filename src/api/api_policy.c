@@ -38,6 +38,7 @@ static cJSON *api_policy_render(const ApiCall *call, const Policy *policy)
     else
         cJSON_AddNullToObject(object, "success_body");
     cJSON_AddBoolToObject(object, "signed", policy->key.length > 0);
+    cJSON_AddStringToObject(object, "ordering_on_failure", policy->ordering_block ? "block" : "skip");
     if (policy->previous_key.length > 0 && policy->previous_secret_until > clock_now_ms()) {
         char until[CLOCK_RFC3339_SIZE];
         clock_format_rfc3339(policy->previous_secret_until, until);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api_manual.h"
+#include "store_ordering.h"
 #include "auth.h"
 #include "clock.h"
 #include "log.h"
@@ -216,8 +217,10 @@ static StoreResult api_repair_apply_resolve(Store *store, IntakeJob *job, char *
                                             size_t errlen)
 {
     Repair *repair = job->context;
+    free(repair->host);
+    repair->host = NULL;
     return store_manual_resolve(store, repair->task_id, 0, repair->note, repair->actor, repair->now,
-                                err, errlen);
+                                &repair->host, err, errlen);
 }
 
 static void api_repair_resolved(ApiCall *call)
@@ -228,6 +231,9 @@ static void api_repair_resolved(ApiCall *call)
     char actor[AUTH_NAME_MAX + 8];
     log_info("event=manual_resolve actor=%s task_id=%lld",
              log_quote(actor, sizeof actor, repair->actor), (long long)repair->task_id);
+    /* The next task of its ordering key, if it blocked one. */
+    const char *hosts[] = {repair->host};
+    api_call_announce_due(call, hosts, repair->host ? 1 : 0, repair->now);
     api_repair_describe(call, repair->task_id);
 }
 
@@ -291,13 +297,10 @@ static void api_repair_bulk_free(void *state)
     free(bulk);
 }
 
-/* One chunk, inside the writer's transaction: entries resolved or retried
- * meanwhile (STORE_NOT_FOUND) are skipped. */
-static StoreResult api_repair_apply_chunk(Store *store, IntakeJob *job, char *err, size_t errlen)
+/* The chunk's entries, one by one (api_repair_apply_chunk). */
+static StoreResult api_repair_apply_entries(Store *store, BulkAction *bulk, char *err,
+                                           size_t errlen)
 {
-    BulkAction *bulk = job->context;
-    api_repair_bulk_clear_hosts(bulk);
-    bulk->chunk_changed = 0;
     for (size_t i = bulk->next; i < bulk->next + bulk->chunk; i++) {
         StoreResult result;
         char *host = NULL;
@@ -305,7 +308,7 @@ static StoreResult api_repair_apply_chunk(Store *store, IntakeJob *job, char *er
             /* The entry listed, not a newer failure of the task since. */
             result = store_manual_resolve(store, bulk->matches[i].task_id,
                                           bulk->matches[i].entry_id, bulk->request.note,
-                                          bulk->actor, bulk->now, err, errlen);
+                                          bulk->actor, bulk->now, &host, err, errlen);
         } else {
             int budget = (int)policy_set_find(bulk->policies, bulk->matches[i].business_type)
                              ->max_retry;
@@ -323,6 +326,37 @@ static StoreResult api_repair_apply_chunk(Store *store, IntakeJob *job, char *er
             bulk->chunk_changed++;
         }
     }
+    return STORE_OK;
+}
+
+/* One chunk, inside the writer's transaction: entries resolved or retried
+ * meanwhile (STORE_NOT_FOUND) are skipped. The ordering keys its tasks
+ * block move at its end, in the one order keys are locked in
+ * (store_ordering_defer); a key a resolve lets go makes its next task's
+ * receiver one of the chunk's hosts (at most one a resolved entry, so they
+ * fit). */
+static StoreResult api_repair_apply_chunk(Store *store, IntakeJob *job, char *err, size_t errlen)
+{
+    BulkAction *bulk = job->context;
+    api_repair_bulk_clear_hosts(bulk);
+    bulk->chunk_changed = 0;
+    if (store_ordering_defer(store, err, errlen) != 0)
+        return STORE_ERROR;
+    if (api_repair_apply_entries(store, bulk, err, errlen) != STORE_OK) {
+        store_ordering_defer_drop(store);
+        return STORE_ERROR;
+    }
+    char **released;
+    size_t count;
+    if (store_ordering_settle(store, bulk->now, &released, &count, err, errlen) != 0)
+        return STORE_ERROR;
+    for (size_t i = 0; i < count; i++) {
+        if (bulk->host_count < API_REPAIR_BULK_CHUNK)
+            bulk->hosts[bulk->host_count++] = released[i];
+        else
+            free(released[i]); /* found by the scheduler's next reading of the hosts */
+    }
+    free(released);
     return STORE_OK;
 }
 

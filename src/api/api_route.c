@@ -1,7 +1,7 @@
 /*
  * api_route: the API's route table (the tables of api_tasks.c, api_manual.c,
- * api_repair.c, api_redeliver.c, api_redeliveries.c, api_receivers.c, api_system.c,
- * api_overview.c, api_policy.c and api_console.c) and how a request finds
+ * api_repair.c, api_redeliver.c, api_redeliveries.c, api_receivers.c, api_ordering.c,
+ * api_system.c, api_overview.c, api_policy.c and api_console.c) and how a request finds
  * its route. See api_route.h.
  */
 #include "api_route.h"
@@ -11,6 +11,7 @@
 
 #include "api_console.h"
 #include "api_manual.h"
+#include "api_ordering.h"
 #include "api_overview.h"
 #include "api_policy.h"
 #include "api_receivers.h"
@@ -23,13 +24,14 @@
 static const ApiRoute *const api_route_tables[] = {api_task_routes, api_manual_routes,
                                                    api_repair_routes, api_redeliver_routes,
                                                    api_redeliveries_routes, api_receivers_routes,
-                                                   api_system_routes, api_overview_routes,
+                                                   api_ordering_routes, api_system_routes, api_overview_routes,
                                                    api_policy_routes, api_console_routes};
 static const size_t *const api_route_counts[] = {&api_task_route_count, &api_manual_route_count,
                                                  &api_repair_route_count,
                                                  &api_redeliver_route_count,
                                                  &api_redeliveries_route_count,
                                                  &api_receivers_route_count,
+                                                 &api_ordering_route_count,
                                                  &api_system_route_count,
                                                  &api_overview_route_count,
                                                  &api_policy_route_count,

@@ -16,6 +16,7 @@
 #include "json_check.h"
 #include "metrics.h"
 #include "roster.h"
+#include "store_ordering.h"
 
 #define API_SYSTEM_METRICS_MAX (1024 * 1024)
 
@@ -72,13 +73,19 @@ static void api_system_metrics(ApiCall *call)
     MetricsGauges gauges = {0};
     StoreDatabaseHealth health;
     char err[256];
+    int64_t blocked_since = 0;
     if (store_count_gauges(api_call_reader(call), gauges.tasks_by_status, &gauges.manual_open,
                            err, sizeof err) != 0 ||
+        store_ordering_blocked(api_call_reader(call), INT64_MAX, &gauges.ordering_blocked,
+                               &blocked_since, err, sizeof err) != 0 ||
         store_database_health(api_call_reader(call), &health, err, sizeof err) != 0) {
         api_call_set_retry_after(call, 1);
         api_call_fail(call, 503, "unavailable", NULL, "cannot read the database: %s", err);
         return;
     }
+    int64_t now = clock_now_ms();
+    gauges.ordering_blocked_seconds =
+        blocked_since > 0 && now > blocked_since ? (double)(now - blocked_since) / 1000.0 : 0;
     gauges.database_known = health.known;
     gauges.tables = store_health_tables;
     gauges.table_count = STORE_HEALTH_TABLES;

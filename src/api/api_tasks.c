@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_ordering.h"
 #include "task_json.h"
 #include "task_render.h"
 
@@ -161,8 +162,34 @@ static void api_tasks_created(ApiCall *call)
     api_call_reply_text(call, any_created ? 201 : 200, "application/json", text);
 }
 
+/* Tasks with an ordering_key take their business type's
+ * ordering_on_failure with them; refused (503) while the database cannot
+ * keep keys (a heraldd of an earlier release shares it). Returns false with
+ * the reply set. */
+static bool api_tasks_prepare_ordering(ApiCall *call, ApiTaskCreation *creation)
+{
+    const PolicySet *policies = api_call_policies(call);
+    bool keyed = false;
+    for (size_t i = 0; i < creation->count; i++) {
+        TaskRequest *request = &creation->requests[i];
+        if (request->ordering_key == NULL)
+            continue;
+        keyed = true;
+        request->ordering_block = policy_set_find(policies, request->business_type)->ordering_block;
+    }
+    if (!keyed || store_ordering_ready(api_call_reader(call)))
+        return true;
+    api_call_set_retry_after(call, API_TASKS_RETRY_AFTER);
+    api_call_fail(call, 503, "ordering_unavailable", "ordering_key",
+                  "ordering keys are not available until every heraldd sharing the database "
+                  "runs this release (its migrations are held back until then)");
+    return false;
+}
+
 static void api_tasks_submit(ApiCall *call, ApiTaskCreation *creation)
 {
+    if (!api_tasks_prepare_ordering(call, creation))
+        return;
     creation->job.requests = creation->requests;
     creation->job.count = creation->count;
     creation->job.on_done = api_tasks_stored;
@@ -256,6 +283,15 @@ static void api_tasks_get(ApiCall *call)
     Task task;
     if (api_tasks_load(call, &task) == 0)
         return;
+    /* Its place in its ordering key, if it has one (not worth failing for). */
+    StoreOrderingPlace place;
+    char err[256];
+    if (store_ordering_place(api_call_reader(call), task.id, false, &place, err, sizeof err) ==
+            STORE_OK &&
+        place.keyed) {
+        task.ordering_key = strdup(place.key);
+        task.ordering_seq = place.seq;
+    }
     cJSON *body = cJSON_CreateObject();
     cJSON_AddItemToObject(body, "task", task_render_task(&task));
     task_clear(&task);

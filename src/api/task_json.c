@@ -127,6 +127,22 @@ static int task_json_read_business_type(TaskJsonReader *reader, const cJSON *ite
     return out->business_type ? 0 : task_json_invalid(reader, "business_type", "out of memory");
 }
 
+/* ordering_key: visible ASCII (it is sent as a header's value), at most
+ * TASK_ORDERING_KEY_MAX characters. */
+static int task_json_read_ordering_key(TaskJsonReader *reader, const cJSON *item,
+                                       TaskRequest *out)
+{
+    if (!cJSON_IsString(item))
+        return task_json_invalid(reader, "ordering_key", "ordering_key must be a string");
+    if (!task_ordering_key_is_valid(item->valuestring))
+        return task_json_invalid(reader, "ordering_key",
+                                 "ordering_key must be 1 to %d visible ASCII characters"
+                                 " (no spaces or control characters)",
+                                 TASK_ORDERING_KEY_MAX);
+    out->ordering_key = strdup(item->valuestring);
+    return out->ordering_key ? 0 : task_json_invalid(reader, "ordering_key", "out of memory");
+}
+
 /* target_url: task_url's rules (shared with manual repairs), and its
  * normal form when IDENTITY (a task's, not a repair's). */
 static int task_json_read_target_url(TaskJsonReader *reader, const cJSON *item,
@@ -256,6 +272,7 @@ typedef enum {
     TASK_FIELD_HEADERS,
     TASK_FIELD_MAX_RETRY,
     TASK_FIELD_IDEMPOTENCY_KEY,
+    TASK_FIELD_ORDERING_KEY,
     TASK_FIELD_COUNT,
 } TaskField;
 
@@ -270,6 +287,7 @@ static const struct {
     [TASK_FIELD_HEADERS] = {"headers", false},
     [TASK_FIELD_MAX_RETRY] = {"max_retry", false},
     [TASK_FIELD_IDEMPOTENCY_KEY] = {"idempotency_key", false},
+    [TASK_FIELD_ORDERING_KEY] = {"ordering_key", false},
 };
 
 static int task_json_read_field(TaskJsonReader *reader, TaskField field, const cJSON *member,
@@ -292,6 +310,8 @@ static int task_json_read_field(TaskJsonReader *reader, TaskField field, const c
     case TASK_FIELD_IDEMPOTENCY_KEY:
         return task_json_read_text(reader, member, "idempotency_key", TASK_IDEMPOTENCY_KEY_MAX,
                                    &out->idempotency_key);
+    case TASK_FIELD_ORDERING_KEY:
+        return task_json_read_ordering_key(reader, member, out);
     case TASK_FIELD_COUNT:
         break;
     }

@@ -64,7 +64,8 @@ void task_render_write_members(JsonWriter *writer, const Task *task)
     json_write_int(writer, task->attempts);
     json_write_key(writer, "max_retry");
     json_write_int(writer, task->max_retry);
-    if (terminal) {
+    /* A task waiting behind its ordering key's head has no time of its own. */
+    if (terminal || task->next_attempt_at == TASK_ORDERING_WAITING_AT) {
         json_write_key(writer, "next_attempt_at");
         json_write_null(writer);
     } else {
@@ -81,6 +82,19 @@ void task_render_write_members(JsonWriter *writer, const Task *task)
     json_write_string(writer, task->last_error);
     json_write_key(writer, "idempotency_key");
     json_write_string(writer, task->idempotency_key);
+    /* Only where the task's place in its key was read (one task, not a
+     * listing): {"key", "sequence", "waiting" behind its key's head}. */
+    if (task->ordering_key != NULL && task->ordering_seq > 0) {
+        json_write_key(writer, "ordering");
+        json_write_begin_object(writer);
+        json_write_key(writer, "key");
+        json_write_string(writer, task->ordering_key);
+        json_write_key(writer, "sequence");
+        json_write_int(writer, task->ordering_seq);
+        json_write_key(writer, "waiting");
+        json_write_bool(writer, task->next_attempt_at == TASK_ORDERING_WAITING_AT);
+        json_write_end_object(writer);
+    }
     json_write_key(writer, "headers");
     if (task->headers_json)
         json_write_raw(writer, task->headers_json, strlen(task->headers_json));

@@ -434,6 +434,17 @@ int metrics_render(Buffer *out, const MetricsGauges *gauges)
                              "# HELP herald_manual_open Open entries in the manual-handling table.\n"
                              "# TYPE herald_manual_open gauge\nherald_manual_open %lld\n",
                              (long long)gauges->manual_open);
+    failed |= metrics_printf(out,
+                             "# HELP herald_ordering_keys_blocked Ordering keys whose head is in "
+                             "manual handling and blocks the tasks behind it.\n"
+                             "# TYPE herald_ordering_keys_blocked gauge\n"
+                             "herald_ordering_keys_blocked %lld\n"
+                             "# HELP herald_ordering_blocked_seconds How long the longest "
+                             "blocked ordering key has been blocked.\n"
+                             "# TYPE herald_ordering_blocked_seconds gauge\n"
+                             "herald_ordering_blocked_seconds %.3f\n",
+                             (long long)gauges->ordering_blocked,
+                             gauges->ordering_blocked_seconds);
     failed |= metrics_printf(out, "# HELP herald_deliveries_total Delivery attempts by outcome.\n"
                                   "# TYPE herald_deliveries_total counter\n");
     for (size_t i = 0; i < METRICS_OUTCOME_COUNT; i++)

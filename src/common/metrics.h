@@ -19,6 +19,10 @@
 typedef struct MetricsGauges {
     int64_t tasks_by_status[4]; /* pending, delivering, succeeded, failed */
     int64_t manual_open;
+    /* Ordering keys blocked by a head in manual handling, and for how long
+     * the longest has been (seconds; 0: none). */
+    int64_t ordering_blocked;
+    double ordering_blocked_seconds;
     /* What the database server says (PostgreSQL): rendered when DATABASE_KNOWN. */
     bool database_known;
     const char *const *tables; /* the tables of DEAD_TUPLES, TABLE_COUNT of them */

@@ -77,6 +77,7 @@ typedef struct Config {
     char alert_command[CONFIG_PATH_MAX];     /* "" = none */
     int64_t alert_max_lag_ms;
     int64_t alert_breaker_after_ms; /* circuit_open: a receiver's circuit open this long */
+    int64_t alert_ordering_after_ms; /* ordering_blocked: an ordering key blocked this long */
     /* [storage] retention */
     int64_t retention_ms;
     /* [business.NAME]: owned, freed by config_free() */

@@ -111,6 +111,8 @@ const ConfigKey config_keys[] = {
      30 * CONFIG_DAY_MS, "5m", CONFIG_RELOAD},
     {"alert", "breaker_alert_after", CONFIG_TYPE_DURATION, CONFIG_FIELD(alert_breaker_after_ms),
      0, 30 * CONFIG_DAY_MS, "10m", CONFIG_RELOAD},
+    {"alert", "ordering_alert_after", CONFIG_TYPE_DURATION,
+     CONFIG_FIELD(alert_ordering_after_ms), 0, 30 * CONFIG_DAY_MS, "10m", CONFIG_RELOAD},
 };
 
 const ConfigKey config_policy_keys[] = {
@@ -125,6 +127,8 @@ const ConfigKey config_policy_keys[] = {
     {"retry", "jitter", CONFIG_TYPE_REAL, POLICY_FIELD(jitter), 0, 1, "0.1", CONFIG_RELOAD},
     {"retry", "breaker_failures", CONFIG_TYPE_INTEGER, POLICY_FIELD(breaker_failures), 0,
      1000000, "10", CONFIG_RELOAD},
+    {"retry", "ordering_on_failure", CONFIG_TYPE_ON_FAILURE, POLICY_FIELD(ordering_block), 0, 0,
+     "block", CONFIG_RELOAD},
     {"retry", "schedule", CONFIG_TYPE_SCHEDULE, POLICY_FIELD(schedule), 0, 30 * CONFIG_DAY_MS, "",
      CONFIG_RELOAD},
     {"business", "success_body", CONFIG_TYPE_STRING, POLICY_FIELD(success_body), 0, 0, "",

@@ -207,6 +207,13 @@ int config_value_store(const ConfigKey *key, const char *value, void *base, char
     }
     case CONFIG_TYPE_SCHEDULE:
         return config_store_schedule(key, value, field, err, errlen);
+    case CONFIG_TYPE_ON_FAILURE:
+        if (strcasecmp(value, "block") != 0 && strcasecmp(value, "skip") != 0) {
+            snprintf(err, errlen, "invalid value \"%s\": use block or skip", value);
+            return -1;
+        }
+        *(bool *)field = strcasecmp(value, "block") == 0;
+        return 0;
     case CONFIG_TYPE_LOG_LEVEL:
         if (log_level_parse(value, (LogLevel *)field) != 0) {
             snprintf(err, errlen, "invalid level \"%s\": use error, warning, info or debug",

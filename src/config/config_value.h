@@ -31,6 +31,7 @@ typedef enum {
     CONFIG_TYPE_SECRET,      /* "whsec_..." */
     CONFIG_TYPE_SECRET_FILE, /* a file (mode 0600) holding one; fills the secret's field */
     CONFIG_TYPE_TIME,        /* RFC 3339, into Unix ms */
+    CONFIG_TYPE_ON_FAILURE,  /* "block" or "skip", into a bool (true = block) */
 } ConfigType;
 
 /* What a reload (SIGHUP) does with a changed key. */

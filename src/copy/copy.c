@@ -70,12 +70,14 @@ static const CopyTable copy_tables[] = {
     {"tasks",
      "id, webhook_id, business_id, business_type, target_url, target_host, dedup_url,"
      " payload_is_json, idempotency_key, request_hash, status, attempts, max_retry,"
-     " next_attempt_at, created_at, updated_at, last_status_code, last_error, retry_base",
+     " next_attempt_at, created_at, updated_at, last_status_code, last_error, retry_base,"
+     " ordering_key, ordering_key_id, ordering_seq, ordering_block",
      "SELECT id, webhook_id, business_id, business_type, target_url, target_host, " COPY_TASK_DEDUP
      ", payload_is_json, idempotency_key, request_hash, status, attempts, max_retry,"
-     " next_attempt_at, created_at, updated_at, last_status_code, last_error, retry_base"
+     " next_attempt_at, created_at, updated_at, last_status_code, last_error, retry_base,"
+     " ordering_key, ordering_key_id, ordering_seq, ordering_block"
      " FROM tasks ORDER BY id",
-     "itttttd" "okbtiiiiiiti", "id"},
+     "itttttd" "okbtiiiiiiti" "tiio", "id"},
     {"task_bodies", "task_id, payload, headers", "SELECT id, payload, headers FROM tasks ORDER BY id",
      "ibt", NULL},
     {"attempts",
@@ -121,6 +123,13 @@ static const CopyTable copy_tables[] = {
      " matched, sent, skipped, created_at, updated_at, finished_at, cancelled_by"
      " FROM redelivery_jobs ORDER BY id",
      "ittttttii" "oittiiiiiiiit", "id"},
+    /* Ordering keys: their sequences and heads go on where they were (a task
+     * waiting behind its head is copied waiting). */
+    {"ordering_keys",
+     "id, receiver, ordering_key, last_seq, head_seq, blocked_task_id, blocked_at, updated_at",
+     "SELECT id, receiver, ordering_key, last_seq, head_seq, blocked_task_id, blocked_at,"
+     " updated_at FROM ordering_keys ORDER BY id",
+     "ittiiiii", "id"},
 };
 #define COPY_TABLE_COUNT (sizeof copy_tables / sizeof copy_tables[0])
 
@@ -421,7 +430,8 @@ static int copy_check_empty(PgStore *to, char *err, size_t errlen)
                        " (SELECT count(*) FROM alerts) + (SELECT count(*) FROM task_queue) +"
                        " (SELECT count(*) FROM receivers) +"
                        " (SELECT count(*) FROM receiver_actions) +"
-                       " (SELECT count(*) FROM redelivery_jobs)",
+                       " (SELECT count(*) FROM redelivery_jobs) +"
+                       " (SELECT count(*) FROM ordering_keys)",
                        "check the destination is empty", &rows, err, errlen) != 0)
         return -1;
     if (rows != 0) {

@@ -84,6 +84,12 @@ typedef struct AttemptOutcome {
     AttemptOutcomeKind decided_kind;
     int64_t decided_next_attempt_at;
     const char *decided_manual_reason;
+    /* Its task's place in its ordering key (0: none), from the claim; and,
+     * set by store_record_outcomes, the receiver of the task its end made
+     * due (heap, freed with the outcome; NULL: none), which the scheduler
+     * wakes once the turn committed. */
+    int64_t ordering_seq;
+    char *released_host;
     /* For the log line written once the outcome is stored. */
     char business_type[TASK_BUSINESS_TYPE_MAX + 1];
     char business_id[TASK_BUSINESS_ID_MAX * 4 + 1];

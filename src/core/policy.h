@@ -42,6 +42,11 @@ typedef struct Policy {
      * type's failure opens the receiver's circuit; 0: its failures do not
      * count. */
     int64_t breaker_failures;
+    /* ordering_on_failure: whether a task with an ordering_key that goes to
+     * manual handling holds its key's later tasks until an operator retries
+     * or resolves it (block, true), or lets the next go (skip). Taken into
+     * each task when it is accepted. */
+    bool ordering_block;
     /* Signing (sign.h): the secrets as configured, and decoded. An empty
      * secret means the [delivery] one; no secret at all means unsigned. */
     char secret[SIGN_SECRET_MAX];

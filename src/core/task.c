@@ -44,6 +44,18 @@ bool task_business_type_is_valid(const char *type)
            length;
 }
 
+bool task_ordering_key_is_valid(const char *key)
+{
+    size_t length = strlen(key);
+    if (length == 0 || length > TASK_ORDERING_KEY_MAX)
+        return false;
+    for (size_t i = 0; i < length; i++) {
+        if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7e)
+            return false;
+    }
+    return true;
+}
+
 /* Length-prefixes each field so that ("ab","c") and ("a","bc") differ. */
 static void task_hash_field(EVP_MD_CTX *context, const void *data, size_t length)
 {
@@ -91,6 +103,12 @@ static void task_request_hash_with(const TaskRequest *request, const char *url,
     task_hash_field(context, request->payload, request->payload_length);
     task_hash_string(context, request->headers_json);
     task_hash_field(context, &max_retry, sizeof max_retry);
+    /* Only when present, so a request without one hashes as it always did
+     * (tasks stored before ordering keys are still repeated exactly). */
+    if (request->ordering_key != NULL) {
+        task_hash_field(context, "ordering_key", sizeof "ordering_key");
+        task_hash_string(context, request->ordering_key);
+    }
     EVP_DigestFinal_ex(context, out, &length);
     EVP_MD_CTX_free(context);
 }
@@ -192,6 +210,7 @@ void task_view_of_request(Task *out, const TaskRequest *request, int64_t id,
     out->payload_is_json = request->payload_is_json;
     out->headers_json = request->headers_json;
     out->idempotency_key = request->idempotency_key;
+    out->ordering_key = request->ordering_key;
 }
 
 void task_request_clear(TaskRequest *request)
@@ -204,6 +223,7 @@ void task_request_clear(TaskRequest *request)
     free(request->payload);
     free(request->headers_json);
     free(request->idempotency_key);
+    free(request->ordering_key);
     memset(request, 0, sizeof *request);
 }
 
@@ -217,5 +237,6 @@ void task_clear(Task *task)
     free(task->headers_json);
     free(task->idempotency_key);
     free(task->last_error);
+    free(task->ordering_key);
     memset(task, 0, sizeof *task);
 }

@@ -27,6 +27,10 @@
 #define TASK_MAX_RETRY_MIN 1
 #define TASK_MAX_RETRY_MAX 100
 #define TASK_IDEMPOTENCY_KEY_MAX 128 /* code points */
+#define TASK_ORDERING_KEY_MAX 128    /* visible ASCII characters (a header's value) */
+/* next_attempt_at of a task waiting behind the head of its ordering key
+ * (store_ordering.h): never due. 2^53 - 1, exact as a JSON number. */
+#define TASK_ORDERING_WAITING_AT INT64_C(9007199254740991)
 #define TASK_HASH_SIZE 32            /* SHA-256 */
 #define TASK_WEBHOOK_ID_SIZE 32      /* "msg_" + 26 base32 characters + NUL, rounded */
 #define TASK_CLAIM_TOKEN_SIZE 33     /* 128 random bits as 32 hex digits + NUL */
@@ -52,6 +56,12 @@ typedef struct TaskRequest {
     char *headers_json;   /* compact JSON object of extra headers, NULL if none */
     int max_retry;        /* 0 = the business type's policy decides */
     char *idempotency_key; /* NULL if none */
+    /* Strict order (store_ordering.h): the tasks of one ordering_key and
+     * receiver are delivered one at a time in acceptance order. NULL: none.
+     * ordering_block is the business type's ordering_on_failure (set by the
+     * API from the policy, not part of the hash): true = block. */
+    char *ordering_key;
+    bool ordering_block;
     unsigned char hash[TASK_HASH_SIZE];
     /* When target_url is not its own normal form: the hash over it as
      * written, which is what herald before the normal form stored. A task
@@ -79,6 +89,10 @@ typedef struct Task {
      * redelivery with a fresh budget): the waits count failures from here.
      * Read by the claims only (0 elsewhere). */
     int retry_base;
+    /* Its ordering key and its place in the key's sequence (1-based): NULL
+     * and 0 without one. Read by the claims only, as retry_base. */
+    char *ordering_key;
+    int64_t ordering_seq;
     int64_t next_attempt_at; /* Unix ms */
     int64_t created_at;
     int64_t updated_at;
@@ -91,6 +105,10 @@ typedef struct Task {
 
 /* "pending", "delivering", "succeeded", "failed". */
 const char *task_status_name(TaskStatus status);
+
+/* True if KEY is a valid ordering_key: 1..TASK_ORDERING_KEY_MAX visible
+ * ASCII characters (0x21..0x7e), so it can be sent as a header's value. */
+bool task_ordering_key_is_valid(const char *key);
 
 /* Returns 0, or -1 if NAME is not a status. */
 int task_status_parse(const char *name, TaskStatus *out);

@@ -2,7 +2,9 @@
  * ctl_overview: heraldctl's "overview" and "receivers", the CLI side of the
  * console's first pages (GET /v1/overview, GET /v1/receivers), and "receivers
  * pause|resume|actions" (POST /v1/receivers/{receiver}/pause|resume, GET
- * /v1/receivers/{receiver}/actions).
+ * /v1/receivers/{receiver}/actions), and "ordering-keys" (GET
+ * /v1/ordering-keys): each receiver's ordering keys, the blocked ones first
+ * to look for.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -70,6 +72,30 @@ static void ctl_receivers_show(const CtlAnswer *answer)
                                           "held_until",      "last_error"};
     ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "receivers"),
                    sizeof header / sizeof header[0], header, members);
+}
+
+static void ctl_ordering_keys_show(const CtlAnswer *answer)
+{
+    static const char *const header[] = {"RECEIVER", "KEY",     "LAST",          "HEAD",
+                                         "WAITING",  "BLOCKED", "BLOCKED_BY",    "SINCE"};
+    static const char *const members[] = {"receiver", "ordering_key", "last_sequence",
+                                          "head_sequence", "waiting", "blocked",
+                                          "blocked_task_id", "blocked_since"};
+    ctl_print_rows(cJSON_GetObjectItemCaseSensitive(answer->json, "ordering_keys"),
+                   sizeof header / sizeof header[0], header, members);
+    const cJSON *next = cJSON_GetObjectItemCaseSensitive(answer->json, "next_before");
+    if (cJSON_IsNumber(next))
+        printf("(more: --before %.0f)\n", next->valuedouble);
+}
+
+static int ctl_ordering_keys(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
+{
+    static const CtlQueryOption options[] = {
+        {"blocked", "blocked"}, {"receiver", "receiver"}, {"key", "key"},
+        {"limit", "limit"},     {"before", "before"},
+    };
+    return ctl_list(ctl, command, argc, argv, "/v1/ordering-keys", options,
+                    sizeof options / sizeof options[0], ctl_ordering_keys_show);
 }
 
 static int ctl_overview(Ctl *ctl, const CtlCommand *command, int argc, char **argv)
@@ -157,6 +183,10 @@ const CtlCommand ctl_overview_commands[] = {
     {"receivers", NULL, ctl_receivers, "receivers",
      "each receiver's pending tasks, requests in flight, circuit breaker (closed, open,"
      " probing; its next probe), failures in the last hour, and whether it is paused or held"},
+    {"ordering-keys", NULL, ctl_ordering_keys,
+     "ordering-keys [--blocked true] [--receiver R] [--key K] [--limit N] [--before ID]",
+     "each receiver's ordering keys: the newest sequence number, the head, how many wait,"
+     " and the task in manual handling that blocks a key (retry or resolve it to go on)"},
 };
 
 const size_t ctl_overview_command_count =

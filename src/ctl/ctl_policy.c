@@ -108,6 +108,7 @@ static void ctl_policy_show_one(const CtlAnswer *answer)
     ctl_policy_span(policy, "timeout_ms", timeout);
     char *success = ctl_cell(policy, "success_body");
     char *previous = ctl_cell(policy, "previous_secret_until");
+    char *on_failure = ctl_cell(policy, "ordering_on_failure");
     const char *rows[][2] = {
         {"business_type", name},
         {"attempts", attempts},
@@ -116,10 +117,12 @@ static void ctl_policy_show_one(const CtlAnswer *answer)
         {"success_body", success},
         {"signed", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(policy, "signed")) ? "yes" : "no"},
         {"previous_secret_until", previous},
+        {"ordering_on_failure", on_failure},
     };
     ctl_print_pairs(rows, sizeof rows / sizeof rows[0]);
     free(success);
     free(previous);
+    free(on_failure);
     /* When each attempt comes, counted from the first one's start. */
     static const char *const header[] = {"ATTEMPT", "WAIT", "AFTER FIRST", "EARLIEST", "LATEST"};
     CtlTable table;

@@ -30,6 +30,20 @@ void ctl_print_task(const CtlAnswer *answer)
         ctl_table_add(&table, row);
         free(value);
     }
+    /* Its place in its ordering key, if it has one: "order-1 #2 (waiting)". */
+    const cJSON *ordering = cJSON_GetObjectItemCaseSensitive(task, "ordering");
+    if (cJSON_IsObject(ordering)) {
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive(ordering, "key");
+        const cJSON *sequence = cJSON_GetObjectItemCaseSensitive(ordering, "sequence");
+        char place[256]; /* a key is at most 128 characters */
+        snprintf(place, sizeof place, "%s #%.0f%s", cJSON_IsString(key) ? key->valuestring : "?",
+                 cJSON_IsNumber(sequence) ? sequence->valuedouble : 0,
+                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ordering, "waiting"))
+                     ? " (waiting for the one before it)"
+                     : "");
+        const char *row[] = {"ordering", place};
+        ctl_table_add(&table, row);
+    }
     ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);
 }

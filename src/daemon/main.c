@@ -146,6 +146,7 @@ static void main_alert_options(const Daemon *daemon, const Config *config, Alert
         .cooldown_ms = config->alert_cooldown_ms,
         .max_lag_ms = config->alert_max_lag_ms,
         .breaker_alert_after_ms = config->alert_breaker_after_ms,
+        .ordering_alert_after_ms = config->alert_ordering_after_ms,
         .scheduler_alive_ms = config_scheduler_alive_ms(config),
         .webhook_url = config->alert_webhook_url,
         .command = config->alert_command,

@@ -14,6 +14,7 @@ struct Host {
     char *key;          /* owned */
     int in_flight;
     int64_t next_due;   /* Unix ms, or HOST_TABLE_IDLE */
+    int64_t retry_noted; /* the earliest retry noted since its due time was last set */
     int64_t held_until; /* Unix ms; 0: not held */
     int64_t ready_at;   /* the heap's key: next_due, or held_until if later */
     bool paused;        /* by an operator: never claimable, kept while paused */
@@ -148,6 +149,7 @@ Host *host_table_get(HostTable *table, const char *key)
         return NULL;
     }
     host->next_due = HOST_TABLE_IDLE;
+    host->retry_noted = HOST_TABLE_IDLE;
     host->ready_at = HOST_TABLE_IDLE;
     if (table->count + 1 > table->bucket_count)
         host_table_grow_buckets(table);
@@ -356,6 +358,7 @@ void host_table_expire_holds(HostTable *table, int64_t now)
 void host_table_set_due(HostTable *table, Host *host, int64_t next_due)
 {
     host->next_due = next_due;
+    host->retry_noted = HOST_TABLE_IDLE;
     host_table_settle(table, host);
 }
 
@@ -364,6 +367,18 @@ void host_table_note_due(HostTable *table, Host *host, int64_t due)
     if (due < host->next_due)
         host->next_due = due;
     host_table_settle(table, host);
+}
+
+void host_table_note_retry(HostTable *table, Host *host, int64_t due)
+{
+    if (due < host->retry_noted)
+        host->retry_noted = due;
+    host_table_note_due(table, host, due);
+}
+
+int64_t host_retry_noted(const Host *host)
+{
+    return host->retry_noted;
 }
 
 void host_table_add_in_flight(HostTable *table, Host *host, int delta)

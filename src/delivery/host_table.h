@@ -76,6 +76,12 @@ void host_table_set_due(HostTable *table, Host *host, int64_t next_due);
 /* Lowers HOST's due time to DUE if DUE is earlier. */
 void host_table_note_due(HostTable *table, Host *host, int64_t due);
 
+/* The same for a task's retry (an outcome still to be written), which
+ * host_retry_noted remembers until the host's due time is next set: a claim's
+ * read of the database, made before the outcome is written, cannot know it. */
+void host_table_note_retry(HostTable *table, Host *host, int64_t due);
+int64_t host_retry_noted(const Host *host);
+
 /* Holds HOST until UNTIL (Unix ms), unless it is held longer already.
  * Returns whether the hold was set or lengthened. */
 bool host_table_hold(HostTable *table, Host *host, int64_t until);

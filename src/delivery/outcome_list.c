@@ -11,8 +11,10 @@
 
 void outcome_list_clear(OutcomeList *list)
 {
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < list->count; i++) {
         attempt_clear(&list->items[i].attempt);
+        free(list->items[i].released_host);
+    }
     list->count = 0;
 }
 

@@ -104,7 +104,7 @@ bool receivers_judge(HostTable *hosts, Host *host, AttemptOutcome *outcome,
                      int64_t retry_after_ms, const PolicySet *policies, const Config *config)
 {
     if (outcome->kind == ATTEMPT_OUTCOME_RETRY)
-        host_table_note_due(hosts, host, outcome->next_attempt_at);
+        host_table_note_retry(hosts, host, outcome->next_attempt_at);
     /* Any answer of the receiver (a success, a 4xx) shows it takes requests:
      * a ramp after its circuit closed grows (store_breaker.c counts alike). */
     bool counts = attempt_counts_against_receiver(&outcome->attempt);
@@ -121,10 +121,15 @@ bool receivers_judge(HostTable *hosts, Host *host, AttemptOutcome *outcome,
     return held;
 }
 
-void receivers_note_written(HostTable *hosts, const AttemptOutcome *outcomes, size_t count)
+void receivers_note_written(HostTable *hosts, const AttemptOutcome *outcomes, size_t count,
+                            int64_t now)
 {
     for (size_t i = 0; i < count; i++) {
         const AttemptOutcome *outcome = &outcomes[i];
+        Host *released =
+            outcome->released_host != NULL ? host_table_get(hosts, outcome->released_host) : NULL;
+        if (released != NULL) /* else found by the next sweep */
+            host_table_note_due(hosts, released, now);
         const char *receiver = outcome->attempt.receiver;
         if (receiver == NULL || outcome->fenced)
             continue;

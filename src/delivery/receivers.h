@@ -55,10 +55,12 @@ bool receivers_judge(HostTable *hosts, Host *host, AttemptOutcome *outcome,
                      int64_t retry_after_ms, const PolicySet *policies,
                      const struct Config *config);
 
-/* OUTCOMES (COUNT) are written: each task an open circuit parked is due at
- * its receiver again, and what the breakers did is logged
+/* OUTCOMES (COUNT) are written at NOW: each task an open circuit parked is
+ * due at its receiver again, as is the next task of an ordering key an
+ * outcome let go (released_host), and what the breakers did is logged
  * (event=circuit_opened, circuit_probe_failed, circuit_closed). */
-void receivers_note_written(HostTable *hosts, const AttemptOutcome *outcomes, size_t count);
+void receivers_note_written(HostTable *hosts, const AttemptOutcome *outcomes, size_t count,
+                            int64_t now);
 
 /* CLAIM, for its host, learns the host's rate limit under CONFIG
  * ([receiver.PATTERN]); with one, its limit is a burst at most. */

@@ -318,7 +318,7 @@ static int scheduler_finish_turn(Scheduler *scheduler, int64_t now)
         for (size_t i = 0; i < scheduler->writing.count; i++)
             deliver_log_outcome(&scheduler->writing.items[i], now);
         receivers_note_written(&scheduler->hosts, scheduler->writing.items,
-                               scheduler->writing.count);
+                               scheduler->writing.count, now);
         if (turn->fenced > 0) /* their leases ended first: delivered again, same id */
             log_warning("event=outcomes_fenced tasks=%zu reason=\"the claim's lease ended before "
                         "its outcome was written\"", turn->fenced);
@@ -360,6 +360,10 @@ static int scheduler_finish_turn(Scheduler *scheduler, int64_t now)
         int64_t next_due = turn->committed
                                ? receivers_after_claim(&scheduler->hosts, host, claim, now)
                                : claim->due;
+        /* A retry noted while the turn was out: its outcome was not written
+         * when the claim read the database, so that read could not know it. */
+        if (host_retry_noted(host) < next_due)
+            next_due = host_retry_noted(host);
         host_table_set_due(&scheduler->hosts, host, next_due);
         size_t release = claim->limit - claim->count;
         for (size_t j = 0; j < claim->count; j++) {

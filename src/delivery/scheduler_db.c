@@ -21,6 +21,7 @@
 #include "fault.h"
 #include "log.h"
 #include "scheduler_rate.h"
+#include "store_ordering.h"
 #include "store_receivers.h"
 
 /* On a database other heraldd share, how often to look for work they
@@ -29,6 +30,8 @@
 /* Another heraldd's signal brings that look forward, but not closer than
  * this to the last one. */
 #define SCHEDULER_DB_SIGNAL_GAP_MS 10
+/* The most ordering keys one sweep moves on (store_ordering_heal). */
+#define SCHEDULER_DB_HEAL_KEYS 100
 /* After a failed read of an unsure commit, how soon to read again. */
 #define SCHEDULER_DB_READ_RETRY_MS 100
 
@@ -124,16 +127,24 @@ static int scheduler_db_rescue(SchedulerDb *db, StoreRescueScope scope, const ch
                                char *err, size_t errlen)
 {
     int recovered = 0, moved = 0;
+    int64_t healed = 0;
     if (store_begin(db->store, err, errlen) != 0)
         return -1;
+    /* And the ordering keys a head ended without moving on (none should
+     * be): their next tasks would wait for ever, not even shown blocked. */
     if (store_recover_interrupted(db->store, clock_now_ms(), scope, &recovered, &moved, err,
-                                  errlen) != 0) {
+                                  errlen) != 0 ||
+        store_ordering_heal(db->store, clock_now_ms(), SCHEDULER_DB_HEAL_KEYS, &healed, err,
+                            errlen) != 0) {
         store_rollback(db->store);
         return -1;
     }
     if (store_commit(db->store, err, errlen) != 0)
         return -1;
     scheduler_db_log_rescue(event, recovered, moved);
+    if (healed > 0)
+        log_warning("event=ordering_keys_healed keys=%lld detail=\"their heads had ended without "
+                    "letting the next task go; it goes now\"", (long long)healed);
     return 0;
 }
 

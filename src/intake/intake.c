@@ -64,6 +64,14 @@ static const char *intake_conflict_field(const TaskRequest *request, const Task 
     return "max_retry";
 }
 
+/* A stored task's place in its ordering key, as the answer shows it. */
+static void intake_view_ordering(Task *view, const TaskCreation *creation)
+{
+    view->ordering_seq = creation->ordering_seq;
+    if (creation->ordering_waiting)
+        view->next_attempt_at = TASK_ORDERING_WAITING_AT;
+}
+
 static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, size_t index,
                                               int64_t now, char *err, size_t errlen)
 {
@@ -81,6 +89,7 @@ static IntakeStoreResult intake_store_request(Intake *intake, IntakeJob *job, si
     if (creation.created) {
         task_view_of_request(&job->tasks[index], request, creation.id, webhook_id, max_retry,
                              now);
+        intake_view_ordering(&job->tasks[index], &creation);
         return INTAKE_STORED;
     }
     /* The same key, or without one the same identity, for a different
@@ -178,6 +187,7 @@ static int intake_give_tasks(IntakeJob *job, const TaskCreateItem *items, TaskCr
         if (created[i].created) {
             task_view_of_request(&job->tasks[i], items[i].request, created[i].id,
                                  items[i].webhook_id, items[i].max_retry, now);
+            intake_view_ordering(&job->tasks[i], &created[i]);
         } else {
             job->tasks[i] = created[i].existing; /* the job's now: see intake_job_clear */
             memset(&created[i].existing, 0, sizeof created[i].existing);

@@ -18,6 +18,7 @@
 
 #include "store.h"
 #include "store_receivers.h"
+#include "store_ordering.h"
 #include "store_redelivery.h"
 
 typedef struct StoreBackend StoreBackend;
@@ -189,6 +190,9 @@ void store_rescued_free(StoreRescued *rescued, size_t count);
 /* The first member of every backend's connection (SqliteStore, PgStore). */
 struct Store {
     const StoreBackend *backend;
+    /* While a caller acts on many tasks in one transaction: the ordered
+     * tasks whose keys move at its end (store_ordering_defer); NULL: none. */
+    StoreOrderingDeferral *ordering_deferral;
 };
 
 struct StoreBackend {
@@ -315,6 +319,36 @@ struct StoreBackend {
                                       const StoreRedeliveryAdvance *advance, int64_t now,
                                       char *err, size_t errlen);
     bool (*redelivery_ready)(Store *store);
+    /* Ordering keys (store_ordering.c runs them, in the caller's
+     * transaction). ordering_enqueue: the key's row made or locked, the
+     * next sequence number given to TASK_ID, and the task set waiting unless
+     * it is the head (*SEQ). ordering_place: store_ordering_place.
+     * ordering_pass: the key's head_seq moved from SEQ to SEQ + 1 (only if it
+     * is SEQ) and unblocked, and the task at SEQ + 1 made due at NOW if it
+     * waits (*RELEASED_HOST, heap). ordering_block: the key blocked by
+     * TASK_ID at NOW (0: unblocked). ordering_rewait: TASK_ID (pending)
+     * waiting again. ordering_ready: whether keys may be accepted
+     * (PostgreSQL: not while 018 is held back); ordering_known: whether the
+     * schema has their table and columns, so they are read and moved
+     * (PostgreSQL: from 017); NULL: always. */
+    int (*ordering_enqueue)(Store *store, int64_t task_id, const char *receiver, const char *key,
+                            bool block, int64_t now, int64_t *seq, bool *waiting, char *err, size_t errlen);
+    StoreResult (*ordering_place)(Store *store, int64_t task_id, bool lock,
+                                  StoreOrderingPlace *out, char *err, size_t errlen);
+    int (*ordering_pass)(Store *store, int64_t key_id, int64_t seq, int64_t now,
+                         char **released_host, char *err, size_t errlen);
+    int (*ordering_block)(Store *store, int64_t key_id, int64_t task_id, int64_t now, char *err,
+                          size_t errlen);
+    int (*ordering_rewait)(Store *store, int64_t task_id, char *err, size_t errlen);
+    int (*ordering_list)(Store *store, const StoreOrderingFilter *filter, StoreOrderingKey **out,
+                         size_t *count, char *err, size_t errlen);
+    int (*ordering_blocked)(Store *store, int64_t before, int64_t *count, int64_t *oldest_at,
+                            char *err, size_t errlen);
+    /* The heads of STORE_ORDERING_STALLED_SQL, their task ids in *IDS (heap). */
+    int (*ordering_stalled)(Store *store, int limit, int64_t **ids, size_t *count, char *err,
+                            size_t errlen);
+    bool (*ordering_ready)(Store *store);
+    bool (*ordering_known)(Store *store);
     /* The statements of an attempt's end and of a rescue (store_outcome.c
      * runs them in the caller's transaction, in chunks it bounds).
      * task_end: each task's new state where its claim holds, setting

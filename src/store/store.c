@@ -90,8 +90,10 @@ int store_savepoint_rollback(Store *store, char *err, size_t errlen)
     return store->backend->savepoint_rollback(store, err, errlen);
 }
 
-StoreResult store_task_create_many(Store *store, const TaskCreateItem *items, size_t count,
-                                   int64_t now, TaskCreation *out, char *err, size_t errlen)
+/* The tasks of ITEMS, created into OUT, before their ordering keys. */
+static StoreResult store_task_create_rows(Store *store, const TaskCreateItem *items, size_t count,
+                                          int64_t now, TaskCreation *out, char *err,
+                                          size_t errlen)
 {
     if (store->backend->task_create_many != NULL)
         return store->backend->task_create_many(store, items, count, now, out, err, errlen);
@@ -108,12 +110,47 @@ StoreResult store_task_create_many(Store *store, const TaskCreateItem *items, si
     return STORE_OK;
 }
 
+StoreResult store_task_create_many(Store *store, const TaskCreateItem *items, size_t count,
+                                   int64_t now, TaskCreation *out, char *err, size_t errlen)
+{
+    if (store_task_create_rows(store, items, count, now, out, err, errlen) != STORE_OK)
+        return STORE_ERROR;
+    /* Tasks with an ordering key take their place in it (store_ordering.h);
+     * the others are done. */
+    size_t keyed = 0;
+    for (size_t i = 0; i < count; i++)
+        keyed += out[i].created && items[i].request->ordering_key != NULL ? 1 : 0;
+    if (keyed == 0)
+        return STORE_OK;
+    const TaskRequest **requests = malloc(count * sizeof *requests);
+    int status = -1;
+    if (requests == NULL) {
+        snprintf(err, errlen, "create tasks: out of memory");
+    } else {
+        for (size_t i = 0; i < count; i++)
+            requests[i] = items[i].request;
+        status = store_ordering_enqueue(store, requests, out, count, now, err, errlen);
+    }
+    free(requests);
+    if (status == 0)
+        return STORE_OK;
+    for (size_t i = 0; i < count; i++)
+        task_clear(&out[i].existing);
+    return STORE_ERROR;
+}
+
 StoreResult store_task_create(Store *store, const TaskRequest *request, int max_retry,
                               const char *webhook_id, int64_t now, TaskCreation *out, char *err,
                               size_t errlen)
 {
-    return store->backend->task_create(store, request, max_retry, webhook_id, now, out, err,
-                                       errlen);
+    if (store->backend->task_create(store, request, max_retry, webhook_id, now, out, err,
+                                    errlen) != STORE_OK)
+        return STORE_ERROR;
+    if (!out->created || request->ordering_key == NULL ||
+        store_ordering_enqueue(store, &request, out, 1, now, err, errlen) == 0)
+        return STORE_OK;
+    task_clear(&out->existing);
+    return STORE_ERROR;
 }
 
 StoreResult store_task_get(Store *store, int64_t id, Task *out, char *err, size_t errlen)

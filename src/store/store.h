@@ -142,6 +142,10 @@ int store_savepoint_rollback(Store *store, char *err, size_t errlen);
 typedef struct TaskCreation {
     bool created; /* a new task, with this id */
     int64_t id;
+    /* created with an ordering_key: its sequence number in the key, and
+     * whether it waits behind the key's head (store_ordering.h). */
+    int64_t ordering_seq;
+    bool ordering_waiting;
     /* !created: the earlier task the request repeats (the caller task_clear()s
      * it), and the hash of the request that made it. */
     Task existing;
@@ -439,10 +443,12 @@ StoreResult store_task_redeliver(Store *store, int64_t task_id, const ManualRepa
 
 /* Inside a transaction: closes the open entry of TASK_ID (ENTRY_ID as for
  * store_manual_retry) without sending, as 'resolved' with NOTE, and records
- * the action. STORE_NOT_FOUND: none open (or not ENTRY_ID). */
+ * the action. If the task blocked its ordering key, the key's next task is
+ * due at NOW: *HOST its receiver (the caller frees it; NULL: none).
+ * STORE_NOT_FOUND: none open (or not ENTRY_ID). */
 StoreResult store_manual_resolve(Store *store, int64_t task_id, int64_t entry_id,
-                                 const char *note,
-                                 const char *actor, int64_t now, char *err, size_t errlen);
+                                 const char *note, const char *actor, int64_t now, char **host,
+                                 char *err, size_t errlen);
 
 /* Which open entries a bulk action takes. */
 typedef struct ManualMatchFilter {

@@ -10,7 +10,9 @@
  * fails leaves the rest undone, and the caller rolls the transaction back.
  * A redelivery (store_task_redeliver) is the same steps for a task that
  * succeeded or failed, with or without an open entry. A backend supplies the
- * four statements.
+ * four statements. A task with an ordering key (store_ordering.h) also
+ * tells its key: a retry or redelivery of the head that blocks it unblocks
+ * it, a resolve lets the next task go.
  */
 #include "backend.h"
 
@@ -42,7 +44,8 @@ StoreResult store_manual_retry(Store *store, int64_t task_id, int64_t entry_id,
     result = backend->manual_retry_task(store, task_id, repair, now, host, err, errlen);
     if (result != STORE_OK)
         return result;
-    if (backend->manual_close(store, entry, "retried", repair->note, now, err, errlen) != 0 ||
+    if (store_ordering_requeued(store, task_id, now, err, errlen) != 0 ||
+        backend->manual_close(store, entry, "retried", repair->note, now, err, errlen) != 0 ||
         backend->action_insert(store, task_id, action, repair->actor, repair->note, details, now,
                                err, errlen) != 0) {
         free(*host);
@@ -69,7 +72,8 @@ StoreResult store_task_redeliver(Store *store, int64_t task_id, const ManualRepa
     StoreResult result = backend->manual_retry_task(store, task_id, &again, now, host, err, errlen);
     if (result != STORE_OK)
         return result;
-    if ((open == STORE_OK &&
+    if (store_ordering_requeued(store, task_id, now, err, errlen) != 0 ||
+        (open == STORE_OK &&
          backend->manual_close(store, entry, "retried", repair->note, now, err, errlen) != 0) ||
         backend->action_insert(store, task_id, "redeliver", repair->actor, repair->note, details,
                                now, err, errlen) != 0) {
@@ -81,17 +85,22 @@ StoreResult store_task_redeliver(Store *store, int64_t task_id, const ManualRepa
 }
 
 StoreResult store_manual_resolve(Store *store, int64_t task_id, int64_t entry_id,
-                                 const char *note, const char *actor, int64_t now, char *err,
-                                 size_t errlen)
+                                 const char *note, const char *actor, int64_t now, char **host,
+                                 char *err, size_t errlen)
 {
     const StoreBackend *backend = store->backend;
+    *host = NULL;
     int64_t entry;
     StoreResult result = store_manual_entry(store, task_id, entry_id, &entry, err, errlen);
     if (result != STORE_OK)
         return result;
     if (backend->manual_close(store, entry, "resolved", note, now, err, errlen) != 0 ||
         backend->action_insert(store, task_id, "resolve", actor, note, NULL, now, err,
-                               errlen) != 0)
+                               errlen) != 0 ||
+        store_ordering_resolved(store, task_id, now, host, err, errlen) != 0) {
+        free(*host);
+        *host = NULL;
         return STORE_ERROR;
+    }
     return STORE_OK;
 }

@@ -116,10 +116,58 @@ static int store_outcome_chunk(Store *store, AttemptOutcome *outcomes, size_t co
     return status;
 }
 
+/* Last, once every chunk is written, the keys of the ordered tasks that
+ * ended (store_ordering.h): the tasks are locked by now, their keys' rows
+ * after them, in the one order every transaction takes them in. */
+static int store_outcome_order(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
+                               char *err, size_t errlen)
+{
+    size_t ended = 0;
+    for (size_t i = 0; i < count; i++)
+        ended += !outcomes[i].fenced && outcomes[i].ordering_seq > 0 &&
+                         outcomes[i].kind != ATTEMPT_OUTCOME_RETRY
+                     ? 1
+                     : 0;
+    if (ended == 0)
+        return 0;
+    int64_t *ids = malloc(ended * sizeof *ids);
+    char **released = calloc(ended, sizeof *released);
+    size_t *which = malloc(ended * sizeof *which);
+    int status = -1;
+    if (ids == NULL || released == NULL || which == NULL) {
+        snprintf(err, errlen, "record outcomes: out of memory");
+    } else {
+        size_t n = 0;
+        for (size_t i = 0; i < count; i++) {
+            if (!outcomes[i].fenced && outcomes[i].ordering_seq > 0 &&
+                outcomes[i].kind != ATTEMPT_OUTCOME_RETRY) {
+                which[n] = i;
+                ids[n++] = outcomes[i].attempt.task_id;
+            }
+        }
+        status = store_ordering_ended_many(store, ids, released, n, now, err, errlen);
+        for (size_t k = 0; k < n; k++) {
+            if (status == 0)
+                outcomes[which[k]].released_host = released[k];
+            else
+                free(released[k]);
+        }
+    }
+    free(ids);
+    free(released);
+    free(which);
+    return status;
+}
+
 int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, int64_t now,
                           size_t *fenced, char *err, size_t errlen)
 {
     *fenced = 0;
+    for (size_t i = 0; i < count; i++) {
+        /* A turn written again: what a rolled-back write released is not. */
+        free(outcomes[i].released_host);
+        outcomes[i].released_host = NULL;
+    }
     /* The receivers' breakers first: they decide which failures park. */
     if (store_breaker_count(store, outcomes, count, now, err, errlen) != 0)
         return -1;
@@ -141,7 +189,7 @@ int store_record_outcomes(Store *store, AttemptOutcome *outcomes, size_t count, 
             *fenced += outcomes[i].fenced ? 1 : 0;
         start = end;
     }
-    return 0;
+    return store_outcome_order(store, outcomes, count, now, err, errlen);
 }
 
 /* The cut-off attempt of RESCUED, and its task's end: pending again at NOW,
@@ -183,9 +231,11 @@ static void store_rescue_end(const StoreRescued *rescued, int64_t now, Attempt *
     };
 }
 
-/* One chunk of a rescue: COUNT tasks of RESCUED. */
+/* One chunk of a rescue: COUNT tasks of RESCUED; the ids of those it failed
+ * are added to FAILED (*FAILED_COUNT). */
 static int store_rescue_chunk(Store *store, const StoreRescued *rescued, size_t count,
-                              int64_t now, int *recovered, int *moved, char *err, size_t errlen)
+                              int64_t now, int *recovered, int *moved, int64_t *failed,
+                              size_t *failed_count, char *err, size_t errlen)
 {
     StoreTaskEnd *ends = calloc(count, sizeof *ends);
     Attempt *attempts = calloc(count, sizeof *attempts);
@@ -199,6 +249,8 @@ static int store_rescue_chunk(Store *store, const StoreRescued *rescued, size_t 
         for (size_t i = 0; i < count && status == 0; i++) {
             *recovered += ends[i].applied ? 1 : 0;
             *moved += ends[i].applied && ends[i].manual_reason != NULL ? 1 : 0;
+            if (ends[i].applied && ends[i].manual_reason != NULL)
+                failed[(*failed_count)++] = ends[i].task_id;
         }
     }
     free(ends);
@@ -219,13 +271,30 @@ int store_recover_interrupted(Store *store, int64_t now, StoreRescueScope scope,
     if (store->backend->rescue_select(store, now, scope == STORE_RESCUE_ALL, &rescued, &count,
                                       err, errlen) != 0)
         return -1;
+    /* The tasks it failed, whose ordering keys (if any) move on last. */
+    int64_t *failed = count > 0 ? malloc(count * sizeof *failed) : NULL;
+    char **released = count > 0 ? calloc(count, sizeof *released) : NULL;
+    size_t failed_count = 0;
     int status = 0;
+    if (count > 0 && (failed == NULL || released == NULL)) {
+        snprintf(err, errlen, "rescue interrupted tasks: out of memory");
+        status = -1;
+    }
     for (size_t start = 0; start < count && status == 0; start += STORE_OUTCOME_CHUNK_COUNT) {
         size_t chunk = count - start < STORE_OUTCOME_CHUNK_COUNT ? count - start
                                                                  : STORE_OUTCOME_CHUNK_COUNT;
-        status = store_rescue_chunk(store, rescued + start, chunk, now, recovered, moved, err,
-                                    errlen);
+        status = store_rescue_chunk(store, rescued + start, chunk, now, recovered, moved, failed,
+                                    &failed_count, err, errlen);
     }
+    /* The next of a key made due is found by the scheduler's reading of the
+     * hosts after every rescue. */
+    if (status == 0 && failed_count > 0)
+        status = store_ordering_ended_many(store, failed, released, failed_count, now, err,
+                                           errlen);
+    for (size_t i = 0; released != NULL && i < failed_count; i++)
+        free(released[i]);
+    free(failed);
+    free(released);
     store_rescued_free(rescued, count);
     return status;
 }

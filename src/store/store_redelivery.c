@@ -177,6 +177,10 @@ StoreResult store_redelivery_step(Store *store, const RedeliveryJob *job, const 
         snprintf(err, errlen, "redelivery: out of memory");
         goto out;
     }
+    /* The ordering keys of the chunk's tasks move at its end, in the one
+     * order keys are locked in (store_ordering_defer). */
+    if (store_ordering_defer(store, err, errlen) != 0)
+        goto out;
     for (size_t i = 0; i < usable; i++) {
         int budget = job->full_schedule ? budget_for(tasks[i].business_type, argument) : 1;
         char *host = NULL;
@@ -192,6 +196,13 @@ StoreResult store_redelivery_step(Store *store, const RedeliveryJob *job, const 
         if (host != NULL)
             out->hosts[out->host_count++] = host;
     }
+    char **released; /* none: a redelivery only unblocks or keeps waiting */
+    size_t released_count;
+    if (store_ordering_settle(store, now, &released, &released_count, err, errlen) != 0)
+        goto out;
+    for (size_t i = 0; i < released_count; i++)
+        free(released[i]);
+    free(released);
     out->done = done;
     StoreRedeliveryAdvance advance = {.cursor_id = usable ? tasks[usable - 1].id : job->cursor_id,
                                       .sent = out->sent, .skipped = out->skipped,
@@ -199,6 +210,7 @@ StoreResult store_redelivery_step(Store *store, const RedeliveryJob *job, const 
     out->cursor_id = advance.cursor_id;
     status = store->backend->redelivery_advance(store, job, token, &advance, now, err, errlen);
 out:
+    store_ordering_defer_drop(store); /* a step that failed part-way */
     store_redelivery_tasks_free(tasks, count);
     if (status != STORE_OK)
         store_redelivery_step_clear(out);

@@ -33,7 +33,8 @@ RUNS = (("sqlite", "1/1"), ("postgresql", "1/2"), ("postgresql", "2/2"))
 WEIGHTS = {"test_torture": 192, "test_instances": 107, "test_failover": 95,
            "test_campaign": 83, "test_alerts": 45, "test_delivery": 29, "test_faults": 26,
            "test_stop": 17, "test_postgresql": 15, "test_receiver_breaker": 86,
-           "test_rate_limit": 55, "test_redeliveries": 80, "test_limits": 10, "test_manual": 9}
+           "test_rate_limit": 55, "test_redeliveries": 80, "test_limits": 10, "test_manual": 9,
+           "test_ordering": 80}
 DEFAULT_WEIGHT = 3
 
 

@@ -141,6 +141,8 @@ class ConsoleBrowserTest(unittest.TestCase):
 
     def test_an_operator_repairs_failed_tasks_in_the_console(self):
         fix = self.failed_task("P2026112500001")
+        # The head of an ordering key, failed: the key is blocked behind it.
+        blocked = self.failed_task("P2026112500010", ordering_key="order-77")
         resolve = [self.failed_task("P2026112500002"), self.failed_task("P2026112500003")]
         # Issue 23, item 2: bytes a textarea or a trim would change, and a header name
         # a JavaScript object would swallow; retried untouched, nothing may change.
@@ -155,6 +157,7 @@ class ConsoleBrowserTest(unittest.TestCase):
                 json.dump({"url": self.herald.url(), "token": TOKEN,
                            "healthy_url": self.healthy.url(), "broken_url": self.broken.url(),
                            "fix_task": fix, "untouched_task": untouched,
+                           "blocked_task": blocked,
                            "fix_business_id": "P2026112500001", "resolve_tasks": resolve,
                            "screenshots": SCREENSHOTS, "profile": os.path.join(profile, "p"),
                            "contract_dir": os.environ.get("HERALD_CONTRACT_DIR")}, f)

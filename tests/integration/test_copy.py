@@ -15,7 +15,8 @@ from harness import HERALDD, Herald, Receiver, wait_until
 TABLES = ("tasks", "attempts", "manual", "actions", "alerts")
 TASK_COLUMNS = ("id, webhook_id, business_id, business_type, target_url, target_host, status,"
                 " attempts, max_retry, next_attempt_at, created_at, updated_at,"
-                " last_status_code, idempotency_key, retry_base")
+                " last_status_code, idempotency_key, retry_base, ordering_key, ordering_key_id,"
+                " ordering_seq")
 
 
 @unittest.skipUnless(database.BACKEND == "postgresql",
@@ -44,6 +45,14 @@ class CopyToTest(unittest.TestCase):
             headers={"Idempotency-Key": "move-key-1"})
         assert status == 201, body
         cls.keyed_id = body["task"]["id"]
+        # Two tasks of one ordering key: the head pending, the next waiting behind it.
+        cls.ordered = []
+        for i in range(2):
+            status, _, body = cls.source.create(business_id="ORDERED-%d" % i,
+                                                target_url=cls.receiver.url("/ordered"),
+                                                ordering_key="copied")
+            assert status == 201, body
+            cls.ordered.append(body["task"]["id"])
         wait_until(lambda: cls.source.db.value(
             "SELECT count(*) FROM manual") == 3 and cls.source.db.value(
             "SELECT count(*) FROM tasks WHERE status = 'succeeded'") == 6, timeout=30,
@@ -180,6 +189,9 @@ class CopyToTest(unittest.TestCase):
         self.assertEqual(self.target.query(
             "SELECT state, full_schedule, reason, cursor_id, sent, lease_token FROM redelivery_jobs"),
             [("cancelled", True, "moved", 4, 3, None)])
+        keys = "SELECT id, receiver, ordering_key, last_seq, head_seq FROM ordering_keys"
+        self.assertEqual(self.target.query(keys), self.source.db.query(keys))
+        self.assertEqual(len(self.target.query(keys)), 1)
         # A heraldd on PostgreSQL delivers the copied pending work, under the same ids.
         type(self).receiver_up = True
         herald = Herald(db=self.target)
@@ -188,8 +200,11 @@ class CopyToTest(unittest.TestCase):
         later = [r[0] for r in self.target.query("SELECT webhook_id FROM tasks WHERE"
                                                  " target_url LIKE '%/later'")]
         self.assertEqual(len(later), 4)
-        for task_id in self.created[5:9]:
+        for task_id in self.created[5:9] + self.ordered:
             herald.wait_for_status(task_id, "succeeded", timeout=30)
+        self.assertEqual([r.headers["x-herald-sequence"]
+                          for r in self.receiver.received("/ordered")][-2:], ["1", "2"],
+                         "the key's order after the copy")
         self.assertLessEqual(set(later), {r.headers["webhook-id"] for r in
                                           self.receiver.received("/later")})
         # Identity and idempotency carry over; new ids follow the copied ones.

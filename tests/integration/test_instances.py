@@ -171,7 +171,11 @@ class WakeTest(unittest.TestCase):
         p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
         print("wake: %d tasks posted to A (scheduler frozen), delivered by B: first attempt "
               "p50 %.1f ms, p99 %.1f ms" % (self.TASKS, p50, p99))
-        self.assertLess(p99, 100, latencies)
+        # Well inside B's once-a-second look at the due hosts, which is what the
+        # signal saves: a tighter bound timed the two CPU cores make test shares
+        # with the other shards' load (p99 102 and 124 ms there, 13-45 ms alone).
+        self.assertLess(p99, 400, latencies)
+        self.assertLess(p50, 100, latencies)
         # B made every attempt (its outcomes are written a moment after the answers).
         wait_until(lambda: db.value("SELECT count(*) FROM tasks WHERE status = 'succeeded'")
                    == self.TASKS, message="every outcome written")

@@ -97,6 +97,8 @@ RELOAD_VALUES = {
     "retry.schedule": "1s,2s", "alert.interval": "10s", "alert.window": "1h",
     "alert.threshold": "5", "alert.cooldown": "10m", "alert.webhook_url": "http://127.0.0.1:9/",
     "alert.command": "true", "alert.max_lag": "1m", "alert.breaker_alert_after": "1m",
+    "alert.ordering_alert_after": "1m", "retry.ordering_on_failure": "skip",
+    "business.NAME.ordering_on_failure": "skip",
     "business.NAME.max_retry": "3", "business.NAME.base_delay": "10s",
     "business.NAME.max_delay": "10m", "business.NAME.exponential_backoff": "false",
     "business.NAME.jitter": "0.2", "business.NAME.schedule": "1s,2s",

@@ -5,7 +5,7 @@
 //   node console_test.mjs SCENARIO.json
 //
 // SCENARIO: {url, token, healthy_url, broken_url, fix_task, resolve_tasks: [id, id],
-// fix_business_id, screenshots, profile, contract_dir}. Walks an operator's session: a wrong token,
+// fix_business_id, blocked_task, screenshots, profile, contract_dir}. Walks an operator's session: a wrong token,
 // the right one, the overview, the manual queue, a failed task's attempts, a
 // retry with an edited URL that then succeeds, sending it again with a reason, a
 // bulk resolve of two entries, pausing and resuming a receiver, the policies
@@ -198,6 +198,10 @@ async function run() {
   await waitForText("main", new RegExp(new URL(scenario.broken_url).host));
   if ((await text("main")).includes(new URL(scenario.healthy_url).host))
     throw new Error("the healthy receiver is listed with the broken one's failures");
+  // The key its failed head blocks, with a link to that task.
+  await waitForText("#blocked-keys-heading", /^Blocked ordering keys$/);
+  await page.waitForSelector(`main section a[href="#/task/${scenario.blocked_task}"]`);
+  await waitForText("main section", /order-77/);
   await shot("10-receivers");
 
   step("pause the broken receiver with a note, then resume it");

@@ -184,6 +184,7 @@ static void test_business_sections_inherit_from_retry(void **state)
                        "[business.ORDER_UPDATE]\n"
                        "base_delay = 30s\n"
                        "schedule =\n"
+                       "ordering_on_failure = skip\n"
                        "[delivery]\n"
                        "timeout = 3s\n"
                        "connect_timeout = 1s\n"
@@ -217,6 +218,8 @@ static void test_business_sections_inherit_from_retry(void **state)
     assert_int_equal(order->max_retry, 5);                /* [retry] left it at the default */
     assert_string_equal(order->success_body, "");
     assert_int_equal(order->timeout_ms, 0);
+    assert_false(order->ordering_block);
+    assert_true(payment->ordering_block); /* the default: block */
     assert_ptr_equal(policy_set_find(&set, "OTHER"), &set.fallback);
     config_free(&config);
 }
@@ -230,6 +233,7 @@ static void test_policy_errors(void **state)
     expect_error("[business.X]\nmax_retry = 1\n[business.X]\nmax_retry = 2\n", "test.conf:4: [business.X] max_retry: key given twice");
     expect_error("[retry]\nmax_retry = 0\n", "max_retry: must be between 1 and 100");
     expect_error("[retry]\nexponential_backoff = maybe\n", "invalid boolean");
+    expect_error("[retry]\nordering_on_failure = drop\n", "use block or skip");
     expect_error("[retry]\njitter = 1.5\n", "jitter: must be a number from 0 to 1");
     expect_error("[retry]\njitter = lots\n", "jitter: must be a number");
     expect_error("[retry]\nschedule = 15s, soon\n", "test.conf:2: [retry] schedule: invalid duration \"soon\"");

@@ -178,7 +178,7 @@ static void test_retention_deletes_only_old_finished_work(void **state)
     int64_t old_resolved = insert(fixture->store, "OLD-RESOLVED", "T", "http://d/1", 100);
     finish(fixture->store, old_resolved, "http://d", ATTEMPT_OUTCOME_MANUAL, 200);
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_manual_resolve(fixture->store, old_resolved, 0, "done", "ops", 300, err, sizeof err), STORE_OK);
+    assert_int_equal(store_manual_resolve(fixture->store, old_resolved, 0, "done", "ops", 300, &(char *){NULL}, err, sizeof err), STORE_OK);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     int64_t new_ok = insert(fixture->store, "NEW-OK", "T", "http://e/1", 5000);
     finish(fixture->store, new_ok, "http://e", ATTEMPT_OUTCOME_SUCCEEDED, 5000);
@@ -326,7 +326,7 @@ static void test_retention_deletes_tasks_with_their_entries(void **state)
     }
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
     for (int i = 0; i < RESOLVED; i++)
-        assert_int_equal(store_manual_resolve(fixture->store, resolved[i], 0, "bulk", "ops", 300, err, sizeof err), STORE_OK);
+        assert_int_equal(store_manual_resolve(fixture->store, resolved[i], 0, "bulk", "ops", 300, &(char *){NULL}, err, sizeof err), STORE_OK);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     /* Retried at 300 (an entry resolved as 'retried' before the cutoff), then:
      * delivered (goes, with its entry); failed again, open (stays, both
@@ -346,7 +346,7 @@ static void test_retention_deletes_tasks_with_their_entries(void **state)
     int64_t late = insert(fixture->store, "LATE", "T", "http://e/1", 100);
     deliver(fixture->store, "http://e", ATTEMPT_OUTCOME_MANUAL, 200);
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_manual_resolve(fixture->store, late, 0, "later", "ops", 2000, err, sizeof err), STORE_OK);
+    assert_int_equal(store_manual_resolve(fixture->store, late, 0, "later", "ops", 2000, &(char *){NULL}, err, sizeof err), STORE_OK);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     assert_int_equal(test_store_query(fixture, "SELECT count(*) FROM manual"), RESOLVED + 5);
 

@@ -142,7 +142,8 @@ static void test_every_filter_shape(void **state)
     for (int i = 0; i < 8; i++)
         if (!open[i])
             assert_int_equal(store_manual_resolve(fixture->store, ids[i], 0, "done", "ops",
-                                                  9000, err, sizeof err), STORE_OK);
+                                                  9000, &(char *){NULL}, err, sizeof err),
+                             STORE_OK);
     for (int round = 0; round < 2; round++)
         for (int shape = 0; shape < 24; shape++) {
             ManualFilter filter = {
@@ -301,8 +302,8 @@ static void test_resolve_and_matching(void **state)
     int64_t c = failed_task(fixture->store, "C", "PAY", 3000);
     char err[256];
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_manual_resolve(fixture->store, a, 0, "refunded by hand", "ops", 4000, err, sizeof err), STORE_OK);
-    assert_int_equal(store_manual_resolve(fixture->store, a, 0, "again", "ops", 4000, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(store_manual_resolve(fixture->store, a, 0, "refunded by hand", "ops", 4000, &(char *){NULL}, err, sizeof err), STORE_OK);
+    assert_int_equal(store_manual_resolve(fixture->store, a, 0, "again", "ops", 4000, &(char *){NULL}, err, sizeof err), STORE_NOT_FOUND);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);
     /* A bulk action names the entry it listed: another entry of the task (a
      * newer failure) is not that one, and is left alone. */
@@ -312,7 +313,7 @@ static void test_resolve_and_matching(void **state)
     ManualRepair repair = {.max_retry = 1, .actor = "ops"};
     char *host = NULL;
     assert_int_equal(store_begin(fixture->store, err, sizeof err), 0);
-    assert_int_equal(store_manual_resolve(fixture->store, b, listed + 1000, "not this", "ops", 4000, err, sizeof err), STORE_NOT_FOUND);
+    assert_int_equal(store_manual_resolve(fixture->store, b, listed + 1000, "not this", "ops", 4000, &(char *){NULL}, err, sizeof err), STORE_NOT_FOUND);
     assert_int_equal(store_manual_retry(fixture->store, b, listed + 1000, &repair, "bulk_retry", NULL, 4000, &host, err, sizeof err), STORE_NOT_FOUND);
     assert_null(host);
     assert_int_equal(store_commit(fixture->store, err, sizeof err), 0);

@@ -38,6 +38,44 @@ static void test_business_type(void **state)
     assert_true(task_business_type_is_valid(long_type));
 }
 
+/* An ordering key is sent as a header's value: visible ASCII, 1 to 128. */
+static void test_ordering_key(void **state)
+{
+    (void)state;
+    assert_true(task_ordering_key_is_valid("order-1"));
+    assert_true(task_ordering_key_is_valid("a:b/c#d=e!~"));
+    assert_false(task_ordering_key_is_valid(""));
+    assert_false(task_ordering_key_is_valid("with space"));
+    assert_false(task_ordering_key_is_valid("tab\there"));
+    assert_false(task_ordering_key_is_valid("caf\xc3\xa9"));
+    assert_false(task_ordering_key_is_valid("del\x7f"));
+    char key[130];
+    memset(key, 'k', 129);
+    key[129] = '\0';
+    assert_false(task_ordering_key_is_valid(key));
+    key[128] = '\0';
+    assert_true(task_ordering_key_is_valid(key));
+}
+
+/* The key is part of the request: the same request with another key, or
+ * without one, is another request. */
+static void test_hash_of_an_ordering_key(void **state)
+{
+    (void)state;
+    TaskRequest plain = {.business_id = "P", .business_type = "T",
+                         .target_url = "http://a.example/x", .payload = "{}",
+                         .payload_length = 2, .payload_is_json = true};
+    TaskRequest keyed = plain, other = plain;
+    keyed.ordering_key = "k";
+    other.ordering_key = "l";
+    task_request_compute_hash(&plain);
+    task_request_compute_hash(&keyed);
+    task_request_compute_hash(&other);
+    assert_false(task_request_hash_matches(&keyed, plain.hash));
+    assert_false(task_request_hash_matches(&keyed, other.hash));
+    assert_true(task_request_hash_matches(&keyed, keyed.hash));
+}
+
 static void test_webhook_ids_are_unique_and_well_formed(void **state)
 {
     (void)state;
@@ -144,6 +182,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_business_type),
+        cmocka_unit_test(test_ordering_key),
+        cmocka_unit_test(test_hash_of_an_ordering_key),
         cmocka_unit_test(test_webhook_ids_are_unique_and_well_formed),
         cmocka_unit_test(test_task_view_of_request),
         cmocka_unit_test(test_hash_of_a_normal_form),

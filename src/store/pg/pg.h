@@ -139,6 +139,17 @@ typedef enum {
     PG_SQL_REDELIVERY_LOCK,
     PG_SQL_REDELIVERY_LOCK_TASKS,
     PG_SQL_REDELIVERY_ADVANCE,
+    PG_SQL_CLAIM_UNORDERED,
+    PG_SQL_CLAIM_PROBE_UNORDERED,
+    PG_SQL_ORDERING_ENQUEUE,
+    PG_SQL_ORDERING_PLACE,
+    PG_SQL_ORDERING_PLACE_LOCK,
+    PG_SQL_ORDERING_PASS,
+    PG_SQL_ORDERING_BLOCK,
+    PG_SQL_ORDERING_REWAIT,
+    PG_SQL_ORDERING_LIST,
+    PG_SQL_ORDERING_BLOCKED,
+    PG_SQL_ORDERING_STALLED,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -408,6 +419,15 @@ int pg_schema_version(Store *base);
 #define PG_SCHEMA_REDELIVERY 15
 /* tasks.retry_base (migration 016), held back alike. */
 #define PG_SCHEMA_RETRY_BASE 16
+/* ordering_keys and the tasks' ordering columns (017), applied at once (an
+ * earlier release ignores them), and their index (018), held back while a
+ * heraldd of an earlier release beats: keys are accepted only from 018 on
+ * (PG_SCHEMA_ORDERING), and every statement that reads or moves them runs
+ * from 017 (PG_SCHEMA_ORDERING_COLUMNS), so a heraldd that has not yet seen
+ * another's 018 (pg_schema_has rechecks once a second) still carries a
+ * claimed task's place and moves its key. */
+#define PG_SCHEMA_ORDERING_COLUMNS 17
+#define PG_SCHEMA_ORDERING 18
 
 /* Whether the schema has migration VERSION: as read at start, or again at
  * most every PG_SCHEMA_RECHECK_MS while it did not (another heraldd's
@@ -563,5 +583,26 @@ StoreResult pg_redelivery_advance(Store *base, const RedeliveryJob *job, const c
                                   const StoreRedeliveryAdvance *advance, int64_t now, char *err,
                                   size_t errlen);
 bool pg_redelivery_ready(Store *base);
+
+/* Strict order per key (pg_ordering.c); and what a claim returns after
+ * PG_TASK_COLUMNS (PG_CLAIM_EXTRA_*) read into TASK: 0, or -1 out of memory. */
+int pg_claim_read_extra(const PGresult *result, int row, Task *task);
+int pg_ordering_enqueue(Store *base, int64_t task_id, const char *receiver, const char *key,
+                        bool block, int64_t now, int64_t *seq, bool *waiting, char *err, size_t errlen);
+StoreResult pg_ordering_place(Store *base, int64_t task_id, bool lock, StoreOrderingPlace *out,
+                              char *err, size_t errlen);
+int pg_ordering_pass(Store *base, int64_t key_id, int64_t seq, int64_t now, char **released_host,
+                     char *err, size_t errlen);
+int pg_ordering_block(Store *base, int64_t key_id, int64_t task_id, int64_t now, char *err,
+                      size_t errlen);
+int pg_ordering_rewait(Store *base, int64_t task_id, char *err, size_t errlen);
+int pg_ordering_list(Store *base, const StoreOrderingFilter *filter, StoreOrderingKey **out,
+                     size_t *count, char *err, size_t errlen);
+int pg_ordering_blocked(Store *base, int64_t before, int64_t *count, int64_t *oldest_at,
+                        char *err, size_t errlen);
+bool pg_ordering_ready(Store *base);
+bool pg_ordering_known(Store *base);
+int pg_ordering_stalled(Store *base, int limit, int64_t **ids, size_t *count, char *err,
+                        size_t errlen);
 
 #endif

@@ -67,7 +67,8 @@ int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
     pg_param_int64(&params, lease_ms);
     pg_param_text(&params, claim_token);
     PgStore *store = pg_of(base);
-    PgSql claim = pg_schema_has(store, PG_SCHEMA_RETRY_BASE)  ? PG_SQL_CLAIM
+    PgSql claim = pg_schema_has(store, PG_SCHEMA_ORDERING_COLUMNS) ? PG_SQL_CLAIM
+                  : pg_schema_has(store, PG_SCHEMA_RETRY_BASE) ? PG_SQL_CLAIM_UNORDERED
                   : pg_schema_has(store, PG_SCHEMA_RATES)     ? PG_SQL_CLAIM_NO_BASE
                   : pg_schema_has(store, PG_SCHEMA_RECEIVERS) ? PG_SQL_CLAIM_UNHELD
                                                               : PG_SQL_CLAIM_UNGATED;
@@ -78,14 +79,18 @@ int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
     if (rows > limit)
         rows = limit; /* LIMIT rules it out */
     for (size_t i = 0; i < rows; i++) {
-        if (pg_task_read(result, (int)i, &out[*count + i]) != 0) {
+        int read = pg_task_read(result, (int)i, &out[*count + i]);
+        if (read == 0 && pg_claim_read_extra(result, (int)i, &out[*count + i]) != 0) {
+            task_clear(&out[*count + i]);
+            read = -1;
+        }
+        if (read != 0) {
             for (size_t j = 0; j < i; j++)
                 task_clear(&out[*count + j]);
             PQclear(result);
             snprintf(err, errlen, "claim: out of memory");
             return -1;
         }
-        out[*count + i].retry_base = (int)pg_column_int64(result, (int)i, PG_TASK_COLUMN_COUNT);
     }
     PQclear(result);
     *count += rows;

@@ -168,7 +168,8 @@ int pg_claim_probe(Store *base, const char *host, int64_t now, int64_t lease_ms,
     pg_param_int64(&params, lease_ms);
     pg_param_text(&params, claim_token);
     /* From migration 014 a receiver's Retry-After hold (any heraldd's) holds its probe too. */
-    PgSql sql = pg_schema_has(pg_of(base), PG_SCHEMA_RETRY_BASE) ? PG_SQL_CLAIM_PROBE
+    PgSql sql = pg_schema_has(pg_of(base), PG_SCHEMA_ORDERING_COLUMNS) ? PG_SQL_CLAIM_PROBE
+                : pg_schema_has(pg_of(base), PG_SCHEMA_RETRY_BASE) ? PG_SQL_CLAIM_PROBE_UNORDERED
                 : pg_schema_has(pg_of(base), PG_SCHEMA_RATES)    ? PG_SQL_CLAIM_PROBE_NO_BASE
                                                                  : PG_SQL_CLAIM_PROBE_UNHELD;
     PGresult *result = pg_run(pg_of(base), sql, &params, "claim a probe", err, errlen);
@@ -179,8 +180,11 @@ int pg_claim_probe(Store *base, const char *host, int64_t now, int64_t lease_ms,
         if (pg_task_read(result, 0, &out[*count]) != 0) {
             snprintf(err, errlen, "claim a probe: out of memory");
             status = -1;
+        } else if (pg_claim_read_extra(result, 0, &out[*count]) != 0) {
+            task_clear(&out[*count]);
+            snprintf(err, errlen, "claim a probe: out of memory");
+            status = -1;
         } else {
-            out[*count].retry_base = (int)pg_column_int64(result, 0, PG_TASK_COLUMN_COUNT);
             (*count)++;
         }
     }

@@ -129,16 +129,18 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * a claim that starts after the pause committed sees it; nor those of a
      * receiver whose circuit is open (store_breaker.c) but by its probe,
      * PG_SQL_CLAIM_PROBE. */
-    [PG_SQL_CLAIM] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, ", t.retry_base"),
+    [PG_SQL_CLAIM] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, PG_CLAIM_EXTRA_ORDERED),
+    /* The same before migration 017: no task has an ordering key yet. */
+    [PG_SQL_CLAIM_UNORDERED] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, PG_CLAIM_EXTRA_BASE),
     /* The same before migration 016: every schedule starts at the first attempt. */
-    [PG_SQL_CLAIM_NO_BASE] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, ", 0"),
+    [PG_SQL_CLAIM_NO_BASE] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, PG_CLAIM_EXTRA_NONE),
     /* The same before migration 014: no receiver is held (Retry-After) yet. */
     [PG_SQL_CLAIM_UNHELD] = PG_CLAIM_SQL(" AND NOT EXISTS (SELECT 1 FROM receivers r"
                                          " WHERE r.receiver = $1 AND (r.paused OR r.breaker_open))",
-                                         ", 0"),
+                                         PG_CLAIM_EXTRA_NONE),
     /* The same while migration 011 is held back for older heraldd, and 012
      * and 013 with it: there are no receivers to pause or open yet. */
-    [PG_SQL_CLAIM_UNGATED] = PG_CLAIM_SQL("", ", 0"),
+    [PG_SQL_CLAIM_UNGATED] = PG_CLAIM_SQL("", PG_CLAIM_EXTRA_NONE),
     /* The steps of an attempt's end (store_outcome.c), each one statement
      * for a chunk of rows, one array element a row. TASK_END: each task's
      * new state, only while its claim holds (still delivering under the same
@@ -397,10 +399,11 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * counting a failure, another heraldd's probe), then one due task as
      * PG_SQL_CLAIM takes it; the row names the claim's token as its probe,
      * leased on the server's clock, only if a task was claimed. */
-    [PG_SQL_CLAIM_PROBE] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, ", t.retry_base"),
-    /* The same before migration 016, and before 014: no receiver held yet. */
-    [PG_SQL_CLAIM_PROBE_NO_BASE] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, ", 0"),
-    [PG_SQL_CLAIM_PROBE_UNHELD] = PG_CLAIM_PROBE_SQL("", ", 0"),
+    [PG_SQL_CLAIM_PROBE] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, PG_CLAIM_EXTRA_ORDERED),
+    /* The same before migration 017, before 016, and before 014: no receiver held yet. */
+    [PG_SQL_CLAIM_PROBE_UNORDERED] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, PG_CLAIM_EXTRA_BASE),
+    [PG_SQL_CLAIM_PROBE_NO_BASE] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, PG_CLAIM_EXTRA_NONE),
+    [PG_SQL_CLAIM_PROBE_UNHELD] = PG_CLAIM_PROBE_SQL("", PG_CLAIM_EXTRA_NONE),
     /* receiver */
     [PG_SQL_BREAKER_READ] =
         "SELECT breaker_open, failures, coalesce(opened_at, 0), coalesce(probe_interval_ms, 0),"
@@ -522,5 +525,59 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
         " finished_at = CASE WHEN $6 THEN $8 ELSE finished_at END,"
         " lease_token = CASE WHEN $6 THEN NULL ELSE lease_token END"
         " WHERE id = $1::bigint AND lease_token = $2::text AND state = 'running' RETURNING id",
+    /* Strict order per key (store_ordering.h; pg_ordering.c). receiver, key,
+     * now, block, task id, waiting: the key's row made or locked (its lock
+     * orders one key's intakes across heraldd until the commit), the next
+     * sequence number given to the task, which waits unless it is the head. */
+    [PG_SQL_ORDERING_ENQUEUE] =
+        "WITH k AS (INSERT INTO ordering_keys (receiver, ordering_key, last_seq, head_seq,"
+        " updated_at) VALUES ($1::text, $2::text, 1, 1, $3::bigint)"
+        " ON CONFLICT (receiver, ordering_key) DO UPDATE SET"
+        " last_seq = ordering_keys.last_seq + 1, updated_at = excluded.updated_at"
+        " RETURNING id, last_seq, head_seq),"
+        " t AS (UPDATE tasks SET ordering_key = $2, ordering_key_id = k.id,"
+        " ordering_seq = k.last_seq, ordering_block = $4::boolean,"
+        " next_attempt_at = CASE WHEN k.last_seq > k.head_seq THEN $6::bigint"
+        " ELSE tasks.next_attempt_at END FROM k WHERE tasks.id = $5::bigint"
+        " RETURNING tasks.id, tasks.next_attempt_at),"
+        " q AS (UPDATE task_queue SET due_at = t.next_attempt_at FROM t"
+        " WHERE task_queue.task_id = t.id)"
+        " SELECT last_seq, last_seq > head_seq FROM k",
+    [PG_SQL_ORDERING_PLACE] = PG_ORDERING_PLACE_SQL(""),
+    /* The key's row locked, after the task's (store_ordering.h's order). */
+    [PG_SQL_ORDERING_PLACE_LOCK] = PG_ORDERING_PLACE_SQL(" FOR UPDATE OF k"),
+    /* key id, seq, now, waiting: the head moved on, and the next made due. */
+    [PG_SQL_ORDERING_PASS] =
+        "WITH k AS (UPDATE ordering_keys SET head_seq = head_seq + 1, blocked_task_id = NULL,"
+        " blocked_at = NULL, updated_at = $3::bigint WHERE id = $1::bigint"
+        " AND head_seq = $2::bigint RETURNING id, head_seq, last_seq),"
+        " t AS (UPDATE tasks SET next_attempt_at = $3 FROM k"
+        " WHERE tasks.ordering_key_id = k.id AND tasks.ordering_seq = k.head_seq"
+        " AND k.head_seq <= k.last_seq AND tasks.status = 'pending'"
+        " AND tasks.next_attempt_at = $4::bigint RETURNING tasks.id, tasks.target_host),"
+        " q AS (UPDATE task_queue SET due_at = $3 FROM t WHERE task_queue.task_id = t.id)"
+        " SELECT target_host FROM t",
+    [PG_SQL_ORDERING_BLOCK] =
+        "UPDATE ordering_keys SET blocked_task_id = nullif($2::bigint, 0),"
+        " blocked_at = CASE WHEN $2 = 0 THEN NULL ELSE $3::bigint END, updated_at = $3"
+        " WHERE id = $1::bigint",
+    [PG_SQL_ORDERING_REWAIT] =
+        "WITH t AS (UPDATE tasks SET next_attempt_at = $2::bigint WHERE id = $1::bigint"
+        " AND status = 'pending' RETURNING id)"
+        " UPDATE task_queue SET due_at = $2 FROM t WHERE task_queue.task_id = t.id",
+    [PG_SQL_ORDERING_LIST] =
+        "SELECT id, receiver, ordering_key, last_seq, head_seq, coalesce(blocked_task_id, 0),"
+        " coalesce(blocked_at, 0), updated_at FROM ordering_keys WHERE id < $1::bigint"
+        " AND (NOT $2::boolean OR blocked_task_id IS NOT NULL)"
+        " AND ($3::text IS NULL OR receiver = $3) AND ($4::text IS NULL OR ordering_key = $4)"
+        " ORDER BY CASE WHEN $6::boolean THEN blocked_at END, id DESC LIMIT $5::integer",
+    [PG_SQL_ORDERING_BLOCKED] =
+        "SELECT count(*), coalesce(min(blocked_at), 0) FROM ordering_keys"
+        " WHERE blocked_task_id IS NOT NULL AND blocked_at < $1::bigint",
+    /* The heads that ended on keys they did not move (store_ordering_heal). */
+    [PG_SQL_ORDERING_STALLED] =
+        "SELECT t.id FROM ordering_keys k JOIN tasks t ON t.ordering_key_id = k.id"
+        " AND t.ordering_seq = k.head_seq WHERE k.head_seq <= k.last_seq"
+        " AND k.blocked_task_id IS NULL AND t.status IN ('succeeded', 'failed')"
+        " ORDER BY k.id LIMIT $1::integer",
 };
-

@@ -40,10 +40,16 @@
     " ON CONFLICT (task_id) DO UPDATE SET target_host = excluded.target_host,"                    \
     " due_at = excluded.due_at, delivering = false, lease_until = NULL"
 
+/* What a claim returns after PG_TASK_COLUMNS (pg_claim_read_extra): where
+ * the task's retry schedule starts, its ordering key and its sequence
+ * number; with migration 017, before it (016), before 016. */
+#define PG_CLAIM_EXTRA_ORDERED ", t.retry_base, t.ordering_key, t.ordering_seq"
+#define PG_CLAIM_EXTRA_BASE ", t.retry_base, NULL::text, 0::bigint"
+#define PG_CLAIM_EXTRA_NONE ", 0, NULL::text, 0::bigint"
+
 /* PG_SQL_CLAIM's text with GATE, the condition on the receiver's row (see
  * there), so its variant before the receivers table differs by that alone,
- * and BASE, the column that says where each task's retry schedule starts
- * (", t.retry_base", or ", 0" before migration 016). */
+ * and BASE, the columns after the task's (PG_CLAIM_EXTRA_*). */
 #define PG_CLAIM_SQL(gate, base)                                                                    \
     "WITH due AS MATERIALIZED (SELECT q.task_id FROM task_queue q JOIN tasks t"                \
     " ON t.id = q.task_id WHERE NOT q.delivering AND q.target_host = $1::text"                 \
@@ -57,9 +63,11 @@
     " SELECT " PG_TASK_COLUMNS base " FROM claimed t JOIN task_bodies b ON b.task_id = t.id"
 
 /* The tasks a redelivery job's filter matches after its cursor and up to
- * its bound ($1, $2); a NULL term matches any. */
+ * its bound ($1, $2); a NULL term matches any. A task waiting behind its
+ * ordering key's head is not one: it goes in its turn. */
 #define PG_REDELIVERY_MATCH                                                                        \
     "t.id > $1::bigint AND t.id <= $2::bigint AND t.status = $3::text"                            \
+    " AND t.next_attempt_at <> " STORE_STRINGIFY(STORE_ORDERING_WAITING_LITERAL)                   \
     " AND ($4::text IS NULL OR t.business_type = $4) AND ($5::text IS NULL OR t.target_host = $5)" \
     " AND ($6::text IS NULL OR substr(t.target_url, 1, length($6)) = $6)"                         \
     " AND ($7::bigint IS NULL OR t.created_at >= $7) AND ($8::bigint IS NULL OR t.created_at < $8)"\
@@ -137,5 +145,11 @@
     " headers = CASE WHEN $9::boolean THEN $10::text ELSE headers END FROM t"                      \
     " WHERE task_bodies.task_id = t.id AND ($6 OR $9))"                                            \
     " SELECT target_host FROM t"
+
+/* A task's place in its ordering key, with LOCK (its key's row locked, or not). */
+#define PG_ORDERING_PLACE_SQL(lock)                                                                \
+    "SELECT t.ordering_key_id, t.ordering_seq, coalesce(t.ordering_block, false), t.status,"       \
+    " k.head_seq, k.last_seq, coalesce(k.blocked_task_id, 0), t.ordering_key, k.receiver"          \
+    " FROM tasks t JOIN ordering_keys k ON k.id = t.ordering_key_id WHERE t.id = $1::bigint" lock
 
 #endif

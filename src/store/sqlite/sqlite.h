@@ -106,6 +106,16 @@ typedef enum {
     STORE_SQL_BREAKER_ENSURE,
     STORE_SQL_BREAKER_WRITE,
     STORE_SQL_BREAKER_FORGET_PROBES,
+    STORE_SQL_ORDERING_KEY,
+    STORE_SQL_ORDERING_TASK,
+    STORE_SQL_ORDERING_PLACE,
+    STORE_SQL_ORDERING_PASS,
+    STORE_SQL_ORDERING_RELEASE,
+    STORE_SQL_ORDERING_BLOCK,
+    STORE_SQL_ORDERING_REWAIT,
+    STORE_SQL_ORDERING_LIST,
+    STORE_SQL_ORDERING_BLOCKED,
+    STORE_SQL_ORDERING_STALLED,
     STORE_SQL_COUNT,
 } StoreSql;
 
@@ -326,5 +336,22 @@ int sqlite_redelivery_tasks(Store *base, const RedeliveryJob *job, int limit,
 StoreResult sqlite_redelivery_advance(Store *base, const RedeliveryJob *job, const char *token,
                                       const StoreRedeliveryAdvance *advance, int64_t now,
                                       char *err, size_t errlen);
+
+/* Strict order per key (sqlite_ordering.c). */
+int sqlite_ordering_enqueue(Store *base, int64_t task_id, const char *receiver, const char *key,
+                            bool block, int64_t now, int64_t *seq, bool *waiting, char *err, size_t errlen);
+StoreResult sqlite_ordering_place(Store *base, int64_t task_id, bool lock,
+                                  StoreOrderingPlace *out, char *err, size_t errlen);
+int sqlite_ordering_pass(Store *base, int64_t key_id, int64_t seq, int64_t now,
+                         char **released_host, char *err, size_t errlen);
+int sqlite_ordering_block(Store *base, int64_t key_id, int64_t task_id, int64_t now, char *err,
+                          size_t errlen);
+int sqlite_ordering_rewait(Store *base, int64_t task_id, char *err, size_t errlen);
+int sqlite_ordering_list(Store *base, const StoreOrderingFilter *filter, StoreOrderingKey **out,
+                         size_t *count, char *err, size_t errlen);
+int sqlite_ordering_stalled(Store *base, int limit, int64_t **ids, size_t *count, char *err,
+                            size_t errlen);
+int sqlite_ordering_blocked(Store *base, int64_t before, int64_t *count, int64_t *oldest_at,
+                            char *err, size_t errlen);
 
 #endif

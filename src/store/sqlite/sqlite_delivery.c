@@ -107,9 +107,15 @@ int sqlite_claim_due(Store *base, const char *host, int64_t now, int64_t lease_m
                 snprintf(err, errlen, "claim: out of memory");
                 result = -1;
             } else {
-                out[*count + claimed].retry_base =
-                    sqlite3_column_int(statement, STORE_TASK_COLUMN_COUNT);
-                claimed++;
+                Task *task = &out[*count + claimed];
+                task->retry_base = sqlite3_column_int(statement, STORE_TASK_COLUMN_COUNT);
+                task->ordering_seq = sqlite3_column_int64(statement, STORE_TASK_COLUMN_COUNT + 2);
+                claimed++; /* cleared with the rest if its key cannot be read */
+                if (sqlite_column_text(statement, STORE_TASK_COLUMN_COUNT + 1,
+                                       &task->ordering_key, NULL) != 0) {
+                    snprintf(err, errlen, "claim: out of memory");
+                    result = -1;
+                }
             }
         }
     }

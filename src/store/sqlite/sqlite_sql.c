@@ -21,6 +21,7 @@
  * log's index on (task_id, attempt). */
 #define SQLITE_REDELIVERY_MATCH                                                                    \
     "t.id > :after AND t.id <= :through AND t.status = :status"                                   \
+    " AND t.next_attempt_at <> " STORE_STRINGIFY(STORE_ORDERING_WAITING_LITERAL)                   \
     " AND (:type IS NULL OR t.business_type = :type)"                                              \
     " AND (:receiver IS NULL OR t.target_host = :receiver)"                                        \
     " AND (:prefix IS NULL OR substr(t.target_url, 1, length(:prefix)) = :prefix)"                \
@@ -99,7 +100,7 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " AND NOT EXISTS (SELECT 1 FROM receivers WHERE receiver = :host AND (paused"
         " OR (breaker_open AND probe_token IS NOT :token)))"
         " ORDER BY next_attempt_at LIMIT :limit)"
-        " RETURNING " STORE_TASK_COLUMNS ", retry_base",
+        " RETURNING " STORE_TASK_COLUMNS ", retry_base, ordering_key, ordering_seq",
     [STORE_SQL_ATTEMPT_INSERT] =
         "INSERT INTO attempts (task_id, attempt, started_at, duration_ms, status_code,"
         " error_class, error_message, response_body, response_truncated, target_host)"
@@ -334,5 +335,51 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " finished_at = CASE WHEN :done THEN :now ELSE finished_at END,"
         " lease_token = CASE WHEN :done THEN NULL ELSE lease_token END"
         " WHERE id = :id AND lease_token = :token AND state = 'running' RETURNING id",
+    /* Strict order per key (store_ordering.h; sqlite_ordering.c). */
+    [STORE_SQL_ORDERING_KEY] =
+        "INSERT INTO ordering_keys (receiver, ordering_key, last_seq, head_seq, updated_at)"
+        " VALUES (:receiver, :key, 1, 1, :now) ON CONFLICT (receiver, ordering_key)"
+        " DO UPDATE SET last_seq = last_seq + 1, updated_at = excluded.updated_at"
+        " RETURNING id, last_seq, head_seq",
+    [STORE_SQL_ORDERING_TASK] =
+        "UPDATE tasks SET ordering_key = :key, ordering_key_id = :key_id, ordering_seq = :seq,"
+        " ordering_block = :block,"
+        " next_attempt_at = CASE WHEN :waiting THEN :waiting_at ELSE next_attempt_at END"
+        " WHERE id = :id",
+    [STORE_SQL_ORDERING_PLACE] =
+        "SELECT t.ordering_key_id, t.ordering_seq, coalesce(t.ordering_block, 0), t.status,"
+        " k.head_seq, k.last_seq, coalesce(k.blocked_task_id, 0), t.ordering_key, k.receiver"
+        " FROM tasks t JOIN ordering_keys k ON k.id = t.ordering_key_id WHERE t.id = :id",
+    [STORE_SQL_ORDERING_PASS] =
+        "UPDATE ordering_keys SET head_seq = head_seq + 1, blocked_task_id = NULL,"
+        " blocked_at = NULL, updated_at = :now WHERE id = :key_id AND head_seq = :seq"
+        " RETURNING head_seq, last_seq",
+    [STORE_SQL_ORDERING_RELEASE] =
+        "UPDATE tasks SET next_attempt_at = :now WHERE ordering_key_id = :key_id"
+        " AND ordering_seq = :seq AND status = 'pending' AND next_attempt_at = :waiting_at"
+        " RETURNING target_host",
+    [STORE_SQL_ORDERING_BLOCK] =
+        "UPDATE ordering_keys SET blocked_task_id = nullif(:task, 0),"
+        " blocked_at = CASE WHEN :task = 0 THEN NULL ELSE :now END, updated_at = :now"
+        " WHERE id = :key_id",
+    [STORE_SQL_ORDERING_REWAIT] =
+        "UPDATE tasks SET next_attempt_at = :waiting_at WHERE id = :id AND status = 'pending'",
+    [STORE_SQL_ORDERING_LIST] =
+        "SELECT id, receiver, ordering_key, last_seq, head_seq, coalesce(blocked_task_id, 0),"
+        " coalesce(blocked_at, 0), updated_at FROM ordering_keys WHERE id < :before"
+        " AND (NOT :blocked OR blocked_task_id IS NOT NULL)"
+        " AND (:receiver IS NULL OR receiver = :receiver)"
+        " AND (:key IS NULL OR ordering_key = :key)"
+        " ORDER BY CASE WHEN :oldest THEN blocked_at END, id DESC LIMIT :limit",
+    [STORE_SQL_ORDERING_BLOCKED] =
+        "SELECT count(*), coalesce(min(blocked_at), 0) FROM ordering_keys"
+        " WHERE blocked_task_id IS NOT NULL AND blocked_at < :before",
+    /* The heads that ended on keys they did not move: the keys not blocked
+     * with tasks not yet done (ordering_keys_active) whose head succeeded or
+     * failed (store_ordering_heal). */
+    [STORE_SQL_ORDERING_STALLED] =
+        "SELECT t.id FROM ordering_keys k JOIN tasks t ON t.ordering_key_id = k.id"
+        " AND t.ordering_seq = k.head_seq WHERE k.head_seq <= k.last_seq"
+        " AND k.blocked_task_id IS NULL AND t.status IN ('succeeded', 'failed')"
+        " ORDER BY k.id LIMIT :limit",
 };
-
