@@ -22,9 +22,10 @@ COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 HERALD_GROUP ?= herald
 
 CC ?= cc
-PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd libpq
+# zlib gzips the spans herald exports (src/telemetry).
+PKGS       := libmicrohttpd sqlite3 libcjson libcurl inih libcrypto libsystemd libpq zlib
 BUILD_DEBS := pkg-config libmicrohttpd-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev \
-              libinih-dev libssl-dev libsystemd-dev libpq-dev
+              libinih-dev libssl-dev libsystemd-dev libpq-dev zlib1g-dev
 # The tests run every backend: PostgreSQL's server comes from Debian's package.
 # The console's browser test runs Debian's Chromium (with a font to draw its text).
 # The clock test and the fault campaign skew a heraldd's clock with Debian's
@@ -51,7 +52,8 @@ ASAN_LDFLAGS := -fsanitize=address,undefined
 # each, as nginx does), so a file includes "store.h" wherever it lives; object
 # files are named by file alone.
 SRC_DIRS    := src/common src/core src/config src/store src/store/sqlite src/store/pg src/intake \
-               src/cluster src/delivery src/alert src/jobs src/api src/copy src/daemon src/ctl
+               src/cluster src/delivery src/alert src/jobs src/api src/copy src/daemon src/ctl \
+               src/telemetry
 vpath %.c $(SRC_DIRS)
 PROGRAM_SRC := src/daemon/main.c src/ctl/heraldctl.c
 CTL_SRC     := $(filter-out $(PROGRAM_SRC),$(wildcard src/ctl/*.c))

@@ -223,8 +223,8 @@ def known_keys():
 
 
 class Herald:
-    def __init__(self, directory, delivery=None, retry=None, pg_database=None):
-        """delivery and retry: keys that override or add to those sections;
+    def __init__(self, directory, delivery=None, retry=None, pg_database=None, telemetry=None):
+        """delivery, retry and telemetry: keys that override or add to those sections;
         pg_database: share that database (several instances) instead of a new one."""
         self.directory = directory
         self.db = os.path.join(directory, "herald.db")
@@ -238,13 +238,14 @@ class Herald:
             "delivery": {"allow_private_targets": "true", "concurrency": "256",
                          "per_host_concurrency": str(PER_HOST)},
             "retry": {},
+            "telemetry": dict(telemetry or {}),
         }
         sections["delivery"].update(delivery or {})
         sections["retry"].update(retry or {})
         # A key this heraldd does not know (bench-compare against a build from
         # before it, e.g. the breaker's) is left out: that build has no such thing.
         known = known_keys()
-        for section in ("delivery", "retry"):
+        for section in ("delivery", "retry", "telemetry"):
             sections[section] = {key: value for key, value in sections[section].items()
                                  if "%s.%s" % (section, key) in known}
         with open(self.config, "w") as f:

@@ -525,8 +525,8 @@ def main():
     # A terminated run (a CI timeout, kill) unwinds like a failed one: the clusters,
     # the standby among them, are stopped and removed below.
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
-    only = options.only or ("1,2,3,4,6,10" if options.backend == "postgresql"
-                            else "1,2,3,4,5,6,7,8,10")
+    only = options.only or ("1,2,3,4,6,10,11" if options.backend == "postgresql"
+                            else "1,2,3,4,5,6,7,8,10,11")
     if instance_counts and not options.only:
         only += ",9"
     bench = Bench(0.002 if options.smoke else 1.0, options.smoke)
@@ -534,17 +534,18 @@ def main():
     try:
         import cluster  # scenario 9 (bench/cluster.py)
         import outage  # scenario 10 (bench/outage.py)
+        import telemetry  # scenario 11 (bench/telemetry.py)
         scenarios = (bench.ceilings, bench.intake, bench.end_to_end, bench.latency,
                      bench.isolation, bench.backlog, bench.retry_storm, bench.bulk_retry,
                      lambda: cluster.instances(bench, instance_counts),
-                     lambda: outage.outage(bench))
+                     lambda: outage.outage(bench), lambda: telemetry.telemetry(bench))
         numbers = sorted(set(int(n) for n in only.split(",")))
         for number in [n for n in numbers if n != 9]:
             scenarios[number - 1]()
         if options.backend == "postgresql":
             settings = cluster.pg_settings() if instance_counts else ()
             processes.PG = bench.pg = PgCluster(settings)
-            for number in [n for n in numbers if n in (2, 3, 4, 6, 10) or
+            for number in [n for n in numbers if n in (2, 3, 4, 6, 10, 11) or
                            (n == 9 and instance_counts)]:
                 scenarios[number - 1]()
             standby_numbers = [n for n in numbers if n in (2, 3, 4)]

@@ -167,6 +167,7 @@ export async function render(container, args) {
       ["business type", task.business_type],
       ["business id", task.business_id],
       ["idempotency key", orDash(task.idempotency_key)],
+      ["trace id", task.trace ? h("code", { id: "task-trace-id" }, task.trace.trace_id) : orDash(null)],
       ["target URL", h("code", { id: "task-target-url" }, task.target_url)],
       ["attempts", `${task.attempts} of ${task.max_retry}`],
       ["next attempt", time(task.next_attempt_at)],

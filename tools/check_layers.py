@@ -7,19 +7,22 @@ import re
 import sys
 
 # Folder -> the folders (besides itself) whose headers it may include.
-ORDER = ["common", "core", "config", "store", "intake", "cluster", "delivery", "alert", "jobs",
-         "api", "copy", "daemon"]
+ORDER = ["common", "telemetry", "core", "config", "store", "intake", "cluster", "delivery",
+         "alert", "jobs", "api", "copy", "daemon"]
 BELOW = {folder: set(ORDER[:i]) for i, folder in enumerate(ORDER)}
+BELOW["telemetry"] = {"common"}
+BELOW["core"] = {"common"}
+BELOW["config"] = {"common", "core", "telemetry"}
 BELOW["store"] = {"common", "core"}
 BELOW["store/sqlite"] = {"common", "core"}
 BELOW["store/pg"] = {"common", "core"}
-BELOW["intake"] = {"common", "core", "store"}
-BELOW["cluster"] = {"common", "core", "store", "intake"}
-BELOW["delivery"] = {"common", "core", "config", "store", "intake", "cluster"}
-BELOW["alert"] = {"common", "core", "config", "store", "intake", "cluster"}
-BELOW["jobs"] = {"common", "core", "config", "store", "intake", "cluster"}
-BELOW["api"] = {"common", "core", "config", "store", "intake", "cluster", "alert"}
-BELOW["copy"] = {"common", "core", "config", "store", "store/sqlite", "store/pg", "cluster"}
+BELOW["intake"] = {"common", "telemetry", "core", "store"}
+BELOW["cluster"] = {"common", "telemetry", "core", "store", "intake"}
+BELOW["delivery"] = {"common", "telemetry", "core", "config", "store", "intake", "cluster"}
+BELOW["alert"] = {"common", "telemetry", "core", "config", "store", "intake", "cluster"}
+BELOW["jobs"] = {"common", "telemetry", "core", "config", "store", "intake", "cluster"}
+BELOW["api"] = {"common", "telemetry", "core", "config", "store", "intake", "cluster", "alert"}
+BELOW["copy"] = {"common", "telemetry", "core", "config", "store", "store/sqlite", "store/pg", "cluster"}
 BELOW["daemon"] = set(BELOW) | {"delivery", "alert", "jobs", "api", "copy"}
 BELOW["ctl"] = {"common"}
 # The backend table is the one header of the front a backend includes.

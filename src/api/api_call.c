@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api_internal.h"
 #include "log.h"
@@ -29,6 +30,35 @@ const char *api_call_query(ApiCall *call, const char *name)
 const char *api_call_header(ApiCall *call, const char *name)
 {
     return MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, name);
+}
+
+typedef struct ApiHeaderValues {
+    const char *name;
+    const char **values;
+    size_t max;
+    size_t count;
+} ApiHeaderValues;
+
+static enum MHD_Result api_call_collect_header(void *cls, enum MHD_ValueKind kind,
+                                               const char *key, const char *value)
+{
+    (void)kind;
+    ApiHeaderValues *wanted = cls;
+    if (key != NULL && strcasecmp(key, wanted->name) == 0) {
+        if (wanted->count < wanted->max)
+            wanted->values[wanted->count] = value != NULL ? value : "";
+        wanted->count++;
+    }
+    return MHD_YES;
+}
+
+size_t api_call_header_values(ApiCall *call, const char *name, const char **values, size_t max)
+{
+    ApiHeaderValues wanted = {.name = name, .values = values, .max = max, .count = 0};
+    if (MHD_get_connection_values(call->connection, MHD_HEADER_KIND, api_call_collect_header,
+                                  &wanted) < 0)
+        return 0;
+    return wanted.count;
 }
 
 const char *api_call_body(const ApiCall *call, size_t *length)

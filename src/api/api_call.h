@@ -49,6 +49,10 @@ const char *api_call_path_parameter(const ApiCall *call);
 /* A query-string argument or request header, or NULL. */
 const char *api_call_query(ApiCall *call, const char *name);
 const char *api_call_header(ApiCall *call, const char *name);
+/* Every value of header NAME (it may be sent more than once), in order: up
+ * to MAX into VALUES (borrowed, valid during the call). Returns how many
+ * there are, which may be more than MAX. */
+size_t api_call_header_values(ApiCall *call, const char *name, const char **values, size_t max);
 
 /* The request body (NUL-terminated; LENGTH excludes the NUL). */
 const char *api_call_body(const ApiCall *call, size_t *length);

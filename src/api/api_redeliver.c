@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api_manual.h"
+#include "api_trace.h"
 #include "auth.h"
 #include "clock.h"
 #include "log.h"
@@ -25,6 +26,7 @@ typedef struct Redelivery {
     ManualRepair repair; /* the budget, the reason as its note, the actor */
     char *details;       /* for the audit trail */
     char *host;          /* set by APPLY: the task's receiver */
+    ApiActionTrace trace; /* the task's trace, for the action's span */
 } Redelivery;
 
 static void api_redeliver_free(void *state)
@@ -101,6 +103,8 @@ static void api_redeliver_done(ApiCall *call)
              redelivery->repair.max_retry);
     const char *hosts[] = {redelivery->host};
     api_call_announce_due(call, hosts, redelivery->host ? 1 : 0, redelivery->now);
+    api_trace_action_end(call, &redelivery->trace, "/v1/tasks/{id}/redeliver", "redeliver",
+                         redelivery->repair.actor);
     cJSON *answer = api_manual_describe(call, redelivery->task_id);
     if (answer != NULL)
         api_call_reply(call, 200, answer);
@@ -153,6 +157,8 @@ static void api_redeliver_task(ApiCall *call)
     int budget = request.full_schedule
                      ? (int)policy_set_find(api_call_policies(call), task.business_type)->max_retry
                      : 1;
+    ApiActionTrace trace;
+    api_trace_action_begin(&trace, &task);
     task_clear(&task);
     Redelivery *redelivery = calloc(1, sizeof *redelivery);
     char *details = api_redeliver_details(request.full_schedule, budget);
@@ -164,7 +170,7 @@ static void api_redeliver_task(ApiCall *call)
         return;
     }
     *redelivery = (Redelivery){.call = call, .task_id = task_id, .now = clock_now_ms(),
-                               .request = request, .details = details};
+                               .request = request, .details = details, .trace = trace};
     redelivery->repair = (ManualRepair){.max_retry = budget,
                                         .note = redelivery->request.reason,
                                         .actor = api_call_actor(call),

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api_manual.h"
+#include "api_trace.h"
 #include "store_ordering.h"
 #include "auth.h"
 #include "clock.h"
@@ -31,6 +32,7 @@ typedef struct Repair {
     char *note;                 /* resolve */
     const char *actor;          /* the Auth's, which outlives every call */
     char *host;                 /* retry: set by APPLY, the task's receiver */
+    ApiActionTrace trace;       /* retry: the task's trace, for the action's span */
 } Repair;
 
 static void api_repair_free(void *state)
@@ -57,7 +59,7 @@ static void api_repair_not_in_manual(ApiCall *call, int64_t task_id)
 
 /* The task named by the path, for a repair: its id and business type (the
  * caller frees *BUSINESS_TYPE), or 0 with a 404 or 503 already set. */
-static int64_t api_repair_find_task(ApiCall *call, char **business_type)
+static int64_t api_repair_find_task(ApiCall *call, char **business_type, ApiActionTrace *trace)
 {
     int64_t task_id = api_manual_task_id(call);
     if (task_id == 0) {
@@ -73,6 +75,8 @@ static int64_t api_repair_find_task(ApiCall *call, char **business_type)
         api_manual_unavailable(call, err);
     if (found != STORE_OK)
         return 0;
+    if (trace != NULL)
+        api_trace_action_begin(trace, &task);
     *business_type = task.business_type;
     task.business_type = NULL;
     task_clear(&task);
@@ -172,6 +176,8 @@ static void api_repair_retried(ApiCall *call)
              repair->request.payload ? "yes" : "no", repair->request.headers_given ? "yes" : "no");
     const char *hosts[] = {repair->host};
     api_call_announce_due(call, hosts, repair->host ? 1 : 0, repair->now);
+    api_trace_action_end(call, &repair->trace, "/v1/manual/{id}/retry", "retry",
+                         repair->actor);
     api_repair_describe(call, repair->task_id);
 }
 
@@ -187,13 +193,15 @@ static void api_repair_retry(ApiCall *call)
         return;
     }
     char *business_type = NULL;
-    int64_t task_id = api_repair_find_task(call, &business_type);
+    ApiActionTrace trace;
+    int64_t task_id = api_repair_find_task(call, &business_type, &trace);
     Repair *repair = task_id ? api_repair_new(call, task_id) : NULL;
     if (repair == NULL) {
         free(business_type);
         manual_json_retry_clear(&request);
         return;
     }
+    repair->trace = trace;
     repair->request = request; /* the repair owns it from here */
     int budget = request.max_retry > 0
                      ? request.max_retry
@@ -249,7 +257,7 @@ static void api_repair_resolve(ApiCall *call)
         return;
     }
     char *business_type = NULL;
-    int64_t task_id = api_repair_find_task(call, &business_type);
+    int64_t task_id = api_repair_find_task(call, &business_type, NULL);
     free(business_type);
     Repair *repair = task_id ? api_repair_new(call, task_id) : NULL;
     if (repair == NULL) {

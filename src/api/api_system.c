@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "roster.h"
 #include "store_ordering.h"
+#include "telemetry.h"
 
 #define API_SYSTEM_METRICS_MAX (1024 * 1024)
 
@@ -93,7 +94,8 @@ static void api_system_metrics(ApiCall *call)
     gauges.oldest_transaction_ms = health.oldest_transaction_ms;
     Buffer text;
     buffer_init(&text, API_SYSTEM_METRICS_MAX);
-    if (metrics_render(&text, &gauges) != 0 || buffer_append(&text, "", 0) != 0) {
+    if (metrics_render(&text, &gauges) != 0 || telemetry_render_metrics(&text) != 0 ||
+        buffer_append(&text, "", 0) != 0) {
         buffer_free(&text);
         api_call_fail(call, 503, "unavailable", NULL, "out of memory");
         return;

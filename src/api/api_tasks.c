@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_trace.h"
 #include "store_ordering.h"
 #include "task_json.h"
 #include "task_render.h"
@@ -29,6 +30,7 @@ typedef struct ApiTaskCreation {
     TaskRequest *requests;
     size_t count;
     IntakeJob job;
+    ApiIntakeTrace trace;
 } ApiTaskCreation;
 
 static void api_tasks_free_creation(void *state)
@@ -67,8 +69,11 @@ static void api_tasks_stored(IntakeJob *job)
 /* Writes one TASK object; a duplicate inside a batch is marked as one. */
 static void api_tasks_write(JsonWriter *writer, const Task *task, bool duplicate)
 {
+    /* Its trace is shown where one task is read (GET /v1/tasks/{id}). */
+    Task shown = *task;
+    shown.traceparent[0] = '\0';
     json_write_begin_object(writer);
-    task_render_write_members(writer, task);
+    task_render_write_members(writer, &shown);
     if (duplicate) {
         json_write_key(writer, "duplicate");
         json_write_bool(writer, true);
@@ -159,7 +164,10 @@ static void api_tasks_created(ApiCall *call)
         api_call_fail(call, 503, "unavailable", NULL, "out of memory");
         return;
     }
-    api_call_reply_text(call, any_created ? 201 : 200, "application/json", text);
+    int status = any_created ? 201 : 200;
+    api_trace_intake_end(&creation->trace, creation->batch ? "/v1/tasks/batch" : "/v1/tasks",
+                         status, job);
+    api_call_reply_text(call, status, "application/json", text);
 }
 
 /* Tasks with an ordering_key take their business type's
@@ -190,6 +198,7 @@ static void api_tasks_submit(ApiCall *call, ApiTaskCreation *creation)
 {
     if (!api_tasks_prepare_ordering(call, creation))
         return;
+    api_trace_intake_begin(call, creation->requests, creation->count, &creation->trace);
     creation->job.requests = creation->requests;
     creation->job.count = creation->count;
     creation->job.on_done = api_tasks_stored;
@@ -384,8 +393,10 @@ static void api_tasks_list(ApiCall *call)
     size_t shown = more ? (size_t)page : count;
     cJSON *body = cJSON_CreateObject();
     cJSON *array = cJSON_AddArrayToObject(body, "tasks");
-    for (size_t i = 0; i < shown; i++)
+    for (size_t i = 0; i < shown; i++) {
+        tasks[i].traceparent[0] = '\0'; /* shown where one task is read */
         cJSON_AddItemToArray(array, task_render_task(&tasks[i]));
+    }
     if (more)
         cJSON_AddNumberToObject(body, "next_after", (double)tasks[shown - 1].id);
     else

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "json_check.h"
+#include "trace_context.h"
 #include "utf8.h"
 
 cJSON *task_render_time(int64_t unix_ms)
@@ -93,6 +94,23 @@ void task_render_write_members(JsonWriter *writer, const Task *task)
         json_write_int(writer, task->ordering_seq);
         json_write_key(writer, "waiting");
         json_write_bool(writer, task->next_attempt_at == TASK_ORDERING_WAITING_AT);
+        json_write_end_object(writer);
+    }
+    /* Its trace, where one task is read (a listing has none): the trace id,
+     * the intake span's id (every attempt's parent), whether it is sampled. */
+    TraceContext context;
+    if (task->traceparent[0] != '\0' && trace_context_parse(task->traceparent, &context) == 0) {
+        char trace_id[2 * TRACE_ID_SIZE + 1], span_id[2 * TRACE_SPAN_ID_SIZE + 1];
+        trace_hex(context.trace_id, TRACE_ID_SIZE, trace_id);
+        trace_hex(context.span_id, TRACE_SPAN_ID_SIZE, span_id);
+        json_write_key(writer, "trace");
+        json_write_begin_object(writer);
+        json_write_key(writer, "trace_id");
+        json_write_string(writer, trace_id);
+        json_write_key(writer, "span_id");
+        json_write_string(writer, span_id);
+        json_write_key(writer, "sampled");
+        json_write_bool(writer, (context.flags & TRACE_FLAG_SAMPLED) != 0);
         json_write_end_object(writer);
     }
     json_write_key(writer, "headers");

@@ -118,16 +118,6 @@ static int config_set_key(ConfigParse *parse, const ConfigKey *keys, size_t inde
     return 1;
 }
 
-static int config_find_key(const ConfigKey *keys, size_t count, const char *section,
-                           const char *name)
-{
-    for (size_t i = 0; i < count; i++) {
-        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
-            return (int)i;
-    }
-    return -1;
-}
-
 /* The business entry for NAME, created (with business-only defaults) if new. */
 static int config_business_index(ConfigParse *parse, const char *name)
 {
@@ -168,9 +158,11 @@ static int config_handle_business(ConfigParse *parse, const char *section, const
         config_fail(parse, "[%s]: business type must match [A-Za-z0-9_.:-]{1,64}", section);
         return 0;
     }
-    int key = config_find_key(config_policy_keys, config_policy_key_count, "retry", name);
-    if (key < 0)
-        key = config_find_key(config_policy_keys, config_policy_key_count, "business", name);
+    /* Every policy key, whichever section sets its default (names are unique). */
+    int key = -1;
+    for (size_t i = 0; key < 0 && i < config_policy_key_count; i++)
+        if (strcmp(config_policy_keys[i].name, name) == 0)
+            key = (int)i;
     if (key < 0) {
         config_fail(parse, "[%s] unknown key \"%s\"", section, name);
         return 0;
@@ -196,13 +188,13 @@ static int config_handle_pair(void *user, const char *section, const char *name,
         config_fail(parse, "%s", err);
         return 0;
     }
-    if (strcmp(section, "retry") == 0) {
-        int key = config_find_key(config_policy_keys, config_policy_key_count, "retry", name);
+    if (strcmp(section, "business") != 0) { /* [retry], [telemetry]: Config.retry */
+        int key = config_key_find(config_policy_keys, config_policy_key_count, section, name);
         if (key >= 0)
             return config_set_key(parse, config_policy_keys, (size_t)key, parse->retry_line,
                                   &parse->config->retry, section, value);
     }
-    int key = config_find_key(config_keys, config_key_count, section, name);
+    int key = config_key_find(config_keys, config_key_count, section, name);
     if (key >= 0)
         return config_set_key(parse, config_keys, (size_t)key, parse->key_line, parse->config,
                               section, value);
@@ -236,13 +228,14 @@ static char *config_read_line(char *str, int num, void *stream)
     return str;
 }
 
-/* Business sections inherit every [retry] key they did not set. */
+/* Business sections inherit every [retry] and [telemetry] key they did not set. */
 static void config_inherit_retry(ConfigParse *parse)
 {
     Config *config = parse->config;
     for (size_t b = 0; b < config->business_count; b++) {
         for (size_t k = 0; k < config_policy_key_count; k++) {
-            if (strcmp(config_policy_keys[k].section, "retry") != 0 || parse->business_line[b][k])
+            if (strcmp(config_policy_keys[k].section, "business") == 0 ||
+                parse->business_line[b][k])
                 continue;
             const ConfigKey *key = &config_policy_keys[k];
             memcpy((char *)&config->business[b].policy + key->offset,
@@ -257,8 +250,8 @@ static bool config_both_given(const ConfigKey *keys, size_t count, const int *li
 {
     char file_name[64];
     snprintf(file_name, sizeof file_name, "%s_file", name);
-    int plain = config_find_key(keys, count, section, name);
-    int file = config_find_key(keys, count, section, file_name);
+    int plain = config_key_find(keys, count, section, name);
+    int file = config_key_find(keys, count, section, file_name);
     return plain >= 0 && file >= 0 && lines[plain] && lines[file];
 }
 
@@ -283,13 +276,6 @@ static void config_resolve_secrets(const Config *config, Policy *policy)
 
 /* The line KEY (a row of KEYS, found by section and name) was given on in
  * LINES, 0 if it was not. */
-static int config_line_of(const ConfigKey *keys, size_t count, const int *lines,
-                          const char *section, const char *name)
-{
-    int index = config_find_key(keys, count, section, name);
-    return index >= 0 ? lines[index] : 0;
-}
-
 /* Two keys that must keep LOW <= HIGH. Whichever was not given adapts to the
  * one that was (a default never makes a file fail); when both were given and
  * contradict, that is an error at the later line. Returns 0, or -1 with ERR
@@ -323,13 +309,13 @@ static int config_settle_policy(Policy *policy, const int *lines, const char *se
     if (policy->previous_secret[0] != '\0' && policy->previous_secret_until == 0) {
         snprintf(err, errlen, "%s:%d: [%s] previous_secret needs previous_secret_until (when to "
                  "stop signing with it)", file,
-                 config_line_of(keys, count, lines, "business", "previous_secret"), section);
+                 config_key_line(keys, count, lines, "business", "previous_secret"), section);
         return -1;
     }
     return config_order(&policy->base_delay_ms,
-                        config_line_of(keys, count, lines, "retry", "base_delay"), "base_delay",
+                        config_key_line(keys, count, lines, "retry", "base_delay"), "base_delay",
                         &policy->max_delay_ms,
-                        config_line_of(keys, count, lines, "retry", "max_delay"), "max_delay",
+                        config_key_line(keys, count, lines, "retry", "max_delay"), "max_delay",
                         section, "ms", file, err, errlen);
 }
 
@@ -343,29 +329,29 @@ static int config_settle(ConfigParse *parse, const char *file, char *err, size_t
     if (config->storage_url[0] != '\0' && strncmp(config->storage_url, "postgresql://", 13) != 0 &&
         strncmp(config->storage_url, "postgres://", 11) != 0) {
         snprintf(err, errlen, "%s:%d: [storage] url must be a PostgreSQL URI (postgresql://...)",
-                 file, config_line_of(keys, count, lines, "storage", "url"));
+                 file, config_key_line(keys, count, lines, "storage", "url"));
         return -1;
     }
     if (config->storage_url[0] == '\0' && config->storage_password_file[0] != '\0') {
         snprintf(err, errlen, "%s:%d: [storage] password_file is for url (PostgreSQL)", file,
-                 config_line_of(keys, count, lines, "storage", "password_file"));
+                 config_key_line(keys, count, lines, "storage", "password_file"));
         return -1;
     }
     if (config->delivery_previous_secret[0] != '\0' &&
         config->delivery_previous_secret_until == 0) {
         snprintf(err, errlen, "%s:%d: [delivery] previous_secret needs previous_secret_until",
-                 file, config_line_of(keys, count, lines, "delivery", "previous_secret"));
+                 file, config_key_line(keys, count, lines, "delivery", "previous_secret"));
         return -1;
     }
     if (config_order(&config->per_host_concurrency,
-                     config_line_of(keys, count, lines, "delivery", "per_host_concurrency"),
+                     config_key_line(keys, count, lines, "delivery", "per_host_concurrency"),
                      "per_host_concurrency", &config->concurrency,
-                     config_line_of(keys, count, lines, "delivery", "concurrency"), "concurrency",
+                     config_key_line(keys, count, lines, "delivery", "concurrency"), "concurrency",
                      "delivery", "", file, err, errlen) != 0 ||
         config_order(&config->connect_timeout_ms,
-                     config_line_of(keys, count, lines, "delivery", "connect_timeout"),
+                     config_key_line(keys, count, lines, "delivery", "connect_timeout"),
                      "connect_timeout", &config->delivery_timeout_ms,
-                     config_line_of(keys, count, lines, "delivery", "timeout"), "timeout",
+                     config_key_line(keys, count, lines, "delivery", "timeout"), "timeout",
                      "delivery", "ms", file, err, errlen) != 0 ||
         config_settle_policy(&config->retry, parse->retry_line, "retry", file, err, errlen) != 0)
         return -1;
@@ -418,6 +404,8 @@ static int config_parse_stream(Config *config, FILE *stream, const char *name, c
             status = -1;
         }
     }
+    if (status == 0)
+        status = config_telemetry_settle(config, parse.key_line, name, err, errlen);
     if (status == 0)
         status = config_settle(&parse, name, err, errlen);
     if (status == 0) {

@@ -78,6 +78,15 @@ typedef struct Config {
     int64_t alert_max_lag_ms;
     int64_t alert_breaker_after_ms; /* circuit_open: a receiver's circuit open this long */
     int64_t alert_ordering_after_ms; /* ordering_blocked: an ordering key blocked this long */
+    /* [telemetry] (telemetry.h); propagate is a policy key (Config.retry) */
+    char telemetry_endpoint[CONFIG_PATH_MAX]; /* OTLP/HTTP traces URL; "" = no export */
+    char telemetry_headers[CONFIG_PATH_MAX];  /* "name=value,..." sent with each export */
+    char telemetry_service_name[128];
+    char telemetry_compression[16]; /* "gzip" or "none" */
+    double telemetry_sample_ratio;  /* of traces herald starts (a caller's decides its own) */
+    int64_t telemetry_timeout_ms;   /* one export's longest wait */
+    int64_t telemetry_interval_ms;  /* the longest a span waits before it is sent */
+    int64_t telemetry_queue_size;   /* spans waiting; past it new ones are dropped */
     /* [storage] retention */
     int64_t retention_ms;
     /* [business.NAME]: owned, freed by config_free() */

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "task.h"
 
@@ -113,6 +114,24 @@ const ConfigKey config_keys[] = {
      0, 30 * CONFIG_DAY_MS, "10m", CONFIG_RELOAD},
     {"alert", "ordering_alert_after", CONFIG_TYPE_DURATION,
      CONFIG_FIELD(alert_ordering_after_ms), 0, 30 * CONFIG_DAY_MS, "10m", CONFIG_RELOAD},
+    /* [telemetry] (telemetry.h): a key not given here may come from the
+     * standard OTEL_* environment variable (config_telemetry.c). */
+    {"telemetry", "endpoint", CONFIG_TYPE_STRING, CONFIG_FIELD(telemetry_endpoint), 0, 0, "",
+     CONFIG_RESTART},
+    {"telemetry", "headers", CONFIG_TYPE_STRING, CONFIG_FIELD(telemetry_headers), 0, 0, "",
+     CONFIG_RESTART},
+    {"telemetry", "service_name", CONFIG_TYPE_STRING, CONFIG_FIELD(telemetry_service_name), 0, 0,
+     "herald", CONFIG_RESTART},
+    {"telemetry", "sample_ratio", CONFIG_TYPE_REAL, CONFIG_FIELD(telemetry_sample_ratio), 0, 1,
+     "1", CONFIG_RELOAD},
+    {"telemetry", "timeout", CONFIG_TYPE_DURATION, CONFIG_FIELD(telemetry_timeout_ms), 100,
+     600 * 1000, "10s", CONFIG_RESTART},
+    {"telemetry", "interval", CONFIG_TYPE_DURATION, CONFIG_FIELD(telemetry_interval_ms), 10,
+     600 * 1000, "1s", CONFIG_RESTART},
+    {"telemetry", "queue_size", CONFIG_TYPE_INTEGER, CONFIG_FIELD(telemetry_queue_size), 1,
+     1000000, "2048", CONFIG_RESTART},
+    {"telemetry", "compression", CONFIG_TYPE_STRING, CONFIG_FIELD(telemetry_compression), 0, 0,
+     "gzip", CONFIG_RESTART},
 };
 
 const ConfigKey config_policy_keys[] = {
@@ -129,6 +148,8 @@ const ConfigKey config_policy_keys[] = {
      1000000, "10", CONFIG_RELOAD},
     {"retry", "ordering_on_failure", CONFIG_TYPE_ON_FAILURE, POLICY_FIELD(ordering_block), 0, 0,
      "block", CONFIG_RELOAD},
+    {"telemetry", "propagate", CONFIG_TYPE_BOOLEAN, POLICY_FIELD(propagate_trace), 0, 0, "false",
+     CONFIG_RELOAD},
     {"retry", "schedule", CONFIG_TYPE_SCHEDULE, POLICY_FIELD(schedule), 0, 30 * CONFIG_DAY_MS, "",
      CONFIG_RELOAD},
     {"business", "success_body", CONFIG_TYPE_STRING, POLICY_FIELD(success_body), 0, 0, "",
@@ -152,6 +173,22 @@ _Static_assert(sizeof config_keys / sizeof config_keys[0] <= CONFIG_KEYS_MAX,
 _Static_assert(sizeof config_policy_keys / sizeof config_policy_keys[0] <= CONFIG_POLICY_KEYS_MAX,
                "raise CONFIG_POLICY_KEYS_MAX");
 
+int config_key_find(const ConfigKey *keys, size_t count, const char *section, const char *name)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+int config_key_line(const ConfigKey *keys, size_t count, const int *lines, const char *section,
+                    const char *name)
+{
+    int index = config_key_find(keys, count, section, name);
+    return index >= 0 ? lines[index] : 0;
+}
+
 static void config_print_rows(FILE *out, const ConfigKey *keys, size_t count, const char *section)
 {
     for (size_t i = 0; i < count; i++) {
@@ -163,9 +200,10 @@ static void config_print_rows(FILE *out, const ConfigKey *keys, size_t count, co
 void config_print_keys(FILE *out)
 {
     config_print_rows(out, config_keys, config_key_count, NULL);
-    /* [retry] rows also belong in [business.NAME]; "business" rows only there. */
+    /* [retry] and [telemetry] rows also belong in [business.NAME]; "business"
+     * rows only there. */
     for (size_t i = 0; i < config_policy_key_count; i++) {
-        if (config_policy_keys[i].section[0] == 'r')
+        if (strcmp(config_policy_keys[i].section, "business") != 0)
             config_print_rows(out, &config_policy_keys[i], 1, NULL);
     }
     config_print_rows(out, config_policy_keys, config_policy_key_count, "business.NAME");

@@ -46,9 +46,12 @@ void config_reload_changes(const Config *old, const Config *fresh, ConfigApply a
 {
     out[0] = '\0';
     config_reload_compare(config_keys, config_key_count, old, fresh, apply, NULL, out, size);
-    /* The [retry] policy: its "retry" rows (its secrets are [delivery]'s, above). */
+    /* The [retry] policy: its "retry" and "telemetry" rows (its secrets are
+     * [delivery]'s, above). */
     config_reload_compare(config_policy_keys, config_policy_key_count, &old->retry, &fresh->retry,
                           apply, "retry", out, size);
+    config_reload_compare(config_policy_keys, config_policy_key_count, &old->retry, &fresh->retry,
+                          apply, "telemetry", out, size);
     if (apply != CONFIG_RELOAD)
         return;
     bool business_changed = old->business_count != fresh->business_count;

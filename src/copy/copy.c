@@ -71,13 +71,13 @@ static const CopyTable copy_tables[] = {
      "id, webhook_id, business_id, business_type, target_url, target_host, dedup_url,"
      " payload_is_json, idempotency_key, request_hash, status, attempts, max_retry,"
      " next_attempt_at, created_at, updated_at, last_status_code, last_error, retry_base,"
-     " ordering_key, ordering_key_id, ordering_seq, ordering_block",
+     " ordering_key, ordering_key_id, ordering_seq, ordering_block, traceparent, tracestate",
      "SELECT id, webhook_id, business_id, business_type, target_url, target_host, " COPY_TASK_DEDUP
      ", payload_is_json, idempotency_key, request_hash, status, attempts, max_retry,"
      " next_attempt_at, created_at, updated_at, last_status_code, last_error, retry_base,"
-     " ordering_key, ordering_key_id, ordering_seq, ordering_block"
+     " ordering_key, ordering_key_id, ordering_seq, ordering_block, traceparent, tracestate"
      " FROM tasks ORDER BY id",
-     "itttttd" "okbtiiiiiiti" "tiio", "id"},
+     "itttttd" "okbtiiiiiiti" "tiio" "tt", "id"},
     {"task_bodies", "task_id, payload, headers", "SELECT id, payload, headers FROM tasks ORDER BY id",
      "ibt", NULL},
     {"attempts",

@@ -90,7 +90,10 @@ typedef struct AttemptOutcome {
      * wakes once the turn committed. */
     int64_t ordering_seq;
     char *released_host;
-    /* For the log line written once the outcome is stored. */
+    /* For the log line written once the outcome is stored: also the
+     * attempt's span (deliver_trace.h), "" when its task has no trace. */
+    char trace_id[33];
+    char span_id[17];
     char business_type[TASK_BUSINESS_TYPE_MAX + 1];
     char business_id[TASK_BUSINESS_ID_MAX * 4 + 1];
 } AttemptOutcome;

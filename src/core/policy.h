@@ -47,6 +47,9 @@ typedef struct Policy {
      * or resolves it (block, true), or lets the next go (skip). Taken into
      * each task when it is accepted. */
     bool ordering_block;
+    /* [telemetry] propagate: receivers get a traceparent for their attempt's
+     * span (telemetry.h); off by default, as it is sent to third parties. */
+    bool propagate_trace;
     /* Signing (sign.h): the secrets as configured, and decoded. An empty
      * secret means the [delivery] one; no secret at all means unsigned. */
     char secret[SIGN_SECRET_MAX];

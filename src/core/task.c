@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "random_pool.h"
+
 static const char *const task_status_names[] = {
     [TASK_STATUS_PENDING] = "pending",
     [TASK_STATUS_DELIVERING] = "delivering",
@@ -157,19 +159,12 @@ int task_generate_webhook_id(char out[TASK_WEBHOOK_ID_SIZE])
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
     unsigned char random_bytes[16];
-    /* Random bytes are read from the kernel 16 ids at a time: one getrandom()
-     * per id cost a system call per task on the intake hot path (OpenSSL's
-     * RAND_bytes measured slower still). Per thread, so no lock. Webhook ids
-     * are public, so holding the next ones in memory exposes nothing. */
-    static _Thread_local unsigned char pool[256]; /* getrandom never cuts 256 bytes short */
-    static _Thread_local size_t pool_used = sizeof pool;
-    if (pool_used == sizeof pool) {
-        if (getrandom(pool, sizeof pool, 0) != (ssize_t)sizeof pool)
-            return -1;
-        pool_used = 0;
-    }
-    memcpy(random_bytes, pool + pool_used, sizeof random_bytes);
-    pool_used += sizeof random_bytes;
+    /* Read ahead (random_pool.h): one getrandom() per id cost a system call
+     * per task on the intake hot path (OpenSSL's RAND_bytes measured slower
+     * still). Webhook ids are public, so holding the next ones in memory
+     * exposes nothing. */
+    if (random_pool_fill(random_bytes, sizeof random_bytes) != 0)
+        return -1;
     /* 128 random bits as 26 base32 digits (the last one carries 3 bits). */
     memcpy(out, "msg_", 4);
     unsigned int bits = 0, accumulator = 0;
@@ -211,6 +206,8 @@ void task_view_of_request(Task *out, const TaskRequest *request, int64_t id,
     out->headers_json = request->headers_json;
     out->idempotency_key = request->idempotency_key;
     out->ordering_key = request->ordering_key;
+    memcpy(out->traceparent, request->traceparent, sizeof out->traceparent);
+    out->tracestate = request->tracestate;
 }
 
 void task_request_clear(TaskRequest *request)
@@ -224,6 +221,7 @@ void task_request_clear(TaskRequest *request)
     free(request->headers_json);
     free(request->idempotency_key);
     free(request->ordering_key);
+    free(request->tracestate);
     memset(request, 0, sizeof *request);
 }
 
@@ -238,5 +236,6 @@ void task_clear(Task *task)
     free(task->idempotency_key);
     free(task->last_error);
     free(task->ordering_key);
+    free(task->tracestate);
     memset(task, 0, sizeof *task);
 }

@@ -34,6 +34,9 @@
 #define TASK_HASH_SIZE 32            /* SHA-256 */
 #define TASK_WEBHOOK_ID_SIZE 32      /* "msg_" + 26 base32 characters + NUL, rounded */
 #define TASK_CLAIM_TOKEN_SIZE 33     /* 128 random bits as 32 hex digits + NUL */
+/* A W3C traceparent ("00-<32 hex>-<16 hex>-<2 hex>") + NUL: the context of
+ * the task's intake span, which its attempts are children of (telemetry/). */
+#define TASK_TRACEPARENT_SIZE 56
 
 typedef enum {
     TASK_STATUS_PENDING,
@@ -62,6 +65,12 @@ typedef struct TaskRequest {
      * API from the policy, not part of the hash): true = block. */
     char *ordering_key;
     bool ordering_block;
+    /* Its trace (telemetry/): the intake span's traceparent ("" if none) and
+     * the caller's tracestate (NULL if none), set by the API from the
+     * request's headers, not part of the hash (a repeat with another trace
+     * is the same request). */
+    char traceparent[TASK_TRACEPARENT_SIZE];
+    char *tracestate;
     unsigned char hash[TASK_HASH_SIZE];
     /* When target_url is not its own normal form: the hash over it as
      * written, which is what herald before the normal form stored. A task
@@ -93,6 +102,10 @@ typedef struct Task {
      * and 0 without one. Read by the claims only, as retry_base. */
     char *ordering_key;
     int64_t ordering_seq;
+    /* Its trace, as TaskRequest's: "" and NULL without one (tasks stored
+     * before herald kept traces). Read by the claims and GET /v1/tasks/{id}. */
+    char traceparent[TASK_TRACEPARENT_SIZE];
+    char *tracestate;
     int64_t next_attempt_at; /* Unix ms */
     int64_t created_at;
     int64_t updated_at;

@@ -44,6 +44,13 @@ void ctl_print_task(const CtlAnswer *answer)
         const char *row[] = {"ordering", place};
         ctl_table_add(&table, row);
     }
+    /* Its trace id, to find its spans (issue 27). */
+    const cJSON *trace = cJSON_GetObjectItemCaseSensitive(task, "trace");
+    const cJSON *trace_id = cJSON_GetObjectItemCaseSensitive(trace, "trace_id");
+    if (cJSON_IsString(trace_id)) {
+        const char *row[] = {"trace_id", trace_id->valuestring};
+        ctl_table_add(&table, row);
+    }
     ctl_table_print(&table, stdout, ctl_table_width(stdout));
     ctl_table_free(&table);
 }

@@ -42,6 +42,7 @@
 #include "config.h"
 #include "config_reload.h"
 #include "daemon_args.h"
+#include "deliver_trace.h"
 #include "copy_to.h"
 #include "roster.h"
 #include "startup_wait.h"
@@ -53,6 +54,7 @@
 #include "redeliverer.h"
 #include "scheduler.h"
 #include "store.h"
+#include "telemetry.h"
 #include "version.h"
 
 /* How often STATUS= is refreshed for systemctl status. */
@@ -298,6 +300,27 @@ static int main_start(Daemon *daemon, char *err, size_t errlen)
 
     uint64_t watchdog_usec = 0;
     bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+    /* Spans out (telemetry.h): first, so the first intake's and attempt's are kept. */
+    if (config->telemetry_endpoint[0] != '\0') {
+        TelemetryOptions telemetry_options = {
+            .endpoint = config->telemetry_endpoint,
+            .headers = config->telemetry_headers,
+            .service_name = config->telemetry_service_name,
+            .instance_id = daemon->self.id,
+            .gzip = strcmp(config->telemetry_compression, "gzip") == 0,
+            .timeout_ms = config->telemetry_timeout_ms,
+            .interval_ms = config->telemetry_interval_ms,
+            .queue_size = config->telemetry_queue_size,
+        };
+        if (telemetry_start(&telemetry_options, err, errlen) != 0)
+            return -1;
+        /* Without a user name and password the URL may carry (as url.full). */
+        char shown[CONFIG_PATH_MAX], shown_quoted[2 * CONFIG_PATH_MAX];
+        deliver_trace_strip_credentials(config->telemetry_endpoint, shown, sizeof shown);
+        log_info("event=telemetry_started endpoint=%s sample_ratio=%g",
+                 log_quote(shown_quoted, sizeof shown_quoted, shown),
+                 config->telemetry_sample_ratio);
+    }
     SchedulerOptions scheduler_options = {
         .store_location = &daemon->store_location,
         .guard = &daemon->guard,
@@ -477,6 +500,7 @@ static void main_stop(Daemon *daemon)
     intake_free(daemon->intake); /* only now: an HTTP thread may have been inside submit */
     beacon_stop(daemon->beacon); /* nothing rings it any more */
     scheduler_stop(daemon->scheduler); /* lets requests in flight finish and records them */
+    telemetry_stop(); /* nothing submits spans any more: send what is queued (2 s at most) */
     if (daemon->status_store != NULL) {
         char err[256];
         if (store_tidy(daemon->status_store, err, sizeof err) != 0)

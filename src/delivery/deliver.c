@@ -143,21 +143,28 @@ static int deliver_add_ordering(DeliverLines *lines, const Task *task, const Pol
     return 0;
 }
 
-/* The headers of the request; *FAILED is set if one could not be added. */
+/* The headers of the request; *FAILED is set if one could not be added.
+ * TRACE: the attempt's span, whose traceparent (and the caller's tracestate)
+ * the receiver gets when the business type propagates, unless the task sets
+ * a traceparent header of its own. */
 static struct curl_slist *deliver_build_headers(const Task *task, const Policy *policy,
-                                                int64_t now_ms, bool *failed)
+                                                const DeliverTrace *trace, int64_t now_ms,
+                                                bool *failed)
 {
     DeliverLines lines = {.count = 0, .failed = false};
     buffer_init(&lines.text, SIZE_MAX);
     if (buffer_reserve(&lines.text, DELIVER_HEADERS_TYPICAL) != 0)
         lines.failed = true;
-    bool has_content_type = false;
+    bool has_content_type = false, has_traceparent = false;
     cJSON *extra = task->headers_json ? json_check_parse_string(task->headers_json) : NULL;
     const cJSON *header;
     cJSON_ArrayForEach(header, extra)
     {
         if (strcasecmp(header->string, "Content-Type") == 0)
             has_content_type = true;
+        if (strcasecmp(header->string, "traceparent") == 0 ||
+            strcasecmp(header->string, "tracestate") == 0)
+            has_traceparent = true;
     }
     if (!has_content_type)
         deliver_add_header(&lines, "Content-Type: application/json");
@@ -188,6 +195,13 @@ static struct curl_slist *deliver_build_headers(const Task *task, const Policy *
     if (signatures[0] != '\0')
         deliver_add_header(&lines, "webhook-signature: %s", signatures);
     deliver_add_header(&lines, "X-Herald-Attempt: %d", task->attempts);
+    if (trace->traced && policy != NULL && policy->propagate_trace && !has_traceparent) {
+        char traceparent[TRACE_PARENT_LENGTH + 1];
+        deliver_trace_header(trace, traceparent);
+        deliver_add_header(&lines, "traceparent: %s", traceparent);
+        if (task->tracestate != NULL && task->tracestate[0] != '\0')
+            deliver_add_header(&lines, "tracestate: %s", task->tracestate);
+    }
     /* A task of an ordering key says its place, so a receiver can see a gap
      * (a task skipped after it failed); signed apart from the body, so that
      * Standard Webhooks' signature stays what its libraries check. */
@@ -225,7 +239,9 @@ int deliver_prepare(Delivery *delivery, Task *task, const Policy *policy,
     bool failed = false;
     /* webhook-timestamp is compared with the receiver's clock: the real wall
      * clock, not herald time (which ignores steps of the system clock). */
-    delivery->headers = deliver_build_headers(&delivery->task, policy, clock_wall_ms(), &failed);
+    deliver_trace_start(&delivery->trace, &delivery->task);
+    delivery->headers = deliver_build_headers(&delivery->task, policy, &delivery->trace,
+                                              clock_wall_ms(), &failed);
     if (delivery->easy != NULL)
         curl_easy_reset(delivery->easy); /* every option back to its default */
     else
@@ -508,6 +524,7 @@ void deliver_finish(Delivery *delivery, CURLcode result, int64_t now_ms, double 
         delivery->response.data = NULL;
         delivery->response.length = 0;
     }
+    deliver_trace_finish(&delivery->trace, &delivery->task, outcome);
 }
 
 void deliver_release(Delivery *delivery)
@@ -534,6 +551,11 @@ void deliver_log_outcome(const AttemptOutcome *outcome, int64_t now_ms)
     attempt_describe(&outcome->attempt, description, sizeof description);
     log_quote(error, sizeof error, description);
     const Attempt *attempt = &outcome->attempt;
+    /* The attempt's span, so a line leads to its trace (and back). */
+    char trace[80] = "";
+    if (outcome->trace_id[0] != '\0')
+        snprintf(trace, sizeof trace, " trace_id=%s span_id=%s", outcome->trace_id,
+                 outcome->span_id);
     if (outcome->fenced) {
         /* Nothing was written: whoever rescued the claim recorded the attempt. */
         static const char *const results[] = {
@@ -543,36 +565,36 @@ void deliver_log_outcome(const AttemptOutcome *outcome, int64_t now_ms)
         };
         log_warning("event=outcome_fenced task_id=%lld business_type=%s business_id=%s "
                     "attempt=%d result=%s status=%d error=%s reason=\"the claim's lease ended "
-                    "before its outcome was written; the task was rescued\"",
+                    "before its outcome was written; the task was rescued\"%s",
                     (long long)attempt->task_id, outcome->business_type, business_id,
-                    attempt->attempt, results[outcome->kind], attempt->status_code, error);
+                    attempt->attempt, results[outcome->kind], attempt->status_code, error, trace);
         return;
     }
     switch (outcome->kind) {
     case ATTEMPT_OUTCOME_SUCCEEDED:
         log_debug("event=delivered task_id=%lld business_type=%s business_id=%s attempt=%d "
-                  "status=%d duration_ms=%lld",
+                  "status=%d duration_ms=%lld%s",
                   (long long)attempt->task_id, outcome->business_type, business_id,
-                  attempt->attempt, attempt->status_code, (long long)attempt->duration_ms);
+                  attempt->attempt, attempt->status_code, (long long)attempt->duration_ms, trace);
         break;
     case ATTEMPT_OUTCOME_RETRY:
         if (outcome->parked) { /* its receiver's open circuit holds it, not a backoff */
             log_info("event=attempt_failed task_id=%lld business_type=%s business_id=%s "
-                     "attempt=%d error=%s parked=true attempts_given_back=%d",
+                     "attempt=%d error=%s parked=true attempts_given_back=%d%s",
                      (long long)attempt->task_id, outcome->business_type, business_id,
-                     attempt->attempt, error, outcome->extra_attempts);
+                     attempt->attempt, error, outcome->extra_attempts, trace);
             break;
         }
         log_info("event=attempt_failed task_id=%lld business_type=%s business_id=%s attempt=%d "
-                 "error=%s retry_in_ms=%lld",
+                 "error=%s retry_in_ms=%lld%s",
                  (long long)attempt->task_id, outcome->business_type, business_id,
-                 attempt->attempt, error, (long long)(outcome->next_attempt_at - now_ms));
+                 attempt->attempt, error, (long long)(outcome->next_attempt_at - now_ms), trace);
         break;
     case ATTEMPT_OUTCOME_MANUAL:
         log_warning("event=moved_to_manual task_id=%lld business_type=%s business_id=%s "
-                    "attempts=%d reason=%s error=%s",
+                    "attempts=%d reason=%s error=%s%s",
                     (long long)attempt->task_id, outcome->business_type, business_id,
-                    attempt->attempt, outcome->manual_reason, error);
+                    attempt->attempt, outcome->manual_reason, error, trace);
         break;
     }
 }

@@ -5,7 +5,10 @@
  * The request is POST target_url with the payload bytes as stored and the
  * headers: Content-Type (unless the task sets one), User-Agent, X-Business-ID,
  * X-Business-Type, the task's own headers, webhook-id (stable for the task),
- * webhook-timestamp (this attempt) and X-Herald-Attempt (1-based). Redirects
+ * webhook-timestamp (this attempt) and X-Herald-Attempt (1-based); a task
+ * of an ordering key its place (X-Herald-Ordering-Key, X-Herald-Sequence and
+ * its signature); and, when the business type propagates traces, the
+ * attempt span's traceparent with the caller's tracestate. Redirects
  * are never followed; only http and https are spoken; proxies from the
  * environment are ignored; every address connected to passes the NetGuard.
  *
@@ -22,6 +25,7 @@
 
 #include "attempt.h"
 #include "buffer.h"
+#include "deliver_trace.h"
 #include "netguard.h"
 #include "policy.h"
 #include "task.h"
@@ -56,6 +60,7 @@ typedef struct Delivery {
     int64_t started_monotonic;  /* for the duration */
     char blocked_address[64];   /* the address the guard refused, "" if none */
     char error[CURL_ERROR_SIZE];
+    DeliverTrace trace; /* the attempt's span */
     void *owner; /* the scheduler's bookkeeping (its host entry) */
 } Delivery;
 

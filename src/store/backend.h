@@ -349,6 +349,8 @@ struct StoreBackend {
                             size_t errlen);
     bool (*ordering_ready)(Store *store);
     bool (*ordering_known)(Store *store);
+    /* Whether tasks' traces are stored and read (PostgreSQL: from 019); NULL: always. */
+    bool (*traces_ready)(Store *store);
     /* The statements of an attempt's end and of a rescue (store_outcome.c
      * runs them in the caller's transaction, in chunks it bounds).
      * task_end: each task's new state where its claim holds, setting

@@ -236,6 +236,11 @@ bool store_is_shared(const Store *store)
     return store->backend->shared;
 }
 
+bool store_traces_ready(Store *store)
+{
+    return store->backend->traces_ready == NULL || store->backend->traces_ready(store);
+}
+
 int store_signal_send(Store *store, const char *sender, char *err, size_t errlen)
 {
     if (store->backend->signal_send == NULL)

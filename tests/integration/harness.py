@@ -74,6 +74,13 @@ def backend_independent(reason):
     return unittest.skipUnless(BACKEND == "sqlite", "once, with the SQLite suite: " + reason)
 
 
+def _environment():
+    """What heraldd starts with: this process's environment now (a test may set a
+    variable for one start) without the OpenTelemetry variables, which heraldd
+    honours ([telemetry]); a test sets those it means through Herald(env=...)."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
+
+
 class Herald:
     """One heraldd process with its own directory."""
 
@@ -129,7 +136,7 @@ class Herald:
         self.process = subprocess.Popen(
             [self.binary, "-c", self.config_path] + self.args,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True, errors="replace", env=dict(os.environ, **self.env))
+            text=True, errors="replace", env=dict(_environment(), **self.env))
         self._reader = threading.Thread(target=self._read_stderr, args=(self.process,),
                                         daemon=True)
         self._reader.start()

@@ -158,6 +158,7 @@ class ConsoleBrowserTest(unittest.TestCase):
                            "healthy_url": self.healthy.url(), "broken_url": self.broken.url(),
                            "fix_task": fix, "untouched_task": untouched,
                            "blocked_task": blocked,
+                           "fix_trace_id": self.herald.get_task(fix)["trace"]["trace_id"],
                            "fix_business_id": "P2026112500001", "resolve_tasks": resolve,
                            "screenshots": SCREENSHOTS, "profile": os.path.join(profile, "p"),
                            "contract_dir": os.environ.get("HERALD_CONTRACT_DIR")}, f)

@@ -106,6 +106,11 @@ RELOAD_VALUES = {
     "business.NAME.secret": SECRET, "business.NAME.secret_file": "{dir}/secret",
     "business.NAME.previous_secret": SECRET_2 + "\nprevious_secret_until = 2030-01-01T00:00:00Z",
     "business.NAME.previous_secret_until": "2031-01-01T00:00:00Z",
+    "telemetry.endpoint": "http://127.0.0.1:9/v1/traces", "telemetry.headers": "x-a=1",
+    "telemetry.service_name": "herald-b", "telemetry.sample_ratio": "0.5",
+    "telemetry.timeout": "5s", "telemetry.interval": "2s", "telemetry.queue_size": "100",
+    "telemetry.compression": "none", "telemetry.propagate": "true",
+    "business.NAME.propagate": "true",
     "receiver.PATTERN.rate_limit": "5/s",
     "receiver.PATTERN.rate_burst": "3\nrate_limit = 5/s",
 }

@@ -49,6 +49,12 @@ class TasksApiTest(HeraldTestCase, unittest.TestCase):
         # Delivery may already have moved it on; what was accepted does not change.
         moving = ("status", "attempts", "next_attempt_at", "updated_at", "last_status_code",
                   "last_error")
+        # One task read by id also shows its trace (issue 27), which the answer to its
+        # creation does not.
+        trace = fetched["task"].pop("trace")
+        self.assertRegex(trace["trace_id"], "^[0-9a-f]{32}$")
+        self.assertRegex(trace["span_id"], "^[0-9a-f]{16}$")
+        self.assertIs(trace["sampled"], True)
         self.assertEqual({k: v for k, v in fetched["task"].items() if k not in moving},
                          {k: v for k, v in task.items() if k not in moving})
 

@@ -121,6 +121,8 @@ async function run() {
   step("a failed task shows its attempts");
   await page.click(`a[href="#/task/${scenario.fix_task}"]`);
   await waitForText("#task-status", /^failed$/);
+  // Its trace id (issue 27), to find the task's spans in the tracing backend.
+  await waitForText("#task-trace-id", new RegExp(`^${scenario.fix_trace_id}$`));
   const attempts = await page.$$eval("#attempts li", (items) => items.length);
   if (attempts < 1) throw new Error("no attempt in the timeline");
   await waitForText("#attempts", /http_status/);

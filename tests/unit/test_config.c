@@ -21,6 +21,84 @@ static void expect_error(const char *text, const char *expected)
         fail_msg("error \"%s\" does not contain \"%s\"", err, expected);
 }
 
+/* [telemetry]: its keys, propagate per business type, the OTEL_* variables
+ * where the file is silent, and what is refused. */
+static void test_telemetry(void **state)
+{
+    (void)state;
+    static const char *const variables[] = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_SDK_DISABLED",
+        "OTEL_EXPORTER_OTLP_PROTOCOL"};
+    for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++)
+        unsetenv(variables[i]);
+    Config config;
+    char err[512] = "";
+    assert_int_equal(config_load_text(&config,
+                                      "[telemetry]\nendpoint = https://otel.example:4318/v1/traces\n"
+                                      "propagate = true\nsample_ratio = 0.25\n"
+                                      "[business.QUIET]\npropagate = false\n"
+                                      "[business.LOUD]\nmax_retry = 2\n",
+                                      "t", err, sizeof err),
+                     0);
+    assert_string_equal(config.telemetry_endpoint, "https://otel.example:4318/v1/traces");
+    assert_true(config.retry.propagate_trace);
+    assert_true(config.telemetry_sample_ratio == 0.25);
+    PolicySet policies = config_policy_set(&config);
+    assert_false(policy_set_find(&policies, "QUIET")->propagate_trace);
+    assert_true(policy_set_find(&policies, "LOUD")->propagate_trace); /* inherited */
+    assert_string_equal(config.telemetry_service_name, "herald");
+    assert_int_equal(config.telemetry_timeout_ms, 10000);
+    config_free(&config);
+    /* The variables fill what the file does not set; the file wins. */
+    setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/", 1);
+    setenv("OTEL_SERVICE_NAME", "herald-east", 1);
+    setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "2500", 1);
+    setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio", 1);
+    setenv("OTEL_TRACES_SAMPLER_ARG", "0.1", 1);
+    assert_int_equal(config_load_text(&config, "[telemetry]\nservice_name = mine\n", "t", err,
+                                      sizeof err),
+                     0);
+    assert_string_equal(config.telemetry_endpoint, "http://collector:4318/v1/traces");
+    assert_string_equal(config.telemetry_service_name, "mine");
+    assert_int_equal(config.telemetry_timeout_ms, 2500);
+    assert_true(config.telemetry_sample_ratio == 0.1);
+    config_free(&config);
+    setenv("OTEL_SDK_DISABLED", "true", 1);
+    assert_int_equal(config_load_text(&config, "", "t", err, sizeof err), 0);
+    assert_string_equal(config.telemetry_endpoint, "");
+    config_free(&config);
+    for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++)
+        unsetenv(variables[i]);
+    expect_error("[telemetry]\nendpoint = ftp://x/v1/traces\n",
+                 "test.conf:2: [telemetry] endpoint \"ftp://x/v1/traces\": the scheme must be http");
+    expect_error("[telemetry]\nendpoint = not a url\n", "is not a URL");
+    expect_error("[telemetry]\nheaders = nothing\n", "test.conf:2: [telemetry] headers: an entry");
+    expect_error("[telemetry]\ncompression = zstd\n", "compression must be gzip or none");
+    expect_error("[telemetry]\nsample_ratio = 2\n", "sample_ratio");
+    /* The protocol matters only with an endpoint from the variables. */
+    setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
+    assert_int_equal(config_load_text(&config, "", "t", err, sizeof err), 0);
+    config_free(&config);
+    setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317", 1);
+    assert_int_equal(config_load_text(&config, "[telemetry]\nendpoint = http://c/v1/traces\n",
+                                      "t", err, sizeof err),
+                     0);
+    config_free(&config);
+    expect_error("", "environment OTEL_EXPORTER_OTLP_PROTOCOL: herald exports http/protobuf only");
+    unsetenv("OTEL_EXPORTER_OTLP_PROTOCOL");
+    /* The base URL's path gets /v1/traces, before any query. */
+    setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/otel/?tenant=a", 1);
+    assert_int_equal(config_load_text(&config, "", "t", err, sizeof err), 0);
+    assert_string_equal(config.telemetry_endpoint, "http://collector:4318/otel/v1/traces?tenant=a");
+    config_free(&config);
+    unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+    setenv("OTEL_EXPORTER_OTLP_HEADERS", "bad header", 1);
+    expect_error("", "environment OTEL_EXPORTER_OTLP_HEADERS: [telemetry] headers");
+    unsetenv("OTEL_EXPORTER_OTLP_HEADERS");
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -432,6 +510,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_telemetry),
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_empty_file_gives_defaults),
         cmocka_unit_test(test_errors_name_file_and_line),

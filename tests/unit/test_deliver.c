@@ -32,6 +32,25 @@ static DeliverVerdict classify(CURLcode result, long code, const char *body, boo
     return deliver_classify(&response, &policy, attempt);
 }
 
+/* url.full (deliver_trace.c): credentials never reach a span. */
+static void test_trace_url_without_credentials(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"https://user:secret@example.com/hook?a=1", "https://example.com/hook?a=1"},
+        {"http://user@[::1]:8080/x", "http://[::1]:8080/x"},
+        {"https://u:p@ss@example.com", "https://example.com"},
+        {"https://example.com/path@not-userinfo", "https://example.com/path@not-userinfo"},
+        {"https://example.com/?q=a@b", "https://example.com/?q=a@b"},
+        {"no-scheme", "no-scheme"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[256];
+        deliver_trace_strip_credentials(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+    }
+}
+
 static void test_classify_http(void **state)
 {
     (void)state;
@@ -221,6 +240,7 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trace_url_without_credentials),
         cmocka_unit_test(test_classify_http),
         cmocka_unit_test(test_classify_success_body),
         cmocka_unit_test(test_classify_transport),

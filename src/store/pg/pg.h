@@ -150,6 +150,11 @@ typedef enum {
     PG_SQL_ORDERING_LIST,
     PG_SQL_ORDERING_BLOCKED,
     PG_SQL_ORDERING_STALLED,
+    PG_SQL_TASK_INSERT_UNTRACED,
+    PG_SQL_TASK_INSERT_MANY_UNTRACED,
+    PG_SQL_TASK_GET_UNTRACED,
+    PG_SQL_CLAIM_UNTRACED,
+    PG_SQL_CLAIM_PROBE_UNTRACED,
     PG_SQL_COUNT,
 } PgSql;
 
@@ -428,6 +433,10 @@ int pg_schema_version(Store *base);
  * claimed task's place and moves its key. */
 #define PG_SCHEMA_ORDERING_COLUMNS 17
 #define PG_SCHEMA_ORDERING 18
+/* tasks.traceparent and tracestate (019): applied at once, but held with 018
+ * while that is, so every statement that writes or reads them has a variant
+ * before it (*_UNTRACED). */
+#define PG_SCHEMA_TRACE 19
 
 /* Whether the schema has migration VERSION: as read at start, or again at
  * most every PG_SCHEMA_RECHECK_MS while it did not (another heraldd's
@@ -583,26 +592,6 @@ StoreResult pg_redelivery_advance(Store *base, const RedeliveryJob *job, const c
                                   const StoreRedeliveryAdvance *advance, int64_t now, char *err,
                                   size_t errlen);
 bool pg_redelivery_ready(Store *base);
-
-/* Strict order per key (pg_ordering.c); and what a claim returns after
- * PG_TASK_COLUMNS (PG_CLAIM_EXTRA_*) read into TASK: 0, or -1 out of memory. */
-int pg_claim_read_extra(const PGresult *result, int row, Task *task);
-int pg_ordering_enqueue(Store *base, int64_t task_id, const char *receiver, const char *key,
-                        bool block, int64_t now, int64_t *seq, bool *waiting, char *err, size_t errlen);
-StoreResult pg_ordering_place(Store *base, int64_t task_id, bool lock, StoreOrderingPlace *out,
-                              char *err, size_t errlen);
-int pg_ordering_pass(Store *base, int64_t key_id, int64_t seq, int64_t now, char **released_host,
-                     char *err, size_t errlen);
-int pg_ordering_block(Store *base, int64_t key_id, int64_t task_id, int64_t now, char *err,
-                      size_t errlen);
-int pg_ordering_rewait(Store *base, int64_t task_id, char *err, size_t errlen);
-int pg_ordering_list(Store *base, const StoreOrderingFilter *filter, StoreOrderingKey **out,
-                     size_t *count, char *err, size_t errlen);
-int pg_ordering_blocked(Store *base, int64_t before, int64_t *count, int64_t *oldest_at,
-                        char *err, size_t errlen);
-bool pg_ordering_ready(Store *base);
-bool pg_ordering_known(Store *base);
-int pg_ordering_stalled(Store *base, int limit, int64_t **ids, size_t *count, char *err,
-                        size_t errlen);
+bool pg_traces_ready(Store *base);
 
 #endif

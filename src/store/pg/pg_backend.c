@@ -6,6 +6,7 @@
  * calls it.
  */
 #include "pg.h"
+#include "pg_ordering.h"
 
 const StoreBackend store_backend_postgresql = {
     .name = "postgresql",
@@ -102,6 +103,7 @@ const StoreBackend store_backend_postgresql = {
     .ordering_blocked = pg_ordering_blocked,
     .ordering_stalled = pg_ordering_stalled,
     .ordering_ready = pg_ordering_ready,
+    .traces_ready = pg_traces_ready,
     .ordering_known = pg_ordering_known,
     .receiver_pause = pg_receiver_pause,
     .receiver_resume = pg_receiver_resume,

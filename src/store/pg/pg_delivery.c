@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pg.h"
+#include "pg_ordering.h"
 #include "utf8.h"
 
 static int pg_host_read(const PGresult *result, int row, void *element)
@@ -67,7 +68,8 @@ int pg_claim_due(Store *base, const char *host, int64_t now, int64_t lease_ms,
     pg_param_int64(&params, lease_ms);
     pg_param_text(&params, claim_token);
     PgStore *store = pg_of(base);
-    PgSql claim = pg_schema_has(store, PG_SCHEMA_ORDERING_COLUMNS) ? PG_SQL_CLAIM
+    PgSql claim = pg_schema_has(store, PG_SCHEMA_TRACE)             ? PG_SQL_CLAIM
+                  : pg_schema_has(store, PG_SCHEMA_ORDERING_COLUMNS) ? PG_SQL_CLAIM_UNTRACED
                   : pg_schema_has(store, PG_SCHEMA_RETRY_BASE) ? PG_SQL_CLAIM_UNORDERED
                   : pg_schema_has(store, PG_SCHEMA_RATES)     ? PG_SQL_CLAIM_NO_BASE
                   : pg_schema_has(store, PG_SCHEMA_RECEIVERS) ? PG_SQL_CLAIM_UNHELD

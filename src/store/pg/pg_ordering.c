@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pg.h"
+#include "pg_ordering.h"
 
 int pg_claim_read_extra(const PGresult *result, int row, Task *task)
 {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pg.h"
+#include "pg_ordering.h"
 
 static int pg_gate_read(const PGresult *result, int row, void *element)
 {
@@ -168,7 +169,8 @@ int pg_claim_probe(Store *base, const char *host, int64_t now, int64_t lease_ms,
     pg_param_int64(&params, lease_ms);
     pg_param_text(&params, claim_token);
     /* From migration 014 a receiver's Retry-After hold (any heraldd's) holds its probe too. */
-    PgSql sql = pg_schema_has(pg_of(base), PG_SCHEMA_ORDERING_COLUMNS) ? PG_SQL_CLAIM_PROBE
+    PgSql sql = pg_schema_has(pg_of(base), PG_SCHEMA_TRACE) ? PG_SQL_CLAIM_PROBE
+                : pg_schema_has(pg_of(base), PG_SCHEMA_ORDERING_COLUMNS) ? PG_SQL_CLAIM_PROBE_UNTRACED
                 : pg_schema_has(pg_of(base), PG_SCHEMA_RETRY_BASE) ? PG_SQL_CLAIM_PROBE_UNORDERED
                 : pg_schema_has(pg_of(base), PG_SCHEMA_RATES)    ? PG_SQL_CLAIM_PROBE_NO_BASE
                                                                  : PG_SQL_CLAIM_PROBE_UNHELD;

@@ -17,44 +17,20 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * payload, headers, dedup_url, written identity (store_task_written_identity).
      * No row back: a unique index (idempotency key, or the keyless identity)
      * holds another task, or a task stored before herald normalised URLs is
-     * known by the written one; nothing was written. */
-    [PG_SQL_TASK_INSERT] =
-        "WITH t AS (INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
-        " target_host, payload_is_json, idempotency_key, request_hash, status, attempts,"
-        " max_retry, next_attempt_at, created_at, updated_at, dedup_url)"
-        " SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text,"
-        " $8::bytea, 'pending', 0, $9::integer, $10::bigint, $10, $10, $13::text"
-        " WHERE " PG_WRITTEN_ABSENT("$3::text", "$2::text", "$14::text")
-        " ON CONFLICT DO NOTHING RETURNING id),"
-        " q AS (INSERT INTO task_queue (task_id, target_host, due_at)"
-        " SELECT id, $5, $10 FROM t)"
-        " INSERT INTO task_bodies (task_id, payload, headers)"
-        " SELECT id, $11::bytea, $12::text FROM t RETURNING task_id",
+     * known by the written one; nothing was written.
+     * With migration 019, also traceparent and tracestate ($15, $16). */
+    [PG_SQL_TASK_INSERT] = PG_TASK_INSERT_SQL(", traceparent, tracestate", ", $15::text, $16::text"),
+    [PG_SQL_TASK_INSERT_UNTRACED] = PG_TASK_INSERT_SQL("", ""),
     /* Many tasks in one statement, as arrays (one element per task, in order):
      * webhook_id, business_id, business_type, target_url, target_host,
      * payload_is_json, idempotency_key, request_hash, max_retry, payload,
      * headers, dedup_url, written identity; then now. Returns (position from
      * 1, id) for each task created; a task that repeats another (one before
-     * it in the arrays too) is not. */
-    [PG_SQL_TASK_INSERT_MANY] =
-        "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
-        " $5::text[], $6::boolean[], $7::text[], $8::bytea[], $9::integer[], $10::bytea[],"
-        " $11::text[], $12::text[], $13::text[]) WITH ORDINALITY AS i (webhook_id, business_id,"
-        " business_type, target_url, target_host, payload_is_json, idempotency_key,"
-        " request_hash, max_retry, payload, headers, dedup_url, written, n)),"
-        " t AS (INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"
-        " target_host, payload_is_json, idempotency_key, request_hash, status, attempts,"
-        " max_retry, next_attempt_at, created_at, updated_at, dedup_url)"
-        " SELECT webhook_id, business_id, business_type, target_url, target_host,"
-        " payload_is_json, idempotency_key, request_hash, 'pending', 0, max_retry,"
-        " $14::bigint, $14, $14, dedup_url FROM input"
-        " WHERE " PG_WRITTEN_ABSENT("input.business_type", "input.business_id", "input.written")
-        " ORDER BY n ON CONFLICT DO NOTHING RETURNING id, webhook_id, target_host),"
-        " q AS (INSERT INTO task_queue (task_id, target_host, due_at)"
-        " SELECT id, target_host, $14 FROM t),"
-        " b AS (INSERT INTO task_bodies (task_id, payload, headers)"
-        " SELECT t.id, input.payload, input.headers FROM t JOIN input USING (webhook_id))"
-        " SELECT input.n, t.id FROM t JOIN input USING (webhook_id)",
+     * it in the arrays too) is not. With migration 019, also the arrays
+     * traceparent and tracestate ($15, $16). */
+    [PG_SQL_TASK_INSERT_MANY] = PG_TASK_INSERT_MANY_SQL(
+        ", $15::text[], $16::text[]", ", traceparent, tracestate", ", traceparent, tracestate"),
+    [PG_SQL_TASK_INSERT_MANY_UNTRACED] = PG_TASK_INSERT_MANY_SQL("", "", ""),
     /* holder, lease_ms. Takes the lease if it is the holder's, has expired or
      * was never taken; the term grows at each new acquisition (another holder,
      * or the holder's own expired lease) and stays on a renewal. No row back:
@@ -78,8 +54,10 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     /* sender: its own short transaction, never an intake's (see pg_signal.c) */
     [PG_SQL_SIGNAL_SEND] = "SELECT pg_notify('" PG_SIGNAL_CHANNEL "', $1::text)",
     /* id */
-    [PG_SQL_TASK_GET] = "SELECT " PG_TASK_COLUMNS " FROM " PG_TASKS_WITH_BODIES
-                        " WHERE t.id = $1::bigint",
+    [PG_SQL_TASK_GET] = "SELECT " PG_TASK_COLUMNS ", t.traceparent, t.tracestate FROM "
+                        PG_TASKS_WITH_BODIES " WHERE t.id = $1::bigint",
+    [PG_SQL_TASK_GET_UNTRACED] = "SELECT " PG_TASK_COLUMNS " FROM " PG_TASKS_WITH_BODIES
+                                 " WHERE t.id = $1::bigint", /* before 019 */
     /* idempotency_key */
     [PG_SQL_TASK_BY_KEY] = "SELECT " PG_TASK_COLUMNS ", t.request_hash FROM " PG_TASKS_WITH_BODIES
                            " WHERE t.idempotency_key = $1::text",
@@ -129,7 +107,9 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * a claim that starts after the pause committed sees it; nor those of a
      * receiver whose circuit is open (store_breaker.c) but by its probe,
      * PG_SQL_CLAIM_PROBE. */
-    [PG_SQL_CLAIM] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, PG_CLAIM_EXTRA_ORDERED),
+    [PG_SQL_CLAIM] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, PG_CLAIM_EXTRA_TRACED),
+    /* The same before migration 019: no task has a trace yet. */
+    [PG_SQL_CLAIM_UNTRACED] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, PG_CLAIM_EXTRA_ORDERED),
     /* The same before migration 017: no task has an ordering key yet. */
     [PG_SQL_CLAIM_UNORDERED] = PG_CLAIM_SQL(PG_CLAIM_GATE_HELD, PG_CLAIM_EXTRA_BASE),
     /* The same before migration 016: every schedule starts at the first attempt. */
@@ -399,7 +379,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * counting a failure, another heraldd's probe), then one due task as
      * PG_SQL_CLAIM takes it; the row names the claim's token as its probe,
      * leased on the server's clock, only if a task was claimed. */
-    [PG_SQL_CLAIM_PROBE] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, PG_CLAIM_EXTRA_ORDERED),
+    [PG_SQL_CLAIM_PROBE] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, PG_CLAIM_EXTRA_TRACED),
+    [PG_SQL_CLAIM_PROBE_UNTRACED] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, PG_CLAIM_EXTRA_ORDERED),
     /* The same before migration 017, before 016, and before 014: no receiver held yet. */
     [PG_SQL_CLAIM_PROBE_UNORDERED] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, PG_CLAIM_EXTRA_BASE),
     [PG_SQL_CLAIM_PROBE_NO_BASE] = PG_CLAIM_PROBE_SQL(PG_PROBE_GATE_HELD, PG_CLAIM_EXTRA_NONE),

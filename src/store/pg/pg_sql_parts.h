@@ -44,6 +44,8 @@
  * the task's retry schedule starts, its ordering key and its sequence
  * number; with migration 017, before it (016), before 016. */
 #define PG_CLAIM_EXTRA_ORDERED ", t.retry_base, t.ordering_key, t.ordering_seq"
+/* And with migration 019 the task's trace (pg_task_read finds it by name). */
+#define PG_CLAIM_EXTRA_TRACED PG_CLAIM_EXTRA_ORDERED ", t.traceparent, t.tracestate"
 #define PG_CLAIM_EXTRA_BASE ", t.retry_base, NULL::text, 0::bigint"
 #define PG_CLAIM_EXTRA_NONE ", 0, NULL::text, 0::bigint"
 
@@ -151,5 +153,42 @@
     "SELECT t.ordering_key_id, t.ordering_seq, coalesce(t.ordering_block, false), t.status,"       \
     " k.head_seq, k.last_seq, coalesce(k.blocked_task_id, 0), t.ordering_key, k.receiver"          \
     " FROM tasks t JOIN ordering_keys k ON k.id = t.ordering_key_id WHERE t.id = $1::bigint" lock
+
+/* PG_SQL_TASK_INSERT's text; COLUMNS and VALUES: the trace's, or "" before
+ * migration 019. */
+#define PG_TASK_INSERT_SQL(columns, values)                                                         \
+    "WITH t AS (INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"            \
+    " target_host, payload_is_json, idempotency_key, request_hash, status, attempts,"              \
+    " max_retry, next_attempt_at, created_at, updated_at, dedup_url" columns ")"                  \
+    " SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::text,"             \
+    " $8::bytea, 'pending', 0, $9::integer, $10::bigint, $10, $10, $13::text" values              \
+    " WHERE " PG_WRITTEN_ABSENT("$3::text", "$2::text", "$14::text")                               \
+    " ON CONFLICT DO NOTHING RETURNING id),"                                                       \
+    " q AS (INSERT INTO task_queue (task_id, target_host, due_at)"                                 \
+    " SELECT id, $5, $10 FROM t)"                                                                 \
+    " INSERT INTO task_bodies (task_id, payload, headers)"                                         \
+    " SELECT id, $11::bytea, $12::text FROM t RETURNING task_id"
+
+/* PG_SQL_TASK_INSERT_MANY's text; ARRAYS, NAMES and COLUMNS: the trace's
+ * arrays, their names in the input and the tasks' columns, or "" before 019. */
+#define PG_TASK_INSERT_MANY_SQL(arrays, names, columns)                                             \
+    "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"          \
+    " $5::text[], $6::boolean[], $7::text[], $8::bytea[], $9::integer[], $10::bytea[],"           \
+    " $11::text[], $12::text[], $13::text[]" arrays ") WITH ORDINALITY AS i (webhook_id,"         \
+    " business_id, business_type, target_url, target_host, payload_is_json, idempotency_key,"     \
+    " request_hash, max_retry, payload, headers, dedup_url, written" names ", n)),"                \
+    " t AS (INSERT INTO tasks (webhook_id, business_id, business_type, target_url,"                \
+    " target_host, payload_is_json, idempotency_key, request_hash, status, attempts,"              \
+    " max_retry, next_attempt_at, created_at, updated_at, dedup_url" columns ")"                  \
+    " SELECT webhook_id, business_id, business_type, target_url, target_host,"                     \
+    " payload_is_json, idempotency_key, request_hash, 'pending', 0, max_retry,"                    \
+    " $14::bigint, $14, $14, dedup_url" columns " FROM input"                                     \
+    " WHERE " PG_WRITTEN_ABSENT("input.business_type", "input.business_id", "input.written")       \
+    " ORDER BY n ON CONFLICT DO NOTHING RETURNING id, webhook_id, target_host),"                   \
+    " q AS (INSERT INTO task_queue (task_id, target_host, due_at)"                                 \
+    " SELECT id, target_host, $14 FROM t),"                                                       \
+    " b AS (INSERT INTO task_bodies (task_id, payload, headers)"                                   \
+    " SELECT t.id, input.payload, input.headers FROM t JOIN input USING (webhook_id))"            \
+    " SELECT input.n, t.id FROM t JOIN input USING (webhook_id)"
 
 #endif

@@ -36,6 +36,16 @@ int pg_task_read(const PGresult *result, int row, Task *out)
         task_clear(out);
         return -1;
     }
+    /* The trace, where the statement reads it (claims and one task's read,
+     * from migration 019): found by name, as it follows other extras. */
+    int traceparent = PQfnumber(result, "traceparent");
+    if (traceparent >= 0) {
+        pg_column_copy(result, row, traceparent, out->traceparent, sizeof out->traceparent);
+        if (pg_column_text(result, row, traceparent + 1, &out->tracestate, NULL) != 0) {
+            task_clear(out);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -67,9 +77,10 @@ StoreResult pg_task_get(Store *base, int64_t id, Task *out, char *err, size_t er
 {
     PgParams params = {0};
     pg_param_int64(&params, id);
-    return pg_task_fetch_one(pg_run(pg_of(base), PG_SQL_TASK_GET, &params, "read task", err,
-                                    errlen),
-                             out, NULL, err, errlen);
+    PgStore *store = pg_of(base);
+    PgSql get = pg_schema_has(store, PG_SCHEMA_TRACE) ? PG_SQL_TASK_GET : PG_SQL_TASK_GET_UNTRACED;
+    return pg_task_fetch_one(pg_run(store, get, &params, "read task", err, errlen), out, NULL, err,
+                             errlen);
 }
 
 /* The row of the task REQUEST repeats, if any. */
@@ -140,7 +151,13 @@ StoreResult pg_task_create(Store *base, const TaskRequest *request, int max_retr
     pg_param_text(&params, request->headers_json);
     pg_param_text(&params, store_task_dedup_url(request));
     pg_param_text(&params, store_task_written_identity(request));
-    PGresult *result = pg_run(store, PG_SQL_TASK_INSERT, &params, "insert task", err, errlen);
+    PgSql insert = PG_SQL_TASK_INSERT_UNTRACED;
+    if (pg_schema_has(store, PG_SCHEMA_TRACE)) {
+        insert = PG_SQL_TASK_INSERT;
+        pg_param_text(&params, request->traceparent[0] != '\0' ? request->traceparent : NULL);
+        pg_param_text(&params, request->tracestate);
+    }
+    PGresult *result = pg_run(store, insert, &params, "insert task", err, errlen);
     if (result == NULL)
         return STORE_ERROR;
     int rows = PQntuples(result);
@@ -160,11 +177,13 @@ StoreResult pg_task_create(Store *base, const TaskRequest *request, int max_retr
     return found;
 }
 
-/* The thirteen arrays PG_SQL_TASK_INSERT_MANY takes, in its order. */
-enum { PG_MANY_COLUMNS = 13 };
+/* The arrays PG_SQL_TASK_INSERT_MANY takes, in its order: thirteen, then now,
+ * then (from migration 019) the trace's two. */
+enum { PG_MANY_COLUMNS = 15, PG_MANY_BEFORE_NOW = 13 };
 static const Oid pg_many_types[PG_MANY_COLUMNS] = {
     PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,  PG_OID_TEXT, PG_OID_BOOL, PG_OID_TEXT,
-    PG_OID_BYTEA, PG_OID_INT4, PG_OID_BYTEA, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
+    PG_OID_BYTEA, PG_OID_INT4, PG_OID_BYTEA, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
+    PG_OID_TEXT,
 };
 
 static int pg_many_add(PgArray *columns, const TaskCreateItem *item)
@@ -180,6 +199,8 @@ static int pg_many_add(PgArray *columns, const TaskCreateItem *item)
     const char *headers = request->headers_json;
     const char *dedup_url = store_task_dedup_url(request);
     const char *written = store_task_written_identity(request);
+    const char *traceparent = request->traceparent[0] != '\0' ? request->traceparent : NULL;
+    const char *tracestate = request->tracestate;
     return pg_array_add_bool(&columns[5], request->payload_is_json) != 0 ||
                    pg_array_add(&columns[6], key, key ? strlen(key) : 0) != 0 ||
                    pg_array_add(&columns[7], request->hash, TASK_HASH_SIZE) != 0 ||
@@ -188,7 +209,10 @@ static int pg_many_add(PgArray *columns, const TaskCreateItem *item)
                                 request->payload_length) != 0 ||
                    pg_array_add(&columns[10], headers, headers ? strlen(headers) : 0) != 0 ||
                    pg_array_add(&columns[11], dedup_url, dedup_url ? strlen(dedup_url) : 0) != 0 ||
-                   pg_array_add(&columns[12], written, written ? strlen(written) : 0) != 0
+                   pg_array_add(&columns[12], written, written ? strlen(written) : 0) != 0 ||
+                   pg_array_add(&columns[13], traceparent,
+                                traceparent ? strlen(traceparent) : 0) != 0 ||
+                   pg_array_add(&columns[14], tracestate, tracestate ? strlen(tracestate) : 0) != 0
                ? -1
                : 0;
 }
@@ -209,10 +233,16 @@ static int pg_task_insert_many(PgStore *store, const TaskCreateItem *items, size
         snprintf(err, errlen, "insert tasks: out of memory");
     } else {
         PgParams params = {0};
-        for (int i = 0; i < PG_MANY_COLUMNS; i++)
+        for (int i = 0; i < PG_MANY_BEFORE_NOW; i++)
             pg_param_array(&params, &columns[i]);
         pg_param_int64(&params, now);
-        result = pg_run(store, PG_SQL_TASK_INSERT_MANY, &params, "insert tasks", err, errlen);
+        PgSql insert = PG_SQL_TASK_INSERT_MANY_UNTRACED;
+        if (pg_schema_has(store, PG_SCHEMA_TRACE)) {
+            insert = PG_SQL_TASK_INSERT_MANY;
+            for (int i = PG_MANY_BEFORE_NOW; i < PG_MANY_COLUMNS; i++)
+                pg_param_array(&params, &columns[i]);
+        }
+        result = pg_run(store, insert, &params, "insert tasks", err, errlen);
     }
     for (int i = 0; i < PG_MANY_COLUMNS; i++)
         pg_array_free(&columns[i]);
@@ -252,4 +282,9 @@ StoreResult pg_task_create_many(Store *base, const TaskCreateItem *items, size_t
         }
     }
     return STORE_OK;
+}
+
+bool pg_traces_ready(Store *base)
+{
+    return pg_schema_has(pg_of(base), PG_SCHEMA_TRACE);
 }

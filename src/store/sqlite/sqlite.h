@@ -25,8 +25,8 @@
 #define STORE_TASK_COLUMNS                                                                         \
     "id, webhook_id, business_id, business_type, target_url, payload, payload_is_json,"            \
     " headers, idempotency_key, status, attempts, max_retry, next_attempt_at, created_at,"         \
-    " updated_at, last_status_code, last_error, target_host"
-#define STORE_TASK_COLUMN_COUNT 18
+    " updated_at, last_status_code, last_error, target_host, traceparent, tracestate"
+#define STORE_TASK_COLUMN_COUNT 20
 
 /* Every statement the store runs, prepared once per connection on first use. */
 typedef enum {

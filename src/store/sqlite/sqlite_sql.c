@@ -65,8 +65,9 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
     [STORE_SQL_TASK_INSERT] =
         "INSERT INTO tasks (webhook_id, business_id, business_type, target_url, payload,"
         " payload_is_json, headers, idempotency_key, request_hash, status, attempts, max_retry,"
-        " next_attempt_at, created_at, updated_at, target_host, dedup_url)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?)",
+        " next_attempt_at, created_at, updated_at, target_host, dedup_url, traceparent,"
+        " tracestate)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, ?)",
     [STORE_SQL_TASK_GET] = "SELECT " STORE_TASK_COLUMNS " FROM tasks WHERE id = ?",
     [STORE_SQL_TASK_BY_KEY] =
         "SELECT " STORE_TASK_COLUMNS ", request_hash FROM tasks WHERE idempotency_key = ?",

@@ -31,10 +31,14 @@ int sqlite_task_read_row(sqlite3_stmt *statement, Task *out)
         sqlite_column_text(statement, 7, &out->headers_json, NULL) != 0 ||
         sqlite_column_text(statement, 8, &out->idempotency_key, NULL) != 0 ||
         sqlite_column_text(statement, 16, &out->last_error, NULL) != 0 ||
-        sqlite_column_text(statement, 17, &out->target_host, NULL) != 0) {
+        sqlite_column_text(statement, 17, &out->target_host, NULL) != 0 ||
+        sqlite_column_text(statement, 19, &out->tracestate, NULL) != 0) {
         task_clear(out);
         return -1;
     }
+    const char *traceparent = (const char *)sqlite3_column_text(statement, 18);
+    if (traceparent != NULL)
+        snprintf(out->traceparent, sizeof out->traceparent, "%s", traceparent);
     return 0;
 }
 
@@ -60,6 +64,9 @@ static int sqlite_task_insert(SqliteStore *store, const TaskRequest *request, in
     sqlite3_bind_int64(statement, 13, now);
     sqlite3_bind_text(statement, 14, request->target_host, -1, SQLITE_STATIC);
     sqlite3_bind_text(statement, 15, store_task_dedup_url(request), -1, SQLITE_STATIC);
+    if (request->traceparent[0] != '\0')
+        sqlite3_bind_text(statement, 16, request->traceparent, -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 17, request->tracestate, -1, SQLITE_STATIC);
     if (sqlite_step_done(store, statement, "insert task", err, errlen) != 0)
         return -1;
     *out_id = sqlite3_last_insert_rowid(store->db);
