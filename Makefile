@@ -100,8 +100,9 @@ test-deps:
 
 # What the tests run on Node.js, pinned by tests/js/package-lock.json: the
 # signature interoperability test's receiver (the official Standard Webhooks
-# library), the OpenAPI checks (Redocly CLI, Ajv, yaml) and the console's
-# browser test (puppeteer-core, driving Debian's Chromium).
+# library), the OpenAPI checks (Redocly CLI, Ajv, yaml), the console's
+# browser test (puppeteer-core, driving Debian's Chromium) and the tracing
+# tests' OTLP collector (@opentelemetry/otlp-transformer's protobuf definitions).
 tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the signature and OpenAPI tests" >&2; exit 1; }
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
