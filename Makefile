@@ -283,7 +283,7 @@ bench-compare: deps all $(BENCH_BIN)
 # SQLite, and those that also run on PostgreSQL (and scenario 9 with 1 and 2 instances)
 # on a cluster of its own, then 2-4 with a synchronous standby.
 bench-smoke: all $(BENCH_BIN)
-	python3 bench/run.py --smoke --backend postgresql --only 1,2,3,4,5,6,7,8,9,10 \
+	python3 bench/run.py --smoke --backend postgresql --only 1,2,3,4,5,6,7,8,9,10,11 \
 	    --instances 1,2 --standby sync --out build/bench/results-smoke.md
 	python3 bench/compare.py --smoke --ref HEAD --ref-heraldd build/heraldd --pairs 1 \
 	    --only 3 --backend sqlite --out build/bench/compare-smoke.md

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action_span.h"
 #include "api_manual.h"
 #include "api_trace.h"
 #include "store_ordering.h"
@@ -19,6 +20,7 @@
 #include "clock.h"
 #include "log.h"
 #include "manual_json.h"
+#include "telemetry.h"
 
 /* What a single repair keeps across its suspension. */
 typedef struct Repair {
@@ -284,6 +286,9 @@ typedef struct BulkAction {
     size_t host_count;
     long changed;             /* committed so far */
     long chunk_changed;       /* in the chunk being written */
+    bool chunk_retried[API_REPAIR_BULK_CHUNK]; /* which of the chunk's tasks were sent again */
+    bool *retried;            /* which matches were, when spans are exported (else NULL) */
+    uint64_t start_unix_ns;
     const PolicySet *policies;
     const char *actor;
     int64_t now;
@@ -300,6 +305,7 @@ static void api_repair_bulk_free(void *state)
 {
     BulkAction *bulk = state;
     api_repair_bulk_clear_hosts(bulk);
+    free(bulk->retried);
     store_manual_matches_free(bulk->matches, bulk->count);
     manual_json_bulk_clear(&bulk->request);
     free(bulk);
@@ -333,6 +339,7 @@ static StoreResult api_repair_apply_entries(Store *store, BulkAction *bulk, char
                 bulk->hosts[bulk->host_count++] = host;
             bulk->chunk_changed++;
         }
+        bulk->chunk_retried[i - bulk->next] = result == STORE_OK && !bulk->resolve;
     }
     return STORE_OK;
 }
@@ -395,6 +402,8 @@ static void api_repair_bulk_committed(IntakeJob *job)
     BulkAction *bulk = job->context;
     if (job->result == INTAKE_JOB_OK) {
         bulk->changed += bulk->chunk_changed;
+        if (bulk->retried != NULL)
+            memcpy(bulk->retried + bulk->next, bulk->chunk_retried, bulk->chunk);
         api_call_announce_due(bulk->call, (const char *const *)bulk->hosts, bulk->host_count,
                               bulk->now);
         api_repair_bulk_clear_hosts(bulk);
@@ -409,9 +418,27 @@ static void api_repair_bulk_committed(IntakeJob *job)
     api_call_resume(bulk->call);
 }
 
+/* A span for each task a bulk retry sent again (those of the chunks that
+ * committed), as for a single retry (api_trace_action_end). */
+static void api_repair_bulk_trace(ApiCall *call, BulkAction *bulk)
+{
+    if (bulk->retried == NULL)
+        return;
+    TraceContext parent;
+    ActionSpan span = {.name = "POST /v1/manual/retry", .kind = SPAN_KIND_SERVER,
+                       .route = "/v1/manual/retry", .action = "retry", .actor = bulk->actor,
+                       .parent = api_trace_request_parent(call, &parent) ? &parent : NULL,
+                       .start_unix_ns = bulk->start_unix_ns, .end_unix_ns = span_now_ns()};
+    for (size_t i = 0; i < bulk->count; i++)
+        if (bulk->retried[i])
+            action_span_report(&span, bulk->matches[i].task_id, bulk->matches[i].business_type,
+                               bulk->matches[i].traceparent);
+}
+
 static void api_repair_bulk_done(ApiCall *call)
 {
     BulkAction *bulk = api_call_state(call);
+    api_repair_bulk_trace(call, bulk);
     const char *verb = bulk->resolve ? "resolved" : "retried";
     char actor[AUTH_NAME_MAX + 8];
     bool complete = bulk->job.result == INTAKE_JOB_OK && bulk->next >= bulk->count;
@@ -480,6 +507,7 @@ static void api_repair_bulk(ApiCall *call, bool resolve)
     bulk->policies = api_call_policies(call);
     bulk->actor = api_call_actor(call);
     bulk->now = clock_now_ms();
+    bulk->start_unix_ns = span_now_ns();
     char err[256];
     ManualMatchFilter filter = {.business_type = bulk->request.business_type,
                                 .reason = bulk->request.reason,
@@ -498,6 +526,8 @@ static void api_repair_bulk(ApiCall *call, bool resolve)
         api_repair_bulk_done(call);
         return;
     }
+    if (!resolve && telemetry_exporting()) /* NULL: the spans go unreported */
+        bulk->retried = calloc(bulk->count, sizeof *bulk->retried);
     /* Suspend first: the writer may finish and resume before submit returns. */
     api_call_suspend(call, api_repair_bulk_done);
     if (api_repair_bulk_submit(bulk) != 0)

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action_span.h"
 #include "api.h"
 #include "config.h"
 #include "telemetry.h"
-#include "utf8.h"
 
 /* Every tracestate header of CALL joined by ',' into OUT: true if the list is
  * valid and holds a member (else OUT means nothing). */
@@ -46,10 +46,8 @@ void api_trace_intake_begin(ApiCall *call, TaskRequest *requests, size_t count,
     if (!store_traces_ready(api_call_reader(call)))
         return;
     TraceContext parent;
-    const char *values[2];
     /* traceparent sent twice is not one parent: ignored, as the standard says. */
-    if (api_call_header_values(call, "traceparent", values, 1) == 1 &&
-        trace_context_parse(values[0], &parent) == 0) {
+    if (api_trace_request_parent(call, &parent)) {
         trace->has_parent = true;
         memcpy(trace->parent_span_id, parent.span_id, TRACE_SPAN_ID_SIZE);
     }
@@ -111,42 +109,25 @@ void api_trace_action_begin(ApiActionTrace *trace, const Task *task)
     trace->start_unix_ns = span_now_ns();
 }
 
+bool api_trace_request_parent(ApiCall *call, TraceContext *parent)
+{
+    const char *values[2];
+    /* Sent twice, it is not one parent (as at intake). */
+    return api_call_header_values(call, "traceparent", values, 1) == 1 &&
+           trace_context_parse(values[0], parent) == 0;
+}
+
 void api_trace_action_end(ApiCall *call, const ApiActionTrace *trace, const char *route,
                           const char *action, const char *actor)
 {
-    TraceContext task_context, parent, context;
-    if (!telemetry_exporting() || trace_context_parse(trace->traceparent, &task_context) != 0)
+    if (!telemetry_exporting())
         return;
-    const char *header = api_call_header(call, "traceparent");
-    bool has_parent = header != NULL && trace_context_parse(header, &parent) == 0;
-    if (has_parent) {
-        if (telemetry_new_context(&parent, 1.0, &context) != 0)
-            return;
-    } else {
-        double ratio = (task_context.flags & TRACE_FLAG_SAMPLED) ? 1.0 : 0.0;
-        if (telemetry_new_context(NULL, ratio, &context) != 0)
-            return;
-    }
+    TraceContext parent;
     char name[SPAN_NAME_MAX];
     snprintf(name, sizeof name, "POST %s", route);
-    Span *span = telemetry_span_new(name, SPAN_KIND_SERVER, &context,
-                                    has_parent ? parent.span_id : NULL, trace->start_unix_ns);
-    if (span == NULL)
-        return;
-    span->end_unix_ns = span_now_ns();
-    span->has_link = true;
-    span->link = task_context;
-    span_add_string(span, "http.request.method", "POST");
-    span_add_string(span, "http.route", route);
-    span_add_string(span, "herald.action", action);
-    /* A token's name is any bytes the tokens file holds; OTLP strings are UTF-8. */
-    const char *name_text = actor != NULL ? actor : "";
-    char *repaired = utf8_is_valid(name_text, strlen(name_text))
-                         ? NULL
-                         : utf8_sanitize(name_text, strlen(name_text));
-    span_add_string(span, "herald.actor", repaired != NULL ? repaired : name_text);
-    free(repaired);
-    span_add_int(span, "herald.task.id", trace->task_id);
-    span_add_string(span, "herald.business_type", trace->business_type);
-    telemetry_submit(span);
+    ActionSpan span = {.name = name, .kind = SPAN_KIND_SERVER, .route = route, .action = action,
+                       .actor = actor,
+                       .parent = api_trace_request_parent(call, &parent) ? &parent : NULL,
+                       .start_unix_ns = trace->start_unix_ns, .end_unix_ns = span_now_ns()};
+    action_span_report(&span, trace->task_id, trace->business_type, trace->traceparent);
 }

@@ -44,12 +44,15 @@ typedef struct ApiActionTrace {
 /* Notes TASK's trace and the time, as the action on it begins. */
 void api_trace_action_begin(ApiActionTrace *trace, const Task *task);
 
+/* True if CALL carries one valid traceparent, parsed into PARENT. */
+bool api_trace_request_parent(ApiCall *call, TraceContext *parent);
+
 /* Reports an operator's ACTION on a task ("retry", "redeliver"), committed,
  * as a span (kind SERVER, named "POST ROUTE") recording ACTOR, linked to the
  * task's intake span: in the trace of the operator's request when it carries
  * a traceparent, else in a new one, sampled as the task's trace is (an
  * action on a task whose trace is recorded is recorded too). The task's later
- * attempts stay children of its intake span. */
+ * attempts stay children of its intake span (action_span.h). */
 void api_trace_action_end(ApiCall *call, const ApiActionTrace *trace, const char *route,
                           const char *action, const char *actor);
 

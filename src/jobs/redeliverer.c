@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action_span.h"
 #include "clock.h"
 #include "log.h"
 #include "redelivery.h"
@@ -90,6 +91,19 @@ static bool redeliverer_wait(Redeliverer *redeliverer, int64_t ms)
     return going;
 }
 
+/* A span for each task STEP of JOB sent again (action_span.h): the job's
+ * creator is the actor; the spans start where the step did. */
+static void redeliverer_trace(const RedeliveryJob *job, const RedeliveryStep *step,
+                              uint64_t start_unix_ns)
+{
+    ActionSpan span = {.name = "redelivery job", .kind = SPAN_KIND_INTERNAL,
+                       .action = "redeliver", .actor = job->actor, .job_id = job->id,
+                       .start_unix_ns = start_unix_ns, .end_unix_ns = span_now_ns()};
+    for (int64_t i = 0; i < step->sent; i++)
+        action_span_report(&span, step->sent_tasks[i].task_id, step->sent_tasks[i].business_type,
+                           step->sent_tasks[i].traceparent);
+}
+
 static void redeliverer_drop(Redeliverer *redeliverer)
 {
     redelivery_job_clear(&redeliverer->job);
@@ -124,6 +138,7 @@ static int64_t redeliverer_step(Redeliverer *redeliverer)
     RedelivererWrite write = {.redeliverer = redeliverer, .limit = limit};
     char err[320];
     int64_t started = clock_monotonic_ms();
+    uint64_t started_unix_ns = span_now_ns();
     StoreResult result =
         intake_run(redeliverer->options.intake, redeliverer_apply_step, &write, err, sizeof err);
     if (result == STORE_NOT_FOUND) {
@@ -142,6 +157,7 @@ static int64_t redeliverer_step(Redeliverer *redeliverer)
         return REDELIVERER_RETRY_MS;
     }
     RedeliveryStep *step = &write.step;
+    redeliverer_trace(job, step, started_unix_ns);
     job->cursor_id = step->cursor_id;
     job->sent += step->sent;
     job->skipped += step->skipped;

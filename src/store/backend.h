@@ -124,11 +124,12 @@ typedef struct StoreTaskEnd {
     bool applied;              /* out: the claim held and the task changed */
 } StoreTaskEnd;
 
-/* A task a redelivery job's step takes next: its id and business type
- * (owned: store_redelivery_tasks_free). */
+/* A task a redelivery job's step takes next: its id, business type (owned:
+ * store_redelivery_tasks_free) and trace ("": none). */
 typedef struct StoreRedeliveryTask {
     int64_t id;
     char *business_type;
+    char traceparent[TASK_TRACEPARENT_SIZE];
 } StoreRedeliveryTask;
 
 void store_redelivery_tasks_free(StoreRedeliveryTask *tasks, size_t count);

@@ -463,12 +463,13 @@ typedef struct ManualMatchFilter {
     int64_t through_id;        /* entry id <= through_id (INT64_MAX: any) */
 } ManualMatchFilter;
 
-/* The open entries FILTER matches, oldest first: their ids, task ids and
- * business types, which the caller frees with store_manual_matches_free(). */
+/* The open entries FILTER matches, oldest first: their ids, task ids,
+ * business types and traces, which the caller frees with store_manual_matches_free(). */
 typedef struct ManualMatch {
     int64_t entry_id;
     int64_t task_id;
     char *business_type;
+    char traceparent[TASK_TRACEPARENT_SIZE]; /* the task's intake span ("": none) */
 } ManualMatch;
 int store_manual_open_matching(Store *store, const ManualMatchFilter *filter, ManualMatch **out,
                                size_t *count, char *err, size_t errlen);

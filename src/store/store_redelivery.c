@@ -119,6 +119,7 @@ void store_redelivery_step_clear(RedeliveryStep *step)
     for (size_t i = 0; i < step->host_count; i++)
         free(step->hosts[i]);
     free(step->hosts);
+    free(step->sent_tasks);
     memset(step, 0, sizeof *step);
 }
 
@@ -173,7 +174,8 @@ StoreResult store_redelivery_step(Store *store, const RedeliveryJob *job, const 
             done = false;
     }
     out->hosts = calloc(count ? count : 1, sizeof *out->hosts);
-    if (out->hosts == NULL) {
+    out->sent_tasks = calloc(count ? count : 1, sizeof *out->sent_tasks);
+    if (out->hosts == NULL || out->sent_tasks == NULL) {
         snprintf(err, errlen, "redelivery: out of memory");
         goto out;
     }
@@ -192,7 +194,11 @@ StoreResult store_redelivery_step(Store *store, const RedeliveryJob *job, const 
             out->skipped++;
             continue;
         }
-        out->sent++;
+        RedeliverySent *noted = &out->sent_tasks[out->sent++];
+        noted->task_id = tasks[i].id;
+        snprintf(noted->business_type, sizeof noted->business_type, "%s",
+                 tasks[i].business_type ? tasks[i].business_type : "");
+        memcpy(noted->traceparent, tasks[i].traceparent, sizeof noted->traceparent);
         if (host != NULL)
             out->hosts[out->host_count++] = host;
     }

@@ -67,8 +67,16 @@ StoreResult store_redelivery_cancel(Store *store, int64_t id, const char *actor,
 StoreResult store_redelivery_claim(Store *store, const char *token, int64_t lease_ms,
                                    int64_t now, RedeliveryJob *out, char *err, size_t errlen);
 
-/* What a step did. HOSTS (owned, each strdup'ed; free with
- * store_redelivery_step_clear) are the receivers of the tasks it made due. */
+/* A task a step sent again, for its action's span. */
+typedef struct RedeliverySent {
+    int64_t task_id;
+    char business_type[TASK_BUSINESS_TYPE_MAX + 1];
+    char traceparent[TASK_TRACEPARENT_SIZE]; /* its intake span ("": none) */
+} RedeliverySent;
+
+/* What a step did. HOSTS (owned, each strdup'ed) are the receivers of the
+ * tasks it made due, SENT_TASKS (owned, SENT of them) the tasks it sent
+ * again; store_redelivery_step_clear frees both. */
 typedef struct RedeliveryStep {
     int64_t cursor_id; /* the job's cursor after it */
     int64_t sent;
@@ -76,6 +84,7 @@ typedef struct RedeliveryStep {
     bool done; /* the job has no tasks left: it is done */
     char **hosts;
     size_t host_count;
+    RedeliverySent *sent_tasks;
 } RedeliveryStep;
 
 void store_redelivery_step_clear(RedeliveryStep *step);

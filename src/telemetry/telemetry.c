@@ -6,6 +6,12 @@
  * sleeps until a batch is full or the oldest span has waited interval, then
  * sends one batch with the lock released; while a send hangs, producers go
  * on filling the queue up to queue_size and then drop.
+ *
+ * Whether the exporter runs and whether the queue is full are also kept in
+ * atomics, written under the lock and read without it, so a span that will
+ * not be taken (not exporting, or a dead collector's full queue: the common
+ * case then) costs its producer an atomic read, not the lock every other
+ * producer and the exporter take.
  */
 #include "telemetry.h"
 
@@ -13,6 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +43,9 @@ typedef struct TelemetryExporter {
     pthread_cond_t wake;
     pthread_t thread;
     bool running;  /* set by start, cleared by stop */
+    _Atomic bool live;        /* running, for reads without the lock */
+    _Atomic bool full;        /* queued >= queue_size, for reads without the lock */
+    _Atomic uint64_t dropped_full_unlocked; /* refused on the full flag alone */
     bool stopping; /* the thread sends what is left and ends */
     /* Monotonic ms past which the stopping thread gives up (0: not
      * stopping); read without the lock by the transfer's progress callback. */
@@ -88,17 +98,26 @@ int telemetry_new_context(const TraceContext *parent, double ratio, TraceContext
 
 bool telemetry_exporting(void)
 {
-    pthread_mutex_lock(&telemetry.lock);
-    bool running = telemetry.running;
-    pthread_mutex_unlock(&telemetry.lock);
-    return running;
+    return atomic_load_explicit(&telemetry.live, memory_order_relaxed);
+}
+
+/* After queued or running changed; the lock is held. */
+static void telemetry_note_state(void)
+{
+    atomic_store_explicit(&telemetry.live, telemetry.running, memory_order_relaxed);
+    atomic_store_explicit(&telemetry.full, telemetry.queued >= telemetry.queue_size,
+                          memory_order_relaxed);
 }
 
 Span *telemetry_span_new(const char *name, SpanKind kind, const TraceContext *context,
                          const uint8_t *parent, uint64_t start_unix_ns)
 {
-    if (!(context->flags & TRACE_FLAG_SAMPLED))
+    if (!(context->flags & TRACE_FLAG_SAMPLED) || !telemetry_exporting())
         return NULL;
+    if (atomic_load_explicit(&telemetry.full, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&telemetry.dropped_full_unlocked, 1, memory_order_relaxed);
+        return NULL;
+    }
     pthread_mutex_lock(&telemetry.lock);
     bool room = telemetry.running && telemetry.queued < telemetry.queue_size;
     if (telemetry.running && !room)
@@ -134,6 +153,7 @@ void telemetry_submit(Span *span)
             }
             telemetry.tail = span;
             telemetry.queued++;
+            telemetry_note_state();
             taken = true;
             /* The first span starts the interval's clock; a full batch goes at once. */
             if (telemetry.queued == 1 || telemetry.queued == TELEMETRY_BATCH_MAX)
@@ -163,6 +183,7 @@ static Span *telemetry_take_batch(size_t *count)
     if (span == NULL)
         telemetry.tail = NULL;
     telemetry.queued -= taken;
+    telemetry_note_state();
     telemetry.oldest_ms = clock_monotonic_ms(); /* the rest: as if queued now */
     *count = taken;
     return first;
@@ -448,13 +469,19 @@ int telemetry_start(const TelemetryOptions *options, char *err, size_t errlen)
         telemetry_free_options();
         return -1;
     }
+    pthread_mutex_lock(&telemetry.lock);
     telemetry.running = true;
+    telemetry_note_state();
+    pthread_mutex_unlock(&telemetry.lock);
     telemetry.stopping = false;
     telemetry.stop_deadline_ms = 0;
     int rc = pthread_create(&telemetry.thread, NULL, telemetry_main, NULL);
     if (rc != 0) {
         snprintf(err, errlen, "telemetry: cannot start its thread: %s", strerror(rc));
+        pthread_mutex_lock(&telemetry.lock);
         telemetry.running = false;
+        telemetry_note_state();
+        pthread_mutex_unlock(&telemetry.lock);
         pthread_cond_destroy(&telemetry.wake);
         telemetry_free_options();
         return -1;
@@ -483,6 +510,7 @@ void telemetry_stop(void)
     telemetry.head = telemetry.tail = NULL;
     telemetry.free_spans = NULL;
     telemetry.queued = 0;
+    telemetry_note_state();
     telemetry.free_count = 0;
     telemetry.dropped_failed += left;
     pthread_mutex_unlock(&telemetry.lock);
@@ -504,6 +532,7 @@ int telemetry_render_metrics(Buffer *out)
              failed = telemetry.dropped_failed;
     size_t queued = telemetry.queued + telemetry.sending;
     pthread_mutex_unlock(&telemetry.lock);
+    full += atomic_load_explicit(&telemetry.dropped_full_unlocked, memory_order_relaxed);
     char text[1024];
     int length = snprintf(
         text, sizeof text,

@@ -383,7 +383,24 @@ class OrderingTest(unittest.TestCase):
                 "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
         self.assertEqual(code, 201, body)  # without a key, as ever
         # Nor can it keep a trace (019 waits with 018): the task has none.
-        self.assertNotIn("trace", herald.get_task(body["task"]["id"]))
+        untraced = body["task"]["id"]
+        self.assertNotIn("trace", herald.get_task(untraced))
+        # The reads of a bulk action and a redelivery job's steps, which carry
+        # each task's trace from 019, work before it.
+        herald.wait_for_status(untraced, "succeeded")
+        code, _, body = herald.request("POST", "/v1/manual/retry",
+                                       body={"all": True, "dry_run": True})
+        self.assertEqual((code, body.get("matched")), (200, 0), body)
+        code, _, body = herald.request("POST", "/v1/redeliveries", body={
+            "filter": {"receiver": keyed.receiver.url(), "status": "succeeded"},
+            "reason": "before 019"})
+        self.assertEqual(code, 201, body)
+        job = body["redelivery"]["id"]
+        wait_until(lambda: herald.request("GET", "/v1/redeliveries/%d" % job)[2]["redelivery"]
+                   ["state"] == "done" or None, message="the job done")
+        self.assertEqual(herald.request("GET", "/v1/redeliveries/%d" % job)[2]["redelivery"]
+                         ["sent"], 1)
+        herald.wait_for_status(untraced, "succeeded")
         herald.stop()
         self.db.execute("UPDATE instances SET heartbeat_at = heartbeat_at - 3600000"
                         " WHERE id = 'old:1:1'")

@@ -252,7 +252,9 @@ class TelemetryTest(unittest.TestCase):
                 herald.stop()
                 self.assertLess(time.monotonic() - started, 8)
 
-    def test_an_operators_retry_and_redelivery_are_spans_linked_to_the_task(self):
+    def operated(self):
+        """A collector, a receiver that answers ANSWERS["code"] (500 at first), and a
+        heraldd with an operator's token ("ops"): (collector, answers, receiver, herald)."""
         collector = self.collector()
         answers = {"code": 500}
         receiver = Receiver(lambda received: (answers["code"], {}, b"."))
@@ -260,6 +262,10 @@ class TelemetryTest(unittest.TestCase):
         token = "ops-token-0123456789abcdef"
         herald = self.herald(config(collector.url()), token_lines=["ops:" + token])
         herald.token = token
+        return collector, answers, receiver, herald
+
+    def test_an_operators_retry_and_redelivery_are_spans_linked_to_the_task(self):
+        collector, answers, receiver, herald = self.operated()
         code, _, body = herald.create(business_id="M-1", target_url=receiver.url())
         self.assertEqual(code, 201, body)
         task_id = body["task"]["id"]
@@ -296,6 +302,67 @@ class TelemetryTest(unittest.TestCase):
         attempts = self.spans_of(collector, trace["trace_id"], 6)
         self.assertEqual(sorted(s["attributes"].get("herald.attempt", 0) for s in attempts),
                          [0, 1, 2, 3, 4, 5])
+
+    def test_a_bulk_retry_and_a_redelivery_job_are_a_span_for_each_task(self):
+        collector, answers, receiver, herald = self.operated()
+        tasks = [task_request("B-%d" % i, target_url=receiver.url()) for i in range(3)]
+        code, _, body = herald.request("POST", "/v1/tasks/batch", body={"tasks": tasks},
+                                       headers=herald.auth_headers())
+        self.assertEqual(code, 201, body)
+        ids = [t["id"] for t in body["tasks"]]
+        for task_id in ids:
+            herald.wait_for_status(task_id, "failed")
+        traces = {task_id: herald.get_task(task_id)["trace"] for task_id in ids}
+        # A bulk retry in the operator's trace: each task's span a child of its span.
+        operator = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        code, _, body = herald.request("POST", "/v1/manual/retry", body={"all": True},
+                                       headers=dict(herald.auth_headers(), traceparent=operator))
+        self.assertEqual((code, body.get("retried")), (200, 3), body)
+        for task_id in ids:
+            wait_until(lambda: herald.get_task(task_id)["attempts"] == 6 and
+                       herald.get_task(task_id)["status"] == "failed" or None,
+                       message="task %d failed again" % task_id)
+        answers["code"] = 200
+        code, _, body = herald.request("POST", "/v1/redeliveries", headers=herald.auth_headers(),
+                                       body={"filter": {"status": "failed"},
+                                             "reason": "receiver back"})
+        self.assertEqual(code, 201, body)
+        job_id = body["redelivery"]["id"]
+        for task_id in ids:
+            herald.wait_for_status(task_id, "succeeded")
+
+        def actions():
+            found = [s for s in collector.spans() if "herald.action" in s["attributes"]]
+            return found if len(found) == 6 else None
+        spans = wait_until(actions, message="six action spans")
+        retries = [s for s in spans if s["attributes"]["herald.action"] == "retry"]
+        jobs = [s for s in spans if s["attributes"]["herald.action"] == "redeliver"]
+        for group in (retries, jobs):
+            self.assertEqual(sorted(s["attributes"]["herald.task.id"] for s in group), ids)
+            for span in group:
+                trace = traces[span["attributes"]["herald.task.id"]]
+                self.assertEqual([(l["trace_id"], l["span_id"]) for l in span["links"]],
+                                 [(trace["trace_id"], trace["span_id"])])
+                self.assertEqual(span["attributes"]["herald.actor"], "ops")
+                self.assertEqual(span["attributes"]["herald.business_type"], "PAYMENT_SUCCESS")
+        for span in retries:
+            self.assertEqual((span["name"], span["kind_name"]),
+                             ("POST /v1/manual/retry", "SPAN_KIND_SERVER"))
+            self.assertEqual((span["trace_id"], span["parent_span_id"]),
+                             (operator[3:35], operator[36:52]))
+            self.assertEqual(span["attributes"]["http.route"], "/v1/manual/retry")
+        for span in jobs:
+            self.assertEqual((span["name"], span["kind_name"]),
+                             ("redelivery job", "SPAN_KIND_INTERNAL"))
+            self.assertEqual(span["attributes"]["herald.redelivery.job_id"], job_id)
+            self.assertNotIn(span["trace_id"], [t["trace_id"] for t in traces.values()])
+            self.assertNotIn("http.route", span["attributes"])
+        # Every attempt, before and after both, stays in its task's trace.
+        for task_id, trace in traces.items():
+            attempts = [s for s in self.spans_of(collector, trace["trace_id"], 8)
+                        if s["kind_name"] == "SPAN_KIND_CLIENT"]
+            self.assertEqual(sorted(s["attributes"]["herald.attempt"] for s in attempts),
+                             list(range(1, 8)))
 
     def post_with_headers(self, herald, task, headers):
         """POST /v1/tasks with HEADERS, a list of (name, value): a name may repeat."""

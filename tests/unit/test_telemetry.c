@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action_span.h"
 #include "otlp.h"
 #include "span.h"
 #include "telemetry.h"
@@ -252,10 +253,13 @@ static void test_queue_drops_and_counts(void **state)
         telemetry_submit(span_new("s", SPAN_KIND_INTERNAL, &sampled, NULL, 1));
     telemetry_submit(span_new("u", SPAN_KIND_INTERNAL, &unsampled, NULL, 1)); /* not counted */
     telemetry_submit(NULL);
+    /* A full queue refuses a span before it is built, and counts it. */
+    assert_null(telemetry_span_new("s", SPAN_KIND_INTERNAL, &sampled, NULL, 1));
+    assert_null(telemetry_span_new("u", SPAN_KIND_INTERNAL, &unsampled, NULL, 1));
     Buffer text;
     buffer_init(&text, 1 << 16);
     assert_int_equal(telemetry_render_metrics(&text), 0);
-    assert_non_null(strstr(text.data, "outcome=\"dropped_queue_full\"} 1\n"));
+    assert_non_null(strstr(text.data, "outcome=\"dropped_queue_full\"} 2\n"));
     assert_non_null(strstr(text.data, "herald_telemetry_queue_spans 2\n"));
     buffer_free(&text);
     telemetry_stop(); /* sends the two (refused): dropped as failed */
@@ -269,19 +273,31 @@ static void test_queue_drops_and_counts(void **state)
     telemetry_submit(span_new("late", SPAN_KIND_INTERNAL, &sampled, NULL, 1));
 }
 
-/* The exporter's counter OUTCOME, from /metrics' text. */
-static unsigned long long counted(const char *outcome)
+/* The number after KEY in /metrics' text. */
+static unsigned long long metric_value(const char *key)
 {
     Buffer text;
     buffer_init(&text, 1 << 16);
     assert_int_equal(telemetry_render_metrics(&text), 0);
-    char key[96];
-    snprintf(key, sizeof key, "outcome=\"%s\"} ", outcome);
     const char *found = strstr(text.data, key);
     assert_non_null(found);
     unsigned long long value = strtoull(found + strlen(key), NULL, 10);
     buffer_free(&text);
     return value;
+}
+
+/* The exporter's counter OUTCOME. */
+static unsigned long long counted(const char *outcome)
+{
+    char key[96];
+    snprintf(key, sizeof key, "outcome=\"%s\"} ", outcome);
+    return metric_value(key);
+}
+
+/* herald_telemetry_queue_spans: the sample, not its HELP line. */
+static unsigned long long queued(void)
+{
+    return metric_value("\nherald_telemetry_queue_spans ");
 }
 
 /* One span alone goes within the interval, not when a batch fills (the
@@ -304,6 +320,43 @@ static void test_a_lone_span_goes_within_the_interval(void **state)
     telemetry_stop();
 }
 
+/* An operator's action on a task (action_span.h): reported only for a task
+ * with a trace, sampled as the task's trace is unless the operator's request
+ * names its own span (whose flag then decides); nothing while not exporting. */
+static void test_action_spans_follow_the_tasks_sampling(void **state)
+{
+    (void)state;
+    char sampled[TRACE_PARENT_LENGTH + 1], unsampled[TRACE_PARENT_LENGTH + 1];
+    TraceContext context;
+    assert_int_equal(telemetry_new_context(NULL, 1.0, &context), 0);
+    trace_context_format(&context, sampled);
+    assert_int_equal(telemetry_new_context(NULL, 0.0, &context), 0);
+    trace_context_format(&context, unsampled);
+    ActionSpan action = {.name = "redelivery job", .kind = SPAN_KIND_INTERNAL,
+                         .action = "redeliver", .actor = "ops\xff", .job_id = 7,
+                         .start_unix_ns = 1, .end_unix_ns = 2};
+    action_span_report(&action, 1, "PAY", sampled); /* not exporting: nothing, no crash */
+    char err[256];
+    TelemetryOptions options = {.endpoint = "http://127.0.0.1:1/v1/traces", .headers = "",
+                                .service_name = "herald", .instance_id = "test", .gzip = false,
+                                .timeout_ms = 1000, .interval_ms = 60000, .queue_size = 10};
+    assert_int_equal(telemetry_start(&options, err, sizeof err), 0);
+    action_span_report(&action, 1, "PAY", sampled);
+    assert_int_equal(queued(), 1);
+    action_span_report(&action, 2, "PAY", unsampled);
+    action_span_report(&action, 3, "PAY", "");
+    action_span_report(&action, 4, NULL, NULL);
+    action_span_report(&action, 5, "PAY", "00-not-a-traceparent");
+    assert_int_equal(queued(), 1);
+    /* The operator's sampled span takes an unsampled task's action into its trace. */
+    TraceContext operator;
+    assert_int_equal(telemetry_new_context(NULL, 1.0, &operator), 0);
+    action.parent = &operator;
+    action_span_report(&action, 6, "PAY", unsampled);
+    assert_int_equal(queued(), 2);
+    telemetry_stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_otlp_structure),
         cmocka_unit_test(test_queue_drops_and_counts),
         cmocka_unit_test(test_a_lone_span_goes_within_the_interval),
+        cmocka_unit_test(test_action_spans_follow_the_tasks_sampling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

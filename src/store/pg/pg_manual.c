@@ -91,6 +91,7 @@ static int pg_match_read(const PGresult *result, int row, void *element)
     ManualMatch *match = element;
     match->task_id = pg_column_int64(result, row, 0);
     match->entry_id = pg_column_int64(result, row, 2);
+    pg_column_copy(result, row, 3, match->traceparent, sizeof match->traceparent);
     return pg_column_text(result, row, 1, &match->business_type, NULL);
 }
 
@@ -112,8 +113,9 @@ int pg_manual_open_matching(Store *base, const ManualMatchFilter *filter, Manual
     pg_param_int64(&params, filter->until);
     pg_param_text(&params, filter->reason);
     pg_param_int64(&params, filter->through_id);
-    PGresult *result =
-        pg_run(pg_of(base), PG_SQL_MANUAL_MATCHING, &params, "match entries", err, errlen);
+    PgSql matching = pg_schema_has(pg_of(base), PG_SCHEMA_TRACE) ? PG_SQL_MANUAL_MATCHING
+                                                                 : PG_SQL_MANUAL_MATCHING_UNTRACED;
+    PGresult *result = pg_run(pg_of(base), matching, &params, "match entries", err, errlen);
     if (result == NULL)
         return -1;
     void *matches = NULL;

@@ -228,6 +228,7 @@ static int pg_redelivery_task_read(const PGresult *result, int row, void *elemen
 {
     StoreRedeliveryTask *task = element;
     task->id = pg_column_int64(result, row, 0);
+    pg_column_copy(result, row, 2, task->traceparent, sizeof task->traceparent);
     return pg_column_text(result, row, 1, &task->business_type, NULL);
 }
 
@@ -246,7 +247,9 @@ int pg_redelivery_tasks(Store *base, const RedeliveryJob *job, int limit,
     PgParams params = {0};
     pg_redelivery_match(&params, &job->filter, job->cursor_id, job->through_id);
     pg_param_int64(&params, limit);
-    PGresult *result = pg_run(pg_of(base), PG_SQL_REDELIVERY_TASKS, &params,
+    PgSql tasks = pg_schema_has(pg_of(base), PG_SCHEMA_TRACE) ? PG_SQL_REDELIVERY_TASKS
+                                                              : PG_SQL_REDELIVERY_TASKS_UNTRACED;
+    PGresult *result = pg_run(pg_of(base), tasks, &params,
                               "choose a redelivery's tasks", err, errlen);
     if (result == NULL)
         return -1;

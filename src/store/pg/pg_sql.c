@@ -202,12 +202,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
     [PG_SQL_MANUAL_CLOSE] = "UPDATE manual SET state = 'resolved', resolved_at = $2::bigint,"
                             " resolution = $3::text, note = $4::text WHERE id = $1::bigint",
     /* business_type (NULL: any), since, until, reason (NULL: any), through_id */
-    [PG_SQL_MANUAL_MATCHING] =
-        "SELECT m.task_id, t.business_type, m.id FROM manual m JOIN tasks t ON t.id = m.task_id"
-        " WHERE m.state = 'open' AND ($1::text IS NULL OR t.business_type = $1)"
-        " AND ($4::text IS NULL OR m.reason = $4)"
-        " AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint AND m.id <= $5::bigint"
-        " ORDER BY m.id",
+    [PG_SQL_MANUAL_MATCHING] = PG_MANUAL_MATCHING_SQL("t.traceparent"),
+    [PG_SQL_MANUAL_MATCHING_UNTRACED] = PG_MANUAL_MATCHING_SQL("NULL::text"), /* before 019 */
     /* task_id, action, actor, note, details, now */
     [PG_SQL_ACTION_INSERT] =
         "INSERT INTO actions (task_id, action, actor, note, details, created_at)"
@@ -442,8 +438,8 @@ const char *const pg_sql_text[PG_SQL_COUNT] = {
      * receiver, prefix, from, to, class (NULL: any) */
     [PG_SQL_REDELIVERY_COUNT] = "SELECT count(*) FROM tasks t WHERE " PG_REDELIVERY_MATCH,
     /* ... then limit */
-    [PG_SQL_REDELIVERY_TASKS] = "SELECT t.id, t.business_type FROM tasks t WHERE "
-                                PG_REDELIVERY_MATCH " ORDER BY t.id LIMIT $10::integer",
+    [PG_SQL_REDELIVERY_TASKS] = PG_REDELIVERY_TASKS_SQL("t.traceparent"),
+    [PG_SQL_REDELIVERY_TASKS_UNTRACED] = PG_REDELIVERY_TASKS_SQL("NULL::text"), /* before 019 */
     [PG_SQL_TASK_NEWEST] = "SELECT coalesce(max(id), 0) FROM tasks",
     /* type, receiver, prefix, status, class, from, to, full, pace, reason,
      * actor, through, matched, now */

@@ -76,6 +76,20 @@
     " AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM attempts a WHERE a.task_id = t.id"           \
     " AND a.attempt = t.attempts AND a.error_class = $9))"
 
+/* A redelivery step's next tasks ($10 of them) and a bulk action's open
+ * entries (business_type, since, until, reason, through_id; NULL: any),
+ * with TRACE the task's traceparent column (NULL::text before 019). */
+#define PG_REDELIVERY_TASKS_SQL(trace)                                                             \
+    "SELECT t.id, t.business_type, " trace " FROM tasks t WHERE " PG_REDELIVERY_MATCH             \
+    " ORDER BY t.id LIMIT $10::integer"
+#define PG_MANUAL_MATCHING_SQL(trace)                                                              \
+    "SELECT m.task_id, t.business_type, m.id, " trace " FROM manual m"                            \
+    " JOIN tasks t ON t.id = m.task_id"                                                            \
+    " WHERE m.state = 'open' AND ($1::text IS NULL OR t.business_type = $1)"                      \
+    " AND ($4::text IS NULL OR m.reason = $4)"                                                     \
+    " AND m.moved_at >= $2::bigint AND m.moved_at < $3::bigint AND m.id <= $5::bigint"            \
+    " ORDER BY m.id"
+
 /* PG_SQL_RATE_TAKE's tokens taken from an existing bucket r ($2 the
  * interval, $3 the burst, $4 wanted; excluded.taken_at_us the clock), from
  * its TAT as rate_bucket_take reads it: not in the past, and no more than a

@@ -159,8 +159,8 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         "UPDATE manual SET state = 'resolved', resolved_at = :now, resolution = :resolution,"
         " note = :note WHERE id = :id",
     [STORE_SQL_MANUAL_MATCHING] =
-        "SELECT m.task_id, t.business_type, m.id FROM manual m JOIN tasks t ON t.id = m.task_id"
-        " WHERE m.state = 'open' AND (:type IS NULL OR t.business_type = :type)"
+        "SELECT m.task_id, t.business_type, m.id, t.traceparent FROM manual m"
+        " JOIN tasks t ON t.id = m.task_id WHERE m.state = 'open' AND (:type IS NULL OR t.business_type = :type)"
         " AND (:reason IS NULL OR m.reason = :reason)"
         " AND m.moved_at >= :since AND m.moved_at < :until AND m.id <= :through"
         " ORDER BY m.id",
@@ -298,7 +298,7 @@ const char *const sqlite_sql_text[STORE_SQL_COUNT] = {
         " WHERE receiver = :receiver",
     /* Redelivery jobs (store_redelivery.c). */
     [STORE_SQL_REDELIVERY_COUNT] = "SELECT count(*) FROM tasks t WHERE " SQLITE_REDELIVERY_MATCH,
-    [STORE_SQL_REDELIVERY_TASKS] = "SELECT t.id, t.business_type FROM tasks t WHERE "
+    [STORE_SQL_REDELIVERY_TASKS] = "SELECT t.id, t.business_type, t.traceparent FROM tasks t WHERE "
                                    SQLITE_REDELIVERY_MATCH " ORDER BY t.id LIMIT :limit",
     [STORE_SQL_TASK_NEWEST] = "SELECT coalesce(max(id), 0) FROM tasks",
     [STORE_SQL_REDELIVERY_INSERT] =
