@@ -28,7 +28,7 @@ import urllib.request
 
 from processes import Herald, Receiver, loadgen
 
-TURNS = int(os.environ.get("TELEMETRY_TURNS", "3"))
+TURNS = max(1, int(os.environ.get("TELEMETRY_TURNS", "3")))
 # TELEMETRY_WAYS=off,dead: only those (twice the turns in the same time, for the
 # dead collector's ratio alone).
 WAYS = os.environ.get("TELEMETRY_WAYS", "off,on,dead").split(",")

@@ -15,7 +15,7 @@ import unittest
 
 import database
 from database import TestDatabase
-from harness import Herald, Receiver, task_request, wait_until
+from harness import Herald, Receiver, closed_port_url, task_request, wait_until
 from test_torture import passes, seam_built, torture_herald
 
 SECRET = "whsec_" + base64.b64encode(b"ordering-test-secret-of-32-bytes").decode()
@@ -388,9 +388,16 @@ class OrderingTest(unittest.TestCase):
         # The reads of a bulk action and a redelivery job's steps, which carry
         # each task's trace from 019, work before it.
         herald.wait_for_status(untraced, "succeeded")
-        code, _, body = herald.request("POST", "/v1/manual/retry",
-                                       body={"all": True, "dry_run": True})
-        self.assertEqual((code, body.get("matched")), (200, 0), body)
+        code, _, body = herald.create(business_id="U-3", business_type="SKIPPED",
+                                      target_url=closed_port_url())
+        self.assertEqual(code, 201, body)
+        failing = body["task"]["id"]
+        herald.wait_for_status(failing, "failed")
+        code, _, body = herald.request("POST", "/v1/manual/retry", body={"all": True})
+        self.assertEqual((code, body.get("matched"), body.get("retried")), (200, 1, 1), body)
+        wait_until(lambda: herald.get_task(failing)["attempts"] == 4 and
+                   herald.get_task(failing)["status"] == "failed" or None,
+                   message="U-3 retried and failed again")
         code, _, body = herald.request("POST", "/v1/redeliveries", body={
             "filter": {"receiver": keyed.receiver.url(), "status": "succeeded"},
             "reason": "before 019"})
