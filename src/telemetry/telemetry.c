@@ -45,7 +45,6 @@ typedef struct TelemetryExporter {
     bool running;  /* set by start, cleared by stop */
     _Atomic bool live;        /* running, for reads without the lock */
     _Atomic bool full;        /* queued >= queue_size, for reads without the lock */
-    _Atomic uint64_t dropped_full_unlocked; /* refused on the full flag alone */
     bool stopping; /* the thread sends what is left and ends */
     /* Monotonic ms past which the stopping thread gives up (0: not
      * stopping); read without the lock by the transfer's progress callback. */
@@ -59,8 +58,9 @@ typedef struct TelemetryExporter {
     Span *free_spans;
     size_t free_count;
     int64_t oldest_ms; /* monotonic: when the head was queued */
-    /* Counters, under the lock. */
-    uint64_t exported, dropped_full, dropped_failed;
+    /* Counters, under the lock; dropped_full also without it (the full flag). */
+    uint64_t exported, dropped_failed;
+    _Atomic uint64_t dropped_full;
     /* Fixed at start. */
     char *endpoint;
     char **headers;
@@ -115,13 +115,13 @@ Span *telemetry_span_new(const char *name, SpanKind kind, const TraceContext *co
     if (!(context->flags & TRACE_FLAG_SAMPLED) || !telemetry_exporting())
         return NULL;
     if (atomic_load_explicit(&telemetry.full, memory_order_relaxed)) {
-        atomic_fetch_add_explicit(&telemetry.dropped_full_unlocked, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&telemetry.dropped_full, 1, memory_order_relaxed);
         return NULL;
     }
     pthread_mutex_lock(&telemetry.lock);
     bool room = telemetry.running && telemetry.queued < telemetry.queue_size;
     if (telemetry.running && !room)
-        telemetry.dropped_full++;
+        atomic_fetch_add_explicit(&telemetry.dropped_full, 1, memory_order_relaxed);
     Span *span = room ? telemetry.free_spans : NULL;
     if (span != NULL) {
         telemetry.free_spans = span->next;
@@ -159,7 +159,7 @@ void telemetry_submit(Span *span)
             if (telemetry.queued == 1 || telemetry.queued == TELEMETRY_BATCH_MAX)
                 pthread_cond_signal(&telemetry.wake);
         } else {
-            telemetry.dropped_full++;
+            atomic_fetch_add_explicit(&telemetry.dropped_full, 1, memory_order_relaxed);
         }
     }
     pthread_mutex_unlock(&telemetry.lock);
@@ -528,11 +528,10 @@ void telemetry_stop(void)
 int telemetry_render_metrics(Buffer *out)
 {
     pthread_mutex_lock(&telemetry.lock);
-    uint64_t exported = telemetry.exported, full = telemetry.dropped_full,
-             failed = telemetry.dropped_failed;
+    uint64_t exported = telemetry.exported, failed = telemetry.dropped_failed;
+    uint64_t full = atomic_load_explicit(&telemetry.dropped_full, memory_order_relaxed);
     size_t queued = telemetry.queued + telemetry.sending;
     pthread_mutex_unlock(&telemetry.lock);
-    full += atomic_load_explicit(&telemetry.dropped_full_unlocked, memory_order_relaxed);
     char text[1024];
     int length = snprintf(
         text, sizeof text,

@@ -152,10 +152,15 @@ void sqlite_bind_int64(sqlite3_stmt *statement, const char *name, int64_t value)
         sqlite3_bind_int64(statement, index, value);
 }
 
-void sqlite_copy_word(sqlite3_stmt *statement, int column, char out[MANUAL_WORD_MAX])
+void sqlite_column_copy(sqlite3_stmt *statement, int column, char *out, size_t size)
 {
     const char *text = (const char *)sqlite3_column_text(statement, column);
-    snprintf(out, MANUAL_WORD_MAX, "%s", text ? text : "");
+    snprintf(out, size, "%s", text ? text : "");
+}
+
+void sqlite_copy_word(sqlite3_stmt *statement, int column, char out[MANUAL_WORD_MAX])
+{
+    sqlite_column_copy(statement, column, out, MANUAL_WORD_MAX);
 }
 
 int sqlite_column_text(sqlite3_stmt *statement, int column, char **out, size_t *out_length)

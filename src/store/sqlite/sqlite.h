@@ -196,7 +196,10 @@ int sqlite_task_read_row(sqlite3_stmt *statement, Task *out);
 /* Duplicates column COLUMN as a NUL-terminated heap string (NULL for SQL NULL).
  * Returns 0, or -1 if out of memory. */
 int sqlite_column_text(sqlite3_stmt *statement, int column, char **out, size_t *out_length);
-/* Copies column COLUMN into OUT ("" for SQL NULL), cut to fit. */
+/* Copies column COLUMN into OUT of SIZE bytes ("" for SQL NULL), cut to fit
+ * (as pg_column_copy). */
+void sqlite_column_copy(sqlite3_stmt *statement, int column, char *out, size_t size);
+/* The same into a manual word. */
 void sqlite_copy_word(sqlite3_stmt *statement, int column, char out[MANUAL_WORD_MAX]);
 
 /* The backend's entries (store.h says what each does). */

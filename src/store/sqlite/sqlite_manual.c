@@ -110,8 +110,7 @@ static int sqlite_manual_read_match(sqlite3_stmt *statement, void *element)
     ManualMatch *match = element;
     match->task_id = sqlite3_column_int64(statement, 0);
     match->entry_id = sqlite3_column_int64(statement, 2);
-    const char *traceparent = (const char *)sqlite3_column_text(statement, 3);
-    snprintf(match->traceparent, sizeof match->traceparent, "%s", traceparent ? traceparent : "");
+    sqlite_column_copy(statement, 3, match->traceparent, sizeof match->traceparent);
     return sqlite_column_text(statement, 1, &match->business_type, NULL);
 }
 

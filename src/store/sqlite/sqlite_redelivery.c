@@ -234,8 +234,7 @@ static int sqlite_redelivery_task_read(sqlite3_stmt *statement, void *element)
 {
     StoreRedeliveryTask *task = element;
     task->id = sqlite3_column_int64(statement, 0);
-    const char *traceparent = (const char *)sqlite3_column_text(statement, 2);
-    snprintf(task->traceparent, sizeof task->traceparent, "%s", traceparent ? traceparent : "");
+    sqlite_column_copy(statement, 2, task->traceparent, sizeof task->traceparent);
     return sqlite_column_text(statement, 1, &task->business_type, NULL);
 }
 

@@ -36,9 +36,7 @@ int sqlite_task_read_row(sqlite3_stmt *statement, Task *out)
         task_clear(out);
         return -1;
     }
-    const char *traceparent = (const char *)sqlite3_column_text(statement, 18);
-    if (traceparent != NULL)
-        snprintf(out->traceparent, sizeof out->traceparent, "%s", traceparent);
+    sqlite_column_copy(statement, 18, out->traceparent, sizeof out->traceparent);
     return 0;
 }
 
